@@ -1,0 +1,36 @@
+#pragma once
+// Each subcommand registers itself on the CLI11 app; main() owns parsing and exit codes.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "raster/RasterInput.hpp"
+
+namespace riskmap {
+
+struct CliContext {
+    std::vector<std::string> argv;       // for the manifest
+    const std::atomic<bool>* cancel = nullptr;  // set by SIGINT/SIGTERM
+};
+
+void addInfoCommand(CLI::App& app, const CliContext& ctx);
+void addDetectorsCommand(CLI::App& app, const CliContext& ctx);
+void addScanCommand(CLI::App& app, const CliContext& ctx);
+
+// Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling.
+struct InputArgs {
+    std::string sensor;
+    std::vector<std::string> bands;
+    double scale = 0;
+    double offset = 0;
+    std::string resampling = "nearest";
+    CLI::Option* scaleOpt = nullptr;
+    CLI::Option* offsetOpt = nullptr;
+};
+void addInputOptions(CLI::App& cmd, InputArgs& args);
+InputOptions inputOptions(const InputArgs& args);
+std::vector<BandSpec> parseBandSpecs(const InputArgs& args);
+
+}  // namespace riskmap

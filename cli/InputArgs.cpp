@@ -1,0 +1,41 @@
+#include "cli/Commands.hpp"
+#include "raster/SensorProfile.hpp"
+
+namespace riskmap {
+
+void addInputOptions(CLI::App& cmd, InputArgs& a) {
+    std::string profiles;
+    for (const auto& p : SensorProfile::builtin()) profiles += (profiles.empty() ? "" : ", ") + p.name();
+    cmd.add_option("--sensor", a.sensor,
+                   "sensor profile naming the bands (" + profiles +
+                       "); detected from band descriptions or colours when omitted")
+        ->type_name("PROFILE");
+    cmd.add_option("--band", a.bands,
+                   "build a scene from one file per band, e.g. --band red=B04.tif --band "
+                   "nir=B08.tif (INDEX defaults to 1; name 'mask' marks a validity band)")
+        ->type_name("NAME=PATH[:INDEX]");
+    a.scaleOpt = cmd.add_option("--scale", a.scale,
+                                "reflectance = value * SCALE + OFFSET (overrides the profile)");
+    a.offsetOpt = cmd.add_option("--offset", a.offset, "reflectance offset (see --scale)");
+    cmd.add_option("--resampling", a.resampling,
+                   "how band files coarser than the finest are resampled onto its grid")
+        ->check(CLI::IsMember({"nearest", "bilinear", "cubic", "cubicspline", "lanczos", "average", "mode"}))
+        ->capture_default_str();
+}
+
+InputOptions inputOptions(const InputArgs& a) {
+    InputOptions o;
+    o.sensor = a.sensor;
+    if (a.scaleOpt && a.scaleOpt->count()) o.scale = a.scale;
+    if (a.offsetOpt && a.offsetOpt->count()) o.offset = a.offset;
+    o.resampling = a.resampling;
+    return o;
+}
+
+std::vector<BandSpec> parseBandSpecs(const InputArgs& a) {
+    std::vector<BandSpec> out;
+    for (const auto& b : a.bands) out.push_back(parseBandSpec(b));
+    return out;
+}
+
+}  // namespace riskmap

@@ -1,0 +1,75 @@
+// riskmap: scan satellite imagery for physical indicators of forced labour.
+// main() alone turns errors into exit codes: 0 ok, 1 runtime or data error, 2 usage error.
+#include <cpl_error.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/Commands.hpp"
+#include "core/Error.hpp"
+#include "core/Version.hpp"
+#include "raster/GdalRuntime.hpp"
+
+namespace {
+
+// The only process-wide state: a flag a signal handler may touch.
+std::atomic<bool> g_cancel{false};
+
+extern "C" void onSignal(int) { g_cancel.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace riskmap;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    // GDAL warnings (odd TIFF tags and the like) are noise for users; failures reach them
+    // through our exceptions. RISKMAP_GDAL_WARNINGS=1 shows them.
+    const char* showWarnings = std::getenv("RISKMAP_GDAL_WARNINGS");
+    if (!showWarnings || std::string(showWarnings) != "1") CPLSetErrorHandler(CPLQuietErrorHandler);
+    ensureGdalRegistered();
+
+    CliContext ctx;
+    ctx.argv.assign(argv, argv + argc);
+    ctx.cancel = &g_cancel;
+
+    CLI::App app{"riskmap " + std::string(kRiskmapVersion) +
+                 ": scan satellite imagery for physical indicators of forced labour\n"
+                 "(brick kilns, remote camps) and write GeoJSON risk layers.",
+                 "riskmap"};
+    app.set_version_flag("--version", std::string("riskmap ") + kRiskmapVersion);
+    app.require_subcommand(1);
+    app.footer("Outputs may point at places where vulnerable people are: they are created "
+               "owner-only (0600).\nRun 'riskmap COMMAND --help' for a command's options.");
+    addInfoCommand(app, ctx);
+    addDetectorsCommand(app, ctx);
+    addScanCommand(app, ctx);
+
+    try {
+        app.parse(argc, argv);
+        return kExitOk;
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "riskmap: " << e.what() << " (run 'riskmap --help')\n";
+        return kExitUsage;
+    } catch (const UsageError& e) {
+        std::cerr << "riskmap: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const Error& e) {
+        std::cerr << "riskmap: " << e.what() << "\n";
+        return kExitRuntime;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "riskmap: out of memory: lower --ram, --threads or --tile-size\n";
+        return kExitRuntime;
+    } catch (const std::exception& e) {
+        std::cerr << "riskmap: internal error: " << e.what() << "\n";
+        return kExitRuntime;
+    }
+}

@@ -1,0 +1,32 @@
+#include "core/JsonProgress.hpp"
+
+#include "core/Json.hpp"
+
+namespace riskmap {
+
+void JsonProgress::start(const ProgressState& state) { emit("start", state); }
+
+void JsonProgress::update(const ProgressState& state) {
+    if (lastEmit_ >= 0 && state.elapsedSeconds - lastEmit_ < minInterval_) return;
+    emit("progress", state);
+}
+
+void JsonProgress::finish(const ProgressState& state) { emit("finish", state); }
+
+void JsonProgress::emit(const char* event, const ProgressState& state) {
+    lastEmit_ = state.elapsedSeconds;
+    Json line = Json::object();
+    line.set("event", event);
+    line.set("tiles_done", state.tilesDone);
+    line.set("tiles_total", state.tilesTotal);
+    line.set("area_done_km2", state.areaDoneKm2);
+    line.set("area_total_km2", state.areaTotalKm2);
+    line.set("detections", state.detections);
+    line.set("elapsed_s", state.elapsedSeconds);
+    double eta = state.etaSeconds();
+    line.set("eta_s", eta >= 0 ? Json(eta) : Json());
+    std::fprintf(out_, "%s\n", line.dump().c_str());
+    std::fflush(out_);
+}
+
+}  // namespace riskmap

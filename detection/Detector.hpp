@@ -1,0 +1,47 @@
+#pragma once
+// The detector interface. A detector is configured once (immutable options), then `detect` is
+// called concurrently on many tiles, so it must be const and keep no mutable state.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detection/Detection.hpp"
+#include "detection/OptionValues.hpp"
+#include "raster/TileImage.hpp"
+
+namespace riskmap {
+
+enum class AttributeType { Int, Double, String, Bool };
+
+struct AttributeSpec {
+    std::string name;
+    AttributeType type = AttributeType::Double;
+    std::string unit;
+    std::string description;
+};
+
+struct DetectorInfo {
+    std::string name;
+    std::string description;
+    std::vector<OptionSpec> options;
+    std::vector<AttributeSpec> attributes;  // extra feature properties, in output order
+
+    Json toJson() const;
+};
+
+class Detector {
+public:
+    virtual ~Detector() = default;
+    virtual const DetectorInfo& info() const = 0;
+    // Band names to read from an input offering `available`; throws UsageError naming what is
+    // missing and how to provide it (--sensor or --band).
+    virtual std::vector<std::string> bandsFor(const std::vector<std::string>& available) const = 0;
+    // Context the detector needs around a tile core, in metres: the largest object it reports
+    // plus every neighbourhood it looks at. The pipeline converts it to pixels from the GSD.
+    virtual double haloMetres() const = 0;
+    // Detections in the tile, in global pixel coordinates. Detections whose anchor lies outside
+    // tile.core may be returned; the seam merge drops them.
+    virtual std::vector<Detection> detect(const TileImage& tile) const = 0;
+};
+
+}  // namespace riskmap

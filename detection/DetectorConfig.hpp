@@ -1,0 +1,35 @@
+#pragma once
+// A detector recipe: which detector and which option values, shareable as a JSON file.
+//   {"detector": "index", "options": {"rule": "ndvi < 0.2", "min_area_m2": 500}}
+// A scan manifest holds the same object under "recipe", so a manifest reproduces its scan.
+#include <string>
+#include <vector>
+
+#include "core/Json.hpp"
+#include "detection/Detector.hpp"
+
+namespace riskmap {
+
+class DetectorConfig {
+public:
+    // Reads a recipe file; throws DataError/UsageError naming the file and the fault.
+    static DetectorConfig load(const std::string& path);
+    static DetectorConfig fromJson(const Json& j, const std::string& origin);
+
+    const std::string& detector() const { return detector_; }
+    const Json& options() const { return options_; }
+    const std::string& origin() const { return origin_; }
+
+    // Defaults, then the recipe's options (if any), then --set KEY=VALUE in order.
+    static OptionValues resolve(const DetectorInfo& info, const DetectorConfig* recipe,
+                                const std::vector<std::string>& sets);
+    // {"detector": ..., "options": {...}}
+    static Json recipeJson(const std::string& detector, const OptionValues& values);
+
+private:
+    std::string detector_;
+    Json options_ = Json::object();
+    std::string origin_;
+};
+
+}  // namespace riskmap

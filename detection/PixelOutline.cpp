@@ -1,0 +1,162 @@
+#include "detection/PixelOutline.hpp"
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "core/Error.hpp"
+
+namespace riskmap {
+
+namespace {
+
+// Edge directions in image coordinates (y grows downwards).
+constexpr int kDx[4] = {1, 0, -1, 0};  // right, down, left, up
+constexpr int kDy[4] = {0, 1, 0, -1};
+
+using IRing = std::vector<cv::Point>;
+
+long long signedArea2(const IRing& r) {
+    long long a = 0;
+    for (std::size_t i = 0, n = r.size(); i < n; ++i)
+        a += static_cast<long long>(r[i].x) * r[(i + 1) % n].y -
+             static_cast<long long>(r[(i + 1) % n].x) * r[i].y;
+    return a;
+}
+
+// A closed walk that passes a vertex twice is cut there into simple loops.
+void splitAtRepeats(const IRing& walk, std::vector<IRing>& out) {
+    IRing path;
+    std::map<std::pair<int, int>, std::size_t> where;
+    for (const auto& p : walk) {
+        auto key = std::make_pair(p.x, p.y);
+        auto it = where.find(key);
+        if (it != where.end()) {
+            std::size_t start = it->second;
+            IRing loop(path.begin() + static_cast<long>(start), path.end());
+            for (std::size_t k = start + 1; k < path.size(); ++k) where.erase({path[k].x, path[k].y});
+            path.resize(start + 1);
+            if (loop.size() >= 4) out.push_back(std::move(loop));
+            continue;
+        }
+        where[key] = path.size();
+        path.push_back(p);
+    }
+    if (path.size() >= 4) out.push_back(std::move(path));
+}
+
+Ring simplify(const IRing& r, cv::Point origin) {
+    Ring out;
+    const std::size_t n = r.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto& a = r[(i + n - 1) % n];
+        const auto& b = r[i];
+        const auto& c = r[(i + 1) % n];
+        long long cross = static_cast<long long>(b.x - a.x) * (c.y - b.y) -
+                          static_cast<long long>(b.y - a.y) * (c.x - b.x);
+        if (cross != 0) out.emplace_back(b.x + origin.x, b.y + origin.y);
+    }
+    return out;
+}
+
+// Even-odd test; p is never on an edge because it sits inside a pixel.
+bool inside(const IRing& r, double px, double py) {
+    bool in = false;
+    for (std::size_t i = 0, j = r.size() - 1; i < r.size(); j = i++) {
+        double xi = r[i].x, yi = r[i].y, xj = r[j].x, yj = r[j].y;
+        if ((yi > py) != (yj > py) && px < (xj - xi) * (py - yi) / (yj - yi) + xi) in = !in;
+    }
+    return in;
+}
+
+}  // namespace
+
+MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
+    CV_Assert(mask.type() == CV_8U);
+    const int w = mask.cols, h = mask.rows;
+    const int vw = w + 1;
+    auto fg = [&](int x, int y) {
+        return x >= 0 && y >= 0 && x < w && y < h && mask.at<std::uint8_t>(y, x) != 0;
+    };
+    // Per vertex: bits 0-3 = outgoing edge in that direction, bits 4-7 = already traced.
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(vw) * (h + 1), 0);
+    auto vid = [&](int x, int y) { return static_cast<std::size_t>(y) * vw + x; };
+    // Edges run with the region on the right-hand side when drawn with y down, which makes
+    // outer rings positive and holes negative under the shoelace formula.
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            if (!fg(x, y)) continue;
+            if (!fg(x, y - 1)) out[vid(x, y)] |= 1 << 0;
+            if (!fg(x + 1, y)) out[vid(x + 1, y)] |= 1 << 1;
+            if (!fg(x, y + 1)) out[vid(x + 1, y + 1)] |= 1 << 2;
+            if (!fg(x - 1, y)) out[vid(x, y + 1)] |= 1 << 3;
+        }
+    }
+
+    std::vector<IRing> loops;
+    for (int vy = 0; vy <= h; ++vy) {
+        for (int vx = 0; vx <= w; ++vx) {
+            for (int d0 = 0; d0 < 4; ++d0) {
+                std::uint8_t& s = out[vid(vx, vy)];
+                if (!(s & (1 << d0)) || (s & (1 << (d0 + 4)))) continue;
+                IRing walk;
+                int x = vx, y = vy, d = d0;
+                s |= static_cast<std::uint8_t>(1 << (d0 + 4));
+                while (true) {
+                    walk.emplace_back(x, y);
+                    x += kDx[d];
+                    y += kDy[d];
+                    std::uint8_t& t = out[vid(x, y)];
+                    // At a corner where two pixels touch diagonally, turn left: the walk then
+                    // goes round both (8-connectivity); the split below makes the rings simple.
+                    int next = -1;
+                    for (int turn : {3, 0, 1}) {
+                        int c = (d + turn) % 4;
+                        if (t & (1 << c)) {
+                            next = c;
+                            break;
+                        }
+                    }
+                    if (next < 0) throw Error("pixel outline is not closed (a tracing bug)");
+                    if (x == vx && y == vy && next == d0) break;
+                    if (t & (1 << (next + 4))) throw Error("pixel outline revisits an edge");
+                    t |= static_cast<std::uint8_t>(1 << (next + 4));
+                    d = next;
+                }
+                splitAtRepeats(walk, loops);
+            }
+        }
+    }
+
+    std::vector<std::size_t> outers, holes;
+    for (std::size_t i = 0; i < loops.size(); ++i) (signedArea2(loops[i]) > 0 ? outers : holes).push_back(i);
+    if (outers.empty()) throw Error("empty pixel region has no outline");
+
+    MultiPolygon mp;
+    mp.parts.resize(outers.size());
+    for (std::size_t k = 0; k < outers.size(); ++k) mp.parts[k].outer = simplify(loops[outers[k]], origin);
+    for (std::size_t hi : holes) {
+        // Probe a point inside the region pixel next to the hole's first edge; the part whose
+        // outer ring holds it owns the hole. Region pixels lie right of each edge.
+        const IRing& r = loops[hi];
+        cv::Point a = r[0], b = r[1];
+        double dx = b.x - a.x, dy = b.y - a.y;
+        double px = (a.x + b.x) / 2.0 - 0.25 * dy, py = (a.y + b.y) / 2.0 + 0.25 * dx;
+        // Parts can nest (an island inside another part's hole): the smallest container wins.
+        std::size_t owner = outers.size();
+        long long best = 0;
+        for (std::size_t k = 0; k < outers.size(); ++k) {
+            if (!inside(loops[outers[k]], px, py)) continue;
+            long long area = signedArea2(loops[outers[k]]);
+            if (owner == outers.size() || area < best) {
+                owner = k;
+                best = area;
+            }
+        }
+        if (owner == outers.size()) throw Error("hole outside every outline part (a tracing bug)");
+        mp.parts[owner].holes.push_back(simplify(r, origin));
+    }
+    return mp;
+}
+
+}  // namespace riskmap

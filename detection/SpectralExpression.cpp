@@ -1,0 +1,461 @@
+#include "detection/SpectralExpression.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "core/Error.hpp"
+
+namespace riskmap {
+
+enum class Op {
+    Number, Band, Neg, Add, Sub, Mul, Div, Nd, Lt, Le, Gt, Ge, Eq, Ne, And, Or, Not
+};
+
+struct SpectralExpression::Node {
+    Op op = Op::Number;
+    double value = 0;
+    std::string band;
+    std::shared_ptr<const Node> a, b;
+    bool boolean() const { return op >= Op::Lt; }
+};
+
+namespace {
+
+using NodePtr = std::shared_ptr<const SpectralExpression::Node>;
+
+NodePtr leaf(double v) {
+    auto n = std::make_shared<SpectralExpression::Node>();
+    n->op = Op::Number;
+    n->value = v;
+    return n;
+}
+
+NodePtr bandNode(const std::string& name) {
+    auto n = std::make_shared<SpectralExpression::Node>();
+    n->op = Op::Band;
+    n->band = name;
+    return n;
+}
+
+NodePtr binary(Op op, NodePtr a, NodePtr b) {
+    auto n = std::make_shared<SpectralExpression::Node>();
+    n->op = op;
+    n->a = std::move(a);
+    n->b = std::move(b);
+    return n;
+}
+
+NodePtr nd(const NodePtr& a, const NodePtr& b) { return binary(Op::Nd, a, b); }
+
+// Built-in normalised-difference indices, expanded at parse time.
+NodePtr builtinIndex(const std::string& name) {
+    auto B = bandNode;
+    if (name == "ndvi") return nd(B("nir"), B("red"));       // Rouse et al. 1974
+    if (name == "ndwi") return nd(B("green"), B("nir"));     // McFeeters 1996
+    if (name == "mndwi") return nd(B("green"), B("swir1"));  // Xu 2006
+    if (name == "ndbi") return nd(B("swir1"), B("nir"));     // Zha, Gao & Ni 2003
+    if (name == "bsi")                                         // Rikimaru et al. 2002
+        return nd(binary(Op::Add, B("swir1"), B("red")), binary(Op::Add, B("nir"), B("blue")));
+    return nullptr;
+}
+
+class Parser {
+public:
+    explicit Parser(const std::string& s) : s_(s) {}
+
+    NodePtr parseAll() {
+        NodePtr n = parseOr();
+        skip();
+        if (pos_ < s_.size()) fail("unexpected '" + s_.substr(pos_, 1) + "'");
+        return n;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& why) const {
+        throw UsageError("rule '" + s_ + "': " + why + " at position " + std::to_string(pos_ + 1) +
+                         " (example: \"ndvi < 0.2 and mndwi < 0\")");
+    }
+    void skip() {
+        while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+    }
+    bool peekWord(const char* w) {
+        skip();
+        std::size_t n = std::char_traits<char>::length(w);
+        if (s_.compare(pos_, n, w) != 0) return false;
+        std::size_t end = pos_ + n;
+        return end >= s_.size() ||
+               !(std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_');
+    }
+    bool word(const char* w) {
+        if (!peekWord(w)) return false;
+        pos_ += std::char_traits<char>::length(w);
+        return true;
+    }
+    bool sym(const char* t) {
+        skip();
+        std::size_t n = std::char_traits<char>::length(t);
+        if (s_.compare(pos_, n, t) != 0) return false;
+        pos_ += n;
+        return true;
+    }
+    void requireBool(const NodePtr& n, const char* where) {
+        if (!n->boolean()) fail(std::string("'") + where + "' needs comparisons on both sides");
+    }
+    void requireNumber(const NodePtr& n) {
+        if (n->boolean()) fail("a comparison cannot be used as a number");
+    }
+
+    NodePtr parseOr() {
+        NodePtr l = parseAnd();
+        while (word("or") || sym("||")) {
+            NodePtr r = parseAnd();
+            requireBool(l, "or");
+            requireBool(r, "or");
+            l = binary(Op::Or, l, r);
+        }
+        return l;
+    }
+    NodePtr parseAnd() {
+        NodePtr l = parseNot();
+        while (word("and") || sym("&&")) {
+            NodePtr r = parseNot();
+            requireBool(l, "and");
+            requireBool(r, "and");
+            l = binary(Op::And, l, r);
+        }
+        return l;
+    }
+    NodePtr parseNot() {
+        if (word("not") || (peekSym("!") && !peekSym("!=") && sym("!"))) {
+            NodePtr x = parseNot();
+            requireBool(x, "not");
+            return binary(Op::Not, x, nullptr);
+        }
+        return parseCompare();
+    }
+    bool peekSym(const char* t) {
+        skip();
+        return s_.compare(pos_, std::char_traits<char>::length(t), t) == 0;
+    }
+    NodePtr parseCompare() {
+        NodePtr l = parseSum();
+        Op op;
+        if (sym("<="))
+            op = Op::Le;
+        else if (sym(">="))
+            op = Op::Ge;
+        else if (sym("=="))
+            op = Op::Eq;
+        else if (sym("!="))
+            op = Op::Ne;
+        else if (sym("<"))
+            op = Op::Lt;
+        else if (sym(">"))
+            op = Op::Gt;
+        else
+            return l;
+        NodePtr r = parseSum();
+        requireNumber(l);
+        requireNumber(r);
+        if (peekSym("<") || peekSym(">")) fail("chained comparisons need 'and'");
+        return binary(op, l, r);
+    }
+    NodePtr parseSum() {
+        NodePtr l = parseProduct();
+        while (true) {
+            if (sym("+")) {
+                NodePtr r = parseProduct();
+                requireNumber(l);
+                requireNumber(r);
+                l = binary(Op::Add, l, r);
+            } else if (sym("-")) {
+                NodePtr r = parseProduct();
+                requireNumber(l);
+                requireNumber(r);
+                l = binary(Op::Sub, l, r);
+            } else {
+                return l;
+            }
+        }
+    }
+    NodePtr parseProduct() {
+        NodePtr l = parseUnary();
+        while (true) {
+            if (sym("*")) {
+                NodePtr r = parseUnary();
+                requireNumber(l);
+                requireNumber(r);
+                l = binary(Op::Mul, l, r);
+            } else if (sym("/")) {
+                NodePtr r = parseUnary();
+                requireNumber(l);
+                requireNumber(r);
+                l = binary(Op::Div, l, r);
+            } else {
+                return l;
+            }
+        }
+    }
+    NodePtr parseUnary() {
+        if (sym("-")) {
+            NodePtr x = parseUnary();
+            requireNumber(x);
+            return binary(Op::Neg, x, nullptr);
+        }
+        return parseAtom();
+    }
+    NodePtr parseAtom() {
+        skip();
+        if (pos_ >= s_.size()) fail("unexpected end of rule");
+        char c = s_[pos_];
+        if (c == '(') {
+            ++pos_;
+            NodePtr n = parseOr();
+            if (!sym(")")) fail("missing ')'");
+            return n;
+        }
+        if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
+            std::size_t start = pos_;
+            while (pos_ < s_.size() &&
+                   (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.' ||
+                    s_[pos_] == 'e' || s_[pos_] == 'E' ||
+                    ((s_[pos_] == '-' || s_[pos_] == '+') && pos_ > start &&
+                     (s_[pos_ - 1] == 'e' || s_[pos_ - 1] == 'E'))))
+                ++pos_;
+            double v = 0;
+            auto r = std::from_chars(s_.data() + start, s_.data() + pos_, v);
+            if (r.ec != std::errc() || r.ptr != s_.data() + pos_) {
+                pos_ = start;
+                fail("malformed number");
+            }
+            return leaf(v);
+        }
+        if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+            std::size_t start = pos_;
+            while (pos_ < s_.size() &&
+                   (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_'))
+                ++pos_;
+            std::string name = s_.substr(start, pos_ - start);
+            std::transform(name.begin(), name.end(), name.begin(),
+                           [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+            if (name == "and" || name == "or" || name == "not") {
+                pos_ = start;
+                fail("missing operand");
+            }
+            if (name == "nd" || name == "ratio") {
+                if (!sym("(")) fail(name + " needs arguments, e.g. " + name + "(nir, red)");
+                NodePtr a = parseSum();
+                if (!sym(",")) fail(name + " takes two arguments");
+                NodePtr b = parseSum();
+                if (!sym(")")) fail("missing ')'");
+                requireNumber(a);
+                requireNumber(b);
+                return binary(name == "nd" ? Op::Nd : Op::Div, a, b);
+            }
+            if (NodePtr idx = builtinIndex(name)) return idx;
+            return bandNode(name);
+        }
+        fail(std::string("unexpected '") + c + "'");
+    }
+
+    const std::string& s_;
+    std::size_t pos_ = 0;
+};
+
+void collectBands(const SpectralExpression::Node& n, std::set<std::string>& out) {
+    if (n.op == Op::Band) out.insert(n.band);
+    if (n.a) collectBands(*n.a, out);
+    if (n.b) collectBands(*n.b, out);
+}
+
+// Row-wise evaluation keeps every temporary in cache: one row of each intermediate at a time.
+class RowEvaluator {
+public:
+    RowEvaluator(const TileImage& tile, int width) : tile_(tile), width_(width) {}
+
+    // Numeric node -> values for row y.
+    void value(const SpectralExpression::Node& n, int y, float* out) {
+        const int w = width_;
+        switch (n.op) {
+            case Op::Number: std::fill(out, out + w, static_cast<float>(n.value)); return;
+            case Op::Band: {
+                const float* src = tile_.band(n.band).ptr<float>(y);
+                std::copy(src, src + w, out);
+                return;
+            }
+            case Op::Neg:
+                value(*n.a, y, out);
+                for (int i = 0; i < w; ++i) out[i] = -out[i];
+                return;
+            default: break;
+        }
+        float* tmp = scratch();
+        value(*n.a, y, out);
+        value(*n.b, y, tmp);
+        switch (n.op) {
+            case Op::Add:
+                for (int i = 0; i < w; ++i) out[i] += tmp[i];
+                break;
+            case Op::Sub:
+                for (int i = 0; i < w; ++i) out[i] -= tmp[i];
+                break;
+            case Op::Mul:
+                for (int i = 0; i < w; ++i) out[i] *= tmp[i];
+                break;
+            case Op::Div:
+                // x / 0 is defined as 0 so that empty pixels never pass a ratio rule by accident.
+                for (int i = 0; i < w; ++i) out[i] = tmp[i] != 0.0f ? out[i] / tmp[i] : 0.0f;
+                break;
+            case Op::Nd:
+                for (int i = 0; i < w; ++i) {
+                    float s = out[i] + tmp[i];
+                    out[i] = s != 0.0f ? (out[i] - tmp[i]) / s : 0.0f;
+                }
+                break;
+            default: throw Error("numeric evaluation of a rule node (an expression bug)");
+        }
+        release();
+    }
+
+    // Boolean node -> pass flags and margins for row y.
+    void rule(const SpectralExpression::Node& n, int y, std::uint8_t* pass, float* margin) {
+        const int w = width_;
+        switch (n.op) {
+            case Op::Lt:
+            case Op::Le:
+            case Op::Gt:
+            case Op::Ge:
+            case Op::Eq:
+            case Op::Ne: {
+                float* l = scratch();
+                float* r = scratch();
+                value(*n.a, y, l);
+                value(*n.b, y, r);
+                for (int i = 0; i < w; ++i) {
+                    float a = l[i], b = r[i];
+                    bool p;
+                    float m;
+                    switch (n.op) {
+                        case Op::Lt: p = a < b; m = b - a; break;
+                        case Op::Le: p = a <= b; m = b - a; break;
+                        case Op::Gt: p = a > b; m = a - b; break;
+                        case Op::Ge: p = a >= b; m = a - b; break;
+                        case Op::Eq: p = a == b; m = -std::fabs(a - b); break;
+                        default: p = a != b; m = std::fabs(a - b); break;
+                    }
+                    pass[i] = p ? 255 : 0;
+                    margin[i] = m;
+                }
+                release();
+                release();
+                return;
+            }
+            case Op::Not:
+                rule(*n.a, y, pass, margin);
+                for (int i = 0; i < w; ++i) {
+                    pass[i] = pass[i] ? 0 : 255;
+                    margin[i] = -margin[i];
+                }
+                return;
+            case Op::And:
+            case Op::Or: {
+                rule(*n.a, y, pass, margin);
+                float* m2 = scratch();
+                // Pointers, not references: nested calls may grow the scratch lists.
+                std::uint8_t* p2 = passScratch();
+                rule(*n.b, y, p2, m2);
+                if (n.op == Op::And) {
+                    for (int i = 0; i < w; ++i) {
+                        pass[i] = pass[i] & p2[i];
+                        margin[i] = std::min(margin[i], m2[i]);
+                    }
+                } else {
+                    for (int i = 0; i < w; ++i) {
+                        pass[i] = pass[i] | p2[i];
+                        margin[i] = std::max(margin[i], m2[i]);
+                    }
+                }
+                releasePass();
+                release();
+                return;
+            }
+            default: throw Error("rule evaluation of a numeric node (an expression bug)");
+        }
+    }
+
+private:
+    float* scratch() {
+        if (used_ == floats_.size()) floats_.emplace_back(static_cast<std::size_t>(width_));
+        return floats_[used_++].data();
+    }
+    void release() { --used_; }
+    std::uint8_t* passScratch() {
+        if (passUsed_ == flags_.size()) flags_.emplace_back(static_cast<std::size_t>(width_));
+        return flags_[passUsed_++].data();
+    }
+    void releasePass() { --passUsed_; }
+
+    const TileImage& tile_;
+    int width_;
+    std::vector<std::vector<float>> floats_;
+    std::size_t used_ = 0;
+    std::vector<std::vector<std::uint8_t>> flags_;
+    std::size_t passUsed_ = 0;
+};
+
+}  // namespace
+
+SpectralExpression SpectralExpression::parse(const std::string& text) {
+    if (text.find_first_not_of(" \t") == std::string::npos)
+        throw UsageError("empty rule: give one such as \"ndvi < 0.2 and mndwi < 0\"");
+    SpectralExpression e;
+    e.text_ = text;
+    e.root_ = Parser(text).parseAll();
+    return e;
+}
+
+bool SpectralExpression::isRule() const { return root_->boolean(); }
+
+std::vector<std::string> SpectralExpression::bands() const {
+    std::set<std::string> s;
+    collectBands(*root_, s);
+    return {s.begin(), s.end()};
+}
+
+void SpectralExpression::evaluateRule(const TileImage& tile, cv::Mat& pass, cv::Mat& margin) const {
+    if (!isRule()) throw UsageError("'" + text_ + "' is a value, not a rule: add a comparison");
+    const int w = tile.window.w, h = tile.window.h;
+    pass.create(h, w, CV_8U);
+    margin.create(h, w, CV_32F);
+    RowEvaluator ev(tile, w);
+    for (int y = 0; y < h; ++y) ev.rule(*root_, y, pass.ptr<std::uint8_t>(y), margin.ptr<float>(y));
+}
+
+cv::Mat SpectralExpression::evaluateValue(const TileImage& tile) const {
+    if (isRule()) throw UsageError("'" + text_ + "' is a rule, not a value");
+    const int w = tile.window.w, h = tile.window.h;
+    cv::Mat out(h, w, CV_32F);
+    RowEvaluator ev(tile, w);
+    for (int y = 0; y < h; ++y) ev.value(*root_, y, out.ptr<float>(y));
+    return out;
+}
+
+const std::vector<SpectralIndexInfo>& SpectralExpression::indices() {
+    static const std::vector<SpectralIndexInfo> list = {
+        {"ndvi", "(nir - red) / (nir + red)", "Rouse et al. 1974, NASA SP-351"},
+        {"ndwi", "(green - nir) / (green + nir)", "McFeeters 1996, IJRS 17(7)"},
+        {"mndwi", "(green - swir1) / (green + swir1)", "Xu 2006, IJRS 27(14)"},
+        {"ndbi", "(swir1 - nir) / (swir1 + nir)", "Zha, Gao & Ni 2003, IJRS 24(3)"},
+        {"bsi", "((swir1 + red) - (nir + blue)) / ((swir1 + red) + (nir + blue))",
+         "Rikimaru, Roy & Miyatake 2002, Tropical Ecology 43(1)"},
+        {"nd(a, b)", "(a - b) / (a + b)", "any normalised difference"},
+        {"ratio(a, b)", "a / b (also written a / b)", "plain band ratio"},
+    };
+    return list;
+}
+
+}  // namespace riskmap

@@ -1,0 +1,132 @@
+#include "output/FeatureAssembler.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "raster/CoordinateMapper.hpp"
+#include "raster/Geodesy.hpp"
+
+namespace riskmap {
+
+namespace {
+
+std::uint64_t fnv1a(const std::string& s) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+bool ringLess(const Ring& a, const Ring& b) {
+    return std::lexicographical_compare(
+        a.begin(), a.end(), b.begin(), b.end(), [](const cv::Point2d& p, const cv::Point2d& q) {
+            return p.y != q.y ? p.y < q.y : p.x < q.x;
+        });
+}
+
+}  // namespace
+
+FeatureAssembler::FeatureAssembler(const std::vector<RasterInput>& inputs,
+                                   std::vector<std::string> sources, std::string detector,
+                                   std::string targetCrs)
+    : inputs_(inputs),
+      sources_(std::move(sources)),
+      detector_(std::move(detector)),
+      targetCrs_(std::move(targetCrs)) {}
+
+double FeatureAssembler::roundTo(double v, int decimals) {
+    double f = std::pow(10.0, decimals);
+    double r = std::round(v * f) / f;
+    return r == 0 ? 0.0 : r;  // no "-0"
+}
+
+bool FeatureAssembler::before(const Detection& a, const Detection& b) {
+    if (a.anchor.y != b.anchor.y) return a.anchor.y < b.anchor.y;
+    if (a.anchor.x != b.anchor.x) return a.anchor.x < b.anchor.x;
+    if (a.cls != b.cls) return a.cls < b.cls;
+    if (a.score != b.score) return a.score > b.score;
+    const auto& pa = a.geometry.parts;
+    const auto& pb = b.geometry.parts;
+    if (pa.size() != pb.size()) return pa.size() < pb.size();
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        if (ringLess(pa[i].outer, pb[i].outer)) return true;
+        if (ringLess(pb[i].outer, pa[i].outer)) return false;
+    }
+    return false;
+}
+
+std::string FeatureAssembler::stableId(const std::string& detector, const std::string& cls,
+                                       double lon, double lat) {
+    char key[128];
+    std::snprintf(key, sizeof key, "|%.7f|%.7f", lon, lat);
+    std::uint64_t h = fnv1a(detector + "|" + cls + key);
+    char out[32];
+    std::snprintf(out, sizeof out, "%012" PRIx64, static_cast<std::uint64_t>(h & 0xFFFFFFFFFFFFULL));
+    return detector + "-" + out;
+}
+
+std::vector<FeatureRecord> FeatureAssembler::assemble(
+    std::vector<std::vector<Detection>>& perInput) const {
+    std::vector<FeatureRecord> out;
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < perInput.size(); ++i) {
+        auto& dets = perInput[i];
+        std::stable_sort(dets.begin(), dets.end(), before);
+        const RasterInput& in = inputs_[i];
+        CoordinateMapper toLonLat(in.crsWkt(), in.geoTransform());
+        std::unique_ptr<CoordinateMapper> toTarget;
+        if (!targetCrs_.empty()) toTarget = std::make_unique<CoordinateMapper>(in.crsWkt(), in.geoTransform(), targetCrs_);
+        for (const Detection& d : dets) {
+            FeatureRecord f;
+            f.detector = detector_;
+            f.cls = d.cls;
+            f.score = roundTo(std::clamp(d.score, 0.0, 1.0), 4);
+            f.source = sources_[i];
+            f.attributes = d.attributes;
+            for (auto& a : f.attributes)
+                if (a.index() == 1) a = roundTo(std::get<double>(a), 6);
+
+            double area = 0;
+            for (const Polygon& part : d.geometry.parts) {
+                std::vector<const Ring*> rings{&part.outer};
+                for (const auto& h : part.holes) rings.push_back(&h);
+                std::vector<std::vector<MapPoint>> outRings;
+                for (std::size_t r = 0; r < rings.size(); ++r) {
+                    std::vector<MapPoint> pts;
+                    pts.reserve(rings[r]->size());
+                    for (const auto& p : *rings[r]) pts.push_back({p.x, p.y});
+                    std::vector<MapPoint> lonlat = pts;
+                    toLonLat.pixelsToTarget(lonlat);
+                    std::vector<LonLat> ll;
+                    for (const auto& p : lonlat) ll.push_back({p.x, p.y});
+                    double a = geodesicRingArea(ll);
+                    area += r == 0 ? a : -a;
+                    if (toTarget) {
+                        toTarget->pixelsToTarget(pts);
+                        outRings.push_back(std::move(pts));
+                    } else {
+                        outRings.push_back(std::move(lonlat));
+                    }
+                }
+                f.parts.push_back(std::move(outRings));
+            }
+            f.areaM2 = roundTo(area, 1);
+            LonLat c = toLonLat.pixelToLonLat(d.anchor.x + 0.5, d.anchor.y + 0.5);
+            std::string id = stableId(detector_, d.cls, c.lon, c.lat);
+            // Two objects can share an anchor pixel (a blob inside a ring); keep ids unique.
+            std::string unique = id;
+            for (int k = 2; ids.count(unique); ++k) unique = id + "-" + std::to_string(k);
+            ids.insert(unique);
+            f.id = unique;
+            out.push_back(std::move(f));
+        }
+    }
+    return out;
+}
+
+}  // namespace riskmap

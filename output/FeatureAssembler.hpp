@@ -1,0 +1,38 @@
+#pragma once
+// Turns pixel-space detections into output features: deterministic order, stable ids, rings in
+// the output CRS, geodesic areas, fixed precision.
+#include <string>
+#include <vector>
+
+#include "detection/Detection.hpp"
+#include "output/LayerWriter.hpp"
+#include "raster/RasterInput.hpp"
+
+namespace riskmap {
+
+class FeatureAssembler {
+public:
+    // sources: the `source` label per input. targetCrs: "" for EPSG:4326.
+    FeatureAssembler(const std::vector<RasterInput>& inputs, std::vector<std::string> sources,
+                     std::string detector, std::string targetCrs);
+
+    // Sorts each input's detections by position (a total order, so the result does not depend
+    // on thread scheduling) and converts them. Ids are unique within the output.
+    std::vector<FeatureRecord> assemble(std::vector<std::vector<Detection>>& perInput) const;
+
+    // Total order on detections of one input: anchor row, column, class, score, geometry.
+    static bool before(const Detection& a, const Detection& b);
+    // "<detector>-<12 hex digits>" from detector, class and anchor position in lon/lat.
+    static std::string stableId(const std::string& detector, const std::string& cls, double lon,
+                                double lat);
+    // Round to a fixed number of decimals so that text output is stable and compact.
+    static double roundTo(double v, int decimals);
+
+private:
+    const std::vector<RasterInput>& inputs_;
+    std::vector<std::string> sources_;
+    std::string detector_;
+    std::string targetCrs_;
+};
+
+}  // namespace riskmap

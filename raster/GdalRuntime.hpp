@@ -1,0 +1,27 @@
+#pragma once
+// One-time GDAL set-up and RAII helpers for GDAL handles.
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
+#include <memory>
+#include <string>
+
+namespace riskmap {
+
+// Registers GDAL/OGR drivers once; safe to call from any thread.
+void ensureGdalRegistered();
+
+// The last GDAL error message, or a fallback when GDAL gave none.
+std::string lastGdalError(const std::string& fallback = "unknown GDAL error");
+
+struct GdalDatasetCloser {
+    void operator()(GDALDataset* ds) const {
+        if (ds) GDALClose(ds);
+    }
+};
+using DatasetPtr = std::unique_ptr<GDALDataset, GdalDatasetCloser>;
+
+// Opens a raster read-only; throws DataError naming the path and what to do.
+DatasetPtr openRaster(const std::string& path);
+
+}  // namespace riskmap

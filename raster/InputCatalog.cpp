@@ -1,0 +1,162 @@
+#include "raster/InputCatalog.hpp"
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "core/Error.hpp"
+
+namespace riskmap {
+
+namespace {
+
+const char* maskText(MaskSource m) {
+    switch (m) {
+        case MaskSource::None: return "none";
+        case MaskSource::Nodata: return "nodata";
+        case MaskSource::PerDataset: return "dataset mask or alpha";
+        case MaskSource::PerBand: return "per-band mask";
+    }
+    return "?";
+}
+
+std::string num(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+}  // namespace
+
+InputCatalog InputCatalog::open(const std::vector<std::string>& paths,
+                                const std::vector<BandSpec>& bands, const InputOptions& options) {
+    if (paths.empty() && bands.empty())
+        throw UsageError("no input: give raster paths or --band NAME=PATH");
+    InputCatalog c;
+    for (const auto& p : paths) c.inputs_.push_back(RasterInput::open(p, options));
+    if (!bands.empty()) c.inputs_.push_back(RasterInput::fromBandFiles(bands, options));
+    std::map<std::string, int> seen;
+    for (const auto& in : c.inputs_) seen[in.name()]++;
+    for (const auto& in : c.inputs_) c.sources_.push_back(seen[in.name()] > 1 ? in.origin() : in.name());
+    return c;
+}
+
+Json InputCatalog::describe(const RasterInput& in, const std::string& source) {
+    Json j = Json::object();
+    j.set("source", source);
+    j.set("origin", in.origin());
+    j.set("driver", in.driver());
+    j.set("width", in.width());
+    j.set("height", in.height());
+    j.set("band_count", in.bands().size());
+    j.set("sensor_profile", in.profileName().empty() ? Json() : Json(in.profileName()));
+    Json bands = Json::array();
+    for (std::size_t i = 0; i < in.bands().size(); ++i) {
+        const InputBand& b = in.bands()[i];
+        const InputFile& f = in.files()[static_cast<std::size_t>(b.file)];
+        Json x = Json::object();
+        x.set("index", i + 1);
+        x.set("name", b.name);
+        x.set("description", b.description);
+        x.set("color_interp", b.colorInterp);
+        x.set("type", b.dataType);
+        x.set("nodata", b.nodata ? Json(*b.nodata) : Json());
+        x.set("mask", maskText(b.mask));
+        x.set("validity_band", f.maskBand ? Json(f.maskBand) : Json());
+        Json block = Json::array();
+        block.push(b.blockX);
+        block.push(b.blockY);
+        x.set("block", block);
+        x.set("scale", b.scale.scale);
+        x.set("offset", b.scale.offset);
+        x.set("file", f.path);
+        x.set("file_band", b.band);
+        x.set("resampled", !f.sameGrid);
+        bands.push(x);
+    }
+    j.set("bands", bands);
+    Json crs = Json::object();
+    crs.set("name", in.crsName());
+    crs.set("epsg", in.epsg() ? Json(in.epsg()) : Json());
+    crs.set("geographic", in.crsIsGeographic());
+    j.set("crs", crs);
+    Json gt = Json::array();
+    for (double c : in.geoTransform().coefficients()) gt.push(c);
+    j.set("geotransform", gt);
+    Json gsd = Json::object();
+    gsd.set("x", in.gsdX());
+    gsd.set("y", in.gsdY());
+    gsd.set("min", in.minGsd());
+    j.set("gsd_m", gsd);
+    Json ring = Json::array();
+    for (const auto& p : in.footprint()) {
+        Json pt = Json::array();
+        pt.push(p.lon);
+        pt.push(p.lat);
+        ring.push(pt);
+    }
+    Json rings = Json::array();
+    rings.push(ring);
+    Json fp = Json::object();
+    fp.set("type", "Polygon");
+    fp.set("coordinates", rings);
+    j.set("footprint", fp);
+    j.set("area_km2", in.areaKm2());
+    return j;
+}
+
+Json InputCatalog::toJson() const {
+    Json arr = Json::array();
+    for (std::size_t i = 0; i < inputs_.size(); ++i) arr.push(describe(inputs_[i], sources_[i]));
+    Json root = Json::object();
+    root.set("inputs", arr);
+    return root;
+}
+
+std::string InputCatalog::toText() const {
+    std::ostringstream o;
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        const RasterInput& in = inputs_[i];
+        if (i) o << "\n";
+        o << sources_[i] << "  (" << in.origin() << ")\n";
+        o << "  driver:    " << in.driver() << "\n";
+        o << "  size:      " << in.width() << " x " << in.height() << " px, " << in.bands().size()
+          << " band(s)\n";
+        o << "  profile:   " << (in.profileName().empty() ? "(none detected: pass --sensor)" : in.profileName())
+          << "\n";
+        o << "  CRS:       " << in.crsName();
+        if (in.epsg()) o << " (EPSG:" << in.epsg() << ")";
+        o << "\n";
+        o << "  GSD:       " << num(in.gsdX(), 2) << " m x " << num(in.gsdY(), 2) << " m at the centre"
+          << (in.crsIsGeographic() ? " (geodesic, CRS in degrees)" : "") << "\n";
+        o << "  area:      " << num(in.areaKm2(), 3) << " km2\n";
+        auto fp = in.footprint(1);
+        double lon0 = fp[0].lon, lon1 = lon0, lat0 = fp[0].lat, lat1 = lat0;
+        for (const auto& p : fp) {
+            lon0 = std::min(lon0, p.lon);
+            lon1 = std::max(lon1, p.lon);
+            lat0 = std::min(lat0, p.lat);
+            lat1 = std::max(lat1, p.lat);
+        }
+        o << "  footprint: lon " << num(lon0, 6) << " .. " << num(lon1, 6) << ", lat " << num(lat0, 6)
+          << " .. " << num(lat1, 6) << "\n";
+        o << "  bands:\n";
+        for (std::size_t b = 0; b < in.bands().size(); ++b) {
+            const InputBand& band = in.bands()[b];
+            const InputFile& f = in.files()[static_cast<std::size_t>(band.file)];
+            o << "    " << (b + 1) << " " << band.name << "  " << band.dataType;
+            if (!band.description.empty()) o << "  \"" << band.description << "\"";
+            o << "  " << band.colorInterp << "  block " << band.blockX << "x" << band.blockY;
+            o << "  mask: " << maskText(band.mask);
+            if (band.nodata) o << " (nodata " << num(*band.nodata, 6) << ")";
+            if (f.maskBand) o << " + validity band " << f.maskBand;
+            o << "  scale " << band.scale.scale;
+            if (band.scale.offset != 0) o << " offset " << band.scale.offset;
+            if (in.files().size() > 1) o << "  from " << f.path << ":" << band.band << (f.sameGrid ? "" : " (resampled)");
+            o << "\n";
+        }
+    }
+    return o.str();
+}
+
+}  // namespace riskmap

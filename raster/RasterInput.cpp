@@ -1,0 +1,391 @@
+#include "raster/RasterInput.hpp"
+
+#include <cpl_conv.h>
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "core/Error.hpp"
+#include "raster/CoordinateMapper.hpp"
+#include "raster/GdalRuntime.hpp"
+
+namespace riskmap {
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+bool validBandName(const std::string& n) {
+    if (n.empty()) return false;
+    for (char c : n)
+        if (!(std::islower(static_cast<unsigned char>(c)) ||
+              std::isdigit(static_cast<unsigned char>(c)) || c == '_'))
+            return false;
+    return std::islower(static_cast<unsigned char>(n[0]));
+}
+
+// Reflectance scale when no profile is known: 8-bit renderings to 0..1, integer products in
+// the common "reflectance x 10000" convention, floats as they are.
+ReflectanceScale genericScale(const std::string& type) {
+    if (type == "Byte" || type == "Int8") return {1.0 / 255.0, 0.0};
+    if (type == "Float32" || type == "Float64") return {1.0, 0.0};
+    return {1e-4, 0.0};
+}
+
+std::string wktOf(const OGRSpatialReference* srs) {
+    if (!srs) return {};
+    char* wkt = nullptr;
+    srs->exportToWkt(&wkt);
+    std::string out = wkt ? wkt : "";
+    CPLFree(wkt);
+    return out;
+}
+
+GeoTransform requireGeoTransform(GDALDataset& ds, const std::string& path) {
+    double c[6];
+    if (ds.GetGeoTransform(c) != CE_None)
+        throw DataError("'" + path +
+                        "' has no georeferencing (no geotransform): riskmap needs a georeferenced "
+                        "raster; add one with gdal_translate -a_ullr or use GCPs with gdalwarp");
+    return GeoTransform(c);
+}
+
+const OGRSpatialReference& requireCrs(GDALDataset& ds, const std::string& path) {
+    const OGRSpatialReference* srs = ds.GetSpatialRef();
+    if (!srs || srs->IsEmpty())
+        throw DataError("'" + path +
+                        "' has no CRS: assign one with gdal_edit.py -a_srs EPSG:XXXX and retry");
+    return *srs;
+}
+
+// A second band that holds only 0 and 1 in a decimated sample looks like EO Browser's dataMask.
+bool looksLikeBinaryMask(GDALRasterBand& band) {
+    std::string d = lower(band.GetDescription() ? band.GetDescription() : "");
+    if (d == "datamask" || d == "mask") return true;
+    if (!d.empty()) return false;
+    int sx = std::min(64, band.GetXSize()), sy = std::min(64, band.GetYSize());
+    std::vector<GByte> buf(static_cast<std::size_t>(sx) * sy);
+    if (band.RasterIO(GF_Read, 0, 0, band.GetXSize(), band.GetYSize(), buf.data(), sx, sy,
+                      GDT_Byte, 0, 0, nullptr) != CE_None)
+        return false;
+    bool sawOne = false;
+    for (GByte v : buf) {
+        if (v > 1) return false;
+        sawOne |= v == 1;
+    }
+    return sawOne;
+}
+
+InputBand describeBand(GDALRasterBand& b) {
+    InputBand ib;
+    ib.description = b.GetDescription() ? b.GetDescription() : "";
+    ib.colorInterp = GDALGetColorInterpretationName(b.GetColorInterpretation());
+    ib.dataType = GDALGetDataTypeName(b.GetRasterDataType());
+    int has = 0;
+    double nd = b.GetNoDataValue(&has);
+    if (has) ib.nodata = nd;
+    int flags = b.GetMaskFlags();
+    if (flags & GMF_ALL_VALID)
+        ib.mask = MaskSource::None;
+    else if (flags & GMF_NODATA)
+        ib.mask = MaskSource::Nodata;
+    else if (flags & GMF_PER_DATASET)
+        ib.mask = MaskSource::PerDataset;
+    else
+        ib.mask = MaskSource::PerBand;
+    b.GetBlockSize(&ib.blockX, &ib.blockY);
+    return ib;
+}
+
+std::string baseName(const std::string& path) { return CPLGetFilename(path.c_str()); }
+
+}  // namespace
+
+BandSpec parseBandSpec(const std::string& text) {
+    auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 >= text.size())
+        throw UsageError("--band '" + text + "' is not NAME=PATH[:INDEX], e.g. --band red=B04.tif");
+    BandSpec s;
+    s.name = lower(text.substr(0, eq));
+    s.path = text.substr(eq + 1);
+    if (!validBandName(s.name))
+        throw UsageError("--band '" + text +
+                         "': band names are lower-case letters, digits and '_' (e.g. red, nir, swir1)");
+    // A trailing :N selects a band; colons elsewhere belong to the path (/vsicurl/https://...).
+    auto colon = s.path.rfind(':');
+    if (colon != std::string::npos && colon + 1 < s.path.size()) {
+        std::string tail = s.path.substr(colon + 1);
+        if (std::all_of(tail.begin(), tail.end(),
+                        [](unsigned char c) { return std::isdigit(c) != 0; })) {
+            s.index = std::stoi(tail);
+            s.path = s.path.substr(0, colon);
+            if (s.index < 1)
+                throw UsageError("--band '" + text + "': band indices start at 1");
+        }
+    }
+    return s;
+}
+
+RasterInput RasterInput::open(const std::string& path, const InputOptions& options) {
+    DatasetPtr ds = openRaster(path);
+    RasterInput in;
+    in.origin_ = path;
+    in.name_ = baseName(path);
+    in.driver_ = ds->GetDriver() ? ds->GetDriver()->GetDescription() : "";
+    in.width_ = ds->GetRasterXSize();
+    in.height_ = ds->GetRasterYSize();
+    in.gt_ = requireGeoTransform(*ds, path);
+    in.crsWkt_ = wktOf(&requireCrs(*ds, path));
+    in.resampling_ = options.resampling;
+
+    InputFile file;
+    file.path = path;
+    file.width = in.width_;
+    file.height = in.height_;
+    file.gt = in.gt_;
+    in.files_.push_back(file);
+
+    std::vector<BandDescriptor> descs;
+    for (int i = 1; i <= ds->GetRasterCount(); ++i) {
+        InputBand ib = describeBand(*ds->GetRasterBand(i));
+        ib.file = 0;
+        ib.band = i;
+        descs.push_back({ib.description, ib.colorInterp});
+        in.bands_.push_back(ib);
+    }
+    const SensorProfile* profile = options.sensor.empty()
+                                       ? SensorProfile::detect(descs)
+                                       : &SensorProfile::byName(options.sensor);
+    if (profile && !options.sensor.empty() && !profile->layoutFor(descs.size())) {
+        bool anyDescribed = false;
+        for (const auto& d : descs)
+            anyDescribed |= !profile->nameForDescription(d.description).empty();
+        if (!anyDescribed)
+            throw UsageError("--sensor " + profile->name() + " does not fit '" + path + "' with " +
+                             std::to_string(descs.size()) + " bands (it knows " +
+                             profile->layoutsText() + "); use --band NAME=PATH:INDEX instead");
+    }
+    in.profile_ = profile ? profile->name() : "";
+    auto names = resolveBandNames(descs, profile);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        InputBand& b = in.bands_[i];
+        b.name = names[i];
+        b.scale = profile ? profile->scaleFor(b.dataType) : genericScale(b.dataType);
+        if (options.scale) b.scale.scale = *options.scale;
+        if (options.offset) b.scale.offset = *options.offset;
+        // A band the profile calls alpha but GDAL does not treat as one still masks the rest.
+        if (b.name == "alpha" && b.colorInterp != "Alpha") in.files_[0].maskBand = b.band;
+    }
+    in.finishGeoreference();
+    return in;
+}
+
+RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
+                                       const InputOptions& options) {
+    if (specs.empty()) throw UsageError("no --band given");
+    RasterInput in;
+    in.resampling_ = options.resampling;
+    std::set<std::string> seen;
+    std::map<std::string, int> fileIndex;
+    std::vector<DatasetPtr> handles;
+    const OGRSpatialReference* crs0 = nullptr;
+    std::string crsPath;
+
+    for (const auto& s : specs) {
+        if (!seen.insert(s.name).second)
+            throw UsageError("--band " + s.name + " is given twice: give each band name once");
+        in.origin_ += (in.origin_.empty() ? "" : " ") + s.name + "=" + s.path + ":" +
+                      std::to_string(s.index);
+        if (fileIndex.count(s.path)) continue;
+        DatasetPtr ds = openRaster(s.path);
+        InputFile f;
+        f.path = s.path;
+        f.width = ds->GetRasterXSize();
+        f.height = ds->GetRasterYSize();
+        f.gt = requireGeoTransform(*ds, s.path);
+        if (!f.gt.isNorthUp())
+            throw DataError("'" + s.path +
+                            "' has a rotated geotransform: warp it north-up (gdalwarp) before "
+                            "stacking bands from separate files");
+        const OGRSpatialReference& srs = requireCrs(*ds, s.path);
+        if (!crs0) {
+            crs0 = ds->GetSpatialRef();
+            crsPath = s.path;
+            in.crsWkt_ = wktOf(crs0);
+            in.driver_ = ds->GetDriver() ? ds->GetDriver()->GetDescription() : "";
+        } else if (!srs.IsSame(crs0)) {
+            throw DataError("band files are in different CRSs ('" + crsPath + "' and '" + s.path +
+                            "'): reproject them to one CRS with gdalwarp first");
+        }
+        fileIndex[s.path] = static_cast<int>(in.files_.size());
+        in.files_.push_back(f);
+        handles.push_back(std::move(ds));
+    }
+
+    // The finest file defines the stack grid; the stack covers the intersection of all files.
+    std::size_t ref = 0;
+    for (std::size_t i = 1; i < in.files_.size(); ++i) {
+        const auto& a = in.files_[i].gt;
+        const auto& b = in.files_[ref].gt;
+        if (std::fabs(a.pixelWidth() * a.pixelHeight()) <
+            std::fabs(b.pixelWidth() * b.pixelHeight()))
+            ref = i;
+    }
+    const GeoTransform& rgt = in.files_[ref].gt;
+    double c0 = -1e300, r0 = -1e300, c1 = 1e300, r1 = 1e300;
+    for (const auto& f : in.files_) {
+        MapPoint a = rgt.inverse(f.gt.apply(0, 0).x, f.gt.apply(0, 0).y);
+        MapPoint b = rgt.inverse(f.gt.apply(f.width, f.height).x, f.gt.apply(f.width, f.height).y);
+        c0 = std::max(c0, std::min(a.x, b.x));
+        c1 = std::min(c1, std::max(a.x, b.x));
+        r0 = std::max(r0, std::min(a.y, b.y));
+        r1 = std::min(r1, std::max(a.y, b.y));
+    }
+    const double eps = 1e-6;
+    int ic0 = static_cast<int>(std::ceil(c0 - eps)), ic1 = static_cast<int>(std::floor(c1 + eps));
+    int ir0 = static_cast<int>(std::ceil(r0 - eps)), ir1 = static_cast<int>(std::floor(r1 + eps));
+    if (ic1 <= ic0 || ir1 <= ir0)
+        throw DataError("the band files do not overlap: check that they show the same place");
+    in.width_ = ic1 - ic0;
+    in.height_ = ir1 - ir0;
+    MapPoint origin = rgt.apply(ic0, ir0);
+    auto c = rgt.coefficients();
+    c[0] = origin.x;
+    c[3] = origin.y;
+    in.gt_ = GeoTransform(c);
+    for (auto& f : in.files_) {
+        double relW = f.gt.pixelWidth() / in.gt_.pixelWidth();
+        double relH = f.gt.pixelHeight() / in.gt_.pixelHeight();
+        MapPoint off = f.gt.inverse(origin.x, origin.y);
+        f.sameGrid = std::fabs(relW - 1) < 1e-9 && std::fabs(relH - 1) < 1e-9 &&
+                     std::fabs(off.x - std::round(off.x)) < 1e-6 &&
+                     std::fabs(off.y - std::round(off.y)) < 1e-6;
+    }
+
+    const SensorProfile* profile =
+        options.sensor.empty() ? nullptr : &SensorProfile::byName(options.sensor);
+    in.profile_ = profile ? profile->name() : "";
+    for (const auto& s : specs) {
+        int fi = fileIndex.at(s.path);
+        GDALDataset& ds = *handles[static_cast<std::size_t>(fi)];
+        if (s.index > ds.GetRasterCount())
+            throw UsageError("--band " + s.name + "=" + s.path + ":" + std::to_string(s.index) +
+                             ": the file has only " + std::to_string(ds.GetRasterCount()) +
+                             " band(s)");
+        InputFile& f = in.files_[static_cast<std::size_t>(fi)];
+        if (s.name == "mask") {
+            f.maskBand = s.index;
+            continue;
+        }
+        InputBand ib = describeBand(*ds.GetRasterBand(s.index));
+        ib.name = s.name;
+        ib.file = fi;
+        ib.band = s.index;
+        ib.scale = profile ? profile->scaleFor(ib.dataType) : genericScale(ib.dataType);
+        if (options.scale) ib.scale.scale = *options.scale;
+        if (options.offset) ib.scale.offset = *options.offset;
+        // EO Browser exports carry a 0/1 dataMask as the second sample of every band file.
+        if (ds.GetRasterCount() == 2 && s.index == 1 && f.maskBand == 0 &&
+            looksLikeBinaryMask(*ds.GetRasterBand(2)))
+            f.maskBand = 2;
+        in.bands_.push_back(ib);
+    }
+    if (in.bands_.empty()) throw UsageError("--band gives only a mask: add at least one data band");
+
+    // Name the stack after the folder its files share, else generically.
+    std::string dir = CPLGetDirname(specs.front().path.c_str());
+    bool sameDir = true;
+    for (const auto& s : specs) sameDir &= std::string(CPLGetDirname(s.path.c_str())) == dir;
+    in.name_ = sameDir && dir != "." && !dir.empty() ? std::string(CPLGetFilename(dir.c_str()))
+                                                     : std::string("band-stack");
+    in.finishGeoreference();
+    return in;
+}
+
+void RasterInput::finishGeoreference() {
+    OGRSpatialReference srs;
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    srs.importFromWkt(crsWkt_.c_str());
+    crsName_ = srs.GetName() ? srs.GetName() : "";
+    geographic_ = srs.IsGeographic();
+    const char* auth = srs.GetAuthorityName(nullptr);
+    const char* code = srs.GetAuthorityCode(nullptr);
+    if (!auth || !code) {
+        // Files often carry an unlabelled copy of an EPSG definition; find the code if unique.
+        OGRSpatialReference probe(srs);
+        if (probe.AutoIdentifyEPSG() == OGRERR_NONE) {
+            auth = probe.GetAuthorityName(nullptr);
+            code = probe.GetAuthorityCode(nullptr);
+            if (auth && code && std::string(auth) == "EPSG") epsg_ = std::atoi(code);
+        }
+    } else if (std::string(auth) == "EPSG") {
+        epsg_ = std::atoi(code);
+    }
+
+    CoordinateMapper mapper(crsWkt_, gt_);
+    double cx = width_ / 2.0, cy = height_ / 2.0;
+    gsdX_ = mapper.groundDistance(cx, cy, cx + 1, cy);
+    gsdY_ = mapper.groundDistance(cx, cy, cx, cy + 1);
+    minGsd_ = std::min(gsdX_, gsdY_);
+    for (double fx : {0.0, 0.5, 1.0}) {
+        for (double fy : {0.0, 0.5, 1.0}) {
+            double px = std::min(fx * width_, width_ - 1.0), py = std::min(fy * height_, height_ - 1.0);
+            minGsd_ = std::min({minGsd_, mapper.groundDistance(px, py, px + 1, py),
+                                mapper.groundDistance(px, py, px, py + 1)});
+        }
+    }
+    if (!(minGsd_ > 0) || !std::isfinite(minGsd_))
+        throw DataError("cannot work out the ground sample distance of '" + origin_ +
+                        "': check its geotransform and CRS");
+}
+
+int RasterInput::bandIndex(const std::string& name) const {
+    for (std::size_t i = 0; i < bands_.size(); ++i)
+        if (bands_[i].name == name) return static_cast<int>(i);
+    // Positional names b1..bN always work.
+    if (name.size() > 1 && name[0] == 'b' &&
+        std::all_of(name.begin() + 1, name.end(),
+                    [](unsigned char c) { return std::isdigit(c) != 0; })) {
+        int k = std::atoi(name.c_str() + 1);
+        if (k >= 1 && k <= static_cast<int>(bands_.size())) return k - 1;
+    }
+    return -1;
+}
+
+std::string RasterInput::bandNamesText() const {
+    std::string out;
+    for (const auto& b : bands_) out += (out.empty() ? "" : ", ") + b.name;
+    return out;
+}
+
+std::vector<LonLat> RasterInput::footprint(int perEdge) const {
+    CoordinateMapper mapper(crsWkt_, gt_);
+    std::vector<LonLat> ring;
+    auto edge = [&](double x0, double y0, double x1, double y1) {
+        for (int i = 0; i < perEdge; ++i) {
+            double t = static_cast<double>(i) / perEdge;
+            ring.push_back(mapper.pixelToLonLat(x0 + t * (x1 - x0), y0 + t * (y1 - y0)));
+        }
+    };
+    double w = width_, h = height_;
+    // Counter-clockwise in lon/lat for north-up rasters (RFC 7946 exterior ring order).
+    edge(0, 0, 0, h);
+    edge(0, h, w, h);
+    edge(w, h, w, 0);
+    edge(w, 0, 0, 0);
+    ring.push_back(ring.front());
+    return ring;
+}
+
+double RasterInput::areaKm2() const { return geodesicRingArea(footprint()) / 1e6; }
+
+}  // namespace riskmap

@@ -1,0 +1,129 @@
+#pragma once
+// An input scene as riskmap sees it: a pixel grid, a CRS, and named bands that may come from
+// one multi-band file or from one file per band. Immutable once opened; workers read it through
+// their own RasterReader.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raster/GeoTransform.hpp"
+#include "raster/Geodesy.hpp"
+#include "raster/SensorProfile.hpp"
+#include "raster/Window.hpp"
+
+namespace riskmap {
+
+// --band NAME=PATH[:INDEX]
+struct BandSpec {
+    std::string name;
+    std::string path;
+    int index = 1;
+};
+// Throws UsageError on malformed text.
+BandSpec parseBandSpec(const std::string& text);
+
+struct InputOptions {
+    std::string sensor;                 // empty: detect from the file
+    std::optional<double> scale;        // override the profile's reflectance scale
+    std::optional<double> offset;       // override the profile's reflectance offset
+    std::string resampling = "nearest";  // for band files coarser than the stack grid
+};
+
+enum class MaskSource {
+    None,        // every pixel is valid
+    Nodata,      // pixels equal to the band's nodata value are invalid
+    PerDataset,  // an alpha band or dataset mask covers all bands of the file
+    PerBand,     // each band has its own mask band
+};
+
+struct InputFile {
+    std::string path;
+    int width = 0;
+    int height = 0;
+    GeoTransform gt;
+    bool sameGrid = true;  // pixel grid equals the stack grid: no resampling needed
+    int maskBand = 0;      // 1-based band holding validity (EO Browser dataMask, alpha); 0 = none
+};
+
+struct InputBand {
+    std::string name;  // canonical name (red, nir, ...) or b<k>
+    std::string description;
+    std::string colorInterp;
+    std::string dataType;
+    int file = 0;  // index into files()
+    int band = 1;  // 1-based band index inside that file
+    std::optional<double> nodata;
+    MaskSource mask = MaskSource::None;
+    int blockX = 0;
+    int blockY = 0;
+    ReflectanceScale scale;
+};
+
+class RasterInput {
+public:
+    static RasterInput open(const std::string& path, const InputOptions& options);
+    static RasterInput fromBandFiles(const std::vector<BandSpec>& specs,
+                                     const InputOptions& options);
+
+    // Label used in the `source` property.
+    const std::string& name() const { return name_; }
+    // What the user passed: a path, or the band specs joined.
+    const std::string& origin() const { return origin_; }
+    const std::string& driver() const { return driver_; }
+    int width() const { return width_; }
+    int height() const { return height_; }
+    Window extent() const { return Window{0, 0, width_, height_}; }
+    const GeoTransform& geoTransform() const { return gt_; }
+    const std::string& crsWkt() const { return crsWkt_; }
+    const std::string& crsName() const { return crsName_; }
+    int epsg() const { return epsg_; }  // 0 when the CRS has no EPSG code
+    bool crsIsGeographic() const { return geographic_; }
+    const std::vector<InputFile>& files() const { return files_; }
+    const std::vector<InputBand>& bands() const { return bands_; }
+    const std::string& profileName() const { return profile_; }
+    const std::string& resampling() const { return resampling_; }
+
+    // Index into bands() for a canonical name or b<k>; -1 when absent.
+    int bandIndex(const std::string& name) const;
+    bool hasBand(const std::string& name) const { return bandIndex(name) >= 0; }
+    std::string bandNamesText() const;
+
+    // Block layout of the first band, for aligning tiles.
+    int blockWidth() const { return bands_.front().blockX; }
+    int blockHeight() const { return bands_.front().blockY; }
+
+    // Ground sample distance in metres per pixel at the raster centre (geodesic, so right for
+    // geographic and distorted CRSs too).
+    double gsdX() const { return gsdX_; }
+    double gsdY() const { return gsdY_; }
+    // Smallest GSD anywhere on the raster (corners, edges, centre): halos use it so that a
+    // distance in metres never covers fewer pixels than it should.
+    double minGsd() const { return minGsd_; }
+
+    // Outline in lon/lat with `perEdge` points per edge, closed ring.
+    std::vector<LonLat> footprint(int perEdge = 8) const;
+    double areaKm2() const;
+
+private:
+    void finishGeoreference();
+
+    std::string name_;
+    std::string origin_;
+    std::string driver_;
+    int width_ = 0;
+    int height_ = 0;
+    GeoTransform gt_;
+    std::string crsWkt_;
+    std::string crsName_;
+    int epsg_ = 0;
+    bool geographic_ = false;
+    std::vector<InputFile> files_;
+    std::vector<InputBand> bands_;
+    std::string profile_;
+    std::string resampling_ = "nearest";
+    double gsdX_ = 0;
+    double gsdY_ = 0;
+    double minGsd_ = 0;
+};
+
+}  // namespace riskmap

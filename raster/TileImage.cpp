@@ -1,0 +1,20 @@
+#include "raster/TileImage.hpp"
+
+#include "core/Error.hpp"
+
+namespace riskmap {
+
+bool TileImage::has(const std::string& name) const {
+    for (const auto& n : names)
+        if (n == name) return true;
+    return false;
+}
+
+const cv::Mat& TileImage::band(const std::string& name) const {
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name) return planes[i];
+    throw Error("band '" + name + "' was not read for this tile (a detector bug: declare it in "
+                "the detector's band request)");
+}
+
+}  // namespace riskmap

@@ -1,0 +1,45 @@
+#pragma once
+// The pixels of one tile as a detector sees them: named bands in reflectance (CV_32F), a
+// validity mask, and where the tile sits in the raster.
+#include <opencv2/core.hpp>
+
+#include <string>
+#include <vector>
+
+#include "raster/Window.hpp"
+
+namespace riskmap {
+
+struct TileImage {
+    Window window;  // pixels held here: the core plus the halo, clipped to the raster
+    Window core;    // pixels this tile is responsible for
+    int rasterWidth = 0;
+    int rasterHeight = 0;
+    double gsdX = 0;  // metres per pixel, constant over the scene so results ignore tiling
+    double gsdY = 0;
+    std::vector<std::string> names;
+    std::vector<cv::Mat> planes;  // CV_32F, invalid pixels set to 0
+    cv::Mat valid;                // CV_8U, 255 where every requested band has data
+    std::size_t validCount = 0;
+
+    bool has(const std::string& name) const;
+    // Throws Error naming the missing band.
+    const cv::Mat& band(const std::string& name) const;
+
+    // Whether each side of the window is the raster's own edge (nothing beyond it) rather than
+    // a cut through the raster whose pixels near the edge lack context.
+    bool leftIsRasterEdge() const { return window.x == 0; }
+    bool topIsRasterEdge() const { return window.y == 0; }
+    bool rightIsRasterEdge() const { return window.right() == rasterWidth; }
+    bool bottomIsRasterEdge() const { return window.bottom() == rasterHeight; }
+
+    // Global pixel -> index into the planes.
+    int localX(int gx) const { return gx - window.x; }
+    int localY(int gy) const { return gy - window.y; }
+    // Whether this tile owns an object whose anchor is global pixel (gx, gy).
+    bool owns(int gx, int gy) const { return core.contains(gx, gy); }
+    double pixelAreaM2() const { return gsdX * gsdY; }
+    double metresToPixels(double metres) const { return metres / std::min(gsdX, gsdY); }
+};
+
+}  // namespace riskmap

@@ -1,0 +1,30 @@
+#pragma once
+// Everything a scan needs, fixed before it starts and passed down read-only.
+#include <string>
+#include <vector>
+
+#include "raster/RasterInput.hpp"
+#include "tiling/ScanPipeline.hpp"
+
+namespace riskmap {
+
+struct ScanRequest {
+    std::vector<std::string> inputs;  // raster paths; each is one scene
+    std::vector<BandSpec> bands;      // one more scene built from one file per band
+    InputOptions inputOptions;
+
+    std::string detector = "index";
+    std::string configPath;         // recipe JSON, optional
+    std::vector<std::string> sets;  // KEY=VALUE detector options, applied after the recipe
+
+    std::string output;
+    std::string outCrs;  // for .gpkg/.fgb; empty = CRS of the first input
+    bool overwrite = false;
+    unsigned fileMode = 0600;
+    int coordinatePrecision = 7;
+
+    PipelineOptions pipeline;
+    std::vector<std::string> commandLine;  // recorded in the manifest
+};
+
+}  // namespace riskmap

@@ -1,0 +1,148 @@
+#include "tiling/ScanPipeline.hpp"
+
+#include <gdal.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "core/Error.hpp"
+#include "raster/RasterReader.hpp"
+#include "tiling/SeamMerge.hpp"
+
+namespace riskmap {
+
+namespace {
+
+struct TileJob {
+    std::size_t input = 0;
+    Tile tile;
+};
+
+// A worker's open handles for the input it is reading; reopened when the input changes.
+struct ReaderSlot {
+    std::size_t input = static_cast<std::size_t>(-1);
+    std::unique_ptr<RasterReader> reader;
+    TileImage image;
+};
+
+}  // namespace
+
+std::pair<int, int> haloPixels(double haloMetres, const RasterInput& input) {
+    // The smallest GSD on the raster gives the most pixels, so the halo is never short.
+    int h = static_cast<int>(std::ceil(haloMetres / input.minGsd())) + ScanPipeline::kHaloSlackPixels;
+    return {h, h};
+}
+
+ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
+                           const PipelineOptions& options)
+    : inputs_(inputs), detector_(detector), options_(options) {
+    threads_ = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+    std::size_t maxWindowBytes = 0;
+    for (const auto& in : inputs) {
+        std::vector<std::string> names;
+        for (const auto& b : in.bands()) names.push_back(b.name);
+        // Positional names are always available too.
+        for (std::size_t i = 0; i < in.bands().size(); ++i) names.push_back("b" + std::to_string(i + 1));
+        std::vector<int> idx;
+        for (const auto& n : detector.bandsFor(names)) idx.push_back(in.bandIndex(n));
+        auto [hx, hy] = haloPixels(detector.haloMetres(), in);
+        TileGrid grid(in.width(), in.height(), options.tileSize, hx, hy, in.blockWidth(), in.blockHeight());
+        std::size_t windowPx = static_cast<std::size_t>(std::min(in.width(), grid.tileWidth() + 2 * hx)) *
+                               static_cast<std::size_t>(std::min(in.height(), grid.tileHeight() + 2 * hy));
+        // Band planes plus about 24 bytes per pixel of detector working images.
+        maxWindowBytes = std::max(maxWindowBytes, windowPx * (idx.size() * 4 + 24));
+        plans_.push_back({grid, idx});
+        totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
+    }
+    // Half of --ram for tiles in flight, half for GDAL's block cache (which keeps blocks shared
+    // by neighbouring halos from being decoded twice).
+    std::size_t ram = std::max<std::size_t>(options.ramMB, 64) * 1024 * 1024;
+    std::size_t byTokens = maxWindowBytes ? (ram / 2) / maxWindowBytes : 1;
+    tokens_ = std::max<std::size_t>(1, std::min<std::size_t>(2 * static_cast<std::size_t>(threads_), byTokens));
+    cacheBytes_ = ram / 2;
+}
+
+std::size_t ScanPipeline::totalTiles() const {
+    std::size_t n = 0;
+    for (const auto& p : plans_) n += p.grid.size();
+    return n;
+}
+
+void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              static_cast<std::size_t>(threads_));
+    GDALSetCacheMax64(static_cast<GIntBig>(cacheBytes_));
+
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    ProgressState state;
+    state.tilesTotal = totalTiles();
+    state.areaTotalKm2 = totalAreaKm2_;
+    progress.start(state);
+
+    tbb::enumerable_thread_specific<ReaderSlot> slots;
+    std::size_t nextInput = 0, nextTile = 0;
+    const std::atomic<bool>* cancel = options_.cancel;
+    auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
+
+    tbb::parallel_pipeline(
+        tokens_,
+        tbb::make_filter<void, TileJob>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& fc) -> TileJob {
+                if (cancelled()) throw Cancelled("interrupted");
+                while (nextInput < plans_.size() && nextTile >= plans_[nextInput].grid.size()) {
+                    ++nextInput;
+                    nextTile = 0;
+                }
+                if (nextInput >= plans_.size()) {
+                    fc.stop();
+                    return {};
+                }
+                TileJob job{nextInput, plans_[nextInput].grid.tile(nextTile)};
+                ++nextTile;
+                return job;
+            }) &
+            tbb::make_filter<TileJob, TileResult>(
+                tbb::filter_mode::parallel,
+                [&](TileJob job) -> TileResult {
+                    TileResult r;
+                    r.input = job.input;
+                    r.tile = job.tile;
+                    const RasterInput& in = inputs_[job.input];
+                    r.areaKm2 = static_cast<double>(job.tile.core.area()) * in.gsdX() * in.gsdY() / 1e6;
+                    if (cancelled()) return r;
+                    ReaderSlot& slot = slots.local();
+                    if (slot.input != job.input) {
+                        slot.reader = std::make_unique<RasterReader>(in);
+                        slot.input = job.input;
+                    }
+                    slot.reader->read(job.tile.window, job.tile.core, plans_[job.input].bands, slot.image);
+                    if (slot.image.validCount > 0) {
+                        r.detections = detector_.detect(slot.image);
+                        SeamMerge::keepOwned(job.tile.core, r.detections);
+                    }
+                    return r;
+                }) &
+            tbb::make_filter<TileResult, void>(
+                tbb::filter_mode::serial_in_order, [&](TileResult r) {
+                    if (cancelled()) throw Cancelled("interrupted");
+                    state.tilesDone++;
+                    state.areaDoneKm2 += r.areaKm2;
+                    state.detections += r.detections.size();
+                    state.elapsedSeconds = elapsed();
+                    onTile(std::move(r));
+                    progress.update(state);
+                }));
+    state.elapsedSeconds = elapsed();
+    progress.finish(state);
+}
+
+}  // namespace riskmap

@@ -1,0 +1,67 @@
+#pragma once
+// Runs a detector over the tiles of one or more inputs with TBB: a bounded number of tiles in
+// flight, one GDAL handle set per worker thread, results delivered in tile order.
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "core/ProgressSink.hpp"
+#include "detection/Detector.hpp"
+#include "raster/RasterInput.hpp"
+#include "tiling/TileGrid.hpp"
+
+namespace riskmap {
+
+struct PipelineOptions {
+    int tileSize = 1024;
+    int threads = 0;          // 0: all cores
+    std::size_t ramMB = 1024;  // budget for tiles in flight plus GDAL's block cache
+    const std::atomic<bool>* cancel = nullptr;
+};
+
+struct TileResult {
+    std::size_t input = 0;
+    Tile tile;
+    std::vector<Detection> detections;  // owned by this tile only
+    double areaKm2 = 0;                 // of the core
+};
+
+class ScanPipeline {
+public:
+    // Extra pixels added to every halo: metres round to whole pixels in several places
+    // (kernel radii, extents), each by at most one pixel.
+    static constexpr int kHaloSlackPixels = 4;
+
+    ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
+                 const PipelineOptions& options);
+
+    struct InputPlan {
+        TileGrid grid;
+        std::vector<int> bands;  // indices into RasterInput::bands()
+    };
+    const std::vector<InputPlan>& plans() const { return plans_; }
+    std::size_t totalTiles() const;
+    double totalAreaKm2() const { return totalAreaKm2_; }
+    int threads() const { return threads_; }
+    std::size_t tilesInFlight() const { return tokens_; }
+    std::size_t gdalCacheBytes() const { return cacheBytes_; }
+
+    // Calls onTile for every tile, in (input, tile index) order, from one thread at a time.
+    void run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile);
+
+private:
+    const std::vector<RasterInput>& inputs_;
+    const Detector& detector_;
+    PipelineOptions options_;
+    std::vector<InputPlan> plans_;
+    double totalAreaKm2_ = 0;
+    int threads_ = 1;
+    std::size_t tokens_ = 1;
+    std::size_t cacheBytes_ = 0;
+};
+
+// Halo in pixels along x and y for a detector on an input.
+std::pair<int, int> haloPixels(double haloMetres, const RasterInput& input);
+
+}  // namespace riskmap
