@@ -1,0 +1,126 @@
+// Every error path: the right exit code, one clear line on stderr naming the culprit, and no
+// output (nor manifest, nor temporary) left behind.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "support/CliRunner.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap::test;
+
+namespace {
+
+struct ErrorCase {
+    const char* name;
+    int exitCode;
+    const char* mentions;  // stderr must contain this
+};
+
+class CliErrors : public ::testing::Test {
+protected:
+    void SetUp() override {
+        SceneSpec s;
+        s.width = s.height = 120;
+        s.blobs = {{60, 60, 8, 8, kBareSoil}};
+        raster_ = writeScene(dir_.file("ok.tif"), s);
+        out_ = dir_.file("out.geojson");
+    }
+    void expectFailure(const std::vector<std::string>& args, int code, const std::string& mentions) {
+        auto r = runRiskmap(args);
+        EXPECT_EQ(r.exitCode, code) << r.err;
+        EXPECT_NE(r.err.find(mentions), std::string::npos) << "stderr: " << r.err;
+        // One line, prefixed, no stack dump.
+        EXPECT_EQ(r.err.rfind("riskmap: ", 0), 0u) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_FALSE(fileExists(out_)) << "output left behind";
+        EXPECT_FALSE(fileExists(out_ + ".manifest.json")) << "manifest left behind";
+        EXPECT_TRUE(filesContaining(dir_.path(), ".partial-").empty()) << "temporary left behind";
+    }
+    TempDir dir_;
+    std::string raster_;
+    std::string out_;
+};
+
+}  // namespace
+
+TEST_F(CliErrors, MissingInputFile) { expectFailure({"scan", dir_.file("nope.tif"), "-o", out_}, 1, "nope.tif"); }
+
+TEST_F(CliErrors, CorruptRaster) {
+    std::string bad = dir_.file("bad.tif");
+    std::ofstream(bad) << "II*\0this is not a tiff";
+    expectFailure({"scan", bad, "-o", out_}, 1, "bad.tif");
+}
+
+TEST_F(CliErrors, TruncatedRasterFailsWhileReading) {
+    SceneSpec s;
+    s.width = s.height = 600;
+    s.compress = "NONE";
+    std::string path = writeScene(dir_.file("trunc.tif"), s);
+    ::truncate(path.c_str(), 600 * 600);  // keep the header, lose most pixels
+    expectFailure({"scan", path, "-o", out_, "-q"}, 1, "trunc.tif");
+}
+
+TEST_F(CliErrors, UnknownDetector) { expectFailure({"scan", raster_, "-o", out_, "--detector", "nope"}, 2, "nope"); }
+
+TEST_F(CliErrors, UnknownOption) { expectFailure({"scan", raster_, "-o", out_, "--set", "bogus=1"}, 2, "bogus"); }
+
+TEST_F(CliErrors, BadOptionValue) {
+    expectFailure({"scan", raster_, "-o", out_, "--set", "min_area_m2=lots"}, 2, "min_area_m2");
+}
+
+TEST_F(CliErrors, BadRule) { expectFailure({"scan", raster_, "-o", out_, "--set", "rule=ndvi <"}, 2, "rule"); }
+
+TEST_F(CliErrors, RuleNeedsAMissingBand) {
+    expectFailure({"scan", raster_, "-o", out_, "--set", "rule=mndwi < 0"}, 2, "swir1");
+}
+
+TEST_F(CliErrors, BadConfigFile) {
+    std::string cfg = dir_.file("recipe.json");
+    std::ofstream(cfg) << "{\"detector\": \"index\", \"options\": {\"min_area_m2\": }";
+    expectFailure({"scan", raster_, "-o", out_, "--config", cfg}, 1, "recipe.json");
+    std::ofstream(cfg, std::ios::trunc) << "{\"detector\": \"index\", \"options\": {\"min_area\": 5}}";
+    expectFailure({"scan", raster_, "-o", out_, "--config", cfg}, 2, "min_area");
+}
+
+TEST_F(CliErrors, UnknownOutputExtension) { expectFailure({"scan", raster_, "-o", dir_.file("out.shp")}, 2, ".geojson"); }
+
+TEST_F(CliErrors, OutCrsWithGeoJson) {
+    expectFailure({"scan", raster_, "-o", out_, "--out-crs", "EPSG:3857"}, 2, "RFC 7946");
+}
+
+TEST_F(CliErrors, MissingOutputFolder) {
+    auto r = runRiskmap({"scan", raster_, "-o", dir_.file("no/such/dir/out.geojson")});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_NE(r.err.find("no/such/dir"), std::string::npos);
+}
+
+TEST_F(CliErrors, ExistingOutputNeedsOverwrite) {
+    std::ofstream(out_) << "keep me";
+    auto r = runRiskmap({"scan", raster_, "-o", out_});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("--overwrite"), std::string::npos);
+    EXPECT_EQ(readFile(out_), "keep me");
+}
+
+TEST_F(CliErrors, MissingRequiredOutput) {
+    auto r = runRiskmap({"scan", raster_});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("--output"), std::string::npos);
+}
+
+TEST_F(CliErrors, BadTileSizeAndThreads) {
+    expectFailure({"scan", raster_, "-o", out_, "--tile-size", "4"}, 2, "tile-size");
+    expectFailure({"scan", raster_, "-o", out_, "--threads", "-2"}, 2, "threads");
+}
+
+TEST_F(CliErrors, BadSensorAndBandSpec) {
+    expectFailure({"scan", raster_, "-o", out_, "--sensor", "spot"}, 2, "spot");
+    expectFailure({"scan", "-o", out_, "--band", "red"}, 2, "NAME=PATH");
+    expectFailure({"scan", "-o", out_, "--band", "red=" + raster_ + ":9"}, 2, "band");
+}
+
+TEST_F(CliErrors, NoInputAtAll) { expectFailure({"scan", "-o", out_}, 2, "input"); }
+
+TEST_F(CliErrors, BadFileMode) { expectFailure({"scan", raster_, "-o", out_, "--file-mode", "rw"}, 2, "file-mode"); }

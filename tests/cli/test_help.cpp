@@ -1,0 +1,45 @@
+// Every subcommand answers --help with exit code 0 and names its options.
+#include <gtest/gtest.h>
+
+#include "support/CliRunner.hpp"
+
+using namespace riskmap::test;
+
+TEST(CliHelp, TopLevel) {
+    auto r = runRiskmap({"--help"});
+    EXPECT_EQ(r.exitCode, 0);
+    for (const char* s : {"info", "detectors", "scan"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+TEST(CliHelp, Version) {
+    auto r = runRiskmap({"--version"});
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_EQ(r.out.rfind("riskmap ", 0), 0u) << r.out;
+}
+
+TEST(CliHelp, Info) {
+    auto r = runRiskmap({"info", "--help"});
+    EXPECT_EQ(r.exitCode, 0);
+    for (const char* s : {"--json", "--sensor", "--band"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+TEST(CliHelp, Detectors) {
+    auto r = runRiskmap({"detectors", "--help"});
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.out.find("--json"), std::string::npos);
+}
+
+TEST(CliHelp, ScanListsDetectorOptionsFromTheirDeclarations) {
+    auto r = runRiskmap({"scan", "--help"});
+    EXPECT_EQ(r.exitCode, 0);
+    for (const char* s : {"--tile-size", "--threads", "--ram", "--overwrite", "--quiet", "--json-progress",
+                          "--config", "--set", "--band", "min_area_m2", "[m2]"})
+        EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+TEST(CliHelp, NoSubcommandIsAUsageError) {
+    auto r = runRiskmap({});
+    EXPECT_EQ(r.exitCode, 2);
+    auto bad = runRiskmap({"frobnicate"});
+    EXPECT_EQ(bad.exitCode, 2);
+}

@@ -1,0 +1,299 @@
+// End-to-end scans through the binary on rasters generated here.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/Json.hpp"
+#include "support/CliRunner.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap;
+using namespace riskmap::test;
+
+namespace {
+
+// 1500 x 1300 px at 10 m, 256-pixel blocks, bare patches and ponds on vegetation, some on seams.
+std::string seamScene(const TempDir& dir) {
+    SceneSpec s;
+    s.width = 1500;
+    s.height = 1300;
+    s.blobs = scatterBlobs(s.width, s.height, 150, 11, 1.5, 25.0);
+    // Objects centred right on the 256 and 1024 seams.
+    for (double c : {256.0, 512.0, 1024.0}) {
+        s.blobs.push_back({c, 300.0, 12, 6, kBareSoil});
+        s.blobs.push_back({700.0, c, 5, 15, kBareSoil});
+        s.blobs.push_back({c + 0.5, c - 0.5, 8, 8, kBareSoil});
+    }
+    return writeScene(dir.file("seams.tif"), s);
+}
+
+std::vector<std::string> scanArgs(const std::string& in, const std::string& out) {
+    return {"scan", in, "-o", out, "-q", "--set", "open_radius_m=10", "--set", "close_radius_m=20",
+            "--set", "min_area_m2=200", "--set", "max_length_m=600"};
+}
+
+std::string scanTo(const std::string& in, const std::string& dir, std::vector<std::string> extra) {
+    std::string out = dir + "/out.geojson";
+    auto args = scanArgs(in, out);
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("--overwrite");
+    auto r = runRiskmap(args);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    return readFile(out);
+}
+
+}  // namespace
+
+TEST(CliScan, TileSizeInvariance) {
+    TempDir dir;
+    std::string in = seamScene(dir);
+    std::string whole = scanTo(in, dir.path(), {"--tile-size", "100000"});
+    std::string t256 = scanTo(in, dir.path(), {"--tile-size", "256"});
+    std::string t1024 = scanTo(in, dir.path(), {"--tile-size", "1024"});
+    ASSERT_GT(whole.size(), 10000u);
+    EXPECT_EQ(t256, whole);
+    EXPECT_EQ(t1024, whole);
+    // A seam object is reported once, not once per tile.
+    LayerDump d = readLayer(dir.path() + "/out.geojson");
+    EXPECT_GE(d.features.size(), 100u);
+}
+
+TEST(CliScan, ThreadInvariance) {
+    TempDir dir;
+    std::string in = seamScene(dir);
+    std::string one = scanTo(in, dir.path(), {"--threads", "1", "--tile-size", "256"});
+    std::string two = scanTo(in, dir.path(), {"--threads", "2", "--tile-size", "256"});
+    std::string four = scanTo(in, dir.path(), {"--threads", "4", "--tile-size", "256"});
+    EXPECT_EQ(one, two);
+    EXPECT_EQ(one, four);
+}
+
+TEST(CliScan, NothingIsDetectedInNodata) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = 600;
+    s.height = 400;
+    s.nodata = true;
+    s.nodataValue = 0;
+    s.nodataRect = {200, 100, 250, 200};
+    // Bare patches inside, across and outside the nodata rectangle.
+    s.blobs = {{300, 200, 20, 20, kBareSoil}, {210, 150, 25, 12, kBareSoil}, {80, 80, 10, 10, kBareSoil},
+               {500, 350, 12, 12, kBareSoil}};
+    std::string in = writeScene(dir.file("nd.tif"), s);
+    std::string out = dir.file("nd.geojson");
+    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--tile-size", "128", "--set", "min_area_m2=100"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    LayerDump d = readLayer(out);
+    ASSERT_GE(d.features.size(), 3u);  // the two outside plus the part of the straddling one
+    // Map the nodata rectangle to EPSG:32645 metres, then to lon/lat bounds is overkill: scan a
+    // GeoPackage in the source CRS and check coordinates directly.
+    std::string gpkg = dir.file("nd.gpkg");
+    r = runRiskmap({"scan", in, "-o", gpkg, "-q", "--tile-size", "128", "--set", "min_area_m2=100"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    LayerDump g = readLayer(gpkg);
+    EXPECT_EQ(g.crsAuthority, "EPSG:32645");
+    ASSERT_EQ(g.features.size(), d.features.size());
+    const double x0 = 500000 + 200 * 10, x1 = x0 + 250 * 10, y1 = 2500000 - 100 * 10, y0 = y1 - 200 * 10;
+    for (const auto& f : g.features) {
+        for (const auto& ring : f.coords) {
+            for (std::size_t k = 0; k + 1 < ring.size(); k += 2) {
+                bool strictlyInside = ring[k] > x0 && ring[k] < x1 && ring[k + 1] > y0 && ring[k + 1] < y1;
+                EXPECT_FALSE(strictlyInside) << "vertex inside nodata: " << ring[k] << "," << ring[k + 1];
+            }
+        }
+    }
+}
+
+TEST(CliScan, GoldenLayer) {
+    // A fixed scene whose expected output is checked in; compared semantically so that OGR's
+    // formatting may change without breaking the test.
+    TempDir dir;
+    SceneSpec s;
+    s.width = 200;
+    s.height = 160;
+    s.blockX = s.blockY = 0;
+    s.blobs = {{40, 40, 8, 5, kBareSoil}, {120, 60, 4, 12, kBareSoil}, {150, 130, 10, 10, kWater},
+               {100, 120, 6, 6, kBareSoil}};
+    std::string in = writeScene(dir.file("golden.tif"), s);
+    std::string out = dir.file("golden.geojson");
+    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--set", "min_area_m2=500"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::string golden = std::string(RISKMAP_SOURCE_DIR) + "/tests/data/golden_index.geojson";
+    if (std::getenv("RISKMAP_UPDATE_GOLDEN")) std::ofstream(golden) << readFile(out);
+    LayerDump want = readLayer(golden);
+    LayerDump got = readLayer(out);
+    EXPECT_EQ(want.features.size(), 3u);  // the pond is water, not bare ground
+    EXPECT_EQ(compareLayers(got, want, 1e-7, 1e-6), "");
+}
+
+TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = 200;
+    s.height = 200;
+    s.blobs = {{100, 100, 10, 10, kBareSoil}};
+    std::string in = writeScene(dir.file("p.tif"), s);
+    std::string out = dir.file("p.geojson");
+    auto r = runRiskmap({"scan", in, "-o", out, "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    struct stat st;
+    ASSERT_EQ(::stat(out.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    ASSERT_EQ(::stat((out + ".manifest.json").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    Json m = Json::parseFile(out + ".manifest.json");
+    EXPECT_EQ(m.find("recipe")->find("detector")->asString(), "index");
+    EXPECT_EQ(m.find("counts")->find("detections")->asInt(), 1);
+    EXPECT_EQ(m.find("inputs")->asArray().at(0).find("width")->asInt(), 200);
+    EXPECT_TRUE(m.find("timings")->find("scan_s")->isNumber());
+    EXPECT_TRUE(m.find("command_line")->isArray());
+    // The layer itself carries no timestamps: a rerun gives the same bytes.
+    std::string first = readFile(out);
+    r = runRiskmap({"scan", in, "-o", out, "-q", "--overwrite", "--file-mode", "0640"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(readFile(out), first);
+    ASSERT_EQ(::stat(out.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0640u);
+    // The manifest doubles as a recipe.
+    std::string again = dir.file("again.geojson");
+    r = runRiskmap({"scan", in, "-o", again, "-q", "--config", out + ".manifest.json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(compareLayers(readLayer(again), readLayer(out), 0, 0), "");
+}
+
+TEST(CliScan, PropertiesAndFormats) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = 300;
+    s.height = 300;
+    s.blobs = {{100, 100, 10, 10, kBareSoil}, {200, 220, 6, 14, kBareSoil}};
+    std::string in = writeScene(dir.file("f.tif"), s);
+    for (const char* ext : {"geojson", "gpkg", "fgb"}) {
+        std::string out = dir.file(std::string("f.") + ext);
+        auto r = runRiskmap({"scan", in, "-o", out, "-q"});
+        ASSERT_EQ(r.exitCode, 0) << ext << ": " << r.err;
+        LayerDump d = readLayer(out);
+        ASSERT_EQ(d.features.size(), 2u) << ext;
+        EXPECT_EQ(d.crsAuthority, std::string(ext) == std::string("geojson") ? "EPSG:4326" : "EPSG:32645") << ext;
+        const auto& f = d.features[0];
+        std::vector<std::string> names;
+        for (const auto& t : f.text) names.push_back(t.first);
+        for (const auto& t : f.reals) names.push_back(t.first);
+        for (const char* p : {"id", "detector", "class", "score", "area_m2", "source", "pixels", "margin_mean"})
+            EXPECT_NE(std::find(names.begin(), names.end(), p), names.end()) << ext << " lacks " << p;
+        // FlatGeobuf's spatial index may reorder features, so look at both.
+        double largest = 0;
+        for (const auto& feat : d.features) {
+            for (const auto& rp : feat.reals) {
+                if (rp.first == "area_m2") largest = std::max(largest, rp.second);
+                if (rp.first == "score") {
+                    EXPECT_GT(rp.second, 0.5);
+                    EXPECT_LE(rp.second, 1.0);
+                }
+            }
+        }
+        // The larger patch is a disc of radius 10 px at 10 m: about 314 px of 100 m2.
+        EXPECT_NEAR(largest, 31400, 0.05 * 31400) << ext;
+    }
+    // The GeoJSON is RFC 7946: no "crs" member, lon/lat with 7 decimals at most.
+    std::string text = readFile(dir.file("f.geojson"));
+    EXPECT_EQ(text.find("\"crs\""), std::string::npos);
+    EXPECT_EQ(text.find("EPSG"), std::string::npos);
+}
+
+TEST(CliScan, SeveralInputsGoIntoOneLayer) {
+    TempDir dir;
+    SceneSpec a;
+    a.width = a.height = 150;
+    a.blobs = {{50, 50, 8, 8, kBareSoil}};
+    SceneSpec b = a;
+    b.originX += 5000;
+    b.blobs = {{30, 30, 8, 8, kBareSoil}, {100, 100, 8, 8, kBareSoil}};
+    std::string ia = writeScene(dir.file("a.tif"), a), ib = writeScene(dir.file("b.tif"), b);
+    std::string out = dir.file("ab.geojson");
+    auto r = runRiskmap({"scan", ia, ib, "-o", out, "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    LayerDump d = readLayer(out);
+    ASSERT_EQ(d.features.size(), 3u);
+    auto source = [](const FeatureDump& f) {
+        for (const auto& t : f.text)
+            if (t.first == "source") return t.second;
+        return std::string();
+    };
+    EXPECT_EQ(source(d.features[0]), "a.tif");
+    EXPECT_EQ(source(d.features[2]), "b.tif");
+    Json m = Json::parseFile(out + ".manifest.json");
+    EXPECT_EQ(m.find("counts")->find("per_input")->find("b.tif")->asInt(), 2);
+}
+
+TEST(CliScan, JsonProgressIsNdjson) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 300;
+    std::string in = writeScene(dir.file("j.tif"), s);
+    auto r = runRiskmap({"scan", in, "-o", dir.file("j.geojson"), "--json-progress", "--tile-size", "64"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::istringstream lines(r.err);
+    std::string line, last;
+    int n = 0;
+    while (std::getline(lines, line)) {
+        Json j = Json::parse(line, "stderr");
+        EXPECT_TRUE(j.find("tiles_total")->isInt());
+        if (n == 0) {
+            EXPECT_EQ(j.find("event")->asString(), "start");
+        }
+        last = j.find("event")->asString();
+        ++n;
+    }
+    EXPECT_GE(n, 2);
+    EXPECT_EQ(last, "finish");
+}
+
+TEST(CliScan, InterruptLeavesNoOutput) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = 3000;
+    s.height = 3000;
+    s.noise = 0;
+    s.blobs = scatterBlobs(s.width, s.height, 400, 5, 2, 10);
+    std::string in = writeScene(dir.file("big.tif"), s);
+    std::string out = dir.file("big.geojson");
+    int errPipe[2];
+    ASSERT_EQ(::pipe(errPipe), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(errPipe[1], STDERR_FILENO);
+        ::close(errPipe[0]);
+        std::string bin = RISKMAP_BINARY;
+        std::vector<std::string> args{bin, "scan", in, "-o", out, "--json-progress", "--threads", "1",
+                                      "--tile-size", "64"};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(bin.c_str(), argv.data());
+        ::_exit(127);
+    }
+    ::close(errPipe[1]);
+    // Wait for the first progress line, so the scan is under way, then interrupt it.
+    char buf[256];
+    ssize_t got = ::read(errPipe[0], buf, sizeof buf);
+    ASSERT_GT(got, 0);
+    ::kill(pid, SIGINT);
+    while (::read(errPipe[0], buf, sizeof buf) > 0) {
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(errPipe[0]);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    EXPECT_FALSE(fileExists(out));
+    EXPECT_FALSE(fileExists(out + ".manifest.json"));
+    EXPECT_TRUE(filesContaining(dir.path(), ".partial-").empty());
+}

@@ -1,0 +1,39 @@
+#pragma once
+// Runs the riskmap binary as a child process and captures exit code, stdout and stderr.
+#include <string>
+#include <vector>
+
+namespace riskmap::test {
+
+struct CliResult {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+};
+
+CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cwd = "");
+std::string readFile(const std::string& path);
+bool fileExists(const std::string& path);
+// Files in `dir` whose names contain `fragment` (e.g. ".partial-").
+std::vector<std::string> filesContaining(const std::string& dir, const std::string& fragment);
+
+}  // namespace riskmap::test
+
+namespace riskmap::test {
+
+// A vector layer read back through OGR, for semantic comparisons.
+struct FeatureDump {
+    std::vector<std::pair<std::string, std::string>> text;  // string and integer fields
+    std::vector<std::pair<std::string, double>> reals;
+    std::vector<std::vector<double>> coords;  // per ring (all parts), x/y interleaved
+    std::string geometryType;
+};
+struct LayerDump {
+    std::string crsAuthority;  // e.g. "EPSG:4326"
+    std::vector<FeatureDump> features;
+};
+LayerDump readLayer(const std::string& path);
+// Empty when equal within tolerances; otherwise the first difference.
+std::string compareLayers(const LayerDump& a, const LayerDump& b, double coordTol, double realTol);
+
+}  // namespace riskmap::test

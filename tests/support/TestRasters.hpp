@@ -1,0 +1,67 @@
+#pragma once
+// Small synthetic rasters for tests, written in code (GeoTIFF in a temp folder or /vsimem/).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "raster/Window.hpp"
+
+namespace riskmap::test {
+
+// A fresh temporary folder, removed with its contents on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+// Reflectance x 10000 per band (blue, green, red, nir, swir1).
+struct Spectrum {
+    std::uint16_t blue, green, red, nir, swir1;
+};
+inline constexpr Spectrum kVegetation{400, 800, 500, 3200, 1600};
+inline constexpr Spectrum kBareSoil{1500, 1700, 2100, 2400, 3100};
+inline constexpr Spectrum kWater{600, 1000, 500, 250, 120};
+
+struct Blob {
+    double cx, cy;  // centre, pixels
+    double rx, ry;  // radii, pixels (ellipse)
+    Spectrum spectrum;
+};
+
+struct SceneSpec {
+    int width = 512;
+    int height = 512;
+    int bands = 4;             // 3 (RGB), 4 (B,G,R,NIR) or 5 (+SWIR1)
+    std::string epsg = "EPSG:32645";
+    double originX = 500000, originY = 2500000, pixel = 10;  // projected metres, north-up
+    int blockX = 256, blockY = 256;                         // tiled GeoTIFF; 0 = strips
+    bool describeBands = true;                              // write band descriptions (B02...)
+    std::vector<Blob> blobs;
+    std::uint32_t seed = 1;     // texture noise
+    int noise = 60;             // +- noise amplitude in DN
+    // Nodata rectangle (all bands set to nodataValue) when nodata is set.
+    bool nodata = false;
+    std::uint16_t nodataValue = 0;
+    Window nodataRect;
+    std::string compress = "DEFLATE";
+};
+
+// Writes a UInt16 GeoTIFF; returns the path.
+std::string writeScene(const std::string& path, const SceneSpec& spec);
+
+// Deterministic pseudo-random blobs of bare soil, some straddling the given tile seams.
+std::vector<Blob> scatterBlobs(int width, int height, int count, std::uint32_t seed,
+                               double minRadius, double maxRadius);
+
+bool sharedDataAvailable();
+std::string sharedData(const std::string& relative);
+
+}  // namespace riskmap::test

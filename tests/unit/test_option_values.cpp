@@ -1,0 +1,56 @@
+#include <gtest/gtest.h>
+
+#include "core/Error.hpp"
+#include "detection/DetectorConfig.hpp"
+#include "detection/DetectorRegistry.hpp"
+
+using namespace riskmap;
+
+TEST(OptionValues, DefaultsSetsAndValidation) {
+    auto info = DetectorRegistry::builtin().get("index").info;
+    OptionValues v(info.options);
+    EXPECT_EQ(v.getString("rule"), "ndvi < 0.2 and ndwi < 0");
+    v.setAssignment("min_area_m2=250");
+    EXPECT_DOUBLE_EQ(v.getDouble("min_area_m2"), 250.0);
+    EXPECT_TRUE(v.isSet("min_area_m2"));
+    EXPECT_THROW(v.setAssignment("min_area_m2=-1"), UsageError);
+    EXPECT_THROW(v.setAssignment("min_area_m2=ten"), UsageError);
+    EXPECT_THROW(v.setAssignment("nonsense=1"), UsageError);
+    EXPECT_THROW(v.setAssignment("noequals"), UsageError);
+}
+
+TEST(DetectorConfig, RecipeThenSetsInOrder) {
+    auto info = DetectorRegistry::builtin().get("index").info;
+    DetectorConfig c = DetectorConfig::fromJson(
+        Json::parse(R"({"detector": "index", "options": {"rule": "ndvi < 0.1", "min_area_m2": 300}})", "r.json"), "r.json");
+    OptionValues v = DetectorConfig::resolve(info, &c, {"min_area_m2=400"});
+    EXPECT_EQ(v.getString("rule"), "ndvi < 0.1");
+    EXPECT_DOUBLE_EQ(v.getDouble("min_area_m2"), 400.0);
+    // A manifest carries the recipe under "recipe" and reproduces the options.
+    Json manifest = Json::object();
+    manifest.set("recipe", DetectorConfig::recipeJson("index", v));
+    DetectorConfig again = DetectorConfig::fromJson(manifest, "m.json");
+    OptionValues w = DetectorConfig::resolve(info, &again, {});
+    EXPECT_EQ(w.toJson().dump(), v.toJson().dump());
+}
+
+TEST(DetectorConfig, RejectsWrongTypesAndKeys) {
+    auto info = DetectorRegistry::builtin().get("index").info;
+    auto bad = [&](const char* text) {
+        DetectorConfig c = DetectorConfig::fromJson(Json::parse(text, "r.json"), "r.json");
+        return DetectorConfig::resolve(info, &c, {});
+    };
+    EXPECT_THROW(bad(R"({"options": {"min_area_m2": "big"}})"), UsageError);
+    EXPECT_THROW(bad(R"({"options": {"unknown": 1}})"), UsageError);
+    EXPECT_THROW(DetectorConfig::fromJson(Json::parse(R"({"detectr": "index"})", "r"), "r"), UsageError);
+    EXPECT_THROW(bad(R"({"detector": "kiln", "options": {"rule": "ndvi < 0"}})"), UsageError);
+}
+
+TEST(DetectorRegistry, UnknownDetectorListsKnownOnes) {
+    try {
+        DetectorRegistry::builtin().get("nope");
+        FAIL();
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("index"), std::string::npos);
+    }
+}

@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
+#include "core/Error.hpp"
+#include "raster/GdalRuntime.hpp"
+#include "raster/RasterInput.hpp"
+#include "raster/RasterReader.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap;
+
+namespace {
+
+// A GeoTIFF in /vsimem/ with `values(band, x, y)`.
+template <typename F>
+std::string memRaster(const std::string& name, int w, int h, int bands, GDALDataType type, double pixel,
+                      double originX, double originY, F values, const char* epsg = "EPSG:32645") {
+    ensureGdalRegistered();
+    std::string path = "/vsimem/" + name;
+    GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+    GDALDataset* ds = drv->Create(path.c_str(), w, h, bands, type, nullptr);
+    double gt[6] = {originX, pixel, 0, originY, 0, -pixel};
+    ds->SetGeoTransform(gt);
+    OGRSpatialReference srs;
+    srs.SetFromUserInput(epsg);
+    ds->SetSpatialRef(&srs);
+    std::vector<double> buf(static_cast<std::size_t>(w) * h);
+    for (int b = 1; b <= bands; ++b) {
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) buf[static_cast<std::size_t>(y * w + x)] = values(b, x, y);
+        if (ds->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, w, h, buf.data(), w, h, GDT_Float64, 0, 0, nullptr) != CE_None)
+            throw std::runtime_error("write failed");
+    }
+    GDALClose(ds);
+    return path;
+}
+
+std::vector<int> all(const RasterInput& in) {
+    std::vector<int> v;
+    for (std::size_t i = 0; i < in.bands().size(); ++i) v.push_back(static_cast<int>(i));
+    return v;
+}
+
+}  // namespace
+
+TEST(RasterReader, ScalesToReflectanceAndHonoursNodata) {
+    std::string p = memRaster("nodata.tif", 20, 10, 2, GDT_UInt16, 10, 500000, 2500000,
+                              [](int b, int x, int) { return x < 5 ? 0.0 : 1000.0 * b; });
+    {
+        GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(p.c_str(), GA_Update));
+        ds->GetRasterBand(1)->SetNoDataValue(0);
+        ds->GetRasterBand(2)->SetNoDataValue(0);
+        GDALClose(ds);
+    }
+    InputOptions o;
+    o.sensor = "";
+    RasterInput in = RasterInput::open(p, o);
+    EXPECT_EQ(in.bands()[0].mask, MaskSource::Nodata);
+    RasterReader r(in);
+    TileImage t;
+    r.read(Window{2, 0, 10, 10}, Window{2, 0, 10, 10}, all(in), t);
+    EXPECT_EQ(t.validCount, 70u);  // columns 5..11 are data
+    EXPECT_EQ(t.valid.at<uchar>(0, 0), 0);
+    EXPECT_EQ(t.valid.at<uchar>(0, 3), 255);
+    EXPECT_FLOAT_EQ(t.band("b1").at<float>(0, 3), 0.1f);  // 1000 * 1e-4
+    EXPECT_FLOAT_EQ(t.band("b2").at<float>(0, 3), 0.2f);
+    EXPECT_FLOAT_EQ(t.band("b2").at<float>(0, 0), 0.0f);  // invalid pixels are blanked
+    VSIUnlink(p.c_str());
+}
+
+TEST(RasterReader, AlphaBandMasksRgb) {
+    std::string p = memRaster("rgba.tif", 8, 8, 4, GDT_Byte, 3, 500000, 2500000,
+                              [](int b, int x, int y) { return b == 4 ? (x + y < 4 ? 0.0 : 255.0) : 100.0; });
+    {
+        GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(p.c_str(), GA_Update));
+        for (int b = 1; b <= 4; ++b)
+            ds->GetRasterBand(b)->SetColorInterpretation(static_cast<GDALColorInterp>(GCI_RedBand + b - 1));
+        GDALClose(ds);
+    }
+    RasterInput in = RasterInput::open(p, InputOptions{});
+    EXPECT_EQ(in.profileName(), "rgb");
+    EXPECT_EQ(in.bandNamesText(), "red, green, blue, alpha");
+    RasterReader r(in);
+    TileImage t;
+    r.read(in.extent(), in.extent(), {in.bandIndex("red")}, t);
+    EXPECT_EQ(t.validCount, 64u - 10u);  // x + y < 4 holds for 10 pixels
+    EXPECT_NEAR(t.band("red").at<float>(7, 7), 100.0 / 255.0, 1e-6);
+    VSIUnlink(p.c_str());
+}
+
+TEST(RasterReader, BandFilesWithDataMaskAndCoarserBand) {
+    // 10 m red with an EO-Browser style dataMask as band 2, 20 m swir1 without one.
+    std::string red = memRaster("red.tif", 40, 40, 2, GDT_UInt16, 10, 500000, 2500000,
+                                [](int b, int x, int) { return b == 2 ? (x >= 30 ? 0.0 : 1.0) : 1000.0 + x; });
+    std::string swir = memRaster("swir.tif", 20, 20, 1, GDT_UInt16, 20, 500000, 2500000,
+                                 [](int, int x, int) { return 3000.0 + x; });
+    RasterInput in = RasterInput::fromBandFiles({parseBandSpec("red=" + red), parseBandSpec("swir1=" + swir)}, InputOptions{});
+    EXPECT_EQ(in.width(), 40);
+    EXPECT_EQ(in.files()[0].maskBand, 2);
+    EXPECT_TRUE(in.files()[0].sameGrid);
+    EXPECT_FALSE(in.files()[1].sameGrid);
+    EXPECT_NEAR(in.gsdX(), 10.0, 0.01);
+    RasterReader r(in);
+    TileImage t;
+    r.read(Window{4, 4, 32, 32}, Window{4, 4, 32, 32}, all(in), t);
+    EXPECT_EQ(t.validCount, static_cast<std::size_t>(26 * 32));  // columns 30.. masked
+    // Nearest resampling: stack column 7 lies in 20 m column 3.
+    EXPECT_FLOAT_EQ(t.band("swir1").at<float>(0, 7 - 4), (3000.0f + 3) * 1e-4f);
+    EXPECT_FLOAT_EQ(t.band("red").at<float>(0, 0), (1000.0f + 4) * 1e-4f);
+    VSIUnlink(red.c_str());
+    VSIUnlink(swir.c_str());
+}
+
+TEST(RasterInput, ErrorsNameTheFile) {
+    try {
+        RasterInput::open("/nonexistent/scene.tif", InputOptions{});
+        FAIL();
+    } catch (const DataError& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/scene.tif"), std::string::npos);
+    }
+    std::string a = memRaster("a.tif", 10, 10, 1, GDT_Byte, 10, 500000, 2500000, [](int, int, int) { return 1.0; });
+    std::string b = memRaster("b.tif", 10, 10, 1, GDT_Byte, 10, 500000, 2500000, [](int, int, int) { return 1.0; },
+                              "EPSG:32646");
+    EXPECT_THROW(RasterInput::fromBandFiles({parseBandSpec("red=" + a), parseBandSpec("nir=" + b)}, InputOptions{}),
+                 DataError);
+    EXPECT_THROW(RasterInput::fromBandFiles({parseBandSpec("red=" + a + ":3")}, InputOptions{}), UsageError);
+    EXPECT_THROW(parseBandSpec("red"), UsageError);
+    EXPECT_THROW(parseBandSpec("Red Band=x.tif"), UsageError);
+    EXPECT_EQ(parseBandSpec("nir=/vsicurl/https://h/x.tif:2").index, 2);
+    EXPECT_EQ(parseBandSpec("nir=/vsicurl/https://h/x.tif:2").path, "/vsicurl/https://h/x.tif");
+    VSIUnlink(a.c_str());
+    VSIUnlink(b.c_str());
+}

@@ -1,0 +1,63 @@
+// Library-level checks of the whole scan: tiling and thread invariance, nodata, halo sizing.
+#include <gtest/gtest.h>
+
+#include "core/Error.hpp"
+#include "detection/DetectorRegistry.hpp"
+#include "scan/ScanJob.hpp"
+#include "support/CliRunner.hpp"
+#include "support/TestRasters.hpp"
+#include "tiling/ScanPipeline.hpp"
+
+using namespace riskmap;
+using namespace riskmap::test;
+
+namespace {
+
+std::string scan(const std::string& raster, const std::string& dir, int tileSize, int threads,
+                 std::vector<std::string> sets = {}) {
+    ScanRequest r;
+    r.inputs = {raster};
+    r.output = dir + "/out.geojson";
+    r.overwrite = true;
+    r.sets = std::move(sets);
+    r.pipeline.tileSize = tileSize;
+    r.pipeline.threads = threads;
+    ScanJob job(r, DetectorRegistry::builtin());
+    NullProgress p;
+    job.run(p);
+    return readFile(r.output);
+}
+
+}  // namespace
+
+TEST(ScanInvariance, SameBytesForAnyTileSizeAndThreadCount) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = 700;
+    s.height = 520;
+    s.blobs = scatterBlobs(s.width, s.height, 60, 3, 2.0, 14.0);
+    std::string raster = writeScene(dir.file("scene.tif"), s);
+    std::vector<std::string> sets{"open_radius_m=10", "close_radius_m=20", "min_area_m2=300", "max_length_m=400"};
+    std::string ref = scan(raster, dir.path(), 100000, 1, sets);
+    ASSERT_GT(ref.size(), 1000u);
+    for (int ts : {64, 100, 256}) {
+        for (int th : {1, 2, 3}) {
+            EXPECT_EQ(scan(raster, dir.path(), ts, th, sets), ref) << "tile " << ts << " threads " << th;
+        }
+    }
+}
+
+TEST(ScanInvariance, HaloCoversTheLargestObjectInPixels) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = 64;
+    s.height = 64;
+    s.pixel = 2.5;
+    std::string raster = writeScene(dir.file("scene.tif"), s);
+    RasterInput in = RasterInput::open(raster, InputOptions{});
+    auto [hx, hy] = haloPixels(100.0, in);
+    // 100 m at ~2.5 m per pixel is 40 pixels, plus the fixed slack.
+    EXPECT_GE(hx, 40 + ScanPipeline::kHaloSlackPixels);
+    EXPECT_LE(hx, 41 + ScanPipeline::kHaloSlackPixels);
+    EXPECT_EQ(hx, hy);
+}

@@ -1,0 +1,81 @@
+#include <gtest/gtest.h>
+
+#include "core/Error.hpp"
+#include "detection/SpectralExpression.hpp"
+
+using namespace riskmap;
+
+namespace {
+
+// One row of pixels with the given band values.
+TileImage tileOf(const std::vector<std::pair<std::string, std::vector<float>>>& bands) {
+    TileImage t;
+    int w = static_cast<int>(bands.front().second.size());
+    t.window = {0, 0, w, 1};
+    t.core = t.window;
+    t.rasterWidth = w;
+    t.rasterHeight = 1;
+    t.gsdX = t.gsdY = 10;
+    for (const auto& b : bands) {
+        t.names.push_back(b.first);
+        cv::Mat m(1, w, CV_32F);
+        for (int i = 0; i < w; ++i) m.at<float>(0, i) = b.second[static_cast<std::size_t>(i)];
+        t.planes.push_back(m);
+    }
+    t.valid = cv::Mat(1, w, CV_8U, cv::Scalar(255));
+    t.validCount = static_cast<std::size_t>(w);
+    return t;
+}
+
+}  // namespace
+
+TEST(SpectralExpression, NdviMatchesTheFormula) {
+    auto t = tileOf({{"red", {0.1f, 0.3f, 0.0f}}, {"nir", {0.5f, 0.3f, 0.0f}}});
+    cv::Mat v = SpectralExpression::parse("ndvi").evaluateValue(t);
+    EXPECT_FLOAT_EQ(v.at<float>(0, 0), (0.5f - 0.1f) / (0.5f + 0.1f));
+    EXPECT_FLOAT_EQ(v.at<float>(0, 1), 0.0f);
+    EXPECT_FLOAT_EQ(v.at<float>(0, 2), 0.0f);  // 0/0 is defined as 0
+}
+
+TEST(SpectralExpression, BuiltinIndicesUseTheRightBands) {
+    auto t = tileOf({{"blue", {0.05f}}, {"green", {0.2f}}, {"red", {0.1f}}, {"nir", {0.4f}}, {"swir1", {0.3f}}});
+    auto val = [&](const char* e) { return SpectralExpression::parse(e).evaluateValue(t).at<float>(0, 0); };
+    EXPECT_FLOAT_EQ(val("ndwi"), (0.2f - 0.4f) / (0.2f + 0.4f));
+    EXPECT_FLOAT_EQ(val("mndwi"), (0.2f - 0.3f) / (0.2f + 0.3f));
+    EXPECT_FLOAT_EQ(val("ndbi"), (0.3f - 0.4f) / (0.3f + 0.4f));
+    EXPECT_NEAR(val("bsi"), ((0.3 + 0.1) - (0.4 + 0.05)) / ((0.3 + 0.1) + (0.4 + 0.05)), 1e-6);
+    EXPECT_FLOAT_EQ(val("red / green"), 0.5f);
+    EXPECT_FLOAT_EQ(val("ratio(nir, red)"), 4.0f);
+    EXPECT_FLOAT_EQ(val("-(nir - red) * 2 + 1"), 1.0f - 0.6f);
+    EXPECT_EQ(SpectralExpression::parse("bsi").bands(),
+              (std::vector<std::string>{"blue", "nir", "red", "swir1"}));
+}
+
+TEST(SpectralExpression, RuleMarginsFollowLogic) {
+    auto t = tileOf({{"red", {0.3f, 0.1f, 0.3f}}, {"nir", {0.3f, 0.5f, 0.32f}}, {"green", {0.1f, 0.1f, 0.1f}}});
+    cv::Mat pass, margin;
+    // pixel 0: ndvi 0 < 0.2 passes by 0.2, ndwi -0.5 < 0 passes by 0.5 -> margin 0.2
+    // pixel 1: ndvi 0.667 fails; pixel 2: ndvi ~0.032 passes
+    SpectralExpression::parse("ndvi < 0.2 and ndwi < 0").evaluateRule(t, pass, margin);
+    EXPECT_EQ(pass.at<uchar>(0, 0), 255);
+    EXPECT_NEAR(margin.at<float>(0, 0), 0.2, 1e-6);
+    EXPECT_EQ(pass.at<uchar>(0, 1), 0);
+    EXPECT_LT(margin.at<float>(0, 1), 0);
+    EXPECT_EQ(pass.at<uchar>(0, 2), 255);
+    SpectralExpression::parse("not (ndvi < 0.2) or red > 0.2").evaluateRule(t, pass, margin);
+    EXPECT_EQ(pass.at<uchar>(0, 0), 255);  // red 0.3 > 0.2
+    EXPECT_EQ(pass.at<uchar>(0, 1), 255);  // ndvi high
+    EXPECT_NEAR(margin.at<float>(0, 1), 0.6667 - 0.2, 1e-3);
+}
+
+TEST(SpectralExpression, ParseErrorsAreUsageErrorsWithPosition) {
+    for (const char* bad : {"", "ndvi <", "ndvi < 0.2 and", "(ndvi < 1", "ndvi < 0.2 < 0.3", "nd(red)",
+                            "ndvi and mndwi", "1 +", "red $ 2", "(ndvi < 1) + 2"}) {
+        EXPECT_THROW(SpectralExpression::parse(bad), UsageError) << bad;
+    }
+    try {
+        SpectralExpression::parse("ndvi < 0.2 and and");
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("position"), std::string::npos);
+    }
+}
