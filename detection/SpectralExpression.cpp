@@ -273,86 +273,91 @@ void collectBands(const SpectralExpression::Node& n, std::set<std::string>& out)
 }
 
 // Row-wise evaluation keeps every temporary in cache: one row of each intermediate at a time.
+// Band rows are used in place and constants are filled once, so a rule such as
+// "ndvi < 0.2" costs one pass over two bands.
 class RowEvaluator {
 public:
     RowEvaluator(const TileImage& tile, int width) : tile_(tile), width_(width) {}
 
-    // Numeric node -> values for row y.
-    void value(const SpectralExpression::Node& n, int y, float* out) {
+    // Frees all row buffers; call between rows of a numeric evaluation.
+    void reset() { used_ = 0; }
+
+    // Numeric node -> pointer to its values for row y (valid until reset()).
+    const float* value(const SpectralExpression::Node& n, int y) {
         const int w = width_;
         switch (n.op) {
-            case Op::Number: std::fill(out, out + w, static_cast<float>(n.value)); return;
-            case Op::Band: {
-                const float* src = tile_.band(n.band).ptr<float>(y);
-                std::copy(src, src + w, out);
-                return;
-            }
-            case Op::Neg:
-                value(*n.a, y, out);
-                for (int i = 0; i < w; ++i) out[i] = -out[i];
-                return;
+            case Op::Number: return constant(n);
+            case Op::Band: return plane(n).ptr<float>(y);
             default: break;
         }
-        float* tmp = scratch();
-        value(*n.a, y, out);
-        value(*n.b, y, tmp);
+        float* out = scratch();
+        const float* a = value(*n.a, y);
+        if (n.op == Op::Neg) {
+            for (int i = 0; i < w; ++i) out[i] = -a[i];
+            return out;
+        }
+        const float* b = value(*n.b, y);
         switch (n.op) {
             case Op::Add:
-                for (int i = 0; i < w; ++i) out[i] += tmp[i];
+                for (int i = 0; i < w; ++i) out[i] = a[i] + b[i];
                 break;
             case Op::Sub:
-                for (int i = 0; i < w; ++i) out[i] -= tmp[i];
+                for (int i = 0; i < w; ++i) out[i] = a[i] - b[i];
                 break;
             case Op::Mul:
-                for (int i = 0; i < w; ++i) out[i] *= tmp[i];
+                for (int i = 0; i < w; ++i) out[i] = a[i] * b[i];
                 break;
             case Op::Div:
                 // x / 0 is defined as 0 so that empty pixels never pass a ratio rule by accident.
-                for (int i = 0; i < w; ++i) out[i] = tmp[i] != 0.0f ? out[i] / tmp[i] : 0.0f;
+                for (int i = 0; i < w; ++i) out[i] = b[i] != 0.0f ? a[i] / b[i] : 0.0f;
                 break;
             case Op::Nd:
                 for (int i = 0; i < w; ++i) {
-                    float s = out[i] + tmp[i];
-                    out[i] = s != 0.0f ? (out[i] - tmp[i]) / s : 0.0f;
+                    float sum = a[i] + b[i];
+                    out[i] = sum != 0.0f ? (a[i] - b[i]) / sum : 0.0f;
                 }
                 break;
             default: throw Error("numeric evaluation of a rule node (an expression bug)");
         }
-        release();
+        return out;
     }
 
     // Boolean node -> pass flags and margins for row y.
     void rule(const SpectralExpression::Node& n, int y, std::uint8_t* pass, float* margin) {
         const int w = width_;
+        const std::size_t mark = used_;
         switch (n.op) {
             case Op::Lt:
             case Op::Le:
             case Op::Gt:
-            case Op::Ge:
+            case Op::Ge: {
+                const float* l = value(*n.a, y);
+                const float* r = value(*n.b, y);
+                // Margin is how far the pixel clears the threshold, in the rule's units.
+                const bool less = n.op == Op::Lt || n.op == Op::Le;
+                if (less) {
+                    for (int i = 0; i < w; ++i) margin[i] = r[i] - l[i];
+                } else {
+                    for (int i = 0; i < w; ++i) margin[i] = l[i] - r[i];
+                }
+                if (n.op == Op::Lt || n.op == Op::Gt) {
+                    for (int i = 0; i < w; ++i) pass[i] = margin[i] > 0.0f ? 255 : 0;
+                } else {
+                    for (int i = 0; i < w; ++i) pass[i] = margin[i] >= 0.0f ? 255 : 0;
+                }
+                break;
+            }
             case Op::Eq:
             case Op::Ne: {
-                float* l = scratch();
-                float* r = scratch();
-                value(*n.a, y, l);
-                value(*n.b, y, r);
+                const float* l = value(*n.a, y);
+                const float* r = value(*n.b, y);
+                const bool eq = n.op == Op::Eq;
                 for (int i = 0; i < w; ++i) {
-                    float a = l[i], b = r[i];
-                    bool p;
-                    float m;
-                    switch (n.op) {
-                        case Op::Lt: p = a < b; m = b - a; break;
-                        case Op::Le: p = a <= b; m = b - a; break;
-                        case Op::Gt: p = a > b; m = a - b; break;
-                        case Op::Ge: p = a >= b; m = a - b; break;
-                        case Op::Eq: p = a == b; m = -std::fabs(a - b); break;
-                        default: p = a != b; m = std::fabs(a - b); break;
-                    }
-                    pass[i] = p ? 255 : 0;
-                    margin[i] = m;
+                    float d = std::fabs(l[i] - r[i]);
+                    margin[i] = eq ? -d : d;
+                    pass[i] = (l[i] == r[i]) == eq ? 255 : 0;
                 }
-                release();
-                release();
-                return;
+                break;
             }
             case Op::Not:
                 rule(*n.a, y, pass, margin);
@@ -360,12 +365,12 @@ public:
                     pass[i] = pass[i] ? 0 : 255;
                     margin[i] = -margin[i];
                 }
-                return;
+                break;
             case Op::And:
             case Op::Or: {
                 rule(*n.a, y, pass, margin);
-                float* m2 = scratch();
                 // Pointers, not references: nested calls may grow the scratch lists.
+                float* m2 = scratch();
                 std::uint8_t* p2 = passScratch();
                 rule(*n.b, y, p2, m2);
                 if (n.op == Op::And) {
@@ -380,19 +385,30 @@ public:
                     }
                 }
                 releasePass();
-                release();
-                return;
+                break;
             }
             default: throw Error("rule evaluation of a numeric node (an expression bug)");
         }
+        used_ = mark;
     }
 
 private:
+    const cv::Mat& plane(const SpectralExpression::Node& n) {
+        for (const auto& c : planes_)
+            if (c.first == &n) return *c.second;
+        planes_.emplace_back(&n, &tile_.band(n.band));
+        return *planes_.back().second;
+    }
+    const float* constant(const SpectralExpression::Node& n) {
+        for (const auto& c : constants_)
+            if (c.first == &n) return c.second.data();
+        constants_.emplace_back(&n, std::vector<float>(static_cast<std::size_t>(width_), static_cast<float>(n.value)));
+        return constants_.back().second.data();
+    }
     float* scratch() {
         if (used_ == floats_.size()) floats_.emplace_back(static_cast<std::size_t>(width_));
         return floats_[used_++].data();
     }
-    void release() { --used_; }
     std::uint8_t* passScratch() {
         if (passUsed_ == flags_.size()) flags_.emplace_back(static_cast<std::size_t>(width_));
         return flags_[passUsed_++].data();
@@ -401,6 +417,8 @@ private:
 
     const TileImage& tile_;
     int width_;
+    std::vector<std::pair<const SpectralExpression::Node*, const cv::Mat*>> planes_;
+    std::vector<std::pair<const SpectralExpression::Node*, std::vector<float>>> constants_;
     std::vector<std::vector<float>> floats_;
     std::size_t used_ = 0;
     std::vector<std::vector<std::uint8_t>> flags_;
@@ -440,7 +458,11 @@ cv::Mat SpectralExpression::evaluateValue(const TileImage& tile) const {
     const int w = tile.window.w, h = tile.window.h;
     cv::Mat out(h, w, CV_32F);
     RowEvaluator ev(tile, w);
-    for (int y = 0; y < h; ++y) ev.value(*root_, y, out.ptr<float>(y));
+    for (int y = 0; y < h; ++y) {
+        ev.reset();
+        const float* row = ev.value(*root_, y);
+        std::copy(row, row + w, out.ptr<float>(y));
+    }
     return out;
 }
 

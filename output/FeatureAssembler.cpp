@@ -6,6 +6,10 @@
 #include <cstdio>
 #include <set>
 
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
 #include "raster/CoordinateMapper.hpp"
 #include "raster/Geodesy.hpp"
 
@@ -73,60 +77,80 @@ std::string FeatureAssembler::stableId(const std::string& detector, const std::s
 std::vector<FeatureRecord> FeatureAssembler::assemble(
     std::vector<std::vector<Detection>>& perInput) const {
     std::vector<FeatureRecord> out;
-    std::set<std::string> ids;
     for (std::size_t i = 0; i < perInput.size(); ++i) {
         auto& dets = perInput[i];
         std::stable_sort(dets.begin(), dets.end(), before);
         const RasterInput& in = inputs_[i];
-        CoordinateMapper toLonLat(in.crsWkt(), in.geoTransform());
-        std::unique_ptr<CoordinateMapper> toTarget;
-        if (!targetCrs_.empty()) toTarget = std::make_unique<CoordinateMapper>(in.crsWkt(), in.geoTransform(), targetCrs_);
-        for (const Detection& d : dets) {
-            FeatureRecord f;
-            f.detector = detector_;
-            f.cls = d.cls;
-            f.score = roundTo(std::clamp(d.score, 0.0, 1.0), 4);
-            f.source = sources_[i];
-            f.attributes = d.attributes;
-            for (auto& a : f.attributes)
-                if (a.index() == 1) a = roundTo(std::get<double>(a), 6);
-
-            double area = 0;
-            for (const Polygon& part : d.geometry.parts) {
-                std::vector<const Ring*> rings{&part.outer};
-                for (const auto& h : part.holes) rings.push_back(&h);
-                std::vector<std::vector<MapPoint>> outRings;
-                for (std::size_t r = 0; r < rings.size(); ++r) {
-                    std::vector<MapPoint> pts;
-                    pts.reserve(rings[r]->size());
-                    for (const auto& p : *rings[r]) pts.push_back({p.x, p.y});
-                    std::vector<MapPoint> lonlat = pts;
-                    toLonLat.pixelsToTarget(lonlat);
-                    std::vector<LonLat> ll;
-                    for (const auto& p : lonlat) ll.push_back({p.x, p.y});
-                    double a = geodesicRingArea(ll);
-                    area += r == 0 ? a : -a;
-                    if (toTarget) {
-                        toTarget->pixelsToTarget(pts);
-                        outRings.push_back(std::move(pts));
-                    } else {
-                        outRings.push_back(std::move(lonlat));
-                    }
-                }
-                f.parts.push_back(std::move(outRings));
+        // Coordinate transformations are not thread-safe: one pair per worker.
+        struct Mappers {
+            CoordinateMapper toLonLat;
+            std::unique_ptr<CoordinateMapper> toTarget;
+        };
+        tbb::enumerable_thread_specific<std::unique_ptr<Mappers>> mappers;
+        const std::size_t base = out.size();
+        out.resize(base + dets.size());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, dets.size(), 64), [&](const auto& range) {
+            auto& m = mappers.local();
+            if (!m) {
+                m.reset(new Mappers{CoordinateMapper(in.crsWkt(), in.geoTransform()), nullptr});
+                if (!targetCrs_.empty())
+                    m->toTarget = std::make_unique<CoordinateMapper>(in.crsWkt(), in.geoTransform(), targetCrs_);
             }
-            f.areaM2 = roundTo(area, 1);
-            LonLat c = toLonLat.pixelToLonLat(d.anchor.x + 0.5, d.anchor.y + 0.5);
-            std::string id = stableId(detector_, d.cls, c.lon, c.lat);
-            // Two objects can share an anchor pixel (a blob inside a ring); keep ids unique.
-            std::string unique = id;
-            for (int k = 2; ids.count(unique); ++k) unique = id + "-" + std::to_string(k);
-            ids.insert(unique);
-            f.id = unique;
-            out.push_back(std::move(f));
-        }
+            for (std::size_t k = range.begin(); k != range.end(); ++k)
+                out[base + k] = convert(dets[k], sources_[i], m->toLonLat, m->toTarget.get());
+        });
+    }
+    // Two objects can share an anchor pixel (a blob inside a ring): keep ids unique, in order.
+    std::set<std::string> ids;
+    for (auto& f : out) {
+        std::string unique = f.id;
+        for (int k = 2; ids.count(unique); ++k) unique = f.id + "-" + std::to_string(k);
+        ids.insert(unique);
+        f.id = unique;
     }
     return out;
+}
+
+FeatureRecord FeatureAssembler::convert(const Detection& d, const std::string& source,
+                                        const CoordinateMapper& toLonLat,
+                                        const CoordinateMapper* toTarget) const {
+    FeatureRecord f;
+    f.detector = detector_;
+    f.cls = d.cls;
+    f.score = roundTo(std::clamp(d.score, 0.0, 1.0), 4);
+    f.source = source;
+    f.attributes = d.attributes;
+    for (auto& a : f.attributes)
+        if (a.index() == 1) a = roundTo(std::get<double>(a), 6);
+    double area = 0;
+    for (const Polygon& part : d.geometry.parts) {
+        std::vector<const Ring*> rings{&part.outer};
+        for (const auto& h : part.holes) rings.push_back(&h);
+        std::vector<std::vector<MapPoint>> outRings;
+        for (std::size_t r = 0; r < rings.size(); ++r) {
+            std::vector<MapPoint> pts;
+            pts.reserve(rings[r]->size());
+            for (const auto& p : *rings[r]) pts.push_back({p.x, p.y});
+            std::vector<MapPoint> lonlat = pts;
+            toLonLat.pixelsToTarget(lonlat);
+            std::vector<LonLat> ll;
+            ll.reserve(lonlat.size());
+            for (const auto& p : lonlat) ll.push_back({p.x, p.y});
+            double a = geodesicRingArea(ll);
+            area += r == 0 ? a : -a;
+            if (toTarget) {
+                toTarget->pixelsToTarget(pts);
+                outRings.push_back(std::move(pts));
+            } else {
+                outRings.push_back(std::move(lonlat));
+            }
+        }
+        f.parts.push_back(std::move(outRings));
+    }
+    f.areaM2 = roundTo(area, 1);
+    LonLat c = toLonLat.pixelToLonLat(d.anchor.x + 0.5, d.anchor.y + 0.5);
+    f.id = stableId(detector_, d.cls, c.lon, c.lat);
+    return f;
 }
 
 }  // namespace riskmap

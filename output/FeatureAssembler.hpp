@@ -6,6 +6,7 @@
 
 #include "detection/Detection.hpp"
 #include "output/LayerWriter.hpp"
+#include "raster/CoordinateMapper.hpp"
 #include "raster/RasterInput.hpp"
 
 namespace riskmap {
@@ -29,6 +30,9 @@ public:
     static double roundTo(double v, int decimals);
 
 private:
+    FeatureRecord convert(const Detection& d, const std::string& source, const CoordinateMapper& toLonLat,
+                          const CoordinateMapper* toTarget) const;
+
     const std::vector<RasterInput>& inputs_;
     std::vector<std::string> sources_;
     std::string detector_;

@@ -22,7 +22,7 @@ GDALRIOResampleAlg resampleAlg(const std::string& name) {
 
 }  // namespace
 
-RasterReader::RasterReader(const RasterInput& input) : input_(input) {
+RasterReader::RasterReader(const RasterInput& input, BlockCache* cache) : input_(input), cache_(cache) {
     datasets_.resize(input.files().size());
     resampleAlg(input.resampling());  // fail early on a bad name
 }
@@ -35,88 +35,137 @@ GDALDataset& RasterReader::dataset(int file) {
     return *ds;
 }
 
-void RasterReader::readFileBands(int file, const Window& window, const std::vector<int>& fileBands,
-                                 GDALDataType type, void* dst, int bandCount) {
+RasterReader::SourceWindow RasterReader::sourceWindow(int file, const Window& window) const {
     const InputFile& f = input_.files()[static_cast<std::size_t>(file)];
-    GDALDataset& ds = dataset(file);
-    const int bytes = GDALGetDataTypeSizeBytes(type);
-    const GSpacing pixel = bytes;
-    const GSpacing line = static_cast<GSpacing>(bytes) * window.w;
-    const GSpacing band = line * window.h;
-    std::vector<int> map(fileBands.begin(), fileBands.end());
-    CPLErr err;
+    SourceWindow sw;
+    INIT_RASTERIO_EXTRA_ARG(sw.extra);
+    const GeoTransform& gt = input_.geoTransform();
+    MapPoint a = gt.apply(window.x, window.y);
     if (f.sameGrid) {
-        MapPoint origin = input_.geoTransform().apply(window.x, window.y);
-        MapPoint off = f.gt.inverse(origin.x, origin.y);
-        int fx = static_cast<int>(std::lround(off.x)), fy = static_cast<int>(std::lround(off.y));
-        err = ds.RasterIO(GF_Read, fx, fy, window.w, window.h, dst, window.w, window.h, type,
-                          bandCount, map.data(), pixel, line, band, nullptr);
-    } else {
-        // Resample a coarser (or offset) band file onto the stack grid.
-        const GeoTransform& gt = input_.geoTransform();
-        MapPoint a = gt.apply(window.x, window.y), b = gt.apply(window.right(), window.bottom());
-        MapPoint fa = f.gt.inverse(a.x, a.y), fb = f.gt.inverse(b.x, b.y);
-        double x0 = std::max(0.0, std::min(fa.x, fb.x)), x1 = std::min<double>(f.width, std::max(fa.x, fb.x));
-        double y0 = std::max(0.0, std::min(fa.y, fb.y)), y1 = std::min<double>(f.height, std::max(fa.y, fb.y));
-        GDALRasterIOExtraArg extra;
-        INIT_RASTERIO_EXTRA_ARG(extra);
-        extra.eResampleAlg = resampleAlg(input_.resampling());
-        extra.bFloatingPointWindowValidity = TRUE;
-        extra.dfXOff = x0;
-        extra.dfYOff = y0;
-        extra.dfXSize = x1 - x0;
-        extra.dfYSize = y1 - y0;
-        int ix0 = static_cast<int>(std::floor(x0)), iy0 = static_cast<int>(std::floor(y0));
-        int ix1 = std::min(f.width, static_cast<int>(std::ceil(x1)));
-        int iy1 = std::min(f.height, static_cast<int>(std::ceil(y1)));
-        err = ds.RasterIO(GF_Read, ix0, iy0, std::max(1, ix1 - ix0), std::max(1, iy1 - iy0), dst,
-                          window.w, window.h, type, bandCount, map.data(), pixel, line, band,
-                          &extra);
+        MapPoint off = f.gt.inverse(a.x, a.y);
+        sw.x = static_cast<int>(std::lround(off.x));
+        sw.y = static_cast<int>(std::lround(off.y));
+        sw.w = window.w;
+        sw.h = window.h;
+        return sw;
     }
-    if (err != CE_None)
-        throw DataError("reading '" + f.path + "' failed at pixel window (" +
-                        std::to_string(window.x) + "," + std::to_string(window.y) + " " +
-                        std::to_string(window.w) + "x" + std::to_string(window.h) +
-                        "): " + lastGdalError("I/O error") +
+    // A coarser (or offset) band file: a fractional source window resampled onto the stack grid.
+    MapPoint b = gt.apply(window.right(), window.bottom());
+    MapPoint fa = f.gt.inverse(a.x, a.y), fb = f.gt.inverse(b.x, b.y);
+    double x0 = std::max(0.0, std::min(fa.x, fb.x)), x1 = std::min<double>(f.width, std::max(fa.x, fb.x));
+    double y0 = std::max(0.0, std::min(fa.y, fb.y)), y1 = std::min<double>(f.height, std::max(fa.y, fb.y));
+    sw.extra.eResampleAlg = resampleAlg(input_.resampling());
+    sw.extra.bFloatingPointWindowValidity = TRUE;
+    sw.extra.dfXOff = x0;
+    sw.extra.dfYOff = y0;
+    sw.extra.dfXSize = x1 - x0;
+    sw.extra.dfYSize = y1 - y0;
+    sw.x = static_cast<int>(std::floor(x0));
+    sw.y = static_cast<int>(std::floor(y0));
+    sw.w = std::max(1, std::min(f.width, static_cast<int>(std::ceil(x1))) - sw.x);
+    sw.h = std::max(1, std::min(f.height, static_cast<int>(std::ceil(y1))) - sw.y);
+    sw.resampled = true;
+    return sw;
+}
+
+void RasterReader::readFileBands(int file, const Window& window, const std::vector<int>& fileBands,
+                                 GDALDataType type, const cv::Mat& dst) {
+    SourceWindow sw = sourceWindow(file, window);
+    const GSpacing pixel = GDALGetDataTypeSizeBytes(type);
+    const GSpacing line = static_cast<GSpacing>(dst.step);  // dst may be a view of a wider buffer
+    std::vector<int> map(fileBands.begin(), fileBands.end());
+    if (dataset(file).RasterIO(GF_Read, sw.x, sw.y, sw.w, sw.h, dst.data, window.w, window.h, type,
+                               static_cast<int>(fileBands.size()), map.data(), pixel, line,
+                               line * window.h, sw.resampled ? &sw.extra : nullptr) != CE_None)
+        throw DataError("reading '" + input_.files()[static_cast<std::size_t>(file)].path +
+                        "' failed at pixel window (" + std::to_string(window.x) + "," +
+                        std::to_string(window.y) + " " + std::to_string(window.w) + "x" +
+                        std::to_string(window.h) + "): " + lastGdalError("I/O error") +
                         " (the file may be truncated or unreachable)");
 }
 
-void RasterReader::readMask(int file, GDALRasterBand& maskBand, const Window& window,
-                            cv::Mat& scratch) {
-    // Read a mask band through a one-band in-memory view so the same windowing code applies.
-    const InputFile& f = input_.files()[static_cast<std::size_t>(file)];
-    scratch.create(window.h, window.w, CV_8U);
-    CPLErr err;
-    if (f.sameGrid) {
-        MapPoint origin = input_.geoTransform().apply(window.x, window.y);
-        MapPoint off = f.gt.inverse(origin.x, origin.y);
-        err = maskBand.RasterIO(GF_Read, static_cast<int>(std::lround(off.x)),
-                                static_cast<int>(std::lround(off.y)), window.w, window.h,
-                                scratch.data, window.w, window.h, GDT_Byte, 1,
-                                static_cast<GSpacing>(scratch.step), nullptr);
-    } else {
-        const GeoTransform& gt = input_.geoTransform();
-        MapPoint a = gt.apply(window.x, window.y), b = gt.apply(window.right(), window.bottom());
-        MapPoint fa = f.gt.inverse(a.x, a.y), fb = f.gt.inverse(b.x, b.y);
-        double x0 = std::max(0.0, std::min(fa.x, fb.x)), x1 = std::min<double>(f.width, std::max(fa.x, fb.x));
-        double y0 = std::max(0.0, std::min(fa.y, fb.y)), y1 = std::min<double>(f.height, std::max(fa.y, fb.y));
-        GDALRasterIOExtraArg extra;
-        INIT_RASTERIO_EXTRA_ARG(extra);
-        extra.eResampleAlg = GRIORA_NearestNeighbour;  // masks never blend
-        extra.bFloatingPointWindowValidity = TRUE;
-        extra.dfXOff = x0;
-        extra.dfYOff = y0;
-        extra.dfXSize = x1 - x0;
-        extra.dfYSize = y1 - y0;
-        int ix0 = static_cast<int>(std::floor(x0)), iy0 = static_cast<int>(std::floor(y0));
-        int ix1 = std::min(f.width, static_cast<int>(std::ceil(x1)));
-        int iy1 = std::min(f.height, static_cast<int>(std::ceil(y1)));
-        err = maskBand.RasterIO(GF_Read, ix0, iy0, std::max(1, ix1 - ix0), std::max(1, iy1 - iy0),
-                                scratch.data, window.w, window.h, GDT_Byte, 1,
-                                static_cast<GSpacing>(scratch.step), &extra);
+void RasterReader::readMask(int file, GDALRasterBand& maskBand, const Window& window, cv::Mat& dst) {
+    SourceWindow sw = sourceWindow(file, window);
+    sw.extra.eResampleAlg = GRIORA_NearestNeighbour;  // masks never blend
+    dst.create(window.h, window.w, CV_8U);
+    if (maskBand.RasterIO(GF_Read, sw.x, sw.y, sw.w, sw.h, dst.data, window.w, window.h, GDT_Byte, 1,
+                          static_cast<GSpacing>(dst.step), sw.resampled ? &sw.extra : nullptr) != CE_None)
+        throw DataError("reading the mask of '" + input_.files()[static_cast<std::size_t>(file)].path +
+                        "' failed: " + lastGdalError());
+}
+
+namespace {
+
+// OpenCV depth for reading a GDAL type natively; -1 when it has none (read as Float32).
+int cvDepthFor(GDALDataType t) {
+    switch (t) {
+        case GDT_Byte: return CV_8U;
+        case GDT_UInt16: return CV_16U;
+        case GDT_Int16: return CV_16S;
+        case GDT_Int32: return CV_32S;
+        case GDT_Float32: return CV_32F;
+        case GDT_Float64: return CV_64F;
+        default: return -1;
     }
-    if (err != CE_None)
-        throw DataError("reading the mask of '" + f.path + "' failed: " + lastGdalError());
+}
+
+}  // namespace
+
+std::uint64_t RasterReader::sourceKey(int file, const std::vector<int>& bands, int depth) const {
+    // FNV-1a over what makes a decoded block distinct: input, file, bands and type.
+    std::uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) {
+            h ^= (v >> (8 * i)) & 0xFF;
+            h *= 1099511628211ULL;
+        }
+    };
+    mix(reinterpret_cast<std::uintptr_t>(&input_));
+    mix(static_cast<std::uint64_t>(file));
+    mix(static_cast<std::uint64_t>(depth));
+    for (int b : bands) mix(static_cast<std::uint64_t>(b));
+    return h;
+}
+
+void RasterReader::readRaw(int file, const Window& window, const std::vector<int>& fileBands,
+                           GDALDataType type, const cv::Mat& raw) {
+    const int n = static_cast<int>(fileBands.size());
+    const int depth = raw.depth();
+    const InputFile& f = input_.files()[static_cast<std::size_t>(file)];
+    GDALDataset& ds = dataset(file);
+    int bw = 0, bh = 0;
+    ds.GetRasterBand(fileBands[0])->GetBlockSize(&bw, &bh);
+    const std::size_t blockBytes = static_cast<std::size_t>(bw) * bh * n * raw.elemSize();
+    if (!cache_ || !f.sameGrid || blockBytes * 8 > cache_->capacity()) {
+        readFileBands(file, window, fileBands, type, raw);
+        return;
+    }
+    // Assemble the window from whole decoded blocks shared through the cache.
+    SourceWindow sw = sourceWindow(file, window);
+    const std::uint64_t key = sourceKey(file, fileBands, depth);
+    for (int by = sw.y / bh; by <= (sw.y + sw.h - 1) / bh; ++by) {
+        for (int bx = sw.x / bw; bx <= (sw.x + sw.w - 1) / bw; ++bx) {
+            const int x0 = bx * bw, y0 = by * bh;
+            const int wb = std::min(bw, f.width - x0), hb = std::min(bh, f.height - y0);
+            BlockCache::Block block = cache_->get({key, bx, by}, [&] {
+                cv::Mat m(n * hb, wb, CV_MAKETYPE(depth, 1));
+                std::vector<int> map(fileBands.begin(), fileBands.end());
+                const GSpacing pixel = static_cast<GSpacing>(m.elemSize());
+                if (ds.RasterIO(GF_Read, x0, y0, wb, hb, m.data, wb, hb, type, n, map.data(), pixel,
+                                pixel * wb, pixel * wb * hb, nullptr) != CE_None)
+                    throw DataError("reading '" + f.path + "' failed at block (" + std::to_string(bx) +
+                                    "," + std::to_string(by) + "): " + lastGdalError("I/O error") +
+                                    " (the file may be truncated or unreachable)");
+                return m;
+            });
+            const int ix0 = std::max(x0, sw.x), iy0 = std::max(y0, sw.y);
+            const int ix1 = std::min(x0 + wb, sw.x + sw.w), iy1 = std::min(y0 + hb, sw.y + sw.h);
+            for (int k = 0; k < n; ++k) {
+                cv::Mat src = (*block)(cv::Rect(ix0 - x0, k * hb + iy0 - y0, ix1 - ix0, iy1 - iy0));
+                src.copyTo(raw(cv::Rect(ix0 - sw.x, k * window.h + iy0 - sw.y, ix1 - ix0, iy1 - iy0)));
+            }
+        }
+    }
 }
 
 void RasterReader::read(const Window& window, const Window& core, const std::vector<int>& bands,
@@ -133,20 +182,19 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
     out.planes.clear();
 
     const int nb = static_cast<int>(bands.size());
-    // One contiguous block so that a whole file's bands come in a single RasterIO call.
-    cv::Mat block(nb * window.h, window.w, CV_32F);
+    // Buffers persist in `out` across tiles of the same size: no fresh pages per tile.
+    cv::Mat planes = reuseBuffer(out.storage, nb * window.h, window.w, CV_32F);
     for (int i = 0; i < nb; ++i) {
-        out.names.push_back(input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(i)])].name);
-        out.planes.push_back(block.rowRange(i * window.h, (i + 1) * window.h));
+        const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(i)])];
+        out.names.push_back(b.name);
+        out.planes.push_back(planes.rowRange(i * window.h, (i + 1) * window.h));
     }
-    out.valid.create(window.h, window.w, CV_8U);
+    out.valid = reuseBuffer(validBuffer_, window.h, window.w, CV_8U);
     out.valid.setTo(255);
 
     const auto& files = input_.files();
-    cv::Mat scratch;
     for (int fi = 0; fi < static_cast<int>(files.size()); ++fi) {
-        // Group this file's requested bands; they must be consecutive planes only if we read
-        // them in one call, so read into a temporary block when they are not.
+        const InputFile& f = files[static_cast<std::size_t>(fi)];
         std::vector<int> fileBands, planeIdx;
         for (int i = 0; i < nb; ++i) {
             const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(i)])];
@@ -155,81 +203,71 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
                 planeIdx.push_back(i);
             }
         }
-        bool standaloneMask = files[static_cast<std::size_t>(fi)].maskBand > 0;
+        bool standaloneMask = f.maskBand > 0;
         for (const auto& b : input_.bands()) standaloneMask &= b.file != fi;
         if (fileBands.empty() && !standaloneMask) continue;
-
-        if (!fileBands.empty()) {
-            bool consecutive = true;
-            for (std::size_t k = 1; k < planeIdx.size(); ++k)
-                consecutive &= planeIdx[k] == planeIdx[k - 1] + 1;
-            if (consecutive) {
-                readFileBands(fi, window, fileBands, GDT_Float32, out.planes[static_cast<std::size_t>(planeIdx[0])].data,
-                              static_cast<int>(fileBands.size()));
-            } else {
-                cv::Mat tmp(static_cast<int>(fileBands.size()) * window.h, window.w, CV_32F);
-                readFileBands(fi, window, fileBands, GDT_Float32, tmp.data,
-                              static_cast<int>(fileBands.size()));
-                for (std::size_t k = 0; k < planeIdx.size(); ++k)
-                    tmp.rowRange(static_cast<int>(k) * window.h, static_cast<int>(k + 1) * window.h)
-                        .copyTo(out.planes[static_cast<std::size_t>(planeIdx[k])]);
-            }
-        }
-
         GDALDataset& ds = dataset(fi);
-        if (files[static_cast<std::size_t>(fi)].maskBand > 0) {
-            readMask(fi, *ds.GetRasterBand(files[static_cast<std::size_t>(fi)].maskBand), window, scratch);
-            // dataMask is 0/1 and alpha 0..255: anything non-zero is data.
-            cv::Mat nz = scratch != 0;
-            cv::bitwise_and(out.valid, nz, out.valid);
+
+        // The file's validity band (EO Browser dataMask, an alpha named by the profile) comes in
+        // the same read as its data bands: in pixel-interleaved files they share blocks.
+        std::vector<int> toRead = fileBands;
+        if (f.maskBand > 0) toRead.push_back(f.maskBand);
+        GDALDataType type = ds.GetRasterBand(toRead[0])->GetRasterDataType();
+        for (int fb : toRead)
+            if (ds.GetRasterBand(fb)->GetRasterDataType() != type) type = GDT_Float64;
+        int depth = cvDepthFor(type);
+        if (depth < 0) {
+            type = GDT_Float64;
+            depth = CV_64F;
         }
+        const int n = static_cast<int>(toRead.size());
+        cv::Mat raw = reuseBuffer(rawBuffer_, n * window.h, window.w, CV_MAKETYPE(depth, 1));
+        readRaw(fi, window, toRead, type, raw);
+
+        for (std::size_t k = 0; k < fileBands.size(); ++k) {
+            const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(planeIdx[k])])];
+            cv::Mat rawPlane = raw.rowRange(static_cast<int>(k) * window.h, static_cast<int>(k + 1) * window.h);
+            cv::Mat& plane = out.planes[static_cast<std::size_t>(planeIdx[k])];
+            if (b.mask == MaskSource::Nodata && b.nodata) {
+                if (std::isnan(*b.nodata))
+                    cv::compare(rawPlane, rawPlane, scratch_, cv::CMP_NE);
+                else
+                    cv::compare(rawPlane, cv::Scalar(*b.nodata), scratch_, cv::CMP_EQ);
+                out.valid.setTo(0, scratch_);
+            }
+            if (depth == CV_32F || depth == CV_64F) {
+                cv::compare(rawPlane, rawPlane, scratch_, cv::CMP_NE);  // NaN is never data
+                out.valid.setTo(0, scratch_);
+            }
+            // Stored values to reflectance in one vectorised pass.
+            rawPlane.convertTo(plane, CV_32F, b.scale.scale, b.scale.offset);
+        }
+        if (f.maskBand > 0) {
+            cv::Mat maskPlane = raw.rowRange((n - 1) * window.h, n * window.h);
+            cv::compare(maskPlane, cv::Scalar(0), scratch_, cv::CMP_EQ);  // 0 = no data
+            out.valid.setTo(0, scratch_);
+        }
+        // GDAL's own masks: alpha or a dataset mask once per file, per-band masks per band.
         bool perDatasetDone = false;
         for (std::size_t k = 0; k < planeIdx.size(); ++k) {
             const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(planeIdx[k])])];
-            cv::Mat& plane = out.planes[static_cast<std::size_t>(planeIdx[k])];
-            switch (b.mask) {
-                case MaskSource::None: break;
-                case MaskSource::Nodata: {
-                    if (!b.nodata) break;
-                    cv::Mat bad;
-                    if (std::isnan(*b.nodata)) {
-                        bad = plane != plane;
-                    } else {
-                        cv::compare(plane, cv::Scalar(static_cast<float>(*b.nodata)), bad,
-                                    cv::CMP_EQ);
-                    }
-                    out.valid.setTo(0, bad);
-                    break;
-                }
-                case MaskSource::PerDataset:
-                    if (perDatasetDone) break;
-                    perDatasetDone = true;
-                    [[fallthrough]];
-                case MaskSource::PerBand: {
-                    readMask(fi, *ds.GetRasterBand(b.band)->GetMaskBand(), window, scratch);
-                    cv::Mat nz = scratch != 0;
-                    cv::bitwise_and(out.valid, nz, out.valid);
-                    break;
-                }
+            if (b.mask == MaskSource::PerDataset) {
+                if (perDatasetDone) continue;
+                perDatasetDone = true;
+            } else if (b.mask != MaskSource::PerBand) {
+                continue;
             }
-            if (b.dataType == "Float32" || b.dataType == "Float64") {
-                cv::Mat nan = plane != plane;  // NaN is never data
-                out.valid.setTo(0, nan);
-            }
+            readMask(fi, *ds.GetRasterBand(b.band)->GetMaskBand(), window, scratch_);
+            cv::compare(scratch_, cv::Scalar(0), scratch_, cv::CMP_EQ);
+            out.valid.setTo(0, scratch_);
         }
     }
 
-    // Scale to reflectance, then blank invalid pixels so no detector can see their values.
-    cv::Mat invalid;
-    cv::bitwise_not(out.valid, invalid);
+    // Blank invalid pixels so that no detector can see their values.
     out.validCount = static_cast<std::size_t>(cv::countNonZero(out.valid));
-    bool anyInvalid = out.validCount < static_cast<std::size_t>(window.area());
-    for (int i = 0; i < nb; ++i) {
-        const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(i)])];
-        cv::Mat& plane = out.planes[static_cast<std::size_t>(i)];
-        if (b.scale.scale != 1.0 || b.scale.offset != 0.0)
-            plane.convertTo(plane, CV_32F, b.scale.scale, b.scale.offset);
-        if (anyInvalid) plane.setTo(0, invalid);
+    if (out.validCount < static_cast<std::size_t>(window.area())) {
+        cv::Mat invalid = out.valid == 0;
+        for (auto& plane : out.planes) plane.setTo(0, invalid);
     }
 }
 

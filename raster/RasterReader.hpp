@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "raster/BlockCache.hpp"
 #include "raster/GdalRuntime.hpp"
 #include "raster/RasterInput.hpp"
 #include "raster/TileImage.hpp"
@@ -11,7 +12,8 @@ namespace riskmap {
 
 class RasterReader {
 public:
-    explicit RasterReader(const RasterInput& input);
+    // `cache`, when given, shares decoded blocks with the other workers' readers.
+    explicit RasterReader(const RasterInput& input, BlockCache* cache = nullptr);
     ~RasterReader();
     RasterReader(const RasterReader&) = delete;
     RasterReader& operator=(const RasterReader&) = delete;
@@ -24,14 +26,30 @@ public:
               TileImage& out);
 
 private:
+    // Where a stack window lies in one band file, with resampling when grids differ.
+    struct SourceWindow {
+        int x = 0, y = 0, w = 0, h = 0;
+        bool resampled = false;
+        GDALRasterIOExtraArg extra;
+    };
+    SourceWindow sourceWindow(int file, const Window& window) const;
     GDALDataset& dataset(int file);
-    // Reads a GDAL window of `file` aligned to stack `window` into `dst` (CV_32F or CV_8U).
+    // Reads `file`'s bands over stack `window` into `dst`, band-sequential, as `type`.
     void readFileBands(int file, const Window& window, const std::vector<int>& fileBands,
-                       GDALDataType type, void* dst, int bandCount);
-    void readMask(int file, GDALRasterBand& maskBand, const Window& window, cv::Mat& scratch);
+                       GDALDataType type, const cv::Mat& dst);
+    void readMask(int file, GDALRasterBand& maskBand, const Window& window, cv::Mat& dst);
+    // Stored values of `fileBands` over `window` into `raw` (band-sequential rows), through the
+    // shared block cache when the file is on the stack grid.
+    void readRaw(int file, const Window& window, const std::vector<int>& fileBands, GDALDataType type,
+                 const cv::Mat& raw);
+    std::uint64_t sourceKey(int file, const std::vector<int>& bands, int depth) const;
 
     const RasterInput& input_;
+    BlockCache* cache_;
     std::vector<DatasetPtr> datasets_;
+    cv::Mat rawBuffer_;    // stored values of one file's bands, reused across tiles
+    cv::Mat validBuffer_;  // backing store of TileImage::valid
+    cv::Mat scratch_;  // masks, reused across tiles
 };
 
 }  // namespace riskmap

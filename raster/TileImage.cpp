@@ -17,4 +17,11 @@ const cv::Mat& TileImage::band(const std::string& name) const {
                 "the detector's band request)");
 }
 
+cv::Mat reuseBuffer(cv::Mat& buffer, int rows, int cols, int type) {
+    if (buffer.empty() || buffer.type() != type || buffer.rows < rows || buffer.cols < cols)
+        buffer.create(std::max(rows, buffer.empty() || buffer.type() != type ? 0 : buffer.rows),
+                      std::max(cols, buffer.empty() || buffer.type() != type ? 0 : buffer.cols), type);
+    return buffer(cv::Rect(0, 0, cols, rows));
+}
+
 }  // namespace riskmap

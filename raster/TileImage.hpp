@@ -20,6 +20,7 @@ struct TileImage {
     std::vector<std::string> names;
     std::vector<cv::Mat> planes;  // CV_32F, invalid pixels set to 0
     cv::Mat valid;                // CV_8U, 255 where every requested band has data
+    cv::Mat storage;              // backing store of the planes, reused between tiles
     std::size_t validCount = 0;
 
     bool has(const std::string& name) const;
@@ -41,5 +42,9 @@ struct TileImage {
     double pixelAreaM2() const { return gsdX * gsdY; }
     double metresToPixels(double metres) const { return metres / std::min(gsdX, gsdY); }
 };
+
+// A rows x cols view of `buffer`, which only ever grows: tiles of varying size (edges, first
+// column) then reuse the same pages instead of faulting in fresh ones for every tile.
+cv::Mat reuseBuffer(cv::Mat& buffer, int rows, int cols, int type);
 
 }  // namespace riskmap

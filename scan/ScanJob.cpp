@@ -91,6 +91,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     std::string target = fmt.rfc7946 ? "" : (request_.outCrs.empty() ? inputs().front().crsWkt() : request_.outCrs);
     FeatureAssembler assembler(inputs(), sources(), detector_->info().name, target);
     std::vector<FeatureRecord> features = assembler.assemble(perInput);
+    const double assembleSeconds = since(t1);
 
     LayerWriter::Options wopts;
     wopts.path = request_.output;
@@ -153,7 +154,10 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     tiling.set("threads", pipeline.threads());
     tiling.set("ram_mb", request_.pipeline.ramMB);
     tiling.set("tiles_in_flight", pipeline.tilesInFlight());
+    tiling.set("block_cache_mb", static_cast<double>(pipeline.blockCacheBytes()) / (1024.0 * 1024.0));
     tiling.set("gdal_cache_mb", static_cast<double>(pipeline.gdalCacheBytes()) / (1024.0 * 1024.0));
+    tiling.set("block_cache_hits", pipeline.cacheHits());
+    tiling.set("block_cache_misses", pipeline.cacheMisses());
     m.set("tiling", tiling);
     Json counts = Json::object();
     counts.set("tiles", s.tiles);
@@ -165,7 +169,8 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     Json timings = Json::object();
     timings.set("open_s", openSeconds_);
     timings.set("scan_s", scanSeconds);
-    timings.set("write_s", writeSeconds);
+    timings.set("assemble_s", assembleSeconds);
+    timings.set("write_s", writeSeconds - assembleSeconds);
     timings.set("area_km2", pipeline.totalAreaKm2());
     timings.set("km2_per_s", scanSeconds > 0 ? pipeline.totalAreaKm2() / scanSeconds : 0.0);
     timings.set("peak_rss_mb", peakRssMB());

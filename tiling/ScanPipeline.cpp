@@ -59,12 +59,35 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
         plans_.push_back({grid, idx});
         totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
     }
-    // Half of --ram for tiles in flight, half for GDAL's block cache (which keeps blocks shared
-    // by neighbouring halos from being decoded twice).
+    // Half of --ram for tiles in flight; most of the rest for the shared block cache, which
+    // keeps blocks in the halos between tiles from being decoded twice; a little for GDAL's own
+    // per-handle cache, which the shared one makes mostly redundant.
     std::size_t ram = std::max<std::size_t>(options.ramMB, 64) * 1024 * 1024;
     std::size_t byTokens = maxWindowBytes ? (ram / 2) / maxWindowBytes : 1;
     tokens_ = std::max<std::size_t>(1, std::min<std::size_t>(2 * static_cast<std::size_t>(threads_), byTokens));
-    cacheBytes_ = ram / 2;
+    cacheBytes_ = ram * 3 / 8;
+    gdalCacheBytes_ = ram / 8;
+
+    // Visit tiles in vertical swaths narrow enough that the block rows shared by one row of
+    // tiles and the next still sit in the cache: reuse without memory growing with raster width.
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const auto& in = inputs[i];
+        const auto& plan = plans_[i];
+        std::size_t bytesPerPixel = 0;
+        for (int b : plan.bands)
+            bytesPerPixel += static_cast<std::size_t>(
+                GDALGetDataTypeSizeBytes(GDALGetDataTypeByName(in.bands()[static_cast<std::size_t>(b)].dataType.c_str())));
+        std::size_t perTileColumn = 2 * static_cast<std::size_t>(plan.grid.tileWidth() + 2 * plan.grid.haloX()) *
+                                    static_cast<std::size_t>(std::max(1, in.blockHeight())) * std::max<std::size_t>(1, bytesPerPixel);
+        int swath = static_cast<int>(std::max<std::size_t>(1, (cacheBytes_ / 2) / std::max<std::size_t>(1, perTileColumn)));
+        std::vector<std::size_t> order;
+        for (int c0 = 0; c0 < plan.grid.columns(); c0 += swath)
+            for (int r = 0; r < plan.grid.rows(); ++r)
+                for (int c = c0; c < std::min(plan.grid.columns(), c0 + swath); ++c)
+                    order.push_back(static_cast<std::size_t>(r) * static_cast<std::size_t>(plan.grid.columns()) +
+                                    static_cast<std::size_t>(c));
+        orders_.push_back(std::move(order));
+    }
 }
 
 std::size_t ScanPipeline::totalTiles() const {
@@ -76,7 +99,8 @@ std::size_t ScanPipeline::totalTiles() const {
 void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile) {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                               static_cast<std::size_t>(threads_));
-    GDALSetCacheMax64(static_cast<GIntBig>(cacheBytes_));
+    GDALSetCacheMax64(static_cast<GIntBig>(gdalCacheBytes_));
+    BlockCache blockCache(cacheBytes_);
 
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] {
@@ -106,7 +130,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     fc.stop();
                     return {};
                 }
-                TileJob job{nextInput, plans_[nextInput].grid.tile(nextTile)};
+                TileJob job{nextInput, plans_[nextInput].grid.tile(orders_[nextInput][nextTile])};
                 ++nextTile;
                 return job;
             }) &
@@ -121,7 +145,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     if (cancelled()) return r;
                     ReaderSlot& slot = slots.local();
                     if (slot.input != job.input) {
-                        slot.reader = std::make_unique<RasterReader>(in);
+                        slot.reader = std::make_unique<RasterReader>(in, &blockCache);
                         slot.input = job.input;
                     }
                     slot.reader->read(job.tile.window, job.tile.core, plans_[job.input].bands, slot.image);
@@ -142,6 +166,8 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     progress.update(state);
                 }));
     state.elapsedSeconds = elapsed();
+    cacheHits_ = blockCache.hits();
+    cacheMisses_ = blockCache.misses();
     progress.finish(state);
 }
 

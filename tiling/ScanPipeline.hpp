@@ -45,9 +45,14 @@ public:
     double totalAreaKm2() const { return totalAreaKm2_; }
     int threads() const { return threads_; }
     std::size_t tilesInFlight() const { return tokens_; }
-    std::size_t gdalCacheBytes() const { return cacheBytes_; }
+    std::size_t blockCacheBytes() const { return cacheBytes_; }
+    std::size_t gdalCacheBytes() const { return gdalCacheBytes_; }
+    // Shared block cache statistics of the last run.
+    std::uint64_t cacheHits() const { return cacheHits_; }
+    std::uint64_t cacheMisses() const { return cacheMisses_; }
 
-    // Calls onTile for every tile, in (input, tile index) order, from one thread at a time.
+    // Calls onTile for every tile, input by input, from one thread at a time. Tiles come in
+    // swath order (not row-major); callers sort what they need.
     void run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile);
 
 private:
@@ -59,6 +64,10 @@ private:
     int threads_ = 1;
     std::size_t tokens_ = 1;
     std::size_t cacheBytes_ = 0;
+    std::size_t gdalCacheBytes_ = 0;
+    std::vector<std::vector<std::size_t>> orders_;  // tile visiting order per input
+    std::uint64_t cacheHits_ = 0;
+    std::uint64_t cacheMisses_ = 0;
 };
 
 // Halo in pixels along x and y for a detector on an input.

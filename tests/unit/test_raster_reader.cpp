@@ -133,3 +133,27 @@ TEST(RasterInput, ErrorsNameTheFile) {
     VSIUnlink(a.c_str());
     VSIUnlink(b.c_str());
 }
+
+TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
+    test::TempDir dir;
+    test::SceneSpec s;
+    s.width = 700;
+    s.height = 500;
+    s.blockX = s.blockY = 128;
+    s.nodata = true;
+    s.nodataRect = {100, 100, 50, 300};
+    s.blobs = test::scatterBlobs(s.width, s.height, 30, 9, 3, 20);
+    std::string path = test::writeScene(dir.file("c.tif"), s);
+    RasterInput in = RasterInput::open(path, InputOptions{});
+    BlockCache cache(64 << 20);
+    RasterReader plain(in), cached(in, &cache);
+    for (Window w : {Window{0, 0, 700, 500}, Window{37, 51, 300, 211}, Window{600, 400, 100, 100}}) {
+        TileImage a, b;
+        plain.read(w, w, all(in), a);
+        cached.read(w, w, all(in), b);
+        ASSERT_EQ(a.validCount, b.validCount);
+        for (std::size_t k = 0; k < a.planes.size(); ++k) EXPECT_EQ(cv::norm(a.planes[k], b.planes[k], cv::NORM_INF), 0.0);
+        EXPECT_EQ(cv::norm(a.valid, b.valid, cv::NORM_INF), 0.0);
+    }
+    EXPECT_GT(cache.hits(), 0u);
+}

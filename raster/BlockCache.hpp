@@ -1,0 +1,67 @@
+#pragma once
+// A decoded-block cache shared by all worker threads. GDAL caches blocks per dataset handle,
+// and every worker needs its own handle, so without this a block in the halo between two tiles
+// read by different workers is decoded twice; with it each block is decoded once while it stays
+// in the cache. Thread-safe; a block requested while another thread decodes it waits for it.
+#include <opencv2/core.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+namespace riskmap {
+
+struct BlockKey {
+    std::uint64_t source = 0;  // identifies file and band selection
+    int bx = 0;
+    int by = 0;
+    bool operator==(const BlockKey& o) const { return source == o.source && bx == o.bx && by == o.by; }
+};
+
+struct BlockKeyHash {
+    std::size_t operator()(const BlockKey& k) const {
+        return std::hash<std::uint64_t>()(k.source * 1000003u ^ (static_cast<std::uint64_t>(k.bx) << 32) ^
+                                          static_cast<std::uint32_t>(k.by));
+    }
+};
+
+class BlockCache {
+public:
+    using Block = std::shared_ptr<const cv::Mat>;
+
+    explicit BlockCache(std::size_t capacityBytes) : capacity_(capacityBytes) {}
+
+    // The block for `key`, decoded by `decode` (called without the lock held) when absent.
+    // Exceptions from decode reach every waiter and leave nothing cached.
+    Block get(const BlockKey& key, const std::function<cv::Mat()>& decode);
+
+    std::size_t capacity() const { return capacity_; }
+    std::uint64_t hits() const { return hits_.load(); }
+    std::uint64_t misses() const { return misses_.load(); }
+
+private:
+    struct Entry {
+        Block block;  // null while decoding
+        std::exception_ptr error;
+        std::size_t bytes = 0;
+        std::list<BlockKey>::iterator lru;
+        bool ready = false;
+    };
+    void evictLocked();
+
+    std::size_t capacity_;
+    std::size_t bytes_ = 0;
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::unordered_map<BlockKey, Entry, BlockKeyHash> entries_;
+    std::list<BlockKey> lru_;  // front = most recent; only ready entries
+    std::atomic<std::uint64_t> hits_{0};
+    std::atomic<std::uint64_t> misses_{0};
+};
+
+}  // namespace riskmap
