@@ -30,7 +30,7 @@ DetectorInfo IndexDetector::describe() {
          "morphological closing radius (fills gaps and small holes); 0 = off", 0.0, 1000.0, {}},
         {"min_area_m2", OptionType::Double, 1000.0, "m2", "smallest object reported", 0.0, {}, {}},
         {"max_area_m2", OptionType::Double, 1.0e6, "m2", "largest object reported", 0.0, {}, {}},
-        {"max_length_m", OptionType::Double, 1000.0, "m",
+        {"max_length_m", OptionType::Double, 500.0, "m",
          "largest bounding-box side reported; sets the tile halo, so larger costs more reading",
          1.0, 100000.0, {}},
         {"score_margin", OptionType::Double, 0.2, "rule units",

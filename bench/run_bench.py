@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""riskmap speed and memory benchmark (not a test: machines are noisy).
+
+Measures, in one run and alternating the commands so that noise hits both alike:
+  * `riskmap scan --detector index` against a plain parallel GDAL read of every block of the
+    same file (bench/gdal_block_read), same thread count, warm page cache; the ratio of medians;
+  * riskmap's peak RSS on the 10000 x 10000 raster and on a 2 x 2 VRT mosaic of it (4x the
+    pixels): memory must stay flat;
+  * optionally other detectors' throughput relative to `index` (--detectors kiln ...).
+
+Usage: bench/run_bench.py [--build build] [--work /tmp/riskmap-bench] [--runs 3] [--threads N]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def measure(cmd):
+    """Wall seconds and peak RSS (MB) of one child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"command failed: {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_maxrss / 1024.0
+
+
+def mosaic_vrt(src, dst, size):
+    """A VRT placing `src` four times in a 2 x 2 grid (projected, 10 m pixels)."""
+    from osgeo import gdal
+    ds = gdal.Open(src)
+    gt = ds.GetGeoTransform()
+    bands = ds.RasterCount
+    srs = ds.GetProjectionRef()
+    bx, by = ds.GetRasterBand(1).GetBlockSize()
+    dtype = gdal.GetDataTypeName(ds.GetRasterBand(1).DataType)
+    lines = [f'<VRTDataset rasterXSize="{2 * size}" rasterYSize="{2 * size}">',
+             f"  <SRS>{gdal.EscapeString(srs, gdal.CPLES_XML).decode() if isinstance(gdal.EscapeString(srs, gdal.CPLES_XML), bytes) else gdal.EscapeString(srs, gdal.CPLES_XML)}</SRS>",
+             f"  <GeoTransform>{', '.join(repr(v) for v in gt)}</GeoTransform>"]
+    for b in range(1, bands + 1):
+        desc = ds.GetRasterBand(b).GetDescription()
+        lines.append(f'  <VRTRasterBand dataType="{dtype}" band="{b}" blockXSize="{bx}" blockYSize="{by}">')
+        lines.append(f"    <Description>{desc}</Description>")
+        for ox in (0, size):
+            for oy in (0, size):
+                lines.append("    <SimpleSource>")
+                lines.append(f'      <SourceFilename relativeToVRT="0">{src}</SourceFilename>')
+                lines.append(f"      <SourceBand>{b}</SourceBand>")
+                lines.append(f'      <SrcRect xOff="0" yOff="0" xSize="{size}" ySize="{size}"/>')
+                lines.append(f'      <DstRect xOff="{ox}" yOff="{oy}" xSize="{size}" ySize="{size}"/>')
+                lines.append("    </SimpleSource>")
+        lines.append("  </VRTRasterBand>")
+    lines.append("</VRTDataset>")
+    with open(dst, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--work", default="/tmp/riskmap-bench")
+    ap.add_argument("--size", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--ram", type=int, default=256, help="riskmap --ram, MB")
+    ap.add_argument("--detectors", nargs="*", default=[], help="also time these detectors")
+    ap.add_argument("--cold", action="store_true",
+                    help="also time both with the page cache dropped before each run (needs root)")
+    args = ap.parse_args()
+
+    os.makedirs(args.work, exist_ok=True)
+    riskmap = os.path.join(args.build, "riskmap")
+    baseline = os.path.join(args.build, "bench", "gdal_block_read")
+    raster = os.path.join(args.work, f"bench{args.size}.tif")
+    if not os.path.exists(raster):
+        print(f"generating {raster} ...", flush=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_bench_raster.py"), raster, str(args.size)], check=True)
+    vrt = os.path.join(args.work, "mosaic2x2.vrt")
+    mosaic_vrt(raster, vrt, args.size)
+    out = os.path.join(args.work, "out.geojson")
+    cache_mb = str(args.ram * 3 // 8)  # the share of --ram riskmap gives its block cache
+
+    def scan(src, detector="index", extra=()):
+        return [riskmap, "scan", src, "-o", out, "--overwrite", "-q", "--threads", str(args.threads),
+                "--ram", str(args.ram), "--detector", detector, *extra]
+
+    # Warm the page cache so both sides read from memory.
+    measure([baseline, raster, str(args.threads), cache_mb])
+    base, rm, rm_rss = [], [], []
+    for _ in range(args.runs):
+        base.append(measure([baseline, raster, str(args.threads), cache_mb])[0])
+        w, r = measure(scan(raster))
+        rm.append(w)
+        rm_rss.append(r)
+    manifest = json.load(open(out + ".manifest.json"))
+    res = {
+        "raster": f"{args.size}x{args.size} 4-band UInt16 DEFLATE, 256-px tiles",
+        "threads": args.threads, "ram_mb": args.ram, "runs": args.runs,
+        "baseline_read_s": statistics.median(base), "scan_s": statistics.median(rm),
+        "ratio": statistics.median(rm) / statistics.median(base),
+        "scan_peak_rss_mb": max(rm_rss), "features": manifest["output"]["features"],
+        "scan_phase_s": manifest["timings"]["scan_s"],
+    }
+    if args.cold:
+        def drop():
+            subprocess.run(["sync"], check=True)
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("3\n")
+        cb, cs = [], []
+        for _ in range(args.runs):
+            drop()
+            cb.append(measure([baseline, raster, str(args.threads), cache_mb])[0])
+            drop()
+            cs.append(measure(scan(raster))[0])
+        res["cold_baseline_read_s"] = statistics.median(cb)
+        res["cold_scan_s"] = statistics.median(cs)
+        res["cold_ratio"] = statistics.median(cs) / statistics.median(cb)
+    vrt_w, vrt_rss = measure(scan(vrt))
+    res["mosaic_scan_s"] = vrt_w
+    res["mosaic_peak_rss_mb"] = vrt_rss
+    res["mosaic_rss_ratio"] = vrt_rss / max(rm_rss)
+    for det in args.detectors:
+        times = [measure(scan(raster, det))[0] for _ in range(args.runs)]
+        res[f"{det}_scan_s"] = statistics.median(times)
+        res[f"{det}_throughput_vs_index"] = statistics.median(rm) / statistics.median(times)
+    print(json.dumps(res, indent=2))
+    with open(os.path.join(args.work, "bench.json"), "w") as f:
+        json.dump(res, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs riskmap's build and test dependencies from Debian (12 "bookworm" or later).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends \
+  build-essential cmake ninja-build pkg-config \
+  libgdal-dev gdal-bin libproj-dev libgeos-dev libopencv-dev libtbb-dev libcli11-dev libgtest-dev \
+  python3 python3-gdal python3-numpy
