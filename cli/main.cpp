@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     addInfoCommand(app, ctx);
     addDetectorsCommand(app, ctx);
     addScanCommand(app, ctx);
+    addEvalCommand(app, ctx);
 
     try {
         app.parse(argc, argv);

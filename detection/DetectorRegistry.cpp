@@ -2,12 +2,14 @@
 
 #include "core/Error.hpp"
 #include "detection/IndexDetector.hpp"
+#include "detection/KilnDetector.hpp"
 
 namespace riskmap {
 
 DetectorRegistry DetectorRegistry::builtin() {
     DetectorRegistry r;
     r.add(IndexDetector::describe(), IndexDetector::create);
+    r.add(KilnDetector::describe(), KilnDetector::create);
     return r;
 }
 

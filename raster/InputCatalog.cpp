@@ -69,6 +69,7 @@ Json InputCatalog::describe(const RasterInput& in, const std::string& source) {
         x.set("block", block);
         x.set("scale", b.scale.scale);
         x.set("offset", b.scale.offset);
+        x.set("display_rendering", b.display);
         x.set("file", f.path);
         x.set("file_band", b.band);
         x.set("resampled", !f.sameGrid);

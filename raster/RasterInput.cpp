@@ -182,6 +182,7 @@ RasterInput RasterInput::open(const std::string& path, const InputOptions& optio
         b.scale = profile ? profile->scaleFor(b.dataType) : genericScale(b.dataType);
         if (options.scale) b.scale.scale = *options.scale;
         if (options.offset) b.scale.offset = *options.offset;
+        b.display = b.dataType == "Byte" || (profile && profile->name() == "rgb");
         // A band the profile calls alpha but GDAL does not treat as one still masks the rest.
         if (b.name == "alpha" && b.colorInterp != "Alpha") in.files_[0].maskBand = b.band;
     }
@@ -293,6 +294,7 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
         ib.scale = profile ? profile->scaleFor(ib.dataType) : genericScale(ib.dataType);
         if (options.scale) ib.scale.scale = *options.scale;
         if (options.offset) ib.scale.offset = *options.offset;
+        ib.display = ib.dataType == "Byte" || (profile && profile->name() == "rgb");
         // EO Browser exports carry a 0/1 dataMask as the second sample of every band file.
         if (ds.GetRasterCount() == 2 && s.index == 1 && f.maskBand == 0 &&
             looksLikeBinaryMask(*ds.GetRasterBand(2)))

@@ -57,6 +57,9 @@ struct InputBand {
     int blockX = 0;
     int blockY = 0;
     ReflectanceScale scale;
+    // A display rendering (8-bit, or the rgb profile) scaled to 0..1 of white, rather than
+    // surface reflectance.
+    bool display = false;
 };
 
 class RasterInput {

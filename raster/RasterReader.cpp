@@ -180,6 +180,7 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
     out.gsdY = input_.gsdY();
     out.names.clear();
     out.planes.clear();
+    out.display.clear();
 
     const int nb = static_cast<int>(bands.size());
     // Buffers persist in `out` across tiles of the same size: no fresh pages per tile.
@@ -187,6 +188,7 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
     for (int i = 0; i < nb; ++i) {
         const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(i)])];
         out.names.push_back(b.name);
+        out.display.push_back(b.display);
         out.planes.push_back(planes.rowRange(i * window.h, (i + 1) * window.h));
     }
     out.valid = reuseBuffer(validBuffer_, window.h, window.w, CV_8U);

@@ -24,4 +24,10 @@ cv::Mat reuseBuffer(cv::Mat& buffer, int rows, int cols, int type) {
     return buffer(cv::Rect(0, 0, cols, rows));
 }
 
+bool TileImage::isDisplay(const std::string& name) const {
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name) return i < display.size() && display[i];
+    return false;
+}
+
 }  // namespace riskmap

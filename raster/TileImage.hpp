@@ -19,6 +19,9 @@ struct TileImage {
     double gsdY = 0;
     std::vector<std::string> names;
     std::vector<cv::Mat> planes;  // CV_32F, invalid pixels set to 0
+    // Per plane: true when the values are a display rendering (0..1 of white, e.g. 8-bit
+    // true colour) rather than surface reflectance.
+    std::vector<bool> display;
     cv::Mat valid;                // CV_8U, 255 where every requested band has data
     cv::Mat storage;              // backing store of the planes, reused between tiles
     std::size_t validCount = 0;
@@ -26,6 +29,7 @@ struct TileImage {
     bool has(const std::string& name) const;
     // Throws Error naming the missing band.
     const cv::Mat& band(const std::string& name) const;
+    bool isDisplay(const std::string& name) const;
 
     // Whether each side of the window is the raster's own edge (nothing beyond it) rather than
     // a cut through the raster whose pixels near the edge lack context.

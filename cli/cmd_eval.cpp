@@ -1,0 +1,52 @@
+// riskmap eval: precision, recall and F1 of detections against truth, overall and per source.
+#include <iostream>
+#include <memory>
+
+#include "cli/Commands.hpp"
+#include "eval/Evaluation.hpp"
+
+namespace riskmap {
+
+void addEvalCommand(CLI::App& app, const CliContext&) {
+    struct Args {
+        EvalRequest req;
+        std::string method = "optimal";
+        bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand(
+        "eval", "Measure detections against truth points or polygons: TP, FP, FN, precision, recall, F1");
+    cmd->add_option("--truth", a->req.truthPath, "truth points or polygons (any OGR format and CRS)")
+        ->required()
+        ->type_name("TRUTH");
+    cmd->add_option("--detections", a->req.detectionsPath, "a layer written by riskmap scan")->required()->type_name("DET");
+    cmd->add_option("--radius-m", a->req.radiusMetres, "match distance in metres (geodesic)")->capture_default_str();
+    cmd->add_option("--method", a->method, "optimal (most matches, then least distance) or greedy (closest first)")
+        ->check(CLI::IsMember({"optimal", "greedy"}))
+        ->capture_default_str();
+    cmd->add_option("--aoi", a->req.aoiPath, "polygons of the scanned area (instead of the scan's footprints)")
+        ->type_name("FOOTPRINT");
+    cmd->add_option("--inputs", a->req.inputs, "the scanned rasters, for footprints (default: the scan manifest)")
+        ->type_name("RASTERS");
+    cmd->add_option("--truth-source-field", a->req.truthSourceField,
+                    "truth field naming the source each object was labelled in (e.g. chip)")
+        ->type_name("FIELD");
+    cmd->add_option("--difficult-field", a->req.difficultField, "truth field marking don't-care objects")
+        ->capture_default_str();
+    cmd->add_option("--min-score", a->req.minScore, "ignore detections scoring below this")->capture_default_str();
+    cmd->add_flag("--json", a->json, "print machine-readable JSON");
+    cmd->footer(
+        "Truth marked difficult counts neither way (PASCAL VOC). Only truth inside the scanned footprint counts.\n"
+        "Example: riskmap eval --truth data/kilns-s2-bd-dev/labels.geojson --detections kilns.geojson "
+        "--truth-source-field chip");
+    cmd->callback([a] {
+        a->req.method = parseMatchMethod(a->method);
+        EvalReport r = Evaluation::run(a->req);
+        if (a->json)
+            std::cout << r.toJson().dump(2) << "\n";
+        else
+            std::cout << r.toText();
+    });
+}
+
+}  // namespace riskmap

@@ -1,0 +1,41 @@
+#pragma once
+// Neighbourhood filters in exact integer arithmetic. Float box and Gaussian filters give results
+// that depend on where a pixel sits in the buffer (running sums, SIMD tails), so a pixel could
+// differ in its last bit between two tilings and flip a threshold. Sums of fixed-point integers
+// are exact in any order, so these filters give the same value for a pixel in every tile.
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace riskmap {
+
+// A plane of 64-bit integers (OpenCV 4.6 has no 64-bit integer Mat).
+struct IntPlane {
+    int w = 0;
+    int h = 0;
+    std::vector<std::int64_t> v;
+
+    IntPlane() = default;
+    IntPlane(int width, int height) : w(width), h(height), v(static_cast<std::size_t>(width) * height, 0) {}
+    std::int64_t& at(int x, int y) { return v[static_cast<std::size_t>(y) * w + x]; }
+    std::int64_t at(int x, int y) const { return v[static_cast<std::size_t>(y) * w + x]; }
+};
+
+// Fixed point with 16 fractional bits: plenty for log-ratios and indices (|v| < 1e4).
+constexpr double kFixedOne = 65536.0;
+inline std::int64_t toFixed(double v) { return static_cast<std::int64_t>(std::llround(v * kFixedOne)); }
+
+// Sum over a kx x ky box centred on each pixel (kx, ky odd); outside the plane counts as 0.
+IntPlane boxSum(const IntPlane& src, int kx, int ky);
+
+// Separable Gaussian-weighted sum with integer weights (sigma in pixels per axis, support about
+// 4 sigma as OpenCV's float GaussianBlur). Outside the plane counts as 0. Normalise by the same
+// filter applied to a mask to get a masked mean.
+IntPlane gaussianSum(const IntPlane& src, double sigmaX, double sigmaY);
+
+// The integer weights (1/4096ths) of one axis, and how far they reach (pixels).
+std::vector<std::int64_t> gaussianWeights(double sigma);
+int gaussianReach(double sigma);
+
+}  // namespace riskmap
