@@ -119,6 +119,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         DetectorRegistry registry = DetectorRegistry::builtin();
         ScanJob job(std::move(r), registry);
 
+        for (const auto& w : job.warnings()) std::cerr << "riskmap: warning: " << w << "\n";
         std::unique_ptr<ProgressSink> progress;
         if (a->jsonProgress)
             progress = std::make_unique<JsonProgress>(stderr);

@@ -145,6 +145,97 @@ void featureMaps(Grid& gr, const KilnDetector::Params& p) {
     }
 }
 
+// Re-segments a kiln at the input's own resolution (only meaningful at a few metres or finer)
+// to see its outline: redness contrast, light smoothing against texture, half-maximum region,
+// ring gaps closed and the interior filled. Returns false when no outline is found.
+bool nativeOutline(const TileImage& t, cv::Point peakGlobal, const KilnDetector::Params& p,
+                   std::vector<cv::Point>& filledPts, bool& touches) {
+    const double gx = t.gsdX, gy = t.gsdY;
+    const double reach = p.regionRadius + p.backgroundWindow / 2;
+    const int rx = static_cast<int>(std::ceil(reach / gx)), ry = static_cast<int>(std::ceil(reach / gy));
+    const int px = t.localX(peakGlobal.x), py = t.localY(peakGlobal.y);
+    const int x0 = std::max(0, px - rx), x1 = std::min(t.window.w, px + rx + 1);
+    const int y0 = std::max(0, py - ry), y1 = std::min(t.window.h, py + ry + 1);
+    const int w = x1 - x0, h = y1 - y0;
+    if (w < 3 || h < 3) return false;
+    const double c0 = p.darkOffset * 255.0;
+    auto disp = [&](const std::string& n) { return t.isDisplay(n); };
+    const bool dr = disp("red"), dg = disp("green"), db = disp("blue");
+    auto v255 = [](bool d, float v) { return d ? 255.0 * v : 255.0 * std::min(1.0, 2.5 * v); };
+    IntPlane qa(w, h), qb(w, h), m(w, h);
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            if (!t.valid.at<std::uint8_t>(y0 + y, x0 + x)) continue;
+            const double R = v255(dr, t.band("red").at<float>(y0 + y, x0 + x)) + c0;
+            const double G = v255(dg, t.band("green").at<float>(y0 + y, x0 + x)) + c0;
+            const double B = v255(db, t.band("blue").at<float>(y0 + y, x0 + x)) + c0;
+            qa.at(x, y) = toFixed(std::log(R / G));
+            qb.at(x, y) = toFixed(std::log(R / B));
+            m.at(x, y) = 1;
+        }
+    }
+    const int kx = oddWidth(p.backgroundWindow / gx), ky = oddWidth(p.backgroundWindow / gy);
+    IntPlane sa = boxSum(qa, kx, ky), sb = boxSum(qb, kx, ky), sm = boxSum(m, kx, ky);
+    IntPlane qred(w, h);
+    for (std::size_t k = 0; k < qred.v.size(); ++k) {
+        if (!m.v[k]) continue;
+        const double cnt = static_cast<double>(sm.v[k]);
+        const double da = static_cast<double>(qa.v[k]) - static_cast<double>(sa.v[k]) / cnt;
+        const double dbb = static_cast<double>(qb.v[k]) - static_cast<double>(sb.v[k]) / cnt;
+        qred.v[k] = static_cast<std::int64_t>(std::llround(std::min(da, dbb)));
+    }
+    // 2 m smoothing removes texture (chimney, brick stacks) but keeps the outline.
+    const double sx = std::max(1.0, 2.0 / gx), sy = std::max(1.0, 2.0 / gy);
+    IntPlane num = gaussianSum(qred, sx, sy), den = gaussianSum(m, sx, sy);
+    cv::Mat red(h, w, CV_64F, cv::Scalar(0));
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            if (m.at(x, y) && den.at(x, y)) red.at<double>(y, x) = static_cast<double>(num.at(x, y)) / static_cast<double>(den.at(x, y));
+    const int cx = px - x0, cy = py - y0;
+    auto near = [&](int x, int y) {
+        const double dx = (x - cx) * gx, dy = (y - cy) * gy;
+        return dx * dx + dy * dy <= 60.0 * 60.0;
+    };
+    double peak = -1e300;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            if (near(x, y) && m.at(x, y)) peak = std::max(peak, red.at<double>(y, x));
+    if (!(peak > 0)) return false;
+    cv::Mat mask = red >= 0.5 * peak;
+    // Close gaps in the ring (trenches, the chimney) before filling the interior.
+    const int crx = std::max(1, static_cast<int>(std::lround(8.0 / gx))), cry = std::max(1, static_cast<int>(std::lround(8.0 / gy)));
+    cv::morphologyEx(mask, mask, cv::MORPH_CLOSE,
+                     cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * crx + 1, 2 * cry + 1)));
+    cv::Mat labels, stats, cents;
+    const int nl = cv::connectedComponentsWithStats(mask, labels, stats, cents, 8, CV_32S);
+    int best = 0, bestArea = 0;
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            const int l = labels.at<int>(y, x);
+            if (l && near(x, y) && stats.at<int>(l, cv::CC_STAT_AREA) > bestArea) {
+                best = l;
+                bestArea = stats.at<int>(l, cv::CC_STAT_AREA);
+            }
+        }
+    }
+    if (!best || nl < 2) return false;
+    cv::Mat comp = labels == best;
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(comp, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+    cv::Mat filled(h, w, CV_8U, cv::Scalar(0));
+    cv::drawContours(filled, contours, -1, cv::Scalar(255), cv::FILLED);
+    touches = false;
+    filledPts.clear();
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            if (!filled.at<std::uint8_t>(y, x)) continue;
+            filledPts.emplace_back(x + x0 + t.window.x, y + y0 + t.window.y);
+            if (x == 0 || y == 0 || x == w - 1 || y == h - 1) touches = true;
+        }
+    }
+    return !filledPts.empty();
+}
+
 }  // namespace
 
 DetectorInfo KilnDetector::describe() {
@@ -426,11 +517,27 @@ std::vector<Detection> KilnDetector::detect(const TileImage& tile) const {
                            logistic((p_.maxWidth - s.width) / 10.0) * (0.5 + 0.5 * std::min(1.0, yardFrac / 0.15));
             if (score < p_.minScore) continue;
 
-            auto type = classify(s, std::max(tile.gsdX, tile.gsdY) , touches, p_.typeMaxGsd);
+            const double nativeGsd = std::max(tile.gsdX, tile.gsdY);
+            // Centre of the body in global pixel-corner coordinates of the input raster.
+            double ccx = gr.ox + (s.cx + 0.5) * gr.f, ccy = gr.oy + (s.cy + 0.5) * gr.f;
+            std::pair<std::string, double> type;
+            if (nativeGsd <= p_.typeMaxGsd) {
+                // Fine pixels show the outline: measure and type the kiln at native resolution.
+                std::vector<cv::Point> fine;
+                bool fineTouches = false;
+                if (nativeOutline(tile, anchor, p_, fine, fineTouches)) {
+                    s = measureShape(fine, tile.gsdX, tile.gsdY);
+                    ccx = s.cx + 0.5;
+                    ccy = s.cy + 0.5;
+                    type = classify(s, nativeGsd, fineTouches || touches, p_.typeMaxGsd);
+                } else {
+                    type = {"unknown", 0.0};
+                }
+            } else {
+                type = classify(s, nativeGsd, touches, p_.typeMaxGsd);
+            }
 
-            // Oriented outline of the body: the equivalent rectangle on the moment axes, in
-            // global pixel-corner coordinates of the input raster.
-            const double ccx = gr.ox + (s.cx + 0.5) * gr.f, ccy = gr.oy + (s.cy + 0.5) * gr.f;
+            // Oriented outline of the body: the equivalent rectangle on the moment axes.
             const double ca = std::cos(s.angle), sa = std::sin(s.angle);
             const double hl = s.length / 2, hw = s.width / 2;
             Polygon poly;

@@ -65,6 +65,10 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
 
     catalog_ = std::make_unique<InputCatalog>(
         InputCatalog::open(request_.inputs, request_.bands, request_.inputOptions));
+    for (std::size_t i = 0; i < inputs().size(); ++i) {
+        std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
+        if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
+    }
     openSeconds_ = since(t0);
 }
 
@@ -149,6 +153,9 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
         ins.push(j);
     }
     m.set("inputs", ins);
+    Json warn = Json::array();
+    for (const auto& w : warnings_) warn.push(w);
+    m.set("warnings", warn);
     Json tiling = Json::object();
     tiling.set("tile_size", request_.pipeline.tileSize);
     tiling.set("threads", pipeline.threads());

@@ -36,6 +36,8 @@ public:
     const OptionValues& options() const { return *options_; }
 
     ScanSummary run(ProgressSink& progress, const std::atomic<bool>* cancel = nullptr);
+    // "source: what is wrong" for inputs the detector cannot serve well; also in the manifest.
+    const std::vector<std::string>& warnings() const { return warnings_; }
 
     static std::string manifestPathFor(const std::string& output) { return output + ".manifest.json"; }
 
@@ -44,6 +46,7 @@ private:
     std::unique_ptr<InputCatalog> catalog_;
     std::unique_ptr<OptionValues> options_;
     std::unique_ptr<Detector> detector_;
+    std::vector<std::string> warnings_;
     double openSeconds_ = 0;
 };
 

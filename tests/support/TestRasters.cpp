@@ -110,6 +110,65 @@ std::vector<Blob> scatterBlobs(int width, int height, int count, std::uint32_t s
     return out;
 }
 
+std::string writeRgbScene(const std::string& path, const RgbSceneSpec& s) {
+    ensureGdalRegistered();
+    const int w = static_cast<int>(std::lround(s.widthM / s.gsd)), h = static_cast<int>(std::lround(s.heightM / s.gsd));
+    GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+    GDALDataset* ds = drv->Create(path.c_str(), w, h, 3, GDT_Byte, nullptr);
+    if (!ds) throw std::runtime_error("cannot create " + path);
+    double gt[6] = {s.originX, s.gsd, 0, s.originY, 0, -s.gsd};
+    ds->SetGeoTransform(gt);
+    OGRSpatialReference srs;
+    srs.SetFromUserInput(s.epsg.c_str());
+    ds->SetSpatialRef(&srs);
+    std::mt19937 rng(s.seed);
+    std::vector<std::uint8_t> buf(static_cast<std::size_t>(w) * h * 3);
+    // Supersample 4 x 4 per pixel so that shapes have soft, realistic edges.
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            double acc[3] = {0, 0, 0};
+            for (int sy = 0; sy < 4; ++sy) {
+                for (int sx = 0; sx < 4; ++sx) {
+                    const double mx = (x + (sx + 0.5) / 4) * s.gsd, my = (y + (sy + 0.5) / 4) * s.gsd;
+                    Rgb c = s.background;
+                    for (const auto& sh : s.shapes) {
+                        const double a = sh.angleDeg * 3.14159265358979 / 180;
+                        const double dx = mx - sh.cx, dy = my - sh.cy;
+                        const double u = dx * std::cos(a) + dy * std::sin(a), v = -dx * std::sin(a) + dy * std::cos(a);
+                        const double hu = sh.length / 2, hv = sh.width / 2;
+                        bool in = false;
+                        if (sh.kind == RgbShape::Rectangle) {
+                            in = std::fabs(u) <= hu && std::fabs(v) <= hv;
+                        } else {
+                            const double e = (u * u) / (hu * hu) + (v * v) / (hv * hv);
+                            in = e <= 1;
+                            if (sh.kind == RgbShape::Ring) {
+                                const double iu = hu - sh.ringWidth, iv = hv - sh.ringWidth;
+                                in = in && (iu <= 0 || iv <= 0 || (u * u) / (iu * iu) + (v * v) / (iv * iv) > 1);
+                            }
+                        }
+                        if (in) c = sh.colour;
+                    }
+                    acc[0] += c.r;
+                    acc[1] += c.g;
+                    acc[2] += c.b;
+                }
+            }
+            for (int b = 0; b < 3; ++b) {
+                int v = static_cast<int>(std::lround(acc[b] / 16));
+                if (s.noise > 0) v += static_cast<int>(rng() % static_cast<unsigned>(2 * s.noise + 1)) - s.noise;
+                buf[static_cast<std::size_t>(b) * w * h + static_cast<std::size_t>(y) * w + x] =
+                    static_cast<std::uint8_t>(std::max(0, std::min(255, v)));
+            }
+        }
+    }
+    if (ds->RasterIO(GF_Write, 0, 0, w, h, buf.data(), w, h, GDT_Byte, 3, nullptr, 0, 0, 0, nullptr) != CE_None)
+        throw std::runtime_error("write failed");
+    for (int b = 1; b <= 3; ++b) ds->GetRasterBand(b)->SetColorInterpretation(static_cast<GDALColorInterp>(GCI_RedBand + b - 1));
+    GDALClose(ds);
+    return path;
+}
+
 bool sharedDataAvailable() {
     struct stat st;
     return ::stat(RISKMAP_SHARED_DATA "/README.md", &st) == 0;

@@ -61,6 +61,30 @@ std::string writeScene(const std::string& path, const SceneSpec& spec);
 std::vector<Blob> scatterBlobs(int width, int height, int count, std::uint32_t seed,
                                double minRadius, double maxRadius);
 
+// True-colour 8-bit scenes drawn in metres, for the kiln detector.
+struct Rgb {
+    int r, g, b;
+};
+struct RgbShape {
+    enum Kind { Ellipse, Rectangle, Ring } kind = Ellipse;
+    double cx, cy;          // centre, metres from the top-left corner (y down)
+    double length, width;   // full sizes, metres
+    double angleDeg = 0;    // long axis, degrees from +x towards +y
+    Rgb colour;
+    double ringWidth = 0;   // Ring: wall thickness, metres
+};
+struct RgbSceneSpec {
+    double widthM = 1280, heightM = 1280;  // extent, metres
+    double gsd = 10;                        // metres per pixel
+    Rgb background{62, 82, 56};             // green fields
+    int noise = 4;                          // +- DN
+    std::uint32_t seed = 3;
+    std::vector<RgbShape> shapes;           // later shapes paint over earlier ones
+    std::string epsg = "EPSG:32646";
+    double originX = 300000, originY = 2600000;
+};
+std::string writeRgbScene(const std::string& path, const RgbSceneSpec& spec);
+
 bool sharedDataAvailable();
 std::string sharedData(const std::string& relative);
 
