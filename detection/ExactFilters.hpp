@@ -5,26 +5,39 @@
 // are exact in any order, so these filters give the same value for a pixel in every tile.
 #include <opencv2/core.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace riskmap {
 
-// A plane of 64-bit integers (OpenCV 4.6 has no 64-bit integer Mat).
+// A plane of 64-bit integers (OpenCV 4.6 has no 64-bit integer Mat). Its contents start
+// undefined unless zeroed: filters write every value, and skipping the memset matters.
 struct IntPlane {
     int w = 0;
     int h = 0;
-    std::vector<std::int64_t> v;
+    std::unique_ptr<std::int64_t[]> v;
 
     IntPlane() = default;
-    IntPlane(int width, int height) : w(width), h(height), v(static_cast<std::size_t>(width) * height, 0) {}
+    IntPlane(int width, int height, bool zero = false)
+        : w(width), h(height), v(new std::int64_t[static_cast<std::size_t>(width) * height]) {
+        if (zero) std::fill(v.get(), v.get() + size(), 0);
+    }
+    std::size_t size() const { return static_cast<std::size_t>(w) * h; }
     std::int64_t& at(int x, int y) { return v[static_cast<std::size_t>(y) * w + x]; }
     std::int64_t at(int x, int y) const { return v[static_cast<std::size_t>(y) * w + x]; }
+    std::int64_t* row(int y) { return v.get() + static_cast<std::size_t>(y) * w; }
+    const std::int64_t* row(int y) const { return v.get() + static_cast<std::size_t>(y) * w; }
 };
 
 // Fixed point with 16 fractional bits: plenty for log-ratios and indices (|v| < 1e4).
 constexpr double kFixedOne = 65536.0;
-inline std::int64_t toFixed(double v) { return static_cast<std::int64_t>(std::llround(v * kFixedOne)); }
+inline std::int64_t toFixed(double v) {
+    // Round half away from zero, as llround, without the libm call.
+    const double s = v * kFixedOne;
+    return static_cast<std::int64_t>(s >= 0 ? s + 0.5 : s - 0.5);
+}
 
 // Sum over a kx x ky box centred on each pixel (kx, ky odd); outside the plane counts as 0.
 IntPlane boxSum(const IntPlane& src, int kx, int ky);

@@ -26,20 +26,24 @@ double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 // every tiling builds the same grid.
 struct Grid {
     int w = 0, h = 0, f = 1;
-    int ox = 0, oy = 0;   // global pixel of internal (0, 0)
+    int ox = 0, oy = 0;     // global pixel of internal (0, 0)
     double gx = 0, gy = 0;  // metres per internal pixel
     std::vector<std::uint8_t> valid;
-    std::vector<double> r, g, b;  // display values 0..255
-    std::vector<double> ndvi;     // empty without nir
-    std::vector<double> red, bri;        // contrasts to the local background
-    std::vector<float> redS, briS;       // smoothed at kiln scale
+    std::vector<float> ndvi;  // empty without nir
+    std::vector<float> ndbi;  // empty without nir and swir1
+    std::vector<float> red, bri;    // contrasts to the local background
+    std::vector<float> redS, briS;  // smoothed at kiln scale
     std::size_t idx(int x, int y) const { return static_cast<std::size_t>(y) * w + x; }
     bool inside(int x, int y) const { return x >= 0 && y >= 0 && x < w && y < h; }
 };
 
-Grid resample(const TileImage& t, double internalGsd) {
-    Grid gr;
-    gr.f = std::max(1, static_cast<int>(std::lround(internalGsd / std::max(t.gsdX, t.gsdY))));
+// Log-chromaticity and log-brightness in fixed point, and the validity mask, on the grid.
+struct LogPlanes {
+    IntPlane a, b, l, m;
+};
+
+LogPlanes resample(const TileImage& t, const KilnDetector::Params& p, Grid& gr) {
+    gr.f = std::max(1, static_cast<int>(std::lround(p.internalGsd / std::max(t.gsdX, t.gsdY))));
     const int f = gr.f;
     const int lx = ((f - t.window.x % f) % f), ly = ((f - t.window.y % f) % f);
     gr.ox = t.window.x + lx;
@@ -49,100 +53,107 @@ Grid resample(const TileImage& t, double internalGsd) {
     gr.gx = t.gsdX * f;
     gr.gy = t.gsdY * f;
     const std::size_t n = static_cast<std::size_t>(gr.w) * gr.h;
+    LogPlanes lp{IntPlane(gr.w, gr.h, true), IntPlane(gr.w, gr.h, true), IntPlane(gr.w, gr.h, true),
+                 IntPlane(gr.w, gr.h, true)};
     gr.valid.assign(n, 0);
-    gr.r.assign(n, 0);
-    gr.g.assign(n, 0);
-    gr.b.assign(n, 0);
     const bool hasNir = t.has("nir");
-    if (hasNir) gr.ndvi.assign(n, 0);
+    const bool hasSwir = hasNir && t.has("swir1");
+    if (hasNir) gr.ndvi.assign(n, 0.0f);
+    if (hasSwir) gr.ndbi.assign(n, 0.0f);
     // Display brightness 0..255: 8-bit renderings as they are, reflectance rendered the way
     // Sentinel Hub's true colour is (2.5 x reflectance, clipped).
-    auto display = [&](const std::string& name) {
-        const bool disp = t.isDisplay(name);
-        return [disp](float v) { return disp ? 255.0 * v : 255.0 * std::min(1.0, 2.5 * v); };
-    };
-    auto toR = display("red"), toG = display("green"), toB = display("blue");
+    const double kr = t.isDisplay("red") ? 255.0 : 2.5 * 255.0, kg = t.isDisplay("green") ? 255.0 : 2.5 * 255.0,
+                 kb = t.isDisplay("blue") ? 255.0 : 2.5 * 255.0;
     const cv::Mat& R = t.band("red");
     const cv::Mat& G = t.band("green");
     const cv::Mat& B = t.band("blue");
     const cv::Mat* N = hasNir ? &t.band("nir") : nullptr;
+    const cv::Mat* S = hasSwir ? &t.band("swir1") : nullptr;
+    const double c0 = p.darkOffset * 255.0;
     for (int j = 0; j < gr.h; ++j) {
         for (int i = 0; i < gr.w; ++i) {
-            double sr = 0, sg = 0, sb = 0, snir = 0, sred = 0;
+            double sr = 0, sg = 0, sb = 0, snir = 0, sred = 0, sswir = 0;
             int count = 0;
             for (int dy = 0; dy < f; ++dy) {
                 const int y = ly + j * f + dy;
                 const std::uint8_t* v = t.valid.ptr<std::uint8_t>(y);
+                const float* rr = R.ptr<float>(y);
+                const float* gg = G.ptr<float>(y);
+                const float* bb = B.ptr<float>(y);
                 for (int dx = 0; dx < f; ++dx) {
                     const int x = lx + i * f + dx;
                     if (!v[x]) continue;
                     ++count;
-                    sr += toR(R.at<float>(y, x));
-                    sg += toG(G.at<float>(y, x));
-                    sb += toB(B.at<float>(y, x));
+                    sr += std::min(255.0, kr * rr[x]);
+                    sg += std::min(255.0, kg * gg[x]);
+                    sb += std::min(255.0, kb * bb[x]);
                     if (N) {
-                        snir += N->at<float>(y, x);
-                        sred += R.at<float>(y, x);
+                        snir += N->ptr<float>(y)[x];
+                        sred += rr[x];
                     }
+                    if (S) sswir += S->ptr<float>(y)[x];
                 }
             }
             // An internal pixel needs at least half of its input pixels.
-            if (2 * count < f * f || count == 0) continue;
+            if (count == 0 || 2 * count < f * f) continue;
             const std::size_t k = gr.idx(i, j);
             gr.valid[k] = 1;
-            gr.r[k] = sr / count;
-            gr.g[k] = sg / count;
-            gr.b[k] = sb / count;
-            if (N) gr.ndvi[k] = snir + sred != 0 ? (snir - sred) / (snir + sred) : 0;
+            const double Rv = sr / count + c0, Gv = sg / count + c0, Bv = sb / count + c0;
+            // Log-ratios do not change with a per-band gain (exposure, white balance).
+            lp.a.v[k] = toFixed(std::log(Rv / Gv));
+            lp.b.v[k] = toFixed(std::log(Rv / Bv));
+            lp.l.v[k] = toFixed(std::log(Rv + Gv + Bv));
+            lp.m.v[k] = 1;
+            if (N) gr.ndvi[k] = snir + sred != 0 ? static_cast<float>((snir - sred) / (snir + sred)) : 0.0f;
+            if (S) gr.ndbi[k] = sswir + snir != 0 ? static_cast<float>((sswir - snir) / (sswir + snir)) : 0.0f;
         }
     }
-    return gr;
+    return lp;
 }
 
-// Contrast of log-chromaticity and log-brightness to a masked local mean, then smoothed.
-void featureMaps(Grid& gr, const KilnDetector::Params& p) {
+// Contrast to a masked local mean, then smoothed. Planes are released as soon as they are
+// used, which keeps a tile's working set near 60 bytes per internal pixel.
+void featureMaps(Grid& gr, LogPlanes lp, const KilnDetector::Params& p) {
     const std::size_t n = gr.valid.size();
-    const double c0 = p.darkOffset * 255.0;
-    IntPlane qa(gr.w, gr.h), qb(gr.w, gr.h), ql(gr.w, gr.h), m(gr.w, gr.h);
-    for (std::size_t k = 0; k < n; ++k) {
-        if (!gr.valid[k]) continue;
-        const double R = gr.r[k] + c0, G = gr.g[k] + c0, B = gr.b[k] + c0;
-        // Log-ratios do not change with a per-band gain (exposure, white balance).
-        qa.v[k] = toFixed(std::log(R / G));
-        qb.v[k] = toFixed(std::log(R / B));
-        ql.v[k] = toFixed(std::log(R + G + B));
-        m.v[k] = 1;
-    }
     const int kx = oddWidth(p.backgroundWindow / gr.gx), ky = oddWidth(p.backgroundWindow / gr.gy);
-    IntPlane sa = boxSum(qa, kx, ky), sb = boxSum(qb, kx, ky), sl = boxSum(ql, kx, ky), sm = boxSum(m, kx, ky);
-    gr.red.assign(n, 0);
-    gr.bri.assign(n, 0);
-    IntPlane qred(gr.w, gr.h), qbri(gr.w, gr.h);
-    for (std::size_t k = 0; k < n; ++k) {
-        if (!gr.valid[k]) continue;
-        const double cnt = static_cast<double>(sm.v[k]);
-        const double da = (static_cast<double>(qa.v[k]) - static_cast<double>(sa.v[k]) / cnt) / kFixedOne;
-        const double db = (static_cast<double>(qb.v[k]) - static_cast<double>(sb.v[k]) / cnt) / kFixedOne;
-        const double dl = (static_cast<double>(ql.v[k]) - static_cast<double>(sl.v[k]) / cnt) / kFixedOne;
-        // A kiln is redder than its surroundings against both green and blue: R/G alone also
-        // fires on grey yards and roads against vegetation, R/B alone on yellow soil.
-        gr.red[k] = std::min(da, db);
-        gr.bri[k] = dl;
-        qred.v[k] = toFixed(gr.red[k]);
-        qbri.v[k] = toFixed(gr.bri[k]);
-    }
+    IntPlane count = boxSum(lp.m, kx, ky);
+    auto contrast = [&](IntPlane& q, std::vector<float>& out) {
+        IntPlane sum = boxSum(q, kx, ky);
+        out.assign(n, 0.0f);
+        for (std::size_t k = 0; k < n; ++k)
+            if (gr.valid[k])
+                out[k] = static_cast<float>((static_cast<double>(q.v[k]) - static_cast<double>(sum.v[k]) /
+                                                                               static_cast<double>(count.v[k])) /
+                                            kFixedOne);
+        q = IntPlane();
+    };
+    std::vector<float> db;
+    contrast(lp.a, gr.red);
+    contrast(lp.b, db);
+    contrast(lp.l, gr.bri);
+    // A kiln is redder than its surroundings against both green and blue: R/G alone also fires
+    // on grey yards and roads against vegetation, R/B alone on yellow soil.
+    for (std::size_t k = 0; k < n; ++k) gr.red[k] = std::min(gr.red[k], db[k]);
+    db.clear();
+    db.shrink_to_fit();
+    count = IntPlane();
+
     // Masked Gaussian of sigma ~ the kiln half-width: a matched filter for a 40-60 m wide body
     // that suppresses single red roofs.
     const double sx = p.smoothSigma / gr.gx, sy = p.smoothSigma / gr.gy;
-    IntPlane nr = gaussianSum(qred, sx, sy), nb = gaussianSum(qbri, sx, sy), dm = gaussianSum(m, sx, sy);
-    gr.redS.assign(n, 0.0f);
-    gr.briS.assign(n, 0.0f);
-    for (std::size_t k = 0; k < n; ++k) {
-        if (!gr.valid[k] || dm.v[k] == 0) continue;
-        const double d = static_cast<double>(dm.v[k]) * kFixedOne;
-        gr.redS[k] = static_cast<float>(static_cast<double>(nr.v[k]) / d);
-        gr.briS[k] = static_cast<float>(static_cast<double>(nb.v[k]) / d);
-    }
+    IntPlane weight = gaussianSum(lp.m, sx, sy);
+    lp.m = IntPlane();
+    auto smooth = [&](const std::vector<float>& in, std::vector<float>& out) {
+        IntPlane q(gr.w, gr.h);
+        for (std::size_t k = 0; k < n; ++k) q.v[k] = gr.valid[k] ? toFixed(in[k]) : 0;
+        IntPlane num = gaussianSum(q, sx, sy);
+        out.assign(n, 0.0f);
+        for (std::size_t k = 0; k < n; ++k)
+            if (gr.valid[k] && weight.v[k])
+                out[k] = static_cast<float>(static_cast<double>(num.v[k]) / (static_cast<double>(weight.v[k]) * kFixedOne));
+    };
+    smooth(gr.red, gr.redS);
+    smooth(gr.bri, gr.briS);
 }
 
 // Re-segments a kiln at the input's own resolution (only meaningful at a few metres or finer)
@@ -162,7 +173,7 @@ bool nativeOutline(const TileImage& t, cv::Point peakGlobal, const KilnDetector:
     auto disp = [&](const std::string& n) { return t.isDisplay(n); };
     const bool dr = disp("red"), dg = disp("green"), db = disp("blue");
     auto v255 = [](bool d, float v) { return d ? 255.0 * v : 255.0 * std::min(1.0, 2.5 * v); };
-    IntPlane qa(w, h), qb(w, h), m(w, h);
+    IntPlane qa(w, h, true), qb(w, h, true), m(w, h, true);
     for (int y = 0; y < h; ++y) {
         for (int x = 0; x < w; ++x) {
             if (!t.valid.at<std::uint8_t>(y0 + y, x0 + x)) continue;
@@ -176,8 +187,8 @@ bool nativeOutline(const TileImage& t, cv::Point peakGlobal, const KilnDetector:
     }
     const int kx = oddWidth(p.backgroundWindow / gx), ky = oddWidth(p.backgroundWindow / gy);
     IntPlane sa = boxSum(qa, kx, ky), sb = boxSum(qb, kx, ky), sm = boxSum(m, kx, ky);
-    IntPlane qred(w, h);
-    for (std::size_t k = 0; k < qred.v.size(); ++k) {
+    IntPlane qred(w, h, true);
+    for (std::size_t k = 0; k < qred.size(); ++k) {
         if (!m.v[k]) continue;
         const double cnt = static_cast<double>(sm.v[k]);
         const double da = static_cast<double>(qa.v[k]) - static_cast<double>(sa.v[k]) / cnt;
@@ -268,6 +279,7 @@ DetectorInfo KilnDetector::describe() {
         num("yard_redness_max", 0.15, "ln ratio", "... and less red than this", -2, 2),
         num("type_max_gsd_m", 5, "m", "kiln_type from the outline only at this GSD or finer", 0.1, 30),
         num("max_ndvi", 0.4, "NDVI", "with a nir band: kiln bodies are bare, reject vegetated peaks", -1, 1),
+        num("min_ndbi", -0.2, "NDBI", "with nir and swir1 bands: reject wet or vegetated bodies", -1, 1),
         num("min_score", 0.0, "0-1", "drop kilns scoring below this (0.5 = high-confidence only)", 0, 1),
         num("dark_offset", 0.02, "of white", "added to R, G, B before log-ratios to steady dark pixels", 0.001, 0.2),
     };
@@ -308,6 +320,7 @@ KilnDetector::KilnDetector(const OptionValues& o) : info_(describe()) {
     p_.yardRednessMax = o.getDouble("yard_redness_max");
     p_.typeMaxGsd = o.getDouble("type_max_gsd_m");
     p_.maxNdvi = o.getDouble("max_ndvi");
+    p_.minNdbi = o.getDouble("min_ndbi");
     p_.minScore = o.getDouble("min_score");
     p_.darkOffset = o.getDouble("dark_offset");
     if (p_.minLength > p_.maxLength)
@@ -324,6 +337,7 @@ std::vector<std::string> KilnDetector::bandsFor(const std::vector<std::string>& 
                          ": pass --sensor (e.g. rgb, sentinel2, planetscope) or --band red=...,green=...,blue=...");
     std::vector<std::string> bands{"red", "green", "blue"};
     if (has("nir")) bands.push_back("nir");  // used to reject vegetated peaks
+    if (has("nir") && has("swir1")) bands.push_back("swir1");  // and wet ones
     return bands;
 }
 
@@ -404,9 +418,10 @@ std::pair<std::string, double> KilnDetector::classify(const Shape& s, double gsd
 std::vector<Detection> KilnDetector::detect(const TileImage& tile) const {
     std::vector<Detection> out;
     if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
-    Grid gr = resample(tile, p_.internalGsd);
+    Grid gr;
+    LogPlanes planes = resample(tile, p_, gr);
     if (gr.w < 3 || gr.h < 3) return out;
-    featureMaps(gr, p_);
+    featureMaps(gr, std::move(planes), p_);
 
     // Candidates: local maxima of smoothed redness within the NMS ellipse.
     const int nx = static_cast<int>(std::lround(p_.nmsRadius / gr.gx));
@@ -477,12 +492,13 @@ std::vector<Detection> KilnDetector::detect(const TileImage& tile) const {
             }
             std::vector<cv::Point> pts;
             bool touches = false;
-            double ndviSum = 0;
+            double ndviSum = 0, ndbiSum = 0;
             for (int yy = y0; yy < y1; ++yy) {
                 for (int xx = x0; xx < x1; ++xx) {
                     if (labels.at<int>(yy - y0, xx - x0) != label) continue;
                     pts.emplace_back(xx, yy);
                     if (!gr.ndvi.empty()) ndviSum += gr.ndvi[gr.idx(xx, yy)];
+                    if (!gr.ndbi.empty()) ndbiSum += gr.ndbi[gr.idx(xx, yy)];
                     for (int dy = -1; dy <= 1 && !touches; ++dy)
                         for (int dx = -1; dx <= 1; ++dx)
                             if (!gr.inside(xx + dx, yy + dy) || !gr.valid[gr.idx(xx + dx, yy + dy)]) {
@@ -495,7 +511,10 @@ std::vector<Detection> KilnDetector::detect(const TileImage& tile) const {
             }
             Shape s = measureShape(pts, gr.gx, gr.gy);
             if (s.length < p_.minLength || s.length > p_.maxLength || s.width > p_.maxWidth) continue;
+            // Multispectral input: a kiln body is bare (low NDVI, Rouse et al. 1974) and dry fired
+            // clay reflects more SWIR than NIR, unlike water or vegetation (NDBI, Zha et al. 2003).
             if (!gr.ndvi.empty() && ndviSum / static_cast<double>(pts.size()) > p_.maxNdvi) continue;
+            if (!gr.ndbi.empty() && ndbiSum / static_cast<double>(pts.size()) < p_.minNdbi) continue;
 
             // Context: bright, non-red drying yards nearby raise the score.
             int yard = 0, around = 0;

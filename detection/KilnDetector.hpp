@@ -23,7 +23,7 @@ public:
         double internalGsd, maxGsd, backgroundWindow, smoothSigma, nmsRadius;
         double minRedness, minBrightness, regionFraction, regionMin, regionRadius;
         double minLength, maxLength, maxWidth, yardRadius, yardBrightness, yardRednessMax;
-        double typeMaxGsd, maxNdvi, minScore, darkOffset;
+        double typeMaxGsd, maxNdvi, minNdbi, minScore, darkOffset;
     };
     const Params& params() const { return p_; }
 

@@ -9,7 +9,7 @@ using namespace riskmap;
 TEST(ExactFilters, BoxSumMatchesBruteForce) {
     std::mt19937 rng(1);
     IntPlane p(23, 17);
-    for (auto& v : p.v) v = static_cast<std::int64_t>(rng() % 1000) - 500;
+    for (std::size_t i = 0; i < p.size(); ++i) p.v[i] = static_cast<std::int64_t>(rng() % 1000) - 500;
     IntPlane s = boxSum(p, 5, 3);
     for (int y = 0; y < p.h; ++y) {
         for (int x = 0; x < p.w; ++x) {
@@ -27,7 +27,7 @@ TEST(ExactFilters, ResultsDoNotDependOnWhereTheCropStarts) {
     // in any crop.
     std::mt19937 rng(2);
     IntPlane full(80, 60);
-    for (auto& v : full.v) v = toFixed((rng() % 2000) / 1000.0 - 1.0);
+    for (std::size_t i = 0; i < full.size(); ++i) full.v[i] = toFixed((rng() % 2000) / 1000.0 - 1.0);
     const double sigma = 2.2;
     IntPlane g = gaussianSum(full, sigma, sigma);
     const int reach = gaussianReach(sigma);
