@@ -1,6 +1,7 @@
 #include "detection/DetectorRegistry.hpp"
 
 #include "core/Error.hpp"
+#include "detection/ClearingDetector.hpp"
 #include "detection/IndexDetector.hpp"
 #include "detection/KilnDetector.hpp"
 
@@ -10,6 +11,7 @@ DetectorRegistry DetectorRegistry::builtin() {
     DetectorRegistry r;
     r.add(IndexDetector::describe(), IndexDetector::create);
     r.add(KilnDetector::describe(), KilnDetector::create);
+    r.add(ClearingDetector::describe(), ClearingDetector::create);
     return r;
 }
 

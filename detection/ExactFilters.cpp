@@ -96,3 +96,114 @@ IntPlane gaussianSum(const IntPlane& src, double sigmaX, double sigmaY) {
 }
 
 }  // namespace riskmap
+
+namespace riskmap {
+
+IntPlane diskSum(const IntPlane& src, double rx, double ry) {
+    const int w = src.w, h = src.h;
+    const int iry = static_cast<int>(std::floor(ry));
+    // Half-width of the chord at each row offset, from (dx/rx)^2 + (dy/ry)^2 <= 1.
+    std::vector<int> half(static_cast<std::size_t>(2 * iry + 1));
+    for (int dy = -iry; dy <= iry; ++dy) {
+        double t = 1.0 - (ry > 0 ? (dy / ry) * (dy / ry) : 0.0);
+        half[static_cast<std::size_t>(dy + iry)] = t < 0 ? -1 : static_cast<int>(std::floor(rx * std::sqrt(t) + 1e-9));
+    }
+    // Prefix sums of each row.
+    IntPlane prefix(w + 1, h);
+    for (int y = 0; y < h; ++y) {
+        std::int64_t* p = prefix.row(y);
+        const std::int64_t* in = src.row(y);
+        p[0] = 0;
+        for (int x = 0; x < w; ++x) p[x + 1] = p[x] + in[x];
+    }
+    IntPlane out(w, h, true);
+    for (int y = 0; y < h; ++y) {
+        std::int64_t* o = out.row(y);
+        for (int dy = std::max(-iry, -y); dy <= std::min(iry, h - 1 - y); ++dy) {
+            const int hw = half[static_cast<std::size_t>(dy + iry)];
+            if (hw < 0) continue;
+            const std::int64_t* p = prefix.row(y + dy);
+            for (int x = 0; x < w; ++x) o[x] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
+        }
+    }
+    return out;
+}
+
+namespace {
+
+__extension__ using i128 = __int128;  // exact envelope tests; GCC and Clang have it
+constexpr std::int64_t kFar = INT64_MAX;
+
+// 1-D exact squared distance transform: d(q) = min_p weight * (q - p)^2 + f(p), for f(p) < kFar.
+void edt1d(const std::int64_t* f, std::int64_t* d, int n, std::int64_t weight, std::vector<int>& v,
+           std::vector<std::pair<i128, i128>>& z) {
+    // Envelope of parabolas; boundaries z[k] kept as exact fractions num/den (den > 0).
+    int k = -1;
+    v.assign(static_cast<std::size_t>(n), 0);
+    z.assign(static_cast<std::size_t>(n) + 1, {0, 1});
+    auto inter = [&](int p, int q) {
+        // Where the parabolas from p and q (p < q) meet.
+        i128 num = (static_cast<i128>(f[q]) + static_cast<i128>(weight) * q * q) -
+                   (static_cast<i128>(f[p]) + static_cast<i128>(weight) * p * p);
+        i128 den = static_cast<i128>(2) * weight * (q - p);
+        return std::make_pair(num, den);
+    };
+    auto leq = [](const std::pair<i128, i128>& a, const std::pair<i128, i128>& b) {
+        return a.first * b.second <= b.first * a.second;
+    };
+    for (int q = 0; q < n; ++q) {
+        if (f[q] == kFar) continue;
+        if (k < 0) {
+            k = 0;
+            v[0] = q;
+            continue;
+        }
+        std::pair<i128, i128> s = inter(v[static_cast<std::size_t>(k)], q);
+        while (k > 0 && leq(s, z[static_cast<std::size_t>(k)])) {
+            --k;
+            s = inter(v[static_cast<std::size_t>(k)], q);
+        }
+        ++k;
+        v[static_cast<std::size_t>(k)] = q;
+        z[static_cast<std::size_t>(k)] = s;
+    }
+    if (k < 0) {
+        for (int q = 0; q < n; ++q) d[q] = kFar;
+        return;
+    }
+    int j = 0;
+    for (int q = 0; q < n; ++q) {
+        // Advance while the next boundary lies at or left of q: boundary <= q.
+        while (j < k && z[static_cast<std::size_t>(j) + 1].first <= static_cast<i128>(q) * z[static_cast<std::size_t>(j) + 1].second) ++j;
+        const std::int64_t dq = q - v[static_cast<std::size_t>(j)];
+        d[q] = weight * dq * dq + f[v[static_cast<std::size_t>(j)]];
+    }
+}
+
+}  // namespace
+
+double DistancePlane::metres(std::size_t k) const {
+    return squared.v[k] == kFar ? 1e300 : std::sqrt(static_cast<double>(squared.v[k]) / scale);
+}
+
+DistancePlane distanceTransform(const std::vector<std::uint8_t>& features, int w, int h, double sx, double sy) {
+    DistancePlane out;
+    const double fine = std::min(sx, sy);
+    out.scale = 1024.0 / (fine * fine);
+    const std::int64_t wx = std::max<std::int64_t>(1, std::llround(sx * sx * out.scale));
+    const std::int64_t wy = std::max<std::int64_t>(1, std::llround(sy * sy * out.scale));
+    IntPlane cols(w, h);
+    std::vector<int> v;
+    std::vector<std::pair<i128, i128>> z;
+    std::vector<std::int64_t> f(static_cast<std::size_t>(h)), d(static_cast<std::size_t>(h));
+    for (int x = 0; x < w; ++x) {
+        for (int y = 0; y < h; ++y) f[static_cast<std::size_t>(y)] = features[static_cast<std::size_t>(y) * w + x] ? 0 : kFar;
+        edt1d(f.data(), d.data(), h, wy, v, z);
+        for (int y = 0; y < h; ++y) cols.at(x, y) = d[static_cast<std::size_t>(y)];
+    }
+    out.squared = IntPlane(w, h);
+    for (int y = 0; y < h; ++y) edt1d(cols.row(y), out.squared.row(y), w, wx, v, z);
+    return out;
+}
+
+}  // namespace riskmap

@@ -52,3 +52,22 @@ std::vector<std::int64_t> gaussianWeights(double sigma);
 int gaussianReach(double sigma);
 
 }  // namespace riskmap
+
+namespace riskmap {
+
+// Sum of `src` over an ellipse of radii (rx, ry) pixels around each pixel (a disk in metres on
+// anisotropic pixels), computed row by row from prefix sums (chords). Outside counts as 0.
+IntPlane diskSum(const IntPlane& src, double rx, double ry);
+
+// Squared Euclidean distance to the nearest non-zero pixel of `features`, with pixel spacing
+// (sx, sy) metres, in exact integer arithmetic (Felzenszwalb & Huttenlocher 2012 with rational
+// envelope tests). Spacings are quantised to 1/1024 of the finer one squared; the result is in
+// those units: metres = sqrt(value / scale). Pixels with no feature in the plane get INT64_MAX.
+struct DistancePlane {
+    IntPlane squared;
+    double scale = 1;  // squared units per square metre
+    double metres(std::size_t k) const;
+};
+DistancePlane distanceTransform(const std::vector<std::uint8_t>& features, int w, int h, double sx, double sy);
+
+}  // namespace riskmap

@@ -177,3 +177,11 @@ bool sharedDataAvailable() {
 std::string sharedData(const std::string& relative) { return std::string(RISKMAP_SHARED_DATA) + "/" + relative; }
 
 }  // namespace riskmap::test
+
+namespace {
+// GDAL's warnings about the EO Browser files' TIFF tags are noise in test logs.
+const bool kQuietGdal = [] {
+    CPLSetErrorHandler(CPLQuietErrorHandler);
+    return true;
+}();
+}  // namespace
