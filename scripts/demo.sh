@@ -18,4 +18,14 @@ echo "== riskmap scan: bare or built ground (index detector) at the Sundarbans m
   --set rule="ndvi < 0.25 and mndwi < 0 and ndbi > -0.1" --set close_radius_m=20 \
   --set min_area_m2=5000 -o "$out/sundarbans-bare.geojson" --overwrite
 
+echo "== riskmap scan: brick kilns in 30 real Sentinel-2 chips from Bangladesh, then measure them"
+./build/riskmap scan data/kilns-s2-bd-dev/chips/*.tif --detector kiln -o "$out/kilns.geojson" --overwrite
+./build/riskmap eval --truth data/kilns-s2-bd-dev/labels.geojson --detections "$out/kilns.geojson" \
+  --truth-source-field chip | tail -n 1
+
+echo "== riskmap scan: remote clearings in the Sundarbans mangroves (values are reflectance x 65535)"
+./build/riskmap scan --scale 1.5259e-5 --band blue=${S2}B02_Raw.tiff --band green=${S2}B03_Raw.tiff \
+  --band red=${S2}B04_Raw.tiff --band nir=${S2}B08_Raw.tiff --band swir1=${S2}B11_Raw.tiff \
+  --detector clearing -o "$out/sundarbans-clearings.geojson" --overwrite
+
 echo "Outputs (owner-only, open them in QGIS) are in $out/."
