@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "raster/RasterInput.hpp"
+#include "raster/InputCatalog.hpp"
 
 namespace riskmap {
 
@@ -22,6 +22,9 @@ void addEvalCommand(CLI::App& app, const CliContext& ctx);
 
 // Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling.
 struct InputArgs {
+    std::vector<std::string> paths;  // positional
+    std::string inputList;
+    std::vector<std::string> stacAssets;
     std::string sensor;
     std::vector<std::string> bands;
     double scale = 0;
@@ -33,5 +36,6 @@ struct InputArgs {
 void addInputOptions(CLI::App& cmd, InputArgs& args);
 InputOptions inputOptions(const InputArgs& args);
 std::vector<BandSpec> parseBandSpecs(const InputArgs& args);
+InputRequest inputRequest(const InputArgs& args);
 
 }  // namespace riskmap

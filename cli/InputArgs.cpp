@@ -1,9 +1,19 @@
 #include "cli/Commands.hpp"
+#include "core/Error.hpp"
 #include "raster/SensorProfile.hpp"
 
 namespace riskmap {
 
 void addInputOptions(CLI::App& cmd, InputArgs& a) {
+    cmd.add_option("inputs", a.paths,
+                   "rasters (anything GDAL opens, /vsicurl/ URLs too), globs, folders, or STAC "
+                   "Item/ItemCollection JSON files; each is a scene")
+        ->type_name("INPUT");
+    cmd.add_option("--input-list", a.inputList, "a file naming one input per line ('#' starts a comment)")
+        ->type_name("FILE");
+    cmd.add_option("--stac-asset", a.stacAssets,
+                   "which STAC asset holds a band, e.g. --stac-asset nir=B08 (default: eo:bands common names)")
+        ->type_name("NAME=KEY");
     std::string profiles;
     for (const auto& p : SensorProfile::builtin()) profiles += (profiles.empty() ? "" : ", ") + p.name();
     cmd.add_option("--sensor", a.sensor,
@@ -30,6 +40,21 @@ InputOptions inputOptions(const InputArgs& a) {
     if (a.offsetOpt && a.offsetOpt->count()) o.offset = a.offset;
     o.resampling = a.resampling;
     return o;
+}
+
+InputRequest inputRequest(const InputArgs& a) {
+    InputRequest r;
+    r.paths = a.paths;
+    r.inputList = a.inputList;
+    r.bands = parseBandSpecs(a);
+    r.options = inputOptions(a);
+    for (const auto& s : a.stacAssets) {
+        auto eq = s.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+            throw UsageError("--stac-asset '" + s + "' is not NAME=ASSET_KEY, e.g. --stac-asset nir=B08");
+        r.stacAssets[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    return r;
 }
 
 std::vector<BandSpec> parseBandSpecs(const InputArgs& a) {

@@ -11,7 +11,6 @@ namespace riskmap {
 
 void addInfoCommand(CLI::App& app, const CliContext&) {
     struct Args {
-        std::vector<std::string> inputs;
         bool json = false;
         InputArgs in;
     };
@@ -19,11 +18,10 @@ void addInfoCommand(CLI::App& app, const CliContext&) {
     CLI::App* cmd = app.add_subcommand(
         "info", "Describe rasters as riskmap reads them: size, named bands, types, CRS, GSD in "
                 "metres, nodata and masks, blocks, footprint");
-    cmd->add_option("inputs", a->inputs, "raster files (anything GDAL opens)")->type_name("INPUT");
     cmd->add_flag("--json", a->json, "print machine-readable JSON");
     addInputOptions(*cmd, a->in);
     cmd->callback([a] {
-        InputCatalog cat = InputCatalog::open(a->inputs, parseBandSpecs(a->in), inputOptions(a->in));
+        InputCatalog cat = InputCatalog::open(inputRequest(a->in));
         if (a->json) {
             std::cout << cat.toJson().dump(2) << "\n";
         } else {

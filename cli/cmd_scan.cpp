@@ -46,7 +46,6 @@ unsigned parseMode(const std::string& text) {
 
 void addScanCommand(CLI::App& app, const CliContext& ctx) {
     struct Args {
-        std::vector<std::string> inputs;
         InputArgs in;
         std::string output;
         std::string detector;
@@ -65,7 +64,6 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
         "scan", "Scan rasters with a detector and write one feature per object found");
-    cmd->add_option("inputs", a->inputs, "raster files; all go into one output layer")->type_name("INPUT");
     cmd->add_option("-o,--output", a->output, "output layer: .geojson (RFC 7946), .gpkg or .fgb")
         ->required()
         ->type_name("OUT");
@@ -98,9 +96,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
 
     cmd->callback([a, &ctx] {
         ScanRequest r;
-        r.inputs = a->inputs;
-        r.bands = parseBandSpecs(a->in);
-        r.inputOptions = inputOptions(a->in);
+        r.input = inputRequest(a->in);
         r.detector = a->detector;
         r.sets = a->sets;
         r.configPath = a->config;

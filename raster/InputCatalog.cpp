@@ -1,10 +1,18 @@
 #include "raster/InputCatalog.hpp"
 
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "core/Error.hpp"
+#include "raster/StacItems.hpp"
 
 namespace riskmap {
 
@@ -28,13 +36,83 @@ std::string num(double v, int decimals) {
 
 }  // namespace
 
+std::vector<std::string> InputCatalog::expandPaths(const std::vector<std::string>& paths, const std::string& inputList) {
+    std::vector<std::string> all = paths;
+    if (!inputList.empty()) {
+        std::ifstream in(inputList);
+        if (!in) throw DataError("cannot read --input-list '" + inputList + "': check the path");
+        std::string line;
+        while (std::getline(in, line)) {
+            auto b = line.find_first_not_of(" \t\r");
+            if (b == std::string::npos || line[b] == '#') continue;
+            auto e = line.find_last_not_of(" \t\r");
+            all.push_back(line.substr(b, e - b + 1));
+        }
+    }
+    std::vector<std::string> out;
+    for (const auto& p : all) {
+        // GDAL virtual paths and connection strings pass through untouched.
+        if (p.rfind("/vsi", 0) == 0 || p.find("://") != std::string::npos || p.find(':') != std::string::npos) {
+            out.push_back(p);
+            continue;
+        }
+        if (p.find_first_of("*?[") != std::string::npos) {
+            glob_t g{};
+            int rc = ::glob(p.c_str(), 0, nullptr, &g);
+            if (rc == GLOB_NOMATCH) {
+                globfree(&g);
+                throw DataError("no file matches '" + p + "'");
+            }
+            std::vector<std::string> m(g.gl_pathv, g.gl_pathv + g.gl_pathc);
+            globfree(&g);
+            std::sort(m.begin(), m.end());
+            out.insert(out.end(), m.begin(), m.end());
+            continue;
+        }
+        struct stat st;
+        if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            std::vector<std::string> m;
+            for (const auto& e : std::filesystem::directory_iterator(p)) {
+                if (!e.is_regular_file()) continue;
+                std::string ext = e.path().extension().string();
+                std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                for (const char* r : {".tif", ".tiff", ".vrt", ".jp2", ".img", ".nc", ".hdf", ".h5", ".ecw", ".sid"})
+                    if (ext == r) m.push_back(e.path().string());
+            }
+            if (m.empty()) throw DataError("folder '" + p + "' holds no raster files (.tif, .vrt, .jp2, ...)");
+            std::sort(m.begin(), m.end());
+            out.insert(out.end(), m.begin(), m.end());
+            continue;
+        }
+        out.push_back(p);
+    }
+    return out;
+}
+
 InputCatalog InputCatalog::open(const std::vector<std::string>& paths,
                                 const std::vector<BandSpec>& bands, const InputOptions& options) {
-    if (paths.empty() && bands.empty())
-        throw UsageError("no input: give raster paths or --band NAME=PATH");
+    InputRequest r;
+    r.paths = paths;
+    r.bands = bands;
+    r.options = options;
+    return open(r);
+}
+
+InputCatalog InputCatalog::open(const InputRequest& req) {
+    const InputOptions& options = req.options;
+    std::vector<std::string> paths = expandPaths(req.paths, req.inputList);
+    if (paths.empty() && req.bands.empty())
+        throw UsageError("no input: give raster paths, a folder, --input-list FILE or --band NAME=PATH");
     InputCatalog c;
-    for (const auto& p : paths) c.inputs_.push_back(RasterInput::open(p, options));
-    if (!bands.empty()) c.inputs_.push_back(RasterInput::fromBandFiles(bands, options));
+    for (const auto& p : paths) {
+        if (looksLikeStac(p)) {
+            for (const auto& scene : readStac(p, req.stacAssets))
+                c.inputs_.push_back(RasterInput::fromBandFiles(scene.bands, options, scene.id));
+        } else {
+            c.inputs_.push_back(RasterInput::open(p, options));
+        }
+    }
+    if (!req.bands.empty()) c.inputs_.push_back(RasterInput::fromBandFiles(req.bands, options));
     std::map<std::string, int> seen;
     for (const auto& in : c.inputs_) seen[in.name()]++;
     for (const auto& in : c.inputs_) c.sources_.push_back(seen[in.name()] > 1 ? in.origin() : in.name());

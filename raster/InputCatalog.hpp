@@ -1,6 +1,7 @@
 #pragma once
 // The scenes of one run: each raster path is a scene, and --band specs build one more. Gives
 // every scene a distinct `source` label and describes them for `riskmap info` and manifests.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -9,10 +10,23 @@
 
 namespace riskmap {
 
+// What the user named as inputs, before expansion.
+struct InputRequest {
+    std::vector<std::string> paths;  // rasters, globs, folders, STAC Items/ItemCollections
+    std::string inputList;           // a file with one such path per line ('#' comments)
+    std::vector<BandSpec> bands;     // one more scene from one file per band
+    std::map<std::string, std::string> stacAssets;  // band name -> STAC asset key
+    InputOptions options;
+};
+
 class InputCatalog {
 public:
+    static InputCatalog open(const InputRequest& request);
     static InputCatalog open(const std::vector<std::string>& paths, const std::vector<BandSpec>& bands,
                              const InputOptions& options);
+    // Globs, folders and input lists expanded to raster paths, in a stable order. STAC files are
+    // kept as they are (each expands to its items when opened).
+    static std::vector<std::string> expandPaths(const std::vector<std::string>& paths, const std::string& inputList);
 
     const std::vector<RasterInput>& inputs() const { return inputs_; }
     // Labels for the `source` property: file names, or full paths where names clash.

@@ -191,7 +191,7 @@ RasterInput RasterInput::open(const std::string& path, const InputOptions& optio
 }
 
 RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
-                                       const InputOptions& options) {
+                                       const InputOptions& options, const std::string& sceneName) {
     if (specs.empty()) throw UsageError("no --band given");
     RasterInput in;
     in.resampling_ = options.resampling;
@@ -292,6 +292,8 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
         ib.file = fi;
         ib.band = s.index;
         ib.scale = profile ? profile->scaleFor(ib.dataType) : genericScale(ib.dataType);
+        if (s.scale) ib.scale.scale = *s.scale;
+        if (s.offset) ib.scale.offset = *s.offset;
         if (options.scale) ib.scale.scale = *options.scale;
         if (options.offset) ib.scale.offset = *options.offset;
         ib.display = ib.dataType == "Byte" || (profile && profile->name() == "rgb");
@@ -307,8 +309,11 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
     std::string dir = CPLGetDirname(specs.front().path.c_str());
     bool sameDir = true;
     for (const auto& s : specs) sameDir &= std::string(CPLGetDirname(s.path.c_str())) == dir;
-    in.name_ = sameDir && dir != "." && !dir.empty() ? std::string(CPLGetFilename(dir.c_str()))
-                                                     : std::string("band-stack");
+    if (!sceneName.empty())
+        in.name_ = sceneName;
+    else
+        in.name_ = sameDir && dir != "." && !dir.empty() ? std::string(CPLGetFilename(dir.c_str()))
+                                                         : std::string("band-stack");
     in.finishGeoreference();
     return in;
 }

@@ -18,6 +18,8 @@ struct BandSpec {
     std::string name;
     std::string path;
     int index = 1;
+    std::optional<double> scale;   // per-band reflectance scaling (STAC raster:bands), else profile
+    std::optional<double> offset;
 };
 // Throws UsageError on malformed text.
 BandSpec parseBandSpec(const std::string& text);
@@ -65,8 +67,9 @@ struct InputBand {
 class RasterInput {
 public:
     static RasterInput open(const std::string& path, const InputOptions& options);
-    static RasterInput fromBandFiles(const std::vector<BandSpec>& specs,
-                                     const InputOptions& options);
+    // `name` labels the scene; empty means the folder its files share.
+    static RasterInput fromBandFiles(const std::vector<BandSpec>& specs, const InputOptions& options,
+                                     const std::string& name = "");
 
     // Label used in the `source` property.
     const std::string& name() const { return name_; }

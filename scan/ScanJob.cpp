@@ -64,7 +64,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     detector_ = entry.create(*options_);
 
     catalog_ = std::make_unique<InputCatalog>(
-        InputCatalog::open(request_.inputs, request_.bands, request_.inputOptions));
+        InputCatalog::open(request_.input));
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);

@@ -3,15 +3,13 @@
 #include <string>
 #include <vector>
 
-#include "raster/RasterInput.hpp"
+#include "raster/InputCatalog.hpp"
 #include "tiling/ScanPipeline.hpp"
 
 namespace riskmap {
 
 struct ScanRequest {
-    std::vector<std::string> inputs;  // raster paths; each is one scene
-    std::vector<BandSpec> bands;      // one more scene built from one file per band
-    InputOptions inputOptions;
+    InputRequest input;  // rasters, globs, folders, lists, STAC, band files
 
     std::string detector = "index";
     std::string configPath;         // recipe JSON, optional

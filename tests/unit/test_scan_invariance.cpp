@@ -16,7 +16,7 @@ namespace {
 std::string scan(const std::string& raster, const std::string& dir, int tileSize, int threads,
                  std::vector<std::string> sets = {}) {
     ScanRequest r;
-    r.inputs = {raster};
+    r.input.paths = {raster};
     r.output = dir + "/out.geojson";
     r.overwrite = true;
     r.sets = std::move(sets);
