@@ -60,6 +60,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         std::string outCrs;
         std::string fileMode = "0600";
         int precision = 7;
+        double overlapMerge = 0.3;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
@@ -90,6 +91,11 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
     cmd->add_option("--precision", a->precision, "decimal places of GeoJSON coordinates")
         ->check(CLI::Range(1, 15))
         ->capture_default_str();
+    cmd->add_option("--overlap-merge", a->overlapMerge,
+                    "detections of overlapping scenes that overlap by this share of the smaller one are one "
+                    "object, listed with all its scenes in `sources` (0 = keep all)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     cmd->add_flag("-q,--quiet", a->quiet, "no progress bar and no summary");
     cmd->add_flag("--json-progress", a->jsonProgress, "NDJSON progress lines on stderr (for orchestrators)");
     cmd->footer(detectorHelp(DetectorRegistry::builtin()));
@@ -105,6 +111,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         r.overwrite = a->overwrite;
         r.fileMode = parseMode(a->fileMode);
         r.coordinatePrecision = a->precision;
+        r.overlapMerge = a->overlapMerge;
         r.pipeline.tileSize = a->tileSize;
         r.pipeline.threads = a->threads;
         r.pipeline.ramMB = a->ram;

@@ -33,6 +33,7 @@ struct Footprint {
 struct VectorPoint {
     LonLat position;
     std::string source;
+    std::vector<std::string> sources;  // detections merged across overlapping scenes
     double score = 1;
     bool difficult = false;
 };
@@ -91,6 +92,19 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
             VectorPoint vp;
             vp.position = {x, y};
             if (fSource >= 0) vp.source = feat->GetFieldAsString(fSource);
+            if (scoreField) {
+                const int fSources = defn->GetFieldIndex("sources");
+                if (fSources >= 0 && feat->IsFieldSetAndNotNull(fSources)) {
+                    if (defn->GetFieldDefn(fSources)->GetType() == OFTStringList) {
+                        char** list = feat->GetFieldAsStringList(fSources);
+                        for (int k = 0; list && list[k]; ++k) vp.sources.push_back(list[k]);
+                    } else {
+                        Json arr = Json::parse(feat->GetFieldAsString(fSources), path);
+                        if (arr.isArray())
+                            for (const auto& s : arr.asArray()) vp.sources.push_back(s.asString());
+                    }
+                }
+            }
             vp.difficult = truthy(*feat, fDifficult);
             if (fScore >= 0 && feat->IsFieldSetAndNotNull(fScore)) vp.score = feat->GetFieldAsDouble(fScore);
             out.push_back(vp);
@@ -216,12 +230,18 @@ EvalReport Evaluation::run(const EvalRequest& req) {
                 continue;
             }
         } else {
-            auto it = groupOf.find(dets[i].source);
-            if (it == groupOf.end()) {
-                rep.detectionsOutside++;
-                continue;
+            // An object merged across overlapping scenes counts in each scene it was seen in.
+            std::vector<std::string> srcs = dets[i].sources;
+            if (srcs.empty()) srcs.push_back(dets[i].source);
+            bool any = false;
+            for (const auto& s : srcs) {
+                auto it = groupOf.find(s);
+                if (it == groupOf.end()) continue;
+                gDet[it->second].push_back({dets[i].position, dets[i].score, false, i});
+                any = true;
             }
-            g = it->second;
+            if (!any) rep.detectionsOutside++;
+            continue;
         }
         gDet[g].push_back({dets[i].position, dets[i].score, false, i});
     }

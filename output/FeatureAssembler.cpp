@@ -10,6 +10,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include "output/OverlapMerger.hpp"
 #include "raster/CoordinateMapper.hpp"
 #include "raster/Geodesy.hpp"
 
@@ -37,11 +38,12 @@ bool ringLess(const Ring& a, const Ring& b) {
 
 FeatureAssembler::FeatureAssembler(const std::vector<RasterInput>& inputs,
                                    std::vector<std::string> sources, std::string detector,
-                                   std::string targetCrs)
+                                   std::string targetCrs, double overlapFraction)
     : inputs_(inputs),
       sources_(std::move(sources)),
       detector_(std::move(detector)),
-      targetCrs_(std::move(targetCrs)) {}
+      targetCrs_(std::move(targetCrs)),
+      overlapFraction_(overlapFraction) {}
 
 double FeatureAssembler::roundTo(double v, int decimals) {
     double f = std::pow(10.0, decimals);
@@ -96,10 +98,14 @@ std::vector<FeatureRecord> FeatureAssembler::assemble(
                 if (!targetCrs_.empty())
                     m->toTarget = std::make_unique<CoordinateMapper>(in.crsWkt(), in.geoTransform(), targetCrs_);
             }
-            for (std::size_t k = range.begin(); k != range.end(); ++k)
+            for (std::size_t k = range.begin(); k != range.end(); ++k) {
                 out[base + k] = convert(dets[k], sources_[i], m->toLonLat, m->toTarget.get());
+                out[base + k].inputIndex = i;
+            }
         });
     }
+    for (auto& f : out) f.sources = {f.source};
+    if (overlapFraction_ > 0) OverlapMerger(overlapFraction_).merge(out);
     // Two objects can share an anchor pixel (a blob inside a ring): keep ids unique, in order.
     std::set<std::string> ids;
     for (auto& f : out) {

@@ -13,9 +13,11 @@ namespace riskmap {
 
 class FeatureAssembler {
 public:
-    // sources: the `source` label per input. targetCrs: "" for EPSG:4326.
+    // sources: the `source` label per input. targetCrs: "" for EPSG:4326. overlapFraction:
+    // detections of different inputs overlapping by at least this share of the smaller one are
+    // one object (0 keeps them all).
     FeatureAssembler(const std::vector<RasterInput>& inputs, std::vector<std::string> sources,
-                     std::string detector, std::string targetCrs);
+                     std::string detector, std::string targetCrs, double overlapFraction = 0.3);
 
     // Sorts each input's detections by position (a total order, so the result does not depend
     // on thread scheduling) and converts them. Ids are unique within the output.
@@ -37,6 +39,7 @@ private:
     std::vector<std::string> sources_;
     std::string detector_;
     std::string targetCrs_;
+    double overlapFraction_;
 };
 
 }  // namespace riskmap

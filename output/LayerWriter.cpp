@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "core/Error.hpp"
+#include "core/Json.hpp"
 #include "raster/GdalRuntime.hpp"
 
 namespace riskmap {
@@ -90,6 +91,8 @@ LayerWriter::LayerWriter(Options options)
     addField("score", OFTReal);
     addField("area_m2", OFTReal);
     addField("source", OFTString);
+    // FlatGeobuf has no list type: sources go in as a JSON array string there.
+    addField("sources", format_.driver == "FlatGeobuf" ? OFTString : OFTStringList);
     for (const auto& a : options_.attributes)
         addField(a.name, fieldType(a.type), a.type == AttributeType::Bool);
     if (ds_->TestCapability(ODsCTransactions)) ds_->StartTransaction();
@@ -108,6 +111,15 @@ void LayerWriter::write(const FeatureRecord& f) {
     feat.SetField("score", f.score);
     feat.SetField("area_m2", f.areaM2);
     feat.SetField("source", f.source.c_str());
+    if (format_.driver == "FlatGeobuf") {
+        Json arr = Json::array();
+        for (const auto& s : f.sources) arr.push(s);
+        feat.SetField("sources", arr.dump().c_str());
+    } else {
+        CPLStringList list;
+        for (const auto& s : f.sources) list.AddString(s.c_str());
+        feat.SetField("sources", list.List());
+    }
     for (std::size_t i = 0; i < f.attributes.size() && i < options_.attributes.size(); ++i) {
         const char* name = options_.attributes[i].name.c_str();
         const auto& v = f.attributes[i];

@@ -30,6 +30,8 @@ struct FeatureRecord {
     double score = 0;
     double areaM2 = 0;
     std::string source;
+    std::vector<std::string> sources;  // every scene the object was seen in (overlap merge)
+    std::size_t inputIndex = 0;        // not written: which input produced it
     std::vector<AttributeValue> attributes;
     // Polygons, each a list of rings (outer first) in the output CRS.
     std::vector<std::vector<std::vector<MapPoint>>> parts;

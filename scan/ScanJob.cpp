@@ -93,7 +93,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     auto t1 = Clock::now();
     const OutputFormat fmt = outputFormatFor(request_.output);
     std::string target = fmt.rfc7946 ? "" : (request_.outCrs.empty() ? inputs().front().crsWkt() : request_.outCrs);
-    FeatureAssembler assembler(inputs(), sources(), detector_->info().name, target);
+    FeatureAssembler assembler(inputs(), sources(), detector_->info().name, target, request_.overlapMerge);
     std::vector<FeatureRecord> features = assembler.assemble(perInput);
     const double assembleSeconds = since(t1);
 

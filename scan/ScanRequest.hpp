@@ -20,6 +20,9 @@ struct ScanRequest {
     bool overwrite = false;
     unsigned fileMode = 0600;
     int coordinatePrecision = 7;
+    // Detections of overlapping scenes that overlap by this share of the smaller one are one
+    // object; 0 keeps every scene's detections.
+    double overlapMerge = 0.3;
 
     PipelineOptions pipeline;
     std::vector<std::string> commandLine;  // recorded in the manifest

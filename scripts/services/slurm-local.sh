@@ -254,6 +254,15 @@ do_start() {
         do_stop
     fi
 
+    # Another cluster (or anything else) on our ports would make the daemons
+    # exit after start-up; say so up front.
+    local port
+    for port in "$CTLD_PORT" "$SLURMD_PORT"; do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            die "port $port is already in use (another local cluster? see SLURM_LOCAL_CTLD_PORT/SLURM_LOCAL_SLURMD_PORT)"
+        fi
+    done
+
     t0="$(date +%s.%N)"
     mkdir -p "$STATE"
     mkdir -p "$STATE/ctld" "$STATE/spool" "$STATE/run" "$STATE/log" "$MUNGE_DIR"

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/Json.hpp"
+#include <gdal_utils.h>
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
 
@@ -296,4 +297,71 @@ TEST(CliScan, InterruptLeavesNoOutput) {
     EXPECT_FALSE(fileExists(out));
     EXPECT_FALSE(fileExists(out + ".manifest.json"));
     EXPECT_TRUE(filesContaining(dir.path(), ".partial-").empty());
+}
+
+TEST(CliScan, OverlappingScenesReportAnObjectOnce) {
+    TempDir dir;
+    // Two scenes overlapping by 1 km; one bare patch lies in the overlap, one in each scene only.
+    SceneSpec a;
+    a.width = a.height = 300;
+    a.blobs = {{250, 150, 8, 8, kBareSoil}, {50, 50, 8, 8, kBareSoil}};
+    SceneSpec b = a;
+    b.originX += 2000;  // 200 px east
+    b.blobs = {{50, 150, 8, 8, kBareSoil}, {250, 250, 8, 8, kBareSoil}};
+    std::string ia = writeScene(dir.file("a.tif"), a), ib = writeScene(dir.file("b.tif"), b);
+    auto r = runRiskmap({"scan", ia, ib, "-o", dir.file("ab.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    LayerDump d = readLayer(dir.file("ab.geojson"));
+    ASSERT_EQ(d.features.size(), 3u);
+    int both = 0;
+    for (const auto& f : d.features)
+        for (const auto& t : f.text)
+            if (t.first == "sources" && t.second.find("a.tif") != std::string::npos && t.second.find("b.tif") != std::string::npos)
+                ++both;
+    EXPECT_EQ(both, 1);
+    // --overlap-merge 0 keeps both scenes' detections.
+    r = runRiskmap({"scan", ia, ib, "-o", dir.file("keep.geojson"), "-q", "--overlap-merge", "0"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(readLayer(dir.file("keep.geojson")).features.size(), 4u);
+}
+
+TEST(CliScan, StacItemsAreScenes) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.blobs = {{100, 100, 10, 10, kBareSoil}};
+    std::string raster = writeScene(dir.file("scene.tif"), s);
+    // A STAC ItemCollection of two items whose assets are bands of local files, named by
+    // eo:bands common_name, with the raster extension's scale.
+    auto asset = [&](const char* band, int index, const char* common) {
+        std::string vrt = dir.file(std::string(band) + ".vrt");
+        GDALDatasetH src = GDALOpen(raster.c_str(), GA_ReadOnly);
+        // Each asset is one band of the scene, cut out as a VRT.
+        std::string idx = std::to_string(index);
+        char* argv[] = {const_cast<char*>("-b"), idx.data(), nullptr};
+        GDALTranslateOptions* o = GDALTranslateOptionsNew(argv, nullptr);
+        GDALClose(GDALTranslate(vrt.c_str(), src, o, nullptr));
+        GDALTranslateOptionsFree(o);
+        GDALClose(src);
+        return std::string("\"") + band + "\": {\"href\": \"" + band + ".vrt\", \"type\": \"image/tiff; application=geotiff\", "
+               "\"eo:bands\": [{\"name\": \"" + band + "\", \"common_name\": \"" + common + "\"}], "
+               "\"raster:bands\": [{\"scale\": 0.0001, \"offset\": 0}]}";
+    };
+    std::string assets = asset("B02", 1, "blue") + "," + asset("B03", 2, "green") + "," + asset("B04", 3, "red") + "," +
+                         asset("B08", 4, "nir");
+    std::string item = [&](const char* id) {
+        return std::string("{\"type\": \"Feature\", \"stac_version\": \"1.0.0\", \"id\": \"") + id +
+               "\", \"properties\": {}, \"geometry\": null, \"assets\": {" + assets + "}}";
+    }("x");
+    std::ofstream(dir.file("items.json")) << "{\"type\": \"FeatureCollection\", \"features\": [" << item << "]}";
+    auto r = runRiskmap({"scan", dir.file("items.json"), "-o", dir.file("stac.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    LayerDump d = readLayer(dir.file("stac.geojson"));
+    ASSERT_EQ(d.features.size(), 1u);
+    bool sourceIsItemId = false;
+    for (const auto& t : d.features[0].text) sourceIsItemId |= t.first == "source" && t.second == "x";
+    EXPECT_TRUE(sourceIsItemId);
+    auto info = runRiskmap({"info", dir.file("items.json"), "--json"});
+    ASSERT_EQ(info.exitCode, 0) << info.err;
+    EXPECT_NE(info.out.find("\"nir\""), std::string::npos);
 }

@@ -1,0 +1,26 @@
+#pragma once
+// Where scenes overlap, one object is seen in several of them. Detections from different inputs
+// whose outlines overlap by at least a fraction of the smaller one are one object: the
+// best-scoring one is kept and lists every scene it was seen in under `sources`.
+#include <vector>
+
+#include "output/LayerWriter.hpp"
+
+namespace riskmap {
+
+class OverlapMerger {
+public:
+    explicit OverlapMerger(double minOverlapFraction) : fraction_(minOverlapFraction) {}
+
+    // `features` is in output order; returns how many were merged away. Only features of
+    // different inputs with the same detector and class are compared.
+    std::size_t merge(std::vector<FeatureRecord>& features) const;
+
+    // Intersection area over the smaller area, in the features' (planar) output coordinates.
+    static double overlapOfSmaller(const FeatureRecord& a, const FeatureRecord& b);
+
+private:
+    double fraction_;
+};
+
+}  // namespace riskmap
