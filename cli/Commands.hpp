@@ -19,6 +19,7 @@ void addInfoCommand(CLI::App& app, const CliContext& ctx);
 void addDetectorsCommand(CLI::App& app, const CliContext& ctx);
 void addScanCommand(CLI::App& app, const CliContext& ctx);
 void addEvalCommand(CLI::App& app, const CliContext& ctx);
+void addMergeCommand(CLI::App& app, const CliContext& ctx);
 
 // Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling.
 struct InputArgs {

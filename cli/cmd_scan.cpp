@@ -61,6 +61,9 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         std::string fileMode = "0600";
         int precision = 7;
         double overlapMerge = 0.3;
+        bool resume = false;
+        bool keepJournal = false;
+        std::string shard;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
@@ -96,6 +99,12 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
                     "object, listed with all its scenes in `sources` (0 = keep all)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
+    cmd->add_flag("--resume", a->resume,
+                  "continue an interrupted scan from OUT.journal (refused if inputs or options changed)");
+    cmd->add_option("--shard", a->shard,
+                    "process only share K of N (area-balanced) and keep the journal for 'riskmap merge'")
+        ->type_name("K/N");
+    cmd->add_flag("--keep-journal", a->keepJournal, "keep OUT.journal after a successful scan");
     cmd->add_flag("-q,--quiet", a->quiet, "no progress bar and no summary");
     cmd->add_flag("--json-progress", a->jsonProgress, "NDJSON progress lines on stderr (for orchestrators)");
     cmd->footer(detectorHelp(DetectorRegistry::builtin()));
@@ -112,6 +121,9 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         r.fileMode = parseMode(a->fileMode);
         r.coordinatePrecision = a->precision;
         r.overlapMerge = a->overlapMerge;
+        r.resume = a->resume;
+        r.keepJournal = a->keepJournal;
+        if (!a->shard.empty()) r.shard = ShardSpec::parse(a->shard);
         r.pipeline.tileSize = a->tileSize;
         r.pipeline.threads = a->threads;
         r.pipeline.ramMB = a->ram;
@@ -132,9 +144,11 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
             progress = std::make_unique<NullProgress>();
 
         ScanSummary s = job.run(*progress, ctx.cancel);
-        if (!a->quiet)
-            std::cout << "wrote " << s.detections << " feature(s) from " << s.tiles << " tile(s) to "
-                      << s.outputPath << " (provenance: " << s.manifestPath << ")\n";
+        if (!a->quiet) {
+            std::cout << "wrote " << s.detections << " feature(s) from " << s.tiles << " tile(s)";
+            if (s.resumedTiles) std::cout << " (" << s.resumedTiles << " from the journal)";
+            std::cout << " to " << s.outputPath << " (provenance: " << s.manifestPath << ")\n";
+        }
     });
 }
 

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     addDetectorsCommand(app, ctx);
     addScanCommand(app, ctx);
     addEvalCommand(app, ctx);
+    addMergeCommand(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -75,7 +75,9 @@ LayerWriter::LayerWriter(Options options)
         lco.SetNameValue("COORDINATE_PRECISION", std::to_string(options_.coordinatePrecision).c_str());
         lco.SetNameValue("WRITE_BBOX", "NO");
     }
-    layer_ = ds_->CreateLayer(stemOf(options_.path).c_str(), &srs,
+    // The layer is named after the detector, not the file, so that the same scan written under
+    // two names (a merge of shards and a single run, say) gives the same bytes.
+    layer_ = ds_->CreateLayer(options_.layerName.empty() ? stemOf(options_.path).c_str() : options_.layerName.c_str(), &srs,
                               format_.rfc7946 ? wkbUnknown : wkbMultiPolygon, lco.List());
     if (!layer_) throw IoError("cannot create a layer in '" + file_.tempPath() + "': " + lastGdalError());
 

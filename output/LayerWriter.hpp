@@ -46,6 +46,7 @@ public:
         int coordinatePrecision = 7;  // decimals for GeoJSON lon/lat
         std::string crsWkt;           // output CRS (ignored for GeoJSON: always EPSG:4326)
         std::vector<AttributeSpec> attributes;
+        std::string layerName;  // empty: the file's stem
     };
 
     explicit LayerWriter(Options options);

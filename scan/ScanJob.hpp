@@ -1,6 +1,7 @@
 #pragma once
-// A whole scan: open inputs, configure the detector, run the tiled pipeline, write the layer
-// and its provenance manifest atomically.
+// A whole scan: open inputs, configure the detector, run the tiled pipeline with a journal,
+// and write the layer and its provenance manifest atomically. Also rebuilds a scan from the
+// journals of its shards (`riskmap merge`).
 #include <atomic>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "core/ProgressSink.hpp"
 #include "detection/DetectorRegistry.hpp"
 #include "raster/InputCatalog.hpp"
+#include "scan/ScanJournal.hpp"
 #include "scan/ScanRequest.hpp"
 
 namespace riskmap {
@@ -18,9 +20,22 @@ struct ScanSummary {
     std::size_t tiles = 0;
     std::size_t detections = 0;
     std::vector<std::size_t> perInput;
+    std::size_t resumedTiles = 0;
     std::string outputPath;
     std::string manifestPath;
     Json manifest;
+};
+
+// What the detection phase produced, before output.
+struct ScanResults {
+    std::vector<std::vector<Detection>> perInput;
+    std::vector<std::size_t> tilesPerInput;
+    std::size_t resumedTiles = 0;
+    double scanSeconds = 0;
+    std::size_t tilesInFlight = 0;
+    int threads = 0;
+    std::size_t blockCacheBytes = 0, gdalCacheBytes = 0;
+    std::uint64_t cacheHits = 0, cacheMisses = 0;
 };
 
 class ScanJob {
@@ -34,14 +49,26 @@ public:
     const std::vector<std::string>& sources() const { return catalog_->sources(); }
     const Detector& detector() const { return *detector_; }
     const OptionValues& options() const { return *options_; }
+    const ScanRequest& request() const { return request_; }
 
     ScanSummary run(ProgressSink& progress, const std::atomic<bool>* cancel = nullptr);
+
+    // Merges shard outputs (each with its .journal) into `mergeRequest.output`; the result is
+    // the single-process scan's, byte for byte. Output options come from `mergeRequest`.
+    static ScanSummary merge(const std::vector<std::string>& shardOutputs, const ScanRequest& mergeRequest,
+                             const DetectorRegistry& registry);
+
+    // Everything that decides the detections: a journal records it and a resume must match it.
+    Json fingerprint() const;
+
     // "source: what is wrong" for inputs the detector cannot serve well; also in the manifest.
     const std::vector<std::string>& warnings() const { return warnings_; }
 
     static std::string manifestPathFor(const std::string& output) { return output + ".manifest.json"; }
 
 private:
+    ScanSummary writeOutputs(ScanResults& results, const std::string& started, double startSeconds);
+
     ScanRequest request_;
     std::unique_ptr<InputCatalog> catalog_;
     std::unique_ptr<OptionValues> options_;

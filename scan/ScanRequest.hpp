@@ -1,18 +1,22 @@
 #pragma once
 // Everything a scan needs, fixed before it starts and passed down read-only.
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/Json.hpp"
 #include "raster/InputCatalog.hpp"
 #include "tiling/ScanPipeline.hpp"
+#include "tiling/ShardPlan.hpp"
 
 namespace riskmap {
 
 struct ScanRequest {
     InputRequest input;  // rasters, globs, folders, lists, STAC, band files
 
-    std::string detector = "index";
+    std::string detector;           // empty: the recipe's, else index
     std::string configPath;         // recipe JSON, optional
+    std::optional<Json> recipe;     // a recipe given in memory (merge rebuilds scans from journals)
     std::vector<std::string> sets;  // KEY=VALUE detector options, applied after the recipe
 
     std::string output;
@@ -25,6 +29,9 @@ struct ScanRequest {
     double overlapMerge = 0.3;
 
     PipelineOptions pipeline;
+    ShardSpec shard;           // --shard K/N: this process's share of the tiles
+    bool resume = false;       // continue from OUT.journal
+    bool keepJournal = false;  // keep OUT.journal after a successful scan
     std::vector<std::string> commandLine;  // recorded in the manifest
 };
 

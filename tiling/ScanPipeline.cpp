@@ -96,7 +96,8 @@ std::size_t ScanPipeline::totalTiles() const {
     return n;
 }
 
-void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile) {
+void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile,
+                       const std::function<bool(std::size_t, std::size_t)>& include) {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                               static_cast<std::size_t>(threads_));
     GDALSetCacheMax64(static_cast<GIntBig>(gdalCacheBytes_));
@@ -106,13 +107,23 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     auto elapsed = [&] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
+    // The tiles to visit, in each input's swath order.
+    std::vector<TileJob> todo;
     ProgressState state;
-    state.tilesTotal = totalTiles();
-    state.areaTotalKm2 = totalAreaKm2_;
+    for (std::size_t i = 0; i < plans_.size(); ++i) {
+        const double pxKm2 = inputs_[i].gsdX() * inputs_[i].gsdY() / 1e6;
+        for (std::size_t t : orders_[i]) {
+            if (include && !include(i, t)) continue;
+            Tile tile = plans_[i].grid.tile(t);
+            todo.push_back({i, tile});
+            state.areaTotalKm2 += static_cast<double>(tile.core.area()) * pxKm2;
+        }
+    }
+    state.tilesTotal = todo.size();
     progress.start(state);
 
     tbb::enumerable_thread_specific<ReaderSlot> slots;
-    std::size_t nextInput = 0, nextTile = 0;
+    std::size_t next = 0;
     const std::atomic<bool>* cancel = options_.cancel;
     auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
 
@@ -122,17 +133,11 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
             tbb::filter_mode::serial_in_order,
             [&](tbb::flow_control& fc) -> TileJob {
                 if (cancelled()) throw Cancelled("interrupted");
-                while (nextInput < plans_.size() && nextTile >= plans_[nextInput].grid.size()) {
-                    ++nextInput;
-                    nextTile = 0;
-                }
-                if (nextInput >= plans_.size()) {
+                if (next >= todo.size()) {
                     fc.stop();
                     return {};
                 }
-                TileJob job{nextInput, plans_[nextInput].grid.tile(orders_[nextInput][nextTile])};
-                ++nextTile;
-                return job;
+                return todo[next++];
             }) &
             tbb::make_filter<TileJob, TileResult>(
                 tbb::filter_mode::parallel,

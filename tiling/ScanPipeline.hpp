@@ -53,7 +53,10 @@ public:
 
     // Calls onTile for every tile, input by input, from one thread at a time. Tiles come in
     // swath order (not row-major); callers sort what they need.
-    void run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile);
+    // `include` (optional) picks the tiles to process: a shard's share, minus tiles a resumed
+    // run already has.
+    void run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile,
+             const std::function<bool(std::size_t input, std::size_t tile)>& include = {});
 
 private:
     const std::vector<RasterInput>& inputs_;

@@ -26,11 +26,18 @@
 # that directory, WORKDIR, OUT, the inputs and the riskmap binary must be on a
 # filesystem the compute nodes share.
 #
-# If a shard fails, the merge stays pending (reason DependencyNeverSatisfied).
-# Fix the cause, then either requeue the failed task(s), e.g.
-#     scontrol requeue <array_job>_<k>
-# or cancel the merge and run this script again with the same --workdir: the
-# shards resume from their journals.
+# If a shard fails, the merge stays pending with reason DependencyNeverSatisfied
+# (or is cancelled, on clusters with kill_invalid_depend). Fix the cause, then
+# either
+#   - cancel the merge (scancel <merge_job>) and run this script again with the
+#     same arguments and --workdir: every shard resumes from its journal and a
+#     new merge waits for them; or
+#   - requeue the failed task(s), `scontrol requeue <array_job>_<k>` (Slurm
+#     holds a requeued job back for about 2 minutes), and once `squeue` shows
+#     no task of the array left, release the merge with
+#     `scontrol update JobId=<merge_job> Dependency=` : Slurm (22.05 tested)
+#     does not re-check an afterok dependency that has failed, even when the
+#     requeued task then succeeds.
 set -euo pipefail
 
 readonly PROG="${0##*/}"
@@ -95,7 +102,12 @@ extra_sbatch=()
 scan_args=()
 saw_separator=0
 
-need_value() { (($2 >= 2)) || die_usage "option '$1' needs a value"; }
+# $1 option, $2 number of words left, $3 the word after the option.
+need_value() {
+    (($2 >= 2)) || die_usage "option '$1' needs a value"
+    # A missing value would swallow the next option (--sbatch-arg takes options).
+    [[ "$1" == --sbatch-arg || "$3" != -* ]] || die_usage "option '$1' needs a value, not '$3'"
+}
 
 while (($#)); do
     opt="$1"
@@ -105,7 +117,7 @@ while (($#)); do
         --dry-run) dry_run=1; shift; continue ;;
         --*=*) value="${opt#*=}"; opt="${opt%%=*}"; shift ;;
         --shards | --output | --riskmap | --cpus-per-task | --mem | --time | --partition | --workdir | --sbatch-arg)
-            need_value "$opt" "$#"; value="$2"; shift 2 ;;
+            need_value "$opt" "$#" "${2-}"; value="$2"; shift 2 ;;
         *) die_usage "unknown option '$opt' (scan arguments go after --)" ;;
     esac
     case "$opt" in

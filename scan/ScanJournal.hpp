@@ -1,0 +1,60 @@
+#pragma once
+// A crash-safe journal of finished tiles and their detections, kept next to the output while a
+// scan runs. Append-only text: one record per line, each prefixed by its CRC-32, so a record cut
+// short by a crash is recognised and dropped. `--resume` replays it; `riskmap merge` reads the
+// journals of shards. The first record is the run's fingerprint: everything that decides the
+// detections (inputs, options, tiling, shard), so a changed run is refused with the reason.
+#include <cstdio>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/Json.hpp"
+#include "detection/Detector.hpp"
+
+namespace riskmap {
+
+struct JournalTile {
+    std::size_t input = 0;
+    std::size_t tile = 0;
+    std::vector<Detection> detections;
+};
+
+class ScanJournal {
+public:
+    ~ScanJournal();
+    ScanJournal(const ScanJournal&) = delete;
+    ScanJournal& operator=(const ScanJournal&) = delete;
+    ScanJournal(ScanJournal&&) noexcept;
+
+    static std::string pathFor(const std::string& output) { return output + ".journal"; }
+
+    // Starts a new journal (replacing any) with the run's fingerprint.
+    static ScanJournal create(const std::string& path, const Json& fingerprint);
+    // Reopens a journal to continue it: the fingerprint must match (UsageError naming what
+    // changed otherwise); finished tiles are returned and a damaged tail is cut off.
+    static ScanJournal resume(const std::string& path, const Json& fingerprint, const DetectorInfo& info,
+                              std::vector<JournalTile>& done);
+    // Reads a journal without changing it (for merging shards).
+    static Json read(const std::string& path, const DetectorInfo* info, std::vector<JournalTile>* done);
+
+    void append(const JournalTile& tile);
+    void close();
+
+    // "what differs" between two fingerprints, empty when equal. `ignore` skips top-level keys.
+    static std::string differences(const Json& want, const Json& have, const std::vector<std::string>& ignore = {});
+
+    static Json detectionToJson(const Detection& d);
+    static Detection detectionFromJson(const Json& j, const DetectorInfo& info);
+
+private:
+    ScanJournal() = default;
+    void writeRecord(const Json& record);
+
+    std::string path_;
+    int fd_ = -1;
+    double lastSync_ = 0;
+};
+
+}  // namespace riskmap
