@@ -6,9 +6,13 @@
 # Submits
 #   1. an array job of N tasks; task k (1-based) runs
 #        riskmap scan SCAN_ARGS --shard k/N --threads C --ram R \
-#          -o WORKDIR/shard-k-of-N.EXT --resume --quiet --json-progress
+#          -o WORKDIR/shard-k-of-N.EXT --resume --overwrite --quiet --json-progress
 #      where EXT is OUT's extension and R is 80% of --mem. --resume lets a
-#      failed, requeued or resubmitted shard continue from its journal.
+#      failed, requeued or resubmitted shard continue from its journal
+#      (WORKDIR/shard-k-of-N.EXT.journal). --overwrite is there for shards
+#      that had already finished: riskmap refuses to resume onto an existing
+#      output, while with --overwrite it rebuilds that output from the journal
+#      without scanning again. So rerunning the whole submission is safe.
 #   2. a merge job, --dependency=afterok:<array job>, running
 #        riskmap merge WORKDIR/shard-1-of-N.EXT ... WORKDIR/shard-N-of-N.EXT -o OUT --overwrite
 #      (the shards are listed in numeric order, and a missing one fails the job).
@@ -71,7 +75,8 @@ job that runs once every shard has succeeded.
   -h, --help          this help
 
 Everything after -- is passed to 'riskmap scan' unchanged; it must not set
--o/--output, --shard, --threads, --ram or --resume (this script does).
+-o/--output, --shard, --threads, --ram, --resume or --overwrite (this
+script does).
 
 Prints array_job=<id> and merge_job=<id> on stdout and writes them to
 WORKDIR/jobs.env. Exit codes: 0 submitted (or dry run), 1 sbatch failed,
@@ -150,7 +155,7 @@ for a in "${scan_args[@]}"; do
         --shard | --shard=*) die_usage "SCAN_ARGS must not set $a; use --shards" ;;
         --threads | --threads=*) die_usage "SCAN_ARGS must not set $a; use --cpus-per-task" ;;
         --ram | --ram=*) die_usage "SCAN_ARGS must not set $a; use --mem" ;;
-        --resume) die_usage "SCAN_ARGS must not set --resume; it is always on" ;;
+        --resume | --overwrite) die_usage "SCAN_ARGS must not set $a; it is always on" ;;
     esac
 done
 
@@ -214,7 +219,7 @@ out=$q_workdir/shard-"\$k"-of-"\$shards".$q_ext
 printf 'riskmap-slurm: shard %s/%s on %s -> %s\\n' "\$k" "\$shards" "\$(hostname)" "\$out" >&2
 exec $q_riskmap scan $q_scan_args \\
     --shard "\$k/\$shards" --threads $cpus --ram $ram \\
-    -o "\$out" --resume --quiet --json-progress
+    -o "\$out" --resume --overwrite --quiet --json-progress
 EOF
 )"
 

@@ -155,3 +155,34 @@ std::string compareLayers(const LayerDump& a, const LayerDump& b, double coordTo
 }
 
 }  // namespace riskmap::test
+
+namespace riskmap::test {
+
+CliResult runShell(const std::string& command, const std::vector<std::string>& env) {
+    char outName[] = "/tmp/riskmap-sh-out-XXXXXX";
+    char errName[] = "/tmp/riskmap-sh-err-XXXXXX";
+    int outFd = ::mkstemp(outName), errFd = ::mkstemp(errName);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(outFd, STDOUT_FILENO);
+        ::dup2(errFd, STDERR_FILENO);
+        for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+        ::execl("/bin/bash", "bash", "-c", command.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(outFd);
+    ::close(errFd);
+    CliResult r;
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = readFile(outName);
+    r.err = readFile(errName);
+    ::unlink(outName);
+    ::unlink(errName);
+    return r;
+}
+
+bool haveProgram(const std::string& name) { return runShell("command -v " + name).exitCode == 0; }
+
+}  // namespace riskmap::test

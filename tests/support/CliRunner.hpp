@@ -37,3 +37,12 @@ LayerDump readLayer(const std::string& path);
 std::string compareLayers(const LayerDump& a, const LayerDump& b, double coordTol, double realTol);
 
 }  // namespace riskmap::test
+
+namespace riskmap::test {
+
+// Runs `command` through bash -c with extra environment assignments; captures output.
+CliResult runShell(const std::string& command, const std::vector<std::string>& env = {});
+// Whether a program is on PATH.
+bool haveProgram(const std::string& name);
+
+}  // namespace riskmap::test
