@@ -31,7 +31,8 @@ std::vector<std::string> scanArgs(const std::string& in, const std::string& out)
     return {"scan", in, "-o", out, "-q", "--tile-size", "64", "--threads", "1", "--set", "close_radius_m=20"};
 }
 
-int spawnAndKillAfter(const std::vector<std::string>& args, int millis) {
+// Starts riskmap; kills it with SIGKILL after `millis`, or as soon as `waitFor` exists.
+int spawnAndKillAfter(const std::vector<std::string>& args, int millis, const std::string& waitFor = "") {
     pid_t pid = ::fork();
     if (pid == 0) {
         std::string bin = RISKMAP_BINARY;
@@ -43,7 +44,11 @@ int spawnAndKillAfter(const std::vector<std::string>& args, int millis) {
         ::execv(bin.c_str(), argv.data());
         ::_exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+    if (waitFor.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+    } else {
+        for (int i = 0; i < 2000 && !fileExists(waitFor); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -94,8 +99,9 @@ TEST(CliResume, RefusesChangedOptionsAndStaleJournals) {
     TempDir dir;
     std::string in = bigScene(dir);
     const std::string out = dir.file("out.geojson");
-    spawnAndKillAfter(scanArgs(in, out), 150);
+    spawnAndKillAfter(scanArgs(in, out), 0, out + ".journal");
     ASSERT_TRUE(fileExists(out + ".journal"));
+    ASSERT_FALSE(fileExists(out));
     // Without --resume the stale journal is not silently overwritten.
     auto plain = runRiskmap(scanArgs(in, out));
     EXPECT_EQ(plain.exitCode, 2);
