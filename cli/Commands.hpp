@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "raster/InputCatalog.hpp"
+#include "scan/ScanRequest.hpp"
 
 namespace riskmap {
 
@@ -38,5 +39,18 @@ void addInputOptions(CLI::App& cmd, InputArgs& args);
 InputOptions inputOptions(const InputArgs& args);
 std::vector<BandSpec> parseBandSpecs(const InputArgs& args);
 InputRequest inputRequest(const InputArgs& args);
+
+// Risk scoring, grids and publishing, shared by scan and merge.
+struct RiskArgs {
+    std::vector<std::string> context;
+    std::vector<double> levels;
+    double gridMetres = 0;
+    std::string gridShape = "square";
+    std::string publish;
+    std::size_t publishMinCount = 5;
+    double publishCellMetres = 5000;
+};
+void addRiskOptions(CLI::App& cmd, RiskArgs& args);
+void applyRiskOptions(const RiskArgs& args, ScanRequest& request);
 
 }  // namespace riskmap

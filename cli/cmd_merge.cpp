@@ -21,6 +21,7 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
         int precision = 0;
         double overlapMerge = -1;
         bool quiet = false;
+        RiskArgs risk;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("merge", "Merge the outputs of a sharded scan into one layer");
@@ -33,6 +34,7 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
     cmd->add_option("--file-mode", a->fileMode, "permissions of the outputs (default: the shards')");
     cmd->add_option("--precision", a->precision, "decimal places of GeoJSON coordinates (default: the shards')");
     cmd->add_option("--overlap-merge", a->overlapMerge, "overlap share that makes one object (default: the shards')");
+    addRiskOptions(*cmd, a->risk);
     cmd->add_flag("-q,--quiet", a->quiet, "no summary");
     cmd->footer("Example: riskmap merge shard-*-of-8.geojson -o district.geojson");
     cmd->callback([a, &ctx] {
@@ -49,6 +51,7 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
         std::string mode = a->fileMode.empty() ? out.find("file_mode")->asString() : a->fileMode;
         r.fileMode = static_cast<unsigned>(std::stoul(mode, nullptr, 8));
         r.commandLine = ctx.argv;
+        applyRiskOptions(a->risk, r);
         ::umask(077);
         ScanSummary s = ScanJob::merge(a->shards, r, DetectorRegistry::builtin());
         if (!a->quiet)

@@ -64,6 +64,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         bool resume = false;
         bool keepJournal = false;
         std::string shard;
+        RiskArgs risk;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
@@ -99,6 +100,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
                     "object, listed with all its scenes in `sources` (0 = keep all)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
+    addRiskOptions(*cmd, a->risk);
     cmd->add_flag("--resume", a->resume,
                   "continue an interrupted scan from OUT.journal (refused if inputs or options changed)");
     cmd->add_option("--shard", a->shard,
@@ -122,6 +124,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         r.coordinatePrecision = a->precision;
         r.overlapMerge = a->overlapMerge;
         r.resume = a->resume;
+        applyRiskOptions(a->risk, r);
         r.keepJournal = a->keepJournal;
         if (!a->shard.empty()) r.shard = ShardSpec::parse(a->shard);
         r.pipeline.tileSize = a->tileSize;

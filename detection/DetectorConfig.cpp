@@ -21,9 +21,11 @@ DetectorConfig DetectorConfig::fromJson(const Json& root, const std::string& ori
         } else if (kv.first == "options") {
             if (!kv.second.isObject()) throw UsageError(origin + ": \"options\" must be an object");
             c.options_ = kv.second;
+        } else if (kv.first == "context" || kv.first == "risk_levels") {
+            c.risk_.set(kv.first, kv.second);
         } else if (kv.first != "comment" && kv.first != "riskmap_version") {
             throw UsageError(origin + ": unknown key \"" + kv.first +
-                             "\" (a recipe has \"detector\" and \"options\")");
+                             "\" (a recipe has \"detector\", \"options\", \"context\" and \"risk_levels\")");
         }
     }
     return c;

@@ -19,6 +19,8 @@ public:
     const std::string& detector() const { return detector_; }
     const Json& options() const { return options_; }
     const std::string& origin() const { return origin_; }
+    // {"context": [...], "risk_levels": [medium, high]} when the recipe gives them.
+    const Json& risk() const { return risk_; }
 
     // Defaults, then the recipe's options (if any), then --set KEY=VALUE in order.
     static OptionValues resolve(const DetectorInfo& info, const DetectorConfig* recipe,
@@ -29,6 +31,7 @@ public:
 private:
     std::string detector_;
     Json options_ = Json::object();
+    Json risk_ = Json::object();
     std::string origin_;
 };
 

@@ -154,6 +154,32 @@ FeatureRecord FeatureAssembler::convert(const Detection& d, const std::string& s
         f.parts.push_back(std::move(outRings));
     }
     f.areaM2 = roundTo(area, 1);
+    // Centroid of the largest part's outline, in lon/lat (context rules, grids).
+    {
+        std::size_t best = 0;
+        double bestArea = -1;
+        for (std::size_t k = 0; k < d.geometry.parts.size(); ++k) {
+            double a = d.geometry.parts[k].areaPixels();
+            if (a > bestArea) {
+                bestArea = a;
+                best = k;
+            }
+        }
+        const Ring& r = d.geometry.parts[best].outer;
+        double cx = 0, cy = 0, a2 = 0;
+        for (std::size_t k = 0, n = r.size(); k < n; ++k) {
+            const auto& p = r[k];
+            const auto& q = r[(k + 1) % n];
+            const double cr = p.x * q.y - q.x * p.y;
+            a2 += cr;
+            cx += (p.x + q.x) * cr;
+            cy += (p.y + q.y) * cr;
+        }
+        const cv::Point2d c = a2 != 0 ? cv::Point2d(cx / (3 * a2), cy / (3 * a2)) : d.geometry.boxCentre();
+        f.centroid = toLonLat.pixelToLonLat(c.x, c.y);
+    }
+    f.risk = f.score;
+    f.riskLevel = f.score >= 0.7 ? "high" : f.score >= 0.4 ? "medium" : "low";
     LonLat c = toLonLat.pixelToLonLat(d.anchor.x + 0.5, d.anchor.y + 0.5);
     f.id = stableId(detector_, d.cls, c.lon, c.lat);
     return f;

@@ -1,26 +1,15 @@
 #pragma once
-// Writes detections through OGR. The format follows the file extension: .geojson as RFC 7946
-// (lon/lat, right-hand rings, fixed precision), .gpkg and .fgb in the chosen CRS.
-#include <memory>
+// Writes detections through OGR: the detection layer of an OutputDataset, with the common
+// properties (id, detector, class, score, area, sources, risk) and the detector's own.
 #include <string>
 #include <vector>
 
 #include "detection/Detection.hpp"
 #include "detection/Detector.hpp"
-#include "output/AtomicFile.hpp"
-#include "raster/GeoTransform.hpp"
-
-class GDALDataset;
-class OGRLayer;
+#include "output/OutputDataset.hpp"
+#include "raster/Geodesy.hpp"
 
 namespace riskmap {
-
-struct OutputFormat {
-    std::string driver;  // OGR driver name
-    bool rfc7946 = false;
-};
-// Throws UsageError naming the supported extensions.
-OutputFormat outputFormatFor(const std::string& path);
 
 // One feature ready to write.
 struct FeatureRecord {
@@ -32,38 +21,26 @@ struct FeatureRecord {
     std::string source;
     std::vector<std::string> sources;  // every scene the object was seen in (overlap merge)
     std::size_t inputIndex = 0;        // not written: which input produced it
+    LonLat centroid;                   // not written: for context and grids
+    double risk = 0;                   // 0..1, from score and context
+    std::string riskLevel = "low";
+    std::vector<std::string> riskFactors;
     std::vector<AttributeValue> attributes;
     // Polygons, each a list of rings (outer first) in the output CRS.
-    std::vector<std::vector<std::vector<MapPoint>>> parts;
+    MapPolygons parts;
 };
 
 class LayerWriter {
 public:
-    struct Options {
-        std::string path;
-        bool overwrite = false;
-        unsigned fileMode = 0600;
-        int coordinatePrecision = 7;  // decimals for GeoJSON lon/lat
-        std::string crsWkt;           // output CRS (ignored for GeoJSON: always EPSG:4326)
-        std::vector<AttributeSpec> attributes;
-        std::string layerName;  // empty: the file's stem
-    };
-
-    explicit LayerWriter(Options options);
-    ~LayerWriter();
-    LayerWriter(const LayerWriter&) = delete;
-    LayerWriter& operator=(const LayerWriter&) = delete;
-
+    // Creates the layer `layerName` in `out` (CRS: srsWkt, "" for EPSG:4326).
+    LayerWriter(OutputDataset& out, const std::string& layerName, const std::string& srsWkt,
+                std::vector<AttributeSpec> attributes);
     void write(const FeatureRecord& f);
-    // Closes the dataset and moves it into place.
-    void commit();
 
 private:
-    Options options_;
-    OutputFormat format_;
-    AtomicFile file_;
-    GDALDataset* ds_ = nullptr;
-    OGRLayer* layer_ = nullptr;
+    OutputDataset& out_;
+    OGRLayer* layer_;
+    std::vector<AttributeSpec> attributes_;
 };
 
 }  // namespace riskmap

@@ -18,6 +18,12 @@
 #include "output/LayerWriter.hpp"
 #include "tiling/ScanPipeline.hpp"
 #include "tiling/ShardPlan.hpp"
+#include "raster/CoordinateMapper.hpp"
+#include "risk/ContextScorer.hpp"
+#include "risk/CoverageLayers.hpp"
+#include "risk/QgisStyle.hpp"
+#include "risk/RiskGrid.hpp"
+#include <ogr_spatialref.h>
 
 namespace riskmap {
 
@@ -67,6 +73,28 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
         recipe = std::make_unique<DetectorConfig>(DetectorConfig::load(request_.configPath));
     std::string name = request_.detector;
     if (name.empty()) name = recipe && !recipe->detector().empty() ? recipe->detector() : "index";
+    if (recipe && !request_.recipe) {
+        // A recipe's context layers come first, then --context ones.
+        if (const Json* ctx = recipe->risk().find("context")) {
+            std::vector<ContextSpec> specs;
+            for (const auto& c : ctx->asArray()) specs.push_back(ContextSpec::fromJson(c, recipe->origin()));
+            request_.risk.context.insert(request_.risk.context.begin(), specs.begin(), specs.end());
+        }
+        if (const Json* lv = recipe->risk().find("risk_levels")) {
+            request_.risk.medium = lv->asArray().at(0).asDouble();
+            request_.risk.high = lv->asArray().at(1).asDouble();
+        }
+    }
+    if (!(request_.risk.medium < request_.risk.high))
+        throw UsageError("risk levels must rise: medium " + optionValueText(request_.risk.medium) + " is not below high " +
+                         optionValueText(request_.risk.high));
+    if (request_.gridMetres > 0) RiskGrid::parseShape(request_.gridShape);
+    if (!request_.publishPath.empty()) {
+        outputFormatFor(request_.publishPath);
+        AtomicFile::checkWritable(request_.publishPath, request_.overwrite);
+        if (request_.publishMinCount < 1) throw UsageError("--publish-min-count must be at least 1");
+        if (request_.publishCellMetres < 1000) throw UsageError("--publish-cell-m must be at least 1000 m");
+    }
     const auto& entry = registry.get(name);
     options_ = std::make_unique<OptionValues>(DetectorConfig::resolve(entry.info, recipe.get(), request_.sets));
     detector_ = entry.create(*options_);
@@ -152,6 +180,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     ScanResults res;
     res.perInput.resize(inputs().size());
     res.tilesPerInput.assign(inputs().size(), 0);
+    for (const auto& in : inputs()) res.coverage.emplace_back(in.width(), in.height());
 
     // The journal: resume from it, or start it afresh.
     const Json fp = fingerprint();
@@ -170,6 +199,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
         if (t.input >= inputs().size() || !finished.insert({t.input, t.tile}).second)
             throw DataError("journal '" + jpath + "' lists a tile twice or an unknown input: start over with --overwrite");
         res.tilesPerInput[t.input]++;
+        res.coverage[t.input].add(t.coverage);
         for (auto& d : t.detections) res.perInput[t.input].push_back(std::move(d));
     }
     res.resumedTiles = done.size();
@@ -192,8 +222,9 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     pipeline.run(
         progress,
         [&](TileResult&& r) {
-            journal.append({r.input, r.tile.index, r.detections});
+            journal.append({r.input, r.tile.index, r.detections, r.coverage});
             res.tilesPerInput[r.input]++;
+            res.coverage[r.input].add(r.coverage);
             for (auto& d : r.detections) res.perInput[r.input].push_back(std::move(d));
         },
         include);
@@ -287,6 +318,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     ScanResults res;
     res.perInput.resize(job.inputs().size());
     res.tilesPerInput.assign(job.inputs().size(), 0);
+    for (const auto& in : job.inputs()) res.coverage.emplace_back(in.width(), in.height());
     std::set<std::pair<std::size_t, std::size_t>> finished;
     for (std::size_t s = 0; s < shardOutputs.size(); ++s) {
         std::vector<JournalTile> tiles;
@@ -299,6 +331,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
                                 std::to_string(index[s]) + "'s: it is damaged");
             ++mine;
             res.tilesPerInput[t.input]++;
+            res.coverage[t.input].add(t.coverage);
             for (auto& d : t.detections) res.perInput[t.input].push_back(std::move(d));
         }
         if (mine != plan.tilesIn(index[s]))
@@ -313,21 +346,125 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
 ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, double scanSeconds) {
     auto t1 = Clock::now();
     const OutputFormat fmt = outputFormatFor(request_.output);
-    std::string target = fmt.rfc7946 ? "" : (request_.outCrs.empty() ? inputs().front().crsWkt() : request_.outCrs);
+    const std::string target = fmt.rfc7946 ? "" : (request_.outCrs.empty() ? inputs().front().crsWkt() : request_.outCrs);
     FeatureAssembler assembler(inputs(), sources(), detector_->info().name, target, request_.overlapMerge);
     std::vector<FeatureRecord> features = assembler.assemble(res.perInput);
+    // Context: distances are measured around the middle of what was scanned.
+    LonLat centre{0, 0};
+    for (const auto& in : inputs()) {
+        CoordinateMapper m(in.crsWkt(), in.geoTransform());
+        LonLat c = m.pixelToLonLat(in.width() / 2.0, in.height() / 2.0);
+        centre.lon += c.lon / static_cast<double>(inputs().size());
+        centre.lat += c.lat / static_cast<double>(inputs().size());
+    }
+    ContextScorer(request_.risk, centre).apply(features);
     const double assembleSeconds = since(t1);
 
-    LayerWriter::Options wopts;
-    wopts.path = request_.output;
-    wopts.overwrite = request_.overwrite;
-    wopts.fileMode = request_.fileMode;
-    wopts.coordinatePrecision = request_.coordinatePrecision;
-    wopts.crsWkt = target;
-    wopts.attributes = detector_->info().attributes;
-    wopts.layerName = detector_->info().name;
-    LayerWriter writer(wopts);
-    for (const auto& f : features) writer.write(f);
+    const RiskOptions& ro = request_.risk;
+    const std::string detName = detector_->info().name;
+    OutputDataset main(request_.output, request_.overwrite, request_.fileMode, request_.coordinatePrecision);
+    {
+        LayerWriter writer(main, detName, target, detector_->info().attributes);
+        for (const auto& f : features) writer.write(f);
+    }
+    main.setDefaultStyle(detName, "riskmap risk", QgisStyle::detections(ro.medium, ro.high));
+    // Styles also go beside single-layer files: QGIS loads OUT.qml with OUT.geojson.
+    std::vector<std::pair<std::string, std::string>> styles;
+    const std::string stem = request_.output.substr(0, request_.output.size() - fmt.extension.size());
+    styles.emplace_back(stem + ".qml", QgisStyle::detections(ro.medium, ro.high));
+    std::vector<std::unique_ptr<OutputDataset>> siblings;
+    auto layerFile = [&](const std::string& suffix) -> OutputDataset& {
+        if (fmt.multiLayer) return main;
+        siblings.push_back(std::make_unique<OutputDataset>(stem + "." + suffix + fmt.extension, request_.overwrite,
+                                                           request_.fileMode, request_.coordinatePrecision));
+        return *siblings.back();
+    };
+
+    const std::vector<FieldSpec> gridFields{{"count", OFTInteger64},      {"density_per_km2", OFTReal}, {"max_score", OFTReal},
+                                            {"mean_risk", OFTReal},       {"area_scanned_km2", OFTReal}};
+    // Grid cells are squares or hexagons in EPSG:6933; GeoJSON needs them in lon/lat.
+    auto toLonLatFromEqualArea = [] {
+        OGRSpatialReference a, b;
+        a.importFromEPSG(6933);
+        a.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        b.importFromEPSG(4326);
+        b.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        return std::unique_ptr<OGRCoordinateTransformation>(OGRCreateCoordinateTransformation(&a, &b));
+    };
+    std::size_t gridCells = 0;
+    if (request_.gridMetres > 0) {
+        RiskGrid grid(request_.gridMetres, RiskGrid::parseShape(request_.gridShape));
+        for (std::size_t i = 0; i < inputs().size(); ++i) grid.addCoverage(inputs()[i], res.coverage[i]);
+        grid.addFeatures(features);
+        OutputDataset& out = layerFile("grid");
+        // Equal-area cells stay in EPSG:6933 where the format allows; GeoJSON is lon/lat.
+        auto ct = toLonLatFromEqualArea();
+        OGRSpatialReference eq;
+        eq.importFromEPSG(6933);
+        char* wkt = nullptr;
+        eq.exportToWkt(&wkt);
+        const std::string eqWkt = wkt ? wkt : "";
+        CPLFree(wkt);
+        OGRLayer* layer = out.createLayer("grid", fmt.rfc7946 ? "" : eqWkt, wkbMultiPolygon, gridFields);
+        for (const auto& c : grid.cells()) {
+            std::vector<MapPoint> ring = grid.outline(c);
+            if (fmt.rfc7946)
+                for (auto& p : ring) ct->Transform(1, &p.x, &p.y);
+            out.writeFeature(layer, {{ring}},
+                             {{"count", static_cast<std::int64_t>(c.count)},
+                              {"density_per_km2", FeatureAssembler::roundTo(c.density(), 4)},
+                              {"max_score", c.maxScore},
+                              {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 4)},
+                              {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 4)}});
+            ++gridCells;
+        }
+        out.setDefaultStyle("grid", "riskmap grid", QgisStyle::grid(ro.medium, ro.high));
+        styles.emplace_back(stem + ".grid.qml", QgisStyle::grid(ro.medium, ro.high));
+    }
+    if (fmt.multiLayer) {
+        // Where was looked at, and where the scenes held no data.
+        OGRLayer* fl = main.createLayer("footprints", target, wkbMultiPolygon, {{"source", OFTString}});
+        OGRLayer* gl = main.createLayer("nodata_gaps", target, wkbMultiPolygon, {{"source", OFTString}});
+        for (std::size_t i = 0; i < inputs().size(); ++i) {
+            main.writeFeature(fl, CoverageLayers::footprint(inputs()[i], target), {{"source", sources()[i]}});
+            MapPolygons g = CoverageLayers::gaps(inputs()[i], res.coverage[i], target);
+            if (!g.empty()) main.writeFeature(gl, g, {{"source", sources()[i]}});
+        }
+        main.setDefaultStyle("footprints", "riskmap footprints", QgisStyle::footprints());
+        main.setDefaultStyle("nodata_gaps", "riskmap gaps", QgisStyle::gaps());
+        styles.emplace_back(stem + ".footprints.qml", QgisStyle::footprints());
+        styles.emplace_back(stem + ".nodata_gaps.qml", QgisStyle::gaps());
+    }
+
+    // A layer safe to share: coarse cells with enough detections, nothing else.
+    std::unique_ptr<OutputDataset> pub;
+    std::size_t publishedCells = 0;
+    if (!request_.publishPath.empty()) {
+        const double cell = std::max(request_.publishCellMetres, request_.gridMetres);
+        RiskGrid grid(cell, RiskGrid::Shape::Square);
+        for (std::size_t i = 0; i < inputs().size(); ++i) grid.addCoverage(inputs()[i], res.coverage[i]);
+        grid.addFeatures(features);
+        pub = std::make_unique<OutputDataset>(request_.publishPath, request_.overwrite, 0644, 5);
+        OGRLayer* layer = pub->createLayer("published", "", wkbMultiPolygon,
+                                           {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"mean_risk", OFTReal},
+                                            {"area_scanned_km2", OFTReal}});
+        auto ct = toLonLatFromEqualArea();
+        for (const auto& c : grid.cells(request_.publishMinCount)) {
+            std::vector<MapPoint> ring = grid.outline(c);
+            for (auto& p : ring) {
+                ct->Transform(1, &p.x, &p.y);
+                p.x = FeatureAssembler::roundTo(p.x, 5);
+                p.y = FeatureAssembler::roundTo(p.y, 5);
+            }
+            pub->writeFeature(layer, {{ring}},
+                              {{"count", static_cast<std::int64_t>(c.count)},
+                               {"density_per_km2", FeatureAssembler::roundTo(c.density(), 3)},
+                               {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 2)},
+                               {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 1)}});
+            ++publishedCells;
+        }
+        pub->setDefaultStyle("published", "riskmap published", QgisStyle::published());
+    }
     const double writeSeconds = since(t1) - assembleSeconds;
 
     ScanSummary s;
@@ -359,6 +496,22 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     det.set("name", detector_->info().name);
     det.set("halo_m", detector_->haloMetres());
     m.set("detector", det);
+    m.set("risk", ro.toJson());
+    Json gridJ = Json::object();
+    gridJ.set("cell_m", request_.gridMetres > 0 ? Json(request_.gridMetres) : Json());
+    gridJ.set("shape", request_.gridShape);
+    gridJ.set("crs", RiskGrid::kCrs);
+    gridJ.set("cells", gridCells);
+    gridJ.set("coverage_cell_px", kCoverageCell);
+    m.set("grid", gridJ);
+    if (pub) {
+        Json p = Json::object();
+        p.set("path", request_.publishPath);
+        p.set("cell_m", std::max(request_.publishCellMetres, request_.gridMetres));
+        p.set("min_count", request_.publishMinCount);
+        p.set("cells", publishedCells);
+        m.set("publish", p);
+    }
     Json ins = Json::array();
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         Json j = InputCatalog::describe(inputs()[i], sources()[i]);
@@ -401,7 +554,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     timings.set("peak_rss_mb", peakRssMB());
     m.set("timings", timings);
 
-    // Both files appear together: the layer is committed only once the manifest is written.
+    // Everything is written to temporaries first; only then are the files moved into place.
     AtomicFile manifest(s.manifestPath, request_.overwrite, request_.fileMode);
     {
         std::ofstream mo(manifest.tempPath(), std::ios::binary | std::ios::trunc);
@@ -409,7 +562,34 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         mo.flush();
         if (!mo) throw IoError("writing '" + manifest.tempPath() + "' failed (disk full?)");
     }
-    writer.commit();
+    std::vector<std::unique_ptr<AtomicFile>> styleFiles;
+    for (const auto& [path, qml] : styles) {
+        styleFiles.push_back(std::make_unique<AtomicFile>(path, true, request_.fileMode));
+        std::ofstream so(styleFiles.back()->tempPath(), std::ios::binary | std::ios::trunc);
+        so << qml;
+        if (!so) throw IoError("writing '" + styleFiles.back()->tempPath() + "' failed");
+    }
+    std::unique_ptr<AtomicFile> about;
+    if (pub) {
+        // What the published layer is, without a single path or coordinate.
+        Json a = Json::object();
+        a.set("riskmap_version", kRiskmapVersion);
+        a.set("detector", detName);
+        a.set("cell_m", std::max(request_.publishCellMetres, request_.gridMetres));
+        a.set("min_count", request_.publishMinCount);
+        a.set("note", "Counts of detections per equal-area cell (EPSG:6933); cells with fewer than min_count are "
+                      "withheld. No detection locations, images or source files are included.");
+        about = std::make_unique<AtomicFile>(request_.publishPath + ".about.json", request_.overwrite, 0644);
+        std::ofstream ao(about->tempPath(), std::ios::binary | std::ios::trunc);
+        ao << a.dump(2) << "\n";
+    }
+    main.commit();
+    for (auto& sib : siblings) sib->commit();
+    if (pub) {
+        pub->commit();
+        about->commit();
+    }
+    for (auto& f : styleFiles) f->commit();
     manifest.commit();
     s.manifest = std::move(m);
     return s;

@@ -30,6 +30,7 @@ struct ScanSummary {
 struct ScanResults {
     std::vector<std::vector<Detection>> perInput;
     std::vector<std::size_t> tilesPerInput;
+    std::vector<CoverageMap> coverage;  // per input
     std::size_t resumedTiles = 0;
     double scanSeconds = 0;
     std::size_t tilesInFlight = 0;

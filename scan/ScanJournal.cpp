@@ -141,6 +141,16 @@ Json ScanJournal::read(const std::string& path, const DetectorInfo* info, std::v
             t.input = static_cast<std::size_t>(recs[i].find("input")->asInt());
             t.tile = static_cast<std::size_t>(recs[i].find("tile")->asInt());
             for (const auto& d : recs[i].find("detections")->asArray()) t.detections.push_back(detectionFromJson(d, *info));
+            if (const Json* cov = recs[i].find("coverage")) {
+                const auto& v = cov->asArray();
+                t.coverage.cx0 = static_cast<int>(v.at(0).asInt());
+                t.coverage.cy0 = static_cast<int>(v.at(1).asInt());
+                t.coverage.ncx = static_cast<int>(v.at(2).asInt());
+                t.coverage.ncy = static_cast<int>(v.at(3).asInt());
+                for (std::size_t k = 4; k < v.size(); ++k) t.coverage.valid.push_back(static_cast<std::uint32_t>(v[k].asInt()));
+                if (t.coverage.valid.size() != static_cast<std::size_t>(t.coverage.ncx) * t.coverage.ncy)
+                    throw DataError("journal '" + path + "' has a damaged coverage record");
+            }
             done->push_back(std::move(t));
         }
     }
@@ -175,6 +185,10 @@ void ScanJournal::append(const JournalTile& tile) {
     Json dets = Json::array();
     for (const auto& d : tile.detections) dets.push(detectionToJson(d));
     rec.set("detections", dets);
+    Json cov = Json::array();
+    for (int v : {tile.coverage.cx0, tile.coverage.cy0, tile.coverage.ncx, tile.coverage.ncy}) cov.push(v);
+    for (std::uint32_t v : tile.coverage.valid) cov.push(static_cast<long long>(v));
+    rec.set("coverage", cov);
     writeRecord(rec);
 }
 

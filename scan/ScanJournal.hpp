@@ -12,6 +12,7 @@
 
 #include "core/Json.hpp"
 #include "detection/Detector.hpp"
+#include "tiling/Coverage.hpp"
 
 namespace riskmap {
 
@@ -19,6 +20,7 @@ struct JournalTile {
     std::size_t input = 0;
     std::size_t tile = 0;
     std::vector<Detection> detections;
+    TileCoverage coverage;
 };
 
 class ScanJournal {

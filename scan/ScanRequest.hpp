@@ -6,6 +6,7 @@
 
 #include "core/Json.hpp"
 #include "raster/InputCatalog.hpp"
+#include "risk/ContextScorer.hpp"
 #include "tiling/ScanPipeline.hpp"
 #include "tiling/ShardPlan.hpp"
 
@@ -27,6 +28,13 @@ struct ScanRequest {
     // Detections of overlapping scenes that overlap by this share of the smaller one are one
     // object; 0 keeps every scene's detections.
     double overlapMerge = 0.3;
+
+    RiskOptions risk;  // context layers and risk levels (a recipe's "context" adds to these)
+    double gridMetres = 0;  // --grid: aggregated layer of cells this size (0 = none)
+    std::string gridShape = "square";
+    std::string publishPath;  // --publish: a coarse grid safe to share
+    std::size_t publishMinCount = 5;
+    double publishCellMetres = 5000;
 
     PipelineOptions pipeline;
     ShardSpec shard;           // --shard K/N: this process's share of the tiles

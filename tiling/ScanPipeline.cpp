@@ -154,6 +154,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                         slot.input = job.input;
                     }
                     slot.reader->read(job.tile.window, job.tile.core, plans_[job.input].bands, slot.image);
+                    r.coverage = TileCoverage::count(slot.image.valid, job.tile.window, job.tile.core);
                     if (slot.image.validCount > 0) {
                         r.detections = detector_.detect(slot.image);
                         SeamMerge::keepOwned(job.tile.core, r.detections);

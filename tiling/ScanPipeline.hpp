@@ -9,6 +9,7 @@
 #include "core/ProgressSink.hpp"
 #include "detection/Detector.hpp"
 #include "raster/RasterInput.hpp"
+#include "tiling/Coverage.hpp"
 #include "tiling/TileGrid.hpp"
 
 namespace riskmap {
@@ -25,6 +26,7 @@ struct TileResult {
     Tile tile;
     std::vector<Detection> detections;  // owned by this tile only
     double areaKm2 = 0;                 // of the core
+    TileCoverage coverage;              // valid pixels of the core
 };
 
 class ScanPipeline {

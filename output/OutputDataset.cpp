@@ -1,0 +1,166 @@
+#include "output/OutputDataset.hpp"
+
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include "core/Error.hpp"
+#include "core/Json.hpp"
+#include "raster/GdalRuntime.hpp"
+
+namespace riskmap {
+
+namespace {
+
+std::string lowerExt(const std::string& path) {
+    auto slash = path.rfind('/');
+    auto dot = path.rfind('.');
+    if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+    std::string e = path.substr(dot + 1);
+    std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return e;
+}
+
+}  // namespace
+
+OutputFormat outputFormatFor(const std::string& path) {
+    std::string e = lowerExt(path);
+    if (e == "geojson" || e == "json") return {"GeoJSON", true, false, true, "." + e};
+    if (e == "gpkg") return {"GPKG", false, true, true, ".gpkg"};
+    if (e == "fgb") return {"FlatGeobuf", false, false, false, ".fgb"};
+    throw UsageError("cannot tell the output format of '" + path + "': end it in .geojson, .gpkg or .fgb");
+}
+
+OutputDataset::OutputDataset(const std::string& path, bool overwrite, unsigned fileMode, int precision)
+    : format_(outputFormatFor(path)), file_(path, overwrite, fileMode), precision_(precision) {
+    ensureGdalRegistered();
+    GDALDriver* drv = GetGDALDriverManager()->GetDriverByName(format_.driver.c_str());
+    if (!drv) throw IoError("GDAL was built without the " + format_.driver + " driver");
+    ds_ = drv->Create(file_.tempPath().c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+    if (!ds_) throw IoError("cannot create '" + file_.tempPath() + "': " + lastGdalError());
+    if (ds_->TestCapability(ODsCTransactions)) ds_->StartTransaction();
+}
+
+OutputDataset::~OutputDataset() {
+    if (ds_) GDALClose(ds_);  // file_ removes the temporary unless committed
+}
+
+OGRLayer* OutputDataset::createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
+                                     const std::vector<FieldSpec>& fields) {
+    OGRSpatialReference srs;
+    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    if (format_.rfc7946 || srsWkt.empty())
+        srs.importFromEPSG(4326);
+    else
+        srs.importFromWkt(srsWkt.c_str());
+    CPLStringList lco;
+    if (format_.rfc7946) {
+        lco.SetNameValue("RFC7946", "YES");
+        lco.SetNameValue("COORDINATE_PRECISION", std::to_string(precision_).c_str());
+        lco.SetNameValue("WRITE_BBOX", "NO");
+    }
+    OGRLayer* layer = ds_->CreateLayer(name.c_str(), &srs, format_.rfc7946 ? wkbUnknown : type, lco.List());
+    if (!layer) throw IoError("cannot create layer '" + name + "' in '" + file_.tempPath() + "': " + lastGdalError());
+    for (const auto& f : fields) {
+        OGRFieldType t = f.type == OFTStringList && !format_.listFields ? OFTString : f.type;
+        OGRFieldDefn fd(f.name.c_str(), t);
+        fd.SetSubType(f.subType);
+        if (layer->CreateField(&fd) != OGRERR_NONE) throw IoError("cannot create field '" + f.name + "': " + lastGdalError());
+    }
+    return layer;
+}
+
+void OutputDataset::writeFeature(OGRLayer* layer, const MapPolygons& parts,
+                                 const std::vector<std::pair<std::string, FieldValue>>& values,
+                                 const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
+    OGRFeature feat(layer->GetLayerDefn());
+    for (const auto& [name, v] : values) {
+        switch (v.index()) {
+            case 0: feat.SetField(name.c_str(), static_cast<GIntBig>(std::get<std::int64_t>(v))); break;
+            case 1: feat.SetField(name.c_str(), std::get<double>(v)); break;
+            case 2: feat.SetField(name.c_str(), std::get<std::string>(v).c_str()); break;
+            default: feat.SetField(name.c_str(), std::get<bool>(v) ? 1 : 0); break;
+        }
+    }
+    for (const auto& [name, items] : lists) {
+        if (format_.listFields) {
+            CPLStringList l;
+            for (const auto& s : items) l.AddString(s.c_str());
+            feat.SetField(name.c_str(), l.List());
+        } else {
+            Json arr = Json::array();
+            for (const auto& s : items) arr.push(s);
+            feat.SetField(name.c_str(), arr.dump().c_str());
+        }
+    }
+    OGRMultiPolygon multi;
+    for (const auto& part : parts) {
+        OGRPolygon poly;
+        for (const auto& ring : part) {
+            OGRLinearRing r;
+            for (const auto& p : ring) r.addPoint(p.x, p.y);
+            r.closeRings();
+            poly.addRing(&r);
+        }
+        multi.addGeometry(&poly);
+    }
+    // GeoJSON readers expect a Polygon for single-part objects; typed formats get one type.
+    if (format_.rfc7946 && multi.getNumGeometries() == 1)
+        feat.SetGeometry(multi.getGeometryRef(0));
+    else
+        feat.SetGeometry(&multi);
+    if (layer->CreateFeature(&feat) != OGRERR_NONE)
+        throw IoError("writing a feature to '" + file_.tempPath() + "' failed: " + lastGdalError());
+}
+
+void OutputDataset::setDefaultStyle(const std::string& layerName, const std::string& styleName, const std::string& qml) {
+    if (!format_.multiLayer) return;
+    if (!styles_) {
+        // The table and columns QGIS reads styles from (QgsOgrProvider's layer_styles).
+        styles_ = ds_->CreateLayer("layer_styles", nullptr, wkbNone, nullptr);
+        if (!styles_) throw IoError("cannot create the layer_styles table: " + lastGdalError());
+        for (const char* n : {"f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
+                              "styleQML", "styleSLD", "description", "owner", "ui"}) {
+            OGRFieldDefn fd(n, OFTString);
+            styles_->CreateField(&fd);
+        }
+        OGRFieldDefn def("useAsDefault", OFTInteger);
+        def.SetSubType(OFSTBoolean);
+        styles_->CreateField(&def);
+        OGRFieldDefn upd("update_time", OFTDateTime);
+        styles_->CreateField(&upd);
+    }
+    OGRLayer* target = ds_->GetLayerByName(layerName.c_str());
+    OGRFeature f(styles_->GetLayerDefn());
+    f.SetField("f_table_catalog", "");
+    f.SetField("f_table_schema", "");
+    f.SetField("f_table_name", layerName.c_str());
+    f.SetField("f_geometry_column", target && target->GetGeometryColumn() && *target->GetGeometryColumn()
+                                        ? target->GetGeometryColumn()
+                                        : "geom");
+    f.SetField("styleName", styleName.c_str());
+    f.SetField("styleQML", qml.c_str());
+    f.SetField("styleSLD", "");
+    f.SetField("useAsDefault", 1);
+    f.SetField("description", "written by riskmap");
+    f.SetField("owner", "");
+    f.SetField("ui", "");
+    // A fixed time keeps the file reproducible; QGIS only uses it to sort styles.
+    f.SetField("update_time", 2000, 1, 1, 0, 0, 0.0f, 100);
+    if (styles_->CreateFeature(&f) != OGRERR_NONE) throw IoError("cannot store the style of '" + layerName + "'");
+}
+
+void OutputDataset::commit() {
+    if (ds_->TestCapability(ODsCTransactions) && ds_->CommitTransaction() != OGRERR_NONE)
+        throw IoError("committing '" + file_.tempPath() + "' failed: " + lastGdalError());
+    CPLErrorReset();
+    GDALClose(ds_);
+    ds_ = nullptr;
+    if (CPLGetLastErrorType() == CE_Failure) throw IoError("closing '" + file_.tempPath() + "' failed: " + lastGdalError());
+    file_.commit();
+}
+
+}  // namespace riskmap

@@ -1,0 +1,69 @@
+#pragma once
+// One output file written through OGR: created under a temporary name, holding one or more
+// layers (GeoPackage) or one (GeoJSON, FlatGeobuf), renamed into place on commit.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ogr_core.h>
+
+#include "detection/Detection.hpp"
+#include "output/AtomicFile.hpp"
+#include "raster/GeoTransform.hpp"
+
+class GDALDataset;
+class OGRLayer;
+
+namespace riskmap {
+
+struct OutputFormat {
+    std::string driver;  // OGR driver name
+    bool rfc7946 = false;
+    bool multiLayer = false;
+    bool listFields = true;  // has string-list fields (FlatGeobuf does not)
+    std::string extension;   // ".geojson", ".gpkg", ".fgb"
+};
+// Throws UsageError naming the supported extensions.
+OutputFormat outputFormatFor(const std::string& path);
+
+struct FieldSpec {
+    std::string name;
+    OGRFieldType type = OFTString;
+    OGRFieldSubType subType = OFSTNone;
+};
+
+using FieldValue = AttributeValue;
+// Rings (outer first) of each polygon, in the layer's CRS.
+using MapPolygons = std::vector<std::vector<std::vector<MapPoint>>>;
+
+class OutputDataset {
+public:
+    OutputDataset(const std::string& path, bool overwrite, unsigned fileMode, int coordinatePrecision);
+    ~OutputDataset();
+    OutputDataset(const OutputDataset&) = delete;
+    OutputDataset& operator=(const OutputDataset&) = delete;
+
+    const OutputFormat& format() const { return format_; }
+    const std::string& path() const { return file_.path(); }
+
+    // srsWkt "" means EPSG:4326 (GeoJSON is always EPSG:4326, RFC 7946).
+    OGRLayer* createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
+                          const std::vector<FieldSpec>& fields);
+    // Writes one polygon feature; string lists become JSON text where the format lacks them.
+    void writeFeature(OGRLayer* layer, const MapPolygons& parts,
+                      const std::vector<std::pair<std::string, FieldValue>>& values,
+                      const std::vector<std::pair<std::string, std::vector<std::string>>>& lists = {});
+    // Stores a QGIS style as the layer's default (GeoPackage's layer_styles table, which QGIS
+    // applies on open). No-op for single-layer files: their style goes in a .qml beside them.
+    void setDefaultStyle(const std::string& layerName, const std::string& styleName, const std::string& qml);
+    void commit();
+
+private:
+    OutputFormat format_;
+    AtomicFile file_;
+    int precision_;
+    GDALDataset* ds_ = nullptr;
+    OGRLayer* styles_ = nullptr;
+};
+
+}  // namespace riskmap

@@ -1,0 +1,45 @@
+#include "tiling/Coverage.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <algorithm>
+
+namespace riskmap {
+
+TileCoverage TileCoverage::count(const cv::Mat& valid, const Window& window, const Window& core) {
+    TileCoverage t;
+    const int c = kCoverageCell;
+    t.cx0 = core.x / c;
+    t.cy0 = core.y / c;
+    t.ncx = (core.right() - 1) / c - t.cx0 + 1;
+    t.ncy = (core.bottom() - 1) / c - t.cy0 + 1;
+    t.valid.assign(static_cast<std::size_t>(t.ncx) * t.ncy, 0);
+    for (int y = core.y; y < core.bottom(); ++y) {
+        const std::uint8_t* row = valid.ptr<std::uint8_t>(y - window.y);
+        std::uint32_t* cells = &t.valid[static_cast<std::size_t>(y / c - t.cy0) * t.ncx];
+        for (int x = core.x; x < core.right(); ++x)
+            if (row[x - window.x]) cells[x / c - t.cx0]++;
+    }
+    return t;
+}
+
+CoverageMap::CoverageMap(int w, int h)
+    : width_(w),
+      height_(h),
+      cols_((w + kCoverageCell - 1) / kCoverageCell),
+      rows_((h + kCoverageCell - 1) / kCoverageCell),
+      cells_(static_cast<std::size_t>(cols_) * rows_, 0) {}
+
+void CoverageMap::add(const TileCoverage& t) {
+    for (int j = 0; j < t.ncy; ++j)
+        for (int i = 0; i < t.ncx; ++i)
+            cells_[static_cast<std::size_t>(t.cy0 + j) * cols_ + (t.cx0 + i)] += t.valid[static_cast<std::size_t>(j) * t.ncx + i];
+}
+
+std::uint32_t CoverageMap::capacity(int cx, int cy) const {
+    const int w = std::min(kCoverageCell, width_ - cx * kCoverageCell);
+    const int h = std::min(kCoverageCell, height_ - cy * kCoverageCell);
+    return static_cast<std::uint32_t>(std::max(0, w) * std::max(0, h));
+}
+
+}  // namespace riskmap
