@@ -425,6 +425,14 @@
       output && typeof output === 'object' ? section('Output layer', kvList(output, { monoValues: true })) : null);
     body.appendChild(grid1);
 
+    // Warnings: first when there are any, they change how the leads should be read.
+    var warnings = take('warnings');
+    var wl = Array.isArray(warnings) ? warnings : [];
+    var warningsSection = section('Warnings (' + wl.length + ')', wl.length
+      ? el('ul', { class: 'warnings' }, wl.map(function (w) { return el('li', null, typeof w === 'string' ? w : JSON.stringify(w)); }))
+      : el('p', { class: 'none' }, 'The scan recorded no warnings.'), 'prov-warnings');
+    if (wl.length) body.appendChild(warningsSection);
+
     // Command line.
     var cmd = take('command_line');
     if (Array.isArray(cmd) && cmd.length) {
@@ -434,6 +442,15 @@
         el('div', { class: 'cmd-actions' }, copyButton('Copy command', function () { return text; }, 'the command line'))
       ]));
     }
+
+    // Counts (per input counts go in the inputs table).
+    var counts = take('counts') || {};
+    var perInput = counts.per_input && typeof counts.per_input === 'object' ? counts.per_input : {};
+    var countsShown = {};
+    Object.keys(counts).forEach(function (k) { if (k !== 'per_input') countsShown[k] = counts[k]; });
+    var nScenesWithLeads = Object.keys(perInput).filter(function (k) { return perInput[k] > 0; }).length;
+    if (Object.keys(perInput).length) countsShown['scenes with leads'] = nScenesWithLeads + ' of ' + Object.keys(perInput).length;
+    var countsSection = section('Counts', kvList(countsShown));
 
     // Detector and recipe.
     var det = take('detector') || {};
@@ -445,20 +462,20 @@
       if (k !== 'detector' && k !== 'options') detInfo['recipe.' + k] = recipe[k];
     });
     var opts = recipe.options && typeof recipe.options === 'object' ? recipe.options : {};
-    var optTable = el('table', { class: 'simple-table' },
-      el('thead', null, el('tr', null, el('th', { scope: 'col' }, 'Option'), el('th', { scope: 'col' }, 'Value'))),
-      el('tbody', null, Object.keys(opts).map(function (k) {
-        return el('tr', null, el('td', { class: 'mono' }, k),
-          el('td', { class: typeof opts[k] === 'string' ? 'mono' : null, title: rawTitle(opts[k]) }, fmtValue(k, opts[k])));
-      })));
+    // Options exactly as recorded (they are what --set and recipes take), unit from the name.
+    var optList = el('dl', { class: 'kv-cols' }, Object.keys(opts).map(function (k) {
+      var v = opts[k];
+      var txt = typeof v === 'number' ? String(v) + unitFor(k) : fmtValue(k, v);
+      return el('div', null, el('dt', null, k), el('dd', { class: typeof v === 'string' ? 'str' : null }, txt));
+    }));
     body.appendChild(el('div', { class: 'prov-grid' },
       section('Detector', kvList(detInfo, { monoValues: true })),
-      section('Options (' + Object.keys(opts).length + ')', Object.keys(opts).length ? optTable : el('p', { class: 'none' }, 'No options recorded.'))));
+      countsSection));
+    body.appendChild(section('Detector options (' + Object.keys(opts).length + ')',
+      Object.keys(opts).length ? optList : el('p', { class: 'none' }, 'No options recorded.')));
 
     // Inputs.
     var inputs = take('inputs');
-    var counts = take('counts') || {};
-    var perInput = counts.per_input && typeof counts.per_input === 'object' ? counts.per_input : {};
     if (Array.isArray(inputs)) {
       var rows = inputs.map(function (inp) {
         inp = inp || {};
@@ -491,24 +508,14 @@
       body.appendChild(section('Inputs (' + inputs.length + ')', el('div', { class: inputs.length > 8 ? 'table-scroll' : null }, inputsTable)));
     }
 
-    // Counts, tiling, timings.
-    var countsShown = {};
-    Object.keys(counts).forEach(function (k) { if (k !== 'per_input') countsShown[k] = counts[k]; });
-    var nScenesWithLeads = Object.keys(perInput).filter(function (k) { return perInput[k] > 0; }).length;
-    if (Object.keys(perInput).length) countsShown['scenes with leads'] = nScenesWithLeads + ' of ' + Object.keys(perInput).length;
+    // Tiling and timings.
     var tiling = take('tiling');
     var timings = take('timings');
     body.appendChild(el('div', { class: 'prov-grid' },
-      section('Counts', kvList(countsShown)),
       tiling && typeof tiling === 'object' ? section('Tiling', kvList(tiling)) : null,
       timings && typeof timings === 'object' ? section('Timings', kvList(timings)) : null));
 
-    // Warnings.
-    var warnings = take('warnings');
-    var wl = Array.isArray(warnings) ? warnings : [];
-    body.appendChild(section('Warnings (' + wl.length + ')', wl.length
-      ? el('ul', { class: 'warnings' }, wl.map(function (w) { return el('li', null, typeof w === 'string' ? w : JSON.stringify(w)); }))
-      : el('p', { class: 'none' }, 'The scan recorded no warnings.'), 'prov-warnings'));
+    if (!wl.length) body.appendChild(warningsSection);
 
     // Anything else the manifest holds, shown as it is.
     var rest = {};
@@ -682,7 +689,7 @@
     var k = Math.max(0, Math.min(1, (z - 10) / 4));       // 0 at zoom <= 10, 1 at zoom >= 14
     return {
       color: '#ffffff', weight: 0.6, opacity: has ? 0.7 * (1 - 0.6 * k) : 0,
-      fillColor: c || '#ffffff', fillOpacity: has ? 0.55 - 0.43 * k : 0, className: 'rm-grid-cell'
+      fillColor: c || '#ffffff', fillOpacity: has ? 0.55 - 0.5 * k : 0, className: 'rm-grid-cell'
     };
   }
 

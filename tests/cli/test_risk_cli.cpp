@@ -1,0 +1,151 @@
+// Risk outputs end to end: context factors, the risk grid (never counting unscanned ground as
+// zero), and the publishable layer (from which no detection can be located).
+#include <gtest/gtest.h>
+#include <ogr_spatialref.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <set>
+
+#include "core/Json.hpp"
+#include "support/CliRunner.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap;
+using namespace riskmap::test;
+
+namespace {
+
+// 30 x 30 km at 10 m (3000 px): bare patches spread out, a nodata block in the south-east.
+std::string riskScene(const TempDir& dir) {
+    SceneSpec s;
+    s.width = s.height = 3000;
+    s.noise = 20;
+    s.nodata = true;
+    s.nodataRect = {2000, 2000, 1000, 1000};
+    s.blobs = scatterBlobs(s.width, s.height, 300, 77, 3, 8);
+    return writeScene(dir.file("scene.tif"), s);
+}
+
+std::unique_ptr<OGRCoordinateTransformation> transform(int from, int to) {
+    OGRSpatialReference a, b;
+    a.importFromEPSG(from);
+    b.importFromEPSG(to);
+    a.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    b.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    return std::unique_ptr<OGRCoordinateTransformation>(OGRCreateCoordinateTransformation(&a, &b));
+}
+
+}  // namespace
+
+TEST(CliRisk, ContextFactorsRaiseRiskAndAreListed) {
+    TempDir dir;
+    std::string scene = riskScene(dir);
+    // A "protected area" over the northern half of the scene, in the scene's own CRS (UTM 45N).
+    std::ofstream(dir.file("reserve.geojson"))
+        << R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:32645"}},"features":[)"
+        << R"({"type":"Feature","properties":{"name":"North Reserve"},"geometry":{"type":"Polygon","coordinates":)"
+        << R"([[[500000,2500000],[530000,2500000],[530000,2485000],[500000,2485000],[500000,2500000]]]}}]})";
+    auto r = runRiskmap({"scan", scene, "-o", dir.file("out.geojson"), "-q", "--context",
+                         "reserve=" + dir.file("reserve.geojson") + ":inside:0.5", "--risk-levels", "0.5,0.8"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    Json fc = Json::parseFile(dir.file("out.geojson"));
+    int inside = 0, outside = 0;
+    for (const auto& f : fc.find("features")->asArray()) {
+        const Json& p = *f.find("properties");
+        const double score = p.find("score")->asDouble(), risk = p.find("risk")->asDouble();
+        const auto& factors = p.find("risk_factors")->asArray();
+        if (!factors.empty()) {
+            ++inside;
+            EXPECT_EQ(factors[0].asString(), "inside reserve (North Reserve)");
+            EXPECT_NEAR(risk, 1 - (1 - score) * 0.5, 1e-3);
+        } else {
+            ++outside;
+            EXPECT_NEAR(risk, score, 1e-9);
+        }
+        const std::string level = p.find("risk_level")->asString();
+        EXPECT_EQ(level, risk >= 0.8 ? "high" : risk >= 0.5 ? "medium" : "low");
+    }
+    EXPECT_GT(inside, 10);
+    EXPECT_GT(outside, 10);
+    Json m = Json::parseFile(dir.file("out.geojson.manifest.json"));
+    EXPECT_EQ(m.find("risk")->find("context")->asArray().size(), 1u);
+    auto bad = runRiskmap({"scan", scene, "-o", dir.file("bad.geojson"), "--context", "reserve=nope.geojson:inside:0.5"});
+    EXPECT_EQ(bad.exitCode, 1);
+    EXPECT_NE(bad.err.find("nope.geojson"), std::string::npos);
+}
+
+TEST(CliRisk, GridCellsCoverOnlyScannedGround) {
+    TempDir dir;
+    std::string scene = riskScene(dir);
+    auto r = runRiskmap({"scan", scene, "-o", dir.file("out.geojson"), "-q", "--grid", "5000"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    Json grid = Json::parseFile(dir.file("out.grid.geojson"));
+    Json dets = Json::parseFile(dir.file("out.geojson"));
+    double scanned = 0;
+    long long count = 0;
+    auto toUtm = transform(4326, 32645);
+    for (const auto& c : grid.find("features")->asArray()) {
+        const Json& p = *c.find("properties");
+        scanned += p.find("area_scanned_km2")->asDouble();
+        count += p.find("count")->asInt();
+        // No cell lies wholly inside the nodata block (x 520-530 km, y 2470-2480 km).
+        bool allInNodata = true;
+        for (const auto& pt : c.find("geometry")->find("coordinates")->asArray().at(0).asArray()) {
+            double x = pt.asArray()[0].asDouble(), y = pt.asArray()[1].asDouble();
+            toUtm->Transform(1, &x, &y);
+            allInNodata &= x > 520100 && x < 529900 && y > 2470100 && y < 2479900;
+        }
+        EXPECT_FALSE(allInNodata) << "an unscanned cell is reported";
+    }
+    EXPECT_EQ(count, static_cast<long long>(dets.find("features")->asArray().size()));
+    // 900 km2 of raster minus 100 km2 of nodata.
+    EXPECT_NEAR(scanned, 800.0, 8.0);
+    struct stat st;
+    ASSERT_EQ(::stat(dir.file("out.grid.qml").c_str(), &st), 0);
+}
+
+TEST(CliRisk, PublishedLayerRevealsNoDetectionLocation) {
+    TempDir dir;
+    std::string scene = riskScene(dir);
+    auto r = runRiskmap({"scan", scene, "-o", dir.file("private.geojson"), "-q", "--publish", dir.file("public.geojson"),
+                         "--publish-min-count", "5", "--publish-cell-m", "5000"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string text = readFile(dir.file("public.geojson"));
+    Json pub = Json::parse(text, "public");
+    Json priv = Json::parseFile(dir.file("private.geojson"));
+    ASSERT_FALSE(pub.find("features")->asArray().empty());
+    auto toEqualArea = transform(4326, 6933);
+    std::set<std::string> keys;
+    for (const auto& c : pub.find("features")->asArray()) {
+        for (const auto& kv : c.find("properties")->asObject()) keys.insert(kv.first);
+        EXPECT_GE(c.find("properties")->find("count")->asInt(), 5);
+        // Every vertex lies on the 5 km lattice of EPSG:6933: the geometry carries no trace of
+        // where inside a cell the detections were.
+        for (const auto& pt : c.find("geometry")->find("coordinates")->asArray().at(0).asArray()) {
+            double x = pt.asArray()[0].asDouble(), y = pt.asArray()[1].asDouble();
+            toEqualArea->Transform(1, &x, &y);
+            const double fx = std::fmod(std::fabs(x), 1250.0), fy = std::fmod(std::fabs(y), 1250.0);
+            EXPECT_TRUE(std::min(fx, 1250.0 - fx) < 2.0 && std::min(fy, 1250.0 - fy) < 2.0) << x << "," << y;
+        }
+    }
+    EXPECT_EQ(keys, (std::set<std::string>{"area_scanned_km2", "count", "density_per_km2", "mean_risk"}));
+    // No detection coordinate, id, source name or path appears anywhere in the published text.
+    for (const auto& f : priv.find("features")->asArray()) {
+        const auto& ring = f.find("geometry")->find("coordinates")->asArray().at(0).asArray();
+        char lon[32];
+        std::snprintf(lon, sizeof lon, "%.5f", ring[0].asArray()[0].asDouble());
+        EXPECT_EQ(text.find(lon), std::string::npos) << lon;
+        EXPECT_EQ(text.find(f.find("properties")->find("id")->asString()), std::string::npos);
+    }
+    EXPECT_EQ(text.find("scene.tif"), std::string::npos);
+    EXPECT_EQ(readFile(dir.file("public.geojson.about.json")).find(dir.path()), std::string::npos);
+    // The private layer stays owner-only; the published one is meant to be shared.
+    struct stat st;
+    ASSERT_EQ(::stat(dir.file("private.geojson").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    ASSERT_EQ(::stat(dir.file("public.geojson").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
