@@ -109,7 +109,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
 
 ScanJob::~ScanJob() = default;
 
-Json ScanJob::fingerprint() const {
+Json ScanJob::requestJson() const {
     Json req = Json::object();
     Json in = Json::object();
     Json paths = Json::array();
@@ -139,7 +139,32 @@ Json ScanJob::fingerprint() const {
     req.set("input_options", io);
     req.set("recipe", DetectorConfig::recipeJson(detector_->info().name, *options_));
     req.set("tile_size", request_.pipeline.tileSize);
+    return req;
+}
 
+InputRequest ScanJob::inputRequestFromJson(const Json& req) {
+    InputRequest r;
+    for (const auto& p : req.find("inputs")->find("paths")->asArray()) r.paths.push_back(p.asString());
+    for (const auto& b : req.find("inputs")->find("bands")->asArray()) {
+        BandSpec spec;
+        spec.name = b.find("name")->asString();
+        spec.path = b.find("path")->asString();
+        spec.index = static_cast<int>(b.find("index")->asInt());
+        if (!b.find("scale")->isNull()) spec.scale = b.find("scale")->asDouble();
+        if (!b.find("offset")->isNull()) spec.offset = b.find("offset")->asDouble();
+        r.bands.push_back(spec);
+    }
+    for (const auto& kv : req.find("inputs")->find("stac_assets")->asObject()) r.stacAssets[kv.first] = kv.second.asString();
+    const Json& io = *req.find("input_options");
+    r.options.sensor = io.find("sensor")->asString();
+    if (!io.find("scale")->isNull()) r.options.scale = io.find("scale")->asDouble();
+    if (!io.find("offset")->isNull()) r.options.offset = io.find("offset")->asDouble();
+    r.options.resampling = io.find("resampling")->asString();
+    return r;
+}
+
+Json ScanJob::fingerprint() const {
+    const Json req = requestJson();
     // What the inputs are now: a changed file refuses a resume.
     Json ids = Json::array();
     for (std::size_t i = 0; i < inputs().size(); ++i) {
@@ -283,22 +308,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     // The scan as the shards ran it, with the merge's output options.
     const Json& req = *fps.front().find("request");
     ScanRequest r = mergeRequest;
-    for (const auto& p : req.find("inputs")->find("paths")->asArray()) r.input.paths.push_back(p.asString());
-    for (const auto& b : req.find("inputs")->find("bands")->asArray()) {
-        BandSpec spec;
-        spec.name = b.find("name")->asString();
-        spec.path = b.find("path")->asString();
-        spec.index = static_cast<int>(b.find("index")->asInt());
-        if (!b.find("scale")->isNull()) spec.scale = b.find("scale")->asDouble();
-        if (!b.find("offset")->isNull()) spec.offset = b.find("offset")->asDouble();
-        r.input.bands.push_back(spec);
-    }
-    for (const auto& kv : req.find("inputs")->find("stac_assets")->asObject()) r.input.stacAssets[kv.first] = kv.second.asString();
-    const Json& io = *req.find("input_options");
-    r.input.options.sensor = io.find("sensor")->asString();
-    if (!io.find("scale")->isNull()) r.input.options.scale = io.find("scale")->asDouble();
-    if (!io.find("offset")->isNull()) r.input.options.offset = io.find("offset")->asDouble();
-    r.input.options.resampling = io.find("resampling")->asString();
+    r.input = inputRequestFromJson(req);
     r.recipe = *req.find("recipe");
     r.detector = req.find("recipe")->find("detector")->asString();
     r.pipeline.tileSize = static_cast<int>(req.find("tile_size")->asInt());
@@ -492,6 +502,8 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     out.set("overlap_merge", request_.overlapMerge);
     m.set("output", out);
     m.set("recipe", DetectorConfig::recipeJson(detector_->info().name, *options_));
+    // The scan as requested, so that `riskmap report` can reopen the inputs for image chips.
+    m.set("request", requestJson());
     Json det = Json::object();
     det.set("name", detector_->info().name);
     det.set("halo_m", detector_->haloMetres());

@@ -61,6 +61,9 @@ public:
 
     // Everything that decides the detections: a journal records it and a resume must match it.
     Json fingerprint() const;
+    // The inputs, input options, recipe and tiling as requested (part of the fingerprint).
+    Json requestJson() const;
+    static InputRequest inputRequestFromJson(const Json& request);
 
     // "source: what is wrong" for inputs the detector cannot serve well; also in the manifest.
     const std::vector<std::string>& warnings() const { return warnings_; }
