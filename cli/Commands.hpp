@@ -21,6 +21,7 @@ void addDetectorsCommand(CLI::App& app, const CliContext& ctx);
 void addScanCommand(CLI::App& app, const CliContext& ctx);
 void addEvalCommand(CLI::App& app, const CliContext& ctx);
 void addMergeCommand(CLI::App& app, const CliContext& ctx);
+void addReportCommand(CLI::App& app, const CliContext& ctx);
 
 // Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling.
 struct InputArgs {

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     addScanCommand(app, ctx);
     addEvalCommand(app, ctx);
     addMergeCommand(app, ctx);
+    addReportCommand(app, ctx);
 
     try {
         app.parse(argc, argv);

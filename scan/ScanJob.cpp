@@ -7,10 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "core/Error.hpp"
+#include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "detection/DetectorConfig.hpp"
 #include "output/AtomicFile.hpp"
@@ -32,15 +34,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string utcNow() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 double peakRssMB() {
     rusage ru{};
@@ -383,10 +376,24 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     const std::string stem = request_.output.substr(0, request_.output.size() - fmt.extension.size());
     styles.emplace_back(stem + ".qml", QgisStyle::detections(ro.medium, ro.high));
     std::vector<std::unique_ptr<OutputDataset>> siblings;
+    // Where each layer went, for the manifest (and `riskmap report`).
+    Json layers = Json::object();
+    auto recordLayer = [&](const std::string& role, const std::string& path) {
+        Json l = Json::object();
+        l.set("path", path);
+        l.set("layer", role == "detections" ? detName : role);
+        layers.set(role, l);
+    };
+    recordLayer("detections", request_.output);
     auto layerFile = [&](const std::string& suffix) -> OutputDataset& {
-        if (fmt.multiLayer) return main;
-        siblings.push_back(std::make_unique<OutputDataset>(stem + "." + suffix + fmt.extension, request_.overwrite,
-                                                           request_.fileMode, request_.coordinatePrecision));
+        if (fmt.multiLayer) {
+            recordLayer(suffix, request_.output);
+            return main;
+        }
+        const std::string path = stem + "." + suffix + fmt.extension;
+        recordLayer(suffix, path);
+        siblings.push_back(std::make_unique<OutputDataset>(path, request_.overwrite, request_.fileMode,
+                                                           request_.coordinatePrecision));
         return *siblings.back();
     };
 
@@ -431,17 +438,20 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         out.setDefaultStyle("grid", "riskmap grid", QgisStyle::grid(ro.medium, ro.high));
         styles.emplace_back(stem + ".grid.qml", QgisStyle::grid(ro.medium, ro.high));
     }
-    if (fmt.multiLayer) {
-        // Where was looked at, and where the scenes held no data.
-        OGRLayer* fl = main.createLayer("footprints", target, wkbMultiPolygon, {{"source", OFTString}});
-        OGRLayer* gl = main.createLayer("nodata_gaps", target, wkbMultiPolygon, {{"source", OFTString}});
+    {
+        // Where was looked at, and where the scenes held no data: a reviewer must tell "nothing
+        // found" from "not seen".
+        OutputDataset& fo = layerFile("footprints");
+        OGRLayer* fl = fo.createLayer("footprints", target, wkbMultiPolygon, {{"source", OFTString}});
+        OutputDataset& go = layerFile("nodata_gaps");
+        OGRLayer* gl = go.createLayer("nodata_gaps", target, wkbMultiPolygon, {{"source", OFTString}});
         for (std::size_t i = 0; i < inputs().size(); ++i) {
-            main.writeFeature(fl, CoverageLayers::footprint(inputs()[i], target), {{"source", sources()[i]}});
+            fo.writeFeature(fl, CoverageLayers::footprint(inputs()[i], target), {{"source", sources()[i]}});
             MapPolygons g = CoverageLayers::gaps(inputs()[i], res.coverage[i], target);
-            if (!g.empty()) main.writeFeature(gl, g, {{"source", sources()[i]}});
+            if (!g.empty()) go.writeFeature(gl, g, {{"source", sources()[i]}});
         }
-        main.setDefaultStyle("footprints", "riskmap footprints", QgisStyle::footprints());
-        main.setDefaultStyle("nodata_gaps", "riskmap gaps", QgisStyle::gaps());
+        fo.setDefaultStyle("footprints", "riskmap footprints", QgisStyle::footprints());
+        go.setDefaultStyle("nodata_gaps", "riskmap gaps", QgisStyle::gaps());
         styles.emplace_back(stem + ".footprints.qml", QgisStyle::footprints());
         styles.emplace_back(stem + ".nodata_gaps.qml", QgisStyle::gaps());
     }
@@ -490,6 +500,8 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     Json cmd = Json::array();
     for (const auto& a : request_.commandLine) cmd.push(a);
     m.set("command_line", cmd);
+    // Relative input paths in "request" are relative to this folder.
+    m.set("working_dir", std::filesystem::current_path().string());
     m.set("started_utc", started);
     m.set("finished_utc", utcNow());
     Json out = Json::object();
@@ -501,6 +513,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     out.set("coordinate_precision", request_.coordinatePrecision);
     out.set("overlap_merge", request_.overlapMerge);
     m.set("output", out);
+    m.set("layers", layers);
     m.set("recipe", DetectorConfig::recipeJson(detector_->info().name, *options_));
     // The scan as requested, so that `riskmap report` can reopen the inputs for image chips.
     m.set("request", requestJson());

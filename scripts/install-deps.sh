@@ -9,4 +9,5 @@ $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
   libgdal-dev gdal-bin libproj-dev libgeos-dev libopencv-dev libtbb-dev libcli11-dev libgtest-dev \
   python3 python3-gdal python3-numpy \
-  nginx-light curl slurm-wlm munge
+  nginx-light curl slurm-wlm munge \
+  chromium python3-qgis

@@ -8,7 +8,7 @@ using namespace riskmap::test;
 TEST(CliHelp, TopLevel) {
     auto r = runRiskmap({"--help"});
     EXPECT_EQ(r.exitCode, 0);
-    for (const char* s : {"info", "detectors", "scan"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
+    for (const char* s : {"info", "detectors", "scan", "eval", "merge", "report"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
 }
 
 TEST(CliHelp, Version) {
@@ -34,6 +34,13 @@ TEST(CliHelp, ScanListsDetectorOptionsFromTheirDeclarations) {
     EXPECT_EQ(r.exitCode, 0);
     for (const char* s : {"--tile-size", "--threads", "--ram", "--overwrite", "--quiet", "--json-progress",
                           "--config", "--set", "--band", "min_area_m2", "[m2]"})
+        EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+TEST(CliHelp, Report) {
+    auto r = runRiskmap({"report", "--help"});
+    EXPECT_EQ(r.exitCode, 0);
+    for (const char* s : {"SCAN", "--output", "--overwrite", "--max-chips", "--chip-min-m", "--title", "0700"})
         EXPECT_NE(r.out.find(s), std::string::npos) << s;
 }
 

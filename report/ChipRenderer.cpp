@@ -1,0 +1,154 @@
+#include "report/ChipRenderer.hpp"
+
+#include <ogr_spatialref.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/Error.hpp"
+#include "raster/CoordinateMapper.hpp"
+#include "raster/GdalRuntime.hpp"
+
+namespace riskmap {
+
+namespace {
+
+// A round length near a quarter of the chip width: 10, 20, 50, 100 ... metres.
+double niceLength(double metres) {
+    const double target = metres / 4;
+    double best = 10;
+    for (double base = 1; base <= 1e6; base *= 10)
+        for (double m : {1.0, 2.0, 5.0})
+            if (base * m <= target) best = base * m;
+    return best;
+}
+
+std::string lengthText(double m) {
+    char b[32];
+    if (m >= 1000)
+        std::snprintf(b, sizeof b, "%g km", m / 1000);
+    else
+        std::snprintf(b, sizeof b, "%g m", m);
+    return b;
+}
+
+// 2nd-98th percentile stretch of one band over valid pixels, to 8 bits.
+cv::Mat stretch(const cv::Mat& band, const cv::Mat& valid) {
+    std::vector<float> v;
+    for (int y = 0; y < band.rows; ++y)
+        for (int x = 0; x < band.cols; ++x)
+            if (valid.at<std::uint8_t>(y, x)) v.push_back(band.at<float>(y, x));
+    cv::Mat out(band.size(), CV_8U, cv::Scalar(40));
+    if (v.empty()) return out;
+    std::sort(v.begin(), v.end());
+    const float lo = v[v.size() * 2 / 100], hi = v[std::min(v.size() - 1, v.size() * 98 / 100)];
+    const float span = hi > lo ? hi - lo : 1.0f;
+    for (int y = 0; y < band.rows; ++y)
+        for (int x = 0; x < band.cols; ++x)
+            if (valid.at<std::uint8_t>(y, x))
+                out.at<std::uint8_t>(y, x) = cv::saturate_cast<std::uint8_t>((band.at<float>(y, x) - lo) / span * 255.0f);
+    return out;
+}
+
+}  // namespace
+
+ChipRenderer::ChipRenderer(const RasterInput& input) : input_(input), reader_(input) {
+    auto has = [&](const char* n) { return input.bandIndex(n) >= 0; };
+    if (has("red") && has("green") && has("blue")) {
+        bands_ = {input.bandIndex("red"), input.bandIndex("green"), input.bandIndex("blue")};
+        bandText_ = "red, green, blue (true colour)";
+    } else if (has("nir") && has("red") && has("green")) {
+        bands_ = {input.bandIndex("nir"), input.bandIndex("red"), input.bandIndex("green")};
+        bandText_ = "nir, red, green (false colour: vegetation is red)";
+    } else {
+        bands_ = {0};
+        bandText_ = input.bands().front().name + " (grey)";
+    }
+    OGRSpatialReference ll, src;
+    ll.importFromEPSG(4326);
+    ll.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    src.importFromWkt(input.crsWkt().c_str());
+    src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    fromLonLat_.reset(OGRCreateCoordinateTransformation(&ll, &src));
+    if (!fromLonLat_) throw DataError("cannot map lon/lat onto '" + input.origin() + "'");
+}
+
+ChipRenderer::~ChipRenderer() = default;
+
+std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<LonLat>>& rings,
+                                                const std::vector<std::string>& caption, double minMetres, ChipInfo& info) {
+    // Outline in raster pixels.
+    std::vector<std::vector<cv::Point2d>> px;
+    double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+    for (const auto& r : rings) {
+        std::vector<cv::Point2d> pr;
+        for (const auto& p : r) {
+            double x = p.lon, y = p.lat;
+            if (!fromLonLat_->Transform(1, &x, &y)) continue;
+            MapPoint q = input_.geoTransform().inverse(x, y);
+            pr.emplace_back(q.x, q.y);
+            x0 = std::min(x0, q.x);
+            x1 = std::max(x1, q.x);
+            y0 = std::min(y0, q.y);
+            y1 = std::max(y1, q.y);
+        }
+        px.push_back(std::move(pr));
+    }
+    if (x1 < x0) return {};
+    const double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+    const double extent = std::max(x1 - x0, (y1 - y0) * input_.gsdY() / input_.gsdX());
+    int side = static_cast<int>(std::ceil(std::max(3 * extent, minMetres / input_.gsdX())));
+    side = std::max(16, std::min({side, input_.width(), input_.height(), 2048}));
+    int wx = static_cast<int>(std::lround(cx - side / 2.0)), wy = static_cast<int>(std::lround(cy - side / 2.0));
+    wx = std::max(0, std::min(wx, input_.width() - side));
+    wy = std::max(0, std::min(wy, input_.height() - side));
+    if (cx < 0 || cy < 0 || cx > input_.width() || cy > input_.height()) return {};
+    Window w{wx, wy, side, side};
+    TileImage t;
+    reader_.read(w, w, bands_, t);
+    std::vector<cv::Mat> channels;
+    for (int k = static_cast<int>(bands_.size()) - 1; k >= 0; --k) channels.push_back(stretch(t.planes[static_cast<std::size_t>(k)], t.valid));
+    if (channels.size() == 1) channels = {channels[0], channels[0], channels[0]};
+    cv::Mat img;
+    cv::merge(channels, img);  // OpenCV is BGR: bands were pushed in reverse
+    // Enlarge with whole pixels, so reviewers see the data's real pixels.
+    const int scale = std::max(1, 384 / side);
+    cv::resize(img, img, cv::Size(), scale, scale, cv::INTER_NEAREST);
+
+    for (const auto& r : px) {
+        std::vector<cv::Point> pts;
+        for (const auto& p : r) pts.emplace_back(static_cast<int>(std::lround((p.x - wx) * scale)), static_cast<int>(std::lround((p.y - wy) * scale)));
+        if (pts.size() < 2) continue;
+        cv::polylines(img, pts, true, cv::Scalar(20, 20, 20), 4, cv::LINE_AA);
+        cv::polylines(img, pts, true, cv::Scalar(0, 230, 255), 2, cv::LINE_AA);
+    }
+    // Scale bar, bottom left.
+    const double widthM = side * input_.gsdX();
+    const double bar = niceLength(widthM);
+    const int barPx = static_cast<int>(std::lround(bar / input_.gsdX() * scale));
+    const int bx = 12, by = img.rows - 16;
+    cv::rectangle(img, cv::Point(bx - 6, by - 22), cv::Point(bx + barPx + 70, by + 8), cv::Scalar(255, 255, 255), cv::FILLED);
+    cv::rectangle(img, cv::Point(bx, by - 4), cv::Point(bx + barPx, by), cv::Scalar(0, 0, 0), cv::FILLED);
+    cv::putText(img, lengthText(bar), cv::Point(bx, by - 8), cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+    // Caption, top left, on a light band.
+    int ty = 4;
+    for (const auto& line : caption) {
+        int base = 0;
+        cv::Size s = cv::getTextSize(line, cv::FONT_HERSHEY_SIMPLEX, 0.42, 1, &base);
+        cv::rectangle(img, cv::Point(4, ty), cv::Point(10 + s.width, ty + s.height + 8), cv::Scalar(255, 255, 255), cv::FILLED);
+        cv::putText(img, line, cv::Point(7, ty + s.height + 3), cv::FONT_HERSHEY_SIMPLEX, 0.42, cv::Scalar(10, 10, 10), 1, cv::LINE_AA);
+        ty += s.height + 10;
+    }
+    CoordinateMapper m(input_.crsWkt(), input_.geoTransform());
+    info.centre = m.pixelToLonLat(cx, cy);
+    info.widthMetres = widthM;
+    info.scaleBarMetres = bar;
+    info.bands = bandText_;
+    std::vector<unsigned char> png;
+    cv::imencode(".png", img, png);
+    return png;
+}
+
+}  // namespace riskmap

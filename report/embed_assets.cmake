@@ -1,0 +1,22 @@
+# Turns the report's static files into a C++ source, so that `riskmap report` can write a
+# complete offline report from the binary alone. Called with
+#   -DOUT=file.cpp -DPAIRS="relative/name=/abs/path|..."
+string(REPLACE "|" ";" pairs "${PAIRS}")
+set(body "// Generated from report/assets and third_party/leaflet by report/embed_assets.cmake.\n#include \"report/ReportAssets.hpp\"\n\nnamespace riskmap {\n\nnamespace {\n")
+set(table "")
+set(i 0)
+foreach(pair IN LISTS pairs)
+  string(FIND "${pair}" "=" eq)
+  string(SUBSTRING "${pair}" 0 ${eq} name)
+  math(EXPR start "${eq} + 1")
+  string(SUBSTRING "${pair}" ${start} -1 path)
+  file(READ "${path}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  file(SIZE "${path}" size)
+  string(APPEND body "const unsigned char kAsset${i}[] = {${bytes}};\n")
+  string(APPEND table "    {\"${name}\", kAsset${i}, ${size}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\n}  // namespace\n\nconst std::vector<ReportAsset>& reportAssets() {\n    static const std::vector<ReportAsset> assets = {\n${table}    };\n    return assets;\n}\n\n}  // namespace riskmap\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

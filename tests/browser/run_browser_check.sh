@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# ctest entry: scan the bundled kiln chips with a risk grid, write the evidence report with
+# `riskmap report`, and drive it in headless Chromium (report.test.mjs): it loads from file://
+# with no network, lists every lead, draws the map and the chips. Exit 77 (skip) without
+# Node.js 20+ or Chromium (scripts/install-deps.sh installs Chromium).
+set -euo pipefail
+riskmap=$1
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+chromium=${RISKMAP_CHROMIUM:-/usr/bin/chromium}
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "Node.js and npm are not installed: skipping"; exit 77
+fi
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "Node.js $(node --version) is older than 20 (playwright-core needs 20): skipping"; exit 77
+fi
+if [ ! -x "$chromium" ]; then
+  echo "no Chromium at $chromium (install Debian's chromium package): skipping"; exit 77
+fi
+# playwright-core and pngjs, pinned by package-lock.json; no browser download.
+if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Run from another folder: the report must find the rasters through the manifest.
+(cd "$src" && "$riskmap" scan data/kilns-s2-bd-dev/chips --detector kiln --grid 2000 -o "$work/kilns.gpkg" -q)
+(cd "$work" && "$riskmap" report kilns.gpkg -o report -q)
+n=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["detections"])' "$work/kilns.gpkg.manifest.json")
+chips=$(ls "$work/report/chips" | wc -l)
+if [ "$chips" -ne "$n" ]; then echo "expected $n image chips, found $chips"; exit 1; fi
+node "$here/report.test.mjs" "$work/report" "$n" "${RISKMAP_REPORT_SHOT:-$work/report.png}"

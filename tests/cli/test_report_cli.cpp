@@ -1,0 +1,207 @@
+// `riskmap report` end to end: every lead of the scan in data.js with its chip, grid, footprints
+// and nodata gaps in lon/lat; owner-only files; refusals; a report without the rasters.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "core/Json.hpp"
+#include "support/CliRunner.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap;
+using namespace riskmap::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// 12 x 12 km at 10 m with bare patches and a nodata block in the south-east corner.
+void writeReportScene(const std::string& path) {
+    SceneSpec s;
+    s.width = s.height = 1200;
+    s.noise = 20;
+    s.nodata = true;
+    s.nodataRect = {900, 900, 300, 300};
+    s.blobs = scatterBlobs(s.width, s.height, 40, 5, 3, 8);
+    writeScene(path, s);
+}
+
+Json readData(const std::string& dir) {
+    std::string js = readFile(dir + "/data.js");
+    const std::string marker = "window.RISKMAP_DATA = ";
+    const auto at = js.find(marker);
+    EXPECT_NE(at, std::string::npos);
+    std::string body = js.substr(at + marker.size());
+    while (!body.empty() && (body.back() == '\n' || body.back() == ';')) body.pop_back();
+    return Json::parse(body, dir + "/data.js");
+}
+
+unsigned modeOf(const std::string& path) {
+    struct stat st {};
+    ::stat(path.c_str(), &st);
+    return st.st_mode & 0777;
+}
+
+bool isPng(const std::string& path) { return readFile(path).rfind("\x89PNG\r\n\x1a\n", 0) == 0; }
+
+// Lon/lat bounds of every position in a GeoJSON geometry.
+void bounds(const Json& c, double& x0, double& y0, double& x1, double& y1) {
+    if (c.asArray().empty()) return;
+    if (c.asArray()[0].isNumber()) {
+        x0 = std::min(x0, c.asArray()[0].asDouble());
+        x1 = std::max(x1, c.asArray()[0].asDouble());
+        y0 = std::min(y0, c.asArray()[1].asDouble());
+        y1 = std::max(y1, c.asArray()[1].asDouble());
+        return;
+    }
+    for (const auto& e : c.asArray()) bounds(e, x0, y0, x1, y1);
+}
+
+}  // namespace
+
+TEST(CliReport, HoldsEveryLeadWithChipsGridFootprintsAndGaps) {
+    TempDir dir;
+    writeReportScene(dir.file("scene.tif"));
+    // Scan with a relative path; report from another folder, as reviewers do.
+    auto s = runRiskmap({"scan", "scene.tif", "-o", "out.geojson", "-q", "--grid", "3000"}, dir.path());
+    ASSERT_EQ(s.exitCode, 0) << s.err;
+    fs::create_directory(dir.file("elsewhere"));
+    auto r = runRiskmap({"report", "../out.geojson", "-o", "rep"}, dir.file("elsewhere"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string rep = dir.file("elsewhere/rep");
+
+    Json layer = Json::parseFile(dir.file("out.geojson"));
+    Json data = readData(rep);
+    const auto& leads = data.find("detections")->find("features")->asArray();
+    ASSERT_EQ(leads.size(), layer.find("features")->asArray().size());
+    ASSERT_GT(leads.size(), 10u);
+    std::set<std::string> layerIds, reportIds;
+    for (const auto& f : layer.find("features")->asArray()) layerIds.insert(f.find("properties")->find("id")->asString());
+    for (const auto& f : leads) {
+        const Json& p = *f.find("properties");
+        reportIds.insert(p.find("id")->asString());
+        for (const char* k : {"risk", "risk_level", "risk_factors", "score", "sources"}) EXPECT_TRUE(p.find(k)) << k;
+        ASSERT_TRUE(p.find("chip")->isString()) << p.find("id")->asString();
+        const std::string chip = p.find("chip")->asString();
+        EXPECT_EQ(chip, "chips/" + p.find("id")->asString() + ".png");
+        EXPECT_TRUE(isPng(rep + "/" + chip));
+        EXPECT_EQ(modeOf(rep + "/" + chip), 0600u);
+        const Json& ci = *p.find("chip_info");
+        EXPECT_NEAR(ci.find("scale_m")->asDouble(), 10.0, 1e-6);
+        EXPECT_GE(ci.find("width_m")->asDouble(), 590.0);  // --chip-min-m default 600, whole pixels
+        // The chip is centred on the lead (within a pixel or so, unless clamped at the edge).
+        double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
+        bounds(*f.find("geometry")->find("coordinates"), x0, y0, x1, y1);
+        const double cx = ci.find("centre")->asArray()[0].asDouble(), cy = ci.find("centre")->asArray()[1].asDouble();
+        EXPECT_NEAR(cx, (x0 + x1) / 2, 3e-4);
+        EXPECT_NEAR(cy, (y0 + y1) / 2, 3e-4);
+    }
+    EXPECT_EQ(layerIds, reportIds);
+    EXPECT_NE(r.out.find(std::to_string(leads.size()) + " leads, " + std::to_string(leads.size()) + " image chips"),
+              std::string::npos)
+        << r.out;
+
+    // The grid, footprints and gaps, all in lon/lat (the scene is UTM 45N near 22.6 N, 87 E).
+    for (const char* key : {"grid", "footprints", "gaps"}) {
+        const Json* fc = data.find(key);
+        ASSERT_TRUE(fc && fc->isObject()) << key;
+        ASSERT_FALSE(fc->find("features")->asArray().empty()) << key;
+        double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
+        for (const auto& f : fc->find("features")->asArray()) bounds(*f.find("geometry")->find("coordinates"), x0, y0, x1, y1);
+        EXPECT_GT(x0, 86.0) << key;
+        EXPECT_LT(x1, 88.0) << key;
+        EXPECT_GT(y0, 22.0) << key;
+        EXPECT_LT(y1, 23.0) << key;
+    }
+    std::int64_t gridCount = 0;
+    for (const auto& c : data.find("grid")->find("features")->asArray())
+        gridCount += c.find("properties")->find("count")->asInt();
+    EXPECT_EQ(static_cast<std::size_t>(gridCount), leads.size());
+    EXPECT_EQ(data.find("manifest")->find("counts")->find("detections")->asInt(), static_cast<std::int64_t>(leads.size()));
+
+    // Offline and owner-only: the page and its library are all in the folder.
+    for (const char* f : {"index.html", "app.js", "style.css", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css",
+                          "data.js"}) {
+        ASSERT_TRUE(fileExists(rep + "/" + f)) << f;
+        EXPECT_EQ(modeOf(rep + "/" + f), 0600u) << f;
+    }
+    EXPECT_EQ(modeOf(rep), 0700u);
+    EXPECT_EQ(modeOf(rep + "/chips"), 0700u);
+    const std::string html = readFile(rep + "/index.html");
+    EXPECT_NE(html.find("data.js"), std::string::npos);
+    EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+    EXPECT_EQ(html.find("href=\"http"), std::string::npos);
+    // Nothing left behind from the build of the folder.
+    EXPECT_TRUE(filesContaining(dir.file("elsewhere"), ".tmp-").empty());
+}
+
+TEST(CliReport, ChipsGoToTheHighestRiskLeadsFirst) {
+    TempDir dir;
+    writeReportScene(dir.file("scene.tif"));
+    ASSERT_EQ(runRiskmap({"scan", dir.file("scene.tif"), "-o", dir.file("out.gpkg"), "-q"}).exitCode, 0);
+    auto r = runRiskmap({"report", dir.file("out.gpkg"), "-o", dir.file("rep"), "--max-chips", "3", "--title", "Test <b>title</b>"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("3 highest-risk"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no risk grid"), std::string::npos) << r.err;
+    Json data = readData(dir.file("rep"));
+    EXPECT_EQ(data.find("title")->asString(), "Test <b>title</b>");
+    EXPECT_TRUE(data.find("grid")->isNull());
+    std::vector<std::pair<double, bool>> riskHasChip;
+    for (const auto& f : data.find("detections")->find("features")->asArray())
+        riskHasChip.emplace_back(f.find("properties")->find("risk")->asDouble(), f.find("properties")->find("chip")->isString());
+    ASSERT_GT(riskHasChip.size(), 3u);
+    EXPECT_EQ(std::count_if(riskHasChip.begin(), riskHasChip.end(), [](const auto& x) { return x.second; }), 3);
+    double minWith = 2, maxWithout = -1;
+    for (const auto& [risk, chip] : riskHasChip) {
+        if (chip)
+            minWith = std::min(minWith, risk);
+        else
+            maxWithout = std::max(maxWithout, risk);
+    }
+    EXPECT_GE(minWith, maxWithout);
+    EXPECT_EQ(filesContaining(dir.file("rep/chips"), ".png").size(), 3u);
+}
+
+TEST(CliReport, RefusesToClobberAndExplainsWhatIsMissing) {
+    TempDir dir;
+    writeReportScene(dir.file("scene.tif"));
+    ASSERT_EQ(runRiskmap({"scan", dir.file("scene.tif"), "-o", dir.file("out.geojson"), "-q"}).exitCode, 0);
+
+    // A folder that is not a report is never replaced, even with --overwrite.
+    fs::create_directory(dir.file("notes"));
+    std::ofstream(dir.file("notes/todo.txt")) << "keep me";
+    auto r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("notes"), "--overwrite"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("not a riskmap report"), std::string::npos) << r.err;
+    EXPECT_TRUE(fileExists(dir.file("notes/todo.txt")));
+
+    ASSERT_EQ(runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "-q"}).exitCode, 0);
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep")});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--overwrite", "--max-chips", "0"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_FALSE(fs::exists(dir.file("rep/chips")));  // the old report went, chips and all
+
+    // A layer without a manifest is not a scan.
+    fs::copy_file(dir.file("out.geojson"), dir.file("copy.geojson"));
+    r = runRiskmap({"report", dir.file("copy.geojson"), "-o", dir.file("rep2")});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_NE(r.err.find("manifest"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir.file("rep2")));
+
+    // The rasters moved away: still a report, without chips, and it says why.
+    fs::rename(dir.file("scene.tif"), dir.file("moved.tif"));
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep3")});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("no image chips"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("scene.tif"), std::string::npos) << r.err;
+    Json data = readData(dir.file("rep3"));
+    for (const auto& f : data.find("detections")->find("features")->asArray())
+        EXPECT_TRUE(f.find("properties")->find("chip")->isNull());
+    EXPECT_FALSE(data.find("notes")->asArray().empty());
+}
