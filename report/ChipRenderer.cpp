@@ -113,9 +113,15 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     if (channels.size() == 1) channels = {channels[0], channels[0], channels[0]};
     cv::Mat img;
     cv::merge(channels, img);  // OpenCV is BGR: bands were pushed in reverse
-    // Enlarge with whole pixels, so reviewers see the data's real pixels.
-    const int scale = std::max(1, 384 / side);
-    cv::resize(img, img, cv::Size(), scale, scale, cv::INTER_NEAREST);
+    // Small windows are enlarged by whole pixels, so reviewers see the data's real pixels; large
+    // ones (sub-metre imagery) are reduced to keep a report of hundreds of chips small.
+    double scale = 1;
+    if (side < 384)
+        scale = std::floor(384.0 / side);
+    else if (side > 512)
+        scale = 512.0 / side;
+    if (scale != 1)
+        cv::resize(img, img, cv::Size(), scale, scale, scale > 1 ? cv::INTER_NEAREST : cv::INTER_AREA);
 
     for (const auto& r : px) {
         std::vector<cv::Point> pts;
@@ -132,20 +138,34 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     cv::rectangle(img, cv::Point(bx - 6, by - 22), cv::Point(bx + barPx + 70, by + 8), cv::Scalar(255, 255, 255), cv::FILLED);
     cv::rectangle(img, cv::Point(bx, by - 4), cv::Point(bx + barPx, by), cv::Scalar(0, 0, 0), cv::FILLED);
     cv::putText(img, lengthText(bar), cv::Point(bx, by - 8), cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-    // Caption, top left, on a light band.
-    int ty = 4;
-    for (const auto& line : caption) {
-        int base = 0;
-        cv::Size s = cv::getTextSize(line, cv::FONT_HERSHEY_SIMPLEX, 0.42, 1, &base);
-        cv::rectangle(img, cv::Point(4, ty), cv::Point(10 + s.width, ty + s.height + 8), cv::Scalar(255, 255, 255), cv::FILLED);
-        cv::putText(img, line, cv::Point(7, ty + s.height + 3), cv::FONT_HERSHEY_SIMPLEX, 0.42, cv::Scalar(10, 10, 10), 1, cv::LINE_AA);
-        ty += s.height + 10;
-    }
     CoordinateMapper m(input_.crsWkt(), input_.geoTransform());
     info.centre = m.pixelToLonLat(cx, cy);
     info.widthMetres = widthM;
     info.scaleBarMetres = bar;
     info.bands = bandText_;
+    // Caption below the image, so no pixel of evidence is hidden: the given lines, the centre
+    // and the bands shown. A chip saved on its own still says what and where it is.
+    char where[96];
+    std::snprintf(where, sizeof where, "centre %.5f %c, %.5f %c", std::fabs(info.centre.lat), info.centre.lat >= 0 ? 'N' : 'S',
+                  std::fabs(info.centre.lon), info.centre.lon >= 0 ? 'E' : 'W');
+    std::vector<std::string> lines = caption;
+    lines.push_back(where);
+    lines.push_back(bandText_);
+    const double fontScale = 0.42;
+    const int lineHeight = 17;
+    cv::Mat framed(img.rows + 8 + lineHeight * static_cast<int>(lines.size()), img.cols, img.type(), cv::Scalar(255, 255, 255));
+    img.copyTo(framed(cv::Rect(0, 0, img.cols, img.rows)));
+    int ty = img.rows + 4;
+    for (std::string line : lines) {
+        // Shorten to the chip's width; the report lists the full text.
+        int base = 0;
+        while (line.size() > 4 && cv::getTextSize(line, cv::FONT_HERSHEY_SIMPLEX, fontScale, 1, &base).width > framed.cols - 10)
+            line = line.substr(0, line.size() - 4) + "...";
+        ty += lineHeight;
+        cv::putText(framed, line, cv::Point(5, ty - 4), cv::FONT_HERSHEY_SIMPLEX, fontScale, cv::Scalar(10, 10, 10), 1,
+                    cv::LINE_AA);
+    }
+    img = framed;
     std::vector<unsigned char> png;
     cv::imencode(".png", img, png);
     return png;

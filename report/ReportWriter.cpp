@@ -242,10 +242,13 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
         char line2[96];
         std::snprintf(line2, sizeof line2, "risk %.2f (%s), score %.2f", number(props, "risk"),
                       text(props, "risk_level").c_str(), number(props, "score"));
+        std::vector<std::string> caption{id, line2, text(props, "source")};
+        if (const Json* factors = member(props, "risk_factors"); factors && factors->isArray())
+            for (const auto& f : factors->asArray())
+                if (f.isString()) caption.push_back("+ " + f.asString());
         ChipInfo info;
         std::vector<unsigned char> png =
-            r->render(outerRings(*feats[order[k]].find("geometry")), {id, line2, text(props, "source")},
-                      request_.chipMinMetres, info);
+            r->render(outerRings(*feats[order[k]].find("geometry")), caption, request_.chipMinMetres, info);
         if (png.empty()) {
             ++offRaster;
             continue;
