@@ -52,16 +52,22 @@ OGRSpatialReference wgs84() {
     return s;
 }
 
-// Every feature of every layer as a lon/lat point (polygon centroids), with chosen fields.
+// Every feature of every layer (or of `onlyLayer`) as a lon/lat point (polygon centroids), with
+// chosen fields. Detections (scoreField) come only from layers with a score: a GeoPackage from
+// riskmap scan also holds grid, footprint and gap layers.
 std::vector<VectorPoint> readPoints(const std::string& path, const std::string& what, const std::string& sourceField,
-                                    const std::string& difficultField, bool scoreField) {
+                                    const std::string& difficultField, bool scoreField, const std::string& onlyLayer = "") {
     ensureGdalRegistered();
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open " + what + " '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     std::unique_ptr<GDALDataset, GdalDatasetCloser> hold(ds);
     std::vector<VectorPoint> out;
     OGRSpatialReference target = wgs84();
+    if (!onlyLayer.empty() && !ds->GetLayerByName(onlyLayer.c_str()))
+        throw DataError(what + " '" + path + "' has no layer '" + onlyLayer + "'");
     for (OGRLayer* layer : ds->GetLayers()) {
+        if (!onlyLayer.empty() && onlyLayer != layer->GetName()) continue;
+        if (scoreField && layer->GetLayerDefn()->GetFieldIndex("score") < 0) continue;
         std::unique_ptr<OGRCoordinateTransformation> ct;
         if (const OGRSpatialReference* srs = layer->GetSpatialRef()) {
             OGRSpatialReference src(*srs);
@@ -198,6 +204,15 @@ EvalReport Evaluation::run(const EvalRequest& req) {
     rep.request = req;
 
     std::vector<Footprint> fps;
+    // The scan's manifest names its detection layer.
+    std::string detLayer;
+    const std::string manifestPath = req.detectionsPath + ".manifest.json";
+    if (fileExists(manifestPath)) {
+        Json m = Json::parseFile(manifestPath);
+        const Json* layers = m.find("layers");
+        const Json* d = layers ? layers->find("detections") : nullptr;
+        if (d && d->find("layer") && d->find("layer")->isString()) detLayer = d->find("layer")->asString();
+    }
     if (!req.aoiPath.empty()) {
         rep.footprintFrom = "aoi";
         fps.push_back({"aoi", aoiFromVector(req.aoiPath)});
@@ -215,7 +230,7 @@ EvalReport Evaluation::run(const EvalRequest& req) {
     const bool single = rep.footprintFrom == "aoi";
 
     std::vector<VectorPoint> truth = readPoints(req.truthPath, "truth", req.truthSourceField, req.difficultField, false);
-    std::vector<VectorPoint> dets = readPoints(req.detectionsPath, "detections", single ? "" : "source", "", true);
+    std::vector<VectorPoint> dets = readPoints(req.detectionsPath, "detections", single ? "" : "source", "", true, detLayer);
 
     std::map<std::string, std::size_t> groupOf;
     for (std::size_t i = 0; i < fps.size(); ++i) groupOf[fps[i].name] = i;

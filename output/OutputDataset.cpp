@@ -29,7 +29,8 @@ std::string lowerExt(const std::string& path) {
 OutputFormat outputFormatFor(const std::string& path) {
     std::string e = lowerExt(path);
     if (e == "geojson" || e == "json") return {"GeoJSON", true, false, true, "." + e};
-    if (e == "gpkg") return {"GPKG", false, true, true, ".gpkg"};
+    // GeoPackage has no list type: lists go in as JSON text (GDAL would write "(2:a,b)").
+    if (e == "gpkg") return {"GPKG", false, true, false, ".gpkg"};
     if (e == "fgb") return {"FlatGeobuf", false, false, false, ".fgb"};
     throw UsageError("cannot tell the output format of '" + path + "': end it in .geojson, .gpkg or .fgb");
 }
@@ -65,9 +66,9 @@ OGRLayer* OutputDataset::createLayer(const std::string& name, const std::string&
     OGRLayer* layer = ds_->CreateLayer(name.c_str(), &srs, format_.rfc7946 ? wkbUnknown : type, lco.List());
     if (!layer) throw IoError("cannot create layer '" + name + "' in '" + file_.tempPath() + "': " + lastGdalError());
     for (const auto& f : fields) {
-        OGRFieldType t = f.type == OFTStringList && !format_.listFields ? OFTString : f.type;
-        OGRFieldDefn fd(f.name.c_str(), t);
-        fd.SetSubType(f.subType);
+        const bool asJson = f.type == OFTStringList && !format_.listFields;
+        OGRFieldDefn fd(f.name.c_str(), asJson ? OFTString : f.type);
+        fd.SetSubType(asJson ? OFSTJSON : f.subType);
         if (layer->CreateField(&fd) != OGRERR_NONE) throw IoError("cannot create field '" + f.name + "': " + lastGdalError());
     }
     return layer;

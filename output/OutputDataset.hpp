@@ -20,7 +20,7 @@ struct OutputFormat {
     std::string driver;  // OGR driver name
     bool rfc7946 = false;
     bool multiLayer = false;
-    bool listFields = true;  // has string-list fields (FlatGeobuf does not)
+    bool listFields = true;  // has string-list fields (else JSON text: FlatGeobuf, GeoPackage)
     std::string extension;   // ".geojson", ".gpkg", ".fgb"
 };
 // Throws UsageError naming the supported extensions.

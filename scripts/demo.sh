@@ -19,9 +19,12 @@ echo "== riskmap scan: bare or built ground (index detector) at the Sundarbans m
   --set min_area_m2=5000 -o "$out/sundarbans-bare.geojson" --overwrite
 
 echo "== riskmap scan: brick kilns in 30 real Sentinel-2 chips from Bangladesh, then measure them"
-./build/riskmap scan data/kilns-s2-bd-dev/chips/*.tif --detector kiln -o "$out/kilns.geojson" --overwrite
-./build/riskmap eval --truth data/kilns-s2-bd-dev/labels.geojson --detections "$out/kilns.geojson" \
+./build/riskmap scan data/kilns-s2-bd-dev/chips/*.tif --detector kiln --grid 2000 -o "$out/kilns.gpkg" --overwrite
+./build/riskmap eval --truth data/kilns-s2-bd-dev/labels.geojson --detections "$out/kilns.gpkg" \
   --truth-source-field chip | tail -n 1
+
+echo "== riskmap report: an offline evidence report for reviewers (open $out/kilns-report/index.html)"
+./build/riskmap report "$out/kilns.gpkg" -o "$out/kilns-report" --overwrite
 
 echo "== riskmap scan: remote clearings in the Sundarbans mangroves (values are reflectance x 65535)"
 ./build/riskmap scan --scale 1.5259e-5 --band blue=${S2}B02_Raw.tiff --band green=${S2}B03_Raw.tiff \

@@ -149,3 +149,35 @@ TEST(CliRisk, PublishedLayerRevealsNoDetectionLocation) {
     ASSERT_EQ(::stat(dir.file("public.geojson").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
+
+TEST(CliRisk, GeoPackageHoldsEveryLayerAndEvalReadsOnlyTheDetections) {
+    TempDir dir;
+    std::string scene = riskScene(dir);
+    ASSERT_EQ(runRiskmap({"scan", scene, "-o", dir.file("out.gpkg"), "-q", "--grid", "5000"}).exitCode, 0);
+    ASSERT_EQ(runRiskmap({"scan", scene, "-o", dir.file("out.geojson"), "-q", "--grid", "5000"}).exitCode, 0);
+    // Single-layer formats get the same layers as siblings.
+    for (const char* f : {"out.grid.geojson", "out.footprints.geojson", "out.nodata_gaps.geojson"})
+        EXPECT_TRUE(fileExists(dir.file(f))) << f;
+    Json m = Json::parseFile(dir.file("out.gpkg.manifest.json"));
+    for (const char* role : {"detections", "grid", "footprints", "nodata_gaps"}) {
+        const Json* l = m.find("layers")->find(role);
+        ASSERT_TRUE(l) << role;
+        EXPECT_EQ(l->find("path")->asString(), dir.file("out.gpkg"));
+    }
+    EXPECT_EQ(m.find("layers")->find("detections")->find("layer")->asString(), "index");
+    // Lists are JSON text in a GeoPackage, not GDAL's "(1:a)" notation.
+    auto info = runShell("ogrinfo -q " + dir.file("out.gpkg") + " index -fid 1");
+    EXPECT_NE(info.out.find("sources (String(JSON)) = [\"scene.tif\"]"), std::string::npos) << info.out;
+    // The nodata block shows up as a gap.
+    Json gaps = Json::parseFile(dir.file("out.nodata_gaps.geojson"));
+    EXPECT_EQ(gaps.find("features")->asArray().size(), 1u);
+    // Evaluating the GeoPackage against the same scan as GeoJSON matches every detection once:
+    // grid cells, footprints and gaps are not mistaken for detections.
+    const std::size_t n = Json::parseFile(dir.file("out.geojson")).find("features")->asArray().size();
+    auto e = runRiskmap({"eval", "--truth", dir.file("out.geojson"), "--detections", dir.file("out.gpkg"), "--json"});
+    ASSERT_EQ(e.exitCode, 0) << e.err;
+    Json r = Json::parse(e.out, "eval");
+    EXPECT_EQ(r.find("overall")->find("tp")->asInt(), static_cast<std::int64_t>(n));
+    EXPECT_EQ(r.find("overall")->find("fp")->asInt(), 0);
+    EXPECT_EQ(r.find("overall")->find("fn")->asInt(), 0);
+}
