@@ -3,6 +3,32 @@
  * Plain browser JavaScript, no build step, no frameworks. Runs from file:// with no network:
  * the data comes from data.js (window.RISKMAP_DATA), the map library from vendor/leaflet/.
  * Every string that comes from the data is put into the page as text, never as HTML.
+ *
+ * Folder written by `riskmap report SCAN -o DIR`:
+ *   DIR/index.html, DIR/app.js, DIR/style.css         report/assets/, verbatim
+ *   DIR/vendor/leaflet/leaflet.js, leaflet.css         third_party/leaflet/, verbatim
+ *   DIR/data.js                                        window.RISKMAP_DATA = {...};
+ *   DIR/chips/*.png                                    image chips named by the detections
+ *
+ * window.RISKMAP_DATA (every key optional; missing ones are shown as absent, never fatal):
+ *   title, generated_by, generated_utc                 strings
+ *   notes        [strings] from `riskmap report` (missing layers, chips left out ...)
+ *   manifest     the scan's provenance manifest object; shown whole in "Scan provenance", with
+ *                risk {formula, risk_levels [medium, high], context [...]}, grid, layers,
+ *                request, working_dir and publish given their own sections when present
+ *   detections   FeatureCollection, EPSG:4326, Polygon/MultiPolygon; properties:
+ *                id (unique), detector, class, score 0-1, area_m2, source, sources[],
+ *                risk 0-1, risk_level "high"|"medium"|"low", risk_factors[] (strings),
+ *                detector attributes (any), chip ("chips/x.png" relative to DIR, or null),
+ *                chip_info {centre: [lon, lat], scale_m: the source raster's pixel size in
+ *                           metres, width_m: ground width of the chip, bands: text such as
+ *                           "red, green, blue (true colour)"} or null
+ *   grid         FeatureCollection of cells: count, density_per_km2, max_score, mean_risk,
+ *                area_scanned_km2; or null
+ *   footprints   FeatureCollection of scene outlines {source}; or null
+ *   gaps         FeatureCollection of nodata areas; or null
+ *
+ * The page sets <html data-ready="true"> once drawn ("error" when it could not start).
  */
 (function () {
   'use strict';
@@ -14,12 +40,13 @@
   var DOT_RADIUS = { high: 6.5, medium: 5.5, low: 4.5, none: 4.5 };
   // Sequential ramp for the grid's mean risk (kept apart from the lead colours).
   var RAMP = ['#f1eef8', '#d2c8e6', '#a995cf', '#7c61b2', '#52338a'];
-  var SELECT_MAX_ZOOM = 16;
+  var SELECT_MAX_ZOOM = 15.5;
 
   // Properties shown in their own place in the detail panel, not in the attribute table.
   var DETAIL_SKIP = { risk_factors: true };
 
   var state = {
+    data: {},
     leads: [],
     byId: Object.create(null),
     view: [],            // leads shown in the table, in table order
@@ -83,6 +110,13 @@
     if (a === 0) return '0';
     return x.toPrecision(3);
   }
+  // Recorded values as recorded, unless they carry long binary fractions (0.30000000000000004).
+  function exactish(x) {
+    if (!isNum(x)) return String(x);
+    if (Number.isInteger(x)) return Math.abs(x) >= 10000 ? grouped(x, 0) : String(x);
+    var t = String(x);
+    return t.length <= 8 ? t : smartNum(x);
+  }
   function fmtArea(m2) {
     if (!isNum(m2)) return '—';
     if (m2 >= 1000) return grouped(m2 / 10000, 2) + ' ha';
@@ -127,11 +161,11 @@
   function fmtValue(key, v) {
     if (v === null || v === undefined) return '—';
     if (typeof v === 'boolean') return v ? 'yes' : 'no';
-    if (typeof v === 'number') return smartNum(v) + unitFor(key);
+    if (typeof v === 'number') return exactish(v) + unitFor(key);
     if (typeof v === 'string') return v === '' ? '""' : v;
     if (Array.isArray(v)) {
       if (v.every(function (x) { return typeof x !== 'object' || x === null; })) {
-        return v.map(function (x) { return typeof x === 'number' ? smartNum(x) : String(x); }).join(', ');
+        return v.map(function (x) { return typeof x === 'number' ? exactish(x) : String(x); }).join(', ');
       }
     }
     try { return JSON.stringify(v); } catch (e) { return String(v); }
@@ -141,12 +175,20 @@
     try { return JSON.stringify(v); } catch (e) { return null; }
   }
 
-  // Long scene names differ at the end (tile, date): keep both ends.
-  function midTrunc(t, n) {
+  // Long scene names differ at the end (tile, date): when the cell is too narrow the middle is
+  // elided, never the end.
+  function midEllipsis(t, tail) {
     t = String(t);
-    if (t.length <= n) return t;
-    var head = Math.ceil((n - 1) * 0.45), tail = n - 1 - head;
-    return t.slice(0, head) + '…' + t.slice(t.length - tail);
+    if (t.length <= tail + 4) return el('span', { class: 'mid' }, el('span', { class: 'mid-t' }, t));
+    return el('span', { class: 'mid' }, el('span', { class: 'mid-h' }, t.slice(0, t.length - tail)),
+      el('span', { class: 'mid-t' }, t.slice(t.length - tail)));
+  }
+  // Breaks allowed after underscores, for long attribute names in narrow columns.
+  function breakable(t) {
+    var parts = String(t).split('_');
+    var out = [];
+    parts.forEach(function (p, i) { if (i) { out.push('_'); out.push(el('wbr')); } out.push(p); });
+    return out;
   }
 
   function shellQuote(arg) {
@@ -205,6 +247,13 @@
   }
 
   /* ------------------------------------------------------- data, leads */
+
+  // [medium, high] thresholds from manifest.risk.risk_levels, or null.
+  function riskLevels(risk) {
+    var lv = risk && Array.isArray(risk.risk_levels) ? risk.risk_levels : null;
+    if (!lv || lv.length < 2 || !isNum(lv[0]) || !isNum(lv[1])) return null;
+    return { medium: lv[0], high: lv[1] };
+  }
 
   function levelOf(p) {
     var l = typeof p.risk_level === 'string' ? p.risk_level.toLowerCase() : '';
@@ -400,6 +449,14 @@
     var handled = {};
     function take(k) { handled[k] = true; return manifest[k]; }
 
+    // Notes from `riskmap report` itself (missing layers, chips left out ...).
+    var notes = Array.isArray(data.notes) ? data.notes : [];
+    if (notes.length) {
+      body.appendChild(section('Notes on this report (' + notes.length + ')',
+        el('ul', { class: 'notes' }, notes.map(function (n) { return el('li', null, typeof n === 'string' ? n : JSON.stringify(n)); })),
+        'prov-notes'));
+    }
+
     // Run and output.
     var started = take('started_utc'), finished = take('finished_utc');
     var dur = null;
@@ -413,10 +470,12 @@
       'finished': fmtUtc(finished),
       'wall time': dur === null ? '—' : (dur < 1 ? 'under 1 s' : fmtDuration(dur))
     };
+    var wd = take('working_dir');
+    if (typeof wd === 'string' && wd) run['working folder'] = wd;
     var runDl = el('dl', { class: 'kv' });
     Object.keys(run).forEach(function (k) {
       runDl.appendChild(el('dt', null, k));
-      runDl.appendChild(el('dd', { class: k === 'riskmap version' ? 'mono' : null, 'data-field': k === 'riskmap version' ? 'riskmap-version' : null },
+      runDl.appendChild(el('dd', { class: k === 'riskmap version' || k === 'working folder' ? 'mono' : null, 'data-field': k === 'riskmap version' ? 'riskmap-version' : null },
         run[k] === undefined || run[k] === null ? '—' : String(run[k])));
     });
     var output = take('output');
@@ -442,6 +501,10 @@
         el('div', { class: 'cmd-actions' }, copyButton('Copy command', function () { return text; }, 'the command line'))
       ]));
     }
+
+    // Risk scoring comes next (it explains the leads' order); filled in below.
+    var riskSlot = el('div');
+    body.appendChild(riskSlot);
 
     // Counts (per input counts go in the inputs table).
     var counts = take('counts') || {};
@@ -516,6 +579,67 @@
       timings && typeof timings === 'object' ? section('Timings', kvList(timings)) : null));
 
     if (!wl.length) body.appendChild(warningsSection);
+
+    // Risk scoring: formula, level thresholds, context layers.
+    var risk = take('risk');
+    if (risk && typeof risk === 'object') {
+      var riskParts = [];
+      var riskKv = {};
+      var lv = riskLevels(risk);
+      if (lv) riskKv['levels'] = 'high ≥ ' + lv.high + ', medium ≥ ' + lv.medium + ', low below';
+      Object.keys(risk).forEach(function (k) {
+        if (k !== 'context' && k !== 'risk_levels' && k !== 'formula') riskKv[k] = risk[k];
+      });
+      if (typeof risk.formula === 'string') riskParts.push(el('pre', { class: 'cmdline formula' }, el('code', null, risk.formula)));
+      if (Object.keys(riskKv).length) riskParts.push(kvList(riskKv, { labels: { levels: 'levels' } }));
+      var ctx = Array.isArray(risk.context) ? risk.context : [];
+      if (ctx.length) {
+        riskParts.push(el('table', { class: 'simple-table ctx-table' },
+          el('thead', null, el('tr', null, el('th', { scope: 'col' }, 'Context layer'), el('th', { scope: 'col' }, 'Rule'),
+            el('th', { scope: 'col', class: 'num' }, 'Weight'), el('th', { scope: 'col' }, 'File'))),
+          el('tbody', null, ctx.map(function (c) {
+            c = c || {};
+            return el('tr', null, el('td', null, c.name !== undefined ? String(c.name) : '—'),
+              el('td', { class: 'mono' }, c.rule !== undefined ? String(c.rule) : '—'),
+              el('td', { class: 'num' }, isNum(c.weight) ? String(c.weight) : '—'),
+              el('td', { class: 'mono name' }, c.path !== undefined ? String(c.path) : '—'));
+          }))));
+      } else {
+        riskParts.push(el('p', { class: 'none' }, 'No context layers: risk is the detector score alone.'));
+      }
+      riskSlot.appendChild(section('Risk scoring', riskParts));
+    }
+
+    // Layers written by the scan, the risk grid and the published grid.
+    var layers = take('layers');
+    var gridM = take('grid');
+    var publish = take('publish');
+    var layerDl = null;
+    if (layers && typeof layers === 'object') {
+      layerDl = el('dl', { class: 'kv' });
+      Object.keys(layers).forEach(function (role) {
+        var l = layers[role] || {};
+        layerDl.appendChild(el('dt', { class: 'mono' }, role));
+        layerDl.appendChild(el('dd', { class: 'mono' }, typeof l === 'object'
+          ? String(l.path || '—') + (l.layer ? ' (layer ' + l.layer + ')' : '') : String(l)));
+      });
+    }
+    if (layerDl || (gridM && typeof gridM === 'object') || (publish && typeof publish === 'object')) {
+      body.appendChild(el('div', { class: 'prov-grid' },
+        layerDl ? section('Layers written', layerDl) : null,
+        gridM && typeof gridM === 'object' ? section('Risk grid', kvList(gridM, { monoValues: true })) : null,
+        publish && typeof publish === 'object' ? section('Published grid', kvList(publish, { monoValues: true })) : null));
+    }
+
+    // The request as recorded (what `riskmap report` reopens for chips): raw, folded away.
+    var request = take('request');
+    if (request !== undefined) {
+      var raw = '';
+      try { raw = JSON.stringify(request, null, 2); } catch (e) { raw = String(request); }
+      body.appendChild(section('Scan request (as recorded)',
+        el('details', { class: 'raw' }, el('summary', null, 'Show the recorded request (JSON)'),
+          el('pre', { class: 'cmdline' }, el('code', null, raw)))));
+    }
 
     // Anything else the manifest holds, shown as it is.
     var rest = {};
@@ -643,6 +767,7 @@
         });
         lead.poly.bindTooltip(tip, { className: 'rm-tip', sticky: true, direction: 'top', offset: [0, -8] });
         lead.poly.on('click', onClick);
+        lead.poly.eachLayer(function (part) { part.on('add', function () { tagPath(part, lead); }); });
       }
       var c = lead.info.centroid;
       lead.dot = L.circleMarker([c[1], c[0]], {
@@ -651,6 +776,7 @@
       });
       lead.dot.bindTooltip(tip, { className: 'rm-tip', direction: 'top', offset: [0, -8] });
       lead.dot.on('click', onClick);
+      lead.dot.on('add', function () { tagPath(lead.dot, lead); });
       var b = L.latLngBounds([lead.info.bbox[1], lead.info.bbox[0]], [lead.info.bbox[3], lead.info.bbox[2]]);
       lead.bounds = b;
       bounds.extend(b);
@@ -693,6 +819,12 @@
     };
   }
 
+  // The lead's id on its SVG path, for tests and for anyone inspecting the map.
+  function tagPath(layer, lead) {
+    var node = layer.getElement && layer.getElement();
+    if (node) node.setAttribute('data-id', lead.id);
+  }
+
   function fitAll(animate) {
     var map = state.map;
     if (state.fullBounds) {
@@ -715,7 +847,7 @@
         map.on('mousemove', function (e) {
           div.textContent = fmtLat(e.latlng.lat, 5) + '  ' + fmtLon(e.latlng.lng, 5);
         });
-        map.on('mouseout', function () { div.textContent = ''; });
+        map.getContainer().addEventListener('mouseleave', function () { div.textContent = ''; });
         return div;
       }
     });
@@ -756,9 +888,11 @@
         panel.appendChild(toggleBtn);
 
         var g1 = el('div', { class: 'group' }, el('h3', null, 'Risk level'));
+        var lv = riskLevels(data.manifest && data.manifest.risk);
+        var range = lv ? { high: '≥ ' + lv.high, medium: '≥ ' + lv.medium, low: '< ' + lv.medium, none: '' } : {};
         LEVELS.concat(counts.none ? ['none'] : []).forEach(function (l) {
           g1.appendChild(el('div', { class: 'row' }, el('span', { class: 'sw sw-' + l, style: l === 'none' ? 'background:' + COLORS.none : null }),
-            LEVEL_LABEL[l], el('span', { class: 'n' }, String(counts[l]))));
+            LEVEL_LABEL[l], range[l] ? el('span', { class: 'range' }, range[l]) : null, el('span', { class: 'n' }, String(counts[l]))));
         });
         panel.appendChild(g1);
 
@@ -769,7 +903,6 @@
           var cb = el('input', { type: 'checkbox', checked: true, 'data-layer': key });
           cb.addEventListener('change', function () {
             if (cb.checked) map.addLayer(layer); else map.removeLayer(layer);
-            if (key === 'detections' && state.selected) renderSelection(state.selected);
           });
           g2.appendChild(el('label', null, cb, label, extra || null));
         }
@@ -855,7 +988,7 @@
       var y = map.latLngToContainerPoint([lat, centre.lng]).y;
       var text = fmtLat(lat, state.grat.dp), w = text.length * 6.2 + 4;
       var l = 5, t = y - 14;
-      if (free(l, t, w, 13)) box.appendChild(el('span', { style: 'left:' + l + 'px;top:' + t.toFixed(0) + 'px' }, text));
+      if (t < size.y - 34 && free(l, t, w, 13)) box.appendChild(el('span', { style: 'left:' + l + 'px;top:' + t.toFixed(0) + 'px' }, text));
     });
   }
 
@@ -910,7 +1043,6 @@
   }
 
   function buildRow(lead) {
-    var p = lead.props;
     var riskPct = isNum(lead.risk) ? Math.max(0, Math.min(1, lead.risk)) * 100 : 0;
     var src = lead.sources.length ? lead.sources[0] : '';
     var factorsText = lead.factors.join('; ');
@@ -929,13 +1061,13 @@
       el('td', { class: 'level' }, el('span', { class: 'pill pill-' + lead.level }, LEVEL_LABEL[lead.level])),
       el('td', { class: 'num score' }, fixed(lead.score, 2)),
       el('td', { class: 'num area', title: isNum(lead.area) ? grouped(lead.area, 0) + ' m²' : null }, fmtArea(lead.area)),
-      el('td', { class: 'source', title: lead.sources.join('\n') || null }, src ? midTrunc(src, 26) : '—',
-        lead.sources.length > 1 ? el('span', { class: 'muted' }, ' +' + (lead.sources.length - 1)) : null),
+      el('td', { class: 'source', title: lead.sources.join('\n') || null },
+        el('div', { class: 'source-cell' }, src ? midEllipsis(src, 10) : '—',
+          lead.sources.length > 1 ? el('span', { class: 'more', 'aria-label': 'and ' + (lead.sources.length - 1) + ' more' }, '+' + (lead.sources.length - 1)) : null)),
       el('td', { class: 'factors' + (lead.factors.length ? '' : ' muted'), title: lead.factors.join('\n') || null },
         lead.factors.length ? [el('span', { class: 'fcount', 'aria-label': lead.factors.length + ' factors:' }, String(lead.factors.length)), factorsText] : 'none recorded'));
     tr.addEventListener('click', function () { select(lead, { zoom: true, focusRow: true }); });
     return tr;
-    // p is kept in scope for future columns
   }
 
   function initTable() {
@@ -1117,7 +1249,7 @@
     next.disabled = i < 0 || i >= state.view.length - 1;
     var pos = $('detail-pos');
     if (pos) {
-      pos.textContent = i >= 0 ? (i + 1) + ' of ' + state.view.length + ' shown' : 'hidden by the filter';
+      pos.textContent = i >= 0 ? (i + 1) + ' of ' + state.view.length + ' shown' : 'filtered out';
     }
   }
 
@@ -1125,12 +1257,6 @@
     var i = state.selected ? state.view.indexOf(state.selected) : -1;
     var j = i + delta;
     if (i >= 0 && j >= 0 && j < state.view.length) select(state.view[j], { zoom: true, focusRow: false });
-  }
-
-  function niceLength(maxM) {
-    var pow = Math.pow(10, Math.floor(Math.log10(maxM)));
-    var d = maxM / pow;
-    return (d >= 5 ? 5 : d >= 2 ? 2 : 1) * pow;
   }
 
   function renderDetail(lead) {
@@ -1166,31 +1292,36 @@
       (isNum(widthM) ? ', ' + fmtLen(widthM) + ' across' : '');
     if (lead.chip) {
       var img = el('img', { src: lead.chip, alt: alt, id: 'chip-img', decoding: 'async', title: 'Click to enlarge' });
+      img.addEventListener('load', function () {
+        frame.classList.add('loaded');
+        if (img.naturalWidth && img.naturalWidth <= img.getBoundingClientRect().width) img.classList.add('pixelated');
+      });
       img.addEventListener('error', function () {
         clear(frame);
+        frame.classList.add('empty');
         frame.appendChild(el('div', { class: 'chip-missing', role: 'img', 'aria-label': 'Image chip missing' },
           el('div', null, 'The image chip could not be loaded.', el('span', { class: 'mono' }, lead.chip))));
       });
-      img.addEventListener('click', function () { openLightbox(lead, img.src, alt, captionText()); });
+      img.addEventListener('click', function () { openLightbox(lead, img.src, alt, captionText() + (bandsText ? ' · bands: ' + bandsText : '')); });
       frame.appendChild(img);
-      if (isNum(widthM) && widthM > 0) {
-        var len = niceLength(widthM * 0.3);
-        frame.appendChild(el('div', { class: 'scalebar', 'aria-hidden': 'true', style: 'width:' + (len / widthM * 100).toFixed(2) + '%' },
-          fmtLen(len), el('div', { class: 'bar' })));
-      }
     } else {
+      frame.classList.add('empty');
+      var hasNotes = Array.isArray(state.data.notes) && state.data.notes.length;
       frame.appendChild(el('div', { class: 'chip-missing', role: 'img', 'aria-label': 'No image chip for this lead', id: 'chip-missing' },
-        el('div', null, 'No image chip for this lead.', el('span', { class: 'sub' }))));
+        el('div', null, 'No image chip for this lead.',
+          hasNotes ? el('span', { class: 'sub' }, 'Scan provenance lists why chips may be missing.') : null)));
     }
     function captionText() {
       var bits = ['Centre ' + centreText];
-      if (isNum(scaleM)) bits.push('scale ' + smartNum(scaleM) + ' m per pixel');
+      if (isNum(scaleM)) bits.push(smartNum(scaleM) + ' m pixels');
       if (isNum(widthM)) bits.push(fmtLen(widthM) + ' across');
       bits.push('risk ' + fixed(lead.risk, 2) + ' (' + LEVEL_LABEL[lead.level].toLowerCase() + ')');
       return bits.join(' · ');
     }
+    var bandsText = typeof ci.bands === 'string' ? ci.bands : Array.isArray(ci.bands) ? ci.bands.join(', ') : '';
     body.appendChild(el('figure', { class: 'chip' }, frame,
-      el('figcaption', { id: 'chip-caption' }, captionText())));
+      el('figcaption', { id: 'chip-caption' }, captionText(),
+        bandsText ? el('div', { class: 'sub' }, 'Bands: ' + bandsText) : null)));
 
     // Coordinates.
     if (centre) {
@@ -1217,11 +1348,11 @@
           var vv = v[kk];
           var txt = kk === 'centre' && Array.isArray(vv) && vv.length >= 2 && isNum(vv[0]) && isNum(vv[1])
             ? vv[0].toFixed(5) + ', ' + vv[1].toFixed(5) + ' (lon, lat)' : fmtValue(kk, vv);
-          rows.push(el('tr', null, el('th', { scope: 'row' }, 'chip_info.' + kk), el('td', { title: rawTitle(vv) }, txt)));
+          rows.push(el('tr', null, el('th', { scope: 'row' }, breakable('chip_info.' + kk)), el('td', { title: rawTitle(vv) }, txt)));
         });
         return;
       }
-      rows.push(el('tr', null, el('th', { scope: 'row' }, k), el('td', { title: rawTitle(v) }, fmtValue(k, v))));
+      rows.push(el('tr', null, el('th', { scope: 'row' }, breakable(k)), el('td', { title: rawTitle(v) }, fmtValue(k, v))));
     });
     var g = lead.feature && lead.feature.geometry;
     rows.push(el('tr', null, el('th', { scope: 'row' }, 'geometry'),
@@ -1255,6 +1386,7 @@
       return;
     }
     var manifest = data.manifest && typeof data.manifest === 'object' ? data.manifest : {};
+    state.data = data;
     state.leads = buildLeads(data.detections);
     state.leads.forEach(function (l) { state.byId[l.id] = l; });
 

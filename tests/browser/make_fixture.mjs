@@ -122,16 +122,18 @@ const inGap = (lon, lat) => {
 };
 
 // --------------------------------------------------------------- detections
-const FACTORS = {
-  housing: (d) => `Rows of worker shelters within ${d} m of the kiln`,
-  enclosure: () => 'Compound enclosed by a wall with a single gate',
-  remote: (d) => `Isolated: ${d} m to the nearest open land or village edge`,
-  season: () => 'Active in dry-season imagery (smoke plume, fresh green bricks)',
-  cluster: (n) => `Part of a cluster of ${n} kilns within 2 km`,
-  water: () => 'Reached only by river or canal in the monsoon',
-  child: () => 'Small drying yards typical of family (bonded) labour',
-  road: () => 'Access track "Char Bhabanipur" <unnamed> ends at the gate'
-};
+// Context layers and factor wording as riskmap's ContextScorer writes them
+// ("inside NAME (label)", "within D of NAME (label, d)", "nearest NAME: d (label)", "outside NAME").
+const CONTEXT = [
+  { name: 'worker housing', path: 'context/worker-housing.gpkg', rule: 'within 250 m', weight: 0.45 },
+  { name: 'walled compounds', path: 'context/compounds.gpkg', rule: 'inside', weight: 0.35 },
+  { name: 'river ghats', path: 'context/ghats.gpkg', rule: 'within 1 km', weight: 0.2 },
+  { name: 'villages', path: 'context/villages.gpkg', rule: 'nearest 2 km', weight: -0.25 }
+];
+const RISK_LEVELS = [0.45, 0.7];
+const metresText = (m) => (m >= 1000 ? (m / 1000).toFixed(1) + ' km' : Math.round(m) + ' m');
+const VILLAGES = ['Kalinagar', 'Char Bhabanipur', 'Noapara', 'Baghutia', 'Shialdanga', 'Rajarhat', 'Dhopadi'];
+const GHATS = ['Bhairab ghat', 'Madhumati ferry', 'Gorai landing', 'Kumar ghat'];
 
 const towncounts = towns.map((t) => t.n);
 const totalWanted = towncounts.reduce((a, b) => a + b, 0);
@@ -140,8 +142,9 @@ const used = new Set();
 let made = 0;
 for (let k = 0; made < count && k < count * 50; k++) {
   const town = towns[k % towns.length];
-  const lon = town.lon + gauss() * 0.035 * (1 + Math.floor(k / totalWanted));
-  const lat = town.lat + gauss() * 0.03 * (1 + Math.floor(k / totalWanted));
+  const spread = Math.min(3, 1 + Math.floor(k / totalWanted) * 0.25);
+  const lon = town.lon + gauss() * 0.035 * spread;
+  const lat = town.lat + gauss() * 0.03 * spread;
   const inScenes = scenes.filter((s) => inBox(lon, lat, s.bbox));
   if (!inScenes.length || inGap(lon, lat)) continue;
   let id;
@@ -152,24 +155,41 @@ for (let k = 0; made < count && k < count * 50; k++) {
   const length = kilnType === 'zigzag' ? uni(95, 140) : uni(110, 175);
   const width = kilnType === 'zigzag' ? uni(55, 80) : uni(70, 105);
   const orient = uni(0, 180);
-  const score = round(Math.min(0.985, Math.max(0.41, 0.72 + gauss() * 0.12)), 4);
+  const score = round(Math.min(0.97, Math.max(0.21, 0.42 + gauss() * 0.17)), 4);
   const housing = rnd() < 0.5 ? Math.round(uni(40, 240)) : null;
   const enclosure = rnd() < 0.35;
   const distOpen = Math.round(uni(30, 900));
   const clusterN = Math.max(1, Math.round(uni(1, town.n)));
 
-  let risk = 0.1 + 0.3 * score;
   const factors = [];
-  if (housing !== null) { risk += 0.24 * (1 - housing / 300); factors.push(FACTORS.housing(housing)); }
-  if (enclosure) { risk += 0.22; factors.push(FACTORS.enclosure()); }
-  if (distOpen > 500) { risk += 0.1; factors.push(FACTORS.remote(distOpen)); }
-  if (rnd() < 0.45) { risk += 0.05; factors.push(FACTORS.season()); }
-  if (clusterN >= 4) { risk += 0.04; factors.push(FACTORS.cluster(clusterN)); }
-  if (rnd() < 0.12) { risk += 0.05; factors.push(FACTORS.water()); }
-  if (rnd() < 0.1) { risk += 0.04; factors.push(FACTORS.child()); }
-  if (made === 5) factors.push(FACTORS.road());
-  risk = round(Math.min(0.99, Math.max(0.05, risk + gauss() * 0.07)), 3);
-  const level = risk >= 0.65 ? 'high' : risk >= 0.45 ? 'medium' : 'low';
+  const applied = [];        // [weight, strength]
+  if (housing !== null) {
+    applied.push([0.45, 1]);
+    factors.push(`within 250 m of worker housing (shelter rows ${1 + Math.floor(rnd() * 40)}, ${metresText(housing)})`);
+  }
+  if (enclosure) {
+    applied.push([0.35, 1]);
+    factors.push(`inside walled compounds (compound ${String.fromCharCode(65 + Math.floor(rnd() * 26))}${Math.floor(rnd() * 90 + 10)})`);
+  }
+  if (rnd() < 0.25) {
+    const d = uni(200, 990);
+    applied.push([0.2, 1]);
+    factors.push(`within 1 km of river ghats (${pick(GHATS)}, ${metresText(d)})`);
+  }
+  if (rnd() < 0.8) {
+    const d = distOpen * 2.2;
+    const sgt = Math.max(0, 1 - d / 2000);
+    if (sgt > 0) applied.push([-0.25, sgt]);
+    factors.push(`nearest villages: ${metresText(d)} (${pick(VILLAGES)})`);
+  }
+  if (made === 5) factors.push('within 250 m of worker housing ("Char <Bhabanipur>" & co, 40 m)');
+  // risk = 1 - (1 - score) * prod(1 - w*s, w > 0) * prod(1 + w*s, w < 0)
+  let gap = 1 - score;
+  for (const [w, st] of applied) if (w > 0) gap *= 1 - w * st;
+  let risk = 1 - gap;
+  for (const [w, st] of applied) if (w < 0) risk *= 1 + w * st;
+  risk = round(Math.min(1, Math.max(0, risk)), 4);
+  const level = risk >= RISK_LEVELS[1] ? 'high' : risk >= RISK_LEVELS[0] ? 'medium' : 'low';
 
   // Rotated rectangle (kiln footprint) in lon/lat.
   const rect = (cx, cy, L, W, deg) => {
@@ -193,9 +213,12 @@ for (let k = 0; made < count && k < count * 50; k++) {
   const area = round(length * width * uni(0.82, 0.93) * (geometry.type === 'MultiPolygon' ? 1.45 : 1), 1);
   const sources = inScenes.map((s) => s.source);
   const source = sources[0];
-  const hasChip = !(made % 11 === 7);           // a few leads have no chip
+  const hasChip = !(made % 11 === 7);           // a few leads have no chip ("off their raster")
   const chipName = `chips/${id}.png`;
-  const chipPx = 200, scaleM = 3.0;
+  // As riskmap's ChipRenderer: a window three times the object (at least 400 m) of 10 m pixels,
+  // enlarged with whole pixels to about 384 px.
+  const gsd = 10;
+  const side = Math.max(16, Math.ceil(Math.max(3 * Math.max(length, width) / gsd, 400 / gsd)));
 
   const props = {
     id, detector: 'kiln', class: 'kiln', score, area_m2: area, source, sources,
@@ -206,69 +229,102 @@ for (let k = 0; made < count && k < count * 50; k++) {
     touches_edge: false, enclosure, distance_to_open_land_m: distOpen,
     worker_housing_m: housing, cluster_size: clusterN, nearest_town: town.name,
     chip: hasChip ? chipName : null,
-    chip_info: hasChip ? { centre: [round(lon, 6), round(lat, 6)], scale_m: scaleM, width_m: chipPx * scaleM } : null
+    chip_info: hasChip ? { centre: [round(lon, 6), round(lat, 6)], scale_m: gsd, width_m: side * gsd, bands: 'red, green, blue (true colour)' } : null
   };
   detections.push({ type: 'Feature', properties: props, geometry });
-  if (hasChip) writeChip(path.join(outDir, chipName), chipPx, { length, width, orient, scaleM, kilnType, housing, enclosure, seed: made });
+  if (hasChip) writeChip(path.join(outDir, chipName), side, gsd, geometry, lon, lat, { length, width, orient, kilnType, housing, enclosure, seed: made });
   made++;
 }
 if (made < count) { console.error(`make_fixture: could only place ${made} of ${count} leads`); process.exit(1); }
 
 // ------------------------------------------------------------------- chips
-function writeChip(file, size, k) {
+// A made-up true-colour scene at the source's 10 m pixels, enlarged with whole pixels, with the
+// detection outlined and a scale bar, like riskmap's chips (which also burn in a text caption).
+function writeChip(file, side, gsd, geometry, clon, clat, k) {
   const r = mulberry32(seed * 31 + k.seed * 7919 + 1);
-  const png = new PNG({ width: size, height: size });
-  const cell = 24, gw = Math.ceil(size / cell) + 2;
-  const field = Array.from({ length: gw * gw }, () => r());
-  const tone = Array.from({ length: gw * gw }, () => r());
-  const noiseAt = (arr, x, y, c) => {
-    const gx = x / c, gy = y / c, ix = Math.floor(gx), iy = Math.floor(gy), fx = gx - ix, fy = gy - iy;
-    const v = (i, j) => arr[(Math.min(gw - 1, iy + j)) * gw + Math.min(gw - 1, ix + i)];
-    return v(0, 0) * (1 - fx) * (1 - fy) + v(1, 0) * fx * (1 - fy) + v(0, 1) * (1 - fx) * fy + v(1, 1) * fx * fy;
+  const src = new Float32Array(side * side * 3);
+  const parcels = new Map();
+  const parcel = (px, py) => {
+    const key = px + ',' + py;
+    if (!parcels.has(key)) parcels.set(key, r());
+    return parcels.get(key);
   };
-  const c = size / 2, a = (k.orient * Math.PI) / 180, L = k.length / k.scaleM, W = k.width / k.scaleM;
-  const roadY = size * (0.25 + 0.5 * r()), roadSlope = r() * 0.6 - 0.3;
-  const set = (i, R, G, B) => { png.data[i] = R; png.data[i + 1] = G; png.data[i + 2] = B; png.data[i + 3] = 255; };
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const i = (y * size + x) * 4;
-      // Fields: blocky parcels of green, fallow brown and flooded dark.
-      const px = Math.floor(x / (cell * 1.4)), py = Math.floor(y / cell);
-      const parcel = field[(py % gw) * gw + (px % gw)];
-      const n = noiseAt(tone, x, y, 9) * 0.5 + r() * 0.25;
-      let R, G, B;
-      if (parcel < 0.55) { R = 70 + 40 * n; G = 105 + 45 * n; B = 55 + 25 * n; }
-      else if (parcel < 0.85) { R = 128 + 40 * n; G = 118 + 30 * n; B = 86 + 20 * n; }
-      else { R = 48 + 20 * n; G = 66 + 22 * n; B = 70 + 25 * n; }
-      // Dirt road.
-      if (Math.abs(y - (roadY + (x - c) * roadSlope)) < 1.6) { R = 176; G = 160; B = 130; }
-      // Kiln: a brick-red oval ring (or zigzag block) with a dark chimney, bright yard beside it.
-      const dx = x - c, dy = y - c;
+  const a = (k.orient * Math.PI) / 180, L = k.length / gsd, W = k.width / gsd, c = side / 2;
+  const roadY = side * (0.2 + 0.6 * r()), roadSlope = r() * 0.8 - 0.4;
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const n = r() * 0.35;
+      const pv = parcel(Math.floor((x + 3) / 7), Math.floor((y + 1) / 5));
+      let col;
+      if (pv < 0.5) col = [62 + 40 * n, 96 + 45 * n, 52 + 20 * n];          // crops
+      else if (pv < 0.82) col = [132 + 45 * n, 120 + 30 * n, 92 + 20 * n];  // fallow
+      else col = [44 + 20 * n, 60 + 22 * n, 66 + 25 * n];                  // flooded
+      if (Math.abs(y - (roadY + (x - c) * roadSlope)) < 0.6) col = [170, 156, 128];
+      const dx = x + 0.5 - c, dy = y + 0.5 - c;
       const u = dx * Math.cos(a) + dy * Math.sin(a), v = -dx * Math.sin(a) + dy * Math.cos(a);
-      const yardU = u - L * 0.75;
-      if (Math.abs(yardU) < L * 0.35 && Math.abs(v) < W * 0.55) { R = 196 + 20 * n; G = 180 + 15 * n; B = 150 + 10 * n; }
+      if (Math.abs(u - L * 0.8) < L * 0.35 && Math.abs(v) < W * 0.6) col = [190 + 25 * n, 176 + 20 * n, 150 + 10 * n];  // yard
       const e = (u / (L / 2)) ** 2 + (v / (W / 2)) ** 2;
-      if (e < 1) {
-        const ring = e > 0.35 || k.kilnType === 'zigzag';
-        if (ring) { R = 150 + 45 * n; G = 70 + 20 * n; B = 55 + 15 * n; }
-        else { R = 110 + 30 * n; G = 92 + 20 * n; B = 80 + 15 * n; }
-      }
-      if (dx * dx + dy * dy < 5) { R = 28; G = 26; B = 26; }
-      // Worker shelters: rows of small grey roofs.
+      if (e < 1) col = e > 0.3 || k.kilnType === 'zigzag' ? [156 + 40 * n, 72 + 20 * n, 58 + 15 * n] : [112 + 30 * n, 92 + 20 * n, 80 + 15 * n];
+      if (dx * dx + dy * dy < 0.6) col = [30, 28, 28];                                                              // chimney
       if (k.housing !== null) {
-        const hu = u + L * 0.5 + k.housing / k.scaleM * 0.6, hv = v + W * 0.9;
-        if (hu > -18 && hu < 18 && hv > -10 && hv < 10 && Math.floor((hv + 10) / 4) % 2 === 0 && Math.floor((hu + 18) / 6) % 3 !== 2) {
-          R = 150 + 25 * n; G = 154 + 25 * n; B = 160 + 25 * n;
-        }
+        const hu = u + L * 0.6, hv = v + W * 0.6 + k.housing / gsd * 0.35;
+        if (Math.abs(hu) < 3 && hv > 0 && hv < 4 && Math.round(hv) % 2 === 0) col = [150 + 30 * n, 155 + 30 * n, 162 + 30 * n];
       }
       if (k.enclosure) {
-        const eu = Math.abs(u + L * 0.1), ev = Math.abs(v);
-        const wallU = L * 1.25, wallV = W * 1.15;
-        if ((Math.abs(eu - wallU) < 0.9 && ev < wallV) || (Math.abs(ev - wallV) < 0.9 && eu < wallU)) { R = 215; G = 210; B = 200; }
+        const eu = Math.abs(u + L * 0.1), ev = Math.abs(v), wu = L * 1.3, wv = W * 1.25;
+        if ((Math.abs(eu - wu) < 0.5 && ev < wv) || (Math.abs(ev - wv) < 0.5 && eu < wu)) col = [210, 205, 196];
       }
-      set(i, Math.min(255, R), Math.min(255, G), Math.min(255, B));
+      src.set(col, (y * side + x) * 3);
     }
   }
+  const scale = Math.max(1, Math.floor(384 / side));
+  const size = side * scale;
+  const band = 90;           // white caption band below the image, as riskmap's chips have
+  const png = new PNG({ width: size, height: size + band });
+  png.data.fill(255);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const si = (Math.floor(y / scale) * side + Math.floor(x / scale)) * 3, di = (y * size + x) * 4;
+      png.data[di] = Math.min(255, src[si]); png.data[di + 1] = Math.min(255, src[si + 1]);
+      png.data[di + 2] = Math.min(255, src[si + 2]); png.data[di + 3] = 255;
+    }
+  }
+  // Stand-ins for the caption's five lines of text (this fixture has no font).
+  for (let line = 0; line < 5; line++) {
+    const len = Math.round(size * (0.35 + 0.4 * r()));
+    for (let y = size + 10 + line * 16; y < size + 17 + line * 16; y++) {
+      for (let x = 6; x < 6 + len; x++) {
+        if ((x >> 2) % 5 === 4) continue;
+        const di = (y * size + x) * 4;
+        png.data[di] = png.data[di + 1] = png.data[di + 2] = 70;
+      }
+    }
+  }
+  const put = (x, y, rgb) => {
+    x = Math.round(x); y = Math.round(y);
+    if (x < 0 || y < 0 || x >= size || y >= size) return;
+    const i = (y * size + x) * 4;
+    png.data[i] = rgb[0]; png.data[i + 1] = rgb[1]; png.data[i + 2] = rgb[2];
+  };
+  const disc = (x, y, rad, rgb) => { for (let j = -rad; j <= rad; j++) for (let i = -rad; i <= rad; i++) if (i * i + j * j <= rad * rad) put(x + i, y + j, rgb); };
+  const toPx = ([lon, lat]) => [((lon - clon) * mPerDegLon(clat) / gsd + side / 2) * scale, (-(lat - clat) * M_PER_DEG_LAT / gsd + side / 2) * scale];
+  const rings = geometry.type === 'Polygon' ? [geometry.coordinates[0]] : geometry.coordinates.map((p) => p[0]);
+  for (const [rad, rgb] of [[2, [20, 20, 20]], [1, [255, 230, 0]]]) {
+    for (const ring of rings) {
+      for (let i = 0; i + 1 < ring.length; i++) {
+        const [x0, y0] = toPx(ring[i]), [x1, y1] = toPx(ring[i + 1]);
+        const steps = Math.ceil(Math.hypot(x1 - x0, y1 - y0));
+        for (let t = 0; t <= steps; t++) disc(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps, rad, rgb);
+      }
+    }
+  }
+  // Scale bar: a round length near a quarter of the width, on a white box, bottom left.
+  const widthM = side * gsd;
+  let bar = 10;
+  for (let base = 1; base <= 1e6; base *= 10) for (const m of [1, 2, 5]) if (base * m <= widthM / 4) bar = base * m;
+  const barPx = Math.round(bar / gsd * scale), bx = 12, by = size - 16;
+  for (let y = by - 10; y <= by + 6; y++) for (let x = bx - 6; x <= bx + barPx + 6; x++) put(x, y, [255, 255, 255]);
+  for (let y = by - 4; y <= by; y++) for (let x = bx; x <= bx + barPx; x++) put(x, y, [0, 0, 0]);
   fs.writeFileSync(file, PNG.sync.write(png));
 }
 
@@ -347,20 +403,39 @@ const tiles = inputs.reduce((a, i) => a + i.tiles, 0);
 const scanS = 412.37;
 const manifest = {
   riskmap_version: '0.1.0',
-  command_line: ['riskmap', 'scan', ...inputs.map((i) => i.origin), '--detector', 'kiln', '--set', 'min_score=0.4',
+  command_line: ['riskmap', 'scan', ...inputs.map((i) => i.origin), '--detector', 'kiln', '--set', 'min_score=0.2', '--context', 'context/worker-housing.gpkg', '--grid', '10000',
     '--set', 'yard_radius_m=150', '--set', 'rule=ndvi < 0.4 and ndbi > -0.2', '--threads', '8', '--ram', '4096',
     '-o', 'scans/sw-bangladesh-2026-01/kilns.geojson'],
   started_utc: '2026-01-20T08:14:03Z',
   finished_utc: '2026-01-20T08:21:02Z',
+  working_dir: '/srv/investigations/sw-bangladesh',
   output: { path: 'scans/sw-bangladesh-2026-01/kilns.geojson', format: 'GeoJSON', crs: 'EPSG:4326', features: detections.length,
-    file_mode: '0600', coordinate_precision: 7 },
+    file_mode: '0600', coordinate_precision: 7, overlap_merge: true },
+  layers: {
+    detections: { path: 'scans/sw-bangladesh-2026-01/kilns.geojson', layer: 'kiln' },
+    grid: { path: 'scans/sw-bangladesh-2026-01/kilns.grid.geojson', layer: 'grid' },
+    footprints: { path: 'scans/sw-bangladesh-2026-01/kilns.footprints.geojson', layer: 'footprints' },
+    nodata_gaps: { path: 'scans/sw-bangladesh-2026-01/kilns.nodata_gaps.geojson', layer: 'nodata_gaps' }
+  },
   recipe: { detector: 'kiln', options: {
     internal_gsd_m: 10.0, max_gsd_m: 20.0, background_window_m: 400.0, smooth_sigma_m: 20.0, nms_radius_m: 50.0,
     min_redness: 0.2, min_brightness: 0.3, region_fraction: 0.5, region_min: 0.1, region_radius_m: 120.0,
     min_length_m: 40.0, max_length_m: 250.0, max_width_m: 120.0, yard_radius_m: 150.0, yard_brightness: 0.25,
-    yard_redness_max: 0.15, type_max_gsd_m: 5.0, max_ndvi: 0.4, min_ndbi: -0.2, min_score: 0.4, dark_offset: 0.02,
+    yard_redness_max: 0.15, type_max_gsd_m: 5.0, max_ndvi: 0.4, min_ndbi: -0.2, min_score: 0.2, dark_offset: 0.02,
     rule: 'ndvi < 0.4 and ndbi > -0.2' } },
+  request: {
+    inputs: { paths: inputs.map((i) => i.origin), bands: [], stac_assets: {} },
+    input_options: { sensor: 'auto', scale: null, offset: null, resampling: 'bilinear' },
+    recipe: { detector: 'kiln', options: { min_score: 0.2, yard_radius_m: 150 } },
+    tile_size: 1024
+  },
   detector: { name: 'kiln', halo_m: 460.0 },
+  risk: {
+    context: CONTEXT,
+    risk_levels: RISK_LEVELS,
+    formula: 'risk = 1 - (1 - score) * prod(1 - w*s, w > 0) * prod(1 + w*s, w < 0)'
+  },
+  grid: { cell_m: 10000, shape: 'square', crs: 'EPSG:6933', cells: grid.features.length, coverage_cell_px: 64 },
   inputs,
   warnings: [
     `${scenes[0].source}: 1.9% of the scene is masked as cloud (SCL 8/9); nothing is detected there`,
@@ -373,8 +448,10 @@ const manifest = {
     peak_rss_mb: 3121.4 }
 };
 
+const offRaster = detections.filter((f) => !f.properties.chip).length;
 const data = {
   title: 'Brick kilns, south-western Bangladesh — Sentinel-2, January 2026',
+  notes: offRaster ? [`${offRaster} leads lie off their raster and have no chip`] : [],
   generated_by: 'riskmap 0.1.0',
   generated_utc: '2026-01-20T09:02:41Z',
   manifest,

@@ -20,10 +20,13 @@ import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 
 const t0 = Date.now();
+// Output is written synchronously: process.exit() could cut off buffered output on a pipe.
+function out(s) { fs.writeSync(1, s + '\n'); }
+function err(s) { fs.writeSync(2, s + '\n'); }
 const [dirArg, rowsArg, shotArg] = process.argv.slice(2);
 function usage(msg) {
-  if (msg) console.error('report.test: ' + msg);
-  console.error('usage: node report.test.mjs REPORT_DIR EXPECTED_ROWS [SCREENSHOT.png]');
+  if (msg) err('report.test: ' + msg);
+  err('usage: node report.test.mjs REPORT_DIR EXPECTED_ROWS [SCREENSHOT.png]');
   process.exit(1);
 }
 if (!dirArg || rowsArg === undefined) usage();
@@ -41,15 +44,21 @@ const viewport = { width: +vp[1], height: +vp[2] };
 
 // ------------------------------------------------------------------ checks
 const results = [];
-async function check(name, fn) {
+let started = false;     // false until the report has started: the checks that need it are then not run
+async function check(name, fn, opts = {}) {
   const t = Date.now();
+  if (!started && !opts.always) {
+    results.push({ name, ok: false, msg: 'not run: the report did not start' });
+    out(`  FAIL  ${name}: not run, the report did not start`);
+    return;
+  }
   try {
     const note = await fn();
     results.push({ name, ok: true });
-    console.log(`  ok    ${name}${note ? ' (' + note + ')' : ''}  [${Date.now() - t} ms]`);
+    out(`  ok    ${name}${note ? ' (' + note + ')' : ''}  [${Date.now() - t} ms]`);
   } catch (e) {
     results.push({ name, ok: false, msg: e && e.message ? e.message : String(e) });
-    console.log(`  FAIL  ${name}: ${e && e.message ? e.message.split('\n')[0] : e}`);
+    out(`  FAIL  ${name}: ${e && e.message ? e.message.split('\n')[0] : e}`);
   }
 }
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
@@ -59,7 +68,7 @@ const HARD_LIMIT_MS = 120000;
 let context = null;
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'riskmap-chromium-'));
 const killer = setTimeout(async () => {
-  console.error(`report.test: FAIL: gave up after ${HARD_LIMIT_MS / 1000} s`);
+  err(`report.test: FAIL: gave up after ${HARD_LIMIT_MS / 1000} s`);
   try { if (context) await context.close(); } catch { /* ignore */ }
   fs.rmSync(userDataDir, { recursive: true, force: true });
   process.exit(1);
@@ -98,7 +107,7 @@ function parseColor(s) {
   return null;
 }
 
-console.log(`report.test: ${reportDir}, expecting ${expectedRows} rows, viewport ${viewport.width}x${viewport.height}`);
+out(`report.test: ${reportDir}, expecting ${expectedRows} rows, viewport ${viewport.width}x${viewport.height}`);
 
 let exitCode = 1;
 try {
@@ -137,17 +146,23 @@ try {
 
   await check('page loads from file:// and the report starts', async () => {
     await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction(() => document.documentElement.getAttribute('data-ready'), null, { timeout: 15000 });
-    const ready = await page.evaluate(() => document.documentElement.getAttribute('data-ready'));
+    // The report marks <html data-ready="true"> (or "error") once drawn; stop early on a page error.
+    let ready = null;
+    for (const until = Date.now() + 15000; Date.now() < until;) {
+      ready = await page.evaluate(() => document.documentElement.getAttribute('data-ready'));
+      if (ready || errors.length) break;
+      await page.waitForTimeout(100);
+    }
     if (ready !== 'true') {
       const msg = await page.evaluate(() => (document.querySelector('.fatal') || {}).textContent || '');
-      throw new Error('report did not start: ' + msg);
+      throw new Error('report did not start: ' + (msg || errors[0] || 'timed out'));
     }
     const hasData = await page.evaluate(() => !!window.RISKMAP_DATA && !!window.L);
     assert(hasData, 'window.RISKMAP_DATA or Leaflet missing');
     const notice = await page.locator('.notice').innerText();
     assert(/do not share/i.test(notice), 'sensitivity notice missing');
-  });
+    started = true;
+  }, { always: true });
 
   const info = await page.evaluate(() => {
     const d = window.RISKMAP_DATA || {};
@@ -157,9 +172,10 @@ try {
       withGeom: feats.filter((f) => f && f.geometry).length,
       polys: feats.filter((f) => f && f.geometry && /Polygon$/.test(f.geometry.type)).length,
       version: d.manifest && d.manifest.riskmap_version,
+      layers: ['footprints', 'grid', 'gaps'].filter((k) => d[k] && Array.isArray(d[k].features) && d[k].features.length).length,
       levels: [...new Set(feats.map((f) => f && f.properties && f.properties.risk_level))].filter(Boolean)
     };
-  }).catch(() => ({ features: 0, withGeom: 0, polys: 0, version: undefined, levels: [] }));
+  }).catch(() => ({ features: 0, withGeom: 0, polys: 0, version: undefined, layers: 0, levels: [] }));
 
   await check(`table has exactly ${expectedRows} body rows`, async () => {
     const n = await page.locator('#leads-table tbody tr').count();
@@ -191,10 +207,17 @@ try {
 
   await check('map screenshot is not blank and shows the risk colours', async () => {
     const map = page.locator('#map');
+    if (!info.withGeom && !info.layers) return 'skipped: the report has no geometry to draw';
     const box = await map.boundingBox();
     assert(box && box.width > 200 && box.height > 150, 'map element is too small: ' + JSON.stringify(box));
     const bg = parseColor(await page.evaluate(() => getComputedStyle(document.getElementById('map')).backgroundColor));
-    const { png, distinct, differFrac } = pngStats(await map.screenshot(), bg);
+    // Only what is drawn from the data counts: the controls, legend and graticule labels are hidden
+    // for the capture (the legend holds the risk colours too).
+    const overlays = '#map .leaflet-control-container, #map .grat-labels, #map .map-empty';
+    await page.evaluate((sel) => document.querySelectorAll(sel).forEach((e) => { e.style.visibility = 'hidden'; }), overlays);
+    const shot = await map.screenshot();
+    await page.evaluate((sel) => document.querySelectorAll(sel).forEach((e) => { e.style.visibility = ''; }), overlays);
+    const { png, distinct, differFrac } = pngStats(shot, bg);
     assert(distinct >= 12, `map looks blank: only ${distinct} distinct colours`);
     assert(differFrac >= 0.01, `map looks blank: ${(differFrac * 100).toFixed(2)}% of pixels differ from the background`);
     const missing = [];
@@ -208,6 +231,27 @@ try {
     }
     assert(!missing.length, 'no pixels of the colour of level(s) ' + missing.join(', ') + ' on the map');
     return `${distinct} colours, ${(differFrac * 100).toFixed(1)}% non-background`;
+  });
+
+  await check('clicking a lead on the map selects it', async () => {
+    if (!info.withGeom) return 'nothing on the map';
+    const target = await page.evaluate(() => {
+      for (const p of document.querySelectorAll('#map path.rm-det-dot[data-id]')) {
+        const r = p.getBoundingClientRect();
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        if (document.elementFromPoint(x, y) === p) return { id: p.getAttribute('data-id'), x, y };
+      }
+      return null;
+    });
+    assert(target, 'no lead marker can be clicked (all covered)');
+    await page.mouse.click(target.x, target.y);
+    await page.waitForFunction((id) => {
+      const h = document.querySelector('#detail-body [data-field="id"]');
+      return h && h.textContent === id;
+    }, target.id, { timeout: 5000 }).catch(() => { throw new Error(`clicking the marker of ${target.id} did not show it`); });
+    const current = await page.getAttribute(`#leads-table tbody tr[data-id="${target.id}"]`, 'aria-current');
+    assert(current === 'true', 'the clicked lead is not marked in the table');
+    return target.id;
   });
 
   // Rows as {id, risk, area} in table order.
@@ -317,7 +361,7 @@ try {
     await page.press('#filter-text', 'Enter');
     n = await page.locator('#leads-table tbody tr').count();
     assert(n === expectedRows, 'clearing the filter did not bring back every row');
-    const level = info.levels[0];
+    const level = info.levels.find((l) => ['high', 'medium', 'low'].includes(l));
     if (level) {
       await page.click(`#level-filter button[data-level="${level}"]`);
       const lv = await page.$$eval('#leads-table tbody tr', (trs) => trs.map((t) => t.getAttribute('data-level')));
@@ -360,13 +404,13 @@ try {
 
   await check('no page errors or console errors', async () => {
     assert(!errors.length, errors.length + ' error(s):\n    ' + errors.join('\n    '));
-  });
+  }, { always: true });
   await check('no network request was attempted', async () => {
     assert(!network.length, network.length + ' request(s) would have left the machine:\n    ' + network.join('\n    '));
-  });
+  }, { always: true });
   exitCode = results.every((r) => r.ok) ? 0 : 1;
 } catch (e) {
-  console.error('report.test: FAIL: ' + (e && e.stack ? e.stack : e));
+  err('report.test: FAIL: ' + (e && e.stack ? e.stack : e));
   exitCode = 1;
 } finally {
   try { if (context) await context.close(); } catch { /* ignore */ }
@@ -375,7 +419,8 @@ try {
 }
 
 const failed = results.filter((r) => !r.ok);
-for (const f of failed) console.error(`report.test: FAIL: ${f.name}: ${f.msg}`);
-console.log(`report.test: finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-console.log(`browser: ${results.length - failed.length} passed, ${failed.length} failed`);
+for (const f of failed) fs.writeSync(2, `report.test: FAIL: ${f.name}: ${f.msg}\n`);
+// Written synchronously: process.exit() may otherwise cut off buffered output on a pipe.
+fs.writeSync(1, `report.test: finished in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+fs.writeSync(1, `browser: ${results.length - failed.length} passed, ${failed.length} failed\n`);
 process.exit(exitCode);

@@ -3,8 +3,10 @@
 # `riskmap report`, and drive it in headless Chromium (report.test.mjs): it loads from file://
 # with no network, lists every lead, draws the map and the chips. Exit 77 (skip) without
 # Node.js 20+ or Chromium (scripts/install-deps.sh installs Chromium).
+# With --selftest, runs selftest.mjs instead: the browser test must fail on broken reports.
 set -euo pipefail
 riskmap=$1
+mode=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 chromium=${RISKMAP_CHROMIUM:-/usr/bin/chromium}
@@ -21,6 +23,7 @@ fi
 if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
+if [ "$mode" = "--selftest" ]; then exec node "$here/selftest.mjs"; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Run from another folder: the report must find the rasters through the manifest.
