@@ -34,21 +34,36 @@ std::string lengthText(double m) {
     return b;
 }
 
-// 2nd-98th percentile stretch of one band over valid pixels, to 8 bits.
-cv::Mat stretch(const cv::Mat& band, const cv::Mat& valid) {
+// One linear stretch for all channels, so colours keep their balance and chips compare. Display
+// renderings are shown as they are; reflectance gets the 1st-99th percentile of the valid
+// pixels pooled over the channels, at least 0.1 wide, so a uniform window does not turn noise
+// into colour.
+std::pair<float, float> stretchRange(const std::vector<cv::Mat>& planes, const cv::Mat& valid, bool display) {
+    if (display) return {0.0f, 1.0f};
     std::vector<float> v;
-    for (int y = 0; y < band.rows; ++y)
-        for (int x = 0; x < band.cols; ++x)
-            if (valid.at<std::uint8_t>(y, x)) v.push_back(band.at<float>(y, x));
-    cv::Mat out(band.size(), CV_8U, cv::Scalar(40));
-    if (v.empty()) return out;
+    for (const auto& band : planes)
+        for (int y = 0; y < band.rows; ++y)
+            for (int x = 0; x < band.cols; ++x)
+                if (valid.at<std::uint8_t>(y, x)) v.push_back(band.at<float>(y, x));
+    if (v.empty()) return {0.0f, 1.0f};
     std::sort(v.begin(), v.end());
-    const float lo = v[v.size() * 2 / 100], hi = v[std::min(v.size() - 1, v.size() * 98 / 100)];
-    const float span = hi > lo ? hi - lo : 1.0f;
+    float lo = v[v.size() / 100], hi = v[std::min(v.size() - 1, v.size() * 99 / 100)];
+    if (hi - lo < 0.1f) {
+        const float mid = (lo + hi) / 2;
+        lo = std::max(0.0f, mid - 0.05f);
+        hi = lo + 0.1f;
+    }
+    return {lo, hi};
+}
+
+cv::Mat toByte(const cv::Mat& band, const cv::Mat& valid, std::pair<float, float> range) {
+    cv::Mat out(band.size(), CV_8U, cv::Scalar(40));
+    const float span = range.second - range.first;
     for (int y = 0; y < band.rows; ++y)
         for (int x = 0; x < band.cols; ++x)
             if (valid.at<std::uint8_t>(y, x))
-                out.at<std::uint8_t>(y, x) = cv::saturate_cast<std::uint8_t>((band.at<float>(y, x) - lo) / span * 255.0f);
+                out.at<std::uint8_t>(y, x) =
+                    cv::saturate_cast<std::uint8_t>((band.at<float>(y, x) - range.first) / span * 255.0f);
     return out;
 }
 
@@ -108,8 +123,12 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     Window w{wx, wy, side, side};
     TileImage t;
     reader_.read(w, w, bands_, t);
+    bool display = true;
+    for (int b : bands_) display = display && input_.bands()[static_cast<std::size_t>(b)].display;
+    const auto range = stretchRange(t.planes, t.valid, display);
     std::vector<cv::Mat> channels;
-    for (int k = static_cast<int>(bands_.size()) - 1; k >= 0; --k) channels.push_back(stretch(t.planes[static_cast<std::size_t>(k)], t.valid));
+    for (int k = static_cast<int>(bands_.size()) - 1; k >= 0; --k)
+        channels.push_back(toByte(t.planes[static_cast<std::size_t>(k)], t.valid, range));
     if (channels.size() == 1) channels = {channels[0], channels[0], channels[0]};
     cv::Mat img;
     cv::merge(channels, img);  // OpenCV is BGR: bands were pushed in reverse
