@@ -54,7 +54,11 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     auto t0 = Clock::now();
     outputFormatFor(request_.output);  // fail on a bad extension before any work
     AtomicFile::checkWritable(request_.output, request_.overwrite);
-    AtomicFile::checkWritable(manifestPathFor(request_.output), request_.overwrite);
+    // A resumed run may replace the companions (manifest, styles, grid...) that its interrupted
+    // self left behind; the main layer is committed last, so it never exists in that case.
+    VSIStatBufL journalStat;
+    const bool continuing = request_.resume && VSIStatL(ScanJournal::pathFor(request_.output).c_str(), &journalStat) == 0;
+    AtomicFile::checkWritable(manifestPathFor(request_.output), request_.overwrite || continuing);
     if (!request_.outCrs.empty() && outputFormatFor(request_.output).rfc7946)
         throw UsageError("--out-crs does not apply to GeoJSON, which RFC 7946 fixes to EPSG:4326: "
                          "write .gpkg or .fgb for another CRS");
@@ -84,7 +88,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     if (request_.gridMetres > 0) RiskGrid::parseShape(request_.gridShape);
     if (!request_.publishPath.empty()) {
         outputFormatFor(request_.publishPath);
-        AtomicFile::checkWritable(request_.publishPath, request_.overwrite);
+        AtomicFile::checkWritable(request_.publishPath, request_.overwrite || continuing);
         if (request_.publishMinCount < 1) throw UsageError("--publish-min-count must be at least 1");
         if (request_.publishCellMetres < 1000) throw UsageError("--publish-cell-m must be at least 1000 m");
     }
@@ -365,6 +369,8 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
 
     const RiskOptions& ro = request_.risk;
     const std::string detName = detector_->info().name;
+    // Companion files may be replaced when this run continues an interrupted one from its journal.
+    const bool replaceCompanions = request_.overwrite || (request_.resume && res.resumedTiles > 0);
     OutputDataset main(request_.output, request_.overwrite, request_.fileMode, request_.coordinatePrecision);
     {
         LayerWriter writer(main, detName, target, detector_->info().attributes);
@@ -392,7 +398,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         }
         const std::string path = stem + "." + suffix + fmt.extension;
         recordLayer(suffix, path);
-        siblings.push_back(std::make_unique<OutputDataset>(path, request_.overwrite, request_.fileMode,
+        siblings.push_back(std::make_unique<OutputDataset>(path, replaceCompanions, request_.fileMode,
                                                            request_.coordinatePrecision));
         return *siblings.back();
     };
@@ -464,7 +470,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         RiskGrid grid(cell, RiskGrid::Shape::Square);
         for (std::size_t i = 0; i < inputs().size(); ++i) grid.addCoverage(inputs()[i], res.coverage[i]);
         grid.addFeatures(features);
-        pub = std::make_unique<OutputDataset>(request_.publishPath, request_.overwrite, 0644, 5);
+        pub = std::make_unique<OutputDataset>(request_.publishPath, replaceCompanions, 0644, 5);
         OGRLayer* layer = pub->createLayer("published", "", wkbMultiPolygon,
                                            {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"mean_risk", OFTReal},
                                             {"area_scanned_km2", OFTReal}});
@@ -580,7 +586,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     m.set("timings", timings);
 
     // Everything is written to temporaries first; only then are the files moved into place.
-    AtomicFile manifest(s.manifestPath, request_.overwrite, request_.fileMode);
+    AtomicFile manifest(s.manifestPath, replaceCompanions, request_.fileMode);
     {
         std::ofstream mo(manifest.tempPath(), std::ios::binary | std::ios::trunc);
         mo << m.dump(2) << "\n";
@@ -604,11 +610,11 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         a.set("min_count", request_.publishMinCount);
         a.set("note", "Counts of detections per equal-area cell (EPSG:6933); cells with fewer than min_count are "
                       "withheld. No detection locations, images or source files are included.");
-        about = std::make_unique<AtomicFile>(request_.publishPath + ".about.json", request_.overwrite, 0644);
+        about = std::make_unique<AtomicFile>(request_.publishPath + ".about.json", replaceCompanions, 0644);
         std::ofstream ao(about->tempPath(), std::ios::binary | std::ios::trunc);
         ao << a.dump(2) << "\n";
     }
-    main.commit();
+    // The main layer goes last: when it exists, so does everything that belongs with it.
     for (auto& sib : siblings) sib->commit();
     if (pub) {
         pub->commit();
@@ -616,6 +622,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     }
     for (auto& f : styleFiles) f->commit();
     manifest.commit();
+    main.commit();
     s.manifest = std::move(m);
     return s;
 }

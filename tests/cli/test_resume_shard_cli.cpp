@@ -1,6 +1,8 @@
 // Resumable runs (killed with SIGKILL at random points) and sharded runs merged back: both must
 // give exactly the bytes of one uninterrupted scan, and no half-written output may ever exist.
 #include <gtest/gtest.h>
+
+#include <cstdio>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,6 +95,36 @@ TEST(CliResume, KilledScansResumeToTheSameBytes) {
     Json m = Json::parseFile(out + ".manifest.json");
     EXPECT_GT(m.find("tiling")->find("resumed_tiles")->asInt(), 0);
     EXPECT_TRUE(filesContaining(dir.path(), ".partial-").size() <= static_cast<std::size_t>(kills));
+}
+
+TEST(CliResume, KilledWhileCommittingResumesOverItsOwnCompanions) {
+    // A kill between the companions' commit (manifest, grid, styles) and the main layer's, the
+    // last rename: the resume must replace those leftovers, not refuse them.
+    TempDir dir;
+    std::string in = bigScene(dir);
+    auto ref = runRiskmap(scanArgs(in, dir.file("ref.geojson")));
+    ASSERT_EQ(ref.exitCode, 0) << ref.err;
+    const std::string out = dir.file("out.geojson");
+    auto args = scanArgs(in, out);
+    args.insert(args.end(), {"--keep-journal", "--grid", "2000"});
+    ASSERT_EQ(runRiskmap(args).exitCode, 0);
+    ASSERT_TRUE(fileExists(out + ".journal"));
+    ASSERT_TRUE(fileExists(out + ".manifest.json"));
+    ASSERT_TRUE(fileExists(dir.file("out.grid.geojson")));
+    std::remove(out.c_str());  // as if killed just before the final rename
+    args = scanArgs(in, out);
+    args.insert(args.end(), {"--resume", "--grid", "2000"});
+    auto r = runRiskmap(args);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(readFile(out), readFile(dir.file("ref.geojson")));
+    EXPECT_GT(Json::parseFile(out + ".manifest.json").find("tiling")->find("resumed_tiles")->asInt(), 0);
+    // Without a journal to continue, leftovers are still never overwritten silently.
+    std::remove(out.c_str());
+    args = scanArgs(in, out);
+    args.push_back("--resume");
+    auto again = runRiskmap(args);
+    EXPECT_EQ(again.exitCode, 2);
+    EXPECT_NE(again.err.find("--overwrite"), std::string::npos) << again.err;
 }
 
 TEST(CliResume, RefusesChangedOptionsAndStaleJournals) {
