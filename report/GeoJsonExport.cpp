@@ -86,7 +86,7 @@ Json geometryJson(const OGRGeometry* g, int precision) {
     return out;
 }
 
-Json fieldJson(const OGRFeature& f, int i) {
+Json fieldJson(const OGRFeature& f, int i, bool jsonText) {
     if (!f.IsFieldSetAndNotNull(i)) return Json();
     const OGRFieldDefn* d = f.GetFieldDefnRef(i);
     switch (d->GetType()) {
@@ -117,7 +117,7 @@ Json fieldJson(const OGRFeature& f, int i) {
             return a;
         }
         case OFTString:
-            if (d->GetSubType() == OFSTJSON) {
+            if (d->GetSubType() == OFSTJSON || jsonText) {
                 try {
                     return Json::parse(f.GetFieldAsString(i), d->GetNameRef());
                 } catch (const Error&) {
@@ -131,7 +131,8 @@ Json fieldJson(const OGRFeature& f, int i) {
 
 }  // namespace
 
-Json GeoJsonExport::layer(const std::string& path, const std::string& layerName, int precision) {
+Json GeoJsonExport::layer(const std::string& path, const std::string& layerName, int precision,
+                          const std::set<std::string>& listFields) {
     ensureGdalRegistered();
     std::unique_ptr<GDALDataset> ds(
         GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
@@ -155,7 +156,10 @@ Json GeoJsonExport::layer(const std::string& path, const std::string& layerName,
     layer->ResetReading();
     for (auto& f : *layer) {
         Json props = Json::object();
-        for (int i = 0; i < f->GetFieldCount(); ++i) props.set(f->GetFieldDefnRef(i)->GetNameRef(), fieldJson(*f, i));
+        for (int i = 0; i < f->GetFieldCount(); ++i) {
+            const std::string name = f->GetFieldDefnRef(i)->GetNameRef();
+            props.set(name, fieldJson(*f, i, listFields.count(name) > 0));
+        }
         std::unique_ptr<OGRGeometry> g(f->GetGeometryRef() ? f->GetGeometryRef()->clone() : nullptr);
         if (g && ct && g->transform(ct.get()) != OGRERR_NONE)
             throw DataError("cannot map a feature of '" + path + "' to lon/lat");

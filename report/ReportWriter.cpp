@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "core/Error.hpp"
 #include "core/Json.hpp"
@@ -28,6 +29,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kPrecision = 7;  // ~1 cm: the layers' own precision
+// Fields riskmap writes as lists; FlatGeobuf stores them as JSON text.
+const std::set<std::string> kListFields{"sources", "risk_factors"};
 
 void writeFile(const fs::path& path, const void* data, std::size_t size) {
     fs::create_directories(path.parent_path());
@@ -170,11 +173,11 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
             summary.notes.push_back("the " + role + " layer '" + text(*l, "path") + "' is missing");
             return Json();
         }
-        return GeoJsonExport::layer(path, text(*l, "layer"), kPrecision);
+        return GeoJsonExport::layer(path, text(*l, "layer"), kPrecision, kListFields);
     };
     Json detections = layers && member(*layers, "detections") ? layerJson("detections")
-                                                              : GeoJsonExport::layer(request_.scan, detName, kPrecision);
-    if (detections.isNull()) detections = GeoJsonExport::layer(request_.scan, detName, kPrecision);
+                                                              : GeoJsonExport::layer(request_.scan, detName, kPrecision, kListFields);
+    if (detections.isNull()) detections = GeoJsonExport::layer(request_.scan, detName, kPrecision, kListFields);
     Json grid = layerJson("grid");
     Json footprints = layerJson("footprints");
     if (footprints.isNull()) footprints = footprintsFromManifest(manifest);

@@ -205,3 +205,27 @@ TEST(CliReport, RefusesToClobberAndExplainsWhatIsMissing) {
         EXPECT_TRUE(f.find("properties")->find("chip")->isNull());
     EXPECT_FALSE(data.find("notes")->asArray().empty());
 }
+
+TEST(CliReport, FlatGeobufScanGivesListsAndLonLatGrid) {
+    // FlatGeobuf has no list type and keeps the grid in EPSG:6933; the report must still hand
+    // the page arrays and lon/lat.
+    TempDir dir;
+    writeReportScene(dir.file("scene.tif"));
+    ASSERT_EQ(runRiskmap({"scan", dir.file("scene.tif"), "-o", dir.file("out.fgb"), "-q", "--grid", "3000"}).exitCode, 0);
+    auto r = runRiskmap({"report", dir.file("out.fgb"), "-o", dir.file("rep"), "--max-chips", "2"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    Json data = readData(dir.file("rep"));
+    const auto& leads = data.find("detections")->find("features")->asArray();
+    ASSERT_FALSE(leads.empty());
+    for (const auto& f : leads) {
+        EXPECT_TRUE(f.find("properties")->find("sources")->isArray());
+        EXPECT_TRUE(f.find("properties")->find("risk_factors")->isArray());
+    }
+    double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
+    for (const auto& f : data.find("grid")->find("features")->asArray())
+        bounds(*f.find("geometry")->find("coordinates"), x0, y0, x1, y1);
+    EXPECT_GT(x0, 86.0);
+    EXPECT_LT(x1, 88.0);
+    EXPECT_GT(y0, 22.0);
+    EXPECT_LT(y1, 23.0);
+}
