@@ -12,7 +12,12 @@
 
 namespace riskmap::test {
 
-CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cwd) {
+namespace {
+
+// Forks, sends the child's stdout and stderr to temporary files, runs `exec` in the child (it
+// must not return), and collects the exit code and both outputs.
+template <typename Exec>
+CliResult runChild(Exec exec) {
     char outName[] = "/tmp/riskmap-cli-out-XXXXXX";
     char errName[] = "/tmp/riskmap-cli-err-XXXXXX";
     int outFd = ::mkstemp(outName), errFd = ::mkstemp(errName);
@@ -21,14 +26,7 @@ CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cw
     if (pid == 0) {
         ::dup2(outFd, STDOUT_FILENO);
         ::dup2(errFd, STDERR_FILENO);
-        if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
-        std::vector<char*> argv;
-        std::string bin = RISKMAP_BINARY;
-        argv.push_back(bin.data());
-        std::vector<std::string> copy = args;
-        for (auto& a : copy) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(bin.c_str(), argv.data());
+        exec();
         ::_exit(127);
     }
     int status = 0;
@@ -42,6 +40,21 @@ CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cw
     ::unlink(outName);
     ::unlink(errName);
     return r;
+}
+
+}  // namespace
+
+CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cwd) {
+    return runChild([&] {
+        if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
+        std::vector<char*> argv;
+        std::string bin = RISKMAP_BINARY;
+        argv.push_back(bin.data());
+        std::vector<std::string> copy = args;
+        for (auto& a : copy) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(bin.c_str(), argv.data());
+    });
 }
 
 std::string readFile(const std::string& path) {
@@ -159,28 +172,10 @@ std::string compareLayers(const LayerDump& a, const LayerDump& b, double coordTo
 namespace riskmap::test {
 
 CliResult runShell(const std::string& command, const std::vector<std::string>& env) {
-    char outName[] = "/tmp/riskmap-sh-out-XXXXXX";
-    char errName[] = "/tmp/riskmap-sh-err-XXXXXX";
-    int outFd = ::mkstemp(outName), errFd = ::mkstemp(errName);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(outFd, STDOUT_FILENO);
-        ::dup2(errFd, STDERR_FILENO);
+    return runChild([&] {
         for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
         ::execl("/bin/bash", "bash", "-c", command.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ::close(outFd);
-    ::close(errFd);
-    CliResult r;
-    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = readFile(outName);
-    r.err = readFile(errName);
-    ::unlink(outName);
-    ::unlink(errName);
-    return r;
+    });
 }
 
 bool haveProgram(const std::string& name) { return runShell("command -v " + name).exitCode == 0; }
