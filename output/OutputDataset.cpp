@@ -74,6 +74,21 @@ OGRLayer* OutputDataset::createLayer(const std::string& name, const std::string&
     return layer;
 }
 
+std::unique_ptr<OGRMultiPolygon> toMultiPolygon(const MapPolygons& parts) {
+    auto multi = std::make_unique<OGRMultiPolygon>();
+    for (const auto& part : parts) {
+        OGRPolygon poly;
+        for (const auto& ring : part) {
+            OGRLinearRing r;
+            for (const auto& p : ring) r.addPoint(p.x, p.y);
+            r.closeRings();
+            poly.addRing(&r);
+        }
+        multi->addGeometry(&poly);
+    }
+    return multi;
+}
+
 void OutputDataset::writeFeature(OGRLayer* layer, const MapPolygons& parts,
                                  const std::vector<std::pair<std::string, FieldValue>>& values,
                                  const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
@@ -97,22 +112,12 @@ void OutputDataset::writeFeature(OGRLayer* layer, const MapPolygons& parts,
             feat.SetField(name.c_str(), arr.dump().c_str());
         }
     }
-    OGRMultiPolygon multi;
-    for (const auto& part : parts) {
-        OGRPolygon poly;
-        for (const auto& ring : part) {
-            OGRLinearRing r;
-            for (const auto& p : ring) r.addPoint(p.x, p.y);
-            r.closeRings();
-            poly.addRing(&r);
-        }
-        multi.addGeometry(&poly);
-    }
+    std::unique_ptr<OGRMultiPolygon> multi = toMultiPolygon(parts);
     // GeoJSON readers expect a Polygon for single-part objects; typed formats get one type.
-    if (format_.rfc7946 && multi.getNumGeometries() == 1)
-        feat.SetGeometry(multi.getGeometryRef(0));
+    if (format_.rfc7946 && multi->getNumGeometries() == 1)
+        feat.SetGeometry(multi->getGeometryRef(0));
     else
-        feat.SetGeometry(&multi);
+        feat.SetGeometry(multi.get());
     if (layer->CreateFeature(&feat) != OGRERR_NONE)
         throw IoError("writing a feature to '" + file_.tempPath() + "' failed: " + lastGdalError());
 }

@@ -1,6 +1,7 @@
 #pragma once
 // One output file written through OGR: created under a temporary name, holding one or more
 // layers (GeoPackage) or one (GeoJSON, FlatGeobuf), renamed into place on commit.
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 
 class GDALDataset;
 class OGRLayer;
+class OGRMultiPolygon;
 
 namespace riskmap {
 
@@ -35,6 +37,8 @@ struct FieldSpec {
 using FieldValue = AttributeValue;
 // Rings (outer first) of each polygon, in the layer's CRS.
 using MapPolygons = std::vector<std::vector<std::vector<MapPoint>>>;
+// The polygons as one OGR MultiPolygon, rings closed.
+std::unique_ptr<OGRMultiPolygon> toMultiPolygon(const MapPolygons& parts);
 
 class OutputDataset {
 public:

@@ -10,20 +10,7 @@ namespace riskmap {
 
 namespace {
 
-std::unique_ptr<OGRMultiPolygon> toGeometry(const FeatureRecord& f) {
-    auto mp = std::make_unique<OGRMultiPolygon>();
-    for (const auto& part : f.parts) {
-        OGRPolygon poly;
-        for (const auto& ring : part) {
-            OGRLinearRing r;
-            for (const auto& p : ring) r.addPoint(p.x, p.y);
-            r.closeRings();
-            poly.addRing(&r);
-        }
-        mp->addGeometry(&poly);
-    }
-    return mp;
-}
+std::unique_ptr<OGRMultiPolygon> toGeometry(const FeatureRecord& f) { return toMultiPolygon(f.parts); }
 
 double areaOf(const OGRGeometry* g) {
     if (!g) return 0;
