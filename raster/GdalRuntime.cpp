@@ -36,4 +36,20 @@ DatasetPtr openRaster(const std::string& path) {
     return DatasetPtr(ds);
 }
 
+OGRSpatialReference epsgSpatialRef(int epsg) {
+    OGRSpatialReference s;
+    s.importFromEPSG(epsg);
+    s.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    return s;
+}
+
+std::unique_ptr<OGRCoordinateTransformation> epsgTransform(int from, int to) {
+    OGRSpatialReference a = epsgSpatialRef(from), b = epsgSpatialRef(to);
+    std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&a, &b));
+    if (!ct)
+        throw DataError("cannot build the EPSG:" + std::to_string(from) + " to EPSG:" + std::to_string(to) +
+                        " transformation: " + lastGdalError());
+    return ct;
+}
+
 }  // namespace riskmap

@@ -24,4 +24,11 @@ using DatasetPtr = std::unique_ptr<GDALDataset, GdalDatasetCloser>;
 // Opens a raster read-only; throws DataError naming the path and what to do.
 DatasetPtr openRaster(const std::string& path);
 
+// The CRS of an EPSG code with x = easting or longitude and y = northing or latitude, whatever
+// the authority's axis order (EPSG:4326 is lat/lon there).
+OGRSpatialReference epsgSpatialRef(int epsg);
+// A transformation between two EPSG codes in that axis order; throws DataError when PROJ
+// cannot build it.
+std::unique_ptr<OGRCoordinateTransformation> epsgTransform(int from, int to);
+
 }  // namespace riskmap

@@ -69,7 +69,8 @@ cv::Mat toByte(const cv::Mat& band, const cv::Mat& valid, std::pair<float, float
 
 }  // namespace
 
-ChipRenderer::ChipRenderer(const RasterInput& input) : input_(input), reader_(input) {
+ChipRenderer::ChipRenderer(const RasterInput& input)
+    : input_(input), reader_(input), toLonLat_(input.crsWkt(), input.geoTransform()) {
     auto has = [&](const char* n) { return input.bandIndex(n) >= 0; };
     if (has("red") && has("green") && has("blue")) {
         bands_ = {input.bandIndex("red"), input.bandIndex("green"), input.bandIndex("blue")};
@@ -81,9 +82,7 @@ ChipRenderer::ChipRenderer(const RasterInput& input) : input_(input), reader_(in
         bands_ = {0};
         bandText_ = input.bands().front().name + " (grey)";
     }
-    OGRSpatialReference ll, src;
-    ll.importFromEPSG(4326);
-    ll.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReference ll = epsgSpatialRef(4326), src;
     src.importFromWkt(input.crsWkt().c_str());
     src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     fromLonLat_.reset(OGRCreateCoordinateTransformation(&ll, &src));
@@ -157,8 +156,7 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     cv::rectangle(img, cv::Point(bx - 6, by - 22), cv::Point(bx + barPx + 70, by + 8), cv::Scalar(255, 255, 255), cv::FILLED);
     cv::rectangle(img, cv::Point(bx, by - 4), cv::Point(bx + barPx, by), cv::Scalar(0, 0, 0), cv::FILLED);
     cv::putText(img, lengthText(bar), cv::Point(bx, by - 8), cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-    CoordinateMapper m(input_.crsWkt(), input_.geoTransform());
-    info.centre = m.pixelToLonLat(cx, cy);
+    info.centre = toLonLat_.pixelToLonLat(cx, cy);
     info.widthMetres = widthM;
     info.scaleBarMetres = bar;
     info.bands = bandText_;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "raster/CoordinateMapper.hpp"
 #include "raster/Geodesy.hpp"
 #include "raster/RasterInput.hpp"
 #include "raster/RasterReader.hpp"
@@ -36,6 +37,7 @@ private:
     std::vector<int> bands_;
     std::string bandText_;
     std::unique_ptr<OGRCoordinateTransformation> fromLonLat_;
+    CoordinateMapper toLonLat_;
 };
 
 }  // namespace riskmap

@@ -134,19 +134,16 @@ Json fieldJson(const OGRFeature& f, int i, bool jsonText) {
 Json GeoJsonExport::layer(const std::string& path, const std::string& layerName, int precision,
                           const std::set<std::string>& listFields) {
     ensureGdalRegistered();
-    std::unique_ptr<GDALDataset> ds(
-        GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
-    if (!ds) throw DataError("cannot open the layer file '" + path + "': " + CPLGetLastErrorMsg());
+    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    if (!ds) throw DataError("cannot open the layer file '" + path + "': " + lastGdalError());
     OGRLayer* layer = layerName.empty() ? nullptr : ds->GetLayerByName(layerName.c_str());
     if (!layer && ds->GetLayerCount() == 1) layer = ds->GetLayer(0);
     if (!layer) throw DataError("'" + path + "' has no layer '" + layerName + "'");
 
     std::unique_ptr<OGRCoordinateTransformation> ct;
     if (const OGRSpatialReference* srs = layer->GetSpatialRef()) {
-        OGRSpatialReference src(*srs), ll;
+        OGRSpatialReference src(*srs), ll = epsgSpatialRef(4326);
         src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-        ll.importFromEPSG(4326);
-        ll.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
         if (!src.IsSame(&ll)) {
             ct.reset(OGRCreateCoordinateTransformation(&src, &ll));
             if (!ct) throw DataError("cannot map '" + path + "' to lon/lat");

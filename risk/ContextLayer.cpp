@@ -67,9 +67,7 @@ ContextLayer::ContextLayer(const std::string& path, const LonLat& centre) : impl
     GEOSContext_setErrorMessageHandler_r(m.ctx, geosQuiet, nullptr);
     GEOSContext_setNoticeMessageHandler_r(m.ctx, geosQuiet, nullptr);
 
-    OGRSpatialReference lonlat, local;
-    lonlat.importFromEPSG(4326);
-    lonlat.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReference lonlat = epsgSpatialRef(4326), local;
     // Azimuthal equidistant on the scan: distances from its centre are exact, and nearby ones close.
     local.SetAE(centre.lat, centre.lon, 0, 0);
     local.SetWellKnownGeogCS("WGS84");

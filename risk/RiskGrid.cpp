@@ -6,22 +6,14 @@
 #include <memory>
 
 #include "core/Error.hpp"
+#include "raster/GdalRuntime.hpp"
 #include "raster/CoordinateMapper.hpp"
 
 namespace riskmap {
 
 namespace {
 
-std::unique_ptr<OGRCoordinateTransformation> lonLatToEqualArea() {
-    OGRSpatialReference a, b;
-    a.importFromEPSG(4326);
-    a.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    b.importFromEPSG(6933);
-    b.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    std::unique_ptr<OGRCoordinateTransformation> ct(OGRCreateCoordinateTransformation(&a, &b));
-    if (!ct) throw DataError("cannot build the EPSG:4326 to EPSG:6933 transformation");
-    return ct;
-}
+std::unique_ptr<OGRCoordinateTransformation> lonLatToEqualArea() { return epsgTransform(4326, 6933); }
 
 constexpr double kSqrt3 = 1.7320508075688772;
 

@@ -21,6 +21,7 @@
 #include "tiling/ScanPipeline.hpp"
 #include "tiling/ShardPlan.hpp"
 #include "raster/CoordinateMapper.hpp"
+#include "raster/GdalRuntime.hpp"
 #include "risk/ContextScorer.hpp"
 #include "risk/CoverageLayers.hpp"
 #include "risk/QgisStyle.hpp"
@@ -406,14 +407,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     const std::vector<FieldSpec> gridFields{{"count", OFTInteger64},      {"density_per_km2", OFTReal}, {"max_score", OFTReal},
                                             {"mean_risk", OFTReal},       {"area_scanned_km2", OFTReal}};
     // Grid cells are squares or hexagons in EPSG:6933; GeoJSON needs them in lon/lat.
-    auto toLonLatFromEqualArea = [] {
-        OGRSpatialReference a, b;
-        a.importFromEPSG(6933);
-        a.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-        b.importFromEPSG(4326);
-        b.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-        return std::unique_ptr<OGRCoordinateTransformation>(OGRCreateCoordinateTransformation(&a, &b));
-    };
+    auto toLonLatFromEqualArea = [] { return epsgTransform(6933, 4326); };
     std::size_t gridCells = 0;
     if (request_.gridMetres > 0) {
         RiskGrid grid(request_.gridMetres, RiskGrid::parseShape(request_.gridShape));
