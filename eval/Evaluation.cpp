@@ -45,13 +45,6 @@ bool truthy(const OGRFeature& f, int field) {
     return v == "true" || v == "1" || v == "yes" || v == "y" || v == "t";
 }
 
-OGRSpatialReference wgs84() {
-    OGRSpatialReference s;
-    s.importFromEPSG(4326);
-    s.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    return s;
-}
-
 // Every feature of every layer (or of `onlyLayer`) as a lon/lat point (polygon centroids), with
 // chosen fields. Detections (scoreField) come only from layers with a score: a GeoPackage from
 // riskmap scan also holds grid, footprint and gap layers.
@@ -62,7 +55,7 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
     if (!ds) throw DataError("cannot open " + what + " '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     std::unique_ptr<GDALDataset, GdalDatasetCloser> hold(ds);
     std::vector<VectorPoint> out;
-    OGRSpatialReference target = wgs84();
+    OGRSpatialReference target = epsgSpatialRef(4326);
     if (!onlyLayer.empty() && !ds->GetLayerByName(onlyLayer.c_str()))
         throw DataError(what + " '" + path + "' has no layer '" + onlyLayer + "'");
     for (OGRLayer* layer : ds->GetLayers()) {
@@ -137,8 +130,7 @@ std::vector<Footprint> footprintsFromInputs(const std::vector<std::string>& inpu
     return out;
 }
 
-std::vector<Footprint> footprintsFromManifest(const std::string& manifestPath) {
-    Json m = Json::parseFile(manifestPath);
+std::vector<Footprint> footprintsFromManifest(const Json& m, const std::string& manifestPath) {
     const Json* inputs = m.find("inputs");
     if (!inputs || !inputs->isArray()) throw DataError("'" + manifestPath + "' has no \"inputs\": is it a scan manifest?");
     std::vector<Footprint> out;
@@ -159,7 +151,7 @@ GeomPtr aoiFromVector(const std::string& path) {
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open --aoi '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     std::unique_ptr<GDALDataset, GdalDatasetCloser> hold(ds);
-    OGRSpatialReference target = wgs84();
+    OGRSpatialReference target = epsgSpatialRef(4326);
     GeomPtr acc;
     for (OGRLayer* layer : ds->GetLayers()) {
         for (auto& feat : *layer) {
@@ -204,12 +196,12 @@ EvalReport Evaluation::run(const EvalRequest& req) {
     rep.request = req;
 
     std::vector<Footprint> fps;
-    // The scan's manifest names its detection layer.
+    // The scan's manifest names its detection layer and, by default, gives the footprints.
     std::string detLayer;
     const std::string manifestPath = req.detectionsPath + ".manifest.json";
-    if (fileExists(manifestPath)) {
-        Json m = Json::parseFile(manifestPath);
-        const Json* layers = m.find("layers");
+    const Json manifest = fileExists(manifestPath) ? Json::parseFile(manifestPath) : Json();
+    if (!manifest.isNull()) {
+        const Json* layers = manifest.find("layers");
         const Json* d = layers ? layers->find("detections") : nullptr;
         if (d && d->find("layer") && d->find("layer")->isString()) detLayer = d->find("layer")->asString();
     }
@@ -220,12 +212,11 @@ EvalReport Evaluation::run(const EvalRequest& req) {
         rep.footprintFrom = "inputs";
         fps = footprintsFromInputs(req.inputs);
     } else {
-        std::string manifest = req.detectionsPath + ".manifest.json";
-        if (!fileExists(manifest))
-            throw UsageError("cannot tell what was scanned: pass --inputs RASTERS or --aoi FILE, or keep '" + manifest +
-                             "' beside the detections");
+        if (manifest.isNull())
+            throw UsageError("cannot tell what was scanned: pass --inputs RASTERS or --aoi FILE, or keep '" +
+                             manifestPath + "' beside the detections");
         rep.footprintFrom = "manifest";
-        fps = footprintsFromManifest(manifest);
+        fps = footprintsFromManifest(manifest, manifestPath);
     }
     const bool single = rep.footprintFrom == "aoi";
 

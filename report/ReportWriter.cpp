@@ -175,8 +175,7 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
         }
         return GeoJsonExport::layer(path, text(*l, "layer"), kPrecision, kListFields);
     };
-    Json detections = layers && member(*layers, "detections") ? layerJson("detections")
-                                                              : GeoJsonExport::layer(request_.scan, detName, kPrecision, kListFields);
+    Json detections = layerJson("detections");
     if (detections.isNull()) detections = GeoJsonExport::layer(request_.scan, detName, kPrecision, kListFields);
     Json grid = layerJson("grid");
     Json footprints = layerJson("footprints");
