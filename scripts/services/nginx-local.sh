@@ -39,8 +39,8 @@ EOF
     exit 2
 }
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=scripts/services/common.sh
+source "$(dirname "$(readlink -f "$0")")/common.sh"
 
 set_paths() {
     STATE="$1"
@@ -51,15 +51,7 @@ set_paths() {
 }
 
 # PID in the pid file if that process is alive and is nginx.
-live_pid() {
-    local pid
-    [[ -s "$PID_FILE" ]] || return 1
-    pid="$(tr -dc '0-9' <"$PID_FILE")"
-    [[ -n "$pid" ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == nginx ]] || return 1
-    printf '%s\n' "$pid"
-}
+nginx_pid() { live_pid "$PID_FILE" nginx; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -151,7 +143,7 @@ do_start() {
     check_conf_path "$root"
     check_conf_path "$STATE"
 
-    if pid="$(live_pid)"; then
+    if pid="$(nginx_pid)"; then
         old_root="$(sed -n 's/^# root=//p' "$CONF" 2>/dev/null)"
         old_port="$(sed -n 's/^# port=//p' "$CONF" 2>/dev/null)"
         if [[ "$old_root" == "$root" && "$old_port" == "$port" ]]; then
@@ -180,22 +172,22 @@ do_start() {
         die "nginx failed to start"
     }
     for ((i = 0; i < 100; i++)); do
-        live_pid >/dev/null && port_open "$port" && break
+        nginx_pid >/dev/null && port_open "$port" && break
         sleep 0.1
     done
-    if ! { live_pid >/dev/null && port_open "$port"; }; then
+    if ! { nginx_pid >/dev/null && port_open "$port"; }; then
         log "----- last lines of $ERROR_LOG -----"
         tail -n 20 "$ERROR_LOG" >&2 2>/dev/null || true
         do_stop >/dev/null 2>&1 || true
         die "nginx did not come up on 127.0.0.1:$port within 10 s"
     fi
-    log "nginx running (pid $(live_pid)); logs in $STATE/logs"
+    log "nginx running (pid $(nginx_pid)); logs in $STATE/logs"
     printf 'export NGINX_LOCAL_URL=%q\n' "http://127.0.0.1:$port"
 }
 
 do_stop() {
     local pid i children
-    if ! pid="$(live_pid)"; then
+    if ! pid="$(nginx_pid)"; then
         rm -f "$PID_FILE"
         log "not running"
         return 0
@@ -219,7 +211,7 @@ do_stop() {
 
 do_status() {
     local pid
-    if pid="$(live_pid)"; then
+    if pid="$(nginx_pid)"; then
         printf 'nginx running (pid %s) on 127.0.0.1:%s serving %s\n' "$pid" \
             "$(sed -n 's/^# port=//p' "$CONF")" "$(sed -n 's/^# root=//p' "$CONF")"
         return 0

@@ -52,8 +52,8 @@ EOF
     exit 2
 }
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=scripts/services/common.sh
+source "$(dirname "$(readlink -f "$0")")/common.sh"
 
 # ---------------------------------------------------------------- paths
 set_paths() {
@@ -83,18 +83,6 @@ wait_pidfile() {
 }
 
 # ---------------------------------------------------------------- processes
-# PID recorded in FILE if that process is alive and is the expected program
-# (guards against a stale pid file whose number was reused).
-live_pid() {
-    local file="$1" comm="$2" pid
-    [[ -s "$file" ]] || return 1
-    pid="$(tr -dc '0-9' <"$file")"
-    [[ -n "$pid" ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm" ]] || return 1
-    printf '%s\n' "$pid"
-}
-
 # TERM the process in FILE, wait up to 15 s, then KILL. Removes the pid file.
 stop_pid() {
     local file="$1" comm="$2" pid i
