@@ -29,9 +29,7 @@ DetectorInfo ClearingDetector::describe() {
         "Remote camps: small cleared or built patches (bare mud, racks, huts) inside unbroken "
         "mangrove or forest, enclosed by forest or water and far from open farmland. Needs red, "
         "nir and green (swir1 and blue sharpen water and bare-ground evidence).";
-    auto num = [](const char* name, double def, const char* unit, const char* desc, double lo, double hi) {
-        return OptionSpec{name, OptionType::Double, def, unit, desc, lo, hi, {}};
-    };
+    const auto num = &OptionSpec::number;
     d.options = {
         num("water_mndwi_min", 0.0, "MNDWI", "water: MNDWI above this (Xu 2006); NDWI without swir1 (McFeeters 1996)", -1, 1),
         num("veg_ndvi_min", 0.5, "NDVI", "vegetation: NDVI at or above this (about half green cover; Rouse et al. 1974)", -1, 1),

@@ -257,9 +257,7 @@ DetectorInfo KilnDetector::describe() {
         "from ~0.5 to 20 m: peaks of smoothed redness contrast against a local background, "
         "verified by the size and shape of the kiln body in metres, scored with a drying-yard "
         "bonus. Reports the oriented outline of the kiln body.";
-    auto num = [](const char* name, double def, const char* unit, const char* desc, double lo, double hi) {
-        return OptionSpec{name, OptionType::Double, def, unit, desc, lo, hi, {}};
-    };
+    const auto num = &OptionSpec::number;
     d.options = {
         num("internal_gsd_m", 10, "m", "working resolution; finer input is block-averaged to it", 1, 30),
         num("max_gsd_m", 20, "m", "coarser input cannot resolve a 100 x 50 m kiln: nothing is reported", 1, 1000),

@@ -27,6 +27,11 @@ struct OptionSpec {
     std::optional<double> max;
     std::vector<std::string> choices;  // for Choice
 
+    // A number with its unit and allowed range, the common case.
+    static OptionSpec number(const char* name, double def, const char* unit, const char* desc, double lo, double hi) {
+        return OptionSpec{name, OptionType::Double, def, unit, desc, lo, hi, {}};
+    }
+
     Json toJson() const;
 };
 
