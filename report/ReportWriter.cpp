@@ -165,10 +165,9 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     auto layerJson = [&](const std::string& role) -> Json {
         const Json* l = layers ? member(*layers, role) : nullptr;
         if (!l) return Json();
-        // The manifest records paths as given to the scan; the layer files sit beside it.
-        std::string path = text(*l, "path");
-        const fs::path beside = fs::path(request_.scan).parent_path() / fs::path(path).filename();
-        if (!fs::exists(path)) path = beside.string();
+        // The manifest records paths as the scan was given them; every layer file sits beside
+        // the scan's output, so look there, whatever the folder the report runs from.
+        const std::string path = (fs::path(request_.scan).parent_path() / fs::path(text(*l, "path")).filename()).string();
         if (!fs::exists(path)) {
             summary.notes.push_back("the " + role + " layer '" + text(*l, "path") + "' is missing");
             return Json();
