@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ctest entry: scan the bundled kiln chips with a risk grid, write the evidence report with
 # `riskmap report`, and drive it in headless Chromium (report.test.mjs): it loads from file://
-# with no network, lists every lead, draws the map and the chips. Exit 77 (skip) without
-# Node.js 20+ or Chromium (scripts/install-deps.sh installs Chromium).
+# with no network, lists every lead, draws the map and the chips. Without Node.js 20+ or
+# Chromium (scripts/install-deps.sh installs Chromium) it fails, or skips (exit 77) when
+# RISKMAP_SKIP_MISSING_TOOLS=1.
 # With --selftest, runs selftest.mjs instead: the browser test must fail on broken reports.
 set -euo pipefail
 riskmap=$1
@@ -10,15 +11,15 @@ mode=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 chromium=${RISKMAP_CHROMIUM:-/usr/bin/chromium}
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "Node.js and npm are not installed: skipping"; exit 77
-fi
-if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-  echo "Node.js $(node --version) is older than 20 (playwright-core needs 20): skipping"; exit 77
-fi
-if [ ! -x "$chromium" ]; then
-  echo "no Chromium at $chromium (install Debian's chromium package): skipping"; exit 77
-fi
+missing() {
+  echo "$1 (or set RISKMAP_SKIP_MISSING_TOOLS=1 to skip)"
+  if [ "${RISKMAP_SKIP_MISSING_TOOLS:-0}" = 1 ]; then exit 77; fi
+  exit 1
+}
+command -v node >/dev/null && command -v npm >/dev/null || missing "Node.js and npm are not installed"
+[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] ||
+  missing "Node.js $(node --version) is older than 20 (playwright-core needs 20)"
+[ -x "$chromium" ] || missing "no Chromium at $chromium: run scripts/install-deps.sh"
 # playwright-core and pngjs, pinned by package-lock.json; no browser download.
 if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)

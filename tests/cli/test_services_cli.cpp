@@ -45,7 +45,10 @@ struct Stopper {
 }  // namespace
 
 TEST(CliRemote, ScanOverHttpRangeRequestsMatchesTheLocalFile) {
-    if (!haveProgram("nginx")) GTEST_SKIP() << "nginx is not installed (scripts/install-deps.sh installs it)";
+    if (!haveProgram("nginx")) {
+        if (skipMissingTools()) GTEST_SKIP() << "nginx is not installed";
+        FAIL() << "nginx is not installed: run scripts/install-deps.sh (or set RISKMAP_SKIP_MISSING_TOOLS=1)";
+    }
     TempDir dir, state;
     std::string cog = cogScene(dir);
     const std::string port = std::to_string(20000 + ::getpid() % 20000);
@@ -66,8 +69,11 @@ TEST(CliRemote, ScanOverHttpRangeRequestsMatchesTheLocalFile) {
 }
 
 TEST(CliSlurm, ArrayOfShardsPlusMergeMatchesOneProcess) {
-    if (!haveProgram("slurmctld") || !haveProgram("munged") || ::geteuid() != 0)
-        GTEST_SKIP() << "needs root and slurm-wlm + munge (scripts/install-deps.sh installs them)";
+    if (!haveProgram("slurmctld") || !haveProgram("munged") || ::geteuid() != 0) {
+        if (skipMissingTools()) GTEST_SKIP() << "needs root and slurm-wlm + munge";
+        FAIL() << "needs root and slurm-wlm + munge: run as root after scripts/install-deps.sh (or set "
+                  "RISKMAP_SKIP_MISSING_TOOLS=1)";
+    }
     TempDir dir;
     std::string cog = cogScene(dir);
     auto single = runRiskmap({"scan", cog, "-o", dir.file("single.geojson"), "-q", "--tile-size", "256"});

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # ctest entry: scan the bundled kiln chips into a GeoPackage (with a risk grid) and a GeoJSON,
-# then open both in QGIS headless (tests/qgis/check_layers.py). Exit 77 (skip) without QGIS.
+# then open both in QGIS headless (tests/qgis/check_layers.py). Without QGIS it fails, or skips
+# (exit 77) when RISKMAP_SKIP_MISSING_TOOLS=1.
 set -euo pipefail
 riskmap=$1
 src=$(cd "$(dirname "$0")/../.." && pwd)
 if ! /usr/bin/python3 -c 'import qgis.core' 2>/dev/null; then
-  echo "python3-qgis is not installed (scripts/install-deps.sh installs it): skipping"
-  exit 77
+  echo "python3-qgis is not installed: run scripts/install-deps.sh (or set RISKMAP_SKIP_MISSING_TOOLS=1)"
+  [ "${RISKMAP_SKIP_MISSING_TOOLS:-0}" = 1 ] && exit 77
+  exit 1
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -179,5 +180,10 @@ CliResult runShell(const std::string& command, const std::vector<std::string>& e
 }
 
 bool haveProgram(const std::string& name) { return runShell("command -v " + name).exitCode == 0; }
+
+bool skipMissingTools() {
+    const char* v = std::getenv("RISKMAP_SKIP_MISSING_TOOLS");
+    return v && std::string(v) == "1";
+}
 
 }  // namespace riskmap::test
