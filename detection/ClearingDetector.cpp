@@ -228,7 +228,7 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t) const {
         const cv::Rect box(std::max(0, c.box.x - pad), std::max(0, c.box.y - pad), 0, 0);
         const int bx1 = std::min(w, c.box.x + c.box.width + pad), by1 = std::min(h, c.box.y + c.box.height + pad);
         cv::Rect crop(box.x, box.y, bx1 - box.x, by1 - box.y);
-        cv::Mat patch = cc.labels()(crop) == c.label;
+        cv::Mat patch = cc.componentMask(c, crop);
         cv::Mat grown;
         cv::dilate(patch, grown, ringKernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
         std::int64_t ring = 0, enclosed = 0, core = 0;

@@ -1,6 +1,11 @@
 #pragma once
 // Connected components of a tile mask, filtered to those the tile sees completely and
 // reliably, with exact outlines. Shared by every detector that segments pixels.
+//
+// Components are built from horizontal runs of foreground pixels joined by union-find, so the
+// cost is one read of the mask plus work per run, not per pixel: detection masks are sparse,
+// and no label image is ever written. Rows can be fed one at a time, so a detector that needs
+// no morphology never holds a whole-tile mask.
 #include <opencv2/core.hpp>
 
 #include <climits>
@@ -12,9 +17,16 @@
 
 namespace riskmap {
 
+// Pixels [x0, x1) of local row y.
+struct PixelRun {
+    int y = 0;
+    int x0 = 0;
+    int x1 = 0;
+};
+
 struct Component {
-    int label = 0;
-    cv::Rect box;  // local (tile window) pixel coordinates
+    int label = 0;  // 1.. in the order of each component's first pixel in row-major order
+    cv::Rect box;   // local (tile window) pixel coordinates
     std::int64_t pixels = 0;
     std::int64_t sumX = 0;  // sums of global pixel indices, exact
     std::int64_t sumY = 0;
@@ -45,17 +57,36 @@ public:
 
     // mask: CV_8U, non-zero = foreground. 8-connectivity.
     explicit ComponentExtractor(const cv::Mat& mask);
+    // Row by row: call addRow for rows 0..height-1 in order, then finish().
+    ComponentExtractor(int width, int height);
+    void addRow(int y, const std::uint8_t* row);
+    void finish();
 
+    int count() const { return static_cast<int>(boxes_.size()); }
     std::vector<Component> complete(const TileImage& tile, const Limits& limits) const;
+    // The component's runs, row by row, left to right.
+    const PixelRun* runsBegin(const Component& c) const;
+    const PixelRun* runsEnd(const Component& c) const;
     MultiPolygon outline(const Component& c, const TileImage& tile) const;
     // CV_8U mask (255 inside) of the component within its box.
     cv::Mat componentMask(const Component& c) const;
-    const cv::Mat& labels() const { return labels_; }
+    // The same over any local rectangle.
+    cv::Mat componentMask(const Component& c, const cv::Rect& area) const;
 
 private:
-    cv::Mat labels_;  // CV_32S
-    cv::Mat stats_;
-    int count_ = 0;
+    int find(int i);
+
+    int width_ = 0;
+    int height_ = 0;
+    int nextRow_ = 0;
+    bool finished_ = false;
+    std::vector<PixelRun> runs_;  // row-major while building, grouped by component after finish()
+    std::vector<int> parent_;     // union-find over runs while building
+    std::size_t prevBegin_ = 0, prevEnd_ = 0;
+    // Per component (label - 1) after finish().
+    std::vector<cv::Rect> boxes_;
+    std::vector<std::int64_t> pixels_;
+    std::vector<std::size_t> firstRun_;  // runs of label l: [firstRun_[l-1], firstRun_[l])
 };
 
 }  // namespace riskmap

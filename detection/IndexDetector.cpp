@@ -8,6 +8,7 @@
 #include "core/Error.hpp"
 #include "detection/ComponentExtractor.hpp"
 #include "detection/MetricMorphology.hpp"
+#include "detection/SpectralExpression.hpp"
 
 namespace riskmap {
 
@@ -92,13 +93,32 @@ double IndexDetector::haloMetres() const {
 std::vector<Detection> IndexDetector::detect(const TileImage& tile) const {
     std::vector<Detection> out;
     if (tile.validCount == 0) return out;
-    cv::Mat pass, margin;
-    rule_.evaluateRule(tile, pass, margin);
-    cv::bitwise_and(pass, tile.valid, pass);
+    const int w = tile.window.w, h = tile.window.h;
+    ExpressionRows rows(rule_, tile);
+    std::vector<std::uint8_t> passRow(static_cast<std::size_t>(w));
+    std::vector<float> marginRow(static_cast<std::size_t>(w));
+    auto passOf = [&](int y, std::uint8_t* pass) {
+        rows.rule(y, 0, w, pass, marginRow.data());
+        const std::uint8_t* valid = tile.valid.ptr<std::uint8_t>(y);
+        for (int x = 0; x < w; ++x) pass[x] &= valid[x];
+    };
+    // Without morphology the pass mask streams row by row into the components; margins are
+    // recomputed later for the few pixels in reported objects.
     MetricMorphology morph(tile.gsdX, tile.gsdY, openRadiusM_, closeRadiusM_);
-    morph.apply(pass, tile.valid);
+    ComponentExtractor cc(w, h);
+    if (morph.active()) {
+        cv::Mat pass(h, w, CV_8U);
+        for (int y = 0; y < h; ++y) passOf(y, pass.ptr<std::uint8_t>(y));
+        morph.apply(pass, tile.valid);
+        for (int y = 0; y < h; ++y) cc.addRow(y, pass.ptr<std::uint8_t>(y));
+    } else {
+        for (int y = 0; y < h; ++y) {
+            passOf(y, passRow.data());
+            cc.addRow(y, passRow.data());
+        }
+    }
+    cc.finish();
 
-    ComponentExtractor cc(pass);
     ComponentExtractor::Limits lim;
     lim.marginX = morph.marginX();
     lim.marginY = morph.marginY();
@@ -110,13 +130,13 @@ std::vector<Detection> IndexDetector::detect(const TileImage& tile) const {
 
     for (const Component& c : cc.complete(tile, lim)) {
         double sumScore = 0, sumMargin = 0;
-        for (int y = c.box.y; y < c.box.y + c.box.height; ++y) {
-            const int* lab = cc.labels().ptr<int>(y);
-            const float* m = margin.ptr<float>(y);
-            for (int x = c.box.x; x < c.box.x + c.box.width; ++x) {
-                if (lab[x] != c.label) continue;
-                sumMargin += m[x];
-                sumScore += std::clamp(static_cast<double>(m[x]) / scoreMargin_, 0.0, 1.0);
+        for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r) {
+            const int n = r->x1 - r->x0;
+            rows.rule(r->y, r->x0, n, passRow.data(), marginRow.data());
+            for (int i = 0; i < n; ++i) {
+                const float m = marginRow[static_cast<std::size_t>(i)];
+                sumMargin += m;
+                sumScore += std::clamp(static_cast<double>(m) / scoreMargin_, 0.0, 1.0);
             }
         }
         double score = sumScore / static_cast<double>(c.pixels);

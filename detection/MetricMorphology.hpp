@@ -12,6 +12,8 @@ public:
     // Opening removes specks narrower than the radius; closing fills gaps narrower than it.
     // The result is masked by `valid` again so that closing never reaches into nodata.
     void apply(cv::Mat& mask, const cv::Mat& valid) const;
+    // Whether apply() changes anything: without it masks can be streamed row by row.
+    bool active() const { return openX_ > 0 || openY_ > 0 || closeX_ > 0 || closeY_ > 0; }
 
     // Pixels near a cut edge whose value may differ from an uncut raster: each erosion or
     // dilation reaches one radius further.

@@ -272,31 +272,40 @@ void collectBands(const SpectralExpression::Node& n, std::set<std::string>& out)
     if (n.b) collectBands(*n.b, out);
 }
 
-// Row-wise evaluation keeps every temporary in cache: one row of each intermediate at a time.
-// Band rows are used in place and constants are filled once, so a rule such as
-// "ndvi < 0.2" costs one pass over two bands.
-class RowEvaluator {
+}  // namespace
+
+// Row-wise evaluation keeps every temporary in cache: one row segment of each intermediate at a
+// time. Band rows come straight from the tile (converted from stored values when the tile has
+// no float plane yet, once per band per segment) and constants are filled once, so a rule such
+// as "ndvi < 0.2" costs one pass over two bands and writes nothing the size of the tile.
+class ExpressionRows::Impl {
 public:
-    RowEvaluator(const TileImage& tile, int width) : tile_(tile), width_(width) {}
+    Impl(const TileImage& tile, int width) : tile_(tile), width_(width) {}
 
-    // Frees all row buffers; call between rows of a numeric evaluation.
-    void reset() { used_ = 0; }
+    void select(int y, int x0, int n) {
+        if (y < 0 || x0 < 0 || n < 0 || x0 + n > width_) throw Error("row segment outside the tile (a detector bug)");
+        y_ = y;
+        x0_ = x0;
+        w_ = n;
+        used_ = 0;
+        ++generation_;
+    }
 
-    // Numeric node -> pointer to its values for row y (valid until reset()).
-    const float* value(const SpectralExpression::Node& n, int y) {
-        const int w = width_;
+    // Numeric node -> pointer to its values for the selected segment.
+    const float* value(const SpectralExpression::Node& n) {
+        const int w = w_;
         switch (n.op) {
             case Op::Number: return constant(n);
-            case Op::Band: return plane(n).ptr<float>(y);
+            case Op::Band: return band(n);
             default: break;
         }
         float* out = scratch();
-        const float* a = value(*n.a, y);
+        const float* a = value(*n.a);
         if (n.op == Op::Neg) {
             for (int i = 0; i < w; ++i) out[i] = -a[i];
             return out;
         }
-        const float* b = value(*n.b, y);
+        const float* b = value(*n.b);
         switch (n.op) {
             case Op::Add:
                 for (int i = 0; i < w; ++i) out[i] = a[i] + b[i];
@@ -322,17 +331,17 @@ public:
         return out;
     }
 
-    // Boolean node -> pass flags and margins for row y.
-    void rule(const SpectralExpression::Node& n, int y, std::uint8_t* pass, float* margin) {
-        const int w = width_;
+    // Boolean node -> pass flags and margins for the selected segment.
+    void rule(const SpectralExpression::Node& n, std::uint8_t* pass, float* margin) {
+        const int w = w_;
         const std::size_t mark = used_;
         switch (n.op) {
             case Op::Lt:
             case Op::Le:
             case Op::Gt:
             case Op::Ge: {
-                const float* l = value(*n.a, y);
-                const float* r = value(*n.b, y);
+                const float* l = value(*n.a);
+                const float* r = value(*n.b);
                 // Margin is how far the pixel clears the threshold, in the rule's units.
                 const bool less = n.op == Op::Lt || n.op == Op::Le;
                 if (less) {
@@ -349,8 +358,8 @@ public:
             }
             case Op::Eq:
             case Op::Ne: {
-                const float* l = value(*n.a, y);
-                const float* r = value(*n.b, y);
+                const float* l = value(*n.a);
+                const float* r = value(*n.b);
                 const bool eq = n.op == Op::Eq;
                 for (int i = 0; i < w; ++i) {
                     float d = std::fabs(l[i] - r[i]);
@@ -360,7 +369,7 @@ public:
                 break;
             }
             case Op::Not:
-                rule(*n.a, y, pass, margin);
+                rule(*n.a, pass, margin);
                 for (int i = 0; i < w; ++i) {
                     pass[i] = pass[i] ? 0 : 255;
                     margin[i] = -margin[i];
@@ -368,11 +377,11 @@ public:
                 break;
             case Op::And:
             case Op::Or: {
-                rule(*n.a, y, pass, margin);
+                rule(*n.a, pass, margin);
                 // Pointers, not references: nested calls may grow the scratch lists.
                 float* m2 = scratch();
                 std::uint8_t* p2 = passScratch();
-                rule(*n.b, y, p2, m2);
+                rule(*n.b, p2, m2);
                 if (n.op == Op::And) {
                     for (int i = 0; i < w; ++i) {
                         pass[i] = pass[i] & p2[i];
@@ -393,11 +402,33 @@ public:
     }
 
 private:
-    const cv::Mat& plane(const SpectralExpression::Node& n) {
-        for (const auto& c : planes_)
-            if (c.first == &n) return *c.second;
-        planes_.emplace_back(&n, &tile_.band(n.band));
-        return *planes_.back().second;
+    struct BandRow {
+        std::size_t plane = 0;
+        std::vector<float> buffer;
+        const float* row = nullptr;
+        std::uint64_t generation = 0;
+    };
+
+    // Each band is fetched once per segment, however often the expression names it.
+    const float* band(const SpectralExpression::Node& n) {
+        BandRow* slot = nullptr;
+        for (auto& c : bandOf_)
+            if (c.first == &n) slot = &bands_[c.second];
+        if (!slot) {
+            const std::size_t plane = tile_.bandIndex(n.band);
+            std::size_t k = 0;
+            while (k < bands_.size() && bands_[k].plane != plane) ++k;
+            if (k == bands_.size()) {
+                bands_.push_back({plane, std::vector<float>(static_cast<std::size_t>(width_)), nullptr, 0});
+            }
+            bandOf_.emplace_back(&n, k);
+            slot = &bands_[k];
+        }
+        if (slot->generation != generation_) {
+            slot->row = tile_.row(slot->plane, y_, x0_, w_, slot->buffer.data());
+            slot->generation = generation_;
+        }
+        return slot->row;
     }
     const float* constant(const SpectralExpression::Node& n) {
         for (const auto& c : constants_)
@@ -417,7 +448,10 @@ private:
 
     const TileImage& tile_;
     int width_;
-    std::vector<std::pair<const SpectralExpression::Node*, const cv::Mat*>> planes_;
+    int y_ = 0, x0_ = 0, w_ = 0;
+    std::uint64_t generation_ = 0;
+    std::vector<BandRow> bands_;
+    std::vector<std::pair<const SpectralExpression::Node*, std::size_t>> bandOf_;
     std::vector<std::pair<const SpectralExpression::Node*, std::vector<float>>> constants_;
     std::vector<std::vector<float>> floats_;
     std::size_t used_ = 0;
@@ -425,7 +459,22 @@ private:
     std::size_t passUsed_ = 0;
 };
 
-}  // namespace
+ExpressionRows::ExpressionRows(const SpectralExpression& expression, const TileImage& tile)
+    : root_(expression.root_), impl_(std::make_unique<Impl>(tile, tile.window.w)) {}
+
+ExpressionRows::~ExpressionRows() = default;
+
+void ExpressionRows::rule(int y, int x0, int n, std::uint8_t* pass, float* margin) {
+    if (!root_->boolean()) throw Error("rule evaluation of a value expression (a detector bug)");
+    impl_->select(y, x0, n);
+    impl_->rule(*root_, pass, margin);
+}
+
+const float* ExpressionRows::value(int y, int x0, int n) {
+    if (root_->boolean()) throw Error("value evaluation of a rule (a detector bug)");
+    impl_->select(y, x0, n);
+    return impl_->value(*root_);
+}
 
 SpectralExpression SpectralExpression::parse(const std::string& text) {
     if (text.find_first_not_of(" \t") == std::string::npos)
@@ -449,18 +498,17 @@ void SpectralExpression::evaluateRule(const TileImage& tile, cv::Mat& pass, cv::
     const int w = tile.window.w, h = tile.window.h;
     pass.create(h, w, CV_8U);
     margin.create(h, w, CV_32F);
-    RowEvaluator ev(tile, w);
-    for (int y = 0; y < h; ++y) ev.rule(*root_, y, pass.ptr<std::uint8_t>(y), margin.ptr<float>(y));
+    ExpressionRows rows(*this, tile);
+    for (int y = 0; y < h; ++y) rows.rule(y, 0, w, pass.ptr<std::uint8_t>(y), margin.ptr<float>(y));
 }
 
 cv::Mat SpectralExpression::evaluateValue(const TileImage& tile) const {
     if (isRule()) throw UsageError("'" + text_ + "' is a rule, not a value");
     const int w = tile.window.w, h = tile.window.h;
     cv::Mat out(h, w, CV_32F);
-    RowEvaluator ev(tile, w);
+    ExpressionRows rows(*this, tile);
     for (int y = 0; y < h; ++y) {
-        ev.reset();
-        const float* row = ev.value(*root_, y);
+        const float* row = rows.value(y, 0, w);
         std::copy(row, row + w, out.ptr<float>(y));
     }
     return out;

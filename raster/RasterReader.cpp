@@ -179,22 +179,23 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
     out.gsdX = input_.gsdX();
     out.gsdY = input_.gsdY();
     out.names.clear();
-    out.planes.clear();
     out.display.clear();
 
     const int nb = static_cast<int>(bands.size());
-    // Buffers persist in `out` across tiles of the same size: no fresh pages per tile.
-    cv::Mat planes = reuseBuffer(out.storage, nb * window.h, window.w, CV_32F);
     for (int i = 0; i < nb; ++i) {
         const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(i)])];
         out.names.push_back(b.name);
         out.display.push_back(b.display);
-        out.planes.push_back(planes.rowRange(i * window.h, (i + 1) * window.h));
     }
+    // Planes are converted to reflectance only when a detector asks (TileImage::plane).
+    out.planes.assign(static_cast<std::size_t>(nb), cv::Mat());
+    out.raw.assign(static_cast<std::size_t>(nb), RawPlane{});
+    // Buffers persist in `out` across tiles of the same size: no fresh pages per tile.
     out.valid = reuseBuffer(validBuffer_, window.h, window.w, CV_8U);
     out.valid.setTo(255);
 
     const auto& files = input_.files();
+    out.rawStorage.resize(files.size());
     for (int fi = 0; fi < static_cast<int>(files.size()); ++fi) {
         const InputFile& f = files[static_cast<std::size_t>(fi)];
         std::vector<int> fileBands, planeIdx;
@@ -223,13 +224,13 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
             depth = CV_64F;
         }
         const int n = static_cast<int>(toRead.size());
-        cv::Mat raw = reuseBuffer(rawBuffer_, n * window.h, window.w, CV_MAKETYPE(depth, 1));
+        cv::Mat raw = reuseBuffer(out.rawStorage[static_cast<std::size_t>(fi)], n * window.h, window.w,
+                                  CV_MAKETYPE(depth, 1));
         readRaw(fi, window, toRead, type, raw);
 
         for (std::size_t k = 0; k < fileBands.size(); ++k) {
             const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(planeIdx[k])])];
             cv::Mat rawPlane = raw.rowRange(static_cast<int>(k) * window.h, static_cast<int>(k + 1) * window.h);
-            cv::Mat& plane = out.planes[static_cast<std::size_t>(planeIdx[k])];
             if (b.mask == MaskSource::Nodata && b.nodata) {
                 if (std::isnan(*b.nodata))
                     cv::compare(rawPlane, rawPlane, scratch_, cv::CMP_NE);
@@ -241,8 +242,7 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
                 cv::compare(rawPlane, rawPlane, scratch_, cv::CMP_NE);  // NaN is never data
                 out.valid.setTo(0, scratch_);
             }
-            // Stored values to reflectance in one vectorised pass.
-            rawPlane.convertTo(plane, CV_32F, b.scale.scale, b.scale.offset);
+            out.raw[static_cast<std::size_t>(planeIdx[k])] = {rawPlane, b.scale.scale, b.scale.offset};
         }
         if (f.maskBand > 0) {
             cv::Mat maskPlane = raw.rowRange((n - 1) * window.h, n * window.h);
@@ -265,12 +265,8 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
         }
     }
 
-    // Blank invalid pixels so that no detector can see their values.
+    // Invalid pixels read as 0 once converted (TileImage::plane), so no detector sees them.
     out.validCount = static_cast<std::size_t>(cv::countNonZero(out.valid));
-    if (out.validCount < static_cast<std::size_t>(window.area())) {
-        cv::Mat invalid = out.valid == 0;
-        for (auto& plane : out.planes) plane.setTo(0, invalid);
-    }
 }
 
 }  // namespace riskmap

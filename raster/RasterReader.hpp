@@ -47,7 +47,6 @@ private:
     const RasterInput& input_;
     BlockCache* cache_;
     std::vector<DatasetPtr> datasets_;
-    cv::Mat rawBuffer_;    // stored values of one file's bands, reused across tiles
     cv::Mat validBuffer_;  // backing store of TileImage::valid
     cv::Mat scratch_;  // masks, reused across tiles
 };

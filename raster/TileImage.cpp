@@ -1,5 +1,7 @@
 #include "raster/TileImage.hpp"
 
+#include <cstdint>
+
 #include "core/Error.hpp"
 
 namespace riskmap {
@@ -10,11 +12,57 @@ bool TileImage::has(const std::string& name) const {
     return false;
 }
 
-const cv::Mat& TileImage::band(const std::string& name) const {
+std::size_t TileImage::bandIndex(const std::string& name) const {
     for (std::size_t i = 0; i < names.size(); ++i)
-        if (names[i] == name) return planes[i];
+        if (names[i] == name) return i;
     throw Error("band '" + name + "' was not read for this tile (a detector bug: declare it in "
                 "the detector's band request)");
+}
+
+namespace {
+
+// Stored values to reflectance. Small integer types go through float, wide ones through
+// double; invalid pixels become 0 so that no detector can see their values.
+template <typename T, typename Calc>
+void scaleRow(const T* src, const std::uint8_t* valid, int n, Calc scale, Calc offset, float* dst) {
+    for (int i = 0; i < n; ++i)
+        dst[i] = valid[i] ? static_cast<float>(static_cast<Calc>(src[i]) * scale + offset) : 0.0f;
+}
+
+}  // namespace
+
+void TileImage::convertRow(std::size_t i, int y, int x0, int n, float* dst) const {
+    const RawPlane& r = raw[i];
+    const std::uint8_t* v = valid.ptr<std::uint8_t>(y) + x0;
+    const float fs = static_cast<float>(r.scale), fo = static_cast<float>(r.offset);
+    switch (r.values.depth()) {
+        case CV_8U: return scaleRow(r.values.ptr<std::uint8_t>(y) + x0, v, n, fs, fo, dst);
+        case CV_16U: return scaleRow(r.values.ptr<std::uint16_t>(y) + x0, v, n, fs, fo, dst);
+        case CV_16S: return scaleRow(r.values.ptr<std::int16_t>(y) + x0, v, n, fs, fo, dst);
+        case CV_32S: return scaleRow(r.values.ptr<std::int32_t>(y) + x0, v, n, r.scale, r.offset, dst);
+        case CV_32F: return scaleRow(r.values.ptr<float>(y) + x0, v, n, r.scale, r.offset, dst);
+        case CV_64F: return scaleRow(r.values.ptr<double>(y) + x0, v, n, r.scale, r.offset, dst);
+        default: throw Error("unsupported stored pixel depth (a reader bug)");
+    }
+}
+
+const cv::Mat& TileImage::plane(std::size_t i) const {
+    if (i >= planes.size()) throw Error("plane index out of range (a detector bug)");
+    cv::Mat& p = planes[i];
+    if (!p.empty() || i >= raw.size() || raw[i].values.empty()) return p;
+    const int h = window.h, w = window.w;
+    // One buffer for all planes, kept across tiles: no fresh pages per tile.
+    cv::Mat all = reuseBuffer(storage, static_cast<int>(planes.size()) * h, w, CV_32F);
+    p = all.rowRange(static_cast<int>(i) * h, static_cast<int>(i + 1) * h);
+    for (int y = 0; y < h; ++y) convertRow(i, y, 0, w, p.ptr<float>(y));
+    return p;
+}
+
+const float* TileImage::row(std::size_t i, int y, int x0, int n, float* scratch) const {
+    if (i >= planes.size()) throw Error("plane index out of range (a detector bug)");
+    if (!planes[i].empty() || i >= raw.size() || raw[i].values.empty()) return planes[i].ptr<float>(y) + x0;
+    convertRow(i, y, x0, n, scratch);
+    return scratch;
 }
 
 cv::Mat reuseBuffer(cv::Mat& buffer, int rows, int cols, int type) {

@@ -124,10 +124,11 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     reader_.read(w, w, bands_, t);
     bool display = true;
     for (int b : bands_) display = display && input_.bands()[static_cast<std::size_t>(b)].display;
+    for (std::size_t k = 0; k < t.planes.size(); ++k) t.plane(k);  // convert every band
     const auto range = stretchRange(t.planes, t.valid, display);
     std::vector<cv::Mat> channels;
     for (int k = static_cast<int>(bands_.size()) - 1; k >= 0; --k)
-        channels.push_back(toByte(t.planes[static_cast<std::size_t>(k)], t.valid, range));
+        channels.push_back(toByte(t.plane(static_cast<std::size_t>(k)), t.valid, range));
     if (channels.size() == 1) channels = {channels[0], channels[0], channels[0]};
     cv::Mat img;
     cv::merge(channels, img);  // OpenCV is BGR: bands were pushed in reverse

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+
+#include "core/Error.hpp"
 #include "detection/ComponentExtractor.hpp"
 
 using namespace riskmap;
@@ -68,4 +73,101 @@ TEST(ComponentExtractor, SizeLimits) {
     lim.maxExtentX = 64;
     lim.maxPixels = 29;
     EXPECT_EQ(cc.complete(t, lim).size(), 1u);
+}
+
+namespace {
+
+// Random blobs and specks with long runs, diagonal contacts and runs touching both edges.
+cv::Mat randomMask(int w, int h, unsigned seed) {
+    cv::RNG rng(seed);
+    cv::Mat m(h, w, CV_8U, cv::Scalar(0));
+    for (int i = 0; i < 60; ++i) {
+        cv::Rect r(rng.uniform(-5, w), rng.uniform(-5, h), rng.uniform(1, 25), rng.uniform(1, 9));
+        m(r & cv::Rect(0, 0, w, h)).setTo(rng.uniform(1, 256));
+    }
+    for (int i = 0; i < 400; ++i) m.at<std::uint8_t>(rng.uniform(0, h), rng.uniform(0, w)) = 255;
+    return m;
+}
+
+}  // namespace
+
+TEST(ComponentExtractor, MatchesOpenCvEightConnectedLabelling) {
+    for (unsigned seed = 1; seed <= 20; ++seed) {
+        const int w = 37 + static_cast<int>(seed) * 13, h = 23 + static_cast<int>(seed) * 5;
+        cv::Mat m = randomMask(w, h, seed);
+        cv::Mat labels, stats, centroids;
+        const int n = cv::connectedComponentsWithStats(m, labels, stats, centroids, 8, CV_32S);
+        ComponentExtractor cc(m);
+        ASSERT_EQ(cc.count(), n - 1) << "seed " << seed;
+        TileImage t = tileAt({0, 0, w, h}, {0, 0, w, h}, w, h);
+        ComponentExtractor::Limits lim;
+        auto comps = cc.complete(t, lim);
+        ASSERT_EQ(static_cast<int>(comps.size()), n - 1);
+        std::vector<bool> matched(static_cast<std::size_t>(n), false);
+        for (const Component& c : comps) {
+            // Same pixel set as one OpenCV label, found through any of its pixels.
+            const PixelRun* first = cc.runsBegin(c);
+            const int l = labels.at<int>(first->y, first->x0);
+            ASSERT_GT(l, 0);
+            EXPECT_FALSE(matched[static_cast<std::size_t>(l)]);
+            matched[static_cast<std::size_t>(l)] = true;
+            EXPECT_EQ(c.pixels, stats.at<int>(l, cv::CC_STAT_AREA));
+            EXPECT_EQ(c.box, cv::Rect(stats.at<int>(l, cv::CC_STAT_LEFT), stats.at<int>(l, cv::CC_STAT_TOP),
+                                      stats.at<int>(l, cv::CC_STAT_WIDTH), stats.at<int>(l, cv::CC_STAT_HEIGHT)));
+            cv::Mat expected = labels(c.box) == l;
+            EXPECT_EQ(cv::countNonZero(expected != cc.componentMask(c)), 0);
+            EXPECT_NEAR(c.centroid().x - 0.5, centroids.at<double>(l, 0), 1e-9);
+            EXPECT_NEAR(c.centroid().y - 0.5, centroids.at<double>(l, 1), 1e-9);
+        }
+    }
+}
+
+TEST(ComponentExtractor, LabelsFollowFirstPixelInRowMajorOrder) {
+    cv::Mat m(6, 10, CV_8U, cv::Scalar(0));
+    m.at<std::uint8_t>(1, 8) = 255;           // first in row-major order
+    m(cv::Rect(0, 2, 3, 3)).setTo(255);       // second
+    m.at<std::uint8_t>(0, 9) = 255;           // diagonal to (1, 8): same component as it
+    ComponentExtractor cc(m);
+    ASSERT_EQ(cc.count(), 2);
+    TileImage t = tileAt({0, 0, 10, 6}, {0, 0, 10, 6}, 10, 6);
+    auto comps = cc.complete(t, {});
+    ASSERT_EQ(comps.size(), 2u);
+    EXPECT_EQ(comps[0].box, cv::Rect(8, 0, 2, 2));
+    EXPECT_EQ(comps[0].pixels, 2);
+    EXPECT_EQ(comps[1].box, cv::Rect(0, 2, 3, 3));
+}
+
+TEST(ComponentExtractor, RowByRowEqualsWholeMaskAndMasksClipToAnyArea) {
+    cv::Mat m = randomMask(150, 90, 77);
+    ComponentExtractor whole(m), rows(m.cols, m.rows);
+    for (int y = 0; y < m.rows; ++y) rows.addRow(y, m.ptr<std::uint8_t>(y));
+    rows.finish();
+    TileImage t = tileAt({0, 0, 150, 90}, {0, 0, 150, 90}, 150, 90);
+    auto a = whole.complete(t, {}), b = rows.complete(t, {});
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].box, b[i].box);
+        EXPECT_EQ(a[i].sumX, b[i].sumX);
+        EXPECT_EQ(a[i].sumY, b[i].sumY);
+    }
+    // A mask over a padded area holds the component's pixels, clipped to the area.
+    const Component& c = *std::max_element(a.begin(), a.end(), [](const Component& p, const Component& q) {
+        return p.pixels < q.pixels;
+    });
+    ASSERT_GT(c.box.width, 2);
+    // Reaches past the tile's top-left and cuts off the component's last column.
+    cv::Rect area(c.box.x - 3, c.box.y - 2, c.box.width + 2, c.box.height + 2);
+    cv::Mat clipped = whole.componentMask(c, area);
+    cv::Rect inside = area & c.box;
+    EXPECT_EQ(cv::countNonZero(clipped(inside - area.tl())),
+              cv::countNonZero(whole.componentMask(c)(inside - c.box.tl())));
+    EXPECT_EQ(cv::countNonZero(clipped), cv::countNonZero(clipped(inside - area.tl())));
+}
+
+TEST(ComponentExtractor, RejectsRowsOutOfOrder) {
+    ComponentExtractor cc(8, 3);
+    std::uint8_t row[8] = {0};
+    cc.addRow(0, row);
+    EXPECT_THROW(cc.addRow(2, row), Error);
+    EXPECT_THROW(cc.finish(), Error);
 }

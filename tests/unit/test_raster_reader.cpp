@@ -152,7 +152,7 @@ TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
         plain.read(w, w, all(in), a);
         cached.read(w, w, all(in), b);
         ASSERT_EQ(a.validCount, b.validCount);
-        for (std::size_t k = 0; k < a.planes.size(); ++k) EXPECT_EQ(cv::norm(a.planes[k], b.planes[k], cv::NORM_INF), 0.0);
+        for (std::size_t k = 0; k < a.planes.size(); ++k) EXPECT_EQ(cv::norm(a.plane(k), b.plane(k), cv::NORM_INF), 0.0);
         EXPECT_EQ(cv::norm(a.valid, b.valid, cv::NORM_INF), 0.0);
     }
     EXPECT_GT(cache.hits(), 0u);

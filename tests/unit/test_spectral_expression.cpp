@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "core/Error.hpp"
 #include "detection/SpectralExpression.hpp"
 
@@ -78,4 +81,71 @@ TEST(SpectralExpression, ParseErrorsAreUsageErrorsWithPosition) {
     } catch (const UsageError& e) {
         EXPECT_NE(std::string(e.what()).find("position"), std::string::npos);
     }
+}
+
+namespace {
+
+// A tile as the reader leaves it: stored UInt16 values, an L2A-style scale and offset, some
+// invalid pixels, and no float planes yet.
+TileImage rawTile(int w, int h) {
+    TileImage t;
+    t.window = {0, 0, w, h};
+    t.core = t.window;
+    t.rasterWidth = w;
+    t.rasterHeight = h;
+    t.gsdX = t.gsdY = 10;
+    cv::RNG rng(5);
+    t.valid = cv::Mat(h, w, CV_8U, cv::Scalar(255));
+    t.valid(cv::Rect(3, 2, 7, 5)).setTo(0);
+    for (const char* name : {"green", "red", "nir"}) {
+        cv::Mat v(h, w, CV_16U);
+        rng.fill(v, cv::RNG::UNIFORM, 0, 6000);
+        t.names.push_back(name);
+        t.raw.push_back({v, 1e-4, -0.1});
+    }
+    t.planes.assign(t.names.size(), cv::Mat());
+    t.validCount = static_cast<std::size_t>(cv::countNonZero(t.valid));
+    return t;
+}
+
+}  // namespace
+
+TEST(SpectralExpression, RowSegmentsMatchWholeTileBitForBit) {
+    TileImage t = rawTile(61, 17);
+    auto rule = SpectralExpression::parse("ndvi < 0.2 and ndwi < 0 or not (red / green > 1.1)");
+    cv::Mat pass, margin;
+    rule.evaluateRule(t, pass, margin);  // rows converted on the fly
+    ASSERT_TRUE(t.planes[0].empty());
+    ExpressionRows rows(rule, t);
+    std::vector<std::uint8_t> p(61);
+    std::vector<float> m(61);
+    for (int y = 0; y < 17; ++y) {
+        for (int x0 = 0; x0 < 61; x0 += 13) {
+            const int n = std::min(13, 61 - x0) - (y % 3);  // segments of varying length
+            if (n <= 0) continue;
+            rows.rule(y, x0, n, p.data(), m.data());
+            for (int i = 0; i < n; ++i) {
+                ASSERT_EQ(p[static_cast<std::size_t>(i)], pass.at<std::uint8_t>(y, x0 + i));
+                ASSERT_EQ(std::memcmp(&m[static_cast<std::size_t>(i)], &margin.at<float>(y, x0 + i), 4), 0);
+            }
+        }
+    }
+    // Converting the planes first (as other detectors do) changes nothing either.
+    for (std::size_t k = 0; k < t.planes.size(); ++k) t.plane(k);
+    cv::Mat pass2, margin2;
+    rule.evaluateRule(t, pass2, margin2);
+    EXPECT_EQ(std::memcmp(margin.data, margin2.data, margin.total() * 4), 0);
+    EXPECT_EQ(cv::countNonZero(pass != pass2), 0);
+}
+
+TEST(SpectralExpression, ConvertedPlanesScaleStoredValuesAndBlankInvalidPixels) {
+    TileImage t = rawTile(20, 10);
+    const cv::Mat& red = t.band("red");
+    const std::uint16_t v = t.raw[1].values.at<std::uint16_t>(0, 0);
+    EXPECT_EQ(red.at<float>(0, 0), static_cast<float>(v) * 1e-4f + -0.1f);
+    EXPECT_EQ(red.at<float>(3, 5), 0.0f);  // invalid
+    float scratch[20];
+    const float* row = t.row(1, 3, 0, 20, scratch);
+    EXPECT_EQ(row, red.ptr<float>(3));  // converted planes are used in place
+    EXPECT_THROW(t.band("swir1"), Error);
 }
