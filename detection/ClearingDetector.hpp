@@ -16,7 +16,7 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
-    std::size_t workingBytesPerPixel() const override { return 72; }
+    std::size_t workingBytesPerPixel(std::size_t bands) const override { return 72 + 4 * bands; }
     std::vector<Detection> detect(const TileImage& tile) const override;
 
     struct Params {

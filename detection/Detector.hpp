@@ -42,9 +42,10 @@ public:
     // Detections in the tile, in global pixel coordinates. Detections whose anchor lies outside
     // tile.core may be returned; the seam merge drops them.
     virtual std::vector<Detection> detect(const TileImage& tile) const = 0;
-    // Rough working memory per pixel of the tile window, beyond the band planes, so that the
-    // pipeline can keep tiles in flight within --ram.
-    virtual std::size_t workingBytesPerPixel() const { return 24; }
+    // Rough working memory per pixel of the tile window, beyond the stored band values and the
+    // validity mask, for `bands` bands read: including the float planes the detector converts
+    // (4 bytes per band; TileImage::plane). Lets the pipeline keep tiles in flight within --ram.
+    virtual std::size_t workingBytesPerPixel(std::size_t bands) const { return 24 + 4 * bands; }
     // A warning for an input this detector cannot serve well (e.g. pixels too coarse to resolve
     // its objects); empty when fine. Shown to the user and kept in the manifest.
     virtual std::string inputWarning(double gsdX, double gsdY) const {

@@ -17,6 +17,8 @@ public:
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
     std::vector<Detection> detect(const TileImage& tile) const override;
+    // Rows are evaluated straight from stored values; only morphology needs a whole mask.
+    std::size_t workingBytesPerPixel(std::size_t) const override { return 1; }
 
 private:
     DetectorInfo info_;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/Error.hpp"
+#include "core/VectorClones.hpp"
 
 namespace riskmap {
 
@@ -292,7 +293,7 @@ public:
     }
 
     // Numeric node -> pointer to its values for the selected segment.
-    const float* value(const SpectralExpression::Node& n) {
+    RISKMAP_VECTOR_CLONES const float* value(const SpectralExpression::Node& n) {
         const int w = w_;
         switch (n.op) {
             case Op::Number: return constant(n);
@@ -318,12 +319,20 @@ public:
                 break;
             case Op::Div:
                 // x / 0 is defined as 0 so that empty pixels never pass a ratio rule by accident.
-                for (int i = 0; i < w; ++i) out[i] = b[i] != 0.0f ? a[i] / b[i] : 0.0f;
+                // Dividing by a safe 1 and then selecting keeps the loop branch-free, so the
+                // compiler vectorises it; the results are the same bits.
+                for (int i = 0; i < w; ++i) {
+                    const bool ok = b[i] != 0.0f;
+                    const float q = a[i] / (ok ? b[i] : 1.0f);
+                    out[i] = ok ? q : 0.0f;
+                }
                 break;
             case Op::Nd:
                 for (int i = 0; i < w; ++i) {
-                    float sum = a[i] + b[i];
-                    out[i] = sum != 0.0f ? (a[i] - b[i]) / sum : 0.0f;
+                    const float sum = a[i] + b[i];
+                    const bool ok = sum != 0.0f;
+                    const float q = (a[i] - b[i]) / (ok ? sum : 1.0f);
+                    out[i] = ok ? q : 0.0f;
                 }
                 break;
             default: throw Error("numeric evaluation of a rule node (an expression bug)");
@@ -332,7 +341,7 @@ public:
     }
 
     // Boolean node -> pass flags and margins for the selected segment.
-    void rule(const SpectralExpression::Node& n, std::uint8_t* pass, float* margin) {
+    RISKMAP_VECTOR_CLONES void rule(const SpectralExpression::Node& n, std::uint8_t* pass, float* margin) {
         const int w = w_;
         const std::size_t mark = used_;
         switch (n.op) {

@@ -1,5 +1,5 @@
 #pragma once
-// Writes detections through OGR: the detection layer of an OutputDataset, with the common
+// Writes detections: the detection layer of an OutputDataset, with the common
 // properties (id, detector, class, score, area, sources, risk) and the detector's own.
 #include <string>
 #include <vector>
@@ -39,7 +39,7 @@ public:
 
 private:
     OutputDataset& out_;
-    OGRLayer* layer_;
+    OutputLayer* layer_;
     std::vector<AttributeSpec> attributes_;
 };
 

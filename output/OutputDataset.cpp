@@ -9,9 +9,15 @@
 
 #include "core/Error.hpp"
 #include "core/Json.hpp"
+#include "output/GeoJsonWriter.hpp"
 #include "raster/GdalRuntime.hpp"
 
 namespace riskmap {
+
+struct OutputLayer {
+    OGRLayer* ogr = nullptr;
+    std::unique_ptr<GeoJsonWriter> json;
+};
 
 namespace {
 
@@ -37,6 +43,7 @@ OutputFormat outputFormatFor(const std::string& path) {
 
 OutputDataset::OutputDataset(const std::string& path, bool overwrite, unsigned fileMode, int precision)
     : format_(outputFormatFor(path)), file_(path, overwrite, fileMode), precision_(precision) {
+    if (format_.rfc7946) return;  // GeoJsonWriter creates the file with its layer
     ensureGdalRegistered();
     GDALDriver* drv = GetGDALDriverManager()->GetDriverByName(format_.driver.c_str());
     if (!drv) throw IoError("GDAL was built without the " + format_.driver + " driver");
@@ -46,24 +53,26 @@ OutputDataset::OutputDataset(const std::string& path, bool overwrite, unsigned f
 }
 
 OutputDataset::~OutputDataset() {
+    layers_.clear();          // closes a GeoJSON file
     if (ds_) GDALClose(ds_);  // file_ removes the temporary unless committed
 }
 
-OGRLayer* OutputDataset::createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
-                                     const std::vector<FieldSpec>& fields) {
+OutputLayer* OutputDataset::createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
+                                        const std::vector<FieldSpec>& fields) {
+    if (format_.rfc7946) {
+        if (!layers_.empty()) throw Error("a GeoJSON file holds one layer (a writer bug)");
+        auto l = std::make_unique<OutputLayer>();
+        l->json = std::make_unique<GeoJsonWriter>(file_.tempPath(), name, fields, precision_);
+        layers_.push_back(std::move(l));
+        return layers_.back().get();
+    }
     OGRSpatialReference srs;
     srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     if (format_.rfc7946 || srsWkt.empty())
         srs.importFromEPSG(4326);
     else
         srs.importFromWkt(srsWkt.c_str());
-    CPLStringList lco;
-    if (format_.rfc7946) {
-        lco.SetNameValue("RFC7946", "YES");
-        lco.SetNameValue("COORDINATE_PRECISION", std::to_string(precision_).c_str());
-        lco.SetNameValue("WRITE_BBOX", "NO");
-    }
-    OGRLayer* layer = ds_->CreateLayer(name.c_str(), &srs, format_.rfc7946 ? wkbUnknown : type, lco.List());
+    OGRLayer* layer = ds_->CreateLayer(name.c_str(), &srs, type, nullptr);
     if (!layer) throw IoError("cannot create layer '" + name + "' in '" + file_.tempPath() + "': " + lastGdalError());
     for (const auto& f : fields) {
         const bool asJson = f.type == OFTStringList && !format_.listFields;
@@ -71,7 +80,10 @@ OGRLayer* OutputDataset::createLayer(const std::string& name, const std::string&
         fd.SetSubType(asJson ? OFSTJSON : f.subType);
         if (layer->CreateField(&fd) != OGRERR_NONE) throw IoError("cannot create field '" + f.name + "': " + lastGdalError());
     }
-    return layer;
+    auto l = std::make_unique<OutputLayer>();
+    l->ogr = layer;
+    layers_.push_back(std::move(l));
+    return layers_.back().get();
 }
 
 std::unique_ptr<OGRMultiPolygon> toMultiPolygon(const MapPolygons& parts) {
@@ -89,9 +101,14 @@ std::unique_ptr<OGRMultiPolygon> toMultiPolygon(const MapPolygons& parts) {
     return multi;
 }
 
-void OutputDataset::writeFeature(OGRLayer* layer, const MapPolygons& parts,
+void OutputDataset::writeFeature(OutputLayer* out, const MapPolygons& parts,
                                  const std::vector<std::pair<std::string, FieldValue>>& values,
                                  const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
+    if (out->json) {
+        out->json->write(parts, values, lists);
+        return;
+    }
+    OGRLayer* layer = out->ogr;
     OGRFeature feat(layer->GetLayerDefn());
     for (const auto& [name, v] : values) {
         switch (v.index()) {
@@ -113,11 +130,7 @@ void OutputDataset::writeFeature(OGRLayer* layer, const MapPolygons& parts,
         }
     }
     std::unique_ptr<OGRMultiPolygon> multi = toMultiPolygon(parts);
-    // GeoJSON readers expect a Polygon for single-part objects; typed formats get one type.
-    if (format_.rfc7946 && multi->getNumGeometries() == 1)
-        feat.SetGeometry(multi->getGeometryRef(0));
-    else
-        feat.SetGeometry(multi.get());
+    feat.SetGeometry(multi.get());  // typed formats get one geometry type
     if (layer->CreateFeature(&feat) != OGRERR_NONE)
         throw IoError("writing a feature to '" + file_.tempPath() + "' failed: " + lastGdalError());
 }
@@ -160,6 +173,13 @@ void OutputDataset::setDefaultStyle(const std::string& layerName, const std::str
 }
 
 void OutputDataset::commit() {
+    if (format_.rfc7946) {
+        // A GeoJSON file without a layer is still a valid, empty collection.
+        if (layers_.empty()) createLayer("features", "", wkbMultiPolygon, {});
+        layers_.front()->json->finish();
+        file_.commit();
+        return;
+    }
     if (ds_->TestCapability(ODsCTransactions) && ds_->CommitTransaction() != OGRERR_NONE)
         throw IoError("committing '" + file_.tempPath() + "' failed: " + lastGdalError());
     CPLErrorReset();

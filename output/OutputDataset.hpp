@@ -1,6 +1,7 @@
 #pragma once
-// One output file written through OGR: created under a temporary name, holding one or more
-// layers (GeoPackage) or one (GeoJSON, FlatGeobuf), renamed into place on commit.
+// One output file: created under a temporary name, holding one or more layers (GeoPackage) or
+// one (GeoJSON, FlatGeobuf), renamed into place on commit. OGR writes GeoPackage and
+// FlatGeobuf; GeoJSON is streamed by GeoJsonWriter, many times faster than OGR's driver.
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +36,9 @@ struct FieldSpec {
 };
 
 using FieldValue = AttributeValue;
+class GeoJsonWriter;
+// A layer of an OutputDataset, handed back to writeFeature.
+struct OutputLayer;
 // Rings (outer first) of each polygon, in the layer's CRS.
 using MapPolygons = std::vector<std::vector<std::vector<MapPoint>>>;
 // The polygons as one OGR MultiPolygon, rings closed.
@@ -50,11 +54,11 @@ public:
     const OutputFormat& format() const { return format_; }
     const std::string& path() const { return file_.path(); }
 
-    // srsWkt "" means EPSG:4326 (GeoJSON is always EPSG:4326, RFC 7946).
-    OGRLayer* createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
+    // srsWkt "" means EPSG:4326 (GeoJSON is always EPSG:4326, RFC 7946, and has one layer).
+    OutputLayer* createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
                           const std::vector<FieldSpec>& fields);
     // Writes one polygon feature; string lists become JSON text where the format lacks them.
-    void writeFeature(OGRLayer* layer, const MapPolygons& parts,
+    void writeFeature(OutputLayer* layer, const MapPolygons& parts,
                       const std::vector<std::pair<std::string, FieldValue>>& values,
                       const std::vector<std::pair<std::string, std::vector<std::string>>>& lists = {});
     // Stores a QGIS style as the layer's default (GeoPackage's layer_styles table, which QGIS
@@ -66,7 +70,8 @@ private:
     OutputFormat format_;
     AtomicFile file_;
     int precision_;
-    GDALDataset* ds_ = nullptr;
+    GDALDataset* ds_ = nullptr;  // OGR formats
+    std::vector<std::unique_ptr<OutputLayer>> layers_;
     OGRLayer* styles_ = nullptr;
 };
 

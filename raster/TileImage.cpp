@@ -1,8 +1,10 @@
 #include "raster/TileImage.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 #include "core/Error.hpp"
+#include "core/VectorClones.hpp"
 
 namespace riskmap {
 
@@ -25,13 +27,20 @@ namespace {
 // double; invalid pixels become 0 so that no detector can see their values.
 template <typename T, typename Calc>
 void scaleRow(const T* src, const std::uint8_t* valid, int n, Calc scale, Calc offset, float* dst) {
-    for (int i = 0; i < n; ++i)
-        dst[i] = valid[i] ? static_cast<float>(static_cast<Calc>(src[i]) * scale + offset) : 0.0f;
+    // Convert every pixel, then clear the bits of invalid ones: branch-free, so the compiler
+    // vectorises it.
+    for (int i = 0; i < n; ++i) {
+        const float v = static_cast<float>(static_cast<Calc>(src[i]) * scale + offset);
+        std::uint32_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        bits &= 0u - static_cast<std::uint32_t>(valid[i] != 0);
+        std::memcpy(dst + i, &bits, sizeof bits);
+    }
 }
 
 }  // namespace
 
-void TileImage::convertRow(std::size_t i, int y, int x0, int n, float* dst) const {
+RISKMAP_VECTOR_CLONES void TileImage::convertRow(std::size_t i, int y, int x0, int n, float* dst) const {
     const RawPlane& r = raw[i];
     const std::uint8_t* v = valid.ptr<std::uint8_t>(y) + x0;
     const float fs = static_cast<float>(r.scale), fo = static_cast<float>(r.offset);

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/Error.hpp"
+#include "output/FeatureAssembler.hpp"
 #include "risk/ContextLayer.hpp"
 
 namespace riskmap {
@@ -179,7 +180,8 @@ void ContextScorer::apply(std::vector<FeatureRecord>& features) const {
                 }
             }
         }
-        f.risk = combine(f.score, applied);
+        // Four decimals, as the score: the product's last-bit noise is not information.
+        f.risk = FeatureAssembler::roundTo(combine(f.score, applied), 4);
         f.riskLevel = level(f.risk, options_.medium, options_.high);
     }
 }

@@ -422,7 +422,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         eq.exportToWkt(&wkt);
         const std::string eqWkt = wkt ? wkt : "";
         CPLFree(wkt);
-        OGRLayer* layer = out.createLayer("grid", fmt.rfc7946 ? "" : eqWkt, wkbMultiPolygon, gridFields);
+        OutputLayer* layer = out.createLayer("grid", fmt.rfc7946 ? "" : eqWkt, wkbMultiPolygon, gridFields);
         for (const auto& c : grid.cells()) {
             std::vector<MapPoint> ring = grid.outline(c);
             if (fmt.rfc7946)
@@ -442,9 +442,9 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         // Where was looked at, and where the scenes held no data: a reviewer must tell "nothing
         // found" from "not seen".
         OutputDataset& fo = layerFile("footprints");
-        OGRLayer* fl = fo.createLayer("footprints", target, wkbMultiPolygon, {{"source", OFTString}});
+        OutputLayer* fl = fo.createLayer("footprints", target, wkbMultiPolygon, {{"source", OFTString}});
         OutputDataset& go = layerFile("nodata_gaps");
-        OGRLayer* gl = go.createLayer("nodata_gaps", target, wkbMultiPolygon, {{"source", OFTString}});
+        OutputLayer* gl = go.createLayer("nodata_gaps", target, wkbMultiPolygon, {{"source", OFTString}});
         for (std::size_t i = 0; i < inputs().size(); ++i) {
             fo.writeFeature(fl, CoverageLayers::footprint(inputs()[i], target), {{"source", sources()[i]}});
             MapPolygons g = CoverageLayers::gaps(inputs()[i], res.coverage[i], target);
@@ -465,7 +465,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         for (std::size_t i = 0; i < inputs().size(); ++i) grid.addCoverage(inputs()[i], res.coverage[i]);
         grid.addFeatures(features);
         pub = std::make_unique<OutputDataset>(request_.publishPath, replaceCompanions, 0644, 5);
-        OGRLayer* layer = pub->createLayer("published", "", wkbMultiPolygon,
+        OutputLayer* layer = pub->createLayer("published", "", wkbMultiPolygon,
                                            {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"mean_risk", OFTReal},
                                             {"area_scanned_km2", OFTReal}});
         auto ct = toLonLatFromEqualArea();

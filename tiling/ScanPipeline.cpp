@@ -54,8 +54,13 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
         TileGrid grid(in.width(), in.height(), options.tileSize, hx, hy, in.blockWidth(), in.blockHeight());
         std::size_t windowPx = static_cast<std::size_t>(std::min(in.width(), grid.tileWidth() + 2 * hx)) *
                                static_cast<std::size_t>(std::min(in.height(), grid.tileHeight() + 2 * hy));
-        // Band planes, their stored values, the mask, and the detector's working images.
-        maxWindowBytes = std::max(maxWindowBytes, windowPx * (idx.size() * 6 + 2 + detector.workingBytesPerPixel()));
+        std::size_t storedBytes = 0;
+        for (int b : idx)
+            storedBytes += static_cast<std::size_t>(
+                GDALGetDataTypeSizeBytes(GDALGetDataTypeByName(in.bands()[static_cast<std::size_t>(b)].dataType.c_str())));
+        // Stored values, the validity mask, and the detector's working images and planes.
+        maxWindowBytes = std::max(maxWindowBytes, windowPx * (std::max<std::size_t>(storedBytes, idx.size()) + 1 +
+                                                              detector.workingBytesPerPixel(idx.size())));
         plans_.push_back({grid, idx});
         totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
     }

@@ -1,0 +1,263 @@
+#include "output/GeoJsonWriter.hpp"
+
+#include <fcntl.h>
+#include <ogr_geometry.h>
+#include <ogr_spatialref.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "core/Error.hpp"
+
+namespace riskmap {
+
+namespace {
+
+// Twice the signed area: > 0 for counter-clockwise rings in lon/lat.
+double signedArea2(const std::vector<MapPoint>& ring) {
+    double a = 0;
+    for (std::size_t i = 0, n = ring.size(); i < n; ++i) {
+        const MapPoint& p = ring[i];
+        const MapPoint& q = ring[(i + 1) % n];
+        a += p.x * q.y - q.x * p.y;
+    }
+    return a;
+}
+
+bool spansOver180(const MapPolygons& parts) {
+    double lo = 1e300, hi = -1e300;
+    for (const auto& part : parts)
+        for (const auto& ring : part)
+            for (const auto& p : ring) {
+                lo = std::min(lo, p.x);
+                hi = std::max(hi, p.x);
+            }
+    return hi - lo > 180;
+}
+
+void appendRing(const OGRLinearRing& r, std::vector<std::vector<MapPoint>>& out) {
+    std::vector<MapPoint> ring;
+    for (int i = 0; i < r.getNumPoints(); ++i) ring.push_back({r.getX(i), r.getY(i)});
+    out.push_back(std::move(ring));
+}
+
+void appendPolygon(const OGRPolygon& p, MapPolygons& out) {
+    std::vector<std::vector<MapPoint>> rings;
+    if (p.getExteriorRing()) appendRing(*p.getExteriorRing(), rings);
+    for (int i = 0; i < p.getNumInteriorRings(); ++i) appendRing(*p.getInteriorRing(i), rings);
+    if (!rings.empty()) out.push_back(std::move(rings));
+}
+
+// A geometry crossing the antimeridian, cut there by OGR as its RFC 7946 writer does.
+MapPolygons splitAtAntimeridian(const MapPolygons& parts) {
+    std::unique_ptr<OGRMultiPolygon> multi = toMultiPolygon(parts);
+    OGRSpatialReference wgs84;
+    wgs84.importFromEPSG(4326);
+    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    multi->assignSpatialReference(&wgs84);
+    char* options[] = {const_cast<char*>("WRAPDATELINE=YES"), nullptr};
+    std::unique_ptr<OGRGeometry> cut(OGRGeometryFactory::transformWithOptions(multi.get(), nullptr, options));
+    if (cut) cut->assignSpatialReference(nullptr);  // wgs84 dies with this scope
+    MapPolygons out;
+    if (!cut) return parts;
+    if (auto* poly = dynamic_cast<OGRPolygon*>(cut.get())) {
+        appendPolygon(*poly, out);
+    } else if (auto* coll = dynamic_cast<OGRGeometryCollection*>(cut.get())) {
+        for (int i = 0; i < coll->getNumGeometries(); ++i)
+            if (auto* p = dynamic_cast<const OGRPolygon*>(coll->getGeometryRef(i))) appendPolygon(*p, out);
+    }
+    return out.empty() ? parts : out;
+}
+
+void appendChars(std::string& out, const char* b, const char* e) { out.append(b, static_cast<std::size_t>(e - b)); }
+
+}  // namespace
+
+void GeoJsonWriter::appendCoordinate(std::string& out, double v, int precision) {
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
+    char* end = r.ptr;
+    if (std::memchr(buf, '.', static_cast<std::size_t>(end - buf))) {
+        while (end[-1] == '0') --end;
+        if (end[-1] == '.') *end++ = '0';  // keep one decimal: 87.0
+    }
+    if (end - buf == 4 && std::memcmp(buf, "-0.0", 4) == 0) {
+        out += "0.0";
+        return;
+    }
+    appendChars(out, buf, end);
+}
+
+void GeoJsonWriter::appendReal(std::string& out, double v) {
+    if (!std::isfinite(v)) {
+        out += "null";  // JSON has no NaN or infinity
+        return;
+    }
+    char buf[64];
+    // 15 significant digits, as OGR writes them: hides the last-bit noise of arithmetic
+    // (1 - (1 - 0.0553) prints as 0.0553).
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 15);
+    appendChars(out, buf, r.ptr);
+    // A decimal point keeps readers from typing the field as an integer.
+    if (!std::memchr(buf, '.', static_cast<std::size_t>(r.ptr - buf)) &&
+        !std::memchr(buf, 'e', static_cast<std::size_t>(r.ptr - buf)))
+        out += ".0";
+}
+
+void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
+    static const char* hex = "0123456789abcdef";
+    out += '"';
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (u < 0x20) {
+                    out += "\\u00";
+                    out += hex[u >> 4];
+                    out += hex[u & 15];
+                } else {
+                    out += c;  // UTF-8 passes through
+                }
+        }
+    }
+    out += '"';
+}
+
+GeoJsonWriter::GeoJsonWriter(const std::string& path, const std::string& layerName, std::vector<FieldSpec> fields,
+                             int precision)
+    : path_(path), fields_(std::move(fields)), precision_(precision) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || !(file_ = ::fdopen(fd, "wb"))) {
+        if (fd >= 0) ::close(fd);
+        throw IoError("cannot create '" + path + "': " + std::strerror(errno));
+    }
+    buffer_ = "{\n\"type\": \"FeatureCollection\",\n\"name\": ";
+    appendString(buffer_, layerName);
+    buffer_ += ",\n\"features\": [\n";
+}
+
+GeoJsonWriter::~GeoJsonWriter() {
+    if (file_) std::fclose(file_);
+}
+
+void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) const {
+    if (given.empty()) {
+        out += "null";
+        return;
+    }
+    const MapPolygons split = spansOver180(given) ? splitAtAntimeridian(given) : MapPolygons{};
+    const MapPolygons& parts = split.empty() ? given : split;
+    const bool multi = parts.size() > 1;
+    out += multi ? "{ \"type\": \"MultiPolygon\", \"coordinates\": [ " : "{ \"type\": \"Polygon\", \"coordinates\": ";
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+        out += p ? ", [ " : "[ ";
+        bool firstRing = true;
+        for (std::size_t r = 0; r < parts[p].size(); ++r) {
+            const auto& ring = parts[p][r];
+            if (ring.empty()) continue;
+            // Right-hand rule: exterior counter-clockwise, holes clockwise.
+            const double area = signedArea2(ring);
+            const bool reverse = r == 0 ? area < 0 : area > 0;
+            const bool closed = ring.size() > 1 && ring.front().x == ring.back().x && ring.front().y == ring.back().y;
+            const std::size_t m = closed ? ring.size() - 1 : ring.size();  // distinct vertices
+            out += firstRing ? "[ " : ", [ ";
+            firstRing = false;
+            // v0 .. v(m-1) v0, or reversed v0 v(m-1) .. v1 v0: always closed.
+            for (std::size_t i = 0; i <= m; ++i) {
+                const std::size_t k = i % m;
+                const MapPoint& q = ring[reverse ? (m - k) % m : k];
+                out += i ? ", [ " : "[ ";
+                appendCoordinate(out, q.x, precision_);
+                out += ", ";
+                appendCoordinate(out, q.y, precision_);
+                out += " ]";
+            }
+            out += " ]";
+        }
+        out += " ]";
+    }
+    out += multi ? " ] }" : " }";
+}
+
+void GeoJsonWriter::write(const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
+                          const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
+    std::string& out = buffer_;
+    out += first_ ? "{ \"type\": \"Feature\", \"properties\": { " : ",\n{ \"type\": \"Feature\", \"properties\": { ";
+    first_ = false;
+    bool firstProperty = true;
+    std::size_t matched = 0;
+    // Properties in the order the fields were declared, as OGR writes them.
+    for (const FieldSpec& f : fields_) {
+        const FieldValue* v = nullptr;
+        const std::vector<std::string>* list = nullptr;
+        for (const auto& [name, value] : values)
+            if (name == f.name) v = &value;
+        for (const auto& [name, items] : lists)
+            if (name == f.name) list = &items;
+        if (!v && !list) continue;
+        ++matched;
+        out += firstProperty ? "" : ", ";
+        firstProperty = false;
+        appendString(out, f.name);
+        out += ": ";
+        if (list) {
+            out += "[ ";
+            for (std::size_t i = 0; i < list->size(); ++i) {
+                if (i) out += ", ";
+                appendString(out, (*list)[i]);
+            }
+            out += list->empty() ? "]" : " ]";
+            continue;
+        }
+        switch (v->index()) {
+            case 0: out += std::to_string(std::get<std::int64_t>(*v)); break;
+            case 1:
+                if (f.type == OFTInteger || f.type == OFTInteger64)
+                    out += std::to_string(static_cast<std::int64_t>(std::get<double>(*v)));
+                else
+                    appendReal(out, std::get<double>(*v));
+                break;
+            case 2: appendString(out, std::get<std::string>(*v)); break;
+            default:
+                if (f.subType == OFSTBoolean)
+                    out += std::get<bool>(*v) ? "true" : "false";
+                else
+                    out += std::get<bool>(*v) ? "1" : "0";
+                break;
+        }
+    }
+    if (matched != values.size() + lists.size())
+        throw Error("a GeoJSON feature has a value for an undeclared field (a writer bug)");
+    out += " }, \"geometry\": ";
+    appendGeometry(out, parts);
+    out += " }";
+    if (out.size() > (1u << 20)) flush();
+}
+
+void GeoJsonWriter::flush() {
+    if (!buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
+        throw IoError("writing '" + path_ + "' failed: " + std::strerror(errno) + " (disk full?)");
+    buffer_.clear();
+}
+
+void GeoJsonWriter::finish() {
+    if (!file_) return;
+    buffer_ += first_ ? "]\n}\n" : "\n]\n}\n";
+    flush();
+    std::FILE* f = file_;
+    file_ = nullptr;
+    if (std::fflush(f) != 0 || std::fclose(f) != 0)
+        throw IoError("writing '" + path_ + "' failed: " + std::strerror(errno) + " (disk full?)");
+}
+
+}  // namespace riskmap
