@@ -1,0 +1,154 @@
+#include <gtest/gtest.h>
+#include <ogrsf_frmts.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/Error.hpp"
+#include "core/Json.hpp"
+#include "output/GeoJsonWriter.hpp"
+#include "output/OutputDataset.hpp"
+#include "raster/GdalRuntime.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap;
+using riskmap::test::TempDir;
+
+namespace {
+
+std::string coord(double v, int p) {
+    std::string s;
+    GeoJsonWriter::appendCoordinate(s, v, p);
+    return s;
+}
+
+std::string real(double v) {
+    std::string s;
+    GeoJsonWriter::appendReal(s, v);
+    return s;
+}
+
+// Twice the signed area of a GeoJSON ring: > 0 counter-clockwise.
+double area2(const Json& ring) {
+    const auto& pts = ring.asArray();
+    double a = 0;
+    for (std::size_t i = 0; i + 1 < pts.size(); ++i) {
+        const auto& p = pts[i].asArray();
+        const auto& q = pts[i + 1].asArray();
+        a += p[0].asDouble() * q[1].asDouble() - q[0].asDouble() * p[1].asDouble();
+    }
+    return a;
+}
+
+const std::vector<FieldSpec> kFields{{"id", OFTString},        {"score", OFTReal},     {"n", OFTInteger64},
+                                     {"ok", OFTInteger, OFSTBoolean}, {"tags", OFTStringList}};
+
+}  // namespace
+
+TEST(GeoJsonWriter, NumbersAndStrings) {
+    EXPECT_EQ(coord(87.42372880001, 7), "87.4237288");
+    EXPECT_EQ(coord(23.509257, 7), "23.509257");
+    EXPECT_EQ(coord(87.0, 7), "87.0");
+    EXPECT_EQ(coord(-0.00000001, 7), "0.0");
+    EXPECT_EQ(coord(-179.99999996, 7), "-180.0");
+    EXPECT_EQ(real(6104.0), "6104.0");  // stays a real for readers that infer types
+    EXPECT_EQ(real(0.0553), "0.0553");
+    EXPECT_EQ(real(1e-5), "1e-05");
+    EXPECT_EQ(real(1.0 / 3.0), "0.333333333333333");
+    EXPECT_EQ(real(std::nan("")), "null");
+    std::string s;
+    GeoJsonWriter::appendString(s, "a\"b\\c\nd\x01 é");
+    EXPECT_EQ(s, "\"a\\\"b\\\\c\\nd\\u0001 é\"");
+}
+
+TEST(GeoJsonWriter, RightHandRingsClosedPolygonOrMultiPolygon) {
+    TempDir dir;
+    const std::string path = dir.file("w.geojson");
+    {
+        GeoJsonWriter w(path, "leads", kFields, 7);
+        // Clockwise outer ring with a counter-clockwise hole, given open: both must flip.
+        std::vector<MapPoint> outer{{0, 0}, {0, 1}, {1, 1}, {1, 0}};
+        std::vector<MapPoint> hole{{0.25, 0.25}, {0.75, 0.25}, {0.75, 0.75}, {0.25, 0.75}};
+        w.write({{outer, hole}}, {{"id", std::string("a")}, {"score", 0.5}, {"n", std::int64_t{3}}, {"ok", true}},
+                {{"tags", {"x", "y"}}});
+        // Two parts, already right-handed and closed: kept as given.
+        std::vector<MapPoint> p1{{2, 0}, {3, 0}, {3, 1}, {2, 0}};
+        std::vector<MapPoint> p2{{4, 0}, {5, 0}, {5, 1}, {4, 0}};
+        w.write({{p1}, {p2}}, {{"score", 1.0}}, {});
+        w.finish();
+    }
+    struct stat st{};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    Json j = Json::parseFile(path);
+    EXPECT_EQ(j.find("name")->asString(), "leads");
+    const auto& feats = j.find("features")->asArray();
+    ASSERT_EQ(feats.size(), 2u);
+    const Json& g0 = *feats[0].find("geometry");
+    EXPECT_EQ(g0.find("type")->asString(), "Polygon");
+    const auto& rings = g0.find("coordinates")->asArray();
+    ASSERT_EQ(rings.size(), 2u);
+    EXPECT_GT(area2(rings[0]), 0);
+    EXPECT_LT(area2(rings[1]), 0);
+    for (const auto& r : rings) {
+        ASSERT_EQ(r.asArray().size(), 5u);  // closed
+        EXPECT_EQ(r.asArray().front().asArray()[0].asDouble(), r.asArray().back().asArray()[0].asDouble());
+    }
+    const Json& g1 = *feats[1].find("geometry");
+    EXPECT_EQ(g1.find("type")->asString(), "MultiPolygon");
+    EXPECT_EQ(g1.find("coordinates")->asArray().size(), 2u);
+    // Properties in field order; only those given.
+    const Json& p0 = *feats[0].find("properties");
+    EXPECT_EQ(p0.find("tags")->asArray().size(), 2u);
+    EXPECT_TRUE(p0.find("ok")->asBool());
+    EXPECT_EQ(feats[1].find("properties")->find("id"), nullptr);
+
+    // OGR reads it back with the declared types.
+    ensureGdalRegistered();
+    DatasetPtr ds(static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr)));
+    ASSERT_TRUE(ds);
+    OGRLayer* l = ds->GetLayer(0);
+    OGRFeatureDefn* d = l->GetLayerDefn();
+    EXPECT_EQ(d->GetFieldDefn(d->GetFieldIndex("score"))->GetType(), OFTReal);
+    EXPECT_EQ(d->GetFieldDefn(d->GetFieldIndex("n"))->GetType(), OFTInteger);
+    EXPECT_EQ(d->GetFieldDefn(d->GetFieldIndex("ok"))->GetSubType(), OFSTBoolean);
+    EXPECT_EQ(d->GetFieldDefn(d->GetFieldIndex("tags"))->GetType(), OFTStringList);
+    EXPECT_EQ(l->GetFeatureCount(), 2);
+}
+
+TEST(GeoJsonWriter, SplitsGeometriesAcrossTheAntimeridian) {
+    TempDir dir;
+    const std::string path = dir.file("am.geojson");
+    {
+        GeoJsonWriter w(path, "fp", {{"source", OFTString}}, 7);
+        // A footprint from 179.5 E to 179.5 W, as PROJ gives it in [-180, 180].
+        std::vector<MapPoint> ring{{179.5, -17}, {-179.5, -17}, {-179.5, -16}, {179.5, -16}};
+        w.write({{ring}}, {{"source", std::string("fiji.tif")}}, {});
+        w.finish();
+    }
+    Json j = Json::parseFile(path);
+    const Json& g = *j.find("features")->asArray().at(0).find("geometry");
+    ASSERT_EQ(g.find("type")->asString(), "MultiPolygon");
+    for (const auto& part : g.find("coordinates")->asArray()) {
+        double lo = 1e9, hi = -1e9;
+        for (const auto& p : part.asArray().at(0).asArray()) {
+            lo = std::min(lo, p.asArray()[0].asDouble());
+            hi = std::max(hi, p.asArray()[0].asDouble());
+        }
+        EXPECT_LE(hi - lo, 1.0 + 1e-9);  // each half one degree wide, not 359
+    }
+}
+
+TEST(GeoJsonWriter, EmptyDatasetAndUndeclaredFields) {
+    TempDir dir;
+    const std::string path = dir.file("e.geojson");
+    {
+        OutputDataset out(path, false, 0600, 7);
+        out.commit();
+    }
+    Json j = Json::parseFile(path);
+    EXPECT_TRUE(j.find("features")->asArray().empty());
+    GeoJsonWriter w(dir.file("u.geojson"), "x", {{"a", OFTString}}, 7);
+    EXPECT_THROW(w.write({}, {{"b", std::string("?")}}, {}), Error);
+}
