@@ -2,12 +2,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "cli/Commands.hpp"
 #include "core/Error.hpp"
+#include "core/HugePageHeap.hpp"
 #include "core/JsonProgress.hpp"
 #include "core/TtyProgress.hpp"
 #include "detection/DetectorRegistry.hpp"
@@ -134,6 +136,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
 
         // Created files start owner-only; --file-mode may relax the final permissions.
         ::umask(077);
+        reserveHugePageHeap(std::max<std::size_t>(a->ram, 64) << 20);
         DetectorRegistry registry = DetectorRegistry::builtin();
         ScanJob job(std::move(r), registry);
 

@@ -71,7 +71,13 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     std::size_t byTokens = maxWindowBytes ? (ram / 2) / maxWindowBytes : 1;
     tokens_ = std::max<std::size_t>(1, std::min<std::size_t>(2 * static_cast<std::size_t>(threads_), byTokens));
     cacheBytes_ = ram * 3 / 8;
-    gdalCacheBytes_ = ram / 8;
+    // GDAL's per-handle cache only matters for band files resampled onto the stack grid, which
+    // bypass the shared cache; otherwise it holds a tile's blocks in passing, and a small one
+    // keeps its memory hot.
+    bool resampled = false;
+    for (const auto& in : inputs)
+        for (const auto& f : in.files()) resampled |= !f.sameGrid;
+    gdalCacheBytes_ = resampled ? ram / 8 : ram / 64;
 
     // Visit tiles in vertical swaths narrow enough that the block rows shared by one row of
     // tiles and the next still sit in the cache: reuse without memory growing with raster width.

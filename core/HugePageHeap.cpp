@@ -1,0 +1,37 @@
+#include "core/HugePageHeap.hpp"
+
+#include <malloc.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+namespace riskmap {
+
+void reserveHugePageHeap(std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(__GLIBC__)
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    // Chunks below the mmap threshold (main() sets 256 MiB) come from the heap (brk), one after
+    // the other; once freed they stay as the heap's top, still advised, because the trim
+    // threshold is above them.
+    constexpr std::size_t kChunk = std::size_t{64} << 20;
+    bytes = std::min(bytes, std::size_t{1} << 30);
+    mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::max(bytes + kChunk, std::size_t{512} << 20)));
+    std::vector<void*> chunks;
+    for (std::size_t done = 0; done < bytes; done += kChunk) {
+        void* p = std::malloc(kChunk);
+        if (!p) break;
+        chunks.push_back(p);
+        const auto begin = (reinterpret_cast<std::uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+        const auto end = (reinterpret_cast<std::uintptr_t>(p) + kChunk) & ~(kHuge - 1);
+        if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+    }
+    for (auto it = chunks.rbegin(); it != chunks.rend(); ++it) std::free(*it);
+#else
+    (void)bytes;
+#endif
+}
+
+}  // namespace riskmap
