@@ -2,7 +2,6 @@
 // main() alone turns errors into exit codes: 0 ok, 1 runtime or data error, 2 usage error.
 #include <cpl_error.h>
 
-#include <malloc.h>
 
 #include <csignal>
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "cli/Commands.hpp"
 #include "core/Error.hpp"
+#include "core/HugePageHeap.hpp"
 #include "core/Version.hpp"
 #include "raster/GdalRuntime.hpp"
 
@@ -25,13 +25,7 @@ extern "C" void onSignal(int) { g_cancel.store(true); }
 
 int main(int argc, char** argv) {
     using namespace riskmap;
-    // Tiles, detector planes and GDAL cache blocks are large, same-sized and short-lived. Keeping
-    // them in one heap that is not trimmed, instead of fresh mmaps or per-thread arenas that are
-    // unmapped when empty, saves a page fault per 4 KiB touched: measured in bench/, that was
-    // half the kiln detector's time. Large allocations are rare, so one arena does not contend.
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
-    mallopt(M_ARENA_MAX, 1);
+    configureHeap();
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     // GDAL warnings (odd TIFF tags and the like) are noise for users; failures reach them

@@ -10,13 +10,25 @@
 
 namespace riskmap {
 
+namespace {
+constexpr int kMmapThreshold = 256 << 20;  // below this, allocations come from the heap
+}  // namespace
+
+void configureHeap() {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 void reserveHugePageHeap(std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(__GLIBC__)
     constexpr std::size_t kHuge = std::size_t{2} << 20;
-    // Chunks below the mmap threshold (main() sets 256 MiB) come from the heap (brk), one after
-    // the other; once freed they stay as the heap's top, still advised, because the trim
-    // threshold is above them.
+    // Chunks below the mmap threshold come from the heap (brk), one after the other; once freed
+    // they stay as the heap's top, still advised, because the trim threshold is above them.
     constexpr std::size_t kChunk = std::size_t{64} << 20;
+    static_assert(kChunk < static_cast<std::size_t>(kMmapThreshold), "chunks must come from the heap");
     bytes = std::min(bytes, std::size_t{1} << 30);
     mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::max(bytes + kChunk, std::size_t{512} << 20)));
     std::vector<void*> chunks;

@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/HugePageHeap.hpp"
+
+using namespace riskmap;
+
+namespace {
+
+std::string firstLine(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+}
+
+// The smaps block of the mapping holding `addr`.
+std::string mappingOf(const void* addr) {
+    const auto a = reinterpret_cast<std::uintptr_t>(addr);
+    std::ifstream in("/proc/self/smaps");
+    std::string line, block;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        std::uintptr_t lo = 0, hi = 0;
+        char dash = 0;
+        std::istringstream head(line);
+        if (head >> std::hex >> lo >> dash >> hi && dash == '-') {
+            if (inside) return block;
+            inside = a >= lo && a < hi;
+            block.clear();
+        }
+        if (inside) block += line + "\n";
+    }
+    return inside ? block : "";
+}
+
+}  // namespace
+
+TEST(HugePageHeap, LaterAllocationsLandInAdvisedHeap) {
+    const std::string thp = firstLine("/sys/kernel/mm/transparent_hugepage/enabled");
+    if (thp.find("[madvise]") == std::string::npos && thp.find("[always]") == std::string::npos)
+        GTEST_SKIP() << "transparent huge pages are off on this kernel: " << thp;
+    configureHeap();
+    reserveHugePageHeap(std::size_t{192} << 20);
+    // A tile-sized buffer taken after the reservation comes from the advised heap.
+    void* p = std::malloc(std::size_t{24} << 20);
+    ASSERT_NE(p, nullptr);
+    const std::string m = mappingOf(static_cast<char*>(p) + (std::size_t{12} << 20));
+    std::free(p);
+    ASSERT_FALSE(m.empty());
+    EXPECT_NE(m.find("[heap]"), std::string::npos) << m;
+    EXPECT_NE(m.find("hg"), std::string::npos) << "VmFlags lack hg (MADV_HUGEPAGE):\n" << m;
+}
