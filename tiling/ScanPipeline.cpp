@@ -71,13 +71,18 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     std::size_t byTokens = maxWindowBytes ? (ram / 2) / maxWindowBytes : 1;
     tokens_ = std::max<std::size_t>(1, std::min<std::size_t>(2 * static_cast<std::size_t>(threads_), byTokens));
     cacheBytes_ = ram * 3 / 8;
-    // GDAL's per-handle cache only matters for band files resampled onto the stack grid, which
-    // bypass the shared cache; otherwise it holds a tile's blocks in passing, and a small one
-    // keeps its memory hot.
-    bool resampled = false;
-    for (const auto& in : inputs)
-        for (const auto& f : in.files()) resampled |= !f.sameGrid;
-    gdalCacheBytes_ = resampled ? ram / 8 : ram / 64;
+    // GDAL's per-handle cache matters where the shared cache is bypassed (band files resampled
+    // onto the stack grid, blocks too big to share) and under a VRT, whose sources' blocks it
+    // holds. For a plain GeoTIFF it only holds a tile's blocks in passing, and a small one keeps
+    // its memory hot.
+    bool gdalCacheNeeded = false;
+    for (const auto& in : inputs) {
+        const std::size_t blockBytes = static_cast<std::size_t>(std::max(1, in.blockWidth())) *
+                                       static_cast<std::size_t>(std::max(1, in.blockHeight())) * in.bands().size() * 8;
+        gdalCacheNeeded |= in.driver() != "GTiff" || blockBytes * 8 > cacheBytes_;
+        for (const auto& f : in.files()) gdalCacheNeeded |= !f.sameGrid;
+    }
+    gdalCacheBytes_ = gdalCacheNeeded ? ram / 8 : ram / 64;
 
     // Visit tiles in vertical swaths narrow enough that the block rows shared by one row of
     // tiles and the next still sit in the cache: reuse without memory growing with raster width.
