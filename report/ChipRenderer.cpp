@@ -1,10 +1,12 @@
 #include "report/ChipRenderer.hpp"
 
 #include <ogr_spatialref.h>
-#include <opencv2/imgcodecs.hpp>
+#include <cpl_vsi.h>
+#include <gdal_priv.h>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "core/Error.hpp"
@@ -12,6 +14,37 @@
 #include "raster/GdalRuntime.hpp"
 
 namespace riskmap {
+
+namespace {
+
+// PNG through GDAL, which riskmap links anyway: OpenCV's imgcodecs would add two dozen libraries
+// (DICOM, EXR, ...) and ~60 ms of start-up to every run of the tool.
+std::vector<unsigned char> encodePng(const cv::Mat& bgr) {
+    static std::atomic<unsigned> serial{0};
+    const std::string mem = "/vsimem/riskmap-chip-" + std::to_string(serial++) + ".png";
+    GDALDriver* memDrv = GetGDALDriverManager()->GetDriverByName("MEM");
+    GDALDriver* pngDrv = GetGDALDriverManager()->GetDriverByName("PNG");
+    if (!memDrv || !pngDrv) throw IoError("GDAL was built without the MEM or PNG driver, needed for chips");
+    DatasetPtr src(memDrv->Create("", bgr.cols, bgr.rows, 3, GDT_Byte, nullptr));
+    if (!src) throw IoError("cannot make a chip image: " + lastGdalError());
+    for (int b = 0; b < 3; ++b) {
+        // BGR pixels to R, G, B bands.
+        if (src->GetRasterBand(b + 1)->RasterIO(GF_Write, 0, 0, bgr.cols, bgr.rows,
+                                                const_cast<unsigned char*>(bgr.data) + (2 - b), bgr.cols, bgr.rows,
+                                                GDT_Byte, 3, static_cast<GSpacing>(bgr.step)) != CE_None)
+            throw IoError("cannot make a chip image: " + lastGdalError());
+    }
+    DatasetPtr png(pngDrv->CreateCopy(mem.c_str(), src.get(), FALSE, nullptr, nullptr, nullptr));
+    if (!png) throw IoError("cannot encode a chip as PNG: " + lastGdalError());
+    png.reset();
+    vsi_l_offset size = 0;
+    GByte* data = VSIGetMemFileBuffer(mem.c_str(), &size, FALSE);
+    std::vector<unsigned char> out(data, data + size);
+    VSIUnlink(mem.c_str());
+    return out;
+}
+
+}  // namespace
 
 namespace {
 
@@ -183,10 +216,7 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
         cv::putText(framed, line, cv::Point(5, ty - 4), cv::FONT_HERSHEY_SIMPLEX, fontScale, cv::Scalar(10, 10, 10), 1,
                     cv::LINE_AA);
     }
-    img = framed;
-    std::vector<unsigned char> png;
-    cv::imencode(".png", img, png);
-    return png;
+    return encodePng(framed);
 }
 
 }  // namespace riskmap
