@@ -4,8 +4,8 @@
 Measures, in one run and alternating the commands so that noise hits both alike:
   * `riskmap scan --detector index` against a plain parallel GDAL read of every block of the
     same file (bench/gdal_block_read), same thread count, warm page cache; the ratio of medians;
-  * riskmap's peak RSS on the 10000 x 10000 raster and on a 2 x 2 VRT mosaic of it (4x the
-    pixels): memory must stay flat;
+  * riskmap's peak RSS on the 10000 x 10000 raster, and on a 2 x 2 VRT mosaic of it (4x the
+    pixels) against a 1 x 1 VRT of it (same code path): memory must stay flat;
   * optionally other detectors' throughput relative to `index` (--detectors kiln ...).
 
 Usage: bench/run_bench.py [--build build] [--work /tmp/riskmap-bench] [--runs 3] [--threads N]
@@ -34,8 +34,8 @@ def measure(cmd):
     return wall, usage.ru_maxrss / 1024.0
 
 
-def mosaic_vrt(src, dst, size):
-    """A VRT placing `src` four times in a 2 x 2 grid (projected, 10 m pixels)."""
+def mosaic_vrt(src, dst, size, n=2):
+    """A VRT placing `src` n x n times in a grid (projected, 10 m pixels)."""
     from osgeo import gdal
     ds = gdal.Open(src)
     gt = ds.GetGeoTransform()
@@ -43,15 +43,15 @@ def mosaic_vrt(src, dst, size):
     srs = ds.GetProjectionRef()
     bx, by = ds.GetRasterBand(1).GetBlockSize()
     dtype = gdal.GetDataTypeName(ds.GetRasterBand(1).DataType)
-    lines = [f'<VRTDataset rasterXSize="{2 * size}" rasterYSize="{2 * size}">',
+    lines = [f'<VRTDataset rasterXSize="{n * size}" rasterYSize="{n * size}">',
              f"  <SRS>{gdal.EscapeString(srs, gdal.CPLES_XML).decode() if isinstance(gdal.EscapeString(srs, gdal.CPLES_XML), bytes) else gdal.EscapeString(srs, gdal.CPLES_XML)}</SRS>",
              f"  <GeoTransform>{', '.join(repr(v) for v in gt)}</GeoTransform>"]
     for b in range(1, bands + 1):
         desc = ds.GetRasterBand(b).GetDescription()
         lines.append(f'  <VRTRasterBand dataType="{dtype}" band="{b}" blockXSize="{bx}" blockYSize="{by}">')
         lines.append(f"    <Description>{desc}</Description>")
-        for ox in (0, size):
-            for oy in (0, size):
+        for ox in range(0, n * size, size):
+            for oy in range(0, n * size, size):
                 lines.append("    <SimpleSource>")
                 lines.append(f'      <SourceFilename relativeToVRT="0">{src}</SourceFilename>')
                 lines.append(f"      <SourceBand>{b}</SourceBand>")
@@ -86,6 +86,9 @@ def main():
         subprocess.run([sys.executable, os.path.join(HERE, "make_bench_raster.py"), raster, str(args.size)], check=True)
     vrt = os.path.join(args.work, "mosaic2x2.vrt")
     mosaic_vrt(raster, vrt, args.size)
+    # The same file behind a 1 x 1 VRT: the reference for memory, through the same code path.
+    vrt1 = os.path.join(args.work, "mosaic1x1.vrt")
+    mosaic_vrt(raster, vrt1, args.size, 1)
     out = os.path.join(args.work, "out.geojson")
     cache_mb = str(args.ram * 3 // 8)  # the share of --ram riskmap gives its block cache
 
@@ -124,10 +127,14 @@ def main():
         res["cold_baseline_read_s"] = statistics.median(cb)
         res["cold_scan_s"] = statistics.median(cs)
         res["cold_ratio"] = statistics.median(cs) / statistics.median(cb)
+    vrt1_w, vrt1_rss = measure(scan(vrt1))
     vrt_w, vrt_rss = measure(scan(vrt))
+    res["vrt1x1_scan_s"] = vrt1_w
+    res["vrt1x1_peak_rss_mb"] = vrt1_rss
     res["mosaic_scan_s"] = vrt_w
     res["mosaic_peak_rss_mb"] = vrt_rss
-    res["mosaic_rss_ratio"] = vrt_rss / max(rm_rss)
+    res["mosaic_time_ratio_vs_1x1"] = vrt_w / vrt1_w
+    res["mosaic_rss_ratio_vs_1x1"] = vrt_rss / vrt1_rss
     for det in args.detectors:
         times = [measure(scan(raster, det))[0] for _ in range(args.runs)]
         res[f"{det}_scan_s"] = statistics.median(times)
