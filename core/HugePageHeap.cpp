@@ -28,7 +28,8 @@ void reserveHugePageHeap(std::size_t bytes) {
     // Chunks below the mmap threshold come from the heap (brk), one after the other; once freed
     // they stay as the heap's top, still advised, because the trim threshold is above them.
     constexpr std::size_t kChunk = std::size_t{64} << 20;
-    static_assert(kChunk < static_cast<std::size_t>(kMmapThreshold), "chunks must come from the heap");
+    static_assert(kChunk < static_cast<std::size_t>(kMmapThreshold),
+                  "chunks must come from the heap");
     bytes = std::min(bytes, std::size_t{1} << 30);
     mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::max(bytes + kChunk, std::size_t{512} << 20)));
     std::vector<void*> chunks;

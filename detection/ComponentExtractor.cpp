@@ -43,7 +43,8 @@ int nextClear(const std::uint8_t* row, int x, int w) {
 
 ComponentExtractor::ComponentExtractor(int width, int height) : width_(width), height_(height) {}
 
-ComponentExtractor::ComponentExtractor(const cv::Mat& mask) : ComponentExtractor(mask.cols, mask.rows) {
+ComponentExtractor::ComponentExtractor(const cv::Mat& mask)
+    : ComponentExtractor(mask.cols, mask.rows) {
     if (mask.type() != CV_8U) throw Error("component mask must be CV_8U (a detector bug)");
     for (int y = 0; y < mask.rows; ++y) addRow(y, mask.ptr<std::uint8_t>(y));
     finish();
@@ -101,8 +102,10 @@ void ComponentExtractor::finish() {
     std::vector<std::size_t> at(firstRun_.begin(), firstRun_.end() - 1);
     boxes_.assign(static_cast<std::size_t>(labels), cv::Rect());
     pixels_.assign(static_cast<std::size_t>(labels), 0);
-    std::vector<int> x0(static_cast<std::size_t>(labels), INT_MAX), x1(static_cast<std::size_t>(labels), INT_MIN);
-    std::vector<int> y0(static_cast<std::size_t>(labels), INT_MAX), y1(static_cast<std::size_t>(labels), INT_MIN);
+    std::vector<int> x0(static_cast<std::size_t>(labels), INT_MAX),
+        x1(static_cast<std::size_t>(labels), INT_MIN);
+    std::vector<int> y0(static_cast<std::size_t>(labels), INT_MAX),
+        y1(static_cast<std::size_t>(labels), INT_MIN);
     for (std::size_t i = 0; i < n; ++i) {
         const auto l = static_cast<std::size_t>(label[i] - 1);
         const PixelRun& r = runs_[i];
@@ -113,7 +116,8 @@ void ComponentExtractor::finish() {
         y0[l] = std::min(y0[l], r.y);
         y1[l] = std::max(y1[l], r.y + 1);
     }
-    for (std::size_t l = 0; l < boxes_.size(); ++l) boxes_[l] = cv::Rect(x0[l], y0[l], x1[l] - x0[l], y1[l] - y0[l]);
+    for (std::size_t l = 0; l < boxes_.size(); ++l)
+        boxes_[l] = cv::Rect(x0[l], y0[l], x1[l] - x0[l], y1[l] - y0[l]);
     runs_ = std::move(grouped);
     parent_ = {};
 }
@@ -162,12 +166,16 @@ cv::Mat ComponentExtractor::componentMask(const Component& c, const cv::Rect& ar
     for (const PixelRun* r = runsBegin(c); r != runsEnd(c); ++r) {
         if (r->y < area.y || r->y >= area.y + area.height) continue;
         const int a = std::max(r->x0, area.x), b = std::min(r->x1, area.x + area.width);
-        if (a < b) std::memset(m.ptr<std::uint8_t>(r->y - area.y) + (a - area.x), 255, static_cast<std::size_t>(b - a));
+        if (a < b)
+            std::memset(m.ptr<std::uint8_t>(r->y - area.y) + (a - area.x), 255,
+                        static_cast<std::size_t>(b - a));
     }
     return m;
 }
 
-cv::Mat ComponentExtractor::componentMask(const Component& c) const { return componentMask(c, c.box); }
+cv::Mat ComponentExtractor::componentMask(const Component& c) const {
+    return componentMask(c, c.box);
+}
 
 MultiPolygon ComponentExtractor::outline(const Component& c, const TileImage& tile) const {
     return traceOutline(componentMask(c),

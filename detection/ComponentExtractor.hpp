@@ -6,10 +6,9 @@
 // cost is one read of the mask plus work per run, not per pixel: detection masks are sparse,
 // and no label image is ever written. Rows can be fed one at a time, so a detector that needs
 // no morphology never holds a whole-tile mask.
-#include <opencv2/core.hpp>
-
 #include <climits>
 #include <cstdint>
+#include <opencv2/core.hpp>
 #include <vector>
 
 #include "detection/Detection.hpp"

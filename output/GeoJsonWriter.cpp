@@ -61,7 +61,8 @@ MapPolygons splitAtAntimeridian(const MapPolygons& parts) {
     wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     multi->assignSpatialReference(&wgs84);
     char* options[] = {const_cast<char*>("WRAPDATELINE=YES"), nullptr};
-    std::unique_ptr<OGRGeometry> cut(OGRGeometryFactory::transformWithOptions(multi.get(), nullptr, options));
+    std::unique_ptr<OGRGeometry> cut(
+        OGRGeometryFactory::transformWithOptions(multi.get(), nullptr, options));
     if (cut) cut->assignSpatialReference(nullptr);  // wgs84 dies with this scope
     MapPolygons out;
     if (!cut) return parts;
@@ -69,12 +70,15 @@ MapPolygons splitAtAntimeridian(const MapPolygons& parts) {
         appendPolygon(*poly, out);
     } else if (auto* coll = dynamic_cast<OGRGeometryCollection*>(cut.get())) {
         for (int i = 0; i < coll->getNumGeometries(); ++i)
-            if (auto* p = dynamic_cast<const OGRPolygon*>(coll->getGeometryRef(i))) appendPolygon(*p, out);
+            if (auto* p = dynamic_cast<const OGRPolygon*>(coll->getGeometryRef(i)))
+                appendPolygon(*p, out);
     }
     return out.empty() ? parts : out;
 }
 
-void appendChars(std::string& out, const char* b, const char* e) { out.append(b, static_cast<std::size_t>(e - b)); }
+void appendChars(std::string& out, const char* b, const char* e) {
+    out.append(b, static_cast<std::size_t>(e - b));
+}
 
 }  // namespace
 
@@ -115,11 +119,21 @@ void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (u < 0x20) {
                     out += "\\u00";
@@ -133,8 +147,8 @@ void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
     out += '"';
 }
 
-GeoJsonWriter::GeoJsonWriter(const std::string& path, const std::string& layerName, std::vector<FieldSpec> fields,
-                             int precision)
+GeoJsonWriter::GeoJsonWriter(const std::string& path, const std::string& layerName,
+                             std::vector<FieldSpec> fields, int precision)
     : path_(path), fields_(std::move(fields)), precision_(precision) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || !(file_ = ::fdopen(fd, "wb"))) {
@@ -158,7 +172,8 @@ void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) c
     const MapPolygons split = spansOver180(given) ? splitAtAntimeridian(given) : MapPolygons{};
     const MapPolygons& parts = split.empty() ? given : split;
     const bool multi = parts.size() > 1;
-    out += multi ? "{ \"type\": \"MultiPolygon\", \"coordinates\": [ " : "{ \"type\": \"Polygon\", \"coordinates\": ";
+    out += multi ? "{ \"type\": \"MultiPolygon\", \"coordinates\": [ "
+                 : "{ \"type\": \"Polygon\", \"coordinates\": ";
     for (std::size_t p = 0; p < parts.size(); ++p) {
         out += p ? ", [ " : "[ ";
         bool firstRing = true;
@@ -168,7 +183,8 @@ void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) c
             // Right-hand rule: exterior counter-clockwise, holes clockwise.
             const double area = signedArea2(ring);
             const bool reverse = r == 0 ? area < 0 : area > 0;
-            const bool closed = ring.size() > 1 && ring.front().x == ring.back().x && ring.front().y == ring.back().y;
+            const bool closed = ring.size() > 1 && ring.front().x == ring.back().x &&
+                                ring.front().y == ring.back().y;
             const std::size_t m = closed ? ring.size() - 1 : ring.size();  // distinct vertices
             out += firstRing ? "[ " : ", [ ";
             firstRing = false;
@@ -189,10 +205,12 @@ void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) c
     out += multi ? " ] }" : " }";
 }
 
-void GeoJsonWriter::write(const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
-                          const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
+void GeoJsonWriter::write(
+    const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
     std::string& out = buffer_;
-    out += first_ ? "{ \"type\": \"Feature\", \"properties\": { " : ",\n{ \"type\": \"Feature\", \"properties\": { ";
+    out += first_ ? "{ \"type\": \"Feature\", \"properties\": { "
+                  : ",\n{ \"type\": \"Feature\", \"properties\": { ";
     first_ = false;
     bool firstProperty = true;
     std::size_t matched = 0;
@@ -220,14 +238,18 @@ void GeoJsonWriter::write(const MapPolygons& parts, const std::vector<std::pair<
             continue;
         }
         switch (v->index()) {
-            case 0: out += std::to_string(std::get<std::int64_t>(*v)); break;
+            case 0:
+                out += std::to_string(std::get<std::int64_t>(*v));
+                break;
             case 1:
                 if (f.type == OFTInteger || f.type == OFTInteger64)
                     out += std::to_string(static_cast<std::int64_t>(std::get<double>(*v)));
                 else
                     appendReal(out, std::get<double>(*v));
                 break;
-            case 2: appendString(out, std::get<std::string>(*v)); break;
+            case 2:
+                appendString(out, std::get<std::string>(*v));
+                break;
             default:
                 if (f.subType == OFSTBoolean)
                     out += std::get<bool>(*v) ? "true" : "false";

@@ -20,14 +20,15 @@ namespace riskmap {
 class GeoJsonWriter {
 public:
     // Creates `path` (owner-only until the caller relaxes it). Throws IoError.
-    GeoJsonWriter(const std::string& path, const std::string& layerName, std::vector<FieldSpec> fields,
-                  int precision);
+    GeoJsonWriter(const std::string& path, const std::string& layerName,
+                  std::vector<FieldSpec> fields, int precision);
     ~GeoJsonWriter();
     GeoJsonWriter(const GeoJsonWriter&) = delete;
     GeoJsonWriter& operator=(const GeoJsonWriter&) = delete;
 
     // Values and lists for fields not declared are an error (a caller bug).
-    void write(const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
+    void write(const MapPolygons& parts,
+               const std::vector<std::pair<std::string, FieldValue>>& values,
                const std::vector<std::pair<std::string, std::vector<std::string>>>& lists);
     // Closes the collection and the file; throws IoError (disk full, ...).
     void finish();

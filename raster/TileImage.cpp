@@ -17,7 +17,8 @@ bool TileImage::has(const std::string& name) const {
 std::size_t TileImage::bandIndex(const std::string& name) const {
     for (std::size_t i = 0; i < names.size(); ++i)
         if (names[i] == name) return i;
-    throw Error("band '" + name + "' was not read for this tile (a detector bug: declare it in "
+    throw Error("band '" + name +
+                "' was not read for this tile (a detector bug: declare it in "
                 "the detector's band request)");
 }
 
@@ -40,18 +41,26 @@ void scaleRow(const T* src, const std::uint8_t* valid, int n, Calc scale, Calc o
 
 }  // namespace
 
-RISKMAP_VECTOR_CLONES void TileImage::convertRow(std::size_t i, int y, int x0, int n, float* dst) const {
+RISKMAP_VECTOR_CLONES void TileImage::convertRow(std::size_t i, int y, int x0, int n,
+                                                 float* dst) const {
     const RawPlane& r = raw[i];
     const std::uint8_t* v = valid.ptr<std::uint8_t>(y) + x0;
     const float fs = static_cast<float>(r.scale), fo = static_cast<float>(r.offset);
     switch (r.values.depth()) {
-        case CV_8U: return scaleRow(r.values.ptr<std::uint8_t>(y) + x0, v, n, fs, fo, dst);
-        case CV_16U: return scaleRow(r.values.ptr<std::uint16_t>(y) + x0, v, n, fs, fo, dst);
-        case CV_16S: return scaleRow(r.values.ptr<std::int16_t>(y) + x0, v, n, fs, fo, dst);
-        case CV_32S: return scaleRow(r.values.ptr<std::int32_t>(y) + x0, v, n, r.scale, r.offset, dst);
-        case CV_32F: return scaleRow(r.values.ptr<float>(y) + x0, v, n, r.scale, r.offset, dst);
-        case CV_64F: return scaleRow(r.values.ptr<double>(y) + x0, v, n, r.scale, r.offset, dst);
-        default: throw Error("unsupported stored pixel depth (a reader bug)");
+        case CV_8U:
+            return scaleRow(r.values.ptr<std::uint8_t>(y) + x0, v, n, fs, fo, dst);
+        case CV_16U:
+            return scaleRow(r.values.ptr<std::uint16_t>(y) + x0, v, n, fs, fo, dst);
+        case CV_16S:
+            return scaleRow(r.values.ptr<std::int16_t>(y) + x0, v, n, fs, fo, dst);
+        case CV_32S:
+            return scaleRow(r.values.ptr<std::int32_t>(y) + x0, v, n, r.scale, r.offset, dst);
+        case CV_32F:
+            return scaleRow(r.values.ptr<float>(y) + x0, v, n, r.scale, r.offset, dst);
+        case CV_64F:
+            return scaleRow(r.values.ptr<double>(y) + x0, v, n, r.scale, r.offset, dst);
+        default:
+            throw Error("unsupported stored pixel depth (a reader bug)");
     }
 }
 
@@ -69,7 +78,8 @@ const cv::Mat& TileImage::plane(std::size_t i) const {
 
 const float* TileImage::row(std::size_t i, int y, int x0, int n, float* scratch) const {
     if (i >= planes.size()) throw Error("plane index out of range (a detector bug)");
-    if (!planes[i].empty() || i >= raw.size() || raw[i].values.empty()) return planes[i].ptr<float>(y) + x0;
+    if (!planes[i].empty() || i >= raw.size() || raw[i].values.empty())
+        return planes[i].ptr<float>(y) + x0;
     convertRow(i, y, x0, n, scratch);
     return scratch;
 }
@@ -77,7 +87,8 @@ const float* TileImage::row(std::size_t i, int y, int x0, int n, float* scratch)
 cv::Mat reuseBuffer(cv::Mat& buffer, int rows, int cols, int type) {
     if (buffer.empty() || buffer.type() != type || buffer.rows < rows || buffer.cols < cols)
         buffer.create(std::max(rows, buffer.empty() || buffer.type() != type ? 0 : buffer.rows),
-                      std::max(cols, buffer.empty() || buffer.type() != type ? 0 : buffer.cols), type);
+                      std::max(cols, buffer.empty() || buffer.type() != type ? 0 : buffer.cols),
+                      type);
     return buffer(cv::Rect(0, 0, cols, rows));
 }
 

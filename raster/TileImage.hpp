@@ -2,7 +2,6 @@
 // The pixels of one tile as a detector sees them: named bands in reflectance (CV_32F), a
 // validity mask, and where the tile sits in the raster.
 #include <opencv2/core.hpp>
-
 #include <string>
 #include <vector>
 
@@ -34,8 +33,8 @@ struct TileImage {
     // Per plane: true when the values are a display rendering (0..1 of white, e.g. 8-bit
     // true colour) rather than surface reflectance.
     std::vector<bool> display;
-    cv::Mat valid;                // CV_8U, 255 where every requested band has data
-    mutable cv::Mat storage;      // backing store of the planes, reused between tiles
+    cv::Mat valid;                    // CV_8U, 255 where every requested band has data
+    mutable cv::Mat storage;          // backing store of the planes, reused between tiles
     std::vector<cv::Mat> rawStorage;  // backing store of `raw`, one per input file
     std::size_t validCount = 0;
 

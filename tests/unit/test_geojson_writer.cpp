@@ -41,8 +41,11 @@ double area2(const Json& ring) {
     return a;
 }
 
-const std::vector<FieldSpec> kFields{{"id", OFTString},        {"score", OFTReal},     {"n", OFTInteger64},
-                                     {"ok", OFTInteger, OFSTBoolean}, {"tags", OFTStringList}};
+const std::vector<FieldSpec> kFields{{"id", OFTString},
+                                     {"score", OFTReal},
+                                     {"n", OFTInteger64},
+                                     {"ok", OFTInteger, OFSTBoolean},
+                                     {"tags", OFTStringList}};
 
 }  // namespace
 
@@ -70,7 +73,8 @@ TEST(GeoJsonWriter, RightHandRingsClosedPolygonOrMultiPolygon) {
         // Clockwise outer ring with a counter-clockwise hole, given open: both must flip.
         std::vector<MapPoint> outer{{0, 0}, {0, 1}, {1, 1}, {1, 0}};
         std::vector<MapPoint> hole{{0.25, 0.25}, {0.75, 0.25}, {0.75, 0.75}, {0.25, 0.75}};
-        w.write({{outer, hole}}, {{"id", std::string("a")}, {"score", 0.5}, {"n", std::int64_t{3}}, {"ok", true}},
+        w.write({{outer, hole}},
+                {{"id", std::string("a")}, {"score", 0.5}, {"n", std::int64_t{3}}, {"ok", true}},
                 {{"tags", {"x", "y"}}});
         // Two parts, already right-handed and closed: kept as given.
         std::vector<MapPoint> p1{{2, 0}, {3, 0}, {3, 1}, {2, 0}};
@@ -78,7 +82,7 @@ TEST(GeoJsonWriter, RightHandRingsClosedPolygonOrMultiPolygon) {
         w.write({{p1}, {p2}}, {{"score", 1.0}}, {});
         w.finish();
     }
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     Json j = Json::parseFile(path);
@@ -93,7 +97,8 @@ TEST(GeoJsonWriter, RightHandRingsClosedPolygonOrMultiPolygon) {
     EXPECT_LT(area2(rings[1]), 0);
     for (const auto& r : rings) {
         ASSERT_EQ(r.asArray().size(), 5u);  // closed
-        EXPECT_EQ(r.asArray().front().asArray()[0].asDouble(), r.asArray().back().asArray()[0].asDouble());
+        EXPECT_EQ(r.asArray().front().asArray()[0].asDouble(),
+                  r.asArray().back().asArray()[0].asDouble());
     }
     const Json& g1 = *feats[1].find("geometry");
     EXPECT_EQ(g1.find("type")->asString(), "MultiPolygon");
@@ -106,7 +111,8 @@ TEST(GeoJsonWriter, RightHandRingsClosedPolygonOrMultiPolygon) {
 
     // OGR reads it back with the declared types.
     ensureGdalRegistered();
-    DatasetPtr ds(static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr)));
+    DatasetPtr ds(static_cast<GDALDataset*>(
+        GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr)));
     ASSERT_TRUE(ds);
     OGRLayer* l = ds->GetLayer(0);
     OGRFeatureDefn* d = l->GetLayerDefn();
