@@ -32,7 +32,8 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
     cmd->add_flag("--overwrite", a->overwrite, "replace an existing output");
     cmd->add_option("--out-crs", a->outCrs, "CRS for .gpkg/.fgb output (default: the first input's)")->type_name("CRS");
     cmd->add_option("--file-mode", a->fileMode, "permissions of the outputs (default: the shards')");
-    cmd->add_option("--precision", a->precision, "decimal places of GeoJSON coordinates (default: the shards')");
+    cmd->add_option("--precision", a->precision, "decimal places of GeoJSON coordinates (default: the shards')")
+        ->check(CLI::Range(1, 15));
     cmd->add_option("--overlap-merge", a->overlapMerge, "overlap share that makes one object (default: the shards')");
     addRiskOptions(*cmd, a->risk);
     cmd->add_flag("-q,--quiet", a->quiet, "no summary");

@@ -53,7 +53,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         std::string detector;
         std::vector<std::string> sets;
         std::string config;
-        int tileSize = 0;  // the detector's preferred size
+        int tileSize = 1024;
         int threads = 0;
         std::size_t ram = 1024;
         bool overwrite = false;
@@ -81,10 +81,9 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
                                            "manifest works too")
         ->type_name("FILE.json");
     addInputOptions(*cmd, a->in);
-    cmd->add_option("--tile-size", a->tileSize,
-                    "tile core size in pixels, rounded to whole blocks (default: the detector's, 1024 for "
-                    "index, 512 for kiln and clearing; output does not depend on it)")
-        ->check(CLI::Range(16, 1 << 20));
+    cmd->add_option("--tile-size", a->tileSize, "tile core size in pixels (rounded to whole blocks)")
+        ->check(CLI::Range(16, 1 << 20))
+        ->capture_default_str();
     cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")
         ->check(CLI::Range(0, 4096))
         ->capture_default_str();

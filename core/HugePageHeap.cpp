@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -30,8 +31,13 @@ void reserveHugePageHeap(std::size_t bytes) {
     constexpr std::size_t kChunk = std::size_t{64} << 20;
     static_assert(kChunk < static_cast<std::size_t>(kMmapThreshold),
                   "chunks must come from the heap");
-    bytes = std::min(bytes, std::size_t{1} << 30);
-    mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::max(bytes + kChunk, std::size_t{512} << 20)));
+    // Within the trim threshold configureHeap() sets (512 MiB), which bounds what the heap keeps
+    // mapped anyway; the scan's working set beyond that would mostly be tile buffers, reused.
+    bytes = std::min(bytes, (std::size_t{512} << 20) - kChunk);
+    // Under an address-space limit (some batch schedulers set one) reserving could starve
+    // later allocations; keep the default behaviour there.
+    rlimit as{};
+    if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) return;
     std::vector<void*> chunks;
     for (std::size_t done = 0; done < bytes; done += kChunk) {
         void* p = std::malloc(kChunk);

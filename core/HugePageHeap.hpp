@@ -15,8 +15,8 @@ namespace riskmap {
 // rare, so one arena does not contend.
 void configureHeap();
 
-// Call after configureHeap() and before the memory is first used. Keeps the reserved heap from
-// being trimmed.
+// Call after configureHeap() and before the memory is first used. Reserves at most 448 MiB,
+// and nothing under an address-space limit (RLIMIT_AS).
 void reserveHugePageHeap(std::size_t bytes);
 
 }  // namespace riskmap

@@ -46,10 +46,6 @@ public:
     // validity mask, for `bands` bands read: including the float planes the detector converts
     // (4 bytes per band; TileImage::plane). Lets the pipeline keep tiles in flight within --ram.
     virtual std::size_t workingBytesPerPixel(std::size_t bands) const { return 24 + 4 * bands; }
-    // Tile core size when --tile-size is not given. Detectors with many working images per
-    // pixel take smaller tiles, so that a tile per thread fits in the default --ram. Output
-    // does not depend on it.
-    virtual int preferredTileSize() const { return 1024; }
     // A warning for an input this detector cannot serve well (e.g. pixels too coarse to resolve
     // its objects); empty when fine. Shown to the user and kept in the manifest.
     virtual std::string inputWarning(double gsdX, double gsdY) const {

@@ -17,8 +17,11 @@ public:
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
     std::vector<Detection> detect(const TileImage& tile) const override;
-    // Rows are evaluated straight from stored values; only morphology needs a whole mask.
-    std::size_t workingBytesPerPixel(std::size_t) const override { return 1; }
+    // Rows are evaluated straight from stored values; only morphology needs a whole mask (and
+    // OpenCV's temporaries for it).
+    std::size_t workingBytesPerPixel(std::size_t) const override {
+        return openRadiusM_ > 0 || closeRadiusM_ > 0 ? 4 : 1;
+    }
 
 private:
     DetectorInfo info_;

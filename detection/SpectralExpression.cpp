@@ -284,7 +284,8 @@ public:
     Impl(const TileImage& tile, int width) : tile_(tile), width_(width) {}
 
     void select(int y, int x0, int n) {
-        if (y < 0 || x0 < 0 || n < 0 || x0 + n > width_) throw Error("row segment outside the tile (a detector bug)");
+        if (y < 0 || y >= tile_.window.h || x0 < 0 || n < 0 || x0 + n > width_)
+            throw Error("row segment outside the tile (a detector bug)");
         y_ = y;
         x0_ = x0;
         w_ = n;

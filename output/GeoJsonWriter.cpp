@@ -29,7 +29,8 @@ double signedArea2(const std::vector<MapPoint>& ring) {
     return a;
 }
 
-bool spansOver180(const MapPolygons& parts) {
+// Spanning more than half the globe, or outside [-180, 180]: OGR's wrap brings it back.
+bool needsWrap(const MapPolygons& parts) {
     double lo = 1e300, hi = -1e300;
     for (const auto& part : parts)
         for (const auto& ring : part)
@@ -37,7 +38,7 @@ bool spansOver180(const MapPolygons& parts) {
                 lo = std::min(lo, p.x);
                 hi = std::max(hi, p.x);
             }
-    return hi - lo > 180;
+    return hi - lo > 180 || lo < -180 || hi > 180;
 }
 
 void appendRing(const OGRLinearRing& r, std::vector<std::vector<MapPoint>>& out) {
@@ -83,8 +84,14 @@ void appendChars(std::string& out, const char* b, const char* e) {
 }  // namespace
 
 void GeoJsonWriter::appendCoordinate(std::string& out, double v, int precision) {
+    // Lon/lat only: |v| <= 360 keeps the text within the buffer at any precision allowed.
+    if (!std::isfinite(v) || std::fabs(v) > 1e4)
+        throw DataError("a coordinate is not a longitude or latitude (" + std::to_string(v) +
+                        "): a coordinate transformation failed; check the input's CRS");
     char buf[64];
-    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed,
+                           std::clamp(precision, 0, kMaxPrecision));
+    if (r.ec != std::errc()) throw Error("coordinate formatting failed (a writer bug)");
     char* end = r.ptr;
     if (std::memchr(buf, '.', static_cast<std::size_t>(end - buf))) {
         while (end[-1] == '0') --end;
@@ -106,6 +113,7 @@ void GeoJsonWriter::appendReal(std::string& out, double v) {
     // 15 significant digits, as OGR writes them: hides the last-bit noise of arithmetic
     // (1 - (1 - 0.0553) prints as 0.0553).
     auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 15);
+    if (r.ec != std::errc()) throw Error("number formatting failed (a writer bug)");
     appendChars(out, buf, r.ptr);
     // A decimal point keeps readers from typing the field as an integer.
     if (!std::memchr(buf, '.', static_cast<std::size_t>(r.ptr - buf)) &&
@@ -149,7 +157,7 @@ void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
 
 GeoJsonWriter::GeoJsonWriter(const std::string& path, const std::string& layerName,
                              std::vector<FieldSpec> fields, int precision)
-    : path_(path), fields_(std::move(fields)), precision_(precision) {
+    : path_(path), fields_(std::move(fields)), precision_(std::clamp(precision, 0, kMaxPrecision)) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || !(file_ = ::fdopen(fd, "wb"))) {
         if (fd >= 0) ::close(fd);
@@ -169,7 +177,15 @@ void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) c
         out += "null";
         return;
     }
-    const MapPolygons split = spansOver180(given) ? splitAtAntimeridian(given) : MapPolygons{};
+    for (const auto& part : given)
+        for (const auto& ring : part)
+            for (const auto& p : ring)
+                if (!std::isfinite(p.x) || !std::isfinite(p.y) || std::fabs(p.x) > 1e4 ||
+                    std::fabs(p.y) > 1e4)
+                    throw DataError("a coordinate is not a longitude or latitude (" +
+                                    std::to_string(p.x) + ", " + std::to_string(p.y) +
+                                    "): a coordinate transformation failed; check the input's CRS");
+    const MapPolygons split = needsWrap(given) ? splitAtAntimeridian(given) : MapPolygons{};
     const MapPolygons& parts = split.empty() ? given : split;
     const bool multi = parts.size() > 1;
     out += multi ? "{ \"type\": \"MultiPolygon\", \"coordinates\": [ "
@@ -182,7 +198,7 @@ void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) c
             if (ring.empty()) continue;
             // Right-hand rule: exterior counter-clockwise, holes clockwise.
             const double area = signedArea2(ring);
-            const bool reverse = r == 0 ? area < 0 : area > 0;
+            const bool reverse = firstRing ? area < 0 : area > 0;
             const bool closed = ring.size() > 1 && ring.front().x == ring.back().x &&
                                 ring.front().y == ring.back().y;
             const std::size_t m = closed ? ring.size() - 1 : ring.size();  // distinct vertices
@@ -208,10 +224,9 @@ void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) c
 void GeoJsonWriter::write(
     const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
     const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
-    std::string& out = buffer_;
-    out += first_ ? "{ \"type\": \"Feature\", \"properties\": { "
-                  : ",\n{ \"type\": \"Feature\", \"properties\": { ";
-    first_ = false;
+    // The feature is built aside and appended whole: a failure leaves the collection valid.
+    std::string out = first_ ? "{ \"type\": \"Feature\", \"properties\": { "
+                             : ",\n{ \"type\": \"Feature\", \"properties\": { ";
     bool firstProperty = true;
     std::size_t matched = 0;
     // Properties in the order the fields were declared, as OGR writes them.
@@ -242,9 +257,13 @@ void GeoJsonWriter::write(
                 out += std::to_string(std::get<std::int64_t>(*v));
                 break;
             case 1:
-                if (f.type == OFTInteger || f.type == OFTInteger64)
-                    out += std::to_string(static_cast<std::int64_t>(std::get<double>(*v)));
-                else
+                if (f.type == OFTInteger || f.type == OFTInteger64) {
+                    const double d = std::get<double>(*v);
+                    if (std::isfinite(d) && std::fabs(d) < 9e18)
+                        out += std::to_string(std::llround(d));
+                    else
+                        out += "null";
+                } else
                     appendReal(out, std::get<double>(*v));
                 break;
             case 2:
@@ -263,7 +282,9 @@ void GeoJsonWriter::write(
     out += " }, \"geometry\": ";
     appendGeometry(out, parts);
     out += " }";
-    if (out.size() > (1u << 20)) flush();
+    buffer_ += out;
+    first_ = false;
+    if (buffer_.size() > (1u << 20)) flush();
 }
 
 void GeoJsonWriter::flush() {

@@ -33,6 +33,8 @@ public:
     // Closes the collection and the file; throws IoError (disk full, ...).
     void finish();
 
+    // Decimals of coordinates: 15 is below a nanometre; more only prints noise.
+    static constexpr int kMaxPrecision = 15;
     // Number formats, exposed for tests.
     static void appendCoordinate(std::string& out, double v, int precision);
     static void appendReal(std::string& out, double v);

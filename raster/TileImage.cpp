@@ -78,8 +78,10 @@ const cv::Mat& TileImage::plane(std::size_t i) const {
 
 const float* TileImage::row(std::size_t i, int y, int x0, int n, float* scratch) const {
     if (i >= planes.size()) throw Error("plane index out of range (a detector bug)");
-    if (!planes[i].empty() || i >= raw.size() || raw[i].values.empty())
-        return planes[i].ptr<float>(y) + x0;
+    if (y < 0 || y >= window.h || x0 < 0 || n < 0 || x0 + n > window.w)
+        throw Error("row segment outside the tile (a detector bug)");
+    if (!planes[i].empty()) return planes[i].ptr<float>(y) + x0;
+    if (i >= raw.size() || raw[i].values.empty()) throw Error("band has no pixels (a reader bug)");
     convertRow(i, y, x0, n, scratch);
     return scratch;
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <memory>
 
 #include "core/Error.hpp"
 #include "raster/CoordinateMapper.hpp"
@@ -34,14 +35,16 @@ std::vector<unsigned char> encodePng(const cv::Mat& bgr) {
                                                 GDT_Byte, 3, static_cast<GSpacing>(bgr.step)) != CE_None)
             throw IoError("cannot make a chip image: " + lastGdalError());
     }
+    // The in-memory file goes whatever happens below.
+    std::unique_ptr<const std::string, void (*)(const std::string*)> unlink(
+        &mem, [](const std::string* m) { VSIUnlink(m->c_str()); });
     DatasetPtr png(pngDrv->CreateCopy(mem.c_str(), src.get(), FALSE, nullptr, nullptr, nullptr));
     if (!png) throw IoError("cannot encode a chip as PNG: " + lastGdalError());
     png.reset();
     vsi_l_offset size = 0;
     GByte* data = VSIGetMemFileBuffer(mem.c_str(), &size, FALSE);
-    std::vector<unsigned char> out(data, data + size);
-    VSIUnlink(mem.c_str());
-    return out;
+    if (!data || size == 0) throw IoError("encoding a chip as PNG gave no bytes: " + lastGdalError());
+    return std::vector<unsigned char>(data, data + size);
 }
 
 }  // namespace

@@ -96,7 +96,6 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     const auto& entry = registry.get(name);
     options_ = std::make_unique<OptionValues>(DetectorConfig::resolve(entry.info, recipe.get(), request_.sets));
     detector_ = entry.create(*options_);
-    if (request_.pipeline.tileSize <= 0) request_.pipeline.tileSize = detector_->preferredTileSize();
 
     catalog_ = std::make_unique<InputCatalog>(InputCatalog::open(request_.input));
     for (std::size_t i = 0; i < inputs().size(); ++i) {

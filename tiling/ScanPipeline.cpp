@@ -54,13 +54,22 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
         TileGrid grid(in.width(), in.height(), options.tileSize, hx, hy, in.blockWidth(), in.blockHeight());
         std::size_t windowPx = static_cast<std::size_t>(std::min(in.width(), grid.tileWidth() + 2 * hx)) *
                                static_cast<std::size_t>(std::min(in.height(), grid.tileHeight() + 2 * hy));
+        // Stored values: 8 bytes a band where the reader falls back to Float64 (mixed or
+        // unusual types), plus each file's mask band, the validity mask, and the detector's
+        // working images and planes.
         std::size_t storedBytes = 0;
-        for (int b : idx)
-            storedBytes += static_cast<std::size_t>(
-                GDALGetDataTypeSizeBytes(GDALGetDataTypeByName(in.bands()[static_cast<std::size_t>(b)].dataType.c_str())));
-        // Stored values, the validity mask, and the detector's working images and planes.
-        maxWindowBytes = std::max(maxWindowBytes, windowPx * (std::max<std::size_t>(storedBytes, idx.size()) + 1 +
-                                                              detector.workingBytesPerPixel(idx.size())));
+        for (int b : idx) {
+            const int size = GDALGetDataTypeSizeBytes(
+                GDALGetDataTypeByName(in.bands()[static_cast<std::size_t>(b)].dataType.c_str()));
+            storedBytes += size == 1 || size == 2 || size == 4 ? static_cast<std::size_t>(size) : 8;
+        }
+        if (in.bands().size() > 1 && idx.size() > 1) {
+            const std::string& t0 = in.bands()[static_cast<std::size_t>(idx[0])].dataType;
+            for (int b : idx)
+                if (in.bands()[static_cast<std::size_t>(b)].dataType != t0) storedBytes = 8 * idx.size();
+        }
+        for (const auto& f : in.files()) storedBytes += f.maskBand > 0 ? 8 : 0;
+        maxWindowBytes = std::max(maxWindowBytes, windowPx * (storedBytes + 1 + detector.workingBytesPerPixel(idx.size())));
         plans_.push_back({grid, idx});
         totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
     }

@@ -134,26 +134,6 @@ TEST(CliScan, GoldenLayer) {
     EXPECT_EQ(compareLayers(got, want, 1e-7, 1e-6), "");
 }
 
-TEST(CliScan, DefaultTileSizeIsTheDetectorsAndAnExplicitOneWins) {
-    TempDir dir;
-    SceneSpec s;
-    s.width = 300;
-    s.height = 300;
-    s.blobs = {{100, 100, 10, 10, kBareSoil}};
-    std::string in = writeScene(dir.file("t.tif"), s);
-    auto tileOf = [&](std::vector<std::string> extra) {
-        std::vector<std::string> args{"scan", in, "-o", dir.file("t.geojson"), "-q", "--overwrite"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto r = runRiskmap(args);
-        EXPECT_EQ(r.exitCode, 0) << r.err;
-        return Json::parseFile(dir.file("t.geojson.manifest.json")).find("tiling")->find("tile_size")->asInt();
-    };
-    EXPECT_EQ(tileOf({}), 1024);
-    EXPECT_EQ(tileOf({"--detector", "kiln"}), 512);
-    EXPECT_EQ(tileOf({"--detector", "clearing"}), 512);
-    EXPECT_EQ(tileOf({"--detector", "kiln", "--tile-size", "256"}), 256);
-}
-
 TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
     TempDir dir;
     SceneSpec s;

@@ -158,3 +158,35 @@ TEST(GeoJsonWriter, EmptyDatasetAndUndeclaredFields) {
     GeoJsonWriter w(dir.file("u.geojson"), "x", {{"a", OFTString}}, 7);
     EXPECT_THROW(w.write({}, {{"b", std::string("?")}}, {}), Error);
 }
+
+TEST(GeoJsonWriter, RejectsBadCoordinatesAndWrapsLongitudesPast180) {
+    TempDir dir;
+    const std::string path = dir.file("bad.geojson");
+    GeoJsonWriter w(path, "x", {{"n", OFTInteger64}}, 7);
+    const std::vector<MapPoint> nanRing{{0, 0}, {std::nan(""), 0}, {1, 1}};
+    EXPECT_THROW(w.write({{nanRing}}, {}, {}), DataError);
+    EXPECT_THROW(w.write({{{{0, 0}, {1e300, 0}, {1, 1}}}}, {}, {}), DataError);
+    std::string s;
+    EXPECT_THROW(GeoJsonWriter::appendCoordinate(s, HUGE_VAL, 7), DataError);
+
+    // Wholly east of 180 (a transform that did not normalise): shifted back into range.
+    const std::vector<MapPoint> east{{181, 10}, {182, 10}, {182, 11}, {181, 11}};
+    // An empty first ring: the first ring written is still the exterior, counter-clockwise.
+    const std::vector<MapPoint> cw{{0, 0}, {0, 1}, {1, 1}, {1, 0}};
+    w.write({{east}}, {{"n", std::nan("")}}, {});
+    w.write({{{}, cw}}, {{"n", 2.6}}, {});
+    w.finish();
+    Json j = Json::parseFile(path);
+    const auto& feats = j.find("features")->asArray();
+    ASSERT_EQ(feats.size(), 2u);
+    for (const auto& p :
+         feats[0].find("geometry")->find("coordinates")->asArray().at(0).asArray()) {
+        EXPECT_GE(p.asArray()[0].asDouble(), -180.0);
+        EXPECT_LE(p.asArray()[0].asDouble(), 180.0);
+    }
+    EXPECT_TRUE(feats[0].find("properties")->find("n")->isNull());
+    EXPECT_EQ(feats[1].find("properties")->find("n")->asInt(), 3);
+    const auto& rings = feats[1].find("geometry")->find("coordinates")->asArray();
+    ASSERT_EQ(rings.size(), 1u);
+    EXPECT_GT(area2(rings[0]), 0);
+}
