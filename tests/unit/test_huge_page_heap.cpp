@@ -42,6 +42,9 @@ std::string mappingOf(const void* addr) {
 }  // namespace
 
 TEST(HugePageHeap, LaterAllocationsLandInAdvisedHeap) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "AddressSanitizer replaces malloc: there is no glibc heap to reserve";
+#endif
     const std::string thp = firstLine("/sys/kernel/mm/transparent_hugepage/enabled");
     if (thp.find("[madvise]") == std::string::npos && thp.find("[always]") == std::string::npos)
         GTEST_SKIP() << "transparent huge pages are off on this kernel: " << thp;
