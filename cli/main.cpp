@@ -2,7 +2,6 @@
 // main() alone turns errors into exit codes: 0 ok, 1 runtime or data error, 2 usage error.
 #include <cpl_error.h>
 
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>

@@ -77,6 +77,14 @@ MapPolygons splitAtAntimeridian(const MapPolygons& parts) {
     return out.empty() ? parts : out;
 }
 
+// Coordinates reach the writer in lon/lat; anything else means a transformation failed.
+// |v| <= 1e4 also keeps fixed-point text within the formatting buffer.
+void requireLonLat(double x, double y) {
+    if (!std::isfinite(x) || !std::isfinite(y) || std::fabs(x) > 1e4 || std::fabs(y) > 1e4)
+        throw DataError("a coordinate is not a longitude or latitude (" + std::to_string(x) + ", " +
+                        std::to_string(y) + "): a coordinate transformation failed; check the input's CRS");
+}
+
 void appendChars(std::string& out, const char* b, const char* e) {
     out.append(b, static_cast<std::size_t>(e - b));
 }
@@ -84,10 +92,7 @@ void appendChars(std::string& out, const char* b, const char* e) {
 }  // namespace
 
 void GeoJsonWriter::appendCoordinate(std::string& out, double v, int precision) {
-    // Lon/lat only: |v| <= 360 keeps the text within the buffer at any precision allowed.
-    if (!std::isfinite(v) || std::fabs(v) > 1e4)
-        throw DataError("a coordinate is not a longitude or latitude (" + std::to_string(v) +
-                        "): a coordinate transformation failed; check the input's CRS");
+    requireLonLat(v, 0);
     char buf[64];
     auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed,
                            std::clamp(precision, 0, kMaxPrecision));
@@ -179,12 +184,7 @@ void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) c
     }
     for (const auto& part : given)
         for (const auto& ring : part)
-            for (const auto& p : ring)
-                if (!std::isfinite(p.x) || !std::isfinite(p.y) || std::fabs(p.x) > 1e4 ||
-                    std::fabs(p.y) > 1e4)
-                    throw DataError("a coordinate is not a longitude or latitude (" +
-                                    std::to_string(p.x) + ", " + std::to_string(p.y) +
-                                    "): a coordinate transformation failed; check the input's CRS");
+            for (const auto& p : ring) requireLonLat(p.x, p.y);  // before the antimeridian wrap
     const MapPolygons split = needsWrap(given) ? splitAtAntimeridian(given) : MapPolygons{};
     const MapPolygons& parts = split.empty() ? given : split;
     const bool multi = parts.size() > 1;

@@ -68,7 +68,7 @@ OutputLayer* OutputDataset::createLayer(const std::string& name, const std::stri
     }
     OGRSpatialReference srs;
     srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    if (format_.rfc7946 || srsWkt.empty())
+    if (srsWkt.empty())
         srs.importFromEPSG(4326);
     else
         srs.importFromWkt(srsWkt.c_str());

@@ -47,10 +47,6 @@ std::vector<unsigned char> encodePng(const cv::Mat& bgr) {
     return std::vector<unsigned char>(data, data + size);
 }
 
-}  // namespace
-
-namespace {
-
 // A round length near a quarter of the chip width: 10, 20, 50, 100 ... metres.
 double niceLength(double metres) {
     const double target = metres / 4;

@@ -30,6 +30,19 @@ struct ReaderSlot {
     TileImage image;
 };
 
+// Bytes per pixel of `bands` as the reader holds them (window buffers, cached blocks): their
+// stored type, or Float64 where the reader falls back to it (mixed or unusual types).
+std::size_t storedBytesPerPixel(const RasterInput& in, const std::vector<int>& bands) {
+    std::size_t bytes = 0;
+    for (int b : bands) {
+        const std::string& type = in.bands()[static_cast<std::size_t>(b)].dataType;
+        const int size = GDALGetDataTypeSizeBytes(GDALGetDataTypeByName(type.c_str()));
+        if (type != in.bands()[static_cast<std::size_t>(bands.front())].dataType) return 8 * bands.size();
+        bytes += size == 1 || size == 2 || size == 4 ? static_cast<std::size_t>(size) : 8;
+    }
+    return bytes;
+}
+
 }  // namespace
 
 std::pair<int, int> haloPixels(double haloMetres, const RasterInput& input) {
@@ -54,20 +67,9 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
         TileGrid grid(in.width(), in.height(), options.tileSize, hx, hy, in.blockWidth(), in.blockHeight());
         std::size_t windowPx = static_cast<std::size_t>(std::min(in.width(), grid.tileWidth() + 2 * hx)) *
                                static_cast<std::size_t>(std::min(in.height(), grid.tileHeight() + 2 * hy));
-        // Stored values: 8 bytes a band where the reader falls back to Float64 (mixed or
-        // unusual types), plus each file's mask band, the validity mask, and the detector's
+        // Stored values plus each file's mask band, the validity mask, and the detector's
         // working images and planes.
-        std::size_t storedBytes = 0;
-        for (int b : idx) {
-            const int size = GDALGetDataTypeSizeBytes(
-                GDALGetDataTypeByName(in.bands()[static_cast<std::size_t>(b)].dataType.c_str()));
-            storedBytes += size == 1 || size == 2 || size == 4 ? static_cast<std::size_t>(size) : 8;
-        }
-        if (in.bands().size() > 1 && idx.size() > 1) {
-            const std::string& t0 = in.bands()[static_cast<std::size_t>(idx[0])].dataType;
-            for (int b : idx)
-                if (in.bands()[static_cast<std::size_t>(b)].dataType != t0) storedBytes = 8 * idx.size();
-        }
+        std::size_t storedBytes = storedBytesPerPixel(in, idx);
         for (const auto& f : in.files()) storedBytes += f.maskBand > 0 ? 8 : 0;
         maxWindowBytes = std::max(maxWindowBytes, windowPx * (storedBytes + 1 + detector.workingBytesPerPixel(idx.size())));
         plans_.push_back({grid, idx});
@@ -98,10 +100,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const auto& in = inputs[i];
         const auto& plan = plans_[i];
-        std::size_t bytesPerPixel = 0;
-        for (int b : plan.bands)
-            bytesPerPixel += static_cast<std::size_t>(
-                GDALGetDataTypeSizeBytes(GDALGetDataTypeByName(in.bands()[static_cast<std::size_t>(b)].dataType.c_str())));
+        const std::size_t bytesPerPixel = storedBytesPerPixel(in, plan.bands);
         std::size_t perTileColumn = 2 * static_cast<std::size_t>(plan.grid.tileWidth() + 2 * plan.grid.haloX()) *
                                     static_cast<std::size_t>(std::max(1, in.blockHeight())) * std::max<std::size_t>(1, bytesPerPixel);
         int swath = static_cast<int>(std::max<std::size_t>(1, (cacheBytes_ / 2) / std::max<std::size_t>(1, perTileColumn)));
