@@ -12,13 +12,6 @@ using namespace riskmap;
 
 namespace {
 
-std::string firstLine(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
 // The smaps block of the mapping holding `addr`.
 std::string mappingOf(const void* addr) {
     const auto a = reinterpret_cast<std::uintptr_t>(addr);
@@ -45,9 +38,6 @@ TEST(HugePageHeap, LaterAllocationsLandInAdvisedHeap) {
 #if defined(__SANITIZE_ADDRESS__)
     GTEST_SKIP() << "AddressSanitizer replaces malloc: there is no glibc heap to reserve";
 #endif
-    const std::string thp = firstLine("/sys/kernel/mm/transparent_hugepage/enabled");
-    if (thp.find("[madvise]") == std::string::npos && thp.find("[always]") == std::string::npos)
-        GTEST_SKIP() << "transparent huge pages are off on this kernel: " << thp;
     configureHeap();
     reserveHugePageHeap(std::size_t{192} << 20);
     // A tile-sized buffer taken after the reservation comes from the advised heap.
