@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
     configureHeap();
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
+    // A full disk or a file-size limit must fail a write (EFBIG) so that the run cleans up and
+    // reports it, not kill the process with half-written temporaries.
+    std::signal(SIGXFSZ, SIG_IGN);
     // GDAL warnings (odd TIFF tags and the like) are noise for users; failures reach them
     // through our exceptions. RISKMAP_GDAL_WARNINGS=1 shows them.
     const char* showWarnings = std::getenv("RISKMAP_GDAL_WARNINGS");

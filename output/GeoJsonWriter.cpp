@@ -163,7 +163,7 @@ void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
 GeoJsonWriter::GeoJsonWriter(const std::string& path, const std::string& layerName,
                              std::vector<FieldSpec> fields, int precision)
     : path_(path), fields_(std::move(fields)), precision_(std::clamp(precision, 0, kMaxPrecision)) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 || !(file_ = ::fdopen(fd, "wb"))) {
         if (fd >= 0) ::close(fd);
         throw IoError("cannot create '" + path + "': " + std::strerror(errno));

@@ -41,20 +41,21 @@ OutputFormat outputFormatFor(const std::string& path) {
     throw UsageError("cannot tell the output format of '" + path + "': end it in .geojson, .gpkg or .fgb");
 }
 
-OutputDataset::OutputDataset(const std::string& path, bool overwrite, unsigned fileMode, int precision)
-    : format_(outputFormatFor(path)), file_(path, overwrite, fileMode), precision_(precision) {
+OutputDataset::OutputDataset(FileCommit& files, const std::string& path, bool replace, unsigned fileMode, int precision,
+                             bool last)
+    : format_(outputFormatFor(path)), path_(path), staged_(files.add(path, fileMode, replace, last)), precision_(precision) {
     if (format_.rfc7946) return;  // GeoJsonWriter creates the file with its layer
     ensureGdalRegistered();
     GDALDriver* drv = GetGDALDriverManager()->GetDriverByName(format_.driver.c_str());
     if (!drv) throw IoError("GDAL was built without the " + format_.driver + " driver");
-    ds_ = drv->Create(file_.tempPath().c_str(), 0, 0, 0, GDT_Unknown, nullptr);
-    if (!ds_) throw IoError("cannot create '" + file_.tempPath() + "': " + lastGdalError());
+    ds_ = drv->Create(staged_.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+    if (!ds_) throw IoError("cannot create '" + staged_ + "': " + lastGdalError());
     if (ds_->TestCapability(ODsCTransactions)) ds_->StartTransaction();
 }
 
 OutputDataset::~OutputDataset() {
     layers_.clear();          // closes a GeoJSON file
-    if (ds_) GDALClose(ds_);  // file_ removes the temporary unless committed
+    if (ds_) GDALClose(ds_);  // the FileCommit removes the staged file unless committed
 }
 
 OutputLayer* OutputDataset::createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
@@ -62,18 +63,17 @@ OutputLayer* OutputDataset::createLayer(const std::string& name, const std::stri
     if (format_.rfc7946) {
         if (!layers_.empty()) throw Error("a GeoJSON file holds one layer (a writer bug)");
         auto l = std::make_unique<OutputLayer>();
-        l->json = std::make_unique<GeoJsonWriter>(file_.tempPath(), name, fields, precision_);
+        l->json = std::make_unique<GeoJsonWriter>(staged_, name, fields, precision_);
         layers_.push_back(std::move(l));
         return layers_.back().get();
     }
     OGRSpatialReference srs;
     srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    if (srsWkt.empty())
-        srs.importFromEPSG(4326);
-    else
-        srs.importFromWkt(srsWkt.c_str());
+    const OGRErr err = srsWkt.empty() ? srs.importFromEPSG(4326) : srs.importFromWkt(srsWkt.c_str());
+    if (err != OGRERR_NONE || srs.IsEmpty())
+        throw UsageError("the CRS of layer '" + name + "' is not one PROJ knows: give --out-crs as EPSG:CODE, WKT or PROJJSON");
     OGRLayer* layer = ds_->CreateLayer(name.c_str(), &srs, type, nullptr);
-    if (!layer) throw IoError("cannot create layer '" + name + "' in '" + file_.tempPath() + "': " + lastGdalError());
+    if (!layer) throw IoError("cannot create layer '" + name + "' in '" + staged_ + "': " + lastGdalError());
     for (const auto& f : fields) {
         const bool asJson = f.type == OFTStringList && !format_.listFields;
         OGRFieldDefn fd(f.name.c_str(), asJson ? OFTString : f.type);
@@ -132,7 +132,7 @@ void OutputDataset::writeFeature(OutputLayer* out, const MapPolygons& parts,
     std::unique_ptr<OGRMultiPolygon> multi = toMultiPolygon(parts);
     feat.SetGeometry(multi.get());  // typed formats get one geometry type
     if (layer->CreateFeature(&feat) != OGRERR_NONE)
-        throw IoError("writing a feature to '" + file_.tempPath() + "' failed: " + lastGdalError());
+        throw IoError("writing a feature to '" + staged_ + "' failed: " + lastGdalError());
 }
 
 void OutputDataset::setDefaultStyle(const std::string& layerName, const std::string& styleName, const std::string& qml) {
@@ -172,21 +172,20 @@ void OutputDataset::setDefaultStyle(const std::string& layerName, const std::str
     if (styles_->CreateFeature(&f) != OGRERR_NONE) throw IoError("cannot store the style of '" + layerName + "'");
 }
 
-void OutputDataset::commit() {
+void OutputDataset::finish() {
     if (format_.rfc7946) {
         // A GeoJSON file without a layer is still a valid, empty collection.
         if (layers_.empty()) createLayer("features", "", wkbMultiPolygon, {});
         layers_.front()->json->finish();
-        file_.commit();
         return;
     }
+    if (!ds_) return;
     if (ds_->TestCapability(ODsCTransactions) && ds_->CommitTransaction() != OGRERR_NONE)
-        throw IoError("committing '" + file_.tempPath() + "' failed: " + lastGdalError());
+        throw IoError("committing '" + staged_ + "' failed: " + lastGdalError());
     CPLErrorReset();
     GDALClose(ds_);
     ds_ = nullptr;
-    if (CPLGetLastErrorType() == CE_Failure) throw IoError("closing '" + file_.tempPath() + "' failed: " + lastGdalError());
-    file_.commit();
+    if (CPLGetLastErrorType() == CE_Failure) throw IoError("closing '" + staged_ + "' failed: " + lastGdalError());
 }
 
 }  // namespace riskmap

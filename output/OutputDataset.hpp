@@ -1,6 +1,6 @@
 #pragma once
-// One output file: created under a temporary name, holding one or more layers (GeoPackage) or
-// one (GeoJSON, FlatGeobuf), renamed into place on commit. OGR writes GeoPackage and
+// One output file: written in the staging folder of a FileCommit, holding one or more layers
+// (GeoPackage) or one (GeoJSON, FlatGeobuf); the FileCommit moves it into place. OGR writes GeoPackage and
 // FlatGeobuf; GeoJSON is streamed by GeoJsonWriter, many times faster than OGR's driver.
 #include <memory>
 #include <string>
@@ -10,7 +10,7 @@
 #include <ogr_core.h>
 
 #include "detection/Detection.hpp"
-#include "output/AtomicFile.hpp"
+#include "output/FileCommit.hpp"
 #include "raster/GeoTransform.hpp"
 
 class GDALDataset;
@@ -46,13 +46,15 @@ std::unique_ptr<OGRMultiPolygon> toMultiPolygon(const MapPolygons& parts);
 
 class OutputDataset {
 public:
-    OutputDataset(const std::string& path, bool overwrite, unsigned fileMode, int coordinatePrecision);
+    // Reserves `path` in `files` (see FileCommit::add) and creates the file in its staging folder.
+    OutputDataset(FileCommit& files, const std::string& path, bool replace, unsigned fileMode, int coordinatePrecision,
+                  bool last = false);
     ~OutputDataset();
     OutputDataset(const OutputDataset&) = delete;
     OutputDataset& operator=(const OutputDataset&) = delete;
 
     const OutputFormat& format() const { return format_; }
-    const std::string& path() const { return file_.path(); }
+    const std::string& path() const { return path_; }
 
     // srsWkt "" means EPSG:4326 (GeoJSON is always EPSG:4326, RFC 7946, and has one layer).
     OutputLayer* createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
@@ -64,11 +66,14 @@ public:
     // Stores a QGIS style as the layer's default (GeoPackage's layer_styles table, which QGIS
     // applies on open). No-op for single-layer files: their style goes in a .qml beside them.
     void setDefaultStyle(const std::string& layerName, const std::string& styleName, const std::string& qml);
-    void commit();
+    // Completes the file in the staging folder (GeoJSON's closing bracket, GeoPackage's
+    // transaction); the FileCommit then moves it into place.
+    void finish();
 
 private:
     OutputFormat format_;
-    AtomicFile file_;
+    std::string path_;
+    std::string staged_;
     int precision_;
     GDALDataset* ds_ = nullptr;  // OGR formats
     std::vector<std::unique_ptr<OutputLayer>> layers_;

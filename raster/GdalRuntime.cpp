@@ -53,3 +53,23 @@ std::unique_ptr<OGRCoordinateTransformation> epsgTransform(int from, int to) {
 }
 
 }  // namespace riskmap
+
+namespace riskmap {
+
+std::string crsWktFromUser(const std::string& text, const std::string& what) {
+    ensureGdalRegistered();
+    OGRSpatialReference srs;
+    if (text.empty() || srs.SetFromUserInput(text.c_str()) != OGRERR_NONE || srs.IsEmpty())
+        throw UsageError(what + " '" + text + "' is not a CRS PROJ knows: give EPSG:CODE (e.g. EPSG:32645), WKT or PROJJSON");
+    char* wkt = nullptr;
+    const char* const options[] = {"FORMAT=WKT2_2019", nullptr};
+    if (srs.exportToWkt(&wkt, options) != OGRERR_NONE || !wkt) {
+        CPLFree(wkt);
+        throw UsageError(what + " '" + text + "' cannot be written as WKT: give an EPSG code instead");
+    }
+    std::string out(wkt);
+    CPLFree(wkt);
+    return out;
+}
+
+}  // namespace riskmap

@@ -32,3 +32,11 @@ OGRSpatialReference epsgSpatialRef(int epsg);
 std::unique_ptr<OGRCoordinateTransformation> epsgTransform(int from, int to);
 
 }  // namespace riskmap
+
+namespace riskmap {
+
+// The WKT of a CRS given by a user (EPSG:CODE, WKT, PROJJSON, PROJ string, ...); throws
+// UsageError naming `what` (e.g. "--out-crs") when PROJ cannot make a CRS of it.
+std::string crsWktFromUser(const std::string& text, const std::string& what);
+
+}  // namespace riskmap

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "core/Json.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
+#include "output/FileCommit.hpp"
 #include "raster/InputCatalog.hpp"
 #include "report/ChipRenderer.hpp"
 #include "report/GeoJsonExport.hpp"
@@ -32,22 +34,22 @@ constexpr int kPrecision = 7;  // ~1 cm: the layers' own precision
 // Fields riskmap writes as lists; FlatGeobuf stores them as JSON text.
 const std::set<std::string> kListFields{"sources", "risk_factors"};
 
+// Files go only into the private folder being built (mkdtemp), never through a link.
 void writeFile(const fs::path& path, const void* data, std::size_t size) {
     fs::create_directories(path.parent_path());
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw IoError("cannot create '" + path.string() + "'");
-    const char* p = static_cast<const char*>(data);
-    std::size_t left = size;
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n <= 0) {
-            ::close(fd);
-            throw IoError("writing '" + path.string() + "' failed (disk full?)");
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    if (::close(fd) != 0) throw IoError("writing '" + path.string() + "' failed");
+    writeNewFile(path.string(), data, size, 0600);
+}
+
+// A chip's file name from a feature id, which comes from a file and may hold anything
+// ("../../x", "/etc/y", control bytes): only [A-Za-z0-9_-] survive, and a counter keeps
+// names that sanitise alike apart.
+std::string chipFileName(const std::string& id, std::set<std::string>& used) {
+    std::string base;
+    for (unsigned char c : id.substr(0, 80)) base += std::isalnum(c) || c == '-' || c == '_' ? static_cast<char>(c) : '_';
+    if (base.empty()) base = "lead";
+    std::string name = base;
+    for (int k = 2; !used.insert(name).second; ++k) name = base + "-" + std::to_string(k);
+    return "chips/" + name + ".png";
 }
 
 void writeText(const fs::path& path, const std::string& text) { writeFile(path, text.data(), text.size()); }
@@ -144,6 +146,8 @@ ReportWriter::ReportWriter(ReportRequest request) : request_(std::move(request))
         throw DataError("'" + request_.scan + "' has no manifest '" + manifestPath_ +
                         "': pass a layer written by riskmap scan or merge, with its manifest beside it");
     const fs::path out(request_.outDir);
+    if (fs::is_symlink(out))
+        throw UsageError("'" + request_.outDir + "' is a symbolic link: riskmap never writes through links; choose a folder");
     if (fs::exists(out)) {
         if (!fs::is_directory(out)) throw UsageError("'" + request_.outDir + "' exists and is not a folder");
         const bool empty = fs::is_empty(out);
@@ -205,10 +209,9 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     const fs::path target(request_.outDir);
     const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
     if (!fs::is_directory(parent)) throw IoError("the folder '" + parent.string() + "' for the report does not exist");
-    TempDir tmp(parent / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid())));
-    fs::remove_all(tmp.path());
-    fs::create_directory(tmp.path());
-    fs::permissions(tmp.path(), fs::perms::owner_all, fs::perm_options::replace);
+    std::string tmpl = (parent / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) throw IoError("cannot create a folder in '" + parent.string() + "' for the report");
+    TempDir tmp(tmpl);
 
     // Reopen the scanned rasters to cut chips; a report without chips is still a report.
     std::unique_ptr<InputCatalog> catalog;
@@ -229,6 +232,7 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     }
     std::vector<std::unique_ptr<ChipRenderer>> renderers(catalog ? catalog->inputs().size() : 0);
     std::size_t missingSource = 0, offRaster = 0;
+    std::set<std::string> chipNames;
     for (std::size_t k = 0; catalog && k < order.size() && summary.chips < request_.maxChips; ++k) {
         if (cancel && cancel->load()) throw Cancelled("report cancelled");
         Json& props = *feats[order[k]].find("properties");
@@ -254,7 +258,7 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
             ++offRaster;
             continue;
         }
-        const std::string name = "chips/" + id + ".png";
+        const std::string name = chipFileName(id, chipNames);
         writeFile(tmp.path() / name, png.data(), png.size());
         Json ci = Json::object();
         Json centre = Json::array();
@@ -299,10 +303,16 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
         if (e.is_directory()) fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::replace);
 
     // Into place: the old report (if --overwrite) goes only once the new one is complete.
-    const fs::path old = parent / ("." + target.filename().string() + ".old-" + std::to_string(::getpid()));
+    const fs::path old = tmp.path().string() + ".old";
+    if (fs::is_symlink(target)) throw UsageError("'" + target.string() + "' became a symbolic link: nothing was changed");
     const bool replacing = fs::exists(target);
     if (replacing) fs::rename(target, old);
-    fs::rename(tmp.path(), target);
+    try {
+        fs::rename(tmp.path(), target);
+    } catch (const fs::filesystem_error&) {
+        if (replacing) fs::rename(old, target);
+        throw IoError("cannot move the report into '" + target.string() + "'");
+    }
     tmp.keep();
     if (replacing) fs::remove_all(old);
     summary.dir = target.string();

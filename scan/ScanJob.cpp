@@ -1,6 +1,7 @@
 #include "scan/ScanJob.hpp"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cpl_vsi.h>
 
@@ -15,7 +16,7 @@
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "detection/DetectorConfig.hpp"
-#include "output/AtomicFile.hpp"
+#include "output/LayerSet.hpp"
 #include "output/FeatureAssembler.hpp"
 #include "output/LayerWriter.hpp"
 #include "tiling/ScanPipeline.hpp"
@@ -53,16 +54,11 @@ std::string modeText(unsigned mode) {
 ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     : request_(std::move(request)) {
     auto t0 = Clock::now();
-    outputFormatFor(request_.output);  // fail on a bad extension before any work
-    AtomicFile::checkWritable(request_.output, request_.overwrite);
-    // A resumed run may replace the companions (manifest, styles, grid...) that its interrupted
-    // self left behind; the main layer is committed last, so it never exists in that case.
-    VSIStatBufL journalStat;
-    const bool continuing = request_.resume && VSIStatL(ScanJournal::pathFor(request_.output).c_str(), &journalStat) == 0;
-    AtomicFile::checkWritable(manifestPathFor(request_.output), request_.overwrite || continuing);
+    files();  // an unknown output extension fails before any work
     if (!request_.outCrs.empty() && outputFormatFor(request_.output).rfc7946)
         throw UsageError("--out-crs does not apply to GeoJSON, which RFC 7946 fixes to EPSG:4326: "
                          "write .gpkg or .fgb for another CRS");
+    if (!request_.outCrs.empty()) outCrsWkt_ = crsWktFromUser(request_.outCrs, "--out-crs");
 
     std::unique_ptr<DetectorConfig> recipe;
     if (request_.recipe)
@@ -87,9 +83,8 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
         throw UsageError("risk levels must rise: medium " + optionValueText(request_.risk.medium) + " is not below high " +
                          optionValueText(request_.risk.high));
     if (request_.gridMetres > 0) RiskGrid::parseShape(request_.gridShape);
+    checkOutputPaths();
     if (!request_.publishPath.empty()) {
-        outputFormatFor(request_.publishPath);
-        AtomicFile::checkWritable(request_.publishPath, request_.overwrite || continuing);
         if (request_.publishMinCount < 1) throw UsageError("--publish-min-count must be at least 1");
         if (request_.publishCellMetres < 1000) throw UsageError("--publish-cell-m must be at least 1000 m");
     }
@@ -98,6 +93,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     detector_ = entry.create(*options_);
 
     catalog_ = std::make_unique<InputCatalog>(InputCatalog::open(request_.input));
+    checkOutputsAreNotInputs();
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
@@ -106,6 +102,50 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
 }
 
 ScanJob::~ScanJob() = default;
+
+ScanFiles ScanJob::files() const {
+    return ScanFiles::plan(request_.output, request_.gridMetres > 0, request_.publishPath);
+}
+
+std::vector<std::pair<std::string, std::string>> ScanJob::styleFiles() const {
+    const ScanFiles f = files();
+    const RiskOptions& ro = request_.risk;
+    std::vector<std::pair<std::string, std::string>> styles{{f.stylePath(""), QgisStyle::detections(ro.medium, ro.high)}};
+    if (f.grid) styles.emplace_back(f.stylePath("grid"), QgisStyle::grid(ro.medium, ro.high));
+    styles.emplace_back(f.stylePath("footprints"), QgisStyle::footprints());
+    styles.emplace_back(f.stylePath("nodata_gaps"), QgisStyle::gaps());
+    return styles;
+}
+
+void ScanJob::checkOutputPaths() const {
+    const ScanFiles f = files();
+    // A resumed run may replace the companions (manifest, styles, grid...) that its interrupted
+    // self left behind; the main layer is committed last, so it never exists in that case.
+    struct stat st;
+    const bool continuing = request_.resume && ::lstat(f.journal.c_str(), &st) == 0;
+    const auto styles = styleFiles();
+    std::set<std::string> seen;
+    for (const auto& p : f.written()) {
+        if (!seen.insert(FileCommit::identity(p)).second)
+            throw UsageError("two outputs of this run would both be written to '" + p +
+                             "': give --publish, -o and the other outputs different paths");
+        if (p == f.journal) continue;  // checked when the scan starts (--resume, --overwrite)
+        if (std::any_of(styles.begin(), styles.end(), [&](const auto& sty) { return sty.first == p && holdsExactly(p, sty.second); }))
+            continue;  // the same style, shared with OUT.geojson beside OUT.fgb: left as it is
+        FileCommit::checkDestination(p, p == f.main ? request_.overwrite : request_.overwrite || continuing);
+    }
+}
+
+void ScanJob::checkOutputsAreNotInputs() const {
+    std::set<std::string> outs;
+    for (const auto& p : files().written()) outs.insert(FileCommit::identity(p));
+    for (const auto& in : inputs())
+        for (const auto& f : in.files()) {
+            if (f.path.rfind("/vsi", 0) == 0 || f.path.find("://") != std::string::npos) continue;
+            if (outs.count(FileCommit::identity(f.path)))
+                throw UsageError("output '" + f.path + "' is also an input: choose another -o or --publish path");
+        }
+}
 
 Json ScanJob::requestJson() const {
     Json req = Json::object();
@@ -209,8 +249,8 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     const Json fp = fingerprint();
     const std::string jpath = ScanJournal::pathFor(request_.output);
     std::vector<JournalTile> done;
-    VSIStatBufL st;
-    const bool haveJournal = VSIStatL(jpath.c_str(), &st) == 0;
+    struct stat st;
+    const bool haveJournal = ::lstat(jpath.c_str(), &st) == 0;
     if (haveJournal && !request_.resume && !request_.overwrite)
         throw UsageError("'" + jpath + "' holds the journal of an interrupted scan: pass --resume to continue it, "
                          "or --overwrite to start over");
@@ -353,8 +393,9 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
 
 ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, double scanSeconds) {
     auto t1 = Clock::now();
-    const OutputFormat fmt = outputFormatFor(request_.output);
-    const std::string target = fmt.rfc7946 ? "" : (request_.outCrs.empty() ? inputs().front().crsWkt() : request_.outCrs);
+    const ScanFiles plan = files();
+    const OutputFormat& fmt = plan.format;
+    const std::string target = fmt.rfc7946 ? "" : (outCrsWkt_.empty() ? inputs().front().crsWkt() : outCrsWkt_);
     FeatureAssembler assembler(inputs(), sources(), detector_->info().name, target, request_.overlapMerge);
     std::vector<FeatureRecord> features = assembler.assemble(res.perInput);
     // Context: distances are measured around the middle of what was scanned.
@@ -372,37 +413,13 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     const std::string detName = detector_->info().name;
     // Companion files may be replaced when this run continues an interrupted one from its journal.
     const bool replaceCompanions = request_.overwrite || (request_.resume && res.resumedTiles > 0);
-    OutputDataset main(request_.output, request_.overwrite, request_.fileMode, request_.coordinatePrecision);
+    LayerSet out(plan, request_.overwrite, replaceCompanions, request_.fileMode, request_.coordinatePrecision);
     {
-        LayerWriter writer(main, detName, target, detector_->info().attributes);
+        LayerWriter writer(out.main(), detName, target, detector_->info().attributes);
         for (const auto& f : features) writer.write(f);
     }
-    main.setDefaultStyle(detName, "riskmap risk", QgisStyle::detections(ro.medium, ro.high));
+    out.main().setDefaultStyle(detName, "riskmap risk", QgisStyle::detections(ro.medium, ro.high));
     // Styles also go beside single-layer files: QGIS loads OUT.qml with OUT.geojson.
-    std::vector<std::pair<std::string, std::string>> styles;
-    const std::string stem = request_.output.substr(0, request_.output.size() - fmt.extension.size());
-    styles.emplace_back(stem + ".qml", QgisStyle::detections(ro.medium, ro.high));
-    std::vector<std::unique_ptr<OutputDataset>> siblings;
-    // Where each layer went, for the manifest (and `riskmap report`).
-    Json layers = Json::object();
-    auto recordLayer = [&](const std::string& role, const std::string& path) {
-        Json l = Json::object();
-        l.set("path", path);
-        l.set("layer", role == "detections" ? detName : role);
-        layers.set(role, l);
-    };
-    recordLayer("detections", request_.output);
-    auto layerFile = [&](const std::string& suffix) -> OutputDataset& {
-        if (fmt.multiLayer) {
-            recordLayer(suffix, request_.output);
-            return main;
-        }
-        const std::string path = stem + "." + suffix + fmt.extension;
-        recordLayer(suffix, path);
-        siblings.push_back(std::make_unique<OutputDataset>(path, replaceCompanions, request_.fileMode,
-                                                           request_.coordinatePrecision));
-        return *siblings.back();
-    };
 
     const std::vector<FieldSpec> gridFields{{"count", OFTInteger64},      {"density_per_km2", OFTReal}, {"max_score", OFTReal},
                                             {"mean_risk", OFTReal},       {"area_scanned_km2", OFTReal}};
@@ -413,7 +430,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         RiskGrid grid(request_.gridMetres, RiskGrid::parseShape(request_.gridShape));
         for (std::size_t i = 0; i < inputs().size(); ++i) grid.addCoverage(inputs()[i], res.coverage[i]);
         grid.addFeatures(features);
-        OutputDataset& out = layerFile("grid");
+        OutputDataset& gout = out.layerFile("grid");
         // Equal-area cells stay in EPSG:6933 where the format allows; GeoJSON is lon/lat.
         auto ct = toLonLatFromEqualArea();
         OGRSpatialReference eq;
@@ -422,28 +439,27 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         eq.exportToWkt(&wkt);
         const std::string eqWkt = wkt ? wkt : "";
         CPLFree(wkt);
-        OutputLayer* layer = out.createLayer("grid", fmt.rfc7946 ? "" : eqWkt, wkbMultiPolygon, gridFields);
+        OutputLayer* layer = gout.createLayer("grid", fmt.rfc7946 ? "" : eqWkt, wkbMultiPolygon, gridFields);
         for (const auto& c : grid.cells()) {
             std::vector<MapPoint> ring = grid.outline(c);
             if (fmt.rfc7946)
                 for (auto& p : ring) ct->Transform(1, &p.x, &p.y);
-            out.writeFeature(layer, {{ring}},
-                             {{"count", static_cast<std::int64_t>(c.count)},
-                              {"density_per_km2", FeatureAssembler::roundTo(c.density(), 4)},
-                              {"max_score", c.maxScore},
-                              {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 4)},
-                              {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 4)}});
+            gout.writeFeature(layer, {{ring}},
+                              {{"count", static_cast<std::int64_t>(c.count)},
+                               {"density_per_km2", FeatureAssembler::roundTo(c.density(), 4)},
+                               {"max_score", c.maxScore},
+                               {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 4)},
+                               {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 4)}});
             ++gridCells;
         }
-        out.setDefaultStyle("grid", "riskmap grid", QgisStyle::grid(ro.medium, ro.high));
-        styles.emplace_back(stem + ".grid.qml", QgisStyle::grid(ro.medium, ro.high));
+        gout.setDefaultStyle("grid", "riskmap grid", QgisStyle::grid(ro.medium, ro.high));
     }
     {
         // Where was looked at, and where the scenes held no data: a reviewer must tell "nothing
         // found" from "not seen".
-        OutputDataset& fo = layerFile("footprints");
+        OutputDataset& fo = out.layerFile("footprints");
         OutputLayer* fl = fo.createLayer("footprints", target, wkbMultiPolygon, {{"source", OFTString}});
-        OutputDataset& go = layerFile("nodata_gaps");
+        OutputDataset& go = out.layerFile("nodata_gaps");
         OutputLayer* gl = go.createLayer("nodata_gaps", target, wkbMultiPolygon, {{"source", OFTString}});
         for (std::size_t i = 0; i < inputs().size(); ++i) {
             fo.writeFeature(fl, CoverageLayers::footprint(inputs()[i], target), {{"source", sources()[i]}});
@@ -452,22 +468,27 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         }
         fo.setDefaultStyle("footprints", "riskmap footprints", QgisStyle::footprints());
         go.setDefaultStyle("nodata_gaps", "riskmap gaps", QgisStyle::gaps());
-        styles.emplace_back(stem + ".footprints.qml", QgisStyle::footprints());
-        styles.emplace_back(stem + ".nodata_gaps.qml", QgisStyle::gaps());
+    }
+    Json layers = Json::object();
+    for (const auto& [role, path] : out.layers()) {
+        Json l = Json::object();
+        l.set("path", path);
+        l.set("layer", role == "detections" ? detName : role);
+        layers.set(role, l);
     }
 
     // A layer safe to share: coarse cells with enough detections, nothing else.
-    std::unique_ptr<OutputDataset> pub;
+    const bool publishing = !request_.publishPath.empty();
     std::size_t publishedCells = 0;
-    if (!request_.publishPath.empty()) {
+    if (publishing) {
         const double cell = std::max(request_.publishCellMetres, request_.gridMetres);
         RiskGrid grid(cell, RiskGrid::Shape::Square);
         for (std::size_t i = 0; i < inputs().size(); ++i) grid.addCoverage(inputs()[i], res.coverage[i]);
         grid.addFeatures(features);
-        pub = std::make_unique<OutputDataset>(request_.publishPath, replaceCompanions, 0644, 5);
-        OutputLayer* layer = pub->createLayer("published", "", wkbMultiPolygon,
-                                           {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"mean_risk", OFTReal},
-                                            {"area_scanned_km2", OFTReal}});
+        OutputDataset& pub = out.publish();
+        OutputLayer* layer = pub.createLayer("published", "", wkbMultiPolygon,
+                                             {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"mean_risk", OFTReal},
+                                              {"area_scanned_km2", OFTReal}});
         auto ct = toLonLatFromEqualArea();
         for (const auto& c : grid.cells(request_.publishMinCount)) {
             std::vector<MapPoint> ring = grid.outline(c);
@@ -476,14 +497,14 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
                 p.x = FeatureAssembler::roundTo(p.x, 5);
                 p.y = FeatureAssembler::roundTo(p.y, 5);
             }
-            pub->writeFeature(layer, {{ring}},
-                              {{"count", static_cast<std::int64_t>(c.count)},
-                               {"density_per_km2", FeatureAssembler::roundTo(c.density(), 3)},
-                               {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 2)},
-                               {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 1)}});
+            pub.writeFeature(layer, {{ring}},
+                             {{"count", static_cast<std::int64_t>(c.count)},
+                              {"density_per_km2", FeatureAssembler::roundTo(c.density(), 3)},
+                              {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 2)},
+                              {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 1)}});
             ++publishedCells;
         }
-        pub->setDefaultStyle("published", "riskmap published", QgisStyle::published());
+        pub.setDefaultStyle("published", "riskmap published", QgisStyle::published());
     }
     const double writeSeconds = since(t1) - assembleSeconds;
 
@@ -504,15 +525,15 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     m.set("working_dir", std::filesystem::current_path().string());
     m.set("started_utc", started);
     m.set("finished_utc", utcNow());
-    Json out = Json::object();
-    out.set("path", request_.output);
-    out.set("format", fmt.driver);
-    out.set("crs", fmt.rfc7946 ? std::string("EPSG:4326") : (request_.outCrs.empty() ? inputs().front().crsName() : request_.outCrs));
-    out.set("features", features.size());
-    out.set("file_mode", modeText(request_.fileMode));
-    out.set("coordinate_precision", request_.coordinatePrecision);
-    out.set("overlap_merge", request_.overlapMerge);
-    m.set("output", out);
+    Json outJ = Json::object();
+    outJ.set("path", request_.output);
+    outJ.set("format", fmt.driver);
+    outJ.set("crs", fmt.rfc7946 ? std::string("EPSG:4326") : (request_.outCrs.empty() ? inputs().front().crsName() : request_.outCrs));
+    outJ.set("features", features.size());
+    outJ.set("file_mode", modeText(request_.fileMode));
+    outJ.set("coordinate_precision", request_.coordinatePrecision);
+    outJ.set("overlap_merge", request_.overlapMerge);
+    m.set("output", outJ);
     m.set("layers", layers);
     m.set("recipe", DetectorConfig::recipeJson(detector_->info().name, *options_));
     // The scan as requested, so that `riskmap report` can reopen the inputs for image chips.
@@ -529,7 +550,7 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     gridJ.set("cells", gridCells);
     gridJ.set("coverage_cell_px", kCoverageCell);
     m.set("grid", gridJ);
-    if (pub) {
+    if (publishing) {
         Json p = Json::object();
         p.set("path", request_.publishPath);
         p.set("cell_m", std::max(request_.publishCellMetres, request_.gridMetres));
@@ -579,23 +600,11 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
     timings.set("peak_rss_mb", peakRssMB());
     m.set("timings", timings);
 
-    // Everything is written to temporaries first; only then are the files moved into place.
-    AtomicFile manifest(s.manifestPath, replaceCompanions, request_.fileMode);
-    {
-        std::ofstream mo(manifest.tempPath(), std::ios::binary | std::ios::trunc);
-        mo << m.dump(2) << "\n";
-        mo.flush();
-        if (!mo) throw IoError("writing '" + manifest.tempPath() + "' failed (disk full?)");
-    }
-    std::vector<std::unique_ptr<AtomicFile>> styleFiles;
-    for (const auto& [path, qml] : styles) {
-        styleFiles.push_back(std::make_unique<AtomicFile>(path, true, request_.fileMode));
-        std::ofstream so(styleFiles.back()->tempPath(), std::ios::binary | std::ios::trunc);
-        so << qml;
-        if (!so) throw IoError("writing '" + styleFiles.back()->tempPath() + "' failed");
-    }
-    std::unique_ptr<AtomicFile> about;
-    if (pub) {
+    // Everything is written to the staging folder first; only then are the files moved into
+    // place, the main layer last (LayerSet).
+    out.addText(s.manifestPath, m.dump(2) + "\n", request_.fileMode);
+    for (const auto& [path, qml] : styleFiles()) out.addText(path, qml, request_.fileMode, true);
+    if (publishing) {
         // What the published layer is, without a single path or coordinate.
         Json a = Json::object();
         a.set("riskmap_version", kRiskmapVersion);
@@ -604,19 +613,9 @@ ScanSummary ScanJob::writeOutputs(ScanResults& res, const std::string& started, 
         a.set("min_count", request_.publishMinCount);
         a.set("note", "Counts of detections per equal-area cell (EPSG:6933); cells with fewer than min_count are "
                       "withheld. No detection locations, images or source files are included.");
-        about = std::make_unique<AtomicFile>(request_.publishPath + ".about.json", replaceCompanions, 0644);
-        std::ofstream ao(about->tempPath(), std::ios::binary | std::ios::trunc);
-        ao << a.dump(2) << "\n";
+        out.addText(plan.publishAbout, a.dump(2) + "\n", 0644);
     }
-    // The main layer goes last: when it exists, so does everything that belongs with it.
-    for (auto& sib : siblings) sib->commit();
-    if (pub) {
-        pub->commit();
-        about->commit();
-    }
-    for (auto& f : styleFiles) f->commit();
-    manifest.commit();
-    main.commit();
+    out.commit();
     s.manifest = std::move(m);
     return s;
 }

@@ -11,6 +11,7 @@
 #include "core/ProgressSink.hpp"
 #include "detection/DetectorRegistry.hpp"
 #include "raster/InputCatalog.hpp"
+#include "output/LayerSet.hpp"
 #include "scan/ScanJournal.hpp"
 #include "scan/ScanRequest.hpp"
 
@@ -71,6 +72,12 @@ public:
     static std::string manifestPathFor(const std::string& output) { return output + ".manifest.json"; }
 
 private:
+    ScanFiles files() const;
+    // The .qml styles beside the layers, with their contents.
+    std::vector<std::pair<std::string, std::string>> styleFiles() const;
+    // Every output path is usable, none collides with another or (once opened) with an input.
+    void checkOutputPaths() const;
+    void checkOutputsAreNotInputs() const;
     ScanSummary writeOutputs(ScanResults& results, const std::string& started, double startSeconds);
 
     ScanRequest request_;
@@ -78,6 +85,7 @@ private:
     std::unique_ptr<OptionValues> options_;
     std::unique_ptr<Detector> detector_;
     std::vector<std::string> warnings_;
+    std::string outCrsWkt_;  // --out-crs resolved by PROJ
     double openSeconds_ = 0;
 };
 

@@ -29,16 +29,39 @@ std::string hex8(std::uint32_t v) {
     return b;
 }
 
+// The journal's bytes, read through a descriptor that refuses symbolic links.
+std::string readAll(int fd, const std::string& path) {
+    std::string data;
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw DataError("cannot read journal '" + path + "': " + std::strerror(errno));
+        if (n == 0) break;
+        data.append(buf, static_cast<std::size_t>(n));
+    }
+    return data;
+}
+
+int openJournal(const std::string& path, int flags) {
+    const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ELOOP)
+        throw UsageError("journal '" + path + "' is a symbolic link: riskmap never writes through links; remove it");
+    if (fd < 0) throw DataError("cannot open journal '" + path + "': " + std::strerror(errno));
+    return fd;
+}
+
 // Parses "crc json" lines; stops at the first damaged one. Returns the byte length of the good
 // prefix so that a resumed run can cut the tail off.
-std::vector<Json> readRecords(const std::string& path, std::size_t& goodBytes) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw DataError("cannot read journal '" + path + "'");
+std::vector<Json> readRecords(int fd, const std::string& path, std::size_t& goodBytes) {
+    const std::string data = readAll(fd, path);
     std::vector<Json> out;
     goodBytes = 0;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (in.eof()) break;  // no newline: a record cut short by a crash
+    std::size_t pos = 0;
+    while (pos < data.size()) {
+        const std::size_t nl = data.find('\n', pos);
+        if (nl == std::string::npos) break;  // no newline: a record cut short by a crash
+        const std::string line = data.substr(pos, nl - pos);
         if (line.size() < 10 || line[8] != ' ') break;
         std::string body = line.substr(9);
         if (hex8(crc32(body)) != line.substr(0, 8)) break;
@@ -47,9 +70,22 @@ std::vector<Json> readRecords(const std::string& path, std::size_t& goodBytes) {
         } catch (const DataError&) {
             break;
         }
-        goodBytes += line.size() + 1;
+        pos = nl + 1;
+        goodBytes = pos;
     }
     return out;
+}
+
+std::vector<Json> readRecords(const std::string& path, std::size_t& goodBytes) {
+    const int fd = openJournal(path, O_RDONLY);
+    try {
+        auto recs = readRecords(fd, path, goodBytes);
+        ::close(fd);
+        return recs;
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
 }
 
 void diffInto(const Json& a, const Json& b, const std::string& where, std::vector<std::string>& out) {
@@ -118,7 +154,15 @@ void ScanJournal::writeRecord(const Json& record) {
 ScanJournal ScanJournal::create(const std::string& path, const Json& fingerprint) {
     ScanJournal j;
     j.path_ = path;
-    j.fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    // Replace an earlier journal by unlinking it, never by writing through what the name
+    // points at: a planted link must not redirect detections or clobber another file.
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0) {
+        if (S_ISLNK(st.st_mode))
+            throw UsageError("journal '" + path + "' is a symbolic link: riskmap never writes through links; remove it");
+        if (::unlink(path.c_str()) != 0) throw IoError("cannot replace journal '" + path + "': " + std::strerror(errno));
+    }
+    j.fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
     if (j.fd_ < 0) throw IoError("cannot create journal '" + path + "': " + std::strerror(errno));
     Json header = Json::object();
     header.set("riskmap_journal", kJournalVersion);
@@ -159,9 +203,15 @@ Json ScanJournal::read(const std::string& path, const DetectorInfo* info, std::v
 
 ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint, const DetectorInfo& info,
                                 std::vector<JournalTile>& done) {
+    ScanJournal j;
+    j.path_ = path;
+    j.fd_ = openJournal(path, O_RDWR | O_APPEND);
     std::size_t good = 0;
-    std::vector<Json> recs = readRecords(path, good);
-    if (recs.empty() || !recs[0].find("fingerprint")) return create(path, fingerprint);  // nothing usable
+    std::vector<Json> recs = readRecords(j.fd_, path, good);
+    if (recs.empty() || !recs[0].find("fingerprint")) {
+        j.close();
+        return create(path, fingerprint);  // nothing usable
+    }
     std::string diff = differences(fingerprint, *recs[0].find("fingerprint"));
     if (!diff.empty())
         throw UsageError("cannot resume from '" + path + "': " + diff +
@@ -169,12 +219,8 @@ ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint
     done.clear();
     read(path, &info, &done);
     // Cut a damaged tail so that new records follow the last good one.
-    if (::truncate(path.c_str(), static_cast<off_t>(good)) != 0)
+    if (::ftruncate(j.fd_, static_cast<off_t>(good)) != 0)
         throw IoError("cannot repair journal '" + path + "': " + std::strerror(errno));
-    ScanJournal j;
-    j.path_ = path;
-    j.fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (j.fd_ < 0) throw IoError("cannot reopen journal '" + path + "': " + std::strerror(errno));
     return j;
 }
 

@@ -36,7 +36,7 @@ protected:
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_FALSE(fileExists(out_)) << "output left behind";
         EXPECT_FALSE(fileExists(out_ + ".manifest.json")) << "manifest left behind";
-        EXPECT_TRUE(filesContaining(dir_.path(), ".partial-").empty()) << "temporary left behind";
+        EXPECT_TRUE(filesContaining(dir_.path(), ".riskmap-staging-").empty()) << "temporary left behind";
     }
     TempDir dir_;
     std::string raster_;

@@ -119,7 +119,7 @@ TEST(CliResume, KilledScansResumeToTheSameBytes) {
     EXPECT_GT(journalBeforeLast, someTiles);
     Json m = Json::parseFile(out + ".manifest.json");
     EXPECT_GT(m.find("tiling")->find("resumed_tiles")->asInt(), 0);
-    EXPECT_TRUE(filesContaining(dir.path(), ".partial-").size() <= static_cast<std::size_t>(kills));
+    EXPECT_TRUE(filesContaining(dir.path(), ".riskmap-staging-").size() <= static_cast<std::size_t>(kills));
 }
 
 TEST(CliResume, KilledWhileCommittingResumesOverItsOwnCompanions) {

@@ -296,7 +296,7 @@ TEST(CliScan, InterruptLeavesNoOutput) {
     EXPECT_EQ(WEXITSTATUS(status), 1);
     EXPECT_FALSE(fileExists(out));
     EXPECT_FALSE(fileExists(out + ".manifest.json"));
-    EXPECT_TRUE(filesContaining(dir.path(), ".partial-").empty());
+    EXPECT_TRUE(filesContaining(dir.path(), ".riskmap-staging-").empty());
 }
 
 TEST(CliScan, OverlappingScenesReportAnObjectOnce) {

@@ -14,7 +14,7 @@ struct CliResult {
 CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cwd = "");
 std::string readFile(const std::string& path);
 bool fileExists(const std::string& path);
-// Files in `dir` whose names contain `fragment` (e.g. ".partial-").
+// Files in `dir` whose names contain `fragment` (e.g. ".riskmap-staging-").
 std::vector<std::string> filesContaining(const std::string& dir, const std::string& fragment);
 
 }  // namespace riskmap::test

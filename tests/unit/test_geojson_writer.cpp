@@ -150,8 +150,10 @@ TEST(GeoJsonWriter, EmptyDatasetAndUndeclaredFields) {
     TempDir dir;
     const std::string path = dir.file("e.geojson");
     {
-        OutputDataset out(path, false, 0600, 7);
-        out.commit();
+        FileCommit files;
+        OutputDataset out(files, path, false, 0600, 7);
+        out.finish();
+        files.commit();
     }
     Json j = Json::parseFile(path);
     EXPECT_TRUE(j.find("features")->asArray().empty());

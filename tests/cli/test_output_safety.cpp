@@ -1,0 +1,298 @@
+// Output safety: riskmap never writes through a symbolic link, never lets two outputs (or an
+// output and an input) share a file, keeps ids out of file names, and commits a scan's files
+// all together or not at all, leaving earlier files byte-identical on any failure.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include "support/CliRunner.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Every file under `dir` (links as "-> target"), with its bytes. Journals are left out: a
+// failed run keeps its journal on purpose, so that --resume finishes it without rescanning.
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+    std::map<std::string, std::string> out;
+    for (auto& e : fs::recursive_directory_iterator(dir)) {
+        const std::string rel = fs::relative(e.path(), dir).string();
+        if (e.path().extension() == ".journal") continue;
+        if (e.is_symlink())
+            out[rel] = "-> " + fs::read_symlink(e.path()).string();
+        else if (e.is_regular_file())
+            out[rel] = readFile(e.path().string());
+    }
+    return out;
+}
+
+std::string firstDifference(const std::map<std::string, std::string>& a, const std::map<std::string, std::string>& b) {
+    for (const auto& [k, v] : a) {
+        auto it = b.find(k);
+        if (it == b.end()) return k + " disappeared";
+        if (it->second != v) return k + " changed";
+    }
+    for (const auto& [k, v] : b)
+        if (!a.count(k)) return k + " appeared";
+    return "";
+}
+
+class OutputSafety : public ::testing::Test {
+protected:
+    void SetUp() override {
+        SceneSpec s;
+        s.width = s.height = 200;
+        s.blobs = {{60, 60, 8, 8, kBareSoil}, {140, 120, 10, 6, kBareSoil}};
+        raster_ = writeScene(dir_.file("in.tif"), s);
+        fs::create_directory(dir_.file("out"));
+        fs::create_directory(dir_.file("elsewhere"));
+        victim_ = dir_.file("elsewhere/victim.txt");
+        std::ofstream(victim_) << "precious";
+    }
+    CliResult scan(const std::string& out, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args{"scan", raster_, "-o", out, "-q"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return runRiskmap(args);
+    }
+    void expectVictimIntact() {
+        EXPECT_EQ(readFile(victim_), "precious");
+        EXPECT_EQ(fs::directory_iterator(dir_.file("elsewhere"))->path().filename(), "victim.txt");
+        EXPECT_EQ(std::distance(fs::directory_iterator(dir_.file("elsewhere")), fs::directory_iterator()), 1);
+    }
+    TempDir dir_;
+    std::string raster_, victim_;
+};
+
+}  // namespace
+
+TEST_F(OutputSafety, JournalLinkIsNeverWrittenThrough) {
+    const std::string out = dir_.file("out/a.geojson");
+    fs::create_symlink(victim_, out + ".journal");
+    for (auto extra : {std::vector<std::string>{}, {"--overwrite"}, {"--resume"}}) {
+        auto r = scan(out, extra);
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        expectVictimIntact();
+        EXPECT_FALSE(fileExists(out));
+    }
+    // A dangling link would plant every detection in another folder.
+    fs::remove(out + ".journal");
+    fs::create_symlink(dir_.file("elsewhere/planted.journal"), out + ".journal");
+    for (auto extra : {std::vector<std::string>{"--overwrite"}, {"--resume"}}) {
+        auto r = scan(out, extra);
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << r.err;
+        expectVictimIntact();
+    }
+}
+
+TEST_F(OutputSafety, OutputLinksAreRefusedForEveryFile) {
+    for (const std::string& suffix : std::vector<std::string>{"", ".manifest.json", ".footprints.geojson", ".qml"}) {
+        SCOPED_TRACE(suffix);
+        const std::string out = dir_.file("out/b.geojson");
+        const std::string link = suffix == ".manifest.json" || suffix.empty() ? out + suffix : dir_.file("out/b" + suffix);
+        fs::create_symlink(victim_, link);
+        auto r = scan(out, {"--overwrite"});
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << r.err;
+        expectVictimIntact();
+        fs::remove(link);
+        // Dangling: nothing may appear where it points.
+        fs::create_symlink(dir_.file("elsewhere/new.geojson"), link);
+        r = scan(out, {"--overwrite"});
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        expectVictimIntact();
+        fs::remove(link);
+    }
+}
+
+TEST_F(OutputSafety, OutputsMayNotShareAFileNorBeAnInput) {
+    const std::string out = dir_.file("out/c.geojson");
+    // The published layer is 0644: given the main layer's path it would expose every detection.
+    for (const std::string& pub : std::vector<std::string>{out, dir_.file("out/../out/c.geojson"), out + ".manifest.json", dir_.file("out/c.footprints.geojson")}) {
+        SCOPED_TRACE(pub);
+        auto r = scan(out, {"--publish", pub});
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        EXPECT_NE(r.err.find("both be written"), std::string::npos) << r.err;
+        EXPECT_TRUE(fs::is_empty(dir_.file("out")));
+    }
+    // An output that is also an input (a GeoPackage raster) is refused, even with --overwrite.
+    const std::string gpkgRaster = dir_.file("out/raster.gpkg");
+    auto r = runShell("gdal_translate -q -ot Byte -of GPKG '" + raster_ + "' '" + gpkgRaster + "'");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string before = readFile(gpkgRaster);
+    r = runRiskmap({"scan", gpkgRaster, "-o", gpkgRaster, "--overwrite", "-q"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("also an input"), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(gpkgRaster), before);
+}
+
+TEST_F(OutputSafety, OverwriteRemovesStaleCompanionsAndKeepsIdenticalStyles) {
+    const std::string out = dir_.file("out/d.geojson");
+    ASSERT_EQ(scan(out, {"--grid", "500"}).exitCode, 0);
+    ASSERT_TRUE(fileExists(dir_.file("out/d.grid.geojson")));
+    ASSERT_TRUE(fileExists(dir_.file("out/d.grid.qml")));
+    ASSERT_EQ(scan(out, {"--overwrite"}).exitCode, 0);
+    EXPECT_FALSE(fileExists(dir_.file("out/d.grid.geojson"))) << "a grid of the earlier run beside the new layer";
+    EXPECT_FALSE(fileExists(dir_.file("out/d.grid.qml")));
+    // OUT.fgb beside OUT.geojson shares OUT.qml when it is the same style...
+    auto r = scan(dir_.file("out/d.fgb"));
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    // ...but a style the user edited is never replaced without --overwrite.
+    std::ofstream(dir_.file("out/d.qml")) << "<qgis>my own style</qgis>";
+    r = scan(dir_.file("out/d.gpkg"));
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("d.qml"), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(dir_.file("out/d.qml")), "<qgis>my own style</qgis>");
+    EXPECT_FALSE(fileExists(dir_.file("out/d.gpkg")));
+}
+
+// A failure at any step of moving files into place leaves the earlier scan's files exactly as
+// they were, and a fresh output absent; nothing is left in the folder.
+TEST_F(OutputSafety, FailureAtEachCommitStepLeavesEarlierFilesByteIdentical) {
+    for (const std::string& ext : std::vector<std::string>{".geojson", ".gpkg"}) {
+        SCOPED_TRACE(ext);
+        const std::string out = dir_.file("out/e" + ext);
+        const std::vector<std::string> args{"scan", raster_, "-o", out, "-q", "--grid", "500", "--publish",
+                                            dir_.file("out/e.pub" + ext), "--overwrite"};
+        auto r = runRiskmap(args);
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        const auto before = snapshot(dir_.file("out"));
+        // A different recipe, so that replaced files would differ.
+        auto changed = args;
+        changed.insert(changed.end(), {"--set", "min_area_m2=5000"});
+        int failedSteps = 0;
+        for (int step = 1; step <= 20; ++step) {
+            r = runShell("RISKMAP_TEST_FAIL_COMMIT=" + std::to_string(step) + " '" RISKMAP_BINARY "' " + [&] {
+                std::string s;
+                for (const auto& a : changed) s += "'" + a + "' ";
+                return s;
+            }());
+            if (r.exitCode == 0) break;  // past the last step
+            ++failedSteps;
+            EXPECT_EQ(r.exitCode, 1) << r.err;
+            EXPECT_EQ(firstDifference(before, snapshot(dir_.file("out"))), "") << "failure at step " << step;
+        }
+        EXPECT_GE(failedSteps, ext == ".gpkg" ? 4 : 7);  // every file of the set was exercised
+        EXPECT_NE(firstDifference(before, snapshot(dir_.file("out"))), "") << "the final run replaced nothing";
+        EXPECT_TRUE(filesContaining(dir_.file("out"), ".riskmap-staging-").empty());
+    }
+}
+
+// While a scan is about to commit, its outputs do not exist yet and the staged files do: the
+// outputs are written aside and moved into place, never written in place.
+TEST_F(OutputSafety, OutputsAppearOnlyAtCommit) {
+    const std::string out = dir_.file("out/f.gpkg");
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::setenv("RISKMAP_TEST_STOP_BEFORE_COMMIT", "1", 1);
+        ::freopen("/dev/null", "w", stderr);
+        ::execl(RISKMAP_BINARY, RISKMAP_BINARY, "scan", raster_.c_str(), "-o", out.c_str(), "-q", nullptr);
+        ::_exit(127);
+    }
+    // Whatever fails below, the child must not stay stopped holding the test's output pipes.
+    struct Reaper {
+        pid_t pid;
+        ~Reaper() {
+            if (pid > 0 && ::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+        }
+    } reaper{pid};
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, WUNTRACED), pid);
+    ASSERT_TRUE(WIFSTOPPED(status)) << "the scan ended without stopping before its commit";
+    EXPECT_FALSE(fileExists(out));
+    EXPECT_FALSE(fileExists(out + ".manifest.json"));
+    auto staged = filesContaining(dir_.file("out"), ".riskmap-staging-");
+    ASSERT_EQ(staged.size(), 1u);
+    const std::string stage = dir_.file("out/" + staged[0]);
+    EXPECT_TRUE(fileExists(stage + "/f.gpkg"));
+    EXPECT_TRUE(fileExists(stage + "/f.gpkg.manifest.json"));
+    struct stat st;
+    ASSERT_EQ(::stat(stage.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    ::kill(pid, SIGCONT);
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    reaper.pid = 0;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_TRUE(fileExists(out));
+    EXPECT_TRUE(filesContaining(dir_.file("out"), ".riskmap-staging-").empty());
+}
+
+// A full disk (a file-size limit here) fails the scan cleanly: exit 1, earlier files intact,
+// nothing partial left.
+TEST_F(OutputSafety, DiskFullLeavesEarlierFilesIntact) {
+    if (!haveProgram("prlimit")) GTEST_SKIP() << "prlimit (util-linux) is missing";
+    const std::string out = dir_.file("out/g.geojson");
+    ASSERT_EQ(scan(out, {"--grid", "500"}).exitCode, 0);
+    const auto before = snapshot(dir_.file("out"));
+    int failures = 0;
+    for (int limit : {500, 2500, 5000, 9000}) {
+        auto r = runShell("prlimit --fsize=" + std::to_string(limit) + " '" RISKMAP_BINARY "' scan '" + raster_ + "' -o '" +
+                          out + "' -q --grid 250 --overwrite");
+        if (r.exitCode == 0) continue;
+        ++failures;
+        EXPECT_EQ(r.exitCode, 1) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(firstDifference(before, snapshot(dir_.file("out"))), "") << "limit " << limit;
+        EXPECT_TRUE(filesContaining(dir_.file("out"), ".riskmap-staging-").empty());
+    }
+    EXPECT_GE(failures, 2);
+}
+
+TEST_F(OutputSafety, OutCrsIsTheCrsOfEveryLayerInEveryFormat) {
+    for (const std::string& ext : std::vector<std::string>{".gpkg", ".fgb"}) {
+        SCOPED_TRACE(ext);
+        const std::string out = dir_.file("out/h" + ext);
+        auto r = scan(out, {"--out-crs", "EPSG:3857", "--grid", "500"});
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        const bool gpkg = ext == ".gpkg";
+        // The EPSG code OGR identifies for a layer: a layer with an undefined CRS has none.
+        auto crsOf = [&](const std::string& layer) {
+            const std::string file = gpkg || layer == "index" ? out : dir_.file("out/h." + layer + ext);
+            auto q = runShell("ogrinfo -so -nomd '" + file + "' " + (gpkg ? "'" + layer + "'" : std::string("-al")) +
+                              " | grep -oE '^    ID\\[\"EPSG\",[0-9]+\\]\\]$'");
+            return q.out;
+        };
+        for (const std::string& layer : std::vector<std::string>{"index", "footprints", "nodata_gaps"}) EXPECT_EQ(crsOf(layer), "    ID[\"EPSG\",3857]]\n") << layer;
+        EXPECT_EQ(crsOf("grid"), "    ID[\"EPSG\",6933]]\n");
+        // Coordinates are Web Mercator metres, not degrees.
+        LayerDump d = readLayer(out);
+        ASSERT_FALSE(d.features.empty());
+        EXPECT_GT(std::abs(d.features[0].coords[0][0]), 1000.0);
+    }
+    auto r = scan(dir_.file("out/i.gpkg"), {"--out-crs", "EPSG:99999999"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("--out-crs"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir_.file("out/i.gpkg")));
+}
+
+TEST_F(OutputSafety, ReportKeepsHostileIdsOutOfFileNames) {
+    const std::string out = dir_.file("out/j.geojson");
+    ASSERT_EQ(scan(out).exitCode, 0);
+    std::string layer = readFile(out);
+    layer = std::regex_replace(layer, std::regex("\"id\": \"[^\"]+\""), "\"id\": \"../../../elsewhere/victim\"");
+    std::ofstream(out, std::ios::trunc) << layer;
+    const std::string report = dir_.file("out/report");
+    auto r = runRiskmap({"report", out, "-o", report});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    expectVictimIntact();
+    for (auto& e : fs::recursive_directory_iterator(dir_.path()))
+        EXPECT_EQ(e.path().string().find(".png") != std::string::npos, e.path().string().rfind(report + "/chips/", 0) == 0)
+            << e.path();
+    EXPECT_TRUE(fileExists(report + "/chips/_________elsewhere_victim.png"));
+    EXPECT_TRUE(fileExists(report + "/chips/_________elsewhere_victim-2.png"));
+    // A report folder that is a link is refused.
+    fs::create_symlink(dir_.file("elsewhere"), dir_.file("out/linked"));
+    r = runRiskmap({"report", out, "-o", dir_.file("out/linked"), "--overwrite"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    expectVictimIntact();
+}
