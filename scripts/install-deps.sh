@@ -10,4 +10,4 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libgdal-dev gdal-bin libproj-dev libgeos-dev libopencv-dev libtbb-dev libcli11-dev libgtest-dev \
   python3 python3-gdal python3-numpy \
   nginx-light curl slurm-wlm munge \
-  chromium python3-qgis
+  chromium python3-qgis qgis xvfb xauth
