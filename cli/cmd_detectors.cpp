@@ -16,10 +16,10 @@ void addDetectorsCommand(CLI::App& app, const CliContext&) {
         DetectorRegistry reg = DetectorRegistry::builtin();
         if (*json) {
             Json arr = Json::array();
-            for (const auto& e : reg.entries()) arr.push(e.info.toJson());
+            for (const auto& e : reg.entries()) arr.push_back(e.info.toJson());
             Json root = Json::object();
-            root.set("detectors", arr);
-            std::cout << root.dump(2) << "\n";
+            root["detectors"] = arr;
+            std::cout << dumpJson(root, 2) << "\n";
             return;
         }
         for (const auto& e : reg.entries()) {

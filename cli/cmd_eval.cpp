@@ -43,7 +43,7 @@ void addEvalCommand(CLI::App& app, const CliContext&) {
         a->req.method = parseMatchMethod(a->method);
         EvalReport r = Evaluation::run(a->req);
         if (a->json)
-            std::cout << r.toJson().dump(2) << "\n";
+            std::cout << dumpJson(r.toJson(), 2) << "\n";
         else
             std::cout << r.toText();
     });

@@ -23,7 +23,7 @@ void addInfoCommand(CLI::App& app, const CliContext&) {
     cmd->callback([a] {
         InputCatalog cat = InputCatalog::open(inputRequest(a->in));
         if (a->json) {
-            std::cout << cat.toJson().dump(2) << "\n";
+            std::cout << dumpJson(cat.toJson(), 2) << "\n";
         } else {
             std::cout << cat.toText();
         }

@@ -41,15 +41,15 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
     cmd->callback([a, &ctx] {
         // Output options default to what the shards recorded, so that the merge equals a
         // single-process scan.
-        Json shardManifest = Json::parseFile(ScanJob::manifestPathFor(a->shards.front()));
-        const Json& out = *shardManifest.find("output");
+        const Manifest shard = Manifest::read(Manifest::pathFor(a->shards.front()));
+        const Manifest::Output& out = shard.output;
         ScanRequest r;
         r.output = a->output;
         r.overwrite = a->overwrite;
         r.outCrs = a->outCrs;
-        r.coordinatePrecision = a->precision > 0 ? a->precision : static_cast<int>(out.find("coordinate_precision")->asInt());
-        r.overlapMerge = a->overlapMerge >= 0 ? a->overlapMerge : out.find("overlap_merge")->asDouble();
-        std::string mode = a->fileMode.empty() ? out.find("file_mode")->asString() : a->fileMode;
+        r.coordinatePrecision = a->precision > 0 ? a->precision : out.coordinatePrecision;
+        r.overlapMerge = a->overlapMerge >= 0 ? a->overlapMerge : out.overlapMerge;
+        std::string mode = a->fileMode.empty() ? out.fileMode : a->fileMode;
         r.fileMode = static_cast<unsigned>(std::stoul(mode, nullptr, 8));
         r.commandLine = ctx.argv;
         applyRiskOptions(a->risk, r);

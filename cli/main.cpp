@@ -11,7 +11,7 @@
 #include "core/Error.hpp"
 #include "core/HugePageHeap.hpp"
 #include "core/Version.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 
 namespace {
 

@@ -16,16 +16,16 @@ void JsonProgress::finish(const ProgressState& state) { emit("finish", state); }
 void JsonProgress::emit(const char* event, const ProgressState& state) {
     lastEmit_ = state.elapsedSeconds;
     Json line = Json::object();
-    line.set("event", event);
-    line.set("tiles_done", state.tilesDone);
-    line.set("tiles_total", state.tilesTotal);
-    line.set("area_done_km2", state.areaDoneKm2);
-    line.set("area_total_km2", state.areaTotalKm2);
-    line.set("detections", state.detections);
-    line.set("elapsed_s", state.elapsedSeconds);
+    line["event"] = event;
+    line["tiles_done"] = state.tilesDone;
+    line["tiles_total"] = state.tilesTotal;
+    line["area_done_km2"] = state.areaDoneKm2;
+    line["area_total_km2"] = state.areaTotalKm2;
+    line["detections"] = state.detections;
+    line["elapsed_s"] = state.elapsedSeconds;
     double eta = state.etaSeconds();
-    line.set("eta_s", eta >= 0 ? Json(eta) : Json());
-    std::fprintf(out_, "%s\n", line.dump().c_str());
+    line["eta_s"] = eta >= 0 ? Json(eta) : Json();
+    std::fprintf(out_, "%s\n", dumpJson(line).c_str());
     std::fflush(out_);
 }
 

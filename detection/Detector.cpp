@@ -18,21 +18,21 @@ const char* attributeTypeName(AttributeType t) {
 
 Json DetectorInfo::toJson() const {
     Json j = Json::object();
-    j.set("name", name);
-    j.set("description", description);
+    j["name"] = name;
+    j["description"] = description;
     Json opts = Json::array();
-    for (const auto& o : options) opts.push(o.toJson());
-    j.set("options", opts);
+    for (const auto& o : options) opts.push_back(o.toJson());
+    j["options"] = opts;
     Json attrs = Json::array();
     for (const auto& a : attributes) {
         Json x = Json::object();
-        x.set("name", a.name);
-        x.set("type", attributeTypeName(a.type));
-        x.set("unit", a.unit);
-        x.set("description", a.description);
-        attrs.push(x);
+        x["name"] = a.name;
+        x["type"] = attributeTypeName(a.type);
+        x["unit"] = a.unit;
+        x["description"] = a.description;
+        attrs.push_back(x);
     }
-    j.set("attributes", attrs);
+    j["attributes"] = attrs;
     return j;
 }
 

@@ -5,26 +5,28 @@
 namespace riskmap {
 
 DetectorConfig DetectorConfig::load(const std::string& path) {
-    return fromJson(Json::parseFile(path), path);
+    return fromJson(parseJsonFile(path), path);
 }
 
 DetectorConfig DetectorConfig::fromJson(const Json& root, const std::string& origin) {
     const Json* j = &root;
-    if (!j->isObject()) throw UsageError(origin + ": a recipe must be a JSON object");
-    if (const Json* r = j->find("recipe")) j = r;  // a scan manifest
+    if (!j->is_object()) throw UsageError(origin + ": a recipe must be a JSON object");
+    if (j->contains("recipe")) j = &(*j)["recipe"];  // a scan manifest
+    if (!j->is_object()) throw UsageError(origin + ": \"recipe\" must be an object");
     DetectorConfig c;
     c.origin_ = origin;
-    for (const auto& kv : j->asObject()) {
-        if (kv.first == "detector") {
-            if (!kv.second.isString()) throw UsageError(origin + ": \"detector\" must be a string");
-            c.detector_ = kv.second.asString();
-        } else if (kv.first == "options") {
-            if (!kv.second.isObject()) throw UsageError(origin + ": \"options\" must be an object");
-            c.options_ = kv.second;
-        } else if (kv.first == "context" || kv.first == "risk_levels") {
-            c.risk_.set(kv.first, kv.second);
-        } else if (kv.first != "comment" && kv.first != "riskmap_version") {
-            throw UsageError(origin + ": unknown key \"" + kv.first +
+    for (auto it = j->begin(); it != j->end(); ++it) {
+        const std::string& key = it.key();
+        if (key == "detector") {
+            if (!it->is_string()) throw UsageError(origin + ": \"detector\" must be a string");
+            c.detector_ = it->get<std::string>();
+        } else if (key == "options") {
+            if (!it->is_object()) throw UsageError(origin + ": \"options\" must be an object");
+            c.options_ = *it;
+        } else if (key == "context" || key == "risk_levels") {
+            c.risk_[key] = *it;
+        } else if (key != "comment" && key != "riskmap_version") {
+            throw UsageError(origin + ": unknown key \"" + key +
                              "\" (a recipe has \"detector\", \"options\", \"context\" and \"risk_levels\")");
         }
     }
@@ -36,11 +38,11 @@ OptionValues DetectorConfig::resolve(const DetectorInfo& info, const DetectorCon
     OptionValues v(info.options);
     if (recipe) {
         if (!recipe->detector().empty() && recipe->detector() != info.name &&
-            !recipe->options().asObject().empty())
+            !recipe->options().empty())
             throw UsageError(recipe->origin() + " holds options for detector '" + recipe->detector() +
                              "', not '" + info.name + "': drop --detector or use a matching recipe");
-        for (const auto& kv : recipe->options().asObject())
-            v.setJson(kv.first, kv.second, recipe->origin());
+        for (auto it = recipe->options().begin(); it != recipe->options().end(); ++it)
+            v.setJson(it.key(), *it, recipe->origin());
     }
     for (const auto& s : sets) v.setAssignment(s);
     return v;
@@ -48,8 +50,8 @@ OptionValues DetectorConfig::resolve(const DetectorInfo& info, const DetectorCon
 
 Json DetectorConfig::recipeJson(const std::string& detector, const OptionValues& values) {
     Json j = Json::object();
-    j.set("detector", detector);
-    j.set("options", values.toJson());
+    j["detector"] = detector;
+    j["options"] = values.toJson();
     return j;
 }
 

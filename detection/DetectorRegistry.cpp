@@ -1,9 +1,9 @@
 #include "detection/DetectorRegistry.hpp"
 
 #include "core/Error.hpp"
-#include "detection/ClearingDetector.hpp"
-#include "detection/IndexDetector.hpp"
-#include "detection/KilnDetector.hpp"
+#include "detection/detectors/ClearingDetector.hpp"
+#include "detection/detectors/IndexDetector.hpp"
+#include "detection/detectors/KilnDetector.hpp"
 
 namespace riskmap {
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/Error.hpp"
+#include "core/JsonReader.hpp"
 
 namespace riskmap {
 
@@ -44,17 +45,17 @@ Json optionValueJson(const OptionValue& v) {
 
 Json OptionSpec::toJson() const {
     Json j = Json::object();
-    j.set("name", name);
-    j.set("type", optionTypeName(type));
-    j.set("default", optionValueJson(defaultValue));
-    j.set("unit", unit);
-    j.set("description", description);
-    if (min) j.set("min", *min);
-    if (max) j.set("max", *max);
+    j["name"] = name;
+    j["type"] = optionTypeName(type);
+    j["default"] = optionValueJson(defaultValue);
+    j["unit"] = unit;
+    j["description"] = description;
+    if (min) j["min"] = *min;
+    if (max) j["max"] = *max;
     if (!choices.empty()) {
         Json c = Json::array();
-        for (const auto& s : choices) c.push(s);
-        j.set("choices", c);
+        for (const auto& s : choices) c.push_back(s);
+        j["choices"] = c;
     }
     return j;
 }
@@ -144,12 +145,13 @@ void OptionValues::setJson(const std::string& key, const Json& value, const std:
     const OptionSpec& spec = (*specs_)[i];
     OptionValue v;
     try {
+        const JsonReader r(value, origin, "options." + key);
         switch (spec.type) {
-            case OptionType::Bool: v = value.asBool(); break;
-            case OptionType::Int: v = value.asInt(); break;
-            case OptionType::Double: v = value.asDouble(); break;
+            case OptionType::Bool: v = r.boolean(); break;
+            case OptionType::Int: v = r.integer(); break;
+            case OptionType::Double: v = r.number(); break;
             case OptionType::String:
-            case OptionType::Choice: v = value.asString(); break;
+            case OptionType::Choice: v = r.str(); break;
         }
     } catch (const DataError& e) {
         throw UsageError(origin + ": option " + key + ": " + e.what());
@@ -188,7 +190,7 @@ const std::string& OptionValues::getString(const std::string& key) const {
 
 Json OptionValues::toJson() const {
     Json j = Json::object();
-    for (std::size_t i = 0; i < specs_->size(); ++i) j.set((*specs_)[i].name, optionValueJson(values_[i]));
+    for (std::size_t i = 0; i < specs_->size(); ++i) j[(*specs_)[i].name] = optionValueJson(values_[i]);
     return j;
 }
 

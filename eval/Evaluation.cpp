@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "core/Error.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "provenance/Manifest.hpp"
+#include "geo/GdalRuntime.hpp"
 #include "raster/RasterInput.hpp"
 
 namespace riskmap {
@@ -98,9 +100,10 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
                         char** list = feat->GetFieldAsStringList(fSources);
                         for (int k = 0; list && list[k]; ++k) vp.sources.push_back(list[k]);
                     } else {
-                        Json arr = Json::parse(feat->GetFieldAsString(fSources), path);
-                        if (arr.isArray())
-                            for (const auto& s : arr.asArray()) vp.sources.push_back(s.asString());
+                        const Json arr = parseJson(feat->GetFieldAsString(fSources), path);
+                        if (arr.is_array())
+                            for (const auto& s : arr)
+                                if (s.is_string()) vp.sources.push_back(s.get<std::string>());
                     }
                 }
             }
@@ -130,19 +133,9 @@ std::vector<Footprint> footprintsFromInputs(const std::vector<std::string>& inpu
     return out;
 }
 
-std::vector<Footprint> footprintsFromManifest(const Json& m, const std::string& manifestPath) {
-    const Json* inputs = m.find("inputs");
-    if (!inputs || !inputs->isArray()) throw DataError("'" + manifestPath + "' has no \"inputs\": is it a scan manifest?");
+std::vector<Footprint> footprintsFromManifest(const Manifest& m) {
     std::vector<Footprint> out;
-    for (const auto& in : inputs->asArray()) {
-        const Json* fp = in.find("footprint");
-        const Json* src = in.find("source");
-        if (!fp || !src) throw DataError("'" + manifestPath + "' lacks input footprints: rerun the scan or pass --inputs");
-        std::vector<LonLat> ring;
-        for (const auto& pt : fp->find("coordinates")->asArray().at(0).asArray())
-            ring.push_back({pt.asArray().at(0).asDouble(), pt.asArray().at(1).asDouble()});
-        out.push_back({src->asString(), polygonFromRing(ring)});
-    }
+    for (const auto& in : m.inputs) out.push_back({in.source, polygonFromRing(in.footprint)});
     return out;
 }
 
@@ -198,13 +191,10 @@ EvalReport Evaluation::run(const EvalRequest& req) {
     std::vector<Footprint> fps;
     // The scan's manifest names its detection layer and, by default, gives the footprints.
     std::string detLayer;
-    const std::string manifestPath = req.detectionsPath + ".manifest.json";
-    const Json manifest = fileExists(manifestPath) ? Json::parseFile(manifestPath) : Json();
-    if (!manifest.isNull()) {
-        const Json* layers = manifest.find("layers");
-        const Json* d = layers ? layers->find("detections") : nullptr;
-        if (d && d->find("layer") && d->find("layer")->isString()) detLayer = d->find("layer")->asString();
-    }
+    const std::string manifestPath = Manifest::pathFor(req.detectionsPath);
+    std::optional<Manifest> manifest;
+    if (fileExists(manifestPath)) manifest = Manifest::read(manifestPath);
+    if (manifest && manifest->layer("detections")) detLayer = manifest->layer("detections")->layer;
     if (!req.aoiPath.empty()) {
         rep.footprintFrom = "aoi";
         fps.push_back({"aoi", aoiFromVector(req.aoiPath)});
@@ -212,11 +202,11 @@ EvalReport Evaluation::run(const EvalRequest& req) {
         rep.footprintFrom = "inputs";
         fps = footprintsFromInputs(req.inputs);
     } else {
-        if (manifest.isNull())
+        if (!manifest)
             throw UsageError("cannot tell what was scanned: pass --inputs RASTERS or --aoi FILE, or keep '" +
                              manifestPath + "' beside the detections");
         rep.footprintFrom = "manifest";
-        fps = footprintsFromManifest(manifest, manifestPath);
+        fps = footprintsFromManifest(*manifest);
     }
     const bool single = rep.footprintFrom == "aoi";
 
@@ -282,16 +272,16 @@ namespace {
 
 Json countsJson(const MatchCounts& c) {
     Json j = Json::object();
-    j.set("tp", c.tp);
-    j.set("fp", c.fp);
-    j.set("fn", c.fn);
-    j.set("ignored_difficult", c.ignored);
+    j["tp"] = c.tp;
+    j["fp"] = c.fp;
+    j["fn"] = c.fn;
+    j["ignored_difficult"] = c.ignored;
     // Undefined ratios (nothing detected, nothing to find) are null, not zero.
-    j.set("precision", c.tp + c.fp ? Json(c.precision()) : Json());
-    j.set("recall", c.tp + c.fn ? Json(c.recall()) : Json());
-    j.set("f1", c.tp + c.fp && c.tp + c.fn ? Json(c.f1()) : Json());
-    j.set("mean_distance_m", c.tp ? c.sumDistance / static_cast<double>(c.tp) : 0.0);
-    j.set("max_distance_m", c.maxDistance);
+    j["precision"] = c.tp + c.fp ? Json(c.precision()) : Json();
+    j["recall"] = c.tp + c.fn ? Json(c.recall()) : Json();
+    j["f1"] = c.tp + c.fp && c.tp + c.fn ? Json(c.f1()) : Json();
+    j["mean_distance_m"] = c.tp ? c.sumDistance / static_cast<double>(c.tp) : 0.0;
+    j["max_distance_m"] = c.maxDistance;
     return j;
 }
 
@@ -299,24 +289,24 @@ Json countsJson(const MatchCounts& c) {
 
 Json EvalReport::toJson() const {
     Json j = Json::object();
-    j.set("truth", request.truthPath);
-    j.set("detections", request.detectionsPath);
-    j.set("radius_m", request.radiusMetres);
-    j.set("method", request.method == MatchMethod::Optimal ? "optimal" : "greedy");
-    j.set("footprint_from", footprintFrom);
-    j.set("min_score", request.minScore);
-    j.set("overall", countsJson(overall));
+    j["truth"] = request.truthPath;
+    j["detections"] = request.detectionsPath;
+    j["radius_m"] = request.radiusMetres;
+    j["method"] = request.method == MatchMethod::Optimal ? "optimal" : "greedy";
+    j["footprint_from"] = footprintFrom;
+    j["min_score"] = request.minScore;
+    j["overall"] = countsJson(overall);
     Json per = Json::array();
     for (const auto& s : sources) {
         Json x = countsJson(s.counts);
-        x.set("source", s.source);
-        x.set("truth_counted", s.truth);
-        x.set("detections_counted", s.detections);
-        per.push(x);
+        x["source"] = s.source;
+        x["truth_counted"] = s.truth;
+        x["detections_counted"] = s.detections;
+        per.push_back(x);
     }
-    j.set("sources", per);
-    j.set("truth_outside_footprint", truthOutside);
-    j.set("detections_not_counted", detectionsOutside);
+    j["sources"] = per;
+    j["truth_outside_footprint"] = truthOutside;
+    j["detections_not_counted"] = detectionsOutside;
     return j;
 }
 

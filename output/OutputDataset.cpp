@@ -10,7 +10,7 @@
 #include "core/Error.hpp"
 #include "core/Json.hpp"
 #include "output/GeoJsonWriter.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 
 namespace riskmap {
 
@@ -86,20 +86,6 @@ OutputLayer* OutputDataset::createLayer(const std::string& name, const std::stri
     return layers_.back().get();
 }
 
-std::unique_ptr<OGRMultiPolygon> toMultiPolygon(const MapPolygons& parts) {
-    auto multi = std::make_unique<OGRMultiPolygon>();
-    for (const auto& part : parts) {
-        OGRPolygon poly;
-        for (const auto& ring : part) {
-            OGRLinearRing r;
-            for (const auto& p : ring) r.addPoint(p.x, p.y);
-            r.closeRings();
-            poly.addRing(&r);
-        }
-        multi->addGeometry(&poly);
-    }
-    return multi;
-}
 
 void OutputDataset::writeFeature(OutputLayer* out, const MapPolygons& parts,
                                  const std::vector<std::pair<std::string, FieldValue>>& values,
@@ -125,8 +111,8 @@ void OutputDataset::writeFeature(OutputLayer* out, const MapPolygons& parts,
             feat.SetField(name.c_str(), l.List());
         } else {
             Json arr = Json::array();
-            for (const auto& s : items) arr.push(s);
-            feat.SetField(name.c_str(), arr.dump().c_str());
+            for (const auto& s : items) arr.push_back(s);
+            feat.SetField(name.c_str(), dumpJson(arr).c_str());
         }
     }
     std::unique_ptr<OGRMultiPolygon> multi = toMultiPolygon(parts);

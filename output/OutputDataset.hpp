@@ -10,6 +10,7 @@
 #include <ogr_core.h>
 
 #include "detection/Detection.hpp"
+#include "features/FeatureRecord.hpp"
 #include "output/FileCommit.hpp"
 #include "raster/GeoTransform.hpp"
 
@@ -39,10 +40,6 @@ using FieldValue = AttributeValue;
 class GeoJsonWriter;
 // A layer of an OutputDataset, handed back to writeFeature.
 struct OutputLayer;
-// Rings (outer first) of each polygon, in the layer's CRS.
-using MapPolygons = std::vector<std::vector<std::vector<MapPoint>>>;
-// The polygons as one OGR MultiPolygon, rings closed.
-std::unique_ptr<OGRMultiPolygon> toMultiPolygon(const MapPolygons& parts);
 
 class OutputDataset {
 public:

@@ -121,74 +121,74 @@ InputCatalog InputCatalog::open(const InputRequest& req) {
 
 Json InputCatalog::describe(const RasterInput& in, const std::string& source) {
     Json j = Json::object();
-    j.set("source", source);
-    j.set("origin", in.origin());
-    j.set("driver", in.driver());
-    j.set("width", in.width());
-    j.set("height", in.height());
-    j.set("band_count", in.bands().size());
-    j.set("sensor_profile", in.profileName().empty() ? Json() : Json(in.profileName()));
+    j["source"] = source;
+    j["origin"] = in.origin();
+    j["driver"] = in.driver();
+    j["width"] = in.width();
+    j["height"] = in.height();
+    j["band_count"] = in.bands().size();
+    j["sensor_profile"] = in.profileName().empty() ? Json() : Json(in.profileName());
     Json bands = Json::array();
     for (std::size_t i = 0; i < in.bands().size(); ++i) {
         const InputBand& b = in.bands()[i];
         const InputFile& f = in.files()[static_cast<std::size_t>(b.file)];
         Json x = Json::object();
-        x.set("index", i + 1);
-        x.set("name", b.name);
-        x.set("description", b.description);
-        x.set("color_interp", b.colorInterp);
-        x.set("type", b.dataType);
-        x.set("nodata", b.nodata ? Json(*b.nodata) : Json());
-        x.set("mask", maskText(b.mask));
-        x.set("validity_band", f.maskBand ? Json(f.maskBand) : Json());
+        x["index"] = i + 1;
+        x["name"] = b.name;
+        x["description"] = b.description;
+        x["color_interp"] = b.colorInterp;
+        x["type"] = b.dataType;
+        x["nodata"] = b.nodata ? Json(*b.nodata) : Json();
+        x["mask"] = maskText(b.mask);
+        x["validity_band"] = f.maskBand ? Json(f.maskBand) : Json();
         Json block = Json::array();
-        block.push(b.blockX);
-        block.push(b.blockY);
-        x.set("block", block);
-        x.set("scale", b.scale.scale);
-        x.set("offset", b.scale.offset);
-        x.set("display_rendering", b.display);
-        x.set("file", f.path);
-        x.set("file_band", b.band);
-        x.set("resampled", !f.sameGrid);
-        bands.push(x);
+        block.push_back(b.blockX);
+        block.push_back(b.blockY);
+        x["block"] = block;
+        x["scale"] = b.scale.scale;
+        x["offset"] = b.scale.offset;
+        x["display_rendering"] = b.display;
+        x["file"] = f.path;
+        x["file_band"] = b.band;
+        x["resampled"] = !f.sameGrid;
+        bands.push_back(x);
     }
-    j.set("bands", bands);
+    j["bands"] = bands;
     Json crs = Json::object();
-    crs.set("name", in.crsName());
-    crs.set("epsg", in.epsg() ? Json(in.epsg()) : Json());
-    crs.set("geographic", in.crsIsGeographic());
-    j.set("crs", crs);
+    crs["name"] = in.crsName();
+    crs["epsg"] = in.epsg() ? Json(in.epsg()) : Json();
+    crs["geographic"] = in.crsIsGeographic();
+    j["crs"] = crs;
     Json gt = Json::array();
-    for (double c : in.geoTransform().coefficients()) gt.push(c);
-    j.set("geotransform", gt);
+    for (double c : in.geoTransform().coefficients()) gt.push_back(c);
+    j["geotransform"] = gt;
     Json gsd = Json::object();
-    gsd.set("x", in.gsdX());
-    gsd.set("y", in.gsdY());
-    gsd.set("min", in.minGsd());
-    j.set("gsd_m", gsd);
+    gsd["x"] = in.gsdX();
+    gsd["y"] = in.gsdY();
+    gsd["min"] = in.minGsd();
+    j["gsd_m"] = gsd;
     Json ring = Json::array();
     for (const auto& p : in.footprint()) {
         Json pt = Json::array();
-        pt.push(p.lon);
-        pt.push(p.lat);
-        ring.push(pt);
+        pt.push_back(p.lon);
+        pt.push_back(p.lat);
+        ring.push_back(pt);
     }
     Json rings = Json::array();
-    rings.push(ring);
+    rings.push_back(ring);
     Json fp = Json::object();
-    fp.set("type", "Polygon");
-    fp.set("coordinates", rings);
-    j.set("footprint", fp);
-    j.set("area_km2", in.areaKm2());
+    fp["type"] = "Polygon";
+    fp["coordinates"] = rings;
+    j["footprint"] = fp;
+    j["area_km2"] = in.areaKm2();
     return j;
 }
 
 Json InputCatalog::toJson() const {
     Json arr = Json::array();
-    for (std::size_t i = 0; i < inputs_.size(); ++i) arr.push(describe(inputs_[i], sources_[i]));
+    for (std::size_t i = 0; i < inputs_.size(); ++i) arr.push_back(describe(inputs_[i], sources_[i]));
     Json root = Json::object();
-    root.set("inputs", arr);
+    root["inputs"] = arr;
     return root;
 }
 

@@ -11,8 +11,8 @@
 #include <set>
 
 #include "core/Error.hpp"
-#include "raster/CoordinateMapper.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/CoordinateMapper.hpp"
+#include "geo/GdalRuntime.hpp"
 
 namespace riskmap {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "raster/GeoTransform.hpp"
-#include "raster/Geodesy.hpp"
+#include "geo/Geodesy.hpp"
 #include "raster/SensorProfile.hpp"
 #include "raster/Window.hpp"
 

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "raster/BlockCache.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 #include "raster/RasterInput.hpp"
 #include "raster/TileImage.hpp"
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/Error.hpp"
+#include "core/JsonReader.hpp"
 #include "raster/SensorProfile.hpp"
 
 namespace riskmap {
@@ -22,6 +23,10 @@ std::string lower(std::string s) {
 
 bool startsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
+// Limits on what one STAC file may ask of a run.
+constexpr std::size_t kMaxStacBytes = 64u << 20;
+constexpr std::size_t kMaxStacItems = 100000;
+
 std::string readText(const std::string& path) {
     // VSI so that remote item files (/vsicurl/...) work as well as local ones.
     VSILFILE* f = VSIFOpenL(path.c_str(), "rb");
@@ -29,7 +34,13 @@ std::string readText(const std::string& path) {
     std::string out;
     char buf[65536];
     std::size_t n;
-    while ((n = VSIFReadL(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    while ((n = VSIFReadL(buf, 1, sizeof buf, f)) > 0) {
+        out.append(buf, n);
+        if (out.size() > kMaxStacBytes) {
+            VSIFCloseL(f);
+            throw DataError("STAC file '" + path + "' is larger than 64 MB: split it into smaller ItemCollections");
+        }
+    }
     VSIFCloseL(f);
     return out;
 }
@@ -51,68 +62,71 @@ std::string canonicalFor(const std::string& name) {
     return {};
 }
 
-bool isRasterAsset(const Json& asset) {
-    const Json* type = asset.find("type");
-    if (type && type->isString()) {
-        std::string t = lower(type->asString());
-        if (t.find("image/tiff") != std::string::npos || t.find("geotiff") != std::string::npos ||
-            t.find("jp2") != std::string::npos || t.find("x-hdf") != std::string::npos)
-            return true;
-        return false;
+// A string member, or "" when absent or of another type (STAC's optional fields).
+std::string optionalText(const JsonReader& obj, const std::string& key) {
+    auto v = obj.find(key);
+    return v && v->json().is_string() ? v->str() : std::string();
+}
+
+bool isRasterAsset(const JsonReader& asset) {
+    if (asset.has("type")) {
+        std::string t = lower(optionalText(asset, "type"));
+        return t.find("image/tiff") != std::string::npos || t.find("geotiff") != std::string::npos ||
+               t.find("jp2") != std::string::npos || t.find("x-hdf") != std::string::npos;
     }
-    const Json* href = asset.find("href");
-    if (!href || !href->isString()) return false;
-    std::string h = lower(href->asString());
+    std::string h = lower(optionalText(asset, "href"));
     for (const char* ext : {".tif", ".tiff", ".jp2", ".vrt"})
         if (h.size() >= std::char_traits<char>::length(ext) && h.compare(h.size() - std::char_traits<char>::length(ext), std::string::npos, ext) == 0)
             return true;
     return false;
 }
 
-StacScene sceneFromItem(const Json& item, const std::string& baseDir, const std::map<std::string, std::string>& overrides,
-                        const std::string& origin) {
-    StacScene s;
-    const Json* id = item.find("id");
-    s.id = id && id->isString() ? id->asString() : "stac-item";
-    const Json* assets = item.find("assets");
-    if (!assets || !assets->isObject()) throw DataError(origin + ": STAC item '" + s.id + "' has no assets");
-    std::map<std::string, BandSpec> chosen;
-    auto add = [&](const std::string& band, const std::string& key, const Json& asset) {
-        if (chosen.count(band)) return;
-        const Json* href = asset.find("href");
-        if (!href || !href->isString()) return;
-        BandSpec b;
-        b.name = band;
-        b.path = stacHrefToGdalPath(href->asString(), baseDir);
-        b.index = 1;
-        // The raster extension gives the scaling from stored values (e.g. L2A: 1e-4, -0.1).
-        if (const Json* rb = asset.find("raster:bands"); rb && rb->isArray() && !rb->asArray().empty()) {
-            const Json& r0 = rb->asArray().front();
-            if (const Json* sc = r0.find("scale"); sc && sc->isNumber()) b.scale = sc->asDouble();
-            if (const Json* of = r0.find("offset"); of && of->isNumber()) b.offset = of->asDouble();
+// The band an asset holds, from its single eo:bands entry or else its key.
+std::string bandOfAsset(const std::string& key, const JsonReader& asset) {
+    std::string band;
+    if (auto eo = asset.find("eo:bands"); eo && eo->json().is_array() && eo->json().size() == 1) {
+        const JsonReader b0 = eo->items().front();
+        if (b0.json().is_object()) {
+            band = canonicalFor(optionalText(b0, "common_name"));
+            if (band.empty()) band = canonicalFor(optionalText(b0, "name"));
         }
-        (void)key;
-        chosen[band] = b;
-    };
-    for (const auto& [band, key] : overrides) {
-        const Json* a = assets->find(key);
-        if (!a) throw UsageError("--stac-asset " + band + "=" + key + ": item '" + s.id + "' has no asset '" + key + "'");
-        add(band, key, *a);
     }
-    for (const auto& [key, asset] : assets->asObject()) {
-        if (!isRasterAsset(asset)) continue;
-        std::string band;
-        if (const Json* eo = asset.find("eo:bands"); eo && eo->isArray() && eo->asArray().size() == 1) {
-            const Json& b0 = eo->asArray().front();
-            if (const Json* cn = b0.find("common_name"); cn && cn->isString()) band = canonicalFor(cn->asString());
-            if (band.empty())
-                if (const Json* nm = b0.find("name"); nm && nm->isString()) band = canonicalFor(nm->asString());
-        }
-        if (band.empty()) band = canonicalFor(key);
-        if (!band.empty()) add(band, key, asset);
+    return band.empty() ? canonicalFor(key) : band;
+}
+
+BandSpec bandFromAsset(const std::string& band, const JsonReader& asset, const std::string& baseDir) {
+    BandSpec b;
+    b.name = band;
+    b.path = stacHrefToGdalPath(asset.at("href").str(), baseDir);
+    b.index = 1;
+    // The raster extension gives the scaling from stored values (e.g. L2A: 1e-4, -0.1).
+    if (auto rb = asset.find("raster:bands"); rb && rb->json().is_array() && !rb->json().empty()) {
+        const JsonReader r0 = rb->items().front();
+        if (r0.has("scale")) b.scale = r0.at("scale").number();
+        if (r0.has("offset")) b.offset = r0.at("offset").number();
+    }
+    return b;
+}
+
+StacScene sceneFromItem(const JsonReader& item, const std::string& baseDir, const std::map<std::string, std::string>& overrides) {
+    StacScene s;
+    s.id = optionalText(item, "id");
+    if (s.id.empty()) s.id = "stac-item";
+    if (!item.has("assets") || !item.at("assets").json().is_object())
+        item.fail("(STAC item '" + s.id + "') has no assets");
+    const JsonReader assets = item.at("assets");
+    std::map<std::string, BandSpec> chosen;
+    for (const auto& [band, key] : overrides) {
+        if (!assets.has(key)) throw UsageError("--stac-asset " + band + "=" + key + ": item '" + s.id + "' has no asset '" + key + "'");
+        chosen.emplace(band, bandFromAsset(band, assets.at(key), baseDir));
+    }
+    for (const auto& [key, asset] : assets.members()) {
+        if (!asset.json().is_object() || !isRasterAsset(asset) || !asset.has("href")) continue;
+        const std::string band = bandOfAsset(key, asset);
+        if (!band.empty() && !chosen.count(band)) chosen.emplace(band, bandFromAsset(band, asset, baseDir));
     }
     if (chosen.empty())
-        throw DataError(origin + ": no asset of STAC item '" + s.id +
+        throw DataError(item.where() + ": no asset of STAC item '" + s.id +
                         "' names a band (red, nir, ...): pass --stac-asset NAME=ASSET_KEY");
     // Stable order: canonical band order.
     for (const auto& c : SensorProfile::canonicalNames()) {
@@ -149,18 +163,20 @@ bool looksLikeStac(const std::string& path) {
 }
 
 std::vector<StacScene> readStac(const std::string& path, const std::map<std::string, std::string>& overrides) {
-    Json root = Json::parse(readText(path), path);
+    const Json root = parseJson(readText(path), path);
+    const JsonReader r(root, path);
     std::string base = CPLGetDirname(path.c_str());
     if (startsWith(path, "/vsicurl/")) base = path.substr(0, path.rfind('/'));
     std::vector<StacScene> out;
-    const Json* type = root.find("type");
-    std::string t = type && type->isString() ? type->asString() : "";
+    const std::string t = root.is_object() ? optionalText(r, "type") : "";
     if (t == "Feature") {
-        out.push_back(sceneFromItem(root, base, overrides, path));
+        out.push_back(sceneFromItem(r, base, overrides));
     } else if (t == "FeatureCollection") {
-        const Json* feats = root.find("features");
-        if (!feats || !feats->isArray()) throw DataError(path + ": STAC ItemCollection without features");
-        for (const auto& item : feats->asArray()) out.push_back(sceneFromItem(item, base, overrides, path));
+        if (!r.has("features")) throw DataError(path + ": STAC ItemCollection without features");
+        for (const auto& item : r.at("features").items(kMaxStacItems)) {
+            item.object();
+            out.push_back(sceneFromItem(item, base, overrides));
+        }
     } else {
         throw DataError(path + " is not a STAC Item or ItemCollection (\"type\" must be Feature or FeatureCollection)");
     }

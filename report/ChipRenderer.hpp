@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "raster/CoordinateMapper.hpp"
-#include "raster/Geodesy.hpp"
+#include "geo/CoordinateMapper.hpp"
+#include "geo/Geodesy.hpp"
 #include "raster/RasterInput.hpp"
 #include "raster/RasterReader.hpp"
 

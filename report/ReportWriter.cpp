@@ -1,8 +1,6 @@
 #include "report/ReportWriter.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -18,11 +16,11 @@
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "output/FileCommit.hpp"
+#include "provenance/Manifest.hpp"
 #include "raster/InputCatalog.hpp"
 #include "report/ChipRenderer.hpp"
 #include "report/GeoJsonExport.hpp"
 #include "report/ReportAssets.hpp"
-#include "scan/ScanJob.hpp"
 
 namespace riskmap {
 
@@ -40,6 +38,10 @@ void writeFile(const fs::path& path, const void* data, std::size_t size) {
     writeNewFile(path.string(), data, size, 0600);
 }
 
+void writeText(const fs::path& path, const std::string& text) { writeFile(path, text.data(), text.size()); }
+
+bool isReportFolder(const fs::path& dir) { return fs::exists(dir / "data.js") && fs::exists(dir / "index.html"); }
+
 // A chip's file name from a feature id, which comes from a file and may hold anything
 // ("../../x", "/etc/y", control bytes): only [A-Za-z0-9_-] survive, and a counter keeps
 // names that sanitise alike apart.
@@ -50,12 +52,6 @@ std::string chipFileName(const std::string& id, std::set<std::string>& used) {
     std::string name = base;
     for (int k = 2; !used.insert(name).second; ++k) name = base + "-" + std::to_string(k);
     return "chips/" + name + ".png";
-}
-
-void writeText(const fs::path& path, const std::string& text) { writeFile(path, text.data(), text.size()); }
-
-bool isReportFolder(const fs::path& dir) {
-    return fs::exists(dir / "data.js") && fs::exists(dir / "index.html");
 }
 
 // Removes the folder being built unless it was moved into place.
@@ -74,65 +70,112 @@ private:
     bool kept_ = false;
 };
 
-const Json* member(const Json& j, const std::string& key) {
-    const Json* v = j.isObject() ? j.find(key) : nullptr;
-    return v && !v->isNull() ? v : nullptr;
-}
-
+// A property of a feature read from a layer file (any type may be there).
 double number(const Json& props, const std::string& key) {
-    const Json* v = member(props, key);
-    return v && v->isNumber() ? v->asDouble() : 0.0;
+    auto it = props.find(key);
+    return it != props.end() && it->is_number() ? it->get<double>() : 0.0;
 }
 
 std::string text(const Json& props, const std::string& key) {
-    const Json* v = member(props, key);
-    return v && v->isString() ? v->asString() : std::string();
+    auto it = props.find(key);
+    return it != props.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Relative paths in the scan's request are relative to the folder the scan ran in.
-std::string resolve(const std::string& path, const std::string& workingDir) {
-    if (path.empty() || path[0] == '/' || path.find("://") != std::string::npos || workingDir.empty()) return path;
-    return (fs::path(workingDir) / path).string();
-}
-
-// The outer rings of a GeoJSON Polygon or MultiPolygon.
+// The outer rings of a GeoJSON Polygon or MultiPolygon (as GeoJsonExport writes them).
 std::vector<std::vector<LonLat>> outerRings(const Json& geometry) {
     std::vector<std::vector<LonLat>> rings;
-    if (!geometry.isObject()) return rings;
-    const std::string type = text(geometry, "type");
+    if (!geometry.is_object() || !geometry.contains("coordinates")) return rings;
     auto ring = [](const Json& r) {
         std::vector<LonLat> out;
-        for (const auto& p : r.asArray()) out.push_back({p.asArray()[0].asDouble(), p.asArray()[1].asDouble()});
+        for (const auto& p : r) out.push_back({p.at(0).get<double>(), p.at(1).get<double>()});
         return out;
     };
-    const Json& c = *geometry.find("coordinates");
-    if (type == "Polygon" && !c.asArray().empty()) rings.push_back(ring(c.asArray()[0]));
+    const std::string type = text(geometry, "type");
+    const Json& c = geometry["coordinates"];
+    if (type == "Polygon" && !c.empty()) rings.push_back(ring(c[0]));
     if (type == "MultiPolygon")
-        for (const auto& poly : c.asArray())
-            if (!poly.asArray().empty()) rings.push_back(ring(poly.asArray()[0]));
+        for (const auto& poly : c)
+            if (!poly.empty()) rings.push_back(ring(poly[0]));
     return rings;
 }
 
 // Footprints from the manifest, for scans written before footprint layers existed.
-Json footprintsFromManifest(const Json& manifest) {
+Json footprintsFromManifest(const Manifest& m) {
     Json features = Json::array();
-    if (const Json* ins = member(manifest, "inputs"))
-        for (const auto& in : ins->asArray()) {
-            const Json* g = member(in, "footprint");
-            if (!g) continue;
-            Json props = Json::object();
-            props.set("source", text(in, "source"));
-            Json f = Json::object();
-            f.set("type", "Feature");
-            f.set("properties", props);
-            f.set("geometry", *g);
-            features.push(f);
+    for (const auto& in : m.inputs) {
+        Json ring = Json::array();
+        for (const auto& p : in.footprint) ring.push_back(Json::array({p.lon, p.lat}));
+        features.push_back(Json{{"type", "Feature"},
+                                {"properties", Json{{"source", in.source}}},
+                                {"geometry", Json{{"type", "Polygon"}, {"coordinates", Json::array({ring})}}}});
+    }
+    return Json{{"type", "FeatureCollection"}, {"name", "footprints"}, {"features", features}};
+}
+
+struct ReportLayers {
+    Json detections, grid, footprints, gaps;
+};
+
+// The layers, as the manifest records them. The manifest records paths as the scan was given
+// them; every layer file sits beside the scan's output, so look there, whatever the folder the
+// report runs from.
+ReportLayers loadLayers(const Manifest& m, const std::string& scan, std::vector<std::string>& notes) {
+    auto layerJson = [&](const std::string& role) -> Json {
+        const Manifest::Layer* l = m.layer(role);
+        if (!l) return Json();
+        const std::string path = (fs::path(scan).parent_path() / fs::path(l->path).filename()).string();
+        if (!fs::exists(path)) {
+            notes.push_back("the " + role + " layer '" + l->path + "' is missing");
+            return Json();
         }
-    Json fc = Json::object();
-    fc.set("type", "FeatureCollection");
-    fc.set("name", "footprints");
-    fc.set("features", features);
-    return fc;
+        return GeoJsonExport::layer(path, l->layer, kPrecision, kListFields);
+    };
+    ReportLayers r;
+    r.detections = layerJson("detections");
+    if (r.detections.is_null()) r.detections = GeoJsonExport::layer(scan, m.detectorName, kPrecision, kListFields);
+    r.grid = layerJson("grid");
+    r.footprints = layerJson("footprints");
+    if (r.footprints.is_null()) r.footprints = footprintsFromManifest(m);
+    r.gaps = layerJson("nodata_gaps");
+    if (r.gaps.is_null()) notes.push_back("no nodata-gap layer: the scan did not record one");
+    if (r.grid.is_null()) notes.push_back("no risk grid: scan with --grid METRES to add one");
+    return r;
+}
+
+// Highest risk first, then score, then id: chips go to the leads that matter most.
+std::vector<std::size_t> byRisk(const Json& feats) {
+    std::vector<std::size_t> order(feats.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        const Json& pa = feats[a]["properties"];
+        const Json& pb = feats[b]["properties"];
+        if (number(pa, "risk") != number(pb, "risk")) return number(pa, "risk") > number(pb, "risk");
+        if (number(pa, "score") != number(pb, "score")) return number(pa, "score") > number(pb, "score");
+        return text(pa, "id") < text(pb, "id");
+    });
+    return order;
+}
+
+// The scanned rasters reopened to cut chips; none (with a note) when they cannot be.
+std::unique_ptr<InputCatalog> reopenInputs(const Manifest& m, std::vector<std::string>& notes) {
+    try {
+        return std::make_unique<InputCatalog>(InputCatalog::open(m.inputsAsRun()));
+    } catch (const Error& e) {
+        notes.push_back(std::string("no image chips: cannot reopen the scanned rasters (") + e.what() + ")");
+        return nullptr;
+    }
+}
+
+std::vector<std::string> captionOf(const Json& props) {
+    char line2[96];
+    std::snprintf(line2, sizeof line2, "risk %.2f (%s), score %.2f", number(props, "risk"), text(props, "risk_level").c_str(),
+                  number(props, "score"));
+    std::vector<std::string> caption{text(props, "id"), line2, text(props, "source")};
+    auto f = props.find("risk_factors");
+    if (f != props.end() && f->is_array())
+        for (const auto& x : *f)
+            if (x.is_string()) caption.push_back("+ " + x.get<std::string>());
+    return caption;
 }
 
 }  // namespace
@@ -140,7 +183,7 @@ Json footprintsFromManifest(const Json& manifest) {
 ReportWriter::ReportWriter(ReportRequest request) : request_(std::move(request)) {
     if (request_.scan.empty()) throw UsageError("report needs the output of a scan (e.g. kilns.geojson)");
     if (request_.outDir.empty()) throw UsageError("report needs an output folder: -o DIR");
-    manifestPath_ = ScanJob::manifestPathFor(request_.scan);
+    manifestPath_ = Manifest::pathFor(request_.scan);
     if (!fs::exists(request_.scan)) throw DataError("'" + request_.scan + "' does not exist: pass a layer written by riskmap scan");
     if (!fs::exists(manifestPath_))
         throw DataError("'" + request_.scan + "' has no manifest '" + manifestPath_ +
@@ -158,52 +201,56 @@ ReportWriter::ReportWriter(ReportRequest request) : request_(std::move(request))
     }
 }
 
+std::size_t ReportWriter::writeChips(const Manifest& m, Json& feats, const fs::path& dir, const std::atomic<bool>* cancel,
+                                     std::vector<std::string>& notes) const {
+    if (request_.maxChips == 0 || feats.empty()) return 0;
+    std::unique_ptr<InputCatalog> catalog = reopenInputs(m, notes);
+    if (!catalog) return 0;
+    std::map<std::string, std::size_t> bySource;
+    for (std::size_t i = 0; i < catalog->sources().size(); ++i) bySource[catalog->sources()[i]] = i;
+    std::vector<std::unique_ptr<ChipRenderer>> renderers(catalog->inputs().size());
+    std::size_t chips = 0, missingSource = 0, offRaster = 0;
+    std::set<std::string> names;
+    const auto order = byRisk(feats);
+    for (std::size_t k = 0; k < order.size() && chips < request_.maxChips; ++k) {
+        if (cancel && cancel->load()) throw Cancelled("report cancelled");
+        Json& props = feats[order[k]]["properties"];
+        auto it = bySource.find(text(props, "source"));
+        if (it == bySource.end()) {
+            ++missingSource;
+            continue;
+        }
+        auto& r = renderers[it->second];
+        if (!r) r = std::make_unique<ChipRenderer>(catalog->inputs()[it->second]);
+        ChipInfo info;
+        std::vector<unsigned char> png = r->render(outerRings(feats[order[k]]["geometry"]), captionOf(props), request_.chipMinMetres, info);
+        if (png.empty()) {
+            ++offRaster;
+            continue;
+        }
+        const std::string name = chipFileName(text(props, "id"), names);
+        writeFile(dir / name, png.data(), png.size());
+        props["chip"] = name;
+        props["chip_info"] = Json{{"centre", Json::array({std::round(info.centre.lon * 1e6) / 1e6, std::round(info.centre.lat * 1e6) / 1e6})},
+                                  {"scale_m", std::round(catalog->inputs()[it->second].gsdX() * 100) / 100},
+                                  {"width_m", std::round(info.widthMetres)},
+                                  {"bands", info.bands}};
+        ++chips;
+    }
+    if (missingSource > 0) notes.push_back(std::to_string(missingSource) + " leads name a source that is not among the reopened rasters");
+    if (offRaster > 0) notes.push_back(std::to_string(offRaster) + " leads lie off their raster and have no chip");
+    return chips;
+}
+
 ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     ReportSummary summary;
-    const Json manifest = Json::parseFile(manifestPath_);
-    const Json* det = member(manifest, "detector");
-    const std::string detName = det ? text(*det, "name") : std::string();
-
-    // The layers, as the manifest records them.
-    const Json* layers = member(manifest, "layers");
-    auto layerJson = [&](const std::string& role) -> Json {
-        const Json* l = layers ? member(*layers, role) : nullptr;
-        if (!l) return Json();
-        // The manifest records paths as the scan was given them; every layer file sits beside
-        // the scan's output, so look there, whatever the folder the report runs from.
-        const std::string path = (fs::path(request_.scan).parent_path() / fs::path(text(*l, "path")).filename()).string();
-        if (!fs::exists(path)) {
-            summary.notes.push_back("the " + role + " layer '" + text(*l, "path") + "' is missing");
-            return Json();
-        }
-        return GeoJsonExport::layer(path, text(*l, "layer"), kPrecision, kListFields);
-    };
-    Json detections = layerJson("detections");
-    if (detections.isNull()) detections = GeoJsonExport::layer(request_.scan, detName, kPrecision, kListFields);
-    Json grid = layerJson("grid");
-    Json footprints = layerJson("footprints");
-    if (footprints.isNull()) footprints = footprintsFromManifest(manifest);
-    Json gaps = layerJson("nodata_gaps");
-    if (gaps.isNull()) summary.notes.push_back("no nodata-gap layer: the scan did not record one");
-    if (grid.isNull())
-        summary.notes.push_back("no risk grid: scan with --grid METRES to add one");
-
-    Json::Array& feats = detections.find("features")->asArray();
+    const Manifest manifest = Manifest::read(manifestPath_);
+    ReportLayers layers = loadLayers(manifest, request_.scan, summary.notes);
+    Json& feats = layers.detections["features"];
     summary.detections = feats.size();
-
-    // Chips for the highest-risk leads first.
-    std::vector<std::size_t> order(feats.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        const Json& pa = *feats[a].find("properties");
-        const Json& pb = *feats[b].find("properties");
-        if (number(pa, "risk") != number(pb, "risk")) return number(pa, "risk") > number(pb, "risk");
-        if (number(pa, "score") != number(pb, "score")) return number(pa, "score") > number(pb, "score");
-        return text(pa, "id") < text(pb, "id");
-    });
     for (auto& f : feats) {
-        f.find("properties")->set("chip", Json());
-        f.find("properties")->set("chip_info", Json());
+        f["properties"]["chip"] = Json();
+        f["properties"]["chip_info"] = Json();
     }
 
     const fs::path target(request_.outDir);
@@ -213,110 +260,44 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     if (!::mkdtemp(tmpl.data())) throw IoError("cannot create a folder in '" + parent.string() + "' for the report");
     TempDir tmp(tmpl);
 
-    // Reopen the scanned rasters to cut chips; a report without chips is still a report.
-    std::unique_ptr<InputCatalog> catalog;
-    std::map<std::string, std::size_t> bySource;
-    if (request_.maxChips > 0 && !feats.empty()) {
-        try {
-            const Json* req = member(manifest, "request");
-            if (!req) throw DataError("the manifest does not record the scan's inputs");
-            InputRequest ir = ScanJob::inputRequestFromJson(*req);
-            const std::string wd = text(manifest, "working_dir");
-            for (auto& p : ir.paths) p = resolve(p, wd);
-            for (auto& b : ir.bands) b.path = resolve(b.path, wd);
-            catalog = std::make_unique<InputCatalog>(InputCatalog::open(ir));
-            for (std::size_t i = 0; i < catalog->sources().size(); ++i) bySource[catalog->sources()[i]] = i;
-        } catch (const Error& e) {
-            summary.notes.push_back(std::string("no image chips: cannot reopen the scanned rasters (") + e.what() + ")");
-        }
-    }
-    std::vector<std::unique_ptr<ChipRenderer>> renderers(catalog ? catalog->inputs().size() : 0);
-    std::size_t missingSource = 0, offRaster = 0;
-    std::set<std::string> chipNames;
-    for (std::size_t k = 0; catalog && k < order.size() && summary.chips < request_.maxChips; ++k) {
-        if (cancel && cancel->load()) throw Cancelled("report cancelled");
-        Json& props = *feats[order[k]].find("properties");
-        auto it = bySource.find(text(props, "source"));
-        if (it == bySource.end()) {
-            ++missingSource;
-            continue;
-        }
-        auto& r = renderers[it->second];
-        if (!r) r = std::make_unique<ChipRenderer>(catalog->inputs()[it->second]);
-        const std::string id = text(props, "id");
-        char line2[96];
-        std::snprintf(line2, sizeof line2, "risk %.2f (%s), score %.2f", number(props, "risk"),
-                      text(props, "risk_level").c_str(), number(props, "score"));
-        std::vector<std::string> caption{id, line2, text(props, "source")};
-        if (const Json* factors = member(props, "risk_factors"); factors && factors->isArray())
-            for (const auto& f : factors->asArray())
-                if (f.isString()) caption.push_back("+ " + f.asString());
-        ChipInfo info;
-        std::vector<unsigned char> png =
-            r->render(outerRings(*feats[order[k]].find("geometry")), caption, request_.chipMinMetres, info);
-        if (png.empty()) {
-            ++offRaster;
-            continue;
-        }
-        const std::string name = chipFileName(id, chipNames);
-        writeFile(tmp.path() / name, png.data(), png.size());
-        Json ci = Json::object();
-        Json centre = Json::array();
-        centre.push(std::round(info.centre.lon * 1e6) / 1e6);
-        centre.push(std::round(info.centre.lat * 1e6) / 1e6);
-        ci.set("centre", centre);
-        ci.set("scale_m", std::round(catalog->inputs()[it->second].gsdX() * 100) / 100);
-        ci.set("width_m", std::round(info.widthMetres));
-        ci.set("bands", info.bands);
-        props.set("chip", name);
-        props.set("chip_info", ci);
-        ++summary.chips;
-    }
-    if (missingSource > 0)
-        summary.notes.push_back(std::to_string(missingSource) + " leads name a source that is not among the reopened rasters");
-    if (offRaster > 0) summary.notes.push_back(std::to_string(offRaster) + " leads lie off their raster and have no chip");
+    summary.chips = writeChips(manifest, feats, tmp.path(), cancel, summary.notes);
     if (feats.size() > request_.maxChips)
-        summary.notes.push_back("image chips for the " + std::to_string(request_.maxChips) +
-                                " highest-risk leads only (--max-chips)");
+        summary.notes.push_back("image chips for the " + std::to_string(request_.maxChips) + " highest-risk leads only (--max-chips)");
 
     std::string title = request_.title;
     if (title.empty())
-        title = (detName.empty() ? std::string("riskmap") : detName) + " leads: " + fs::path(request_.scan).filename().string();
-    Json data = Json::object();
-    data.set("title", title);
-    data.set("generated_by", std::string("riskmap ") + kRiskmapVersion);
-    data.set("generated_utc", utcNow());
-    Json notes = Json::array();
-    for (const auto& n : summary.notes) notes.push(n);
-    data.set("notes", notes);
-    data.set("manifest", manifest);
-    data.set("detections", detections);
-    data.set("grid", grid);
-    data.set("footprints", footprints);
-    data.set("gaps", gaps);
+        title = (manifest.detectorName.empty() ? std::string("riskmap") : manifest.detectorName) +
+                " leads: " + fs::path(request_.scan).filename().string();
+    const Json data{{"title", title},          {"generated_by", std::string("riskmap ") + kRiskmapVersion},
+                    {"generated_utc", utcNow()}, {"notes", summary.notes},
+                    {"manifest", manifest.toJson()}, {"detections", layers.detections},
+                    {"grid", layers.grid},       {"footprints", layers.footprints},
+                    {"gaps", layers.gaps}};
     writeText(tmp.path() / "data.js",
               "// riskmap evidence report data. SENSITIVE: exact locations of possible victims; do not publish.\n"
-              "window.RISKMAP_DATA = " +
-                  data.dump() + ";\n");
+              "window.RISKMAP_DATA = " + dumpJson(data) + ";\n");
     for (const auto& a : reportAssets()) writeFile(tmp.path() / a.name, a.data, a.size);
     for (auto& e : fs::recursive_directory_iterator(tmp.path()))
         if (e.is_directory()) fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::replace);
+    install(tmp.path(), target);
+    tmp.keep();
+    summary.dir = target.string();
+    return summary;
+}
 
-    // Into place: the old report (if --overwrite) goes only once the new one is complete.
-    const fs::path old = tmp.path().string() + ".old";
+// Into place: the old report (if --overwrite) goes only once the new one is complete.
+void ReportWriter::install(const fs::path& built, const fs::path& target) const {
+    const fs::path old = built.string() + ".old";
     if (fs::is_symlink(target)) throw UsageError("'" + target.string() + "' became a symbolic link: nothing was changed");
     const bool replacing = fs::exists(target);
     if (replacing) fs::rename(target, old);
     try {
-        fs::rename(tmp.path(), target);
+        fs::rename(built, target);
     } catch (const fs::filesystem_error&) {
         if (replacing) fs::rename(old, target);
         throw IoError("cannot move the report into '" + target.string() + "'");
     }
-    tmp.keep();
     if (replacing) fs::remove_all(old);
-    summary.dir = target.string();
-    return summary;
 }
 
 }  // namespace riskmap

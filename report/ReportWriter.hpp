@@ -3,10 +3,15 @@
 // offline in a browser: map, ranked leads, image chips, grid, coverage and provenance.
 #include <atomic>
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "core/Json.hpp"
+
 namespace riskmap {
+
+struct Manifest;
 
 struct ReportRequest {
     std::string scan;          // a layer written by riskmap scan or merge (its manifest sits beside it)
@@ -34,6 +39,11 @@ public:
     ReportSummary write(const std::atomic<bool>* cancel = nullptr) const;
 
 private:
+    // Chips for the highest-risk leads into dir/chips; sets each lead's "chip" and "chip_info".
+    std::size_t writeChips(const Manifest& m, Json& features, const std::filesystem::path& dir,
+                           const std::atomic<bool>* cancel, std::vector<std::string>& notes) const;
+    void install(const std::filesystem::path& built, const std::filesystem::path& target) const;
+
     ReportRequest request_;
     std::string manifestPath_;
 };

@@ -10,7 +10,7 @@
 #include <limits>
 
 #include "core/Error.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 
 namespace riskmap {
 

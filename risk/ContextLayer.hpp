@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "raster/Geodesy.hpp"
+#include "geo/Geodesy.hpp"
 
 namespace riskmap {
 

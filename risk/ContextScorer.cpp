@@ -6,7 +6,8 @@
 #include <cstdio>
 
 #include "core/Error.hpp"
-#include "output/FeatureAssembler.hpp"
+#include "core/JsonReader.hpp"
+#include "features/FeatureAssembler.hpp"
 #include "risk/ContextLayer.hpp"
 
 namespace riskmap {
@@ -75,10 +76,11 @@ ContextSpec ContextSpec::fromJson(const Json& j, const std::string& origin) {
     const std::string what = origin + ": context";
     ContextSpec c;
     try {
-        c.name = j.find("name")->asString();
-        c.path = j.find("path")->asString();
-        parseRule(j.find("rule")->asString(), c, what);
-        c.weight = j.find("weight") ? j.find("weight")->asDouble() : 0.0;
+        const JsonReader r(j, origin, "context");
+        c.name = r.at("name").str();
+        c.path = r.at("path").str();
+        parseRule(r.at("rule").str(), c, what);
+        c.weight = r.number("weight", 0.0);
     } catch (const DataError& e) {
         throw UsageError(what + " entries need name, path, rule and weight: " + e.what());
     }
@@ -98,23 +100,23 @@ std::string ContextSpec::ruleText() const {
 
 Json ContextSpec::toJson() const {
     Json j = Json::object();
-    j.set("name", name);
-    j.set("path", path);
-    j.set("rule", ruleText());
-    j.set("weight", weight);
+    j["name"] = name;
+    j["path"] = path;
+    j["rule"] = ruleText();
+    j["weight"] = weight;
     return j;
 }
 
 Json RiskOptions::toJson() const {
     Json j = Json::object();
     Json ctx = Json::array();
-    for (const auto& c : context) ctx.push(c.toJson());
-    j.set("context", ctx);
+    for (const auto& c : context) ctx.push_back(c.toJson());
+    j["context"] = ctx;
     Json lv = Json::array();
-    lv.push(medium);
-    lv.push(high);
-    j.set("risk_levels", lv);
-    j.set("formula", "risk = 1 - (1 - score) * prod(1 - w*s, w > 0) * prod(1 + w*s, w < 0)");
+    lv.push_back(medium);
+    lv.push_back(high);
+    j["risk_levels"] = lv;
+    j["formula"] = "risk = 1 - (1 - score) * prod(1 - w*s, w > 0) * prod(1 + w*s, w < 0)";
     return j;
 }
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "core/Json.hpp"
-#include "output/LayerWriter.hpp"
-#include "raster/Geodesy.hpp"
+#include "features/FeatureRecord.hpp"
+#include "geo/Geodesy.hpp"
 
 namespace riskmap {
 

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "core/Error.hpp"
-#include "raster/GdalRuntime.hpp"
-#include "raster/CoordinateMapper.hpp"
+#include "geo/GdalRuntime.hpp"
+#include "geo/CoordinateMapper.hpp"
 
 namespace riskmap {
 

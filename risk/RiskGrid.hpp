@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "output/LayerWriter.hpp"
+#include "features/FeatureRecord.hpp"
 #include "raster/RasterInput.hpp"
 #include "tiling/Coverage.hpp"
 

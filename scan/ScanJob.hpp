@@ -4,16 +4,20 @@
 // journals of its shards (`riskmap merge`).
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/Json.hpp"
 #include "core/ProgressSink.hpp"
 #include "detection/DetectorRegistry.hpp"
+#include "detection/DetectorConfig.hpp"
+#include "provenance/Manifest.hpp"
 #include "raster/InputCatalog.hpp"
 #include "output/LayerSet.hpp"
 #include "scan/ScanJournal.hpp"
 #include "scan/ScanRequest.hpp"
+#include "tiling/ScanPipeline.hpp"
 
 namespace riskmap {
 
@@ -24,7 +28,7 @@ struct ScanSummary {
     std::size_t resumedTiles = 0;
     std::string outputPath;
     std::string manifestPath;
-    Json manifest;
+    Manifest manifest;
 };
 
 // What the detection phase produced, before output.
@@ -34,6 +38,7 @@ struct ScanResults {
     std::vector<CoverageMap> coverage;  // per input
     std::size_t resumedTiles = 0;
     double scanSeconds = 0;
+    bool merged = false;  // rebuilt from shard journals (no scan time of its own)
     std::size_t tilesInFlight = 0;
     int threads = 0;
     std::size_t blockCacheBytes = 0, gdalCacheBytes = 0;
@@ -62,23 +67,30 @@ public:
 
     // Everything that decides the detections: a journal records it and a resume must match it.
     Json fingerprint() const;
-    // The inputs, input options, recipe and tiling as requested (part of the fingerprint).
-    Json requestJson() const;
-    static InputRequest inputRequestFromJson(const Json& request);
+    // The inputs, input options, recipe and tiling as requested (part of the fingerprint and
+    // the manifest).
+    RecordedRequest recorded() const;
 
     // "source: what is wrong" for inputs the detector cannot serve well; also in the manifest.
     const std::vector<std::string>& warnings() const { return warnings_; }
-
-    static std::string manifestPathFor(const std::string& output) { return output + ".manifest.json"; }
-
-private:
+    // Where the files of this scan go.
     ScanFiles files() const;
     // The .qml styles beside the layers, with their contents.
     std::vector<std::pair<std::string, std::string>> styleFiles() const;
+    // The CRS of the layers: "" for GeoJSON (EPSG:4326), else --out-crs or the first input's.
+    std::string targetCrsWkt() const;
+    double openSeconds() const { return openSeconds_; }
+
+private:
+    // The recipe (--config or, for merge, the journal's), and its risk settings applied.
+    std::unique_ptr<DetectorConfig> loadRecipe();
     // Every output path is usable, none collides with another or (once opened) with an input.
     void checkOutputPaths() const;
     void checkOutputsAreNotInputs() const;
-    ScanSummary writeOutputs(ScanResults& results, const std::string& started, double startSeconds);
+    // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.
+    std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
+                                                          ScanResults& res) const;
+    ScanSummary writeOutputs(ScanResults& results, const std::string& started) const;
 
     ScanRequest request_;
     std::unique_ptr<InputCatalog> catalog_;

@@ -6,12 +6,15 @@
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "core/Crc32.hpp"
 #include "core/Error.hpp"
+#include "core/JsonReader.hpp"
 
 namespace riskmap {
 
@@ -66,7 +69,7 @@ std::vector<Json> readRecords(int fd, const std::string& path, std::size_t& good
         std::string body = line.substr(9);
         if (hex8(crc32(body)) != line.substr(0, 8)) break;
         try {
-            out.push_back(Json::parse(body, path));
+            out.push_back(parseJson(body, path));
         } catch (const DataError&) {
             break;
         }
@@ -90,25 +93,24 @@ std::vector<Json> readRecords(const std::string& path, std::size_t& goodBytes) {
 
 void diffInto(const Json& a, const Json& b, const std::string& where, std::vector<std::string>& out) {
     if (out.size() >= 3) return;
-    if (a.isObject() && b.isObject()) {
-        for (const auto& kv : a.asObject()) {
-            const Json* other = b.find(kv.first);
-            std::string at = where.empty() ? kv.first : where + "." + kv.first;
-            if (!other)
-                out.push_back(at + " is new");
+    auto at = [&](const std::string& k) { return where.empty() ? k : where + "." + k; };
+    if (a.is_object() && b.is_object()) {
+        for (auto it = a.begin(); it != a.end(); ++it) {
+            auto other = b.find(it.key());
+            if (other == b.end())
+                out.push_back(at(it.key()) + " is new");
             else
-                diffInto(kv.second, *other, at, out);
+                diffInto(*it, *other, at(it.key()), out);
         }
-        for (const auto& kv : b.asObject())
-            if (!a.find(kv.first)) out.push_back((where.empty() ? kv.first : where + "." + kv.first) + " was dropped");
+        for (auto it = b.begin(); it != b.end(); ++it)
+            if (!a.contains(it.key())) out.push_back(at(it.key()) + " was dropped");
         return;
     }
-    if (a.isArray() && b.isArray() && a.asArray().size() == b.asArray().size()) {
-        for (std::size_t i = 0; i < a.asArray().size(); ++i)
-            diffInto(a.asArray()[i], b.asArray()[i], where + "[" + std::to_string(i) + "]", out);
+    if (a.is_array() && b.is_array() && a.size() == b.size()) {
+        for (std::size_t i = 0; i < a.size(); ++i) diffInto(a[i], b[i], where + "[" + std::to_string(i) + "]", out);
         return;
     }
-    if (a.dump() != b.dump()) out.push_back(where + " was " + b.dump() + ", now " + a.dump());
+    if (dumpJson(a) != dumpJson(b)) out.push_back(where + " was " + dumpJson(b) + ", now " + dumpJson(a));
 }
 
 }  // namespace
@@ -128,7 +130,7 @@ void ScanJournal::close() {
 }
 
 void ScanJournal::writeRecord(const Json& record) {
-    const std::string body = record.dump();
+    const std::string body = dumpJson(record);
     const std::string line = hex8(crc32(body)) + " " + body + "\n";
     // One write per record: a kill leaves at most one partial line, which the CRC rejects.
     const char* p = line.data();
@@ -165,40 +167,52 @@ ScanJournal ScanJournal::create(const std::string& path, const Json& fingerprint
     j.fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
     if (j.fd_ < 0) throw IoError("cannot create journal '" + path + "': " + std::strerror(errno));
     Json header = Json::object();
-    header.set("riskmap_journal", kJournalVersion);
-    header.set("fingerprint", fingerprint);
+    header["riskmap_journal"] = kJournalVersion;
+    header["fingerprint"] = fingerprint;
     j.writeRecord(header);
     ::fdatasync(j.fd_);
     return j;
 }
 
+namespace {
+
+// Limits a journal record must keep (a forged record must not make the reader allocate freely).
+constexpr std::size_t kMaxDetectionsPerTile = 1000000;
+constexpr std::size_t kMaxCoverageCells = 1u << 22;
+
+JournalTile tileFromRecord(const JsonReader& r, const DetectorInfo& info) {
+    JournalTile t;
+    t.input = static_cast<std::size_t>(r.at("input").integer(0, 1 << 30));
+    t.tile = static_cast<std::size_t>(r.at("tile").integer(0, std::int64_t{1} << 40));
+    for (const auto& d : r.at("detections").items(kMaxDetectionsPerTile)) t.detections.push_back(ScanJournal::detectionFromJson(d, info));
+    const auto cov = r.at("coverage").items(kMaxCoverageCells + 4);
+    if (cov.size() < 4) r.at("coverage").fail("must start with the first cell and the cell counts");
+    t.coverage.cx0 = static_cast<int>(cov[0].integer(0, 1 << 30));
+    t.coverage.cy0 = static_cast<int>(cov[1].integer(0, 1 << 30));
+    t.coverage.ncx = static_cast<int>(cov[2].integer(0, 1 << 20));
+    t.coverage.ncy = static_cast<int>(cov[3].integer(0, 1 << 20));
+    for (std::size_t k = 4; k < cov.size(); ++k) t.coverage.valid.push_back(static_cast<std::uint32_t>(cov[k].integer(0, kCoverageCell * kCoverageCell)));
+    if (t.coverage.valid.size() != static_cast<std::size_t>(t.coverage.ncx) * static_cast<std::size_t>(t.coverage.ncy))
+        r.at("coverage").fail("holds " + std::to_string(t.coverage.valid.size()) + " cells, not its " +
+                              std::to_string(t.coverage.ncx) + " x " + std::to_string(t.coverage.ncy));
+    return t;
+}
+
+}  // namespace
+
 Json ScanJournal::read(const std::string& path, const DetectorInfo* info, std::vector<JournalTile>* done) {
     std::size_t good = 0;
     std::vector<Json> recs = readRecords(path, good);
-    if (recs.empty() || !recs[0].find("riskmap_journal"))
+    if (recs.empty() || !recs[0].is_object() || !recs[0].contains("riskmap_journal"))
         throw DataError("'" + path + "' is not a riskmap journal (or its header was cut short)");
-    if (recs[0].find("riskmap_journal")->asInt() != kJournalVersion)
+    const JsonReader header(recs[0], path, "record 1");
+    if (header.at("riskmap_journal").integer() != kJournalVersion)
         throw DataError("'" + path + "' was written by an incompatible riskmap version");
-    if (done && info) {
-        for (std::size_t i = 1; i < recs.size(); ++i) {
-            JournalTile t;
-            t.input = static_cast<std::size_t>(recs[i].find("input")->asInt());
-            t.tile = static_cast<std::size_t>(recs[i].find("tile")->asInt());
-            for (const auto& d : recs[i].find("detections")->asArray()) t.detections.push_back(detectionFromJson(d, *info));
-            if (const Json* cov = recs[i].find("coverage")) {
-                const auto& v = cov->asArray();
-                t.coverage.cx0 = static_cast<int>(v.at(0).asInt());
-                t.coverage.cy0 = static_cast<int>(v.at(1).asInt());
-                t.coverage.ncx = static_cast<int>(v.at(2).asInt());
-                t.coverage.ncy = static_cast<int>(v.at(3).asInt());
-                for (std::size_t k = 4; k < v.size(); ++k) t.coverage.valid.push_back(static_cast<std::uint32_t>(v[k].asInt()));
-                if (t.coverage.valid.size() != static_cast<std::size_t>(t.coverage.ncx) * t.coverage.ncy)
-                    throw DataError("journal '" + path + "' has a damaged coverage record");
-            }
-            done->push_back(std::move(t));
-        }
-    }
-    return *recs[0].find("fingerprint");
+    header.at("fingerprint").object();
+    if (done && info)
+        for (std::size_t i = 1; i < recs.size(); ++i)
+            done->push_back(tileFromRecord(JsonReader(recs[i], path, "record " + std::to_string(i + 1)), *info));
+    return recs[0]["fingerprint"];
 }
 
 ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint, const DetectorInfo& info,
@@ -208,11 +222,11 @@ ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint
     j.fd_ = openJournal(path, O_RDWR | O_APPEND);
     std::size_t good = 0;
     std::vector<Json> recs = readRecords(j.fd_, path, good);
-    if (recs.empty() || !recs[0].find("fingerprint")) {
+    if (recs.empty() || !recs[0].is_object() || !recs[0].contains("fingerprint")) {
         j.close();
         return create(path, fingerprint);  // nothing usable
     }
-    std::string diff = differences(fingerprint, *recs[0].find("fingerprint"));
+    std::string diff = differences(fingerprint, recs[0]["fingerprint"]);
     if (!diff.empty())
         throw UsageError("cannot resume from '" + path + "': " + diff +
                          "; rerun with the original inputs and options, or without --resume (and with --overwrite) to start over");
@@ -226,23 +240,23 @@ ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint
 
 void ScanJournal::append(const JournalTile& tile) {
     Json rec = Json::object();
-    rec.set("input", tile.input);
-    rec.set("tile", tile.tile);
+    rec["input"] = tile.input;
+    rec["tile"] = tile.tile;
     Json dets = Json::array();
-    for (const auto& d : tile.detections) dets.push(detectionToJson(d));
-    rec.set("detections", dets);
+    for (const auto& d : tile.detections) dets.push_back(detectionToJson(d));
+    rec["detections"] = dets;
     Json cov = Json::array();
-    for (int v : {tile.coverage.cx0, tile.coverage.cy0, tile.coverage.ncx, tile.coverage.ncy}) cov.push(v);
-    for (std::uint32_t v : tile.coverage.valid) cov.push(static_cast<long long>(v));
-    rec.set("coverage", cov);
+    for (int v : {tile.coverage.cx0, tile.coverage.cy0, tile.coverage.ncx, tile.coverage.ncy}) cov.push_back(v);
+    for (std::uint32_t v : tile.coverage.valid) cov.push_back(static_cast<long long>(v));
+    rec["coverage"] = cov;
     writeRecord(rec);
 }
 
 std::string ScanJournal::differences(const Json& want, const Json& have, const std::vector<std::string>& ignore) {
     Json a = want, b = have;
     for (const auto& k : ignore) {
-        if (a.isObject()) a.set(k, Json());
-        if (b.isObject()) b.set(k, Json());
+        if (a.is_object()) a[k] = Json();
+        if (b.is_object()) b[k] = Json();
     }
     std::vector<std::string> out;
     diffInto(a, b, "", out);
@@ -255,71 +269,71 @@ Json ScanJournal::detectionToJson(const Detection& d) {
     // Doubles are written in their shortest exact form, so a replayed detection is identical.
     Json j = Json::object();
     Json anchor = Json::array();
-    anchor.push(d.anchor.x);
-    anchor.push(d.anchor.y);
-    j.set("a", anchor);
-    j.set("c", d.cls);
-    j.set("s", d.score);
+    anchor.push_back(d.anchor.x);
+    anchor.push_back(d.anchor.y);
+    j["a"] = anchor;
+    j["c"] = d.cls;
+    j["s"] = d.score;
     Json parts = Json::array();
     for (const auto& p : d.geometry.parts) {
         Json rings = Json::array();
         auto ring = [](const Ring& r) {
             Json flat = Json::array();
             for (const auto& q : r) {
-                flat.push(q.x);
-                flat.push(q.y);
+                flat.push_back(q.x);
+                flat.push_back(q.y);
             }
             return flat;
         };
-        rings.push(ring(p.outer));
-        for (const auto& h : p.holes) rings.push(ring(h));
-        parts.push(rings);
+        rings.push_back(ring(p.outer));
+        for (const auto& h : p.holes) rings.push_back(ring(h));
+        parts.push_back(rings);
     }
-    j.set("g", parts);
+    j["g"] = parts;
     Json attrs = Json::array();
     for (const auto& a : d.attributes) {
         switch (a.index()) {
-            case 0: attrs.push(Json(static_cast<long long>(std::get<std::int64_t>(a)))); break;
-            case 1: attrs.push(Json(std::get<double>(a))); break;
-            case 2: attrs.push(Json(std::get<std::string>(a))); break;
-            default: attrs.push(Json(std::get<bool>(a))); break;
+            case 0: attrs.push_back(Json(static_cast<long long>(std::get<std::int64_t>(a)))); break;
+            case 1: attrs.push_back(Json(std::get<double>(a))); break;
+            case 2: attrs.push_back(Json(std::get<std::string>(a))); break;
+            default: attrs.push_back(Json(std::get<bool>(a))); break;
         }
     }
-    j.set("v", attrs);
+    j["v"] = attrs;
     return j;
 }
 
-Detection ScanJournal::detectionFromJson(const Json& j, const DetectorInfo& info) {
+Detection ScanJournal::detectionFromJson(const JsonReader& j, const DetectorInfo& info) {
     Detection d;
-    const auto& a = j.find("a")->asArray();
-    d.anchor = cv::Point(static_cast<int>(a.at(0).asInt()), static_cast<int>(a.at(1).asInt()));
-    d.cls = j.find("c")->asString();
-    d.score = j.find("s")->asDouble();
-    for (const auto& part : j.find("g")->asArray()) {
+    const auto a = j.at("a").items(2);
+    if (a.size() != 2) j.at("a").fail("must hold the anchor's column and row");
+    d.anchor = cv::Point(static_cast<int>(a[0].integer(0, INT32_MAX)), static_cast<int>(a[1].integer(0, INT32_MAX)));
+    d.cls = j.at("c").str();
+    d.score = j.at("s").number(0, 1);
+    for (const auto& part : j.at("g").items()) {
         Polygon p;
         bool first = true;
-        for (const auto& flat : part.asArray()) {
+        for (const auto& flat : part.items()) {
             Ring r;
-            const auto& v = flat.asArray();
-            for (std::size_t i = 0; i + 1 < v.size(); i += 2) r.emplace_back(v[i].asDouble(), v[i + 1].asDouble());
-            if (first)
-                p.outer = std::move(r);
-            else
-                p.holes.push_back(std::move(r));
+            const auto v = flat.items();
+            if (v.size() % 2 || v.size() < 6) flat.fail("must hold at least three x, y pairs");
+            for (std::size_t i = 0; i + 1 < v.size(); i += 2) r.emplace_back(v[i].number(), v[i + 1].number());
+            (first ? p.outer : p.holes.emplace_back()) = std::move(r);
             first = false;
         }
+        if (first) part.fail("has no ring");
         d.geometry.parts.push_back(std::move(p));
     }
-    const auto& v = j.find("v")->asArray();
+    const auto v = j.at("v").items();
     if (v.size() != info.attributes.size())
-        throw DataError("journal detection has " + std::to_string(v.size()) + " attributes, detector '" + info.name +
-                        "' has " + std::to_string(info.attributes.size()));
+        j.at("v").fail("has " + std::to_string(v.size()) + " attributes, detector '" + info.name + "' has " +
+                       std::to_string(info.attributes.size()));
     for (std::size_t i = 0; i < v.size(); ++i) {
         switch (info.attributes[i].type) {
-            case AttributeType::Int: d.attributes.emplace_back(v[i].asInt()); break;
-            case AttributeType::Double: d.attributes.emplace_back(v[i].asDouble()); break;
-            case AttributeType::String: d.attributes.emplace_back(v[i].asString()); break;
-            case AttributeType::Bool: d.attributes.emplace_back(v[i].asBool()); break;
+            case AttributeType::Int: d.attributes.emplace_back(v[i].integer()); break;
+            case AttributeType::Double: d.attributes.emplace_back(v[i].json().is_null() ? std::nan("") : v[i].number()); break;
+            case AttributeType::String: d.attributes.emplace_back(v[i].str()); break;
+            case AttributeType::Bool: d.attributes.emplace_back(v[i].boolean()); break;
         }
     }
     return d;

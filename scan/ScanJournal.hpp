@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/Json.hpp"
+#include "core/JsonReader.hpp"
 #include "detection/Detector.hpp"
 #include "tiling/Coverage.hpp"
 
@@ -48,7 +49,7 @@ public:
     static std::string differences(const Json& want, const Json& have, const std::vector<std::string>& ignore = {});
 
     static Json detectionToJson(const Detection& d);
-    static Detection detectionFromJson(const Json& j, const DetectorInfo& info);
+    static Detection detectionFromJson(const JsonReader& j, const DetectorInfo& info);
 
 private:
     ScanJournal() = default;

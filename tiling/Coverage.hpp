@@ -23,6 +23,8 @@ struct TileCoverage {
 
     // Counts `valid` (CV_8U, the tile window) over `core`; `window` is the mask's placement.
     static TileCoverage count(const cv::Mat& valid, const Window& window, const Window& core);
+    // The cells a core touches, with no counts: what a tile's record must cover.
+    static TileCoverage cellsOf(const Window& core);
 };
 
 // The coverage of one input: valid pixels per cell.
@@ -30,6 +32,8 @@ class CoverageMap {
 public:
     CoverageMap() = default;
     CoverageMap(int rasterWidth, int rasterHeight);
+    // Adds a tile's counts; throws DataError when they fall outside the raster or exceed what a
+    // cell can hold (a damaged journal record).
     void add(const TileCoverage& t);
     int columns() const { return cols_; }
     int rows() const { return rows_; }

@@ -50,10 +50,10 @@ TEST(CliClearing, PlantedCampsOfAtLeastTwoTenthsOfAHectareAreFound) {
         auto e = runRiskmap({"eval", "--truth", dir.file("truth.geojson"), "--detections", dir.file("det.geojson"),
                              "--radius-m", "100", "--json"});
         ASSERT_EQ(e.exitCode, 0) << e.err;
-        Json o2 = *Json::parse(e.out, "eval").find("overall");
-        tp += static_cast<std::size_t>(o2.find("tp")->asInt());
-        fn += static_cast<std::size_t>(o2.find("fn")->asInt());
-        fp += static_cast<std::size_t>(o2.find("fp")->asInt());
+        Json o2 = *parseJson(e.out, "eval").find("overall");
+        tp += static_cast<std::size_t>(o2.at("tp").get<std::int64_t>());
+        fn += static_cast<std::size_t>(o2.at("fn").get<std::int64_t>());
+        fp += static_cast<std::size_t>(o2.at("fp").get<std::int64_t>());
     }
     ASSERT_GT(tp + fn, 30u);
     EXPECT_GE(static_cast<double>(tp) / static_cast<double>(tp + fn), 0.95) << tp << " of " << tp + fn;
@@ -67,8 +67,8 @@ TEST(CliClearing, UnmodifiedReserveAndFarmedNorthStayDark) {
     // 27 km2 of reserve land and 42 km2 of farms, villages and ponds: at most 1 false detection
     // per 100 km2 of reserve means none here, and the farmed north must not light up.
     EXPECT_EQ(readLayer(dir.file("clearings.geojson")).features.size(), 0u);
-    Json m = Json::parseFile(dir.file("clearings.geojson") + ".manifest.json");
-    EXPECT_DOUBLE_EQ(m.find("detector")->find("halo_m")->asDouble(), 3100.0);
+    Json m = parseJsonFile(dir.file("clearings.geojson") + ".manifest.json");
+    EXPECT_DOUBLE_EQ(m.at("detector").at("halo_m").get<double>(), 3100.0);
 }
 
 TEST(CliClearing, SameCampsForAnyTileSize) {

@@ -17,20 +17,20 @@ TEST(CliInfo, JsonDescribesBandsCrsGsdAndFootprint) {
     std::string path = writeScene(dir.file("s2.tif"), s);
     auto r = runRiskmap({"info", path, "--json"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    Json j = Json::parse(r.out, "stdout");
-    const Json& in = j.find("inputs")->asArray().at(0);
-    EXPECT_EQ(in.find("width")->asInt(), 300);
-    EXPECT_EQ(in.find("sensor_profile")->asString(), "sentinel2");
-    EXPECT_EQ(in.find("crs")->find("epsg")->asInt(), 32645);
-    EXPECT_NEAR(in.find("gsd_m")->find("x")->asDouble(), 10.0, 0.05);
-    const auto& bands = in.find("bands")->asArray();
+    Json j = parseJson(r.out, "stdout");
+    const Json& in = j.at("inputs").at(0);
+    EXPECT_EQ(in.at("width").get<std::int64_t>(), 300);
+    EXPECT_EQ(in.at("sensor_profile").get<std::string>(), "sentinel2");
+    EXPECT_EQ(in.at("crs").at("epsg").get<std::int64_t>(), 32645);
+    EXPECT_NEAR(in.at("gsd_m").at("x").get<double>(), 10.0, 0.05);
+    const auto& bands = in.at("bands");
     ASSERT_EQ(bands.size(), 5u);
-    EXPECT_EQ(bands[3].find("name")->asString(), "nir");
-    EXPECT_EQ(bands[4].find("name")->asString(), "swir1");
-    EXPECT_EQ(bands[0].find("mask")->asString(), "nodata");
-    EXPECT_EQ(bands[0].find("block")->asArray()[0].asInt(), 256);
-    EXPECT_EQ(in.find("footprint")->find("type")->asString(), "Polygon");
-    EXPECT_NEAR(in.find("area_km2")->asDouble(), 3000.0 * 2000.0 / 1e6, 0.1);
+    EXPECT_EQ(bands[3].at("name").get<std::string>(), "nir");
+    EXPECT_EQ(bands[4].at("name").get<std::string>(), "swir1");
+    EXPECT_EQ(bands[0].at("mask").get<std::string>(), "nodata");
+    EXPECT_EQ(bands[0].at("block")[0].get<std::int64_t>(), 256);
+    EXPECT_EQ(in.at("footprint").at("type").get<std::string>(), "Polygon");
+    EXPECT_NEAR(in.at("area_km2").get<double>(), 3000.0 * 2000.0 / 1e6, 0.1);
 }
 
 TEST(CliInfo, TextNamesBandsAndCrs) {
@@ -60,17 +60,17 @@ TEST(CliInfo, MissingFileIsARuntimeError) {
 TEST(CliDetectors, JsonListsIndexWithUnitsAndDefaults) {
     auto r = runRiskmap({"detectors", "--json"});
     ASSERT_EQ(r.exitCode, 0);
-    Json j = Json::parse(r.out, "stdout");
+    Json j = parseJson(r.out, "stdout");
     bool found = false;
-    for (const auto& d : j.find("detectors")->asArray()) {
-        if (d.find("name")->asString() != "index") continue;
+    for (const auto& d : j.at("detectors")) {
+        if (d.at("name").get<std::string>() != "index") continue;
         found = true;
         bool area = false;
-        for (const auto& o : d.find("options")->asArray()) {
-            if (o.find("name")->asString() == "min_area_m2") {
+        for (const auto& o : d.at("options")) {
+            if (o.at("name").get<std::string>() == "min_area_m2") {
                 area = true;
-                EXPECT_EQ(o.find("unit")->asString(), "m2");
-                EXPECT_TRUE(o.find("default")->isNumber());
+                EXPECT_EQ(o.at("unit").get<std::string>(), "m2");
+                EXPECT_TRUE(o.at("default").is_number());
             }
         }
         EXPECT_TRUE(area);

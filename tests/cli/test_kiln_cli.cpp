@@ -40,12 +40,12 @@ TEST(CliKiln, DevChipsReachThePrecisionAndRecallFloor) {
     auto e = runRiskmap({"eval", "--truth", set + "/labels.geojson", "--detections", dir.file("kilns.geojson"),
                          "--truth-source-field", "chip", "--radius-m", "60", "--json"});
     ASSERT_EQ(e.exitCode, 0) << e.err;
-    Json rep = Json::parse(e.out, "eval");
-    const Json& o = *rep.find("overall");
-    EXPECT_GE(o.find("precision")->asDouble(), 0.9) << e.out;
-    EXPECT_GE(o.find("recall")->asDouble(), 0.9) << e.out;
-    EXPECT_EQ(o.find("tp")->asInt() + o.find("fn")->asInt(), 41);  // the 41 certain kilns
-    EXPECT_EQ(rep.find("sources")->asArray().size(), 30u);
+    Json rep = parseJson(e.out, "eval");
+    const Json& o = rep.at("overall");
+    EXPECT_GE(o.at("precision").get<double>(), 0.9) << e.out;
+    EXPECT_GE(o.at("recall").get<double>(), 0.9) << e.out;
+    EXPECT_EQ(o.at("tp").get<std::int64_t>() + o.at("fn").get<std::int64_t>(), 41);  // the 41 certain kilns
+    EXPECT_EQ(rep.at("sources").size(), 30u);
     // Every kiln carries its measurements.
     LayerDump d = readLayer(dir.file("kilns.geojson"));
     ASSERT_FALSE(d.features.empty());
@@ -93,8 +93,8 @@ TEST(CliKiln, CoarseLandsatIsRefusedWithAWarning) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.err.find("cannot resolve"), std::string::npos) << r.err;
     EXPECT_TRUE(readLayer(dir.file("k.geojson")).features.empty());
-    Json m = Json::parseFile(dir.file("k.geojson") + ".manifest.json");
-    EXPECT_EQ(m.find("warnings")->asArray().size(), 1u);
+    Json m = parseJsonFile(dir.file("k.geojson") + ".manifest.json");
+    EXPECT_EQ(m.at("warnings").size(), 1u);
 }
 
 TEST(CliEval, HelpAndErrors) {

@@ -45,7 +45,7 @@ TEST(RealScene, SundarbansBandFilesHonourDataMaskAndTileInvariance) {
     args.insert(args.end(), bands.begin(), bands.end());
     auto r = runRiskmap(args);
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    Json m = Json::parseFile(dir.file("all.geojson") + ".manifest.json");
+    Json m = parseJsonFile(dir.file("all.geojson") + ".manifest.json");
     LayerDump all = readLayer(dir.file("all.geojson"));
     double area = 0;
     for (const auto& f : all.features)

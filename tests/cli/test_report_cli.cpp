@@ -37,7 +37,7 @@ Json readData(const std::string& dir) {
     EXPECT_NE(at, std::string::npos);
     std::string body = js.substr(at + marker.size());
     while (!body.empty() && (body.back() == '\n' || body.back() == ';')) body.pop_back();
-    return Json::parse(body, dir + "/data.js");
+    return parseJson(body, dir + "/data.js");
 }
 
 unsigned modeOf(const std::string& path) {
@@ -50,15 +50,15 @@ bool isPng(const std::string& path) { return readFile(path).rfind("\x89PNG\r\n\x
 
 // Lon/lat bounds of every position in a GeoJSON geometry.
 void bounds(const Json& c, double& x0, double& y0, double& x1, double& y1) {
-    if (c.asArray().empty()) return;
-    if (c.asArray()[0].isNumber()) {
-        x0 = std::min(x0, c.asArray()[0].asDouble());
-        x1 = std::max(x1, c.asArray()[0].asDouble());
-        y0 = std::min(y0, c.asArray()[1].asDouble());
-        y1 = std::max(y1, c.asArray()[1].asDouble());
+    if (c.empty()) return;
+    if (c[0].is_number()) {
+        x0 = std::min(x0, c[0].get<double>());
+        x1 = std::max(x1, c[0].get<double>());
+        y0 = std::min(y0, c[1].get<double>());
+        y1 = std::max(y1, c[1].get<double>());
         return;
     }
-    for (const auto& e : c.asArray()) bounds(e, x0, y0, x1, y1);
+    for (const auto& e : c) bounds(e, x0, y0, x1, y1);
 }
 
 }  // namespace
@@ -74,29 +74,29 @@ TEST(CliReport, HoldsEveryLeadWithChipsGridFootprintsAndGaps) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const std::string rep = dir.file("elsewhere/rep");
 
-    Json layer = Json::parseFile(dir.file("out.geojson"));
+    Json layer = parseJsonFile(dir.file("out.geojson"));
     Json data = readData(rep);
-    const auto& leads = data.find("detections")->find("features")->asArray();
-    ASSERT_EQ(leads.size(), layer.find("features")->asArray().size());
+    const auto& leads = data.at("detections").at("features");
+    ASSERT_EQ(leads.size(), layer.at("features").size());
     ASSERT_GT(leads.size(), 10u);
     std::set<std::string> layerIds, reportIds;
-    for (const auto& f : layer.find("features")->asArray()) layerIds.insert(f.find("properties")->find("id")->asString());
+    for (const auto& f : layer.at("features")) layerIds.insert(f.at("properties").at("id").get<std::string>());
     for (const auto& f : leads) {
-        const Json& p = *f.find("properties");
-        reportIds.insert(p.find("id")->asString());
-        for (const char* k : {"risk", "risk_level", "risk_factors", "score", "sources"}) EXPECT_TRUE(p.find(k)) << k;
-        ASSERT_TRUE(p.find("chip")->isString()) << p.find("id")->asString();
-        const std::string chip = p.find("chip")->asString();
-        EXPECT_EQ(chip, "chips/" + p.find("id")->asString() + ".png");
+        const Json& p = f.at("properties");
+        reportIds.insert(p.at("id").get<std::string>());
+        for (const char* k : {"risk", "risk_level", "risk_factors", "score", "sources"}) EXPECT_TRUE(p.contains(k)) << k;
+        ASSERT_TRUE(p.at("chip").is_string()) << p.at("id").get<std::string>();
+        const std::string chip = p.at("chip").get<std::string>();
+        EXPECT_EQ(chip, "chips/" + p.at("id").get<std::string>() + ".png");
         EXPECT_TRUE(isPng(rep + "/" + chip));
         EXPECT_EQ(modeOf(rep + "/" + chip), 0600u);
-        const Json& ci = *p.find("chip_info");
-        EXPECT_NEAR(ci.find("scale_m")->asDouble(), 10.0, 1e-6);
-        EXPECT_GE(ci.find("width_m")->asDouble(), 590.0);  // --chip-min-m default 600, whole pixels
+        const Json& ci = p.at("chip_info");
+        EXPECT_NEAR(ci.at("scale_m").get<double>(), 10.0, 1e-6);
+        EXPECT_GE(ci.at("width_m").get<double>(), 590.0);  // --chip-min-m default 600, whole pixels
         // The chip is centred on the lead (within a pixel or so, unless clamped at the edge).
         double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
-        bounds(*f.find("geometry")->find("coordinates"), x0, y0, x1, y1);
-        const double cx = ci.find("centre")->asArray()[0].asDouble(), cy = ci.find("centre")->asArray()[1].asDouble();
+        bounds(f.at("geometry").at("coordinates"), x0, y0, x1, y1);
+        const double cx = ci.at("centre")[0].get<double>(), cy = ci.at("centre")[1].get<double>();
         EXPECT_NEAR(cx, (x0 + x1) / 2, 3e-4);
         EXPECT_NEAR(cy, (y0 + y1) / 2, 3e-4);
     }
@@ -107,21 +107,21 @@ TEST(CliReport, HoldsEveryLeadWithChipsGridFootprintsAndGaps) {
 
     // The grid, footprints and gaps, all in lon/lat (the scene is UTM 45N near 22.6 N, 87 E).
     for (const char* key : {"grid", "footprints", "gaps"}) {
-        const Json* fc = data.find(key);
-        ASSERT_TRUE(fc && fc->isObject()) << key;
-        ASSERT_FALSE(fc->find("features")->asArray().empty()) << key;
+        ASSERT_TRUE(data.contains(key) && data[key].is_object()) << key;
+        const Json& fc = data[key];
+        ASSERT_FALSE(fc.at("features").empty()) << key;
         double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
-        for (const auto& f : fc->find("features")->asArray()) bounds(*f.find("geometry")->find("coordinates"), x0, y0, x1, y1);
+        for (const auto& f : fc.at("features")) bounds(f.at("geometry").at("coordinates"), x0, y0, x1, y1);
         EXPECT_GT(x0, 86.0) << key;
         EXPECT_LT(x1, 88.0) << key;
         EXPECT_GT(y0, 22.0) << key;
         EXPECT_LT(y1, 23.0) << key;
     }
     std::int64_t gridCount = 0;
-    for (const auto& c : data.find("grid")->find("features")->asArray())
-        gridCount += c.find("properties")->find("count")->asInt();
+    for (const auto& c : data.at("grid").at("features"))
+        gridCount += c.at("properties").at("count").get<std::int64_t>();
     EXPECT_EQ(static_cast<std::size_t>(gridCount), leads.size());
-    EXPECT_EQ(data.find("manifest")->find("counts")->find("detections")->asInt(), static_cast<std::int64_t>(leads.size()));
+    EXPECT_EQ(data.at("manifest").at("counts").at("detections").get<std::int64_t>(), static_cast<std::int64_t>(leads.size()));
 
     // Offline and owner-only: the page and its library are all in the folder.
     for (const char* f : {"index.html", "app.js", "style.css", "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css",
@@ -148,11 +148,11 @@ TEST(CliReport, ChipsGoToTheHighestRiskLeadsFirst) {
     EXPECT_NE(r.err.find("3 highest-risk"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("no risk grid"), std::string::npos) << r.err;
     Json data = readData(dir.file("rep"));
-    EXPECT_EQ(data.find("title")->asString(), "Test <b>title</b>");
-    EXPECT_TRUE(data.find("grid")->isNull());
+    EXPECT_EQ(data.at("title").get<std::string>(), "Test <b>title</b>");
+    EXPECT_TRUE(data.at("grid").is_null());
     std::vector<std::pair<double, bool>> riskHasChip;
-    for (const auto& f : data.find("detections")->find("features")->asArray())
-        riskHasChip.emplace_back(f.find("properties")->find("risk")->asDouble(), f.find("properties")->find("chip")->isString());
+    for (const auto& f : data.at("detections").at("features"))
+        riskHasChip.emplace_back(f.at("properties").at("risk").get<double>(), f.at("properties").at("chip").is_string());
     ASSERT_GT(riskHasChip.size(), 3u);
     EXPECT_EQ(std::count_if(riskHasChip.begin(), riskHasChip.end(), [](const auto& x) { return x.second; }), 3);
     double minWith = 2, maxWithout = -1;
@@ -201,9 +201,9 @@ TEST(CliReport, RefusesToClobberAndExplainsWhatIsMissing) {
     EXPECT_NE(r.err.find("no image chips"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("scene.tif"), std::string::npos) << r.err;
     Json data = readData(dir.file("rep3"));
-    for (const auto& f : data.find("detections")->find("features")->asArray())
-        EXPECT_TRUE(f.find("properties")->find("chip")->isNull());
-    EXPECT_FALSE(data.find("notes")->asArray().empty());
+    for (const auto& f : data.at("detections").at("features"))
+        EXPECT_TRUE(f.at("properties").at("chip").is_null());
+    EXPECT_FALSE(data.at("notes").empty());
 }
 
 TEST(CliReport, FlatGeobufScanGivesListsAndLonLatGrid) {
@@ -215,15 +215,15 @@ TEST(CliReport, FlatGeobufScanGivesListsAndLonLatGrid) {
     auto r = runRiskmap({"report", dir.file("out.fgb"), "-o", dir.file("rep"), "--max-chips", "2"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     Json data = readData(dir.file("rep"));
-    const auto& leads = data.find("detections")->find("features")->asArray();
+    const auto& leads = data.at("detections").at("features");
     ASSERT_FALSE(leads.empty());
     for (const auto& f : leads) {
-        EXPECT_TRUE(f.find("properties")->find("sources")->isArray());
-        EXPECT_TRUE(f.find("properties")->find("risk_factors")->isArray());
+        EXPECT_TRUE(f.at("properties").at("sources").is_array());
+        EXPECT_TRUE(f.at("properties").at("risk_factors").is_array());
     }
     double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
-    for (const auto& f : data.find("grid")->find("features")->asArray())
-        bounds(*f.find("geometry")->find("coordinates"), x0, y0, x1, y1);
+    for (const auto& f : data.at("grid").at("features"))
+        bounds(f.at("geometry").at("coordinates"), x0, y0, x1, y1);
     EXPECT_GT(x0, 86.0);
     EXPECT_LT(x1, 88.0);
     EXPECT_GT(y0, 22.0);

@@ -117,8 +117,8 @@ TEST(CliResume, KilledScansResumeToTheSameBytes) {
     EXPECT_EQ(readFile(out), want);
     // The run that finished continued from the journal.
     EXPECT_GT(journalBeforeLast, someTiles);
-    Json m = Json::parseFile(out + ".manifest.json");
-    EXPECT_GT(m.find("tiling")->find("resumed_tiles")->asInt(), 0);
+    Json m = parseJsonFile(out + ".manifest.json");
+    EXPECT_GT(m.at("tiling").at("resumed_tiles").get<std::int64_t>(), 0);
     EXPECT_TRUE(filesContaining(dir.path(), ".riskmap-staging-").size() <= static_cast<std::size_t>(kills));
 }
 
@@ -142,7 +142,7 @@ TEST(CliResume, KilledWhileCommittingResumesOverItsOwnCompanions) {
     auto r = runRiskmap(args);
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readFile(out), readFile(dir.file("ref.geojson")));
-    EXPECT_GT(Json::parseFile(out + ".manifest.json").find("tiling")->find("resumed_tiles")->asInt(), 0);
+    EXPECT_GT(parseJsonFile(out + ".manifest.json").at("tiling").at("resumed_tiles").get<std::int64_t>(), 0);
     // Without a journal to continue, leftovers are still never overwritten silently.
     std::remove(out.c_str());
     args = scanArgs(in, out);
@@ -195,9 +195,9 @@ TEST(CliShard, FourShardsMergeToTheSingleProcessBytes) {
     auto m = runRiskmap(args);
     ASSERT_EQ(m.exitCode, 0) << m.err;
     EXPECT_EQ(readFile(dir.file("merged.geojson")), readFile(dir.file("single.geojson")));
-    Json a = Json::parseFile(dir.file("single.geojson.manifest.json"));
-    Json b = Json::parseFile(dir.file("merged.geojson.manifest.json"));
-    EXPECT_EQ(a.find("counts")->dump(), b.find("counts")->dump());
+    Json a = parseJsonFile(dir.file("single.geojson.manifest.json"));
+    Json b = parseJsonFile(dir.file("merged.geojson.manifest.json"));
+    EXPECT_EQ(dumpJson(a.at("counts")), dumpJson(b.at("counts")));
     // A missing shard is named.
     auto missing = runRiskmap({"merge", shards[0], shards[1], shards[3], "-o", dir.file("m2.geojson")});
     EXPECT_EQ(missing.exitCode, 2);

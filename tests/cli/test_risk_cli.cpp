@@ -51,27 +51,27 @@ TEST(CliRisk, ContextFactorsRaiseRiskAndAreListed) {
     auto r = runRiskmap({"scan", scene, "-o", dir.file("out.geojson"), "-q", "--context",
                          "reserve=" + dir.file("reserve.geojson") + ":inside:0.5", "--risk-levels", "0.5,0.8"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    Json fc = Json::parseFile(dir.file("out.geojson"));
+    Json fc = parseJsonFile(dir.file("out.geojson"));
     int inside = 0, outside = 0;
-    for (const auto& f : fc.find("features")->asArray()) {
-        const Json& p = *f.find("properties");
-        const double score = p.find("score")->asDouble(), risk = p.find("risk")->asDouble();
-        const auto& factors = p.find("risk_factors")->asArray();
+    for (const auto& f : fc.at("features")) {
+        const Json& p = f.at("properties");
+        const double score = p.at("score").get<double>(), risk = p.at("risk").get<double>();
+        const auto& factors = p.at("risk_factors");
         if (!factors.empty()) {
             ++inside;
-            EXPECT_EQ(factors[0].asString(), "inside reserve (North Reserve)");
+            EXPECT_EQ(factors[0].get<std::string>(), "inside reserve (North Reserve)");
             EXPECT_NEAR(risk, 1 - (1 - score) * 0.5, 1e-3);
         } else {
             ++outside;
             EXPECT_NEAR(risk, score, 1e-9);
         }
-        const std::string level = p.find("risk_level")->asString();
+        const std::string level = p.at("risk_level").get<std::string>();
         EXPECT_EQ(level, risk >= 0.8 ? "high" : risk >= 0.5 ? "medium" : "low");
     }
     EXPECT_GT(inside, 10);
     EXPECT_GT(outside, 10);
-    Json m = Json::parseFile(dir.file("out.geojson.manifest.json"));
-    EXPECT_EQ(m.find("risk")->find("context")->asArray().size(), 1u);
+    Json m = parseJsonFile(dir.file("out.geojson.manifest.json"));
+    EXPECT_EQ(m.at("risk").at("context").size(), 1u);
     auto bad = runRiskmap({"scan", scene, "-o", dir.file("bad.geojson"), "--context", "reserve=nope.geojson:inside:0.5"});
     EXPECT_EQ(bad.exitCode, 1);
     EXPECT_NE(bad.err.find("nope.geojson"), std::string::npos);
@@ -82,25 +82,25 @@ TEST(CliRisk, GridCellsCoverOnlyScannedGround) {
     std::string scene = riskScene(dir);
     auto r = runRiskmap({"scan", scene, "-o", dir.file("out.geojson"), "-q", "--grid", "5000"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    Json grid = Json::parseFile(dir.file("out.grid.geojson"));
-    Json dets = Json::parseFile(dir.file("out.geojson"));
+    Json grid = parseJsonFile(dir.file("out.grid.geojson"));
+    Json dets = parseJsonFile(dir.file("out.geojson"));
     double scanned = 0;
     long long count = 0;
     auto toUtm = transform(4326, 32645);
-    for (const auto& c : grid.find("features")->asArray()) {
-        const Json& p = *c.find("properties");
-        scanned += p.find("area_scanned_km2")->asDouble();
-        count += p.find("count")->asInt();
+    for (const auto& c : grid.at("features")) {
+        const Json& p = c.at("properties");
+        scanned += p.at("area_scanned_km2").get<double>();
+        count += p.at("count").get<std::int64_t>();
         // No cell lies wholly inside the nodata block (x 520-530 km, y 2470-2480 km).
         bool allInNodata = true;
-        for (const auto& pt : c.find("geometry")->find("coordinates")->asArray().at(0).asArray()) {
-            double x = pt.asArray()[0].asDouble(), y = pt.asArray()[1].asDouble();
+        for (const auto& pt : c.at("geometry").at("coordinates").at(0)) {
+            double x = pt[0].get<double>(), y = pt[1].get<double>();
             toUtm->Transform(1, &x, &y);
             allInNodata &= x > 520100 && x < 529900 && y > 2470100 && y < 2479900;
         }
         EXPECT_FALSE(allInNodata) << "an unscanned cell is reported";
     }
-    EXPECT_EQ(count, static_cast<long long>(dets.find("features")->asArray().size()));
+    EXPECT_EQ(count, static_cast<long long>(dets.at("features").size()));
     // 900 km2 of raster minus 100 km2 of nodata.
     EXPECT_NEAR(scanned, 800.0, 8.0);
     struct stat st;
@@ -114,18 +114,18 @@ TEST(CliRisk, PublishedLayerRevealsNoDetectionLocation) {
                          "--publish-min-count", "5", "--publish-cell-m", "5000"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const std::string text = readFile(dir.file("public.geojson"));
-    Json pub = Json::parse(text, "public");
-    Json priv = Json::parseFile(dir.file("private.geojson"));
-    ASSERT_FALSE(pub.find("features")->asArray().empty());
+    Json pub = parseJson(text, "public");
+    Json priv = parseJsonFile(dir.file("private.geojson"));
+    ASSERT_FALSE(pub.at("features").empty());
     auto toEqualArea = transform(4326, 6933);
     std::set<std::string> keys;
-    for (const auto& c : pub.find("features")->asArray()) {
-        for (const auto& kv : c.find("properties")->asObject()) keys.insert(kv.first);
-        EXPECT_GE(c.find("properties")->find("count")->asInt(), 5);
+    for (const auto& c : pub.at("features")) {
+        for (auto it = c.at("properties").begin(); it != c.at("properties").end(); ++it) keys.insert(it.key());
+        EXPECT_GE(c.at("properties").at("count").get<std::int64_t>(), 5);
         // Every vertex lies on the 5 km lattice of EPSG:6933: the geometry carries no trace of
         // where inside a cell the detections were.
-        for (const auto& pt : c.find("geometry")->find("coordinates")->asArray().at(0).asArray()) {
-            double x = pt.asArray()[0].asDouble(), y = pt.asArray()[1].asDouble();
+        for (const auto& pt : c.at("geometry").at("coordinates").at(0)) {
+            double x = pt[0].get<double>(), y = pt[1].get<double>();
             toEqualArea->Transform(1, &x, &y);
             const double fx = std::fmod(std::fabs(x), 1250.0), fy = std::fmod(std::fabs(y), 1250.0);
             EXPECT_TRUE(std::min(fx, 1250.0 - fx) < 2.0 && std::min(fy, 1250.0 - fy) < 2.0) << x << "," << y;
@@ -133,12 +133,12 @@ TEST(CliRisk, PublishedLayerRevealsNoDetectionLocation) {
     }
     EXPECT_EQ(keys, (std::set<std::string>{"area_scanned_km2", "count", "density_per_km2", "mean_risk"}));
     // No detection coordinate, id, source name or path appears anywhere in the published text.
-    for (const auto& f : priv.find("features")->asArray()) {
-        const auto& ring = f.find("geometry")->find("coordinates")->asArray().at(0).asArray();
+    for (const auto& f : priv.at("features")) {
+        const auto& ring = f.at("geometry").at("coordinates").at(0);
         char lon[32];
-        std::snprintf(lon, sizeof lon, "%.5f", ring[0].asArray()[0].asDouble());
+        std::snprintf(lon, sizeof lon, "%.5f", ring[0][0].get<double>());
         EXPECT_EQ(text.find(lon), std::string::npos) << lon;
-        EXPECT_EQ(text.find(f.find("properties")->find("id")->asString()), std::string::npos);
+        EXPECT_EQ(text.find(f.at("properties").at("id").get<std::string>()), std::string::npos);
     }
     EXPECT_EQ(text.find("scene.tif"), std::string::npos);
     EXPECT_EQ(readFile(dir.file("public.geojson.about.json")).find(dir.path()), std::string::npos);
@@ -158,26 +158,25 @@ TEST(CliRisk, GeoPackageHoldsEveryLayerAndEvalReadsOnlyTheDetections) {
     // Single-layer formats get the same layers as siblings.
     for (const char* f : {"out.grid.geojson", "out.footprints.geojson", "out.nodata_gaps.geojson"})
         EXPECT_TRUE(fileExists(dir.file(f))) << f;
-    Json m = Json::parseFile(dir.file("out.gpkg.manifest.json"));
+    Json m = parseJsonFile(dir.file("out.gpkg.manifest.json"));
     for (const char* role : {"detections", "grid", "footprints", "nodata_gaps"}) {
-        const Json* l = m.find("layers")->find(role);
-        ASSERT_TRUE(l) << role;
-        EXPECT_EQ(l->find("path")->asString(), dir.file("out.gpkg"));
+        ASSERT_TRUE(m.at("layers").contains(role)) << role;
+        EXPECT_EQ(m.at("layers").at(role).at("path").get<std::string>(), dir.file("out.gpkg"));
     }
-    EXPECT_EQ(m.find("layers")->find("detections")->find("layer")->asString(), "index");
+    EXPECT_EQ(m.at("layers").at("detections").at("layer").get<std::string>(), "index");
     // Lists are JSON text in a GeoPackage, not GDAL's "(1:a)" notation.
     auto info = runShell("ogrinfo -q " + dir.file("out.gpkg") + " index -fid 1");
     EXPECT_NE(info.out.find("sources (String(JSON)) = [\"scene.tif\"]"), std::string::npos) << info.out;
     // The nodata block shows up as a gap.
-    Json gaps = Json::parseFile(dir.file("out.nodata_gaps.geojson"));
-    EXPECT_EQ(gaps.find("features")->asArray().size(), 1u);
+    Json gaps = parseJsonFile(dir.file("out.nodata_gaps.geojson"));
+    EXPECT_EQ(gaps.at("features").size(), 1u);
     // Evaluating the GeoPackage against the same scan as GeoJSON matches every detection once:
     // grid cells, footprints and gaps are not mistaken for detections.
-    const std::size_t n = Json::parseFile(dir.file("out.geojson")).find("features")->asArray().size();
+    const std::size_t n = parseJsonFile(dir.file("out.geojson")).at("features").size();
     auto e = runRiskmap({"eval", "--truth", dir.file("out.geojson"), "--detections", dir.file("out.gpkg"), "--json"});
     ASSERT_EQ(e.exitCode, 0) << e.err;
-    Json r = Json::parse(e.out, "eval");
-    EXPECT_EQ(r.find("overall")->find("tp")->asInt(), static_cast<std::int64_t>(n));
-    EXPECT_EQ(r.find("overall")->find("fp")->asInt(), 0);
-    EXPECT_EQ(r.find("overall")->find("fn")->asInt(), 0);
+    Json r = parseJson(e.out, "eval");
+    EXPECT_EQ(r.at("overall").at("tp").get<std::int64_t>(), static_cast<std::int64_t>(n));
+    EXPECT_EQ(r.at("overall").at("fp").get<std::int64_t>(), 0);
+    EXPECT_EQ(r.at("overall").at("fn").get<std::int64_t>(), 0);
 }

@@ -149,12 +149,12 @@ TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     ASSERT_EQ(::stat((out + ".manifest.json").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
-    Json m = Json::parseFile(out + ".manifest.json");
-    EXPECT_EQ(m.find("recipe")->find("detector")->asString(), "index");
-    EXPECT_EQ(m.find("counts")->find("detections")->asInt(), 1);
-    EXPECT_EQ(m.find("inputs")->asArray().at(0).find("width")->asInt(), 200);
-    EXPECT_TRUE(m.find("timings")->find("scan_s")->isNumber());
-    EXPECT_TRUE(m.find("command_line")->isArray());
+    Json m = parseJsonFile(out + ".manifest.json");
+    EXPECT_EQ(m.at("recipe").at("detector").get<std::string>(), "index");
+    EXPECT_EQ(m.at("counts").at("detections").get<std::int64_t>(), 1);
+    EXPECT_EQ(m.at("inputs").at(0).at("width").get<std::int64_t>(), 200);
+    EXPECT_TRUE(m.at("timings").at("scan_s").is_number());
+    EXPECT_TRUE(m.at("command_line").is_array());
     // The layer itself carries no timestamps: a rerun gives the same bytes.
     std::string first = readFile(out);
     r = runRiskmap({"scan", in, "-o", out, "-q", "--overwrite", "--file-mode", "0640"});
@@ -230,8 +230,8 @@ TEST(CliScan, SeveralInputsGoIntoOneLayer) {
     };
     EXPECT_EQ(source(d.features[0]), "a.tif");
     EXPECT_EQ(source(d.features[2]), "b.tif");
-    Json m = Json::parseFile(out + ".manifest.json");
-    EXPECT_EQ(m.find("counts")->find("per_input")->find("b.tif")->asInt(), 2);
+    Json m = parseJsonFile(out + ".manifest.json");
+    EXPECT_EQ(m.at("counts").at("per_input").at("b.tif").get<std::int64_t>(), 2);
 }
 
 TEST(CliScan, JsonProgressIsNdjson) {
@@ -245,12 +245,12 @@ TEST(CliScan, JsonProgressIsNdjson) {
     std::string line, last;
     int n = 0;
     while (std::getline(lines, line)) {
-        Json j = Json::parse(line, "stderr");
-        EXPECT_TRUE(j.find("tiles_total")->isInt());
+        Json j = parseJson(line, "stderr");
+        EXPECT_TRUE(j.at("tiles_total").is_number_integer());
         if (n == 0) {
-            EXPECT_EQ(j.find("event")->asString(), "start");
+            EXPECT_EQ(j.at("event").get<std::string>(), "start");
         }
-        last = j.find("event")->asString();
+        last = j.at("event").get<std::string>();
         ++n;
     }
     EXPECT_GE(n, 2);

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "core/Json.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
 

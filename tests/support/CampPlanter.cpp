@@ -8,8 +8,8 @@
 #include <stdexcept>
 
 #include "core/Json.hpp"
-#include "detection/ExactFilters.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "detection/imgproc/ExactFilters.hpp"
+#include "geo/GdalRuntime.hpp"
 
 namespace riskmap::test {
 
@@ -65,10 +65,10 @@ std::vector<PlantedCamp> plantCamps(const std::string& sceneDir, const std::stri
     auto idx = [W](int x, int y) { return static_cast<std::size_t>(y) * W + x; };
 
     // Reserve polygon (pixel-corner coordinates) and its mask.
-    Json reserve = Json::parseFile(sceneDir + "/reserve.geojson");
+    Json reserve = parseJsonFile(sceneDir + "/reserve.geojson");
     std::vector<std::pair<double, double>> poly;
-    for (const auto& v : reserve.find("features")->asArray().at(0).find("properties")->find("pixel_vertices_col_row")->asArray())
-        poly.emplace_back(v.asArray().at(0).asDouble(), v.asArray().at(1).asDouble());
+    for (const auto& v : reserve.at("features").at(0).at("properties").at("pixel_vertices_col_row"))
+        poly.emplace_back(v.at(0).get<double>(), v.at(1).get<double>());
     std::vector<std::uint8_t> inReserve(n);
     for (int y = 0; y < H; ++y)
         for (int x = 0; x < W; ++x) inReserve[idx(x, y)] = insidePolygon(poly, x + 0.5, y + 0.5);
@@ -258,17 +258,17 @@ std::vector<PlantedCamp> plantCamps(const std::string& sceneDir, const std::stri
 
 void writeCampTruth(const std::string& path, const std::vector<PlantedCamp>& camps, double difficultBelowM2) {
     Json fc = Json::object();
-    fc.set("type", "FeatureCollection");
+    fc["type"] = "FeatureCollection";
     Json feats = Json::array();
     for (const auto& c : camps) {
         Json f = Json::object();
-        f.set("type", "Feature");
+        f["type"] = "Feature";
         Json p = Json::object();
-        p.set("id", c.id);
-        p.set("kind", c.kind);
-        p.set("area_land_m2", c.areaLandM2);
-        p.set("touches_water", c.touchesWater);
-        p.set("difficult", c.areaLandM2 < difficultBelowM2);
+        p["id"] = c.id;
+        p["kind"] = c.kind;
+        p["area_land_m2"] = c.areaLandM2;
+        p["touches_water"] = c.touchesWater;
+        p["difficult"] = c.areaLandM2 < difficultBelowM2;
         std::string wkt = "POLYGON((";
         for (std::size_t i = 0; i <= c.polygon.size(); ++i) {
             const auto& q = c.polygon[i % c.polygon.size()];
@@ -276,19 +276,19 @@ void writeCampTruth(const std::string& path, const std::vector<PlantedCamp>& cam
             std::snprintf(b, sizeof b, "%s%.7f %.7f", i ? "," : "", q.lon, q.lat);
             wkt += b;
         }
-        p.set("outline_wkt", wkt + "))");
-        f.set("properties", p);
+        p["outline_wkt"] = wkt + "))";
+        f["properties"] = p;
         Json g = Json::object();
-        g.set("type", "Point");
+        g["type"] = "Point";
         Json xy = Json::array();
-        xy.push(c.centroid.lon);
-        xy.push(c.centroid.lat);
-        g.set("coordinates", xy);
-        f.set("geometry", g);
-        feats.push(f);
+        xy.push_back(c.centroid.lon);
+        xy.push_back(c.centroid.lat);
+        g["coordinates"] = xy;
+        f["geometry"] = g;
+        feats.push_back(f);
     }
-    fc.set("features", feats);
-    std::ofstream(path) << fc.dump(1) << "\n";
+    fc["features"] = feats;
+    std::ofstream(path) << dumpJson(fc, 1) << "\n";
 }
 
 }  // namespace riskmap::test

@@ -86,7 +86,7 @@ std::vector<std::string> filesContaining(const std::string& dir, const std::stri
 
 #include <cmath>
 
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 
 namespace riskmap::test {
 

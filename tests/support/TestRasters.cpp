@@ -11,7 +11,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 
 namespace riskmap::test {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "core/Error.hpp"
-#include "detection/ComponentExtractor.hpp"
+#include "detection/imgproc/ComponentExtractor.hpp"
 
 using namespace riskmap;
 

@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "detection/ExactFilters.hpp"
+#include "detection/imgproc/ExactFilters.hpp"
 
 using namespace riskmap;
 

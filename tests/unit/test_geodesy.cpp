@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "raster/CoordinateMapper.hpp"
-#include "raster/Geodesy.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/CoordinateMapper.hpp"
+#include "geo/Geodesy.hpp"
+#include "geo/GdalRuntime.hpp"
 
 using namespace riskmap;
 

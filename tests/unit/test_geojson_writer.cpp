@@ -9,7 +9,7 @@
 #include "core/Json.hpp"
 #include "output/GeoJsonWriter.hpp"
 #include "output/OutputDataset.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 #include "support/TestRasters.hpp"
 
 using namespace riskmap;
@@ -31,12 +31,12 @@ std::string real(double v) {
 
 // Twice the signed area of a GeoJSON ring: > 0 counter-clockwise.
 double area2(const Json& ring) {
-    const auto& pts = ring.asArray();
+    const auto& pts = ring;
     double a = 0;
     for (std::size_t i = 0; i + 1 < pts.size(); ++i) {
-        const auto& p = pts[i].asArray();
-        const auto& q = pts[i + 1].asArray();
-        a += p[0].asDouble() * q[1].asDouble() - q[0].asDouble() * p[1].asDouble();
+        const auto& p = pts[i];
+        const auto& q = pts[i + 1];
+        a += p[0].get<double>() * q[1].get<double>() - q[0].get<double>() * p[1].get<double>();
     }
     return a;
 }
@@ -85,29 +85,29 @@ TEST(GeoJsonWriter, RightHandRingsClosedPolygonOrMultiPolygon) {
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
-    Json j = Json::parseFile(path);
-    EXPECT_EQ(j.find("name")->asString(), "leads");
-    const auto& feats = j.find("features")->asArray();
+    Json j = parseJsonFile(path);
+    EXPECT_EQ(j.at("name").get<std::string>(), "leads");
+    const auto& feats = j.at("features");
     ASSERT_EQ(feats.size(), 2u);
-    const Json& g0 = *feats[0].find("geometry");
-    EXPECT_EQ(g0.find("type")->asString(), "Polygon");
-    const auto& rings = g0.find("coordinates")->asArray();
+    const Json& g0 = feats[0].at("geometry");
+    EXPECT_EQ(g0.at("type").get<std::string>(), "Polygon");
+    const auto& rings = g0.at("coordinates");
     ASSERT_EQ(rings.size(), 2u);
     EXPECT_GT(area2(rings[0]), 0);
     EXPECT_LT(area2(rings[1]), 0);
     for (const auto& r : rings) {
-        ASSERT_EQ(r.asArray().size(), 5u);  // closed
-        EXPECT_EQ(r.asArray().front().asArray()[0].asDouble(),
-                  r.asArray().back().asArray()[0].asDouble());
+        ASSERT_EQ(r.size(), 5u);  // closed
+        EXPECT_EQ(r.front()[0].get<double>(),
+                  r.back()[0].get<double>());
     }
-    const Json& g1 = *feats[1].find("geometry");
-    EXPECT_EQ(g1.find("type")->asString(), "MultiPolygon");
-    EXPECT_EQ(g1.find("coordinates")->asArray().size(), 2u);
+    const Json& g1 = feats[1].at("geometry");
+    EXPECT_EQ(g1.at("type").get<std::string>(), "MultiPolygon");
+    EXPECT_EQ(g1.at("coordinates").size(), 2u);
     // Properties in field order; only those given.
-    const Json& p0 = *feats[0].find("properties");
-    EXPECT_EQ(p0.find("tags")->asArray().size(), 2u);
-    EXPECT_TRUE(p0.find("ok")->asBool());
-    EXPECT_EQ(feats[1].find("properties")->find("id"), nullptr);
+    const Json& p0 = feats[0].at("properties");
+    EXPECT_EQ(p0.at("tags").size(), 2u);
+    EXPECT_TRUE(p0.at("ok").get<bool>());
+    EXPECT_FALSE(feats[1].at("properties").contains("id"));
 
     // OGR reads it back with the declared types.
     ensureGdalRegistered();
@@ -133,14 +133,14 @@ TEST(GeoJsonWriter, SplitsGeometriesAcrossTheAntimeridian) {
         w.write({{ring}}, {{"source", std::string("fiji.tif")}}, {});
         w.finish();
     }
-    Json j = Json::parseFile(path);
-    const Json& g = *j.find("features")->asArray().at(0).find("geometry");
-    ASSERT_EQ(g.find("type")->asString(), "MultiPolygon");
-    for (const auto& part : g.find("coordinates")->asArray()) {
+    Json j = parseJsonFile(path);
+    const Json& g = j.at("features").at(0).at("geometry");
+    ASSERT_EQ(g.at("type").get<std::string>(), "MultiPolygon");
+    for (const auto& part : g.at("coordinates")) {
         double lo = 1e9, hi = -1e9;
-        for (const auto& p : part.asArray().at(0).asArray()) {
-            lo = std::min(lo, p.asArray()[0].asDouble());
-            hi = std::max(hi, p.asArray()[0].asDouble());
+        for (const auto& p : part.at(0)) {
+            lo = std::min(lo, p[0].get<double>());
+            hi = std::max(hi, p[0].get<double>());
         }
         EXPECT_LE(hi - lo, 1.0 + 1e-9);  // each half one degree wide, not 359
     }
@@ -155,8 +155,8 @@ TEST(GeoJsonWriter, EmptyDatasetAndUndeclaredFields) {
         out.finish();
         files.commit();
     }
-    Json j = Json::parseFile(path);
-    EXPECT_TRUE(j.find("features")->asArray().empty());
+    Json j = parseJsonFile(path);
+    EXPECT_TRUE(j.at("features").empty());
     GeoJsonWriter w(dir.file("u.geojson"), "x", {{"a", OFTString}}, 7);
     EXPECT_THROW(w.write({}, {{"b", std::string("?")}}, {}), Error);
 }
@@ -178,17 +178,17 @@ TEST(GeoJsonWriter, RejectsBadCoordinatesAndWrapsLongitudesPast180) {
     w.write({{east}}, {{"n", std::nan("")}}, {});
     w.write({{{}, cw}}, {{"n", 2.6}}, {});
     w.finish();
-    Json j = Json::parseFile(path);
-    const auto& feats = j.find("features")->asArray();
+    Json j = parseJsonFile(path);
+    const auto& feats = j.at("features");
     ASSERT_EQ(feats.size(), 2u);
     for (const auto& p :
-         feats[0].find("geometry")->find("coordinates")->asArray().at(0).asArray()) {
-        EXPECT_GE(p.asArray()[0].asDouble(), -180.0);
-        EXPECT_LE(p.asArray()[0].asDouble(), 180.0);
+         feats[0].at("geometry").at("coordinates").at(0)) {
+        EXPECT_GE(p[0].get<double>(), -180.0);
+        EXPECT_LE(p[0].get<double>(), 180.0);
     }
-    EXPECT_TRUE(feats[0].find("properties")->find("n")->isNull());
-    EXPECT_EQ(feats[1].find("properties")->find("n")->asInt(), 3);
-    const auto& rings = feats[1].find("geometry")->find("coordinates")->asArray();
+    EXPECT_TRUE(feats[0].at("properties").at("n").is_null());
+    EXPECT_EQ(feats[1].at("properties").at("n").get<std::int64_t>(), 3);
+    const auto& rings = feats[1].at("geometry").at("coordinates");
     ASSERT_EQ(rings.size(), 1u);
     EXPECT_GT(area2(rings[0]), 0);
 }

@@ -22,27 +22,27 @@ TEST(OptionValues, DefaultsSetsAndValidation) {
 TEST(DetectorConfig, RecipeThenSetsInOrder) {
     auto info = DetectorRegistry::builtin().get("index").info;
     DetectorConfig c = DetectorConfig::fromJson(
-        Json::parse(R"({"detector": "index", "options": {"rule": "ndvi < 0.1", "min_area_m2": 300}})", "r.json"), "r.json");
+        parseJson(R"({"detector": "index", "options": {"rule": "ndvi < 0.1", "min_area_m2": 300}})", "r.json"), "r.json");
     OptionValues v = DetectorConfig::resolve(info, &c, {"min_area_m2=400"});
     EXPECT_EQ(v.getString("rule"), "ndvi < 0.1");
     EXPECT_DOUBLE_EQ(v.getDouble("min_area_m2"), 400.0);
     // A manifest carries the recipe under "recipe" and reproduces the options.
     Json manifest = Json::object();
-    manifest.set("recipe", DetectorConfig::recipeJson("index", v));
+    manifest["recipe"] = DetectorConfig::recipeJson("index", v);
     DetectorConfig again = DetectorConfig::fromJson(manifest, "m.json");
     OptionValues w = DetectorConfig::resolve(info, &again, {});
-    EXPECT_EQ(w.toJson().dump(), v.toJson().dump());
+    EXPECT_EQ(dumpJson(w.toJson()), dumpJson(v.toJson()));
 }
 
 TEST(DetectorConfig, RejectsWrongTypesAndKeys) {
     auto info = DetectorRegistry::builtin().get("index").info;
     auto bad = [&](const char* text) {
-        DetectorConfig c = DetectorConfig::fromJson(Json::parse(text, "r.json"), "r.json");
+        DetectorConfig c = DetectorConfig::fromJson(parseJson(text, "r.json"), "r.json");
         return DetectorConfig::resolve(info, &c, {});
     };
     EXPECT_THROW(bad(R"({"options": {"min_area_m2": "big"}})"), UsageError);
     EXPECT_THROW(bad(R"({"options": {"unknown": 1}})"), UsageError);
-    EXPECT_THROW(DetectorConfig::fromJson(Json::parse(R"({"detectr": "index"})", "r"), "r"), UsageError);
+    EXPECT_THROW(DetectorConfig::fromJson(parseJson(R"({"detectr": "index"})", "r"), "r"), UsageError);
     EXPECT_THROW(bad(R"({"detector": "kiln", "options": {"rule": "ndvi < 0"}})"), UsageError);
 }
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "output/OverlapMerger.hpp"
+#include "features/OverlapMerger.hpp"
 
 using namespace riskmap;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "detection/PixelOutline.hpp"
+#include "detection/imgproc/PixelOutline.hpp"
 
 using namespace riskmap;
 

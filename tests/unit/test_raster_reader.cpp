@@ -4,7 +4,7 @@
 #include <ogr_spatialref.h>
 
 #include "core/Error.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 #include "raster/RasterInput.hpp"
 #include "raster/RasterReader.hpp"
 #include "support/TestRasters.hpp"

@@ -9,7 +9,7 @@
 #include "core/Error.hpp"
 #include "risk/ContextLayer.hpp"
 #include "risk/ContextScorer.hpp"
-#include "risk/QgisStyle.hpp"
+#include "output/QgisStyle.hpp"
 #include "risk/RiskGrid.hpp"
 #include "support/TestRasters.hpp"
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "core/Error.hpp"
-#include "detection/SpectralExpression.hpp"
+#include "detection/imgproc/SpectralExpression.hpp"
 
 using namespace riskmap;
 

@@ -1,10 +1,10 @@
-#include "detection/ComponentExtractor.hpp"
+#include "detection/imgproc/ComponentExtractor.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "core/Error.hpp"
-#include "detection/PixelOutline.hpp"
+#include "detection/imgproc/PixelOutline.hpp"
 
 namespace riskmap {
 

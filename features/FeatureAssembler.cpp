@@ -1,4 +1,4 @@
-#include "output/FeatureAssembler.hpp"
+#include "features/FeatureAssembler.hpp"
 
 #include <algorithm>
 #include <cinttypes>
@@ -10,9 +10,9 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
-#include "output/OverlapMerger.hpp"
-#include "raster/CoordinateMapper.hpp"
-#include "raster/Geodesy.hpp"
+#include "features/OverlapMerger.hpp"
+#include "geo/CoordinateMapper.hpp"
+#include "geo/Geodesy.hpp"
 
 namespace riskmap {
 

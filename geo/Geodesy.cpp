@@ -1,4 +1,4 @@
-#include "raster/Geodesy.hpp"
+#include "geo/Geodesy.hpp"
 
 #include <geodesic.h>
 

@@ -1,4 +1,4 @@
-#include "detection/ClearingDetector.hpp"
+#include "detection/detectors/ClearingDetector.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "core/Error.hpp"
-#include "detection/ComponentExtractor.hpp"
-#include "detection/ExactFilters.hpp"
+#include "detection/imgproc/ComponentExtractor.hpp"
+#include "detection/imgproc/ExactFilters.hpp"
 
 namespace riskmap {
 

@@ -1,4 +1,4 @@
-#include "detection/KilnDetector.hpp"
+#include "detection/detectors/KilnDetector.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/Error.hpp"
-#include "detection/ExactFilters.hpp"
+#include "detection/imgproc/ExactFilters.hpp"
 
 namespace riskmap {
 

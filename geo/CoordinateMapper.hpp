@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "raster/GeoTransform.hpp"
-#include "raster/Geodesy.hpp"
+#include "geo/Geodesy.hpp"
 
 class OGRCoordinateTransformation;
 class OGRSpatialReference;

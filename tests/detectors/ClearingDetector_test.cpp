@@ -6,8 +6,8 @@
 #include <random>
 
 #include "core/Error.hpp"
-#include "detection/ClearingDetector.hpp"
-#include "detection/ExactFilters.hpp"
+#include "detection/detectors/ClearingDetector.hpp"
+#include "detection/imgproc/ExactFilters.hpp"
 
 using namespace riskmap;
 

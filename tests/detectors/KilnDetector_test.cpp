@@ -7,7 +7,7 @@
 
 #include "core/Error.hpp"
 #include "detection/DetectorRegistry.hpp"
-#include "detection/KilnDetector.hpp"
+#include "detection/detectors/KilnDetector.hpp"
 #include "raster/RasterReader.hpp"
 #include "scan/ScanJob.hpp"
 #include "support/CliRunner.hpp"

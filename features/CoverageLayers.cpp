@@ -1,4 +1,4 @@
-#include "risk/CoverageLayers.hpp"
+#include "features/CoverageLayers.hpp"
 
 #include <ogr_spatialref.h>
 #include <opencv2/imgproc.hpp>
@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "core/Error.hpp"
-#include "detection/PixelOutline.hpp"
-#include "raster/CoordinateMapper.hpp"
+#include "detection/imgproc/PixelOutline.hpp"
+#include "geo/CoordinateMapper.hpp"
 
 namespace riskmap {
 

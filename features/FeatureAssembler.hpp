@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "detection/Detection.hpp"
-#include "output/LayerWriter.hpp"
-#include "raster/CoordinateMapper.hpp"
+#include "features/FeatureRecord.hpp"
+#include "geo/CoordinateMapper.hpp"
 #include "raster/RasterInput.hpp"
 
 namespace riskmap {

@@ -4,7 +4,7 @@
 // best-scoring one is kept and lists every scene it was seen in under `sources`.
 #include <vector>
 
-#include "output/LayerWriter.hpp"
+#include "features/FeatureRecord.hpp"
 
 namespace riskmap {
 

@@ -3,7 +3,7 @@
 // with morphology (radii in metres), grouped into connected components, filtered by area and
 // length in metres, and reported as exact pixel polygons scored by how far they pass the rule.
 #include "detection/Detector.hpp"
-#include "detection/SpectralExpression.hpp"
+#include "detection/imgproc/SpectralExpression.hpp"
 
 namespace riskmap {
 

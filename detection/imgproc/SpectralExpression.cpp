@@ -1,4 +1,4 @@
-#include "detection/SpectralExpression.hpp"
+#include "detection/imgproc/SpectralExpression.hpp"
 
 #include <algorithm>
 #include <cctype>

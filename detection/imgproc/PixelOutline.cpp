@@ -1,4 +1,4 @@
-#include "detection/PixelOutline.hpp"
+#include "detection/imgproc/PixelOutline.hpp"
 
 #include <cstdint>
 #include <map>

@@ -1,4 +1,4 @@
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 
 #include <cpl_error.h>
 

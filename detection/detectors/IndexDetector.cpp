@@ -1,4 +1,4 @@
-#include "detection/IndexDetector.hpp"
+#include "detection/detectors/IndexDetector.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -6,9 +6,9 @@
 #include <cmath>
 
 #include "core/Error.hpp"
-#include "detection/ComponentExtractor.hpp"
-#include "detection/MetricMorphology.hpp"
-#include "detection/SpectralExpression.hpp"
+#include "detection/imgproc/ComponentExtractor.hpp"
+#include "detection/imgproc/MetricMorphology.hpp"
+#include "detection/imgproc/SpectralExpression.hpp"
 
 namespace riskmap {
 

@@ -1,4 +1,4 @@
-#include "detection/MetricMorphology.hpp"
+#include "detection/imgproc/MetricMorphology.hpp"
 
 #include <opencv2/imgproc.hpp>
 

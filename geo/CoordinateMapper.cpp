@@ -1,9 +1,9 @@
-#include "raster/CoordinateMapper.hpp"
+#include "geo/CoordinateMapper.hpp"
 
 #include <ogr_spatialref.h>
 
 #include "core/Error.hpp"
-#include "raster/GdalRuntime.hpp"
+#include "geo/GdalRuntime.hpp"
 
 namespace riskmap {
 

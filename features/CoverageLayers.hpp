@@ -3,7 +3,7 @@
 // cells less than half valid), drawn in the output CRS.
 #include <string>
 
-#include "output/OutputDataset.hpp"
+#include "features/FeatureRecord.hpp"
 #include "raster/RasterInput.hpp"
 #include "tiling/Coverage.hpp"
 

@@ -1,4 +1,4 @@
-#include "risk/QgisStyle.hpp"
+#include "output/QgisStyle.hpp"
 
 #include <cstdio>
 #include <string>

@@ -1,4 +1,4 @@
-#include "output/OverlapMerger.hpp"
+#include "features/OverlapMerger.hpp"
 
 #include <ogr_geometry.h>
 

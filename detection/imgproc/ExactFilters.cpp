@@ -1,4 +1,4 @@
-#include "detection/ExactFilters.hpp"
+#include "detection/imgproc/ExactFilters.hpp"
 
 #include <cmath>
 

@@ -1,0 +1,201 @@
+#include "provenance/Manifest.hpp"
+
+#include <filesystem>
+
+#include "core/Error.hpp"
+
+namespace riskmap {
+
+namespace {
+
+// Limits on what a manifest may declare (a hostile file must not make a reader allocate freely).
+constexpr std::size_t kMaxInputs = 1000000;
+constexpr std::size_t kMaxFootprintPoints = 100000;
+
+Json optionalNumber(const std::optional<double>& v) { return v ? Json(*v) : Json(); }
+
+std::optional<double> readOptionalNumber(const JsonReader& r, const std::string& key) {
+    if (!r.has(key)) return std::nullopt;
+    return r.at(key).number();
+}
+
+Json bandsJson(const std::vector<BandSpec>& bands) {
+    Json out = Json::array();
+    for (const auto& b : bands) {
+        Json x = Json::object();
+        x["name"] = b.name;
+        x["path"] = b.path;
+        x["index"] = b.index;
+        x["scale"] = optionalNumber(b.scale);
+        x["offset"] = optionalNumber(b.offset);
+        out.push_back(x);
+    }
+    return out;
+}
+
+std::vector<LonLat> readRing(const JsonReader& polygon) {
+    std::vector<LonLat> ring;
+    const auto rings = polygon.at("coordinates").items();
+    if (rings.empty()) polygon.fail("has no ring");
+    for (const auto& pt : rings.front().items(kMaxFootprintPoints)) {
+        const auto xy = pt.items(3);
+        if (xy.size() < 2) pt.fail("must hold a longitude and a latitude");
+        ring.push_back({xy[0].number(-540, 540), xy[1].number(-90, 90)});
+    }
+    return ring;
+}
+
+Json outputJson(const Manifest::Output& o) {
+    Json j = Json::object();
+    j["path"] = o.path;
+    j["format"] = o.format;
+    j["crs"] = o.crs;
+    j["features"] = o.features;
+    j["file_mode"] = o.fileMode;
+    j["coordinate_precision"] = o.coordinatePrecision;
+    j["overlap_merge"] = o.overlapMerge;
+    return j;
+}
+
+Manifest::Output readOutput(const JsonReader& r) {
+    Manifest::Output o;
+    o.path = r.at("path").str();
+    o.format = r.at("format").str();
+    o.crs = r.at("crs").str();
+    o.features = static_cast<std::size_t>(r.at("features").integer(0));
+    o.fileMode = r.at("file_mode").str();
+    o.coordinatePrecision = static_cast<int>(r.at("coordinate_precision").integer(0, 15));
+    o.overlapMerge = r.at("overlap_merge").number(0, 1);
+    return o;
+}
+
+}  // namespace
+
+Json RecordedRequest::toJson() const {
+    Json in = Json::object();
+    Json paths = Json::array();
+    for (const auto& p : input.paths) paths.push_back(p);
+    in["paths"] = paths;
+    in["bands"] = bandsJson(input.bands);
+    Json stac = Json::object();
+    for (const auto& [band, key] : input.stacAssets) stac[band] = key;
+    in["stac_assets"] = stac;
+    Json io = Json::object();
+    io["sensor"] = input.options.sensor;
+    io["scale"] = optionalNumber(input.options.scale);
+    io["offset"] = optionalNumber(input.options.offset);
+    io["resampling"] = input.options.resampling;
+    Json req = Json::object();
+    req["inputs"] = in;
+    req["input_options"] = io;
+    req["recipe"] = recipe;
+    req["tile_size"] = tileSize;
+    return req;
+}
+
+RecordedRequest RecordedRequest::fromJson(const JsonReader& r) {
+    RecordedRequest q;
+    const JsonReader in = r.at("inputs");
+    for (const auto& p : in.at("paths").items(kMaxInputs)) q.input.paths.push_back(p.str());
+    for (const auto& b : in.at("bands").items(256)) {
+        BandSpec spec;
+        spec.name = b.at("name").str();
+        spec.path = b.at("path").str();
+        spec.index = static_cast<int>(b.at("index").integer(1, 65535));
+        spec.scale = readOptionalNumber(b, "scale");
+        spec.offset = readOptionalNumber(b, "offset");
+        q.input.bands.push_back(spec);
+    }
+    for (const auto& [band, key] : in.at("stac_assets").members()) q.input.stacAssets[band] = key.str();
+    const JsonReader io = r.at("input_options");
+    q.input.options.sensor = io.at("sensor").str();
+    q.input.options.scale = readOptionalNumber(io, "scale");
+    q.input.options.offset = readOptionalNumber(io, "offset");
+    q.input.options.resampling = io.at("resampling").str();
+    q.recipe = r.at("recipe").object();
+    q.tileSize = static_cast<int>(r.at("tile_size").integer(1, 1 << 20));
+    return q;
+}
+
+Json Manifest::toJson() const {
+    Json m = Json::object();
+    m["manifest_version"] = version;
+    m["riskmap_version"] = riskmapVersion;
+    m["command_line"] = commandLine;
+    m["working_dir"] = workingDir;
+    m["started_utc"] = startedUtc;
+    m["finished_utc"] = finishedUtc;
+    m["output"] = outputJson(output);
+    Json ls = Json::object();
+    for (const auto& l : layers) ls[l.role] = Json{{"path", l.path}, {"layer", l.layer}};
+    m["layers"] = ls;
+    m["recipe"] = recipe;
+    m["request"] = request.toJson();
+    m["detector"] = Json{{"name", detectorName}, {"halo_m", haloMetres}};
+    m["risk"] = risk;
+    m["grid"] = grid;
+    if (publish) m["publish"] = *publish;
+    Json ins = Json::array();
+    for (const auto& in : inputs) ins.push_back(in.description);
+    m["inputs"] = ins;
+    m["warnings"] = warnings;
+    m["tiling"] = tiling;
+    m["counts"] = counts;
+    m["timings"] = timings;
+    return m;
+}
+
+Manifest Manifest::fromJson(const Json& j, const std::string& origin) {
+    const JsonReader r(j, origin);
+    r.object();
+    Manifest m;
+    m.version = r.has("manifest_version") ? static_cast<int>(r.at("manifest_version").integer()) : 1;
+    if (m.version > kVersion)
+        throw DataError("'" + origin + "' is a manifest of a newer riskmap (version " + std::to_string(m.version) +
+                        "): upgrade riskmap to read it");
+    m.riskmapVersion = r.at("riskmap_version").str();
+    for (const auto& a : r.at("command_line").items()) m.commandLine.push_back(a.str());
+    m.workingDir = r.str("working_dir", "");
+    m.startedUtc = r.str("started_utc", "");
+    m.finishedUtc = r.str("finished_utc", "");
+    m.output = readOutput(r.at("output"));
+    if (auto ls = r.find("layers"))
+        for (const auto& [role, l] : ls->members()) m.layers.push_back({role, l.at("path").str(), l.at("layer").str()});
+    m.recipe = r.at("recipe").object();
+    m.request = RecordedRequest::fromJson(r.at("request"));
+    m.detectorName = r.at("detector").at("name").str();
+    m.haloMetres = r.at("detector").number("halo_m", 0);
+    m.risk = r.has("risk") ? r.at("risk").object() : Json::object();
+    m.grid = r.has("grid") ? r.at("grid").object() : Json::object();
+    if (r.has("publish")) m.publish = r.at("publish").object();
+    for (const auto& in : r.at("inputs").items(kMaxInputs))
+        m.inputs.push_back({in.at("source").str(), readRing(in.at("footprint")), in.object()});
+    if (auto w = r.find("warnings"))
+        for (const auto& x : w->items()) m.warnings.push_back(x.str());
+    m.tiling = r.has("tiling") ? r.at("tiling").json() : Json::object();
+    m.counts = r.has("counts") ? r.at("counts").json() : Json::object();
+    m.timings = r.has("timings") ? r.at("timings").json() : Json::object();
+    return m;
+}
+
+Manifest Manifest::read(const std::string& path) { return fromJson(parseJsonFile(path), path); }
+
+const Manifest::Layer* Manifest::layer(const std::string& role) const {
+    for (const auto& l : layers)
+        if (l.role == role) return &l;
+    return nullptr;
+}
+
+InputRequest Manifest::inputsAsRun() const {
+    namespace fs = std::filesystem;
+    auto resolve = [&](const std::string& p) {
+        if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos || workingDir.empty()) return p;
+        return (fs::path(workingDir) / p).string();
+    };
+    InputRequest r = request.input;
+    for (auto& p : r.paths) p = resolve(p);
+    for (auto& b : r.bands) b.path = resolve(b.path);
+    return r;
+}
+
+}  // namespace riskmap

@@ -1,0 +1,79 @@
+#pragma once
+// The provenance of a scan, written beside its layer as OUT.manifest.json: what was scanned,
+// how, where each layer went, and what it cost. This is the one type that writes and reads the
+// manifest; `scan` fills it, and `merge`, `eval`, `report`, `--config` and `diff` read it through
+// it. Reading checks every key it uses and fails naming the file and the key.
+//
+// Schema versions: 1 (riskmap 0.1, no "manifest_version" key) and 2 (adds it). Both read.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/Json.hpp"
+#include "core/JsonReader.hpp"
+#include "geo/Geodesy.hpp"
+#include "raster/InputCatalog.hpp"
+
+namespace riskmap {
+
+// The scan as requested: its inputs, input options, recipe and tiling. Enough to reopen the
+// inputs (report chips), rebuild the run (merge, --config) and fingerprint it (journal).
+struct RecordedRequest {
+    InputRequest input;   // paths expanded (globs, folders, lists)
+    Json recipe;          // {"detector": ..., "options": {...}}
+    int tileSize = 0;
+
+    Json toJson() const;
+    static RecordedRequest fromJson(const JsonReader& r);
+};
+
+struct Manifest {
+    static constexpr int kVersion = 2;
+
+    struct Output {
+        std::string path, format, crs, fileMode = "0600";
+        std::size_t features = 0;
+        int coordinatePrecision = 7;
+        double overlapMerge = 0.3;
+    };
+    struct Layer {
+        std::string role, path, layer;  // role: detections, grid, footprints, nodata_gaps
+    };
+    struct Input {
+        std::string source;
+        std::vector<LonLat> footprint;  // outer ring, lon/lat
+        Json description;               // InputCatalog::describe plus tiles and detections
+    };
+
+    int version = kVersion;
+    std::string riskmapVersion;
+    std::vector<std::string> commandLine;
+    std::string workingDir;  // relative input paths in `request` are relative to it
+    std::string startedUtc, finishedUtc;
+    Output output;
+    std::vector<Layer> layers;
+    Json recipe;
+    RecordedRequest request;
+    std::string detectorName;
+    double haloMetres = 0;
+    Json risk;                    // RiskOptions::toJson
+    Json grid;                    // {"cell_m", "shape", "crs", "cells", "coverage_cell_px"}
+    std::optional<Json> publish;  // {"path", "cell_m", "min_count", "cells"}
+    std::vector<Input> inputs;
+    std::vector<std::string> warnings;
+    Json tiling, counts, timings;  // run statistics, for people (not read back)
+
+    static std::string pathFor(const std::string& output) { return output + ".manifest.json"; }
+
+    Json toJson() const;
+    static Manifest fromJson(const Json& j, const std::string& origin);
+    // Reads OUT.manifest.json; DataError naming the file when it is missing or damaged.
+    static Manifest read(const std::string& path);
+
+    const Layer* layer(const std::string& role) const;
+    // `request` with relative paths made absolute from `workingDir`.
+    InputRequest inputsAsRun() const;
+};
+
+}  // namespace riskmap

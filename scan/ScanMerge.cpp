@@ -1,0 +1,108 @@
+// `riskmap merge`: a scan rebuilt from the journals of its shards, equal to one process's.
+#include <cpl_vsi.h>
+
+#include "core/Error.hpp"
+#include "core/JsonReader.hpp"
+#include "core/UtcTime.hpp"
+#include "scan/ScanJob.hpp"
+#include "tiling/ShardPlan.hpp"
+
+namespace riskmap {
+
+namespace {
+
+struct Shards {
+    std::vector<Json> fingerprints;
+    std::vector<int> index;  // 1-based shard index of each output
+    int count = 0;
+};
+
+// Each output's journal fingerprint, checked to be a shard of one and the same scan.
+Shards readShards(const std::vector<std::string>& outputs) {
+    Shards s;
+    for (const auto& p : outputs) {
+        const std::string jpath = ScanJournal::pathFor(p);
+        VSIStatBufL st;
+        if (VSIStatL(jpath.c_str(), &st) != 0)
+            throw DataError("'" + p + "' has no journal '" + jpath + "': is it the output of a riskmap scan --shard?");
+        s.fingerprints.push_back(ScanJournal::read(jpath, nullptr, nullptr));
+        const Json& fp = s.fingerprints.back();
+        if (!fp.is_object() || !fp.contains("shard") || !fp["shard"].is_string())
+            throw DataError("'" + p + "' is not a shard (it was scanned without --shard)");
+        ShardSpec spec = ShardSpec::parse(fp["shard"].get<std::string>());
+        if (s.count && spec.count != s.count)
+            throw UsageError("'" + p + "' is shard " + spec.text() + " of a " + std::to_string(spec.count) +
+                             "-way split, the others of a " + std::to_string(s.count) + "-way one");
+        s.count = spec.count;
+        s.index.push_back(spec.index);
+        const std::string diff = ScanJournal::differences(fp, s.fingerprints.front(), {"shard"});
+        if (!diff.empty()) throw UsageError("'" + p + "' comes from a different scan than '" + outputs.front() + "': " + diff);
+    }
+    std::vector<int> seen(static_cast<std::size_t>(s.count) + 1, 0);
+    for (int k : s.index) seen[static_cast<std::size_t>(k)]++;
+    std::string problem;
+    for (int k = 1; k <= s.count; ++k) {
+        const int n = seen[static_cast<std::size_t>(k)];
+        if (n != 1) problem += (problem.empty() ? "shard " : ", shard ") + std::to_string(k) + (n ? " is given twice" : " is missing");
+    }
+    if (!problem.empty()) throw UsageError("cannot merge a " + std::to_string(s.count) + "-way split: " + problem);
+    return s;
+}
+
+}  // namespace
+
+ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const ScanRequest& mergeRequest,
+                           const DetectorRegistry& registry) {
+    const std::string started = utcNow();
+    if (shardOutputs.empty()) throw UsageError("merge needs the outputs of the shards");
+    const Shards shards = readShards(shardOutputs);
+
+    // The scan as the shards ran it, with the merge's output options.
+    const std::string origin = ScanJournal::pathFor(shardOutputs.front());
+    const RecordedRequest rec = RecordedRequest::fromJson(JsonReader(shards.fingerprints.front(), origin).at("request"));
+    ScanRequest r = mergeRequest;
+    r.input = rec.input;
+    r.recipe = rec.recipe;
+    r.detector = JsonReader(rec.recipe, origin, "request.recipe").at("detector").str();
+    r.pipeline.tileSize = rec.tileSize;
+    r.shard = ShardSpec{};
+    ScanJob job(r, registry);
+    const std::string changed = ScanJournal::differences(job.fingerprint(), shards.fingerprints.front(), {"shard"});
+    if (!changed.empty()) throw DataError("the inputs changed since the shards ran: " + changed);
+
+    ScanPipeline pipeline(job.inputs(), *job.detector_, r.pipeline);
+    std::vector<TileGrid> grids;
+    std::vector<double> pxKm2;
+    for (std::size_t i = 0; i < job.inputs().size(); ++i) {
+        grids.push_back(pipeline.plans()[i].grid);
+        pxKm2.push_back(job.inputs()[i].gsdX() * job.inputs()[i].gsdY() / 1e6);
+    }
+    ShardPlan plan(grids, pxKm2, shards.count);
+    std::vector<JournalTile> all;
+    for (std::size_t s = 0; s < shardOutputs.size(); ++s) {
+        std::vector<JournalTile> tiles;
+        ScanJournal::read(ScanJournal::pathFor(shardOutputs[s]), &job.detector_->info(), &tiles);
+        std::size_t mine = 0;
+        for (auto& t : tiles) {
+            if (t.input >= grids.size() || t.tile >= grids[t.input].size() || plan.shardOf(t.input, t.tile) != shards.index[s])
+                throw DataError("the journal of '" + shardOutputs[s] + "' holds a tile that is not shard " +
+                                std::to_string(shards.index[s]) + "'s: it is damaged");
+            ++mine;
+            all.push_back(std::move(t));
+        }
+        if (mine != plan.tilesIn(shards.index[s]))
+            throw DataError("shard " + std::to_string(shards.index[s]) + "/" + std::to_string(shards.count) + " ('" +
+                            shardOutputs[s] + "') is incomplete: " + std::to_string(mine) + " of " +
+                            std::to_string(plan.tilesIn(shards.index[s])) + " tiles; rerun it with --resume");
+    }
+    ScanResults res;
+    res.perInput.resize(job.inputs().size());
+    res.tilesPerInput.assign(job.inputs().size(), 0);
+    for (const auto& in : job.inputs()) res.coverage.emplace_back(in.width(), in.height());
+    job.replay(all, pipeline, res);
+    res.resumedTiles = 0;
+    res.merged = true;
+    return job.writeOutputs(res, started);
+}
+
+}  // namespace riskmap

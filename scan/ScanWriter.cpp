@@ -1,0 +1,304 @@
+// The output phase of a scan: detections become features (features/), are scored for risk
+// (risk/), and go with the grid, coverage, published layer, styles and manifest into one
+// LayerSet (output/) that is committed all together, the main layer last.
+#include <sys/resource.h>
+
+#include <ogr_spatialref.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/UtcTime.hpp"
+#include "core/Version.hpp"
+#include "features/CoverageLayers.hpp"
+#include "features/FeatureAssembler.hpp"
+#include "geo/CoordinateMapper.hpp"
+#include "geo/GdalRuntime.hpp"
+#include "output/LayerWriter.hpp"
+#include "output/QgisStyle.hpp"
+#include "risk/ContextScorer.hpp"
+#include "risk/RiskGrid.hpp"
+#include "scan/ScanJob.hpp"
+
+namespace riskmap {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double peakRssMB() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+std::string modeText(unsigned mode) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04o", mode);
+    return buf;
+}
+
+std::string equalAreaWkt() {
+    OGRSpatialReference eq;
+    eq.importFromEPSG(6933);
+    char* wkt = nullptr;
+    eq.exportToWkt(&wkt);
+    const std::string out = wkt ? wkt : "";
+    CPLFree(wkt);
+    return out;
+}
+
+// Writes the cells of a grid; `lonLat` moves them from EPSG:6933 to lon/lat (GeoJSON and the
+// published layer). Returns how many were written.
+std::size_t writeCells(OutputDataset& out, OutputLayer* layer, const RiskGrid& grid, const std::vector<RiskGrid::Cell>& cells,
+                       bool lonLat, bool published) {
+    auto ct = epsgTransform(6933, 4326);
+    for (const auto& c : cells) {
+        std::vector<MapPoint> ring = grid.outline(c);
+        if (lonLat)
+            for (auto& p : ring) {
+                ct->Transform(1, &p.x, &p.y);
+                if (published) {
+                    p.x = FeatureAssembler::roundTo(p.x, 5);
+                    p.y = FeatureAssembler::roundTo(p.y, 5);
+                }
+            }
+        if (published)
+            out.writeFeature(layer, {{ring}},
+                             {{"count", static_cast<std::int64_t>(c.count)},
+                              {"density_per_km2", FeatureAssembler::roundTo(c.density(), 3)},
+                              {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 2)},
+                              {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 1)}});
+        else
+            out.writeFeature(layer, {{ring}},
+                             {{"count", static_cast<std::int64_t>(c.count)},
+                              {"density_per_km2", FeatureAssembler::roundTo(c.density(), 4)},
+                              {"max_score", c.maxScore},
+                              {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 4)},
+                              {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 4)}});
+    }
+    return cells.size();
+}
+
+// The centre of what was scanned: context distances are measured around it.
+LonLat scannedCentre(const std::vector<RasterInput>& inputs) {
+    LonLat centre{0, 0};
+    for (const auto& in : inputs) {
+        CoordinateMapper m(in.crsWkt(), in.geoTransform());
+        LonLat c = m.pixelToLonLat(in.width() / 2.0, in.height() / 2.0);
+        centre.lon += c.lon / static_cast<double>(inputs.size());
+        centre.lat += c.lat / static_cast<double>(inputs.size());
+    }
+    return centre;
+}
+
+// Everything one scan writes, built step by step.
+class ScanWriter {
+public:
+    ScanWriter(const ScanJob& job, ScanResults& res) : job_(job), req_(job.request()), res_(res), plan_(job.files()) {}
+
+    ScanSummary write(const std::string& started) {
+        const auto t1 = Clock::now();
+        assemble();
+        assembleSeconds_ = since(t1);
+        LayerSet out(plan_, req_.overwrite, req_.overwrite || (req_.resume && res_.resumedTiles > 0), req_.fileMode,
+                     req_.coordinatePrecision);
+        writeDetections(out);
+        if (req_.gridMetres > 0) writeGrid(out);
+        writeCoverage(out);
+        if (!req_.publishPath.empty()) writePublished(out);
+        writeSeconds_ = since(t1) - assembleSeconds_;
+        ScanSummary s = summary();
+        s.manifest = manifest(out, started);
+        // Everything is in the staging folder; now it moves into place, the main layer last.
+        out.addText(s.manifestPath, dumpJson(s.manifest.toJson(), 2) + "\n", req_.fileMode);
+        for (const auto& [path, qml] : job_.styleFiles()) out.addText(path, qml, req_.fileMode, true);
+        if (!req_.publishPath.empty()) out.addText(plan_.publishAbout, dumpJson(aboutPublished(), 2) + "\n", 0644);
+        out.commit();
+        return s;
+    }
+
+private:
+    void assemble() {
+        FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, job_.targetCrsWkt(),
+                                   req_.overlapMerge);
+        features_ = assembler.assemble(res_.perInput);
+        ContextScorer(req_.risk, scannedCentre(job_.inputs())).apply(features_);
+    }
+
+    void writeDetections(LayerSet& out) {
+        const std::string& name = job_.detector().info().name;
+        LayerWriter writer(out.main(), name, job_.targetCrsWkt(), job_.detector().info().attributes);
+        for (const auto& f : features_) writer.write(f);
+        out.main().setDefaultStyle(name, "riskmap risk", QgisStyle::detections(req_.risk.medium, req_.risk.high));
+    }
+
+    RiskGrid gridOf(double cellMetres, RiskGrid::Shape shape) const {
+        RiskGrid grid(cellMetres, shape);
+        for (std::size_t i = 0; i < job_.inputs().size(); ++i) grid.addCoverage(job_.inputs()[i], res_.coverage[i]);
+        grid.addFeatures(features_);
+        return grid;
+    }
+
+    void writeGrid(LayerSet& out) {
+        const RiskGrid grid = gridOf(req_.gridMetres, RiskGrid::parseShape(req_.gridShape));
+        OutputDataset& ds = out.layerFile("grid");
+        // Equal-area cells stay in EPSG:6933 where the format allows; GeoJSON is lon/lat.
+        const bool lonLat = plan_.format.rfc7946;
+        OutputLayer* layer = ds.createLayer("grid", lonLat ? "" : equalAreaWkt(), wkbMultiPolygon,
+                                            {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"max_score", OFTReal},
+                                             {"mean_risk", OFTReal}, {"area_scanned_km2", OFTReal}});
+        gridCells_ = writeCells(ds, layer, grid, grid.cells(), lonLat, false);
+        ds.setDefaultStyle("grid", "riskmap grid", QgisStyle::grid(req_.risk.medium, req_.risk.high));
+    }
+
+    // Where was looked at, and where the scenes held no data: a reviewer must tell "nothing
+    // found" from "not seen".
+    void writeCoverage(LayerSet& out) {
+        const std::string target = job_.targetCrsWkt();
+        OutputDataset& fo = out.layerFile("footprints");
+        OutputLayer* fl = fo.createLayer("footprints", target, wkbMultiPolygon, {{"source", OFTString}});
+        OutputDataset& go = out.layerFile("nodata_gaps");
+        OutputLayer* gl = go.createLayer("nodata_gaps", target, wkbMultiPolygon, {{"source", OFTString}});
+        for (std::size_t i = 0; i < job_.inputs().size(); ++i) {
+            fo.writeFeature(fl, CoverageLayers::footprint(job_.inputs()[i], target), {{"source", job_.sources()[i]}});
+            MapPolygons g = CoverageLayers::gaps(job_.inputs()[i], res_.coverage[i], target);
+            if (!g.empty()) go.writeFeature(gl, g, {{"source", job_.sources()[i]}});
+        }
+        fo.setDefaultStyle("footprints", "riskmap footprints", QgisStyle::footprints());
+        go.setDefaultStyle("nodata_gaps", "riskmap gaps", QgisStyle::gaps());
+    }
+
+    // A layer safe to share: coarse cells with enough detections, nothing else.
+    void writePublished(LayerSet& out) {
+        const RiskGrid grid = gridOf(publishCell(), RiskGrid::Shape::Square);
+        OutputDataset& pub = out.publish();
+        OutputLayer* layer = pub.createLayer("published", "", wkbMultiPolygon,
+                                             {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"mean_risk", OFTReal},
+                                              {"area_scanned_km2", OFTReal}});
+        publishedCells_ = writeCells(pub, layer, grid, grid.cells(req_.publishMinCount), true, true);
+        pub.setDefaultStyle("published", "riskmap published", QgisStyle::published());
+    }
+
+    double publishCell() const { return std::max(req_.publishCellMetres, req_.gridMetres); }
+
+    // What the published layer is, without a single path or coordinate.
+    Json aboutPublished() const {
+        Json a = Json::object();
+        a["riskmap_version"] = kRiskmapVersion;
+        a["detector"] = job_.detector().info().name;
+        a["cell_m"] = publishCell();
+        a["min_count"] = req_.publishMinCount;
+        a["note"] = "Counts of detections per equal-area cell (EPSG:6933); cells with fewer than min_count are "
+                    "withheld. No detection locations, images or source files are included.";
+        return a;
+    }
+
+    ScanSummary summary() const {
+        ScanSummary s;
+        for (auto n : res_.tilesPerInput) s.tiles += n;
+        s.detections = features_.size();
+        s.resumedTiles = res_.resumedTiles;
+        s.outputPath = req_.output;
+        s.manifestPath = Manifest::pathFor(req_.output);
+        for (const auto& v : res_.perInput) s.perInput.push_back(v.size());
+        return s;
+    }
+
+    Manifest manifest(const LayerSet& out, const std::string& started) const;
+    Json tilingJson() const;
+    Json countsJson() const;
+    Json timingsJson() const;
+
+    const ScanJob& job_;
+    const ScanRequest& req_;
+    ScanResults& res_;
+    const ScanFiles plan_;
+    std::vector<FeatureRecord> features_;
+    std::size_t gridCells_ = 0, publishedCells_ = 0;
+    double assembleSeconds_ = 0, writeSeconds_ = 0;
+};
+
+Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) const {
+    Manifest m;
+    m.riskmapVersion = kRiskmapVersion;
+    m.commandLine = req_.commandLine;
+    m.workingDir = std::filesystem::current_path().string();
+    m.startedUtc = started;
+    m.finishedUtc = utcNow();
+    m.output = {req_.output, plan_.format.driver, plan_.format.rfc7946 ? std::string("EPSG:4326")
+                                                                       : (req_.outCrs.empty() ? job_.inputs().front().crsName() : req_.outCrs),
+                modeText(req_.fileMode), features_.size(), req_.coordinatePrecision, req_.overlapMerge};
+    for (const auto& [role, path] : out.layers())
+        m.layers.push_back({role, path, role == "detections" ? job_.detector().info().name : role});
+    m.recipe = DetectorConfig::recipeJson(job_.detector().info().name, job_.options());
+    m.request = job_.recorded();
+    m.detectorName = job_.detector().info().name;
+    m.haloMetres = job_.detector().haloMetres();
+    m.risk = req_.risk.toJson();
+    m.grid = Json{{"cell_m", req_.gridMetres > 0 ? Json(req_.gridMetres) : Json()}, {"shape", req_.gridShape},
+                  {"crs", RiskGrid::kCrs}, {"cells", gridCells_}, {"coverage_cell_px", kCoverageCell}};
+    if (!req_.publishPath.empty())
+        m.publish = Json{{"path", req_.publishPath}, {"cell_m", publishCell()}, {"min_count", req_.publishMinCount},
+                         {"cells", publishedCells_}};
+    for (std::size_t i = 0; i < job_.inputs().size(); ++i) {
+        Json j = InputCatalog::describe(job_.inputs()[i], job_.sources()[i]);
+        j["tiles"] = res_.tilesPerInput[i];
+        j["detections"] = res_.perInput[i].size();
+        m.inputs.push_back({job_.sources()[i], job_.inputs()[i].footprint(), j});
+    }
+    m.warnings = job_.warnings();
+    m.tiling = tilingJson();
+    m.counts = countsJson();
+    m.timings = timingsJson();
+    return m;
+}
+
+Json ScanWriter::tilingJson() const {
+    Json t = Json::object();
+    t["tile_size"] = req_.pipeline.tileSize;
+    t["threads"] = res_.threads;
+    t["ram_mb"] = req_.pipeline.ramMB;
+    t["tiles_in_flight"] = res_.tilesInFlight;
+    t["block_cache_mb"] = static_cast<double>(res_.blockCacheBytes) / (1024.0 * 1024.0);
+    t["gdal_cache_mb"] = static_cast<double>(res_.gdalCacheBytes) / (1024.0 * 1024.0);
+    t["block_cache_hits"] = res_.cacheHits;
+    t["block_cache_misses"] = res_.cacheMisses;
+    t["shard"] = req_.shard.active() ? Json(req_.shard.text()) : Json();
+    t["resumed_tiles"] = res_.resumedTiles;
+    return t;
+}
+
+Json ScanWriter::countsJson() const {
+    std::size_t tiles = 0;
+    for (auto n : res_.tilesPerInput) tiles += n;
+    Json per = Json::object();
+    for (std::size_t i = 0; i < job_.inputs().size(); ++i) per[job_.sources()[i]] = res_.perInput[i].size();
+    return Json{{"tiles", tiles}, {"detections", features_.size()}, {"per_input", per}};
+}
+
+Json ScanWriter::timingsJson() const {
+    const double scanSeconds = res_.merged ? 0.0 : res_.scanSeconds;
+    double areaKm2 = 0;
+    for (const auto& in : job_.inputs()) areaKm2 += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
+    Json t = Json::object();
+    t["open_s"] = job_.openSeconds();
+    t["scan_s"] = scanSeconds;
+    t["assemble_s"] = assembleSeconds_;
+    t["write_s"] = writeSeconds_;
+    t["area_km2"] = areaKm2;
+    t["km2_per_s"] = scanSeconds > 0 ? areaKm2 / scanSeconds : 0.0;
+    t["peak_rss_mb"] = peakRssMB();
+    return t;
+}
+
+}  // namespace
+
+ScanSummary ScanJob::writeOutputs(ScanResults& results, const std::string& started) const {
+    return ScanWriter(*this, results).write(started);
+}
+
+}  // namespace riskmap
