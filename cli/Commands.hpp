@@ -41,17 +41,17 @@ InputOptions inputOptions(const InputArgs& args);
 std::vector<BandSpec> parseBandSpecs(const InputArgs& args);
 InputRequest inputRequest(const InputArgs& args);
 
-// Risk scoring, grids and publishing, shared by scan and merge.
-struct RiskArgs {
-    std::vector<std::string> context;
-    std::vector<double> levels;
-    double gridMetres = 0;
-    std::string gridShape = "square";
-    std::string publish;
-    std::size_t publishMinCount = 5;
-    double publishCellMetres = 5000;
+// Output options of scan and merge (-o, --overwrite, --out-crs, --file-mode, --precision,
+// --overlap-merge), bound to the request; the handles tell merge which were given.
+struct OutputOptionHandles {
+    CLI::Option* fileMode = nullptr;
+    CLI::Option* precision = nullptr;
+    CLI::Option* overlapMerge = nullptr;
 };
-void addRiskOptions(CLI::App& cmd, RiskArgs& args);
-void applyRiskOptions(const RiskArgs& args, ScanRequest& request);
+OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& request);
+// Risk scoring, grids and publishing, shared by scan and merge.
+void addRiskOptions(CLI::App& cmd, ScanRequest& request);
+// --tile-size, --threads, --ram.
+void addPipelineOptions(CLI::App& cmd, PipelineOptions& options);
 
 }  // namespace riskmap

@@ -46,6 +46,17 @@ struct Detection {
     std::vector<AttributeValue> attributes;
 };
 
+// A candidate a detector looked at and rejected, for `scan --explain`: where it was, the gate
+// that rejected it, what the gate measured and the limit it missed, and other measures worth
+// seeing. Owned by a tile through the candidate's anchor, like a detection.
+struct Rejection {
+    Detection candidate;  // geometry, anchor, class, score so far; attributes left empty
+    std::string gate;     // the option or test that rejected it, e.g. "min_area_m2", "enclosure"
+    double value = 0;     // what the gate measured
+    double limit = 0;     // the threshold it missed
+    std::vector<std::pair<std::string, double>> measures;
+};
+
 // Anchor pixel for a centre given in pixel-corner coordinates.
 cv::Point anchorOf(const cv::Point2d& centre);
 

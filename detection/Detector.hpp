@@ -40,8 +40,9 @@ public:
     // plus every neighbourhood it looks at. The pipeline converts it to pixels from the GSD.
     virtual double haloMetres() const = 0;
     // Detections in the tile, in global pixel coordinates. Detections whose anchor lies outside
-    // tile.core may be returned; the seam merge drops them.
-    virtual std::vector<Detection> detect(const TileImage& tile) const = 0;
+    // tile.core may be returned; the seam merge drops them. With `rejected` (scan --explain),
+    // also every candidate the detector turned down, with the gate and its measured value.
+    virtual std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const = 0;
     // Rough working memory per pixel of the tile window, beyond the stored band values and the
     // validity mask, for `bands` bands read: including the float planes the detector converts
     // (4 bytes per band; TileImage::plane). Lets the pipeline keep tiles in flight within --ram.

@@ -17,7 +17,7 @@ public:
     // detections of different inputs overlapping by at least this share of the smaller one are
     // one object (0 keeps them all).
     FeatureAssembler(const std::vector<RasterInput>& inputs, std::vector<std::string> sources,
-                     std::string detector, std::string targetCrs, double overlapFraction = 0.3);
+                     std::string detector, std::string targetCrs, double overlapFraction);
 
     // Sorts each input's detections by position (a total order, so the result does not depend
     // on thread scheduling) and converts them. Ids are unique within the output.

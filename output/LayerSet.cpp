@@ -17,7 +17,7 @@ const char* const kCompanionRoles[] = {"grid", "footprints", "nodata_gaps"};
 
 }  // namespace
 
-ScanFiles ScanFiles::plan(const std::string& output, bool grid, const std::string& publishPath) {
+ScanFiles ScanFiles::plan(const std::string& output, bool grid, const std::string& publishPath, const std::string& explainPath) {
     ScanFiles f;
     f.format = outputFormatFor(output);
     f.stem = output.substr(0, output.size() - f.format.extension.size());
@@ -25,6 +25,10 @@ ScanFiles ScanFiles::plan(const std::string& output, bool grid, const std::strin
     f.manifest = output + ".manifest.json";
     f.journal = output + ".journal";
     f.grid = grid;
+    if (!explainPath.empty()) {
+        outputFormatFor(explainPath);
+        f.explain = explainPath;
+    }
     if (!publishPath.empty()) {
         outputFormatFor(publishPath);
         f.publish = publishPath;
@@ -52,6 +56,7 @@ std::vector<std::string> ScanFiles::written() const {
         out.push_back(publish);
         out.push_back(publishAbout);
     }
+    if (!explain.empty()) out.push_back(explain);
     return out;
 }
 
@@ -90,6 +95,12 @@ OutputDataset& LayerSet::publish() {
     return *publish_;
 }
 
+OutputDataset& LayerSet::explain() {
+    if (files_.explain.empty()) throw Error("no explain layer was asked for (a writer bug)");
+    if (!explain_) explain_ = std::make_unique<OutputDataset>(commit_, files_.explain, replaceMain_, mode_, precision_);
+    return *explain_;
+}
+
 void LayerSet::addText(const std::string& path, const std::string& content, unsigned mode, bool keepIdentical) {
     if (keepIdentical && holdsExactly(path, content)) {
         kept_.push_back(path);
@@ -101,6 +112,7 @@ void LayerSet::addText(const std::string& path, const std::string& content, unsi
 void LayerSet::commit() {
     for (auto& [role, ds] : siblings_) ds->finish();
     if (publish_) publish_->finish();
+    if (explain_) explain_->finish();
     main_->finish();
     // An --overwrite replaces the whole earlier output: companions this run does not write
     // (a grid from an earlier --grid run, say) would no longer match the new layer.

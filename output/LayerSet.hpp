@@ -15,12 +15,14 @@ namespace riskmap {
 // Where a scan's files go, computed from the output path alone (and whether a grid and a
 // published layer are asked for).
 struct ScanFiles {
-    static ScanFiles plan(const std::string& output, bool grid, const std::string& publishPath);
+    static ScanFiles plan(const std::string& output, bool grid, const std::string& publishPath,
+                          const std::string& explainPath = "");
 
     OutputFormat format;
     std::string stem;  // the output path without its extension
     std::string main, manifest, journal;
     std::string publish, publishAbout;  // empty without --publish
+    std::string explain;                // empty without --explain
     bool grid = false;
 
     // The file holding a companion layer ("grid", "footprints", "nodata_gaps"): the main file
@@ -47,6 +49,8 @@ public:
     OutputDataset& layerFile(const std::string& role);
     // The published layer (world-readable by design: it holds coarse counts only).
     OutputDataset& publish();
+    // The rejected candidates (--explain): exact places, so owner-only like the main layer.
+    OutputDataset& explain();
     // A text file (manifest, style, about) committed with the layers. With keepIdentical, a file
     // already holding exactly `content` is left as it is (a style shared by OUT.geojson and
     // OUT.fgb); any other existing file needs replacing rights.
@@ -61,7 +65,7 @@ private:
     unsigned mode_;
     int precision_;
     FileCommit commit_;
-    std::unique_ptr<OutputDataset> main_, publish_;
+    std::unique_ptr<OutputDataset> main_, publish_, explain_;
     std::map<std::string, std::unique_ptr<OutputDataset>> siblings_;
     std::vector<std::pair<std::string, std::string>> layers_;  // role -> path
     std::vector<std::string> kept_;  // identical files left in place

@@ -135,6 +135,7 @@ Json Manifest::toJson() const {
     m["risk"] = risk;
     m["grid"] = grid;
     if (publish) m["publish"] = *publish;
+    if (explain) m["explain"] = *explain;
     Json ins = Json::array();
     for (const auto& in : inputs) ins.push_back(in.description);
     m["inputs"] = ins;
@@ -168,6 +169,7 @@ Manifest Manifest::fromJson(const Json& j, const std::string& origin) {
     m.risk = r.has("risk") ? r.at("risk").object() : Json::object();
     m.grid = r.has("grid") ? r.at("grid").object() : Json::object();
     if (r.has("publish")) m.publish = r.at("publish").object();
+    if (r.has("explain")) m.explain = r.at("explain").object();
     for (const auto& in : r.at("inputs").items(kMaxInputs))
         m.inputs.push_back({in.at("source").str(), readRing(in.at("footprint")), in.object()});
     if (auto w = r.find("warnings"))

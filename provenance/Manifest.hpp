@@ -60,6 +60,7 @@ struct Manifest {
     Json risk;                    // RiskOptions::toJson
     Json grid;                    // {"cell_m", "shape", "crs", "cells", "coverage_cell_px"}
     std::optional<Json> publish;  // {"path", "cell_m", "min_count", "cells"}
+    std::optional<Json> explain;  // {"path", "rejected"}: scan --explain
     std::vector<Input> inputs;
     std::vector<std::string> warnings;
     Json tiling, counts, timings;  // run statistics, for people (not read back)

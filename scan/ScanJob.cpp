@@ -31,6 +31,7 @@ bool isRemote(const std::string& path) { return path.rfind("/vsi", 0) == 0 || pa
 ScanResults emptyResults(const std::vector<RasterInput>& inputs) {
     ScanResults res;
     res.perInput.resize(inputs.size());
+    res.rejectedPerInput.resize(inputs.size());
     res.tilesPerInput.assign(inputs.size(), 0);
     for (const auto& in : inputs) res.coverage.emplace_back(in.width(), in.height());
     return res;
@@ -49,6 +50,7 @@ void addTile(ScanResults& res, const TileGrid& grid, JournalTile& t, const std::
     res.tilesPerInput[t.input]++;
     res.coverage[t.input].add(c);
     for (auto& d : t.detections) res.perInput[t.input].push_back(std::move(d));
+    for (auto& r : t.rejections) res.rejectedPerInput[t.input].push_back(std::move(r));
 }
 
 void takePipelineStats(const ScanPipeline& p, ScanResults& res) {
@@ -127,7 +129,7 @@ std::unique_ptr<DetectorConfig> ScanJob::loadRecipe() {
 }
 
 ScanFiles ScanJob::files() const {
-    return ScanFiles::plan(request_.output, request_.gridMetres > 0, request_.publishPath);
+    return ScanFiles::plan(request_.output, request_.gridMetres > 0, request_.publishPath, request_.explainPath);
 }
 
 std::string ScanJob::targetCrsWkt() const {
@@ -211,6 +213,8 @@ Json ScanJob::fingerprint() const {
     fp["request"] = recorded().toJson();
     fp["inputs"] = ids;
     fp["shard"] = request_.shard.active() ? Json(request_.shard.text()) : Json();
+    // A journal of a run with --explain holds rejections; one without cannot resume it.
+    if (!request_.explainPath.empty()) fp["explain"] = true;
     return fp;
 }
 
@@ -229,12 +233,17 @@ std::set<std::pair<std::size_t, std::size_t>> ScanJob::replay(std::vector<Journa
     return finished;
 }
 
+PipelineOptions ScanJob::pipelineOptions(const std::atomic<bool>* cancel) const {
+    PipelineOptions p = request_.pipeline;
+    p.cancel = cancel;
+    p.explain = !request_.explainPath.empty();
+    return p;
+}
+
 ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel) {
     const std::string started = utcNow();
     auto t0 = Clock::now();
-    PipelineOptions popts = request_.pipeline;
-    popts.cancel = cancel;
-    ScanPipeline pipeline(inputs(), *detector_, popts);
+    ScanPipeline pipeline(inputs(), *detector_, pipelineOptions(cancel));
     ScanResults res = emptyResults(inputs());
 
     // The journal: resume from it, or start it afresh.
@@ -258,7 +267,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     pipeline.run(
         progress,
         [&](TileResult&& r) {
-            JournalTile t{r.input, r.tile.index, std::move(r.detections), std::move(r.coverage)};
+            JournalTile t{r.input, r.tile.index, std::move(r.detections), std::move(r.coverage), std::move(r.rejections)};
             journal.append(t);
             addTile(res, pipeline.plans()[t.input].grid, t, jpath);
         },

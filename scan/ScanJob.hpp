@@ -34,6 +34,7 @@ struct ScanSummary {
 // What the detection phase produced, before output.
 struct ScanResults {
     std::vector<std::vector<Detection>> perInput;
+    std::vector<std::vector<Rejection>> rejectedPerInput;  // --explain
     std::vector<std::size_t> tilesPerInput;
     std::vector<CoverageMap> coverage;  // per input
     std::size_t resumedTiles = 0;
@@ -91,6 +92,8 @@ private:
     std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
                                                           ScanResults& res) const;
     ScanSummary writeOutputs(ScanResults& results, const std::string& started) const;
+    // The pipeline options of this run (explain set when --explain is given).
+    PipelineOptions pipelineOptions(const std::atomic<bool>* cancel) const;
 
     ScanRequest request_;
     std::unique_ptr<InputCatalog> catalog_;

@@ -195,6 +195,8 @@ JournalTile tileFromRecord(const JsonReader& r, const DetectorInfo& info) {
     if (t.coverage.valid.size() != static_cast<std::size_t>(t.coverage.ncx) * static_cast<std::size_t>(t.coverage.ncy))
         r.at("coverage").fail("holds " + std::to_string(t.coverage.valid.size()) + " cells, not its " +
                               std::to_string(t.coverage.ncx) + " x " + std::to_string(t.coverage.ncy));
+    if (auto x = r.find("rejected"))
+        for (const auto& j : x->items(kMaxDetectionsPerTile)) t.rejections.push_back(ScanJournal::rejectionFromJson(j));
     return t;
 }
 
@@ -249,6 +251,11 @@ void ScanJournal::append(const JournalTile& tile) {
     for (int v : {tile.coverage.cx0, tile.coverage.cy0, tile.coverage.ncx, tile.coverage.ncy}) cov.push_back(v);
     for (std::uint32_t v : tile.coverage.valid) cov.push_back(static_cast<long long>(v));
     rec["coverage"] = cov;
+    if (!tile.rejections.empty()) {
+        Json x = Json::array();
+        for (const auto& r : tile.rejections) x.push_back(rejectionToJson(r));
+        rec["rejected"] = x;
+    }
     writeRecord(rec);
 }
 
@@ -301,6 +308,28 @@ Json ScanJournal::detectionToJson(const Detection& d) {
     }
     j["v"] = attrs;
     return j;
+}
+
+Json ScanJournal::rejectionToJson(const Rejection& r) {
+    Json j = detectionToJson(r.candidate);
+    j["gate"] = r.gate;
+    j["value"] = r.value;
+    j["limit"] = r.limit;
+    Json m = Json::object();
+    for (const auto& [k, v] : r.measures) m[k] = v;
+    j["m"] = m;
+    return j;
+}
+
+Rejection ScanJournal::rejectionFromJson(const JsonReader& j) {
+    static const DetectorInfo none;  // a rejection carries no attributes
+    Rejection r;
+    r.candidate = detectionFromJson(j, none);
+    r.gate = j.at("gate").str();
+    r.value = j.at("value").json().is_null() ? std::nan("") : j.at("value").number();
+    r.limit = j.at("limit").json().is_null() ? std::nan("") : j.at("limit").number();
+    for (const auto& [k, v] : j.at("m").members()) r.measures.emplace_back(k, v.json().is_null() ? std::nan("") : v.number());
+    return r;
 }
 
 Detection ScanJournal::detectionFromJson(const JsonReader& j, const DetectorInfo& info) {

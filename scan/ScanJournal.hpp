@@ -22,6 +22,7 @@ struct JournalTile {
     std::size_t tile = 0;
     std::vector<Detection> detections;
     TileCoverage coverage;
+    std::vector<Rejection> rejections;  // scan --explain only
 };
 
 class ScanJournal {
@@ -50,6 +51,8 @@ public:
 
     static Json detectionToJson(const Detection& d);
     static Detection detectionFromJson(const JsonReader& j, const DetectorInfo& info);
+    static Json rejectionToJson(const Rejection& r);
+    static Rejection rejectionFromJson(const JsonReader& j);
 
 private:
     ScanJournal() = default;

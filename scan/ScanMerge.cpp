@@ -67,8 +67,10 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     r.pipeline.tileSize = rec.tileSize;
     r.shard = ShardSpec{};
     ScanJob job(r, registry);
-    const std::string changed = ScanJournal::differences(job.fingerprint(), shards.fingerprints.front(), {"shard"});
+    const std::string changed = ScanJournal::differences(job.fingerprint(), shards.fingerprints.front(), {"shard", "explain"});
     if (!changed.empty()) throw DataError("the inputs changed since the shards ran: " + changed);
+    if (!r.explainPath.empty() && !shards.fingerprints.front().contains("explain"))
+        throw UsageError("--explain needs shards that ran with --explain: rerun them with it, or merge without it");
 
     ScanPipeline pipeline(job.inputs(), *job.detector_, r.pipeline);
     std::vector<TileGrid> grids;
@@ -97,6 +99,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     }
     ScanResults res;
     res.perInput.resize(job.inputs().size());
+    res.rejectedPerInput.resize(job.inputs().size());
     res.tilesPerInput.assign(job.inputs().size(), 0);
     for (const auto& in : job.inputs()) res.coverage.emplace_back(in.width(), in.height());
     job.replay(all, pipeline, res);

@@ -32,6 +32,7 @@ struct ScanRequest {
     RiskOptions risk;  // context layers and risk levels (a recipe's "context" adds to these)
     double gridMetres = 0;  // --grid: aggregated layer of cells this size (0 = none)
     std::string gridShape = "square";
+    std::string explainPath;  // --explain: every rejected candidate with its gate (sensitive)
     std::string publishPath;  // --publish: a coarse grid safe to share
     std::size_t publishMinCount = 5;
     double publishCellMetres = 5000;

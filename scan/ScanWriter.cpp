@@ -110,6 +110,7 @@ public:
         if (req_.gridMetres > 0) writeGrid(out);
         writeCoverage(out);
         if (!req_.publishPath.empty()) writePublished(out);
+        if (!req_.explainPath.empty()) writeExplained(out);
         writeSeconds_ = since(t1) - assembleSeconds_;
         ScanSummary s = summary();
         s.manifest = manifest(out, started);
@@ -183,6 +184,35 @@ private:
         pub.setDefaultStyle("published", "riskmap published", QgisStyle::published());
     }
 
+    // Every candidate the detector turned down, with the gate and what it measured: for an
+    // analyst asking "why was this missed?" (scan --explain).
+    void writeExplained(LayerSet& out) {
+        std::vector<std::vector<Detection>> perInput(res_.rejectedPerInput.size());
+        for (std::size_t i = 0; i < perInput.size(); ++i)
+            for (const Rejection& r : res_.rejectedPerInput[i]) {
+                Detection d = r.candidate;
+                Json m = Json::object();
+                for (const auto& [k, v] : r.measures) m[k] = v;
+                d.attributes = {AttributeValue(r.gate), AttributeValue(r.value), AttributeValue(r.limit),
+                                AttributeValue(dumpJson(m))};
+                perInput[i].push_back(std::move(d));
+            }
+        FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, job_.targetCrsWkt(), 0.0);
+        const std::vector<FeatureRecord> records = assembler.assemble(perInput);
+        OutputDataset& ds = out.explain();
+        OutputLayer* layer = ds.createLayer("rejected", job_.targetCrsWkt(), wkbMultiPolygon,
+                                            {{"id", OFTString}, {"detector", OFTString}, {"class", OFTString},
+                                             {"score", OFTReal}, {"area_m2", OFTReal}, {"source", OFTString},
+                                             {"rejected_by", OFTString}, {"value", OFTReal}, {"limit", OFTReal},
+                                             {"measures", OFTString, OFSTJSON}});
+        for (const auto& f : records)
+            ds.writeFeature(layer, f.parts,
+                            {{"id", f.id}, {"detector", f.detector}, {"class", f.cls}, {"score", f.score},
+                             {"area_m2", f.areaM2}, {"source", f.source}, {"rejected_by", f.attributes.at(0)},
+                             {"value", f.attributes.at(1)}, {"limit", f.attributes.at(2)}, {"measures", f.attributes.at(3)}});
+        explained_ = records.size();
+    }
+
     double publishCell() const { return std::max(req_.publishCellMetres, req_.gridMetres); }
 
     // What the published layer is, without a single path or coordinate.
@@ -218,7 +248,7 @@ private:
     ScanResults& res_;
     const ScanFiles plan_;
     std::vector<FeatureRecord> features_;
-    std::size_t gridCells_ = 0, publishedCells_ = 0;
+    std::size_t gridCells_ = 0, publishedCells_ = 0, explained_ = 0;
     double assembleSeconds_ = 0, writeSeconds_ = 0;
 };
 
@@ -241,6 +271,7 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
     m.risk = req_.risk.toJson();
     m.grid = Json{{"cell_m", req_.gridMetres > 0 ? Json(req_.gridMetres) : Json()}, {"shape", req_.gridShape},
                   {"crs", RiskGrid::kCrs}, {"cells", gridCells_}, {"coverage_cell_px", kCoverageCell}};
+    if (!req_.explainPath.empty()) m.explain = Json{{"path", req_.explainPath}, {"rejected", explained_}};
     if (!req_.publishPath.empty())
         m.publish = Json{{"path", req_.publishPath}, {"cell_m", publishCell()}, {"min_count", req_.publishMinCount},
                          {"cells", publishedCells_}};

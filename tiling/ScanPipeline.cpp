@@ -180,8 +180,9 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     slot.reader->read(job.tile.window, job.tile.core, plans_[job.input].bands, slot.image);
                     r.coverage = TileCoverage::count(slot.image.valid, job.tile.window, job.tile.core);
                     if (slot.image.validCount > 0) {
-                        r.detections = detector_.detect(slot.image);
+                        r.detections = detector_.detect(slot.image, options_.explain ? &r.rejections : nullptr);
                         SeamMerge::keepOwned(job.tile.core, r.detections);
+                        SeamMerge::keepOwned(job.tile.core, r.rejections);
                     }
                     return r;
                 }) &

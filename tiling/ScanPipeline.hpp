@@ -18,6 +18,7 @@ struct PipelineOptions {
     int tileSize = 1024;
     int threads = 0;          // 0: all cores
     std::size_t ramMB = 1024;  // budget for tiles in flight plus GDAL's block cache
+    bool explain = false;      // also collect rejected candidates (scan --explain)
     const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -25,6 +26,7 @@ struct TileResult {
     std::size_t input = 0;
     Tile tile;
     std::vector<Detection> detections;  // owned by this tile only
+    std::vector<Rejection> rejections;  // with PipelineOptions::explain, owned likewise
     double areaKm2 = 0;                 // of the core
     TileCoverage coverage;              // valid pixels of the core
 };

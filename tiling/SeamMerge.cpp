@@ -12,4 +12,12 @@ std::size_t SeamMerge::keepOwned(const Window& core, std::vector<Detection>& det
     return dropped;
 }
 
+std::size_t SeamMerge::keepOwned(const Window& core, std::vector<Rejection>& rejections) {
+    auto end = std::remove_if(rejections.begin(), rejections.end(),
+                              [&](const Rejection& r) { return !owns(core, r.candidate.anchor); });
+    std::size_t dropped = static_cast<std::size_t>(rejections.end() - end);
+    rejections.erase(end, rejections.end());
+    return dropped;
+}
+
 }  // namespace riskmap

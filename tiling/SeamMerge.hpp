@@ -15,6 +15,7 @@ public:
     }
     // Removes detections the tile does not own; returns how many were dropped.
     static std::size_t keepOwned(const Window& core, std::vector<Detection>& detections);
+    static std::size_t keepOwned(const Window& core, std::vector<Rejection>& rejections);
 };
 
 }  // namespace riskmap

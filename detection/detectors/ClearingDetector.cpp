@@ -22,6 +22,34 @@ bool hasBand(const std::vector<std::string>& v, const char* n) { return std::fin
 
 }  // namespace
 
+const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
+    using P = Params;
+    static const auto t = OptionTable<P>()
+        .number("water_mndwi_min", &P::waterMndwiMin, 0.0, "MNDWI", "water: MNDWI above this (Xu 2006); NDWI without swir1 (McFeeters 1996)", -1, 1)
+        .number("veg_ndvi_min", &P::vegNdviMin, 0.5, "NDVI", "vegetation: NDVI at or above this (about half green cover; Rouse et al. 1974)", -1, 1)
+        .number("bare_ndbi_min", &P::bareNdbiMin, -0.15, "NDBI", "bare/built evidence: NDBI at or above this (Zha et al. 2003) ...", -1, 1)
+        .number("bare_bsi_min", &P::bareBsiMin, -0.05, "BSI", "... or BSI at or above this (Rikimaru et al. 2002)", -1, 1)
+        .number("matrix_radius_m", &P::matrixRadius, 500, "m", "radius of the disk in which the forest matrix is measured", 50, 5000)
+        .number("open_veg_share_max", &P::openVegShareMax, 0.5, "0-1", "open land: non-vegetated land where less than this share of land around is vegetated", 0, 1)
+        .number("open_land_share_min", &P::openLandShareMin, 0.2, "0-1", "... and at least this share of the disk is land (not a river mouth)", 0, 1)
+        .number("matrix_veg_share_min", &P::matrixVegShareMin, 0.7, "0-1", "a camp sits where at least this share of land around is vegetated", 0, 1)
+        .number("min_area_m2", &P::minArea, 500, "m2", "smallest patch (0.05 ha)", 0, 1e9)
+        .number("max_area_m2", &P::maxArea, 50000, "m2", "largest patch (5 ha)", 1, 1e9)
+        .number("max_extent_m", &P::maxExtent, 600, "m", "longest bounding-box side; longer is a linear feature (sets part of the halo)", 10, 10000)
+        .number("ring_width_m", &P::ringWidth, 50, "m", "width of the ring around a patch that must be forest or water", 5, 1000)
+        .number("enclosure_min", &P::enclosureMin, 0.8, "0-1", "share of the ring that is forest or water", 0, 1)
+        .number("remote_min_m", &P::remoteMin, 1000, "m", "distance from open land (farms, villages, ponds' dikes) a camp must keep", 0, 100000)
+        .number("distance_cap_m", &P::distanceCap, 2000, "m", "distances are measured up to this; sets most of the halo", 10, 100000)
+        .number("max_elongation", &P::maxElongation, 8, "ratio", "longer-than-wide limit (creeks and tracks are very linear)", 1, 100)
+        .number("min_width_m", &P::minWidth, 20, "m", "mean width (area / length): drops one-pixel creek-bank chains", 0, 1000)
+        .number("core_ndvi_max", &P::coreNdviMax, 0.3, "NDVI", "a clearly bare pixel has NDVI below this ...", -1, 1)
+        .number("core_ndbi_min", &P::coreNdbiMin, 0.05, "NDBI", "... and NDBI at or above this (SWIR1 > NIR, plus a margin over creek mud) ...", -1, 1)
+        .number("core_bsi_min", &P::coreBsiMin, 0.05, "BSI", "... or BSI at or above this", -1, 1)
+        .number("core_min_area_m2", &P::coreMinArea, 300, "m2", "area of clearly bare pixels a patch needs (one pixel of a 10-30 m sensor)", 0, 1e9)
+        .number("min_score", &P::minScore, 0, "0-1", "drop patches scoring below this", 0, 1);
+    return t;
+}
+
 DetectorInfo ClearingDetector::describe() {
     DetectorInfo d;
     d.name = "clearing";
@@ -29,31 +57,7 @@ DetectorInfo ClearingDetector::describe() {
         "Remote camps: small cleared or built patches (bare mud, racks, huts) inside unbroken "
         "mangrove or forest, enclosed by forest or water and far from open farmland. Needs red, "
         "nir and green (swir1 and blue sharpen water and bare-ground evidence).";
-    const auto num = &OptionSpec::number;
-    d.options = {
-        num("water_mndwi_min", 0.0, "MNDWI", "water: MNDWI above this (Xu 2006); NDWI without swir1 (McFeeters 1996)", -1, 1),
-        num("veg_ndvi_min", 0.5, "NDVI", "vegetation: NDVI at or above this (about half green cover; Rouse et al. 1974)", -1, 1),
-        num("bare_ndbi_min", -0.15, "NDBI", "bare/built evidence: NDBI at or above this (Zha et al. 2003) ...", -1, 1),
-        num("bare_bsi_min", -0.05, "BSI", "... or BSI at or above this (Rikimaru et al. 2002)", -1, 1),
-        num("matrix_radius_m", 500, "m", "radius of the disk in which the forest matrix is measured", 50, 5000),
-        num("open_veg_share_max", 0.5, "0-1", "open land: non-vegetated land where less than this share of land around is vegetated", 0, 1),
-        num("open_land_share_min", 0.2, "0-1", "... and at least this share of the disk is land (not a river mouth)", 0, 1),
-        num("matrix_veg_share_min", 0.7, "0-1", "a camp sits where at least this share of land around is vegetated", 0, 1),
-        num("min_area_m2", 500, "m2", "smallest patch (0.05 ha)", 0, 1e9),
-        num("max_area_m2", 50000, "m2", "largest patch (5 ha)", 1, 1e9),
-        num("max_extent_m", 600, "m", "longest bounding-box side; longer is a linear feature (sets part of the halo)", 10, 10000),
-        num("ring_width_m", 50, "m", "width of the ring around a patch that must be forest or water", 5, 1000),
-        num("enclosure_min", 0.8, "0-1", "share of the ring that is forest or water", 0, 1),
-        num("remote_min_m", 1000, "m", "distance from open land (farms, villages, ponds' dikes) a camp must keep", 0, 100000),
-        num("distance_cap_m", 2000, "m", "distances are measured up to this; sets most of the halo", 10, 100000),
-        num("max_elongation", 8, "ratio", "longer-than-wide limit (creeks and tracks are very linear)", 1, 100),
-        num("min_width_m", 20, "m", "mean width (area / length): drops one-pixel creek-bank chains", 0, 1000),
-        num("core_ndvi_max", 0.3, "NDVI", "a clearly bare pixel has NDVI below this ...", -1, 1),
-        num("core_ndbi_min", 0.05, "NDBI", "... and NDBI at or above this (SWIR1 > NIR, plus a margin over creek mud) ...", -1, 1),
-        num("core_bsi_min", 0.05, "BSI", "... or BSI at or above this", -1, 1),
-        num("core_min_area_m2", 300, "m2", "area of clearly bare pixels a patch needs (one pixel of a 10-30 m sensor)", 0, 1e9),
-        num("min_score", 0, "0-1", "drop patches scoring below this", 0, 1),
-    };
+    d.options = table().specs();
     d.attributes = {
         {"enclosure", AttributeType::Double, "0-1", "share of the surrounding ring that is forest or water"},
         {"distance_to_open_land_m", AttributeType::Double, "m", "to the nearest open land (capped at distance_cap_m)"},
@@ -71,28 +75,7 @@ std::unique_ptr<Detector> ClearingDetector::create(const OptionValues& options) 
 }
 
 ClearingDetector::ClearingDetector(const OptionValues& o) : info_(describe()) {
-    p_.waterMndwiMin = o.getDouble("water_mndwi_min");
-    p_.vegNdviMin = o.getDouble("veg_ndvi_min");
-    p_.bareNdbiMin = o.getDouble("bare_ndbi_min");
-    p_.bareBsiMin = o.getDouble("bare_bsi_min");
-    p_.matrixRadius = o.getDouble("matrix_radius_m");
-    p_.openVegShareMax = o.getDouble("open_veg_share_max");
-    p_.openLandShareMin = o.getDouble("open_land_share_min");
-    p_.matrixVegShareMin = o.getDouble("matrix_veg_share_min");
-    p_.minArea = o.getDouble("min_area_m2");
-    p_.maxArea = o.getDouble("max_area_m2");
-    p_.maxExtent = o.getDouble("max_extent_m");
-    p_.ringWidth = o.getDouble("ring_width_m");
-    p_.enclosureMin = o.getDouble("enclosure_min");
-    p_.remoteMin = o.getDouble("remote_min_m");
-    p_.distanceCap = o.getDouble("distance_cap_m");
-    p_.maxElongation = o.getDouble("max_elongation");
-    p_.minWidth = o.getDouble("min_width_m");
-    p_.coreNdviMax = o.getDouble("core_ndvi_max");
-    p_.coreNdbiMin = o.getDouble("core_ndbi_min");
-    p_.coreBsiMin = o.getDouble("core_bsi_min");
-    p_.coreMinArea = o.getDouble("core_min_area_m2");
-    p_.minScore = o.getDouble("min_score");
+    p_ = table().bind(o);
     if (p_.minArea > p_.maxArea) throw UsageError("min_area_m2 exceeds max_area_m2");
     if (p_.remoteMin > p_.distanceCap)
         throw UsageError("remote_min_m (" + optionValueText(p_.remoteMin) + ") exceeds distance_cap_m (" +
@@ -171,7 +154,8 @@ std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t) const {
     return cls;
 }
 
-std::vector<Detection> ClearingDetector::detect(const TileImage& t) const {
+std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<Rejection>* rejected) const {
+    (void)rejected;  // gates are explained in a later change
     std::vector<Detection> out;
     if (t.validCount == 0) return out;
     const int w = t.window.w, h = t.window.h;

@@ -4,6 +4,7 @@
 // from spectral indices, the forest matrix from density in a disk, then candidate patches gated
 // by size, shape, a clearly bare core, enclosure by forest or water, and remoteness.
 #include "detection/Detector.hpp"
+#include "detection/OptionTable.hpp"
 
 namespace riskmap {
 
@@ -17,7 +18,7 @@ public:
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
     std::size_t workingBytesPerPixel(std::size_t bands) const override { return 72 + 4 * bands; }
-    std::vector<Detection> detect(const TileImage& tile) const override;
+    std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
 
     struct Params {
         double waterMndwiMin, vegNdviMin, bareNdbiMin, bareBsiMin;
@@ -25,6 +26,10 @@ public:
         double minArea, maxArea, maxExtent, ringWidth, enclosureMin, remoteMin, distanceCap;
         double maxElongation, minWidth, coreNdviMax, coreNdbiMin, coreBsiMin, coreMinArea, minScore;
     };
+
+    const Params& params() const { return p_; }
+    // Every option, declared once and bound to its Params member.
+    static const OptionTable<Params>& table();
 
     // Per-pixel class bits, exposed for tests.
     enum ClassBit : std::uint8_t {

@@ -6,11 +6,28 @@
 #include <cmath>
 
 #include "core/Error.hpp"
+#include "detection/OptionTable.hpp"
 #include "detection/imgproc/ComponentExtractor.hpp"
 #include "detection/imgproc/MetricMorphology.hpp"
 #include "detection/imgproc/SpectralExpression.hpp"
 
 namespace riskmap {
+
+const OptionTable<IndexDetector::Params>& IndexDetector::table() {
+    using P = Params;
+    static const auto t =
+        OptionTable<P>()
+            .text("rule", &P::rule, "ndvi < 0.2 and ndwi < 0", "rule over band names and indices, e.g. \"ndvi < 0.2 and mndwi < 0\"")
+            .text("class", &P::cls, "index", "value of the class property")
+            .number("open_radius_m", &P::openRadius, 0.0, "m", "morphological opening radius (removes specks and thin lines); 0 = off", 0.0, 1000.0)
+            .number("close_radius_m", &P::closeRadius, 0.0, "m", "morphological closing radius (fills gaps and small holes); 0 = off", 0.0, 1000.0)
+            .number("min_area_m2", &P::minArea, 1000.0, "m2", "smallest object reported", 0.0, std::nullopt)
+            .number("max_area_m2", &P::maxArea, 1.0e6, "m2", "largest object reported", 0.0, std::nullopt)
+            .number("max_length_m", &P::maxLength, 500.0, "m", "largest bounding-box side reported; sets the tile halo, so larger costs more reading", 1.0, 100000.0)
+            .number("score_margin", &P::scoreMargin, 0.2, "rule units", "margin by which a pixel must pass the rule to score 1", 1e-6, std::nullopt)
+            .number("min_score", &P::minScore, 0.0, "0-1", "drop objects scoring below this", 0.0, 1.0);
+    return t;
+}
 
 DetectorInfo IndexDetector::describe() {
     DetectorInfo d;
@@ -21,23 +38,7 @@ DetectorInfo IndexDetector::describe() {
         "Spectral-index rule: pixels passing a rule over named bands (built-in indices: " + indices +
         "; plus + - * / and comparisons joined by and/or/not) become polygons, cleaned by "
         "morphology and filtered by area and length in metres.";
-    d.options = {
-        {"rule", OptionType::String, std::string("ndvi < 0.2 and ndwi < 0"), "",
-         "rule over band names and indices, e.g. \"ndvi < 0.2 and mndwi < 0\"", {}, {}, {}},
-        {"class", OptionType::String, std::string("index"), "", "value of the class property", {}, {}, {}},
-        {"open_radius_m", OptionType::Double, 0.0, "m",
-         "morphological opening radius (removes specks and thin lines); 0 = off", 0.0, 1000.0, {}},
-        {"close_radius_m", OptionType::Double, 0.0, "m",
-         "morphological closing radius (fills gaps and small holes); 0 = off", 0.0, 1000.0, {}},
-        {"min_area_m2", OptionType::Double, 1000.0, "m2", "smallest object reported", 0.0, {}, {}},
-        {"max_area_m2", OptionType::Double, 1.0e6, "m2", "largest object reported", 0.0, {}, {}},
-        {"max_length_m", OptionType::Double, 500.0, "m",
-         "largest bounding-box side reported; sets the tile halo, so larger costs more reading",
-         1.0, 100000.0, {}},
-        {"score_margin", OptionType::Double, 0.2, "rule units",
-         "margin by which a pixel must pass the rule to score 1", 1e-6, {}, {}},
-        {"min_score", OptionType::Double, 0.0, "0-1", "drop objects scoring below this", 0.0, 1.0, {}},
-    };
+    d.options = table().specs();
     d.attributes = {
         {"pixels", AttributeType::Int, "px", "number of pixels in the object"},
         {"margin_mean", AttributeType::Double, "rule units",
@@ -51,23 +52,14 @@ std::unique_ptr<Detector> IndexDetector::create(const OptionValues& options) {
 }
 
 IndexDetector::IndexDetector(const OptionValues& o)
-    : info_(describe()),
-      rule_(SpectralExpression::parse(o.getString("rule"))),
-      class_(o.getString("class")),
-      openRadiusM_(o.getDouble("open_radius_m")),
-      closeRadiusM_(o.getDouble("close_radius_m")),
-      minAreaM2_(o.getDouble("min_area_m2")),
-      maxAreaM2_(o.getDouble("max_area_m2")),
-      maxLengthM_(o.getDouble("max_length_m")),
-      scoreMargin_(o.getDouble("score_margin")),
-      minScore_(o.getDouble("min_score")) {
+    : info_(describe()), p_(table().bind(o)), rule_(SpectralExpression::parse(p_.rule)) {
     if (!rule_.isRule())
         throw UsageError("rule '" + rule_.text() + "' has no comparison: write e.g. \"" +
                          rule_.text() + " > 0.3\"");
-    if (minAreaM2_ > maxAreaM2_)
-        throw UsageError("min_area_m2 (" + optionValueText(minAreaM2_) + ") exceeds max_area_m2 (" +
-                         optionValueText(maxAreaM2_) + ")");
-    if (class_.empty()) throw UsageError("option class must not be empty");
+    if (p_.minArea > p_.maxArea)
+        throw UsageError("min_area_m2 (" + optionValueText(p_.minArea) + ") exceeds max_area_m2 (" +
+                         optionValueText(p_.maxArea) + ")");
+    if (p_.cls.empty()) throw UsageError("option class must not be empty");
 }
 
 std::vector<std::string> IndexDetector::bandsFor(const std::vector<std::string>& available) const {
@@ -86,11 +78,24 @@ std::vector<std::string> IndexDetector::bandsFor(const std::vector<std::string>&
     return need;
 }
 
-double IndexDetector::haloMetres() const {
-    return maxLengthM_ + MetricMorphology::influenceMetres(openRadiusM_, closeRadiusM_);
+Rejection IndexDetector::rejection(const ComponentExtractor& cc, const Component& c, const TileImage& tile, const char* gate,
+                                   double value, double limit) const {
+    Rejection r;
+    r.candidate.geometry = cc.outline(c, tile);
+    r.candidate.anchor = c.anchor;
+    r.candidate.cls = p_.cls;
+    r.gate = gate;
+    r.value = value;
+    r.limit = limit;
+    r.measures = {{"pixels", static_cast<double>(c.pixels)}, {"area_m2", static_cast<double>(c.pixels) * tile.pixelAreaM2()}};
+    return r;
 }
 
-std::vector<Detection> IndexDetector::detect(const TileImage& tile) const {
+double IndexDetector::haloMetres() const {
+    return p_.maxLength + MetricMorphology::influenceMetres(p_.openRadius, p_.closeRadius);
+}
+
+std::vector<Detection> IndexDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
     std::vector<Detection> out;
     if (tile.validCount == 0) return out;
     const int w = tile.window.w, h = tile.window.h;
@@ -104,7 +109,7 @@ std::vector<Detection> IndexDetector::detect(const TileImage& tile) const {
     };
     // Without morphology the pass mask streams row by row into the components; margins are
     // recomputed later for the few pixels in reported objects.
-    MetricMorphology morph(tile.gsdX, tile.gsdY, openRadiusM_, closeRadiusM_);
+    MetricMorphology morph(tile.gsdX, tile.gsdY, p_.openRadius, p_.closeRadius);
     ComponentExtractor cc(w, h);
     if (morph.active()) {
         cv::Mat pass(h, w, CV_8U);
@@ -122,13 +127,21 @@ std::vector<Detection> IndexDetector::detect(const TileImage& tile) const {
     ComponentExtractor::Limits lim;
     lim.marginX = morph.marginX();
     lim.marginY = morph.marginY();
-    lim.maxExtentX = static_cast<int>(std::floor(maxLengthM_ / tile.gsdX));
-    lim.maxExtentY = static_cast<int>(std::floor(maxLengthM_ / tile.gsdY));
+    lim.maxExtentX = static_cast<int>(std::floor(p_.maxLength / tile.gsdX));
+    lim.maxExtentY = static_cast<int>(std::floor(p_.maxLength / tile.gsdY));
     const double pxArea = tile.pixelAreaM2();
-    lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(minAreaM2_ / pxArea - 1e-9)));
-    lim.maxPixels = static_cast<std::int64_t>(std::floor(maxAreaM2_ / pxArea + 1e-9));
+    lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(p_.minArea / pxArea - 1e-9)));
+    lim.maxPixels = static_cast<std::int64_t>(std::floor(p_.maxArea / pxArea + 1e-9));
 
-    for (const Component& c : cc.complete(tile, lim)) {
+    std::vector<Component> wrongSize;
+    const std::vector<Component> complete = cc.complete(tile, lim, rejected ? &wrongSize : nullptr);
+    if (rejected)
+        for (const Component& c : wrongSize) {
+            const double area = static_cast<double>(c.pixels) * pxArea;
+            const bool small = c.pixels < lim.minPixels;
+            rejected->push_back(rejection(cc, c, tile, small ? "min_area_m2" : "max_area_m2", area, small ? p_.minArea : p_.maxArea));
+        }
+    for (const Component& c : complete) {
         double sumScore = 0, sumMargin = 0;
         for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r) {
             const int n = r->x1 - r->x0;
@@ -136,15 +149,18 @@ std::vector<Detection> IndexDetector::detect(const TileImage& tile) const {
             for (int i = 0; i < n; ++i) {
                 const float m = marginRow[static_cast<std::size_t>(i)];
                 sumMargin += m;
-                sumScore += std::clamp(static_cast<double>(m) / scoreMargin_, 0.0, 1.0);
+                sumScore += std::clamp(static_cast<double>(m) / p_.scoreMargin, 0.0, 1.0);
             }
         }
         double score = sumScore / static_cast<double>(c.pixels);
-        if (score < minScore_) continue;
+        if (score < p_.minScore) {
+            if (rejected) rejected->push_back(rejection(cc, c, tile, "min_score", score, p_.minScore));
+            continue;
+        }
         Detection d;
         d.geometry = cc.outline(c, tile);
         d.anchor = c.anchor;
-        d.cls = class_;
+        d.cls = p_.cls;
         d.score = score;
         d.attributes = {AttributeValue(c.pixels), AttributeValue(sumMargin / static_cast<double>(c.pixels))};
         out.push_back(std::move(d));

@@ -3,6 +3,8 @@
 // with morphology (radii in metres), grouped into connected components, filtered by area and
 // length in metres, and reported as exact pixel polygons scored by how far they pass the rule.
 #include "detection/Detector.hpp"
+#include "detection/OptionTable.hpp"
+#include "detection/imgproc/ComponentExtractor.hpp"
 #include "detection/imgproc/SpectralExpression.hpp"
 
 namespace riskmap {
@@ -16,24 +18,28 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
-    std::vector<Detection> detect(const TileImage& tile) const override;
+    std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
     // Rows are evaluated straight from stored values; only morphology needs a whole mask (and
     // OpenCV's temporaries for it).
     std::size_t workingBytesPerPixel(std::size_t) const override {
-        return openRadiusM_ > 0 || closeRadiusM_ > 0 ? 4 : 1;
+        return p_.openRadius > 0 || p_.closeRadius > 0 ? 4 : 1;
     }
 
+    struct Params {
+        std::string rule, cls;
+        double openRadius, closeRadius, minArea, maxArea, maxLength, scoreMargin, minScore;
+    };
+    const Params& params() const { return p_; }
+    // Every option, declared once and bound to its Params member.
+    static const OptionTable<Params>& table();
+
 private:
+    Rejection rejection(const ComponentExtractor& cc, const Component& c, const TileImage& tile, const char* gate,
+                        double value, double limit) const;
+
     DetectorInfo info_;
+    Params p_;
     SpectralExpression rule_;
-    std::string class_;
-    double openRadiusM_;
-    double closeRadiusM_;
-    double minAreaM2_;
-    double maxAreaM2_;
-    double maxLengthM_;
-    double scoreMargin_;
-    double minScore_;
 };
 
 }  // namespace riskmap

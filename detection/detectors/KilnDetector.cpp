@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/Error.hpp"
+#include "detection/OptionTable.hpp"
 #include "detection/imgproc/ExactFilters.hpp"
 
 namespace riskmap {
@@ -249,6 +250,33 @@ bool nativeOutline(const TileImage& t, cv::Point peakGlobal, const KilnDetector:
 
 }  // namespace
 
+const OptionTable<KilnDetector::Params>& KilnDetector::table() {
+    using P = Params;
+    static const auto t = OptionTable<P>()
+        .number("internal_gsd_m", &P::internalGsd, 10, "m", "working resolution; finer input is block-averaged to it", 1, 30)
+        .number("max_gsd_m", &P::maxGsd, 20, "m", "coarser input cannot resolve a 100 x 50 m kiln: nothing is reported", 1, 1000)
+        .number("background_window_m", &P::backgroundWindow, 400, "m", "side of the local background window (kiln + yard << this << landscape)", 100, 3000)
+        .number("smooth_sigma_m", &P::smoothSigma, 20, "m", "smoothing of contrast maps, about the kiln half-width", 2, 100)
+        .number("nms_radius_m", &P::nmsRadius, 50, "m", "peaks closer than this are one object", 10, 300)
+        .number("min_redness", &P::minRedness, 0.20, "ln ratio", "smoothed redness contrast: R/G and R/B both this far above the local mean (0.2 = 22 %)", 0, 2)
+        .number("min_brightness", &P::minBrightness, 0.30, "ln ratio", "smoothed brightness contrast to the local mean (0.3 = 35 % brighter)", -2, 2)
+        .number("region_fraction", &P::regionFraction, 0.5, "0-1", "kiln body = pixels above this fraction of the peak redness", 0.1, 0.95)
+        .number("region_min", &P::regionMin, 0.10, "ln ratio", "kiln body pixels need at least this redness contrast", 0, 2)
+        .number("region_radius_m", &P::regionRadius, 120, "m", "kiln body is searched within this radius of the peak", 30, 400)
+        .number("min_length_m", &P::minLength, 40, "m", "shortest kiln body (moment length, blur included)", 0, 1000)
+        .number("max_length_m", &P::maxLength, 250, "m", "longest kiln body (bull's trench 100-150 m plus blur)", 10, 1000)
+        .number("max_width_m", &P::maxWidth, 120, "m", "widest kiln body (40-60 m, circular up to 100 m, plus blur); removes brown fields", 10, 1000)
+        .number("yard_radius_m", &P::yardRadius, 150, "m", "drying yards are looked for within this radius", 30, 500)
+        .number("yard_brightness", &P::yardBrightness, 0.25, "ln ratio", "a yard pixel is this much brighter than the local mean ...", -2, 2)
+        .number("yard_redness_max", &P::yardRednessMax, 0.15, "ln ratio", "... and less red than this", -2, 2)
+        .number("type_max_gsd_m", &P::typeMaxGsd, 5, "m", "kiln_type from the outline only at this GSD or finer", 0.1, 30)
+        .number("max_ndvi", &P::maxNdvi, 0.4, "NDVI", "with a nir band: kiln bodies are bare, reject vegetated peaks", -1, 1)
+        .number("min_ndbi", &P::minNdbi, -0.2, "NDBI", "with nir and swir1 bands: reject wet or vegetated bodies", -1, 1)
+        .number("min_score", &P::minScore, 0.0, "0-1", "drop kilns scoring below this (0.5 = high-confidence only)", 0, 1)
+        .number("dark_offset", &P::darkOffset, 0.02, "of white", "added to R, G, B before log-ratios to steady dark pixels", 0.001, 0.2);
+    return t;
+}
+
 DetectorInfo KilnDetector::describe() {
     DetectorInfo d;
     d.name = "kiln";
@@ -257,30 +285,7 @@ DetectorInfo KilnDetector::describe() {
         "from ~0.5 to 20 m: peaks of smoothed redness contrast against a local background, "
         "verified by the size and shape of the kiln body in metres, scored with a drying-yard "
         "bonus. Reports the oriented outline of the kiln body.";
-    const auto num = &OptionSpec::number;
-    d.options = {
-        num("internal_gsd_m", 10, "m", "working resolution; finer input is block-averaged to it", 1, 30),
-        num("max_gsd_m", 20, "m", "coarser input cannot resolve a 100 x 50 m kiln: nothing is reported", 1, 1000),
-        num("background_window_m", 400, "m", "side of the local background window (kiln + yard << this << landscape)", 100, 3000),
-        num("smooth_sigma_m", 20, "m", "smoothing of contrast maps, about the kiln half-width", 2, 100),
-        num("nms_radius_m", 50, "m", "peaks closer than this are one object", 10, 300),
-        num("min_redness", 0.20, "ln ratio", "smoothed redness contrast: R/G and R/B both this far above the local mean (0.2 = 22 %)", 0, 2),
-        num("min_brightness", 0.30, "ln ratio", "smoothed brightness contrast to the local mean (0.3 = 35 % brighter)", -2, 2),
-        num("region_fraction", 0.5, "0-1", "kiln body = pixels above this fraction of the peak redness", 0.1, 0.95),
-        num("region_min", 0.10, "ln ratio", "kiln body pixels need at least this redness contrast", 0, 2),
-        num("region_radius_m", 120, "m", "kiln body is searched within this radius of the peak", 30, 400),
-        num("min_length_m", 40, "m", "shortest kiln body (moment length, blur included)", 0, 1000),
-        num("max_length_m", 250, "m", "longest kiln body (bull's trench 100-150 m plus blur)", 10, 1000),
-        num("max_width_m", 120, "m", "widest kiln body (40-60 m, circular up to 100 m, plus blur); removes brown fields", 10, 1000),
-        num("yard_radius_m", 150, "m", "drying yards are looked for within this radius", 30, 500),
-        num("yard_brightness", 0.25, "ln ratio", "a yard pixel is this much brighter than the local mean ...", -2, 2),
-        num("yard_redness_max", 0.15, "ln ratio", "... and less red than this", -2, 2),
-        num("type_max_gsd_m", 5, "m", "kiln_type from the outline only at this GSD or finer", 0.1, 30),
-        num("max_ndvi", 0.4, "NDVI", "with a nir band: kiln bodies are bare, reject vegetated peaks", -1, 1),
-        num("min_ndbi", -0.2, "NDBI", "with nir and swir1 bands: reject wet or vegetated bodies", -1, 1),
-        num("min_score", 0.0, "0-1", "drop kilns scoring below this (0.5 = high-confidence only)", 0, 1),
-        num("dark_offset", 0.02, "of white", "added to R, G, B before log-ratios to steady dark pixels", 0.001, 0.2),
-    };
+    d.options = table().specs();
     d.attributes = {
         {"kiln_type", AttributeType::String, "", "fcbk, zigzag, circular or unknown (10 m pixels cannot tell fcbk from zigzag)"},
         {"type_confidence", AttributeType::Double, "0-1", "confidence of kiln_type"},
@@ -300,27 +305,7 @@ std::unique_ptr<Detector> KilnDetector::create(const OptionValues& options) {
 }
 
 KilnDetector::KilnDetector(const OptionValues& o) : info_(describe()) {
-    p_.internalGsd = o.getDouble("internal_gsd_m");
-    p_.maxGsd = o.getDouble("max_gsd_m");
-    p_.backgroundWindow = o.getDouble("background_window_m");
-    p_.smoothSigma = o.getDouble("smooth_sigma_m");
-    p_.nmsRadius = o.getDouble("nms_radius_m");
-    p_.minRedness = o.getDouble("min_redness");
-    p_.minBrightness = o.getDouble("min_brightness");
-    p_.regionFraction = o.getDouble("region_fraction");
-    p_.regionMin = o.getDouble("region_min");
-    p_.regionRadius = o.getDouble("region_radius_m");
-    p_.minLength = o.getDouble("min_length_m");
-    p_.maxLength = o.getDouble("max_length_m");
-    p_.maxWidth = o.getDouble("max_width_m");
-    p_.yardRadius = o.getDouble("yard_radius_m");
-    p_.yardBrightness = o.getDouble("yard_brightness");
-    p_.yardRednessMax = o.getDouble("yard_redness_max");
-    p_.typeMaxGsd = o.getDouble("type_max_gsd_m");
-    p_.maxNdvi = o.getDouble("max_ndvi");
-    p_.minNdbi = o.getDouble("min_ndbi");
-    p_.minScore = o.getDouble("min_score");
-    p_.darkOffset = o.getDouble("dark_offset");
+    p_ = table().bind(o);
     if (p_.minLength > p_.maxLength)
         throw UsageError("min_length_m exceeds max_length_m: make the kiln length range non-empty");
 }
@@ -413,7 +398,8 @@ std::pair<std::string, double> KilnDetector::classify(const Shape& s, double gsd
     return {s.fill >= t ? "zigzag" : "fcbk", conf};
 }
 
-std::vector<Detection> KilnDetector::detect(const TileImage& tile) const {
+std::vector<Detection> KilnDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
+    (void)rejected;  // gates are explained in a later change
     std::vector<Detection> out;
     if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
     Grid gr;

@@ -4,6 +4,7 @@
 // contrast against a local background, then each is verified by the shape of its half-maximum
 // region (length, width in metres) and scored, with a drying-yard bonus.
 #include "detection/Detector.hpp"
+#include "detection/OptionTable.hpp"
 
 namespace riskmap {
 
@@ -18,7 +19,7 @@ public:
     double haloMetres() const override;
     std::size_t workingBytesPerPixel(std::size_t bands) const override { return 64 + 4 * bands; }
     std::string inputWarning(double gsdX, double gsdY) const override;
-    std::vector<Detection> detect(const TileImage& tile) const override;
+    std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
 
     struct Params {
         double internalGsd, maxGsd, backgroundWindow, smoothSigma, nmsRadius;
@@ -27,6 +28,8 @@ public:
         double typeMaxGsd, maxNdvi, minNdbi, minScore, darkOffset;
     };
     const Params& params() const { return p_; }
+    // Every option, declared once and bound to its Params member.
+    static const OptionTable<Params>& table();
 
     // Shape of a pixel region in metres (exposed for tests): moment axes, orientation, and how
     // fully its minimum-area rectangle is filled.

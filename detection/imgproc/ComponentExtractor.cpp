@@ -130,8 +130,8 @@ const PixelRun* ComponentExtractor::runsEnd(const Component& c) const {
     return runs_.data() + firstRun_[static_cast<std::size_t>(c.label)];
 }
 
-std::vector<Component> ComponentExtractor::complete(const TileImage& tile,
-                                                    const Limits& limits) const {
+std::vector<Component> ComponentExtractor::complete(const TileImage& tile, const Limits& limits,
+                                                    std::vector<Component>* sizeRejected) const {
     if (!finished_) throw Error("components used before finish() (a detector bug)");
     std::vector<Component> out;
     const int w = width_, h = height_;
@@ -140,7 +140,8 @@ std::vector<Component> ComponentExtractor::complete(const TileImage& tile,
         c.label = l;
         c.box = boxes_[static_cast<std::size_t>(l - 1)];
         c.pixels = pixels_[static_cast<std::size_t>(l - 1)];
-        if (c.pixels < limits.minPixels || c.pixels > limits.maxPixels) continue;
+        const bool badSize = c.pixels < limits.minPixels || c.pixels > limits.maxPixels;
+        if (badSize && !sizeRejected) continue;
         if (c.box.width > limits.maxExtentX || c.box.height > limits.maxExtentY) continue;
         // Seen whole and with full context on every side that is a cut through the raster.
         if (!tile.leftIsRasterEdge() && c.box.x <= limits.marginX) continue;
@@ -156,7 +157,7 @@ std::vector<Component> ComponentExtractor::complete(const TileImage& tile,
         c.anchor = cv::Point(static_cast<int>((2 * c.sumX + c.pixels) / (2 * c.pixels)),
                              static_cast<int>((2 * c.sumY + c.pixels) / (2 * c.pixels)));
         if (limits.ownedOnly && !tile.owns(c.anchor.x, c.anchor.y)) continue;
-        out.push_back(c);
+        (badSize ? *sizeRejected : out).push_back(c);
     }
     return out;
 }

@@ -62,7 +62,10 @@ public:
     void finish();
 
     int count() const { return static_cast<int>(boxes_.size()); }
-    std::vector<Component> complete(const TileImage& tile, const Limits& limits) const;
+    // `sizeRejected` (for scan --explain) receives the owned, complete components that fail
+    // only minPixels or maxPixels.
+    std::vector<Component> complete(const TileImage& tile, const Limits& limits,
+                                    std::vector<Component>* sizeRejected = nullptr) const;
     // The component's runs, row by row, left to right.
     const PixelRun* runsBegin(const Component& c) const;
     const PixelRun* runsEnd(const Component& c) const;

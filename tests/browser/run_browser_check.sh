@@ -21,9 +21,14 @@ command -v node >/dev/null && command -v npm >/dev/null || missing "Node.js and 
   missing "Node.js $(node --version) is older than 20 (playwright-core needs 20)"
 [ -x "$chromium" ] || missing "no Chromium at $chromium: run scripts/install-deps.sh"
 # playwright-core and pngjs, pinned by package-lock.json; no browser download.
-if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-fi
+# Not committed: installed from the lock file on first use (scripts/test.sh does it up front).
+# A lock keeps the two browser tests that ctest runs in parallel from installing at once.
+(
+  flock 9
+  if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+    (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+) 9>"$here/.npm-install.lock"
 if [ "$mode" = "--selftest" ]; then exec node "$here/selftest.mjs"; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

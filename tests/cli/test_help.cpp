@@ -50,3 +50,13 @@ TEST(CliHelp, NoSubcommandIsAUsageError) {
     auto bad = runRiskmap({"frobnicate"});
     EXPECT_EQ(bad.exitCode, 2);
 }
+
+// docs/detectors.md is generated from the option declarations; when a detector's options change
+// the file must be regenerated (build/riskmap detectors --markdown > docs/detectors.md).
+TEST(CliHelp, DetectorDocsTableMatchesTheDeclarations) {
+    auto r = runRiskmap({"detectors", "--markdown"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out, readFile(std::string(RISKMAP_SOURCE_DIR) + "/docs/detectors.md"))
+        << "regenerate: build/riskmap detectors --markdown > docs/detectors.md";
+    EXPECT_NE(r.out.find("| `min_redness` |"), std::string::npos);
+}

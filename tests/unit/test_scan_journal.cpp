@@ -54,9 +54,9 @@ TEST(ScanJournal, ResumeKeepsGoodRecordsAndDropsADamagedTail) {
     DetectorInfo info = KilnDetector::describe();
     {
         ScanJournal j = ScanJournal::create(path, fingerprint(256));
-        j.append({0, 0, {sample(1)}, {}});
-        j.append({0, 1, {}, {}});
-        j.append({1, 7, {sample(2), sample(3)}, {}});
+        j.append({0, 0, {sample(1)}, {}, {}});
+        j.append({0, 1, {}, {}, {}});
+        j.append({1, 7, {sample(2), sample(3)}, {}, {}});
     }
     // A crash in the middle of a record leaves a partial line.
     std::ofstream(path, std::ios::app) << "deadbeef {\"input\": 1, \"tile\": 8, \"detec";
@@ -66,7 +66,7 @@ TEST(ScanJournal, ResumeKeepsGoodRecordsAndDropsADamagedTail) {
         ASSERT_EQ(done.size(), 3u);
         EXPECT_EQ(done[2].tile, 7u);
         EXPECT_EQ(done[2].detections.size(), 2u);
-        j.append({1, 8, {sample(4)}, {}});
+        j.append({1, 8, {sample(4)}, {}, {}});
     }
     std::vector<JournalTile> again;
     ScanJournal::read(path, &info, &again);
