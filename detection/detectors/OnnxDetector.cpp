@@ -12,6 +12,13 @@ namespace riskmap {
 
 using onnx::Head;
 
+namespace {
+
+// Decoded windows are small (boxes, or a class map of the input's size).
+constexpr std::size_t kWindowCacheBytes = 128u << 20;
+
+}  // namespace
+
 const OptionTable<OnnxDetector::Params>& OnnxDetector::table() {
     using P = Params;
     static const auto t =
@@ -56,6 +63,7 @@ OnnxDetector::OnnxDetector(const OptionValues& o) : info_(describe()), p_(table(
     card_ = onnx::ModelCard::load(p_.card);
     applyOverrides();
     net_ = std::make_unique<onnx::NetRunner>(card_);
+    cache_ = std::make_unique<onnx::WindowCache>(kWindowCacheBytes);
 }
 
 void OnnxDetector::applyOverrides() {
@@ -120,7 +128,7 @@ std::string OnnxDetector::inputWarning(double gsdX, double gsdY) const {
 
 std::vector<Detection> OnnxDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
     if (tile.validCount == 0) return {};
-    const onnx::ModelRef model{card_, *net_, settings_};
+    const onnx::ModelRef model{card_, *net_, settings_, cache_.get()};
     return card_.head == Head::Segment ? onnx::scanSegments(tile, model, rejected) : onnx::scanBoxes(tile, model, rejected);
 }
 

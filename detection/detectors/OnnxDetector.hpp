@@ -10,6 +10,7 @@
 #include "detection/onnx/ModelCard.hpp"
 #include "detection/onnx/NetRunner.hpp"
 #include "detection/onnx/TileWindows.hpp"
+#include "detection/onnx/WindowCache.hpp"
 
 namespace riskmap {
 
@@ -46,6 +47,9 @@ private:
     onnx::ModelCard card_;
     onnx::Settings settings_;
     std::unique_ptr<onnx::NetRunner> net_;
+    // Windows shared by neighbouring tiles run once. Only a memo of a pure function of each
+    // window's input (see WindowCache), so detect() stays free of order-dependent state.
+    mutable std::unique_ptr<onnx::WindowCache> cache_;
 };
 
 }  // namespace riskmap

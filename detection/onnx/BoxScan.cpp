@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstring>
 
 #include "detection/onnx/Nms.hpp"
+#include "detection/onnx/WindowCache.hpp"
 
 namespace riskmap::onnx {
 
 namespace {
-
-struct Candidate {
-    Box box;         // global model pixels
-    int window = 0;  // WindowGrid::key
-    cv::Point anchor;
-};
 
 bool earlier(const Candidate& a, const Candidate& b) {
     return a.window != b.window ? a.window < b.window : a.box.index < b.box.index;
@@ -29,10 +25,9 @@ public:
 
 private:
     void collect(int ix, int iy);
-    void judge(const std::vector<Box>& boxes, const NmsResult& r, const TileWindows::Output& out, int key);
-    std::vector<Box> decode(const cv::Mat& tensor) const;
+    void judge(const std::vector<Box>& boxes, const NmsResult& r, const TileWindows::Input& out, int key);
+    std::vector<Box> decode(const cv::Mat& tensor, double floor) const;
     std::vector<Detection> decide();
-    bool suppressed(std::size_t i, double& iou) const;
     Detection detection(const Candidate& c) const;
     void reject(const Candidate& c, const char* gate, double value, double limit);
 
@@ -51,10 +46,8 @@ std::vector<Detection> BoxScanner::run() {
     return decide();
 }
 
-std::vector<Box> BoxScanner::decode(const cv::Mat& tensor) const {
+std::vector<Box> BoxScanner::decode(const cv::Mat& tensor, double floor) const {
     const TensorView tv = viewOf(tensor);
-    // With --explain, candidates down to the floor, to report near misses.
-    const double floor = rejected_ ? std::min(m_.settings.explainFloor, m_.settings.score) : m_.settings.score;
     std::vector<Box> boxes = m_.card.head == Head::Yolov5 ? decodeYolov5(tv, floor) : decodeYolov8(tv, floor, obb_);
     boxes.erase(std::remove_if(boxes.begin(), boxes.end(),
                                [&](const Box& b) { return !m_.settings.wanted[static_cast<std::size_t>(b.cls)]; }),
@@ -63,14 +56,22 @@ std::vector<Box> BoxScanner::decode(const cv::Mat& tensor) const {
 }
 
 void BoxScanner::collect(int ix, int iy) {
-    const TileWindows::Output out = tw_.run(ix, iy);
-    const std::vector<Box> boxes = decode(out.tensor);
-    const NmsResult r = nms(boxes, m_.settings.nmsIou, INT_MAX, m_.card.polygonIou);
-    judge(boxes, r, out, tw_.grid().key(ix, iy));
+    const TileWindows::Input in = tw_.input(ix, iy);
+    // With --explain, candidates down to the floor, to report near misses.
+    const double floor = rejected_ ? std::min(m_.settings.explainFloor, m_.settings.score) : m_.settings.score;
+    std::uint64_t variant;
+    std::memcpy(&variant, &floor, sizeof variant);
+    const auto r = m_.cache->get(in.blob, variant, [&] {
+        WindowResult w;
+        w.boxes = decode(m_.net.forward(in.blob), floor);
+        w.nms = nms(w.boxes, m_.settings.nmsIou, INT_MAX, m_.card.polygonIou);
+        return w;
+    });
+    judge(r->boxes, r->nms, in, tw_.grid().key(ix, iy));
 }
 
 // The fate of each box of one window whose centre lies in the window's core.
-void BoxScanner::judge(const std::vector<Box>& boxes, const NmsResult& r, const TileWindows::Output& out, int key) {
+void BoxScanner::judge(const std::vector<Box>& boxes, const NmsResult& r, const TileWindows::Input& out, int key) {
     const Settings& s = m_.settings;
     const int ix = key % tw_.grid().x.count(), iy = key / tw_.grid().x.count();
     auto candidate = [&](const Box& b, Candidate& c) {
@@ -105,36 +106,13 @@ void BoxScanner::judge(const std::vector<Box>& boxes, const NmsResult& r, const 
     }
 }
 
-// Whether survivor i loses the NMS over its neighbourhood; `iou` with the box that beat it.
-bool BoxScanner::suppressed(std::size_t i, double& iou) const {
-    const Candidate& b = survivors_[i];
-    const double reach = boxNmsReach(m_.settings);
-    std::vector<Box> near;
-    std::size_t self = 0;
-    bool contested = false;
-    for (std::size_t j = 0; j < survivors_.size(); ++j) {
-        const Candidate& o = survivors_[j];
-        if (o.box.cls != b.box.cls || std::fabs(o.box.cx - b.box.cx) > reach || std::fabs(o.box.cy - b.box.cy) > reach)
-            continue;
-        if (j == i) self = near.size();
-        near.push_back(o.box);
-        const bool before = o.box.score > b.box.score || (o.box.score == b.box.score && j < i);
-        if (before && !contested)
-            contested = (m_.card.polygonIou ? iouRotated(o.box, b.box) : iouAxis(o.box, b.box)) > m_.settings.nmsIou;
-    }
-    if (!contested) return false;
-    const NmsResult r = nms(near, m_.settings.nmsIou, INT_MAX, m_.card.polygonIou);
-    iou = r.iou[self];
-    return r.suppressedBy[self] >= 0;
-}
-
 std::vector<Detection> BoxScanner::decide() {
     std::vector<Detection> out;
     for (std::size_t i = 0; i < survivors_.size(); ++i) {
         const Candidate& c = survivors_[i];
         if (!tw_.tile().owns(c.anchor.x, c.anchor.y)) continue;
         double iou = 0;
-        if (!suppressed(i, iou))
+        if (!suppressedNearby(survivors_, i, boxNmsReach(m_.settings), m_.settings.nmsIou, m_.card.polygonIou, iou))
             out.push_back(detection(c));
         else
             reject(c, "nms", iou, m_.settings.nmsIou);
@@ -174,6 +152,28 @@ void BoxScanner::reject(const Candidate& c, const char* gate, double value, doub
 }
 
 }  // namespace
+
+bool suppressedNearby(const std::vector<Candidate>& all, std::size_t i, double reach, double iouThreshold, bool polygonIou,
+                      double& iou) {
+    const Candidate& b = all[i];
+    std::vector<Box> near;
+    std::size_t self = 0;
+    bool contested = false;
+    for (std::size_t j = 0; j < all.size(); ++j) {
+        const Candidate& o = all[j];
+        if (o.box.cls != b.box.cls || std::fabs(o.box.cx - b.box.cx) > reach || std::fabs(o.box.cy - b.box.cy) > reach)
+            continue;
+        if (j == i) self = near.size();
+        near.push_back(o.box);
+        // Only a box ahead of it in NMS order can suppress it; without one it survives.
+        const bool ahead = o.box.score > b.box.score || (o.box.score == b.box.score && j < i);
+        if (ahead && !contested) contested = (polygonIou ? iouRotated(o.box, b.box) : iouAxis(o.box, b.box)) > iouThreshold;
+    }
+    if (!contested) return false;
+    const NmsResult r = nms(near, iouThreshold, INT_MAX, polygonIou);
+    iou = r.iou[self];
+    return r.suppressedBy[self] >= 0;
+}
 
 double boxNmsReach(const Settings& s) { return 2.0 * s.overlap; }
 

@@ -8,9 +8,23 @@
 #include <vector>
 
 #include "detection/Detection.hpp"
+#include "detection/onnx/Decoders.hpp"
 #include "detection/onnx/TileWindows.hpp"
 
 namespace riskmap::onnx {
+
+// A box a window kept, in global model pixels.
+struct Candidate {
+    Box box;
+    int window = 0;  // WindowGrid::key
+    cv::Point anchor;  // raster pixel of its centre
+};
+
+// Whether candidate i of `all` (sorted in global order: window, then tensor index) loses the
+// greedy class-aware NMS over the candidates of its class whose centres lie within `reach` of
+// its own; `iou` gets its IoU with the box that beat it.
+bool suppressedNearby(const std::vector<Candidate>& all, std::size_t i, double reach, double iouThreshold, bool polygonIou,
+                      double& iou);
 
 // How far (model pixels) beyond the owned area the NMS of an owned box looks.
 double boxNmsReach(const Settings& s);

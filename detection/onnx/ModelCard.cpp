@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 
 #include "core/Error.hpp"
 #include "core/JsonReader.hpp"
@@ -151,6 +152,7 @@ const char* headName(Head h) {
 }
 
 ModelCard ModelCard::load(const std::string& path) {
+    if (!std::ifstream(path)) throw DataError("cannot read model card '" + path + "' (option card): check that the file exists");
     const Json json = parseJsonFile(path);
     const JsonReader card(json, path);
     card.object();

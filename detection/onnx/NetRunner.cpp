@@ -13,11 +13,12 @@ namespace riskmap::onnx {
 
 namespace {
 
-// OpenCV's message on one line, without its "OpenCV(4.6.0) /path/file.cpp:123: error: (-215...)"
-// preamble repeated.
+// OpenCV's message on one line, without the "OpenCV(4.6.0) " that riskmap's message says already.
 std::string oneLine(const std::string& s) {
     std::string out;
     for (char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
+    for (const std::string tag = std::string("OpenCV(") + CV_VERSION + ") "; out.find(tag) != std::string::npos;)
+        out.erase(out.find(tag), tag.size());
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out.size() > 400 ? out.substr(0, 400) + "..." : out;
 }
@@ -49,9 +50,9 @@ std::string shapeText(const std::vector<int>& shape) {
     return s + "]";
 }
 
-std::string NetRunner::hint(const std::string& m) {
+std::string NetRunner::hint(const std::string& m, bool importing) {
     auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
-    if (has("Split") || has("dfl/Reshape"))
+    if (importing && (has("Split") || has("Reshape")))
         return "an opset 13+ Split, which OpenCV 4.6 misreads: re-export at opset 12 (Ultralytics: opset=12, simplify=True)";
     if (has("parseBias"))
         return "shape arithmetic left in the graph (e.g. Ultralytics' chunk): re-export with simplify=True at opset 12";
@@ -62,8 +63,10 @@ std::string NetRunner::hint(const std::string& m) {
                "cannot run: use a newer OpenCV or rewrite the stride constant to (1, 4, A) (docs/onnx.md)";
     if (has("Requested blob"))
         return "the card's input.name is not the name of the model's input";
-    if (has("input channels") || has("getMemoryShapes"))
-        return "the input does not fit the model: check the card's input.bands, width and height";
+    if (has("input channels"))
+        return "the model takes another number of bands than the card's input.bands lists";
+    if (!importing && (has("Reshape") || has("getMemoryShapes")))
+        return "the model takes another input size than the card's input.width x input.height";
     return "see docs/onnx.md for the exports OpenCV 4.6 reads";
 }
 
@@ -91,7 +94,7 @@ cv::dnn::Net NetRunner::load() const {
         return net;
     } catch (const cv::Exception& e) {
         throw DataError("model '" + card_.modelPath + "' (card '" + card_.path + "'): OpenCV " + CV_VERSION +
-                        " cannot import it: " + oneLine(e.what()) + "; likely cause: " + hint(e.what()));
+                        " cannot import it: " + oneLine(e.what()) + "; likely cause: " + hint(e.what(), true));
     }
 }
 
@@ -109,7 +112,7 @@ void NetRunner::dryRun() {
         out = forwardRaw(cv::Mat(4, dims, CV_32F, cv::Scalar(card_.padValue)));
     } catch (const cv::Exception& e) {
         throw DataError(prefix + "a dry run on a " + shapeText({dims[0], dims[1], dims[2], dims[3]}) + " input failed in OpenCV " +
-                        CV_VERSION + ": " + oneLine(e.what()) + "; likely cause: " + hint(e.what()));
+                        CV_VERSION + ": " + oneLine(e.what()) + "; likely cause: " + hint(e.what(), false));
     }
     outputShape_ = shapeOf(out);
     const auto want = card_.expectedShape();

@@ -22,8 +22,8 @@ public:
     cv::Mat forward(const cv::Mat& blob) const;
     const std::vector<int>& outputShape() const { return outputShape_; }
 
-    // What an OpenCV import or forward error usually means for an exported model, and the fix.
-    static std::string hint(const std::string& opencvMessage);
+    // What an OpenCV import (or forward) error usually means for an exported model, and the fix.
+    static std::string hint(const std::string& opencvMessage, bool importing);
 
 private:
     cv::dnn::Net load() const;

@@ -5,6 +5,7 @@
 
 #include "detection/imgproc/ComponentExtractor.hpp"
 #include "detection/onnx/Decoders.hpp"
+#include "detection/onnx/WindowCache.hpp"
 
 namespace riskmap::onnx {
 
@@ -58,8 +59,13 @@ std::vector<Detection> SegmentScanner::run() {
 
 // Copies the classes of window (ix, iy)'s core into the region; nodata is background.
 void SegmentScanner::paint(int ix, int iy) {
-    const TileWindows::Output out = tw_.run(ix, iy);
-    const ClassMap map = decodeSegment(viewOf(out.tensor), m_.card.logits, m_.settings.score, m_.card.backgroundClass);
+    const TileWindows::Input out = tw_.input(ix, iy);
+    const auto r = m_.cache->get(out.blob, 0, [&] {
+        WindowResult w;
+        w.map = decodeSegment(viewOf(m_.net.forward(out.blob)), m_.card.logits, m_.settings.score, m_.card.backgroundClass);
+        return w;
+    });
+    const ClassMap& map = r->map;
     const auto [cx0, cx1] = corePixels(tw_.grid().x, ix);
     const auto [cy0, cy1] = corePixels(tw_.grid().y, iy);
     for (int y = std::max(cy0, region_.y); y < std::min(cy1, region_.bottom()); ++y)

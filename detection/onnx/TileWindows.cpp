@@ -29,9 +29,9 @@ TileWindows::Range TileWindows::windowsFor(double reach) const {
     return {x0, x1, y0, y1};
 }
 
-TileWindows::Output TileWindows::run(int ix, int iy) const {
+TileWindows::Input TileWindows::input(int ix, int iy) const {
     WindowInput in = buildWindowInput(tile_, model_.card, planes_, grid_, ix, iy);
-    return {model_.net.forward(in.blob), in.valid, grid_.model(ix, iy)};
+    return {in.blob, in.valid, grid_.model(ix, iy)};
 }
 
 cv::Point TileWindows::anchor(const cv::Point2d& m) const {

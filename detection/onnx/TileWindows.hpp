@@ -24,10 +24,13 @@ struct Settings {
     std::vector<bool> wanted;                 // per class
 };
 
+class WindowCache;
+
 struct ModelRef {
     const ModelCard& card;
     const NetRunner& net;
     const Settings& settings;
+    WindowCache* cache;  // results of windows already run, shared by every tile
 };
 
 class TileWindows {
@@ -42,12 +45,14 @@ public:
     };
     Range windowsFor(double reach) const;
 
-    struct Output {
-        cv::Mat tensor;  // the model's output
-        cv::Mat valid;   // CV_8U per model pixel of the window
-        Window model;    // the window in model pixels
+    struct Input {
+        cv::Mat blob;   // the model's input
+        cv::Mat valid;  // CV_8U per model pixel of the window
+        Window model;   // the window in model pixels
     };
-    Output run(int ix, int iy) const;
+    Input input(int ix, int iy) const;
+    // The model's raw output for window (ix, iy), uncached.
+    cv::Mat run(int ix, int iy) const { return model_.net.forward(input(ix, iy).blob); }
 
     // Model pixels to raster pixels (both pixel-corner coordinates).
     cv::Point2d toRaster(const cv::Point2d& m) const { return {m.x * grid_.rs.sx, m.y * grid_.rs.sy}; }

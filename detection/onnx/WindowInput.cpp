@@ -92,13 +92,14 @@ RowSums horizontal(const TileImage& tile, const ModelCard& card, std::size_t pla
         const int ly = tile.localY(src.y + r), lx = tile.localX(src.x);
         valueRow(tile, plane, card.rawValues, ly, lx, src.w, vals.data());
         const std::uint8_t* valid = tile.valid.ptr<std::uint8_t>(ly) + lx;
+        double *value = s.value.ptr<double>(r), *validW = s.validW.ptr<double>(r), *weight = s.weight.ptr<double>(r);
         for (int u = 0; u < n; ++u)
             for (const Tap& t : tx[static_cast<std::size_t>(u)]) {
                 const int i = t.k - src.x;
-                const double ok = valid[i] ? 1.0 : 0.0;
-                s.value.at<double>(r, u) += t.w * ok * vals[static_cast<std::size_t>(i)];
-                s.validW.at<double>(r, u) += t.w * ok;
-                s.weight.at<double>(r, u) += t.w;
+                const double w = valid[i] ? t.w : 0.0;
+                value[u] += w * vals[static_cast<std::size_t>(i)];
+                validW[u] += w;
+                weight[u] += t.w;
             }
     }
     return s;
@@ -108,21 +109,29 @@ void fillResampled(const TileImage& tile, const ModelCard& card, const std::vect
                    const Window& m, const Window& src, WindowInput& in) {
     const auto tx = taps(m.x, m.w, g.x.extent, tile.rasterWidth, g.rs.sx);
     const auto ty = taps(m.y, m.h, g.y.extent, tile.rasterHeight, g.rs.sy);
+    std::vector<double> value(static_cast<std::size_t>(m.w)), validW(value.size()), weight(value.size());
     for (std::size_t b = 0; b < planes.size(); ++b) {
         const RowSums s = horizontal(tile, card, planes[b], tx, src);
         for (int v = 0; v < m.h; ++v) {
-            float* dst = planeRow(in.blob, b, v);
-            for (int u = 0; u < m.w; ++u) {
-                double value = 0, validW = 0, weight = 0;
-                for (const Tap& t : ty[static_cast<std::size_t>(v)]) {
-                    value += t.w * s.value.at<double>(t.k - src.y, u);
-                    validW += t.w * s.validW.at<double>(t.k - src.y, u);
-                    weight += t.w * s.weight.at<double>(t.k - src.y, u);
+            std::fill(value.begin(), value.end(), 0.0);
+            std::fill(validW.begin(), validW.end(), 0.0);
+            std::fill(weight.begin(), weight.end(), 0.0);
+            for (const Tap& t : ty[static_cast<std::size_t>(v)]) {
+                const double *sv = s.value.ptr<double>(t.k - src.y), *sw = s.validW.ptr<double>(t.k - src.y),
+                             *st = s.weight.ptr<double>(t.k - src.y);
+                for (int u = 0; u < m.w; ++u) {
+                    value[u] += t.w * sv[u];
+                    validW[u] += t.w * sw[u];
+                    weight[u] += t.w * st[u];
                 }
+            }
+            float* dst = planeRow(in.blob, b, v);
+            std::uint8_t* ok = in.valid.ptr<std::uint8_t>(v);
+            for (int u = 0; u < m.w; ++u) {
                 // A model pixel has data when at least half of what it draws from has.
-                const bool ok = weight > 0 && validW >= 0.5 * weight;
-                if (ok) dst[u] = modelValue(card, b, value / validW);
-                if (b == 0) in.valid.at<std::uint8_t>(v, u) = ok ? 1 : 0;
+                const bool has = weight[u] > 0 && validW[u] >= 0.5 * weight[u];
+                if (has) dst[u] = modelValue(card, b, value[u] / validW[u]);
+                if (b == 0) ok[u] = has ? 1 : 0;
             }
         }
     }

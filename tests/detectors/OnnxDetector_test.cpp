@@ -14,6 +14,7 @@
 #include "core/Error.hpp"
 #include "core/Json.hpp"
 #include "detection/detectors/OnnxDetector.hpp"
+#include "detection/onnx/BoxScan.hpp"
 #include "detection/onnx/Decoders.hpp"
 #include "detection/onnx/Nms.hpp"
 #include "detection/onnx/Sha256.hpp"
@@ -168,6 +169,31 @@ TEST(OnnxNms, StrictThresholdStableOrderAndCap) {
     r = nms(boxes, 0.5, 2, false);
     EXPECT_EQ(r.keep, (std::vector<int>{0, 1}));
     EXPECT_EQ(r.suppressedBy[2], -2);
+}
+
+TEST(OnnxNms, AcrossWindowsTheNeighbourhoodDecidesAsGreedyNmsWould) {
+    auto cand = [](double x0, double x1, double score, int window, int cls = 0) {
+        Candidate c;
+        c.box = Box{(x0 + x1) / 2, 5, x1 - x0, 10, 0, cls, score, 0};
+        c.window = window;
+        return c;
+    };
+    // A beats B (IoU 2/3); B would beat C (IoU 0.54) but is gone, and C overlaps A by 1/3 only.
+    const std::vector<Candidate> chain = {cand(0, 10, 0.9, 0), cand(2, 12, 0.8, 1), cand(5, 15, 0.7, 2), cand(2, 12, 0.95, 3, 1)};
+    double iou = 0;
+    EXPECT_FALSE(suppressedNearby(chain, 0, 96, 0.45, false, iou)) << "box D of another class does not count";
+    EXPECT_TRUE(suppressedNearby(chain, 1, 96, 0.45, false, iou));
+    EXPECT_NEAR(iou, 80.0 / 120, 1e-12);
+    EXPECT_FALSE(suppressedNearby(chain, 2, 96, 0.45, false, iou)) << "C survives: its suppressor B was suppressed";
+    EXPECT_FALSE(suppressedNearby(chain, 2, 96, 0.45, true, iou)) << "the same with polygon IoU";
+    // Equal scores: the earlier window wins.
+    const std::vector<Candidate> tie = {cand(0, 10, 0.9, 0), cand(1, 11, 0.9, 1)};
+    EXPECT_FALSE(suppressedNearby(tie, 0, 96, 0.45, false, iou));
+    EXPECT_TRUE(suppressedNearby(tie, 1, 96, 0.45, false, iou));
+    // Beyond the reach nothing is looked at.
+    const std::vector<Candidate> far = {cand(0, 200, 0.9, 0), cand(150, 190, 0.8, 1)};
+    EXPECT_TRUE(suppressedNearby(far, 1, 96, 0.1, false, iou));
+    EXPECT_FALSE(suppressedNearby(far, 1, 40, 0.1, false, iou));
 }
 
 TEST(OnnxSha256, KnownDigestsAndTheCommittedModels) {
@@ -394,10 +420,10 @@ TileRun runTile(const std::string& name) {
     for (const auto& b : r.det->bandsFor(names)) bands.push_back(in.bandIndex(b));
     RasterReader reader(in);
     reader.read(in.extent(), in.extent(), bands, r.tile);
-    const TileWindows tw(r.tile, ModelRef{r.det->card(), r.det->net(), r.det->settings()});
+    const TileWindows tw(r.tile, ModelRef{r.det->card(), r.det->net(), r.det->settings(), nullptr});
     EXPECT_TRUE(tw.grid().rs.native());
     EXPECT_EQ(tw.grid().x.count() * tw.grid().y.count(), 1);
-    r.output = tw.run(0, 0).tensor;
+    r.output = tw.run(0, 0);
     return r;
 }
 
