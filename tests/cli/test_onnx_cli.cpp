@@ -259,6 +259,28 @@ TEST(OnnxCli, ExplainGivesSuppressedBoxesAndNearMisses) {
     EXPECT_EQ(readFile(dir.file("a.geojson")), readFile(dir.file("b.geojson")));
 }
 
+TEST(OnnxCli, ExplainGivesSegmentRegionsUnderTheAreaGate) {
+    TempDir dir;
+    const std::string scene = kModels + "seg_tiny.scene.tif";
+    const std::vector<std::string> gate{"--set", "min_area_m2=3000"};
+    auto extra = gate;
+    extra.insert(extra.end(), {"--explain", dir.file("a.why.geojson")});
+    ASSERT_EQ(scan("seg_tiny", scene, dir.file("a.geojson"), extra).exitCode, 0);
+    const Json why = parseJsonFile(dir.file("a.why.geojson")), kept = parseJsonFile(dir.file("a.geojson"));
+    ASSERT_FALSE(why.at("features").empty());
+    for (const auto& f : why.at("features")) {
+        const Json& p = f.at("properties");
+        EXPECT_EQ(p.at("rejected_by"), "min_area_m2");
+        EXPECT_LT(p.at("value").get<double>(), 3000);
+        EXPECT_NEAR(p.at("value").get<double>(), p.at("area_m2").get<double>(), 1);
+    }
+    for (const auto& f : kept.at("features")) EXPECT_GE(f.at("properties").at("area_m2").get<double>(), 3000);
+    extra = gate;
+    extra.insert(extra.end(), {"--tile-size", "40", "--explain", dir.file("b.why.geojson")});
+    ASSERT_EQ(scan("seg_tiny", scene, dir.file("b.geojson"), extra).exitCode, 0);
+    EXPECT_EQ(readFile(dir.file("a.why.geojson")), readFile(dir.file("b.why.geojson")));
+}
+
 TEST(OnnxCli, AModelThatDoesNotFitItsCardFailsBeforeAnyPixelIsRead) {
     TempDir dir;
     // The yolov5 card pointing at the yolov8 model.
