@@ -121,8 +121,8 @@ std::string OnnxDetector::inputWarning(double gsdX, double gsdY) const {
     std::ostringstream w;
     w.precision(3);
     w << "the raster's GSD (" << gsdX << " x " << gsdY << " m) differs from the model's (" << card_.gsd
-      << " m, card '" << p_.card << "'): windows are resampled to it";
-    if (rs.sx < 0.5 || rs.sy < 0.5) w << "; objects smaller than a few raster pixels will be missed";
+      << " m, card '" << p_.card << "'): it is resampled to the model's GSD";
+    if (rs.sx < 0.5 || rs.sy < 0.5) w << ", but detail finer than its own pixels is lost: small objects will be missed";
     return w.str();
 }
 

@@ -171,7 +171,10 @@ ModelCard ModelCard::load(const std::string& path) {
     readThresholds(card, c);
     readSegment(card, c);
     c.backgroundClass = c.head == Head::Segment ? c.backgroundClass : -1;
+    // Without a recommendation, a quarter of the window: objects on joins are then seen whole
+    // when no larger than that.
     const int maxOverlap = std::min(c.width, c.height) - 8;
+    c.overlap = std::min(c.width, c.height) / 4;
     if (auto ov = card.find("tile_overlap_px")) c.overlap = static_cast<int>(ov->integer(0, maxOverlap));
     return c;
 }

@@ -42,7 +42,7 @@ struct ModelCard {
     bool polygonIou = false;  // nms.iou == "polygon"
     bool logits = false;      // segment.output == "logits"
     int backgroundClass = 0;  // segment; -1 when none
-    int overlap = 0;          // tile_overlap_px, model pixels
+    int overlap = 0;          // tile_overlap_px, model pixels (a quarter of the input when absent)
 
     // Reads and checks the card (DataError naming the card and key). Does not open the model.
     static ModelCard load(const std::string& path);

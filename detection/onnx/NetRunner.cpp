@@ -86,6 +86,9 @@ NetRunner::NetRunner(const ModelCard& card) : card_(card) {
 }
 
 cv::dnn::Net NetRunner::load() const {
+    // One import at a time: cheap (once per worker) and spares relying on the importer's
+    // thread safety.
+    std::lock_guard<std::mutex> lock(loadMutex_);
     try {
         cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes_.data(), bytes_.size());
         if (net.empty()) throw cv::Exception(0, "empty network", "readNetFromONNX", __FILE__, __LINE__);

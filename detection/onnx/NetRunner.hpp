@@ -33,7 +33,7 @@ private:
     const ModelCard& card_;
     std::vector<char> bytes_;
     std::vector<int> outputShape_;
-    mutable std::mutex mutex_;
+    mutable std::mutex mutex_, loadMutex_;
     mutable std::vector<cv::dnn::Net> idle_;
 };
 

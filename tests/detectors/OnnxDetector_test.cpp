@@ -496,6 +496,52 @@ TEST_P(OnnxTinyModel, TileOutputAndDetectionsMatchTheReference) {
     std::printf("[ %s ] raw output max diff %.2e, boxes %.2e px, scores %.2e\n", name.c_str(), raw, boxErr, scoreErr);
 }
 
+TEST(OnnxWindowInput, NormalisesClipsAndPadsNodataAndBeyondTheRaster) {
+    // The yolov5 tile cut to 100 x 90 (smaller than the 128 x 128 input), a nodata square in it.
+    TempDir dir;
+    GDALAllRegister();
+    std::unique_ptr<GDALDataset> src(GDALDataset::Open((kModels + "yolov5_tiny.tile.tif").c_str(), GDAL_OF_RASTER));
+    GDALDriver* tif = GetGDALDriverManager()->GetDriverByName("GTiff");
+    std::unique_ptr<GDALDataset> dst(tif->Create(dir.file("cut.tif").c_str(), 100, 90, 3, GDT_Byte, nullptr));
+    double gt[6];
+    src->GetGeoTransform(gt);
+    dst->SetGeoTransform(gt);
+    dst->SetProjection(src->GetProjectionRef());
+    std::vector<std::uint8_t> px(100 * 90);
+    for (int b = 1; b <= 3; ++b) {
+        ASSERT_EQ(src->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, 100, 90, px.data(), 100, 90, GDT_Byte, 0, 0), CE_None);
+        for (int y = 10; y < 20; ++y)
+            for (int x = 30; x < 40; ++x) px[static_cast<std::size_t>(y * 100 + x)] = 0;
+        dst->GetRasterBand(b)->SetNoDataValue(0);
+        dst->GetRasterBand(b)->SetColorInterpretation(static_cast<GDALColorInterp>(GCI_RedBand + b - 1));
+        ASSERT_EQ(dst->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 100, 90, px.data(), 100, 90, GDT_Byte, 0, 0), CE_None);
+    }
+    dst.reset();
+    const std::string card = editedCard(dir, "yolov5_tiny", [](Json& c) {
+        c["input"]["pad_value"] = 0.75;
+        c["input"]["clip"] = {0.0, 0.6};
+    });
+    OnnxDetector det(optionsFor(card));
+    RasterInput in = RasterInput::open(dir.file("cut.tif"), InputOptions{});
+    RasterReader reader(in);
+    TileImage tile;
+    reader.read(in.extent(), in.extent(), {0, 1, 2}, tile);
+    const TileWindows tw(tile, ModelRef{det.card(), det.net(), det.settings(), nullptr});
+    const TileWindows::Input w = tw.input(0, 0);
+    std::unique_ptr<GDALDataset> ref(GDALDataset::Open(dir.file("cut.tif").c_str(), GDAL_OF_RASTER));
+    for (int b = 0; b < 3; ++b) {
+        ASSERT_EQ(ref->GetRasterBand(b + 1)->RasterIO(GF_Read, 0, 0, 100, 90, px.data(), 100, 90, GDT_Byte, 0, 0), CE_None);
+        for (int y = 0; y < 128; ++y)
+            for (int x = 0; x < 128; ++x) {
+                const float got = w.blob.ptr<float>(0, b, y)[x];
+                const bool data = x < 100 && y < 90 && !(x >= 30 && x < 40 && y >= 10 && y < 20);
+                const double want = data ? std::min(px[static_cast<std::size_t>(y * 100 + x)] / 255.0, 0.6) : 0.75;
+                ASSERT_NEAR(got, want, 1e-6) << "band " << b << " pixel " << x << "," << y;
+                ASSERT_EQ(w.valid.at<std::uint8_t>(y, x), data ? 1 : 0);
+            }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Heads, OnnxTinyModel, ::testing::Values("yolov5_tiny", "yolov8_tiny", "yolov8_obb_tiny"));
 
 TEST(OnnxTinySegment, ClassMapAndRegionsMatchTheReference) {
