@@ -47,6 +47,7 @@ struct OutputOptionHandles {
     CLI::Option* fileMode = nullptr;
     CLI::Option* precision = nullptr;
     CLI::Option* overlapMerge = nullptr;
+    CLI::Option* simplify = nullptr;
 };
 OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& request);
 // Risk scoring, grids and publishing, shared by scan and merge.

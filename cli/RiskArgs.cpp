@@ -43,6 +43,11 @@ OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& r) {
     h.precision = cmd.add_option("--precision", r.coordinatePrecision, "decimal places of GeoJSON coordinates")
                       ->check(CLI::Range(1, 15))
                       ->capture_default_str();
+    h.simplify = cmd.add_option("--simplify-m", r.simplifyMetres,
+                                "simplify outlines within this many metres, keeping topology (default: half a pixel; 0 = "
+                                "exact pixel edges)")
+                     ->check(CLI::Range(0.0, 1e4))
+                     ->default_str("half a pixel");
     h.overlapMerge = cmd.add_option("--overlap-merge", r.overlapMerge,
                                     "detections of overlapping scenes that overlap by this share of the smaller one are "
                                     "one object, listed with all its scenes in `sources` (0 = keep all)")

@@ -54,6 +54,7 @@ Json outputJson(const Manifest::Output& o) {
     j["file_mode"] = o.fileMode;
     j["coordinate_precision"] = o.coordinatePrecision;
     j["overlap_merge"] = o.overlapMerge;
+    if (o.simplifyMetres) j["simplify_m"] = *o.simplifyMetres < 0 ? Json("half a pixel") : Json(*o.simplifyMetres);
     return j;
 }
 
@@ -66,6 +67,8 @@ Manifest::Output readOutput(const JsonReader& r) {
     o.fileMode = r.at("file_mode").str();
     o.coordinatePrecision = static_cast<int>(r.at("coordinate_precision").integer(0, 15));
     o.overlapMerge = r.at("overlap_merge").number(0, 1);
+    if (r.has("simplify_m"))
+        o.simplifyMetres = r.at("simplify_m").json().is_string() ? -1.0 : r.at("simplify_m").number(0, 1e4);
     return o;
 }
 

@@ -36,6 +36,7 @@ struct Manifest {
         std::size_t features = 0;
         int coordinatePrecision = 7;
         double overlapMerge = 0.3;
+        std::optional<double> simplifyMetres;  // < 0: half a pixel; absent before it existed (exact edges)
     };
     struct Layer {
         std::string role, path, layer;  // role: detections, grid, footprints, nodata_gaps
