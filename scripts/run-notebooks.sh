@@ -18,8 +18,10 @@
 #   - fails (exit 1) on any error in any cell, or when a notebook runs longer than
 #     RISKMAP_NOTEBOOK_TIMEOUT seconds.
 #
-# Exit codes: 0 all ran, 1 a notebook failed, 2 usage, 77 the Python/Jupyter stack is missing
-# (ctest reports the test as skipped; scripts/install-deps.sh installs it).
+# Exit codes: 0 all ran (or were skipped), 1 a notebook failed, 2 usage, 77 nothing ran: the
+# Python/Jupyter stack is missing (scripts/install-deps.sh installs it), or every notebook asked
+# for needs a riskmap command this binary lacks (its metadata riskmap.requires_commands, e.g.
+# ["diff"]); ctest reports 77 as skipped.
 #
 # Environment (optional):
 #   RISKMAP_PYTHON           interpreter with nbconvert and ipykernel (default /usr/bin/python3)
@@ -105,22 +107,44 @@ export RISKMAP_BUILD_DIR="$BUILD_DIR"
 export RISKMAP_BIN="$BUILD_DIR/riskmap"
 export RISKMAP_FIGURES="${RISKMAP_FIGURES:-$REPO/notebooks/figures}"
 
+# The subcommands this binary has (a notebook may need one that is still on a branch).
+COMMANDS="$("$BUILD_DIR/riskmap" --help 2>/dev/null | sed -n '/^Subcommands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' | tr '\n' ' ')"
+export COMMANDS
+
 failed=()
+skipped=()
+ran=0
 for n in "${names[@]}"; do
     src="$REPO/notebooks/$n.ipynb"
-    # Committed notebooks carry no outputs: the executed copies and figures are the outputs.
-    if ! "$PY" - "$src" <<'EOF'
-import sys, nbformat
+    # Committed notebooks carry no outputs: the executed copies and figures are the outputs. A
+    # notebook lists the riskmap commands it needs in its metadata (riskmap.requires_commands);
+    # without one of them it is skipped (exit 3 here), with the reason.
+    set +e
+    "$PY" - "$src" <<'EOF'
+import os, sys, nbformat
 nb = nbformat.read(sys.argv[1], as_version=4)
 dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
 if dirty:
     sys.exit(f"{sys.argv[1]}: cells {dirty} hold outputs; strip them: "
              f"/usr/bin/python3 -m nbconvert --clear-output --inplace {sys.argv[1]}")
+have = os.environ["COMMANDS"].split()
+missing = [c for c in nb.metadata.get("riskmap", {}).get("requires_commands", []) if c not in have]
+if missing:
+    print(f"needs `riskmap {' '.join(missing)}`, which this riskmap ({os.environ['RISKMAP_BIN']}) lacks "
+          f"(it has: {', '.join(have)})", file=sys.stderr)
+    sys.exit(3)
 EOF
-    then
+    pre=$?
+    set -e
+    if [[ $pre -eq 3 ]]; then
+        echo "== $n: SKIPPED (above)" >&2
+        skipped+=("$n")
+        continue
+    elif [[ $pre -ne 0 ]]; then
         failed+=("$n")
         continue
     fi
+    ran=$((ran + 1))
     export RISKMAP_NB_WORK="$OUT/work/$n"
     rm -rf "$RISKMAP_NB_WORK"
     mkdir -p "$RISKMAP_NB_WORK"
@@ -143,8 +167,13 @@ EOF
     fi
 done
 
+[[ ${#skipped[@]} -eq 0 ]] || echo "$PROG: skipped: ${skipped[*]}" >&2
 if [[ ${#failed[@]} -gt 0 ]]; then
     echo "$PROG: failed: ${failed[*]}" >&2
     exit 1
 fi
-echo "$PROG: ${#names[@]} notebook(s) ran; executed copies in $OUT, figures in $RISKMAP_FIGURES" >&2
+if [[ $ran -eq 0 ]]; then
+    echo "$PROG: no notebook ran" >&2
+    exit 77
+fi
+echo "$PROG: $ran notebook(s) ran; executed copies in $OUT, figures in $RISKMAP_FIGURES" >&2
