@@ -118,6 +118,15 @@ def check_environment():
     if missing:
         raise ImportError(f"this kernel ({sys.executable}) lacks {', '.join(missing)}: run the notebook "
                           "with Debian's /usr/bin/python3 (see notebooks/README.md)")
+    # The bundled EO Browser exports declare their dataMask sample loosely; GDAL warns on every
+    # open. The warning is harmless (riskmap and these notebooks read sample 2 as the mask), so it
+    # is dropped here; every other GDAL message still reaches stderr.
+    from osgeo import gdal
+
+    def gdal_messages(cls, number, msg):
+        if "ExtraSamples" not in msg:
+            sys.stderr.write(f"GDAL: {msg}\n")
+    gdal.PushErrorHandler(gdal_messages)
     import matplotlib
     matplotlib.rcParams.update({"figure.dpi": 90, "savefig.dpi": 110, "font.size": 9,
                                 "svg.hashsalt": "riskmap", "path.simplify": True})
