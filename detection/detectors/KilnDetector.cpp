@@ -3,6 +3,9 @@
 // KilnGrid.cpp and KilnMeasure.cpp, the model in KilnModel.cpp, the outline in KilnOutline.cpp.
 #include "detection/detectors/KilnDetector.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -157,55 +160,33 @@ std::string KilnDetector::inputWarning(double gsdX, double gsdY) const {
 
 namespace {
 
-// Hard gates (step 6), in order: a vegetated body (NDVI, Rouse et al. 1974), a wet or vegetated
-// one (fired clay reflects more SWIR than NIR: NDBI, Zha et al. 2003), a complex too large to
-// be a kiln's. NaN (no band) never fails.
-void applyGates(Measured& m, const KilnDetector::Params& p) {
-    const auto& f = m.c.features;
-    if (f[kiln::Ndvi] > p.maxNdvi) {
-        m.c.gate = "ndvi";
-        m.c.gateValue = f[kiln::Ndvi];
-        m.c.gateLimit = p.maxNdvi;
-    } else if (f[kiln::Ndbi] < p.minNdbi) {
-        m.c.gate = "ndbi";
-        m.c.gateValue = f[kiln::Ndbi];
-        m.c.gateLimit = p.minNdbi;
-    } else if (f[kiln::CArea] > p.maxComplexHa) {
-        m.c.gate = "complex_area_ha";
-        m.c.gateValue = f[kiln::CArea];
-        m.c.gateLimit = p.maxComplexHa;
-    }
-}
-
-void score(Measured& m) {
-    const double free = kiln::logitFree(m.c.features);
-    m.c.logit = m.c.colour ? free + kiln::logitColour(m.c.features) : free;
-    m.c.probability = kiln::calibrated(m.c.logit, m.c.colour);
-}
-
 // The tile's grid and every candidate a decision about an owned candidate can depend on.
 struct Analysis {
     kiln::Grid grid;
     std::vector<Measured> cands;  // in raster order of their peaks
 };
 
-Analysis analyse(const TileImage& t, const KilnDetector::Params& p) {
+// `threshold` < 0 measures every candidate completely (--explain, training).
+Analysis analyse(const TileImage& t, const KilnDetector::Params& p, double threshold) {
     Analysis a;
     a.grid = kiln::buildGrid(t, p);
     const kiln::Grid& g = a.grid;
     if (g.w < 3 || g.h < 3) return a;
     const double reach = reachOf(p).decision();
+    std::vector<kiln::Peak> peaks;
     for (const kiln::Peak& pk : kiln::findPeaks(g, p)) {
         // Metres from the peak's anchor pixel to the tile core: farther ones cannot matter.
         const int ax = g.ox + pk.x * g.f + g.f / 2, ay = g.oy + pk.y * g.f + g.f / 2;
         const int dx = std::max({t.core.x - ax, 0, ax - (t.core.x + t.core.w - 1)});
         const int dy = std::max({t.core.y - ay, 0, ay - (t.core.y + t.core.h - 1)});
-        if (dx * t.gsdX > reach || dy * t.gsdY > reach) continue;
-        Measured m = kiln::measure(g, p, pk);
-        applyGates(m, p);
-        score(m);
-        a.cands.push_back(std::move(m));
+        if (dx * t.gsdX <= reach && dy * t.gsdY <= reach) peaks.push_back(pk);
     }
+    const kiln::Measurer measurer(g, p);
+    a.cands.resize(peaks.size());
+    // Each candidate is measured on its own: in parallel, and the same in any order.
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, peaks.size(), 16), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t i = r.begin(); i < r.end(); ++i) a.cands[i] = measurer.measure(peaks[i], threshold);
+    });
     return a;
 }
 
@@ -214,7 +195,7 @@ Analysis analyse(const TileImage& t, const KilnDetector::Params& p) {
 std::vector<KilnCandidate> KilnDetector::candidates(const TileImage& tile) const {
     std::vector<KilnCandidate> out;
     if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
-    for (Measured& m : analyse(tile, p_).cands)
+    for (Measured& m : analyse(tile, p_, -1).cands)
         if (tile.owns(m.c.anchor.x, m.c.anchor.y)) out.push_back(std::move(m.c));
     return out;
 }
@@ -331,7 +312,7 @@ Rejection rejection(const Measured& m, const Verdict& v, const TileImage& t, con
 std::vector<Detection> KilnDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
     std::vector<Detection> out;
     if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
-    const Analysis a = analyse(tile, p_);
+    const Analysis a = analyse(tile, p_, rejected ? -1.0 : threshold());
     const std::vector<Verdict> verdicts = decide(a.cands, a.grid, p_, threshold());
     for (std::size_t i = 0; i < a.cands.size(); ++i) {
         const Measured& m = a.cands[i];

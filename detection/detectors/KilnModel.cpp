@@ -45,6 +45,11 @@ constexpr Stage kColour{-2.760070254124047,
 constexpr double kPlattColour[2] = {0.6142731229597176, -2.332345455546621};
 constexpr double kPlattFree[2] = {0.6792297091100492, -2.2026934166048373};
 
+static_assert(kFree.features[2] == BbMis && kFree.features[6] == CFill && kFree.features[8] == CSolid &&
+                  kColour.features[2] == CbMis && kFree.coef[2] > 0 && kFree.coef[6] > 0 && kFree.coef[8] > 0 &&
+                  kColour.coef[2] < 0,
+              "mostFavourable() assumes these signs of the bb_mis, c_fill, c_solid and cb_mis coefficients");
+
 double apply(const Stage& s, const std::vector<double>& f) {
     double l = s.intercept;
     for (int i = 0; i < s.n; ++i) l += s.coef[i] * (f[static_cast<std::size_t>(s.features[i])] - s.mean[i]) / s.sd[i];
@@ -55,6 +60,21 @@ double apply(const Stage& s, const std::vector<double>& f) {
 
 double logitFree(const std::vector<double>& f) { return apply(kFree, f); }
 double logitColour(const std::vector<double>& f) { return apply(kColour, f); }
+
+double logit(const std::vector<double>& f, bool colour) {
+    const double free = logitFree(f);
+    return colour ? free + logitColour(f) : free;
+}
+
+std::vector<double> mostFavourable(std::vector<double> f) {
+    // Positive coefficients: fill and solidity are at most 1, the blob misfit at most 3; negative
+    // coefficient: the chroma-body misfit is at least 0.
+    f[CFill] = 1.0;
+    f[CSolid] = 1.0;
+    f[BbMis] = 3.0;
+    f[CbMis] = 0.0;
+    return f;
+}
 
 double calibrated(double logit, bool colour) {
     const double* ab = colour ? kPlattColour : kPlattFree;

@@ -3,11 +3,38 @@
 // the internal grid with its planes (KilnGrid.cpp), per-candidate measurement
 // (KilnMeasure.cpp), the scoring model (KilnModel.cpp) and the decision (KilnDetector.cpp).
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "detection/detectors/KilnDetector.hpp"
 
 namespace riskmap::kiln {
+
+// A plane of the grid. Its contents start undefined until written: not zeroing a dozen planes
+// of a tile saves time.
+template <class T>
+class Plane {
+public:
+    void allocate(std::size_t n) {
+        data_.reset(new T[n]);
+        n_ = n;
+    }
+    void clear() {
+        data_.reset();
+        n_ = 0;
+    }
+    T& operator[](std::size_t i) { return data_[i]; }
+    const T& operator[](std::size_t i) const { return data_[i]; }
+    bool empty() const { return n_ == 0; }
+    std::size_t size() const { return n_; }
+    T* data() { return data_.get(); }
+    const T* begin() const { return data_.get(); }
+    const T* end() const { return data_.get() + n_; }
+
+private:
+    std::unique_ptr<T[]> data_;
+    std::size_t n_ = 0;
+};
 
 // The tile on the internal ~10 m grid. Internal pixel (i, j) covers global input pixels
 // [ox + i f, ox + (i+1) f) x [oy + j f, ...); ox and oy are multiples of f, so every tiling
@@ -18,12 +45,12 @@ struct Grid {
     double gx = 0, gy = 0;   // metres per internal pixel
     int kx = 1, ky = 1;      // background box, pixels (odd)
     bool colour = false;     // chroma planes are filled (colour on and the tile has chroma)
-    std::vector<std::uint8_t> valid;
-    std::vector<float> z;    // (L - local mean) / local SD of log-brightness L
-    std::vector<float> zs;   // the same for L smoothed at kiln scale; -1e9 where invalid
-    std::vector<float> c1, c2;                 // log-chromaticity (orthonormal)
-    std::vector<float> c1s, c2s, b1, b2, cc;   // smoothed chroma; minus its local mean; |b|
-    std::vector<float> ndvi, ndbi;             // empty without nir (and swir1)
+    Plane<std::uint8_t> valid;
+    Plane<float> z;    // (L - local mean) / local SD of log-brightness L; 0 where invalid
+    Plane<float> zs;   // the same for L smoothed at kiln scale; -1e9 where invalid
+    Plane<float> c1, c2;                 // log-chromaticity (orthonormal)
+    Plane<float> c1s, c2s, b1, b2, cc;   // smoothed chroma; minus its local mean; |b| (0 where invalid)
+    Plane<float> ndvi, ndbi;             // empty without nir (and swir1)
     std::size_t idx(int x, int y) const { return static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x); }
     int globalX(int x) const { return ox / f + x; }
     int globalY(int y) const { return oy / f + y; }
@@ -57,18 +84,40 @@ struct Measured {
     double u1 = 0, u2 = 0;       // the body's chroma contrast: its direction re-segments the outline
     double halfLevel = 0;        // brightness level half-way from the yard to the peak (SD units)
     bool touches = false;        // reported body touches nodata or the raster edge
+    bool complete = true;        // every feature measured; else a gate or the probability bound
+                                 // ruled it out first, and probability is only an upper bound
     std::vector<std::int64_t> complex;  // global keys of the complex's pixels, sorted
     bool inComplex(cv::Point globalPixel) const;
 };
 std::int64_t pixelKey(int gx, int gy);
 
-// Step 5: everything measured around one peak.
-Measured measure(const Grid& g, const KilnDetector::Params& p, const Peak& peak);
+struct Geometry;
+
+// Step 5 and the score (step 7): everything measured around a peak, hard gates applied. With
+// `threshold` >= 0 a candidate that a hard gate rejects, or whose probability cannot reach the
+// threshold (an exact upper bound from the cheap features), is not measured further; with -1
+// every candidate is measured completely (--explain, training).
+class Measurer {
+public:
+    Measurer(const Grid& g, const KilnDetector::Params& p);
+    ~Measurer();
+    Measured measure(const Peak& peak, double threshold) const;
+
+private:
+    const Grid& g_;
+    const KilnDetector::Params& p_;
+    std::unique_ptr<Geometry> geo_;
+};
 
 // Step 7: the two-stage logistic model and its per-mode Platt calibration.
 double logitFree(const std::vector<double>& f);
 double logitColour(const std::vector<double>& f);  // the colour term only
 double calibrated(double logit, bool colour);
+// The full logit (colour term only with colour).
+double logit(const std::vector<double>& f, bool colour);
+// Features not yet measured set to the values that raise the logit most, so that logit() of the
+// result bounds the true logit from above (IEEE arithmetic is monotonic).
+std::vector<double> mostFavourable(std::vector<double> f);
 
 // Step 9: the reported polygon (oriented equivalent rectangle, or at type_max_gsd_m or finer the
 // outline re-segmented at native resolution), its size and kiln_type.
