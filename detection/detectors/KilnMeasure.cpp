@@ -129,7 +129,9 @@ Stats stats(const std::vector<double>& v) {
 }
 
 // One candidate's window (the square of window_m around the peak, clipped to the grid) and
-// what its measurement steps share. Window index k = (y - y0) * ww + (x - x0).
+// what its measurement steps share. Window arrays carry a border of one pixel that is never
+// inside any region, so region growing needs no bounds checks: padded index
+// K = (y - y0 + 1) * pw + (x - x0 + 1).
 class Cand {
 public:
     Cand(const Grid& grid, const KilnDetector::Params& params, const Geometry& geometry, const Peak& peakAt)
@@ -138,18 +140,23 @@ public:
         y0 = std::max(0, pk.y - geo.ry);
         ww = std::min(g.w, pk.x + geo.rx + 1) - x0;
         wh = std::min(g.h, pk.y + geo.ry + 1) - y0;
+        pw = ww + 2;
+        const std::size_t n = static_cast<std::size_t>(pw) * static_cast<std::size_t>(wh + 2);
         peak = body = at(pk.x, pk.y);
-        label.assign(static_cast<std::size_t>(ww * wh), 0);
-        inReg.assign(label.size(), 0);
+        label.assign(n, 0);
+        inReg.assign(n, 0);
+        inwin.assign(n, 0);
+        member.assign(n, 0);
+        forWindow([&](int K, int x, int y) { inwin[static_cast<std::size_t>(K)] = g.valid[g.idx(x, y)] && geo.dist(x - pk.x, y - pk.y) <= p.window; });
     }
     const Grid& g;
     const KilnDetector::Params& p;
     const Geometry& geo;
     const Peak& pk;
-    int x0 = 0, y0 = 0, ww = 0, wh = 0;
+    int x0 = 0, y0 = 0, ww = 0, wh = 0, pw = 0;
     int peak = 0, body = 0;
-    std::vector<int> reg;                 // the complex, window indices in raster order
-    std::vector<std::uint8_t> inReg;
+    std::vector<int> reg;                 // the complex, padded indices in raster order
+    std::vector<std::uint8_t> inReg, inwin, member;  // the complex; within window_m and valid; scratch
     std::vector<int> label;               // scratch for region growing
     std::vector<double> f;
     bool colour = false;
@@ -157,66 +164,70 @@ public:
     Moments shape;                        // the reported body
     std::vector<int> shapePix;            // its pixels (empty: the body pixel alone)
 
-    int at(int x, int y) const { return (y - y0) * ww + (x - x0); }
-    int xOf(int k) const { return x0 + k % ww; }
-    int yOf(int k) const { return y0 + k / ww; }
-    std::size_t gi(int k) const { return g.idx(xOf(k), yOf(k)); }
+    int at(int x, int y) const { return (y - y0 + 1) * pw + (x - x0 + 1); }
+    int xOf(int K) const { return x0 + K % pw - 1; }
+    int yOf(int K) const { return y0 + K / pw - 1; }
+    std::size_t gi(int K) const { return g.idx(xOf(K), yOf(K)); }
     bool inside(int x, int y) const { return x >= x0 && y >= y0 && x < x0 + ww && y < y0 + wh; }
-    double dist(int k, int c) const { return geo.dist(xOf(k) - xOf(c), yOf(k) - yOf(c)); }
-    bool inwin(int k) const { return g.valid[gi(k)] && dist(k, peak) <= p.window; }
-    // Window pixels at the given offsets from pixel c, in raster order (valid ones, if asked).
-    std::vector<int> around(const std::vector<Off>& offs, int c, bool validOnly) const {
-        std::vector<int> out;
-        for (const Off& o : offs) {
-            const int x = xOf(c) + o.dx, y = yOf(c) + o.dy;
-            if (inside(x, y) && (!validOnly || g.valid[g.idx(x, y)])) out.push_back(at(x, y));
-        }
-        return out;
+    double dist(int K, int C) const { return geo.dist(xOf(K) - xOf(C), yOf(K) - yOf(C)); }
+    // f(K, x, y) for every window pixel, in raster order.
+    template <class F>
+    void forWindow(F fn) const {
+        for (int y = y0; y < y0 + wh; ++y)
+            for (int x = x0, K = at(x0, y); x < x0 + ww; ++x, ++K) fn(K, x, y);
     }
-    template <class V>
-    std::vector<double> values(const std::vector<int>& pix, V v) const {
-        std::vector<double> out;
-        out.reserve(pix.size());
-        for (int k : pix) out.push_back(v(gi(k)));
+    // f(K, x, y) for the window pixels at the given offsets from pixel C, in raster order.
+    template <class F>
+    void forAround(const std::vector<Off>& offs, int C, F fn) const {
+        const int cx = xOf(C), cy = yOf(C);
+        for (const Off& o : offs)
+            if (inside(cx + o.dx, cy + o.dy)) fn(at(cx + o.dx, cy + o.dy), cx + o.dx, cy + o.dy);
+    }
+    std::vector<int> around(const std::vector<Off>& offs, int C, bool validOnly) const {
+        std::vector<int> out;
+        forAround(offs, C, [&](int K, int x, int y) {
+            if (!validOnly || g.valid[g.idx(x, y)]) out.push_back(K);
+        });
         return out;
     }
 };
 
-// The 8-connected component of {in} holding pixel k0, labelled l, in raster order.
-template <class In>
-std::vector<int> flood(Cand& c, In in, int k0, int l) {
-    std::vector<int> pix{k0}, stack{k0};
-    c.label[static_cast<std::size_t>(k0)] = l;
+// The 8-connected component of `member` holding pixel K0, labelled l, in raster order.
+std::vector<int> flood(Cand& c, int K0, int l) {
+    const int d[8] = {-c.pw - 1, -c.pw, -c.pw + 1, -1, 1, c.pw - 1, c.pw, c.pw + 1};
+    std::vector<int> stack{K0};
+    c.label[static_cast<std::size_t>(K0)] = l;
+    int lo = K0, hi = K0;
     while (!stack.empty()) {
         const int k = stack.back();
         stack.pop_back();
-        const int x = c.xOf(k), y = c.yOf(k);
-        for (int dy = -1; dy <= 1; ++dy)
-            for (int dx = -1; dx <= 1; ++dx) {
-                if (!c.inside(x + dx, y + dy)) continue;
-                const int q = c.at(x + dx, y + dy);
-                if (c.label[static_cast<std::size_t>(q)] || !in(q)) continue;
-                c.label[static_cast<std::size_t>(q)] = l;
-                pix.push_back(q);
-                stack.push_back(q);
-            }
+        for (int dk : d) {
+            const auto q = static_cast<std::size_t>(k + dk);
+            if (c.label[q] || !c.member[q]) continue;
+            c.label[q] = l;
+            lo = std::min(lo, k + dk);
+            hi = std::max(hi, k + dk);
+            stack.push_back(k + dk);
+        }
     }
-    std::sort(pix.begin(), pix.end());
+    std::vector<int> pix;
+    for (int k = lo; k <= hi; ++k)
+        if (c.label[static_cast<std::size_t>(k)] == l) pix.push_back(k);
     return pix;
 }
 
-// The component of {in} holding the seed; when the seed is outside it, the component with most
-// pixels among `near` (ties: the one whose first pixel comes first in raster order). Empty when
-// there is none.
-template <class In>
-std::vector<int> region(Cand& c, In in, int seed, const std::vector<int>& near) {
+// The component of c.member holding the seed; when the seed is outside it, the component with
+// most pixels among `near` (ties: the one whose first pixel comes first in raster order). Empty
+// when there is none.
+std::vector<int> region(Cand& c, int seed, const std::vector<int>& near) {
     std::fill(c.label.begin(), c.label.end(), 0);
-    if (in(seed)) return flood(c, in, seed, 1);
+    if (c.member[static_cast<std::size_t>(seed)]) return flood(c, seed, 1);
     std::vector<std::vector<int>> comps;
     for (int k : near)
-        if (in(k) && !c.label[static_cast<std::size_t>(k)]) comps.push_back(flood(c, in, k, static_cast<int>(comps.size()) + 1));
+        if (c.member[static_cast<std::size_t>(k)] && !c.label[static_cast<std::size_t>(k)])
+            comps.push_back(flood(c, k, static_cast<int>(comps.size()) + 1));
     std::vector<int> hits(comps.size() + 1, 0);
-    for (int k : near) hits[static_cast<std::size_t>(c.label[static_cast<std::size_t>(k)])] += in(k) ? 1 : 0;
+    for (int k : near) hits[static_cast<std::size_t>(c.label[static_cast<std::size_t>(k)])] += c.member[static_cast<std::size_t>(k)];
     int best = 0;
     for (int l = 1; l <= static_cast<int>(comps.size()); ++l) {
         const auto L = static_cast<std::size_t>(l), B = static_cast<std::size_t>(best);
@@ -225,6 +236,10 @@ std::vector<int> region(Cand& c, In in, int seed, const std::vector<int>& near) 
     return best ? comps[static_cast<std::size_t>(best) - 1] : std::vector<int>();
 }
 
+// Window coordinates of a padded index.
+double wx(const Cand& c, int K) { return K % c.pw - 1; }
+double wy(const Cand& c, int K) { return K / c.pw - 1; }
+
 Moments moments(const Cand& c, const std::vector<int>& pix) {
     Moments r;
     r.n = pix.size();
@@ -232,14 +247,14 @@ Moments moments(const Cand& c, const std::vector<int>& pix) {
     const double n = static_cast<double>(r.n), gx = c.g.gx, gy = c.g.gy;
     double sx = 0, sy = 0;
     for (int k : pix) {
-        sx += k % c.ww;
-        sy += k / c.ww;
+        sx += wx(c, k);
+        sy += wy(c, k);
     }
     r.mx = sx / n;
     r.my = sy / n;
     double a = 0, b = 0, cc = 0;
     for (int k : pix) {
-        const double dx = (k % c.ww - r.mx) * gx, dy = (k / c.ww - r.my) * gy;
+        const double dx = (wx(c, k) - r.mx) * gx, dy = (wy(c, k) - r.my) * gy;
         a += dx * dx;
         cc += dy * dy;
         b += dx * dy;
@@ -256,10 +271,35 @@ Moments moments(const Cand& c, const std::vector<int>& pix) {
     return r;
 }
 
+// Mean and population SD of a plane over the valid window pixels at offsets from C (two passes,
+// as numpy).
+Stats statsAround(const Cand& c, const std::vector<Off>& offs, int C, const Plane<float>& plane) {
+    Stats s;
+    double sum = 0, ss = 0;
+    c.forAround(offs, C, [&](int, int x, int y) {
+        const std::size_t i = c.g.idx(x, y);
+        if (c.g.valid[i]) {
+            sum += plane[i];
+            ++s.n;
+        }
+    });
+    if (!s.n) return s;
+    s.mean = sum / static_cast<double>(s.n);
+    c.forAround(offs, C, [&](int, int x, int y) {
+        const std::size_t i = c.g.idx(x, y);
+        if (c.g.valid[i]) ss += (plane[i] - s.mean) * (plane[i] - s.mean);
+    });
+    s.sd = std::sqrt(ss / static_cast<double>(s.n));
+    return s;
+}
+
 // 5a: the bright complex (kiln plus drying yard): z >= region_sd, 8-connected to the peak.
 void measureComplex(Cand& c) {
-    auto in = [&](int k) { return c.inwin(k) && c.g.z[c.gi(k)] >= c.p.regionSd; };
-    c.reg = region(c, in, c.peak, c.around(c.geo.near60, c.peak, true));
+    c.forWindow([&](int K, int x, int y) {
+        const auto k = static_cast<std::size_t>(K);
+        c.member[k] = c.inwin[k] && c.g.z[c.g.idx(x, y)] >= c.p.regionSd;
+    });
+    c.reg = region(c, c.peak, c.around(c.geo.near60, c.peak, true));
     if (c.reg.empty()) c.reg.push_back(c.peak);
     for (int k : c.reg) c.inReg[static_cast<std::size_t>(k)] = 1;
     const Moments m = moments(c, c.reg);
@@ -270,8 +310,10 @@ void measureComplex(Cand& c) {
     f[CLen] = m.length;
     f[CWid] = m.width;
     f[CElong] = m.length / std::max(m.width, 1e-6);
-    f[BDist] = std::hypot((c.peak % c.ww - m.mx) * gx, (c.peak / c.ww - m.my) * gy);
-    const std::vector<double> z = c.values(c.reg, [&](std::size_t i) { return static_cast<double>(c.g.z[i]); });
+    f[BDist] = std::hypot((wx(c, c.peak) - m.mx) * gx, (wy(c, c.peak) - m.my) * gy);
+    std::vector<double> z;
+    z.reserve(c.reg.size());
+    for (int k : c.reg) z.push_back(c.g.z[c.gi(k)]);
     const Stats s = stats(z);
     f[CZin] = s.mean;
     f[CTex] = s.sd;
@@ -283,10 +325,9 @@ void measureComplex(Cand& c) {
 
 // 5b: yard template about the peak, a bright disk against a darker ring, and its homogeneity.
 void measureYard(Cand& c) {
-    auto z = [&](std::size_t i) { return static_cast<double>(c.g.z[i]); };
-    const Stats in = stats(c.values(c.around(c.geo.yardIn, c.peak, true), z));
-    const Stats out = stats(c.values(c.around(c.geo.ring, c.peak, true), z));
-    const Stats hom = stats(c.values(c.around(c.geo.homog, c.peak, true), z));
+    const Stats in = statsAround(c, c.geo.yardIn, c.peak, c.g.z);
+    const Stats out = statsAround(c, c.geo.ring, c.peak, c.g.z);
+    const Stats hom = statsAround(c, c.geo.homog, c.peak, c.g.z);
     c.f[YIn] = in.mean;
     c.f[YOut] = out.mean;
     c.f[YCon] = in.mean - out.mean;
@@ -325,15 +366,11 @@ int climb(const Cand& c) {
     std::vector<signed char> memo(c.label.size(), -1);
     auto zone = [&](int k) {
         signed char& m = memo[static_cast<std::size_t>(k)];
-        if (m < 0) {
-            m = c.g.valid[c.gi(k)] && c.dist(k, c.peak) <= kBodySearchM && c.inReg[static_cast<std::size_t>(k)];
-            if (!m && c.g.valid[c.gi(k)] && c.dist(k, c.peak) <= kBodySearchM)
-                for (int q : c.around(c.geo.margin, k, false))
-                    if (c.inReg[static_cast<std::size_t>(q)]) {
-                        m = 1;
-                        break;
-                    }
-        }
+        if (m >= 0) return m == 1;
+        m = 0;
+        if (!c.g.valid[c.gi(k)] || c.dist(k, c.peak) > kBodySearchM) return false;
+        m = c.inReg[static_cast<std::size_t>(k)];
+        if (!m) c.forAround(c.geo.margin, k, [&](int q, int, int) { m = static_cast<signed char>(m | c.inReg[static_cast<std::size_t>(q)]); });
         return m == 1;
     };
     int k = c.peak;
@@ -384,10 +421,10 @@ void measureSpectra(Cand& c) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     c.f[Ndvi] = c.f[Ndbi] = nan;
     if (c.g.ndvi.empty()) return;
-    const std::vector<int> near = c.around(c.geo.ms, c.body, true);
-    if (near.empty()) return;
-    c.f[Ndvi] = stats(c.values(near, [&](std::size_t i) { return static_cast<double>(c.g.ndvi[i]); })).mean;
-    if (!c.g.ndbi.empty()) c.f[Ndbi] = stats(c.values(near, [&](std::size_t i) { return static_cast<double>(c.g.ndbi[i]); })).mean;
+    const Stats v = statsAround(c, c.geo.ms, c.body, c.g.ndvi);
+    if (!v.n) return;
+    c.f[Ndvi] = v.mean;
+    if (!c.g.ndbi.empty()) c.f[Ndbi] = statsAround(c, c.geo.ms, c.body, c.g.ndbi).mean;
 }
 
 // Shape of the complex: fill of its minimum-area rectangle and solidity against its convex hull,
@@ -395,12 +432,11 @@ void measureSpectra(Cand& c) {
 // vertices, so only they are passed on.
 void complexShape(Cand& c) {
     const double gx = c.g.gx, gy = c.g.gy;
-    auto member = [&](int x, int y) { return c.inside(x, y) && c.inReg[static_cast<std::size_t>(c.at(x, y))]; };
     std::vector<cv::Point2f> pts;
     for (int k : c.reg) {
-        const int x = c.xOf(k), y = c.yOf(k);
-        if (member(x - 1, y) && member(x + 1, y) && member(x, y - 1) && member(x, y + 1)) continue;
-        pts.emplace_back(static_cast<float>((k % c.ww) * gx), static_cast<float>((k / c.ww) * gy));
+        const auto K = static_cast<std::size_t>(k), pw = static_cast<std::size_t>(c.pw);
+        if (c.inReg[K - 1] && c.inReg[K + 1] && c.inReg[K - pw] && c.inReg[K + pw]) continue;
+        pts.emplace_back(static_cast<float>(wx(c, k) * gx), static_cast<float>(wy(c, k) * gy));
     }
     const double area = static_cast<double>(c.reg.size()) * gx * gy;
     c.f[CFill] = c.f[CSolid] = 1.0;
@@ -418,14 +454,15 @@ void complexShape(Cand& c) {
 void windowShares(Cand& c) {
     const double rim = c.p.window - 1.5 * std::max(c.g.gx, c.g.gy);
     std::size_t onRim = 0, all = 0, in = 0;
-    for (int k = 0; k < c.ww * c.wh; ++k) {
-        if (!c.inwin(k)) continue;
+    c.forWindow([&](int K, int x, int y) {
+        const auto k = static_cast<std::size_t>(K);
+        if (!c.inwin[k]) return;
         ++in;
-        if (c.dist(k, c.peak) > rim) {
+        if (c.geo.dist(x - c.pk.x, y - c.pk.y) > rim) {
             ++all;
-            onRim += c.inReg[static_cast<std::size_t>(k)];
+            onRim += c.inReg[k];
         }
-    }
+    });
     c.f[COpen] = static_cast<double>(onRim) / static_cast<double>(std::max<std::size_t>(all, 1));
     c.f[ValidFrac] = std::min(1.0, static_cast<double>(in) * c.g.gx * c.g.gy / (kPi * c.p.window * c.p.window));
 }
@@ -437,11 +474,13 @@ void chromaBody(Cand& c) {
     c.u1 = c.g.b1[gb];
     c.u2 = c.g.b2[gb];
     const double nu = std::hypot(c.u1, c.u2), den = std::max(nu, 1e-9);
-    auto in = [&](int k) {
-        const std::size_t i = c.gi(k);
-        return c.inwin(k) && c.dist(k, c.body) <= kChromaBodyM && (c.g.b1[i] * c.u1 + c.g.b2[i] * c.u2) / den >= 0.5 * nu;
-    };
-    const std::vector<int> cb = region(c, in, c.body, c.around(c.geo.seed, c.body, false));
+    const int bx = c.xOf(c.body), by = c.yOf(c.body);
+    c.forWindow([&](int K, int x, int y) {
+        const std::size_t i = c.g.idx(x, y);
+        c.member[static_cast<std::size_t>(K)] = c.inwin[static_cast<std::size_t>(K)] && c.geo.dist(x - bx, y - by) <= kChromaBodyM &&
+                                                (c.g.b1[i] * c.u1 + c.g.b2[i] * c.u2) / den >= 0.5 * nu;
+    });
+    const std::vector<int> cb = region(c, c.body, c.around(c.geo.seed, c.body, false));
     if (cb.size() >= 2) {
         c.shape = moments(c, cb);
         c.shapePix = cb;
@@ -455,8 +494,13 @@ void chromaBody(Cand& c) {
 // measured at the brightness peak so that it means the same with and without colour.
 void measureBlob(Cand& c) {
     std::vector<int> blob;
-    auto in = [&](int k) { return c.inwin(k) && c.g.zs[c.gi(k)] >= c.halfLevel; };
-    if (c.f[BPeak] > 0) blob = region(c, in, c.peak, c.around(c.geo.near30, c.peak, true));
+    if (c.f[BPeak] > 0) {
+        c.forWindow([&](int K, int x, int y) {
+            const auto k = static_cast<std::size_t>(K);
+            c.member[k] = c.inwin[k] && c.g.zs[c.g.idx(x, y)] >= c.halfLevel;
+        });
+        blob = region(c, c.peak, c.around(c.geo.near30, c.peak, true));
+    }
     if (blob.size() >= 2) {
         const Moments m = moments(c, blob);
         c.f[BbLen] = m.length;

@@ -2,6 +2,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
 
 #include <algorithm>
 #include <cmath>
@@ -55,9 +56,32 @@ std::vector<double> weights(double sigma) {
     return w;
 }
 
+// dst = prev - rows[leave] + rows[enter], where rows outside the plane count as zero.
+RISKMAP_VECTOR_CLONES void slide(const DoublePlane& rows, int leave, int enter, const double* prev, double* dst) {
+    const std::size_t w = static_cast<std::size_t>(rows.w);
+    const double* out = leave >= 0 ? rows.row(leave) : nullptr;
+    const double* in = enter < rows.h ? rows.row(enter) : nullptr;
+    if (out && in)
+        for (std::size_t x = 0; x < w; ++x) dst[x] = prev[x] - out[x] + in[x];
+    else if (out)
+        for (std::size_t x = 0; x < w; ++x) dst[x] = prev[x] - out[x];
+    else if (in)
+        for (std::size_t x = 0; x < w; ++x) dst[x] = prev[x] + in[x];
+    else
+        std::copy(prev, prev + w, dst);
+}
+
 template <class F>
 void forRows(int h, F f) {
     tbb::parallel_for(tbb::blocked_range<int>(0, h, kRowsPerTask), [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); });
+}
+
+// A few long row ranges, for passes whose tasks each pay a start-up of many rows.
+template <class F>
+void forRowBands(int h, F f) {
+    const int grain = std::max(64, h / 4);
+    tbb::parallel_for(tbb::blocked_range<int>(0, h, grain), [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); },
+                      tbb::simple_partitioner());
 }
 
 // Sum over a window of `k` along one axis of a plane of ones, for every position: the part of
@@ -112,20 +136,16 @@ DoublePlane boxSum(const DoublePlane& src, int kx, int ky) {
                 o[i] = prefix[static_cast<std::size_t>(std::min(src.w, i + rx + 1))] - prefix[static_cast<std::size_t>(std::max(0, i - rx))];
         }
     });
-    // Down columns with a running sum per task, started afresh at the task's first row.
-    forRows(src.h, [&](int y0, int y1) {
-        std::vector<double> acc(w, 0.0);
-        auto add = [&](int y, double sign) {
-            if (y < 0 || y >= src.h) return;
+    // Down columns: each task starts a running sum afresh at its first row, then each output row
+    // is the previous one plus the row entering the box minus the row leaving it.
+    forRowBands(src.h, [&](int y0, int y1) {
+        double* first = out.row(y0);
+        std::fill(first, first + w, 0.0);
+        for (int y = std::max(0, y0 - ry); y <= std::min(src.h - 1, y0 + ry); ++y) {
             const double* in = rows.row(y);
-            for (std::size_t x = 0; x < w; ++x) acc[x] += sign * in[x];
-        };
-        for (int y = y0 - ry; y < y0 + ry; ++y) add(y, 1.0);
-        for (int y = y0; y < y1; ++y) {
-            add(y + ry, 1.0);
-            std::copy(acc.begin(), acc.end(), out.row(y));
-            add(y - ry, -1.0);
+            for (std::size_t x = 0; x < w; ++x) first[x] += in[x];
         }
+        for (int y = y0 + 1; y < y1; ++y) slide(rows, y - ry - 1, y + ry, out.row(y - 1), out.row(y));
     });
     return out;
 }
