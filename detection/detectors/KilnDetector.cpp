@@ -1,279 +1,76 @@
+// The kiln detector's options, its decision (hard gates, body choice, probability threshold,
+// NMS; steps 6-8 of research/kiln/REPORT.md) and its output. Measurement lives in
+// KilnGrid.cpp and KilnMeasure.cpp, the model in KilnModel.cpp, the outline in KilnOutline.cpp.
 #include "detection/detectors/KilnDetector.hpp"
 
-#include <opencv2/imgproc.hpp>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/Error.hpp"
 #include "detection/OptionTable.hpp"
-#include "detection/imgproc/ExactFilters.hpp"
+#include "detection/detectors/KilnParts.hpp"
 
 namespace riskmap {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
+using kiln::Measured;
 
-int oddWidth(double px) {
-    int n = std::max(1, static_cast<int>(std::lround(px)));
-    return n % 2 ? n : n + 1;
-}
-
-double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-
-// The tile resampled onto the internal grid, with feature maps. Internal pixel (i, j) covers
-// global pixels [ox + i f, ox + (i+1) f) x [oy + j f, ...), anchored on multiples of f so that
-// every tiling builds the same grid.
-struct Grid {
-    int w = 0, h = 0, f = 1;
-    int ox = 0, oy = 0;     // global pixel of internal (0, 0)
-    double gx = 0, gy = 0;  // metres per internal pixel
-    std::vector<std::uint8_t> valid;
-    std::vector<float> ndvi;  // empty without nir
-    std::vector<float> ndbi;  // empty without nir and swir1
-    std::vector<float> red, bri;    // contrasts to the local background
-    std::vector<float> redS, briS;  // smoothed at kiln scale
-    std::size_t idx(int x, int y) const { return static_cast<std::size_t>(y) * w + x; }
-    bool inside(int x, int y) const { return x >= 0 && y >= 0 && x < w && y < h; }
+// How far a decision about a candidate reaches, in metres from its peak. Measuring a candidate
+// reads every pixel within window_m, and each of those needs the background box and the
+// smoothing; two candidates compete in NMS when their centres (each within window_m of its peak)
+// are within the NMS distance, and in the body choice when a peak lies in the other's complex
+// (within window_m). NMS needs the competitor's body-choice verdict, so the reaches add up.
+struct Reach {
+    double measure, nms, bodyChoice;
+    double decision() const { return nms + bodyChoice; }
 };
 
-// Log-chromaticity and log-brightness in fixed point, and the validity mask, on the grid.
-struct LogPlanes {
-    IntPlane a, b, l, m;
-};
-
-LogPlanes resample(const TileImage& t, const KilnDetector::Params& p, Grid& gr) {
-    gr.f = std::max(1, static_cast<int>(std::lround(p.internalGsd / std::max(t.gsdX, t.gsdY))));
-    const int f = gr.f;
-    const int lx = ((f - t.window.x % f) % f), ly = ((f - t.window.y % f) % f);
-    gr.ox = t.window.x + lx;
-    gr.oy = t.window.y + ly;
-    gr.w = std::max(0, (t.window.w - lx) / f);
-    gr.h = std::max(0, (t.window.h - ly) / f);
-    gr.gx = t.gsdX * f;
-    gr.gy = t.gsdY * f;
-    const std::size_t n = static_cast<std::size_t>(gr.w) * gr.h;
-    LogPlanes lp{IntPlane(gr.w, gr.h, true), IntPlane(gr.w, gr.h, true), IntPlane(gr.w, gr.h, true),
-                 IntPlane(gr.w, gr.h, true)};
-    gr.valid.assign(n, 0);
-    const bool hasNir = t.has("nir");
-    const bool hasSwir = hasNir && t.has("swir1");
-    if (hasNir) gr.ndvi.assign(n, 0.0f);
-    if (hasSwir) gr.ndbi.assign(n, 0.0f);
-    // Display brightness 0..255: 8-bit renderings as they are, reflectance rendered the way
-    // Sentinel Hub's true colour is (2.5 x reflectance, clipped).
-    const double kr = t.isDisplay("red") ? 255.0 : 2.5 * 255.0, kg = t.isDisplay("green") ? 255.0 : 2.5 * 255.0,
-                 kb = t.isDisplay("blue") ? 255.0 : 2.5 * 255.0;
-    const cv::Mat& R = t.band("red");
-    const cv::Mat& G = t.band("green");
-    const cv::Mat& B = t.band("blue");
-    const cv::Mat* N = hasNir ? &t.band("nir") : nullptr;
-    const cv::Mat* S = hasSwir ? &t.band("swir1") : nullptr;
-    const double c0 = p.darkOffset * 255.0;
-    for (int j = 0; j < gr.h; ++j) {
-        for (int i = 0; i < gr.w; ++i) {
-            double sr = 0, sg = 0, sb = 0, snir = 0, sred = 0, sswir = 0;
-            int count = 0;
-            for (int dy = 0; dy < f; ++dy) {
-                const int y = ly + j * f + dy;
-                const std::uint8_t* v = t.valid.ptr<std::uint8_t>(y);
-                const float* rr = R.ptr<float>(y);
-                const float* gg = G.ptr<float>(y);
-                const float* bb = B.ptr<float>(y);
-                for (int dx = 0; dx < f; ++dx) {
-                    const int x = lx + i * f + dx;
-                    if (!v[x]) continue;
-                    ++count;
-                    sr += std::min(255.0, kr * rr[x]);
-                    sg += std::min(255.0, kg * gg[x]);
-                    sb += std::min(255.0, kb * bb[x]);
-                    if (N) {
-                        snir += N->ptr<float>(y)[x];
-                        sred += rr[x];
-                    }
-                    if (S) sswir += S->ptr<float>(y)[x];
-                }
-            }
-            // An internal pixel needs at least half of its input pixels.
-            if (count == 0 || 2 * count < f * f) continue;
-            const std::size_t k = gr.idx(i, j);
-            gr.valid[k] = 1;
-            const double Rv = sr / count + c0, Gv = sg / count + c0, Bv = sb / count + c0;
-            // Log-ratios do not change with a per-band gain (exposure, white balance).
-            lp.a.v[k] = toFixed(std::log(Rv / Gv));
-            lp.b.v[k] = toFixed(std::log(Rv / Bv));
-            lp.l.v[k] = toFixed(std::log(Rv + Gv + Bv));
-            lp.m.v[k] = 1;
-            if (N) gr.ndvi[k] = snir + sred != 0 ? static_cast<float>((snir - sred) / (snir + sred)) : 0.0f;
-            if (S) gr.ndbi[k] = sswir + snir != 0 ? static_cast<float>((sswir - snir) / (sswir + snir)) : 0.0f;
-        }
-    }
-    return lp;
+Reach reachOf(const KilnDetector::Params& p) {
+    const double filter = std::max(p.backgroundWindow / 2, 4 * p.kilnSigma);
+    Reach r;
+    r.measure = std::max(p.window + filter, p.backgroundWindow / 2 + 4 * p.kilnSigma);
+    r.nms = std::max(p.detNms, p.complexNms) + 2 * p.window;
+    r.bodyChoice = p.window;
+    return r;
 }
 
-// Contrast to a masked local mean, then smoothed. Planes are released as soon as they are
-// used, which keeps a tile's working set near 60 bytes per internal pixel.
-void featureMaps(Grid& gr, LogPlanes lp, const KilnDetector::Params& p) {
-    const std::size_t n = gr.valid.size();
-    const int kx = oddWidth(p.backgroundWindow / gr.gx), ky = oddWidth(p.backgroundWindow / gr.gy);
-    IntPlane count = boxSum(lp.m, kx, ky);
-    auto contrast = [&](IntPlane& q, std::vector<float>& out) {
-        IntPlane sum = boxSum(q, kx, ky);
-        out.assign(n, 0.0f);
-        for (std::size_t k = 0; k < n; ++k)
-            if (gr.valid[k])
-                out[k] = static_cast<float>((static_cast<double>(q.v[k]) - static_cast<double>(sum.v[k]) /
-                                                                               static_cast<double>(count.v[k])) /
-                                            kFixedOne);
-        q = IntPlane();
-    };
-    std::vector<float> db;
-    contrast(lp.a, gr.red);
-    contrast(lp.b, db);
-    contrast(lp.l, gr.bri);
-    // A kiln is redder than its surroundings against both green and blue: R/G alone also fires
-    // on grey yards and roads against vegetation, R/B alone on yellow soil.
-    for (std::size_t k = 0; k < n; ++k) gr.red[k] = std::min(gr.red[k], db[k]);
-    db.clear();
-    db.shrink_to_fit();
-    count = IntPlane();
-
-    // Masked Gaussian of sigma ~ the kiln half-width: a matched filter for a 40-60 m wide body
-    // that suppresses single red roofs.
-    const double sx = p.smoothSigma / gr.gx, sy = p.smoothSigma / gr.gy;
-    IntPlane weight = gaussianSum(lp.m, sx, sy);
-    lp.m = IntPlane();
-    auto smooth = [&](const std::vector<float>& in, std::vector<float>& out) {
-        IntPlane q(gr.w, gr.h);
-        for (std::size_t k = 0; k < n; ++k) q.v[k] = gr.valid[k] ? toFixed(in[k]) : 0;
-        IntPlane num = gaussianSum(q, sx, sy);
-        out.assign(n, 0.0f);
-        for (std::size_t k = 0; k < n; ++k)
-            if (gr.valid[k] && weight.v[k])
-                out[k] = static_cast<float>(static_cast<double>(num.v[k]) / (static_cast<double>(weight.v[k]) * kFixedOne));
-    };
-    smooth(gr.red, gr.redS);
-    smooth(gr.bri, gr.briS);
-}
-
-// Re-segments a kiln at the input's own resolution (only meaningful at a few metres or finer)
-// to see its outline: redness contrast, light smoothing against texture, half-maximum region,
-// ring gaps closed and the interior filled. Returns false when no outline is found.
-bool nativeOutline(const TileImage& t, cv::Point peakGlobal, const KilnDetector::Params& p,
-                   std::vector<cv::Point>& filledPts, bool& touches) {
-    const double gx = t.gsdX, gy = t.gsdY;
-    const double reach = p.regionRadius + p.backgroundWindow / 2;
-    const int rx = static_cast<int>(std::ceil(reach / gx)), ry = static_cast<int>(std::ceil(reach / gy));
-    const int px = t.localX(peakGlobal.x), py = t.localY(peakGlobal.y);
-    const int x0 = std::max(0, px - rx), x1 = std::min(t.window.w, px + rx + 1);
-    const int y0 = std::max(0, py - ry), y1 = std::min(t.window.h, py + ry + 1);
-    const int w = x1 - x0, h = y1 - y0;
-    if (w < 3 || h < 3) return false;
-    const double c0 = p.darkOffset * 255.0;
-    auto disp = [&](const std::string& n) { return t.isDisplay(n); };
-    const bool dr = disp("red"), dg = disp("green"), db = disp("blue");
-    auto v255 = [](bool d, float v) { return d ? 255.0 * v : 255.0 * std::min(1.0, 2.5 * v); };
-    IntPlane qa(w, h, true), qb(w, h, true), m(w, h, true);
-    for (int y = 0; y < h; ++y) {
-        for (int x = 0; x < w; ++x) {
-            if (!t.valid.at<std::uint8_t>(y0 + y, x0 + x)) continue;
-            const double R = v255(dr, t.band("red").at<float>(y0 + y, x0 + x)) + c0;
-            const double G = v255(dg, t.band("green").at<float>(y0 + y, x0 + x)) + c0;
-            const double B = v255(db, t.band("blue").at<float>(y0 + y, x0 + x)) + c0;
-            qa.at(x, y) = toFixed(std::log(R / G));
-            qb.at(x, y) = toFixed(std::log(R / B));
-            m.at(x, y) = 1;
-        }
-    }
-    const int kx = oddWidth(p.backgroundWindow / gx), ky = oddWidth(p.backgroundWindow / gy);
-    IntPlane sa = boxSum(qa, kx, ky), sb = boxSum(qb, kx, ky), sm = boxSum(m, kx, ky);
-    IntPlane qred(w, h, true);
-    for (std::size_t k = 0; k < qred.size(); ++k) {
-        if (!m.v[k]) continue;
-        const double cnt = static_cast<double>(sm.v[k]);
-        const double da = static_cast<double>(qa.v[k]) - static_cast<double>(sa.v[k]) / cnt;
-        const double dbb = static_cast<double>(qb.v[k]) - static_cast<double>(sb.v[k]) / cnt;
-        qred.v[k] = static_cast<std::int64_t>(std::llround(std::min(da, dbb)));
-    }
-    // 2 m smoothing removes texture (chimney, brick stacks) but keeps the outline.
-    const double sx = std::max(1.0, 2.0 / gx), sy = std::max(1.0, 2.0 / gy);
-    IntPlane num = gaussianSum(qred, sx, sy), den = gaussianSum(m, sx, sy);
-    cv::Mat red(h, w, CV_64F, cv::Scalar(0));
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            if (m.at(x, y) && den.at(x, y)) red.at<double>(y, x) = static_cast<double>(num.at(x, y)) / static_cast<double>(den.at(x, y));
-    const int cx = px - x0, cy = py - y0;
-    auto near = [&](int x, int y) {
-        const double dx = (x - cx) * gx, dy = (y - cy) * gy;
-        return dx * dx + dy * dy <= 60.0 * 60.0;
-    };
-    double peak = -1e300;
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            if (near(x, y) && m.at(x, y)) peak = std::max(peak, red.at<double>(y, x));
-    if (!(peak > 0)) return false;
-    cv::Mat mask = red >= 0.5 * peak;
-    // Close gaps in the ring (trenches, the chimney) before filling the interior.
-    const int crx = std::max(1, static_cast<int>(std::lround(8.0 / gx))), cry = std::max(1, static_cast<int>(std::lround(8.0 / gy)));
-    cv::morphologyEx(mask, mask, cv::MORPH_CLOSE,
-                     cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * crx + 1, 2 * cry + 1)));
-    cv::Mat labels, stats, cents;
-    const int nl = cv::connectedComponentsWithStats(mask, labels, stats, cents, 8, CV_32S);
-    int best = 0, bestArea = 0;
-    for (int y = 0; y < h; ++y) {
-        for (int x = 0; x < w; ++x) {
-            const int l = labels.at<int>(y, x);
-            if (l && near(x, y) && stats.at<int>(l, cv::CC_STAT_AREA) > bestArea) {
-                best = l;
-                bestArea = stats.at<int>(l, cv::CC_STAT_AREA);
-            }
-        }
-    }
-    if (!best || nl < 2) return false;
-    cv::Mat comp = labels == best;
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(comp, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
-    cv::Mat filled(h, w, CV_8U, cv::Scalar(0));
-    cv::drawContours(filled, contours, -1, cv::Scalar(255), cv::FILLED);
-    touches = false;
-    filledPts.clear();
-    for (int y = 0; y < h; ++y) {
-        for (int x = 0; x < w; ++x) {
-            if (!filled.at<std::uint8_t>(y, x)) continue;
-            filledPts.emplace_back(x + x0 + t.window.x, y + y0 + t.window.y);
-            if (x == 0 || y == 0 || x == w - 1 || y == h - 1) touches = true;
-        }
-    }
-    return !filledPts.empty();
-}
+const std::vector<std::string> kFeatureNames = {
+    "b_peak", "b_lift", "bb_mis", "y_con", "y_homog", "ln_area", "c_fill", "c_wid", "c_solid", "ccz", "cc_yard",
+    "cb_mis", "c_area", "c_len", "c_elong", "c_zin", "c_tex", "c_open", "valid_frac", "y_in", "y_out", "b_dist",
+    "bb_len", "bb_wid", "bb_area", "cc", "cb_len", "cb_wid", "sdc", "ndvi", "ndbi"};
 
 }  // namespace
 
 const OptionTable<KilnDetector::Params>& KilnDetector::table() {
     using P = Params;
     static const auto t = OptionTable<P>()
-        .number("internal_gsd_m", &P::internalGsd, 10, "m", "working resolution; finer input is block-averaged to it", 1, 30)
-        .number("max_gsd_m", &P::maxGsd, 20, "m", "coarser input cannot resolve a 100 x 50 m kiln: nothing is reported", 1, 1000)
-        .number("background_window_m", &P::backgroundWindow, 400, "m", "side of the local background window (kiln + yard << this << landscape)", 100, 3000)
-        .number("smooth_sigma_m", &P::smoothSigma, 20, "m", "smoothing of contrast maps, about the kiln half-width", 2, 100)
-        .number("nms_radius_m", &P::nmsRadius, 50, "m", "peaks closer than this are one object", 10, 300)
-        .number("min_redness", &P::minRedness, 0.20, "ln ratio", "smoothed redness contrast: R/G and R/B both this far above the local mean (0.2 = 22 %)", 0, 2)
-        .number("min_brightness", &P::minBrightness, 0.30, "ln ratio", "smoothed brightness contrast to the local mean (0.3 = 35 % brighter)", -2, 2)
-        .number("region_fraction", &P::regionFraction, 0.5, "0-1", "kiln body = pixels above this fraction of the peak redness", 0.1, 0.95)
-        .number("region_min", &P::regionMin, 0.10, "ln ratio", "kiln body pixels need at least this redness contrast", 0, 2)
-        .number("region_radius_m", &P::regionRadius, 120, "m", "kiln body is searched within this radius of the peak", 30, 400)
-        .number("min_length_m", &P::minLength, 40, "m", "shortest kiln body (moment length, blur included)", 0, 1000)
-        .number("max_length_m", &P::maxLength, 250, "m", "longest kiln body (bull's trench 100-150 m plus blur)", 10, 1000)
-        .number("max_width_m", &P::maxWidth, 120, "m", "widest kiln body (40-60 m, circular up to 100 m, plus blur); removes brown fields", 10, 1000)
-        .number("yard_radius_m", &P::yardRadius, 150, "m", "drying yards are looked for within this radius", 30, 500)
-        .number("yard_brightness", &P::yardBrightness, 0.25, "ln ratio", "a yard pixel is this much brighter than the local mean ...", -2, 2)
-        .number("yard_redness_max", &P::yardRednessMax, 0.15, "ln ratio", "... and less red than this", -2, 2)
-        .number("type_max_gsd_m", &P::typeMaxGsd, 5, "m", "kiln_type from the outline only at this GSD or finer", 0.1, 30)
-        .number("max_ndvi", &P::maxNdvi, 0.4, "NDVI", "with a nir band: kiln bodies are bare, reject vegetated peaks", -1, 1)
-        .number("min_ndbi", &P::minNdbi, -0.2, "NDBI", "with nir and swir1 bands: reject wet or vegetated bodies", -1, 1)
-        .number("min_score", &P::minScore, 0.0, "0-1", "drop kilns scoring below this (0.5 = high-confidence only)", 0, 1)
-        .number("dark_offset", &P::darkOffset, 0.02, "of white", "added to R, G, B before log-ratios to steady dark pixels", 0.001, 0.2);
+        .choice("operating_point", &P::operatingPoint, "balanced", {"high_precision", "balanced", "high_recall"},
+                "probability threshold: high_precision 0.7, balanced 0.4, high_recall 0.2 (docs/kilns.md has their precision and recall)")
+        .number("min_score", &P::minScore, 0, "probability", "when above 0, the probability threshold in place of operating_point's", 0, 1)
+        .boolean("colour", &P::colour, true, "use colour evidence; off scores every candidate colour-free (tan or grey kilns, unusual renderings)")
+        .number("internal_gsd_m", &P::internalGsd, 10, "m", "working resolution; finer input is block-averaged to it, so one parameter set serves 0.5-20 m", 1, 30)
+        .number("max_gsd_m", &P::maxGsd, 20, "m", "input coarser than this cannot resolve a 100 x 50 m kiln: report nothing", 1, 1000)
+        .number("background_window_m", &P::backgroundWindow, 400, "m", "box of the local mean and SD: kiln + yard (<= 300 m) << box << landscape; 300 m loses precision and recall", 100, 5000)
+        .number("kiln_sigma_m", &P::kilnSigma, 20, "m", "Gaussian ~ half the 40-60 m body width: a matched filter for the body", 1, 200)
+        .number("sd_floor", &P::sdFloor, 0.05, "ln", "the local SD of log-brightness is never taken below this (flat water, uniform fields)", 0.001, 1)
+        .number("peak_radius_m", &P::peakRadius, 40, "m", "candidates are strict local maxima within this radius, about half a kiln length", 1, 500)
+        .number("min_peak_sd", &P::minPeakSd, 0.8, "SD", "bright candidates: smoothed brightness contrast at least this (dev kiln bodies 1.1-2.1)", -10, 10)
+        .number("min_chroma", &P::minChroma, 0.18, "ln chroma", "chroma candidates (colour images): chroma contrast at least this (dev kiln bodies 0.23-0.40)", 0, 5)
+        .number("window_m", &P::window, 250, "m", "analysis disk around a peak: the drying yard plus a surround ring", 100, 1000)
+        .number("region_sd", &P::regionSd, 0.7, "SD", "the bright complex (kiln + yard) is brightness contrast at least this, connected to the peak", -5, 5)
+        .number("min_chroma_sd", &P::minChromaSd, 0.02, "ln chroma", "local chroma SD below which a candidate has no usable colour and is scored colour-free", 0, 1)
+        .number("max_ndvi", &P::maxNdvi, 0.3, "NDVI", "with nir: reject vegetated bodies (bare clay and brick have NDVI <= 0.2; +0.1 for mixed pixels)", -1, 1)
+        .number("min_ndbi", &P::minNdbi, -0.2, "NDBI", "with nir and swir1: reject wet or vegetated bodies", -1, 1)
+        .number("max_complex_ha", &P::maxComplexHa, 30, "ha", "reject a bright complex larger than this: a field, river bar or town (dev kiln complexes <= 6.7 ha)", 0.01, 10000)
+        .number("det_nms_m", &P::detNms, 120, "m", "one detection per kiln: centres closer than this are one object (closest certain dev kilns: 195 m)", 0, 300)
+        .number("complex_nms_m", &P::complexNms, 150, "m", "... and closer than this when one body lies in the other's bright complex", 0, 300)
+        .number("type_max_gsd_m", &P::typeMaxGsd, 5, "m", "outline at native resolution, and kiln_type from it, at this GSD or finer", 0.1, 30)
+        .number("dark_offset", &P::darkOffset, 0.02, "of white", "added to R, G, B before logs, to steady dark pixels", 0.001, 0.2);
     return t;
 }
 
@@ -281,10 +78,10 @@ DetectorInfo KilnDetector::describe() {
     DetectorInfo d;
     d.name = "kiln";
     d.description =
-        "Brick kilns (bull's-trench, zigzag, circular) in true-colour or multispectral imagery "
-        "from ~0.5 to 20 m: peaks of smoothed redness contrast against a local background, "
-        "verified by the size and shape of the kiln body in metres, scored with a drying-yard "
-        "bonus. Reports the oriented outline of the kiln body.";
+        "Brick kilns (bull's-trench, zigzag, circular) in true-colour, greyscale or multispectral imagery from "
+        "~0.5 to 20 m. Candidates are peaks of brightness contrast in local-SD units and, in colour images, of "
+        "hue-free chroma contrast; each is measured in metres (bright complex, yard, kiln body) and scored by a "
+        "calibrated model: the score is the probability that it is a kiln. Reports the oriented outline of the body.";
     d.options = table().specs();
     d.attributes = {
         {"kiln_type", AttributeType::String, "", "fcbk, zigzag, circular or unknown (10 m pixels cannot tell fcbk from zigzag)"},
@@ -292,22 +89,36 @@ DetectorInfo KilnDetector::describe() {
         {"length_m", AttributeType::Double, "m", "length of the kiln body (moment-based, includes blur)"},
         {"width_m", AttributeType::Double, "m", "width of the kiln body"},
         {"orientation_deg", AttributeType::Double, "deg", "azimuth of the long axis, clockwise from north, 0-180"},
-        {"redness", AttributeType::Double, "ln ratio", "peak smoothed redness contrast"},
-        {"brightness", AttributeType::Double, "ln ratio", "peak smoothed brightness contrast"},
-        {"yard_fraction", AttributeType::Double, "0-1", "share of bright, non-red pixels around the kiln"},
+        {"mode", AttributeType::String, "", "colour (scored with colour evidence) or free (colour-free)"},
+        {"found_by", AttributeType::String, "", "which candidate source found it: bright (brightness), chroma or both"},
+        {"brightness", AttributeType::Double, "SD", "smoothed brightness contrast at the peak, in local SDs"},
+        {"chroma_contrast", AttributeType::Double, "SD", "chroma contrast of the body in local chroma SDs (0 without colour)"},
+        {"complex_ha", AttributeType::Double, "ha", "area of the bright complex (kiln and drying yard)"},
         {"touches_edge", AttributeType::Bool, "", "the kiln body touches nodata or the raster edge"},
     };
     return d;
 }
 
-std::unique_ptr<Detector> KilnDetector::create(const OptionValues& options) {
-    return std::make_unique<KilnDetector>(options);
+std::unique_ptr<Detector> KilnDetector::create(const OptionValues& options) { return std::make_unique<KilnDetector>(options); }
+
+KilnDetector::KilnDetector(const OptionValues& o) : info_(describe()), p_(table().bind(o)) {}
+
+double KilnDetector::operatingPointThreshold(const std::string& name) {
+    // F1-optimal for a calibrated score is about F1*/2 (Lipton, Elkan & Naryanaswamy 2014): 0.4.
+    if (name == "high_precision") return 0.7;
+    if (name == "balanced") return 0.4;
+    if (name == "high_recall") return 0.2;
+    throw UsageError("unknown operating_point '" + name + "': choose high_precision, balanced or high_recall");
 }
 
-KilnDetector::KilnDetector(const OptionValues& o) : info_(describe()) {
-    p_ = table().bind(o);
-    if (p_.minLength > p_.maxLength)
-        throw UsageError("min_length_m exceeds max_length_m: make the kiln length range non-empty");
+double KilnDetector::threshold() const { return p_.minScore > 0 ? p_.minScore : operatingPointThreshold(p_.operatingPoint); }
+
+const std::vector<std::string>& KilnDetector::featureNames() { return kFeatureNames; }
+
+double KilnCandidate::feature(const std::string& name) const {
+    const auto it = std::find(kFeatureNames.begin(), kFeatureNames.end(), name);
+    if (it == kFeatureNames.end()) throw Error("unknown kiln feature '" + name + "'");
+    return features[static_cast<std::size_t>(it - kFeatureNames.begin())];
 }
 
 std::vector<std::string> KilnDetector::bandsFor(const std::vector<std::string>& available) const {
@@ -319,16 +130,21 @@ std::vector<std::string> KilnDetector::bandsFor(const std::vector<std::string>& 
         throw UsageError("the kiln detector needs red, green and blue bands but the input lacks " + missing +
                          ": pass --sensor (e.g. rgb, sentinel2, planetscope) or --band red=...,green=...,blue=...");
     std::vector<std::string> bands{"red", "green", "blue"};
-    if (has("nir")) bands.push_back("nir");  // used to reject vegetated peaks
+    if (has("nir")) bands.push_back("nir");                   // rejects vegetated bodies
     if (has("nir") && has("swir1")) bands.push_back("swir1");  // and wet ones
     return bands;
 }
 
 double KilnDetector::haloMetres() const {
-    // Everything a detection depends on: the background window, the smoothing support, the
-    // largest neighbourhood measured around a peak, and the internal grid's alignment.
-    return p_.backgroundWindow / 2 + 4 * p_.smoothSigma +
-           std::max({p_.nmsRadius, p_.regionRadius, p_.yardRadius}) + 3 * p_.internalGsd;
+    // A decision's reach from a candidate's peak, plus the internal grid's alignment.
+    const Reach r = reachOf(p_);
+    return r.measure + r.decision() + 3 * p_.internalGsd;
+}
+
+std::size_t KilnDetector::workingBytesPerPixel(std::size_t bands) const {
+    // At an internal grid as fine as the input: five 8-byte fixed-point planes and their sums
+    // while filtering, then a dozen float planes.
+    return 112 + 4 * bands;
 }
 
 std::string KilnDetector::inputWarning(double gsdX, double gsdY) const {
@@ -342,227 +158,177 @@ std::string KilnDetector::inputWarning(double gsdX, double gsdY) const {
     return buf;
 }
 
-KilnDetector::Shape KilnDetector::measureShape(const std::vector<cv::Point>& pts, double gx, double gy) {
-    Shape s;
-    const double n = static_cast<double>(pts.size());
-    if (pts.empty()) return s;
-    double mx = 0, my = 0;
-    for (const auto& p : pts) {
-        mx += p.x;
-        my += p.y;
+namespace {
+
+// The tile's grid and every candidate a decision about an owned candidate can depend on.
+struct Analysis {
+    kiln::Grid grid;
+    std::vector<Measured> cands;  // in raster order of their peaks
+};
+
+// `threshold` < 0 measures every candidate completely (--explain, training).
+Analysis analyse(const TileImage& t, const KilnDetector::Params& p, double threshold) {
+    Analysis a;
+    a.grid = kiln::buildGrid(t, p);
+    const kiln::Grid& g = a.grid;
+    if (g.w < 3 || g.h < 3) return a;
+    const double reach = reachOf(p).decision();
+    std::vector<kiln::Peak> peaks;
+    for (const kiln::Peak& pk : kiln::findPeaks(g, p)) {
+        // Metres from the peak's anchor pixel to the tile core: farther ones cannot matter.
+        const int ax = g.ox + pk.x * g.f + g.f / 2, ay = g.oy + pk.y * g.f + g.f / 2;
+        const int dx = std::max({t.core.x - ax, 0, ax - (t.core.x + t.core.w - 1)});
+        const int dy = std::max({t.core.y - ay, 0, ay - (t.core.y + t.core.h - 1)});
+        if (dx * t.gsdX <= reach && dy * t.gsdY <= reach) peaks.push_back(pk);
     }
-    mx /= n;
-    my /= n;
-    double sxx = 0, syy = 0, sxy = 0;
-    for (const auto& p : pts) {
-        const double dx = (p.x - mx) * gx, dy = (p.y - my) * gy;
-        sxx += dx * dx;
-        syy += dy * dy;
-        sxy += dx * dy;
-    }
-    const double denom = pts.size() > 1 ? n - 1 : 1;
-    // Each pixel is a square, not a point: add its own spread (variance of a uniform: side^2/12).
-    const double a = sxx / denom + gx * gy / 12.0, c = syy / denom + gx * gy / 12.0, b = sxy / denom;
-    const double mid = (a + c) / 2, rad = std::sqrt((a - c) * (a - c) / 4 + b * b);
-    const double l1 = std::max(mid + rad, 1e-6), l2 = std::max(mid - rad, 1e-6);
-    s.length = 4 * std::sqrt(l1);
-    s.width = 4 * std::sqrt(l2);
-    s.angle = 0.5 * std::atan2(2 * b, a - c);
-    s.area = n * gx * gy;
-    s.cx = mx;
-    s.cy = my;
-    std::vector<cv::Point2f> metric;
-    metric.reserve(pts.size());
-    for (const auto& p : pts)
-        metric.emplace_back(static_cast<float>((p.x - pts[0].x) * gx), static_cast<float>((p.y - pts[0].y) * gy));
-    cv::RotatedRect r = cv::minAreaRect(metric);
-    // minAreaRect spans pixel centres; add a pixel to cover pixel extents.
-    s.fill = s.area / std::max((r.size.width + gx) * (r.size.height + gy), 1e-9);
-    return s;
+    const kiln::Measurer measurer(g, p);
+    a.cands.resize(peaks.size());
+    // Each candidate is measured on its own: in parallel, and the same in any order.
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, peaks.size(), 16), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t i = r.begin(); i < r.end(); ++i) a.cands[i] = measurer.measure(peaks[i], threshold);
+    });
+    return a;
 }
 
-std::pair<std::string, double> KilnDetector::classify(const Shape& s, double gsd, bool touchesEdge,
-                                                      double typeMaxGsd) {
-    if (touchesEdge) return {"unknown", 0.0};
-    const double elong = s.length / std::max(s.width, 1e-9);
-    if (gsd > typeMaxGsd) {
-        // At ~10 m only compact versus elongated is (weakly) measurable.
-        if (elong < 1.2) return {"circular", 0.3};
-        return {"unknown", 0.0};
-    }
-    if (elong < 1.3) return {"circular", 0.8};
-    // A sharp-cornered rectangle (zigzag) fills its minimum rectangle more than a stadium
-    // (bull's trench) does; the threshold drifts with blur (simulated at 0.5-5 m).
-    const double t = 0.93 - 0.016 * gsd;
-    const double conf = std::min(1.0, std::fabs(s.fill - t) / 0.03);
-    return {s.fill >= t ? "zigzag" : "fcbk", conf};
+}  // namespace
+
+std::vector<KilnCandidate> KilnDetector::candidates(const TileImage& tile) const {
+    std::vector<KilnCandidate> out;
+    if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
+    for (Measured& m : analyse(tile, p_, -1).cands)
+        if (tile.owns(m.c.anchor.x, m.c.anchor.y)) out.push_back(std::move(m.c));
+    return out;
 }
+
+namespace {
+
+// Why a candidate was not reported: the gate, what it measured and the limit (empty: reported).
+struct Verdict {
+    std::string gate;
+    double value = 0, limit = 0;
+};
+
+// Whether a comes before b: stronger key first, then the raster order of the peak.
+bool before(double ka, const Measured& a, double kb, const Measured& b) {
+    if (ka != kb) return ka > kb;
+    return std::make_pair(a.c.peak.y, a.c.peak.x) < std::make_pair(b.c.peak.y, b.c.peak.x);
+}
+
+// Body choice: candidates of one complex with bodies within complex_nms_m are one kiln; the one
+// with the strongest body evidence holds it (chroma contrast with colour, else brightness).
+double bodyChoiceDistance(const Measured& c, const Measured& k, const kiln::Grid& g, const KilnDetector::Params& p) {
+    const double d = std::hypot((c.c.body.x - k.c.body.x) * g.gx, (c.c.body.y - k.c.body.y) * g.gy);
+    const bool related = d <= p.complexNms && (k.inComplex(c.c.peak) || c.inComplex(k.c.peak));
+    return related ? d : -1;
+}
+
+// NMS: one detection per kiln, centres within det_nms_m, or within complex_nms_m when one's body
+// lies in the other's complex (kilns of a shared yard farther apart both survive).
+double nmsDistance(const Measured& c, const Measured& k, const kiln::Grid& g, const KilnDetector::Params& p) {
+    const double d = std::hypot((c.cx - k.cx) * g.gx, (c.cy - k.cy) * g.gy);
+    const bool related = d <= p.detNms || (d <= p.complexNms && (k.inComplex(c.c.body) || c.inComplex(k.c.body)));
+    return related ? d : -1;
+}
+
+// The strongest candidate among `eligible` that comes before c and relates to it, or -1. Only
+// peaks within `rows` grid rows can relate (candidates are in raster order of their peaks).
+template <class Key, class Rel>
+int strongest(const std::vector<Measured>& m, std::size_t c, const std::vector<char>& eligible, int rows, Key key, Rel rel, double& d) {
+    auto row = [](const Measured& x, int y) { return x.c.peak.y < y; };
+    const auto lo = std::lower_bound(m.begin(), m.end(), m[c].c.peak.y - rows, row) - m.begin();
+    const auto hi = std::lower_bound(m.begin(), m.end(), m[c].c.peak.y + rows + 1, row) - m.begin();
+    int best = -1;
+    for (auto k = static_cast<std::size_t>(lo); k < static_cast<std::size_t>(hi); ++k) {
+        if (k == c || !eligible[k] || !before(key(m[k]), m[k], key(m[c]), m[c])) continue;
+        const auto b = static_cast<std::size_t>(best);
+        if (best >= 0 && !before(key(m[k]), m[k], key(m[b]), m[b])) continue;
+        const double dk = rel(m[c], m[k]);
+        if (dk >= 0) {
+            best = static_cast<int>(k);
+            d = dk;
+        }
+    }
+    return best;
+}
+
+// Steps 6-8 for every candidate. Body choice and NMS are evaluated without chains (dropped when
+// any stronger related candidate is eligible), which bounds a decision's reach for the halo; on
+// every dev-set variant it gives the same detections as the prototype's greedy order.
+std::vector<Verdict> decide(const std::vector<Measured>& m, const kiln::Grid& g, const KilnDetector::Params& p, double thr) {
+    const std::size_t n = m.size();
+    std::vector<Verdict> v(n);
+    std::vector<char> gated(n), live(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        gated[i] = m[i].c.gate.empty();
+        if (!gated[i]) v[i] = {m[i].c.gate, m[i].c.gateValue, m[i].c.gateLimit};
+    }
+    const Reach reach = reachOf(p);
+    const int bcRows = static_cast<int>(std::ceil(reach.bodyChoice / g.gy)) + 1;
+    const int nmsRows = static_cast<int>(std::ceil(reach.nms / g.gy)) + 1;
+    auto evidence = [](const Measured& c) { return c.evidence; };
+    auto bodyRel = [&](const Measured& c, const Measured& k) { return bodyChoiceDistance(c, k, g, p); };
+    for (std::size_t i = 0; i < n; ++i) {
+        double d = 0;
+        if (gated[i] && strongest(m, i, gated, bcRows, evidence, bodyRel, d) >= 0) v[i] = {"body_choice", d, p.complexNms};
+        else if (gated[i] && m[i].c.probability < thr) v[i] = {"probability", m[i].c.probability, thr};
+        live[i] = v[i].gate.empty();
+    }
+    auto logit = [](const Measured& c) { return c.c.logit; };
+    auto nmsRel = [&](const Measured& c, const Measured& k) { return nmsDistance(c, k, g, p); };
+    for (std::size_t i = 0; i < n; ++i) {
+        double d = 0;
+        if (live[i] && strongest(m, i, live, nmsRows, logit, nmsRel, d) >= 0) v[i] = {"nms", d, d <= p.detNms ? p.detNms : p.complexNms};
+    }
+    return v;
+}
+
+std::vector<AttributeValue> attributes(const Measured& m, const kiln::Outline& o) {
+    const auto& f = m.c.features;
+    return {AttributeValue(o.type), AttributeValue(o.typeConfidence), AttributeValue(o.length), AttributeValue(o.width),
+            AttributeValue(o.azimuth), AttributeValue(std::string(m.c.colour ? "colour" : "free")), AttributeValue(m.c.source),
+            AttributeValue(f[kiln::BPeak]), AttributeValue(f[kiln::Ccz]), AttributeValue(f[kiln::CArea]), AttributeValue(o.touches)};
+}
+
+Rejection rejection(const Measured& m, const Verdict& v, const TileImage& t, const kiln::Grid& g, const KilnDetector::Params& p) {
+    KilnDetector::Params coarse = p;
+    coarse.typeMaxGsd = 0;  // rejected candidates are drawn from the internal grid only
+    Rejection r;
+    r.candidate.geometry.parts.push_back(kiln::outline(t, g, m, coarse).polygon);
+    r.candidate.anchor = m.c.anchor;
+    r.candidate.cls = "kiln";
+    r.candidate.score = m.c.probability;
+    r.gate = v.gate;
+    r.value = v.value;
+    r.limit = v.limit;
+    r.measures = {{"probability", m.c.probability}, {"logit", m.c.logit}, {"colour", m.c.colour ? 1.0 : 0.0},
+                  {"bright_source", m.c.source != "chroma" ? 1.0 : 0.0}, {"chroma_source", m.c.source != "bright" ? 1.0 : 0.0}};
+    for (std::size_t i = 0; i < kFeatureNames.size(); ++i)
+        if (!std::isnan(m.c.features[i])) r.measures.emplace_back(kFeatureNames[i], m.c.features[i]);
+    return r;
+}
+
+}  // namespace
 
 std::vector<Detection> KilnDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
-    (void)rejected;  // gates are explained in a later change
     std::vector<Detection> out;
     if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
-    Grid gr;
-    LogPlanes planes = resample(tile, p_, gr);
-    if (gr.w < 3 || gr.h < 3) return out;
-    featureMaps(gr, std::move(planes), p_);
-
-    // Candidates: local maxima of smoothed redness within the NMS ellipse.
-    const int nx = static_cast<int>(std::lround(p_.nmsRadius / gr.gx));
-    const int ny = static_cast<int>(std::lround(p_.nmsRadius / gr.gy));
-    cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * nx + 1, 2 * ny + 1));
-    cv::Mat redS(gr.h, gr.w, CV_32F, gr.redS.data());
-    cv::Mat localMax;
-    cv::dilate(redS, localMax, kernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(-1e9));
-
-    const int rrx = static_cast<int>(std::ceil(p_.regionRadius / gr.gx));
-    const int rry = static_cast<int>(std::ceil(p_.regionRadius / gr.gy));
-    const int yrx = static_cast<int>(std::ceil(p_.yardRadius / gr.gx));
-    const int yry = static_cast<int>(std::ceil(p_.yardRadius / gr.gy));
-    const float tRed = static_cast<float>(p_.minRedness), tBri = static_cast<float>(p_.minBrightness);
-    auto isCandidate = [&](int x, int y) {
-        const std::size_t k = gr.idx(x, y);
-        return gr.valid[k] && gr.redS[k] >= tRed && gr.briS[k] >= tBri && gr.redS[k] >= localMax.at<float>(y, x);
-    };
-
-    for (int y = 0; y < gr.h; ++y) {
-        for (int x = 0; x < gr.w; ++x) {
-            if (!isCandidate(x, y)) continue;
-            // The input pixel holding the internal pixel's centre decides ownership.
-            const cv::Point anchor(gr.ox + x * gr.f + gr.f / 2, gr.oy + y * gr.f + gr.f / 2);
-            if (!tile.owns(anchor.x, anchor.y)) continue;
-            // A plateau inside one NMS ellipse keeps its first pixel in raster order.
-            bool tie = false;
-            for (int yy = std::max(0, y - ny); yy <= y && !tie; ++yy) {
-                for (int xx = std::max(0, x - nx); xx <= std::min(gr.w - 1, x + nx); ++xx) {
-                    if (yy == y && xx >= x) break;
-                    if (kernel.at<std::uint8_t>(yy - y + ny, xx - x + nx) && isCandidate(xx, yy) &&
-                        gr.redS[gr.idx(xx, yy)] == gr.redS[gr.idx(x, y)]) {
-                        tie = true;
-                        break;
-                    }
-                }
-            }
-            if (tie) continue;
-
-            // Kiln body: the half-maximum region of redness around the peak.
-            const double peak = gr.redS[gr.idx(x, y)];
-            const double thr = std::max(p_.regionFraction * peak, p_.regionMin);
-            const int x0 = std::max(0, x - rrx), x1 = std::min(gr.w, x + rrx + 1);
-            const int y0 = std::max(0, y - rry), y1 = std::min(gr.h, y + rry + 1);
-            cv::Mat mask(y1 - y0, x1 - x0, CV_8U, cv::Scalar(0));
-            for (int yy = y0; yy < y1; ++yy) {
-                for (int xx = x0; xx < x1; ++xx) {
-                    const double ddx = (xx - x) * gr.gx, ddy = (yy - y) * gr.gy;
-                    const std::size_t k = gr.idx(xx, yy);
-                    if (ddx * ddx + ddy * ddy <= p_.regionRadius * p_.regionRadius && gr.valid[k] && gr.red[k] >= thr)
-                        mask.at<std::uint8_t>(yy - y0, xx - x0) = 1;
-                }
-            }
-            cv::Mat labels, stats, cents;
-            const int nl = cv::connectedComponentsWithStats(mask, labels, stats, cents, 8, CV_32S);
-            int label = labels.at<int>(y - y0, x - x0);
-            if (label == 0) {
-                if (nl <= 1) continue;
-                double best = 1e300;
-                for (int l = 1; l < nl; ++l) {
-                    const double ddx = (cents.at<double>(l, 0) + x0 - x) * gr.gx;
-                    const double ddy = (cents.at<double>(l, 1) + y0 - y) * gr.gy;
-                    if (ddx * ddx + ddy * ddy < best) {
-                        best = ddx * ddx + ddy * ddy;
-                        label = l;
-                    }
-                }
-            }
-            std::vector<cv::Point> pts;
-            bool touches = false;
-            double ndviSum = 0, ndbiSum = 0;
-            for (int yy = y0; yy < y1; ++yy) {
-                for (int xx = x0; xx < x1; ++xx) {
-                    if (labels.at<int>(yy - y0, xx - x0) != label) continue;
-                    pts.emplace_back(xx, yy);
-                    if (!gr.ndvi.empty()) ndviSum += gr.ndvi[gr.idx(xx, yy)];
-                    if (!gr.ndbi.empty()) ndbiSum += gr.ndbi[gr.idx(xx, yy)];
-                    for (int dy = -1; dy <= 1 && !touches; ++dy)
-                        for (int dx = -1; dx <= 1; ++dx)
-                            if (!gr.inside(xx + dx, yy + dy) || !gr.valid[gr.idx(xx + dx, yy + dy)]) {
-                                // Only the raster edge or nodata, never a tile cut: the halo
-                                // keeps cuts far from any owned kiln.
-                                touches = true;
-                                break;
-                            }
-                }
-            }
-            Shape s = measureShape(pts, gr.gx, gr.gy);
-            if (s.length < p_.minLength || s.length > p_.maxLength || s.width > p_.maxWidth) continue;
-            // Multispectral input: a kiln body is bare (low NDVI, Rouse et al. 1974) and dry fired
-            // clay reflects more SWIR than NIR, unlike water or vegetation (NDBI, Zha et al. 2003).
-            if (!gr.ndvi.empty() && ndviSum / static_cast<double>(pts.size()) > p_.maxNdvi) continue;
-            if (!gr.ndbi.empty() && ndbiSum / static_cast<double>(pts.size()) < p_.minNdbi) continue;
-
-            // Context: bright, non-red drying yards nearby raise the score.
-            int yard = 0, around = 0;
-            for (int yy = std::max(0, y - yry); yy < std::min(gr.h, y + yry + 1); ++yy) {
-                for (int xx = std::max(0, x - yrx); xx < std::min(gr.w, x + yrx + 1); ++xx) {
-                    const double ddx = (xx - x) * gr.gx, ddy = (yy - y) * gr.gy;
-                    const std::size_t k = gr.idx(xx, yy);
-                    if (ddx * ddx + ddy * ddy > p_.yardRadius * p_.yardRadius || !gr.valid[k]) continue;
-                    ++around;
-                    if (gr.bri[k] >= p_.yardBrightness && gr.red[k] < p_.yardRednessMax) ++yard;
-                }
-            }
-            const double yardFrac = around ? static_cast<double>(yard) / around : 0.0;
-            const double briPeak = gr.briS[gr.idx(x, y)];
-
-            // Soft versions of each gate, so that the score ranks rather than cuts.
-            double score = logistic((peak - p_.minRedness) / 0.05) * logistic((briPeak - p_.minBrightness) / 0.1) *
-                           logistic((s.length - p_.minLength) / 10.0) * logistic((p_.maxLength - s.length) / 20.0) *
-                           logistic((p_.maxWidth - s.width) / 10.0) * (0.5 + 0.5 * std::min(1.0, yardFrac / 0.15));
-            if (score < p_.minScore) continue;
-
-            const double nativeGsd = std::max(tile.gsdX, tile.gsdY);
-            // Centre of the body in global pixel-corner coordinates of the input raster.
-            double ccx = gr.ox + (s.cx + 0.5) * gr.f, ccy = gr.oy + (s.cy + 0.5) * gr.f;
-            std::pair<std::string, double> type;
-            if (nativeGsd <= p_.typeMaxGsd) {
-                // Fine pixels show the outline: measure and type the kiln at native resolution.
-                std::vector<cv::Point> fine;
-                bool fineTouches = false;
-                if (nativeOutline(tile, anchor, p_, fine, fineTouches)) {
-                    s = measureShape(fine, tile.gsdX, tile.gsdY);
-                    ccx = s.cx + 0.5;
-                    ccy = s.cy + 0.5;
-                    type = classify(s, nativeGsd, fineTouches || touches, p_.typeMaxGsd);
-                } else {
-                    type = {"unknown", 0.0};
-                }
-            } else {
-                type = classify(s, nativeGsd, touches, p_.typeMaxGsd);
-            }
-
-            // Oriented outline of the body: the equivalent rectangle on the moment axes.
-            const double ca = std::cos(s.angle), sa = std::sin(s.angle);
-            const double hl = s.length / 2, hw = s.width / 2;
-            Polygon poly;
-            for (auto [u, v] : {std::pair{1, 1}, std::pair{-1, 1}, std::pair{-1, -1}, std::pair{1, -1}}) {
-                const double mxm = u * hl * ca - v * hw * sa;  // metres along image x
-                const double mym = u * hl * sa + v * hw * ca;  // metres along image y
-                poly.outer.emplace_back(ccx + mxm / tile.gsdX, ccy + mym / tile.gsdY);
-            }
-            // Azimuth clockwise from north of the long axis (image x east, y south).
-            double az = std::atan2(ca, -sa) * 180.0 / kPi;
-            az = std::fmod(az + 360.0, 180.0);
-
-            Detection d;
-            d.geometry.parts.push_back(std::move(poly));
-            d.anchor = anchor;
-            d.cls = "kiln";
-            d.score = score;
-            d.attributes = {AttributeValue(type.first), AttributeValue(type.second), AttributeValue(s.length),
-                            AttributeValue(s.width), AttributeValue(az), AttributeValue(peak),
-                            AttributeValue(briPeak), AttributeValue(yardFrac), AttributeValue(touches)};
-            out.push_back(std::move(d));
+    const Analysis a = analyse(tile, p_, rejected ? -1.0 : threshold());
+    const std::vector<Verdict> verdicts = decide(a.cands, a.grid, p_, threshold());
+    for (std::size_t i = 0; i < a.cands.size(); ++i) {
+        const Measured& m = a.cands[i];
+        if (!tile.owns(m.c.anchor.x, m.c.anchor.y)) continue;
+        if (!verdicts[i].gate.empty()) {
+            if (rejected) rejected->push_back(rejection(m, verdicts[i], tile, a.grid, p_));
+            continue;
         }
+        const kiln::Outline o = kiln::outline(tile, a.grid, m, p_);
+        Detection d;
+        d.geometry.parts.push_back(o.polygon);
+        d.anchor = m.c.anchor;
+        d.cls = "kiln";
+        d.score = m.c.probability;
+        d.attributes = attributes(m, o);
+        out.push_back(std::move(d));
     }
     return out;
 }

@@ -1,12 +1,36 @@
 #pragma once
 // `kiln`: brick kilns (bull's-trench, zigzag, circular) in RGB or multispectral imagery from
-// ~0.5 to 20 m. Works on an internal ~10 m grid: cheap candidates are peaks of smoothed redness
-// contrast against a local background, then each is verified by the shape of its half-maximum
-// region (length, width in metres) and scored, with a drying-yard bonus.
+// ~0.5 to 20 m, with or without colour. Works on an internal ~10 m grid: candidates are peaks of
+// brightness contrast in local-SD units (colour-free) and, in colour images, of hue-free chroma
+// contrast; each is measured in metres (bright complex, yard template, kiln body), scored by a
+// two-stage logistic model whose colour term is absent without colour, and Platt-calibrated so
+// that the score is a probability. See docs/kilns.md and research/kiln/REPORT.md.
+#include <string>
+#include <vector>
+
 #include "detection/Detector.hpp"
 #include "detection/OptionTable.hpp"
 
 namespace riskmap {
+
+// One candidate as the detector measured it: what `detect` decides on and what a verifier
+// (`riskmap train`) learns from. Positions are global (the same in every tiling).
+struct KilnCandidate {
+    cv::Point anchor;        // input pixel of the candidate's peak: decides which tile owns it
+    cv::Point2d centre;      // reported body centre, global pixel-corner coordinates
+    cv::Point peak;          // peak on the global internal grid (column, row)
+    cv::Point body;          // body pixel on the global internal grid
+    std::string source;      // bright, chroma or both
+    bool colour = false;     // scored with colour evidence
+    double length = 0, width = 0, angle = 0;  // reported body: metres, radians from +x towards +y
+    std::vector<double> features;             // values in the order of KilnDetector::featureNames()
+    double logit = 0;        // full logit (colour-free logit plus the colour term when colour)
+    double probability = 0;  // calibrated
+    std::string gate;        // hard gate that rejected it (ndvi, ndbi, complex_area_ha), else empty
+    double gateValue = 0, gateLimit = 0;
+    // Value of a named feature (NaN when absent, e.g. ndvi without a nir band).
+    double feature(const std::string& name) const;
+};
 
 class KilnDetector : public Detector {
 public:
@@ -17,19 +41,30 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
-    std::size_t workingBytesPerPixel(std::size_t bands) const override { return 64 + 4 * bands; }
+    std::size_t workingBytesPerPixel(std::size_t bands) const override;
     std::string inputWarning(double gsdX, double gsdY) const override;
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
 
     struct Params {
-        double internalGsd, maxGsd, backgroundWindow, smoothSigma, nmsRadius;
-        double minRedness, minBrightness, regionFraction, regionMin, regionRadius;
-        double minLength, maxLength, maxWidth, yardRadius, yardBrightness, yardRednessMax;
-        double typeMaxGsd, maxNdvi, minNdbi, minScore, darkOffset;
+        double internalGsd, maxGsd, darkOffset, backgroundWindow, sdFloor, kilnSigma;
+        double peakRadius, minPeakSd, minChroma, window, regionSd, minChromaSd;
+        double maxNdvi, minNdbi, maxComplexHa, detNms, complexNms, minScore, typeMaxGsd;
+        std::string operatingPoint;
+        bool colour;
     };
     const Params& params() const { return p_; }
     // Every option, declared once and bound to its Params member.
     static const OptionTable<Params>& table();
+    // Probability threshold in force: min_score when set, else the operating point's.
+    double threshold() const;
+    // The documented probability threshold of an operating point.
+    static double operatingPointThreshold(const std::string& name);
+
+    // Every candidate whose anchor the tile owns, measured as detect() measures it, with its
+    // feature vector, probability and hard-gate verdict (before body choice and NMS).
+    std::vector<KilnCandidate> candidates(const TileImage& tile) const;
+    // Names of KilnCandidate::features, in order.
+    static const std::vector<std::string>& featureNames();
 
     // Shape of a pixel region in metres (exposed for tests): moment axes, orientation, and how
     // fully its minimum-area rectangle is filled.

@@ -1,0 +1,300 @@
+// Steps 1-3 of the kiln detector (research/kiln/REPORT.md): the internal grid, log-brightness
+// and log-chromaticity, and the full-plane filters. Every neighbourhood filter is an exact
+// integer sum (ExactFilters, computed as ExactSums), so a pixel's value does not depend on the
+// tiling. Rows are processed in parallel: one tile may be all that memory allows in flight.
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "detection/detectors/KilnParts.hpp"
+#include "detection/imgproc/ExactFilters.hpp"
+#include "detection/imgproc/ExactSums.hpp"
+#include "detection/imgproc/FastLog.hpp"
+
+namespace riskmap::kiln {
+
+namespace {
+
+int oddWidth(double px) {
+    int n = std::max(1, static_cast<int>(std::lround(px)));
+    return n % 2 ? n : n + 1;
+}
+
+template <class F>
+void forRows(int h, F f) {
+    tbb::parallel_for(tbb::blocked_range<int>(0, h, 8), [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); });
+}
+
+// Fixed-point inputs of the filters (integers held as doubles, 0 where invalid): log-brightness
+// L, L^2 and the two chroma coordinates.
+struct Fixed {
+    DoublePlane qL, qLL, q1, q2;
+    std::vector<std::uint8_t> rowChroma;  // per row: some valid pixel has non-zero chroma
+};
+
+// The bands the detector reads, one input row at a time (no whole-tile float planes).
+class BandRows {
+public:
+    BandRows(const TileImage& t, int x0, int n) : t_(t), x0_(x0), n_(n) {
+        for (const char* name : {"red", "green", "blue"}) add(name);
+        nir_ = t.has("nir");
+        swir_ = nir_ && t.has("swir1");
+        if (nir_) add("nir");
+        if (swir_) add("swir1");
+        // Display brightness 0..255: 8-bit renderings as they are, reflectance rendered as
+        // Sentinel Hub's true colour does (2.5 x reflectance, clipped).
+        for (int i = 0; i < 3; ++i) gain_[i] = t.isDisplay(t.names[index_[static_cast<std::size_t>(i)]]) ? 255.0 : 2.5 * 255.0;
+    }
+    void read(int y) {
+        for (std::size_t i = 0; i < index_.size(); ++i) rows_[i] = t_.row(index_[i], y, x0_, n_, scratch_[i].data());
+    }
+    const float* row(int i) const { return rows_[static_cast<std::size_t>(i)]; }
+    double gain(int i) const { return gain_[i]; }
+    bool nir() const { return nir_; }
+    bool swir() const { return swir_; }
+
+private:
+    void add(const char* name) {
+        index_.push_back(t_.bandIndex(name));
+        scratch_.emplace_back(static_cast<std::size_t>(n_));
+        rows_.push_back(nullptr);
+    }
+    const TileImage& t_;
+    int x0_, n_;
+    bool nir_ = false, swir_ = false;
+    double gain_[3] = {255, 255, 255};
+    std::vector<std::size_t> index_;
+    std::vector<std::vector<float>> scratch_;
+    std::vector<const float*> rows_;
+};
+
+// One internal row: block sums over f input rows, then means and logs.
+struct RowWork {
+    std::vector<double> r, g, b, nir, red, swir, lr, lg, lb, ls;
+    std::vector<int> count;
+    explicit RowWork(int w) {
+        for (auto* v : {&r, &g, &b, &nir, &red, &swir, &lr, &lg, &lb, &ls}) v->resize(static_cast<std::size_t>(w));
+        count.resize(static_cast<std::size_t>(w));
+    }
+    void reset() {
+        for (auto* v : {&r, &g, &b, &nir, &red, &swir}) std::fill(v->begin(), v->end(), 0.0);
+        std::fill(count.begin(), count.end(), 0);
+    }
+};
+
+// f = 1 (10 m input): each block is one pixel; branch-free so that it vectorises.
+void copyRow(const BandRows& rows, const std::uint8_t* valid, RowWork& acc) {
+    const std::size_t w = acc.count.size();
+    const float *R = rows.row(0), *G = rows.row(1), *B = rows.row(2);
+    for (std::size_t i = 0; i < w; ++i) {
+        const bool v = valid[i] != 0;
+        acc.count[i] = v;
+        acc.r[i] = v ? std::min(255.0, rows.gain(0) * R[i]) : 0.0;
+        acc.g[i] = v ? std::min(255.0, rows.gain(1) * G[i]) : 0.0;
+        acc.b[i] = v ? std::min(255.0, rows.gain(2) * B[i]) : 0.0;
+    }
+    if (rows.nir())
+        for (std::size_t i = 0; i < w; ++i) {
+            acc.nir[i] = valid[i] ? rows.row(3)[i] : 0.0;
+            acc.red[i] = valid[i] ? R[i] : 0.0;
+        }
+    if (rows.swir())
+        for (std::size_t i = 0; i < w; ++i) acc.swir[i] = valid[i] ? rows.row(4)[i] : 0.0;
+}
+
+void accumulate(const BandRows& rows, const std::uint8_t* valid, int f, RowWork& acc) {
+    if (f == 1) return copyRow(rows, valid, acc);
+    const int w = static_cast<int>(acc.count.size());
+    for (int i = 0; i < w; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        for (int x = i * f; x < (i + 1) * f; ++x) {
+            if (!valid[x]) continue;
+            ++acc.count[k];
+            acc.r[k] += std::min(255.0, rows.gain(0) * rows.row(0)[x]);
+            acc.g[k] += std::min(255.0, rows.gain(1) * rows.row(1)[x]);
+            acc.b[k] += std::min(255.0, rows.gain(2) * rows.row(2)[x]);
+            if (rows.nir()) {
+                acc.nir[k] += rows.row(3)[x];
+                acc.red[k] += rows.row(0)[x];
+            }
+            if (rows.swir()) acc.swir[k] += rows.row(4)[x];
+        }
+    }
+}
+
+// Normalised difference as the prototype computes it: a zero or negative sum gives ~0.
+float normalisedDifference(double a, double b) { return static_cast<float>((a - b) / std::max(a + b, 1e-9)); }
+
+// Means of the row's blocks (display brightness plus the dark offset), their logs, and the
+// fixed-point planes. A pixel needs half of its f x f input pixels.
+void finishRow(Grid& g, Fixed& q, RowWork& a, int j, double c0) {
+    const int w = g.w, ff = g.f * g.f;
+    for (int i = 0; i < w; ++i) {
+        const auto s = static_cast<std::size_t>(i);
+        const bool ok = a.count[s] > 0 && 2 * a.count[s] >= ff;
+        g.valid[g.idx(i, j)] = ok;
+        const double n = ok ? a.count[s] : 1.0;
+        a.r[s] = ok ? a.r[s] / n + c0 : 1.0;
+        a.g[s] = ok ? a.g[s] / n + c0 : 1.0;
+        a.b[s] = ok ? a.b[s] / n + c0 : 1.0;
+        a.ls[s] = (a.r[s] + a.g[s] + a.b[s]) / 3.0;
+    }
+    logArray(a.r.data(), a.lr.data(), w);
+    logArray(a.g.data(), a.lg.data(), w);
+    logArray(a.b.data(), a.lb.data(), w);
+    logArray(a.ls.data(), a.ls.data(), w);
+    double* qL = q.qL.row(j);
+    double* qLL = q.qLL.row(j);
+    double* q1 = q.q1.row(j);
+    double* q2 = q.q2.row(j);
+    for (int i = 0; i < w; ++i) {
+        const auto s = static_cast<std::size_t>(i);
+        const bool ok = g.valid[g.idx(i, j)];
+        // ln R' - ln G' and ln R' - ln B' are exactly 0 in a greyscale image: chroma vanishes there.
+        const double L = a.ls[s], da = a.lr[s] - a.lg[s], db = a.lr[s] - a.lb[s];
+        qL[i] = ok ? static_cast<double>(toFixed(L)) : 0.0;
+        qLL[i] = ok ? static_cast<double>(toFixed(L * L)) : 0.0;
+        q1[i] = ok ? static_cast<double>(toFixed(da / std::sqrt(2.0))) : 0.0;
+        q2[i] = ok ? static_cast<double>(toFixed((2.0 * db - da) / std::sqrt(6.0))) : 0.0;
+        if (q1[i] != 0 || q2[i] != 0) q.rowChroma[static_cast<std::size_t>(j)] = 1;
+        const double n = ok ? a.count[s] : 1.0;
+        if (!g.ndvi.empty()) g.ndvi[g.idx(i, j)] = ok ? normalisedDifference(a.nir[s] / n, a.red[s] / n) : 0.0f;
+        if (!g.ndbi.empty()) g.ndbi[g.idx(i, j)] = ok ? normalisedDifference(a.swir[s] / n, a.nir[s] / n) : 0.0f;
+    }
+}
+
+// Step 1: block averages anchored on multiples of f.
+Fixed resample(const TileImage& t, const KilnDetector::Params& p, Grid& g) {
+    const int f = g.f, lx = g.ox - t.window.x, ly = g.oy - t.window.y;
+    const std::size_t n = static_cast<std::size_t>(g.w) * static_cast<std::size_t>(g.h);
+    Fixed q{DoublePlane(g.w, g.h), DoublePlane(g.w, g.h), DoublePlane(g.w, g.h), DoublePlane(g.w, g.h),
+            std::vector<std::uint8_t>(static_cast<std::size_t>(g.h), 0)};
+    g.valid.allocate(n);
+    if (t.has("nir")) g.ndvi.allocate(n);
+    if (t.has("nir") && t.has("swir1")) g.ndbi.allocate(n);
+    forRows(g.h, [&](int j0, int j1) {
+        BandRows rows(t, lx, g.w * f);
+        RowWork acc(g.w);
+        for (int j = j0; j < j1; ++j) {
+            if (f > 1) acc.reset();
+            for (int dy = 0; dy < f; ++dy) {
+                const int y = ly + j * f + dy;
+                rows.read(y);
+                accumulate(rows, t.valid.ptr<std::uint8_t>(y) + lx, f, acc);
+            }
+            finishRow(g, q, acc, j, p.darkOffset * 255.0);
+        }
+    });
+    return q;
+}
+
+// Exact Gaussian sum; in int64 when the double sums could exceed 2^53 (very large sigmas).
+DoublePlane smooth(const DoublePlane& in, double maxAbs, double sx, double sy) {
+    if (gaussianSumIsExact(maxAbs, sx, sy)) return gaussianSum(in, sx, sy);
+    IntPlane q(in.w, in.h);
+    for (std::size_t k = 0; k < in.size(); ++k) q.v[k] = static_cast<std::int64_t>(in.v[k]);
+    const IntPlane s = riskmap::gaussianSum(q, sx, sy);
+    DoublePlane out(in.w, in.h);
+    for (std::size_t k = 0; k < in.size(); ++k) out.v[k] = static_cast<double>(s.v[k]);
+    return out;
+}
+
+// Bound of the fixed-point logs: |ln| of display brightness (5.1-260.1) and of its ratios.
+constexpr double kMaxFixedLog = 6.0 * kFixedOne;
+
+// Step 3, colour-free: z = (L - mu) / sd and zs = (Ls - mu) / sd, with mu and sd the mean and
+// SD of L over the background box and Ls the masked Gaussian of L at kiln scale.
+void brightness(Grid& g, Fixed& q, const DoublePlane& W, const DoublePlane& n, double sx, double sy, double sdFloor) {
+    const DoublePlane GL = smooth(q.qL, kMaxFixedLog, sx, sy);
+    const DoublePlane BL = boxSum(q.qL, g.kx, g.ky);
+    const DoublePlane BLL = boxSum(q.qLL, g.kx, g.ky);
+    q.qLL = DoublePlane();
+    g.z.allocate(g.valid.size());
+    g.zs.allocate(g.valid.size());
+    forRows(g.h, [&](int y0, int y1) {
+        for (std::size_t k = g.idx(0, y0), e = g.idx(0, y1); k < e; ++k) {
+            g.z[k] = 0.0f;
+            g.zs[k] = -1e9f;
+            if (!g.valid[k]) continue;
+            const double mu = BL.v[k] / n.v[k] / kFixedOne;
+            const double var = std::max(BLL.v[k] / n.v[k] / kFixedOne - mu * mu, 0.0);
+            const double sd = std::sqrt(std::max(var, sdFloor * sdFloor));
+            g.z[k] = static_cast<float>((q.qL.v[k] / kFixedOne - mu) / sd);
+            g.zs[k] = static_cast<float>((GL.v[k] / W.v[k] / kFixedOne - mu) / sd);
+        }
+    });
+}
+
+// Step 3, colour: chroma smoothed at kiln scale, minus its local mean; cc = |b|, a hue-free
+// chroma contrast (a rotation about the grey axis moves every pixel almost rigidly).
+void chroma(Grid& g, Fixed& q, const DoublePlane& W, const DoublePlane& n, double sx, double sy) {
+    for (auto* v : {&g.c1, &g.c2, &g.c1s, &g.c2s, &g.b1, &g.b2, &g.cc}) v->allocate(g.valid.size());
+    for (int c = 0; c < 2; ++c) {
+        DoublePlane& in = c == 0 ? q.q1 : q.q2;
+        const DoublePlane G = smooth(in, kMaxFixedLog, sx, sy), B = boxSum(in, g.kx, g.ky);
+        Plane<float>& raw = c == 0 ? g.c1 : g.c2;
+        Plane<float>& sm = c == 0 ? g.c1s : g.c2s;
+        Plane<float>& contrast = c == 0 ? g.b1 : g.b2;
+        forRows(g.h, [&](int y0, int y1) {
+            for (std::size_t k = g.idx(0, y0), e = g.idx(0, y1); k < e; ++k) {
+                const double s = g.valid[k] ? G.v[k] / W.v[k] / kFixedOne : 0.0;
+                raw[k] = static_cast<float>(in.v[k] / kFixedOne);
+                sm[k] = static_cast<float>(s);
+                contrast[k] = g.valid[k] ? static_cast<float>(s - B.v[k] / n.v[k] / kFixedOne) : 0.0f;
+            }
+        });
+        in = DoublePlane();
+    }
+    forRows(g.h, [&](int y0, int y1) {
+        // Products of floats are exact in double, so this equals hypot() after rounding to float.
+        for (std::size_t k = g.idx(0, y0), e = g.idx(0, y1); k < e; ++k) {
+            const double b1 = g.b1[k], b2 = g.b2[k];
+            g.cc[k] = g.valid[k] ? static_cast<float>(std::sqrt(b1 * b1 + b2 * b2)) : 0.0f;
+        }
+    });
+}
+
+// The mask sums: for a fully valid tile, products of two 1-D sums (the same integers, cheaply).
+void maskSums(const Grid& g, double sx, double sy, DoublePlane& W, DoublePlane& n) {
+    if (std::count(g.valid.begin(), g.valid.end(), 1) == static_cast<std::ptrdiff_t>(g.valid.size())) {
+        W = gaussianSumOfOnes(g.w, g.h, sx, sy);
+        n = boxSumOfOnes(g.w, g.h, g.kx, g.ky);
+        return;
+    }
+    DoublePlane m(g.w, g.h);
+    for (std::size_t k = 0; k < m.size(); ++k) m.v[k] = g.valid[k];
+    W = smooth(m, 1.0, sx, sy);
+    n = boxSum(m, g.kx, g.ky);
+}
+
+}  // namespace
+
+Grid buildGrid(const TileImage& t, const KilnDetector::Params& p) {
+    Grid g;
+    g.f = std::max(1, static_cast<int>(std::lround(p.internalGsd / std::max(t.gsdX, t.gsdY))));
+    const int f = g.f;
+    const int lx = (f - t.window.x % f) % f, ly = (f - t.window.y % f) % f;
+    g.ox = t.window.x + lx;
+    g.oy = t.window.y + ly;
+    g.w = std::max(0, (t.window.w - lx) / f);
+    g.h = std::max(0, (t.window.h - ly) / f);
+    g.gx = t.gsdX * f;
+    g.gy = t.gsdY * f;
+    g.kx = oddWidth(p.backgroundWindow / g.gx);
+    g.ky = oddWidth(p.backgroundWindow / g.gy);
+    if (g.w < 1 || g.h < 1) return g;
+    Fixed q = resample(t, p, g);
+    const double sx = p.kilnSigma / g.gx, sy = p.kilnSigma / g.gy;
+    DoublePlane W, n;
+    maskSums(g, sx, sy, W, n);
+    brightness(g, q, W, n, sx, sy, p.sdFloor);
+    q.qL = DoublePlane();
+    // Without chroma (greyscale, or colour off) every chroma term is zero: skip those filters.
+    g.colour = p.colour && std::count(q.rowChroma.begin(), q.rowChroma.end(), 1) > 0;
+    if (g.colour) chroma(g, q, W, n, sx, sy);
+    return g;
+}
+
+}  // namespace riskmap::kiln

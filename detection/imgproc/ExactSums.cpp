@@ -1,0 +1,162 @@
+#include "detection/imgproc/ExactSums.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/VectorClones.hpp"
+#include "detection/imgproc/ExactFilters.hpp"
+
+namespace riskmap {
+
+namespace {
+
+constexpr double kExactLimit = 9007199254740992.0;  // 2^53
+constexpr std::size_t kRowsPerTask = 16;
+
+double weightSum(const std::vector<std::int64_t>& w) {
+    double s = 0;
+    for (auto x : w) s += static_cast<double>(x);
+    return s;
+}
+
+// Row pass of a symmetric kernel: out[x] = sum_k w[k] in[x + k], zero outside. The row is
+// copied into a zero-padded buffer so that the loop over x has no edge cases and vectorises.
+RISKMAP_VECTOR_CLONES void convolveRow(const double* in, int n, const std::vector<double>& w, std::vector<double>& pad, double* out) {
+    const int r = static_cast<int>(w.size() / 2);
+    std::fill(pad.begin(), pad.end(), 0.0);
+    std::copy(in, in + n, pad.begin() + r);
+    const double* c = pad.data() + r;
+    const double w0 = w[static_cast<std::size_t>(r)];
+    for (int x = 0; x < n; ++x) out[x] = w0 * c[x];
+    for (int k = 1; k <= r; ++k) {
+        const double wk = w[static_cast<std::size_t>(r + k)];
+        for (int x = 0; x < n; ++x) out[x] += wk * (c[x - k] + c[x + k]);
+    }
+}
+
+// Column pass for output row y: out = sum_k w[k] rows[y + k], zero outside.
+RISKMAP_VECTOR_CLONES void convolveColumn(const DoublePlane& src, int y, const std::vector<double>& w, double* out) {
+    const int r = static_cast<int>(w.size() / 2), n = src.w;
+    std::fill(out, out + n, 0.0);
+    for (int k = std::max(-r, -y); k <= std::min(r, src.h - 1 - y); ++k) {
+        const double wk = w[static_cast<std::size_t>(r + k)];
+        const double* in = src.row(y + k);
+        for (int x = 0; x < n; ++x) out[x] += wk * in[x];
+    }
+}
+
+std::vector<double> weights(double sigma) {
+    std::vector<double> w;
+    for (auto x : gaussianWeights(sigma)) w.push_back(static_cast<double>(x));
+    return w;
+}
+
+// dst = prev - rows[leave] + rows[enter], where rows outside the plane count as zero.
+RISKMAP_VECTOR_CLONES void slide(const DoublePlane& rows, int leave, int enter, const double* prev, double* dst) {
+    const std::size_t w = static_cast<std::size_t>(rows.w);
+    const double* out = leave >= 0 ? rows.row(leave) : nullptr;
+    const double* in = enter < rows.h ? rows.row(enter) : nullptr;
+    if (out && in)
+        for (std::size_t x = 0; x < w; ++x) dst[x] = prev[x] - out[x] + in[x];
+    else if (out)
+        for (std::size_t x = 0; x < w; ++x) dst[x] = prev[x] - out[x];
+    else if (in)
+        for (std::size_t x = 0; x < w; ++x) dst[x] = prev[x] + in[x];
+    else
+        std::copy(prev, prev + w, dst);
+}
+
+template <class F>
+void forRows(int h, F f) {
+    tbb::parallel_for(tbb::blocked_range<int>(0, h, kRowsPerTask), [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); });
+}
+
+// A few long row ranges, for passes whose tasks each pay a start-up of many rows.
+template <class F>
+void forRowBands(int h, F f) {
+    const int grain = std::max(64, h / 4);
+    tbb::parallel_for(tbb::blocked_range<int>(0, h, grain), [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); },
+                      tbb::simple_partitioner());
+}
+
+// Sum over a window of `k` along one axis of a plane of ones, for every position: the part of
+// the window inside [0, n).
+std::vector<double> onesAlong(int n, const std::vector<double>& w) {
+    const int r = static_cast<int>(w.size() / 2);
+    std::vector<double> out(static_cast<std::size_t>(n), 0.0);
+    for (int i = 0; i < n; ++i)
+        for (int k = std::max(-r, -i); k <= std::min(r, n - 1 - i); ++k) out[static_cast<std::size_t>(i)] += w[static_cast<std::size_t>(r + k)];
+    return out;
+}
+
+DoublePlane outer(const std::vector<double>& ax, const std::vector<double>& ay) {
+    DoublePlane out(static_cast<int>(ax.size()), static_cast<int>(ay.size()));
+    for (std::size_t y = 0; y < ay.size(); ++y)
+        for (std::size_t x = 0; x < ax.size(); ++x) out.v[y * ax.size() + x] = ax[x] * ay[y];
+    return out;
+}
+
+}  // namespace
+
+bool gaussianSumIsExact(double maxAbs, double sigmaX, double sigmaY) {
+    return maxAbs * weightSum(gaussianWeights(sigmaX)) * weightSum(gaussianWeights(sigmaY)) < kExactLimit;
+}
+
+DoublePlane gaussianSum(const DoublePlane& src, double sigmaX, double sigmaY) {
+    const std::vector<double> wx = weights(sigmaX), wy = weights(sigmaY);
+    DoublePlane rows(src.w, src.h), out(src.w, src.h);
+    const auto w = static_cast<std::size_t>(src.w);
+    forRows(src.h, [&](int y0, int y1) {
+        std::vector<double> pad(w + wx.size(), 0.0);
+        for (int y = y0; y < y1; ++y)
+            convolveRow(src.row(y), src.w, wx, pad, rows.row(y));
+    });
+    forRows(src.h, [&](int y0, int y1) {
+        for (int y = y0; y < y1; ++y) convolveColumn(rows, y, wy, out.row(y));
+    });
+    return out;
+}
+
+DoublePlane boxSum(const DoublePlane& src, int kx, int ky) {
+    DoublePlane rows(src.w, src.h), out(src.w, src.h);
+    const auto w = static_cast<std::size_t>(src.w);
+    const int rx = kx / 2, ry = ky / 2;
+    forRows(src.h, [&](int y0, int y1) {
+        std::vector<double> prefix(w + 1, 0.0);
+        for (int y = y0; y < y1; ++y) {
+            const double* in = src.row(y);
+            double* o = rows.row(y);
+            for (std::size_t i = 0; i < w; ++i) prefix[i + 1] = prefix[i] + in[i];
+            for (int i = 0; i < src.w; ++i)
+                o[i] = prefix[static_cast<std::size_t>(std::min(src.w, i + rx + 1))] - prefix[static_cast<std::size_t>(std::max(0, i - rx))];
+        }
+    });
+    // Down columns: each task starts a running sum afresh at its first row, then each output row
+    // is the previous one plus the row entering the box minus the row leaving it.
+    forRowBands(src.h, [&](int y0, int y1) {
+        double* first = out.row(y0);
+        std::fill(first, first + w, 0.0);
+        for (int y = std::max(0, y0 - ry); y <= std::min(src.h - 1, y0 + ry); ++y) {
+            const double* in = rows.row(y);
+            for (std::size_t x = 0; x < w; ++x) first[x] += in[x];
+        }
+        for (int y = y0 + 1; y < y1; ++y) slide(rows, y - ry - 1, y + ry, out.row(y - 1), out.row(y));
+    });
+    return out;
+}
+
+DoublePlane gaussianSumOfOnes(int w, int h, double sigmaX, double sigmaY) {
+    return outer(onesAlong(w, weights(sigmaX)), onesAlong(h, weights(sigmaY)));
+}
+
+DoublePlane boxSumOfOnes(int w, int h, int kx, int ky) {
+    return outer(onesAlong(w, std::vector<double>(static_cast<std::size_t>(kx), 1.0)),
+                 onesAlong(h, std::vector<double>(static_cast<std::size_t>(ky), 1.0)));
+}
+
+}  // namespace riskmap

@@ -1,0 +1,39 @@
+#pragma once
+// The box and Gaussian sums of ExactFilters on integer-valued planes held as doubles. A double
+// holds every integer below 2^53 exactly, so while every partial sum stays below that bound the
+// sums are exact in any order and equal ExactFilters' int64 results bit for bit, which keeps a
+// pixel's value independent of the tiling. In double the loops vectorise (AVX2 has no 64-bit
+// integer multiply) and run in parallel over rows (TBB), which matters when memory allows only
+// one tile in flight.
+#include <cstddef>
+#include <memory>
+
+namespace riskmap {
+
+// A plane of integer values held as doubles. Its contents start undefined: filters write every
+// value, and not zeroing ~14 MB per plane and tile matters.
+struct DoublePlane {
+    int w = 0, h = 0;
+    std::unique_ptr<double[]> v;
+    DoublePlane() = default;
+    DoublePlane(int width, int height)
+        : w(width), h(height), v(new double[static_cast<std::size_t>(width) * static_cast<std::size_t>(height)]) {}
+    std::size_t size() const { return static_cast<std::size_t>(w) * static_cast<std::size_t>(h); }
+    double* row(int y) { return v.get() + static_cast<std::size_t>(y) * static_cast<std::size_t>(w); }
+    const double* row(int y) const { return v.get() + static_cast<std::size_t>(y) * static_cast<std::size_t>(w); }
+};
+
+// Whether gaussianSum of a plane with |values| <= maxAbs stays exact in double.
+bool gaussianSumIsExact(double maxAbs, double sigmaX, double sigmaY);
+
+// As ExactFilters' boxSum (kx, ky odd; outside counts as 0). Exact when |values| * kx * ky < 2^53.
+DoublePlane boxSum(const DoublePlane& src, int kx, int ky);
+
+// As ExactFilters' gaussianSum (same integer weights and support); requires gaussianSumIsExact.
+DoublePlane gaussianSum(const DoublePlane& src, double sigmaX, double sigmaY);
+
+// The sums of a plane of ones: what gaussianSum / boxSum give for a fully valid mask.
+DoublePlane gaussianSumOfOnes(int w, int h, double sigmaX, double sigmaY);
+DoublePlane boxSumOfOnes(int w, int h, int kx, int ky);
+
+}  // namespace riskmap
