@@ -167,8 +167,8 @@ void ScanDiff::checkComparable() {
     const Manifest& b = before_->manifest;
     const Manifest& a = after_->manifest;
     if (b.detectorName != a.detectorName)
-        throw UsageError("BEFORE was scanned with the " + b.detectorName + " detector and AFTER with " + a.detectorName +
-                         ": diff compares two scans of one detector");
+        throw UsageError("BEFORE '" + before_->path + "' was scanned with the " + b.detectorName + " detector and AFTER '" +
+                         after_->path + "' with " + a.detectorName + ": diff compares two scans of one detector");
     std::vector<std::string> differ;
     const Json& ob = b.recipe.contains("options") ? b.recipe["options"] : Json::object();
     const Json& oa = a.recipe.contains("options") ? a.recipe["options"] : Json::object();
