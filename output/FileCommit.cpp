@@ -39,12 +39,6 @@ bool lexists(const std::string& path, struct stat* st = nullptr) {
 
 std::string sysError() { return std::strerror(errno); }
 
-// Fault injection for tests of the commit protocol: RISKMAP_TEST_FAIL_COMMIT=K fails the K-th
-// move, RISKMAP_TEST_STOP_BEFORE_COMMIT=1 stops the process (SIGSTOP) with everything staged.
-void injectedFailure(int step) {
-    const char* k = std::getenv("RISKMAP_TEST_FAIL_COMMIT");
-    if (k && std::atoi(k) == step) throw IoError("moving outputs into place failed (injected by RISKMAP_TEST_FAIL_COMMIT)");
-}
 
 void syncPath(const std::string& path, int flags) {
     const int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW);
@@ -54,6 +48,15 @@ void syncPath(const std::string& path, int flags) {
 }
 
 }  // namespace
+
+void injectedFailure(int step) {
+    const char* k = std::getenv("RISKMAP_TEST_FAIL_COMMIT");
+    if (k && std::atoi(k) == step) throw IoError("moving outputs into place failed (injected by RISKMAP_TEST_FAIL_COMMIT)");
+}
+
+void stopBeforeCommitForTests() {
+    if (std::getenv("RISKMAP_TEST_STOP_BEFORE_COMMIT")) std::raise(SIGSTOP);
+}
 
 void writeNewFile(const std::string& path, const void* data, std::size_t size, unsigned mode) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
@@ -215,7 +218,7 @@ void FileCommit::commit() {
             throw IoError("cannot set permissions on '" + e.staged + "': " + sysError());
         syncPath(e.staged, O_RDONLY);
     }
-    if (std::getenv("RISKMAP_TEST_STOP_BEFORE_COMMIT")) std::raise(SIGSTOP);
+    stopBeforeCommitForTests();
     std::stable_partition(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.last; });
     int step = 0;
     try {

@@ -61,7 +61,8 @@ TEST(CliScan, TileSizeInvariance) {
     ASSERT_GT(whole.size(), 10000u);
     EXPECT_EQ(t256, whole);
     EXPECT_EQ(t1024, whole);
-    // A seam object is reported once, not once per tile.
+    // The scene is busy enough for the comparison to mean something (exact seam counting is
+    // Reliability.SeamObjectsAreCountedExactlyOnce).
     LayerDump d = readLayer(dir.path() + "/out.geojson");
     EXPECT_GE(d.features.size(), 100u);
 }
@@ -127,7 +128,6 @@ TEST(CliScan, GoldenLayer) {
     auto r = runRiskmap({"scan", in, "-o", out, "-q", "--set", "min_area_m2=500"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     std::string golden = std::string(RISKMAP_SOURCE_DIR) + "/tests/data/golden_index.geojson";
-    if (std::getenv("RISKMAP_UPDATE_GOLDEN")) std::ofstream(golden) << readFile(out);
     LayerDump want = readLayer(golden);
     LayerDump got = readLayer(out);
     EXPECT_EQ(want.features.size(), 3u);  // the pond is water, not bare ground
