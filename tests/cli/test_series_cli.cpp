@@ -170,7 +170,8 @@ TEST(CliSeries, ListErrorsNameTheLine) {
     CliResult r = runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file("s.geojson")});
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("list.txt"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("2"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("2021-13-40"), std::string::npos) << r.err;
     std::ofstream(dir.file("one.txt")) << "2021-01-10\n";
     r = runRiskmap({"scan", "--time-series", dir.file("one.txt"), "-o", dir.file("s.geojson")});
     EXPECT_EQ(r.exitCode, 2) << r.err;
