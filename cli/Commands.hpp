@@ -22,6 +22,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx);
 void addEvalCommand(CLI::App& app, const CliContext& ctx);
 void addMergeCommand(CLI::App& app, const CliContext& ctx);
 void addReportCommand(CLI::App& app, const CliContext& ctx);
+void addTrainCommand(CLI::App& app, const CliContext& ctx);
 
 // Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling.
 struct InputArgs {

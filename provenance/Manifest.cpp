@@ -132,6 +132,7 @@ Json Manifest::toJson() const {
     m["recipe"] = recipe;
     m["request"] = request.toJson();
     m["detector"] = Json{{"name", detectorName}, {"halo_m", haloMetres}};
+    if (detectorResources) m["detector"]["resources"] = *detectorResources;
     m["risk"] = risk;
     m["grid"] = grid;
     if (publish) m["publish"] = *publish;
@@ -166,6 +167,7 @@ Manifest Manifest::fromJson(const Json& j, const std::string& origin) {
     m.request = RecordedRequest::fromJson(r.at("request"));
     m.detectorName = r.at("detector").at("name").str();
     m.haloMetres = r.at("detector").number("halo_m", 0);
+    if (r.at("detector").has("resources")) m.detectorResources = r.at("detector").at("resources").object();
     m.risk = r.has("risk") ? r.at("risk").object() : Json::object();
     m.grid = r.has("grid") ? r.at("grid").object() : Json::object();
     if (r.has("publish")) m.publish = r.at("publish").object();
