@@ -66,5 +66,5 @@ TEST(CliHelp, DetectorDocsTableMatchesTheDeclarations) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(r.out, readFile(std::string(RISKMAP_SOURCE_DIR) + "/docs/detectors.md"))
         << "regenerate: build/riskmap detectors --markdown > docs/detectors.md";
-    EXPECT_NE(r.out.find("| `min_redness` |"), std::string::npos);
+    EXPECT_NE(r.out.find("| `operating_point` |"), std::string::npos);
 }

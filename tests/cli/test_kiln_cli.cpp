@@ -1,7 +1,10 @@
 // The kiln detector and riskmap eval on real Sentinel-2 chips and kiln-free real scenes.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <iostream>
+#include <map>
 
 #include "core/Json.hpp"
 #include "support/CliRunner.hpp"
@@ -79,11 +82,97 @@ TEST(CliKiln, FewFalseAlarmsOnTheKilnFreeSundarbans) {
     std::string s2 = std::string(RISKMAP_SOURCE_DIR) + "/data/sundarbans-s2-l2a-2020-01-27/Sentinel-2_L2A_";
     auto r = runRiskmap({"scan", "--detector", "kiln", "-o", dir.file("k.geojson"), "-q", "--scale", "1.5259e-5",
                          "--band", "red=" + s2 + "B04_Raw.tiff", "--band", "green=" + s2 + "B03_Raw.tiff",
-                         "--band", "blue=" + s2 + "B02_Raw.tiff", "--band", "nir=" + s2 + "B08_Raw.tiff"});
+                         "--band", "blue=" + s2 + "B02_Raw.tiff", "--band", "nir=" + s2 + "B08_Raw.tiff",
+                         "--band", "swir1=" + s2 + "B11_Raw.tiff"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     LayerDump d = readLayer(dir.file("k.geojson"));
-    // 90 km2 of valid mangrove, rivers and farmland, no kilns: at most 0.05 per km2.
-    EXPECT_LE(d.features.size(), 4u);
+    // 90.2 km2 of valid mangrove, rivers and farmland (dataMask honoured), no kilns. Issue 10's
+    // target is <= 0.02 per km2, i.e. at most 1 detection. Measured: 2 (0.022 per km2; without
+    // swir1, 3): two bright tan bare patches at 18.5 m, p 0.74 and 0.71. The target is missed by one.
+    const double perKm2 = static_cast<double>(d.features.size()) / 90.2;
+    std::cout << "[kiln sundarbans] " << d.features.size() << " false alarms, " << perKm2 << " per km2\n";
+    EXPECT_LE(d.features.size(), 2u);
+}
+
+// scan --explain for kiln: every candidate turned down, with the gate (a hard gate, body_choice,
+// probability or nms), its value and limit, and the measured features; the same for any tiling.
+TEST(CliKiln, ExplainGivesEveryRejectedCandidateItsGate) {
+    TempDir dir;
+    auto c = chips(devSet());
+    std::vector<std::string> some{c[3], c[10], c[15], c[26]};  // jessore 4, manikganj 1 and 6, tangail 7
+    auto run = [&](const std::string& sub, std::vector<std::string> extra) {
+        std::filesystem::create_directory(dir.file(sub));
+        std::vector<std::string> args{"scan", "--detector", "kiln", "-o", dir.file(sub) + "/k.geojson", "-q",
+                                      "--explain", dir.file(sub) + "/why.geojson"};
+        args.insert(args.begin() + 1, some.begin(), some.end());
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto r = runRiskmap(args);
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        return std::make_pair(parseJsonFile(dir.file(sub) + "/k.geojson"), parseJsonFile(dir.file(sub) + "/why.geojson"));
+    };
+    const auto [kept, why] = run("a", {"--tile-size", "4096"});
+    ASSERT_GT(why.at("features").size(), 20u);
+    std::map<std::string, int> gates;
+    for (const auto& f : why.at("features")) {
+        const Json& p = f.at("properties");
+        const std::string g = p.at("rejected_by").get<std::string>();
+        gates[g]++;
+        const double v = p.at("value").get<double>(), lim = p.at("limit").get<double>();
+        // The measures: probability, logit, mode and source, and every feature measured.
+        const Json m = parseJson(p.at("measures").get<std::string>(), "measures");
+        for (const char* k : {"probability", "logit", "colour", "b_peak", "y_homog", "ln_area", "ccz", "valid_frac"})
+            EXPECT_TRUE(m.contains(k)) << g << " lacks " << k;
+        EXPECT_NEAR(m.at("probability").get<double>(), p.at("score").get<double>(), 1e-4);
+        if (g == "probability") {
+            EXPECT_LT(v, lim);
+            EXPECT_DOUBLE_EQ(lim, 0.4) << "the balanced operating point";
+            EXPECT_NEAR(v, m.at("probability").get<double>(), 1e-6);
+        } else if (g == "nms" || g == "body_choice") {
+            EXPECT_LE(v, lim) << g << ": a distance within the suppression radius";
+        } else if (g == "complex_area_ha") {
+            EXPECT_GT(v, lim);
+        } else {
+            ADD_FAILURE() << "unexpected gate " << g;
+        }
+    }
+    EXPECT_GT(gates["probability"], 0);
+    EXPECT_GT(gates["nms"] + gates["body_choice"], 0);
+    // A stricter operating point moves the kilns between 0.4 and 0.7 to the explain layer.
+    const auto [strict, whyStrict] = run("b", {"--set", "operating_point=high_precision"});
+    EXPECT_EQ(strict.at("features").size() + whyStrict.at("features").size(),
+              kept.at("features").size() + why.at("features").size());
+    int moved = 0;
+    for (const auto& f : whyStrict.at("features"))
+        if (f.at("properties").at("rejected_by") == "probability" && f.at("properties").at("value").get<double>() >= 0.4) {
+            EXPECT_DOUBLE_EQ(f.at("properties").at("limit").get<double>(), 0.7);
+            ++moved;
+        }
+    EXPECT_EQ(moved, static_cast<int>(kept.at("features").size() - strict.at("features").size()));
+    // Owned by one tile through the anchor: identical for any tiling.
+    run("c", {"--tile-size", "24", "--threads", "2"});
+    EXPECT_EQ(readFile(dir.file("c") + "/why.geojson"), readFile(dir.file("a") + "/why.geojson"));
+}
+
+// risk_level follows the calibrated score: medium from the balanced point (0.4), high from the
+// high-precision point (0.7), the defaults of --risk-levels.
+TEST(CliKiln, RiskLevelFollowsTheCalibratedScore) {
+    TempDir dir;
+    auto c = chips(devSet());
+    std::vector<std::string> args{"scan", "--detector", "kiln", "-o", dir.file("k.geojson"), "-q", "--set", "operating_point=high_recall"};
+    args.insert(args.begin() + 1, c.begin(), c.end());
+    ASSERT_EQ(runRiskmap(args).exitCode, 0);
+    std::map<std::string, int> n;
+    const Json layer = parseJsonFile(dir.file("k.geojson"));
+    for (const auto& f : layer.at("features")) {
+        const Json& p = f.at("properties");
+        const double s = p.at("score").get<double>();
+        const std::string lv = p.at("risk_level").get<std::string>();
+        EXPECT_EQ(lv, s >= 0.7 ? "high" : s >= 0.4 ? "medium" : "low") << s;
+        EXPECT_NEAR(p.at("risk").get<double>(), s, 1e-4) << "no context: risk is the score";
+        n[lv]++;
+    }
+    EXPECT_GT(n["high"], 0);
+    EXPECT_GT(n["low"], 0);
 }
 
 TEST(CliKiln, CoarseLandsatIsRefusedWithAWarning) {
