@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "core/Error.hpp"
-#include "core/Sha256.hpp"
+#include "detection/onnx/Sha256.hpp"
 
 namespace riskmap {
 
@@ -189,7 +189,8 @@ std::string fileSha256(const std::string& path) {
     if (!in) throw UsageError("cannot read '" + path + "' to fingerprint it");
     std::ostringstream ss;
     ss << in.rdbuf();
-    return sha256Hex(ss.str());
+    const std::string bytes = ss.str();
+    return onnx::sha256Hex(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
 }
 
 }  // namespace riskmap

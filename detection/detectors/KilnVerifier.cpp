@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/Sha256.hpp"
 #include "detection/detectors/KilnDetector.hpp"
 
 namespace riskmap {

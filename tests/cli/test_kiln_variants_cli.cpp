@@ -42,6 +42,7 @@ struct Chip {
 Chip readChip(const std::string& path) {
     Chip c;
     c.name = std::filesystem::path(path).stem().string();
+    GDALAllRegister();  // idempotent; this test may be the first in its process to open a file
     GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
     if (!ds) throw std::runtime_error("cannot open " + path);
     ds->GetGeoTransform(c.gt);

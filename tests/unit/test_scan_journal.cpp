@@ -22,8 +22,10 @@ Detection sample(int i) {
     p.outer = {{0.1 * i, 0}, {1.0 / 3, 0}, {1.0 / 3, 2.0 / 7}, {0, 1}};
     p.holes = {{{0.2, 0.2}, {0.25, 0.2}, {0.25, 0.25}}};
     d.geometry.parts = {p};
+    // In the order of the kiln detector's attributes.
     d.attributes = {AttributeValue(std::string("zigzag")), AttributeValue(0.123456789012345), AttributeValue(120.5),
-                    AttributeValue(55.25), AttributeValue(33.3), AttributeValue(0.4), AttributeValue(0.5),
+                    AttributeValue(55.25), AttributeValue(33.3), AttributeValue(std::string("colour")),
+                    AttributeValue(std::string("both")), AttributeValue(1.4), AttributeValue(2.5),
                     AttributeValue(0.25), AttributeValue(true)};
     return d;
 }
