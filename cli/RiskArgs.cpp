@@ -9,9 +9,7 @@
 
 namespace riskmap {
 
-namespace {
-
-unsigned parseMode(const std::string& text) {
+unsigned parseFileMode(const std::string& text) {
     char* end = nullptr;
     const unsigned long v = std::strtoul(text.c_str(), &end, 8);
     if (text.empty() || *end != '\0' || v > 0777)
@@ -22,13 +20,11 @@ unsigned parseMode(const std::string& text) {
     return static_cast<unsigned>(v);
 }
 
-std::string octal(unsigned mode) {
+std::string fileModeText(unsigned mode) {
     char buf[8];
     std::snprintf(buf, sizeof buf, "%04o", mode);
     return buf;
 }
-
-}  // namespace
 
 OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& r) {
     OutputOptionHandles h;
@@ -37,12 +33,17 @@ OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& r) {
     cmd.add_option("--out-crs", r.outCrs, "CRS for .gpkg/.fgb output, e.g. EPSG:32645 (default: the first input's)")
         ->type_name("CRS");
     h.fileMode = cmd.add_option_function<std::string>(
-                        "--file-mode", [&r](const std::string& m) { r.fileMode = parseMode(m); },
+                        "--file-mode", [&r](const std::string& m) { r.fileMode = parseFileMode(m); },
                         "permissions of the outputs (octal)")
-                     ->default_str(octal(r.fileMode));
+                     ->default_str(fileModeText(r.fileMode));
     h.precision = cmd.add_option("--precision", r.coordinatePrecision, "decimal places of GeoJSON coordinates")
                       ->check(CLI::Range(1, 15))
                       ->capture_default_str();
+    h.simplify = cmd.add_option("--simplify-m", r.simplifyMetres,
+                                "simplify outlines within this many metres, keeping topology (default: half a pixel; 0 = "
+                                "exact pixel edges)")
+                     ->check(CLI::Range(0.0, 1e4))
+                     ->default_str("half a pixel");
     h.overlapMerge = cmd.add_option("--overlap-merge", r.overlapMerge,
                                     "detections of overlapping scenes that overlap by this share of the smaller one are "
                                     "one object, listed with all its scenes in `sources` (0 = keep all)")

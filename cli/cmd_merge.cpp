@@ -36,6 +36,7 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
         const Manifest shard = Manifest::read(Manifest::pathFor(a->shards.front()));
         if (!a->given.precision->count()) r.coordinatePrecision = shard.output.coordinatePrecision;
         if (!a->given.overlapMerge->count()) r.overlapMerge = shard.output.overlapMerge;
+        if (!a->given.simplify->count()) r.simplifyMetres = shard.output.simplifyMetres.value_or(0);
         if (!a->given.fileMode->count()) {
             char* end = nullptr;
             const unsigned long mode = std::strtoul(shard.output.fileMode.c_str(), &end, 8);

@@ -12,6 +12,8 @@
 
 namespace riskmap {
 
+class OutlineSimplifier;
+
 class FeatureAssembler {
 public:
     // sources: the `source` label per input. targetCrs: "" for EPSG:4326. overlapFraction:
@@ -19,7 +21,7 @@ public:
     // one object (0 keeps them all).
     FeatureAssembler(const std::vector<RasterInput>& inputs, std::vector<std::string> sources,
                      std::string detector, std::string targetCrs, double overlapFraction,
-                     const std::atomic<bool>* cancel = nullptr);
+                     const std::atomic<bool>* cancel = nullptr, double simplifyMetres = 0);
 
     // Sorts each input's detections by position (a total order, so the result does not depend
     // on thread scheduling) and converts them. Ids are unique within the output.
@@ -35,7 +37,7 @@ public:
 
 private:
     FeatureRecord convert(const Detection& d, const std::string& source, const CoordinateMapper& toLonLat,
-                          const CoordinateMapper* toTarget) const;
+                          const CoordinateMapper* toTarget, const OutlineSimplifier& simplifier, double tolerance) const;
 
     const std::vector<RasterInput>& inputs_;
     std::vector<std::string> sources_;
@@ -43,6 +45,7 @@ private:
     std::string targetCrs_;
     double overlapFraction_;
     const std::atomic<bool>* cancel_;
+    double simplifyMetres_;  // < 0: half a pixel; 0: exact pixel edges
 };
 
 }  // namespace riskmap

@@ -50,6 +50,8 @@ public:
     static std::string differences(const Json& want, const Json& have, const std::vector<std::string>& ignore = {});
 
     static Json detectionToJson(const Detection& d);
+    // The same as dumpJson(detectionToJson(d)), appended to `out` without building a tree.
+    static void appendDetection(std::string& out, const Detection& d);
     static Detection detectionFromJson(const JsonReader& j, const DetectorInfo& info);
     static Json rejectionToJson(const Rejection& r);
     static Rejection rejectionFromJson(const JsonReader& j);
@@ -57,6 +59,7 @@ public:
 private:
     ScanJournal() = default;
     void writeRecord(const Json& record);
+    void writeLine(const std::string& body);
 
     std::string path_;
     int fd_ = -1;

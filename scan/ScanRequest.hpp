@@ -25,6 +25,8 @@ struct ScanRequest {
     bool overwrite = false;
     unsigned fileMode = 0600;
     int coordinatePrecision = 7;
+    // Outlines simplified within this many metres, topology kept; < 0 half a pixel, 0 exact.
+    double simplifyMetres = -1;
     // Detections of overlapping scenes that overlap by this share of the smaller one are one
     // object; 0 keeps every scene's detections.
     double overlapMerge = 0.3;

@@ -129,7 +129,7 @@ public:
 private:
     void assemble() {
         FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, job_.targetCrsWkt(),
-                                   req_.overlapMerge, job_.cancel());
+                                   req_.overlapMerge, job_.cancel(), req_.simplifyMetres);
         features_ = assembler.assemble(res_.perInput);
         ContextScorer(req_.risk, scannedCentre(job_.inputs())).apply(features_);
     }
@@ -205,10 +205,13 @@ private:
                                 AttributeValue(dumpJson(m))};
                 perInput[i].push_back(std::move(d));
             }
-        FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, job_.targetCrsWkt(), 0.0);
+        // The explain file has its own format: a GeoJSON one is lon/lat whatever the main layer is.
+        const std::string target = outputFormatFor(req_.explainPath).rfc7946 ? "" : job_.targetCrsWkt();
+        FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, target, 0.0,
+                                   job_.cancel(), req_.simplifyMetres);
         const std::vector<FeatureRecord> records = assembler.assemble(perInput);
         OutputDataset& ds = out.explain();
-        OutputLayer* layer = ds.createLayer("rejected", job_.targetCrsWkt(), wkbMultiPolygon,
+        OutputLayer* layer = ds.createLayer("rejected", target, wkbMultiPolygon,
                                             {{"id", OFTString}, {"detector", OFTString}, {"class", OFTString},
                                              {"score", OFTReal}, {"area_m2", OFTReal}, {"source", OFTString},
                                              {"rejected_by", OFTString}, {"value", OFTReal}, {"limit", OFTReal},
@@ -270,7 +273,7 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
     m.finishedUtc = utcNow();
     m.output = {req_.output, plan_.format.driver, plan_.format.rfc7946 ? std::string("EPSG:4326")
                                                                        : (req_.outCrs.empty() ? job_.inputs().front().crsName() : req_.outCrs),
-                modeText(req_.fileMode), features_.size(), req_.coordinatePrecision, req_.overlapMerge};
+                modeText(req_.fileMode), features_.size(), req_.coordinatePrecision, req_.overlapMerge, req_.simplifyMetres};
     for (const auto& [role, path] : out.layers())
         m.layers.push_back({role, path, role == "detections" ? job_.detector().info().name : role});
     m.recipe = DetectorConfig::recipeJson(job_.detector().info().name, job_.options());
@@ -286,10 +289,10 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
         m.publish = Json{{"path", req_.publishPath}, {"cell_m", publishCell()}, {"min_count", req_.publishMinCount},
                          {"cells", publishedCells_}};
     for (std::size_t i = 0; i < job_.inputs().size(); ++i) {
-        Json j = InputCatalog::describe(job_.inputs()[i], job_.sources()[i]);
+        Json j = job_.catalog().describe(i);
         j["tiles"] = res_.tilesPerInput[i];
         j["detections"] = res_.perInput[i].size();
-        m.inputs.push_back({job_.sources()[i], job_.inputs()[i].footprint(), j});
+        m.inputs.push_back({job_.sources()[i], job_.inputs()[i].footprint(), j, job_.catalog().acquired()[i].date});
     }
     m.warnings = job_.warnings();
     m.tiling = tilingJson();

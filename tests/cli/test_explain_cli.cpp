@@ -2,7 +2,9 @@
 // exactly once and identically for any tiling, through resume and merge too.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
+#include <vector>
 
 #include "core/Json.hpp"
 #include "support/CliRunner.hpp"
@@ -79,4 +81,25 @@ TEST(CliExplain, IdenticalForAnyTilingAndThroughMerge) {
                          "--explain", dir.file("m.why.geojson")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readFile(dir.file("b.why.geojson")), readFile(dir.file("m.why.geojson")));
+}
+
+// Bug: a GeoPackage or FlatGeobuf scan with a GeoJSON explain file wrote projected coordinates
+// into the GeoJSON and failed ("a coordinate is not a longitude or latitude"). Each file follows
+// its own format, in both directions.
+TEST(CliExplain, ExplainFileFollowsItsOwnFormat) {
+    TempDir dir;
+    const std::string in = scene(dir);
+    for (const auto& [main, why] : std::vector<std::pair<std::string, std::string>>{
+             {"out.gpkg", "why.geojson"}, {"out.fgb", "why2.geojson"}, {"out3.geojson", "why3.gpkg"}}) {
+        auto r = runRiskmap({"scan", in, "-o", dir.file(main), "-q", "--set", "min_area_m2=2000", "--explain", dir.file(why)});
+        ASSERT_EQ(r.exitCode, 0) << main << " + " << why << ": " << r.err;
+    }
+    for (const char* why : {"why.geojson", "why2.geojson"}) {
+        const Json fc = parseJsonFile(dir.file(why));
+        ASSERT_EQ(gates(fc)["min_area_m2"], 2) << why;
+        const Json* c = &fc.at("features").at(0).at("geometry").at("coordinates");
+        while (c->is_array()) c = &c->at(0);  // Polygon or MultiPolygon: the first longitude
+        const double lon = c->get<double>();
+        EXPECT_LE(std::abs(lon), 180.0) << why << " must be lon/lat";
+    }
 }

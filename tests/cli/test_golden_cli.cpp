@@ -4,6 +4,8 @@
 // references change only through scripts/update-golden.sh, whose diff is reviewed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "core/Json.hpp"
@@ -19,15 +21,17 @@ namespace {
 const std::string kGolden = std::string(RISKMAP_SOURCE_DIR) + "/tests/golden";
 
 // Mean of the first ring's vertices: a position that moves only when the outline moves.
+// Centre of the first outer ring's bounding box: unlike the vertex mean it does not move when an
+// outline gains or loses vertices (simplification), only when its extent moves.
 LonLat centreOf(const Json& feature) {
     const Json& g = feature.at("geometry");
     const Json& ring = g.at("type") == "Polygon" ? g.at("coordinates")[0] : g.at("coordinates")[0][0];
-    LonLat c{0, 0};
+    double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
     for (const auto& p : ring) {
-        c.lon += p[0].get<double>() / static_cast<double>(ring.size());
-        c.lat += p[1].get<double>() / static_cast<double>(ring.size());
+        x0 = std::min(x0, p[0].get<double>()), x1 = std::max(x1, p[0].get<double>());
+        y0 = std::min(y0, p[1].get<double>()), y1 = std::max(y1, p[1].get<double>());
     }
-    return c;
+    return {(x0 + x1) / 2, (y0 + y1) / 2};
 }
 
 // "" when the properties agree, else the first difference.

@@ -8,7 +8,7 @@ using namespace riskmap::test;
 TEST(CliHelp, TopLevel) {
     auto r = runRiskmap({"--help"});
     EXPECT_EQ(r.exitCode, 0);
-    for (const char* s : {"info", "detectors", "scan", "eval", "merge", "report", "train"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
+    for (const char* s : {"info", "detectors", "scan", "eval", "merge", "report", "diff", "train"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
 }
 
 TEST(CliHelp, Version) {

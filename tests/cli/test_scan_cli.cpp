@@ -125,7 +125,7 @@ TEST(CliScan, GoldenLayer) {
                {100, 120, 6, 6, kBareSoil}};
     std::string in = writeScene(dir.file("golden.tif"), s);
     std::string out = dir.file("golden.geojson");
-    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--set", "min_area_m2=500"});
+    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--set", "min_area_m2=500", "--simplify-m", "0"});  // exact pixel edges: the reference predates simplification
     ASSERT_EQ(r.exitCode, 0) << r.err;
     std::string golden = std::string(RISKMAP_SOURCE_DIR) + "/tests/data/golden_index.geojson";
     LayerDump want = readLayer(golden);
@@ -368,4 +368,38 @@ TEST(CliScan, StacItemsAreScenes) {
     auto info = runRiskmap({"info", dir.file("items.json"), "--json"});
     ASSERT_EQ(info.exitCode, 0) << info.err;
     EXPECT_NE(info.out.find("\"nir\""), std::string::npos);
+}
+
+// --simplify-m: outlines lose their pixel stairs (default half a pixel), ids, areas and scores do
+// not change, and 0 keeps exact pixel edges; the manifest says which.
+TEST(CliScan, SimplifiedOutlinesKeepIdsAndAreas) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 300;
+    s.blobs = {{60, 60, 9, 6, kBareSoil}, {200, 90, 7, 11, kBareSoil}, {150, 220, 12, 8, kBareSoil}};
+    const std::string in = writeScene(dir.file("s.tif"), s);
+    auto vertices = [](const Json& fc) {
+        std::size_t n = 0;
+        for (const auto& f : fc.at("features"))
+            for (const auto& ring : f.at("geometry").at("coordinates")) n += ring.size();
+        return n;
+    };
+    ASSERT_EQ(runRiskmap({"scan", in, "-o", dir.file("a.geojson"), "-q"}).exitCode, 0);
+    ASSERT_EQ(runRiskmap({"scan", in, "-o", dir.file("b.geojson"), "-q", "--simplify-m", "0"}).exitCode, 0);
+    const Json a = parseJsonFile(dir.file("a.geojson")), b = parseJsonFile(dir.file("b.geojson"));
+    ASSERT_EQ(a.at("features").size(), 3u);
+    ASSERT_EQ(b.at("features").size(), 3u);
+    // Half a pixel keeps single 45-degree steps (their corner is 0.71 px off the chord) and drops
+    // the rest: 95 of 119 vertices on these small ellipses.
+    EXPECT_LT(vertices(a) * 10, vertices(b) * 9) << "half-pixel simplification drops the stairs";
+    for (std::size_t i = 0; i < 3; ++i) {
+        const Json& pa = a.at("features")[i].at("properties");
+        const Json& pb = b.at("features")[i].at("properties");
+        EXPECT_EQ(pa.at("id"), pb.at("id"));
+        EXPECT_EQ(pa.at("area_m2"), pb.at("area_m2")) << "area comes from the pixels, not the drawn outline";
+        EXPECT_EQ(pa.at("score"), pb.at("score"));
+    }
+    EXPECT_EQ(parseJsonFile(dir.file("a.geojson.manifest.json")).at("output").at("simplify_m"), "half a pixel");
+    EXPECT_EQ(parseJsonFile(dir.file("b.geojson.manifest.json")).at("output").at("simplify_m").get<double>(), 0.0);
+    EXPECT_EQ(runRiskmap({"scan", in, "-o", dir.file("c.geojson"), "-q", "--simplify-m", "-3"}).exitCode, 2);
 }

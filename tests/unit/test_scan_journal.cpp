@@ -113,3 +113,15 @@ TEST(ShardPlan, EveryTileBelongsToOneShardAndAreasBalance) {
     EXPECT_THROW(ShardSpec::parse("1-4"), UsageError);
     EXPECT_EQ(ShardSpec::parse("2/4").index, 2);
 }
+
+// The journal writes records as text directly (for speed); the bytes must be the JSON tree's.
+TEST(ScanJournal, TextWriterMatchesTheJsonTree) {
+    for (int i = 0; i < 6; ++i) {
+        Detection d = sample(i);
+        if (i == 3) d.attributes.emplace_back(std::in_place_index<0>, -7);
+        if (i == 4) d.cls = "quote\"and\\back\nslash";
+        std::string text;
+        ScanJournal::appendDetection(text, d);
+        EXPECT_EQ(text, dumpJson(ScanJournal::detectionToJson(d)));
+    }
+}
