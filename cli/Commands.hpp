@@ -23,6 +23,7 @@ void addEvalCommand(CLI::App& app, const CliContext& ctx);
 void addMergeCommand(CLI::App& app, const CliContext& ctx);
 void addReportCommand(CLI::App& app, const CliContext& ctx);
 void addDiffCommand(CLI::App& app, const CliContext& ctx);
+void addTrainCommand(CLI::App& app, const CliContext& ctx);
 
 // Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling.
 struct InputArgs {

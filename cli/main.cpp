@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
     addMergeCommand(app, ctx);
     addReportCommand(app, ctx);
     addDiffCommand(app, ctx);
+    addTrainCommand(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -181,6 +181,7 @@ Json Manifest::toJson() const {
     if (isScan() || !recipe.is_null()) m["recipe"] = recipe;
     if (isScan()) m["request"] = request.toJson();
     if (isScan() || !detectorName.empty()) m["detector"] = Json{{"name", detectorName}, {"halo_m", haloMetres}};
+    if (detectorResources) m["detector"]["resources"] = *detectorResources;
     if (isScan() || !risk.is_null()) m["risk"] = risk;
     if (isScan() || !grid.is_null()) m["grid"] = grid;
     if (publish) m["publish"] = *publish;
@@ -225,6 +226,7 @@ void readScanKeys(const JsonReader& r, Manifest& m) {
     if (scan || r.has("detector")) {
         m.detectorName = r.at("detector").at("name").str();
         m.haloMetres = r.at("detector").number("halo_m", 0);
+        if (r.at("detector").has("resources")) m.detectorResources = r.at("detector").at("resources").object();
     }
     if (scan || r.has("risk")) m.risk = r.has("risk") ? r.at("risk").object() : Json::object();
     if (scan || r.has("grid")) m.grid = r.has("grid") ? r.at("grid").object() : Json::object();

@@ -76,6 +76,7 @@ struct Manifest {
     RecordedRequest request;
     std::string detectorName;
     double haloMetres = 0;
+    std::optional<Json> detectorResources;  // files the detector read (a verifier model) and their hashes
     Json risk;                    // RiskOptions::toJson
     Json grid;                    // {"cell_m", "shape", "crs", "cells", "coverage_cell_px"}
     std::optional<Json> publish;  // {"path", "cell_m", "min_count", "cells"}

@@ -280,6 +280,7 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
     m.request = job_.recorded();
     m.detectorName = job_.detector().info().name;
     m.haloMetres = job_.detector().haloMetres();
+    if (Json res = job_.detector().resources(); !res.is_null()) m.detectorResources = res;
     m.risk = req_.risk.toJson();
     m.grid = Json{{"cell_m", req_.gridMetres > 0 ? Json(req_.gridMetres) : Json()}, {"shape", req_.gridShape},
                   {"crs", RiskGrid::kCrs}, {"cells", gridCells_}, {"coverage_cell_px", kCoverageCell}};
