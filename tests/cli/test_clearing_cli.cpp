@@ -68,7 +68,7 @@ TEST(CliClearing, UnmodifiedReserveAndFarmedNorthStayDark) {
     // per 100 km2 of reserve means none here, and the farmed north must not light up.
     EXPECT_EQ(readLayer(dir.file("clearings.geojson")).features.size(), 0u);
     Json m = parseJsonFile(dir.file("clearings.geojson") + ".manifest.json");
-    EXPECT_DOUBLE_EQ(m.at("detector").at("halo_m").get<double>(), 3100.0);
+    EXPECT_DOUBLE_EQ(m.at("detector").at("halo_m").get<double>(), 3760.0);
 }
 
 TEST(CliClearing, SameCampsForAnyTileSize) {

@@ -127,7 +127,7 @@ TEST(ClearingDetector, PixelClasses) {
 
 TEST(ClearingDetector, HaloCoversExtentAndDistances) {
     OptionValues o(ClearingDetector::describe().options);
-    EXPECT_DOUBLE_EQ(ClearingDetector(o).haloMetres(), 600 + 2000 + 500);
+    EXPECT_DOUBLE_EQ(ClearingDetector(o).haloMetres(), 2 * 600 + 60 + 2000 + 500);
     o.setAssignment("remote_min_m=3000");
     EXPECT_THROW(ClearingDetector{o}, UsageError);
 }
