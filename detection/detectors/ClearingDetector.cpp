@@ -94,7 +94,7 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("open_land_share_min", &P::openLandShareMin, 0.2, "0-1", "... and at least this share of the disk is land (not a river mouth)", 0, 1)
         .number("matrix_veg_share_min", &P::matrixVegShareMin, 0.7, "0-1", "a camp sits where at least this share of land around is vegetated", 0, 1)
         .number("min_area_m2", &P::minArea, 500, "m2", "smallest patch (0.05 ha)", 0, 1e9)
-        .number("max_area_m2", &P::maxArea, 50000, "m2", "largest cleared ground (5 ha): the patch's soil fractions summed, so a blended edge does not count whole", 1, 1e9)
+        .number("max_area_m2", &P::maxArea, 80000, "m2", "largest cleared ground, the patch's soil fractions summed: a 5 ha camp with a thinned, blended edge clears up to about 8 ha", 1, 1e9)
         .number("max_extent_m", &P::maxExtent, 600, "m", "longest bounding-box side of a patch or camp; longer is a linear feature (sets part of the halo)", 10, 10000)
         .number("ring_gap_m", &P::ringGap, 20, "m", "the enclosure ring starts this far out, beyond the camp's own blended edge", 0, 1000)
         .number("ring_width_m", &P::ringWidth, 50, "m", "width of the ring around a patch that must be forest or water", 5, 1000)
@@ -108,7 +108,8 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("core_bsi_min", &P::coreBsiMin, 0.05, "BSI", "... or BSI at or above this ...", -1, 1)
         .number("core_bright_min", &P::coreBrightMin, 0.08, "reflectance", "... or a visible albedo (blue+green+red)/3 at or above this (wet mud, roofs; creek-bank mud stays below 0.075; Ridd 1995)", 0, 1)
         .number("core_min_area_m2", &P::coreMinArea, 300, "m2", "area of clearly bare pixels a patch needs (one pixel of a 10-30 m sensor)", 0, 1e9)
-        .number("group_gap_m", &P::groupGap, 60, "m", "passing patches this close (pixel centres) are one camp, reported once (huts of a cluster)", 0, 1000)
+        .number("group_gap_m", &P::groupGap, 100, "m", "passing patches this close (pixel centres) are one camp, reported once (huts and racks spread among trees)", 0, 1000)
+        .number("explain_forest_max", &P::explainForestMax, 0.7, "0-1", "--explain also reports land with no bare evidence whose forest fraction is below this, with the mask that took it", 0, 1.5)
         .number("min_score", &P::minScore, 0, "0-1", "drop patches scoring below this", 0, 1);
     return t;
 }
@@ -200,24 +201,28 @@ ClearingDetector::Unmixer::Unmixer(const Spectrum& forest, const Spectrum& water
     soilWs_ = solve({&water, &soil})[1];
 }
 
-double ClearingDetector::Unmixer::soil(const Spectrum& x) const {
+ClearingDetector::Unmixer::Fractions ClearingDetector::Unmixer::fractions(const Spectrum& x) const {
     auto dot = [&x](const Row& r) {
         double v = r[5];
         for (std::size_t b = 0; b < 5; ++b) v += r[b] * x[b];
         return v;
     };
-    double forest = dot(forest3_), f = dot(soil3_);
+    double forest = dot(forest3_), soil = dot(soil3_);
     if (dot(water3_) < 0) {  // no water in the pixel: forest and soil only
         forest = dot(forestFs_);
-        f = dot(soilFs_);
+        soil = dot(soilFs_);
     }
-    if (forest < 0) f = dot(soilWs_);  // no forest: water and soil only
-    return std::clamp(f, 0.0, 1.5);
+    if (forest < 0) {  // no forest: water and soil only
+        forest = 0;
+        soil = dot(soilWs_);
+    }
+    return {std::min(forest, 1.5), std::clamp(soil, 0.0, 1.5)};
 }
 
 namespace {
 
-std::uint8_t classOf(const Sample& s, const Params& p, const ClearingDetector::Unmixer& unmixer, float& soil) {
+// The class bits of one pixel; `fr` receives its unmixed fractions (0 when it cannot be unmixed).
+std::uint8_t classOf(const Sample& s, const Params& p, const ClearingDetector::Unmixer& unmixer, ClearingDetector::Unmixer::Fractions& fr) {
     using C = ClearingDetector;
     const float ndvi = nd(s.nir, s.red);
     if (isWater(s, ndvi, p)) return C::kValid | C::kWater;
@@ -229,20 +234,22 @@ std::uint8_t classOf(const Sample& s, const Params& p, const ClearingDetector::U
     // Part canopy: a pixel that unmixes to enough soil is bare evidence even when its NDVI says
     // vegetation; creek-bank pixels unmix to forest and water instead.
     if (!(s.hasBlue && s.hasGreen && s.hasSwir1)) return c;
-    soil = static_cast<float>(unmixer.soil({s.blue, s.green, s.red, s.nir, s.swir1}));
-    if (soil >= p.unmixCandidateMin && ndvi < p.unmixNdviMax) {
+    fr = unmixer.fractions({s.blue, s.green, s.red, s.nir, s.swir1});
+    if (fr.soil >= p.unmixCandidateMin && ndvi < p.unmixNdviMax) {
         c = static_cast<std::uint8_t>((c & ~C::kVegetation) | C::kBare);
-        if (soil >= p.unmixCoreMin) c |= C::kCore;
+        if (fr.soil >= p.unmixCoreMin) c |= C::kCore;
     }
     return c;
 }
 
 }  // namespace
 
-std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t, std::vector<float>* soil) const {
+std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t, std::vector<float>* soil,
+                                                      std::vector<float>* forest) const {
     const int w = t.window.w, h = t.window.h;
     std::vector<std::uint8_t> cls(static_cast<std::size_t>(w) * h, 0);
     if (soil) soil->assign(cls.size(), 0.0f);
+    if (forest) forest->assign(cls.size(), 0.0f);
     auto plane = [&t](const char* n) { return t.has(n) ? &t.band(n) : nullptr; };
     const cv::Mat *R = plane("red"), *N = plane("nir"), *G = plane("green"), *S = plane("swir1"), *B = plane("blue"),
                   *S2 = plane("swir2");
@@ -254,9 +261,11 @@ std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t, std::ve
             if (!v[x]) continue;
             auto at = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
             s.red = at(R), s.nir = at(N), s.green = at(G), s.swir1 = at(S), s.blue = at(B), s.swir2 = at(S2);
-            float f = 0;
-            cls[static_cast<std::size_t>(y) * w + x] = classOf(s, p_, unmixer_, f);
-            if (soil) (*soil)[static_cast<std::size_t>(y) * w + x] = f;
+            Unmixer::Fractions fr;
+            const std::size_t k = static_cast<std::size_t>(y) * w + x;
+            cls[k] = classOf(s, p_, unmixer_, fr);
+            if (soil) (*soil)[k] = static_cast<float>(fr.soil);
+            if (forest) (*forest)[k] = static_cast<float>(fr.forest);
         }
     }
     return cls;
@@ -271,7 +280,7 @@ struct PixelPlanes {
     double gx = 0, gy = 0;
     bool unmixed = false;  // soil holds fractions (blue, green and swir1 present)
     std::vector<std::uint8_t> cls;
-    std::vector<float> soil, vegShare;
+    std::vector<float> soil, forest, vegShare;  // forest only for --explain
     DistancePlane dOpen, dWater;
 };
 
@@ -462,11 +471,11 @@ Rejection rejectionOf(const ComponentExtractor& cc, const TileImage& t, const Co
 
 namespace {
 
-PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t) {
+PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool explain) {
     PixelPlanes px;
     px.w = t.window.w, px.h = t.window.h, px.gx = t.gsdX, px.gy = t.gsdY;
     px.unmixed = t.has("blue") && t.has("green") && t.has("swir1");
-    px.cls = det.classify(t, &px.soil);
+    px.cls = det.classify(t, &px.soil, explain ? &px.forest : nullptr);
     markOpenLand(px, det.params());
     px.dOpen = distanceTransform(maskOf(px.cls, ClearingDetector::kOpen), px.w, px.h, px.gx, px.gy);
     px.dWater = distanceTransform(maskOf(px.cls, ClearingDetector::kWater), px.w, px.h, px.gx, px.gy);
@@ -556,6 +565,59 @@ cv::Point anchorOf(const std::vector<Patch>& pass, const std::vector<std::size_t
     return {static_cast<int>((2 * sx + n) / (2 * n)), static_cast<int>((2 * sy + n) / (2 * n))};
 }
 
+
+// What the pixels of a trace show, for --explain.
+struct TraceStats {
+    std::int64_t pixels = 0, vegetation = 0;
+    double ndviSum = 0, ndviMin = 1e300, ndbiMax = -1e300, soilMax = 0, forestMin = 1e300;
+};
+
+TraceStats traceStats(const ComponentExtractor& cc, const Component& c, const TileImage& t, const PixelPlanes& px) {
+    TraceStats st;
+    const cv::Mat &red = t.band("red"), &nir = t.band("nir");
+    const cv::Mat* swir = t.has("swir1") ? &t.band("swir1") : nullptr;
+    for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r)
+        for (int x = r->x0; x < r->x1; ++x) {
+            const std::size_t k = static_cast<std::size_t>(r->y) * px.w + x;
+            const double ndvi = nd(nir.at<float>(r->y, x), red.at<float>(r->y, x));
+            ++st.pixels;
+            if (px.cls[k] & ClearingDetector::kVegetation) ++st.vegetation;
+            st.ndviSum += ndvi;
+            st.ndviMin = std::min(st.ndviMin, ndvi);
+            if (swir) st.ndbiMax = std::max(st.ndbiMax, static_cast<double>(nd(swir->at<float>(r->y, x), nir.at<float>(r->y, x))));
+            st.soilMax = std::max(st.soilMax, static_cast<double>(px.soil[k]));
+            st.forestMin = std::min(st.forestMin, static_cast<double>(px.forest[k]));
+        }
+    return st;
+}
+
+// --explain only: land that departs from the forest (forest fraction below explain_forest_max, or
+// neither vegetation nor bare evidence) yet holds no bare evidence, with the mask that took it,
+// so that a camp that left no candidate still gets an answer.
+void explainTraces(const TileImage& t, const PixelPlanes& px, const Params& p, ComponentExtractor::Limits lim,
+                   std::vector<Rejection>& out) {
+    using C = ClearingDetector;
+    std::vector<std::uint8_t> trace(px.cls.size(), 0);
+    for (std::size_t k = 0; k < trace.size(); ++k) {
+        const std::uint8_t c = px.cls[k];
+        if (!(c & C::kValid) || (c & (C::kWater | C::kBare))) continue;
+        if (!(c & C::kVegetation) || (px.unmixed && px.forest[k] < p.explainForestMax)) trace[k] = 255;
+    }
+    const ComponentExtractor cc(cv::Mat(px.h, px.w, CV_8U, trace.data()));
+    lim.ownedOnly = true;
+    for (const Component& c : cc.complete(t, lim)) {
+        const TraceStats st = traceStats(cc, c, t, px);
+        const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
+        const double vegShare = static_cast<double>(st.vegetation) / static_cast<double>(st.pixels);
+        const Gate g = vegShare >= 0.5 ? Gate{"veg_ndvi_min", st.ndviSum / static_cast<double>(st.pixels), p.vegNdviMin}
+                                       : Gate{"bare_ndbi_min", st.ndbiMax, p.bareNdbiMin};
+        std::vector<std::pair<std::string, double>> m{{"area_m2", area}, {"vegetation_share", vegShare}, {"ndvi_min", st.ndviMin}};
+        if (t.has("swir1")) m.emplace_back("ndbi_max", st.ndbiMax);
+        if (px.unmixed) m.insert(m.end(), {{"soil_fraction_max", st.soilMax}, {"forest_fraction_min", st.forestMin}});
+        out.push_back(rejectionOf(cc, t, c, {g}, std::move(m), 0.0));
+    }
+}
+
 }  // namespace
 
 ComponentExtractor::Limits ClearingDetector::limits(const TileImage& t) const {
@@ -579,7 +641,7 @@ bool ClearingDetector::nearCore(const cv::Rect& box, const TileImage& t) const {
 std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<Rejection>* rejected) const {
     std::vector<Detection> out;
     if (t.validCount == 0) return out;
-    const PixelPlanes px = pixelPlanes(*this, t);
+    const PixelPlanes px = pixelPlanes(*this, t, rejected != nullptr);
     std::vector<std::uint8_t> bare = maskOf(px.cls, kBare);
     const ComponentExtractor cc(cv::Mat(px.h, px.w, CV_8U, bare.data()));
     std::vector<Component> small;
@@ -589,6 +651,7 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
             const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
             rejected->push_back(rejectionOf(cc, t, c, {{"min_area_m2", area, p_.minArea}}, {{"area_m2", area}}, 0.0));
         }
+    if (rejected) explainTraces(t, px, p_, limits(t), *rejected);
     std::vector<Patch> pass;
     for (const Component& c : comps) {
         if (!nearCore(c.box, t)) continue;

@@ -32,7 +32,7 @@ public:
         double matrixRadius, openVegShareMax, openLandShareMin, matrixVegShareMin;
         double minArea, maxArea, maxExtent, ringGap, ringWidth, enclosureMin, remoteMin, distanceCap;
         double maxElongation, minWidth, coreNdviMax, coreNdbiMin, coreBsiMin, coreBrightMin, coreMinArea;
-        double groupGap, minScore;
+        double groupGap, explainForestMax, minScore;
     };
 
     const Params& params() const { return p_; }
@@ -43,9 +43,10 @@ public:
     enum ClassBit : std::uint8_t {
         kValid = 1, kWater = 2, kVegetation = 4, kBare = 8, kCore = 16, kOpen = 32,
     };
-    // Classes for one tile (before open land, which needs the neighbourhood), and with `soil`
-    // the soil fraction of each pixel (0 where it cannot be unmixed).
-    std::vector<std::uint8_t> classify(const TileImage& tile, std::vector<float>* soil = nullptr) const;
+    // Classes for one tile (before open land, which needs the neighbourhood), and with `soil` and
+    // `forest` the unmixed fractions of each pixel (0 where it cannot be unmixed).
+    std::vector<std::uint8_t> classify(const TileImage& tile, std::vector<float>* soil = nullptr,
+                                       std::vector<float>* forest = nullptr) const;
 
     // Least-squares sum-to-one fractions of forest, water and soil (Adams, Smith & Johnson 1986),
     // re-solved without any endmember that comes out negative. Bands: blue, green, red, nir, swir1.
@@ -53,7 +54,10 @@ public:
     public:
         Unmixer() = default;
         Unmixer(const std::array<double, 5>& forest, const std::array<double, 5>& water, const std::array<double, 5>& soil);
-        double soil(const std::array<double, 5>& x) const;
+        struct Fractions {
+            double forest = 0, soil = 0;
+        };
+        Fractions fractions(const std::array<double, 5>& x) const;
 
     private:
         using Row = std::array<double, 6>;  // weights of (blue, green, red, nir, swir1, 1)
