@@ -605,6 +605,7 @@ void explainTraces(const TileImage& t, const PixelPlanes& px, const Params& p, C
     }
     const ComponentExtractor cc(cv::Mat(px.h, px.w, CV_8U, trace.data()));
     lim.ownedOnly = true;
+    lim.minPixels = 1;  // a faint camp may leave a single pixel
     for (const Component& c : cc.complete(t, lim)) {
         const TraceStats st = traceStats(cc, c, t, px);
         const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
