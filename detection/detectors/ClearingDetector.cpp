@@ -122,16 +122,18 @@ DetectorInfo ClearingDetector::describe() {
         "mangrove or forest, enclosed by forest or water and far from open farmland. Needs red, "
         "nir and green or swir1 (blue and swir1 add the soil fraction, swir2 burnt ground).";
     d.options = table().specs();
+    // A camp of several patches reports its highest-scoring patch's measures, with core and
+    // cleared ground summed over all its patches.
     d.attributes = {
-        {"enclosure", AttributeType::Double, "0-1", "share of the surrounding ring that is forest or water"},
+        {"enclosure", AttributeType::Double, "0-1", "share of the ring around the patch that is forest or water"},
         {"distance_to_open_land_m", AttributeType::Double, "m", "to the nearest open land (capped at distance_cap_m)"},
         {"distance_to_water_m", AttributeType::Double, "m", "to the nearest water, centre to centre (capped)"},
-        {"core_area_m2", AttributeType::Double, "m2", "area of clearly bare pixels"},
+        {"core_area_m2", AttributeType::Double, "m2", "area of clearly bare pixels, summed over the camp's patches"},
         {"width_m", AttributeType::Double, "m", "mean width: area / longest extent"},
         {"matrix_veg_share", AttributeType::Double, "0-1", "vegetated share of land around the patch"},
         {"elongation", AttributeType::Double, "ratio", "long axis over short axis"},
-        {"cleared_m2", AttributeType::Double, "m2", "cleared ground: soil fractions summed over the patch"},
-        {"patches", AttributeType::Int, "", "passing patches merged into this camp (huts of a cluster)"},
+        {"cleared_m2", AttributeType::Double, "m2", "cleared ground: soil fractions summed over the camp's patches"},
+        {"patches", AttributeType::Int, "", "passing patches within group_gap_m merged into this camp (huts of a cluster)"},
     };
     return d;
 }
