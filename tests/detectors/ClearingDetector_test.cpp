@@ -2,6 +2,7 @@
 // disk sums and distance transform underneath.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -55,6 +56,18 @@ TileImage scene(int w, int h, double gsd, F paint) {
 }
 
 bool inRect(int x, int y, int x0, int y0, int w, int h) { return x >= x0 && y >= y0 && x < x0 + w && y < y0 + h; }
+
+// The tile of a rasterW x rasterH raster whose core is columns [x0, x1), read with `halo` px
+// on each side as the pipeline does.
+template <typename F>
+TileImage tileOf(int rasterW, int rasterH, double gsd, int x0, int x1, int halo, F paint) {
+    const int wx0 = std::max(0, x0 - halo), wx1 = std::min(rasterW, x1 + halo);
+    TileImage t = scene(wx1 - wx0, rasterH, gsd, [&](int x, int y) { return paint(x + wx0, y); });
+    t.window = {wx0, 0, wx1 - wx0, rasterH};
+    t.core = {x0, 0, x1 - x0, rasterH};
+    t.rasterWidth = rasterW;
+    return t;
+}
 
 std::vector<Detection> run(const TileImage& t, std::vector<std::string> set = {}, std::vector<Rejection>* rejected = nullptr) {
     OptionValues o(ClearingDetector::describe().options);
@@ -230,6 +243,38 @@ TEST(ClearingDetector, HutsOfOneCampAreOneDetection) {
     // The anchor is the centroid of all 27 pixels.
     EXPECT_EQ(camp.anchor, cv::Point(143, 143));  // floor(142.67 + 0.5)
     EXPECT_EQ(run(t, {"group_gap_m=0"}).size(), 4u);
+}
+
+TEST(ClearingDetector, CampsCutByATileSeamAreTheSame) {
+    // Huts 80 m apart astride the seam at x = 300, and a chain of huts longer than max_extent
+    // (reported hut by hut) crossing it further down.
+    auto paint = [](int x, int y) {
+        for (int i = 0; i < 4; ++i)
+            if (inRect(x, y, 290 + 7 * i, 60, 3, 3)) return kBare;
+        for (int i = 0; i < 12; ++i)
+            if (inRect(x, y, 250 + 7 * i, 150, 3, 3)) return kBare;
+        return kForest;
+    };
+    OptionValues o(ClearingDetector::describe().options);
+    const ClearingDetector det(o);
+    const int halo = static_cast<int>(std::ceil(det.haloMetres() / 20));
+    auto anchors = [](const std::vector<Detection>& d, const TileImage& t) {
+        std::vector<std::pair<int, int>> a;
+        for (const auto& q : d)
+            if (t.owns(q.anchor.x, q.anchor.y)) a.emplace_back(q.anchor.x, q.anchor.y);
+        return a;
+    };
+    const TileImage whole = tileOf(600, 220, 20, 0, 600, halo, paint);
+    auto want = anchors(det.detect(whole), whole);
+    ASSERT_EQ(want.size(), 13u);  // the four huts as one camp, the chain as its twelve huts
+    for (int cut : {296, 300, 305}) {
+        const TileImage left = tileOf(600, 220, 20, 0, cut, halo, paint), right = tileOf(600, 220, 20, cut, 600, halo, paint);
+        auto got = anchors(det.detect(left), left), r = anchors(det.detect(right), right);
+        got.insert(got.end(), r.begin(), r.end());
+        std::sort(got.begin(), got.end());
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(got, want) << "cut at x = " << cut;
+    }
 }
 
 TEST(ClearingDetector, EveryRejectedPatchCarriesItsGate) {
