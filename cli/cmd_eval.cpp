@@ -4,6 +4,8 @@
 
 #include "cli/Commands.hpp"
 #include "eval/Evaluation.hpp"
+#include "eval/PrPlot.hpp"
+#include "output/FileCommit.hpp"
 
 namespace riskmap {
 
@@ -12,6 +14,7 @@ void addEvalCommand(CLI::App& app, const CliContext&) {
         EvalRequest req;
         std::string method = "optimal";
         bool json = false;
+        bool overwrite = false;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
@@ -34,14 +37,29 @@ void addEvalCommand(CLI::App& app, const CliContext&) {
     cmd->add_option("--difficult-field", a->req.difficultField, "truth field marking don't-care objects")
         ->capture_default_str();
     cmd->add_option("--min-score", a->req.minScore, "ignore detections scoring below this")->capture_default_str();
-    cmd->add_flag("--json", a->json, "print machine-readable JSON");
+    cmd->add_option("--group-field", a->req.groupField,
+                    "truth field grouping sources into a table (e.g. district); a source takes its truth's value")
+        ->type_name("FIELD");
+    cmd->add_option("--bootstrap", a->req.bootstrapResamples, "resamples of sources for 95 % intervals (0 = none)")
+        ->check(CLI::Range(0, 100000))
+        ->capture_default_str();
+    cmd->add_option("--seed", a->req.seed, "seed of the bootstrap")->capture_default_str();
+    cmd->add_option("--plot", a->req.plotPath, "also draw the precision-recall curve as a PNG")->type_name("FILE.png");
+    cmd->add_flag("--overwrite", a->overwrite, "replace an existing --plot file");
+    cmd->add_flag("--json", a->json, "print machine-readable JSON (with the curve, AP, best F1 and intervals)");
     cmd->footer(
         "Truth marked difficult counts neither way (PASCAL VOC). Only truth inside the scanned footprint counts.\n"
+        "The precision-recall curve matches greedily in score order per source (as VOC and mAP50 do); the\n"
+        "counts at --min-score use --method. Intervals resample whole sources (images).\n"
         "Example: riskmap eval --truth data/kilns-s2-bd-dev/labels.geojson --detections kilns.geojson "
         "--truth-source-field chip");
     cmd->callback([a] {
         a->req.method = parseMatchMethod(a->method);
         EvalReport r = Evaluation::run(a->req);
+        if (!a->req.plotPath.empty()) {
+            const std::vector<unsigned char> png = plotPrecisionRecall(r);
+            FileCommit::writeFile(a->req.plotPath, std::string(png.begin(), png.end()), a->overwrite, 0644);
+        }
         if (a->json)
             std::cout << dumpJson(r.toJson(), 2) << "\n";
         else

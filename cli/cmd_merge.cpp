@@ -44,7 +44,7 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
         }
         r.commandLine = ctx.argv;
         ::umask(077);
-        ScanSummary s = ScanJob::merge(a->shards, r, DetectorRegistry::builtin());
+        ScanSummary s = ScanJob::merge(a->shards, r, DetectorRegistry::builtin(), ctx.cancel);
         if (!a->quiet)
             std::cout << "merged " << a->shards.size() << " shard(s): " << s.detections << " feature(s) from " << s.tiles
                       << " tile(s) to " << s.outputPath << "\n";

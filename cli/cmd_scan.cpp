@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/Commands.hpp"
+#include "cli/ParseHelp.hpp"
 #include "core/Error.hpp"
 #include "core/HugePageHeap.hpp"
 #include "core/Json.hpp"
@@ -98,7 +99,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         reserveHugePageHeap(std::max<std::size_t>(r.pipeline.ramMB, 64) << 20);
         DetectorRegistry registry = DetectorRegistry::builtin();
         ScanJob job(std::move(r), registry);
-        for (const auto& w : job.warnings()) std::cerr << "riskmap: warning: " << w << "\n";
+        for (const auto& w : job.warnings()) std::cerr << "riskmap: warning: " << printable(w) << "\n";
         std::unique_ptr<ProgressSink> progress = progressSink(a->jsonProgress, a->quiet);
         ScanSummary s = job.run(*progress, ctx.cancel);
         if (!a->quiet) {

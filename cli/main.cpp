@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/Commands.hpp"
+#include "cli/ParseHelp.hpp"
 #include "core/Error.hpp"
 #include "core/HugePageHeap.hpp"
 #include "core/Version.hpp"
@@ -18,7 +19,14 @@ namespace {
 // The only process-wide state: a flag a signal handler may touch.
 std::atomic<bool> g_cancel{false};
 
-extern "C" void onSignal(int) { g_cancel.store(true); }
+// The first SIGINT/SIGTERM asks the run to stop cleanly (no partial output); a second one, for a
+// run stuck where it cannot look at the flag, ends the process at once.
+extern "C" void onSignal(int sig) {
+    if (g_cancel.exchange(true)) {
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+    }
+}
 
 }  // namespace
 
@@ -65,19 +73,19 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "riskmap: " << e.what() << " (run 'riskmap --help')\n";
+        std::cerr << "riskmap: " << printable(explainParseError(app, e, ctx.argv)) << "\n";
         return kExitUsage;
     } catch (const UsageError& e) {
-        std::cerr << "riskmap: " << e.what() << "\n";
+        std::cerr << "riskmap: " << printable(e.what()) << "\n";
         return kExitUsage;
     } catch (const Error& e) {
-        std::cerr << "riskmap: " << e.what() << "\n";
+        std::cerr << "riskmap: " << printable(e.what()) << "\n";
         return kExitRuntime;
     } catch (const std::bad_alloc&) {
         std::cerr << "riskmap: out of memory: lower --ram, --threads or --tile-size\n";
         return kExitRuntime;
     } catch (const std::exception& e) {
-        std::cerr << "riskmap: internal error: " << e.what() << "\n";
+        std::cerr << "riskmap: internal error: " << printable(e.what()) << " (please report it)\n";
         return kExitRuntime;
     }
 }

@@ -13,6 +13,14 @@ void JsonProgress::update(const ProgressState& state) {
 
 void JsonProgress::finish(const ProgressState& state) { emit("finish", state); }
 
+void JsonProgress::phase(const std::string& name, std::size_t count) {
+    Json line = Json::object();
+    line["event"] = name;
+    line["features"] = count;
+    std::fprintf(out_, "%s\n", dumpJson(line).c_str());
+    std::fflush(out_);
+}
+
 void JsonProgress::emit(const char* event, const ProgressState& state) {
     lastEmit_ = state.elapsedSeconds;
     Json line = Json::object();

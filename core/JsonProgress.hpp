@@ -14,6 +14,7 @@ public:
     void start(const ProgressState& state) override;
     void update(const ProgressState& state) override;
     void finish(const ProgressState& state) override;
+    void phase(const std::string& name, std::size_t count) override;
 
 private:
     void emit(const char* event, const ProgressState& state);

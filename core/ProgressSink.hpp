@@ -23,6 +23,11 @@ public:
     virtual void start(const ProgressState& state) = 0;
     virtual void update(const ProgressState& state) = 0;
     virtual void finish(const ProgressState& state) = 0;
+    // A step after the tiles: "writing" `count` features, then "written" when they are in place.
+    virtual void phase(const std::string& name, std::size_t count) {
+        (void)name;
+        (void)count;
+    }
 };
 
 class NullProgress : public ProgressSink {

@@ -34,6 +34,11 @@ void TtyProgress::finish(const ProgressState& state) {
     std::fflush(out_);
 }
 
+void TtyProgress::phase(const std::string& name, std::size_t count) {
+    std::fprintf(out_, "%s %s %zu feature(s)%s\n", label_, name.c_str(), count, name == "writing" ? "..." : "");
+    std::fflush(out_);
+}
+
 void TtyProgress::draw(const ProgressState& state) {
     lastDraw_ = state.elapsedSeconds;
     const int width = 30;

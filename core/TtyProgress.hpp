@@ -12,6 +12,7 @@ public:
     void start(const ProgressState& state) override;
     void update(const ProgressState& state) override;
     void finish(const ProgressState& state) override;
+    void phase(const std::string& name, std::size_t count) override;
 
 private:
     void draw(const ProgressState& state);

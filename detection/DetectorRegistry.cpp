@@ -4,6 +4,7 @@
 #include "detection/detectors/ClearingDetector.hpp"
 #include "detection/detectors/IndexDetector.hpp"
 #include "detection/detectors/KilnDetector.hpp"
+#include "detection/detectors/OnnxDetector.hpp"
 
 namespace riskmap {
 
@@ -12,6 +13,7 @@ DetectorRegistry DetectorRegistry::builtin() {
     r.add(IndexDetector::describe(), IndexDetector::create);
     r.add(KilnDetector::describe(), KilnDetector::create);
     r.add(ClearingDetector::describe(), ClearingDetector::create);
+    r.add(OnnxDetector::describe(), OnnxDetector::create);
     return r;
 }
 

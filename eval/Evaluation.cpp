@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <sstream>
 
 #include "core/Error.hpp"
+#include "eval/PrCurve.hpp"
 #include "provenance/Manifest.hpp"
 #include "geo/GdalRuntime.hpp"
 #include "raster/RasterInput.hpp"
@@ -38,6 +40,7 @@ struct VectorPoint {
     std::vector<std::string> sources;  // detections merged across overlapping scenes
     double score = 1;
     bool difficult = false;
+    std::string group;  // truth: the value of --group-field
 };
 
 bool truthy(const OGRFeature& f, int field) {
@@ -51,7 +54,8 @@ bool truthy(const OGRFeature& f, int field) {
 // chosen fields. Detections (scoreField) come only from layers with a score: a GeoPackage from
 // riskmap scan also holds grid, footprint and gap layers.
 std::vector<VectorPoint> readPoints(const std::string& path, const std::string& what, const std::string& sourceField,
-                                    const std::string& difficultField, bool scoreField, const std::string& onlyLayer = "") {
+                                    const std::string& difficultField, bool scoreField, const std::string& onlyLayer = "",
+                                    const std::string& groupField = "") {
     ensureGdalRegistered();
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open " + what + " '" + path + "': " + lastGdalError("not a vector file OGR can read"));
@@ -78,6 +82,8 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
             throw UsageError(what + " '" + path + "' has no field '" + sourceField + "'");
         const int fDifficult = difficultField.empty() ? -1 : defn->GetFieldIndex(difficultField.c_str());
         const int fScore = scoreField ? defn->GetFieldIndex("score") : -1;
+        const int fGroup = groupField.empty() ? -1 : defn->GetFieldIndex(groupField.c_str());
+        if (!groupField.empty() && fGroup < 0) throw UsageError(what + " '" + path + "' has no field '" + groupField + "'");
         for (auto& feat : *layer) {
             const OGRGeometry* g = feat->GetGeometryRef();
             if (!g || g->IsEmpty()) continue;
@@ -108,6 +114,7 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
                 }
             }
             vp.difficult = truthy(*feat, fDifficult);
+            if (fGroup >= 0) vp.group = feat->GetFieldAsString(fGroup);
             if (fScore >= 0 && feat->IsFieldSetAndNotNull(fScore)) vp.score = feat->GetFieldAsDouble(fScore);
             out.push_back(vp);
         }
@@ -183,14 +190,11 @@ bool fileExists(const std::string& p) {
 
 }  // namespace
 
-EvalReport Evaluation::run(const EvalRequest& req) {
-    if (!(req.radiusMetres > 0)) throw UsageError("--radius-m must be positive");
-    EvalReport rep;
-    rep.request = req;
+namespace {
 
+// What was scanned, and the name of the detection layer, from the request or the manifest.
+std::vector<Footprint> footprintsFor(const EvalRequest& req, EvalReport& rep, std::string& detLayer) {
     std::vector<Footprint> fps;
-    // The scan's manifest names its detection layer and, by default, gives the footprints.
-    std::string detLayer;
     const std::string manifestPath = Manifest::pathFor(req.detectionsPath);
     std::optional<Manifest> manifest;
     if (fileExists(manifestPath)) manifest = Manifest::read(manifestPath);
@@ -208,63 +212,125 @@ EvalReport Evaluation::run(const EvalRequest& req) {
         rep.footprintFrom = "manifest";
         fps = footprintsFromManifest(*manifest);
     }
+    return fps;
+}
+
+// Detections and truth of each footprint (source).
+struct Sources {
+    std::vector<std::vector<EvalPoint>> dets, truth;
+    std::vector<std::string> group;  // per source: the most common --group-field value of its truth
+};
+
+Sources assignToSources(const EvalRequest& req, const std::vector<Footprint>& fps, const std::vector<VectorPoint>& truth,
+                        const std::vector<VectorPoint>& dets, EvalReport& rep) {
     const bool single = rep.footprintFrom == "aoi";
-
-    std::vector<VectorPoint> truth = readPoints(req.truthPath, "truth", req.truthSourceField, req.difficultField, false);
-    std::vector<VectorPoint> dets = readPoints(req.detectionsPath, "detections", single ? "" : "source", "", true, detLayer);
-
     std::map<std::string, std::size_t> groupOf;
     for (std::size_t i = 0; i < fps.size(); ++i) groupOf[fps[i].name] = i;
-    std::vector<std::vector<EvalPoint>> gDet(fps.size()), gTruth(fps.size());
-
+    Sources s;
+    s.dets.resize(fps.size());
+    s.truth.resize(fps.size());
     for (std::size_t i = 0; i < dets.size(); ++i) {
         if (dets[i].score < req.minScore) continue;
-        std::size_t g = 0;
         if (single) {
-            if (!covers(*fps[0].area, dets[i].position)) {
+            if (covers(*fps[0].area, dets[i].position))
+                s.dets[0].push_back({dets[i].position, dets[i].score, false, i});
+            else
                 rep.detectionsOutside++;
-                continue;
-            }
-        } else {
-            // An object merged across overlapping scenes counts in each scene it was seen in.
-            std::vector<std::string> srcs = dets[i].sources;
-            if (srcs.empty()) srcs.push_back(dets[i].source);
-            bool any = false;
-            for (const auto& s : srcs) {
-                auto it = groupOf.find(s);
-                if (it == groupOf.end()) continue;
-                gDet[it->second].push_back({dets[i].position, dets[i].score, false, i});
-                any = true;
-            }
-            if (!any) rep.detectionsOutside++;
             continue;
         }
-        gDet[g].push_back({dets[i].position, dets[i].score, false, i});
+        // An object merged across overlapping scenes counts in each scene it was seen in.
+        std::vector<std::string> srcs = dets[i].sources;
+        if (srcs.empty()) srcs.push_back(dets[i].source);
+        bool any = false;
+        for (const auto& name : srcs) {
+            auto it = groupOf.find(name);
+            if (it == groupOf.end()) continue;
+            s.dets[it->second].push_back({dets[i].position, dets[i].score, false, i});
+            any = true;
+        }
+        if (!any) rep.detectionsOutside++;
     }
+    std::vector<std::map<std::string, std::size_t>> votes(fps.size());
     for (std::size_t i = 0; i < truth.size(); ++i) {
         bool counted = false;
         for (std::size_t g = 0; g < fps.size(); ++g) {
             if (!req.truthSourceField.empty() && !single) {
-                const std::string& s = truth[i].source;
-                if (s != fps[g].name && s != stemOf(fps[g].name)) continue;
+                const std::string& name = truth[i].source;
+                if (name != fps[g].name && name != stemOf(fps[g].name)) continue;
             }
             if (!covers(*fps[g].area, truth[i].position)) continue;
-            gTruth[g].push_back({truth[i].position, 0, truth[i].difficult, i});
+            s.truth[g].push_back({truth[i].position, 0, truth[i].difficult, i});
+            votes[g][truth[i].group]++;
             counted = true;
         }
         if (!counted) rep.truthOutside++;
     }
+    for (const auto& v : votes) {
+        std::string best = "(none)";
+        std::size_t n = 0;
+        for (const auto& [value, count] : v)
+            if (count > n) best = value, n = count;
+        s.group.push_back(req.groupField.empty() ? std::string() : best);
+    }
+    return s;
+}
 
+// The precision-recall curve, per group too, and bootstrap intervals over sources.
+void curves(const EvalRequest& req, const Sources& s, EvalReport& rep) {
+    std::vector<RankedDetection> ranked;
+    std::vector<std::size_t> positives(s.dets.size(), 0);
+    for (std::size_t g = 0; g < s.dets.size(); ++g) {
+        auto r = rankImage(s.dets[g], s.truth[g], req.radiusMetres, g);
+        ranked.insert(ranked.end(), r.begin(), r.end());
+        for (const auto& t : s.truth[g]) positives[g] += !t.difficult;
+    }
+    const std::size_t total = std::accumulate(positives.begin(), positives.end(), std::size_t{0});
+    rep.pr = summarize(ranked, total);
+    rep.bootstrap = bootstrap(ranked, positives, req.minScore, req.bootstrapResamples, req.seed);
+    if (req.groupField.empty()) return;
+    std::map<std::string, std::vector<std::size_t>> members;
+    for (std::size_t g = 0; g < s.group.size(); ++g) members[s.group[g]].push_back(g);
+    for (const auto& [name, units] : members) {
+        GroupResult gr;
+        gr.group = name;
+        std::vector<RankedDetection> mine;
+        std::size_t pos = 0;
+        for (std::size_t u : units) {
+            gr.counts += rep.sources[u].counts;
+            pos += positives[u];
+            for (const auto& r : ranked)
+                if (r.unit == u) mine.push_back(r);
+        }
+        gr.sources = units.size();
+        gr.averagePrecision = summarize(mine, pos).averagePrecision;
+        rep.groups.push_back(gr);
+    }
+}
+
+}  // namespace
+
+EvalReport Evaluation::run(const EvalRequest& req) {
+    if (!(req.radiusMetres > 0)) throw UsageError("--radius-m must be positive");
+    EvalReport rep;
+    rep.request = req;
+    std::string detLayer;
+    const std::vector<Footprint> fps = footprintsFor(req, rep, detLayer);
+    const bool single = rep.footprintFrom == "aoi";
+    const auto truth = readPoints(req.truthPath, "truth", req.truthSourceField, req.difficultField, false, "", req.groupField);
+    const auto dets = readPoints(req.detectionsPath, "detections", single ? "" : "source", "", true, detLayer);
+    const Sources s = assignToSources(req, fps, truth, dets, rep);
     PointMatcher matcher(req.radiusMetres, req.method);
     for (std::size_t g = 0; g < fps.size(); ++g) {
         SourceResult r;
         r.source = fps[g].name;
-        r.truth = gTruth[g].size();
-        r.detections = gDet[g].size();
-        r.counts = matcher.match(gDet[g], gTruth[g]);
+        r.group = s.group[g];
+        r.truth = s.truth[g].size();
+        r.detections = s.dets[g].size();
+        r.counts = matcher.match(s.dets[g], s.truth[g]);
         rep.overall += r.counts;
         rep.sources.push_back(std::move(r));
     }
+    curves(req, s, rep);
     return rep;
 }
 
@@ -287,6 +353,32 @@ Json countsJson(const MatchCounts& c) {
 
 }  // namespace
 
+namespace {
+
+Json pointJson(const CurvePoint& c) {
+    return Json{{"threshold", c.threshold}, {"tp", c.tp}, {"fp", c.fp}, {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}};
+}
+
+Json intervalJson(const Interval& i) { return Json::array({i.low, i.high}); }
+
+Json curveJson(const PrSummary& pr, const BootstrapResult& b) {
+    Json curve = Json::array();
+    for (const auto& c : pr.curve) curve.push_back(pointJson(c));
+    Json j = Json{{"matching", "greedy in score order within the radius, per source (PASCAL VOC)"},
+                  {"positives", pr.positives},
+                  {"average_precision", pr.averagePrecision},
+                  {"best_f1", pointJson(pr.bestF1)},
+                  {"points", curve}};
+    if (b.resamples)
+        j["bootstrap"] = Json{{"resamples", b.resamples},       {"seed", b.seed},
+                              {"unit", "source"},                {"precision_95", intervalJson(b.precision)},
+                              {"recall_95", intervalJson(b.recall)}, {"f1_95", intervalJson(b.f1)},
+                              {"average_precision_95", intervalJson(b.averagePrecision)}};
+    return j;
+}
+
+}  // namespace
+
 Json EvalReport::toJson() const {
     Json j = Json::object();
     j["truth"] = request.truthPath;
@@ -300,11 +392,25 @@ Json EvalReport::toJson() const {
     for (const auto& s : sources) {
         Json x = countsJson(s.counts);
         x["source"] = s.source;
+        if (!request.groupField.empty()) x["group"] = s.group;
         x["truth_counted"] = s.truth;
         x["detections_counted"] = s.detections;
         per.push_back(x);
     }
     j["sources"] = per;
+    if (!request.groupField.empty()) {
+        Json table = Json::array();
+        for (const auto& g : groups) {
+            Json x = countsJson(g.counts);
+            x["group"] = g.group;
+            x["sources"] = g.sources;
+            x["average_precision"] = g.averagePrecision;
+            table.push_back(x);
+        }
+        j["group_field"] = request.groupField;
+        j["groups"] = table;
+    }
+    j["pr_curve"] = curveJson(pr, bootstrap);
     j["truth_outside_footprint"] = truthOutside;
     j["detections_not_counted"] = detectionsOutside;
     return j;
@@ -335,7 +441,30 @@ std::string EvalReport::toText() const {
                   "F1");
     o << buf;
     for (const auto& s : sources) line(s.source, s.counts);
+    if (!groups.empty()) {
+        o << "by " << request.groupField << ":\n";
+        for (const auto& g : groups) line("  " + g.group, g.counts);
+    }
     line("overall", overall);
+    std::snprintf(buf, sizeof buf, "average precision (VOC, within %.0f m): %.3f", request.radiusMetres, pr.averagePrecision);
+    o << buf;
+    if (bootstrap.resamples) {
+        std::snprintf(buf, sizeof buf, " (95%% CI %.3f-%.3f)", bootstrap.averagePrecision.low, bootstrap.averagePrecision.high);
+        o << buf;
+    }
+    for (const auto& g : groups) {
+        std::snprintf(buf, sizeof buf, "; %s %.3f", g.group.c_str(), g.averagePrecision);
+        o << buf;
+    }
+    std::snprintf(buf, sizeof buf, "\nbest F1 %.3f at score >= %.4f (P %.3f, R %.3f)\n", pr.bestF1.f1, pr.bestF1.threshold,
+                  pr.bestF1.precision, pr.bestF1.recall);
+    o << buf;
+    if (bootstrap.resamples) {
+        std::snprintf(buf, sizeof buf, "95%% intervals (%zu resamples of sources): P %.3f-%.3f, R %.3f-%.3f, F1 %.3f-%.3f\n",
+                      bootstrap.resamples, bootstrap.precision.low, bootstrap.precision.high, bootstrap.recall.low,
+                      bootstrap.recall.high, bootstrap.f1.low, bootstrap.f1.high);
+        o << buf;
+    }
     if (truthOutside) o << truthOutside << " truth object(s) outside the scanned footprint were not counted\n";
     if (detectionsOutside) o << detectionsOutside << " detection(s) outside the footprint or of unknown sources were not counted\n";
     return o.str();

@@ -1,11 +1,13 @@
 #pragma once
 // `riskmap eval`: precision and recall of a detection layer against truth points or polygons,
 // overall and per source, counting only truth inside the scanned footprint.
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/Json.hpp"
 #include "eval/PointMatcher.hpp"
+#include "eval/PrCurve.hpp"
 
 namespace riskmap {
 
@@ -23,13 +25,26 @@ struct EvalRequest {
     std::string truthSourceField;
     std::string difficultField = "difficult";
     double minScore = 0;  // ignore detections scoring below this
+    // Truth field grouping sources into tables (e.g. district); a source takes its truth's value.
+    std::string groupField;
+    std::size_t bootstrapResamples = 1000;  // 0: no intervals
+    std::uint64_t seed = 1;                 // of the bootstrap
+    std::string plotPath;                   // --plot FILE.png: the precision-recall curve
 };
 
 struct SourceResult {
     std::string source;
+    std::string group;  // with --group-field
     std::size_t truth = 0;       // truth objects counted (certain and difficult)
     std::size_t detections = 0;  // detections counted
     MatchCounts counts;
+};
+
+struct GroupResult {
+    std::string group;
+    std::size_t sources = 0;
+    MatchCounts counts;
+    double averagePrecision = 0;
 };
 
 struct EvalReport {
@@ -39,6 +54,9 @@ struct EvalReport {
     std::vector<SourceResult> sources;
     std::size_t truthOutside = 0;       // truth outside every footprint (not counted)
     std::size_t detectionsOutside = 0;  // detections outside the AOI or of unknown sources
+    PrSummary pr;                       // the curve over the score, AP, best F1
+    std::vector<GroupResult> groups;    // with --group-field
+    BootstrapResult bootstrap;          // 95 % intervals, resampling sources
 
     Json toJson() const;
     std::string toText() const;

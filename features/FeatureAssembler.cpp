@@ -38,12 +38,14 @@ bool ringLess(const Ring& a, const Ring& b) {
 
 FeatureAssembler::FeatureAssembler(const std::vector<RasterInput>& inputs,
                                    std::vector<std::string> sources, std::string detector,
-                                   std::string targetCrs, double overlapFraction)
+                                   std::string targetCrs, double overlapFraction,
+                                   const std::atomic<bool>* cancel)
     : inputs_(inputs),
       sources_(std::move(sources)),
       detector_(std::move(detector)),
       targetCrs_(std::move(targetCrs)),
-      overlapFraction_(overlapFraction) {}
+      overlapFraction_(overlapFraction),
+      cancel_(cancel) {}
 
 double FeatureAssembler::roundTo(double v, int decimals) {
     double f = std::pow(10.0, decimals);
@@ -105,7 +107,7 @@ std::vector<FeatureRecord> FeatureAssembler::assemble(
         });
     }
     for (auto& f : out) f.sources = {f.source};
-    if (overlapFraction_ > 0) OverlapMerger(overlapFraction_).merge(out);
+    if (overlapFraction_ > 0) OverlapMerger(overlapFraction_, cancel_).merge(out);
     // Two objects can share an anchor pixel (a blob inside a ring): keep ids unique, in order.
     std::set<std::string> ids;
     for (auto& f : out) {

@@ -1,6 +1,7 @@
 #pragma once
 // Turns pixel-space detections into output features: deterministic order, stable ids, rings in
 // the output CRS, geodesic areas, fixed precision.
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@ public:
     // detections of different inputs overlapping by at least this share of the smaller one are
     // one object (0 keeps them all).
     FeatureAssembler(const std::vector<RasterInput>& inputs, std::vector<std::string> sources,
-                     std::string detector, std::string targetCrs, double overlapFraction);
+                     std::string detector, std::string targetCrs, double overlapFraction,
+                     const std::atomic<bool>* cancel = nullptr);
 
     // Sorts each input's detections by position (a total order, so the result does not depend
     // on thread scheduling) and converts them. Ids are unique within the output.
@@ -40,6 +42,7 @@ private:
     std::string detector_;
     std::string targetCrs_;
     double overlapFraction_;
+    const std::atomic<bool>* cancel_;
 };
 
 }  // namespace riskmap

@@ -6,6 +6,8 @@
 #include <memory>
 #include <numeric>
 
+#include "core/Error.hpp"
+
 namespace riskmap {
 
 namespace {
@@ -22,14 +24,17 @@ double areaOf(const OGRGeometry* g) {
     }
 }
 
+double overlap(const OGRMultiPolygon& ga, double aa, const OGRMultiPolygon& gb, double ab) {
+    if (aa <= 0 || ab <= 0 || !ga.Intersects(&gb)) return 0;
+    std::unique_ptr<OGRGeometry> inter(ga.Intersection(&gb));
+    return areaOf(inter.get()) / std::min(aa, ab);
+}
+
 }  // namespace
 
 double OverlapMerger::overlapOfSmaller(const FeatureRecord& a, const FeatureRecord& b) {
     auto ga = toGeometry(a), gb = toGeometry(b);
-    const double aa = ga->get_Area(), ab = gb->get_Area();
-    if (aa <= 0 || ab <= 0 || !ga->Intersects(gb.get())) return 0;
-    std::unique_ptr<OGRGeometry> inter(ga->Intersection(gb.get()));
-    return areaOf(inter.get()) / std::min(aa, ab);
+    return overlap(*ga, ga->get_Area(), *gb, gb->get_Area());
 }
 
 std::size_t OverlapMerger::merge(std::vector<FeatureRecord>& features) const {
@@ -39,8 +44,15 @@ std::size_t OverlapMerger::merge(std::vector<FeatureRecord>& features) const {
     for (const auto& f : features) several |= f.inputIndex != features.front().inputIndex;
     if (!several) return 0;
 
+    // Geometries built once: with many overlapping scenes each object is compared many times.
+    std::vector<std::unique_ptr<OGRMultiPolygon>> geom(n);
     std::vector<OGREnvelope> env(n);
-    for (std::size_t i = 0; i < n; ++i) toGeometry(features[i])->getEnvelope(&env[i]);
+    std::vector<double> area(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        geom[i] = toGeometry(features[i]);
+        geom[i]->getEnvelope(&env[i]);
+        area[i] = geom[i]->get_Area();
+    }
     // Sweep along x so that only features whose envelopes can meet are compared.
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), 0);
@@ -53,14 +65,18 @@ std::size_t OverlapMerger::merge(std::vector<FeatureRecord>& features) const {
         while (parent[x] != x) x = parent[x] = parent[parent[x]];
         return x;
     };
+    std::size_t steps = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t a = order[i];
         for (std::size_t j = i + 1; j < n && env[order[j]].MinX <= env[a].MaxX; ++j) {
+            if (cancel_ && (++steps & 0xffff) == 0 && cancel_->load()) throw Cancelled("interrupted while merging overlapping scenes");
             const std::size_t b = order[j];
             const FeatureRecord &fa = features[a], &fb = features[b];
             if (fa.inputIndex == fb.inputIndex || fa.cls != fb.cls || fa.detector != fb.detector) continue;
             if (env[b].MinY > env[a].MaxY || env[b].MaxY < env[a].MinY) continue;
-            if (overlapOfSmaller(fa, fb) >= fraction_) parent[find(a)] = find(b);
+            // Already one object through others: the exact overlap cannot change that.
+            if (find(a) == find(b)) continue;
+            if (overlap(*geom[a], area[a], *geom[b], area[b]) >= fraction_) parent[find(a)] = find(b);
         }
     }
     // Per cluster: the best score wins; ties go to the earlier input, then the earlier feature.

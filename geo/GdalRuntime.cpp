@@ -1,6 +1,7 @@
 #include "geo/GdalRuntime.hpp"
 
 #include <cpl_error.h>
+#include <cpl_vsi.h>
 
 #include <mutex>
 
@@ -8,9 +9,29 @@
 
 namespace riskmap {
 
+namespace {
+
+// A network read must never hang a run: a server that accepts and never answers, or trickles a
+// byte now and then, fails the read with an error naming the URL. Users may set their own.
+void setNetworkDefaults() {
+    const std::pair<const char*, const char*> defaults[] = {
+        {"GDAL_HTTP_CONNECTTIMEOUT", "30"},  // seconds to connect
+        {"GDAL_HTTP_LOW_SPEED_TIME", "60"},  // abort when slower than the limit for this long
+        {"GDAL_HTTP_LOW_SPEED_LIMIT", "256"},  // bytes per second
+        {"GDAL_HTTP_TIMEOUT", "600"},  // whole request, seconds
+    };
+    for (const auto& [key, value] : defaults)
+        if (!CPLGetConfigOption(key, nullptr)) CPLSetConfigOption(key, value);
+}
+
+}  // namespace
+
 void ensureGdalRegistered() {
     static std::once_flag once;
-    std::call_once(once, [] { GDALAllRegister(); });
+    std::call_once(once, [] {
+        setNetworkDefaults();
+        GDALAllRegister();
+    });
 }
 
 std::string lastGdalError(const std::string& fallback) {
@@ -25,6 +46,11 @@ DatasetPtr openRaster(const std::string& path) {
     // Not shared: every worker gets its own handle because GDAL handles are not thread-safe.
     auto* ds = static_cast<GDALDataset*>(
         GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+    const bool local = path.rfind("/vsi", 0) != 0 && path.find("://") == std::string::npos;
+    VSIStatBufL st;
+    if (!ds && local && VSIStatL(path.c_str(), &st) != 0)
+        throw DataError("input '" + path + "' does not exist: check the path (relative paths start from " +
+                        "the current folder)");
     if (!ds)
         throw DataError("cannot open raster '" + path + "': " +
                         lastGdalError("not a raster GDAL can read") +

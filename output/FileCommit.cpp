@@ -39,12 +39,6 @@ bool lexists(const std::string& path, struct stat* st = nullptr) {
 
 std::string sysError() { return std::strerror(errno); }
 
-// Fault injection for tests of the commit protocol: RISKMAP_TEST_FAIL_COMMIT=K fails the K-th
-// move, RISKMAP_TEST_STOP_BEFORE_COMMIT=1 stops the process (SIGSTOP) with everything staged.
-void injectedFailure(int step) {
-    const char* k = std::getenv("RISKMAP_TEST_FAIL_COMMIT");
-    if (k && std::atoi(k) == step) throw IoError("moving outputs into place failed (injected by RISKMAP_TEST_FAIL_COMMIT)");
-}
 
 void syncPath(const std::string& path, int flags) {
     const int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW);
@@ -54,6 +48,15 @@ void syncPath(const std::string& path, int flags) {
 }
 
 }  // namespace
+
+void injectedFailure(int step) {
+    const char* k = std::getenv("RISKMAP_TEST_FAIL_COMMIT");
+    if (k && std::atoi(k) == step) throw IoError("moving outputs into place failed (injected by RISKMAP_TEST_FAIL_COMMIT)");
+}
+
+void stopBeforeCommitForTests() {
+    if (std::getenv("RISKMAP_TEST_STOP_BEFORE_COMMIT")) std::raise(SIGSTOP);
+}
 
 void writeNewFile(const std::string& path, const void* data, std::size_t size, unsigned mode) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
@@ -120,11 +123,34 @@ bool FileCommit::contains(const std::string& path) const {
     return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return !e.stale && e.id == id; });
 }
 
+// This machine's name, as staging folders carry it (shared folders see several machines).
+static std::string hostName() {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    std::string h(host);
+    std::replace(h.begin(), h.end(), '-', '_');
+    return h.empty() ? std::string("host") : h;
+}
+
+// Staging folders a killed run of this machine left behind (".riskmap-staging-HOST-PID-XXXXXX"
+// whose process is gone) are removed: a crash must not leave files behind for good.
+static void removeStaleStaging(const std::string& folder) {
+    const std::string prefix = ".riskmap-staging-" + hostName() + "-";
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(folder, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(prefix, 0) != 0 || !e.is_directory(ec) || e.is_symlink(ec)) continue;
+        const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+    }
+}
+
 const std::string& FileCommit::stagingFor(const std::string& finalPath) {
     const std::string dirId = identity(folderOf(finalPath) + "/.");
     for (const auto& s : staging_)
         if (s.first == dirId) return s.second;
-    std::string tmpl = folderOf(finalPath) + "/.riskmap-staging-XXXXXX";
+    removeStaleStaging(folderOf(finalPath));
+    std::string tmpl = folderOf(finalPath) + "/.riskmap-staging-" + hostName() + "-" + std::to_string(::getpid()) + "-XXXXXX";
     if (!::mkdtemp(tmpl.data()))
         throw IoError("cannot create a staging folder in '" + folderOf(finalPath) + "': " + sysError());
     staging_.emplace_back(dirId, tmpl);
@@ -192,7 +218,7 @@ void FileCommit::commit() {
             throw IoError("cannot set permissions on '" + e.staged + "': " + sysError());
         syncPath(e.staged, O_RDONLY);
     }
-    if (std::getenv("RISKMAP_TEST_STOP_BEFORE_COMMIT")) std::raise(SIGSTOP);
+    stopBeforeCommitForTests();
     std::stable_partition(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.last; });
     int step = 0;
     try {

@@ -51,6 +51,12 @@ private:
     bool committed_ = false;
 };
 
+// Fault injection for tests of every commit (scan, merge, report, diff): RISKMAP_TEST_FAIL_COMMIT=K
+// fails the K-th move into place; RISKMAP_TEST_STOP_BEFORE_COMMIT=1 stops the process (SIGSTOP)
+// with everything written aside, so a test can look at the folder before the commit.
+void injectedFailure(int step);
+void stopBeforeCommitForTests();
+
 // A regular file (not a link) whose bytes are exactly `content`.
 bool holdsExactly(const std::string& path, const std::string& content);
 

@@ -5,6 +5,7 @@
 #include <ogr_spatialref.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -126,10 +127,12 @@ BandSpec parseBandSpec(const std::string& text) {
         std::string tail = s.path.substr(colon + 1);
         if (std::all_of(tail.begin(), tail.end(),
                         [](unsigned char c) { return std::isdigit(c) != 0; })) {
-            s.index = std::stoi(tail);
+            long long index = 0;
+            auto r = std::from_chars(tail.data(), tail.data() + tail.size(), index);
+            if (r.ec != std::errc() || index < 1 || index > 65535)
+                throw UsageError("--band '" + text + "': the band index must be between 1 and 65535");
+            s.index = static_cast<int>(index);
             s.path = s.path.substr(0, colon);
-            if (s.index < 1)
-                throw UsageError("--band '" + text + "': band indices start at 1");
         }
     }
     return s;
@@ -338,6 +341,33 @@ void RasterInput::finishGeoreference() {
         epsg_ = std::atoi(code);
     }
 
+    checkGeographicExtent();
+    try {
+        measureGsd();
+    } catch (const DataError& e) {
+        throw DataError("'" + origin_ + "': " + e.what() + ": check its geotransform and CRS");
+    }
+    if (!(minGsd_ > 0) || !std::isfinite(minGsd_))
+        throw DataError("cannot work out the ground sample distance of '" + origin_ +
+                        "': check its geotransform and CRS");
+}
+
+// A geographic raster must lie on the globe: latitudes beyond the poles mean a wrong
+// geotransform (or a projected raster labelled geographic), and would write footprints there.
+void RasterInput::checkGeographicExtent() const {
+    if (!geographic_) return;
+    for (double fy : {0.0, 1.0}) {
+        const double lat = gt_.coefficients()[3] + fy * height_ * gt_.coefficients()[5];
+        if (!std::isfinite(lat) || std::fabs(lat) > 90.0 + 1e-9) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%.6g", lat);
+            throw DataError("'" + origin_ + "' is geographic but reaches latitude " + buf +
+                            ": latitudes run from -90 to 90; check its geotransform and CRS");
+        }
+    }
+}
+
+void RasterInput::measureGsd() {
     CoordinateMapper mapper(crsWkt_, gt_);
     double cx = width_ / 2.0, cy = height_ / 2.0;
     gsdX_ = mapper.groundDistance(cx, cy, cx + 1, cy);
@@ -350,9 +380,6 @@ void RasterInput::finishGeoreference() {
                                 mapper.groundDistance(px, py, px, py + 1)});
         }
     }
-    if (!(minGsd_ > 0) || !std::isfinite(minGsd_))
-        throw DataError("cannot work out the ground sample distance of '" + origin_ +
-                        "': check its geotransform and CRS");
 }
 
 int RasterInput::bandIndex(const std::string& name) const {
@@ -362,8 +389,9 @@ int RasterInput::bandIndex(const std::string& name) const {
     if (name.size() > 1 && name[0] == 'b' &&
         std::all_of(name.begin() + 1, name.end(),
                     [](unsigned char c) { return std::isdigit(c) != 0; })) {
-        int k = std::atoi(name.c_str() + 1);
-        if (k >= 1 && k <= static_cast<int>(bands_.size())) return k - 1;
+        long long k = 0;
+        auto r = std::from_chars(name.data() + 1, name.data() + name.size(), k);
+        if (r.ec == std::errc() && k >= 1 && k <= static_cast<long long>(bands_.size())) return static_cast<int>(k - 1);
     }
     return -1;
 }

@@ -112,6 +112,8 @@ public:
 
 private:
     void finishGeoreference();
+    void checkGeographicExtent() const;
+    void measureGsd();
 
     std::string name_;
     std::string origin_;

@@ -20,6 +20,15 @@ GDALRIOResampleAlg resampleAlg(const std::string& name) {
                      "': use nearest, bilinear, cubic, cubicspline, lanczos, average or mode");
 }
 
+// The error of a failed read, in words a user can act on.
+DataError readFailure(const std::string& path, const std::string& where) {
+    const std::string gdal = lastGdalError("I/O error");
+    // GDAL's VRT driver gives up on sources that open themselves again, with this message.
+    if (gdal.find("cascaded") != std::string::npos || gdal.find("ecursi") != std::string::npos)
+        return DataError("'" + path + "' refers to itself, directly or through other VRTs: fix its sources");
+    return DataError("reading '" + path + "' failed " + where + ": " + gdal + " (the file may be truncated or unreachable)");
+}
+
 }  // namespace
 
 RasterReader::RasterReader(const RasterInput& input, BlockCache* cache) : input_(input), cache_(cache) {
@@ -153,9 +162,7 @@ void RasterReader::readRaw(int file, const Window& window, const std::vector<int
                 const GSpacing pixel = static_cast<GSpacing>(m.elemSize());
                 if (ds.RasterIO(GF_Read, x0, y0, wb, hb, m.data, wb, hb, type, n, map.data(), pixel,
                                 pixel * wb, pixel * wb * hb, nullptr) != CE_None)
-                    throw DataError("reading '" + f.path + "' failed at block (" + std::to_string(bx) +
-                                    "," + std::to_string(by) + "): " + lastGdalError("I/O error") +
-                                    " (the file may be truncated or unreachable)");
+                    throw readFailure(f.path, "at block (" + std::to_string(bx) + "," + std::to_string(by) + ")");
                 return m;
             });
             const int ix0 = std::max(x0, sw.x), iy0 = std::max(y0, sw.y);
@@ -179,12 +186,14 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
     out.gsdX = input_.gsdX();
     out.gsdY = input_.gsdY();
     out.names.clear();
+    out.positions.clear();
     out.display.clear();
 
     const int nb = static_cast<int>(bands.size());
     for (int i = 0; i < nb; ++i) {
         const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(i)])];
         out.names.push_back(b.name);
+        out.positions.push_back(bands[static_cast<std::size_t>(i)] + 1);
         out.display.push_back(b.display);
     }
     // Planes are converted to reflectance only when a detector asks (TileImage::plane).

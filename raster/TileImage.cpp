@@ -8,15 +8,37 @@
 
 namespace riskmap {
 
+namespace {
+
+// k for a positional band name "bk", else 0.
+int positionOf(const std::string& name) {
+    if (name.size() < 2 || name[0] != 'b' || name.size() > 7) return 0;
+    int k = 0;
+    for (std::size_t i = 1; i < name.size(); ++i) {
+        if (name[i] < '0' || name[i] > '9') return 0;
+        k = 10 * k + (name[i] - '0');
+    }
+    return k;
+}
+
+}  // namespace
+
 bool TileImage::has(const std::string& name) const {
     for (const auto& n : names)
         if (n == name) return true;
+    const int k = positionOf(name);
+    for (int p : positions)
+        if (k && p == k) return true;
     return false;
 }
 
 std::size_t TileImage::bandIndex(const std::string& name) const {
     for (std::size_t i = 0; i < names.size(); ++i)
         if (names[i] == name) return i;
+    // Positional names always work, also for bands a profile has named.
+    const int k = positionOf(name);
+    for (std::size_t i = 0; k && i < positions.size(); ++i)
+        if (positions[i] == k) return i;
     throw Error("band '" + name +
                 "' was not read for this tile (a detector bug: declare it in "
                 "the detector's band request)");

@@ -24,6 +24,7 @@ struct TileImage {
     double gsdX = 0;  // metres per pixel, constant over the scene so results ignore tiling
     double gsdY = 0;
     std::vector<std::string> names;
+    std::vector<int> positions;  // 1-based band number in the raster of each plane: b1, b2... name them too
     // Reflectance planes (CV_32F, invalid pixels 0). The reader leaves them empty and keeps the
     // stored values in `raw`; a plane is converted on first use, so a detector that works row by
     // row (row()) never writes whole float planes. Mutable for that lazy fill: a TileImage is

@@ -289,13 +289,15 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
 void ReportWriter::install(const fs::path& built, const fs::path& target) const {
     const fs::path old = built.string() + ".old";
     if (fs::is_symlink(target)) throw UsageError("'" + target.string() + "' became a symbolic link: nothing was changed");
+    stopBeforeCommitForTests();
     const bool replacing = fs::exists(target);
     if (replacing) fs::rename(target, old);
     try {
+        injectedFailure(1);
         fs::rename(built, target);
-    } catch (const fs::filesystem_error&) {
+    } catch (const std::exception& e) {
         if (replacing) fs::rename(old, target);
-        throw IoError("cannot move the report into '" + target.string() + "'");
+        throw IoError("cannot move the report into '" + target.string() + "': " + e.what());
     }
     if (replacing) fs::remove_all(old);
 }

@@ -102,6 +102,16 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
+        const RasterInput& in = inputs()[i];
+        // A sensor profile that reads an 8-bit three-colour file as its true-colour product (e.g.
+        // Sentinel-2 TCI): say so, as the values are a rendering, not reflectance.
+        const bool rendering = in.bands().size() <= 4 && std::all_of(in.bands().begin(), in.bands().end(), [](const InputBand& b) {
+                                   return b.display && (b.name == "red" || b.name == "green" || b.name == "blue" || b.name == "alpha");
+                               });
+        if (!request_.input.options.sensor.empty() && request_.input.options.sensor != "rgb" && rendering)
+            warnings_.push_back(sources()[i] + ": --sensor " + request_.input.options.sensor + " reads its " +
+                                std::to_string(in.bands().size()) +
+                                " 8-bit bands as a true-colour rendering (display values, not reflectance)");
     }
     openSeconds_ = since(t0);
 }
@@ -241,6 +251,7 @@ PipelineOptions ScanJob::pipelineOptions(const std::atomic<bool>* cancel) const 
 }
 
 ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel) {
+    cancel_ = cancel;
     const std::string started = utcNow();
     auto t0 = Clock::now();
     ScanPipeline pipeline(inputs(), *detector_, pipelineOptions(cancel));
@@ -275,7 +286,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     journal.close();
     res.scanSeconds = since(t0);
     takePipelineStats(pipeline, res);
-    ScanSummary s = writeOutputs(res, started);
+    ScanSummary s = writeOutputs(res, started, progress);
     // A shard's journal is its hand-over to `riskmap merge`; otherwise it has done its job.
     if (!request_.shard.active() && !request_.keepJournal) std::remove(jpath.c_str());
     return s;

@@ -64,7 +64,7 @@ public:
     // Merges shard outputs (each with its .journal) into `mergeRequest.output`; the result is
     // the single-process scan's, byte for byte. Output options come from `mergeRequest`.
     static ScanSummary merge(const std::vector<std::string>& shardOutputs, const ScanRequest& mergeRequest,
-                             const DetectorRegistry& registry);
+                             const DetectorRegistry& registry, const std::atomic<bool>* cancel = nullptr);
 
     // Everything that decides the detections: a journal records it and a resume must match it.
     Json fingerprint() const;
@@ -81,6 +81,8 @@ public:
     // The CRS of the layers: "" for GeoJSON (EPSG:4326), else --out-crs or the first input's.
     std::string targetCrsWkt() const;
     double openSeconds() const { return openSeconds_; }
+    // SIGINT/SIGTERM as run() was given it: writing checks it too.
+    const std::atomic<bool>* cancel() const { return cancel_; }
 
 private:
     // The recipe (--config or, for merge, the journal's), and its risk settings applied.
@@ -91,7 +93,7 @@ private:
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.
     std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
                                                           ScanResults& res) const;
-    ScanSummary writeOutputs(ScanResults& results, const std::string& started) const;
+    ScanSummary writeOutputs(ScanResults& results, const std::string& started, ProgressSink& progress) const;
     // The pipeline options of this run (explain set when --explain is given).
     PipelineOptions pipelineOptions(const std::atomic<bool>* cancel) const;
 
@@ -102,6 +104,7 @@ private:
     std::vector<std::string> warnings_;
     std::string outCrsWkt_;  // --out-crs resolved by PROJ
     double openSeconds_ = 0;
+    const std::atomic<bool>* cancel_ = nullptr;
 };
 
 }  // namespace riskmap

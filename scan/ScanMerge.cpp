@@ -52,7 +52,7 @@ Shards readShards(const std::vector<std::string>& outputs) {
 }  // namespace
 
 ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const ScanRequest& mergeRequest,
-                           const DetectorRegistry& registry) {
+                           const DetectorRegistry& registry, const std::atomic<bool>* cancel) {
     const std::string started = utcNow();
     if (shardOutputs.empty()) throw UsageError("merge needs the outputs of the shards");
     const Shards shards = readShards(shardOutputs);
@@ -67,6 +67,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     r.pipeline.tileSize = rec.tileSize;
     r.shard = ShardSpec{};
     ScanJob job(r, registry);
+    job.cancel_ = cancel;
     const std::string changed = ScanJournal::differences(job.fingerprint(), shards.fingerprints.front(), {"shard", "explain"});
     if (!changed.empty()) throw DataError("the inputs changed since the shards ran: " + changed);
     if (!r.explainPath.empty() && !shards.fingerprints.front().contains("explain"))
@@ -105,7 +106,8 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     job.replay(all, pipeline, res);
     res.resumedTiles = 0;
     res.merged = true;
-    return job.writeOutputs(res, started);
+    NullProgress quiet;
+    return job.writeOutputs(res, started, quiet);
 }
 
 }  // namespace riskmap

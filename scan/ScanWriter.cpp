@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/Error.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "features/CoverageLayers.hpp"
@@ -98,12 +99,14 @@ LonLat scannedCentre(const std::vector<RasterInput>& inputs) {
 // Everything one scan writes, built step by step.
 class ScanWriter {
 public:
-    ScanWriter(const ScanJob& job, ScanResults& res) : job_(job), req_(job.request()), res_(res), plan_(job.files()) {}
+    ScanWriter(const ScanJob& job, ScanResults& res, ProgressSink& progress)
+        : job_(job), req_(job.request()), res_(res), plan_(job.files()), progress_(progress) {}
 
     ScanSummary write(const std::string& started) {
         const auto t1 = Clock::now();
         assemble();
         assembleSeconds_ = since(t1);
+        progress_.phase("writing", features_.size());
         LayerSet out(plan_, req_.overwrite, req_.overwrite || (req_.resume && res_.resumedTiles > 0), req_.fileMode,
                      req_.coordinatePrecision);
         writeDetections(out);
@@ -119,13 +122,14 @@ public:
         for (const auto& [path, qml] : job_.styleFiles()) out.addText(path, qml, req_.fileMode, true);
         if (!req_.publishPath.empty()) out.addText(plan_.publishAbout, dumpJson(aboutPublished(), 2) + "\n", 0644);
         out.commit();
+        progress_.phase("written", features_.size());
         return s;
     }
 
 private:
     void assemble() {
         FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, job_.targetCrsWkt(),
-                                   req_.overlapMerge);
+                                   req_.overlapMerge, job_.cancel());
         features_ = assembler.assemble(res_.perInput);
         ContextScorer(req_.risk, scannedCentre(job_.inputs())).apply(features_);
     }
@@ -133,7 +137,11 @@ private:
     void writeDetections(LayerSet& out) {
         const std::string& name = job_.detector().info().name;
         LayerWriter writer(out.main(), name, job_.targetCrsWkt(), job_.detector().info().attributes);
-        for (const auto& f : features_) writer.write(f);
+        std::size_t n = 0;
+        for (const auto& f : features_) {
+            if ((++n & 0xfff) == 0 && job_.cancel() && job_.cancel()->load()) throw Cancelled("interrupted while writing");
+            writer.write(f);
+        }
         out.main().setDefaultStyle(name, "riskmap risk", QgisStyle::detections(req_.risk.medium, req_.risk.high));
     }
 
@@ -247,6 +255,7 @@ private:
     const ScanRequest& req_;
     ScanResults& res_;
     const ScanFiles plan_;
+    ProgressSink& progress_;
     std::vector<FeatureRecord> features_;
     std::size_t gridCells_ = 0, publishedCells_ = 0, explained_ = 0;
     double assembleSeconds_ = 0, writeSeconds_ = 0;
@@ -328,8 +337,8 @@ Json ScanWriter::timingsJson() const {
 
 }  // namespace
 
-ScanSummary ScanJob::writeOutputs(ScanResults& results, const std::string& started) const {
-    return ScanWriter(*this, results).write(started);
+ScanSummary ScanJob::writeOutputs(ScanResults& results, const std::string& started, ProgressSink& progress) const {
+    return ScanWriter(*this, results, progress).write(started);
 }
 
 }  // namespace riskmap

@@ -8,6 +8,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
   libgdal-dev gdal-bin libproj-dev libgeos-dev libopencv-dev libtbb-dev libcli11-dev libgtest-dev \
+  nlohmann-json3-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev \
   python3 python3-gdal python3-numpy \
   nginx-light curl slurm-wlm munge \
   chromium python3-qgis qgis xvfb xauth

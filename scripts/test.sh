@@ -8,3 +8,5 @@ cd "$(dirname "$0")/.."
 (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 jobs=$(nproc 2>/dev/null || echo 2)
 ctest --test-dir build --output-on-failure -j "$jobs"
+# The same tests under AddressSanitizer + UBSan, then the fuzzers (a few minutes in all).
+./scripts/sanitize.sh

@@ -75,6 +75,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
         plans_.push_back({grid, idx});
         totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
     }
+    checkBudget(maxWindowBytes);
     // Half of --ram for tiles in flight; most of the rest for the shared block cache, which
     // keeps blocks in the halos between tiles from being decoded twice; a little for GDAL's own
     // per-handle cache, which the shared one makes mostly redundant.
@@ -111,6 +112,41 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
                     order.push_back(static_cast<std::size_t>(r) * static_cast<std::size_t>(plan.grid.columns()) +
                                     static_cast<std::size_t>(c));
         orders_.push_back(std::move(order));
+    }
+}
+
+// Refuses, before any pixel is read, a run that cannot fit --ram at all: one tile in flight, one
+// decoded block, and the per-raster bookkeeping (coverage cells, tile lists) must all fit.
+void ScanPipeline::checkBudget(std::size_t windowBytes) const {
+    const std::size_t mb = 1024 * 1024;
+    const std::size_t ram = std::max<std::size_t>(options_.ramMB, 64) * mb;
+    auto text = [](double v) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%.0f", v);
+        return std::string(b);
+    };
+    if (windowBytes > ram / 2)
+        throw UsageError("one tile of this detector needs " + text(static_cast<double>(windowBytes) / mb) +
+                         " MB (the tile plus a halo of " + text(detector_.haloMetres()) + " m), more than half of --ram " +
+                         std::to_string(options_.ramMB) + ": run with --ram " + text(2.0 * windowBytes / mb + 64) +
+                         " or more, or a smaller --tile-size");
+    double bookkeeping = 0;
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        const RasterInput& in = inputs_[i];
+        const double cells = std::ceil(in.width() / double(kCoverageCell)) * std::ceil(in.height() / double(kCoverageCell));
+        bookkeeping += cells * 4 + static_cast<double>(plans_[i].grid.size()) * 96;
+        const double block = static_cast<double>(std::max(1, in.blockWidth())) * std::max(1, in.blockHeight()) *
+                             static_cast<double>(storedBytesPerPixel(in, plans_[i].bands));
+        if (block > ram / 4.0)
+            throw DataError("'" + in.origin() + "' is stored in blocks of " + std::to_string(in.blockWidth()) + " x " +
+                            std::to_string(in.blockHeight()) + " pixels (" + text(block / mb) +
+                            " MB each when decoded), more than --ram allows: re-tile it (gdal_translate -co TILED=YES) "
+                            "or run with --ram " + text(4 * block / mb + 64));
+        if (bookkeeping > ram / 4.0)
+            throw DataError("'" + in.origin() + "' declares " + std::to_string(in.width()) + " x " + std::to_string(in.height()) +
+                            " pixels: keeping track of what was scanned alone needs " + text(bookkeeping / mb) +
+                            " MB, more than a quarter of --ram " + std::to_string(options_.ramMB) +
+                            ": split it into smaller rasters or run with --ram " + text(4 * bookkeeping / mb + 64));
     }
 }
 

@@ -63,6 +63,7 @@ public:
              const std::function<bool(std::size_t input, std::size_t tile)>& include = {});
 
 private:
+    void checkBudget(std::size_t windowBytes) const;
     const std::vector<RasterInput>& inputs_;
     const Detector& detector_;
     PipelineOptions options_;

@@ -1,6 +1,7 @@
 #include "tiling/ShardPlan.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 
@@ -15,9 +16,16 @@ ShardSpec ShardSpec::parse(const std::string& text) {
     };
     if (slash == std::string::npos || !digits(text.substr(0, slash)) || !digits(text.substr(slash + 1)))
         throw UsageError("--shard '" + text + "' is not K/N, e.g. --shard 3/8");
+    auto number = [&](const std::string& s) {
+        long long v = 0;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (r.ec != std::errc() || v > 1000000)
+            throw UsageError("--shard '" + text + "': K and N are at most 1000000");
+        return static_cast<int>(v);
+    };
     ShardSpec s;
-    s.index = std::stoi(text.substr(0, slash));
-    s.count = std::stoi(text.substr(slash + 1));
+    s.index = number(text.substr(0, slash));
+    s.count = number(text.substr(slash + 1));
     if (s.count < 1 || s.index < 1 || s.index > s.count)
         throw UsageError("--shard " + text + ": K must be between 1 and N");
     return s;

@@ -64,6 +64,11 @@ NodePtr builtinIndex(const std::string& name) {
     return nullptr;
 }
 
+// Limits on what a rule may ask of the parser and of every pixel's evaluation: a hostile rule of
+// thousands of nested parentheses, `not`s or minus signs must fail cleanly, not overflow a stack.
+constexpr std::size_t kMaxRuleLength = 4096;
+constexpr int kMaxRuleDepth = 64;
+
 class Parser {
 public:
     explicit Parser(const std::string& s) : s_(s) {}
@@ -77,9 +82,18 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string& why) const {
-        throw UsageError("rule '" + s_ + "': " + why + " at position " + std::to_string(pos_ + 1) +
+        const std::string shown = s_.size() > 120 ? s_.substr(0, 120) + "..." : s_;
+        throw UsageError("rule '" + shown + "': " + why + " at position " + std::to_string(pos_ + 1) +
                          " (example: \"ndvi < 0.2 and mndwi < 0\")");
     }
+    // One level deeper for the life of this guard.
+    struct Deeper {
+        explicit Deeper(Parser& p) : parser(p) {
+            if (++parser.depth_ > kMaxRuleDepth) parser.fail("nested deeper than " + std::to_string(kMaxRuleDepth) + " levels");
+        }
+        ~Deeper() { --parser.depth_; }
+        Parser& parser;
+    };
     void skip() {
         while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
     }
@@ -111,6 +125,7 @@ private:
     }
 
     NodePtr parseOr() {
+        Deeper guard(*this);
         NodePtr l = parseAnd();
         while (word("or") || sym("||")) {
             NodePtr r = parseAnd();
@@ -131,6 +146,7 @@ private:
         return l;
     }
     NodePtr parseNot() {
+        Deeper guard(*this);
         if (word("not") || (peekSym("!") && !peekSym("!=") && sym("!"))) {
             NodePtr x = parseNot();
             requireBool(x, "not");
@@ -202,6 +218,7 @@ private:
         }
     }
     NodePtr parseUnary() {
+        Deeper guard(*this);
         if (sym("-")) {
             NodePtr x = parseUnary();
             requireNumber(x);
@@ -265,6 +282,7 @@ private:
 
     const std::string& s_;
     std::size_t pos_ = 0;
+    int depth_ = 0;
 };
 
 void collectBands(const SpectralExpression::Node& n, std::set<std::string>& out) {
@@ -489,6 +507,9 @@ const float* ExpressionRows::value(int y, int x0, int n) {
 SpectralExpression SpectralExpression::parse(const std::string& text) {
     if (text.find_first_not_of(" \t") == std::string::npos)
         throw UsageError("empty rule: give one such as \"ndvi < 0.2 and mndwi < 0\"");
+    if (text.size() > kMaxRuleLength)
+        throw UsageError("rule of " + std::to_string(text.size()) + " characters: rules are limited to " +
+                         std::to_string(kMaxRuleLength));
     SpectralExpression e;
     e.text_ = text;
     e.root_ = Parser(text).parseAll();

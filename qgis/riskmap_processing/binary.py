@@ -247,6 +247,9 @@ class _Progress:
             fb.pushInfo(f"riskmap: {tiles_done}/{tiles_total} tile(s), {area_done:.1f} km2, {detections} raw "
                         f"detection(s) in {ev.get('elapsed_s') or 0:.1f} s")
             return
+        if kind in ("writing", "written"):
+            fb.pushInfo(f"riskmap: {kind} {ev.get('features', 0)} feature(s)")
+            return
         if kind != "progress":
             fb.pushDebugInfo(json.dumps(ev))
             return

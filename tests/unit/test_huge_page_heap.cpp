@@ -34,8 +34,18 @@ std::string mappingOf(const void* addr) {
 
 }  // namespace
 
-TEST(HugePageHeap, LaterAllocationsLandInAdvisedHeap) {
+// GCC says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RISKMAP_ASAN 1
+#endif
+#endif
 #if defined(__SANITIZE_ADDRESS__)
+#define RISKMAP_ASAN 1
+#endif
+
+TEST(HugePageHeap, LaterAllocationsLandInAdvisedHeap) {
+#if defined(RISKMAP_ASAN)
     GTEST_SKIP() << "AddressSanitizer replaces malloc: there is no glibc heap to reserve";
 #endif
     configureHeap();

@@ -149,3 +149,21 @@ TEST(SpectralExpression, ConvertedPlanesScaleStoredValuesAndBlankInvalidPixels) 
     EXPECT_EQ(row, red.ptr<float>(3));  // converted planes are used in place
     EXPECT_THROW(t.band("swir1"), Error);
 }
+
+// Hostile rules fail with a usage error, never a stack overflow.
+TEST(SpectralExpression, DeepOrLongRulesAreRefusedCleanly) {
+    const std::string parens = std::string(5000, '(') + "ndvi" + std::string(5000, ')') + " > 0";
+    EXPECT_THROW(SpectralExpression::parse(parens), UsageError);
+    EXPECT_THROW(SpectralExpression::parse(std::string(3000, '-') + "ndvi > 0"), UsageError);
+    std::string nots;
+    for (int i = 0; i < 1000; ++i) nots += "not ";
+    EXPECT_THROW(SpectralExpression::parse(nots + "ndvi > 0"), UsageError);
+    EXPECT_THROW(SpectralExpression::parse(std::string(100000, ' ') + "ndvi > 0"), UsageError);
+    // 60 levels are fine.
+    EXPECT_NO_THROW(SpectralExpression::parse(std::string(20, '(') + "ndvi" + std::string(20, ')') + " > 0"));
+    try {
+        SpectralExpression::parse(parens);
+    } catch (const UsageError& e) {
+        EXPECT_LT(std::string(e.what()).size(), 400u) << "the message must not echo the whole rule";
+    }
+}

@@ -1,0 +1,108 @@
+#include "cli/ParseHelp.hpp"
+
+#include <algorithm>
+
+namespace riskmap {
+
+namespace {
+
+// The closest candidate within a distance that still reads as a typo, or "".
+std::string nearest(const std::string& word, const std::vector<std::string>& candidates) {
+    std::string best;
+    int bestDistance = std::max(2, static_cast<int>(word.size()) / 3) + 1;
+    for (const auto& c : candidates) {
+        const int d = editDistance(word, c);
+        if (d < bestDistance) {
+            bestDistance = d;
+            best = c;
+        }
+    }
+    return best;
+}
+
+std::vector<std::string> commandNames(const CLI::App& app) {
+    std::vector<std::string> out;
+    for (const CLI::App* s : app.get_subcommands([](const CLI::App*) { return true; })) out.push_back(s->get_name());
+    return out;
+}
+
+std::vector<std::string> optionNames(const CLI::App& cmd) {
+    std::vector<std::string> out;
+    for (const CLI::Option* o : cmd.get_options()) {
+        for (const auto& l : o->get_lnames()) out.push_back("--" + l);
+        for (const auto& s : o->get_snames()) out.push_back("-" + s);
+    }
+    return out;
+}
+
+// The words of a CLI11 "not expected" message ("The following arguments were not expected: a b").
+std::vector<std::string> unexpectedWords(const std::string& message) {
+    std::vector<std::string> words;
+    const auto colon = message.find("expected: ");
+    if (colon == std::string::npos) return words;
+    std::string rest = message.substr(colon + 10);
+    std::size_t start = 0;
+    while (start < rest.size()) {
+        const auto space = rest.find(' ', start);
+        words.push_back(rest.substr(start, space == std::string::npos ? std::string::npos : space - start));
+        if (space == std::string::npos) break;
+        start = space + 1;
+    }
+    return words;
+}
+
+}  // namespace
+
+int editDistance(const std::string& a, const std::string& b) {
+    const std::size_t n = a.size(), m = b.size();
+    std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1));
+    for (std::size_t i = 0; i <= n; ++i) d[i][0] = static_cast<int>(i);
+    for (std::size_t j = 0; j <= m; ++j) d[0][j] = static_cast<int>(j);
+    for (std::size_t i = 1; i <= n; ++i)
+        for (std::size_t j = 1; j <= m; ++j) {
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[n][m];
+}
+
+std::string printable(const std::string& text, std::size_t maxLength) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (out.size() >= maxLength) return out + "...";
+        if (c == '\n' || c == '\r' || c == '\t')
+            out += ' ';
+        else
+            out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
+    }
+    return out;
+}
+
+std::string explainParseError(const CLI::App& app, const CLI::ParseError& error, const std::vector<std::string>& argv) {
+    const std::vector<std::string> commands = commandNames(app);
+    const CLI::App* active = nullptr;
+    std::string firstWord;
+    for (std::size_t i = 1; i < argv.size() && !active; ++i) {
+        if (argv[i].rfind("-", 0) == 0) continue;
+        if (std::find(commands.begin(), commands.end(), argv[i]) != commands.end())
+            active = app.get_subcommand(argv[i]);
+        else if (firstWord.empty())
+            firstWord = argv[i];
+    }
+    if (!active) {
+        if (firstWord.empty()) return std::string(error.what()) + ": run 'riskmap --help'";
+        const std::string guess = nearest(firstWord, commands);
+        return "unknown command '" + firstWord + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+               ": run 'riskmap --help' for the commands";
+    }
+    std::string msg = error.what();
+    const std::vector<std::string> options = optionNames(*active);
+    for (const auto& w : unexpectedWords(msg)) {
+        if (w.rfind("-", 0) != 0) continue;
+        const std::string guess = nearest(w.substr(0, w.find('=')), options);
+        if (!guess.empty()) msg += " (did you mean " + guess + "?)";
+    }
+    return msg + ": run 'riskmap " + active->get_name() + " --help'";
+}
+
+}  // namespace riskmap

@@ -1,0 +1,21 @@
+#pragma once
+// Turns a command-line parse error into one line a new user can act on: the nearest command or
+// option to a typo, and which command's --help to read.
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace riskmap {
+
+// "unknown command 'scna' (did you mean 'scan'?): run 'riskmap --help'" and the like.
+std::string explainParseError(const CLI::App& app, const CLI::ParseError& error, const std::vector<std::string>& argv);
+
+// Edit distance (insert, delete, substitute, swap adjacent), for suggestions.
+int editDistance(const std::string& a, const std::string& b);
+
+// A message safe to print on a terminal: control bytes (escape sequences from a file name or a
+// config) become '?', and it is cut to `maxLength` characters.
+std::string printable(const std::string& text, std::size_t maxLength = 2000);
+
+}  // namespace riskmap

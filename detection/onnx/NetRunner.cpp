@@ -1,0 +1,159 @@
+#include "detection/onnx/NetRunner.hpp"
+
+#include <opencv2/core/utils/logger.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "core/Error.hpp"
+#include "detection/onnx/Sha256.hpp"
+
+namespace riskmap::onnx {
+
+namespace {
+
+// OpenCV's message on one line, without the "OpenCV(4.6.0) " that riskmap's message says already.
+std::string oneLine(const std::string& s) {
+    std::string out;
+    for (char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
+    for (const std::string tag = std::string("OpenCV(") + CV_VERSION + ") "; out.find(tag) != std::string::npos;)
+        out.erase(out.find(tag), tag.size());
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out.size() > 400 ? out.substr(0, 400) + "..." : out;
+}
+
+// OpenCV logs layer failures on stderr; riskmap's errors are one line. Silenced while checking.
+struct QuietOpenCv {
+    cv::utils::logging::LogLevel saved = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    ~QuietOpenCv() { cv::utils::logging::setLogLevel(saved); }
+};
+
+std::vector<int> shapeOf(const cv::Mat& m) {
+    std::vector<int> s;
+    for (int i = 0; i < m.dims; ++i) s.push_back(m.size[i]);
+    return s;
+}
+
+bool fits(const std::vector<int>& shape, const std::vector<int>& want) {
+    if (shape.size() != want.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i)
+        if (want[i] >= 0 && shape[i] != want[i]) return false;
+    return true;
+}
+
+}  // namespace
+
+std::string shapeText(const std::vector<int>& shape) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + (shape[i] < 0 ? std::string("N") : std::to_string(shape[i]));
+    return s + "]";
+}
+
+std::string NetRunner::hint(const std::string& m, bool importing) {
+    auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
+    if (importing && (has("Split") || has("Reshape")))
+        return "an opset 13+ Split, which OpenCV 4.6 misreads: re-export at opset 12 (Ultralytics: opset=12, simplify=True)";
+    if (has("parseBias"))
+        return "shape arithmetic left in the graph (e.g. Ultralytics' chunk): re-export with simplify=True at opset 12";
+    if (has("Identity"))
+        return "an Identity node on an initialiser (untrained or deduplicated weights): simplify the model (onnxsim)";
+    if (has("shape_utils.hpp") || has("in function 'total'"))
+        return "a broadcast Mul by a (1, A) constant, as stock Ultralytics YOLOv8/YOLO11 exports have, which OpenCV 4.6 "
+               "cannot run: use a newer OpenCV or rewrite the stride constant to (1, 4, A) (docs/onnx.md)";
+    if (has("Requested blob"))
+        return "the card's input.name is not the name of the model's input";
+    if (has("input channels"))
+        return "the model takes another number of bands than the card's input.bands lists";
+    if (!importing && (has("Reshape") || has("getMemoryShapes")))
+        return "the model takes another input size than the card's input.width x input.height";
+    return "see docs/onnx.md for the exports OpenCV 4.6 reads";
+}
+
+NetRunner::NetRunner(const ModelCard& card) : card_(card) {
+    std::ifstream f(card.modelPath, std::ios::binary);
+    if (!f) throw DataError("model card '" + card.path + "': cannot read model '" + card.modelPath + "'");
+    bytes_.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (!card.sha256.empty()) {
+        const std::string got = sha256Hex(std::vector<std::uint8_t>(bytes_.begin(), bytes_.end()));
+        if (got != card.sha256)
+            throw DataError("model card '" + card.path + "': sha256 of '" + card.modelPath + "' is " + got +
+                            ", the card says " + card.sha256 + " (wrong or changed model file)");
+    }
+    QuietOpenCv quiet;
+    idle_.push_back(load());
+    dryRun();
+}
+
+cv::dnn::Net NetRunner::load() const {
+    // One import at a time: cheap (once per worker) and spares relying on the importer's
+    // thread safety.
+    std::lock_guard<std::mutex> lock(loadMutex_);
+    try {
+        cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes_.data(), bytes_.size());
+        if (net.empty()) throw cv::Exception(0, "empty network", "readNetFromONNX", __FILE__, __LINE__);
+        net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+        net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+        return net;
+    } catch (const cv::Exception& e) {
+        throw DataError("model '" + card_.modelPath + "' (card '" + card_.path + "'): OpenCV " + CV_VERSION +
+                        " cannot import it: " + oneLine(e.what()) + "; likely cause: " + hint(e.what(), true));
+    }
+}
+
+void NetRunner::dryRun() {
+    cv::dnn::Net& net = idle_.front();
+    const auto outs = net.getUnconnectedOutLayersNames();
+    const std::string prefix = "model '" + card_.modelPath + "' does not fit its card '" + card_.path + "': ";
+    if (!card_.outputName.empty() && std::find(outs.begin(), outs.end(), card_.outputName) == outs.end())
+        throw DataError(prefix + "output.name '" + card_.outputName + "' is not an output of the model");
+    if (card_.outputName.empty() && outs.size() != 1)
+        throw DataError(prefix + "the model has " + std::to_string(outs.size()) + " outputs: name one in output.name");
+    const int dims[] = {1, static_cast<int>(card_.bands.size()), card_.height, card_.width};
+    cv::Mat out;
+    try {
+        out = forwardRaw(cv::Mat(4, dims, CV_32F, cv::Scalar(card_.padValue)));
+    } catch (const cv::Exception& e) {
+        throw DataError(prefix + "a dry run on a " + shapeText({dims[0], dims[1], dims[2], dims[3]}) + " input failed in OpenCV " +
+                        CV_VERSION + ": " + oneLine(e.what()) + "; likely cause: " + hint(e.what(), false));
+    }
+    outputShape_ = shapeOf(out);
+    const auto want = card_.expectedShape();
+    if (!fits(outputShape_, want))
+        throw DataError(prefix + "output shape " + shapeText(outputShape_) + " does not fit head " + headName(card_.head) +
+                        " with " + std::to_string(card_.classes.size()) + " classes, which gives " + shapeText(want));
+    if (!card_.outputShape.empty() && outputShape_ != card_.outputShape)
+        throw DataError(prefix + "output shape " + shapeText(outputShape_) + " differs from output.shape " +
+                        shapeText(card_.outputShape));
+}
+
+cv::Mat NetRunner::forward(const cv::Mat& blob) const {
+    try {
+        return forwardRaw(blob);
+    } catch (const cv::Exception& e) {
+        throw DataError("model '" + card_.modelPath + "': OpenCV failed: " + oneLine(e.what()));
+    }
+}
+
+cv::Mat NetRunner::forwardRaw(const cv::Mat& blob) const {
+    cv::dnn::Net net;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!idle_.empty()) {
+            net = idle_.back();
+            idle_.pop_back();
+        }
+    }
+    if (net.empty()) net = load();
+    if (card_.inputName.empty())
+        net.setInput(blob);
+    else
+        net.setInput(blob, card_.inputName);
+    cv::Mat out = card_.outputName.empty() ? net.forward() : net.forward(card_.outputName);
+    out = out.clone();
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(net);
+    return out;
+}
+
+}  // namespace riskmap::onnx

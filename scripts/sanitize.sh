@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The sanitizer and fuzzing job (part of scripts/test.sh, so of CI): builds riskmap with clang,
+# AddressSanitizer and UndefinedBehaviorSanitizer into build-san/, runs the unit and CLI tests
+# there (the tests of installed services run in the main build only), then every libFuzzer
+# target for a bounded time (scripts/fuzz.sh). FUZZ_SECONDS sets the time per target (25).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DRISKMAP_SANITIZE=address,undefined -DRISKMAP_FUZZ=ON >/dev/null
+cmake --build build-san -j "$jobs"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --test-dir build-san --output-on-failure -j "$jobs" -E "Qgis|Browser|Slurm|CliRemote"
+./scripts/fuzz.sh build-san "${FUZZ_SECONDS:-25}"

@@ -1,0 +1,250 @@
+// A hostile corpus: inputs, options and files built to crash, hang or exhaust riskmap. Each must
+// end with exit 1 or 2, one line on stderr naming the culprit, no core dump, no output left
+// behind, and in bounded time.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/Crc32.hpp"
+#include "core/Json.hpp"
+#include "support/CliRunner.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap;
+using namespace riskmap::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+class Hostile : public ::testing::Test {
+protected:
+    void SetUp() override {
+        SceneSpec s;
+        s.width = s.height = 200;
+        s.blobs = {{60, 60, 8, 8, kBareSoil}};
+        raster_ = writeScene(dir_.file("in.tif"), s);
+        fs::create_directory(dir_.file("out"));
+        out_ = dir_.file("out/o.geojson");
+    }
+    // The run fails cleanly: the exit code, one line naming `mentions`, nothing left in out/.
+    void expectClean(const CliResult& r, int code, const std::string& mentions, double seconds, double limit) {
+        EXPECT_EQ(r.exitCode, code) << r.err;
+        EXPECT_NE(r.err.find(mentions), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+        EXPECT_LT(seconds, limit);
+        for (auto& e : fs::directory_iterator(dir_.file("out")))
+            if (e.path().extension() != ".journal") ADD_FAILURE() << "left behind: " << e.path();
+    }
+    CliResult timed(const std::vector<std::string>& args, double& seconds) {
+        const auto t0 = std::chrono::steady_clock::now();
+        CliResult r = runRiskmap(args);
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return r;
+    }
+    // Appends a record with a valid CRC, as a forger or a buggy writer would.
+    static void appendRecord(const std::string& journal, const std::string& body) {
+        char crc[16];
+        std::snprintf(crc, sizeof crc, "%08x", crc32(body));
+        std::ofstream(journal, std::ios::app) << crc << " " << body << "\n";
+    }
+    TempDir dir_;
+    std::string raster_, out_;
+};
+
+}  // namespace
+
+TEST_F(Hostile, RulesNestedThousandsDeep) {
+    double t = 0;
+    for (const std::string& rule : {std::string(5000, '(') + "ndvi" + std::string(5000, ')') + " > 0",
+                                    std::string(5000, '-') + "ndvi > 0", [] {
+                                        std::string s;
+                                        for (int i = 0; i < 5000; ++i) s += "not ";
+                                        return s + "ndvi > 0";
+                                    }()}) {
+        auto r = timed({"scan", raster_, "-o", out_, "--set", "rule=" + rule}, t);
+        expectClean(r, 2, "rule", t, 10);
+    }
+}
+
+TEST_F(Hostile, ForgedJournalRecordsOnResumeAndMerge) {
+    const std::string keep = dir_.file("k.geojson");
+    ASSERT_EQ(runRiskmap({"scan", raster_, "-o", keep, "-q", "--keep-journal", "--tile-size", "64"}).exitCode, 0);
+    const std::string good = readFile(keep + ".journal");
+    struct Case {
+        const char* what;
+        std::string body;
+        const char* mentions;
+    };
+    const std::vector<Case> cases{
+        {"missing key", R"({"input":0,"tile":1,"coverage":[0,0,2,2,0,0,0,0]})", "detections is missing"},
+        {"absurd coverage", R"({"input":0,"tile":1,"detections":[],"coverage":[1000000000,0,1,1,5]})", "not its own"},
+        {"huge cell count", R"({"input":0,"tile":1,"detections":[],"coverage":[0,0,2,2,1,1,1,4000000000]})", "above 1024"},
+        {"unknown tile", R"({"input":0,"tile":999999,"detections":[],"coverage":[0,0,1,1,1]})", "tile"},
+        {"bad geometry", R"({"input":0,"tile":1,"detections":[{"a":[1,1],"c":"index","s":0.5,"g":[[[1]]],"v":[1,0.1]}],"coverage":[0,0,2,2,0,0,0,0]})", "x, y pairs"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.what);
+        const std::string journal = out_ + ".journal";
+        // The first record (the header) of the good journal, then the forged one.
+        std::ofstream(journal, std::ios::trunc) << good.substr(0, good.find('\n') + 1);
+        appendRecord(journal, c.body);
+        double t = 0;
+        auto r = timed({"scan", raster_, "-o", out_, "-q", "--resume", "--tile-size", "64"}, t);
+        expectClean(r, 1, c.mentions, t, 20);
+        fs::remove(journal);
+    }
+    // The same forged record in a shard's journal fails merge cleanly too.
+    const std::string s1 = dir_.file("s1.geojson"), s2 = dir_.file("s2.geojson");
+    ASSERT_EQ(runRiskmap({"scan", raster_, "-o", s1, "-q", "--shard", "1/2", "--tile-size", "64"}).exitCode, 0);
+    ASSERT_EQ(runRiskmap({"scan", raster_, "-o", s2, "-q", "--shard", "2/2", "--tile-size", "64"}).exitCode, 0);
+    appendRecord(s2 + ".journal", cases[1].body);
+    double t = 0;
+    auto r = timed({"merge", s1, s2, "-o", out_, "-q"}, t);
+    expectClean(r, 1, "s2.geojson", t, 20);
+}
+
+TEST_F(Hostile, RastersThatWouldExhaustMemory) {
+    // Declared sizes far beyond --ram are refused before any pixel, naming the size.
+    std::ofstream(dir_.file("huge.vrt")) << R"(<VRTDataset rasterXSize="1000000" rasterYSize="1000000">
+  <GeoTransform>500000, 10, 0, 2500000, 0, -10</GeoTransform><SRS>EPSG:32645</SRS>
+  <VRTRasterBand dataType="UInt16" band="1"/></VRTDataset>)";
+    double t = 0;
+    auto r = timed({"scan", dir_.file("huge.vrt"), "-o", out_, "--set", "rule=b1 > 0"}, t);
+    expectClean(r, 1, "1000000 x 1000000", t, 10);
+    EXPECT_NE(r.err.find("--ram"), std::string::npos) << r.err;
+    // One tile of 32768 x 32768 pixels that would decode to 4 GiB: refused, not decoded.
+    auto mk = runShell("gdal_create -q -of GTiff -outsize 32768 32768 -bands 2 -ot UInt16 -a_srs EPSG:32645 "
+                       "-a_ullr 500000 2500000 827680 2172320 -co TILED=YES -co BLOCKXSIZE=32768 -co BLOCKYSIZE=32768 "
+                       "-co SPARSE_OK=TRUE -co COMPRESS=DEFLATE '" + dir_.file("bigtile.tif") + "'");
+    ASSERT_EQ(mk.exitCode, 0) << mk.err;
+    r = timed({"scan", dir_.file("bigtile.tif"), "-o", out_, "--set", "rule=b1 > 0", "--ram", "1024"}, t);
+    expectClean(r, 1, "blocks of 32768 x 32768", t, 10);
+    // A halo of 100 km (the largest max_length_m) on a 40000-pixel raster cannot fit 256 MB: the
+    // smallest budget that works is named.
+    std::ofstream(dir_.file("wide.vrt")) << R"(<VRTDataset rasterXSize="40000" rasterYSize="40000">
+  <GeoTransform>500000, 10, 0, 2500000, 0, -10</GeoTransform><SRS>EPSG:32645</SRS>
+  <VRTRasterBand dataType="UInt16" band="1"/><VRTRasterBand dataType="UInt16" band="2"/>
+  <VRTRasterBand dataType="UInt16" band="3"/><VRTRasterBand dataType="UInt16" band="4"/></VRTDataset>)";
+    r = timed({"scan", dir_.file("wide.vrt"), "--sensor", "sentinel2", "-o", out_, "--set", "max_length_m=100000", "--ram", "256"}, t);
+    expectClean(r, 2, "run with --ram", t, 10);
+}
+
+TEST_F(Hostile, BrokenGeoreferencing) {
+    double t = 0;
+    auto mk = runShell("gdal_translate -q -a_ullr 80 93 81 92 -a_srs EPSG:4326 '" + raster_ + "' '" + dir_.file("lat93.tif") +
+                       "' && gdal_translate -q -a_ullr 1e300 1e300 1.0000001e300 0.9999e300 '" + raster_ + "' '" +
+                       dir_.file("far.tif") + "'");
+    ASSERT_EQ(mk.exitCode, 0) << mk.err;
+    auto r = timed({"scan", dir_.file("lat93.tif"), "-o", out_}, t);
+    expectClean(r, 1, "latitude 93", t, 10);
+    r = timed({"scan", dir_.file("far.tif"), "-o", out_}, t);
+    expectClean(r, 1, "far.tif", t, 10);
+    std::ofstream(dir_.file("self.vrt")) << R"(<VRTDataset rasterXSize="100" rasterYSize="100">
+  <GeoTransform>500000, 10, 0, 2500000, 0, -10</GeoTransform><SRS>EPSG:32645</SRS>
+  <VRTRasterBand dataType="UInt16" band="1"><SimpleSource><SourceFilename relativeToVRT="1">self.vrt</SourceFilename>
+  <SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>)";
+    r = timed({"scan", dir_.file("self.vrt"), "-o", out_, "--set", "rule=b1 > 0"}, t);
+    expectClean(r, 1, "refers to itself", t, 20);
+}
+
+TEST_F(Hostile, MessagesNameTheCulpritAndStayPrintable) {
+    double t = 0;
+    expectClean(timed({"scan", raster_, "-o", out_, "--shard", "99999999999999999999/2"}, t), 2, "--shard", t, 5);
+    expectClean(timed({"scan", "--band", "red=" + raster_ + ":99999999999999", "-o", out_}, t), 2, "--band", t, 5);
+    expectClean(timed({"scan", dir_.file("nope.tif"), "-o", out_}, t), 1, "does not exist", t, 5);
+    auto r = timed({"scan", raster_, "-o", out_, "--sett", "rule=ndvi>0"}, t);
+    expectClean(r, 2, "did you mean --set?", t, 5);
+    EXPECT_NE(r.err.find("riskmap scan --help"), std::string::npos) << r.err;
+    expectClean(timed({"scna", raster_}, t), 2, "did you mean 'scan'?", t, 5);
+    // Escape sequences in a file name or a config never reach the terminal raw.
+    const std::string evil = dir_.file("evil\x1b]0;pwned\x07.tif");
+    r = timed({"scan", evil, "-o", out_}, t);
+    expectClean(r, 1, "does not exist", t, 5);
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos);
+    EXPECT_EQ(r.err.find('\x07'), std::string::npos);
+    // Positional names always work, also on a raster whose bands a profile named.
+    r = runRiskmap({"scan", raster_, "-o", out_, "-q", "--set", "rule=b4 > 0.25"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
+TEST_F(Hostile, ConfigsAndTruthFilesBuiltToCrash) {
+    double t = 0;
+    std::ofstream(dir_.file("deep.json")) << std::string(100000, '[') << std::string(100000, ']');
+    expectClean(timed({"scan", raster_, "-o", out_, "--config", dir_.file("deep.json")}, t), 1, "nesting", t, 5);
+    std::ofstream(dir_.file("dup.json")) << R"({"detector": "index", "options": {"rule": "ndvi > 0", "rule": "ndvi < 0"}})";
+    expectClean(timed({"scan", raster_, "-o", out_, "--config", dir_.file("dup.json")}, t), 1, "given twice", t, 5);
+    std::ofstream(dir_.file("type.json")) << R"({"detector": "index", "options": {"min_area_m2": "lots"}})";
+    expectClean(timed({"scan", raster_, "-o", out_, "--config", dir_.file("type.json")}, t), 2, "min_area_m2", t, 5);
+    ASSERT_EQ(runRiskmap({"scan", raster_, "-o", dir_.file("d.geojson"), "-q"}).exitCode, 0);
+    std::ofstream(dir_.file("truth.geojson")) << R"({"type":"FeatureCollection","features":[)" << std::string(50000, '[');
+    auto r = timed({"eval", "--truth", dir_.file("truth.geojson"), "--detections", dir_.file("d.geojson")}, t);
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_LT(t, 10);
+}
+
+// A server that accepts connections and never answers, or trickles a byte now and then: the read
+// fails with the URL in the message instead of hanging, and a second SIGTERM always ends it.
+TEST_F(Hostile, NetworkThatNeverAnswers) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(fd, 64), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    const std::string url = "/vsicurl/http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/scene.tif";
+    // The kernel completes the handshakes; nobody ever reads or answers. Low-speed limits are
+    // shortened for the test (riskmap's defaults: 256 B/s over 60 s).
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = runShell("GDAL_HTTP_LOW_SPEED_TIME=2 GDAL_HTTP_MAX_RETRY=0 '" RISKMAP_BINARY "' scan '" + url + "' -o '" + out_ + "'");
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    expectClean(r, 1, "127.0.0.1", t, 30);
+    // With the defaults it would wait; SIGTERM twice ends it at once.
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::freopen("/dev/null", "w", stderr);
+        ::execl(RISKMAP_BINARY, RISKMAP_BINARY, "scan", url.c_str(), "-o", out_.c_str(), nullptr);
+        ::_exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    ::kill(pid, SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    const auto t1 = std::chrono::steady_clock::now();
+    ::waitpid(pid, &status, 0);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count(), 5.0);
+    EXPECT_FALSE(fileExists(out_));
+    ::close(fd);
+}
+
+TEST_F(Hostile, ThousandOverlappingScenesMergeOnce) {
+    // 1000 copies of one scene (hard links: distinct files, one set of bytes): one object seen
+    // 1000 times is one feature with 1000 sources, merged in bounded time.
+    std::ofstream list(dir_.file("list.txt"));
+    for (int i = 0; i < 1000; ++i) {
+        const std::string copy = dir_.file("c" + std::to_string(i) + ".tif");
+        fs::create_hard_link(raster_, copy);
+        list << copy << "\n";
+    }
+    list.close();
+    double t = 0;
+    auto r = timed({"scan", "--input-list", dir_.file("list.txt"), "-o", out_, "-q"}, t);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Json fc = parseJsonFile(out_);
+    ASSERT_EQ(fc.at("features").size(), 1u);
+    EXPECT_EQ(fc.at("features")[0].at("properties").at("sources").size(), 1000u);
+    EXPECT_LT(t, 120);
+}
