@@ -328,26 +328,40 @@ struct Patch {
 
 cv::Mat ellipse(int rx, int ry) { return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rx + 1, 2 * ry + 1)); }
 
-// Enclosure is counted on a ring that starts ring_gap beyond the patch: the camp's own blended
-// edge mixes camp and canopy and is neither forest nor water.
-void measureRing(const ComponentExtractor& cc, Patch& m, const PixelPlanes& px, const Params& p) {
+// Enclosure is counted on a ring that starts ring_gap beyond the camp's patches: the camp's own
+// blended edge mixes camp and canopy, and its other huts are the camp, neither forest nor water.
+struct Ring {
+    std::int64_t pixels = 0, enclosed = 0;
+};
+
+Ring ringOf(const ComponentExtractor& cc, const std::vector<const Component*>& parts, const PixelPlanes& px, const Params& p) {
     const int gapX = static_cast<int>(std::lround(p.ringGap / px.gx)), gapY = static_cast<int>(std::lround(p.ringGap / px.gy));
     const int rx = std::max(1, static_cast<int>(std::lround(p.ringWidth / px.gx)));
     const int ry = std::max(1, static_cast<int>(std::lround(p.ringWidth / px.gy)));
     const int pad = std::max(gapX + rx, gapY + ry) + 1;
-    const cv::Rect& b = m.c.box;
+    cv::Rect b = parts.front()->box;
+    for (const Component* c : parts) b |= c->box;
     const int x0 = std::max(0, b.x - pad), y0 = std::max(0, b.y - pad);
     const cv::Rect crop(x0, y0, std::min(px.w, b.x + b.width + pad) - x0, std::min(px.h, b.y + b.height + pad) - y0);
-    cv::Mat inner = cc.componentMask(m.c, crop), grown;
+    cv::Mat inner = cv::Mat::zeros(crop.size(), CV_8U), grown;
+    for (const Component* c : parts) inner |= cc.componentMask(*c, crop);
     if (gapX > 0 || gapY > 0) cv::dilate(inner, inner, ellipse(gapX, gapY), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
     cv::dilate(inner, grown, ellipse(rx, ry), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+    Ring r;
     for (int y = 0; y < crop.height; ++y)
         for (int x = 0; x < crop.width; ++x) {
             const std::uint8_t c = px.cls[static_cast<std::size_t>(y + crop.y) * px.w + (x + crop.x)];
             if (inner.at<std::uint8_t>(y, x) || !grown.at<std::uint8_t>(y, x) || !(c & ClearingDetector::kValid)) continue;
-            ++m.ring;
-            if (c & (ClearingDetector::kVegetation | ClearingDetector::kWater)) ++m.enclosed;
+            ++r.pixels;
+            if (c & (ClearingDetector::kVegetation | ClearingDetector::kWater)) ++r.enclosed;
         }
+    return r;
+}
+
+void measureRing(const ComponentExtractor& cc, Patch& m, const PixelPlanes& px, const Params& p) {
+    const Ring r = ringOf(cc, {&m.c}, px, p);
+    m.ring = r.pixels;
+    m.enclosed = r.enclosed;
     m.enclosure = m.ring ? static_cast<double>(m.enclosed) / static_cast<double>(m.ring) : 0.0;
 }
 
@@ -409,41 +423,103 @@ void measurePixels(const ComponentExtractor& cc, Patch& m, const TileImage& t, c
     measureShape(m, metric, pixelArea, px.gx, px.gy);
 }
 
+// Score ranks: a bare core, full enclosure, remoteness and size each add evidence.
+double scoreOf(double coreArea, double area, double enclosure, double dOpen, const Params& p) {
+    const double sCore = std::min(1.0, 2 * coreArea / std::max(area, 1.0));
+    const double sRemote = std::min(1.0, dOpen / std::max(2 * p.remoteMin, 1.0));
+    const double sSize = std::min(1.0, area / 2000.0);
+    return std::pow(sCore * enclosure * sRemote * sSize, 0.25);
+}
+
 Patch measurePatch(const ComponentExtractor& cc, const Component& c, const TileImage& t, const PixelPlanes& px, const Params& p) {
     Patch m;
     m.c = c;
     measurePixels(cc, m, t, px, p);
     measureRing(cc, m, px, p);
-    // Score ranks: a bare core, full enclosure, remoteness and size each add evidence.
-    const double sCore = std::min(1.0, 2 * m.coreArea / std::max(m.area, 1.0));
-    const double sRemote = std::min(1.0, m.dOpen / std::max(2 * p.remoteMin, 1.0));
-    const double sSize = std::min(1.0, m.area / 2000.0);
-    m.score = std::pow(sCore * m.enclosure * sRemote * sSize, 0.25);
+    m.score = scoreOf(m.coreArea, m.area, m.enclosure, m.dOpen, p);
     return m;
 }
 
-// A gate a patch failed: the option that sets it, what was measured, and the limit.
+// A gate a patch or camp failed: the option that sets it, what was measured, and the limit.
 struct Gate {
     const char* option;
     double value;
     double limit;
 };
 
-// The gates a measured patch fails, in a fixed order (the first is reported as the reason).
-std::vector<Gate> failedGates(const Patch& m, const Params& p) {
-    std::vector<Gate> f;
-    auto need = [&f](bool ok, const char* option, double value, double limit) {
-        if (!ok) f.push_back({option, value, limit});
-    };
-    need(m.cleared <= p.maxArea, "max_area_m2", m.cleared, p.maxArea);
-    need(m.coreArea >= p.coreMinArea, "core_min_area_m2", m.coreArea, p.coreMinArea);
-    need(m.width >= p.minWidth, "min_width_m", m.width, p.minWidth);
-    need(m.elongation <= p.maxElongation, "max_elongation", m.elongation, p.maxElongation);
-    need(m.ring > 0 && m.enclosure >= p.enclosureMin, "enclosure_min", m.enclosure, p.enclosureMin);
-    need(m.matrixShare >= p.matrixVegShareMin, "matrix_veg_share_min", m.matrixShare, p.matrixVegShareMin);
-    need(m.dOpen >= p.remoteMin, "remote_min_m", m.dOpen, p.remoteMin);
-    need(m.score >= p.minScore, "min_score", m.score, p.minScore);
-    return f;
+struct Gates {
+    std::vector<Gate> failed;
+    void need(bool ok, const char* option, double value, double limit) {
+        if (!ok) failed.push_back({option, value, limit});
+    }
+};
+
+// What a patch is on its own (in a fixed order; the first is reported as the reason): not too
+// much cleared ground, not a linear feature, in a forest matrix and far from open land.
+std::vector<Gate> patchGates(const Patch& m, const Params& p) {
+    Gates g;
+    g.need(m.cleared <= p.maxArea, "max_area_m2", m.cleared, p.maxArea);
+    g.need(m.elongation <= p.maxElongation, "max_elongation", m.elongation, p.maxElongation);
+    g.need(m.matrixShare >= p.matrixVegShareMin, "matrix_veg_share_min", m.matrixShare, p.matrixVegShareMin);
+    g.need(m.dOpen >= p.remoteMin, "remote_min_m", m.dOpen, p.remoteMin);
+    return g.failed;
+}
+
+// A camp: candidate patches whose pixel centres come within group_gap (the huts, racks and yard
+// of one camp). Bare core, width and enclosure are properties of the camp, not of each hut.
+struct Camp {
+    std::vector<std::size_t> members;
+    std::int64_t pixels = 0, core = 0;
+    double area = 0, cleared = 0, coreArea = 0, width = 0, elongation = 1, enclosure = 0;
+    double matrixShare = 1, dOpen = 0, dWater = 0, score = 0;
+    double coreMax = 0, coredWidth = 0;  // largest core of a patch; widest patch with enough core
+    std::int64_t ring = 0;
+};
+
+Camp campOf(const ComponentExtractor& cc, const std::vector<Patch>& cand, std::vector<std::size_t> members,
+            const PixelPlanes& px, const Params& p) {
+    Camp k;
+    k.members = std::move(members);
+    k.dOpen = k.dWater = p.distanceCap;
+    std::vector<const Component*> parts;
+    for (std::size_t i : k.members) {
+        const Patch& m = cand[i];
+        k.pixels += m.c.pixels, k.core += m.core, k.cleared += m.cleared;
+        k.elongation = std::max(k.elongation, m.elongation), k.matrixShare = std::min(k.matrixShare, m.matrixShare);
+        k.dOpen = std::min(k.dOpen, m.dOpen), k.dWater = std::min(k.dWater, m.dWater);
+        parts.push_back(&m.c);
+    }
+    const double pixelArea = px.gx * px.gy;
+    k.area = static_cast<double>(k.pixels) * pixelArea;
+    k.coreArea = static_cast<double>(k.core) * pixelArea;
+    for (std::size_t i : k.members) {
+        const Patch& m = cand[i];
+        k.width = std::max(k.width, m.width);
+        k.coreMax = std::max(k.coreMax, m.coreArea);
+        if (m.coreArea >= p.coreMinArea) k.coredWidth = std::max(k.coredWidth, m.width);
+    }
+    if (k.members.size() == 1) {
+        const Patch& m = cand[k.members.front()];
+        k.enclosure = m.enclosure, k.ring = m.ring;
+    } else {
+        const Ring r = ringOf(cc, parts, px, p);
+        k.ring = r.pixels;
+        k.enclosure = r.pixels ? static_cast<double>(r.enclosed) / static_cast<double>(r.pixels) : 0.0;
+    }
+    k.score = scoreOf(k.coreArea, k.area, k.enclosure, k.dOpen, p);
+    return k;
+}
+
+// A camp needs one patch that is clearly bare (core) and wider than a one-pixel chain (a creek
+// bank's mud leaves such chains); its other patches may be huts under part canopy. Enclosure is
+// measured around the whole camp.
+std::vector<Gate> campGates(const Camp& k, const Params& p) {
+    Gates g;
+    g.need(k.coreMax >= p.coreMinArea, "core_min_area_m2", k.coreMax, p.coreMinArea);
+    if (k.coreMax >= p.coreMinArea) g.need(k.coredWidth >= p.minWidth, "min_width_m", k.coredWidth, p.minWidth);
+    g.need(k.ring > 0 && k.enclosure >= p.enclosureMin, "enclosure_min", k.enclosure, p.enclosureMin);
+    g.need(k.score >= p.minScore, "min_score", k.score, p.minScore);
+    return g.failed;
 }
 
 std::vector<std::pair<std::string, double>> measuresOf(const Patch& m) {
@@ -451,6 +527,15 @@ std::vector<std::pair<std::string, double>> measuresOf(const Patch& m) {
             {"width_m", m.width},      {"elongation", m.elongation},       {"enclosure", m.enclosure},
             {"matrix_veg_share", m.matrixShare}, {"distance_to_open_land_m", m.dOpen},
             {"distance_to_water_m", m.dWater}, {"score", m.score}};
+}
+
+// A patch turned down with its camp: its own measures, then the camp's.
+std::vector<std::pair<std::string, double>> campMeasures(const Patch& m, const Camp& k) {
+    auto v = measuresOf(m);
+    v.insert(v.end(), {{"camp_patches", static_cast<double>(k.members.size())}, {"camp_area_m2", k.area},
+                       {"camp_core_area_m2", k.coreArea}, {"camp_width_m", k.width}, {"camp_enclosure", k.enclosure},
+                       {"camp_score", k.score}});
+    return v;
 }
 
 Rejection rejectionOf(const ComponentExtractor& cc, const TileImage& t, const Component& c, std::vector<Gate> failed,
@@ -507,7 +592,7 @@ int rootOf(std::vector<std::size_t>& parent, std::size_t i) {
     return static_cast<int>(i);
 }
 
-// Passing patches whose pixel centres come within group_gap: the huts and racks of one camp.
+// Candidate patches whose pixel centres come within group_gap: the huts and racks of one camp.
 // A group wider than max_extent is left as its patches. Members keep the patches' order.
 std::vector<std::vector<std::size_t>> groupsOf(const ComponentExtractor& cc, const std::vector<Patch>& pass,
                                                const PixelPlanes& px, const Params& p) {
@@ -535,28 +620,32 @@ std::vector<std::vector<std::size_t>> groupsOf(const ComponentExtractor& cc, con
     return out;
 }
 
-// One camp from its patches: their exact outlines, the centroid of all their pixels as anchor,
-// the best patch's score and measures, with core and cleared ground summed.
-Detection detectionOf(const ComponentExtractor& cc, const TileImage& t, const std::vector<Patch>& pass,
-                      const std::vector<std::size_t>& group, cv::Point anchor) {
-    const Patch* best = &pass[group.front()];
-    double core = 0, cleared = 0;
+// The camp's patches that hold clearly bare ground: the camp is drawn and placed by them (a
+// patch without any, such as part-canopy fringe or a creek bank's mud beside the camp, only
+// widens the enclosure ring). All of them when none has (core_min_area_m2=0).
+std::vector<std::size_t> coredOf(const std::vector<Patch>& cand, const std::vector<std::size_t>& members) {
+    std::vector<std::size_t> v;
+    for (std::size_t i : members)
+        if (cand[i].core > 0) v.push_back(i);
+    return v.empty() ? members : v;
+}
+
+// One camp from its cored patches: their exact outlines, the centroid of their pixels as anchor,
+// and the camp's measures.
+Detection detectionOf(const ComponentExtractor& cc, const TileImage& t, const std::vector<Patch>& cand, const Camp& k,
+                      const std::vector<std::size_t>& shown, cv::Point anchor) {
     Detection d;
-    for (std::size_t i : group) {
-        const Patch& m = pass[i];
-        if (m.score > best->score) best = &m;
-        core += m.coreArea;
-        cleared += m.cleared;
-        MultiPolygon o = cc.outline(m.c, t);
+    for (std::size_t i : shown) {
+        MultiPolygon o = cc.outline(cand[i].c, t);
         d.geometry.parts.insert(d.geometry.parts.end(), o.parts.begin(), o.parts.end());
     }
     d.anchor = anchor;
     d.cls = "clearing";
-    d.score = best->score;
-    d.attributes = {AttributeValue(best->enclosure), AttributeValue(best->dOpen),    AttributeValue(best->dWater),
-                    AttributeValue(core),            AttributeValue(best->width),     AttributeValue(best->matrixShare),
-                    AttributeValue(best->elongation), AttributeValue(cleared),
-                    AttributeValue(static_cast<std::int64_t>(group.size()))};
+    d.score = k.score;
+    d.attributes = {AttributeValue(k.enclosure),  AttributeValue(k.dOpen),       AttributeValue(k.dWater),
+                    AttributeValue(k.coreArea),   AttributeValue(k.width),       AttributeValue(k.matrixShare),
+                    AttributeValue(k.elongation), AttributeValue(k.cleared),
+                    AttributeValue(static_cast<std::int64_t>(k.members.size()))};
     return d;
 }
 
@@ -655,19 +744,29 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
             rejected->push_back(rejectionOf(cc, t, c, {{"min_area_m2", area, p_.minArea}}, {{"area_m2", area}}, 0.0));
         }
     if (rejected) explainTraces(t, px, p_, limits(t), *rejected);
-    std::vector<Patch> pass;
+    std::vector<Patch> cand;
     for (const Component& c : comps) {
         if (!nearCore(c.box, t)) continue;
         Patch m = measurePatch(cc, c, t, px, p_);
-        std::vector<Gate> failed = failedGates(m, p_);
+        std::vector<Gate> failed = patchGates(m, p_);
         if (failed.empty())
-            pass.push_back(std::move(m));
+            cand.push_back(std::move(m));
         else if (rejected && t.owns(c.anchor.x, c.anchor.y))
             rejected->push_back(rejectionOf(cc, t, c, std::move(failed), measuresOf(m), m.score));
     }
-    for (const auto& g : groupsOf(cc, pass, px, p_)) {
-        const cv::Point a = anchorOf(pass, g);
-        if (t.owns(a.x, a.y)) out.push_back(detectionOf(cc, t, pass, g, a));
+    for (auto& g : groupsOf(cc, cand, px, p_)) {
+        const Camp k = campOf(cc, cand, std::move(g), px, p_);
+        const std::vector<Gate> failed = campGates(k, p_);
+        if (failed.empty()) {
+            const std::vector<std::size_t> shown = coredOf(cand, k.members);
+            const cv::Point a = anchorOf(cand, shown);
+            if (t.owns(a.x, a.y)) out.push_back(detectionOf(cc, t, cand, k, shown, a));
+            continue;
+        }
+        if (rejected)
+            for (std::size_t i : k.members)
+                if (t.owns(cand[i].c.anchor.x, cand[i].c.anchor.y))
+                    rejected->push_back(rejectionOf(cc, t, cand[i].c, failed, campMeasures(cand[i], k), k.score));
     }
     return out;
 }

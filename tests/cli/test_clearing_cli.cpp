@@ -217,8 +217,8 @@ TEST(CliClearing, FirstGeneratorCampsAreFound) {
 TEST(CliClearing, IndependentGeneratorCampsAreFound) {
     const Recall r = recallOver({1, 2, 3, 4, 5, 6, 7, 8}, plantIndependent);
     ASSERT_GT(r.large.tp + r.large.fn, 60);
-    // Measured 83/91 and 22/28: the misses keep 15-60 % canopy or are huts scattered under
-    // trees (docs/clearing.md); the 0.95 is not reached.
+    // Measured 84/91 and 22/28: the misses keep 15-60 % canopy, or are huts of one or two
+    // pixels each (docs/clearing.md); the 0.95 is not reached.
     EXPECT_GE(r.large.recall(), 0.9) << r.large.text();
     EXPECT_GE(r.small.recall(), 0.75) << r.small.text();
     // Measured 2: huts of one cluster scattered further than group_gap_m, 110 m from its centre.

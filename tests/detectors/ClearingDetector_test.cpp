@@ -245,6 +245,33 @@ TEST(ClearingDetector, HutsOfOneCampAreOneDetection) {
     EXPECT_EQ(run(t, {"group_gap_m=0"}).size(), 4u);
 }
 
+TEST(ClearingDetector, HutsUnderCanopyAreTheCampNotItsSurroundings) {
+    // A bare yard (4 x 4 px) with four huts under part canopy (3 x 3 px, 40 % soil: bare
+    // evidence, never clearly bare) one pixel off each side, inside the yard's own enclosure ring.
+    const Cover hut = mix(kBare, kForest, 0.4f);
+    auto t = scene(300, 300, 20, [&](int x, int y) {
+        if (inRect(x, y, 148, 148, 4, 4)) return kBare;
+        if (inRect(x, y, 153, 148, 3, 3) || inRect(x, y, 144, 149, 3, 3) || inRect(x, y, 148, 153, 3, 3) ||
+            inRect(x, y, 149, 144, 3, 3))
+            return hut;
+        return kForest;
+    });
+    auto d = run(t);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(std::get<std::int64_t>(d[0].attributes[8]), 5);  // the yard and its four huts
+    EXPECT_GE(attr(d[0], 0), 0.8);                                // enclosure around the whole camp
+    // Drawn and placed by the clearly bare yard.
+    EXPECT_EQ(d[0].geometry.parts.size(), 1u);
+    EXPECT_EQ(d[0].anchor, cv::Point(150, 150));
+    // Judged alone, the yard's ring holds the huts and is not forest or water.
+    std::vector<Rejection> why;
+    EXPECT_TRUE(run(t, {"group_gap_m=0"}, &why).empty());
+    int enclosure = 0, core = 0;
+    for (const auto& r : why) enclosure += r.gate == "enclosure_min", core += r.gate == "core_min_area_m2";
+    EXPECT_EQ(enclosure, 1);
+    EXPECT_EQ(core, 4);  // huts alone hold no clearly bare ground
+}
+
 TEST(ClearingDetector, CampsCutByATileSeamAreTheSame) {
     // Huts 80 m apart astride the seam at x = 300, and a chain of huts longer than max_extent
     // (reported hut by hut) crossing it further down.
