@@ -97,18 +97,18 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("max_area_m2", &P::maxArea, 80000, "m2", "largest cleared ground, the patch's soil fractions summed: a 5 ha camp with a thinned, blended edge clears up to about 8 ha", 1, 1e9)
         .number("max_extent_m", &P::maxExtent, 600, "m", "longest bounding-box side of a patch or camp; longer is a linear feature (sets part of the halo)", 10, 10000)
         .number("ring_gap_m", &P::ringGap, 20, "m", "the enclosure ring starts this far out, beyond the camp's own blended edge", 0, 1000)
-        .number("ring_width_m", &P::ringWidth, 50, "m", "width of the ring around a patch that must be forest or water", 5, 1000)
+        .number("ring_width_m", &P::ringWidth, 50, "m", "width of the ring around a camp that must be forest or water", 5, 1000)
         .number("enclosure_min", &P::enclosureMin, 0.8, "0-1", "share of the ring that is forest or water", 0, 1)
         .number("remote_min_m", &P::remoteMin, 1000, "m", "distance from open land (farms, villages, ponds' dikes) a camp must keep", 0, 100000)
         .number("distance_cap_m", &P::distanceCap, 2000, "m", "distances are measured up to this; sets most of the halo", 10, 100000)
         .number("max_elongation", &P::maxElongation, 8, "ratio", "longer-than-wide limit (creeks and tracks are very linear)", 1, 100)
-        .number("min_width_m", &P::minWidth, 20, "m", "mean width (area / length): drops one-pixel creek-bank chains", 0, 1000)
+        .number("min_width_m", &P::minWidth, 20, "m", "mean width (area / length) of a camp's clearly bare patch: drops one-pixel creek-bank chains", 0, 1000)
         .number("core_ndvi_max", &P::coreNdviMax, 0.3, "NDVI", "a clearly bare pixel has NDVI below this ...", -1, 1)
         .number("core_ndbi_min", &P::coreNdbiMin, 0.05, "NDBI", "... and NDBI at or above this (SWIR1 > NIR, plus a margin over creek mud) ...", -1, 1)
         .number("core_bsi_min", &P::coreBsiMin, 0.05, "BSI", "... or BSI at or above this ...", -1, 1)
         .number("core_bright_min", &P::coreBrightMin, 0.08, "reflectance", "... or a visible albedo (blue+green+red)/3 at or above this (wet mud, roofs; creek-bank mud stays below 0.075; Ridd 1995)", 0, 1)
-        .number("core_min_area_m2", &P::coreMinArea, 300, "m2", "area of clearly bare pixels a patch needs (one pixel of a 10-30 m sensor)", 0, 1e9)
-        .number("group_gap_m", &P::groupGap, 100, "m", "passing patches this close (pixel centres) are one camp, reported once (huts and racks spread among trees)", 0, 1000)
+        .number("core_min_area_m2", &P::coreMinArea, 300, "m2", "area of clearly bare pixels one patch of a camp needs (one pixel of a 10-30 m sensor)", 0, 1e9)
+        .number("group_gap_m", &P::groupGap, 100, "m", "patches this close (pixel centres) are one camp, judged and reported once (huts and racks spread among trees)", 0, 1000)
         .number("explain_forest_max", &P::explainForestMax, 0.7, "0-1", "--explain also reports land with no bare evidence whose forest fraction is below this, with the mask that took it", 0, 1.5)
         .number("min_score", &P::minScore, 0, "0-1", "drop patches scoring below this", 0, 1);
     return t;
@@ -122,18 +122,18 @@ DetectorInfo ClearingDetector::describe() {
         "mangrove or forest, enclosed by forest or water and far from open farmland. Needs red, "
         "nir and green or swir1 (blue and swir1 add the soil fraction, swir2 burnt ground).";
     d.options = table().specs();
-    // A camp of several patches reports its highest-scoring patch's measures, with core and
-    // cleared ground summed over all its patches.
+    // A camp of several patches reports the camp's enclosure and score, its patches' sums,
+    // nearest distances, widest width, highest elongation and lowest matrix share.
     d.attributes = {
-        {"enclosure", AttributeType::Double, "0-1", "share of the ring around the patch that is forest or water"},
+        {"enclosure", AttributeType::Double, "0-1", "share of the ring around the camp (beyond all its patches) that is forest or water"},
         {"distance_to_open_land_m", AttributeType::Double, "m", "to the nearest open land (capped at distance_cap_m)"},
         {"distance_to_water_m", AttributeType::Double, "m", "to the nearest water, centre to centre (capped)"},
         {"core_area_m2", AttributeType::Double, "m2", "area of clearly bare pixels, summed over the camp's patches"},
-        {"width_m", AttributeType::Double, "m", "mean width: area / longest extent"},
-        {"matrix_veg_share", AttributeType::Double, "0-1", "vegetated share of land around the patch"},
-        {"elongation", AttributeType::Double, "ratio", "long axis over short axis"},
+        {"width_m", AttributeType::Double, "m", "mean width (area / longest extent) of the camp's widest patch"},
+        {"matrix_veg_share", AttributeType::Double, "0-1", "vegetated share of land around the patches (the lowest)"},
+        {"elongation", AttributeType::Double, "ratio", "long axis over short axis (the most elongated patch)"},
         {"cleared_m2", AttributeType::Double, "m2", "cleared ground: soil fractions summed over the camp's patches"},
-        {"patches", AttributeType::Int, "", "passing patches within group_gap_m merged into this camp (huts of a cluster)"},
+        {"patches", AttributeType::Int, "", "patches within group_gap_m that make up this camp (huts of a cluster); drawn are those with clearly bare ground"},
     };
     return d;
 }
