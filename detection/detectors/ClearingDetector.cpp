@@ -289,22 +289,49 @@ struct PixelPlanes {
 // The forest matrix: the vegetated share of land (rivers neither help nor hurt) within a disk.
 // Open land is non-vegetated land where most land around is not vegetated (fields, villages,
 // the dikes between shrimp ponds); a camp of a few ha cannot mark itself.
+// Valid, land and vegetated pixels within the matrix disk, packed three to a value (one pass,
+// and no per-mask planes) when they fit, else summed one by one.
+IntPlane matrixCounts(const PixelPlanes& px, double rx, double ry, bool& packed) {
+    using C = ClearingDetector;
+    auto bits = [](std::uint8_t c) -> std::array<std::int64_t, 3> {
+        return {(c & C::kValid) != 0, (c & C::kValid) && !(c & C::kWater), (c & C::kVegetation) != 0};
+    };
+    packed = diskSumPackable(px.w, px.h, rx, ry);
+    if (packed) {
+        IntPlane in(px.w, px.h);
+        for (std::size_t k = 0; k < px.cls.size(); ++k) {
+            const auto b = bits(px.cls[k]);
+            in.v[k] = b[0] | b[1] << kPackBits | b[2] << (2 * kPackBits);
+        }
+        return diskSum(in, rx, ry);
+    }
+    IntPlane valid(px.w, px.h), land(px.w, px.h), veg(px.w, px.h), sums(px.w * 3, px.h);
+    for (std::size_t k = 0; k < px.cls.size(); ++k) {
+        const auto b = bits(px.cls[k]);
+        valid.v[k] = b[0], land.v[k] = b[1], veg.v[k] = b[2];
+    }
+    IntPlane s[3] = {diskSum(valid, rx, ry), diskSum(land, rx, ry), diskSum(veg, rx, ry)};
+    for (std::size_t k = 0; k < px.cls.size(); ++k)
+        for (std::size_t i = 0; i < 3; ++i) sums.v[3 * k + i] = s[i].v[k];
+    return sums;
+}
+
+// The forest matrix: the vegetated share of land (rivers neither help nor hurt) within a disk.
+// Open land is non-vegetated land where most land around is not vegetated (fields, villages,
+// the dikes between shrimp ponds); a camp of a few ha cannot mark itself.
 void markOpenLand(PixelPlanes& px, const Params& p) {
     const std::size_t n = px.cls.size();
-    IntPlane valid(px.w, px.h), land(px.w, px.h), veg(px.w, px.h);
-    for (std::size_t k = 0; k < n; ++k) {
-        const std::uint8_t c = px.cls[k];
-        valid.v[k] = (c & ClearingDetector::kValid) != 0;
-        land.v[k] = (c & ClearingDetector::kValid) && !(c & ClearingDetector::kWater);
-        veg.v[k] = (c & ClearingDetector::kVegetation) != 0;
-    }
-    const double rx = p.matrixRadius / px.gx, ry = p.matrixRadius / px.gy;
-    IntPlane nValid = diskSum(valid, rx, ry), nLand = diskSum(land, rx, ry), nVeg = diskSum(veg, rx, ry);
+    bool packed = false;
+    const IntPlane sums = matrixCounts(px, p.matrixRadius / px.gx, p.matrixRadius / px.gy, packed);
+    auto count = [&](std::size_t k, int i) {
+        return packed ? packedField(sums.v[k], i) : sums.v[3 * k + static_cast<std::size_t>(i)];
+    };
     px.vegShare.assign(n, 0.0f);
     for (std::size_t k = 0; k < n; ++k) {
-        const double l = static_cast<double>(std::max<std::int64_t>(nLand.v[k], 1));
-        px.vegShare[k] = static_cast<float>(static_cast<double>(nVeg.v[k]) / l);
-        const double landShare = static_cast<double>(nLand.v[k]) / static_cast<double>(std::max<std::int64_t>(nValid.v[k], 1));
+        const std::int64_t nValid = count(k, 0), nLand = count(k, 1), nVeg = count(k, 2);
+        const double l = static_cast<double>(std::max<std::int64_t>(nLand, 1));
+        px.vegShare[k] = static_cast<float>(static_cast<double>(nVeg) / l);
+        const double landShare = static_cast<double>(nLand) / static_cast<double>(std::max<std::int64_t>(nValid, 1));
         const std::uint8_t c = px.cls[k];
         if ((c & ClearingDetector::kValid) && !(c & (ClearingDetector::kWater | ClearingDetector::kVegetation)) &&
             px.vegShare[k] < p.openVegShareMax && landShare >= p.openLandShareMin)

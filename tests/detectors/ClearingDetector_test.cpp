@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "core/Error.hpp"
 #include "detection/detectors/ClearingDetector.hpp"
@@ -355,6 +356,24 @@ TEST(ExactFilters, DiskSumMatchesBruteForceOnAnisotropicPixels) {
                         want += p.at(x + dx, y + dy);
             ASSERT_EQ(s.at(x, y), want) << x << "," << y;
         }
+}
+
+TEST(ExactFilters, PackedDiskSumsEqualSeparateOnes) {
+    // Three masks summed at once must give exactly the three sums, on planes wider and narrower
+    // than the disk, and through the fallback when a value does not fit the packing.
+    std::mt19937 rng(9);
+    for (const auto& [w, h, r, top] : std::vector<std::tuple<int, int, double, int>>{{120, 70, 11.5, 1}, {9, 40, 15.2, 1}, {50, 50, 6.0, 3}}) {
+        IntPlane a(w, h), b(w, h), c(w, h);
+        for (std::size_t i = 0; i < a.size(); ++i) a.v[i] = rng() % 2, b.v[i] = rng() % 2, c.v[i] = rng() % (top + 1);
+        IntPlane sa, sb, sc;
+        diskSums3(a, b, c, r, r * 0.8, sa, sb, sc);
+        const IntPlane ea = diskSum(a, r, r * 0.8), eb = diskSum(b, r, r * 0.8), ec = diskSum(c, r, r * 0.8);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            ASSERT_EQ(sa.v[i], ea.v[i]) << w << " px, pixel " << i;
+            ASSERT_EQ(sb.v[i], eb.v[i]) << w << " px, pixel " << i;
+            ASSERT_EQ(sc.v[i], ec.v[i]) << w << " px, pixel " << i;
+        }
+    }
 }
 
 TEST(ExactFilters, DistanceTransformMatchesBruteForce) {
