@@ -377,19 +377,19 @@ TEST(ExactFilters, PackedDiskSumsEqualSeparateOnes) {
 }
 
 TEST(ExactFilters, DistanceTransformOnLongRowsUsesWideArithmetic) {
-    // 14000 px in a row: the envelope's products pass 2^62, so the 128-bit path runs; the squared
-    // distances must still be exact (weight 1024 per pixel step squared at equal spacing).
+    // 14000 px in a row of 10 m pixels 1 m tall: each step weighs 102400 units, the envelope's
+    // products pass 2^63, so the 128-bit path must run and the squared distances stay exact.
     const int w = 14000;
     std::vector<std::uint8_t> f(static_cast<std::size_t>(w), 0);
     std::mt19937 rng(6);
     std::vector<int> at;
     for (int i = 0; i < 15; ++i) at.push_back(static_cast<int>(rng() % w));
     for (int x : at) f[static_cast<std::size_t>(x)] = 1;
-    const DistancePlane d = distanceTransform(f, w, 1, 10.0, 10.0);
+    const DistancePlane d = distanceTransform(f, w, 1, 10.0, 1.0);
     for (int x = 0; x < w; ++x) {
         std::int64_t best = INT64_MAX;
         for (int p : at) best = std::min<std::int64_t>(best, static_cast<std::int64_t>(x - p) * (x - p));
-        ASSERT_EQ(d.squared.at(x, 0), 1024 * best) << x;
+        ASSERT_EQ(d.squared.at(x, 0), 102400 * best) << x;
     }
 }
 
