@@ -10,7 +10,7 @@ Measures, in one run and alternating the commands so that noise hits both alike:
 
   * with --real, the same on real texture (bench/make_real_mosaic.py: the bundled Sundarbans
     scene mirrored to --real-size): plain read, index and each --detectors alternating, medians,
-    ratios to the read, km2/s, peak RSS at --ram and at the default, and on a 2 x 2 VRT of it.
+    ratios to the read, km2/s, peak RSS at the default --ram (timed), at --ram, and on a 2 x 2 VRT.
 
 Usage: bench/run_bench.py [--build build] [--work /tmp/riskmap-bench] [--runs 3] [--threads N]
                           [--detectors kiln clearing] [--real [--real-size 10000]]
@@ -26,8 +26,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def measure(cmd):
-    """Wall seconds and peak RSS (MB) of one child process."""
+def measure(cmd, may_fail=False):
+    """Wall seconds and peak RSS (MB) of one child process (None when may_fail and it failed)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -35,6 +35,8 @@ def measure(cmd):
     err = proc.stderr.read().decode()
     proc.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
+        if may_fail:
+            return None, err.strip()
         sys.exit(f"command failed: {' '.join(cmd)}\n{err}")
     return wall, usage.ru_maxrss / 1024.0
 
@@ -78,7 +80,7 @@ def real_texture(args, riskmap, baseline, cache_mb):
                        check=True)
     out = os.path.join(args.work, "real.geojson")
 
-    def scan(src, det, ram=args.ram):
+    def scan(src, det, ram=None):
         cmd = [riskmap, "scan", src, "-o", out, "--overwrite", "-q", "--threads", str(args.threads),
                "--detector", det]
         return cmd + (["--ram", str(ram)] if ram else [])
@@ -100,12 +102,14 @@ def real_texture(args, riskmap, baseline, cache_mb):
     mosaic_vrt(raster, vrt, args.real_size)
     side_km = args.real_size * 10 / 1000.0
     res = {"raster": f"{args.real_size}x{args.real_size} real texture (Sundarbans S2 mirrored), 10 m",
-           "area_km2": side_km * side_km, "runs": args.runs, "ram_mb": args.ram, "read_s": read}
+           "area_km2": side_km * side_km, "runs": args.runs, "ram_mb": "default", "read_s": read}
     for d in detectors:
         med = statistics.median(times[d])
         res[d] = {"scan_s": med, "ratio_vs_read": med / read, "km2_per_s": side_km * side_km / med,
                   "features": features[d], "peak_rss_mb": max(rss[d]),
-                  "peak_rss_mb_default_ram": measure(scan(raster, d, ram=None))[1],
+                  # At --ram: the peak, or riskmap's refusal (a budget too small is an error
+                  # before any pixel, naming the smallest that works).
+                  f"peak_rss_mb_at_ram_{args.ram}": measure(scan(raster, d, ram=args.ram), may_fail=True)[1],
                   "mosaic2x2_peak_rss_mb": measure(scan(vrt, d))[1]}
     return res
 
@@ -121,7 +125,8 @@ def main():
     ap.add_argument("--detectors", nargs="*", default=[], help="also time these detectors")
     ap.add_argument("--real", action="store_true",
                     help="also time the real-texture mosaic (bench/make_real_mosaic.py): plain read, index and "
-                         "--detectors alternating, with peak RSS at --ram and at riskmap's default, and on a 2 x 2 VRT of it")
+                         "--detectors alternating at riskmap's default --ram, with peak RSS there, at --ram, and on a "
+                         "2 x 2 VRT of it")
     ap.add_argument("--real-size", type=int, default=10000, help="side of the real-texture mosaic, px")
     ap.add_argument("--cold", action="store_true",
                     help="also time both with the page cache dropped before each run (needs root)")
@@ -186,7 +191,11 @@ def main():
     res["mosaic_time_ratio_vs_1x1"] = vrt_w / vrt1_w
     res["mosaic_rss_ratio_vs_1x1"] = vrt_rss / vrt1_rss
     for det in args.detectors:
-        times = [measure(scan(raster, det))[0] for _ in range(args.runs)]
+        runs = [measure(scan(raster, det), may_fail=True) for _ in range(args.runs)]
+        if runs[0][0] is None:  # refused at this --ram: say so instead of a time
+            res[f"{det}_refused"] = runs[0][1]
+            continue
+        times = [w for w, _ in runs]
         res[f"{det}_scan_s"] = statistics.median(times)
         res[f"{det}_throughput_vs_index"] = statistics.median(rm) / statistics.median(times)
     if args.real:

@@ -69,6 +69,40 @@ bool inside(const IRing& r, double px, double py) {
     return in;
 }
 
+// Loops into parts: positive ones are outer rings, each hole goes to the smallest outer ring
+// that holds a point just inside the region beside it.
+MultiPolygon assemble(const std::vector<IRing>& loops, cv::Point origin) {
+    std::vector<std::size_t> outers, holes;
+    for (std::size_t i = 0; i < loops.size(); ++i) (signedArea2(loops[i]) > 0 ? outers : holes).push_back(i);
+    if (outers.empty()) throw Error("empty pixel region has no outline");
+
+    MultiPolygon mp;
+    mp.parts.resize(outers.size());
+    for (std::size_t k = 0; k < outers.size(); ++k) mp.parts[k].outer = simplify(loops[outers[k]], origin);
+    for (std::size_t hi : holes) {
+        // Probe a point inside the region pixel next to the hole's first edge; the part whose
+        // outer ring holds it owns the hole. Region pixels lie right of each edge.
+        const IRing& r = loops[hi];
+        cv::Point a = r[0], b = r[1];
+        double dx = b.x - a.x, dy = b.y - a.y;
+        double px = (a.x + b.x) / 2.0 - 0.25 * dy, py = (a.y + b.y) / 2.0 + 0.25 * dx;
+        // Parts can nest (an island inside another part's hole): the smallest container wins.
+        std::size_t owner = outers.size();
+        long long best = 0;
+        for (std::size_t k = 0; k < outers.size(); ++k) {
+            if (!inside(loops[outers[k]], px, py)) continue;
+            long long area = signedArea2(loops[outers[k]]);
+            if (owner == outers.size() || area < best) {
+                owner = k;
+                best = area;
+            }
+        }
+        if (owner == outers.size()) throw Error("hole outside every outline part (a tracing bug)");
+        mp.parts[owner].holes.push_back(simplify(r, origin));
+    }
+    return mp;
+}
+
 }  // namespace
 
 MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
@@ -128,35 +162,7 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
         }
     }
 
-    std::vector<std::size_t> outers, holes;
-    for (std::size_t i = 0; i < loops.size(); ++i) (signedArea2(loops[i]) > 0 ? outers : holes).push_back(i);
-    if (outers.empty()) throw Error("empty pixel region has no outline");
-
-    MultiPolygon mp;
-    mp.parts.resize(outers.size());
-    for (std::size_t k = 0; k < outers.size(); ++k) mp.parts[k].outer = simplify(loops[outers[k]], origin);
-    for (std::size_t hi : holes) {
-        // Probe a point inside the region pixel next to the hole's first edge; the part whose
-        // outer ring holds it owns the hole. Region pixels lie right of each edge.
-        const IRing& r = loops[hi];
-        cv::Point a = r[0], b = r[1];
-        double dx = b.x - a.x, dy = b.y - a.y;
-        double px = (a.x + b.x) / 2.0 - 0.25 * dy, py = (a.y + b.y) / 2.0 + 0.25 * dx;
-        // Parts can nest (an island inside another part's hole): the smallest container wins.
-        std::size_t owner = outers.size();
-        long long best = 0;
-        for (std::size_t k = 0; k < outers.size(); ++k) {
-            if (!inside(loops[outers[k]], px, py)) continue;
-            long long area = signedArea2(loops[outers[k]]);
-            if (owner == outers.size() || area < best) {
-                owner = k;
-                best = area;
-            }
-        }
-        if (owner == outers.size()) throw Error("hole outside every outline part (a tracing bug)");
-        mp.parts[owner].holes.push_back(simplify(r, origin));
-    }
-    return mp;
+    return assemble(loops, origin);
 }
 
 }  // namespace riskmap
