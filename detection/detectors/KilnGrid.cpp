@@ -214,15 +214,17 @@ void brightness(Grid& g, Fixed& q, const DoublePlane& W, const DoublePlane& n, d
     g.z.allocate(g.valid.size());
     g.zs.allocate(g.valid.size());
     forRows(g.h, [&](int y0, int y1) {
+        // Branch-free so that it vectorises (same IEEE operations per pixel; invalid pixels'
+        // values, possibly x/0, are discarded by the selects).
         for (std::size_t k = g.idx(0, y0), e = g.idx(0, y1); k < e; ++k) {
-            g.z[k] = 0.0f;
-            g.zs[k] = -1e9f;
-            if (!g.valid[k]) continue;
+            const bool v = g.valid[k] != 0;
             const double mu = BL.v[k] / n.v[k] / kFixedOne;
             const double var = std::max(BLL.v[k] / n.v[k] / kFixedOne - mu * mu, 0.0);
             const double sd = std::sqrt(std::max(var, sdFloor * sdFloor));
-            g.z[k] = static_cast<float>((q.qL.v[k] / kFixedOne - mu) / sd);
-            g.zs[k] = static_cast<float>((GL.v[k] / W.v[k] / kFixedOne - mu) / sd);
+            const float z = static_cast<float>((q.qL.v[k] / kFixedOne - mu) / sd);
+            const float zs = static_cast<float>((GL.v[k] / W.v[k] / kFixedOne - mu) / sd);
+            g.z[k] = v ? z : 0.0f;
+            g.zs[k] = v ? zs : -1e9f;
         }
     });
 }

@@ -41,12 +41,21 @@ RISKMAP_VECTOR_CLONES void convolveRow(const double* in, int n, const std::vecto
 
 // Column pass for output row y: out = sum_k w[k] rows[y + k], zero outside.
 RISKMAP_VECTOR_CLONES void convolveColumn(const DoublePlane& src, int y, const std::vector<double>& w, double* out) {
+    // Symmetric taps in pairs: half the passes over `out` (integer sums are exact in any order).
     const int r = static_cast<int>(w.size() / 2), n = src.w;
-    std::fill(out, out + n, 0.0);
-    for (int k = std::max(-r, -y); k <= std::min(r, src.h - 1 - y); ++k) {
+    const double* mid = src.row(y);
+    const double w0 = w[static_cast<std::size_t>(r)];
+    for (int x = 0; x < n; ++x) out[x] = w0 * mid[x];
+    for (int k = 1; k <= r; ++k) {
         const double wk = w[static_cast<std::size_t>(r + k)];
-        const double* in = src.row(y + k);
-        for (int x = 0; x < n; ++x) out[x] += wk * in[x];
+        const double* up = y - k >= 0 ? src.row(y - k) : nullptr;
+        const double* down = y + k < src.h ? src.row(y + k) : nullptr;
+        if (up && down)
+            for (int x = 0; x < n; ++x) out[x] += wk * (up[x] + down[x]);
+        else if (up || down) {
+            const double* in = up ? up : down;
+            for (int x = 0; x < n; ++x) out[x] += wk * in[x];
+        }
     }
 }
 
