@@ -7,6 +7,7 @@
 // one tile in flight.
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "detection/imgproc/BufferPool.hpp"
 
@@ -37,5 +38,9 @@ DoublePlane gaussianSum(const DoublePlane& src, double sigmaX, double sigmaY);
 // The sums of a plane of ones: what gaussianSum / boxSum give for a fully valid mask.
 DoublePlane gaussianSumOfOnes(int w, int h, double sigmaX, double sigmaY);
 DoublePlane boxSumOfOnes(int w, int h, int kx, int ky);
+// Their factors along one axis of n pixels: the plane is ax[x] * ay[y], computed on the fly by
+// callers that do not need the whole plane.
+std::vector<double> gaussianOnesAlong(int n, double sigma);
+std::vector<double> boxOnesAlong(int n, int k);
 
 }  // namespace riskmap
