@@ -18,6 +18,7 @@ public:
                 capacity = it->first;
                 void* p = it->second;
                 free_.erase(it);
+                cached_ -= capacity;
                 return p;
             }
             // None fits: drop the largest one, so that cached plus live buffers stay within the
@@ -25,6 +26,7 @@ public:
             if (!free_.empty()) {
                 auto last = std::prev(free_.end());
                 ::operator delete(last->second);
+                cached_ -= last->first;
                 free_.erase(last);
             }
         }
@@ -34,11 +36,17 @@ public:
     void give(void* p, std::size_t capacity) {
         std::lock_guard<std::mutex> lock(m_);
         free_.emplace(capacity, p);
+        cached_ += capacity;
+    }
+    std::size_t cached() {
+        std::lock_guard<std::mutex> lock(m_);
+        return cached_;
     }
 
 private:
     std::mutex m_;
     std::multimap<std::size_t, void*> free_;
+    std::size_t cached_ = 0;
 };
 
 // Never destroyed: a plane freed during static destruction must still find it.
@@ -62,5 +70,7 @@ void release(void* p, std::size_t capacity) {
     if (capacity == 0) return ::operator delete(p);
     instance().give(p, capacity);
 }
+
+std::size_t cachedBytes() { return instance().cached(); }
 
 }  // namespace riskmap::pool

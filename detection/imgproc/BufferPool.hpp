@@ -16,6 +16,8 @@ namespace pool {
 // At least `bytes` bytes (aligned as operator new); `capacity` receives the buffer's true size.
 void* acquire(std::size_t bytes, std::size_t& capacity);
 void release(void* p, std::size_t capacity);
+// Bytes held for reuse (tests, diagnostics).
+std::size_t cachedBytes();
 // Buffers below this size come from operator new directly.
 constexpr std::size_t kMinPooledBytes = std::size_t{1} << 18;
 }  // namespace pool

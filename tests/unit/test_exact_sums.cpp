@@ -45,20 +45,26 @@ TEST(BufferPool, ReusesFreedBuffersAndDropsOnesThatDoNotFit) {
     // An unusual size, so that buffers other tests left in the pool do not fit it more closely.
     const std::size_t n = pool::kMinPooledBytes / sizeof(double) * 4 + 3;
     double* first = nullptr;
+    std::size_t before = 0;
     {
         PooledArray<double> a = pooledArray<double>(n);
+        before = pool::cachedBytes();  // after any cached buffer too small for it was dropped
         first = a.get();
         a[0] = 42;
     }
+    // Freed into the pool, not to the heap.
+    EXPECT_EQ(pool::cachedBytes(), before + n * sizeof(double));
     {
         // The freed buffer comes back (undefined contents: here still the old value).
         PooledArray<double> b = pooledArray<double>(n);
         EXPECT_EQ(b.get(), first);
         EXPECT_EQ(b[0], 42);
         // A second request while the first is live gets another buffer.
+        EXPECT_EQ(pool::cachedBytes(), before);
         PooledArray<double> c = pooledArray<double>(n);
         EXPECT_NE(c.get(), first);
     }
+    EXPECT_GE(pool::cachedBytes(), 2 * n * sizeof(double));
     {
         // Small arrays bypass the pool.
         PooledArray<float> s = pooledArray<float>(16);
