@@ -8,7 +8,12 @@ Measures, in one run and alternating the commands so that noise hits both alike:
     pixels) against a 1 x 1 VRT of it (same code path): memory must stay flat;
   * optionally other detectors' throughput relative to `index` (--detectors kiln ...).
 
+  * with --real, the same on real texture (bench/make_real_mosaic.py: the bundled Sundarbans
+    scene mirrored to --real-size): plain read, index and each --detectors alternating, medians,
+    ratios to the read, km2/s, peak RSS at --ram and at the default, and on a 2 x 2 VRT of it.
+
 Usage: bench/run_bench.py [--build build] [--work /tmp/riskmap-bench] [--runs 3] [--threads N]
+                          [--detectors kiln clearing] [--real [--real-size 10000]]
 """
 import argparse
 import json
@@ -64,6 +69,47 @@ def mosaic_vrt(src, dst, size, n=2):
         f.write("\n".join(lines) + "\n")
 
 
+def real_texture(args, riskmap, baseline, cache_mb):
+    """Index and each detector against the plain read on real texture, alternating, medians."""
+    raster = os.path.join(args.work, f"real{args.real_size}.tif")
+    if not os.path.exists(raster):
+        print(f"generating {raster} ...", flush=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_real_mosaic.py"), raster, str(args.real_size)],
+                       check=True)
+    out = os.path.join(args.work, "real.geojson")
+
+    def scan(src, det, ram=args.ram):
+        cmd = [riskmap, "scan", src, "-o", out, "--overwrite", "-q", "--threads", str(args.threads),
+               "--detector", det]
+        return cmd + (["--ram", str(ram)] if ram else [])
+
+    detectors = ["index"] + [d for d in args.detectors if d != "index"]
+    measure([baseline, raster, str(args.threads), cache_mb])  # warm the page cache
+    times = {d: [] for d in ["read"] + detectors}
+    rss = {d: [] for d in detectors}
+    features = {}
+    for _ in range(args.runs):
+        times["read"].append(measure([baseline, raster, str(args.threads), cache_mb])[0])
+        for d in detectors:
+            w, r = measure(scan(raster, d))
+            times[d].append(w)
+            rss[d].append(r)
+            features[d] = json.load(open(out + ".manifest.json"))["output"]["features"]
+    read = statistics.median(times["read"])
+    vrt = os.path.join(args.work, "real2x2.vrt")
+    mosaic_vrt(raster, vrt, args.real_size)
+    side_km = args.real_size * 10 / 1000.0
+    res = {"raster": f"{args.real_size}x{args.real_size} real texture (Sundarbans S2 mirrored), 10 m",
+           "area_km2": side_km * side_km, "runs": args.runs, "ram_mb": args.ram, "read_s": read}
+    for d in detectors:
+        med = statistics.median(times[d])
+        res[d] = {"scan_s": med, "ratio_vs_read": med / read, "km2_per_s": side_km * side_km / med,
+                  "features": features[d], "peak_rss_mb": max(rss[d]),
+                  "peak_rss_mb_default_ram": measure(scan(raster, d, ram=None))[1],
+                  "mosaic2x2_peak_rss_mb": measure(scan(vrt, d))[1]}
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -73,6 +119,10 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--ram", type=int, default=256, help="riskmap --ram, MB")
     ap.add_argument("--detectors", nargs="*", default=[], help="also time these detectors")
+    ap.add_argument("--real", action="store_true",
+                    help="also time the real-texture mosaic (bench/make_real_mosaic.py): plain read, index and "
+                         "--detectors alternating, with peak RSS at --ram and at riskmap's default, and on a 2 x 2 VRT of it")
+    ap.add_argument("--real-size", type=int, default=10000, help="side of the real-texture mosaic, px")
     ap.add_argument("--cold", action="store_true",
                     help="also time both with the page cache dropped before each run (needs root)")
     args = ap.parse_args()
@@ -139,6 +189,8 @@ def main():
         times = [measure(scan(raster, det))[0] for _ in range(args.runs)]
         res[f"{det}_scan_s"] = statistics.median(times)
         res[f"{det}_throughput_vs_index"] = statistics.median(rm) / statistics.median(times)
+    if args.real:
+        res["real"] = real_texture(args, riskmap, baseline, cache_mb)
     print(json.dumps(res, indent=2))
     with open(os.path.join(args.work, "bench.json"), "w") as f:
         json.dump(res, f, indent=2)

@@ -22,6 +22,8 @@ void addScanCommand(CLI::App& app, const CliContext& ctx);
 void addEvalCommand(CLI::App& app, const CliContext& ctx);
 void addMergeCommand(CLI::App& app, const CliContext& ctx);
 void addReportCommand(CLI::App& app, const CliContext& ctx);
+void addDiffCommand(CLI::App& app, const CliContext& ctx);
+void addTrainCommand(CLI::App& app, const CliContext& ctx);
 
 // Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling.
 struct InputArgs {
@@ -33,6 +35,7 @@ struct InputArgs {
     double scale = 0;
     double offset = 0;
     std::string resampling = "nearest";
+    std::string date;  // --date YYYY-MM-DD
     CLI::Option* scaleOpt = nullptr;
     CLI::Option* offsetOpt = nullptr;
 };
@@ -50,6 +53,9 @@ struct OutputOptionHandles {
     CLI::Option* simplify = nullptr;
 };
 OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& request);
+// --file-mode: an octal permission (a warning when others may write); and back to text.
+unsigned parseFileMode(const std::string& text);
+std::string fileModeText(unsigned mode);
 // Risk scoring, grids and publishing, shared by scan and merge.
 void addRiskOptions(CLI::App& cmd, ScanRequest& request);
 // --tile-size, --threads, --ram.

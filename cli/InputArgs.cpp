@@ -31,6 +31,10 @@ void addInputOptions(CLI::App& cmd, InputArgs& a) {
                    "how band files coarser than the finest are resampled onto its grid")
         ->check(CLI::IsMember({"nearest", "bilinear", "cubic", "cubicspline", "lanczos", "average", "mode"}))
         ->capture_default_str();
+    cmd.add_option("--date", a.date,
+                   "acquisition date of every scene, overriding its metadata (TIFFTAG_DATETIME, Sentinel-2 "
+                   "DATATAKE, STAC datetime); recorded in the manifest for 'riskmap diff'")
+        ->type_name("YYYY-MM-DD");
 }
 
 InputOptions inputOptions(const InputArgs& a) {
@@ -48,6 +52,7 @@ InputRequest inputRequest(const InputArgs& a) {
     r.inputList = a.inputList;
     r.bands = parseBandSpecs(a);
     r.options = inputOptions(a);
+    r.date = a.date;
     for (const auto& s : a.stacAssets) {
         auto eq = s.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())

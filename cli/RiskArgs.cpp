@@ -9,9 +9,7 @@
 
 namespace riskmap {
 
-namespace {
-
-unsigned parseMode(const std::string& text) {
+unsigned parseFileMode(const std::string& text) {
     char* end = nullptr;
     const unsigned long v = std::strtoul(text.c_str(), &end, 8);
     if (text.empty() || *end != '\0' || v > 0777)
@@ -22,13 +20,11 @@ unsigned parseMode(const std::string& text) {
     return static_cast<unsigned>(v);
 }
 
-std::string octal(unsigned mode) {
+std::string fileModeText(unsigned mode) {
     char buf[8];
     std::snprintf(buf, sizeof buf, "%04o", mode);
     return buf;
 }
-
-}  // namespace
 
 OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& r) {
     OutputOptionHandles h;
@@ -37,9 +33,9 @@ OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& r) {
     cmd.add_option("--out-crs", r.outCrs, "CRS for .gpkg/.fgb output, e.g. EPSG:32645 (default: the first input's)")
         ->type_name("CRS");
     h.fileMode = cmd.add_option_function<std::string>(
-                        "--file-mode", [&r](const std::string& m) { r.fileMode = parseMode(m); },
+                        "--file-mode", [&r](const std::string& m) { r.fileMode = parseFileMode(m); },
                         "permissions of the outputs (octal)")
-                     ->default_str(octal(r.fileMode));
+                     ->default_str(fileModeText(r.fileMode));
     h.precision = cmd.add_option("--precision", r.coordinatePrecision, "decimal places of GeoJSON coordinates")
                       ->check(CLI::Range(1, 15))
                       ->capture_default_str();

@@ -14,6 +14,7 @@
 #include "core/Json.hpp"
 #include "core/JsonProgress.hpp"
 #include "core/TtyProgress.hpp"
+#include "change/TimeSeries.hpp"
 #include "detection/DetectorRegistry.hpp"
 #include "provenance/Manifest.hpp"
 #include "scan/ScanJob.hpp"
@@ -53,12 +54,27 @@ std::unique_ptr<ProgressSink> progressSink(bool json, bool quiet) {
     return std::make_unique<NullProgress>();
 }
 
+// scan --time-series: one scan per date, the diffs between them, one layer of all dates.
+void runTimeSeries(SeriesRequest r, bool quiet, bool json, const CliContext& ctx) {
+    r.scan.commandLine = ctx.argv;
+    DetectorRegistry registry = DetectorRegistry::builtin();
+    TimeSeries series(std::move(r), registry);
+    auto log = [quiet](const std::string& line) {
+        if (!quiet || line.find("warning") != std::string::npos) std::cerr << "riskmap: " << printable(line) << "\n";
+    };
+    const SeriesSummary s = series.run([&] { return progressSink(json, quiet); }, log, ctx.cancel);
+    if (!quiet)
+        std::cout << "wrote " << s.features << " feature(s) of " << s.dates.size() << " dates and " << s.diffs.size()
+                  << " diff(s) to " << s.output << " (provenance: " << s.manifestPath << ")\n";
+}
+
 }  // namespace
 
 void addScanCommand(CLI::App& app, const CliContext& ctx) {
     struct Args {
         ScanRequest req;
         InputArgs in;
+        SeriesRequest series;
         std::string shard;
         bool quiet = false;
         bool jsonProgress = false;
@@ -84,6 +100,14 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
                     "value (rejected_by, value, limit, measures): why was this one missed?")
         ->type_name("FILE");
     cmd->add_flag("--keep-journal", req.keepJournal, "keep OUT.journal after a successful scan");
+    cmd->add_option("--time-series", a->series.list,
+                    "scan each date of LIST (lines 'DATE INPUT...', or a STAC ItemCollection with datetimes) into "
+                    "OUT.DATE.ext, diff consecutive dates into OUT.diff.DATE1_DATE2.ext, and write every date's objects "
+                    "to OUT with a 'date' field; --resume keeps the dates an interrupted run finished")
+        ->type_name("LIST");
+    cmd->add_option("--diff-radius-m", a->series.radiusMetres, "with --time-series: the diffs' matching radius")
+        ->check(CLI::Range(0.01, 1e6))
+        ->capture_default_str();
     cmd->add_flag("-q,--quiet", a->quiet, "no progress bar and no summary");
     cmd->add_flag("--json-progress", a->jsonProgress, "NDJSON progress lines on stderr (for orchestrators)");
     cmd->footer(detectorHelp(DetectorRegistry::builtin()));
@@ -92,6 +116,13 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         ScanRequest r = a->req;
         r.input = inputRequest(a->in);
         if (!a->shard.empty()) r.shard = ShardSpec::parse(a->shard);
+        if (!a->series.list.empty()) {
+            ::umask(077);
+            SeriesRequest series = a->series;
+            series.scan = std::move(r);
+            runTimeSeries(std::move(series), a->quiet, a->jsonProgress, ctx);
+            return;
+        }
         r.commandLine = ctx.argv;
         inputsFromManifest(r, a->quiet);
         // Created files start owner-only; --file-mode may relax the final permissions.

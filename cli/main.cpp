@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
     addEvalCommand(app, ctx);
     addMergeCommand(app, ctx);
     addReportCommand(app, ctx);
+    addDiffCommand(app, ctx);
+    addTrainCommand(app, ctx);
 
     try {
         app.parse(argc, argv);

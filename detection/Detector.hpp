@@ -49,6 +49,9 @@ public:
     virtual std::size_t workingBytesPerPixel(std::size_t bands) const { return 24 + 4 * bands; }
     // A warning for an input this detector cannot serve well (e.g. pixels too coarse to resolve
     // its objects); empty when fine. Shown to the user and kept in the manifest.
+    // Files the detector read beyond its inputs (e.g. a verifier model) with their SHA-256, for
+    // the manifest; null when none.
+    virtual Json resources() const { return Json(); }
     virtual std::string inputWarning(double gsdX, double gsdY) const {
         (void)gsdX;
         (void)gsdY;

@@ -77,7 +77,37 @@ std::string single(const std::string& fill, const std::string& outline, const st
            fillSymbol("0", fill, outline, style, width) + "    </symbols>\n  </renderer-v2>\n</qgis>\n";
 }
 
+std::string categorized(const std::string& attr, const std::vector<Range>& categories, const std::string& labelExpression) {
+    std::string s = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+                    "<qgis version=\"3.22.16-Białowieża\" styleCategories=\"Symbology|Labeling\" labelsEnabled=\"1\">\n"
+                    "  <renderer-v2 type=\"categorizedSymbol\" attr=\"" + attr +
+                    "\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n"
+                    "    <categories>\n";
+    for (std::size_t i = 0; i < categories.size(); ++i)
+        s += "      <category value=\"" + categories[i].label + "\" symbol=\"" + std::to_string(i) + "\" label=\"" +
+             categories[i].label + "\" render=\"true\"/>\n";
+    s += "    </categories>\n    <symbols>\n";
+    for (std::size_t i = 0; i < categories.size(); ++i)
+        s += fillSymbol(std::to_string(i), categories[i].fill, categories[i].outline,
+                        categories[i].label == "unknown" ? "b_diagonal" : "solid");
+    s += "    </symbols>\n    <source-symbol>\n" + fillSymbol("0", "200,200,200,160", "60,60,60,255") +
+         "    </source-symbol>\n    <rotation/>\n    <sizescale/>\n  </renderer-v2>\n";
+    s += labeling(labelExpression);
+    s += "</qgis>\n";
+    return s;
+}
+
 }  // namespace
+
+std::string QgisStyle::changes() {
+    // Categories hold the value in `label` (lower and upper bounds are unused here).
+    return categorized("change",
+                       {{0, 0, "new", "215,48,39,210", "110,15,10,255"},
+                        {0, 0, "gone", "49,130,189,190", "20,60,110,255"},
+                        {0, 0, "unknown", "240,190,40,200", "130,95,0,255"},
+                        {0, 0, "persists", "150,150,150,140", "70,70,70,255"}},
+                       "concat(&quot;change&quot;, ' ', format_number(&quot;risk&quot;, 2))");
+}
 
 std::string QgisStyle::detections(double medium, double high) {
     return graduated("risk",

@@ -14,6 +14,9 @@ public:
     static std::string grid(double medium, double high);
     // Published cells: graduated by `count` (no per-detection data there).
     static std::string published();
+    // Changes between two scans (riskmap diff): one colour per `change` (new, gone, persists,
+    // unknown hatched), labelled with the change and risk.
+    static std::string changes();
     static std::string footprints();
     static std::string gaps();
 };

@@ -72,6 +72,45 @@ Manifest::Output readOutput(const JsonReader& r) {
     return o;
 }
 
+Json diffSideJson(const Manifest::DiffSide& d) {
+    return Json{{"path", d.path},
+                {"date", d.date.empty() ? Json() : Json(d.date)},
+                {"detector", d.detector},
+                {"features", d.features}};
+}
+
+Manifest::DiffSide readDiffSide(const JsonReader& r) {
+    Manifest::DiffSide d;
+    d.path = r.at("path").str();
+    d.date = r.str("date", "");
+    d.detector = r.at("detector").str();
+    d.features = static_cast<std::size_t>(r.at("features").integer(0));
+    return d;
+}
+
+Json diffJson(const Manifest::Diff& d) {
+    return Json{{"before", diffSideJson(d.before)},
+                {"after", diffSideJson(d.after)},
+                {"radius_m", d.radiusMetres},
+                {"min_score", d.minScore},
+                {"matching", "one-to-one, most pairs then least total distance, geodesic metres"},
+                {"counts", d.counts}};
+}
+
+Manifest::Diff readDiff(const JsonReader& r) {
+    Manifest::Diff d;
+    d.before = readDiffSide(r.at("before"));
+    d.after = readDiffSide(r.at("after"));
+    d.radiusMetres = r.at("radius_m").number(0, 1e7);
+    d.minScore = r.at("min_score").number(0, 1);
+    d.counts = r.at("counts").object();
+    return d;
+}
+
+Manifest::Input readInput(const JsonReader& in) {
+    return {in.at("source").str(), readRing(in.at("footprint")), in.object(), in.str("acquired", "")};
+}
+
 }  // namespace
 
 Json RecordedRequest::toJson() const {
@@ -83,6 +122,8 @@ Json RecordedRequest::toJson() const {
     Json stac = Json::object();
     for (const auto& [band, key] : input.stacAssets) stac[band] = key;
     in["stac_assets"] = stac;
+    if (!input.stacItems.empty()) in["stac_items"] = input.stacItems;
+    if (!input.date.empty()) in["date"] = input.date;
     Json io = Json::object();
     io["sensor"] = input.options.sensor;
     io["scale"] = optionalNumber(input.options.scale);
@@ -110,6 +151,9 @@ RecordedRequest RecordedRequest::fromJson(const JsonReader& r) {
         q.input.bands.push_back(spec);
     }
     for (const auto& [band, key] : in.at("stac_assets").members()) q.input.stacAssets[band] = key.str();
+    if (auto items = in.find("stac_items"))
+        for (const auto& id : items->items(kMaxInputs)) q.input.stacItems.push_back(id.str());
+    q.input.date = in.str("date", "");
     const JsonReader io = r.at("input_options");
     q.input.options.sensor = io.at("sensor").str();
     q.input.options.scale = readOptionalNumber(io, "scale");
@@ -123,6 +167,7 @@ RecordedRequest RecordedRequest::fromJson(const JsonReader& r) {
 Json Manifest::toJson() const {
     Json m = Json::object();
     m["manifest_version"] = version;
+    if (!isScan()) m["kind"] = kind;
     m["riskmap_version"] = riskmapVersion;
     m["command_line"] = commandLine;
     m["working_dir"] = workingDir;
@@ -132,22 +177,66 @@ Json Manifest::toJson() const {
     Json ls = Json::object();
     for (const auto& l : layers) ls[l.role] = Json{{"path", l.path}, {"layer", l.layer}};
     m["layers"] = ls;
-    m["recipe"] = recipe;
-    m["request"] = request.toJson();
-    m["detector"] = Json{{"name", detectorName}, {"halo_m", haloMetres}};
-    m["risk"] = risk;
-    m["grid"] = grid;
+    // A scan writes every key; a diff or a series only those it has.
+    if (isScan() || !recipe.is_null()) m["recipe"] = recipe;
+    if (isScan()) m["request"] = request.toJson();
+    if (isScan() || !detectorName.empty()) m["detector"] = Json{{"name", detectorName}, {"halo_m", haloMetres}};
+    if (detectorResources) m["detector"]["resources"] = *detectorResources;
+    if (isScan() || !risk.is_null()) m["risk"] = risk;
+    if (isScan() || !grid.is_null()) m["grid"] = grid;
     if (publish) m["publish"] = *publish;
     if (explain) m["explain"] = *explain;
+    if (diff) m["diff"] = diffJson(*diff);
+    if (series) m["series"] = *series;
     Json ins = Json::array();
     for (const auto& in : inputs) ins.push_back(in.description);
-    m["inputs"] = ins;
+    if (isScan() || !inputs.empty()) m["inputs"] = ins;
     m["warnings"] = warnings;
     m["tiling"] = tiling;
     m["counts"] = counts;
     m["timings"] = timings;
     return m;
 }
+
+namespace {
+
+// The keys every kind of manifest has.
+void readCommon(const JsonReader& r, Manifest& m) {
+    m.riskmapVersion = r.at("riskmap_version").str();
+    for (const auto& a : r.at("command_line").items()) m.commandLine.push_back(a.str());
+    m.workingDir = r.str("working_dir", "");
+    m.startedUtc = r.str("started_utc", "");
+    m.finishedUtc = r.str("finished_utc", "");
+    m.output = readOutput(r.at("output"));
+    if (auto ls = r.find("layers"))
+        for (const auto& [role, l] : ls->members()) m.layers.push_back({role, l.at("path").str(), l.at("layer").str()});
+    if (auto w = r.find("warnings"))
+        for (const auto& x : w->items()) m.warnings.push_back(x.str());
+    m.tiling = r.has("tiling") ? r.at("tiling").json() : Json::object();
+    m.counts = r.has("counts") ? r.at("counts").json() : Json::object();
+    m.timings = r.has("timings") ? r.at("timings").json() : Json::object();
+}
+
+// What a scan recorded: the request, the recipe, the detector and the inputs (a diff or a series
+// may hold some of these, without a request).
+void readScanKeys(const JsonReader& r, Manifest& m) {
+    const bool scan = m.isScan();
+    if (scan || r.has("recipe")) m.recipe = r.at("recipe").object();
+    if (scan) m.request = RecordedRequest::fromJson(r.at("request"));
+    if (scan || r.has("detector")) {
+        m.detectorName = r.at("detector").at("name").str();
+        m.haloMetres = r.at("detector").number("halo_m", 0);
+        if (r.at("detector").has("resources")) m.detectorResources = r.at("detector").at("resources").object();
+    }
+    if (scan || r.has("risk")) m.risk = r.has("risk") ? r.at("risk").object() : Json::object();
+    if (scan || r.has("grid")) m.grid = r.has("grid") ? r.at("grid").object() : Json::object();
+    if (r.has("publish")) m.publish = r.at("publish").object();
+    if (r.has("explain")) m.explain = r.at("explain").object();
+    if (scan || r.has("inputs"))
+        for (const auto& in : r.at("inputs").items(kMaxInputs)) m.inputs.push_back(readInput(in));
+}
+
+}  // namespace
 
 Manifest Manifest::fromJson(const Json& j, const std::string& origin) {
     const JsonReader r(j, origin);
@@ -157,29 +246,13 @@ Manifest Manifest::fromJson(const Json& j, const std::string& origin) {
     if (m.version > kVersion)
         throw DataError("'" + origin + "' is a manifest of a newer riskmap (version " + std::to_string(m.version) +
                         "): upgrade riskmap to read it");
-    m.riskmapVersion = r.at("riskmap_version").str();
-    for (const auto& a : r.at("command_line").items()) m.commandLine.push_back(a.str());
-    m.workingDir = r.str("working_dir", "");
-    m.startedUtc = r.str("started_utc", "");
-    m.finishedUtc = r.str("finished_utc", "");
-    m.output = readOutput(r.at("output"));
-    if (auto ls = r.find("layers"))
-        for (const auto& [role, l] : ls->members()) m.layers.push_back({role, l.at("path").str(), l.at("layer").str()});
-    m.recipe = r.at("recipe").object();
-    m.request = RecordedRequest::fromJson(r.at("request"));
-    m.detectorName = r.at("detector").at("name").str();
-    m.haloMetres = r.at("detector").number("halo_m", 0);
-    m.risk = r.has("risk") ? r.at("risk").object() : Json::object();
-    m.grid = r.has("grid") ? r.at("grid").object() : Json::object();
-    if (r.has("publish")) m.publish = r.at("publish").object();
-    if (r.has("explain")) m.explain = r.at("explain").object();
-    for (const auto& in : r.at("inputs").items(kMaxInputs))
-        m.inputs.push_back({in.at("source").str(), readRing(in.at("footprint")), in.object()});
-    if (auto w = r.find("warnings"))
-        for (const auto& x : w->items()) m.warnings.push_back(x.str());
-    m.tiling = r.has("tiling") ? r.at("tiling").json() : Json::object();
-    m.counts = r.has("counts") ? r.at("counts").json() : Json::object();
-    m.timings = r.has("timings") ? r.at("timings").json() : Json::object();
+    m.kind = r.str("kind", "scan");
+    if (m.kind != "scan" && m.kind != "diff" && m.kind != "series")
+        r.at("kind").fail("must be scan, diff or series, not '" + m.kind + "'");
+    readCommon(r, m);
+    readScanKeys(r, m);
+    if (m.kind == "diff") m.diff = readDiff(r.at("diff"));
+    if (m.kind == "series") m.series = r.at("series").object();
     return m;
 }
 
@@ -191,12 +264,13 @@ const Manifest::Layer* Manifest::layer(const std::string& role) const {
     return nullptr;
 }
 
+std::string Manifest::resolve(const std::string& p) const {
+    if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos || workingDir.empty())
+        return p;
+    return (std::filesystem::path(workingDir) / p).string();
+}
+
 InputRequest Manifest::inputsAsRun() const {
-    namespace fs = std::filesystem;
-    auto resolve = [&](const std::string& p) {
-        if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos || workingDir.empty()) return p;
-        return (fs::path(workingDir) / p).string();
-    };
     InputRequest r = request.input;
     for (auto& p : r.paths) p = resolve(p);
     for (auto& b : r.bands) b.path = resolve(b.path);

@@ -4,7 +4,9 @@
 // manifest; `scan` fills it, and `merge`, `eval`, `report`, `--config` and `diff` read it through
 // it. Reading checks every key it uses and fails naming the file and the key.
 //
-// Schema versions: 1 (riskmap 0.1, no "manifest_version" key) and 2 (adds it). Both read.
+// Schema versions: 1 (riskmap 0.1, no "manifest_version" key), 2 (adds it) and 3 (adds input
+// acquisition dates, recorded --date and STAC item choices, and "kind": the manifests of `riskmap
+// diff` and `scan --time-series`). All read.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -29,7 +31,7 @@ struct RecordedRequest {
 };
 
 struct Manifest {
-    static constexpr int kVersion = 2;
+    static constexpr int kVersion = 3;
 
     struct Output {
         std::string path, format, crs, fileMode = "0600";
@@ -45,9 +47,25 @@ struct Manifest {
         std::string source;
         std::vector<LonLat> footprint;  // outer ring, lon/lat
         Json description;               // InputCatalog::describe plus tiles and detections
+        std::string acquired;           // YYYY-MM-DD, "" when unknown (or before version 3)
+    };
+    // One scan compared by `riskmap diff`.
+    struct DiffSide {
+        std::string path;  // the scan's main layer, as given (relative to workingDir)
+        std::string date;  // its acquisition date when all its scenes share one, else ""
+        std::string detector;
+        std::size_t features = 0;
+    };
+    struct Diff {
+        DiffSide before, after;
+        double radiusMetres = 0, minScore = 0;
+        Json counts;  // {"new", "gone", "persists", "unknown", "below_min_score"}
     };
 
     int version = kVersion;
+    // "scan" (scan, merge), "diff" (riskmap diff) or "series" (scan --time-series). Only a scan's
+    // manifest holds a request; the others hold what they compared.
+    std::string kind = "scan";
     std::string riskmapVersion;
     std::vector<std::string> commandLine;
     std::string workingDir;  // relative input paths in `request` are relative to it
@@ -58,11 +76,14 @@ struct Manifest {
     RecordedRequest request;
     std::string detectorName;
     double haloMetres = 0;
+    std::optional<Json> detectorResources;  // files the detector read (a verifier model) and their hashes
     Json risk;                    // RiskOptions::toJson
     Json grid;                    // {"cell_m", "shape", "crs", "cells", "coverage_cell_px"}
     std::optional<Json> publish;  // {"path", "cell_m", "min_count", "cells"}
     std::optional<Json> explain;  // {"path", "rejected"}: scan --explain
     std::vector<Input> inputs;
+    std::optional<Diff> diff;     // kind "diff"
+    std::optional<Json> series;   // kind "series": {"list", "dates": [...], "diffs": [...]}
     std::vector<std::string> warnings;
     Json tiling, counts, timings;  // run statistics, for people (not read back)
 
@@ -74,8 +95,11 @@ struct Manifest {
     static Manifest read(const std::string& path);
 
     const Layer* layer(const std::string& role) const;
+    bool isScan() const { return kind == "scan"; }
     // `request` with relative paths made absolute from `workingDir`.
     InputRequest inputsAsRun() const;
+    // A path recorded relative to the folder the run was in, made absolute.
+    std::string resolve(const std::string& path) const;
 };
 
 }  // namespace riskmap

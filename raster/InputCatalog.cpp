@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/Error.hpp"
@@ -98,31 +99,67 @@ InputCatalog InputCatalog::open(const std::vector<std::string>& paths,
     return open(r);
 }
 
+namespace {
+
+// The STAC scenes of `path` that the request keeps (all, or the items it names).
+std::vector<StacScene> stacScenes(const std::string& path, const InputRequest& req, std::set<std::string>& found) {
+    std::vector<StacScene> kept;
+    for (auto& scene : readStac(path, req.stacAssets)) {
+        const bool wanted = req.stacItems.empty() ||
+                            std::find(req.stacItems.begin(), req.stacItems.end(), scene.id) != req.stacItems.end();
+        if (!wanted) continue;
+        found.insert(scene.id);
+        kept.push_back(std::move(scene));
+    }
+    return kept;
+}
+
+Acquisition stacAcquisition(const StacScene& scene) {
+    const std::string d = calendarDate(scene.datetime);
+    return d.empty() ? Acquisition{} : Acquisition{d, "STAC datetime = " + scene.datetime};
+}
+
+}  // namespace
+
 InputCatalog InputCatalog::open(const InputRequest& req) {
     const InputOptions& options = req.options;
     std::vector<std::string> paths = expandPaths(req.paths, req.inputList);
     if (paths.empty() && req.bands.empty())
         throw UsageError("no input: give raster paths, a folder, --input-list FILE or --band NAME=PATH");
+    const std::string date = req.date.empty() ? "" : checkedDate(req.date, "--date");
     InputCatalog c;
+    std::set<std::string> found;
     for (const auto& p : paths) {
         if (looksLikeStac(p)) {
-            for (const auto& scene : readStac(p, req.stacAssets))
+            for (const auto& scene : stacScenes(p, req, found)) {
                 c.inputs_.push_back(RasterInput::fromBandFiles(scene.bands, options, scene.id));
+                c.acquired_.push_back(stacAcquisition(scene));
+            }
         } else {
             c.inputs_.push_back(RasterInput::open(p, options));
+            c.acquired_.push_back(date.empty() ? acquisitionFromMetadata(p) : Acquisition{});
         }
     }
-    if (!req.bands.empty()) c.inputs_.push_back(RasterInput::fromBandFiles(req.bands, options));
+    for (const auto& id : req.stacItems)
+        if (!found.count(id)) throw DataError("no STAC item '" + id + "' among the inputs: check the item ids");
+    if (!req.bands.empty()) {
+        c.inputs_.push_back(RasterInput::fromBandFiles(req.bands, options));
+        c.acquired_.push_back(date.empty() ? acquisitionFromMetadata(req.bands.front().path) : Acquisition{});
+    }
+    if (!date.empty())
+        for (auto& a : c.acquired_) a = {date, "given with the scan (--date or a --time-series list)"};
     std::map<std::string, int> seen;
     for (const auto& in : c.inputs_) seen[in.name()]++;
     for (const auto& in : c.inputs_) c.sources_.push_back(seen[in.name()] > 1 ? in.origin() : in.name());
     return c;
 }
 
-Json InputCatalog::describe(const RasterInput& in, const std::string& source) {
+Json InputCatalog::describe(const RasterInput& in, const std::string& source, const Acquisition& acquired) {
     Json j = Json::object();
     j["source"] = source;
     j["origin"] = in.origin();
+    j["acquired"] = acquired.date.empty() ? Json() : Json(acquired.date);
+    j["acquired_from"] = acquired.from.empty() ? Json() : Json(acquired.from);
     j["driver"] = in.driver();
     j["width"] = in.width();
     j["height"] = in.height();
@@ -184,9 +221,11 @@ Json InputCatalog::describe(const RasterInput& in, const std::string& source) {
     return j;
 }
 
+Json InputCatalog::describe(std::size_t i) const { return describe(inputs_.at(i), sources_.at(i), acquired_.at(i)); }
+
 Json InputCatalog::toJson() const {
     Json arr = Json::array();
-    for (std::size_t i = 0; i < inputs_.size(); ++i) arr.push_back(describe(inputs_[i], sources_[i]));
+    for (std::size_t i = 0; i < inputs_.size(); ++i) arr.push_back(describe(i));
     Json root = Json::object();
     root["inputs"] = arr;
     return root;
@@ -209,6 +248,8 @@ std::string InputCatalog::toText() const {
         o << "  GSD:       " << num(in.gsdX(), 2) << " m x " << num(in.gsdY(), 2) << " m at the centre"
           << (in.crsIsGeographic() ? " (geodesic, CRS in degrees)" : "") << "\n";
         o << "  area:      " << num(in.areaKm2(), 3) << " km2\n";
+        const Acquisition& a = acquired_[i];
+        o << "  acquired:  " << (a.date.empty() ? "unknown (give --date YYYY-MM-DD)" : a.date + " (" + a.from + ")") << "\n";
         auto fp = in.footprint(1);
         double lon0 = fp[0].lon, lon1 = lon0, lat0 = fp[0].lat, lat1 = lat0;
         for (const auto& p : fp) {

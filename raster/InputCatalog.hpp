@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/Json.hpp"
+#include "raster/AcquisitionDate.hpp"
 #include "raster/RasterInput.hpp"
 
 namespace riskmap {
@@ -17,6 +18,8 @@ struct InputRequest {
     std::vector<BandSpec> bands;     // one more scene from one file per band
     std::map<std::string, std::string> stacAssets;  // band name -> STAC asset key
     InputOptions options;
+    std::string date;                     // --date YYYY-MM-DD: every scene's acquisition date
+    std::vector<std::string> stacItems;  // only these STAC item ids (a time series); empty: all
 };
 
 class InputCatalog {
@@ -31,14 +34,18 @@ public:
     const std::vector<RasterInput>& inputs() const { return inputs_; }
     // Labels for the `source` property: file names, or full paths where names clash.
     const std::vector<std::string>& sources() const { return sources_; }
+    // When each scene was acquired (--date, STAC datetime or metadata; empty when unknown).
+    const std::vector<Acquisition>& acquired() const { return acquired_; }
 
-    static Json describe(const RasterInput& in, const std::string& source);
+    static Json describe(const RasterInput& in, const std::string& source, const Acquisition& acquired = {});
+    Json describe(std::size_t input) const;
     Json toJson() const;
     std::string toText() const;
 
 private:
     std::vector<RasterInput> inputs_;
     std::vector<std::string> sources_;
+    std::vector<Acquisition> acquired_;
 };
 
 }  // namespace riskmap

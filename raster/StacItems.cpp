@@ -112,6 +112,10 @@ StacScene sceneFromItem(const JsonReader& item, const std::string& baseDir, cons
     StacScene s;
     s.id = optionalText(item, "id");
     if (s.id.empty()) s.id = "stac-item";
+    if (auto props = item.find("properties"); props && props->json().is_object()) {
+        s.datetime = optionalText(*props, "datetime");
+        if (s.datetime.empty()) s.datetime = optionalText(*props, "start_datetime");
+    }
     if (!item.has("assets") || !item.at("assets").json().is_object())
         item.fail("(STAC item '" + s.id + "') has no assets");
     const JsonReader assets = item.at("assets");

@@ -14,6 +14,7 @@ namespace riskmap {
 struct StacScene {
     std::string id;
     std::vector<BandSpec> bands;
+    std::string datetime;  // properties.datetime (else start_datetime); "" when absent
 };
 
 // True when `path` names a JSON file holding a STAC Item or ItemCollection.

@@ -6,6 +6,7 @@
 #include <ogr_api.h>
 
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "core/Error.hpp"
@@ -56,6 +57,15 @@ Json fieldJson(const OGRFeature& f, int i, bool jsonText) {
             Json a = Json::array();
             for (int k = 0; k < n; ++k) a.push_back(v[k]);
             return a;
+        }
+        case OFTDate: {
+            // ISO 8601, not OGR's own YYYY/MM/DD.
+            int y = 0, m = 0, day = 0, hh = 0, mm = 0, tz = 0;
+            float ss = 0;
+            f.GetFieldAsDateTime(i, &y, &m, &day, &hh, &mm, &ss, &tz);
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, day);
+            return Json(std::string(buf));
         }
         case OFTString:
             if (d->GetSubType() == OFSTJSON || jsonText) {
@@ -112,6 +122,23 @@ Json GeoJsonExport::layer(const std::string& path, const std::string& layerName,
     fc["name"] = std::string(layer->GetName());
     fc["features"] = features;
     return fc;
+}
+
+std::vector<std::vector<LonLat>> GeoJsonExport::outerRings(const Json& geometry) {
+    std::vector<std::vector<LonLat>> rings;
+    if (!geometry.is_object() || !geometry.contains("coordinates") || !geometry.contains("type")) return rings;
+    auto ring = [](const Json& r) {
+        std::vector<LonLat> out;
+        for (const auto& p : r) out.push_back({p.at(0).get<double>(), p.at(1).get<double>()});
+        return out;
+    };
+    const Json& type = geometry["type"];
+    const Json& c = geometry["coordinates"];
+    if (type == "Polygon" && !c.empty()) rings.push_back(ring(c[0]));
+    if (type == "MultiPolygon")
+        for (const auto& poly : c)
+            if (!poly.empty()) rings.push_back(ring(poly[0]));
+    return rings;
 }
 
 }  // namespace riskmap

@@ -3,8 +3,10 @@
 // FeatureCollection in lon/lat, for the evidence report's data.js.
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/Json.hpp"
+#include "geo/Geodesy.hpp"
 
 namespace riskmap {
 
@@ -16,6 +18,8 @@ public:
     // be read.
     static Json layer(const std::string& path, const std::string& layerName, int precision,
                       const std::set<std::string>& listFields = {});
+    // The outer rings of a GeoJSON Polygon or MultiPolygon (as `layer` writes them).
+    static std::vector<std::vector<LonLat>> outerRings(const Json& geometry);
 };
 
 }  // namespace riskmap

@@ -19,6 +19,7 @@
 #include "provenance/Manifest.hpp"
 #include "raster/InputCatalog.hpp"
 #include "report/ChipRenderer.hpp"
+#include "report/DiffReport.hpp"
 #include "report/GeoJsonExport.hpp"
 #include "report/ReportAssets.hpp"
 
@@ -79,24 +80,6 @@ double number(const Json& props, const std::string& key) {
 std::string text(const Json& props, const std::string& key) {
     auto it = props.find(key);
     return it != props.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// The outer rings of a GeoJSON Polygon or MultiPolygon (as GeoJsonExport writes them).
-std::vector<std::vector<LonLat>> outerRings(const Json& geometry) {
-    std::vector<std::vector<LonLat>> rings;
-    if (!geometry.is_object() || !geometry.contains("coordinates")) return rings;
-    auto ring = [](const Json& r) {
-        std::vector<LonLat> out;
-        for (const auto& p : r) out.push_back({p.at(0).get<double>(), p.at(1).get<double>()});
-        return out;
-    };
-    const std::string type = text(geometry, "type");
-    const Json& c = geometry["coordinates"];
-    if (type == "Polygon" && !c.empty()) rings.push_back(ring(c[0]));
-    if (type == "MultiPolygon")
-        for (const auto& poly : c)
-            if (!poly.empty()) rings.push_back(ring(poly[0]));
-    return rings;
 }
 
 // Footprints from the manifest, for scans written before footprint layers existed.
@@ -223,7 +206,7 @@ std::size_t ReportWriter::writeChips(const Manifest& m, Json& feats, const fs::p
         auto& r = renderers[it->second];
         if (!r) r = std::make_unique<ChipRenderer>(catalog->inputs()[it->second]);
         ChipInfo info;
-        std::vector<unsigned char> png = r->render(outerRings(feats[order[k]]["geometry"]), captionOf(props), request_.chipMinMetres, info);
+        std::vector<unsigned char> png = r->render(GeoJsonExport::outerRings(feats[order[k]]["geometry"]), captionOf(props), request_.chipMinMetres, info);
         if (png.empty()) {
             ++offRaster;
             continue;
@@ -242,10 +225,37 @@ std::size_t ReportWriter::writeChips(const Manifest& m, Json& feats, const fs::p
     return chips;
 }
 
+namespace {
+
+// The output of `riskmap diff`: its changes, and the coverage of both scans.
+ReportLayers diffLayers(const Manifest& m, const std::string& scan, const DiffReport& diff) {
+    ReportLayers r;
+    const Manifest::Layer* l = m.layer("detections");
+    r.detections = GeoJsonExport::layer(scan, l ? l->layer : "changes", kPrecision, kListFields);
+    r.footprints = diff.footprints();
+    r.gaps = diff.gaps();
+    return r;
+}
+
+std::string defaultTitle(const Manifest& m, const std::string& scan) {
+    const std::string name = m.detectorName.empty() ? std::string("riskmap") : m.detectorName;
+    const std::string file = fs::path(scan).filename().string();
+    if (!m.diff) return name + " leads: " + file;
+    auto date = [](const Manifest::DiffSide& s) { return s.date.empty() ? std::string("(no date)") : s.date; };
+    return name + " changes " + date(m.diff->before) + " to " + date(m.diff->after) + ": " + file;
+}
+
+}  // namespace
+
 ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     ReportSummary summary;
     const Manifest manifest = Manifest::read(manifestPath_);
-    ReportLayers layers = loadLayers(manifest, request_.scan, summary.notes);
+    if (manifest.kind == "series")
+        throw UsageError("'" + request_.scan + "' is the layer of a time series: report one date's scan (OUT.DATE.ext) " +
+                         "or the diff of two dates (OUT.diff.DATE1_DATE2.ext)");
+    std::unique_ptr<DiffReport> diff;
+    if (manifest.diff) diff = std::make_unique<DiffReport>(manifest, request_.scan, summary.notes);
+    ReportLayers layers = diff ? diffLayers(manifest, request_.scan, *diff) : loadLayers(manifest, request_.scan, summary.notes);
     Json& feats = layers.detections["features"];
     summary.detections = feats.size();
     for (auto& f : feats) {
@@ -260,19 +270,24 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     if (!::mkdtemp(tmpl.data())) throw IoError("cannot create a folder in '" + parent.string() + "' for the report");
     TempDir tmp(tmpl);
 
-    summary.chips = writeChips(manifest, feats, tmp.path(), cancel, summary.notes);
+    std::set<std::string> names;
+    const SaveChip save = [&](const std::string& id, const std::vector<unsigned char>& png) {
+        const std::string name = chipFileName(id, names);
+        writeFile(tmp.path() / name, png.data(), png.size());
+        return name;
+    };
+    summary.chips = diff ? diff->writeChips(feats, request_.maxChips, request_.chipMinMetres, save, cancel, summary.notes)
+                         : writeChips(manifest, feats, tmp.path(), cancel, summary.notes);
     if (feats.size() > request_.maxChips)
-        summary.notes.push_back("image chips for the " + std::to_string(request_.maxChips) + " highest-risk leads only (--max-chips)");
+        summary.notes.push_back("image chips for the " + std::to_string(request_.maxChips) +
+                                (diff ? " highest-ranked changes" : " highest-risk leads") + " only (--max-chips)");
 
-    std::string title = request_.title;
-    if (title.empty())
-        title = (manifest.detectorName.empty() ? std::string("riskmap") : manifest.detectorName) +
-                " leads: " + fs::path(request_.scan).filename().string();
+    const std::string title = request_.title.empty() ? defaultTitle(manifest, request_.scan) : request_.title;
     const Json data{{"title", title},          {"generated_by", std::string("riskmap ") + kRiskmapVersion},
                     {"generated_utc", utcNow()}, {"notes", summary.notes},
                     {"manifest", manifest.toJson()}, {"detections", layers.detections},
                     {"grid", layers.grid},       {"footprints", layers.footprints},
-                    {"gaps", layers.gaps}};
+                    {"gaps", layers.gaps},       {"diff", diff ? diff->summary() : Json()}};
     writeText(tmp.path() / "data.js",
               "// riskmap evidence report data. SENSITIVE: exact locations of possible victims; do not publish.\n"
               "window.RISKMAP_DATA = " + dumpJson(data) + ";\n");

@@ -55,6 +55,7 @@ public:
 
     const std::vector<RasterInput>& inputs() const { return catalog_->inputs(); }
     const std::vector<std::string>& sources() const { return catalog_->sources(); }
+    const InputCatalog& catalog() const { return *catalog_; }
     const Detector& detector() const { return *detector_; }
     const OptionValues& options() const { return *options_; }
     const ScanRequest& request() const { return request_; }

@@ -280,6 +280,7 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
     m.request = job_.recorded();
     m.detectorName = job_.detector().info().name;
     m.haloMetres = job_.detector().haloMetres();
+    if (Json res = job_.detector().resources(); !res.is_null()) m.detectorResources = res;
     m.risk = req_.risk.toJson();
     m.grid = Json{{"cell_m", req_.gridMetres > 0 ? Json(req_.gridMetres) : Json()}, {"shape", req_.gridShape},
                   {"crs", RiskGrid::kCrs}, {"cells", gridCells_}, {"coverage_cell_px", kCoverageCell}};
@@ -288,10 +289,10 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
         m.publish = Json{{"path", req_.publishPath}, {"cell_m", publishCell()}, {"min_count", req_.publishMinCount},
                          {"cells", publishedCells_}};
     for (std::size_t i = 0; i < job_.inputs().size(); ++i) {
-        Json j = InputCatalog::describe(job_.inputs()[i], job_.sources()[i]);
+        Json j = job_.catalog().describe(i);
         j["tiles"] = res_.tilesPerInput[i];
         j["detections"] = res_.perInput[i].size();
-        m.inputs.push_back({job_.sources()[i], job_.inputs()[i].footprint(), j});
+        m.inputs.push_back({job_.sources()[i], job_.inputs()[i].footprint(), j, job_.catalog().acquired()[i].date});
     }
     m.warnings = job_.warnings();
     m.tiling = tilingJson();

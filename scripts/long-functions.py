@@ -12,7 +12,7 @@ import sys
 
 LIMIT = int(os.environ.get("RISKMAP_FUNCTION_LIMIT", "80"))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FOLDERS = ["cli", "core", "detection", "eval", "features", "geo", "output", "provenance", "raster", "report",
+FOLDERS = ["change", "cli", "core", "detection", "eval", "features", "geo", "output", "provenance", "raster", "report",
            "risk", "scan", "tiling", "bench"]
 NOT_FUNCTION = re.compile(r"^\s*(namespace|class|struct|enum|union|extern)\b|=\s*\{$|^\s*(static\s+)?const\s+\w+.*=\s*\{")
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <sstream>
 
 #include "core/Error.hpp"
 #include "detection/imgproc/ComponentExtractor.hpp"
@@ -13,12 +15,62 @@ namespace riskmap {
 
 namespace {
 
+using Params = ClearingDetector::Params;
+using Spectrum = std::array<double, 5>;
+
 float nd(float a, float b) {
     const float s = a + b;
     return s != 0.0f ? (a - b) / s : 0.0f;
 }
 
 bool hasBand(const std::vector<std::string>& v, const char* n) { return std::find(v.begin(), v.end(), n) != v.end(); }
+
+Spectrum parseSpectrum(const std::string& text, const char* option) {
+    std::istringstream in(text);
+    Spectrum s{};
+    std::string item;
+    std::size_t n = 0;
+    while (std::getline(in, item, ',')) {
+        char* end = nullptr;
+        const double v = std::strtod(item.c_str(), &end);
+        if (n == s.size() || end == item.c_str() || *end != '\0' || !(v >= 0 && v <= 1.5))
+            throw UsageError(std::string(option) + "='" + text +
+                             "' must be five reflectances 0-1.5 separated by commas (blue,green,red,nir,swir1)");
+        s[n++] = v;
+    }
+    if (n != s.size())
+        throw UsageError(std::string(option) + "='" + text + "' must hold five reflectances (blue,green,red,nir,swir1)");
+    return s;
+}
+
+// One pixel's reflectances; a band the input lacks is flagged absent.
+struct Sample {
+    float blue = 0, green = 0, red = 0, nir = 0, swir1 = 0, swir2 = 0;
+    bool hasBlue = false, hasGreen = false, hasSwir1 = false, hasSwir2 = false;
+};
+
+bool isWater(const Sample& s, float ndvi, const Params& p) {
+    if (s.hasGreen && s.hasSwir1) return nd(s.green, s.swir1) > p.waterMndwiMin;  // MNDWI, Xu 2006
+    if (s.hasGreen) return nd(s.green, s.nir) > p.waterMndwiMin;                   // NDWI, McFeeters 1996
+    return ndvi < 0.0f;  // water reflects more red than near infrared
+}
+
+// Bare or built evidence of a pixel that is neither water nor vegetation. A pixel mixing a creek
+// and mangrove is neither, so SWIR1 above NIR (NDBI, Zha et al. 2003; BSI, Rikimaru et al. 2002)
+// is asked for; clearly bare (core) adds a margin, or a visible albedo above dark creek mud
+// (the albedo axis of the V-I-S model, Ridd 1995). Without SWIR only the low NDVI remains.
+std::uint8_t bareEvidence(const Sample& s, float ndvi, const Params& p) {
+    using C = ClearingDetector;
+    const std::uint8_t core = C::kCore, none = 0;
+    if (!s.hasSwir1) return C::kBare | (ndvi < p.coreNdviMax ? core : none);
+    const float ndbi = nd(s.swir1, s.nir);
+    const float bsi = s.hasBlue ? nd(s.swir1 + s.red, s.nir + s.blue) : -1.0f;
+    const bool bare = ndbi >= p.bareNdbiMin || (s.hasBlue && bsi >= p.bareBsiMin);
+    if (!bare) return 0;
+    bool clear = ndbi >= p.coreNdbiMin || (s.hasBlue && bsi >= p.coreBsiMin);
+    if (s.hasBlue && s.hasGreen) clear = clear || (s.blue + s.green + s.red) / 3.0f >= p.coreBrightMin;
+    return C::kBare | (clear && ndvi < p.coreNdviMax ? core : none);
+}
 
 }  // namespace
 
@@ -29,23 +81,35 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("veg_ndvi_min", &P::vegNdviMin, 0.5, "NDVI", "vegetation: NDVI at or above this (about half green cover; Rouse et al. 1974)", -1, 1)
         .number("bare_ndbi_min", &P::bareNdbiMin, -0.15, "NDBI", "bare/built evidence: NDBI at or above this (Zha et al. 2003) ...", -1, 1)
         .number("bare_bsi_min", &P::bareBsiMin, -0.05, "BSI", "... or BSI at or above this (Rikimaru et al. 2002)", -1, 1)
+        .number("unmix_candidate_min", &P::unmixCandidateMin, 0.4, "0-1", "... or a soil fraction at or above this (linear unmixing, Adams et al. 1986): camps under part canopy", 0, 1.5)
+        .number("unmix_core_min", &P::unmixCoreMin, 0.55, "0-1", "a soil fraction at or above this is clearly bare", 0, 1.5)
+        .number("unmix_ndvi_max", &P::unmixNdviMax, 0.6, "NDVI", "the soil fraction counts only below this NDVI (never in closed canopy)", -1, 1)
+        .text("endmember_forest", &P::forestSpectrum, "0.024,0.054,0.033,0.295,0.115", "forest endmember: blue,green,red,nir,swir1 reflectance (median Sundarbans mangrove)")
+        .text("endmember_water", &P::waterSpectrum, "0.074,0.096,0.076,0.033,0.012", "water endmember (median Sundarbans river)")
+        .text("endmember_soil", &P::soilSpectrum, "0.084,0.110,0.130,0.200,0.230", "soil endmember (median dry field)")
+        .number("burnt_nbr_max", &P::burntNbrMax, 0.1, "NBR", "burnt ground: NBR = nd(nir, swir2) at or below this (Key & Benson 2006; forest is about 0.7) ...", -1, 1)
+        .number("burnt_ndvi_max", &P::burntNdviMax, 0.5, "NDVI", "... and NDVI below this; burnt ground is bare evidence and clearly bare", -1, 1)
         .number("matrix_radius_m", &P::matrixRadius, 500, "m", "radius of the disk in which the forest matrix is measured", 50, 5000)
         .number("open_veg_share_max", &P::openVegShareMax, 0.5, "0-1", "open land: non-vegetated land where less than this share of land around is vegetated", 0, 1)
         .number("open_land_share_min", &P::openLandShareMin, 0.2, "0-1", "... and at least this share of the disk is land (not a river mouth)", 0, 1)
         .number("matrix_veg_share_min", &P::matrixVegShareMin, 0.7, "0-1", "a camp sits where at least this share of land around is vegetated", 0, 1)
         .number("min_area_m2", &P::minArea, 500, "m2", "smallest patch (0.05 ha)", 0, 1e9)
-        .number("max_area_m2", &P::maxArea, 50000, "m2", "largest patch (5 ha)", 1, 1e9)
-        .number("max_extent_m", &P::maxExtent, 600, "m", "longest bounding-box side; longer is a linear feature (sets part of the halo)", 10, 10000)
-        .number("ring_width_m", &P::ringWidth, 50, "m", "width of the ring around a patch that must be forest or water", 5, 1000)
+        .number("max_area_m2", &P::maxArea, 80000, "m2", "largest cleared ground, the patch's soil fractions summed: a 5 ha camp with a thinned, blended edge clears up to about 8 ha", 1, 1e9)
+        .number("max_extent_m", &P::maxExtent, 600, "m", "longest bounding-box side of a patch or camp; longer is a linear feature (sets part of the halo)", 10, 10000)
+        .number("ring_gap_m", &P::ringGap, 20, "m", "the enclosure ring starts this far out, beyond the camp's own blended edge", 0, 1000)
+        .number("ring_width_m", &P::ringWidth, 50, "m", "width of the ring around a camp that must be forest or water", 5, 1000)
         .number("enclosure_min", &P::enclosureMin, 0.8, "0-1", "share of the ring that is forest or water", 0, 1)
         .number("remote_min_m", &P::remoteMin, 1000, "m", "distance from open land (farms, villages, ponds' dikes) a camp must keep", 0, 100000)
         .number("distance_cap_m", &P::distanceCap, 2000, "m", "distances are measured up to this; sets most of the halo", 10, 100000)
         .number("max_elongation", &P::maxElongation, 8, "ratio", "longer-than-wide limit (creeks and tracks are very linear)", 1, 100)
-        .number("min_width_m", &P::minWidth, 20, "m", "mean width (area / length): drops one-pixel creek-bank chains", 0, 1000)
+        .number("min_width_m", &P::minWidth, 20, "m", "mean width (area / length) of a camp's clearly bare patch: drops one-pixel creek-bank chains", 0, 1000)
         .number("core_ndvi_max", &P::coreNdviMax, 0.3, "NDVI", "a clearly bare pixel has NDVI below this ...", -1, 1)
         .number("core_ndbi_min", &P::coreNdbiMin, 0.05, "NDBI", "... and NDBI at or above this (SWIR1 > NIR, plus a margin over creek mud) ...", -1, 1)
-        .number("core_bsi_min", &P::coreBsiMin, 0.05, "BSI", "... or BSI at or above this", -1, 1)
-        .number("core_min_area_m2", &P::coreMinArea, 300, "m2", "area of clearly bare pixels a patch needs (one pixel of a 10-30 m sensor)", 0, 1e9)
+        .number("core_bsi_min", &P::coreBsiMin, 0.05, "BSI", "... or BSI at or above this ...", -1, 1)
+        .number("core_bright_min", &P::coreBrightMin, 0.08, "reflectance", "... or a visible albedo (blue+green+red)/3 at or above this (wet mud, roofs; creek-bank mud stays below 0.075; Ridd 1995)", 0, 1)
+        .number("core_min_area_m2", &P::coreMinArea, 300, "m2", "area of clearly bare pixels one patch of a camp needs (one pixel of a 10-30 m sensor)", 0, 1e9)
+        .number("group_gap_m", &P::groupGap, 100, "m", "patches this close (pixel centres) are one camp, judged and reported once (huts and racks spread among trees)", 0, 1000)
+        .number("explain_forest_max", &P::explainForestMax, 0.7, "0-1", "--explain also reports land with no bare evidence whose forest fraction is below this, with the mask that took it", 0, 1.5)
         .number("min_score", &P::minScore, 0, "0-1", "drop patches scoring below this", 0, 1);
     return t;
 }
@@ -56,16 +120,20 @@ DetectorInfo ClearingDetector::describe() {
     d.description =
         "Remote camps: small cleared or built patches (bare mud, racks, huts) inside unbroken "
         "mangrove or forest, enclosed by forest or water and far from open farmland. Needs red, "
-        "nir and green (swir1 and blue sharpen water and bare-ground evidence).";
+        "nir and green or swir1 (blue and swir1 add the soil fraction, swir2 burnt ground).";
     d.options = table().specs();
+    // A camp of several patches reports the camp's enclosure and score, its patches' sums,
+    // nearest distances, widest width, highest elongation and lowest matrix share.
     d.attributes = {
-        {"enclosure", AttributeType::Double, "0-1", "share of the surrounding ring that is forest or water"},
+        {"enclosure", AttributeType::Double, "0-1", "share of the ring around the camp (beyond all its patches) that is forest or water"},
         {"distance_to_open_land_m", AttributeType::Double, "m", "to the nearest open land (capped at distance_cap_m)"},
         {"distance_to_water_m", AttributeType::Double, "m", "to the nearest water, centre to centre (capped)"},
-        {"core_area_m2", AttributeType::Double, "m2", "area of clearly bare pixels"},
-        {"width_m", AttributeType::Double, "m", "mean width: area / longest extent"},
-        {"matrix_veg_share", AttributeType::Double, "0-1", "vegetated share of land around the patch"},
-        {"elongation", AttributeType::Double, "ratio", "long axis over short axis"},
+        {"core_area_m2", AttributeType::Double, "m2", "area of clearly bare pixels, summed over the camp's patches"},
+        {"width_m", AttributeType::Double, "m", "mean width (area / longest extent) of the camp's widest patch"},
+        {"matrix_veg_share", AttributeType::Double, "0-1", "vegetated share of land around the patches (the lowest)"},
+        {"elongation", AttributeType::Double, "ratio", "long axis over short axis (the most elongated patch)"},
+        {"cleared_m2", AttributeType::Double, "m2", "cleared ground: soil fractions summed over the camp's patches"},
+        {"patches", AttributeType::Int, "", "patches within group_gap_m that make up this camp (huts of a cluster); drawn are those with clearly bare ground"},
     };
     return d;
 }
@@ -80,6 +148,10 @@ ClearingDetector::ClearingDetector(const OptionValues& o) : info_(describe()) {
     if (p_.remoteMin > p_.distanceCap)
         throw UsageError("remote_min_m (" + optionValueText(p_.remoteMin) + ") exceeds distance_cap_m (" +
                          optionValueText(p_.distanceCap) + "): distances beyond the cap are not measured");
+    if (p_.unmixCoreMin < p_.unmixCandidateMin)
+        throw UsageError("unmix_core_min is below unmix_candidate_min: a clearly bare pixel must be a candidate first");
+    unmixer_ = Unmixer(parseSpectrum(p_.forestSpectrum, "endmember_forest"), parseSpectrum(p_.waterSpectrum, "endmember_water"),
+                       parseSpectrum(p_.soilSpectrum, "endmember_soil"));
 }
 
 std::vector<std::string> ClearingDetector::bandsFor(const std::vector<std::string>& available) const {
@@ -92,209 +164,636 @@ std::vector<std::string> ClearingDetector::bandsFor(const std::vector<std::strin
         throw UsageError("the clearing detector needs red, nir and green or swir1 bands but the input lacks " + missing +
                          ": pass --sensor (sentinel2, landsat8, landsat7, ...) or --band NAME=PATH");
     std::vector<std::string> bands{"red", "nir"};
-    for (const char* n : {"green", "swir1", "blue"})
+    for (const char* n : {"green", "swir1", "blue", "swir2"})
         if (hasBand(available, n)) bands.push_back(n);
     return bands;
 }
 
 double ClearingDetector::haloMetres() const {
-    // An owned patch lies within max_extent of its anchor; its ring looks ring_width further,
-    // its distance to open land up to distance_cap, and open land itself is judged over a disk
-    // of matrix_radius.
-    return p_.maxExtent + std::max(p_.ringWidth, p_.distanceCap + p_.matrixRadius);
+    // An owned camp lies within max_extent of its anchor. A patch that could join it starts within
+    // group_gap of it and spans up to max_extent more. That patch's ring looks ring_gap +
+    // ring_width further, its distance to open land up to distance_cap, and open land itself is
+    // judged over a disk of matrix_radius.
+    return 2 * p_.maxExtent + p_.groupGap + std::max(p_.ringGap + p_.ringWidth, p_.distanceCap + p_.matrixRadius);
 }
 
-std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t) const {
+ClearingDetector::Unmixer::Unmixer(const Spectrum& forest, const Spectrum& water, const Spectrum& soil) {
+    // The pseudo-inverse of [endmembers; 1 ... 1] maps (bands, 1) to fractions that sum to one
+    // (least squares; Settle & Drake 1993), computed once for three and for two endmembers.
+    auto solve = [](std::vector<const Spectrum*> em) {
+        cv::Mat a(6, static_cast<int>(em.size()), CV_64F);
+        for (int j = 0; j < a.cols; ++j) {
+            for (int b = 0; b < 5; ++b) a.at<double>(b, j) = (*em[static_cast<std::size_t>(j)])[static_cast<std::size_t>(b)];
+            a.at<double>(5, j) = 1.0;
+        }
+        cv::Mat m;
+        if (cv::invert(a, m, cv::DECOMP_SVD) == 0) throw UsageError("the unmixing endmembers are linearly dependent");
+        std::vector<Row> rows(em.size());
+        for (int j = 0; j < m.rows; ++j)
+            for (int b = 0; b < 6; ++b) rows[static_cast<std::size_t>(j)][static_cast<std::size_t>(b)] = m.at<double>(j, b);
+        return rows;
+    };
+    const auto three = solve({&forest, &water, &soil});
+    forest3_ = three[0];
+    water3_ = three[1];
+    soil3_ = three[2];
+    const auto fs = solve({&forest, &soil});
+    forestFs_ = fs[0];
+    soilFs_ = fs[1];
+    soilWs_ = solve({&water, &soil})[1];
+}
+
+ClearingDetector::Unmixer::Fractions ClearingDetector::Unmixer::fractions(const Spectrum& x) const {
+    auto dot = [&x](const Row& r) {
+        double v = r[5];
+        for (std::size_t b = 0; b < 5; ++b) v += r[b] * x[b];
+        return v;
+    };
+    double forest = dot(forest3_), soil = dot(soil3_);
+    if (dot(water3_) < 0) {  // no water in the pixel: forest and soil only
+        forest = dot(forestFs_);
+        soil = dot(soilFs_);
+    }
+    if (forest < 0) {  // no forest: water and soil only
+        forest = 0;
+        soil = dot(soilWs_);
+    }
+    return {std::min(forest, 1.5), std::clamp(soil, 0.0, 1.5)};
+}
+
+namespace {
+
+// The class bits of one pixel; `fr` receives its unmixed fractions (0 when it cannot be unmixed).
+std::uint8_t classOf(const Sample& s, const Params& p, const ClearingDetector::Unmixer& unmixer, ClearingDetector::Unmixer::Fractions& fr) {
+    using C = ClearingDetector;
+    const float ndvi = nd(s.nir, s.red);
+    if (isWater(s, ndvi, p)) return C::kValid | C::kWater;
+    const std::uint8_t veg = C::kVegetation;
+    std::uint8_t c = C::kValid | (ndvi >= p.vegNdviMin ? veg : bareEvidence(s, ndvi, p));
+    // Burnt ground: char lowers NIR and raises SWIR2 (NBR, Key & Benson 2006).
+    if (s.hasSwir2 && nd(s.nir, s.swir2) <= p.burntNbrMax && ndvi < p.burntNdviMax)
+        c = static_cast<std::uint8_t>((c & ~C::kVegetation) | C::kBare | C::kCore);
+    // Part canopy: a pixel that unmixes to enough soil is bare evidence even when its NDVI says
+    // vegetation; creek-bank pixels unmix to forest and water instead.
+    if (!(s.hasBlue && s.hasGreen && s.hasSwir1)) return c;
+    fr = unmixer.fractions({s.blue, s.green, s.red, s.nir, s.swir1});
+    if (fr.soil >= p.unmixCandidateMin && ndvi < p.unmixNdviMax) {
+        c = static_cast<std::uint8_t>((c & ~C::kVegetation) | C::kBare);
+        if (fr.soil >= p.unmixCoreMin) c |= C::kCore;
+    }
+    return c;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t, std::vector<float>* soil,
+                                                      std::vector<float>* forest) const {
     const int w = t.window.w, h = t.window.h;
     std::vector<std::uint8_t> cls(static_cast<std::size_t>(w) * h, 0);
-    const cv::Mat& R = t.band("red");
-    const cv::Mat& N = t.band("nir");
-    const cv::Mat* G = t.has("green") ? &t.band("green") : nullptr;
-    const cv::Mat* S = t.has("swir1") ? &t.band("swir1") : nullptr;
-    const cv::Mat* B = t.has("blue") ? &t.band("blue") : nullptr;
+    if (soil) soil->assign(cls.size(), 0.0f);
+    if (forest) forest->assign(cls.size(), 0.0f);
+    auto plane = [&t](const char* n) { return t.has(n) ? &t.band(n) : nullptr; };
+    const cv::Mat *R = plane("red"), *N = plane("nir"), *G = plane("green"), *S = plane("swir1"), *B = plane("blue"),
+                  *S2 = plane("swir2");
+    Sample s;
+    s.hasBlue = B, s.hasGreen = G, s.hasSwir1 = S, s.hasSwir2 = S2;
     for (int y = 0; y < h; ++y) {
         const std::uint8_t* v = t.valid.ptr<std::uint8_t>(y);
         for (int x = 0; x < w; ++x) {
             if (!v[x]) continue;
-            std::uint8_t c = kValid;
-            const float red = R.at<float>(y, x), nir = N.at<float>(y, x);
-            const float ndvi = nd(nir, red);
-            bool water;
-            if (G && S)
-                water = nd(G->at<float>(y, x), S->at<float>(y, x)) > p_.waterMndwiMin;
-            else if (G)
-                water = nd(G->at<float>(y, x), nir) > p_.waterMndwiMin;
-            else
-                water = ndvi < 0.0f;  // water reflects more red than near infrared
-            if (water) {
-                cls[static_cast<std::size_t>(y) * w + x] = c | kWater;
-                continue;
-            }
-            if (ndvi >= p_.vegNdviMin) {
-                cls[static_cast<std::size_t>(y) * w + x] = c | kVegetation;
-                continue;
-            }
-            // Neither water nor vegetation is not enough: a pixel mixing a creek and mangrove is
-            // both. Bare or built ground shows as SWIR1 above NIR (NDBI, BSI); without SWIR only
-            // the low NDVI remains, which is weaker.
-            bool bare = true, core = ndvi < p_.coreNdviMax;
-            if (S) {
-                const float swir = S->at<float>(y, x);
-                const float ndbi = nd(swir, nir);
-                float bsi = -1.0f;
-                if (B) bsi = nd(swir + red, nir + B->at<float>(y, x));
-                bare = ndbi >= p_.bareNdbiMin || (B && bsi >= p_.bareBsiMin);
-                core = core && (ndbi >= p_.coreNdbiMin || (B && bsi >= p_.coreBsiMin));
-            }
-            if (bare) c |= kBare;
-            if (bare && core) c |= kCore;
-            cls[static_cast<std::size_t>(y) * w + x] = c;
+            auto at = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
+            s.red = at(R), s.nir = at(N), s.green = at(G), s.swir1 = at(S), s.blue = at(B), s.swir2 = at(S2);
+            Unmixer::Fractions fr;
+            const std::size_t k = static_cast<std::size_t>(y) * w + x;
+            cls[k] = classOf(s, p_, unmixer_, fr);
+            if (soil) (*soil)[k] = static_cast<float>(fr.soil);
+            if (forest) (*forest)[k] = static_cast<float>(fr.forest);
         }
     }
     return cls;
 }
 
+
+namespace {
+
+// Per-pixel planes of one tile that the patch gates read.
+struct PixelPlanes {
+    int w = 0, h = 0;
+    double gx = 0, gy = 0;
+    bool unmixed = false;  // soil holds fractions (blue, green and swir1 present)
+    std::vector<std::uint8_t> cls;
+    std::vector<float> soil, forest, vegShare;  // forest only for --explain
+    DistancePlane dOpen, dWater;
+};
+
+// The forest matrix: the vegetated share of land (rivers neither help nor hurt) within a disk.
+// Open land is non-vegetated land where most land around is not vegetated (fields, villages,
+// the dikes between shrimp ponds); a camp of a few ha cannot mark itself.
+// Valid, land and vegetated pixels within the matrix disk, packed three to a value (one pass,
+// and no per-mask planes) when they fit, else summed one by one.
+IntPlane matrixCounts(const PixelPlanes& px, double rx, double ry, bool& packed) {
+    using C = ClearingDetector;
+    auto bits = [](std::uint8_t c) -> std::array<std::int64_t, 3> {
+        return {(c & C::kValid) != 0, (c & C::kValid) && !(c & C::kWater), (c & C::kVegetation) != 0};
+    };
+    packed = diskSumPackable(px.w, px.h, rx, ry);
+    if (packed) {
+        IntPlane in(px.w, px.h);
+        for (std::size_t k = 0; k < px.cls.size(); ++k) {
+            const auto b = bits(px.cls[k]);
+            in.v[k] = b[0] | b[1] << kPackBits | b[2] << (2 * kPackBits);
+        }
+        return diskSum(in, rx, ry);
+    }
+    IntPlane valid(px.w, px.h), land(px.w, px.h), veg(px.w, px.h), sums(px.w * 3, px.h);
+    for (std::size_t k = 0; k < px.cls.size(); ++k) {
+        const auto b = bits(px.cls[k]);
+        valid.v[k] = b[0], land.v[k] = b[1], veg.v[k] = b[2];
+    }
+    IntPlane s[3] = {diskSum(valid, rx, ry), diskSum(land, rx, ry), diskSum(veg, rx, ry)};
+    for (std::size_t k = 0; k < px.cls.size(); ++k)
+        for (std::size_t i = 0; i < 3; ++i) sums.v[3 * k + i] = s[i].v[k];
+    return sums;
+}
+
+// The forest matrix: the vegetated share of land (rivers neither help nor hurt) within a disk.
+// Open land is non-vegetated land where most land around is not vegetated (fields, villages,
+// the dikes between shrimp ponds); a camp of a few ha cannot mark itself.
+void markOpenLand(PixelPlanes& px, const Params& p) {
+    const std::size_t n = px.cls.size();
+    bool packed = false;
+    const IntPlane sums = matrixCounts(px, p.matrixRadius / px.gx, p.matrixRadius / px.gy, packed);
+    auto count = [&](std::size_t k, int i) {
+        return packed ? packedField(sums.v[k], i) : sums.v[3 * k + static_cast<std::size_t>(i)];
+    };
+    px.vegShare.assign(n, 0.0f);
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::int64_t nValid = count(k, 0), nLand = count(k, 1), nVeg = count(k, 2);
+        const double l = static_cast<double>(std::max<std::int64_t>(nLand, 1));
+        px.vegShare[k] = static_cast<float>(static_cast<double>(nVeg) / l);
+        const double landShare = static_cast<double>(nLand) / static_cast<double>(std::max<std::int64_t>(nValid, 1));
+        const std::uint8_t c = px.cls[k];
+        if ((c & ClearingDetector::kValid) && !(c & (ClearingDetector::kWater | ClearingDetector::kVegetation)) &&
+            px.vegShare[k] < p.openVegShareMax && landShare >= p.openLandShareMin)
+            px.cls[k] |= ClearingDetector::kOpen;
+    }
+}
+
+std::vector<std::uint8_t> maskOf(const std::vector<std::uint8_t>& cls, std::uint8_t bit) {
+    std::vector<std::uint8_t> m(cls.size());
+    for (std::size_t k = 0; k < cls.size(); ++k) m[k] = (cls[k] & bit) ? 255 : 0;
+    return m;
+}
+
+// What the gates measure on one candidate patch.
+struct Patch {
+    Component c;
+    std::int64_t ring = 0, enclosed = 0, core = 0;
+    double area = 0, cleared = 0, coreArea = 0, enclosure = 0, matrixShare = 0;
+    double dOpen = 0, dWater = 0, elongation = 1, width = 0, score = 0;
+};
+
+cv::Mat ellipse(int rx, int ry) { return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rx + 1, 2 * ry + 1)); }
+
+// Enclosure is counted on a ring that starts ring_gap beyond the camp's patches: the camp's own
+// blended edge mixes camp and canopy, and its other huts are the camp, neither forest nor water.
+struct Ring {
+    std::int64_t pixels = 0, enclosed = 0;
+};
+
+Ring ringOf(const ComponentExtractor& cc, const std::vector<const Component*>& parts, const PixelPlanes& px, const Params& p) {
+    const int gapX = static_cast<int>(std::lround(p.ringGap / px.gx)), gapY = static_cast<int>(std::lround(p.ringGap / px.gy));
+    const int rx = std::max(1, static_cast<int>(std::lround(p.ringWidth / px.gx)));
+    const int ry = std::max(1, static_cast<int>(std::lround(p.ringWidth / px.gy)));
+    const int pad = std::max(gapX + rx, gapY + ry) + 1;
+    cv::Rect b = parts.front()->box;
+    for (const Component* c : parts) b |= c->box;
+    const int x0 = std::max(0, b.x - pad), y0 = std::max(0, b.y - pad);
+    const cv::Rect crop(x0, y0, std::min(px.w, b.x + b.width + pad) - x0, std::min(px.h, b.y + b.height + pad) - y0);
+    cv::Mat inner = cv::Mat::zeros(crop.size(), CV_8U), grown;
+    for (const Component* c : parts) inner |= cc.componentMask(*c, crop);
+    if (gapX > 0 || gapY > 0) cv::dilate(inner, inner, ellipse(gapX, gapY), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+    cv::dilate(inner, grown, ellipse(rx, ry), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+    Ring r;
+    for (int y = 0; y < crop.height; ++y)
+        for (int x = 0; x < crop.width; ++x) {
+            const std::uint8_t c = px.cls[static_cast<std::size_t>(y + crop.y) * px.w + (x + crop.x)];
+            if (inner.at<std::uint8_t>(y, x) || !grown.at<std::uint8_t>(y, x) || !(c & ClearingDetector::kValid)) continue;
+            ++r.pixels;
+            if (c & (ClearingDetector::kVegetation | ClearingDetector::kWater)) ++r.enclosed;
+        }
+    return r;
+}
+
+void measureRing(const ComponentExtractor& cc, Patch& m, const PixelPlanes& px, const Params& p) {
+    const Ring r = ringOf(cc, {&m.c}, px, p);
+    m.ring = r.pixels;
+    m.enclosed = r.enclosed;
+    m.enclosure = m.ring ? static_cast<double>(m.enclosed) / static_cast<double>(m.ring) : 0.0;
+}
+
+// Elongation from the second moments, mean width from the longest caliper (Feret) length.
+// Coordinates are relative to the anchor, in metres: the same in every tiling.
+void measureShape(Patch& m, const std::vector<cv::Point2f>& metric, double pixelArea, double gx, double gy) {
+    const double npx = static_cast<double>(metric.size());
+    double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0;
+    for (const auto& q : metric) mx += q.x, my += q.y;
+    mx /= npx;
+    my /= npx;
+    for (const auto& q : metric) {
+        sxx += (q.x - mx) * (q.x - mx);
+        syy += (q.y - my) * (q.y - my);
+        sxy += (q.x - mx) * (q.y - my);
+    }
+    if (metric.size() >= 3) {
+        const double a = sxx / (npx - 1), b = sxy / (npx - 1), d = syy / (npx - 1);
+        const double mid = (a + d) / 2, rad = std::sqrt((a - d) * (a - d) / 4 + b * b);
+        // The pixel's own spread keeps tiny blobs from looking linear.
+        m.elongation = std::sqrt((mid + rad + pixelArea / 12) / (std::max(0.0, mid - rad) + pixelArea / 12));
+    }
+    std::vector<cv::Point2f> hull;
+    if (metric.size() >= 3)
+        cv::convexHull(metric, hull);
+    else
+        hull = metric;
+    double feret = 0;
+    for (std::size_t i = 0; i < hull.size(); ++i)
+        for (std::size_t j = i + 1; j < hull.size(); ++j)
+            feret = std::max(feret, std::hypot(static_cast<double>(hull[i].x - hull[j].x), static_cast<double>(hull[i].y - hull[j].y)));
+    m.width = m.area / (feret + 0.5 * (gx + gy));
+}
+
+// Sums over the patch's own pixels: core, cleared ground, matrix share, nearest open land and water.
+void measurePixels(const ComponentExtractor& cc, Patch& m, const TileImage& t, const PixelPlanes& px, const Params& p) {
+    std::int64_t clearedFixed = 0;
+    double vegSum = 0, minOpen = 1e300, minWater = 1e300;
+    std::vector<cv::Point2f> metric;
+    metric.reserve(static_cast<std::size_t>(m.c.pixels));
+    for (const PixelRun* r = cc.runsBegin(m.c); r != cc.runsEnd(m.c); ++r)
+        for (int x = r->x0; x < r->x1; ++x) {
+            const std::size_t k = static_cast<std::size_t>(r->y) * px.w + x;
+            if (px.cls[k] & ClearingDetector::kCore) ++m.core;
+            clearedFixed += px.unmixed ? toFixed(std::min(1.0f, px.soil[k])) : toFixed(1.0);
+            vegSum += px.vegShare[k];
+            minOpen = std::min(minOpen, px.dOpen.metres(k));
+            minWater = std::min(minWater, px.dWater.metres(k));
+            metric.emplace_back(static_cast<float>((x + t.window.x - m.c.anchor.x) * px.gx),
+                                static_cast<float>((r->y + t.window.y - m.c.anchor.y) * px.gy));
+        }
+    const double pixelArea = px.gx * px.gy;
+    m.area = static_cast<double>(m.c.pixels) * pixelArea;
+    m.cleared = static_cast<double>(clearedFixed) / kFixedOne * pixelArea;
+    m.coreArea = static_cast<double>(m.core) * pixelArea;
+    m.matrixShare = vegSum / static_cast<double>(m.c.pixels);
+    m.dOpen = std::min(minOpen, p.distanceCap);
+    m.dWater = std::min(minWater, p.distanceCap);
+    measureShape(m, metric, pixelArea, px.gx, px.gy);
+}
+
+// Score ranks: a bare core, full enclosure, remoteness and size each add evidence.
+double scoreOf(double coreArea, double area, double enclosure, double dOpen, const Params& p) {
+    const double sCore = std::min(1.0, 2 * coreArea / std::max(area, 1.0));
+    const double sRemote = std::min(1.0, dOpen / std::max(2 * p.remoteMin, 1.0));
+    const double sSize = std::min(1.0, area / 2000.0);
+    return std::pow(sCore * enclosure * sRemote * sSize, 0.25);
+}
+
+Patch measurePatch(const ComponentExtractor& cc, const Component& c, const TileImage& t, const PixelPlanes& px, const Params& p) {
+    Patch m;
+    m.c = c;
+    measurePixels(cc, m, t, px, p);
+    measureRing(cc, m, px, p);
+    m.score = scoreOf(m.coreArea, m.area, m.enclosure, m.dOpen, p);
+    return m;
+}
+
+// A gate a patch or camp failed: the option that sets it, what was measured, and the limit.
+struct Gate {
+    const char* option;
+    double value;
+    double limit;
+};
+
+struct Gates {
+    std::vector<Gate> failed;
+    void need(bool ok, const char* option, double value, double limit) {
+        if (!ok) failed.push_back({option, value, limit});
+    }
+};
+
+// What a patch is on its own (in a fixed order; the first is reported as the reason): not too
+// much cleared ground, not a linear feature, in a forest matrix and far from open land.
+std::vector<Gate> patchGates(const Patch& m, const Params& p) {
+    Gates g;
+    g.need(m.cleared <= p.maxArea, "max_area_m2", m.cleared, p.maxArea);
+    g.need(m.elongation <= p.maxElongation, "max_elongation", m.elongation, p.maxElongation);
+    g.need(m.matrixShare >= p.matrixVegShareMin, "matrix_veg_share_min", m.matrixShare, p.matrixVegShareMin);
+    g.need(m.dOpen >= p.remoteMin, "remote_min_m", m.dOpen, p.remoteMin);
+    return g.failed;
+}
+
+// A camp: candidate patches whose pixel centres come within group_gap (the huts, racks and yard
+// of one camp). Bare core, width and enclosure are properties of the camp, not of each hut.
+struct Camp {
+    std::vector<std::size_t> members;
+    std::int64_t pixels = 0, core = 0;
+    double area = 0, cleared = 0, coreArea = 0, width = 0, elongation = 1, enclosure = 0;
+    double matrixShare = 1, dOpen = 0, dWater = 0, score = 0;
+    double coreMax = 0, coredWidth = 0;  // largest core of a patch; widest patch with enough core
+    std::int64_t ring = 0;
+};
+
+Camp campOf(const ComponentExtractor& cc, const std::vector<Patch>& cand, std::vector<std::size_t> members,
+            const PixelPlanes& px, const Params& p) {
+    Camp k;
+    k.members = std::move(members);
+    k.dOpen = k.dWater = p.distanceCap;
+    std::vector<const Component*> parts;
+    for (std::size_t i : k.members) {
+        const Patch& m = cand[i];
+        k.pixels += m.c.pixels, k.core += m.core, k.cleared += m.cleared;
+        k.elongation = std::max(k.elongation, m.elongation), k.matrixShare = std::min(k.matrixShare, m.matrixShare);
+        k.dOpen = std::min(k.dOpen, m.dOpen), k.dWater = std::min(k.dWater, m.dWater);
+        parts.push_back(&m.c);
+    }
+    const double pixelArea = px.gx * px.gy;
+    k.area = static_cast<double>(k.pixels) * pixelArea;
+    k.coreArea = static_cast<double>(k.core) * pixelArea;
+    for (std::size_t i : k.members) {
+        const Patch& m = cand[i];
+        k.width = std::max(k.width, m.width);
+        k.coreMax = std::max(k.coreMax, m.coreArea);
+        if (m.coreArea >= p.coreMinArea) k.coredWidth = std::max(k.coredWidth, m.width);
+    }
+    if (k.members.size() == 1) {
+        const Patch& m = cand[k.members.front()];
+        k.enclosure = m.enclosure, k.ring = m.ring;
+    } else {
+        const Ring r = ringOf(cc, parts, px, p);
+        k.ring = r.pixels;
+        k.enclosure = r.pixels ? static_cast<double>(r.enclosed) / static_cast<double>(r.pixels) : 0.0;
+    }
+    k.score = scoreOf(k.coreArea, k.area, k.enclosure, k.dOpen, p);
+    return k;
+}
+
+// A camp needs one patch that is clearly bare (core) and wider than a one-pixel chain (a creek
+// bank's mud leaves such chains); its other patches may be huts under part canopy. Enclosure is
+// measured around the whole camp.
+std::vector<Gate> campGates(const Camp& k, const Params& p) {
+    Gates g;
+    g.need(k.coreMax >= p.coreMinArea, "core_min_area_m2", k.coreMax, p.coreMinArea);
+    if (k.coreMax >= p.coreMinArea) g.need(k.coredWidth >= p.minWidth, "min_width_m", k.coredWidth, p.minWidth);
+    g.need(k.ring > 0 && k.enclosure >= p.enclosureMin, "enclosure_min", k.enclosure, p.enclosureMin);
+    g.need(k.score >= p.minScore, "min_score", k.score, p.minScore);
+    return g.failed;
+}
+
+std::vector<std::pair<std::string, double>> measuresOf(const Patch& m) {
+    return {{"area_m2", m.area},       {"cleared_m2", m.cleared},          {"core_area_m2", m.coreArea},
+            {"width_m", m.width},      {"elongation", m.elongation},       {"enclosure", m.enclosure},
+            {"matrix_veg_share", m.matrixShare}, {"distance_to_open_land_m", m.dOpen},
+            {"distance_to_water_m", m.dWater}, {"score", m.score}};
+}
+
+// A patch turned down with its camp: its own measures, then the camp's.
+std::vector<std::pair<std::string, double>> campMeasures(const Patch& m, const Camp& k) {
+    auto v = measuresOf(m);
+    v.insert(v.end(), {{"camp_patches", static_cast<double>(k.members.size())}, {"camp_area_m2", k.area},
+                       {"camp_core_area_m2", k.coreArea}, {"camp_width_m", k.width}, {"camp_enclosure", k.enclosure},
+                       {"camp_score", k.score}});
+    return v;
+}
+
+Rejection rejectionOf(const ComponentExtractor& cc, const TileImage& t, const Component& c, std::vector<Gate> failed,
+                      std::vector<std::pair<std::string, double>> measures, double score) {
+    Rejection r;
+    r.candidate.geometry = cc.outline(c, t);
+    r.candidate.anchor = c.anchor;
+    r.candidate.cls = "clearing";
+    r.candidate.score = score;
+    r.gate = failed.front().option;
+    r.value = failed.front().value;
+    r.limit = failed.front().limit;
+    r.measures = std::move(measures);
+    // The other gates it also failed, by option name, with their values.
+    for (std::size_t i = 1; i < failed.size(); ++i) r.measures.emplace_back(std::string("also_") + failed[i].option, failed[i].value);
+    return r;
+}
+
+}  // namespace
+
+namespace {
+
+PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool explain) {
+    PixelPlanes px;
+    px.w = t.window.w, px.h = t.window.h, px.gx = t.gsdX, px.gy = t.gsdY;
+    px.unmixed = t.has("blue") && t.has("green") && t.has("swir1");
+    px.cls = det.classify(t, &px.soil, explain ? &px.forest : nullptr);
+    markOpenLand(px, det.params());
+    px.dOpen = distanceTransform(maskOf(px.cls, ClearingDetector::kOpen), px.w, px.h, px.gx, px.gy);
+    px.dWater = distanceTransform(maskOf(px.cls, ClearingDetector::kWater), px.w, px.h, px.gx, px.gy);
+    return px;
+}
+
+// Whether two boxes (pixels, inclusive of their edge pixels) come within `gap` metres.
+bool boxesNear(const cv::Rect& a, const cv::Rect& b, double gx, double gy, double gap) {
+    const int dx = std::max({0, a.x - (b.x + b.width - 1), b.x - (a.x + a.width - 1)});
+    const int dy = std::max({0, a.y - (b.y + b.height - 1), b.y - (a.y + a.height - 1)});
+    return (dx * gx) * (dx * gx) + (dy * gy) * (dy * gy) <= gap * gap;
+}
+
+// Whether some pixel centres of a and b are within `gap` metres, from their runs.
+bool patchesNear(const ComponentExtractor& cc, const Component& a, const Component& b, double gx, double gy, double gap) {
+    for (const PixelRun* ra = cc.runsBegin(a); ra != cc.runsEnd(a); ++ra)
+        for (const PixelRun* rb = cc.runsBegin(b); rb != cc.runsEnd(b); ++rb) {
+            const int dx = std::max({0, ra->x0 - (rb->x1 - 1), rb->x0 - (ra->x1 - 1)});
+            const int dy = std::abs(ra->y - rb->y);
+            if ((dx * gx) * (dx * gx) + (dy * gy) * (dy * gy) <= gap * gap) return true;
+        }
+    return false;
+}
+
+int rootOf(std::vector<std::size_t>& parent, std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return static_cast<int>(i);
+}
+
+// Candidate patches whose pixel centres come within group_gap: the huts and racks of one camp.
+// A group wider than max_extent is left as its patches. Members keep the patches' order.
+std::vector<std::vector<std::size_t>> groupsOf(const ComponentExtractor& cc, const std::vector<Patch>& pass,
+                                               const PixelPlanes& px, const Params& p) {
+    std::vector<std::size_t> parent(pass.size());
+    std::iota(parent.begin(), parent.end(), 0);
+    for (std::size_t i = 0; i < pass.size(); ++i)
+        for (std::size_t j = i + 1; j < pass.size(); ++j)
+            if (p.groupGap > 0 && boxesNear(pass[i].c.box, pass[j].c.box, px.gx, px.gy, p.groupGap) &&
+                patchesNear(cc, pass[i].c, pass[j].c, px.gx, px.gy, p.groupGap))
+                parent[static_cast<std::size_t>(std::max(rootOf(parent, i), rootOf(parent, j)))] =
+                    static_cast<std::size_t>(std::min(rootOf(parent, i), rootOf(parent, j)));
+    std::vector<std::vector<std::size_t>> groups(pass.size());
+    for (std::size_t i = 0; i < pass.size(); ++i) groups[static_cast<std::size_t>(rootOf(parent, i))].push_back(i);
+    std::vector<std::vector<std::size_t>> out;
+    const int maxX = static_cast<int>(std::floor(p.maxExtent / px.gx)), maxY = static_cast<int>(std::floor(p.maxExtent / px.gy));
+    for (auto& g : groups) {
+        if (g.empty()) continue;
+        cv::Rect box = pass[g.front()].c.box;
+        for (std::size_t i : g) box |= pass[i].c.box;
+        if (box.width <= maxX && box.height <= maxY)
+            out.push_back(std::move(g));
+        else
+            for (std::size_t i : g) out.push_back({i});
+    }
+    return out;
+}
+
+// The camp's patches that hold clearly bare ground: the camp is drawn and placed by them (a
+// patch without any, such as part-canopy fringe or a creek bank's mud beside the camp, only
+// widens the enclosure ring). All of them when none has (core_min_area_m2=0).
+std::vector<std::size_t> coredOf(const std::vector<Patch>& cand, const std::vector<std::size_t>& members) {
+    std::vector<std::size_t> v;
+    for (std::size_t i : members)
+        if (cand[i].core > 0) v.push_back(i);
+    return v.empty() ? members : v;
+}
+
+// One camp from its cored patches: their exact outlines, the centroid of their pixels as anchor,
+// and the camp's measures.
+Detection detectionOf(const ComponentExtractor& cc, const TileImage& t, const std::vector<Patch>& cand, const Camp& k,
+                      const std::vector<std::size_t>& shown, cv::Point anchor) {
+    Detection d;
+    for (std::size_t i : shown) {
+        MultiPolygon o = cc.outline(cand[i].c, t);
+        d.geometry.parts.insert(d.geometry.parts.end(), o.parts.begin(), o.parts.end());
+    }
+    d.anchor = anchor;
+    d.cls = "clearing";
+    d.score = k.score;
+    d.attributes = {AttributeValue(k.enclosure),  AttributeValue(k.dOpen),       AttributeValue(k.dWater),
+                    AttributeValue(k.coreArea),   AttributeValue(k.width),       AttributeValue(k.matrixShare),
+                    AttributeValue(k.elongation), AttributeValue(k.cleared),
+                    AttributeValue(static_cast<std::int64_t>(k.members.size()))};
+    return d;
+}
+
+// The pixel holding the centroid of all the group's pixels, in integers as ComponentExtractor.
+cv::Point anchorOf(const std::vector<Patch>& pass, const std::vector<std::size_t>& group) {
+    std::int64_t sx = 0, sy = 0, n = 0;
+    for (std::size_t i : group) sx += pass[i].c.sumX, sy += pass[i].c.sumY, n += pass[i].c.pixels;
+    return {static_cast<int>((2 * sx + n) / (2 * n)), static_cast<int>((2 * sy + n) / (2 * n))};
+}
+
+
+// What the pixels of a trace show, for --explain.
+struct TraceStats {
+    std::int64_t pixels = 0, vegetation = 0;
+    double ndviSum = 0, ndviMin = 1e300, ndbiMax = -1e300, soilMax = 0, forestMin = 1e300;
+};
+
+TraceStats traceStats(const ComponentExtractor& cc, const Component& c, const TileImage& t, const PixelPlanes& px) {
+    TraceStats st;
+    const cv::Mat &red = t.band("red"), &nir = t.band("nir");
+    const cv::Mat* swir = t.has("swir1") ? &t.band("swir1") : nullptr;
+    for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r)
+        for (int x = r->x0; x < r->x1; ++x) {
+            const std::size_t k = static_cast<std::size_t>(r->y) * px.w + x;
+            const double ndvi = nd(nir.at<float>(r->y, x), red.at<float>(r->y, x));
+            ++st.pixels;
+            if (px.cls[k] & ClearingDetector::kVegetation) ++st.vegetation;
+            st.ndviSum += ndvi;
+            st.ndviMin = std::min(st.ndviMin, ndvi);
+            if (swir) st.ndbiMax = std::max(st.ndbiMax, static_cast<double>(nd(swir->at<float>(r->y, x), nir.at<float>(r->y, x))));
+            st.soilMax = std::max(st.soilMax, static_cast<double>(px.soil[k]));
+            st.forestMin = std::min(st.forestMin, static_cast<double>(px.forest[k]));
+        }
+    return st;
+}
+
+// --explain only: land that departs from the forest (forest fraction below explain_forest_max, or
+// neither vegetation nor bare evidence) yet holds no bare evidence, with the mask that took it,
+// so that a camp that left no candidate still gets an answer.
+void explainTraces(const TileImage& t, const PixelPlanes& px, const Params& p, ComponentExtractor::Limits lim,
+                   std::vector<Rejection>& out) {
+    using C = ClearingDetector;
+    std::vector<std::uint8_t> trace(px.cls.size(), 0);
+    for (std::size_t k = 0; k < trace.size(); ++k) {
+        const std::uint8_t c = px.cls[k];
+        if (!(c & C::kValid) || (c & (C::kWater | C::kBare))) continue;
+        if (!(c & C::kVegetation) || (px.unmixed && px.forest[k] < p.explainForestMax)) trace[k] = 255;
+    }
+    const ComponentExtractor cc(cv::Mat(px.h, px.w, CV_8U, trace.data()));
+    lim.ownedOnly = true;
+    lim.minPixels = 1;  // a faint camp may leave a single pixel
+    for (const Component& c : cc.complete(t, lim)) {
+        const TraceStats st = traceStats(cc, c, t, px);
+        const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
+        const double vegShare = static_cast<double>(st.vegetation) / static_cast<double>(st.pixels);
+        const Gate g = vegShare >= 0.5 ? Gate{"veg_ndvi_min", st.ndviSum / static_cast<double>(st.pixels), p.vegNdviMin}
+                                       : Gate{"bare_ndbi_min", st.ndbiMax, p.bareNdbiMin};
+        std::vector<std::pair<std::string, double>> m{{"area_m2", area}, {"vegetation_share", vegShare}, {"ndvi_min", st.ndviMin}};
+        if (t.has("swir1")) m.emplace_back("ndbi_max", st.ndbiMax);
+        if (px.unmixed) m.insert(m.end(), {{"soil_fraction_max", st.soilMax}, {"forest_fraction_min", st.forestMin}});
+        out.push_back(rejectionOf(cc, t, c, {g}, std::move(m), 0.0));
+    }
+}
+
+}  // namespace
+
+ComponentExtractor::Limits ClearingDetector::limits(const TileImage& t) const {
+    ComponentExtractor::Limits lim;
+    lim.maxExtentX = static_cast<int>(std::floor(p_.maxExtent / t.gsdX));
+    lim.maxExtentY = static_cast<int>(std::floor(p_.maxExtent / t.gsdY));
+    lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(p_.minArea / t.pixelAreaM2() - 1e-9)));
+    // Patches near the core are measured whether owned or not: they may join an owned camp.
+    lim.ownedOnly = false;
+    return lim;
+}
+
+// Whether a patch can belong to a camp this tile owns: within max_extent + group_gap of the core.
+bool ClearingDetector::nearCore(const cv::Rect& box, const TileImage& t) const {
+    const int rx = static_cast<int>(std::ceil((p_.maxExtent + p_.groupGap) / t.gsdX));
+    const int ry = static_cast<int>(std::ceil((p_.maxExtent + p_.groupGap) / t.gsdY));
+    const int x0 = t.core.x - t.window.x - rx, y0 = t.core.y - t.window.y - ry;
+    return box.x < x0 + t.core.w + 2 * rx && box.x + box.width > x0 && box.y < y0 + t.core.h + 2 * ry && box.y + box.height > y0;
+}
+
 std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<Rejection>* rejected) const {
-    (void)rejected;  // gates are explained in a later change
     std::vector<Detection> out;
     if (t.validCount == 0) return out;
-    const int w = t.window.w, h = t.window.h;
-    const std::size_t n = static_cast<std::size_t>(w) * h;
-    const double gx = t.gsdX, gy = t.gsdY, pixelArea = t.pixelAreaM2();
-    std::vector<std::uint8_t> cls = classify(t);
-
-    // Forest matrix: the vegetated share of land (rivers neither help nor hurt) within a disk.
-    std::vector<float> vegShare(n, 0.0f);
-    {
-        IntPlane valid(w, h), land(w, h), veg(w, h);
-        for (std::size_t k = 0; k < n; ++k) {
-            valid.v[k] = (cls[k] & kValid) != 0;
-            land.v[k] = (cls[k] & kValid) && !(cls[k] & kWater);
-            veg.v[k] = (cls[k] & kVegetation) != 0;
+    const PixelPlanes px = pixelPlanes(*this, t, rejected != nullptr);
+    std::vector<std::uint8_t> bare = maskOf(px.cls, kBare);
+    const ComponentExtractor cc(cv::Mat(px.h, px.w, CV_8U, bare.data()));
+    std::vector<Component> small;
+    const std::vector<Component> comps = cc.complete(t, limits(t), rejected ? &small : nullptr);
+    for (const Component& c : small)
+        if (t.owns(c.anchor.x, c.anchor.y)) {
+            const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
+            rejected->push_back(rejectionOf(cc, t, c, {{"min_area_m2", area, p_.minArea}}, {{"area_m2", area}}, 0.0));
         }
-        const double rx = p_.matrixRadius / gx, ry = p_.matrixRadius / gy;
-        IntPlane nValid = diskSum(valid, rx, ry), nLand = diskSum(land, rx, ry), nVeg = diskSum(veg, rx, ry);
-        for (std::size_t k = 0; k < n; ++k) {
-            const double l = static_cast<double>(std::max<std::int64_t>(nLand.v[k], 1));
-            vegShare[k] = static_cast<float>(static_cast<double>(nVeg.v[k]) / l);
-            const double landShare = static_cast<double>(nLand.v[k]) / static_cast<double>(std::max<std::int64_t>(nValid.v[k], 1));
-            // Open land: non-vegetated land where most land around is not vegetated (fields,
-            // villages, the dikes between shrimp ponds). A camp of a few ha cannot mark itself.
-            if ((cls[k] & kValid) && !(cls[k] & (kWater | kVegetation)) && vegShare[k] < p_.openVegShareMax &&
-                landShare >= p_.openLandShareMin)
-                cls[k] |= kOpen;
-        }
+    if (rejected) explainTraces(t, px, p_, limits(t), *rejected);
+    std::vector<Patch> cand;
+    for (const Component& c : comps) {
+        if (!nearCore(c.box, t)) continue;
+        Patch m = measurePatch(cc, c, t, px, p_);
+        std::vector<Gate> failed = patchGates(m, p_);
+        if (failed.empty())
+            cand.push_back(std::move(m));
+        else if (rejected && t.owns(c.anchor.x, c.anchor.y))
+            rejected->push_back(rejectionOf(cc, t, c, std::move(failed), measuresOf(m), m.score));
     }
-    std::vector<std::uint8_t> openMask(n), waterMask(n);
-    for (std::size_t k = 0; k < n; ++k) {
-        openMask[k] = (cls[k] & kOpen) != 0;
-        waterMask[k] = (cls[k] & kWater) != 0;
-    }
-    DistancePlane dOpen = distanceTransform(openMask, w, h, gx, gy);
-    DistancePlane dWater = distanceTransform(waterMask, w, h, gx, gy);
-
-    cv::Mat bare(h, w, CV_8U);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) bare.at<std::uint8_t>(y, x) = (cls[static_cast<std::size_t>(y) * w + x] & kBare) ? 255 : 0;
-    ComponentExtractor cc(bare);
-    ComponentExtractor::Limits lim;
-    lim.maxExtentX = static_cast<int>(std::floor(p_.maxExtent / gx));
-    lim.maxExtentY = static_cast<int>(std::floor(p_.maxExtent / gy));
-    lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(p_.minArea / pixelArea - 1e-9)));
-    lim.maxPixels = static_cast<std::int64_t>(std::floor(p_.maxArea / pixelArea + 1e-9));
-
-    const int rrx = static_cast<int>(std::lround(p_.ringWidth / gx)), rry = static_cast<int>(std::lround(p_.ringWidth / gy));
-    const cv::Mat ringKernel =
-        cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * std::max(1, rrx) + 1, 2 * std::max(1, rry) + 1));
-    for (const Component& c : cc.complete(t, lim)) {
-        // Enclosure: the ring around the patch should be forest or water.
-        const int pad = std::max(rrx, rry) + 1;
-        const cv::Rect box(std::max(0, c.box.x - pad), std::max(0, c.box.y - pad), 0, 0);
-        const int bx1 = std::min(w, c.box.x + c.box.width + pad), by1 = std::min(h, c.box.y + c.box.height + pad);
-        cv::Rect crop(box.x, box.y, bx1 - box.x, by1 - box.y);
-        cv::Mat patch = cc.componentMask(c, crop);
-        cv::Mat grown;
-        cv::dilate(patch, grown, ringKernel, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-        std::int64_t ring = 0, enclosed = 0, core = 0;
-        double vegSum = 0, sxx = 0, syy = 0, sxy = 0, mx = 0, my = 0;
-        double minOpen = 1e300, minWater = 1e300;
-        std::vector<cv::Point2f> metric;
-        for (int y = 0; y < crop.height; ++y) {
-            for (int x = 0; x < crop.width; ++x) {
-                const std::size_t k = static_cast<std::size_t>(y + crop.y) * w + (x + crop.x);
-                const bool in = patch.at<std::uint8_t>(y, x) != 0;
-                if (!in) {
-                    if (grown.at<std::uint8_t>(y, x) && (cls[k] & kValid)) {
-                        ++ring;
-                        if (cls[k] & (kVegetation | kWater)) ++enclosed;
-                    }
-                    continue;
-                }
-                if (cls[k] & kCore) ++core;
-                vegSum += vegShare[k];
-                minOpen = std::min(minOpen, dOpen.metres(k));
-                minWater = std::min(minWater, dWater.metres(k));
-                // Coordinates relative to the anchor, in metres: the same in every tiling.
-                const double ux = (x + crop.x + t.window.x - c.anchor.x) * gx;
-                const double uy = (y + crop.y + t.window.y - c.anchor.y) * gy;
-                mx += ux;
-                my += uy;
-                metric.emplace_back(static_cast<float>(ux), static_cast<float>(uy));
-            }
+    for (auto& g : groupsOf(cc, cand, px, p_)) {
+        const Camp k = campOf(cc, cand, std::move(g), px, p_);
+        const std::vector<Gate> failed = campGates(k, p_);
+        if (failed.empty()) {
+            const std::vector<std::size_t> shown = coredOf(cand, k.members);
+            const cv::Point a = anchorOf(cand, shown);
+            if (t.owns(a.x, a.y)) out.push_back(detectionOf(cc, t, cand, k, shown, a));
+            continue;
         }
-        if (ring == 0) continue;
-        const double npx = static_cast<double>(c.pixels);
-        const double area = npx * pixelArea;
-        mx /= npx;
-        my /= npx;
-        for (const auto& q : metric) {
-            sxx += (q.x - mx) * (q.x - mx);
-            syy += (q.y - my) * (q.y - my);
-            sxy += (q.x - mx) * (q.y - my);
-        }
-        double elong = 1.0;
-        if (c.pixels >= 3) {
-            const double a = sxx / (npx - 1), b = sxy / (npx - 1), d = syy / (npx - 1);
-            const double mid = (a + d) / 2, rad = std::sqrt((a - d) * (a - d) / 4 + b * b);
-            // The pixel's own spread keeps tiny blobs from looking linear.
-            elong = std::sqrt((mid + rad + pixelArea / 12) / (std::max(0.0, mid - rad) + pixelArea / 12));
-        }
-        // Mean width = area / longest caliper (Feret) length between pixel centres plus a pixel.
-        std::vector<cv::Point2f> hull;
-        if (metric.size() >= 3)
-            cv::convexHull(metric, hull);
-        else
-            hull = metric;
-        double feret = 0;
-        for (std::size_t i = 0; i < hull.size(); ++i)
-            for (std::size_t j = i + 1; j < hull.size(); ++j)
-                feret = std::max(feret, std::hypot(static_cast<double>(hull[i].x - hull[j].x), static_cast<double>(hull[i].y - hull[j].y)));
-        feret += 0.5 * (gx + gy);
-        const double width = area / feret;
-        const double enclosure = static_cast<double>(enclosed) / static_cast<double>(ring);
-        const double coreArea = static_cast<double>(core) * pixelArea;
-        const double matrixShare = vegSum / npx;
-        const double dOpenM = std::min(minOpen, p_.distanceCap), dWaterM = std::min(minWater, p_.distanceCap);
-
-        const bool pass = coreArea >= p_.coreMinArea && enclosure >= p_.enclosureMin && dOpenM >= p_.remoteMin &&
-                          matrixShare >= p_.matrixVegShareMin && elong <= p_.maxElongation && width >= p_.minWidth;
-        if (!pass) continue;
-        // Score ranks: a bare core, full enclosure, remoteness and size each add evidence.
-        const double sCore = std::min(1.0, 2 * coreArea / std::max(area, 1.0));
-        const double sRemote = std::min(1.0, dOpenM / std::max(2 * p_.remoteMin, 1.0));
-        const double sSize = std::min(1.0, area / 2000.0);
-        const double score = std::pow(sCore * enclosure * sRemote * sSize, 0.25);
-        if (score < p_.minScore) continue;
-
-        Detection d;
-        d.geometry = cc.outline(c, t);
-        d.anchor = c.anchor;
-        d.cls = "clearing";
-        d.score = score;
-        d.attributes = {AttributeValue(enclosure), AttributeValue(dOpenM), AttributeValue(dWaterM),
-                        AttributeValue(coreArea), AttributeValue(width), AttributeValue(matrixShare),
-                        AttributeValue(elong)};
-        out.push_back(std::move(d));
+        if (rejected)
+            for (std::size_t i : k.members)
+                if (t.owns(cand[i].c.anchor.x, cand[i].c.anchor.y))
+                    rejected->push_back(rejectionOf(cc, t, cand[i].c, failed, campMeasures(cand[i], k), k.score));
     }
     return out;
 }

@@ -1,10 +1,14 @@
 #pragma once
 // `clearing`: small cleared or built patches (camps: bare mud, drying racks, huts) inside an
 // otherwise unbroken mangrove or forest matrix, far from farms and villages. Per-pixel classes
-// from spectral indices, the forest matrix from density in a disk, then candidate patches gated
-// by size, shape, a clearly bare core, enclosure by forest or water, and remoteness.
+// from spectral indices and a soil fraction by linear unmixing, the forest matrix from density in
+// a disk, then candidate patches gated by size, shape, a clearly bare core, enclosure by forest or
+// water, and remoteness. Passing patches close together (huts of one camp) are one detection.
+#include <array>
+
 #include "detection/Detector.hpp"
 #include "detection/OptionTable.hpp"
+#include "detection/imgproc/ComponentExtractor.hpp"
 
 namespace riskmap {
 
@@ -17,14 +21,18 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
-    std::size_t workingBytesPerPixel(std::size_t bands) const override { return 72 + 4 * bands; }
+    std::size_t workingBytesPerPixel(std::size_t bands) const override { return 80 + 4 * bands; }
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
 
     struct Params {
         double waterMndwiMin, vegNdviMin, bareNdbiMin, bareBsiMin;
+        double unmixCandidateMin, unmixCoreMin, unmixNdviMax;
+        std::string forestSpectrum, waterSpectrum, soilSpectrum;
+        double burntNbrMax, burntNdviMax;
         double matrixRadius, openVegShareMax, openLandShareMin, matrixVegShareMin;
-        double minArea, maxArea, maxExtent, ringWidth, enclosureMin, remoteMin, distanceCap;
-        double maxElongation, minWidth, coreNdviMax, coreNdbiMin, coreBsiMin, coreMinArea, minScore;
+        double minArea, maxArea, maxExtent, ringGap, ringWidth, enclosureMin, remoteMin, distanceCap;
+        double maxElongation, minWidth, coreNdviMax, coreNdbiMin, coreBsiMin, coreBrightMin, coreMinArea;
+        double groupGap, explainForestMax, minScore;
     };
 
     const Params& params() const { return p_; }
@@ -35,12 +43,36 @@ public:
     enum ClassBit : std::uint8_t {
         kValid = 1, kWater = 2, kVegetation = 4, kBare = 8, kCore = 16, kOpen = 32,
     };
-    // Classes for one tile (before open land, which needs the neighbourhood).
-    std::vector<std::uint8_t> classify(const TileImage& tile) const;
+    // Classes for one tile (before open land, which needs the neighbourhood), and with `soil` and
+    // `forest` the unmixed fractions of each pixel (0 where it cannot be unmixed).
+    std::vector<std::uint8_t> classify(const TileImage& tile, std::vector<float>* soil = nullptr,
+                                       std::vector<float>* forest = nullptr) const;
+
+    // Least-squares sum-to-one fractions of forest, water and soil (Adams, Smith & Johnson 1986),
+    // re-solved without any endmember that comes out negative. Bands: blue, green, red, nir, swir1.
+    class Unmixer {
+    public:
+        Unmixer() = default;
+        Unmixer(const std::array<double, 5>& forest, const std::array<double, 5>& water, const std::array<double, 5>& soil);
+        struct Fractions {
+            double forest = 0, soil = 0;
+        };
+        Fractions fractions(const std::array<double, 5>& x) const;
+
+    private:
+        using Row = std::array<double, 6>;  // weights of (blue, green, red, nir, swir1, 1)
+        Row forest3_{}, water3_{}, soil3_{};  // three endmembers
+        Row forestFs_{}, soilFs_{};           // forest + soil
+        Row soilWs_{};                        // water + soil
+    };
 
 private:
+    ComponentExtractor::Limits limits(const TileImage& tile) const;
+    bool nearCore(const cv::Rect& box, const TileImage& tile) const;
+
     DetectorInfo info_;
     Params p_;
+    Unmixer unmixer_;
 };
 
 }  // namespace riskmap

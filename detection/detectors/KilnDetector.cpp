@@ -51,6 +51,7 @@ const OptionTable<KilnDetector::Params>& KilnDetector::table() {
     static const auto t = OptionTable<P>()
         .choice("operating_point", &P::operatingPoint, "balanced", {"high_precision", "balanced", "high_recall"},
                 "probability threshold: high_precision 0.7, balanced 0.4, high_recall 0.2 (docs/kilns.md has their precision and recall)")
+        .text("model", &P::model, "", "path of a verifier trained on your labels by 'riskmap train': re-scores every candidate (operating points become the model's)")
         .number("min_score", &P::minScore, 0, "probability", "when above 0, the probability threshold in place of operating_point's", 0, 1)
         .boolean("colour", &P::colour, true, "use colour evidence; off scores every candidate colour-free (tan or grey kilns, unusual renderings)")
         .number("internal_gsd_m", &P::internalGsd, 10, "m", "working resolution; finer input is block-averaged to it, so one parameter set serves 0.5-20 m", 1, 30)
@@ -101,7 +102,13 @@ DetectorInfo KilnDetector::describe() {
 
 std::unique_ptr<Detector> KilnDetector::create(const OptionValues& options) { return std::make_unique<KilnDetector>(options); }
 
-KilnDetector::KilnDetector(const OptionValues& o) : info_(describe()), p_(table().bind(o)) {}
+KilnDetector::KilnDetector(const OptionValues& o) : info_(describe()), p_(table().bind(o)) {
+    if (p_.model.empty()) return;
+    auto m = std::make_shared<VerifierModel>(VerifierModel::read(p_.model));
+    m->checkFits(info_.name, verifierFeatureNames(), p_.model);
+    model_ = std::move(m);
+    modelSha256_ = fileSha256(p_.model);
+}
 
 double KilnDetector::operatingPointThreshold(const std::string& name) {
     // F1-optimal for a calibrated score is about F1*/2 (Lipton, Elkan & Naryanaswamy 2014): 0.4.
@@ -111,7 +118,11 @@ double KilnDetector::operatingPointThreshold(const std::string& name) {
     throw UsageError("unknown operating_point '" + name + "': choose high_precision, balanced or high_recall");
 }
 
-double KilnDetector::threshold() const { return p_.minScore > 0 ? p_.minScore : operatingPointThreshold(p_.operatingPoint); }
+double KilnDetector::threshold() const {
+    if (p_.minScore > 0) return p_.minScore;
+    operatingPointThreshold(p_.operatingPoint);  // validates the name
+    return model_ ? model_->threshold(p_.operatingPoint) : operatingPointThreshold(p_.operatingPoint);
+}
 
 const std::vector<std::string>& KilnDetector::featureNames() { return kFeatureNames; }
 
@@ -312,7 +323,13 @@ Rejection rejection(const Measured& m, const Verdict& v, const TileImage& t, con
 std::vector<Detection> KilnDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
     std::vector<Detection> out;
     if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
-    const Analysis a = analyse(tile, p_, rejected ? -1.0 : threshold());
+    Analysis a = analyse(tile, p_, rejected || model_ ? -1.0 : threshold());
+    // With a model its score also decides which candidate of a complex holds the body.
+    if (model_)
+        for (Measured& m : a.cands) {
+            rescore(m.c);
+            m.evidence = m.c.logit;
+        }
     const std::vector<Verdict> verdicts = decide(a.cands, a.grid, p_, threshold());
     for (std::size_t i = 0; i < a.cands.size(); ++i) {
         const Measured& m = a.cands[i];

@@ -10,6 +10,7 @@
 
 #include "detection/Detector.hpp"
 #include "detection/OptionTable.hpp"
+#include "detection/VerifierModel.hpp"
 
 namespace riskmap {
 
@@ -43,13 +44,14 @@ public:
     double haloMetres() const override;
     std::size_t workingBytesPerPixel(std::size_t bands) const override;
     std::string inputWarning(double gsdX, double gsdY) const override;
+    Json resources() const override;
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
 
     struct Params {
         double internalGsd, maxGsd, darkOffset, backgroundWindow, sdFloor, kilnSigma;
         double peakRadius, minPeakSd, minChroma, window, regionSd, minChromaSd;
         double maxNdvi, minNdbi, maxComplexHa, detNms, complexNms, minScore, typeMaxGsd;
-        std::string operatingPoint;
+        std::string operatingPoint, model;
         bool colour;
     };
     const Params& params() const { return p_; }
@@ -65,6 +67,11 @@ public:
     std::vector<KilnCandidate> candidates(const TileImage& tile) const;
     // Names of KilnCandidate::features, in order.
     static const std::vector<std::string>& featureNames();
+    // A verifier's view of a candidate (riskmap train, model=): every feature, the colour mode and
+    // the candidate sources, absent features as VerifierModel::kAbsent. Names in order.
+    static const std::vector<std::string>& verifierFeatureNames();
+    static std::vector<float> verifierFeatures(const KilnCandidate& c);
+    const VerifierModel* model() const { return model_.get(); }
 
     // Shape of a pixel region in metres (exposed for tests): moment axes, orientation, and how
     // fully its minimum-area rectangle is filled.
@@ -83,8 +90,13 @@ public:
                                                    double typeMaxGsd);
 
 private:
+    // With a model: the candidate's probability becomes the forest's vote (KilnVerifier.cpp).
+    void rescore(KilnCandidate& c) const;
+
     DetectorInfo info_;
     Params p_;
+    std::shared_ptr<const VerifierModel> model_;
+    std::string modelSha256_;
 };
 
 }  // namespace riskmap

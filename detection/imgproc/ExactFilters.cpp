@@ -123,10 +123,36 @@ IntPlane diskSum(const IntPlane& src, double rx, double ry) {
             const int hw = half[static_cast<std::size_t>(dy + iry)];
             if (hw < 0) continue;
             const std::int64_t* p = prefix.row(y + dy);
-            for (int x = 0; x < w; ++x) o[x] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
+            // Clamped chords at both ends; the interior without clamps, so the loop vectorises.
+            const int a = std::min(w, hw), b = std::max(a, w - hw);
+            for (int x = 0; x < a; ++x) o[x] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
+            for (int x = a; x < b; ++x) o[x] += p[x + hw + 1] - p[x - hw];
+            for (int x = b; x < w; ++x) o[x] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
         }
     }
     return out;
+}
+
+bool diskSumPackable(int w, int h, double rx, double ry) {
+    // Prefix sums reach w; a disk sum reaches the smaller of the disk's bounding box and the plane.
+    const double chords = (2 * std::floor(rx) + 1) * (2 * std::floor(ry) + 1);
+    const double most = std::min(chords, static_cast<double>(w) * h);
+    return w + 1 < kPackMask && most < static_cast<double>(kPackMask);
+}
+
+void diskSums3(const IntPlane& a, const IntPlane& b, const IntPlane& c, double rx, double ry, IntPlane& sa, IntPlane& sb,
+               IntPlane& sc) {
+    bool packable = diskSumPackable(a.w, a.h, rx, ry);
+    for (std::size_t k = 0; packable && k < a.size(); ++k) packable = (a.v[k] | b.v[k] | c.v[k]) >> 1 == 0;
+    if (!packable) {
+        sa = diskSum(a, rx, ry), sb = diskSum(b, rx, ry), sc = diskSum(c, rx, ry);
+        return;
+    }
+    IntPlane packed(a.w, a.h);
+    for (std::size_t k = 0; k < a.size(); ++k) packed.v[k] = a.v[k] | b.v[k] << kPackBits | c.v[k] << (2 * kPackBits);
+    const IntPlane s = diskSum(packed, rx, ry);
+    sa = IntPlane(a.w, a.h), sb = IntPlane(a.w, a.h), sc = IntPlane(a.w, a.h);
+    for (std::size_t k = 0; k < a.size(); ++k) sa.v[k] = packedField(s.v[k], 0), sb.v[k] = packedField(s.v[k], 1), sc.v[k] = packedField(s.v[k], 2);
 }
 
 namespace {
@@ -135,22 +161,21 @@ __extension__ using i128 = __int128;  // exact envelope tests; GCC and Clang hav
 constexpr std::int64_t kFar = INT64_MAX;
 
 // 1-D exact squared distance transform: d(q) = min_p weight * (q - p)^2 + f(p), for f(p) < kFar.
+// I holds the envelope's exact fractions: int64 when they cannot overflow, else __int128.
+template <typename I>
 void edt1d(const std::int64_t* f, std::int64_t* d, int n, std::int64_t weight, std::vector<int>& v,
-           std::vector<std::pair<i128, i128>>& z) {
+           std::vector<std::pair<I, I>>& z) {
     // Envelope of parabolas; boundaries z[k] kept as exact fractions num/den (den > 0).
     int k = -1;
-    v.assign(static_cast<std::size_t>(n), 0);
-    z.assign(static_cast<std::size_t>(n) + 1, {0, 1});
+    v.resize(static_cast<std::size_t>(n));
+    z.resize(static_cast<std::size_t>(n) + 1);
     auto inter = [&](int p, int q) {
         // Where the parabolas from p and q (p < q) meet.
-        i128 num = (static_cast<i128>(f[q]) + static_cast<i128>(weight) * q * q) -
-                   (static_cast<i128>(f[p]) + static_cast<i128>(weight) * p * p);
-        i128 den = static_cast<i128>(2) * weight * (q - p);
+        I num = (static_cast<I>(f[q]) + static_cast<I>(weight) * q * q) - (static_cast<I>(f[p]) + static_cast<I>(weight) * p * p);
+        I den = static_cast<I>(2) * weight * (q - p);
         return std::make_pair(num, den);
     };
-    auto leq = [](const std::pair<i128, i128>& a, const std::pair<i128, i128>& b) {
-        return a.first * b.second <= b.first * a.second;
-    };
+    auto leq = [](const std::pair<I, I>& a, const std::pair<I, I>& b) { return a.first * b.second <= b.first * a.second; };
     for (int q = 0; q < n; ++q) {
         if (f[q] == kFar) continue;
         if (k < 0) {
@@ -158,7 +183,7 @@ void edt1d(const std::int64_t* f, std::int64_t* d, int n, std::int64_t weight, s
             v[0] = q;
             continue;
         }
-        std::pair<i128, i128> s = inter(v[static_cast<std::size_t>(k)], q);
+        std::pair<I, I> s = inter(v[static_cast<std::size_t>(k)], q);
         while (k > 0 && leq(s, z[static_cast<std::size_t>(k)])) {
             --k;
             s = inter(v[static_cast<std::size_t>(k)], q);
@@ -174,11 +199,45 @@ void edt1d(const std::int64_t* f, std::int64_t* d, int n, std::int64_t weight, s
     int j = 0;
     for (int q = 0; q < n; ++q) {
         // Advance while the next boundary lies at or left of q: boundary <= q.
-        while (j < k && z[static_cast<std::size_t>(j) + 1].first <= static_cast<i128>(q) * z[static_cast<std::size_t>(j) + 1].second) ++j;
+        while (j < k && z[static_cast<std::size_t>(j) + 1].first <= static_cast<I>(q) * z[static_cast<std::size_t>(j) + 1].second) ++j;
         const std::int64_t dq = q - v[static_cast<std::size_t>(j)];
         d[q] = weight * dq * dq + f[v[static_cast<std::size_t>(j)]];
     }
 }
+
+// Whether every product of the envelope test fits in int64: |num| <= fMax + weight (n-1)^2,
+// den <= 2 weight (n-1), and a product of those stays below 2^62.
+bool envelopeFitsInt64(std::int64_t fMax, std::int64_t weight, int n) {
+    const double m = n > 1 ? n - 1.0 : 1.0;
+    const double num = static_cast<double>(fMax) + static_cast<double>(weight) * m * m, den = 2.0 * static_cast<double>(weight) * m;
+    return num * den < 4.0e18 && num * m < 4.0e18;
+}
+
+// Squared distance along each column of a 0/1 mask to the nearest feature in that column (the
+// parabola envelope of binary input is that nearest feature), by two sweeps over the rows.
+void nearestInColumns(const std::vector<std::uint8_t>& features, int w, int h, std::int64_t weight, IntPlane& cols) {
+    std::vector<int> last(static_cast<std::size_t>(w), -1);
+    for (int y = 0; y < h; ++y) {
+        const std::uint8_t* in = features.data() + static_cast<std::size_t>(y) * w;
+        std::int64_t* o = cols.row(y);
+        for (int x = 0; x < w; ++x) {
+            if (in[x]) last[static_cast<std::size_t>(x)] = y;
+            const std::int64_t dy = y - last[static_cast<std::size_t>(x)];
+            o[x] = last[static_cast<std::size_t>(x)] < 0 ? kFar : weight * dy * dy;
+        }
+    }
+    last.assign(static_cast<std::size_t>(w), -1);
+    for (int y = h - 1; y >= 0; --y) {
+        const std::uint8_t* in = features.data() + static_cast<std::size_t>(y) * w;
+        std::int64_t* o = cols.row(y);
+        for (int x = 0; x < w; ++x) {
+            if (in[x]) last[static_cast<std::size_t>(x)] = y;
+            const std::int64_t dy = last[static_cast<std::size_t>(x)] - y;
+            if (last[static_cast<std::size_t>(x)] >= 0) o[x] = std::min(o[x], weight * dy * dy);
+        }
+    }
+}
+
 
 }  // namespace
 
@@ -193,16 +252,17 @@ DistancePlane distanceTransform(const std::vector<std::uint8_t>& features, int w
     const std::int64_t wx = std::max<std::int64_t>(1, std::llround(sx * sx * out.scale));
     const std::int64_t wy = std::max<std::int64_t>(1, std::llround(sy * sy * out.scale));
     IntPlane cols(w, h);
-    std::vector<int> v;
-    std::vector<std::pair<i128, i128>> z;
-    std::vector<std::int64_t> f(static_cast<std::size_t>(h)), d(static_cast<std::size_t>(h));
-    for (int x = 0; x < w; ++x) {
-        for (int y = 0; y < h; ++y) f[static_cast<std::size_t>(y)] = features[static_cast<std::size_t>(y) * w + x] ? 0 : kFar;
-        edt1d(f.data(), d.data(), h, wy, v, z);
-        for (int y = 0; y < h; ++y) cols.at(x, y) = d[static_cast<std::size_t>(y)];
-    }
+    nearestInColumns(features, w, h, wy, cols);
     out.squared = IntPlane(w, h);
-    for (int y = 0; y < h; ++y) edt1d(cols.row(y), out.squared.row(y), w, wx, v, z);
+    std::vector<int> v;
+    const std::int64_t fMax = h > 1 ? wy * static_cast<std::int64_t>(h - 1) * (h - 1) : 0;
+    if (envelopeFitsInt64(fMax, wx, w)) {
+        std::vector<std::pair<std::int64_t, std::int64_t>> z;
+        for (int y = 0; y < h; ++y) edt1d(cols.row(y), out.squared.row(y), w, wx, v, z);
+    } else {
+        std::vector<std::pair<i128, i128>> z;
+        for (int y = 0; y < h; ++y) edt1d(cols.row(y), out.squared.row(y), w, wx, v, z);
+    }
     return out;
 }
 

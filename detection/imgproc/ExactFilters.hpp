@@ -59,6 +59,18 @@ namespace riskmap {
 // anisotropic pixels), computed row by row from prefix sums (chords). Outside counts as 0.
 IntPlane diskSum(const IntPlane& src, double rx, double ry);
 
+// Three 0/1 planes packed 21 bits each into one 64-bit value are disk-summed in one pass: exact
+// while no sum reaches 2^21 (diskSumPackable), as every field only adds.
+constexpr int kPackBits = 21;
+constexpr std::int64_t kPackMask = (std::int64_t{1} << kPackBits) - 1;
+bool diskSumPackable(int w, int h, double rx, double ry);
+inline std::int64_t packedField(std::int64_t v, int i) { return v >> (kPackBits * i) & kPackMask; }
+
+// diskSum of three 0/1 planes, packed when it fits, else in three passes. Same results as three
+// diskSum calls.
+void diskSums3(const IntPlane& a, const IntPlane& b, const IntPlane& c, double rx, double ry, IntPlane& sa, IntPlane& sb,
+               IntPlane& sc);
+
 // Squared Euclidean distance to the nearest non-zero pixel of `features`, with pixel spacing
 // (sx, sy) metres, in exact integer arithmetic (Felzenszwalb & Huttenlocher 2012 with rational
 // envelope tests). Spacings are quantised to 1/1024 of the finer one squared; the result is in

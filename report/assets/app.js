@@ -1319,9 +1319,31 @@
       return bits.join(' · ');
     }
     var bandsText = typeof ci.bands === 'string' ? ci.bands : Array.isArray(ci.bands) ? ci.bands.join(', ') : '';
-    body.appendChild(el('figure', { class: 'chip' }, frame,
+    var diff = state.data.diff && typeof state.data.diff === 'object' ? state.data.diff : null;
+    var afterFigure = el('figure', { class: 'chip' }, diff ? el('div', { class: 'chip-when', id: 'chip-when-after' }, whenText('after')) : null, frame,
       el('figcaption', { id: 'chip-caption' }, captionText(),
-        bandsText ? el('div', { class: 'sub' }, 'Bands: ' + bandsText) : null)));
+        bandsText ? el('div', { class: 'sub' }, 'Bands: ' + bandsText) : null));
+    // The output of `riskmap diff`: the place on both dates, side by side (before left).
+    body.appendChild(diff ? el('div', { class: 'chip-pair', id: 'chip-pair' }, beforeFigure(), afterFigure) : afterFigure);
+    function whenText(side) {
+      var d = lead.props['date_' + side] || (diff[side] && diff[side].date) || 'date unknown';
+      return (side === 'before' ? 'Before' : 'After') + ' \u00b7 ' + d;
+    }
+    function beforeFigure() {
+      var src = typeof lead.props.chip_before === 'string' && lead.props.chip_before !== '' ? lead.props.chip_before : null;
+      var bframe = el('div', { class: 'chip-frame' + (src ? '' : ' empty') });
+      var balt = 'Satellite image chip of the place of ' + lead.id + ' before, ' + whenText('before').toLowerCase();
+      if (src) {
+        var bimg = el('img', { src: src, alt: balt, id: 'chip-img-before', decoding: 'async', title: 'Click to enlarge' });
+        bimg.addEventListener('load', function () { bframe.classList.add('loaded'); });
+        bimg.addEventListener('click', function () { openLightbox(lead, bimg.src, balt, whenText('before')); });
+        bframe.appendChild(bimg);
+      } else {
+        bframe.appendChild(el('div', { class: 'chip-missing', role: 'img', 'aria-label': 'No image chip before', id: 'chip-missing-before' },
+          el('div', null, 'No image of the place before.')));
+      }
+      return el('figure', { class: 'chip chip-before' }, el('div', { class: 'chip-when', id: 'chip-when-before' }, whenText('before')), bframe);
+    }
 
     // Coordinates.
     if (centre) {

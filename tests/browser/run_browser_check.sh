@@ -32,6 +32,17 @@ command -v node >/dev/null && command -v npm >/dev/null || missing "Node.js and 
 if [ "$mode" = "--selftest" ]; then exec node "$here/selftest.mjs"; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+if [ "$mode" = "--diff" ]; then
+  # A diff of two dates: every kiln chip, then one chip only (the others' kilns are unknown).
+  chips="$src/data/kilns-s2-bd-dev/chips"
+  one=$(ls "$chips"/*.tif | head -1)
+  "$riskmap" scan "$chips" --detector kiln --date 2023-01-15 -o "$work/before.geojson" -q
+  "$riskmap" scan "$one" --detector kiln --date 2024-01-20 -o "$work/after.geojson" -q
+  "$riskmap" diff "$work/before.geojson" "$work/after.geojson" -o "$work/changes.geojson" -q
+  "$riskmap" report "$work/changes.geojson" -o "$work/report" -q
+  node "$here/diff.test.mjs" "$work/report" "${RISKMAP_REPORT_SHOT:-}"
+  exit 0
+fi
 # Run from another folder: the report must find the rasters through the manifest.
 (cd "$src" && "$riskmap" scan data/kilns-s2-bd-dev/chips --detector kiln --grid 2000 -o "$work/kilns.gpkg" -q)
 (cd "$work" && "$riskmap" report kilns.gpkg -o report -q)

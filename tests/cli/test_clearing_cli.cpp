@@ -1,10 +1,18 @@
-// The clearing detector on the real Sundarbans scene (bundled in data/): planted-camp recall,
-// false alarms in the unmodified reserve and the farmed north, tiling, and coarse Landsat.
+// The clearing detector on the real Sundarbans scene (bundled in data/): recall on camps planted
+// by two independent generators, an explanation for every camp missed, false alarms on the
+// unmodified scene and on 380 km2 of mirrored reserve texture, tiling, and coarse Landsat.
 #include <gtest/gtest.h>
+#include <ogr_geometry.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
 
 #include "core/Json.hpp"
+#include "geo/Geodesy.hpp"
 #include "support/CampPlanter.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
@@ -15,13 +23,14 @@ using namespace riskmap::test;
 namespace {
 
 const std::string kScene = std::string(RISKMAP_SOURCE_DIR) + "/data/sundarbans-s2-l2a-2020-01-27";
+const std::string kTools = std::string(RISKMAP_SOURCE_DIR) + "/tests/tools/";
 
 std::vector<std::string> bandArgs(const std::string& dir) {
     std::string p = dir + "/Sentinel-2_L2A_";
     // EO Browser exports hold reflectance x 65535.
     return {"--scale", "1.5259e-5", "--band", "blue=" + p + "B02_Raw.tiff", "--band", "green=" + p + "B03_Raw.tiff",
             "--band", "red=" + p + "B04_Raw.tiff", "--band", "nir=" + p + "B08_Raw.tiff",
-            "--band", "swir1=" + p + "B11_Raw.tiff"};
+            "--band", "swir1=" + p + "B11_Raw.tiff", "--band", "swir2=" + p + "B12_Raw.tiff"};
 }
 
 CliResult scanClearing(const std::string& dir, const std::string& out, std::vector<std::string> extra = {}) {
@@ -32,35 +41,220 @@ CliResult scanClearing(const std::string& dir, const std::string& out, std::vect
     return runRiskmap(args);
 }
 
-}  // namespace
+// A planted camp as either generator records it.
+struct Camp {
+    int id = 0;
+    LonLat at;  // truth point: centroid of the camp's land
+    double areaM2 = 0;
+    std::string outlineWkt;
+};
 
-TEST(CliClearing, PlantedCampsOfAtLeastTwoTenthsOfAHectareAreFound) {
-    std::size_t tp = 0, fn = 0, fp = 0;
-    for (std::uint64_t seed : {200, 201, 202, 203}) {
-        TempDir dir;
-        PlantOptions o;
-        o.seed = seed;
-        o.camps = 15;
-        auto camps = plantCamps(kScene, dir.path(), o);
-        ASSERT_GE(camps.size(), 10u);
-        // Camps under 0.2 ha are don't-care: the target is recall for 0.2 ha and more.
-        writeCampTruth(dir.file("truth.geojson"), camps, 2000.0);
-        auto r = scanClearing(dir.path(), dir.file("det.geojson"));
-        ASSERT_EQ(r.exitCode, 0) << r.err;
-        auto e = runRiskmap({"eval", "--truth", dir.file("truth.geojson"), "--detections", dir.file("det.geojson"),
-                             "--radius-m", "100", "--json"});
-        ASSERT_EQ(e.exitCode, 0) << e.err;
-        Json o2 = *parseJson(e.out, "eval").find("overall");
-        tp += static_cast<std::size_t>(o2.at("tp").get<std::int64_t>());
-        fn += static_cast<std::size_t>(o2.at("fn").get<std::int64_t>());
-        fp += static_cast<std::size_t>(o2.at("fp").get<std::int64_t>());
+std::vector<Camp> plantFirst(const std::string& dir, std::uint64_t seed) {
+    PlantOptions o;
+    o.seed = seed;
+    o.camps = 15;
+    std::vector<Camp> out;
+    for (const PlantedCamp& c : plantCamps(kScene, dir, o)) {
+        std::string wkt = "POLYGON((";
+        for (std::size_t i = 0; i <= c.polygon.size(); ++i) {
+            const LonLat& q = c.polygon[i % c.polygon.size()];
+            wkt += (i ? "," : "") + std::to_string(q.lon) + " " + std::to_string(q.lat);
+        }
+        out.push_back({c.id, c.centroid, c.areaLandM2, wkt + "))"});
     }
-    ASSERT_GT(tp + fn, 30u);
-    EXPECT_GE(static_cast<double>(tp) / static_cast<double>(tp + fn), 0.95) << tp << " of " << tp + fn;
-    EXPECT_LE(fp, 2u);  // no natural false alarms; a camp split by a creek may count twice
+    return out;
 }
 
-TEST(CliClearing, UnmodifiedReserveAndFarmedNorthStayDark) {
+// The independent generator (tests/tools/plant_camps_indep.py, numpy and GDAL), read back from
+// its truth file.
+std::vector<Camp> plantIndependent(const std::string& dir, int seed) {
+    const CliResult r = runShell("/usr/bin/python3 " + kTools + "plant_camps_indep.py " + kScene + " " + dir + " " +
+                                 std::to_string(seed) + " --camps 15");
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    std::vector<Camp> out;
+    if (r.exitCode != 0) return out;
+    const Json truth = parseJsonFile(dir + "/truth.geojson");
+    for (const auto& f : truth.at("features")) {
+        const Json& p = f.at("properties");
+        const Json& xy = f.at("geometry").at("coordinates");
+        out.push_back({p.at("id").get<int>(), {xy.at(0).get<double>(), xy.at(1).get<double>()}, p.at("area_m2").get<double>(),
+                       p.at("outline_wkt").get<std::string>()});
+    }
+    return out;
+}
+
+// Truth for `riskmap eval` in which only camps of [lo, hi) m2 count; the others are don't-care.
+void writeTruth(const std::string& path, const std::vector<Camp>& camps, double lo, double hi) {
+    Json feats = Json::array();
+    for (const Camp& c : camps) {
+        Json xy = Json::array();
+        xy.push_back(c.at.lon);
+        xy.push_back(c.at.lat);
+        Json props = Json::object();
+        props["id"] = c.id;
+        props["difficult"] = c.areaM2 < lo || c.areaM2 >= hi;
+        feats.push_back(Json{{"type", "Feature"}, {"properties", props}, {"geometry", Json{{"type", "Point"}, {"coordinates", xy}}}});
+    }
+    std::ofstream(path) << dumpJson(Json{{"type", "FeatureCollection"}, {"features", feats}});
+}
+
+struct Tally {
+    std::int64_t tp = 0, fn = 0, fp = 0;
+    double recall() const { return tp + fn ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 0.0; }
+    std::string text() const { return std::to_string(tp) + "/" + std::to_string(tp + fn) + " found, " + std::to_string(fp) + " unmatched"; }
+};
+
+// `riskmap eval` within 100 m, as docs/clearing.md reports it, for camps of [lo, hi) m2.
+void evaluate(const std::string& dir, const std::vector<Camp>& camps, double lo, double hi, Tally& t) {
+    writeTruth(dir + "/band.geojson", camps, lo, hi);
+    auto e = runRiskmap({"eval", "--truth", dir + "/band.geojson", "--detections", dir + "/det.geojson", "--radius-m", "100", "--json"});
+    ASSERT_EQ(e.exitCode, 0) << e.err;
+    const Json o = parseJson(e.out, "eval").at("overall");
+    t.tp += o.at("tp").get<std::int64_t>();
+    t.fn += o.at("fn").get<std::int64_t>();
+    t.fp += o.at("fp").get<std::int64_t>();
+}
+
+struct Recall {
+    Tally large, small;  // >= 0.2 ha; 0.1-0.2 ha
+};
+
+// Plants `seeds` with one generator, scans each copy and counts recall by size.
+template <typename Plant>
+Recall recallOver(const std::vector<int>& seeds, Plant plant) {
+    Recall r;
+    for (int seed : seeds) {
+        TempDir dir;
+        const std::vector<Camp> camps = plant(dir.path(), seed);
+        EXPECT_GE(camps.size(), 10u) << "seed " << seed;
+        auto s = scanClearing(dir.path(), dir.file("det.geojson"));
+        EXPECT_EQ(s.exitCode, 0) << s.err;
+        Recall one;
+        evaluate(dir.path(), camps, 2000, 1e12, one.large);
+        evaluate(dir.path(), camps, 1000, 2000, one.small);
+        std::printf("seed %d: >= 0.2 ha %s; 0.1-0.2 ha %s\n", seed, one.large.text().c_str(), one.small.text().c_str());
+        r.large.tp += one.large.tp, r.large.fn += one.large.fn, r.large.fp += one.large.fp;
+        r.small.tp += one.small.tp, r.small.fn += one.small.fn;
+    }
+    return r;
+}
+
+std::unique_ptr<OGRGeometry> geometryOf(const Json& geojson) {
+    return std::unique_ptr<OGRGeometry>(OGRGeometryFactory::createFromGeoJson(dumpJson(geojson).c_str()));
+}
+
+std::unique_ptr<OGRGeometry> geometryOf(const std::string& wkt) {
+    OGRGeometry* g = nullptr;
+    OGRGeometryFactory::createFromWkt(wkt.c_str(), nullptr, &g);
+    return std::unique_ptr<OGRGeometry>(g);
+}
+
+// Camps with no detection centred within 100 m (camps are >= 400 m apart, so this is eval's
+// one-to-one matching).
+std::vector<Camp> missedCamps(const std::vector<Camp>& camps, const Json& detections) {
+    std::vector<LonLat> centres;
+    for (const auto& f : detections.at("features")) {
+        OGRPoint c;
+        geometryOf(f.at("geometry"))->Centroid(&c);
+        centres.push_back({c.getX(), c.getY()});
+    }
+    std::vector<Camp> missed;
+    for (const Camp& c : camps) {
+        bool found = false;
+        for (const LonLat& d : centres) found = found || geodesicDistance(c.at, d) <= 100.0;
+        if (!found) missed.push_back(c);
+    }
+    return missed;
+}
+
+bool isMask(const std::string& gate) { return gate == "veg_ndvi_min" || gate == "bare_ndbi_min"; }
+
+// The gate that turned the camp down: of the explain features overlapping its outline, a
+// rejected candidate patch before a mask's trace, then the largest overlap; "" when none.
+std::string explainedBy(const Camp& camp, const Json& explain) {
+    std::unique_ptr<OGRGeometry> outline = geometryOf(camp.outlineWkt);
+    std::unique_ptr<OGRGeometry> valid(outline->Buffer(0));
+    std::string gate;
+    double best = -1;
+    for (const auto& f : explain.at("features")) {
+        std::unique_ptr<OGRGeometry> g = geometryOf(f.at("geometry"));
+        if (!g->Intersects(valid.get())) continue;
+        std::unique_ptr<OGRGeometry> both(g->Intersection(valid.get()));
+        const Json& p = f.at("properties");
+        const std::string name = p.at("rejected_by").get<std::string>();
+        const double area = both && both->toSurface() ? both->toSurface()->get_Area() : 0.0;
+        const double rank = (isMask(name) ? 0.0 : 1e6) + area;
+        if (rank <= best) continue;
+        best = rank;
+        gate = name + " " + std::to_string(p.at("value").get<double>()) + " (limit " + std::to_string(p.at("limit").get<double>()) + ")";
+    }
+    return gate;
+}
+
+// Poisson 95 % upper bound on the mean for k observed events (exact, by bisection).
+double poissonUpper95(int k) {
+    auto cdf = [k](double mu) {
+        double term = std::exp(-mu), sum = term;
+        for (int i = 1; i <= k; ++i) sum += term *= mu / i;
+        return sum;
+    };
+    double lo = 0, hi = 100 + 10.0 * k;
+    for (int i = 0; i < 200; ++i) ((cdf((lo + hi) / 2) > 0.05) ? lo : hi) = (lo + hi) / 2;
+    return hi;
+}
+
+}  // namespace
+
+TEST(CliClearing, FirstGeneratorCampsAreFound) {
+    const Recall r = recallOver({200, 201, 202, 203, 204, 205, 206, 207},
+                                [](const std::string& d, int s) { return plantFirst(d, static_cast<std::uint64_t>(s)); });
+    ASSERT_GT(r.large.tp + r.large.fn, 60);
+    EXPECT_GE(r.large.recall(), 0.95) << r.large.text();
+    EXPECT_GE(r.small.recall(), 0.8) << r.small.text();
+    EXPECT_LE(r.large.fp, 1) << "no natural false alarms; a camp split by a creek may count twice";
+}
+
+TEST(CliClearing, IndependentGeneratorCampsAreFound) {
+    const Recall r = recallOver({1, 2, 3, 4, 5, 6, 7, 8}, plantIndependent);
+    ASSERT_GT(r.large.tp + r.large.fn, 60);
+    // Measured 84/91 and 22/28: the misses keep 15-60 % canopy, or are huts of one or two
+    // pixels each (docs/clearing.md); the 0.95 is not reached.
+    EXPECT_GE(r.large.recall(), 0.9) << r.large.text();
+    EXPECT_GE(r.small.recall(), 0.75) << r.small.text();
+    // Measured 2: huts of one cluster scattered further than group_gap_m, 110 m from its centre.
+    EXPECT_LE(r.large.fp, 2) << "fragments of a camp count as unmatched";
+}
+
+TEST(CliClearing, EveryMissedCampIsExplained) {
+    std::map<std::string, int> gates;
+    int missed = 0;
+    auto check = [&](const std::string& dir, const std::vector<Camp>& camps) {
+        auto s = scanClearing(dir, dir + "/det.geojson", {"--explain", dir + "/why.geojson"});
+        ASSERT_EQ(s.exitCode, 0) << s.err;
+        const Json why = parseJsonFile(dir + "/why.geojson");
+        for (const Camp& c : missedCamps(camps, parseJsonFile(dir + "/det.geojson"))) {
+            ++missed;
+            const std::string gate = explainedBy(c, why);
+            EXPECT_FALSE(gate.empty()) << dir << ": camp " << c.id << " (" << c.areaM2 << " m2) missed without an explanation";
+            std::printf("missed camp %d (%.0f m2): %s\n", c.id, c.areaM2, gate.c_str());
+            if (!gate.empty()) gates[gate.substr(0, gate.find(' '))]++;
+        }
+    };
+    for (int seed : {9, 10, 11, 12, 13, 14}) {
+        TempDir dir;
+        check(dir.path(), plantIndependent(dir.path(), seed));
+    }
+    for (std::uint64_t seed : {105, 108}) {
+        TempDir dir;
+        check(dir.path(), plantFirst(dir.path(), seed));
+    }
+    EXPECT_GE(missed, 12) << "the seeds hold camps the detector misses: the check must see them";
+    // Misses are explained by candidate gates and by the masks that left no candidate.
+    EXPECT_GT(gates["veg_ndvi_min"], 0);
+    EXPECT_GT(gates["min_width_m"], 0);
+}
+
+TEST(CliClearing, UnmodifiedSceneStaysDarkWhileCampsPlantedInItAreFound) {
     TempDir dir;
     auto r = scanClearing(kScene, dir.file("clearings.geojson"));
     ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -68,24 +262,64 @@ TEST(CliClearing, UnmodifiedReserveAndFarmedNorthStayDark) {
     // per 100 km2 of reserve means none here, and the farmed north must not light up.
     EXPECT_EQ(readLayer(dir.file("clearings.geojson")).features.size(), 0u);
     Json m = parseJsonFile(dir.file("clearings.geojson") + ".manifest.json");
-    EXPECT_DOUBLE_EQ(m.at("detector").at("halo_m").get<double>(), 3100.0);
+    EXPECT_DOUBLE_EQ(m.at("detector").at("halo_m").get<double>(), 3800.0);
+    // The same command finds camps planted into the same scene, so the silence is not blindness.
+    const Recall first = recallOver({104}, [](const std::string& d, int s) { return plantFirst(d, static_cast<std::uint64_t>(s)); });
+    const Recall indep = recallOver({5}, plantIndependent);
+    EXPECT_GE(first.large.recall(), 0.95) << first.large.text();
+    EXPECT_GE(indep.large.recall(), 0.9) << indep.large.text();
 }
 
-TEST(CliClearing, SameCampsForAnyTileSize) {
+TEST(CliClearing, FalseAlarmsOnMirroredReserveTexture) {
+    EXPECT_NEAR(poissonUpper95(0), 2.996, 1e-3);
+    EXPECT_NEAR(poissonUpper95(1), 4.744, 1e-3);
     TempDir dir;
-    PlantOptions o;
-    o.seed = 104;
-    plantCamps(kScene, dir.path(), o);
-    std::vector<std::string> outputs;
+    const CliResult made = runShell("/usr/bin/python3 " + kTools + "make_reserve_mosaic.py " + kScene + " " + dir.path());
+    ASSERT_EQ(made.exitCode, 0) << made.err;
+    const double landKm2 = parseJsonFile(dir.file("mosaic.json")).at("reserve_land_km2").get<double>();
+    ASSERT_GE(landKm2, 300.0);
+    auto r = scanClearing(dir.path(), dir.file("det.geojson"), {"--threads", "2", "--explain", dir.file("why.geojson")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const int alarms = static_cast<int>(readLayer(dir.file("det.geojson")).features.size());
+    const double rate = 100.0 * alarms / landKm2, upper = 100.0 * poissonUpper95(alarms) / landKm2;
+    std::printf("mosaic: %d false alarms on %.1f km2 of reserve land = %.2f per 100 km2 (95%% upper bound %.2f)\n", alarms,
+                landKm2, rate, upper);
+    // The detector looked: thousands of patches were measured and turned down.
+    std::map<std::string, int> gates;
+    const Json why = parseJsonFile(dir.file("why.geojson"));
+    for (const auto& f : why.at("features"))
+        gates[f.at("properties").at("rejected_by").get<std::string>()]++;
+    for (const auto& [g, n] : gates) std::printf("  rejected by %s: %d\n", g.c_str(), n);
+    EXPECT_GT(gates["core_min_area_m2"], 500);
+    EXPECT_LE(upper, 1.0) << "the 95 % upper bound must stay at or below 1 false alarm per 100 km2";
+    // And it can fire there: without the core gate the texture's own sparse patches pass.
+    r = scanClearing(dir.path(), dir.file("nocore.geojson"), {"--threads", "2", "--set", "core_min_area_m2=0"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_GT(readLayer(dir.file("nocore.geojson")).features.size(), 10u);
+}
+
+TEST(CliClearing, SameCampsAndRejectionsForAnyTileSize) {
+    TempDir dir;
+    plantIndependent(dir.path(), 11);  // a camp of four patches that 48 and 150 px tiles cut
+    std::vector<std::string> outputs, explained;
     for (const char* tile : {"48", "150", "4096"}) {
         std::filesystem::create_directory(dir.file(tile));
-        auto r = scanClearing(dir.path(), dir.file(tile) + "/c.geojson", {"--tile-size", tile});
+        const std::string out = dir.file(tile) + "/c.geojson";
+        auto r = scanClearing(dir.path(), out, {"--tile-size", tile, "--threads", "2", "--explain", dir.file(tile) + "/why.geojson"});
         ASSERT_EQ(r.exitCode, 0) << r.err;
-        outputs.push_back(readFile(dir.file(tile) + "/c.geojson"));
+        outputs.push_back(readFile(out));
+        explained.push_back(readFile(dir.file(tile) + "/why.geojson"));
     }
-    ASSERT_NE(outputs[0].find("enclosure"), std::string::npos);
+    // Huts of one camp are merged, whichever tiles they fall in.
+    std::int64_t most = 0;
+    const Json layer = parseJson(outputs[2], "layer");
+    for (const auto& f : layer.at("features"))
+        most = std::max(most, f.at("properties").at("patches").get<std::int64_t>());
+    EXPECT_GE(most, 2);
     EXPECT_EQ(outputs[0], outputs[2]);
     EXPECT_EQ(outputs[1], outputs[2]);
+    EXPECT_EQ(explained[0], explained[2]);
+    EXPECT_EQ(explained[1], explained[2]);
 }
 
 TEST(CliClearing, CoarseLandsatRunsToTheEnd) {

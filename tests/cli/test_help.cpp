@@ -8,7 +8,7 @@ using namespace riskmap::test;
 TEST(CliHelp, TopLevel) {
     auto r = runRiskmap({"--help"});
     EXPECT_EQ(r.exitCode, 0);
-    for (const char* s : {"info", "detectors", "scan", "eval", "merge", "report"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
+    for (const char* s : {"info", "detectors", "scan", "eval", "merge", "report", "diff", "train"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
 }
 
 TEST(CliHelp, Version) {
@@ -41,6 +41,14 @@ TEST(CliHelp, Report) {
     auto r = runRiskmap({"report", "--help"});
     EXPECT_EQ(r.exitCode, 0);
     for (const char* s : {"SCAN", "--output", "--overwrite", "--max-chips", "--chip-min-m", "--title", "0700"})
+        EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+TEST(CliHelp, Train) {
+    auto r = runRiskmap({"train", "--help"});
+    EXPECT_EQ(r.exitCode, 0);
+    for (const char* s : {"--detector", "--images", "--labels", "--output", "--radius-m", "--folds", "--group-field", "--seed",
+                          "--set", "model="})
         EXPECT_NE(r.out.find(s), std::string::npos) << s;
 }
 

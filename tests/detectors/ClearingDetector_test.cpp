@@ -2,8 +2,10 @@
 // disk sums and distance transform underneath.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "core/Error.hpp"
 #include "detection/detectors/ClearingDetector.hpp"
@@ -14,12 +16,18 @@ using namespace riskmap;
 namespace {
 
 struct Cover {
-    float blue, green, red, nir, swir1;
+    float blue, green, red, nir, swir1, swir2 = 0.05f;
 };
 // Median reflectances measured in the Sundarbans scene (mangrove, river, bare farmland).
-constexpr Cover kForest{0.020f, 0.051f, 0.030f, 0.295f, 0.115f};
-constexpr Cover kWater{0.075f, 0.096f, 0.077f, 0.032f, 0.012f};
-constexpr Cover kBare{0.082f, 0.112f, 0.143f, 0.235f, 0.307f};
+constexpr Cover kForest{0.020f, 0.051f, 0.030f, 0.295f, 0.115f, 0.053f};
+constexpr Cover kWater{0.075f, 0.096f, 0.077f, 0.032f, 0.012f, 0.007f};
+constexpr Cover kBare{0.082f, 0.112f, 0.143f, 0.235f, 0.307f, 0.20f};
+
+// A linear mixture: `share` of a and the rest b, as a pixel sees a camp under part canopy.
+Cover mix(const Cover& a, const Cover& b, float share) {
+    auto m = [share](float x, float y) { return share * x + (1 - share) * y; };
+    return {m(a.blue, b.blue), m(a.green, b.green), m(a.red, b.red), m(a.nir, b.nir), m(a.swir1, b.swir1), m(a.swir2, b.swir2)};
+}
 
 // A whole-raster tile at `gsd` metres painted by `paint(x, y)`.
 template <typename F>
@@ -30,7 +38,7 @@ TileImage scene(int w, int h, double gsd, F paint) {
     t.rasterWidth = w;
     t.rasterHeight = h;
     t.gsdX = t.gsdY = gsd;
-    const char* names[] = {"blue", "green", "red", "nir", "swir1"};
+    const char* names[] = {"blue", "green", "red", "nir", "swir1", "swir2"};
     for (const char* n : names) {
         t.names.push_back(n);
         t.planes.emplace_back(h, w, CV_32F);
@@ -39,8 +47,8 @@ TileImage scene(int w, int h, double gsd, F paint) {
     for (int y = 0; y < h; ++y) {
         for (int x = 0; x < w; ++x) {
             Cover c = paint(x, y);
-            const float v[] = {c.blue, c.green, c.red, c.nir, c.swir1};
-            for (int b = 0; b < 5; ++b) t.planes[static_cast<std::size_t>(b)].at<float>(y, x) = v[b];
+            const float v[] = {c.blue, c.green, c.red, c.nir, c.swir1, c.swir2};
+            for (int b = 0; b < 6; ++b) t.planes[static_cast<std::size_t>(b)].at<float>(y, x) = v[b];
         }
     }
     t.valid = cv::Mat(h, w, CV_8U, cv::Scalar(255));
@@ -50,9 +58,30 @@ TileImage scene(int w, int h, double gsd, F paint) {
 
 bool inRect(int x, int y, int x0, int y0, int w, int h) { return x >= x0 && y >= y0 && x < x0 + w && y < y0 + h; }
 
-std::vector<Detection> run(const TileImage& t) {
+// The tile of a rasterW x rasterH raster whose core is columns [x0, x1), read with `halo` px
+// on each side as the pipeline does.
+template <typename F>
+TileImage tileOf(int rasterW, int rasterH, double gsd, int x0, int x1, int halo, F paint) {
+    const int wx0 = std::max(0, x0 - halo), wx1 = std::min(rasterW, x1 + halo);
+    TileImage t = scene(wx1 - wx0, rasterH, gsd, [&](int x, int y) { return paint(x + wx0, y); });
+    t.window = {wx0, 0, wx1 - wx0, rasterH};
+    t.core = {x0, 0, x1 - x0, rasterH};
+    t.rasterWidth = rasterW;
+    return t;
+}
+
+std::vector<Detection> run(const TileImage& t, std::vector<std::string> set = {}, std::vector<Rejection>* rejected = nullptr) {
     OptionValues o(ClearingDetector::describe().options);
-    return ClearingDetector(o).detect(t);
+    for (const auto& a : set) o.setAssignment(a);
+    return ClearingDetector(o).detect(t, rejected);
+}
+
+// The rejections whose anchor lies in the rectangle.
+std::vector<Rejection> rejectedIn(const std::vector<Rejection>& r, int x0, int y0, int w, int h) {
+    std::vector<Rejection> out;
+    for (const auto& q : r)
+        if (inRect(q.candidate.anchor.x, q.candidate.anchor.y, x0, y0, w, h)) out.push_back(q);
+    return out;
 }
 
 double attr(const Detection& d, std::size_t i) { return std::get<double>(d.attributes[i]); }
@@ -125,9 +154,188 @@ TEST(ClearingDetector, PixelClasses) {
     EXPECT_FALSE(c[3] & ClearingDetector::kCore);
 }
 
+TEST(ClearingDetector, UnmixingRecoversLinearMixtures) {
+    OptionValues o(ClearingDetector::describe().options);
+    const ClearingDetector det(o);
+    auto spectrum = [](const Cover& c) { return std::array<double, 5>{c.blue, c.green, c.red, c.nir, c.swir1}; };
+    const ClearingDetector::Unmixer u({0.024, 0.054, 0.033, 0.295, 0.115}, {0.074, 0.096, 0.076, 0.033, 0.012},
+                                      {0.084, 0.110, 0.130, 0.200, 0.230});
+    const Cover soil{0.084f, 0.110f, 0.130f, 0.200f, 0.230f}, forest{0.024f, 0.054f, 0.033f, 0.295f, 0.115f};
+    const Cover water{0.074f, 0.096f, 0.076f, 0.033f, 0.012f};
+    EXPECT_NEAR(u.fractions(spectrum(soil)).soil, 1.0, 1e-6);
+    EXPECT_NEAR(u.fractions(spectrum(forest)).forest, 1.0, 1e-6);
+    EXPECT_NEAR(u.fractions(spectrum(mix(soil, forest, 0.4f))).soil, 0.4, 1e-6);
+    // A creek-bank pixel (water and mangrove) holds no soil, though its NDVI is low.
+    EXPECT_NEAR(u.fractions(spectrum(mix(water, forest, 0.5f))).soil, 0.0, 1e-6);
+    EXPECT_THROW(ClearingDetector::Unmixer({0.1, 0.1, 0.1, 0.1, 0.1}, {0.2, 0.2, 0.2, 0.2, 0.2}, {0.3, 0.3, 0.3, 0.3, 0.3}),
+                 UsageError);
+    o.setAssignment("endmember_soil=0.1,0.2");
+    EXPECT_THROW(ClearingDetector{o}, UsageError);
+}
+
+TEST(ClearingDetector, CampUnderPartCanopyIsFoundThroughItsSoilFraction) {
+    // 1.2 ha where 40 % of each pixel is still canopy: NDVI 0.45, NDBI -0.06, so no index calls
+    // it clearly bare; its soil fraction does.
+    const Cover camp = mix(kForest, kBare, 0.4f);
+    auto t = scene(300, 300, 20, [&](int x, int y) { return inRect(x, y, 147, 147, 6, 5) ? camp : kForest; });
+    auto d = run(t);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_GT(attr(d[0], 3), 0.0);  // core area
+    EXPECT_TRUE(run(t, {"unmix_candidate_min=1.5", "unmix_core_min=1.5"}).empty()) << "found without the soil fraction";
+}
+
+TEST(ClearingDetector, BurntGroundIsBareEvidence) {
+    // Char under 15 % canopy: NIR falls and SWIR2 rises (NBR 0.05; Key & Benson 2006), while
+    // NDVI (0.40) is too high for the indices' clearly bare core and it unmixes to little soil.
+    const Cover burnt = mix(kForest, Cover{0.035f, 0.045f, 0.06f, 0.10f, 0.15f, 0.13f}, 0.15f);
+    auto t = scene(300, 300, 20, [&](int x, int y) { return inRect(x, y, 147, 147, 6, 5) ? burnt : kForest; });
+    EXPECT_EQ(run(t).size(), 1u);
+    EXPECT_TRUE(run(t, {"burnt_nbr_max=-1"}).empty()) << "found without NBR";
+}
+
+TEST(ClearingDetector, EnclosureRingStartsBeyondTheBlendedEdge) {
+    // A camp whose one-pixel edge is neither forest, water nor bare (NDVI 0.23, NDBI -0.33).
+    const Cover edge{0.05f, 0.08f, 0.10f, 0.16f, 0.08f, 0.05f};
+    auto t = scene(300, 300, 20, [&](int x, int y) {
+        if (inRect(x, y, 147, 147, 6, 5)) return kBare;
+        if (inRect(x, y, 146, 146, 8, 7)) return edge;
+        return kForest;
+    });
+    EXPECT_EQ(run(t).size(), 1u);
+    std::vector<Rejection> why;
+    EXPECT_TRUE(run(t, {"ring_gap_m=0"}, &why).empty());
+    int enclosure = 0;
+    for (const auto& r : rejectedIn(why, 146, 146, 8, 7)) enclosure += r.gate == "enclosure_min";
+    EXPECT_EQ(enclosure, 1);
+}
+
+TEST(ClearingDetector, AreaCapCountsClearedGround) {
+    // 9 ha of pixels under 45 % canopy clear about 5 ha: a camp. 9 ha fully cleared is a field.
+    const Cover thinned = mix(kForest, kBare, 0.45f);
+    auto t = scene(300, 300, 20, [&](int x, int y) {
+        if (inRect(x, y, 40, 40, 15, 15)) return kBare;
+        if (inRect(x, y, 200, 200, 15, 15)) return thinned;
+        return kForest;
+    });
+    std::vector<Rejection> why;
+    auto d = run(t, {}, &why);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_GT(d[0].anchor.x, 150);
+    EXPECT_LT(attr(d[0], 7), 80000.0);  // cleared_m2
+    const auto field = rejectedIn(why, 40, 40, 15, 15);
+    ASSERT_EQ(field.size(), 1u);
+    EXPECT_EQ(field[0].gate, "max_area_m2");
+    EXPECT_NEAR(field[0].value, 225 * 400.0, 1.0);
+    EXPECT_DOUBLE_EQ(field[0].limit, 80000.0);
+}
+
+TEST(ClearingDetector, HutsOfOneCampAreOneDetection) {
+    // Three 3 x 3 px huts 60 m apart (pixel centres) and a fourth 1 km away.
+    auto hut = [](int x, int y, int x0, int y0) { return inRect(x, y, x0, y0, 3, 3); };
+    auto t = scene(300, 300, 20, [&](int x, int y) {
+        return hut(x, y, 140, 140) || hut(x, y, 145, 140) || hut(x, y, 140, 145) || hut(x, y, 190, 140) ? kBare : kForest;
+    });
+    auto d = run(t);
+    ASSERT_EQ(d.size(), 2u);
+    const Detection& camp = d[0].geometry.parts.size() == 3 ? d[0] : d[1];
+    ASSERT_EQ(camp.geometry.parts.size(), 3u);
+    EXPECT_EQ(std::get<std::int64_t>(camp.attributes[8]), 3);
+    EXPECT_NEAR(attr(camp, 3), 27 * 400.0, 1e-6);  // core area summed over the huts
+    // The anchor is the centroid of all 27 pixels.
+    EXPECT_EQ(camp.anchor, cv::Point(143, 143));  // floor(142.67 + 0.5)
+    EXPECT_EQ(run(t, {"group_gap_m=0"}).size(), 4u);
+}
+
+TEST(ClearingDetector, HutsUnderCanopyAreTheCampNotItsSurroundings) {
+    // A bare yard (4 x 4 px) with four huts under part canopy (3 x 3 px, 40 % soil: bare
+    // evidence, never clearly bare) one pixel off each side, inside the yard's own enclosure ring.
+    const Cover hut = mix(kBare, kForest, 0.4f);
+    auto t = scene(300, 300, 20, [&](int x, int y) {
+        if (inRect(x, y, 148, 148, 4, 4)) return kBare;
+        if (inRect(x, y, 153, 148, 3, 3) || inRect(x, y, 144, 149, 3, 3) || inRect(x, y, 148, 153, 3, 3) ||
+            inRect(x, y, 149, 144, 3, 3))
+            return hut;
+        return kForest;
+    });
+    auto d = run(t);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(std::get<std::int64_t>(d[0].attributes[8]), 5);  // the yard and its four huts
+    EXPECT_GE(attr(d[0], 0), 0.8);                                // enclosure around the whole camp
+    // Drawn and placed by the clearly bare yard.
+    EXPECT_EQ(d[0].geometry.parts.size(), 1u);
+    EXPECT_EQ(d[0].anchor, cv::Point(150, 150));
+    // Judged alone, the yard's ring holds the huts and is not forest or water.
+    std::vector<Rejection> why;
+    EXPECT_TRUE(run(t, {"group_gap_m=0"}, &why).empty());
+    int enclosure = 0, core = 0;
+    for (const auto& r : why) enclosure += r.gate == "enclosure_min", core += r.gate == "core_min_area_m2";
+    EXPECT_EQ(enclosure, 1);
+    EXPECT_EQ(core, 4);  // huts alone hold no clearly bare ground
+}
+
+TEST(ClearingDetector, CampsCutByATileSeamAreTheSame) {
+    // Huts 80 m apart astride the seam at x = 300, and a chain of huts longer than max_extent
+    // (reported hut by hut) crossing it further down.
+    auto paint = [](int x, int y) {
+        for (int i = 0; i < 4; ++i)
+            if (inRect(x, y, 290 + 7 * i, 60, 3, 3)) return kBare;
+        for (int i = 0; i < 12; ++i)
+            if (inRect(x, y, 250 + 7 * i, 150, 3, 3)) return kBare;
+        return kForest;
+    };
+    OptionValues o(ClearingDetector::describe().options);
+    const ClearingDetector det(o);
+    const int halo = static_cast<int>(std::ceil(det.haloMetres() / 20));
+    auto anchors = [](const std::vector<Detection>& d, const TileImage& t) {
+        std::vector<std::pair<int, int>> a;
+        for (const auto& q : d)
+            if (t.owns(q.anchor.x, q.anchor.y)) a.emplace_back(q.anchor.x, q.anchor.y);
+        return a;
+    };
+    const TileImage whole = tileOf(600, 220, 20, 0, 600, halo, paint);
+    auto want = anchors(det.detect(whole), whole);
+    ASSERT_EQ(want.size(), 13u);  // the four huts as one camp, the chain as its twelve huts
+    for (int cut : {296, 300, 305}) {
+        const TileImage left = tileOf(600, 220, 20, 0, cut, halo, paint), right = tileOf(600, 220, 20, cut, 600, halo, paint);
+        auto got = anchors(det.detect(left), left), r = anchors(det.detect(right), right);
+        got.insert(got.end(), r.begin(), r.end());
+        std::sort(got.begin(), got.end());
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(got, want) << "cut at x = " << cut;
+    }
+}
+
+TEST(ClearingDetector, EveryRejectedPatchCarriesItsGate) {
+    auto t = scene(300, 300, 20, [](int x, int y) {
+        if (y == 150 && x >= 100 && x < 130) return kBare;                  // a one-pixel chain
+        if (inRect(x, y, 200, 100, 1, 1)) return kBare;                     // one pixel
+        if (inRect(x, y, 60, 60, 5, 5)) return mix(kForest, kBare, 0.72f);  // faint: NDVI 0.64, little soil
+        return kForest;
+    });
+    std::vector<Rejection> why;
+    EXPECT_TRUE(run(t, {}, &why).empty());
+    auto one = [&](int x0, int y0, int w, int h) {
+        auto r = rejectedIn(why, x0, y0, w, h);
+        EXPECT_EQ(r.size(), 1u) << x0 << "," << y0;
+        return r.empty() ? Rejection{} : r[0];
+    };
+    const Rejection chain = one(100, 150, 30, 1);
+    EXPECT_EQ(chain.gate, "max_elongation");
+    EXPECT_GT(chain.value, 8.0);
+    EXPECT_DOUBLE_EQ(chain.limit, 8.0);
+    EXPECT_EQ(one(200, 100, 1, 1).gate, "min_area_m2");
+    const Rejection faint = one(60, 60, 5, 5);
+    EXPECT_EQ(faint.gate, "veg_ndvi_min");  // the vegetation mask took it
+    EXPECT_GE(faint.value, 0.5);
+    EXPECT_DOUBLE_EQ(faint.candidate.geometry.areaPixels(), 25.0);
+    // The rejections are not reported without --explain, and do not change the detections.
+    EXPECT_EQ(run(t).size(), 0u);
+}
+
 TEST(ClearingDetector, HaloCoversExtentAndDistances) {
     OptionValues o(ClearingDetector::describe().options);
-    EXPECT_DOUBLE_EQ(ClearingDetector(o).haloMetres(), 600 + 2000 + 500);
+    // Two camp extents (a patch joining an owned camp), the grouping gap, distances and the matrix.
+    EXPECT_DOUBLE_EQ(ClearingDetector(o).haloMetres(), 2 * 600 + 100 + 2000 + 500);
     o.setAssignment("remote_min_m=3000");
     EXPECT_THROW(ClearingDetector{o}, UsageError);
 }
@@ -148,6 +356,41 @@ TEST(ExactFilters, DiskSumMatchesBruteForceOnAnisotropicPixels) {
                         want += p.at(x + dx, y + dy);
             ASSERT_EQ(s.at(x, y), want) << x << "," << y;
         }
+}
+
+TEST(ExactFilters, PackedDiskSumsEqualSeparateOnes) {
+    // Three masks summed at once must give exactly the three sums, on planes wider and narrower
+    // than the disk, and through the fallback when a value does not fit the packing.
+    std::mt19937 rng(9);
+    for (const auto& [w, h, r, top] : std::vector<std::tuple<int, int, double, int>>{{120, 70, 11.5, 1}, {9, 40, 15.2, 1}, {50, 50, 6.0, 3}}) {
+        IntPlane a(w, h), b(w, h), c(w, h);
+        for (std::size_t i = 0; i < a.size(); ++i) a.v[i] = rng() % 2, b.v[i] = rng() % 2, c.v[i] = rng() % (top + 1);
+        IntPlane sa, sb, sc;
+        diskSums3(a, b, c, r, r * 0.8, sa, sb, sc);
+        const IntPlane ea = diskSum(a, r, r * 0.8), eb = diskSum(b, r, r * 0.8), ec = diskSum(c, r, r * 0.8);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            ASSERT_EQ(sa.v[i], ea.v[i]) << w << " px, pixel " << i;
+            ASSERT_EQ(sb.v[i], eb.v[i]) << w << " px, pixel " << i;
+            ASSERT_EQ(sc.v[i], ec.v[i]) << w << " px, pixel " << i;
+        }
+    }
+}
+
+TEST(ExactFilters, DistanceTransformOnLongRowsUsesWideArithmetic) {
+    // 14000 px in a row of 10 m pixels 1 m tall: each step weighs 102400 units, the envelope's
+    // products pass 2^63, so the 128-bit path must run and the squared distances stay exact.
+    const int w = 14000;
+    std::vector<std::uint8_t> f(static_cast<std::size_t>(w), 0);
+    std::mt19937 rng(6);
+    std::vector<int> at;
+    for (int i = 0; i < 15; ++i) at.push_back(static_cast<int>(rng() % w));
+    for (int x : at) f[static_cast<std::size_t>(x)] = 1;
+    const DistancePlane d = distanceTransform(f, w, 1, 10.0, 1.0);
+    for (int x = 0; x < w; ++x) {
+        std::int64_t best = INT64_MAX;
+        for (int p : at) best = std::min<std::int64_t>(best, static_cast<std::int64_t>(x - p) * (x - p));
+        ASSERT_EQ(d.squared.at(x, 0), 102400 * best) << x;
+    }
 }
 
 TEST(ExactFilters, DistanceTransformMatchesBruteForce) {

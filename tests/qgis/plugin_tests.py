@@ -139,7 +139,7 @@ def main(plugins_dir, riskmap, data_dir, work):
         provider = registry.providerById("riskmap")
         check(provider is not None, "provider 'riskmap' is registered")
         ids = sorted(a.id() for a in provider.algorithms())
-        check(ids == ["riskmap:eval", "riskmap:merge", "riskmap:report", "riskmap:scan"], f"algorithms {ids}")
+        check(ids == ["riskmap:diff", "riskmap:eval", "riskmap:merge", "riskmap:report", "riskmap:scan"], f"algorithms {ids}")
         check("0." in provider.longName() or "riskmap" in provider.longName(), f"provider long name {provider.longName()}")
         scan = registry.createAlgorithmById("riskmap:scan")
         dets = json.loads(cli(riskmap, "detectors", "--json").stdout)["detectors"]
@@ -357,6 +357,21 @@ def main(plugins_dir, riskmap, data_dir, work):
         check(os.path.isfile(os.path.join(rep, "index.html")) and res.get("LEADS") == 45,
               f"report: index.html with {res.get('LEADS')} leads")
         check(len(os.listdir(os.path.join(rep, "chips"))) == 5, "report: 5 chips as asked")
+
+        # diff: every chip, then one chip only; the changes load styled by change.
+        changes = os.path.join(work, "i", "changes.gpkg")
+        r = cli(riskmap, "diff", out, bands_out, "-q", "--json", "-o", os.path.join(cli_dir, "changes.gpkg"))
+        check(r.returncode == 0, f"CLI diff ({r.stderr.strip()})")
+        res = processing.runAndLoadResults("riskmap:diff", {"BEFORE": out, "AFTER": bands_out, "OUTPUT": changes})
+        ok1, mine = features_by_id(f"{changes}|layername=changes")
+        ok2, theirs = features_by_id(os.path.join(cli_dir, "changes.gpkg") + "|layername=changes")
+        check(ok1 and ok2 and mine == theirs and len(mine) > 0, f"diff: the CLI's {len(mine)} changes")
+        check(res.get("PERSISTS", 0) >= 1 and res.get("UNKNOWN", 0) >= 1 and
+              sum(res.get(k) or 0 for k in ("NEW", "GONE", "PERSISTS", "UNKNOWN")) == len(mine),
+              f"diff: counts {[res.get(k) for k in ('NEW', 'GONE', 'PERSISTS', 'UNKNOWN')]}")
+        loaded = project.mapLayersByName("changes")
+        check(len(loaded) == 1 and loaded[0].renderer().type() == "categorizedSymbol" and
+              loaded[0].renderer().classAttribute() == "change", "diff: the changes load coloured by change")
     except Exception:
         traceback.print_exc()
         failures.append("exception")

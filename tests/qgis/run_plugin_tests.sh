@@ -5,6 +5,8 @@
 #  2. qgis_process lists the provider and its algorithms, and `qgis_process run riskmap:scan` on the
 #     bundled kiln chips writes the same layers as riskmap run directly (same bytes for GeoJSON, same
 #     features for GeoPackage); a bad option fails with riskmap's message.
+#     `qgis_process run riskmap:diff` on two dated scans of the chips writes the CLI's bytes and
+#     reports the counts; the diff of a diff fails with riskmap's message.
 #  3. tests/qgis/plugin_tests.py (PyQGIS): processing.run loads styled layers into the project,
 #     riskmap's errors become Processing errors, cancel mid-scan leaves no output, merge/eval/report.
 #  4. tests/qgis/dialog_tests.py under Xvfb: the Processing dialog of riskmap:scan is
@@ -86,7 +88,7 @@ prov = doc.get("providers", {}).get("riskmap")
 if not prov:
     print("FAIL provider riskmap not listed by qgis_process"); sys.exit(1)
 algs = sorted(prov.get("algorithms", {}))
-want = ["riskmap:eval", "riskmap:merge", "riskmap:report", "riskmap:scan"]
+want = ["riskmap:diff", "riskmap:eval", "riskmap:merge", "riskmap:report", "riskmap:scan"]
 print(("ok   " if algs == want else "FAIL ") + f"qgis_process lists provider riskmap ({prov.get('long_name')}) with {algs}")
 sys.exit(0 if algs == want else 1)
 PY
@@ -144,6 +146,45 @@ else
     || { cat "$work/bad.log"; fail "qgis_process error lacks riskmap's message: $expected"; }
   grep -q Traceback "$work/bad.log" && fail "qgis_process printed a Python traceback" || true
   ls "$work/qp"/bad.* >/dev/null 2>&1 && fail "a failed scan left output" || ok "a failed scan left no output"
+fi
+
+step "qgis_process run riskmap:diff vs riskmap diff"
+# Two dates: every kiln chip, then one chip only (the other chips' kilns are unknown).
+one=$(ls "$data"/chips/*.tif | head -1)
+"$riskmap" scan "$data/chips" --detector kiln --date 2023-01-15 -q -o "$work/cli/before.geojson"
+"$riskmap" scan "$one" --detector kiln --date 2024-01-20 -q -o "$work/cli/after.geojson"
+"$riskmap" diff "$work/cli/before.geojson" "$work/cli/after.geojson" --radius-m 100 --min-score 0.5 -q \
+  -o "$work/cli/changes.geojson"
+if "$QP" --json run riskmap:diff --BEFORE="$work/cli/before.geojson" --AFTER="$work/cli/after.geojson" \
+    --RADIUS_M=100 --MIN_SCORE=0.5 --OUTPUT="$work/qp/changes.geojson" >"$work/diff.json" 2>"$work/diff.err"; then
+  for f in changes.geojson changes.qml; do
+    cmp -s "$work/cli/$f" "$work/qp/$f" && ok "$f from qgis_process riskmap:diff is byte-identical to the CLI's" \
+      || fail "$f differs between qgis_process riskmap:diff and the CLI"
+  done
+  $py - "$work/diff.json" "$work/qp/changes.geojson.manifest.json" <<'PY' || failed=1
+import json, sys
+text = open(sys.argv[1]).read()
+res = json.loads(text[text.index("{"):])["results"]
+counts = json.load(open(sys.argv[2]))["diff"]
+want = {k.upper(): counts["counts"][k] for k in ("new", "gone", "persists", "unknown")}
+got = {k: res.get(k) for k in want}
+ok = got == want and counts["radius_m"] == 100 and counts["min_score"] == 0.5 and want["UNKNOWN"] > 0
+print(("ok   " if ok else "FAIL ") + f"riskmap:diff reports the counts {got} (manifest {want}), radius and min score passed")
+sys.exit(0 if ok else 1)
+PY
+else
+  cat "$work/diff.err" "$work/diff.json"; fail "qgis_process run riskmap:diff"
+fi
+# A diff is not a scan: riskmap's message, no traceback, no output.
+expected=$("$riskmap" diff "$work/cli/changes.geojson" "$work/cli/after.geojson" -o "$work/cli/bad-diff.geojson" 2>&1 >/dev/null || true)
+if "$QP" run riskmap:diff --BEFORE="$work/cli/changes.geojson" --AFTER="$work/cli/after.geojson" \
+    --OUTPUT="$work/qp/bad-diff.geojson" >"$work/bad-diff.log" 2>&1; then
+  fail "qgis_process riskmap:diff of a diff succeeded"
+else
+  grep -qF -- "${expected#riskmap: }" "$work/bad-diff.log" && ok "riskmap:diff of a diff fails with riskmap's message" \
+    || { cat "$work/bad-diff.log"; fail "qgis_process riskmap:diff error lacks riskmap's message: $expected"; }
+  grep -q Traceback "$work/bad-diff.log" && fail "qgis_process riskmap:diff printed a Python traceback" || true
+  ls "$work/qp"/bad-diff.* >/dev/null 2>&1 && fail "a failed diff left output" || ok "a failed diff left no output"
 fi
 
 step "PyQGIS: processing.run, errors, cancel, merge, eval, report"

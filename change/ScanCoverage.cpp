@@ -1,0 +1,125 @@
+#include "change/ScanCoverage.hpp"
+
+#include <filesystem>
+#include <map>
+
+#include "change/LayerReader.hpp"
+#include "core/Error.hpp"
+#include "geo/GdalRuntime.hpp"
+
+namespace riskmap {
+
+namespace {
+
+// A place may stick out of an area by this share of its own area (coordinates rounded to 7
+// decimals, footprints drawn with 16 points an edge) and still count as inside it.
+constexpr double kOutsideTolerance = 1e-3;
+
+OGRGeometryUniquePtr polygonOf(const std::vector<LonLat>& ring) {
+    auto poly = std::make_unique<OGRPolygon>();
+    OGRLinearRing r;
+    for (const auto& p : ring) r.addPoint(p.lon, p.lat);
+    r.closeRings();
+    poly->addRing(&r);
+    return OGRGeometryUniquePtr(poly.release());
+}
+
+void unite(OGRGeometryUniquePtr& acc, const OGRGeometry& g) {
+    if (!acc) {
+        acc.reset(g.clone());
+        return;
+    }
+    OGRGeometryUniquePtr u(acc->Union(&g));
+    if (!u) throw DataError("cannot join the footprints or nodata gaps of a scan: " + lastGdalError());
+    acc = std::move(u);
+}
+
+// Each feature's geometry, joined per `source`.
+std::map<std::string, OGRGeometryUniquePtr> bySource(const LayerContent& layer) {
+    std::map<std::string, OGRGeometryUniquePtr> out;
+    for (const auto& f : layer.features)
+        if (f.geometry && !f.geometry->IsEmpty()) unite(out[f.text("source")], *f.geometry);
+    return out;
+}
+
+// The share of `place` outside `area` (1 when there is no area).
+double outsideShare(const OGRGeometry& place, const OGRGeometry* area) {
+    if (!area) return 1;
+    const double a = planarArea(place);
+    if (a <= 0) return area->Intersects(&place) ? 0 : 1;
+    OGRGeometryUniquePtr rest(place.Difference(area));
+    if (!rest) return place.Within(area) ? 0 : 1;
+    return planarArea(*rest) / a;
+}
+
+}  // namespace
+
+std::string besideMain(const std::string& mainPath, const std::string& recordedPath) {
+    namespace fs = std::filesystem;
+    return (fs::path(mainPath).parent_path() / fs::path(recordedPath).filename()).string();
+}
+
+ScanCoverage::ScanCoverage(const Manifest& m, const std::string& mainPath, std::vector<std::string>& notes) {
+    for (const auto& in : m.inputs) scenes_.push_back({in.source, in.acquired, polygonOf(in.footprint), nullptr});
+    readLayers(m, mainPath, notes);
+    for (const auto& s : scenes_) {
+        if (!s.footprint) continue;
+        unite(footprints_, *s.footprint);
+        if (s.clear && !s.clear->IsEmpty()) unite(clear_, *s.clear);
+    }
+}
+
+void ScanCoverage::readLayers(const Manifest& m, const std::string& mainPath, std::vector<std::string>& notes) {
+    std::map<std::string, OGRGeometryUniquePtr> footprints, gaps;
+    if (const Manifest::Layer* l = m.layer("footprints"))
+        footprints = bySource(readLayer(besideMain(mainPath, l->path), l->layer, {}, "footprint layer"));
+    if (const Manifest::Layer* l = m.layer("nodata_gaps")) {
+        gaps = bySource(readLayer(besideMain(mainPath, l->path), l->layer, {}, "nodata-gap layer"));
+        hasGaps_ = true;
+    } else {
+        notes.push_back("'" + mainPath + "' records no nodata gaps (a scan of riskmap 0.1): clouds and missing data "
+                        "cannot be told apart from absence there");
+    }
+    for (auto& s : scenes_) {
+        auto fp = footprints.find(s.source);
+        if (fp != footprints.end()) s.footprint = std::move(fp->second);
+        auto gap = gaps.find(s.source);
+        if (gap == gaps.end() || !gap->second) {
+            s.clear.reset(s.footprint->clone());
+            continue;
+        }
+        s.clear.reset(s.footprint->Difference(gap->second.get()));
+        if (!s.clear) throw DataError("cannot take the nodata gaps of '" + s.source + "' out of its footprint");
+    }
+}
+
+ScanCoverage::Sight ScanCoverage::look(const OGRGeometry& place) const {
+    if (outsideShare(place, clear_.get()) <= kOutsideTolerance) return Sight::Clear;
+    if (outsideShare(place, footprints_.get()) <= kOutsideTolerance) return Sight::NoData;
+    return Sight::Outside;
+}
+
+std::string ScanCoverage::dateAt(const OGRGeometry& place) const {
+    OGRPoint c;
+    if (place.Centroid(&c) != OGRERR_NONE) return commonDate();
+    for (const auto& s : scenes_)
+        if (s.clear && s.clear->Contains(&c) && !s.date.empty()) return s.date;
+    for (const auto& s : scenes_)
+        if (s.footprint && s.footprint->Contains(&c) && !s.date.empty()) return s.date;
+    return commonDate();
+}
+
+std::string ScanCoverage::dateOf(const std::string& source) const {
+    for (const auto& s : scenes_)
+        if (s.source == source) return s.date;
+    return "";
+}
+
+std::string ScanCoverage::commonDate() const {
+    if (scenes_.empty()) return "";
+    for (const auto& s : scenes_)
+        if (s.date.empty() || s.date != scenes_.front().date) return "";
+    return scenes_.front().date;
+}
+
+}  // namespace riskmap

@@ -1,0 +1,196 @@
+#include "detection/VerifierModel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/Error.hpp"
+#include "detection/onnx/Sha256.hpp"
+
+namespace riskmap {
+
+namespace {
+
+// Json as YAML maps and sequences (booleans as 0/1: FileStorage has no boolean).
+void writeJson(cv::FileStorage& fs, const std::string& key, const Json& v) {
+    if (v.is_object() || v.is_array()) {
+        fs.startWriteStruct(key, v.is_object() ? cv::FileNode::MAP : cv::FileNode::SEQ);
+        for (auto it = v.begin(); it != v.end(); ++it) writeJson(fs, v.is_object() ? it.key() : std::string(), *it);
+        fs.endWriteStruct();
+    } else if (v.is_boolean()) {
+        cv::write(fs, key, v.get<bool>() ? 1 : 0);
+    } else if (v.is_number_integer() && std::abs(v.get<double>()) < 2e9) {
+        cv::write(fs, key, v.get<int>());
+    } else if (v.is_number()) {
+        cv::write(fs, key, v.get<double>());
+    } else if (v.is_string()) {
+        cv::write(fs, key, v.get<std::string>());
+    } else {
+        cv::write(fs, key, std::string());
+    }
+}
+
+Json readJson(const cv::FileNode& n) {
+    if (n.isMap()) {
+        Json o = Json::object();
+        for (const auto& child : n) o[child.name()] = readJson(child);
+        return o;
+    }
+    if (n.isSeq()) {
+        Json a = Json::array();
+        for (const auto& child : n) a.push_back(readJson(child));
+        return a;
+    }
+    if (n.isInt()) return static_cast<int>(n);
+    if (n.isReal()) return static_cast<double>(n);
+    if (n.isString()) return static_cast<std::string>(n);
+    return Json();
+}
+
+std::string needString(const cv::FileNode& root, const char* key, const std::string& origin) {
+    const cv::FileNode n = root[key];
+    if (!n.isString()) throw UsageError("model file '" + origin + "' has no text '" + key + "': is it a file written by riskmap train?");
+    return static_cast<std::string>(n);
+}
+
+double needNumber(const cv::FileNode& root, const char* key, const std::string& origin) {
+    const cv::FileNode n = root[key];
+    if (!n.isInt() && !n.isReal())
+        throw UsageError("model file '" + origin + "' has no number '" + key + "': is it a file written by riskmap train?");
+    return static_cast<double>(n);
+}
+
+void readMetadata(VerifierModel& m, const cv::FileNode& root, const std::string& origin) {
+    m.detector = needString(root, "detector", origin);
+    m.riskmapVersion = needString(root, "riskmap_version", origin);
+    for (const auto& f : root["features"]) m.features.push_back(static_cast<std::string>(f));
+    if (m.features.empty()) throw UsageError("model file '" + origin + "' lists no features: retrain it with riskmap train");
+    m.detectorOptions = readJson(root["detector_options"]);
+    m.gsdMin = needNumber(root, "gsd_min_m", origin);
+    m.gsdMax = needNumber(root, "gsd_max_m", origin);
+    const std::string seed = needString(root, "seed", origin);
+    char* end = nullptr;
+    m.seed = std::strtoull(seed.c_str(), &end, 10);
+    if (seed.empty() || *end) throw UsageError("model file '" + origin + "' has a seed that is not a whole number: retrain it with riskmap train");
+    m.radiusMetres = needNumber(root, "radius_m", origin);
+    m.labelsPath = needString(root, "labels", origin);
+    m.labelsSha256 = needString(root, "labels_sha256", origin);
+    m.groupField = needString(root, "group_field", origin);
+    m.positives = static_cast<std::size_t>(needNumber(root, "positives", origin));
+    m.negatives = static_cast<std::size_t>(needNumber(root, "negatives", origin));
+    const cv::FileNode ops = root["operating_points"];
+    m.highPrecision = needNumber(ops, "high_precision", origin);
+    m.balanced = needNumber(ops, "balanced", origin);
+    m.highRecall = needNumber(ops, "high_recall", origin);
+    m.crossValidation = readJson(root["cross_validation"]);
+}
+
+}  // namespace
+
+double VerifierModel::vote(const cv::ml::RTrees& forest, const std::vector<float>& row) {
+    cv::Mat sample(1, static_cast<int>(row.size()), CV_32F, const_cast<float*>(row.data()));
+    cv::Mat votes;
+    forest.getVotes(sample, votes, 0);
+    // Row 0 holds the class labels, row 1 this sample's votes per class.
+    double yes = 0, all = 0;
+    for (int c = 0; c < votes.cols; ++c) {
+        all += votes.at<int>(1, c);
+        if (votes.at<int>(0, c) == 1) yes += votes.at<int>(1, c);
+    }
+    return all > 0 ? yes / all : 0.0;
+}
+
+double VerifierModel::threshold(const std::string& operatingPoint) const {
+    if (operatingPoint == "high_precision") return highPrecision;
+    if (operatingPoint == "high_recall") return highRecall;
+    return balanced;
+}
+
+std::string VerifierModel::toText() const {
+    cv::FileStorage fs(".yml", cv::FileStorage::WRITE | cv::FileStorage::MEMORY | cv::FileStorage::FORMAT_YAML);
+    cv::write(fs, "format", std::string("riskmap-verifier"));
+    cv::write(fs, "format_version", kFormatVersion);
+    cv::write(fs, "riskmap_version", riskmapVersion);
+    cv::write(fs, "detector", detector);
+    writeJson(fs, "features", Json(features));
+    writeJson(fs, "detector_options", detectorOptions);
+    cv::write(fs, "gsd_min_m", gsdMin);
+    cv::write(fs, "gsd_max_m", gsdMax);
+    cv::write(fs, "seed", std::to_string(seed));  // 64 bits: FileStorage ints are 32
+    cv::write(fs, "radius_m", radiusMetres);
+    cv::write(fs, "labels", labelsPath);
+    cv::write(fs, "labels_sha256", labelsSha256);
+    cv::write(fs, "group_field", groupField);
+    cv::write(fs, "positives", static_cast<int>(positives));
+    cv::write(fs, "negatives", static_cast<int>(negatives));
+    writeJson(fs, "operating_points", Json{{"high_precision", highPrecision}, {"balanced", balanced}, {"high_recall", highRecall}});
+    writeJson(fs, "cross_validation", crossValidation);
+    fs.startWriteStruct("forest", cv::FileNode::MAP);
+    forest->write(fs);
+    fs.endWriteStruct();
+    return fs.releaseAndGetString();
+}
+
+VerifierModel VerifierModel::fromText(const std::string& text, const std::string& origin) {
+    cv::FileStorage fs;
+    try {
+        fs.open(text, cv::FileStorage::READ | cv::FileStorage::MEMORY | cv::FileStorage::FORMAT_YAML);
+    } catch (const cv::Exception& e) {
+        throw UsageError("model file '" + origin + "' is not YAML riskmap can read (" + e.msg + "): pass a file written by riskmap train");
+    }
+    const cv::FileNode root = fs.root();
+    if (!fs.isOpened() || !root.isMap() || root["format"].string() != "riskmap-verifier")
+        throw UsageError("'" + origin + "' is not a riskmap verifier model: pass a file written by riskmap train");
+    const int version = static_cast<int>(root["format_version"]);
+    if (version != kFormatVersion)
+        throw UsageError("model file '" + origin + "' has format version " + std::to_string(version) + "; this riskmap reads version " +
+                         std::to_string(kFormatVersion) + ": retrain it with this riskmap's train command");
+    VerifierModel m;
+    readMetadata(m, root, origin);
+    m.forest = cv::ml::RTrees::create();
+    try {
+        m.forest->read(root["forest"]);
+    } catch (const cv::Exception& e) {
+        throw UsageError("model file '" + origin + "' has a damaged forest (" + e.msg + "): retrain it with riskmap train");
+    }
+    if (!m.forest->isTrained() || m.forest->getVarCount() != static_cast<int>(m.features.size()))
+        throw UsageError("model file '" + origin + "' has a forest that does not match its " + std::to_string(m.features.size()) +
+                         " features: retrain it with riskmap train");
+    return m;
+}
+
+VerifierModel VerifierModel::read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError("cannot read model file '" + path + "': give the path of a file written by riskmap train");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return fromText(ss.str(), path);
+}
+
+void VerifierModel::checkFits(const std::string& detectorName, const std::vector<std::string>& featureNames,
+                              const std::string& origin) const {
+    if (detector != detectorName)
+        throw UsageError("model file '" + origin + "' verifies the '" + detector + "' detector, not '" + detectorName +
+                         "': pass it with --detector " + detector + ", or train one for " + detectorName);
+    if (features == featureNames) return;
+    std::string missing;
+    for (const auto& f : featureNames)
+        if (std::find(features.begin(), features.end(), f) == features.end()) missing += (missing.empty() ? "" : ", ") + f;
+    throw UsageError("model file '" + origin + "' was trained on other features than this riskmap's " + detectorName +
+                     " detector measures (" + std::to_string(features.size()) + " vs " + std::to_string(featureNames.size()) +
+                     (missing.empty() ? std::string(", in another order") : ", new: " + missing) +
+                     "): retrain it with this riskmap's 'riskmap train' on your labels");
+}
+
+std::string fileSha256(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError("cannot read '" + path + "' to fingerprint it");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    const std::string bytes = ss.str();
+    return onnx::sha256Hex(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+}
+
+}  // namespace riskmap

@@ -1,0 +1,242 @@
+// The verifier that riskmap train writes: its file round trip, the errors a mismatched model
+// gives, determinism for a seed, and cross-validation folds that keep groups whole.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "core/Error.hpp"
+#include "detection/onnx/Sha256.hpp"
+#include "detection/VerifierModel.hpp"
+#include "detection/detectors/KilnDetector.hpp"
+#include "support/TestRasters.hpp"
+#include "training/VerifierTrainer.hpp"
+
+using namespace riskmap;
+using namespace riskmap::test;
+
+namespace {
+
+std::string sha256Hex(const std::string& s) { return onnx::sha256Hex(std::vector<std::uint8_t>(s.begin(), s.end())); }
+
+// Candidates in 6 groups: a kiln has high feature 0 and 1 (noisy), colour features absent in
+// group g5, as in a greyscale image.
+std::vector<TrainingSample> synthetic(std::size_t n = 600) {
+    cv::RNG rng(7);
+    const std::size_t nf = KilnDetector::verifierFeatureNames().size();
+    std::vector<TrainingSample> s(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        s[i].label = rng.uniform(0.0, 1.0) < 0.25 ? 1 : 0;
+        s[i].group = "g" + std::to_string(i % 6);
+        s[i].image = s[i].group;
+        s[i].target = s[i].label ? static_cast<int>(i) : -1;
+        // 2 km apart: no two candidates suppress each other.
+        s[i].position = {90.0 + 0.02 * static_cast<double>(i), 23.0};
+        s[i].x.resize(nf);
+        for (std::size_t f = 0; f < nf; ++f) s[i].x[f] = static_cast<float>(rng.gaussian(1.0));
+        s[i].x[0] += s[i].label ? 1.5f : 0.0f;
+        s[i].x[1] += s[i].label ? 1.0f : 0.0f;
+        if (i % 6 == 5) s[i].x[9] = VerifierModel::kAbsent;
+    }
+    return s;
+}
+
+// Each kiln candidate is its own certain label.
+std::vector<ImageLabels> imagesOf(const std::vector<TrainingSample>& s) {
+    std::map<std::string, ImageLabels> m;
+    for (const auto& x : s) {
+        m[x.image].image = m[x.image].group = x.image;
+        if (x.label) m[x.image].certain.push_back(x.target);
+    }
+    std::vector<ImageLabels> out;
+    for (auto& [k, v] : m) out.push_back(v);
+    return out;
+}
+
+VerifierModel trained(std::uint64_t seed, const std::vector<TrainingSample>& s) {
+    TrainerOptions o;
+    o.seed = seed;
+    o.trees = 40;
+    o.folds = 3;
+    VerifierTrainer t(o);
+    std::vector<std::size_t> rows(s.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+    const CrossValidation cv = t.crossValidate(s, imagesOf(s), "group");
+    VerifierModel m;
+    m.forest = t.fit(s, rows);
+    m.detector = "kiln";
+    m.features = KilnDetector::verifierFeatureNames();
+    m.riskmapVersion = "test";
+    m.detectorOptions = Json{{"window_m", 250}, {"colour", true}, {"operating_point", "balanced"}};
+    m.gsdMin = 9.1;
+    m.gsdMax = 9.9;
+    m.seed = seed;
+    m.radiusMetres = 60;
+    m.labelsPath = "labels.geojson";
+    m.labelsSha256 = sha256Hex("labels");
+    m.groupField = "district";
+    m.positives = 1;
+    m.negatives = 2;
+    m.highPrecision = cv.highPrecision;
+    m.balanced = cv.balanced;
+    m.highRecall = cv.highRecall;
+    m.crossValidation = cv.toJson();
+    return m;
+}
+
+void writeText(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+}  // namespace
+
+TEST(VerifierModel, FileRoundTripKeepsMetadataAndScores) {
+    const auto s = synthetic();
+    const VerifierModel m = trained(1, s);
+    const std::string text = m.toText();
+    const VerifierModel back = VerifierModel::fromText(text, "m.yml");
+    EXPECT_EQ(back.toText(), text);
+    EXPECT_EQ(back.detector, "kiln");
+    EXPECT_EQ(back.features, KilnDetector::verifierFeatureNames());
+    EXPECT_DOUBLE_EQ(back.gsdMin, 9.1);
+    EXPECT_EQ(back.labelsSha256, m.labelsSha256);
+    EXPECT_EQ(back.detectorOptions.at("operating_point"), "balanced");
+    EXPECT_EQ(back.crossValidation.at("folds").size(), 3u);
+    EXPECT_DOUBLE_EQ(back.balanced, m.balanced);
+    for (std::size_t i = 0; i < 50; ++i) EXPECT_DOUBLE_EQ(back.score(s[i].x), m.score(s[i].x)) << i;
+    // The forest learned something: kilns score higher on average.
+    double kiln = 0, other = 0;
+    std::size_t nk = 0;
+    for (const auto& x : s) {
+        (x.label ? kiln : other) += back.score(x.x);
+        nk += x.label ? 1u : 0u;
+    }
+    EXPECT_GT(kiln / static_cast<double>(nk), other / static_cast<double>(s.size() - nk) + 0.3);
+}
+
+TEST(VerifierModel, SameSeedSameBytesOtherSeedOtherForest) {
+    const auto s = synthetic();
+    const std::string a = trained(5, s).toText(), b = trained(5, s).toText(), c = trained(6, s).toText();
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a, c);
+}
+
+TEST(VerifierModel, MismatchedDetectorOrFeaturesFailNamingTheFile) {
+    VerifierModel m = trained(1, synthetic(200));
+    try {
+        m.checkFits("index", KilnDetector::verifierFeatureNames(), "/x/m.yml");
+        FAIL() << "no error";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("/x/m.yml"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("'kiln'"), std::string::npos) << e.what();
+    }
+    std::vector<std::string> other = KilnDetector::verifierFeatureNames();
+    other.push_back("new_texture");
+    try {
+        m.checkFits("kiln", other, "/x/m.yml");
+        FAIL() << "no error";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("/x/m.yml"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("new_texture"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("retrain"), std::string::npos) << e.what();
+    }
+    EXPECT_NO_THROW(m.checkFits("kiln", KilnDetector::verifierFeatureNames(), "m.yml"));
+}
+
+TEST(VerifierModel, KilnDetectorRefusesAModelOfOtherFeatures) {
+    TempDir dir;
+    VerifierModel m = trained(1, synthetic(200));
+    std::string text = m.toText();
+    // An older riskmap's feature list: one feature renamed.
+    const std::string from = "c_tex", to = "c_texture_old";
+    ASSERT_NE(text.find(from), std::string::npos);
+    text.replace(text.find(from), from.size(), to);
+    writeText(dir.file("old.yml"), text);
+    OptionValues o(KilnDetector::describe().options);
+    o.setAssignment("model=" + dir.file("old.yml"));
+    try {
+        KilnDetector det(o);
+        FAIL() << "no error";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find(dir.file("old.yml")), std::string::npos) << e.what();
+    }
+    writeText(dir.file("good.yml"), m.toText());
+    o.setAssignment("model=" + dir.file("good.yml"));
+    KilnDetector det(o);
+    ASSERT_NE(det.model(), nullptr);
+    EXPECT_DOUBLE_EQ(det.threshold(), m.balanced);
+    EXPECT_EQ(det.resources().at("model").at("sha256"), sha256Hex(m.toText()));
+}
+
+TEST(VerifierModel, DamagedOrForeignFilesFailNamingTheFile) {
+    TempDir dir;
+    for (const std::string& text : {std::string("not: [yaml"), std::string("%YAML:1.0\n---\nformat: other\n"),
+                                    std::string("%YAML:1.0\n---\nformat: riskmap-verifier\nformat_version: 99\n")}) {
+        writeText(dir.file("bad.yml"), text);
+        try {
+            VerifierModel::read(dir.file("bad.yml"));
+            FAIL() << text;
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find(dir.file("bad.yml")), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_THROW(VerifierModel::read(dir.file("absent.yml")), UsageError);
+}
+
+TEST(GroupFolds, NeverSplitAGroupAndUseEveryFold) {
+    std::vector<std::string> groups;
+    for (int i = 0; i < 500; ++i) groups.push_back("image" + std::to_string(i % 37));
+    for (int k : {2, 5, 10, 37, 50}) {
+        const auto fold = assignGroupFolds(groups, k, 3);
+        EXPECT_EQ(fold.size(), 37u);
+        std::set<int> used;
+        for (const auto& [g, f] : fold) used.insert(f);
+        EXPECT_EQ(static_cast<int>(used.size()), std::min(k, 37)) << k;
+    }
+    EXPECT_THROW(assignGroupFolds(std::vector<std::string>(10, "one"), 5, 1), UsageError);
+}
+
+TEST(GroupFolds, CrossValidationHoldsOutWholeGroups) {
+    const auto s = synthetic();
+    TrainerOptions o;
+    o.trees = 20;
+    o.folds = 4;
+    const CrossValidation cv = VerifierTrainer(o).crossValidate(s, imagesOf(s), "group");
+    ASSERT_EQ(cv.folds.size(), 4u);
+    std::set<std::string> seen;
+    std::size_t samples = 0;
+    for (const auto& f : cv.folds) {
+        for (const auto& g : f.groups) EXPECT_TRUE(seen.insert(g).second) << g << " in two folds";
+        samples += f.positives + f.negatives;
+        // Every sample of a held-out group is in this fold: its count is the group sizes' sum.
+        std::size_t expected = 0;
+        for (const auto& x : s)
+            if (std::find(f.groups.begin(), f.groups.end(), x.group) != f.groups.end()) ++expected;
+        EXPECT_EQ(f.positives + f.negatives, expected);
+    }
+    EXPECT_EQ(seen.size(), 6u);
+    EXPECT_EQ(samples, s.size());
+    EXPECT_GT(cv.pooledChosen.f1(), 0.5);
+}
+
+TEST(GroupFolds, DetectionCountsSuppressNeighboursAndCountMissedLabels) {
+    // One image: a kiln seen by two candidates 50 m apart, a false alarm 1 km away, and a second
+    // certain label no candidate found.
+    std::vector<TrainingSample> s(3);
+    s[0] = {{}, 1, 7, "a", "a", {90.0, 23.0}};
+    s[1] = {{}, 1, 7, "a", "a", {90.0005, 23.0}};
+    s[2] = {{}, 0, -1, "a", "a", {90.01, 23.0}};
+    const std::vector<ImageLabels> images{{"a", "a", {7, 8}}};
+    const std::vector<double> scores{0.9, 0.8, 0.6};
+    const std::vector<std::size_t> rows{0, 1, 2};
+    ThresholdCounts c = ThresholdCounts::at(s, rows, scores, images, 0.5, 120);
+    EXPECT_EQ(c.tp, 1u);
+    EXPECT_EQ(c.fp, 1u);
+    EXPECT_EQ(c.fn, 1u);
+    c = ThresholdCounts::at(s, rows, scores, images, 0.7, 120);
+    EXPECT_EQ(c.fp, 0u);
+    // Without NMS the second candidate of the kiln hits the same label: still one hit.
+    c = ThresholdCounts::at(s, rows, scores, images, 0.5, 0);
+    EXPECT_EQ(c.tp, 1u);
+    auto counts = [&](double t) { return ThresholdCounts::at(s, rows, scores, images, t, 120); };
+    EXPECT_DOUBLE_EQ(bestThreshold(scores, counts, 1.0), 0.9);  // P 1 R 0.5 beats P 0.5 R 0.5; ties go high
+}

@@ -1,0 +1,89 @@
+#include "training/Training.hpp"
+
+#include <cstdio>
+
+#include "core/Error.hpp"
+#include "core/Version.hpp"
+#include "detection/DetectorConfig.hpp"
+#include "detection/DetectorRegistry.hpp"
+#include "detection/detectors/KilnDetector.hpp"
+
+namespace riskmap {
+
+namespace {
+
+std::unique_ptr<KilnDetector> trainableDetector(const TrainRequest& r, OptionValues& options) {
+    if (r.detector != "kiln")
+        throw UsageError("--detector " + r.detector + ": only the kiln detector has a candidate stage a verifier can learn from");
+    const DetectorRegistry reg = DetectorRegistry::builtin();
+    options = DetectorConfig::resolve(reg.get(r.detector).info, nullptr, r.sets);
+    if (options.isSet("model"))
+        throw UsageError("--set model=... is for scan: train learns from the detector's own candidates, not another model's scores");
+    return std::make_unique<KilnDetector>(options);
+}
+
+void checkRequest(const TrainRequest& r) {
+    if (!(r.radiusMetres > 0 && r.radiusMetres <= 10000)) throw UsageError("--radius-m must be above 0 and at most 10000 metres");
+    if (r.folds < 2) throw UsageError("--folds must be at least 2");
+    if (r.trees < 1 || r.trees > 10000) throw UsageError("--trees must be 1 to 10000");
+}
+
+}  // namespace
+
+TrainResult trainVerifier(const TrainRequest& r, const std::atomic<bool>* cancel) {
+    checkRequest(r);
+    OptionValues options(KilnDetector::describe().options);
+    const auto det = trainableDetector(r, options);
+    const TrainingLabels labels = TrainingLabels::read(r.labelsPath, r.groupField, r.difficultField, r.imageField);
+    const InputCatalog images = InputCatalog::open(r.images);
+    const CandidateSet set = CandidateSet::collect(*det, images, labels, r.radiusMetres, !r.groupField.empty(), !r.imageField.empty(), cancel);
+    if (set.labelsInside == 0)
+        throw UsageError("none of the " + std::to_string(labels.points.size()) + " labels in '" + r.labelsPath +
+                         "' lies in the images: check that they label these images (and their CRS)");
+    TrainerOptions o;
+    o.folds = r.folds;
+    o.seed = r.seed;
+    o.trees = r.trees;
+    o.nmsMetres = det->params().detNms;
+    const VerifierTrainer trainer(o);
+    TrainResult res;
+    res.cv = trainer.crossValidate(set.samples, set.images, r.groupField.empty() ? "image" : r.groupField);
+    std::vector<std::size_t> all(set.samples.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    VerifierModel& m = res.model;
+    m.forest = trainer.fit(set.samples, all);
+    m.detector = r.detector;
+    m.features = KilnDetector::verifierFeatureNames();
+    m.riskmapVersion = kRiskmapVersion;
+    m.detectorOptions = options.toJson();
+    m.gsdMin = set.gsdMin;
+    m.gsdMax = set.gsdMax;
+    m.seed = r.seed;
+    m.radiusMetres = r.radiusMetres;
+    m.labelsPath = r.labelsPath;
+    m.labelsSha256 = labels.sha256;
+    m.groupField = r.groupField;
+    for (const auto& s : set.samples) (s.label ? m.positives : m.negatives)++;
+    m.highPrecision = res.cv.highPrecision;
+    m.balanced = res.cv.balanced;
+    m.highRecall = res.cv.highRecall;
+    m.crossValidation = res.cv.toJson();
+    res.images = images.inputs().size();
+    res.ignored = set.ignored;
+    res.gated = set.gated;
+    res.labels = labels.points.size();
+    res.labelsInside = set.labelsInside;
+    return res;
+}
+
+std::string TrainResult::summary() const {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "%zu images, %zu of %zu labels inside them; %zu candidates: %zu near a label, %zu not "
+                  "(%zu near a difficult label only and %zu hard-gated left out); GSD %.1f-%.1f m\n",
+                  images, labelsInside, labels, model.positives + model.negatives, model.positives, model.negatives, ignored, gated,
+                  model.gsdMin, model.gsdMax);
+    return buf;
+}
+
+}  // namespace riskmap
