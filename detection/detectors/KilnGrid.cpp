@@ -201,35 +201,65 @@ DoublePlane smooth(const DoublePlane& in, double maxAbs, double sx, double sy) {
     return out;
 }
 
+// The mask sums W (Gaussian) and n (box) of the valid mask. For a fully valid tile they are
+// products of two 1-D sums, formed row by row rather than held as two whole planes.
+struct MaskSums {
+    bool full = false;
+    std::vector<double> wx, wy, nx, ny;
+    DoublePlane W, n;
+    const double* wRow(int y, std::vector<double>& buf) const { return row(W, wx, wy, y, buf); }
+    const double* nRow(int y, std::vector<double>& buf) const { return row(n, nx, ny, y, buf); }
+
+private:
+    const double* row(const DoublePlane& p, const std::vector<double>& ax, const std::vector<double>& ay, int y,
+                      std::vector<double>& buf) const {
+        if (!full) return p.row(y);
+        buf.resize(ax.size());
+        const double f = ay[static_cast<std::size_t>(y)];
+        for (std::size_t x = 0; x < ax.size(); ++x) buf[x] = ax[x] * f;
+        return buf.data();
+    }
+};
+
 // Bound of the fixed-point logs: |ln| of display brightness (5.1-260.1) and of its ratios.
 constexpr double kMaxFixedLog = 6.0 * kFixedOne;
 
 // Step 3, colour-free: z = (L - mu) / sd and zs = (Ls - mu) / sd, with mu and sd the mean and
 // SD of L over the background box and Ls the masked Gaussian of L at kiln scale.
-void brightness(Grid& g, Fixed& q, const DoublePlane& W, const DoublePlane& n, double sx, double sy, double sdFloor) {
-    const DoublePlane GL = smooth(q.qL, kMaxFixedLog, sx, sy);
-    const DoublePlane BL = boxSum(q.qL, g.kx, g.ky);
+void brightness(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy, double sdFloor) {
+    // L^2 first, so that its plane is freed before the other filters: a plane less at the peak.
     const DoublePlane BLL = boxSum(q.qLL, g.kx, g.ky);
     q.qLL = DoublePlane();
+    const DoublePlane GL = smooth(q.qL, kMaxFixedLog, sx, sy);
+    const DoublePlane BL = boxSum(q.qL, g.kx, g.ky);
     g.z.allocate(g.valid.size());
     g.zs.allocate(g.valid.size());
     forRows(g.h, [&](int y0, int y1) {
-        for (std::size_t k = g.idx(0, y0), e = g.idx(0, y1); k < e; ++k) {
-            g.z[k] = 0.0f;
-            g.zs[k] = -1e9f;
-            if (!g.valid[k]) continue;
-            const double mu = BL.v[k] / n.v[k] / kFixedOne;
-            const double var = std::max(BLL.v[k] / n.v[k] / kFixedOne - mu * mu, 0.0);
-            const double sd = std::sqrt(std::max(var, sdFloor * sdFloor));
-            g.z[k] = static_cast<float>((q.qL.v[k] / kFixedOne - mu) / sd);
-            g.zs[k] = static_cast<float>((GL.v[k] / W.v[k] / kFixedOne - mu) / sd);
+        std::vector<double> wBuf, nBuf;
+        for (int y = y0; y < y1; ++y) {
+            const double* W = m.wRow(y, wBuf);
+            const double* n = m.nRow(y, nBuf);
+            const std::size_t k0 = g.idx(0, y);
+            // Branch-free so that it vectorises (same IEEE operations per pixel; invalid pixels'
+            // values, possibly x/0, are discarded by the selects).
+            for (int x = 0; x < g.w; ++x) {
+                const std::size_t k = k0 + static_cast<std::size_t>(x);
+                const bool v = g.valid[k] != 0;
+                const double mu = BL.v[k] / n[x] / kFixedOne;
+                const double var = std::max(BLL.v[k] / n[x] / kFixedOne - mu * mu, 0.0);
+                const double sd = std::sqrt(std::max(var, sdFloor * sdFloor));
+                const float z = static_cast<float>((q.qL.v[k] / kFixedOne - mu) / sd);
+                const float zs = static_cast<float>((GL.v[k] / W[x] / kFixedOne - mu) / sd);
+                g.z[k] = v ? z : 0.0f;
+                g.zs[k] = v ? zs : -1e9f;
+            }
         }
     });
 }
 
 // Step 3, colour: chroma smoothed at kiln scale, minus its local mean; cc = |b|, a hue-free
 // chroma contrast (a rotation about the grey axis moves every pixel almost rigidly).
-void chroma(Grid& g, Fixed& q, const DoublePlane& W, const DoublePlane& n, double sx, double sy) {
+void chroma(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy) {
     for (auto* v : {&g.c1, &g.c2, &g.c1s, &g.c2s, &g.b1, &g.b2, &g.cc}) v->allocate(g.valid.size());
     for (int c = 0; c < 2; ++c) {
         DoublePlane& in = c == 0 ? q.q1 : q.q2;
@@ -238,11 +268,18 @@ void chroma(Grid& g, Fixed& q, const DoublePlane& W, const DoublePlane& n, doubl
         Plane<float>& sm = c == 0 ? g.c1s : g.c2s;
         Plane<float>& contrast = c == 0 ? g.b1 : g.b2;
         forRows(g.h, [&](int y0, int y1) {
-            for (std::size_t k = g.idx(0, y0), e = g.idx(0, y1); k < e; ++k) {
-                const double s = g.valid[k] ? G.v[k] / W.v[k] / kFixedOne : 0.0;
-                raw[k] = static_cast<float>(in.v[k] / kFixedOne);
-                sm[k] = static_cast<float>(s);
-                contrast[k] = g.valid[k] ? static_cast<float>(s - B.v[k] / n.v[k] / kFixedOne) : 0.0f;
+            std::vector<double> wBuf, nBuf;
+            for (int y = y0; y < y1; ++y) {
+                const double* W = m.wRow(y, wBuf);
+                const double* n = m.nRow(y, nBuf);
+                const std::size_t k0 = g.idx(0, y);
+                for (int x = 0; x < g.w; ++x) {
+                    const std::size_t k = k0 + static_cast<std::size_t>(x);
+                    const double s = g.valid[k] ? G.v[k] / W[x] / kFixedOne : 0.0;
+                    raw[k] = static_cast<float>(in.v[k] / kFixedOne);
+                    sm[k] = static_cast<float>(s);
+                    contrast[k] = g.valid[k] ? static_cast<float>(s - B.v[k] / n[x] / kFixedOne) : 0.0f;
+                }
             }
         });
         in = DoublePlane();
@@ -257,16 +294,21 @@ void chroma(Grid& g, Fixed& q, const DoublePlane& W, const DoublePlane& n, doubl
 }
 
 // The mask sums: for a fully valid tile, products of two 1-D sums (the same integers, cheaply).
-void maskSums(const Grid& g, double sx, double sy, DoublePlane& W, DoublePlane& n) {
+MaskSums maskSums(const Grid& g, double sx, double sy) {
+    MaskSums m;
     if (std::count(g.valid.begin(), g.valid.end(), 1) == static_cast<std::ptrdiff_t>(g.valid.size())) {
-        W = gaussianSumOfOnes(g.w, g.h, sx, sy);
-        n = boxSumOfOnes(g.w, g.h, g.kx, g.ky);
-        return;
+        m.full = true;
+        m.wx = gaussianOnesAlong(g.w, sx);
+        m.wy = gaussianOnesAlong(g.h, sy);
+        m.nx = boxOnesAlong(g.w, g.kx);
+        m.ny = boxOnesAlong(g.h, g.ky);
+        return m;
     }
-    DoublePlane m(g.w, g.h);
-    for (std::size_t k = 0; k < m.size(); ++k) m.v[k] = g.valid[k];
-    W = smooth(m, 1.0, sx, sy);
-    n = boxSum(m, g.kx, g.ky);
+    DoublePlane v(g.w, g.h);
+    for (std::size_t k = 0; k < v.size(); ++k) v.v[k] = g.valid[k];
+    m.W = smooth(v, 1.0, sx, sy);
+    m.n = boxSum(v, g.kx, g.ky);
+    return m;
 }
 
 }  // namespace
@@ -287,13 +329,12 @@ Grid buildGrid(const TileImage& t, const KilnDetector::Params& p) {
     if (g.w < 1 || g.h < 1) return g;
     Fixed q = resample(t, p, g);
     const double sx = p.kilnSigma / g.gx, sy = p.kilnSigma / g.gy;
-    DoublePlane W, n;
-    maskSums(g, sx, sy, W, n);
-    brightness(g, q, W, n, sx, sy, p.sdFloor);
+    const MaskSums m = maskSums(g, sx, sy);
+    brightness(g, q, m, sx, sy, p.sdFloor);
     q.qL = DoublePlane();
     // Without chroma (greyscale, or colour off) every chroma term is zero: skip those filters.
     g.colour = p.colour && std::count(q.rowChroma.begin(), q.rowChroma.end(), 1) > 0;
-    if (g.colour) chroma(g, q, W, n, sx, sy);
+    if (g.colour) chroma(g, q, m, sx, sy);
     return g;
 }
 

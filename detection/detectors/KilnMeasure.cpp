@@ -50,6 +50,7 @@ struct Geometry {
     int rx = 0, ry = 0;  // analysis window half sizes, pixels
     int tx = 0, ty = 0;  // table half sizes
     std::vector<double> table;
+    std::vector<std::uint8_t> inWindow;  // per window offset (dx + rx, dy + ry): within window_m
     std::vector<Off> near60, near30, yardIn, ring, homog, margin, seed, ms;
     double dist(int dx, int dy) const {
         return table[static_cast<std::size_t>(dy + ty) * static_cast<std::size_t>(2 * tx + 1) + static_cast<std::size_t>(dx + tx)];
@@ -78,6 +79,11 @@ std::unique_ptr<Geometry> makeGeometry(const Grid& g, const KilnDetector::Params
             geo->table[static_cast<std::size_t>(dy + geo->ty) * static_cast<std::size_t>(2 * geo->tx + 1) +
                        static_cast<std::size_t>(dx + geo->tx)] = std::sqrt(ddx * ddx + ddy * ddy);
         }
+    geo->inWindow.resize(static_cast<std::size_t>(2 * geo->rx + 1) * static_cast<std::size_t>(2 * geo->ry + 1));
+    for (int dy = -geo->ry; dy <= geo->ry; ++dy)
+        for (int dx = -geo->rx; dx <= geo->rx; ++dx)
+            geo->inWindow[static_cast<std::size_t>(dy + geo->ry) * static_cast<std::size_t>(2 * geo->rx + 1) + static_cast<std::size_t>(dx + geo->rx)] =
+                geo->dist(dx, dy) <= p.window;
     geo->near60 = geo->disk(-1, kNearComplexM);
     geo->near30 = geo->disk(-1, kNearBlobM);
     geo->yardIn = geo->disk(-1, kYardInM);
@@ -147,7 +153,13 @@ public:
         inReg.assign(n, 0);
         inwin.assign(n, 0);
         member.assign(n, 0);
-        forWindow([&](int K, int x, int y) { inwin[static_cast<std::size_t>(K)] = g.valid[g.idx(x, y)] && geo.dist(x - pk.x, y - pk.y) <= p.window; });
+        const std::size_t rowLen = static_cast<std::size_t>(2 * geo.rx + 1);
+        for (int y = y0; y < y0 + wh; ++y) {
+            const std::uint8_t* disk = geo.inWindow.data() + static_cast<std::size_t>(y - pk.y + geo.ry) * rowLen;
+            const std::uint8_t* valid = &g.valid[g.idx(0, y)];
+            for (int x = x0, K = at(x0, y); x < x0 + ww; ++x, ++K)
+                inwin[static_cast<std::size_t>(K)] = valid[x] && disk[x - pk.x + geo.rx];
+        }
     }
     const Grid& g;
     const KilnDetector::Params& p;
@@ -335,27 +347,32 @@ void measureYard(Cand& c) {
 }
 
 // Local chroma SD over the background box centred on the peak, of the smoothed chroma (pixel
-// noise and blur finer than the kiln scale barely change it).
+// noise and blur finer than the kiln scale barely change it). Both planes are summed in one
+// loop, each in raster order as before: two independent chains of additions run side by side.
 double chromaSd(const Grid& g, const Peak& pk) {
     const int y0 = std::max(0, pk.y - g.ky / 2), y1 = std::min(g.h, pk.y + g.ky / 2 + 1);
     const int x0 = std::max(0, pk.x - g.kx / 2), x1 = std::min(g.w, pk.x + g.kx / 2 + 1);
+    double sum1 = 0, sum2 = 0;
+    std::size_t n = 0;
+    for (int y = y0; y < y1; ++y)
+        for (std::size_t i = g.idx(x0, y), e = g.idx(x1, y); i < e; ++i)
+            if (g.valid[i]) {
+                sum1 += g.c1s[i];
+                sum2 += g.c2s[i];
+                ++n;
+            }
+    if (!n) return 0;
+    const double mean1 = sum1 / static_cast<double>(n), mean2 = sum2 / static_cast<double>(n);
+    double ss1 = 0, ss2 = 0;
+    for (int y = y0; y < y1; ++y)
+        for (std::size_t i = g.idx(x0, y), e = g.idx(x1, y); i < e; ++i)
+            if (g.valid[i]) {
+                ss1 += (g.c1s[i] - mean1) * (g.c1s[i] - mean1);
+                ss2 += (g.c2s[i] - mean2) * (g.c2s[i] - mean2);
+            }
     double var = 0;
-    for (const auto* plane : {&g.c1s, &g.c2s}) {
-        double sum = 0, ss = 0;
-        std::size_t n = 0;
-        for (int y = y0; y < y1; ++y)
-            for (std::size_t i = g.idx(x0, y), e = g.idx(x1, y); i < e; ++i)
-                if (g.valid[i]) {
-                    sum += (*plane)[i];
-                    ++n;
-                }
-        if (!n) return 0;
-        const double mean = sum / static_cast<double>(n);
-        for (int y = y0; y < y1; ++y)
-            for (std::size_t i = g.idx(x0, y), e = g.idx(x1, y); i < e; ++i)
-                if (g.valid[i]) ss += ((*plane)[i] - mean) * ((*plane)[i] - mean);
-        var += ss / static_cast<double>(n);
-    }
+    var += ss1 / static_cast<double>(n);
+    var += ss2 / static_cast<double>(n);
     return std::sqrt(std::max(var, 0.0));
 }
 

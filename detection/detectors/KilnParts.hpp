@@ -7,16 +7,17 @@
 #include <vector>
 
 #include "detection/detectors/KilnDetector.hpp"
+#include "detection/imgproc/BufferPool.hpp"
 
 namespace riskmap::kiln {
 
 // A plane of the grid. Its contents start undefined until written: not zeroing a dozen planes
-// of a tile saves time.
+// of a tile saves time, and their memory is recycled between tiles (BufferPool).
 template <class T>
 class Plane {
 public:
     void allocate(std::size_t n) {
-        data_.reset(new T[n]);
+        data_ = pooledArray<T>(n);
         n_ = n;
     }
     void clear() {
@@ -32,7 +33,7 @@ public:
     const T* end() const { return data_.get() + n_; }
 
 private:
-    std::unique_ptr<T[]> data_;
+    PooledArray<T> data_;
     std::size_t n_ = 0;
 };
 

@@ -41,12 +41,21 @@ RISKMAP_VECTOR_CLONES void convolveRow(const double* in, int n, const std::vecto
 
 // Column pass for output row y: out = sum_k w[k] rows[y + k], zero outside.
 RISKMAP_VECTOR_CLONES void convolveColumn(const DoublePlane& src, int y, const std::vector<double>& w, double* out) {
+    // Symmetric taps in pairs: half the passes over `out` (integer sums are exact in any order).
     const int r = static_cast<int>(w.size() / 2), n = src.w;
-    std::fill(out, out + n, 0.0);
-    for (int k = std::max(-r, -y); k <= std::min(r, src.h - 1 - y); ++k) {
+    const double* mid = src.row(y);
+    const double w0 = w[static_cast<std::size_t>(r)];
+    for (int x = 0; x < n; ++x) out[x] = w0 * mid[x];
+    for (int k = 1; k <= r; ++k) {
         const double wk = w[static_cast<std::size_t>(r + k)];
-        const double* in = src.row(y + k);
-        for (int x = 0; x < n; ++x) out[x] += wk * in[x];
+        const double* up = y - k >= 0 ? src.row(y - k) : nullptr;
+        const double* down = y + k < src.h ? src.row(y + k) : nullptr;
+        if (up && down)
+            for (int x = 0; x < n; ++x) out[x] += wk * (up[x] + down[x]);
+        else if (up || down) {
+            const double* in = up ? up : down;
+            for (int x = 0; x < n; ++x) out[x] += wk * in[x];
+        }
     }
 }
 
@@ -107,48 +116,53 @@ bool gaussianSumIsExact(double maxAbs, double sigmaX, double sigmaY) {
     return maxAbs * weightSum(gaussianWeights(sigmaX)) * weightSum(gaussianWeights(sigmaY)) < kExactLimit;
 }
 
+// Both filters sum down columns first, into the output, then along each output row in place:
+// no intermediate plane (integer sums are exact in either order, so the result is the same).
 DoublePlane gaussianSum(const DoublePlane& src, double sigmaX, double sigmaY) {
     const std::vector<double> wx = weights(sigmaX), wy = weights(sigmaY);
-    DoublePlane rows(src.w, src.h), out(src.w, src.h);
+    DoublePlane out(src.w, src.h);
     const auto w = static_cast<std::size_t>(src.w);
     forRows(src.h, [&](int y0, int y1) {
         std::vector<double> pad(w + wx.size(), 0.0);
-        for (int y = y0; y < y1; ++y)
-            convolveRow(src.row(y), src.w, wx, pad, rows.row(y));
-    });
-    forRows(src.h, [&](int y0, int y1) {
-        for (int y = y0; y < y1; ++y) convolveColumn(rows, y, wy, out.row(y));
+        for (int y = y0; y < y1; ++y) {
+            convolveColumn(src, y, wy, out.row(y));
+            convolveRow(out.row(y), src.w, wx, pad, out.row(y));  // reads the row from its copy in pad
+        }
     });
     return out;
 }
 
 DoublePlane boxSum(const DoublePlane& src, int kx, int ky) {
-    DoublePlane rows(src.w, src.h), out(src.w, src.h);
+    DoublePlane out(src.w, src.h);
     const auto w = static_cast<std::size_t>(src.w);
     const int rx = kx / 2, ry = ky / 2;
-    forRows(src.h, [&](int y0, int y1) {
-        std::vector<double> prefix(w + 1, 0.0);
-        for (int y = y0; y < y1; ++y) {
-            const double* in = src.row(y);
-            double* o = rows.row(y);
-            for (std::size_t i = 0; i < w; ++i) prefix[i + 1] = prefix[i] + in[i];
-            for (int i = 0; i < src.w; ++i)
-                o[i] = prefix[static_cast<std::size_t>(std::min(src.w, i + rx + 1))] - prefix[static_cast<std::size_t>(std::max(0, i - rx))];
-        }
-    });
     // Down columns: each task starts a running sum afresh at its first row, then each output row
     // is the previous one plus the row entering the box minus the row leaving it.
     forRowBands(src.h, [&](int y0, int y1) {
         double* first = out.row(y0);
         std::fill(first, first + w, 0.0);
         for (int y = std::max(0, y0 - ry); y <= std::min(src.h - 1, y0 + ry); ++y) {
-            const double* in = rows.row(y);
+            const double* in = src.row(y);
             for (std::size_t x = 0; x < w; ++x) first[x] += in[x];
         }
-        for (int y = y0 + 1; y < y1; ++y) slide(rows, y - ry - 1, y + ry, out.row(y - 1), out.row(y));
+        for (int y = y0 + 1; y < y1; ++y) slide(src, y - ry - 1, y + ry, out.row(y - 1), out.row(y));
+    });
+    // Along rows, in place: the prefix sums hold the row before it is overwritten.
+    forRows(src.h, [&](int y0, int y1) {
+        std::vector<double> prefix(w + 1, 0.0);
+        for (int y = y0; y < y1; ++y) {
+            double* o = out.row(y);
+            for (std::size_t i = 0; i < w; ++i) prefix[i + 1] = prefix[i] + o[i];
+            for (int i = 0; i < src.w; ++i)
+                o[i] = prefix[static_cast<std::size_t>(std::min(src.w, i + rx + 1))] - prefix[static_cast<std::size_t>(std::max(0, i - rx))];
+        }
     });
     return out;
 }
+
+std::vector<double> gaussianOnesAlong(int n, double sigma) { return onesAlong(n, weights(sigma)); }
+
+std::vector<double> boxOnesAlong(int n, int k) { return onesAlong(n, std::vector<double>(static_cast<std::size_t>(k), 1.0)); }
 
 DoublePlane gaussianSumOfOnes(int w, int h, double sigmaX, double sigmaY) {
     return outer(onesAlong(w, weights(sigmaX)), onesAlong(h, weights(sigmaY)));

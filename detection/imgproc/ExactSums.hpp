@@ -7,17 +7,20 @@
 // one tile in flight.
 #include <cstddef>
 #include <memory>
+#include <vector>
+
+#include "detection/imgproc/BufferPool.hpp"
 
 namespace riskmap {
 
 // A plane of integer values held as doubles. Its contents start undefined: filters write every
-// value, and not zeroing ~14 MB per plane and tile matters.
+// value, and not zeroing ~14 MB per plane and tile matters. Its memory is recycled (BufferPool).
 struct DoublePlane {
     int w = 0, h = 0;
-    std::unique_ptr<double[]> v;
+    PooledArray<double> v;
     DoublePlane() = default;
     DoublePlane(int width, int height)
-        : w(width), h(height), v(new double[static_cast<std::size_t>(width) * static_cast<std::size_t>(height)]) {}
+        : w(width), h(height), v(pooledArray<double>(static_cast<std::size_t>(width) * static_cast<std::size_t>(height))) {}
     std::size_t size() const { return static_cast<std::size_t>(w) * static_cast<std::size_t>(h); }
     double* row(int y) { return v.get() + static_cast<std::size_t>(y) * static_cast<std::size_t>(w); }
     const double* row(int y) const { return v.get() + static_cast<std::size_t>(y) * static_cast<std::size_t>(w); }
@@ -35,5 +38,9 @@ DoublePlane gaussianSum(const DoublePlane& src, double sigmaX, double sigmaY);
 // The sums of a plane of ones: what gaussianSum / boxSum give for a fully valid mask.
 DoublePlane gaussianSumOfOnes(int w, int h, double sigmaX, double sigmaY);
 DoublePlane boxSumOfOnes(int w, int h, int kx, int ky);
+// Their factors along one axis of n pixels: the plane is ax[x] * ay[y], computed on the fly by
+// callers that do not need the whole plane.
+std::vector<double> gaussianOnesAlong(int n, double sigma);
+std::vector<double> boxOnesAlong(int n, int k);
 
 }  // namespace riskmap
