@@ -4,6 +4,8 @@
 # prints the mutation score with the survivors (mutations no test caught). Not part of the
 # README's test command: it takes minutes per mutation. The source is restored after each one.
 # Uses /work/bin/rbuild and rtest when present (a build lock for shared machines).
+# MUTATION_TESTS=REGEX runs only the ctest tests matching it (a quick check of new mutations
+# against the tests written for them; the score then says nothing about the rest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec /usr/bin/python3 - "$@" <<'PY'
@@ -46,8 +48,10 @@ for m in mutations:
             continue
         # The first failing test kills a mutation: stop there. Notebooks and the QGIS plugin run
         # the same binary through slower paths, so they are left to the full suite.
+        # MUTATION_TESTS=REGEX narrows the tests (to check new mutations against their tests).
+        only = ["-R", os.environ["MUTATION_TESTS"]] if os.environ.get("MUTATION_TESTS") else []
         t = locked(["ctest", "--test-dir", build, "-j2", "--timeout", "300", "--stop-on-failure",
-                    "-E", "QgisPluginProcessing", "-LE", "notebook"])
+                    "-E", "QgisPluginProcessing", "-LE", "notebook"] + only)
         tail = t.stdout.split("The following tests FAILED:")[-1] if "The following tests FAILED:" in t.stdout else ""
         failed = [l.split(" - ", 1)[1].strip() for l in tail.splitlines() if " - " in l]
         if t.returncode:

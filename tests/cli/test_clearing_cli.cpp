@@ -2,14 +2,19 @@
 // by two independent generators, an explanation for every camp missed, false alarms on the
 // unmodified scene and on 380 km2 of mirrored reserve texture, tiling, and coarse Landsat.
 #include <gtest/gtest.h>
+#include <gdal_priv.h>
 #include <ogr_geometry.h>
+#include <ogrsf_frmts.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <stdexcept>
 
 #include "core/Json.hpp"
 #include "geo/Geodesy.hpp"
@@ -203,6 +208,59 @@ double poissonUpper95(int k) {
     return hi;
 }
 
+// The rule over all six ETM+ bands. Its weights sum to zero (so an offset cancels) and each
+// swap of two bands moves 3000 or more of the scene's 122848 pixels across it.
+const std::string kLandsatRule = "4 * red + nir + 3 * swir1 > 4 * blue + green + 3 * swir2 + 0.002";
+
+// A vector dataset, closed on scope exit.
+struct GdalVector {
+    explicit GdalVector(const std::string& path) {
+        GDALAllRegister();
+        ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
+        if (!ds) throw std::runtime_error("cannot open " + path);
+    }
+    ~GdalVector() { GDALClose(ds); }
+    GdalVector(const GdalVector&) = delete;
+    GdalVector& operator=(const GdalVector&) = delete;
+    GDALDataset* ds = nullptr;
+};
+
+struct MaskTruth {
+    std::int64_t pixels = 0;
+    double cx = 0, cy = 0;  // centroid of the passing pixels, raster CRS
+    OGRSpatialReference srs;
+};
+
+// The rule evaluated here on the raw bytes (ETM+ bands 1, 2, 3, 4, 5, 7 in file order; the
+// 8-bit product's reflectance is DN / 255): 4 r + n + 3 s1 - 4 b - g - 3 s2 >= 1 DN.
+MaskTruth landsatRuleByHand(const std::string& path) {
+    GDALAllRegister();
+    GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(path.c_str(), GA_ReadOnly));
+    if (!ds) throw std::runtime_error("cannot open " + path);
+    const int w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
+    std::vector<std::uint8_t> px(static_cast<std::size_t>(w) * h * 6);
+    const CPLErr err = ds->RasterIO(GF_Read, 0, 0, w, h, px.data(), w, h, GDT_Byte, 6, nullptr, 0, 0, 0, nullptr);
+    double gt[6];
+    ds->GetGeoTransform(gt);
+    MaskTruth t;
+    t.srs = *ds->GetSpatialRef();
+    GDALClose(ds);
+    if (err != CE_None) throw std::runtime_error("cannot read " + path);
+    const std::size_t plane = static_cast<std::size_t>(w) * h;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const std::size_t i = static_cast<std::size_t>(y) * w + x;
+            auto b = [&](std::size_t k) { return static_cast<int>(px[k * plane + i]); };
+            if (4 * b(2) + b(3) + 3 * b(4) - 4 * b(0) - b(1) - 3 * b(5) < 1) continue;
+            ++t.pixels;
+            t.cx += gt[0] + (x + 0.5) * gt[1];
+            t.cy += gt[3] + (y + 0.5) * gt[5];
+        }
+    t.cx /= static_cast<double>(std::max<std::int64_t>(t.pixels, 1));
+    t.cy /= static_cast<double>(std::max<std::int64_t>(t.pixels, 1));
+    return t;
+}
+
 }  // namespace
 
 TEST(CliClearing, FirstGeneratorCampsAreFound) {
@@ -322,10 +380,66 @@ TEST(CliClearing, SameCampsAndRejectionsForAnyTileSize) {
     EXPECT_EQ(explained[1], explained[2]);
 }
 
-TEST(CliClearing, CoarseLandsatRunsToTheEnd) {
+TEST(CliClearing, CoarseLandsatBandsAreMappedAndMeasuredRight) {
     TempDir dir;
-    std::string olinda = std::string(RISKMAP_SOURCE_DIR) + "/data/landsat7-olinda/L7_ETMs.tif";
-    auto r = runRiskmap({"scan", olinda, "--sensor", "landsat7", "--detector", "clearing", "-o", dir.file("c.geojson"), "-q"});
+    const std::string olinda = std::string(RISKMAP_SOURCE_DIR) + "/data/landsat7-olinda/L7_ETMs.tif";
+    auto r = runRiskmap({"scan", olinda, "--sensor", "landsat7", "--detector", "clearing", "-o", dir.file("c.gpkg"), "-q"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_TRUE(fileExists(dir.file("c.geojson")));
+    // The manifest maps ETM+ bands 1-5 and 7 (file bands 1-6) to their names, at DN / 255.
+    const Json m = parseJsonFile(dir.file("c.gpkg") + ".manifest.json");
+    const Json& bands = m.at("inputs")[0].at("bands");
+    ASSERT_EQ(bands.size(), 6u);
+    const char* names[] = {"blue", "green", "red", "nir", "swir1", "swir2"};
+    for (std::size_t i = 0; i < 6; ++i) {
+        EXPECT_EQ(bands[i].at("name").get<std::string>(), names[i]);
+        EXPECT_EQ(bands[i].at("file_band").get<std::int64_t>(), static_cast<std::int64_t>(i + 1));
+        EXPECT_DOUBLE_EQ(bands[i].at("scale").get<double>(), 1.0 / 255.0);
+        EXPECT_DOUBLE_EQ(bands[i].at("offset").get<double>(), 0.0);
+    }
+    // The clearing layer is in the raster's CRS (SIRGAS 2000 / UTM 25S). Measured: no clearing
+    // in this coastal city scene.
+    const MaskTruth truth = landsatRuleByHand(olinda);
+    {
+        GdalVector c(dir.file("c.gpkg"));
+        OGRLayer* layer = c.ds->GetLayerByName("clearing");
+        ASSERT_NE(layer, nullptr);
+        ASSERT_NE(layer->GetSpatialRef(), nullptr);
+        EXPECT_TRUE(layer->GetSpatialRef()->IsSame(&truth.srs));
+    }
+
+    r = runRiskmap({"scan", olinda, "--sensor", "landsat7", "-o", dir.file("i.gpkg"), "-q", "--set", "rule=" + kLandsatRule,
+                    "--set", "min_area_m2=0", "--set", "max_area_m2=1e12", "--set", "max_length_m=100000"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    ASSERT_GT(truth.pixels, 20000);  // about 70 % of the scene: a meaningful area
+    GdalVector idx(dir.file("i.gpkg"));
+    OGRLayer* layer = idx.ds->GetLayerByName("index");
+    ASSERT_NE(layer, nullptr);
+    ASSERT_NE(layer->GetSpatialRef(), nullptr);
+    EXPECT_TRUE(layer->GetSpatialRef()->IsSame(&truth.srs)) << "not in the raster's CRS (SIRGAS 2000 / UTM 25S)";
+    std::int64_t pixels = 0;
+    double area = 0, outlined = 0, sx = 0, sy = 0;
+    for (auto& f : *layer) {
+        pixels += f->GetFieldAsInteger64("pixels");
+        area += f->GetFieldAsDouble("area_m2");
+        OGRPoint c;
+        ASSERT_EQ(f->GetGeometryRef()->Centroid(&c), OGRERR_NONE);
+        const double ga = OGR_G_Area(OGRGeometry::ToHandle(f->GetGeometryRef()));
+        outlined += ga;
+        sx += c.getX() * ga;
+        sy += c.getY() * ga;
+    }
+    // Exact: every pixel's sum is a whole multiple of 1/255 and the threshold lies half a step
+    // from one, so float rounding (~1e-6) cannot move a pixel across it.
+    EXPECT_EQ(pixels, truth.pixels);
+    // The outlines cover exactly those 28.5 m pixels on the map; area_m2 is ground area, the map
+    // area divided by the square of the UTM scale factor k = 0.9996 (1 + E^2 / 2R^2), E the
+    // distance from the central meridian (~206 km here): k ~ 1.00012 (the formula's neglected
+    // terms are below 1e-5).
+    EXPECT_NEAR(outlined, static_cast<double>(truth.pixels) * 28.5 * 28.5, 1e-6 * outlined);
+    const double e = truth.cx - 500000, k = 0.9996 * (1 + e * e / (2 * 6371000.0 * 6371000.0));
+    EXPECT_NEAR(area / outlined, 1 / (k * k), 5e-5) << "ground area from the map area";
+    // The footprint sits where the pixels are: area-weighted centroid within a tenth of a pixel.
+    ASSERT_GT(outlined, 0);
+    EXPECT_NEAR(sx / outlined, truth.cx, 2.85);
+    EXPECT_NEAR(sy / outlined, truth.cy, 2.85);
 }

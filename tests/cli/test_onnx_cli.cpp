@@ -326,4 +326,11 @@ TEST(OnnxCli, ClassFilterKeepsOnlyTheNamedClasses) {
     const Json fc = parseJsonFile(dir.file("k.geojson"));
     EXPECT_EQ(fc.at("features").size(), 5u);  // the scene's 5 kilns, no yards
     for (const auto& f : fc.at("features")) EXPECT_EQ(f.at("properties").at("class"), "kiln");
+    // And they are the kilns, where the truth has them (IoU >= 0.5): the 4 yards go unmatched,
+    // nothing else is reported.
+    ASSERT_EQ(scan("yolov8_obb_tiny", kModels + "yolov8_obb_tiny.scene.tif", dir.file("k.gpkg"), {"--set", "classes=kiln"}).exitCode, 0);
+    const Match m = matchTruth("yolov8_obb_tiny", dir.file("k.gpkg"));
+    EXPECT_EQ(m.tp, 5);
+    EXPECT_EQ(m.fn, 4);
+    EXPECT_EQ(m.fp, 0);
 }

@@ -135,10 +135,15 @@ TEST(ClearingDetector, RejectsCreekChainsOpenPatchesAndLargeFields) {
         // not enclosed.
         if (inRect(x, y, 60, 230, 6, 5)) return kBare;
         if (inRect(x, y, 57, 227, 12, 11)) return Cover{0.05f, 0.08f, 0.10f, 0.16f, 0.08f};
+        // The recall half: a true 1.2 ha camp in the same forest, 2.9 km from the large field,
+        // which must be found (a detector that finds nothing fails here).
+        if (inRect(x, y, 230, 50, 6, 5)) return kBare;
         return kForest;
     });
     auto d = run(t);
-    EXPECT_TRUE(d.empty()) << d.size() << " detection(s)";
+    ASSERT_EQ(d.size(), 1u) << "only the camp";
+    EXPECT_DOUBLE_EQ(d[0].geometry.areaPixels(), 30.0);
+    EXPECT_TRUE(inRect(d[0].anchor.x, d[0].anchor.y, 230, 50, 6, 5)) << d[0].anchor;
 }
 
 TEST(ClearingDetector, PixelClasses) {

@@ -117,6 +117,15 @@ std::size_t BandFiles::revegetate(const OGRGeometry& place, int reachPx, std::ui
     return target.size();
 }
 
+std::size_t BandFiles::paint(const OGRGeometry& place, const std::array<double, 6>& reflectance) {
+    const auto target = pixelsNear(place, 0);
+    for (std::size_t b = 0; b < 6; ++b) {
+        const auto v = static_cast<std::uint16_t>(std::lround(std::clamp(reflectance[b], 0.0, 1.0) * 65535.0));
+        for (std::size_t k : target) values_[b][k] = v;
+    }
+    return target.size();
+}
+
 void BandFiles::cloud(const LonLat& centre, int halfPx) {
     const int cx = static_cast<int>((centre.lon - gt_[0]) / gt_[1]), cy = static_cast<int>((centre.lat - gt_[3]) / gt_[5]);
     for (int y = std::max(0, cy - halfPx); y <= std::min(h_ - 1, cy + halfPx); ++y)

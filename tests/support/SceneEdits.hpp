@@ -3,6 +3,7 @@
 // out, an acquisition time written into the files. Each edits copies, never the bundled data.
 #include <ogr_geometry.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +27,11 @@ public:
     std::size_t revegetate(const OGRGeometry& place, int reachPx, std::uint64_t seed);
     // dataMask = 0 (no data, as a cloud mask does) in a square of side 2 * halfPx + 1 around a point.
     void cloud(const LonLat& centre, int halfPx);
+    // Every pixel whose centre lies in the place (lon/lat) takes the given reflectance in each
+    // file (B02, B03, B04, B08, B11, B12; stored as reflectance x 65535). Returns the pixel count.
+    std::size_t paint(const OGRGeometry& place, const std::array<double, 6>& reflectance);
+    // The lon/lat of a point given in pixels (x right, y down, from the top-left corner).
+    LonLat lonLatOf(double x, double y) const { return {gt_[0] + x * gt_[1], gt_[3] + y * gt_[5]}; }
     // TIFFTAG_DATETIME of every file, e.g. "2020:03:15 04:35:21".
     void setDateTag(const std::string& value) const;
 
