@@ -104,6 +104,18 @@ TEST_F(Hostile, ForgedJournalRecordsOnResumeAndMerge) {
         expectClean(r, 1, c.mentions, t, 20);
         fs::remove(journal);
     }
+    // A genuine tile record twice (a writer that replays): refused, not counted twice.
+    {
+        SCOPED_TRACE("tile twice");
+        const std::size_t first = good.find('\n') + 1, second = good.find('\n', first) + 1;
+        ASSERT_GT(second, first) << "the kept journal holds a tile record";
+        const std::string journal = out_ + ".journal";
+        std::ofstream(journal, std::ios::trunc) << good.substr(0, second) << good.substr(first, second - first);
+        double t = 0;
+        auto r = timed({"scan", raster_, "-o", out_, "-q", "--resume", "--tile-size", "64"}, t);
+        expectClean(r, 1, "lists a tile twice", t, 20);
+        fs::remove(journal);
+    }
     // The same forged record in a shard's journal fails merge cleanly too.
     const std::string s1 = dir_.file("s1.geojson"), s2 = dir_.file("s2.geojson");
     ASSERT_EQ(runRiskmap({"scan", raster_, "-o", s1, "-q", "--shard", "1/2", "--tile-size", "64"}).exitCode, 0);
