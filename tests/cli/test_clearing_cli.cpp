@@ -3,6 +3,7 @@
 // unmodified scene and on 380 km2 of mirrored reserve texture, tiling, and coarse Landsat.
 #include <gtest/gtest.h>
 #include <gdal_priv.h>
+#include <ogr_api.h>
 #include <ogr_geometry.h>
 #include <ogrsf_frmts.h>
 
@@ -187,7 +188,8 @@ std::string explainedBy(const Camp& camp, const Json& explain) {
         std::unique_ptr<OGRGeometry> both(g->Intersection(valid.get()));
         const Json& p = f.at("properties");
         const std::string name = p.at("rejected_by").get<std::string>();
-        const double area = both && both->toSurface() ? both->toSurface()->get_Area() : 0.0;
+        // OGR_G_Area takes any type: an intersection may be a multipolygon or a collection.
+        const double area = both ? OGR_G_Area(OGRGeometry::ToHandle(both.get())) : 0.0;
         const double rank = (isMask(name) ? 0.0 : 1e6) + area;
         if (rank <= best) continue;
         best = rank;

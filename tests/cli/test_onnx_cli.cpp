@@ -4,6 +4,7 @@
 // before any pixel is read.
 #include <gtest/gtest.h>
 #include <gdal_utils.h>
+#include <ogr_api.h>
 #include <ogr_geometry.h>
 
 #include <cmath>
@@ -51,7 +52,7 @@ OGRPolygon truthPolygon(const Json& t, const Json& gt) {
 
 double iou(const OGRPolygon& a, const OGRPolygon& b) {
     std::unique_ptr<OGRGeometry> inter(a.Intersection(&b));
-    const double i = inter ? inter->toSurface()->get_Area() : 0;
+    const double i = inter ? OGR_G_Area(OGRGeometry::ToHandle(inter.get())) : 0;  // any geometry type
     return i / (a.get_Area() + b.get_Area() - i);
 }
 
