@@ -25,6 +25,20 @@ TEST(PrCurve, AveragePrecisionOfAHandWorkedRanking) {
     EXPECT_EQ(at.fp, 1u);
 }
 
+TEST(PrCurve, AveragePrecisionTakesTheEnvelopeWherePrecisionRisesAgain) {
+    // TP, FP, TP, FP, FP, TP, TP over 4 certain objects. At recall 3/4 the raw precision is 3/6,
+    // but the last TP lifts it to 4/7: the envelope, not the raw point, is what AP integrates.
+    std::vector<RankedDetection> r{{0.9, 1, 0}, {0.8, 0, 0}, {0.7, 1, 0}, {0.6, 0, 0},
+                                   {0.5, 0, 0}, {0.4, 1, 0}, {0.3, 1, 0}};
+    const PrSummary s = summarize(r, 4);
+    ASSERT_EQ(s.curve.size(), 7u);
+    EXPECT_DOUBLE_EQ(s.curve[5].precision, 0.5);
+    EXPECT_DOUBLE_EQ(s.curve[6].precision, 4.0 / 7);
+    const double expected = 0.25 * (1.0 + 2.0 / 3 + 4.0 / 7 + 4.0 / 7);
+    EXPECT_NEAR(s.averagePrecision, expected, 1e-12);
+    EXPECT_GT(s.averagePrecision, 0.25 * (1.0 + 2.0 / 3 + 0.5 + 4.0 / 7) + 1e-3) << "the raw precision was integrated";
+}
+
 TEST(PrCurve, TiesEnterTogetherAndPerfectRankingScoresOne) {
     const PrSummary tie = summarize({{0.5, 1, 0}, {0.5, 0, 0}}, 1);
     ASSERT_EQ(tie.curve.size(), 1u);
