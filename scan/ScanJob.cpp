@@ -225,6 +225,8 @@ Json ScanJob::fingerprint() const {
     fp["shard"] = request_.shard.active() ? Json(request_.shard.text()) : Json();
     // A journal of a run with --explain holds rejections; one without cannot resume it.
     if (!request_.explainPath.empty()) fp["explain"] = true;
+    // Files the detector read (a verifier model): one changed under the same path refuses a resume.
+    if (Json res = detector_->resources(); !res.is_null()) fp["detector_resources"] = res;
     return fp;
 }
 

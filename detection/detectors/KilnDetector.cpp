@@ -107,6 +107,7 @@ KilnDetector::KilnDetector(const OptionValues& o) : info_(describe()), p_(table(
     auto m = std::make_shared<VerifierModel>(VerifierModel::read(p_.model));
     m->checkFits(info_.name, verifierFeatureNames(), p_.model);
     model_ = std::move(m);
+    checkTrainedAlike(o);
     modelSha256_ = fileSha256(p_.model);
 }
 
@@ -159,8 +160,8 @@ std::size_t KilnDetector::workingBytesPerPixel(std::size_t bands) const {
 }
 
 std::string KilnDetector::inputWarning(double gsdX, double gsdY) const {
-    double g = std::max(gsdX, gsdY);
-    if (g <= p_.maxGsd) return {};
+    const double g = std::max(gsdX, gsdY);
+    if (!tooCoarse(gsdX, gsdY)) return modelGsdWarning(g);
     char buf[256];
     std::snprintf(buf, sizeof buf,
                   "pixels of %.1f m cannot resolve a 100 x 50 m kiln (max_gsd_m = %.0f): the kiln "
@@ -205,7 +206,7 @@ Analysis analyse(const TileImage& t, const KilnDetector::Params& p, double thres
 
 std::vector<KilnCandidate> KilnDetector::candidates(const TileImage& tile) const {
     std::vector<KilnCandidate> out;
-    if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
+    if (tooCoarse(tile.gsdX, tile.gsdY) || tile.validCount == 0) return out;
     for (Measured& m : analyse(tile, p_, -1).cands)
         if (tile.owns(m.c.anchor.x, m.c.anchor.y)) out.push_back(std::move(m.c));
     return out;
@@ -322,7 +323,7 @@ Rejection rejection(const Measured& m, const Verdict& v, const TileImage& t, con
 
 std::vector<Detection> KilnDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
     std::vector<Detection> out;
-    if (!inputWarning(tile.gsdX, tile.gsdY).empty() || tile.validCount == 0) return out;
+    if (tooCoarse(tile.gsdX, tile.gsdY) || tile.validCount == 0) return out;
     Analysis a = analyse(tile, p_, rejected || model_ ? -1.0 : threshold());
     // With a model its score also decides which candidate of a complex holds the body.
     if (model_)

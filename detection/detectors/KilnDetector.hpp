@@ -92,6 +92,13 @@ public:
 private:
     // With a model: the candidate's probability becomes the forest's vote (KilnVerifier.cpp).
     void rescore(KilnCandidate& c) const;
+    // UsageError naming the file and the option when the scan measures candidates with other
+    // option values than the model was trained on (its features would mean something else).
+    void checkTrainedAlike(const OptionValues& options) const;
+    // A warning when the model never saw features measured at pixels of `gsd` metres.
+    std::string modelGsdWarning(double gsd) const;
+    // Pixels too coarse for a kiln: the detector reports nothing (inputWarning says why).
+    bool tooCoarse(double gsdX, double gsdY) const { return std::max(gsdX, gsdY) > p_.maxGsd; }
 
     DetectorInfo info_;
     Params p_;

@@ -123,3 +123,35 @@ TEST(CliTrain, BadLabelsAndUsageExitTwoNamingTheFile) {
     a[2] = "index";
     EXPECT_EQ(runRiskmap(a).exitCode, 2);
 }
+
+TEST(CliTrain, AModelServesOnlyTheOptionsAndFileItWasTrainedWith) {
+    if (!std::filesystem::exists(kDev + "/labels.geojson")) GTEST_SKIP() << "no bundled dev chips in " << kDev;
+    TempDir dir;
+    const std::string model = dir.file("m.yml");
+    ASSERT_EQ(runRiskmap(trainArgs(chips("tangail", false), model)).exitCode, 0);
+    const std::string chip = chips("tangail", true).front();
+    const std::string out = dir.file("k.geojson");
+    auto scan = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a{"scan", chip, "--detector", "kiln", "-o", out, "-q", "--set", "model=" + model};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return runRiskmap(a);
+    };
+    // An option that changes what a candidate measures is refused, naming it and the file.
+    auto other = scan({"--set", "window_m=300"});
+    EXPECT_EQ(other.exitCode, 2);
+    EXPECT_NE(other.err.find("window_m"), std::string::npos) << other.err;
+    EXPECT_NE(other.err.find("m.yml"), std::string::npos) << other.err;
+    EXPECT_FALSE(fileExists(out));
+    // One that only picks the threshold is not.
+    ASSERT_EQ(scan({"--set", "operating_point=high_recall", "--keep-journal"}).exitCode, 0);
+    // A model replaced under the same path refuses a resume (its scores would mix two models).
+    ASSERT_TRUE(fileExists(out + ".journal"));
+    std::vector<std::string> retrain = trainArgs(chips("tangail", false), model);
+    retrain.insert(retrain.end(), {"--seed", "7", "--overwrite"});
+    ASSERT_EQ(runRiskmap(retrain).exitCode, 0);
+    std::filesystem::remove(out);
+    auto resumed = scan({"--set", "operating_point=high_recall", "--resume"});
+    EXPECT_EQ(resumed.exitCode, 2);
+    EXPECT_NE(resumed.err.find("model"), std::string::npos) << resumed.err;
+    EXPECT_FALSE(fileExists(out));
+}

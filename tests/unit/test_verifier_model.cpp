@@ -167,6 +167,35 @@ TEST(VerifierModel, KilnDetectorRefusesAModelOfOtherFeatures) {
     EXPECT_EQ(det.resources().at("model").at("sha256"), sha256Hex(m.toText()));
 }
 
+TEST(VerifierModel, KilnDetectorRefusesOtherMeasuringOptionsAndWarnsOutsideItsGsd) {
+    TempDir dir;
+    const VerifierModel m = trained(1, synthetic(200));  // window_m 250, colour on, 9.1-9.9 m pixels
+    writeText(dir.file("m.yml"), m.toText());
+    OptionValues o(KilnDetector::describe().options);
+    o.setAssignment("model=" + dir.file("m.yml"));
+    o.setAssignment("window_m=300");
+    try {
+        KilnDetector det(o);
+        FAIL() << "no error";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("window_m = 250"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(dir.file("m.yml")), std::string::npos) << e.what();
+    }
+    o.setAssignment("window_m=250");
+    o.setAssignment("colour=false");
+    EXPECT_THROW(KilnDetector{o}, UsageError) << "a boolean kept as 1 in the file is still compared";
+    o.setAssignment("colour=true");
+    o.setAssignment("operating_point=high_recall");  // a threshold, not a measurement
+    o.setAssignment("min_score=0.3");
+    KilnDetector det(o);
+    EXPECT_TRUE(det.inputWarning(10, 10).empty()) << det.inputWarning(10, 10);
+    EXPECT_TRUE(det.inputWarning(1, 1).empty()) << "finer pixels are averaged to 10 m";
+    const std::string coarse = det.inputWarning(18, 18);
+    EXPECT_NE(coarse.find("verifier"), std::string::npos) << coarse;
+    EXPECT_NE(coarse.find("18.0 m"), std::string::npos) << coarse;
+    EXPECT_NE(det.inputWarning(25, 25).find("cannot resolve"), std::string::npos);
+}
+
 TEST(VerifierModel, DamagedOrForeignFilesFailNamingTheFile) {
     TempDir dir;
     for (const std::string& text : {std::string("not: [yaml"), std::string("%YAML:1.0\n---\nformat: other\n"),
