@@ -58,23 +58,37 @@ void stopBeforeCommitForTests() {
     if (std::getenv("RISKMAP_TEST_STOP_BEFORE_COMMIT")) std::raise(SIGSTOP);
 }
 
-void writeNewFile(const std::string& path, const void* data, std::size_t size, unsigned mode) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
-    if (fd < 0) throw IoError("cannot create '" + path + "': " + sysError());
+NewFile::NewFile(const std::string& path, unsigned mode) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
+    if (fd_ < 0) throw IoError("cannot create '" + path + "': " + sysError());
+}
+
+NewFile::~NewFile() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void NewFile::write(const void* data, std::size_t size) {
     const char* p = static_cast<const char*>(data);
     std::size_t left = size;
     while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
+        const ssize_t n = ::write(fd_, p, left);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const std::string why = n < 0 ? sysError() : std::string("no space left");
-            ::close(fd);
-            throw IoError("writing '" + path + "' failed: " + why);
-        }
+        if (n <= 0) throw IoError("writing '" + path_ + "' failed: " + (n < 0 ? sysError() : std::string("no space left")));
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    if (::close(fd) != 0) throw IoError("writing '" + path + "' failed: " + sysError());
+}
+
+void NewFile::close() {
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) throw IoError("writing '" + path_ + "' failed: " + sysError());
+}
+
+void writeNewFile(const std::string& path, const void* data, std::size_t size, unsigned mode) {
+    NewFile f(path, mode);
+    f.write(data, size);
+    f.close();
 }
 
 // A regular file (not a link) whose bytes are exactly `content`.

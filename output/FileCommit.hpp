@@ -63,4 +63,22 @@ bool holdsExactly(const std::string& path, const std::string& content);
 // Writes `size` bytes to a new file (O_EXCL | O_NOFOLLOW), `what` naming it in errors.
 void writeNewFile(const std::string& path, const void* data, std::size_t size, unsigned mode);
 
+// A new file (O_EXCL | O_NOFOLLOW) written in pieces, so that a large text (a report's data.js)
+// never has to be held whole in memory. close() reports a failed write; the destructor of an
+// unclosed file only closes the descriptor (the caller's temp folder is removed anyway).
+class NewFile {
+public:
+    NewFile(const std::string& path, unsigned mode);
+    ~NewFile();
+    NewFile(const NewFile&) = delete;
+    NewFile& operator=(const NewFile&) = delete;
+    void write(const void* data, std::size_t size);
+    void write(const std::string& text) { write(text.data(), text.size()); }
+    void close();
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
 }  // namespace riskmap

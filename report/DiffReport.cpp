@@ -81,10 +81,9 @@ std::vector<std::vector<LonLat>> ringsOf(const Json& geometry) { return GeoJsonE
 
 // The chip of a place in a scan: from the scene its object came from, else the first scene that
 // holds the place. Empty when no scene does.
-std::vector<unsigned char> cut(const DiffReport::Side& s, const Json& feature, double minMetres, ChipInfo& info,
-                               double& gsd) {
+std::vector<unsigned char> cut(const DiffReport::Side& s, const Json& props, const Json& geometry, double minMetres,
+                               ChipInfo& info, double& gsd) {
     if (!s.catalog) return {};
-    const Json& props = feature["properties"];
     const std::string source = text(props, "source_" + s.name);
     std::vector<std::size_t> order;
     for (std::size_t i = 0; i < s.catalog->sources().size(); ++i)
@@ -96,7 +95,7 @@ std::vector<unsigned char> cut(const DiffReport::Side& s, const Json& feature, d
     for (std::size_t i : order) {
         auto& r = s.renderers[i];
         if (!r) r = std::make_unique<ChipRenderer>(s.catalog->inputs()[i]);
-        auto png = r->render(ringsOf(feature["geometry"]), caption, minMetres, info);
+        auto png = r->render(ringsOf(geometry), caption, minMetres, info);
         gsd = s.catalog->inputs()[i].gsdX();
         if (!png.empty()) return png;
     }
@@ -125,28 +124,29 @@ Json DiffReport::footprints() const { return joined(before_->footprints, after_-
 
 Json DiffReport::gaps() const { return joined(before_->gaps, after_->gaps, "nodata_gaps"); }
 
-std::size_t DiffReport::writeChips(Json& feats, std::size_t maxChips, double minMetres, const SaveChip& save,
+std::size_t DiffReport::writeChips(ExportedLayer& feats, std::size_t maxChips, double minMetres, const SaveChip& save,
                                    const std::atomic<bool>* cancel, std::vector<std::string>& notes) const {
     std::vector<std::size_t> order(feats.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     auto rank = [&](std::size_t i) {
-        const Json& r = feats[i]["properties"]["rank"];
-        return r.is_number() ? r.get<double>() : 1e18;
+        const auto r = feats.properties[i].find("rank");
+        return r != feats.properties[i].end() && r->is_number() ? r->get<double>() : 1e18;
     };
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
     std::size_t leads = 0, none = 0;
     for (std::size_t k = 0; k < order.size() && leads < maxChips; ++k) {
         if (cancel && cancel->load()) throw Cancelled("report cancelled");
-        Json& f = feats[order[k]];
+        Json& props = feats.properties[order[k]];
+        const Json geometry = feats.geometry(order[k]);
         bool any = false;
         for (const Side* s : {before_.get(), after_.get()}) {
             ChipInfo info;
             double gsd = 0;
-            const auto png = cut(*s, f, minMetres, info, gsd);
+            const auto png = cut(*s, props, geometry, minMetres, info, gsd);
             if (png.empty()) continue;
             const bool after = s == after_.get();
-            f["properties"][after ? "chip" : "chip_before"] = save(text(f["properties"], "id") + (after ? "" : "-before"), png);
-            f["properties"][after ? "chip_info" : "chip_before_info"] = chipInfoJson(info, gsd, s->date);
+            props[after ? "chip" : "chip_before"] = save(text(props, "id") + (after ? "" : "-before"), png);
+            props[after ? "chip_info" : "chip_before_info"] = chipInfoJson(info, gsd, s->date);
             any = true;
         }
         leads += any;

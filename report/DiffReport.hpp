@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/Json.hpp"
+#include "report/GeoJsonExport.hpp"
 
 namespace riskmap {
 
@@ -29,7 +30,7 @@ public:
     Json gaps() const;
     // For the first `maxChips` changes by rank: "chip" and "chip_info" (after), "chip_before" and
     // "chip_before_info". Returns how many changes got at least one chip.
-    std::size_t writeChips(Json& features, std::size_t maxChips, double minMetres, const SaveChip& save,
+    std::size_t writeChips(ExportedLayer& features, std::size_t maxChips, double minMetres, const SaveChip& save,
                            const std::atomic<bool>* cancel, std::vector<std::string>& notes) const;
     // For the page: {"before": {"path", "date"}, "after": {...}, "counts", "radius_m"}.
     Json summary() const;

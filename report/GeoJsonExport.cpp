@@ -16,16 +16,19 @@ namespace riskmap {
 
 namespace {
 
-// OGR writes the geometry (its GeoJSON writer, rounded to `precision` decimals).
-Json geometryJson(OGRGeometry* g, int precision) {
-    if (!g || g->IsEmpty()) return Json();
+// OGR writes the geometry (its GeoJSON writer, rounded to `precision` decimals), compacted:
+// geometry JSON holds no strings with spaces, so every blank can go.
+std::string geometryText(OGRGeometry* g, int precision) {
+    if (!g || g->IsEmpty()) return "null";
     std::string opt = "COORDINATE_PRECISION=" + std::to_string(precision);
     char* options[] = {opt.data(), nullptr};
     char* text = OGR_G_ExportToJsonEx(OGRGeometry::ToHandle(g), options);
     if (!text) throw DataError(std::string("cannot show a ") + OGRGeometryTypeToName(g->getGeometryType()) + " geometry in the report");
-    const std::string json(text);
+    std::string json;
+    for (const char* p = text; *p; ++p)
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') json += *p;
     CPLFree(text);
-    return parseJson(json, "geometry");
+    return json;
 }
 
 Json fieldJson(const OGRFeature& f, int i, bool jsonText) {
@@ -82,8 +85,8 @@ Json fieldJson(const OGRFeature& f, int i, bool jsonText) {
 
 }  // namespace
 
-Json GeoJsonExport::layer(const std::string& path, const std::string& layerName, int precision,
-                          const std::set<std::string>& listFields) {
+ExportedLayer GeoJsonExport::read(const std::string& path, const std::string& layerName, int precision,
+                                  const std::set<std::string>& listFields) {
     ensureGdalRegistered();
     DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open the layer file '" + path + "': " + lastGdalError());
@@ -100,7 +103,8 @@ Json GeoJsonExport::layer(const std::string& path, const std::string& layerName,
             if (!ct) throw DataError("cannot map '" + path + "' to lon/lat");
         }
     }
-    Json features = Json::array();
+    ExportedLayer out;
+    out.name = layer->GetName();
     layer->ResetReading();
     for (auto& f : *layer) {
         Json props = Json::object();
@@ -111,16 +115,32 @@ Json GeoJsonExport::layer(const std::string& path, const std::string& layerName,
         std::unique_ptr<OGRGeometry> g(f->GetGeometryRef() ? f->GetGeometryRef()->clone() : nullptr);
         if (g && ct && g->transform(ct.get()) != OGRERR_NONE)
             throw DataError("cannot map a feature of '" + path + "' to lon/lat");
+        out.properties.push_back(std::move(props));
+        out.geometries.push_back(geometryText(g.get(), precision));
+    }
+    return out;
+}
+
+Json GeoJsonExport::layer(const std::string& path, const std::string& layerName, int precision,
+                          const std::set<std::string>& listFields) {
+    return read(path, layerName, precision, listFields).toJson();
+}
+
+Json ExportedLayer::geometry(std::size_t i) const { return parseJson(geometries.at(i), "geometry"); }
+
+Json ExportedLayer::toJson() const {
+    Json features = Json::array();
+    for (std::size_t i = 0; i < size(); ++i) {
         Json feat = Json::object();
         feat["type"] = "Feature";
-        feat["properties"] = props;
-        feat["geometry"] = geometryJson(g.get(), precision);
-        features.push_back(feat);
+        feat["properties"] = properties[i];
+        feat["geometry"] = geometry(i);
+        features.push_back(std::move(feat));
     }
     Json fc = Json::object();
     fc["type"] = "FeatureCollection";
-    fc["name"] = std::string(layer->GetName());
-    fc["features"] = features;
+    fc["name"] = name;
+    fc["features"] = std::move(features);
     return fc;
 }
 

@@ -39,8 +39,6 @@ void writeFile(const fs::path& path, const void* data, std::size_t size) {
     writeNewFile(path.string(), data, size, 0600);
 }
 
-void writeText(const fs::path& path, const std::string& text) { writeFile(path, text.data(), text.size()); }
-
 bool isReportFolder(const fs::path& dir) { return fs::exists(dir / "data.js") && fs::exists(dir / "index.html"); }
 
 // A chip's file name from a feature id, which comes from a file and may hold anything
@@ -96,17 +94,19 @@ Json footprintsFromManifest(const Manifest& m) {
 }
 
 struct ReportLayers {
-    Json detections, grid, footprints, gaps;
+    ExportedLayer detections;  // geometries as text: a scan may hold 100,000 outlines
+    Json grid, footprints, gaps;
 };
 
 // The layers, as the manifest records them. The manifest records paths as the scan was given
 // them; every layer file sits beside the scan's output, so look there, whatever the folder the
 // report runs from.
 ReportLayers loadLayers(const Manifest& m, const std::string& scan, std::vector<std::string>& notes) {
+    auto besideScan = [&](const std::string& p) { return (fs::path(scan).parent_path() / fs::path(p).filename()).string(); };
     auto layerJson = [&](const std::string& role) -> Json {
         const Manifest::Layer* l = m.layer(role);
         if (!l) return Json();
-        const std::string path = (fs::path(scan).parent_path() / fs::path(l->path).filename()).string();
+        const std::string path = besideScan(l->path);
         if (!fs::exists(path)) {
             notes.push_back("the " + role + " layer '" + l->path + "' is missing");
             return Json();
@@ -114,8 +114,11 @@ ReportLayers loadLayers(const Manifest& m, const std::string& scan, std::vector<
         return GeoJsonExport::layer(path, l->layer, kPrecision, kListFields);
     };
     ReportLayers r;
-    r.detections = layerJson("detections");
-    if (r.detections.is_null()) r.detections = GeoJsonExport::layer(scan, m.detectorName, kPrecision, kListFields);
+    const Manifest::Layer* det = m.layer("detections");
+    const std::string detPath = det ? besideScan(det->path) : std::string();
+    if (det && !fs::exists(detPath)) notes.push_back("the detections layer '" + det->path + "' is missing");
+    r.detections = det && fs::exists(detPath) ? GeoJsonExport::read(detPath, det->layer, kPrecision, kListFields)
+                                              : GeoJsonExport::read(scan, m.detectorName, kPrecision, kListFields);
     r.grid = layerJson("grid");
     r.footprints = layerJson("footprints");
     if (r.footprints.is_null()) r.footprints = footprintsFromManifest(m);
@@ -126,12 +129,12 @@ ReportLayers loadLayers(const Manifest& m, const std::string& scan, std::vector<
 }
 
 // Highest risk first, then score, then id: chips go to the leads that matter most.
-std::vector<std::size_t> byRisk(const Json& feats) {
+std::vector<std::size_t> byRisk(const ExportedLayer& feats) {
     std::vector<std::size_t> order(feats.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        const Json& pa = feats[a]["properties"];
-        const Json& pb = feats[b]["properties"];
+        const Json& pa = feats.properties[a];
+        const Json& pb = feats.properties[b];
         if (number(pa, "risk") != number(pb, "risk")) return number(pa, "risk") > number(pb, "risk");
         if (number(pa, "score") != number(pb, "score")) return number(pa, "score") > number(pb, "score");
         return text(pa, "id") < text(pb, "id");
@@ -184,9 +187,9 @@ ReportWriter::ReportWriter(ReportRequest request) : request_(std::move(request))
     }
 }
 
-std::size_t ReportWriter::writeChips(const Manifest& m, Json& feats, const fs::path& dir, const std::atomic<bool>* cancel,
+std::size_t ReportWriter::writeChips(const Manifest& m, ExportedLayer& feats, const fs::path& dir, const std::atomic<bool>* cancel,
                                      std::vector<std::string>& notes) const {
-    if (request_.maxChips == 0 || feats.empty()) return 0;
+    if (request_.maxChips == 0 || feats.size() == 0) return 0;
     std::unique_ptr<InputCatalog> catalog = reopenInputs(m, notes);
     if (!catalog) return 0;
     std::map<std::string, std::size_t> bySource;
@@ -197,7 +200,7 @@ std::size_t ReportWriter::writeChips(const Manifest& m, Json& feats, const fs::p
     const auto order = byRisk(feats);
     for (std::size_t k = 0; k < order.size() && chips < request_.maxChips; ++k) {
         if (cancel && cancel->load()) throw Cancelled("report cancelled");
-        Json& props = feats[order[k]]["properties"];
+        Json& props = feats.properties[order[k]];
         auto it = bySource.find(text(props, "source"));
         if (it == bySource.end()) {
             ++missingSource;
@@ -206,7 +209,7 @@ std::size_t ReportWriter::writeChips(const Manifest& m, Json& feats, const fs::p
         auto& r = renderers[it->second];
         if (!r) r = std::make_unique<ChipRenderer>(catalog->inputs()[it->second]);
         ChipInfo info;
-        std::vector<unsigned char> png = r->render(GeoJsonExport::outerRings(feats[order[k]]["geometry"]), captionOf(props), request_.chipMinMetres, info);
+        std::vector<unsigned char> png = r->render(GeoJsonExport::outerRings(feats.geometry(order[k])), captionOf(props), request_.chipMinMetres, info);
         if (png.empty()) {
             ++offRaster;
             continue;
@@ -231,10 +234,44 @@ namespace {
 ReportLayers diffLayers(const Manifest& m, const std::string& scan, const DiffReport& diff) {
     ReportLayers r;
     const Manifest::Layer* l = m.layer("detections");
-    r.detections = GeoJsonExport::layer(scan, l ? l->layer : "changes", kPrecision, kListFields);
+    r.detections = GeoJsonExport::read(scan, l ? l->layer : "changes", kPrecision, kListFields);
     r.footprints = diff.footprints();
     r.gaps = diff.gaps();
     return r;
+}
+
+// data.js: the page's data as one object, written member by member and the detections feature
+// by feature (the same bytes as dumpJson of the whole), so the text is never held whole.
+void writeData(const fs::path& path, const std::string& title, const Manifest& manifest, const std::vector<std::string>& notes,
+               const ReportLayers& layers, const Json& diffSummary) {
+    NewFile out(path.string(), 0600);
+    std::string buf = "// riskmap evidence report data. SENSITIVE: exact locations of possible victims; do not publish.\n"
+                      "window.RISKMAP_DATA = {";
+    auto sink = [&](const std::string& text) {
+        buf += text;
+        if (buf.size() < (1u << 20)) return;
+        out.write(buf);
+        buf.clear();
+    };
+    bool first = true;
+    auto member = [&](const char* key, const Json& value) {
+        sink((first ? "" : ",") + jsonQuote(key) + ":" + dumpJson(value));
+        first = false;
+    };
+    member("title", title);
+    member("generated_by", std::string("riskmap ") + kRiskmapVersion);
+    member("generated_utc", utcNow());
+    member("notes", notes);
+    member("manifest", manifest.toJson());
+    sink(",\"detections\":");
+    layers.detections.write(sink);
+    member("grid", layers.grid);
+    member("footprints", layers.footprints);
+    member("gaps", layers.gaps);
+    member("diff", diffSummary);
+    sink("};\n");
+    out.write(buf);
+    out.close();
 }
 
 std::string defaultTitle(const Manifest& m, const std::string& scan) {
@@ -256,11 +293,11 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     std::unique_ptr<DiffReport> diff;
     if (manifest.diff) diff = std::make_unique<DiffReport>(manifest, request_.scan, summary.notes);
     ReportLayers layers = diff ? diffLayers(manifest, request_.scan, *diff) : loadLayers(manifest, request_.scan, summary.notes);
-    Json& feats = layers.detections["features"];
+    ExportedLayer& feats = layers.detections;
     summary.detections = feats.size();
-    for (auto& f : feats) {
-        f["properties"]["chip"] = Json();
-        f["properties"]["chip_info"] = Json();
+    for (auto& p : feats.properties) {
+        p["chip"] = Json();
+        p["chip_info"] = Json();
     }
 
     const fs::path target(request_.outDir);
@@ -283,14 +320,7 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
                                 (diff ? " highest-ranked changes" : " highest-risk leads") + " only (--max-chips)");
 
     const std::string title = request_.title.empty() ? defaultTitle(manifest, request_.scan) : request_.title;
-    const Json data{{"title", title},          {"generated_by", std::string("riskmap ") + kRiskmapVersion},
-                    {"generated_utc", utcNow()}, {"notes", summary.notes},
-                    {"manifest", manifest.toJson()}, {"detections", layers.detections},
-                    {"grid", layers.grid},       {"footprints", layers.footprints},
-                    {"gaps", layers.gaps},       {"diff", diff ? diff->summary() : Json()}};
-    writeText(tmp.path() / "data.js",
-              "// riskmap evidence report data. SENSITIVE: exact locations of possible victims; do not publish.\n"
-              "window.RISKMAP_DATA = " + dumpJson(data) + ";\n");
+    writeData(tmp.path() / "data.js", title, manifest, summary.notes, layers, diff ? diff->summary() : Json());
     for (const auto& a : reportAssets()) writeFile(tmp.path() / a.name, a.data, a.size);
     for (auto& e : fs::recursive_directory_iterator(tmp.path()))
         if (e.is_directory()) fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::replace);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/Json.hpp"
+#include "report/GeoJsonExport.hpp"
 
 namespace riskmap {
 
@@ -40,7 +41,7 @@ public:
 
 private:
     // Chips for the highest-risk leads into dir/chips; sets each lead's "chip" and "chip_info".
-    std::size_t writeChips(const Manifest& m, Json& features, const std::filesystem::path& dir,
+    std::size_t writeChips(const Manifest& m, ExportedLayer& features, const std::filesystem::path& dir,
                            const std::atomic<bool>* cancel, std::vector<std::string>& notes) const;
     void install(const std::filesystem::path& built, const std::filesystem::path& target) const;
 

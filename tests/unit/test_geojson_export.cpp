@@ -1,0 +1,40 @@
+// The report's layer export: geometries kept as text must give the bytes the JSON tree gives,
+// feature by feature, for every geometry and field type riskmap writes.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "core/Json.hpp"
+#include "report/GeoJsonExport.hpp"
+#include "support/TestRasters.hpp"
+
+using namespace riskmap;
+using namespace riskmap::test;
+
+TEST(GeoJsonExport, StreamedTextEqualsTheJsonTreeForEveryGeometryType) {
+    TempDir dir;
+    const std::string path = dir.file("l.geojson");
+    std::ofstream(path) << R"({"type":"FeatureCollection","name":"leads","features":[
+{"type":"Feature","properties":{"id":"a b","score":0.5,"n":3,"sources":["x.tif","y z.tif"]},
+ "geometry":{"type":"Polygon","coordinates":[[[89.1,22.1],[89.2,22.1],[89.2,22.2],[89.1,22.1]]]}},
+{"type":"Feature","properties":{"id":"m","score":1.0,"n":-1,"sources":[]},
+ "geometry":{"type":"MultiPolygon","coordinates":[[[[89,22],[89.5,22],[89.5,22.5],[89,22]]],
+   [[[90,23],[90.1,23],[90.1,23.1],[90,23]],[[90.01,23.01],[90.02,23.01],[90.02,23.02],[90.01,23.01]]]]}},
+{"type":"Feature","properties":{"id":"none","score":0.25,"n":0,"sources":null},"geometry":null},
+{"type":"Feature","properties":{"id":"p","score":0.125,"n":7,"sources":["\u00e9"]},"geometry":{"type":"Point","coordinates":[88.123456789,21.5]}}
+]})";
+    const ExportedLayer l = GeoJsonExport::read(path, "", 7, {"sources"});
+    ASSERT_EQ(l.size(), 4u);
+    EXPECT_EQ(l.geometries[2], "null");
+    EXPECT_EQ(l.geometries[0].find(' '), std::string::npos) << l.geometries[0];
+    std::string streamed;
+    l.write([&](const std::string& s) { streamed += s; });
+    const Json tree = l.toJson();
+    EXPECT_EQ(streamed, dumpJson(tree));
+    EXPECT_EQ(tree.at("name"), "leads");
+    EXPECT_EQ(tree.at("features").at(1).at("geometry").at("type"), "MultiPolygon");
+    EXPECT_NEAR(tree.at("features").at(3).at("geometry").at("coordinates").at(0).get<double>(), 88.1234568, 1e-9);
+    EXPECT_EQ(GeoJsonExport::outerRings(l.geometry(1)).size(), 2u);
+    EXPECT_EQ(dumpJson(GeoJsonExport::layer(path, "", 7, {"sources"})), streamed);
+}
