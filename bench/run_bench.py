@@ -12,6 +12,10 @@ Measures, in one run and alternating the commands so that noise hits both alike:
     scene mirrored to --real-size): plain read, index and each --detectors alternating, medians,
     ratios to the read, km2/s, peak RSS at the default --ram (timed), at --ram, and on a 2 x 2 VRT.
 
+  * with --real, also the commands that follow a scan on its index output (the most objects):
+    two shards at --ram, then merge, report and eval, each's peak RSS (they take no --ram: the
+    figure to hold against the scan's budget).
+
 Usage: bench/run_bench.py [--build build] [--work /tmp/riskmap-bench] [--runs 3] [--threads N]
                           [--detectors kiln clearing] [--real [--real-size 10000]]
 """
@@ -114,6 +118,43 @@ def real_texture(args, riskmap, baseline, cache_mb):
     return res
 
 
+def after_scan(args, riskmap, raster):
+    """Peak RSS of merge, report and eval on the real mosaic's index output (two shards)."""
+    d = os.path.join(args.work, "after")
+    os.makedirs(d, exist_ok=True)
+    shards = [os.path.join(d, f"shard{k}.gpkg") for k in (1, 2)]
+    res = {}
+    for k, s in enumerate(shards, 1):
+        res[f"scan_shard{k}_peak_rss_mb_at_ram_{args.ram}"] = measure(
+            [riskmap, "scan", raster, "-o", s, "--overwrite", "-q", "--threads", str(args.threads), "--ram",
+             str(args.ram), "--shard", f"{k}/2"])[1]
+    merged = os.path.join(d, "merged.gpkg")
+    res["merge_peak_rss_mb"] = measure([riskmap, "merge", *shards, "-o", merged, "--overwrite", "-q"])[1]
+    res["features"] = json.load(open(merged + ".manifest.json"))["output"]["features"]
+    res["report_peak_rss_mb"] = measure([riskmap, "report", merged, "-o", os.path.join(d, "report"), "--overwrite",
+                                         "-q"])[1]
+    # eval against 2,000 of the features as truth (matching every pair of 80,000 x 80,000 is not
+    # what a user's labels look like).
+    from osgeo import ogr
+    src = ogr.Open(merged)
+    truth = os.path.join(d, "truth.geojson")
+    drv = ogr.GetDriverByName("GeoJSON")
+    if os.path.exists(truth):
+        drv.DeleteDataSource(truth)
+    dst = drv.CreateDataSource(truth)
+    lyr = dst.CreateLayer("truth", src.GetLayer(0).GetSpatialRef(), ogr.wkbPoint)
+    n = src.GetLayer(0).GetFeatureCount()
+    for i, f in enumerate(src.GetLayer(0)):
+        if i % max(1, n // 2000) == 0:
+            g = ogr.Feature(lyr.GetLayerDefn())
+            g.SetGeometry(f.GetGeometryRef().Centroid())
+            lyr.CreateFeature(g)
+    dst = None
+    res["eval_peak_rss_mb"] = measure([riskmap, "eval", "--truth", truth, "--detections", merged, "--radius-m", "30",
+                                       "--bootstrap", "100"])[1]
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -200,6 +241,7 @@ def main():
         res[f"{det}_throughput_vs_index"] = statistics.median(rm) / statistics.median(times)
     if args.real:
         res["real"] = real_texture(args, riskmap, baseline, cache_mb)
+        res["real"]["after_scan"] = after_scan(args, riskmap, os.path.join(args.work, f"real{args.real_size}.tif"))
     print(json.dumps(res, indent=2))
     with open(os.path.join(args.work, "bench.json"), "w") as f:
         json.dump(res, f, indent=2)
