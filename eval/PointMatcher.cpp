@@ -106,6 +106,18 @@ std::vector<Edge> candidatePairs(const std::vector<EvalPoint>& dets, const std::
 
 }  // namespace
 
+std::vector<MatchPair> pairsWithin(const std::vector<EvalPoint>& detections, const std::vector<EvalPoint>& truth,
+                                   double radiusMetres) {
+    std::vector<std::size_t> di(detections.size()), ti(truth.size());
+    for (std::size_t i = 0; i < di.size(); ++i) di[i] = i;
+    for (std::size_t i = 0; i < ti.size(); ++i) ti[i] = i;
+    std::vector<MatchPair> out;
+    for (const Edge& e : candidatePairs(detections, truth, di, ti, radiusMetres)) out.push_back({e.d, e.t, e.dist});
+    std::sort(out.begin(), out.end(),
+              [](const MatchPair& a, const MatchPair& b) { return a.detection != b.detection ? a.detection < b.detection : a.truth < b.truth; });
+    return out;
+}
+
 MatchCounts& MatchCounts::operator+=(const MatchCounts& o) {
     tp += o.tp;
     fp += o.fp;

@@ -46,6 +46,11 @@ enum class MatchMethod {
 };
 MatchMethod parseMatchMethod(const std::string& name);
 
+// Every (detection, truth) pair within `radiusMetres`, geodesic, found through a lon/lat grid so
+// that large sets stay fast; ordered by detection, then truth index.
+std::vector<MatchPair> pairsWithin(const std::vector<EvalPoint>& detections, const std::vector<EvalPoint>& truth,
+                                   double radiusMetres);
+
 class PointMatcher {
 public:
     PointMatcher(double radiusMetres, MatchMethod method) : radius_(radiusMetres), method_(method) {}
