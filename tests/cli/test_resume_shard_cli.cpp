@@ -37,33 +37,13 @@ std::vector<std::string> scanArgs(const std::string& in, const std::string& out)
 
 // Starts riskmap; kills it with SIGKILL after `millis`, or as soon as `waitFor` exists, or as soon
 // as `ready` holds (each polled for up to 10 s).
+// Kills the scan once `ready()` holds, else once `waitFor` exists, else after `millis`.
 int spawnAndKillAfter(const std::vector<std::string>& args, int millis, const std::string& waitFor = "",
                       const std::function<bool()>& ready = {}) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        std::string bin = RISKMAP_BINARY;
-        std::vector<std::string> all{bin};
-        all.insert(all.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& a : all) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(bin.c_str(), argv.data());
-        ::_exit(127);
-    }
-    auto poll = [](const std::function<bool()>& done) {
-        for (int i = 0; i < 10000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    };
-    if (ready) {
-        poll(ready);
-    } else if (!waitFor.empty()) {
-        poll([&] { return fileExists(waitFor); });
-    } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(millis));
-    }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    if (ready) return spawnAndKillWhen(args, ready);
+    if (!waitFor.empty()) return spawnAndKillWhen(args, [&] { return fileExists(waitFor); });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
+    return spawnAndKillWhen(args, [&] { return std::chrono::steady_clock::now() >= until; }, millis + 1000);
 }
 
 }  // namespace

@@ -44,25 +44,6 @@ std::multiset<std::string> changeKeys(const std::string& path) {
 }
 
 // Starts riskmap and kills it (SIGKILL) as soon as `ready` holds (polled for up to 20 s).
-int spawnAndKillWhen(const std::vector<std::string>& args, const std::function<bool()>& ready) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        std::string bin = RISKMAP_BINARY;
-        std::vector<std::string> all{bin};
-        all.insert(all.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& a : all) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ::execv(bin.c_str(), argv.data());
-        ::_exit(127);
-    }
-    for (int i = 0; i < 20000 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
-
 long sizeOf(const std::string& path) {
     struct stat st{};
     return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : 0L;
@@ -142,7 +123,7 @@ TEST(CliSeries, KilledSeriesResumesToTheSameBytes) {
     fs::create_directories(dir.file("run"));
     ASSERT_EQ(runRiskmap(args(dir.file("ref/s.geojson"))).exitCode, 0);
     const std::string out = dir.file("run/s.geojson"), journal2 = dir.file("run/s.2021-06-10.geojson.journal");
-    const int code = spawnAndKillWhen(args(out), [&] { return sizeOf(journal2) > 4096; });
+    const int code = spawnAndKillWhen(args(out), [&] { return sizeOf(journal2) > 4096; }, 20000);
     ASSERT_NE(code, 0) << "the series finished before the kill";
     ASSERT_TRUE(fileExists(dir.file("run/s.2021-01-10.geojson")));
     ASSERT_FALSE(fileExists(dir.file("run/s.2021-06-10.geojson")));

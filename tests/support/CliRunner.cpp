@@ -5,7 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -77,6 +81,25 @@ std::vector<std::string> filesContaining(const std::string& dir, const std::stri
         if (name.find(fragment) != std::string::npos) out.push_back(name);
     }
     return out;
+}
+
+int spawnAndKillWhen(const std::vector<std::string>& args, const std::function<bool()>& ready, int limitMillis) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        std::string bin = RISKMAP_BINARY;
+        std::vector<std::string> all{bin};
+        all.insert(all.end(), args.begin(), args.end());
+        std::vector<char*> argv;
+        for (auto& a : all) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(bin.c_str(), argv.data());
+        ::_exit(127);
+    }
+    for (int i = 0; i < limitMillis && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
 }  // namespace riskmap::test

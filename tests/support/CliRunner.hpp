@@ -1,5 +1,6 @@
 #pragma once
 // Runs the riskmap binary as a child process and captures exit code, stdout and stderr.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ struct CliResult {
 CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cwd = "");
 std::string readFile(const std::string& path);
 bool fileExists(const std::string& path);
+// Starts riskmap with `args`, waits until `ready()` holds (polled each millisecond, at most
+// `limitMillis`), then SIGKILLs it. Returns its exit code, or minus the signal that ended it.
+int spawnAndKillWhen(const std::vector<std::string>& args, const std::function<bool()>& ready, int limitMillis = 10000);
 // Files in `dir` whose names contain `fragment` (e.g. ".riskmap-staging-").
 std::vector<std::string> filesContaining(const std::string& dir, const std::string& fragment);
 
