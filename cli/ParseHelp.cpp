@@ -78,6 +78,22 @@ std::string printable(const std::string& text, std::size_t maxLength) {
     return out;
 }
 
+namespace {
+
+// CLI11 says "after is required" for a missing positional: name it as --help shows it, and say
+// what it is.
+std::string missingPositional(const CLI::App& active, const std::string& msg) {
+    const std::string tail = " is required";
+    if (msg.size() <= tail.size() || msg.compare(msg.size() - tail.size(), tail.size(), tail) != 0) return msg;
+    const CLI::Option* o = active.get_option_no_throw(msg.substr(0, msg.size() - tail.size()));
+    if (!o || !o->get_positional()) return msg;
+    const std::string type = o->get_type_name();
+    const std::string shown = type.empty() || type == "TEXT" ? o->get_name() : type;
+    return "missing " + shown + ", " + o->get_description();
+}
+
+}  // namespace
+
 std::string explainParseError(const CLI::App& app, const CLI::ParseError& error, const std::vector<std::string>& argv) {
     const std::vector<std::string> commands = commandNames(app);
     const CLI::App* active = nullptr;
@@ -95,7 +111,7 @@ std::string explainParseError(const CLI::App& app, const CLI::ParseError& error,
         return "unknown command '" + firstWord + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
                ": run 'riskmap --help' for the commands";
     }
-    std::string msg = error.what();
+    std::string msg = missingPositional(*active, error.what());
     const std::vector<std::string> options = optionNames(*active);
     for (const auto& w : unexpectedWords(msg)) {
         if (w.rfind("-", 0) != 0) continue;

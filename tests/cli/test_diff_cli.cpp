@@ -511,7 +511,7 @@ TEST(CliDiff, UsageErrorsExitTwoNamingTheFile) {
     expectUsage({"diff", s.a, s.b, "-o", s.b, "--overwrite"}, s.b);
     expectUsage({"diff", s.a, s.b, "-o", changes}, changes);  // exists, no --overwrite
     expectUsage({"diff", s.a, s.b, "-o", out, "--min-score", "1.5"}, "--min-score");
-    expectUsage({"diff", s.a, "-o", out}, "after is required");
+    expectUsage({"diff", s.a, "-o", out}, "missing AFTER_SCAN, the later scan");
     // A scan without its manifest cannot be compared (a data error, exit 1), named.
     fs::copy_file(s.a, s.dir.file("bare.geojson"));
     const CliResult r = runRiskmap({"diff", s.dir.file("bare.geojson"), s.b, "-o", out});
