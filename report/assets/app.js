@@ -319,8 +319,12 @@
       var p = (f && f.properties) || {};
       var g = f && f.geometry;
       var info = geomInfo(g);
+      // A diff's change names the scene on each side (source_before, source_after).
+      var given = [p.source, p.source_after, p.source_before].filter(function (s) {
+        return s !== undefined && s !== null && s !== '';
+      }).map(String);
       var sources = Array.isArray(p.sources) && p.sources.length ? p.sources.map(String)
-        : (p.source !== undefined && p.source !== null ? [String(p.source)] : []);
+        : given.filter(function (s, k) { return given.indexOf(s) === k; });
       var factors = Array.isArray(p.risk_factors) ? p.risk_factors.map(String) : [];
       var chipInfo = p.chip_info && typeof p.chip_info === 'object' ? p.chip_info : null;
       var centre = chipInfo && Array.isArray(chipInfo.centre) && isNum(chipInfo.centre[0]) && isNum(chipInfo.centre[1])
@@ -338,7 +342,7 @@
         area: num(p.area_m2),
         level: levelOf(p),
         sources: sources,
-        source: p.source !== undefined && p.source !== null ? String(p.source) : (sources[0] || ''),
+        source: given.length ? given[0] : (sources[0] || ''),
         factors: factors,
         chip: typeof p.chip === 'string' && p.chip !== '' ? p.chip : null,
         chipInfo: chipInfo,

@@ -33,6 +33,13 @@ try {
   const both = feats.find((p) => p.chip && p.chip_before);
   const beforeOnly = feats.find((p) => !p.chip && p.chip_before);
   check(!!both, 'a change has chips of both dates');
+  if (both) {
+    // A change carries source_before / source_after, not source: the Source column names them.
+    const cell = page.locator('#leads-table tbody tr', { hasText: both.id }).first().locator('td.source');
+    const title = (await cell.getAttribute('title')) || '';
+    const want = both.source_after || both.source_before;
+    check(!!want && title.includes(want), `the Source column names the change's scene (${title || 'empty'})`);
+  }
   async function open(p) {
     await page.locator('#leads-table tbody tr', { hasText: p.id }).first().click();
     await page.waitForFunction((id) => {
