@@ -172,7 +172,6 @@ TEST(KilnDetector, FindsKilnsOfAnyHue) {
         auto dets = detectIn(threeKilns(kiln), dir);
         EXPECT_EQ(dets.size(), 3u) << kiln.r << "," << kiln.g << "," << kiln.b;
         for (const auto& d : dets) EXPECT_EQ(text(d, kMode), "colour");
-        for (const auto& d : dets) printf("DBG p %.4f chroma %.3f\n", d.score, num(d, kChroma));
     }
 }
 

@@ -141,7 +141,15 @@ LayerDump readLayer(const std::string& path) {
     LayerDump d;
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw std::runtime_error("cannot open " + path);
+    // The detections: in a GeoPackage of an empty scan the companions may come first.
     OGRLayer* layer = ds->GetLayer(0);
+    for (int i = 0; i < ds->GetLayerCount(); ++i) {
+        const std::string name = ds->GetLayer(i)->GetName();
+        if (name != "grid" && name != "footprints" && name != "nodata_gaps" && name != "layer_styles") {
+            layer = ds->GetLayer(i);
+            break;
+        }
+    }
     if (const OGRSpatialReference* srs = layer->GetSpatialRef()) {
         const char* a = srs->GetAuthorityName(nullptr);
         const char* c = srs->GetAuthorityCode(nullptr);
