@@ -89,8 +89,12 @@ void addRiskOptions(CLI::App& cmd, ScanRequest& r) {
 }
 
 void addPipelineOptions(CLI::App& cmd, PipelineOptions& p) {
-    cmd.add_option("--tile-size", p.tileSize, "tile core size in pixels (rounded to whole blocks)")
+    // Left at its default, the scan may take smaller tiles to fit --ram (same output).
+    p.tileSizeGiven = false;
+    cmd.add_option("--tile-size", p.tileSize,
+                   "tile core size in pixels (rounded to whole blocks); by default smaller tiles when one would not fit --ram")
         ->check(CLI::Range(16, 1 << 20))
+        ->each([&p](const std::string&) { p.tileSizeGiven = true; })
         ->capture_default_str();
     cmd.add_option("--threads", p.threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 4096))->capture_default_str();
     cmd.add_option("--ram", p.ramMB, "memory budget in MB for tiles in flight and GDAL's cache")

@@ -113,10 +113,23 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
                                 std::to_string(in.bands().size()) +
                                 " 8-bit bands as a true-colour rendering (display values, not reflectance)");
     }
+    fitTilesToRam();
     openSeconds_ = since(t0);
 }
 
 ScanJob::~ScanJob() = default;
+
+// Without --tile-size, tiles shrink until one fits half of --ram (the output is the same for
+// any tile size); every later step, the journal and the manifest use the size chosen.
+void ScanJob::fitTilesToRam() {
+    const int chosen = ScanPipeline::fittingTileSize(inputs(), *detector_, request_.pipeline);
+    if (chosen != request_.pipeline.tileSize)
+        warnings_.push_back("tiles of " + std::to_string(chosen) + " px instead of " + std::to_string(request_.pipeline.tileSize) +
+                            " to fit --ram " + std::to_string(request_.pipeline.ramMB) +
+                            ": the same output, more time spent on halos; a larger --ram is faster");
+    request_.pipeline.tileSize = chosen;
+    request_.pipeline.tileSizeGiven = true;
+}
 
 std::unique_ptr<DetectorConfig> ScanJob::loadRecipe() {
     if (request_.recipe) return std::make_unique<DetectorConfig>(DetectorConfig::fromJson(*request_.recipe, "journal"));

@@ -51,27 +51,58 @@ std::pair<int, int> haloPixels(double haloMetres, const RasterInput& input) {
     return {h, h};
 }
 
+namespace {
+
+// The bands a detector reads from an input, as indices.
+std::vector<int> bandIndices(const RasterInput& in, const Detector& detector) {
+    std::vector<std::string> names;
+    for (const auto& b : in.bands()) names.push_back(b.name);
+    // Positional names are always available too.
+    for (std::size_t i = 0; i < in.bands().size(); ++i) names.push_back("b" + std::to_string(i + 1));
+    std::vector<int> idx;
+    for (const auto& n : detector.bandsFor(names)) idx.push_back(in.bandIndex(n));
+    return idx;
+}
+
+// Memory of one tile in flight: stored values plus each file's mask band, the validity mask,
+// and the detector's working images and planes, over the tile and its halo.
+std::size_t windowBytes(const RasterInput& in, const Detector& detector, const TileGrid& grid, const std::vector<int>& idx) {
+    const std::size_t windowPx = static_cast<std::size_t>(std::min(in.width(), grid.tileWidth() + 2 * grid.haloX())) *
+                                 static_cast<std::size_t>(std::min(in.height(), grid.tileHeight() + 2 * grid.haloY()));
+    std::size_t storedBytes = storedBytesPerPixel(in, idx);
+    for (const auto& f : in.files()) storedBytes += f.maskBand > 0 ? 8 : 0;
+    return windowPx * (storedBytes + 1 + detector.workingBytesPerPixel(idx.size()));
+}
+
+TileGrid gridFor(const RasterInput& in, const Detector& detector, int tileSize) {
+    auto [hx, hy] = haloPixels(detector.haloMetres(), in);
+    return TileGrid(in.width(), in.height(), tileSize, hx, hy, in.blockWidth(), in.blockHeight());
+}
+
+}  // namespace
+
+int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options) {
+    if (options.tileSizeGiven) return options.tileSize;
+    const std::size_t half = std::max<std::size_t>(options.ramMB, 64) * 1024 * 1024 / 2;
+    auto fits = [&](int size) {
+        for (const auto& in : inputs)
+            if (windowBytes(in, detector, gridFor(in, detector, size), bandIndices(in, detector)) > half) return false;
+        return true;
+    };
+    int size = options.tileSize;
+    while (size / 2 >= kMinAutoTile && !fits(size)) size /= 2;
+    return size;
+}
+
 ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
                            const PipelineOptions& options)
     : inputs_(inputs), detector_(detector), options_(options) {
     threads_ = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
     std::size_t maxWindowBytes = 0;
     for (const auto& in : inputs) {
-        std::vector<std::string> names;
-        for (const auto& b : in.bands()) names.push_back(b.name);
-        // Positional names are always available too.
-        for (std::size_t i = 0; i < in.bands().size(); ++i) names.push_back("b" + std::to_string(i + 1));
-        std::vector<int> idx;
-        for (const auto& n : detector.bandsFor(names)) idx.push_back(in.bandIndex(n));
-        auto [hx, hy] = haloPixels(detector.haloMetres(), in);
-        TileGrid grid(in.width(), in.height(), options.tileSize, hx, hy, in.blockWidth(), in.blockHeight());
-        std::size_t windowPx = static_cast<std::size_t>(std::min(in.width(), grid.tileWidth() + 2 * hx)) *
-                               static_cast<std::size_t>(std::min(in.height(), grid.tileHeight() + 2 * hy));
-        // Stored values plus each file's mask band, the validity mask, and the detector's
-        // working images and planes.
-        std::size_t storedBytes = storedBytesPerPixel(in, idx);
-        for (const auto& f : in.files()) storedBytes += f.maskBand > 0 ? 8 : 0;
-        maxWindowBytes = std::max(maxWindowBytes, windowPx * (storedBytes + 1 + detector.workingBytesPerPixel(idx.size())));
+        std::vector<int> idx = bandIndices(in, detector);
+        TileGrid grid = gridFor(in, detector, options.tileSize);
+        maxWindowBytes = std::max(maxWindowBytes, windowBytes(in, detector, grid, idx));
         plans_.push_back({grid, idx});
         totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
     }

@@ -16,6 +16,9 @@ namespace riskmap {
 
 struct PipelineOptions {
     int tileSize = 1024;
+    // False when the user left --tile-size at its default: the scan may then take smaller tiles
+    // to fit --ram (fittingTileSize); the output is the same for any tile size.
+    bool tileSizeGiven = true;
     int threads = 0;          // 0: all cores
     std::size_t ramMB = 1024;  // budget for tiles in flight plus GDAL's block cache
     bool explain = false;      // also collect rejected candidates (scan --explain)
@@ -39,6 +42,10 @@ public:
 
     ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
                  const PipelineOptions& options);
+    // options.tileSize, or, when the user did not give it and one tile would not fit half of
+    // --ram, the largest halving of it (down to kMinAutoTile) that fits.
+    static int fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options);
+    static constexpr int kMinAutoTile = 256;
 
     struct InputPlan {
         TileGrid grid;

@@ -403,3 +403,30 @@ TEST(CliScan, SimplifiedOutlinesKeepIdsAndAreas) {
     EXPECT_EQ(parseJsonFile(dir.file("b.geojson.manifest.json")).at("output").at("simplify_m").get<double>(), 0.0);
     EXPECT_EQ(runRiskmap({"scan", in, "-o", dir.file("c.geojson"), "-q", "--simplify-m", "-3"}).exitCode, 2);
 }
+
+// Without --tile-size, a detector whose tile and halo would not fit half of --ram takes smaller
+// tiles (the output does not depend on the tile size) instead of refusing; a tile size the user
+// gave is kept, and refused when it does not fit.
+TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
+    TempDir dir;
+    const std::string raster = dir.file("wide.tif");
+    auto mk = runShell("gdal_create -q -of GTiff -outsize 1400 1400 -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 "
+                       "-a_ullr 500000 2500000 514000 2486000 -co TILED=YES -co COMPRESS=DEFLATE '" + raster + "'");
+    ASSERT_EQ(mk.exitCode, 0) << mk.err;
+    // kiln at 10 m: a 1024 px tile with its 1380 m halo needs ~230 MB, more than half of 256.
+    const std::string out = dir.file("k.geojson");
+    auto r = runRiskmap({"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "--ram", "256", "-o", out});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("tiles of 512 px instead of 1024"), std::string::npos) << r.err;
+    const Json m = parseJson(readFile(out + ".manifest.json"), "manifest");
+    EXPECT_EQ(m.at("tiling").at("tile_size").get<int>(), 512) << dumpJson(m.at("tiling"));
+    auto given = runRiskmap({"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "--ram", "256", "--tile-size", "1024",
+                             "-o", dir.file("g.geojson")});
+    EXPECT_EQ(given.exitCode, 2);
+    EXPECT_NE(given.err.find("--ram"), std::string::npos) << given.err;
+    // At the default --ram the default tile size fits: no warning, 1024 recorded.
+    auto roomy = runRiskmap({"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "-o", dir.file("d.geojson")});
+    ASSERT_EQ(roomy.exitCode, 0) << roomy.err;
+    EXPECT_EQ(roomy.err.find("tiles of"), std::string::npos) << roomy.err;
+    EXPECT_EQ(parseJson(readFile(dir.file("d.geojson") + ".manifest.json"), "manifest").at("tiling").at("tile_size").get<int>(), 1024);
+}
