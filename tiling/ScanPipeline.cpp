@@ -91,7 +91,8 @@ int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const 
     };
     int size = options.tileSize;
     while (size / 2 >= kMinAutoTile && !fits(size)) size /= 2;
-    return size;
+    // When no tile fits, keep the size asked for: the refusal then names the budget for it.
+    return fits(size) ? size : options.tileSize;
 }
 
 ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,

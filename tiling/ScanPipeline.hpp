@@ -43,7 +43,8 @@ public:
     ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
                  const PipelineOptions& options);
     // options.tileSize, or, when the user did not give it and one tile would not fit half of
-    // --ram, the largest halving of it (down to kMinAutoTile) that fits.
+    // --ram, the largest halving of it (down to kMinAutoTile) that fits; when none does, the size
+    // asked for (and checkBudget refuses it).
     static int fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options);
     static constexpr int kMinAutoTile = 256;
 
