@@ -102,23 +102,24 @@ struct ReportLayers {
 // them; every layer file sits beside the scan's output, so look there, whatever the folder the
 // report runs from.
 ReportLayers loadLayers(const Manifest& m, const std::string& scan, std::vector<std::string>& notes) {
-    auto besideScan = [&](const std::string& p) { return (fs::path(scan).parent_path() / fs::path(p).filename()).string(); };
+    // The layer's file beside the scan, or "" (with a note when the manifest names a missing one).
+    auto fileOf = [&](const Manifest::Layer* l, const std::string& role) -> std::string {
+        if (!l) return {};
+        const std::string path = (fs::path(scan).parent_path() / fs::path(l->path).filename()).string();
+        if (fs::exists(path)) return path;
+        notes.push_back("the " + role + " layer '" + l->path + "' is missing");
+        return {};
+    };
     auto layerJson = [&](const std::string& role) -> Json {
         const Manifest::Layer* l = m.layer(role);
-        if (!l) return Json();
-        const std::string path = besideScan(l->path);
-        if (!fs::exists(path)) {
-            notes.push_back("the " + role + " layer '" + l->path + "' is missing");
-            return Json();
-        }
-        return GeoJsonExport::layer(path, l->layer, kPrecision, kListFields);
+        const std::string path = fileOf(l, role);
+        return path.empty() ? Json() : GeoJsonExport::layer(path, l->layer, kPrecision, kListFields);
     };
     ReportLayers r;
     const Manifest::Layer* det = m.layer("detections");
-    const std::string detPath = det ? besideScan(det->path) : std::string();
-    if (det && !fs::exists(detPath)) notes.push_back("the detections layer '" + det->path + "' is missing");
-    r.detections = det && fs::exists(detPath) ? GeoJsonExport::read(detPath, det->layer, kPrecision, kListFields)
-                                              : GeoJsonExport::read(scan, m.detectorName, kPrecision, kListFields);
+    const std::string detPath = fileOf(det, "detections");
+    r.detections = !detPath.empty() ? GeoJsonExport::read(detPath, det->layer, kPrecision, kListFields)
+                                    : GeoJsonExport::read(scan, m.detectorName, kPrecision, kListFields);
     r.grid = layerJson("grid");
     r.footprints = layerJson("footprints");
     if (r.footprints.is_null()) r.footprints = footprintsFromManifest(m);
