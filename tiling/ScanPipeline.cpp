@@ -79,11 +79,14 @@ TileGrid gridFor(const RasterInput& in, const Detector& detector, int tileSize) 
     return TileGrid(in.width(), in.height(), tileSize, hx, hy, in.blockWidth(), in.blockHeight());
 }
 
+// --ram in bytes (never below 64 MB).
+std::size_t ramBytes(const PipelineOptions& options) { return std::max<std::size_t>(options.ramMB, 64) * 1024 * 1024; }
+
 }  // namespace
 
 int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options) {
     if (options.tileSizeGiven) return options.tileSize;
-    const std::size_t half = std::max<std::size_t>(options.ramMB, 64) * 1024 * 1024 / 2;
+    const std::size_t half = ramBytes(options) / 2;
     auto fits = [&](int size) {
         for (const auto& in : inputs)
             if (windowBytes(in, detector, gridFor(in, detector, size), bandIndices(in, detector)) > half) return false;
@@ -111,7 +114,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     // Half of --ram for tiles in flight; most of the rest for the shared block cache, which
     // keeps blocks in the halos between tiles from being decoded twice; a little for GDAL's own
     // per-handle cache, which the shared one makes mostly redundant.
-    std::size_t ram = std::max<std::size_t>(options.ramMB, 64) * 1024 * 1024;
+    std::size_t ram = ramBytes(options);
     std::size_t byTokens = maxWindowBytes ? (ram / 2) / maxWindowBytes : 1;
     tokens_ = std::max<std::size_t>(1, std::min<std::size_t>(2 * static_cast<std::size_t>(threads_), byTokens));
     cacheBytes_ = ram * 3 / 8;
@@ -151,7 +154,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
 // decoded block, and the per-raster bookkeeping (coverage cells, tile lists) must all fit.
 void ScanPipeline::checkBudget(std::size_t windowBytes) const {
     const std::size_t mb = 1024 * 1024;
-    const std::size_t ram = std::max<std::size_t>(options_.ramMB, 64) * mb;
+    const std::size_t ram = ramBytes(options_);
     auto text = [](double v) {
         char b[32];
         std::snprintf(b, sizeof b, "%.0f", v);
