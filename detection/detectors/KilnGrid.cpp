@@ -221,6 +221,16 @@ private:
     }
 };
 
+// f(k0, W, n) for every row of the grid, rows in parallel bands: k0 the row's first index, W and
+// n its mask sums.
+template <class F>
+void forMaskRows(const Grid& g, const MaskSums& m, F f) {
+    forRows(g.h, [&](int y0, int y1) {
+        std::vector<double> wBuf, nBuf;
+        for (int y = y0; y < y1; ++y) f(g.idx(0, y), m.wRow(y, wBuf), m.nRow(y, nBuf));
+    });
+}
+
 // Bound of the fixed-point logs: |ln| of display brightness (5.1-260.1) and of its ratios.
 constexpr double kMaxFixedLog = 6.0 * kFixedOne;
 
@@ -234,25 +244,19 @@ void brightness(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy, doub
     const DoublePlane BL = boxSum(q.qL, g.kx, g.ky);
     g.z.allocate(g.valid.size());
     g.zs.allocate(g.valid.size());
-    forRows(g.h, [&](int y0, int y1) {
-        std::vector<double> wBuf, nBuf;
-        for (int y = y0; y < y1; ++y) {
-            const double* W = m.wRow(y, wBuf);
-            const double* n = m.nRow(y, nBuf);
-            const std::size_t k0 = g.idx(0, y);
-            // Branch-free so that it vectorises (same IEEE operations per pixel; invalid pixels'
-            // values, possibly x/0, are discarded by the selects).
-            for (int x = 0; x < g.w; ++x) {
-                const std::size_t k = k0 + static_cast<std::size_t>(x);
-                const bool v = g.valid[k] != 0;
-                const double mu = BL.v[k] / n[x] / kFixedOne;
-                const double var = std::max(BLL.v[k] / n[x] / kFixedOne - mu * mu, 0.0);
-                const double sd = std::sqrt(std::max(var, sdFloor * sdFloor));
-                const float z = static_cast<float>((q.qL.v[k] / kFixedOne - mu) / sd);
-                const float zs = static_cast<float>((GL.v[k] / W[x] / kFixedOne - mu) / sd);
-                g.z[k] = v ? z : 0.0f;
-                g.zs[k] = v ? zs : -1e9f;
-            }
+    forMaskRows(g, m, [&](std::size_t k0, const double* W, const double* n) {
+        // Branch-free so that it vectorises (same IEEE operations per pixel; invalid pixels'
+        // values, possibly x/0, are discarded by the selects).
+        for (int x = 0; x < g.w; ++x) {
+            const std::size_t k = k0 + static_cast<std::size_t>(x);
+            const bool v = g.valid[k] != 0;
+            const double mu = BL.v[k] / n[x] / kFixedOne;
+            const double var = std::max(BLL.v[k] / n[x] / kFixedOne - mu * mu, 0.0);
+            const double sd = std::sqrt(std::max(var, sdFloor * sdFloor));
+            const float z = static_cast<float>((q.qL.v[k] / kFixedOne - mu) / sd);
+            const float zs = static_cast<float>((GL.v[k] / W[x] / kFixedOne - mu) / sd);
+            g.z[k] = v ? z : 0.0f;
+            g.zs[k] = v ? zs : -1e9f;
         }
     });
 }
@@ -267,19 +271,13 @@ void chroma(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy) {
         Plane<float>& raw = c == 0 ? g.c1 : g.c2;
         Plane<float>& sm = c == 0 ? g.c1s : g.c2s;
         Plane<float>& contrast = c == 0 ? g.b1 : g.b2;
-        forRows(g.h, [&](int y0, int y1) {
-            std::vector<double> wBuf, nBuf;
-            for (int y = y0; y < y1; ++y) {
-                const double* W = m.wRow(y, wBuf);
-                const double* n = m.nRow(y, nBuf);
-                const std::size_t k0 = g.idx(0, y);
-                for (int x = 0; x < g.w; ++x) {
-                    const std::size_t k = k0 + static_cast<std::size_t>(x);
-                    const double s = g.valid[k] ? G.v[k] / W[x] / kFixedOne : 0.0;
-                    raw[k] = static_cast<float>(in.v[k] / kFixedOne);
-                    sm[k] = static_cast<float>(s);
-                    contrast[k] = g.valid[k] ? static_cast<float>(s - B.v[k] / n[x] / kFixedOne) : 0.0f;
-                }
+        forMaskRows(g, m, [&](std::size_t k0, const double* W, const double* n) {
+            for (int x = 0; x < g.w; ++x) {
+                const std::size_t k = k0 + static_cast<std::size_t>(x);
+                const double s = g.valid[k] ? G.v[k] / W[x] / kFixedOne : 0.0;
+                raw[k] = static_cast<float>(in.v[k] / kFixedOne);
+                sm[k] = static_cast<float>(s);
+                contrast[k] = g.valid[k] ? static_cast<float>(s - B.v[k] / n[x] / kFixedOne) : 0.0f;
             }
         });
         in = DoublePlane();
