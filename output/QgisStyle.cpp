@@ -50,9 +50,20 @@ std::string labeling(const std::string& expression) {
            "  </labeling>\n";
 }
 
+// The document's opening: QGIS 3.22's doctype and root, with labelling or symbology only.
+std::string qgisOpen(bool labelled) {
+    return std::string("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n") +
+           (labelled ? "<qgis version=\"3.22.16-Białowieża\" styleCategories=\"Symbology|Labeling\" labelsEnabled=\"1\">\n"
+                     : "<qgis version=\"3.22.16-Białowieża\" styleCategories=\"Symbology\">\n");
+}
+
+// The grey symbol QGIS shows for values outside every class.
+std::string sourceSymbol() {
+    return "    <source-symbol>\n" + fillSymbol("0", "200,200,200,160", "60,60,60,255") + "    </source-symbol>\n";
+}
+
 std::string graduated(const std::string& attr, const std::vector<Range>& ranges, const std::string& labelExpression) {
-    std::string s = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-                    "<qgis version=\"3.22.16-Białowieża\" styleCategories=\"Symbology|Labeling\" labelsEnabled=\"1\">\n"
+    std::string s = qgisOpen(true) +
                     "  <renderer-v2 type=\"graduatedSymbol\" attr=\"" + attr +
                     "\" graduatedMethod=\"GraduatedColor\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n"
                     "    <ranges>\n";
@@ -61,8 +72,8 @@ std::string graduated(const std::string& attr, const std::vector<Range>& ranges,
              std::to_string(i) + "\" label=\"" + ranges[i].label + "\" render=\"true\"/>\n";
     s += "    </ranges>\n    <symbols>\n";
     for (std::size_t i = 0; i < ranges.size(); ++i) s += fillSymbol(std::to_string(i), ranges[i].fill, ranges[i].outline);
-    s += "    </symbols>\n    <source-symbol>\n" + fillSymbol("0", "200,200,200,160", "60,60,60,255") +
-         "    </source-symbol>\n    <mode name=\"manual\"/>\n    <rotation/>\n    <sizescale/>\n"
+    s += "    </symbols>\n" + sourceSymbol() +
+         "    <mode name=\"manual\"/>\n    <rotation/>\n    <sizescale/>\n"
          "    <classificationMethod id=\"Manual\"/>\n  </renderer-v2>\n";
     s += labeling(labelExpression);
     s += "</qgis>\n";
@@ -70,16 +81,14 @@ std::string graduated(const std::string& attr, const std::vector<Range>& ranges,
 }
 
 std::string single(const std::string& fill, const std::string& outline, const std::string& style, const std::string& width) {
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-           "<qgis version=\"3.22.16-Białowieża\" styleCategories=\"Symbology\">\n"
+    return qgisOpen(false) +
            "  <renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n"
            "    <symbols>\n" +
            fillSymbol("0", fill, outline, style, width) + "    </symbols>\n  </renderer-v2>\n</qgis>\n";
 }
 
 std::string categorized(const std::string& attr, const std::vector<Range>& categories, const std::string& labelExpression) {
-    std::string s = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-                    "<qgis version=\"3.22.16-Białowieża\" styleCategories=\"Symbology|Labeling\" labelsEnabled=\"1\">\n"
+    std::string s = qgisOpen(true) +
                     "  <renderer-v2 type=\"categorizedSymbol\" attr=\"" + attr +
                     "\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n"
                     "    <categories>\n";
@@ -90,8 +99,8 @@ std::string categorized(const std::string& attr, const std::vector<Range>& categ
     for (std::size_t i = 0; i < categories.size(); ++i)
         s += fillSymbol(std::to_string(i), categories[i].fill, categories[i].outline,
                         categories[i].label == "unknown" ? "b_diagonal" : "solid");
-    s += "    </symbols>\n    <source-symbol>\n" + fillSymbol("0", "200,200,200,160", "60,60,60,255") +
-         "    </source-symbol>\n    <rotation/>\n    <sizescale/>\n  </renderer-v2>\n";
+    s += "    </symbols>\n" + sourceSymbol() +
+         "    <rotation/>\n    <sizescale/>\n  </renderer-v2>\n";
     s += labeling(labelExpression);
     s += "</qgis>\n";
     return s;
