@@ -60,5 +60,7 @@ std::string fileModeText(unsigned mode);
 void addRiskOptions(CLI::App& cmd, ScanRequest& request);
 // --tile-size, --threads, --ram.
 void addPipelineOptions(CLI::App& cmd, PipelineOptions& options);
+// --ram, declared once for scan, merge and report (range and default shown in --help).
+void addRamOption(CLI::App& cmd, std::size_t& ramMB, const std::string& help);
 
 }  // namespace riskmap

@@ -97,9 +97,11 @@ void addPipelineOptions(CLI::App& cmd, PipelineOptions& p) {
         ->each([&p](const std::string&) { p.tileSizeGiven = true; })
         ->capture_default_str();
     cmd.add_option("--threads", p.threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 4096))->capture_default_str();
-    cmd.add_option("--ram", p.ramMB, "memory budget in MB for tiles in flight and GDAL's cache")
-        ->check(CLI::Range(64, 1 << 24))
-        ->capture_default_str();
+    addRamOption(cmd, p.ramMB, "memory budget in MB: tiles in flight, the block cache and the objects found");
+}
+
+void addRamOption(CLI::App& cmd, std::size_t& ramMB, const std::string& help) {
+    cmd.add_option("--ram", ramMB, help)->check(CLI::Range(64, 1 << 24))->capture_default_str();
 }
 
 }  // namespace riskmap

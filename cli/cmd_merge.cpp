@@ -28,6 +28,8 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
     addRiskOptions(*cmd, a->req);
     cmd->add_option("--explain", a->req.explainPath, "also write the rejected candidates (the shards must have run with --explain)")
         ->type_name("FILE");
+    addRamOption(*cmd, a->req.pipeline.ramMB,
+                 "memory budget in MB; a merge whose objects would not fit is refused before it starts");
     cmd->add_flag("-q,--quiet", a->quiet, "no summary");
     cmd->footer("--file-mode, --precision and --overlap-merge default to what the shards recorded, so that the merge "
                 "equals a single-process scan.\nExample: riskmap merge shard-*-of-8.geojson -o district.geojson");

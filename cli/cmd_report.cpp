@@ -23,6 +23,7 @@ void addReportCommand(CLI::App& app, const CliContext& ctx) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_option("--title", a->title, "report title (default: detector and file name)");
+    addRamOption(*cmd, a->ramMB, "memory budget in MB; a report whose leads would not fit is refused before it starts");
     cmd->add_flag("-q,--quiet", *quiet, "print nothing on success");
     cmd->footer(
         "The report reads the rasters named in the scan's manifest again to cut image chips; relative\n"

@@ -61,4 +61,31 @@ cv::Point anchorOf(const cv::Point2d& centre) {
     return {static_cast<int>(std::floor(centre.x)), static_cast<int>(std::floor(centre.y))};
 }
 
+namespace {
+constexpr std::size_t kChunkOverhead = 16;  // glibc malloc's per-allocation header, rounded
+
+std::size_t stringHeap(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 + kChunkOverhead : 0; }
+
+std::size_t ringHeap(const Ring& r) { return r.capacity() * sizeof(cv::Point2d) + kChunkOverhead; }
+}  // namespace
+
+std::size_t heapBytes(const Detection& d) {
+    std::size_t n = sizeof(Detection) + stringHeap(d.cls);
+    n += d.geometry.parts.capacity() * sizeof(Polygon) + kChunkOverhead;
+    for (const Polygon& p : d.geometry.parts) {
+        n += ringHeap(p.outer) + p.holes.capacity() * sizeof(Ring) + kChunkOverhead;
+        for (const Ring& h : p.holes) n += ringHeap(h);
+    }
+    n += d.attributes.capacity() * sizeof(AttributeValue) + kChunkOverhead;
+    for (const auto& a : d.attributes)
+        if (const auto* s = std::get_if<std::string>(&a)) n += stringHeap(*s);
+    return n;
+}
+
+std::size_t heapBytes(const Rejection& r) {
+    std::size_t n = heapBytes(r.candidate) + stringHeap(r.gate) + r.measures.capacity() * sizeof(r.measures[0]) + kChunkOverhead;
+    for (const auto& m : r.measures) n += stringHeap(m.first);
+    return n;
+}
+
 }  // namespace riskmap

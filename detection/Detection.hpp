@@ -57,6 +57,11 @@ struct Rejection {
     std::vector<std::pair<std::string, double>> measures;
 };
 
+// About the heap a detection or rejection holds (vectors, strings, allocator overhead): what a
+// scan's results take from its memory budget.
+std::size_t heapBytes(const Detection& d);
+std::size_t heapBytes(const Rejection& r);
+
 // Anchor pixel for a centre given in pixel-corner coordinates.
 cv::Point anchorOf(const cv::Point2d& centre);
 

@@ -108,6 +108,10 @@ std::vector<FeatureRecord> FeatureAssembler::assemble(
             for (std::size_t k = range.begin(); k != range.end(); ++k) {
                 out[base + k] = convert(dets[k], sources_[i], m->toLonLat, m->toTarget.get(), m->simplifier, tolerance);
                 out[base + k].inputIndex = i;
+                // Its pixel outline is done with: freed now, the scan never holds both copies
+                // of 80,000 outlines (issue 14).
+                MultiPolygon().parts.swap(dets[k].geometry.parts);
+                std::vector<AttributeValue>().swap(dets[k].attributes);
             }
         });
     }

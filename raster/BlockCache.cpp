@@ -49,6 +49,17 @@ BlockCache::Block BlockCache::get(const BlockKey& key, const std::function<cv::M
     return block;
 }
 
+std::size_t BlockCache::capacity() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return capacity_;
+}
+
+void BlockCache::setCapacity(std::size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    capacity_ = bytes;
+    evictLocked();
+}
+
 void BlockCache::evictLocked() {
     // Evicted blocks stay alive for readers still holding them (shared_ptr).
     while (bytes_ > capacity_ && !lru_.empty()) {

@@ -40,7 +40,9 @@ public:
     // Exceptions from decode reach every waiter and leave nothing cached.
     Block get(const BlockKey& key, const std::function<cv::Mat()>& decode);
 
-    std::size_t capacity() const { return capacity_; }
+    std::size_t capacity() const;
+    // A new capacity; blocks beyond it are evicted now (least recently used first).
+    void setCapacity(std::size_t bytes);
     std::uint64_t hits() const { return hits_.load(); }
     std::uint64_t misses() const { return misses_.load(); }
 
@@ -56,7 +58,7 @@ private:
 
     std::size_t capacity_;
     std::size_t bytes_ = 0;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable ready_;
     std::unordered_map<BlockKey, Entry, BlockKeyHash> entries_;
     std::list<BlockKey> lru_;  // front = most recent; only ready entries

@@ -128,15 +128,17 @@ std::size_t DiffReport::writeChips(ExportedLayer& feats, std::size_t maxChips, d
                                    const std::atomic<bool>* cancel, std::vector<std::string>& notes) const {
     std::vector<std::size_t> order(feats.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    auto rank = [&](std::size_t i) {
-        const auto r = feats.properties[i].find("rank");
-        return r != feats.properties[i].end() && r->is_number() ? r->get<double>() : 1e18;
-    };
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+    std::vector<double> rank(feats.size());
+    for (std::size_t i = 0; i < rank.size(); ++i) {
+        const Json p = feats.properties(i);
+        const auto r = p.find("rank");
+        rank[i] = r != p.end() && r->is_number() ? r->get<double>() : 1e18;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rank[a] < rank[b]; });
     std::size_t leads = 0, none = 0;
     for (std::size_t k = 0; k < order.size() && leads < maxChips; ++k) {
         if (cancel && cancel->load()) throw Cancelled("report cancelled");
-        Json& props = feats.properties[order[k]];
+        Json props = feats.properties(order[k]);
         const Json geometry = feats.geometry(order[k]);
         bool any = false;
         for (const Side* s : {before_.get(), after_.get()}) {
@@ -149,6 +151,7 @@ std::size_t DiffReport::writeChips(ExportedLayer& feats, std::size_t maxChips, d
             props[after ? "chip_info" : "chip_before_info"] = chipInfoJson(info, gsd, s->date);
             any = true;
         }
+        feats.setProperties(order[k], props);
         leads += any;
         none += !any;
     }

@@ -5,8 +5,13 @@
 
 #include <ogr_api.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "core/Error.hpp"
@@ -85,8 +90,58 @@ Json fieldJson(const OGRFeature& f, int i, bool jsonText) {
 
 }  // namespace
 
+TextSpool::TextSpool(const std::string& dir) : dir_(dir.empty() ? std::string(".") : dir) {
+    fd_ = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd_ < 0) {  // a file system without O_TMPFILE: a named file, unlinked at once
+        std::string name = dir_ + "/.riskmap-spool-XXXXXX";
+        fd_ = ::mkstemp(name.data());
+        if (fd_ >= 0) ::unlink(name.c_str());
+    }
+    if (fd_ < 0) throw IoError("cannot create a working file in '" + dir_ + "': " + std::strerror(errno));
+}
+
+TextSpool::~TextSpool() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void TextSpool::add(const std::string& text) {
+    pending_ += text;
+    offsets_.push_back(offsets_.back() + static_cast<long>(text.size()));
+    if (pending_.size() >= (1u << 20)) flush();
+}
+
+void TextSpool::flush() const {
+    const char* p = pending_.data();
+    std::size_t left = pending_.size();
+    off_t at = static_cast<off_t>(written_);
+    while (left > 0) {
+        const ssize_t n = ::pwrite(fd_, p, left, at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw IoError("cannot write a working file in '" + dir_ + "': " + std::strerror(errno));
+        p += n;
+        at += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    written_ = static_cast<long>(at);
+    pending_.clear();
+}
+
+std::string TextSpool::at(std::size_t i) const {
+    if (i + 1 >= offsets_.size()) throw std::out_of_range("TextSpool::at");
+    if (offsets_[i + 1] > written_) flush();
+    std::string out(static_cast<std::size_t>(offsets_[i + 1] - offsets_[i]), '\0');
+    std::size_t got = 0;
+    while (got < out.size()) {
+        const ssize_t n = ::pread(fd_, out.data() + got, out.size() - got, static_cast<off_t>(offsets_[i] + static_cast<long>(got)));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw IoError("cannot read back a working file in '" + dir_ + "'");
+        got += static_cast<std::size_t>(n);
+    }
+    return out;
+}
+
 ExportedLayer GeoJsonExport::read(const std::string& path, const std::string& layerName, int precision,
-                                  const std::set<std::string>& listFields) {
+                                  const std::set<std::string>& listFields, const std::string& spoolDir) {
     ensureGdalRegistered();
     DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open the layer file '" + path + "': " + lastGdalError());
@@ -105,6 +160,7 @@ ExportedLayer GeoJsonExport::read(const std::string& path, const std::string& la
     }
     ExportedLayer out;
     out.name = layer->GetName();
+    if (!spoolDir.empty()) out.spoolGeometriesIn(spoolDir);
     layer->ResetReading();
     for (auto& f : *layer) {
         Json props = Json::object();
@@ -115,8 +171,7 @@ ExportedLayer GeoJsonExport::read(const std::string& path, const std::string& la
         std::unique_ptr<OGRGeometry> g(f->GetGeometryRef() ? f->GetGeometryRef()->clone() : nullptr);
         if (g && ct && g->transform(ct.get()) != OGRERR_NONE)
             throw DataError("cannot map a feature of '" + path + "' to lon/lat");
-        out.properties.push_back(std::move(props));
-        out.geometries.push_back(geometryText(g.get(), precision));
+        out.add(std::move(props), geometryText(g.get(), precision));
     }
     return out;
 }
@@ -126,14 +181,26 @@ Json GeoJsonExport::layer(const std::string& path, const std::string& layerName,
     return read(path, layerName, precision, listFields).toJson();
 }
 
-Json ExportedLayer::geometry(std::size_t i) const { return parseJson(geometries.at(i), "geometry"); }
+Json ExportedLayer::properties(std::size_t i) const { return parseJson(properties_.at(i), "properties"); }
+
+void ExportedLayer::add(Json properties, const std::string& geometry) {
+    properties_.push_back(dumpJson(properties));
+    if (spool_)
+        spool_->add(geometry);
+    else
+        geometries_.push_back(geometry);
+}
+
+std::string ExportedLayer::geometryText(std::size_t i) const { return spool_ ? spool_->at(i) : geometries_.at(i); }
+
+Json ExportedLayer::geometry(std::size_t i) const { return parseJson(geometryText(i), "geometry"); }
 
 Json ExportedLayer::toJson() const {
     Json features = Json::array();
     for (std::size_t i = 0; i < size(); ++i) {
         Json feat = Json::object();
         feat["type"] = "Feature";
-        feat["properties"] = properties[i];
+        feat["properties"] = properties(i);
         feat["geometry"] = geometry(i);
         features.push_back(std::move(feat));
     }

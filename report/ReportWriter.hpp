@@ -21,6 +21,7 @@ struct ReportRequest {
     std::size_t maxChips = 200;  // image chips for the highest-risk leads
     double chipMinMetres = 600;  // a chip shows at least this much ground
     std::string title;           // default: from the detector and the scan's file name
+    std::size_t ramMB = 1024;    // memory budget: an eighth for GDAL's cache while chips are cut
 };
 
 struct ReportSummary {

@@ -53,7 +53,18 @@ void addTile(ScanResults& res, const TileGrid& grid, JournalTile& t, const std::
     for (auto& r : t.rejections) res.rejectedPerInput[t.input].push_back(std::move(r));
 }
 
+// What the results in memory hold (a resumed run's replayed tiles count against --ram).
+std::size_t heldBytes(const ScanResults& res) {
+    std::size_t n = 0;
+    for (const auto& v : res.perInput)
+        for (const auto& d : v) n += heapBytes(d);
+    for (const auto& v : res.rejectedPerInput)
+        for (const auto& r : v) n += heapBytes(r);
+    return n;
+}
+
 void takePipelineStats(const ScanPipeline& p, ScanResults& res) {
+    res.blockCacheMinBytes = p.blockCacheMinBytes();
     res.threads = p.threads();
     res.tilesInFlight = p.tilesInFlight();
     res.blockCacheBytes = p.blockCacheBytes();
@@ -297,7 +308,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
             journal.append(t);
             addTile(res, pipeline.plans()[t.input].grid, t, jpath);
         },
-        include);
+        include, heldBytes(res));
     journal.close();
     res.scanSeconds = since(t0);
     takePipelineStats(pipeline, res);

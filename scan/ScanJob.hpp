@@ -43,6 +43,7 @@ struct ScanResults {
     std::size_t tilesInFlight = 0;
     int threads = 0;
     std::size_t blockCacheBytes = 0, gdalCacheBytes = 0;
+    std::size_t blockCacheMinBytes = 0;  // the cache after results took their share of --ram
     std::uint64_t cacheHits = 0, cacheMisses = 0;
 };
 

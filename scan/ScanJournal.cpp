@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "core/Crc32.hpp"
@@ -32,20 +33,6 @@ std::string hex8(std::uint32_t v) {
     return b;
 }
 
-// The journal's bytes, read through a descriptor that refuses symbolic links.
-std::string readAll(int fd, const std::string& path) {
-    std::string data;
-    char buf[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw DataError("cannot read journal '" + path + "': " + std::strerror(errno));
-        if (n == 0) break;
-        data.append(buf, static_cast<std::size_t>(n));
-    }
-    return data;
-}
-
 int openJournal(const std::string& path, int flags) {
     const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == ELOOP)
@@ -54,37 +41,46 @@ int openJournal(const std::string& path, int flags) {
     return fd;
 }
 
-// Parses "crc json" lines; stops at the first damaged one. Returns the byte length of the good
-// prefix so that a resumed run can cut the tail off.
-std::vector<Json> readRecords(int fd, const std::string& path, std::size_t& goodBytes) {
-    const std::string data = readAll(fd, path);
-    std::vector<Json> out;
-    goodBytes = 0;
-    std::size_t pos = 0;
-    while (pos < data.size()) {
-        const std::size_t nl = data.find('\n', pos);
-        if (nl == std::string::npos) break;  // no newline: a record cut short by a crash
-        const std::string line = data.substr(pos, nl - pos);
-        if (line.size() < 10 || line[8] != ' ') break;
-        std::string body = line.substr(9);
-        if (hex8(crc32(body)) != line.substr(0, 8)) break;
-        try {
-            out.push_back(parseJson(body, path));
-        } catch (const DataError&) {
-            break;
+// Calls `each` with every "crc json" line in order, parsed, one at a time (a merge of shards
+// with 80,000 objects held every record's tree at once: issue 14); stops at the first damaged
+// line. Returns the byte length of the good prefix so that a resumed run can cut the tail off.
+// The descriptor refuses symbolic links (openJournal).
+std::size_t forEachRecord(int fd, const std::string& path, const std::function<void(Json&&)>& each) {
+    std::string pending;
+    std::size_t goodBytes = 0;
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw DataError("cannot read journal '" + path + "': " + std::strerror(errno));
+        if (n == 0) return goodBytes;  // what is left has no newline: a record cut short by a crash
+        pending.append(buf, static_cast<std::size_t>(n));
+        std::size_t pos = 0;
+        for (std::size_t nl; (nl = pending.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+            const std::size_t len = nl - pos;
+            if (len < 10 || pending[pos + 8] != ' ') return goodBytes;
+            const std::string body = pending.substr(pos + 9, len - 9);
+            if (hex8(crc32(body)) != pending.substr(pos, 8)) return goodBytes;
+            Json rec;
+            try {
+                rec = parseJson(body, path);
+            } catch (const DataError&) {
+                return goodBytes;
+            }
+            each(std::move(rec));
+            goodBytes += len + 1;
         }
-        pos = nl + 1;
-        goodBytes = pos;
+        pending.erase(0, pos);
     }
-    return out;
 }
 
-std::vector<Json> readRecords(const std::string& path, std::size_t& goodBytes) {
+// The same, on a journal opened for reading.
+std::size_t forEachRecord(const std::string& path, const std::function<void(Json&&)>& each) {
     const int fd = openJournal(path, O_RDONLY);
     try {
-        auto recs = readRecords(fd, path, goodBytes);
+        const std::size_t good = forEachRecord(fd, path, each);
         ::close(fd);
-        return recs;
+        return good;
     } catch (...) {
         ::close(fd);
         throw;
@@ -204,18 +200,23 @@ JournalTile tileFromRecord(const JsonReader& r, const DetectorInfo& info) {
 }  // namespace
 
 Json ScanJournal::read(const std::string& path, const DetectorInfo* info, std::vector<JournalTile>* done) {
-    std::size_t good = 0;
-    std::vector<Json> recs = readRecords(path, good);
-    if (recs.empty() || !recs[0].is_object() || !recs[0].contains("riskmap_journal"))
-        throw DataError("'" + path + "' is not a riskmap journal (or its header was cut short)");
-    const JsonReader header(recs[0], path, "record 1");
-    if (header.at("riskmap_journal").integer() != kJournalVersion)
-        throw DataError("'" + path + "' was written by an incompatible riskmap version");
-    header.at("fingerprint").object();
-    if (done && info)
-        for (std::size_t i = 1; i < recs.size(); ++i)
-            done->push_back(tileFromRecord(JsonReader(recs[i], path, "record " + std::to_string(i + 1)), *info));
-    return recs[0]["fingerprint"];
+    Json fingerprint;
+    std::size_t n = 0;
+    forEachRecord(path, [&](Json&& rec) {
+        ++n;
+        if (n == 1) {
+            if (!rec.is_object() || !rec.contains("riskmap_journal")) return;
+            const JsonReader header(rec, path, "record 1");
+            if (header.at("riskmap_journal").integer() != kJournalVersion)
+                throw DataError("'" + path + "' was written by an incompatible riskmap version");
+            header.at("fingerprint").object();
+            fingerprint = std::move(rec["fingerprint"]);
+        } else if (done && info && !fingerprint.is_null()) {
+            done->push_back(tileFromRecord(JsonReader(rec, path, "record " + std::to_string(n)), *info));
+        }
+    });
+    if (fingerprint.is_null()) throw DataError("'" + path + "' is not a riskmap journal (or its header was cut short)");
+    return fingerprint;
 }
 
 ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint, const DetectorInfo& info,
@@ -223,13 +224,15 @@ ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint
     ScanJournal j;
     j.path_ = path;
     j.fd_ = openJournal(path, O_RDWR | O_APPEND);
-    std::size_t good = 0;
-    std::vector<Json> recs = readRecords(j.fd_, path, good);
-    if (recs.empty() || !recs[0].is_object() || !recs[0].contains("fingerprint")) {
+    Json header;  // the first record only: the tiles are read below, one record at a time
+    const std::size_t good = forEachRecord(j.fd_, path, [&](Json&& rec) {
+        if (header.is_null()) header = rec.is_object() ? std::move(rec) : Json::object();
+    });
+    if (!header.contains("fingerprint")) {
         j.close();
         return create(path, fingerprint);  // nothing usable
     }
-    std::string diff = differences(fingerprint, recs[0]["fingerprint"]);
+    std::string diff = differences(fingerprint, header["fingerprint"]);
     if (!diff.empty())
         throw UsageError("cannot resume from '" + path + "': " + diff +
                          "; rerun with the original inputs and options, or without --resume (and with --overwrite) to start over");

@@ -308,6 +308,7 @@ Json ScanWriter::tilingJson() const {
     t["ram_mb"] = req_.pipeline.ramMB;
     t["tiles_in_flight"] = res_.tilesInFlight;
     t["block_cache_mb"] = static_cast<double>(res_.blockCacheBytes) / (1024.0 * 1024.0);
+    t["block_cache_min_mb"] = static_cast<double>(res_.blockCacheMinBytes) / (1024.0 * 1024.0);
     t["gdal_cache_mb"] = static_cast<double>(res_.gdalCacheBytes) / (1024.0 * 1024.0);
     t["block_cache_hits"] = res_.cacheHits;
     t["block_cache_misses"] = res_.cacheMisses;

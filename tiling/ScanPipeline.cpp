@@ -192,11 +192,15 @@ std::size_t ScanPipeline::totalTiles() const {
 }
 
 void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile,
-                       const std::function<bool(std::size_t, std::size_t)>& include) {
+                       const std::function<bool(std::size_t, std::size_t)>& include, std::size_t heldBytes) {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                               static_cast<std::size_t>(threads_));
     GDALSetCacheMax64(static_cast<GIntBig>(gdalCacheBytes_));
-    BlockCache blockCache(cacheBytes_);
+    // An index rule can find 80,000 objects in a 10000 px scene, ~90 MB of outlines: they take
+    // their room from the cache, which costs re-decoded blocks, not the promise (issue 14).
+    const std::size_t cacheFloor = cacheBytes_ / 8;
+    auto cacheFor = [&](std::size_t held) { return cacheBytes_ > held + cacheFloor ? cacheBytes_ - held : cacheFloor; };
+    BlockCache blockCache(cacheFor(heldBytes));
 
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] {
@@ -264,12 +268,16 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     state.areaDoneKm2 += r.areaKm2;
                     state.detections += r.detections.size();
                     state.elapsedSeconds = elapsed();
+                    for (const auto& d : r.detections) heldBytes += heapBytes(d);
+                    for (const auto& d : r.rejections) heldBytes += heapBytes(d);
+                    if (cacheFor(heldBytes) < blockCache.capacity()) blockCache.setCapacity(cacheFor(heldBytes));
                     onTile(std::move(r));
                     progress.update(state);
                 }));
     state.elapsedSeconds = elapsed();
     cacheHits_ = blockCache.hits();
     cacheMisses_ = blockCache.misses();
+    cacheMinBytes_ = blockCache.capacity();
     progress.finish(state);
 }
 

@@ -62,13 +62,18 @@ public:
     // Shared block cache statistics of the last run.
     std::uint64_t cacheHits() const { return cacheHits_; }
     std::uint64_t cacheMisses() const { return cacheMisses_; }
+    // The smallest the block cache became as results grew (the last run).
+    std::size_t blockCacheMinBytes() const { return cacheMinBytes_; }
 
     // Calls onTile for every tile, input by input, from one thread at a time. Tiles come in
     // swath order (not row-major); callers sort what they need.
     // `include` (optional) picks the tiles to process: a shard's share, minus tiles a resumed
     // run already has.
+    // The results the caller keeps count against --ram: as they grow, the block cache shrinks
+    // by as much (to an eighth of its share at least), so that tiles, cache and results stay
+    // within the budget. `heldBytes`: what the caller holds already (a resumed run's tiles).
     void run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile,
-             const std::function<bool(std::size_t input, std::size_t tile)>& include = {});
+             const std::function<bool(std::size_t input, std::size_t tile)>& include = {}, std::size_t heldBytes = 0);
 
 private:
     void checkBudget(std::size_t windowBytes) const;
@@ -84,6 +89,7 @@ private:
     std::vector<std::vector<std::size_t>> orders_;  // tile visiting order per input
     std::uint64_t cacheHits_ = 0;
     std::uint64_t cacheMisses_ = 0;
+    std::size_t cacheMinBytes_ = 0;
 };
 
 // Halo in pixels along x and y for a detector on an input.

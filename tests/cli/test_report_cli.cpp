@@ -206,6 +206,25 @@ TEST(CliReport, RefusesToClobberAndExplainsWhatIsMissing) {
     EXPECT_FALSE(data.at("notes").empty());
 }
 
+// --ram on report: refused before anything is written when the leads would not fit, naming the
+// budget that works; outlines wait in an unlinked file, so nothing is left beside the report.
+TEST(CliReport, RefusesARamItsLeadsDoNotFitAndLeavesNoWorkingFiles) {
+    TempDir dir;
+    writeReportScene(dir.file("scene.tif"));
+    ASSERT_EQ(runRiskmap({"scan", dir.file("scene.tif"), "-o", dir.file("out.gpkg"), "-q"}).exitCode, 0);
+    auto r = runRiskmap({"report", dir.file("out.gpkg"), "-o", dir.file("rep"), "--ram", "64"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    const auto at = r.err.find("run with --ram ");
+    ASSERT_NE(at, std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir.file("rep")));
+    const std::string need = std::to_string(std::stoi(r.err.substr(at + 15)));
+    r = runRiskmap({"report", dir.file("out.gpkg"), "-o", dir.file("rep"), "--ram", need, "-q"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_FALSE(readData(dir.file("rep")).at("detections").at("features").empty());
+    for (const auto& e : fs::directory_iterator(dir.path()))
+        EXPECT_TRUE(e.path().filename().string().rfind(".", 0) != 0) << "left behind: " << e.path();
+}
+
 TEST(CliReport, FlatGeobufScanGivesListsAndLonLatGrid) {
     // FlatGeobuf has no list type and keeps the grid in EPSG:6933; the report must still hand
     // the page arrays and lon/lat.

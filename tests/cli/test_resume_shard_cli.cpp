@@ -185,6 +185,38 @@ TEST(CliShard, FourShardsMergeToTheSingleProcessBytes) {
     EXPECT_FALSE(fileExists(dir.file("m2.geojson")));
 }
 
+// --ram on merge is a promise kept by refusing, before any journal is loaded, a budget the
+// shards' objects would not fit, naming the budget that works (issue 14).
+TEST(CliShard, MergeRefusesARamItsShardsDoNotFitAndNamesTheOneThatDoes) {
+    TempDir dir;
+    SceneSpec spec;
+    spec.width = 2000;
+    spec.height = 2000;
+    spec.noise = 30;
+    spec.blobs = scatterBlobs(spec.width, spec.height, 6000, 5, 2.0, 5);  // many small objects
+    const std::string in = writeScene(dir.file("dense.tif"), spec);
+    std::vector<std::string> shards;
+    for (int k = 1; k <= 2; ++k) {
+        shards.push_back(dir.file("s" + std::to_string(k) + ".gpkg"));
+        auto r = runRiskmap({"scan", in, "-o", shards.back(), "-q", "--shard", std::to_string(k) + "/2"});
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+    }
+    auto refused = runRiskmap({"merge", shards[0], shards[1], "-o", dir.file("m.gpkg"), "-q", "--ram", "64"});
+    EXPECT_EQ(refused.exitCode, 2) << refused.err;
+    const auto at = refused.err.find("run with --ram ");
+    ASSERT_NE(at, std::string::npos) << refused.err;
+    EXPECT_FALSE(fileExists(dir.file("m.gpkg")));
+    const std::string need = std::to_string(std::stoi(refused.err.substr(at + 15)));
+    EXPECT_GT(std::stoi(need), 64);
+    auto ok = runRiskmap({"merge", shards[0], shards[1], "-o", dir.file("m.gpkg"), "-q", "--ram", need});
+    EXPECT_EQ(ok.exitCode, 0) << ok.err;
+    const Json m = parseJsonFile(dir.file("m.gpkg.manifest.json"));
+    EXPECT_GT(m.at("output").at("features").get<int>(), 1000);
+    // The scan itself kept its results within --ram by giving up block cache for them.
+    const Json s = parseJsonFile(shards[0] + ".manifest.json");
+    EXPECT_LT(s.at("tiling").at("block_cache_min_mb").get<double>(), s.at("tiling").at("block_cache_mb").get<double>());
+}
+
 TEST(CliShard, MergeAndShardHelp) {
     auto h = runRiskmap({"merge", "--help"});
     EXPECT_EQ(h.exitCode, 0);

@@ -52,6 +52,28 @@ TEST(BlockCache, EvictsLeastRecentlyUsedWithinCapacity) {
     EXPECT_EQ(decodes, 5);
 }
 
+// A scan's results take their room from the cache (issue 14): a smaller capacity evicts now.
+TEST(BlockCache, ShrinkingEvictsTheOldestAtOnce) {
+    BlockCache cache(3 * 100);
+    int decodes = 0;
+    auto get = [&](int bx) {
+        return cache.get({1, bx, 0}, [&] {
+            decodes++;
+            return cv::Mat(10, 10, CV_8U, cv::Scalar(bx));
+        });
+    };
+    get(0);
+    get(1);
+    get(2);
+    cache.setCapacity(100);  // keeps 2, the most recent
+    EXPECT_EQ(cache.capacity(), 100u);
+    get(2);
+    EXPECT_EQ(decodes, 3);
+    get(1);
+    get(0);
+    EXPECT_EQ(decodes, 5);
+}
+
 TEST(BlockCache, FailedDecodesAreNotCached) {
     BlockCache cache(1 << 20);
     EXPECT_THROW(cache.get({1, 0, 0}, []() -> cv::Mat { throw std::runtime_error("io"); }), std::runtime_error);

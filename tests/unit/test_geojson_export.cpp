@@ -2,6 +2,7 @@
 // feature by feature, for every geometry and field type riskmap writes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -26,8 +27,8 @@ TEST(GeoJsonExport, StreamedTextEqualsTheJsonTreeForEveryGeometryType) {
 ]})";
     const ExportedLayer l = GeoJsonExport::read(path, "", 7, {"sources"});
     ASSERT_EQ(l.size(), 4u);
-    EXPECT_EQ(l.geometries[2], "null");
-    EXPECT_EQ(l.geometries[0].find(' '), std::string::npos) << l.geometries[0];
+    EXPECT_EQ(l.geometryText(2), "null");
+    EXPECT_EQ(l.geometryText(0).find(' '), std::string::npos) << l.geometryText(0);
     std::string streamed;
     l.write([&](const std::string& s) { streamed += s; });
     const Json tree = l.toJson();
@@ -37,4 +38,43 @@ TEST(GeoJsonExport, StreamedTextEqualsTheJsonTreeForEveryGeometryType) {
     EXPECT_NEAR(tree.at("features").at(3).at("geometry").at("coordinates").at(0).get<double>(), 88.1234568, 1e-9);
     EXPECT_EQ(GeoJsonExport::outerRings(l.geometry(1)).size(), 2u);
     EXPECT_EQ(dumpJson(GeoJsonExport::layer(path, "", 7, {"sources"})), streamed);
+}
+
+// The report spools outlines to an unlinked file beside it (issue 14): the same bytes as in
+// memory, read back in any order, and nothing left in the folder.
+TEST(GeoJsonExport, SpooledGeometriesGiveTheSameBytesAndLeaveNoFile) {
+    TempDir dir;
+    const std::string path = dir.file("l.geojson");
+    std::string fc = R"({"type":"FeatureCollection","name":"leads","features":[)";
+    for (int i = 0; i < 3000; ++i)  // > 1 MB of outlines: the spool flushes in between
+        fc += std::string(i ? "," : "") + R"({"type":"Feature","properties":{"id":"f)" + std::to_string(i) +
+              R"(","score":0.5},"geometry":{"type":"Polygon","coordinates":[[)" +
+              [&] {
+                  std::string r;
+                  for (int k = 0; k < 40; ++k)
+                      r += "[" + std::to_string(89 + i * 1e-4 + k * 1e-6) + "," + std::to_string(22 + k * 1e-5) + "],";
+                  return r + "[" + std::to_string(89 + i * 1e-4) + ",22.0]";
+              }() + "]]}}";
+    std::ofstream(path) << fc + "]}";
+    const std::string spoolDir = dir.file("spool");
+    std::filesystem::create_directory(spoolDir);
+    const ExportedLayer mem = GeoJsonExport::read(path, "", 7);
+    const ExportedLayer spooled = GeoJsonExport::read(path, "", 7, {}, spoolDir);
+    ASSERT_EQ(spooled.size(), 3000u);
+    EXPECT_EQ(spooled.geometryText(2999), mem.geometryText(2999));
+    EXPECT_EQ(spooled.geometryText(7), mem.geometryText(7));
+    std::string a, b;
+    mem.write([&](const std::string& s) { a += s; });
+    spooled.write([&](const std::string& s) { b += s; });
+    EXPECT_EQ(a, b);
+    EXPECT_GT(a.size(), 1u << 20);
+    EXPECT_TRUE(std::filesystem::is_empty(spoolDir));
+    // The outlines are in a file in that folder (open, unlinked), not in memory.
+    int open = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        const std::string target = std::filesystem::read_symlink(e.path(), ec).string();
+        open += !ec && target.rfind(spoolDir + "/", 0) == 0;
+    }
+    EXPECT_EQ(open, 1);
 }
