@@ -2,8 +2,25 @@
 
 namespace riskmap {
 
-BlockCache::Block BlockCache::get(const BlockKey& key, const std::function<cv::Mat()>& decode) {
+bool BlockCache::lastUseLocked(const BlockKey& key, int uses) {
+    if (uses <= 0) return false;
+    auto it = remaining_.try_emplace(key, uses).first;
+    if (--it->second > 0) return false;
+    remaining_.erase(it);
+    return true;
+}
+
+void BlockCache::dropLocked(const BlockKey& key) {
+    auto it = entries_.find(key);
+    if (it == entries_.end() || !it->second.ready) return;
+    lru_.erase(it->second.lru);
+    bytes_ -= it->second.bytes;
+    entries_.erase(it);
+}
+
+BlockCache::Block BlockCache::get(const BlockKey& key, const std::function<cv::Mat()>& decode, int uses) {
     std::unique_lock<std::mutex> lock(mutex_);
+    const bool last = lastUseLocked(key, uses);
     auto it = entries_.find(key);
     if (it != entries_.end()) {
         hits_++;
@@ -14,8 +31,12 @@ BlockCache::Block BlockCache::get(const BlockKey& key, const std::function<cv::M
         auto e = entries_.find(key);
         if (e != entries_.end()) {
             if (e->second.error) std::rethrow_exception(e->second.error);
-            lru_.splice(lru_.begin(), lru_, e->second.lru);
-            return e->second.block;
+            Block block = e->second.block;
+            if (last)
+                dropLocked(key);
+            else
+                lru_.splice(lru_.begin(), lru_, e->second.lru);
+            return block;
         }
         // The decode failed and was removed: decode again ourselves below.
     }
@@ -38,6 +59,11 @@ BlockCache::Block BlockCache::get(const BlockKey& key, const std::function<cv::M
         ready_.notify_all();
         std::rethrow_exception(error);
     }
+    if (last) {  // read once and never again: not kept
+        entries_.erase(key);
+        ready_.notify_all();
+        return block;
+    }
     e.block = block;
     e.bytes = block->total() * block->elemSize();
     e.ready = true;
@@ -52,6 +78,11 @@ BlockCache::Block BlockCache::get(const BlockKey& key, const std::function<cv::M
 std::size_t BlockCache::capacity() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return capacity_;
+}
+
+std::size_t BlockCache::bytes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bytes_;
 }
 
 void BlockCache::setCapacity(std::size_t bytes) {

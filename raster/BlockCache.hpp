@@ -3,6 +3,9 @@
 // and every worker needs its own handle, so without this a block in the halo between two tiles
 // read by different workers is decoded twice; with it each block is decoded once while it stays
 // in the cache. Thread-safe; a block requested while another thread decodes it waits for it.
+// A block whose number of reads is known leaves the cache at its last read: the cache then
+// holds the frontier between tiles read and tiles to come, not every block up to its capacity
+// (first touch of fresh memory costs a page fault per page on the VMs measured; issue 14).
 #include <opencv2/core.hpp>
 
 #include <atomic>
@@ -37,10 +40,14 @@ public:
     explicit BlockCache(std::size_t capacityBytes) : capacity_(capacityBytes) {}
 
     // The block for `key`, decoded by `decode` (called without the lock held) when absent.
-    // Exceptions from decode reach every waiter and leave nothing cached.
-    Block get(const BlockKey& key, const std::function<cv::Mat()>& decode);
+    // Exceptions from decode reach every waiter and leave nothing cached. `uses`, when > 0, is
+    // how many times the whole run will get this block: the last of them drops it. A wrong
+    // count only costs memory (too many) or a second decode (too few), never other pixels.
+    Block get(const BlockKey& key, const std::function<cv::Mat()>& decode, int uses = 0);
 
     std::size_t capacity() const;
+    // Bytes of the blocks held now.
+    std::size_t bytes() const;
     // A new capacity; blocks beyond it are evicted now (least recently used first).
     void setCapacity(std::size_t bytes);
     std::uint64_t hits() const { return hits_.load(); }
@@ -55,6 +62,9 @@ private:
         bool ready = false;
     };
     void evictLocked();
+    // Counts one read of `key` against its known uses; true when it was the last.
+    bool lastUseLocked(const BlockKey& key, int uses);
+    void dropLocked(const BlockKey& key);
 
     std::size_t capacity_;
     std::size_t bytes_ = 0;
@@ -62,6 +72,7 @@ private:
     std::condition_variable ready_;
     std::unordered_map<BlockKey, Entry, BlockKeyHash> entries_;
     std::list<BlockKey> lru_;  // front = most recent; only ready entries
+    std::unordered_map<BlockKey, int, BlockKeyHash> remaining_;  // reads still to come, where known
     std::atomic<std::uint64_t> hits_{0};
     std::atomic<std::uint64_t> misses_{0};
 };

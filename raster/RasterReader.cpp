@@ -31,7 +31,8 @@ DataError readFailure(const std::string& path, const std::string& where) {
 
 }  // namespace
 
-RasterReader::RasterReader(const RasterInput& input, BlockCache* cache) : input_(input), cache_(cache) {
+RasterReader::RasterReader(const RasterInput& input, BlockCache* cache, BlockUses uses)
+    : input_(input), cache_(cache), uses_(std::move(uses)) {
     datasets_.resize(input.files().size());
     resampleAlg(input.resampling());  // fail early on a bad name
 }
@@ -156,6 +157,8 @@ void RasterReader::readRaw(int file, const Window& window, const std::vector<int
         for (int bx = sw.x / bw; bx <= (sw.x + sw.w - 1) / bw; ++bx) {
             const int x0 = bx * bw, y0 = by * bh;
             const int wb = std::min(bw, f.width - x0), hb = std::min(bh, f.height - y0);
+            // The block's pixels on the stack grid (the file sits at a whole-pixel offset).
+            const int uses = uses_ ? uses_(Window{x0 - sw.x + window.x, y0 - sw.y + window.y, wb, hb}) : 0;
             BlockCache::Block block = cache_->get({key, bx, by}, [&] {
                 cv::Mat m(n * hb, wb, CV_MAKETYPE(depth, 1));
                 std::vector<int> map(fileBands.begin(), fileBands.end());
@@ -164,7 +167,7 @@ void RasterReader::readRaw(int file, const Window& window, const std::vector<int
                                 pixel * wb, pixel * wb * hb, nullptr) != CE_None)
                     throw readFailure(f.path, "at block (" + std::to_string(bx) + "," + std::to_string(by) + ")");
                 return m;
-            });
+            }, uses);
             const int ix0 = std::max(x0, sw.x), iy0 = std::max(y0, sw.y);
             const int ix1 = std::min(x0 + wb, sw.x + sw.w), iy1 = std::min(y0 + hb, sw.y + sw.h);
             for (int k = 0; k < n; ++k) {

@@ -1,5 +1,6 @@
 #pragma once
 // Reads windows of a RasterInput. One reader per thread: it owns its GDAL handles.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -12,8 +13,13 @@ namespace riskmap {
 
 class RasterReader {
 public:
-    // `cache`, when given, shares decoded blocks with the other workers' readers.
-    explicit RasterReader(const RasterInput& input, BlockCache* cache = nullptr);
+    // How many reads of the whole run will cover a stack-grid rectangle (a block's pixels);
+    // 0 when not known.
+    using BlockUses = std::function<int(const Window&)>;
+
+    // `cache`, when given, shares decoded blocks with the other workers' readers; `uses` lets it
+    // drop a block at its last read.
+    explicit RasterReader(const RasterInput& input, BlockCache* cache = nullptr, BlockUses uses = {});
     ~RasterReader();
     RasterReader(const RasterReader&) = delete;
     RasterReader& operator=(const RasterReader&) = delete;
@@ -46,6 +52,7 @@ private:
 
     const RasterInput& input_;
     BlockCache* cache_;
+    BlockUses uses_;
     std::vector<DatasetPtr> datasets_;
     cv::Mat validBuffer_;  // backing store of TileImage::valid
     cv::Mat scratch_;  // masks, reused across tiles

@@ -23,6 +23,33 @@ struct TileJob {
     Tile tile;
 };
 
+// Which tiles of each input this run reads.
+std::vector<std::vector<char>> visitedTiles(const std::vector<ScanPipeline::InputPlan>& plans, const std::vector<TileJob>& todo) {
+    std::vector<std::vector<char>> visited(plans.size());
+    for (std::size_t i = 0; i < plans.size(); ++i) visited[i].assign(plans[i].grid.size(), 0);
+    for (const TileJob& job : todo) visited[job.input][job.tile.index] = 1;
+    return visited;
+}
+
+// How many of this run's tile windows cover a rectangle: the block cache drops a block after
+// that many reads instead of keeping every block until the cache is full (issue 14).
+RasterReader::BlockUses blockUses(const TileGrid& grid, const std::vector<char>& visited) {
+    return [&grid, &visited](const Window& r) {
+        const int tw = grid.tileWidth(), th = grid.tileHeight();
+        const int c0 = std::max(0, (r.x - grid.haloX()) / tw - 1), c1 = std::min(grid.columns() - 1, (r.right() + grid.haloX()) / tw + 1);
+        const int r0 = std::max(0, (r.y - grid.haloY()) / th - 1), r1 = std::min(grid.rows() - 1, (r.bottom() + grid.haloY()) / th + 1);
+        int n = 0;
+        for (int row = r0; row <= r1; ++row)
+            for (int col = c0; col <= c1; ++col) {
+                const std::size_t t = static_cast<std::size_t>(row) * static_cast<std::size_t>(grid.columns()) + static_cast<std::size_t>(col);
+                if (!visited[t]) continue;
+                const Window w = grid.tile(t).window;
+                n += w.x < r.right() && r.x < w.right() && w.y < r.bottom() && r.y < w.bottom();
+            }
+        return n;
+    };
+}
+
 // A worker's open handles for the input it is reading; reopened when the input changes.
 struct ReaderSlot {
     std::size_t input = static_cast<std::size_t>(-1);
@@ -220,6 +247,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     }
     state.tilesTotal = todo.size();
     progress.start(state);
+    const std::vector<std::vector<char>> visited = visitedTiles(plans_, todo);
 
     tbb::enumerable_thread_specific<ReaderSlot> slots;
     std::size_t next = 0;
@@ -249,7 +277,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     if (cancelled()) return r;
                     ReaderSlot& slot = slots.local();
                     if (slot.input != job.input) {
-                        slot.reader = std::make_unique<RasterReader>(in, &blockCache);
+                        slot.reader = std::make_unique<RasterReader>(in, &blockCache, blockUses(plans_[job.input].grid, visited[job.input]));
                         slot.input = job.input;
                     }
                     slot.reader->read(job.tile.window, job.tile.core, plans_[job.input].bands, slot.image);
@@ -277,6 +305,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     state.elapsedSeconds = elapsed();
     cacheHits_ = blockCache.hits();
     cacheMisses_ = blockCache.misses();
+    cacheLeftBytes_ = blockCache.bytes();
     cacheMinBytes_ = blockCache.capacity();
     progress.finish(state);
 }

@@ -62,6 +62,9 @@ public:
     // Shared block cache statistics of the last run.
     std::uint64_t cacheHits() const { return cacheHits_; }
     std::uint64_t cacheMisses() const { return cacheMisses_; }
+    // Bytes of decoded blocks still cached when the last tile was read: 0 when every block was
+    // dropped at its last read.
+    std::size_t cacheLeftBytes() const { return cacheLeftBytes_; }
     // The smallest the block cache became as results grew (the last run).
     std::size_t blockCacheMinBytes() const { return cacheMinBytes_; }
 
@@ -89,6 +92,7 @@ private:
     std::vector<std::vector<std::size_t>> orders_;  // tile visiting order per input
     std::uint64_t cacheHits_ = 0;
     std::uint64_t cacheMisses_ = 0;
+    std::size_t cacheLeftBytes_ = 0;
     std::size_t cacheMinBytes_ = 0;
 };
 

@@ -3,6 +3,7 @@
 
 #include "core/Error.hpp"
 #include "detection/DetectorRegistry.hpp"
+#include "detection/detectors/IndexDetector.hpp"
 #include "scan/ScanJob.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
@@ -60,4 +61,34 @@ TEST(ScanInvariance, HaloCoversTheLargestObjectInPixels) {
     EXPECT_GE(hx, 40 + ScanPipeline::kHaloSlackPixels);
     EXPECT_LE(hx, 41 + ScanPipeline::kHaloSlackPixels);
     EXPECT_EQ(hx, hy);
+}
+
+// Each block is decoded once and none is left cached when the last tile is read: the cache
+// counts every tile window that covers a block, also when a shard or a resume leaves tiles out
+// (issue 14: it held every block of a 6000 px scene, 290 MB, though each is read by <= 4 tiles).
+TEST(ScanInvariance, EveryBlockIsDecodedOnceAndDroppedAfterItsLastTile) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = 700;
+    s.height = 520;
+    s.blockX = s.blockY = 64;
+    s.blobs = scatterBlobs(s.width, s.height, 30, 5, 2.0, 10.0);
+    std::vector<RasterInput> inputs{RasterInput::open(writeScene(dir.file("scene.tif"), s), InputOptions{})};
+    const IndexDetector detector{OptionValues(IndexDetector::describe().options)};
+    PipelineOptions o;
+    o.tileSize = 128;
+    o.threads = 2;
+    NullProgress p;
+    for (int every : {1, 3}) {
+        ScanPipeline pipeline(inputs, detector, o);
+        ASSERT_GT(pipeline.plans()[0].grid.haloX(), 0);
+        std::size_t tiles = 0;
+        pipeline.run(p, [&](TileResult&&) { ++tiles; }, [&](std::size_t, std::size_t t) { return t % every == 0; });
+        EXPECT_GT(tiles, 5u);
+        EXPECT_EQ(pipeline.cacheLeftBytes(), 0u) << "every " << every << " tile(s)";
+        if (every == 1) {
+            EXPECT_EQ(pipeline.cacheMisses(), 11u * 9u);  // 700 x 520 px in 64 px blocks
+        }
+        EXPECT_GT(pipeline.cacheHits(), 0u);
+    }
 }
