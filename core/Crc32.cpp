@@ -1,22 +1,23 @@
 #include "core/Crc32.hpp"
 
-#include <array>
+#include <zlib.h>
+
+#include <algorithm>
 
 namespace riskmap {
 
+// zlib's CRC-32 (the same polynomial and values as the bytewise table this replaced): the
+// journal checksums every tile's records, and the table loop was 1.6 % of an index scan's CPU.
 std::uint32_t crc32(const std::string& data) {
-    static const std::array<std::uint32_t, 256> table = [] {
-        std::array<std::uint32_t, 256> t{};
-        for (std::uint32_t i = 0; i < 256; ++i) {
-            std::uint32_t c = i;
-            for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }();
-    std::uint32_t c = 0xFFFFFFFFu;
-    for (unsigned char b : data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
+    uLong c = ::crc32(0L, Z_NULL, 0);
+    const auto* p = reinterpret_cast<const Bytef*>(data.data());
+    for (std::size_t left = data.size(); left > 0;) {
+        const std::size_t n = std::min<std::size_t>(left, std::size_t{1} << 30);
+        c = ::crc32(c, p, static_cast<uInt>(n));
+        p += n;
+        left -= n;
+    }
+    return static_cast<std::uint32_t>(c);
 }
 
 }  // namespace riskmap

@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
-  libgdal-dev gdal-bin libproj-dev libgeos-dev libopencv-dev libtbb-dev libcli11-dev libgtest-dev \
+  libgdal-dev zlib1g-dev gdal-bin libproj-dev libgeos-dev libopencv-dev libtbb-dev libcli11-dev libgtest-dev \
   nlohmann-json3-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev \
   python3 python3-gdal python3-numpy \
   jupyter-nbconvert python3-nbconvert python3-nbclient python3-nbformat python3-jupyter-client \

@@ -106,6 +106,9 @@ TileGrid gridFor(const RasterInput& in, const Detector& detector, int tileSize) 
     return TileGrid(in.width(), in.height(), tileSize, hx, hy, in.blockWidth(), in.blockHeight());
 }
 
+// What the process holds besides tiles and caches: code, GDAL's drivers, PROJ's database.
+constexpr std::size_t kProcessBytes = std::size_t{64} << 20;
+
 // --ram in bytes (never below 64 MB).
 std::size_t ramBytes(const PipelineOptions& options) { return std::max<std::size_t>(options.ramMB, 64) * 1024 * 1024; }
 
@@ -142,9 +145,24 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     // keeps blocks in the halos between tiles from being decoded twice; a little for GDAL's own
     // per-handle cache, which the shared one makes mostly redundant.
     std::size_t ram = ramBytes(options);
-    std::size_t byTokens = maxWindowBytes ? (ram / 2) / maxWindowBytes : 1;
-    tokens_ = std::max<std::size_t>(1, std::min<std::size_t>(2 * static_cast<std::size_t>(threads_), byTokens));
+    const std::size_t threads = static_cast<std::size_t>(threads_);
+    const std::size_t window = std::max<std::size_t>(1, maxWindowBytes);
+    tokens_ = std::max<std::size_t>(1, std::min(2 * threads, (ram / 2) / window));
     cacheBytes_ = ram * 3 / 8;
+    // Fewer tiles than threads leave cores idle (clearing's 1784 px windows: one in flight at
+    // the default --ram). The cache drops each block at its last read and holds little more
+    // than the block rows between two rows of tiles, so tiles may take up to three quarters of
+    // --ram until every thread has one, when what is left after GDAL's share and the process
+    // itself (~70 MB measured) still gives the cache an eighth.
+    if (tokens_ < threads) {
+        const std::size_t more = std::min(threads, (ram / 2 + ram / 4) / window);
+        const std::size_t fixed = more * window + ram / 8 + kProcessBytes;
+        const std::size_t left = ram > fixed ? ram - fixed : 0;
+        if (more > tokens_ && left >= ram / 8) {
+            tokens_ = more;
+            cacheBytes_ = std::min(cacheBytes_, left);
+        }
+    }
     // GDAL's per-handle cache matters where the shared cache is bypassed (band files resampled
     // onto the stack grid, blocks too big to share) and under a VRT, whose sources' blocks it
     // holds. For a plain GeoTIFF it only holds a tile's blocks in passing, and a small one keeps

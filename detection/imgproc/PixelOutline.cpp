@@ -134,6 +134,9 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
                 std::uint8_t& s = out[vid(vx, vy)];
                 if (!(s & (1 << d0)) || (s & (1 << (d0 + 4)))) continue;
                 IRing walk;
+                // A walk revisits a vertex only where two pixels touch diagonally (a vertex with
+                // two outgoing edges); without one it is a simple ring and needs no split.
+                bool saddle = false;
                 int x = vx, y = vy, d = d0;
                 s |= static_cast<std::uint8_t>(1 << (d0 + 4));
                 while (true) {
@@ -141,6 +144,7 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
                     x += kDx[d];
                     y += kDy[d];
                     std::uint8_t& t = out[vid(x, y)];
+                    saddle = saddle || (t & 0xF) == 0xF || (t & 0xF) == 0x5 || (t & 0xF) == 0xA;
                     // At a corner where two pixels touch diagonally, turn left: the walk then
                     // goes round both (8-connectivity); the split below makes the rings simple.
                     int next = -1;
@@ -157,7 +161,10 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
                     t |= static_cast<std::uint8_t>(1 << (next + 4));
                     d = next;
                 }
-                splitAtRepeats(walk, loops);
+                if (saddle)
+                    splitAtRepeats(walk, loops);
+                else if (walk.size() >= 4)
+                    loops.push_back(std::move(walk));
             }
         }
     }

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "core/Crc32.hpp"
 #include "core/Error.hpp"
 #include "detection/detectors/KilnDetector.hpp"
 #include "scan/ScanJournal.hpp"
@@ -124,4 +125,12 @@ TEST(ScanJournal, TextWriterMatchesTheJsonTree) {
         ScanJournal::appendDetection(text, d);
         EXPECT_EQ(text, dumpJson(ScanJournal::detectionToJson(d)));
     }
+}
+
+// The journal's checksum is the standard CRC-32 (IEEE 802.3): journals written by earlier
+// versions stay readable after the table loop was replaced by zlib's.
+TEST(ScanJournal, ChecksumIsTheStandardCrc32) {
+    EXPECT_EQ(crc32(""), 0u);
+    EXPECT_EQ(crc32("123456789"), 0xCBF43926u);
+    EXPECT_EQ(crc32("{\"tile\":3}"), 0xA0EC723Eu);
 }
