@@ -141,6 +141,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
         totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
     }
     checkBudget(maxWindowBytes);
+    windowBytes_ = maxWindowBytes;
     // Half of --ram for tiles in flight; most of the rest for the shared block cache, which
     // keeps blocks in the halos between tiles from being decoded twice; a little for GDAL's own
     // per-handle cache, which the shared one makes mostly redundant.

@@ -57,6 +57,8 @@ public:
     double totalAreaKm2() const { return totalAreaKm2_; }
     int threads() const { return threads_; }
     std::size_t tilesInFlight() const { return tokens_; }
+    // Estimated bytes of the largest tile window in flight (what --ram is shared out by).
+    std::size_t tileWindowBytes() const { return windowBytes_; }
     std::size_t blockCacheBytes() const { return cacheBytes_; }
     std::size_t gdalCacheBytes() const { return gdalCacheBytes_; }
     // Shared block cache statistics of the last run.
@@ -87,6 +89,7 @@ private:
     double totalAreaKm2_ = 0;
     int threads_ = 1;
     std::size_t tokens_ = 1;
+    std::size_t windowBytes_ = 0;
     std::size_t cacheBytes_ = 0;
     std::size_t gdalCacheBytes_ = 0;
     std::vector<std::vector<std::size_t>> orders_;  // tile visiting order per input

@@ -29,6 +29,14 @@ std::string scan(const std::string& raster, const std::string& dir, int tileSize
     return readFile(r.output);
 }
 
+// An index detector with the clearing detector's appetite: a 3800 m halo, 100 bytes a pixel.
+class WideDetector : public IndexDetector {
+public:
+    WideDetector() : IndexDetector(OptionValues(IndexDetector::describe().options)) {}
+    double haloMetres() const override { return 3800; }
+    std::size_t workingBytesPerPixel(std::size_t) const override { return 100; }
+};
+
 }  // namespace
 
 TEST(ScanInvariance, SameBytesForAnyTileSizeAndThreadCount) {
@@ -90,5 +98,35 @@ TEST(ScanInvariance, EveryBlockIsDecodedOnceAndDroppedAfterItsLastTile) {
             EXPECT_EQ(pipeline.cacheMisses(), 11u * 9u);  // 700 x 520 px in 64 px blocks
         }
         EXPECT_GT(pipeline.cacheHits(), 0u);
+    }
+}
+
+// Tiles in flight, the block cache, GDAL's share and the process itself stay within --ram, and a
+// detector with large windows still gets a tile per thread where that fits (issue 14: clearing
+// ran one 1784 px tile at a time at the default --ram, one core idle).
+TEST(ScanInvariance, LargeWindowsGetATilePerThreadWithinRam) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 2048;
+    std::vector<RasterInput> inputs{RasterInput::open(writeScene(dir.file("scene.tif"), s), InputOptions{})};
+    const WideDetector detector;
+    const std::size_t mb = 1u << 20;
+    for (std::size_t ram : {256u, 512u, 768u, 1024u, 1536u, 4096u}) {
+        PipelineOptions o;
+        o.threads = 2;
+        o.ramMB = ram;
+        o.tileSize = ram < 768 ? 256 : 1024;
+        const ScanPipeline p(inputs, detector, o);
+        const std::size_t tiles = p.tilesInFlight() * p.tileWindowBytes();
+        // Within half of --ram as always; beyond it only with room for everything else.
+        if (tiles > ram * mb / 2) {
+            EXPECT_LE(tiles + p.blockCacheBytes() + ram * mb / 8 + 64 * mb, ram * mb) << "--ram " << ram;
+            EXPECT_LE(p.tilesInFlight(), 2u);
+        }
+        EXPECT_GE(p.blockCacheBytes(), ram * mb / 8) << "--ram " << ram;
+        if (ram == 1024) {
+            EXPECT_GT(p.tileWindowBytes(), 300 * mb);  // one window is more than half of --ram / 2 ...
+            EXPECT_EQ(p.tilesInFlight(), 2u);       // ... yet both threads get one
+        }
     }
 }
