@@ -23,6 +23,14 @@ void configureHeap() {
 #endif
 }
 
+void useThreadArenas(int arenas) {
+#if defined(__GLIBC__)
+    mallopt(M_ARENA_MAX, std::max(1, arenas));
+#else
+    (void)arenas;
+#endif
+}
+
 void reserveHugePageHeap(std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(__GLIBC__)
     constexpr std::size_t kHuge = std::size_t{2} << 20;

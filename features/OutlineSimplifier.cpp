@@ -98,6 +98,7 @@ Ring simplifyRing(const Ring& r, double tolerance) {
     keepFarthest(r, 0, far, tolerance, keep);
     keepFarthest(r, far, r.size(), tolerance, keep);
     Ring out;
+    out.reserve(static_cast<std::size_t>(std::count(keep.begin(), keep.end(), 1)));
     for (std::size_t i = 0; i < r.size(); ++i)
         if (keep[i]) out.push_back(r[i]);
     return out;
@@ -144,10 +145,10 @@ bool inside(const cv::Point2d& p, const Ring& r) {
 
 // Rings that cross nothing can still jump a small ring (an island in a hole): each ring's first
 // vertex, kept by the simplifier, must lie inside the same rings as before.
-bool sameNesting(const std::vector<Ring>& before, const std::vector<Ring>& after) {
+bool sameNesting(const std::vector<const Ring*>& before, const std::vector<Ring>& after) {
     for (std::size_t i = 0; i < before.size(); ++i)
         for (std::size_t j = 0; j < before.size(); ++j)
-            if (i != j && inside(before[i][0], before[j]) != inside(after[i][0], after[j])) return false;
+            if (i != j && inside((*before[i])[0], *before[j]) != inside(after[i][0], after[j])) return false;
     return true;
 }
 
@@ -170,13 +171,15 @@ MultiPolygon OutlineSimplifier::simplify(const MultiPolygon& geometry, double to
 // than the rest of writing an outline (80,000 objects of the real-texture bench: user time
 // 1.4 s -> 3.0 s with GEOS), so it is left to outlines of many rings.
 MultiPolygon OutlineSimplifier::simplifyFast(const MultiPolygon& geometry, double tolerance) const {
-    std::vector<Ring> before, after;
+    std::vector<const Ring*> before;  // not copies: malloc is shared by the threads
     for (const auto& part : geometry.parts) {
-        before.push_back(part.outer);
-        for (const auto& h : part.holes) before.push_back(h);
+        before.push_back(&part.outer);
+        for (const auto& h : part.holes) before.push_back(&h);
     }
-    for (const Ring& r : before) {
-        after.push_back(simplifyRing(r, tolerance));
+    std::vector<Ring> after;
+    after.reserve(before.size());
+    for (const Ring* r : before) {
+        after.push_back(simplifyRing(*r, tolerance));
         if (after.back().size() < 3) return geometry;
     }
     if (anyEdgesTouch(after) || !sameNesting(before, after)) return geometry;

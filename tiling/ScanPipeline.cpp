@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "core/Error.hpp"
+#include "core/HugePageHeap.hpp"
 #include "raster/RasterReader.hpp"
 #include "tiling/SeamMerge.hpp"
 
@@ -105,6 +106,10 @@ TileGrid gridFor(const RasterInput& in, const Detector& detector, int tileSize) 
     auto [hx, hy] = haloPixels(detector.haloMetres(), in);
     return TileGrid(in.width(), in.height(), tileSize, hx, hy, in.blockWidth(), in.blockHeight());
 }
+
+// Tile windows up to this size (an index rule's 1124 px window is ~62 MB; kiln's 1308 px one
+// ~234 MB) let threads allocate from their own arenas; larger ones keep the huge-page main heap.
+constexpr std::size_t kThreadArenaWindowBytes = std::size_t{96} << 20;
 
 // What the process holds besides tiles and caches: code, GDAL's drivers, PROJ's database.
 constexpr std::size_t kProcessBytes = std::size_t{64} << 20;
@@ -239,6 +244,8 @@ std::size_t ScanPipeline::totalTiles() const {
 
 void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResult&&)>& onTile,
                        const std::function<bool(std::size_t, std::size_t)>& include, std::size_t heldBytes) {
+    // Small windows mean many small allocations and few large ones: threads get their own arenas.
+    if (windowBytes_ <= kThreadArenaWindowBytes) useThreadArenas(threads_ + 2);
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                               static_cast<std::size_t>(threads_));
     GDALSetCacheMax64(static_cast<GIntBig>(gdalCacheBytes_));

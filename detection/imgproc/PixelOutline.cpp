@@ -47,6 +47,7 @@ void splitAtRepeats(const IRing& walk, std::vector<IRing>& out) {
 
 Ring simplify(const IRing& r, cv::Point origin) {
     Ring out;
+    out.reserve(r.size());  // one allocation, not a doubling series (malloc is shared by threads)
     const std::size_t n = r.size();
     for (std::size_t i = 0; i < n; ++i) {
         const auto& a = r[(i + n - 1) % n];
@@ -134,6 +135,7 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
                 std::uint8_t& s = out[vid(vx, vy)];
                 if (!(s & (1 << d0)) || (s & (1 << (d0 + 4)))) continue;
                 IRing walk;
+                walk.reserve(static_cast<std::size_t>(2 * (w + h) + 4));  // the bounding box's perimeter
                 // A walk revisits a vertex only where two pixels touch diagonally (a vertex with
                 // two outgoing edges); without one it is a simple ring and needs no split.
                 bool saddle = false;
