@@ -224,9 +224,21 @@ void GeoJsonWriter::appendGeometry(std::string& out, const MapPolygons& given) c
 void GeoJsonWriter::write(
     const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
     const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
-    // The feature is built aside and appended whole: a failure leaves the collection valid.
-    std::string out = first_ ? "{ \"type\": \"Feature\", \"properties\": { "
-                             : ",\n{ \"type\": \"Feature\", \"properties\": { ";
+    append(feature(parts, values, lists));
+}
+
+void GeoJsonWriter::append(const std::string& featureText) {
+    // The feature was built aside and is appended whole: a failure leaves the collection valid.
+    if (!first_) buffer_ += ",\n";
+    buffer_ += featureText;
+    first_ = false;
+    if (buffer_.size() > (1u << 20)) flush();
+}
+
+std::string GeoJsonWriter::feature(
+    const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) const {
+    std::string out = "{ \"type\": \"Feature\", \"properties\": { ";
     bool firstProperty = true;
     std::size_t matched = 0;
     // Properties in the order the fields were declared, as OGR writes them.
@@ -282,9 +294,7 @@ void GeoJsonWriter::write(
     out += " }, \"geometry\": ";
     appendGeometry(out, parts);
     out += " }";
-    buffer_ += out;
-    first_ = false;
-    if (buffer_.size() > (1u << 20)) flush();
+    return out;
 }
 
 void GeoJsonWriter::flush() {

@@ -87,6 +87,20 @@ OutputLayer* OutputDataset::createLayer(const std::string& name, const std::stri
 }
 
 
+bool OutputDataset::writesText(const OutputLayer* layer) const { return layer->json != nullptr; }
+
+std::string OutputDataset::featureText(const OutputLayer* layer, const MapPolygons& parts,
+                                       const std::vector<std::pair<std::string, FieldValue>>& values,
+                                       const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) const {
+    if (!layer->json) throw Error("featureText on a layer that is not GeoJSON (a writer bug)");
+    return layer->json->feature(parts, values, lists);
+}
+
+void OutputDataset::appendFeatureText(OutputLayer* layer, const std::string& text) {
+    if (!layer->json) throw Error("appendFeatureText on a layer that is not GeoJSON (a writer bug)");
+    layer->json->append(text);
+}
+
 void OutputDataset::writeFeature(OutputLayer* out, const MapPolygons& parts,
                                  const std::vector<std::pair<std::string, FieldValue>>& values,
                                  const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {

@@ -60,6 +60,13 @@ public:
     void writeFeature(OutputLayer* layer, const MapPolygons& parts,
                       const std::vector<std::pair<std::string, FieldValue>>& values,
                       const std::vector<std::pair<std::string, std::vector<std::string>>>& lists = {});
+    // True when `layer`'s features are text (GeoJSON): featureText() may then run on several
+    // threads at once, and appendFeatureText() adds the texts in order.
+    bool writesText(const OutputLayer* layer) const;
+    std::string featureText(const OutputLayer* layer, const MapPolygons& parts,
+                            const std::vector<std::pair<std::string, FieldValue>>& values,
+                            const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) const;
+    void appendFeatureText(OutputLayer* layer, const std::string& text);
     // Stores a QGIS style as the layer's default (GeoPackage's layer_styles table, which QGIS
     // applies on open). No-op for single-layer files: their style goes in a .qml beside them.
     void setDefaultStyle(const std::string& layerName, const std::string& styleName, const std::string& qml);

@@ -137,11 +137,7 @@ private:
     void writeDetections(LayerSet& out) {
         const std::string& name = job_.detector().info().name;
         LayerWriter writer(out.main(), name, job_.targetCrsWkt(), job_.detector().info().attributes);
-        std::size_t n = 0;
-        for (const auto& f : features_) {
-            if ((++n & 0xfff) == 0 && job_.cancel() && job_.cancel()->load()) throw Cancelled("interrupted while writing");
-            writer.write(f);
-        }
+        writer.writeAll(features_, job_.cancel());
         out.main().setDefaultStyle(name, "riskmap risk", QgisStyle::detections(req_.risk.medium, req_.risk.high));
     }
 

@@ -8,8 +8,10 @@
 #include "core/Error.hpp"
 #include "core/Json.hpp"
 #include "output/GeoJsonWriter.hpp"
+#include "output/LayerWriter.hpp"
 #include "output/OutputDataset.hpp"
 #include "geo/GdalRuntime.hpp"
+#include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
 
 using namespace riskmap;
@@ -191,4 +193,48 @@ TEST(GeoJsonWriter, RejectsBadCoordinatesAndWrapsLongitudesPast180) {
     const auto& rings = feats[1].at("geometry").at("coordinates");
     ASSERT_EQ(rings.size(), 1u);
     EXPECT_GT(area2(rings[0]), 0);
+}
+
+// Features formatted on several threads a chunk at a time (LayerWriter::writeAll) give the bytes
+// of writing them one by one, across chunk boundaries, holes, several parts and the antimeridian.
+TEST(GeoJsonWriter, ParallelFormattingGivesTheSameBytesAsOneByOne) {
+    TempDir dir;
+    std::vector<FeatureRecord> fs(9000);
+    for (std::size_t i = 0; i < fs.size(); ++i) {
+        FeatureRecord& f = fs[i];
+        f.id = "index-" + std::to_string(i);
+        f.detector = "index";
+        f.cls = i % 3 ? "bare" : "roof \"x\"";
+        f.score = static_cast<double>(i % 97) / 97.0;
+        f.areaM2 = 100.0 * static_cast<double>(i);
+        f.source = "scene.tif";
+        f.sources = {"scene.tif", i % 2 ? "b.tif" : "c.tif"};
+        f.riskFactors = {i % 5 ? "remote" : "near road"};
+        f.attributes = {AttributeValue(static_cast<std::int64_t>(i)), AttributeValue(0.5 + static_cast<double>(i) * 1e-4)};
+        const double x = i % 11 == 0 ? 179.9995 : 90.0 + static_cast<double>(i) * 1e-4, y = 22.0 + static_cast<double>(i % 7) * 1e-3;
+        f.parts.push_back({{{x, y}, {x + 0.001, y}, {x + 0.001, y + 0.001}, {x, y + 0.001}},
+                           {{x + 0.0004, y + 0.0004}, {x + 0.0004, y + 0.0006}, {x + 0.0006, y + 0.0006}}});
+        if (i % 4 == 0) f.parts.push_back({{{x + 0.002, y}, {x + 0.003, y}, {x + 0.003, y + 0.001}}});
+    }
+    const std::vector<AttributeSpec> attrs{{"pixels", AttributeType::Int, "px", ""}, {"margin_mean", AttributeType::Double, "", ""}};
+    auto writeWith = [&](const std::string& name, bool all) {
+        FileCommit files;
+        OutputDataset out(files, dir.file(name), false, 0600, 7);
+        LayerWriter w(out, "index", "", attrs);
+        if (all)
+            w.writeAll(fs, nullptr);
+        else
+            for (const auto& f : fs) w.write(f);
+        out.finish();
+        files.commit();
+        return riskmap::test::readFile(dir.file(name));
+    };
+    const std::string one = writeWith("one.geojson", false), all = writeWith("all.geojson", true);
+    EXPECT_GT(one.size(), 1000000u);
+    EXPECT_EQ(all, one);
+    std::atomic<bool> cancel{true};
+    FileCommit files;
+    OutputDataset out(files, dir.file("c.geojson"), false, 0600, 7);
+    LayerWriter w(out, "index", "", attrs);
+    EXPECT_THROW(w.writeAll(fs, &cancel), Cancelled);
 }
