@@ -124,6 +124,8 @@ TEST(ScanInvariance, LargeWindowsGetATilePerThreadWithinRam) {
             EXPECT_LE(p.tilesInFlight(), 2u);
         }
         EXPECT_GE(p.blockCacheBytes(), ram * mb / 8) << "--ram " << ram;
+        // The cache gives way to the process itself (~64 MB): everything fits in --ram.
+        EXPECT_LE(tiles + p.blockCacheBytes() + p.gdalCacheBytes() + 64 * mb, ram * mb) << "--ram " << ram;
         if (ram == 1024) {
             EXPECT_GT(p.tileWindowBytes(), 300 * mb);  // one window is more than half of --ram / 2 ...
             EXPECT_EQ(p.tilesInFlight(), 2u);       // ... yet both threads get one
