@@ -10,7 +10,7 @@ bool BlockCache::lastUseLocked(const BlockKey& key, int uses) {
     return true;
 }
 
-void BlockCache::dropLocked(const BlockKey& key) {
+void BlockCache::dropLocked(BlockKey key) {  // a copy: `key` may be lru_.back()
     auto it = entries_.find(key);
     if (it == entries_.end() || !it->second.ready) return;
     lru_.erase(it->second.lru);
@@ -93,13 +93,7 @@ void BlockCache::setCapacity(std::size_t bytes) {
 
 void BlockCache::evictLocked() {
     // Evicted blocks stay alive for readers still holding them (shared_ptr).
-    while (bytes_ > capacity_ && !lru_.empty()) {
-        const BlockKey victim = lru_.back();
-        lru_.pop_back();
-        auto it = entries_.find(victim);
-        bytes_ -= it->second.bytes;
-        entries_.erase(it);
-    }
+    while (bytes_ > capacity_ && !lru_.empty()) dropLocked(lru_.back());
 }
 
 }  // namespace riskmap

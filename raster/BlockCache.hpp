@@ -64,7 +64,8 @@ private:
     void evictLocked();
     // Counts one read of `key` against its known uses; true when it was the last.
     bool lastUseLocked(const BlockKey& key, int uses);
-    void dropLocked(const BlockKey& key);
+    // Removes a ready block (readers holding it keep it alive: shared_ptr).
+    void dropLocked(BlockKey key);
 
     std::size_t capacity_;
     std::size_t bytes_ = 0;

@@ -44,8 +44,7 @@ RasterReader::BlockUses blockUses(const TileGrid& grid, const std::vector<char>&
             for (int col = c0; col <= c1; ++col) {
                 const std::size_t t = static_cast<std::size_t>(row) * static_cast<std::size_t>(grid.columns()) + static_cast<std::size_t>(col);
                 if (!visited[t]) continue;
-                const Window w = grid.tile(t).window;
-                n += w.x < r.right() && r.x < w.right() && w.y < r.bottom() && r.y < w.bottom();
+                n += !grid.tile(t).window.intersect(r).empty();
             }
         return n;
     };
