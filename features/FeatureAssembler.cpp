@@ -178,17 +178,22 @@ FeatureRecord FeatureAssembler::convert(const Detection& d, const std::string& s
         if (a.index() == 1) a = roundTo(std::get<double>(a), 6);
     // The outline written: simplified within the tolerance (pixel stairs gone), transformed once.
     const MultiPolygon shape = simplifier.simplify(d.geometry, tolerance);
+    std::vector<MapPoint> pts;
     for (const Polygon& part : shape.parts) {
-        std::vector<const Ring*> rings{&part.outer};
-        for (const auto& h : part.holes) rings.push_back(&h);
-        std::vector<std::vector<MapPoint>> outRings;
-        for (const Ring* ring : rings) {
-            std::vector<MapPoint> pts;
-            pts.reserve(ring->size());
-            for (const auto& p : *ring) pts.push_back({p.x, p.y});
-            (toTarget ? *toTarget : toLonLat).pixelsToTarget(pts);
-            outRings.push_back(std::move(pts));
-        }
+        for (const auto& p : part.outer) pts.push_back({p.x, p.y});
+        for (const auto& h : part.holes)
+            for (const auto& p : h) pts.push_back({p.x, p.y});
+    }
+    (toTarget ? *toTarget : toLonLat).objectPixelsToTarget(pts);
+    auto next = pts.begin();
+    const auto take = [&](std::size_t n) {
+        std::vector<MapPoint> ring(next, next + static_cast<std::ptrdiff_t>(n));
+        next += static_cast<std::ptrdiff_t>(n);
+        return ring;
+    };
+    for (const Polygon& part : shape.parts) {
+        std::vector<std::vector<MapPoint>> outRings{take(part.outer.size())};
+        for (const auto& h : part.holes) outRings.push_back(take(h.size()));
         f.parts.push_back(std::move(outRings));
     }
     const cv::Point2d c = areaCentroid(d.geometry);

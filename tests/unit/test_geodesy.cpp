@@ -52,3 +52,42 @@ TEST(Geodesy, RingAreaOfOneSquareDegreeAtTheEquator) {
     // 110.57 km x 111.32 km, give or take the ellipsoid.
     EXPECT_NEAR(geodesicRingArea(ring) / 1e6, 12308.8, 5.0);
 }
+
+namespace {
+
+// A ring of `n` vertices on a circle of radius r pixels around (cx, cy).
+std::vector<MapPoint> circle(double cx, double cy, double r, int n) {
+    std::vector<MapPoint> pts;
+    for (int k = 0; k < n; ++k)
+        pts.push_back({cx + r * std::cos(6.283185307179586 * k / n), cy + r * std::sin(6.283185307179586 * k / n)});
+    return pts;
+}
+
+double maxDifference(const std::vector<MapPoint>& a, const std::vector<MapPoint>& b) {
+    double d = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d = std::max({d, std::fabs(a[i].x - b[i].x), std::fabs(a[i].y - b[i].y)});
+    return d;
+}
+
+}  // namespace
+
+TEST(Geodesy, AnObjectsVerticesAgreeWithTheExactTransformWellBelowTheWrittenDigits) {
+    // An 800 m object of 60 vertices in UTM 45N at 10 m: the quadratic model is used and stays
+    // far inside GeoJSON's 7 decimals (1e-7 degree).
+    CoordinateMapper m(wkt("EPSG:32645"), GeoTransform(std::array<double, 6>{300000, 10, 0, 2600000, 0, -10}));
+    auto model = circle(5000, 7000, 40, 60), exact = model;
+    m.objectPixelsToTarget(model);
+    m.pixelsToTarget(exact);
+    EXPECT_LT(maxDifference(model, exact), 1e-10);
+    EXPECT_GT(maxDifference(model, exact), 0) << "the model was not used: this test checks nothing";
+}
+
+TEST(Geodesy, AnObjectTooLargeForTheModelIsTransformedExactly) {
+    // 1000 km across at 1 km pixels: no quadratic holds to 1e-10 degree there, so every vertex
+    // must come from PROJ itself.
+    CoordinateMapper m(wkt("EPSG:32645"), GeoTransform(std::array<double, 6>{0, 1000, 0, 3000000, 0, -1000}));
+    auto model = circle(500, 500, 500, 60), exact = model;
+    m.objectPixelsToTarget(model);
+    m.pixelsToTarget(exact);
+    EXPECT_EQ(maxDifference(model, exact), 0);
+}
