@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstring>
+#include <random>
 
 #include "core/Error.hpp"
 #include "core/Json.hpp"
@@ -237,4 +240,34 @@ TEST(GeoJsonWriter, ParallelFormattingGivesTheSameBytesAsOneByOne) {
     OutputDataset out(files, dir.file("c.geojson"), false, 0600, 7);
     LayerWriter w(out, "index", "", attrs);
     EXPECT_THROW(w.writeAll(fs, &cancel), Cancelled);
+}
+
+namespace {
+
+// What appendCoordinate wrote before its integer fast path: std::to_chars, which rounds exactly.
+std::string exactCoord(double v, int p) {
+    char buf[64];
+    char* end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, p).ptr;
+    if (std::memchr(buf, '.', static_cast<std::size_t>(end - buf))) {
+        while (end[-1] == '0') --end;
+        if (end[-1] == '.') *end++ = '0';
+    }
+    std::string s(buf, end);
+    return s == "-0.0" ? "0.0" : s;
+}
+
+}  // namespace
+
+TEST(GeoJsonWriter, CoordinatesAreRoundedExactlyAsToCharsWould) {
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> lon(-180, 180), unit(-1, 1), tiny(-1e-6, 1e-6);
+    for (int i = 0; i < 200000; ++i) {
+        const int p = i % 16;
+        for (double v : {lon(rng), unit(rng), tiny(rng)}) ASSERT_EQ(coord(v, p), exactCoord(v, p)) << v << " at " << p;
+    }
+    // Values on and next to a rounding tie, where double arithmetic cannot decide.
+    for (double v : {0.5, 1.5, 2.5, -0.5, 87.12345675, -22.60354375, 0.00000005, 1e-7, 179.5})
+        for (int p : {0, 1, 7, 8})
+            for (double w : {v, std::nextafter(v, 1e9), std::nextafter(v, -1e9)})
+                EXPECT_EQ(coord(w, p), exactCoord(w, p)) << w << " at " << p;
 }
