@@ -154,12 +154,10 @@ cv::Point2d areaCentroid(const MultiPolygon& g) {
     return a2 != 0 ? cv::Point2d(cx / (3 * a2), cy / (3 * a2)) : g.boxCentre();
 }
 
-// Ground area of the pixel centred at `c` (pixel coordinates), geodesic, m2.
-double pixelAreaAt(const CoordinateMapper& toLonLat, const cv::Point2d& c) {
-    std::vector<MapPoint> corners{{c.x - 0.5, c.y - 0.5}, {c.x + 0.5, c.y - 0.5}, {c.x + 0.5, c.y + 0.5}, {c.x - 0.5, c.y + 0.5}};
-    toLonLat.pixelsToTarget(corners);
+// Ground area of one pixel from its four corners in lon/lat, geodesic, m2.
+double pixelArea(const MapPoint* corners) {
     std::vector<LonLat> ring;
-    for (const auto& p : corners) ring.push_back({p.x, p.y});
+    for (int k = 0; k < 4; ++k) ring.push_back({corners[k].x, corners[k].y});
     return std::fabs(geodesicRingArea(ring));
 }
 
@@ -196,15 +194,19 @@ FeatureRecord FeatureAssembler::convert(const Detection& d, const std::string& s
         for (const auto& h : part.holes) outRings.push_back(take(h.size()));
         f.parts.push_back(std::move(outRings));
     }
+    // The centroid and the corners of the pixel around it, in lon/lat.
     const cv::Point2d c = areaCentroid(d.geometry);
-    f.centroid = toLonLat.pixelToLonLat(c.x, c.y);
+    std::vector<MapPoint> near{{c.x, c.y}, {c.x - 0.5, c.y - 0.5}, {c.x + 0.5, c.y - 0.5}, {c.x + 0.5, c.y + 0.5}, {c.x - 0.5, c.y + 0.5}};
+    toLonLat.objectPixelsToTarget(near);
+    f.centroid = {near[0].x, near[0].y};
     // Geodesic area: the exact pixel area times the ground area of one pixel at the centroid.
     // The pixel's area varies linearly across an object, so the centroid's value is exact to the
     // second order (< 1e-8 relative for a km-sized object); transforming every vertex of every
     // outline for it took most of the output phase.
-    f.areaM2 = roundTo(d.geometry.areaPixels() * pixelAreaAt(toLonLat, c), 1);
+    f.areaM2 = roundTo(d.geometry.areaPixels() * pixelArea(near.data() + 1), 1);
     f.risk = f.score;
     f.riskLevel = f.score >= 0.7 ? "high" : f.score >= 0.4 ? "medium" : "low";
+    // Exact, never modelled: the id hashes it to 7 decimals.
     const LonLat a = toLonLat.pixelToLonLat(d.anchor.x + 0.5, d.anchor.y + 0.5);
     f.id = stableId(detector_, d.cls, a.lon, a.lat);
     return f;

@@ -68,56 +68,86 @@ void CoordinateMapper::pixelsToTarget(std::vector<MapPoint>& pts) const {
     }
 }
 
+// Central differences at step h from samples at (0,0), (h,0), (-h,0), (0,h), (0,-h), (h,h),
+// (-h,-h): exact for quadratics, cubic error terms.
+CoordinateMapper::Quadratic CoordinateMapper::Quadratic::fit(const double* f, double h) {
+    Quadratic q;
+    q.f0 = f[0];
+    q.a = (f[1] - f[2]) / (2 * h);
+    q.b = (f[3] - f[4]) / (2 * h);
+    q.A = (f[1] - 2 * f[0] + f[2]) / (h * h);
+    q.C = (f[3] - 2 * f[0] + f[4]) / (h * h);
+    q.B = ((f[5] + f[6] - 2 * f[0]) / (h * h) - q.A - q.C) / 2;
+    return q;
+}
+
 namespace {
 
-// f(c + (u, v)) = f0 + a u + b v + (A u^2 + 2 B u v + C v^2) / 2 for each output coordinate,
-// from central differences at step h: exact for quadratics, cubic error terms.
-struct Quadratic {
-    double f0, a, b, A, B, C;
-    double at(double u, double v) const { return f0 + a * u + b * v + 0.5 * (A * u * u + 2 * B * u * v + C * v * v); }
-    // Samples at (0,0), (h,0), (-h,0), (0,h), (0,-h), (h,h), (-h,-h).
-    static Quadratic fit(const double* f, double h) {
-        Quadratic q{};
-        q.f0 = f[0];
-        q.a = (f[1] - f[2]) / (2 * h);
-        q.b = (f[3] - f[4]) / (2 * h);
-        q.A = (f[1] - 2 * f[0] + f[2]) / (h * h);
-        q.C = (f[3] - 2 * f[0] + f[4]) / (h * h);
-        q.B = ((f[5] + f[6] - 2 * f[0]) / (h * h) - q.A - q.C) / 2;
-        return q;
-    }
-};
-
-// Below this many vertices the 11 exact points of the model cost more than they save.
+// Below this many points an object of its own costs more in model points (11) than it saves.
 constexpr std::size_t kModelMinVertices = 16;
+// Objects inside one cell of this global lattice share the cell's model (most are small).
+constexpr double kCell = 64;
+constexpr std::size_t kCellCacheSize = 256;
 
 }  // namespace
 
-// Outlines carry ~50 vertices each after simplification; transforming every one through PROJ's
-// inverse Transverse Mercator was ~16 % of the index scan's CPU on real texture (issue 14).
-void CoordinateMapper::objectPixelsToTarget(std::vector<MapPoint>& pts) const {
-    if (pts.size() < kModelMinVertices) return pixelsToTarget(pts);
-    double x0 = pts[0].x, x1 = x0, y0 = pts[0].y, y1 = y0;
-    for (const auto& p : pts) {
-        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
-        y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
-    }
-    const double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-    const double h = std::max(0.5, std::max(x1 - x0, y1 - y0) / 2);
+// A quadratic model over the box [x0, x1] x [y0, y1], checked against the exact transform at
+// the box's corners; ok is false when it misses one by more than 1e-10 degree (1e-5 projected).
+CoordinateMapper::Model CoordinateMapper::fitModel(double x0, double y0, double x1, double y1) const {
+    Model m;
+    m.cx = (x0 + x1) / 2, m.cy = (y0 + y1) / 2;
+    const double h = std::max(0.5, std::max(x1 - x0, y1 - y0) / 2), cx = m.cx, cy = m.cy;
     std::vector<MapPoint> s{{cx, cy},         {cx + h, cy},     {cx - h, cy}, {cx, cy + h}, {cx, cy - h},
                             {cx + h, cy + h}, {cx - h, cy - h}, {x0, y0},     {x1, y0},     {x0, y1},
                             {x1, y1}};
     pixelsToTarget(s);
     double fx[7], fy[7];
     for (int k = 0; k < 7; ++k) fx[k] = s[k].x, fy[k] = s[k].y;
-    const Quadratic qx = Quadratic::fit(fx, h), qy = Quadratic::fit(fy, h);
+    m.qx = Quadratic::fit(fx, h);
+    m.qy = Quadratic::fit(fy, h);
+    m.fitted = true;
     const double tol = geographic_ ? 1e-10 : 1e-5;
+    m.ok = true;
     for (int k = 7; k < 11; ++k) {
         const double u = (k == 7 || k == 9 ? x0 : x1) - cx, v = (k < 9 ? y0 : y1) - cy;
-        if (!(std::fabs(qx.at(u, v) - s[k].x) <= tol && std::fabs(qy.at(u, v) - s[k].y) <= tol))
-            return pixelsToTarget(pts);
+        m.ok = m.ok && std::fabs(m.qx.at(u, v) - s[k].x) <= tol && std::fabs(m.qy.at(u, v) - s[k].y) <= tol;
     }
-    for (auto& p : pts) p = {qx.at(p.x - cx, p.y - cy), qy.at(p.x - cx, p.y - cy)};
+    return m;
+}
+
+// The model of the lattice cell holding the whole box (one pixel of slack: a pixel's corners
+// around a point in the cell), or nullptr. The model depends on the cell alone, so results do
+// not depend on which objects came first.
+const CoordinateMapper::Model* CoordinateMapper::cellModel(double x0, double y0, double x1, double y1) const {
+    const double i = std::floor((x0 + x1) / 2 / kCell), j = std::floor((y0 + y1) / 2 / kCell);
+    if (x0 < i * kCell - 1 || x1 > (i + 1) * kCell + 1 || y0 < j * kCell - 1 || y1 > (j + 1) * kCell + 1) return nullptr;
+    if (cells_.empty()) cells_.resize(kCellCacheSize);
+    const auto key = std::make_pair(static_cast<long long>(i), static_cast<long long>(j));
+    auto& slot = cells_[static_cast<std::size_t>(key.first * 31 + key.second) % kCellCacheSize];
+    if (!slot.fitted || slot.key != key) {
+        slot = fitModel(i * kCell - 1, j * kCell - 1, (i + 1) * kCell + 1, (j + 1) * kCell + 1);
+        slot.key = key;
+    }
+    return slot.ok ? &slot : nullptr;
+}
+
+// Outlines carry ~50 vertices each after simplification; transforming every one through PROJ's
+// inverse Transverse Mercator was ~16 % of the index scan's CPU on real texture (issue 14).
+void CoordinateMapper::objectPixelsToTarget(std::vector<MapPoint>& pts) const {
+    if (pts.empty()) return;
+    double x0 = pts[0].x, x1 = x0, y0 = pts[0].y, y1 = y0;
+    for (const auto& p : pts) {
+        x0 = std::min(x0, p.x), x1 = std::max(x1, p.x);
+        y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+    }
+    const Model* m = cellModel(x0, y0, x1, y1);
+    Model own;
+    if (!m && pts.size() >= kModelMinVertices) {
+        own = fitModel(x0, y0, x1, y1);
+        if (own.ok) m = &own;
+    }
+    if (!m) return pixelsToTarget(pts);
+    for (auto& p : pts) p = {m->qx.at(p.x - m->cx, p.y - m->cy), m->qy.at(p.x - m->cx, p.y - m->cy)};
 }
 
 MapPoint CoordinateMapper::pixelToTarget(double px, double py) const {

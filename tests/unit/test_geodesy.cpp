@@ -91,3 +91,28 @@ TEST(Geodesy, AnObjectTooLargeForTheModelIsTransformedExactly) {
     m.pixelsToTarget(exact);
     EXPECT_EQ(maxDifference(model, exact), 0);
 }
+
+TEST(Geodesy, SmallObjectsShareTheModelOfTheirLatticeCell) {
+    CoordinateMapper m(wkt("EPSG:32645"), GeoTransform(std::array<double, 6>{300000, 10, 0, 2600000, 0, -10}));
+    // Five points inside the 64-px cell (64..128, 64..128): the cell's model, within 1e-10 degree.
+    std::vector<MapPoint> inCell{{70, 70}, {71, 70}, {71, 71}, {70, 71}, {100.5, 120.25}}, exact = inCell;
+    m.objectPixelsToTarget(inCell);
+    m.pixelsToTarget(exact);
+    EXPECT_LT(maxDifference(inCell, exact), 1e-10);
+    EXPECT_GT(maxDifference(inCell, exact), 0) << "the cell's model was not used";
+    // The same points again, after other cells filled the cache: the same values to the bit.
+    for (int k = 0; k < 600; ++k) {
+        std::vector<MapPoint> other{{64.0 * k + 3, 5}}, otherExact = other;
+        m.objectPixelsToTarget(other);
+        m.pixelsToTarget(otherExact);
+        ASSERT_LT(maxDifference(other, otherExact), 1e-10) << "cell " << k << " got another cell's model";
+    }
+    std::vector<MapPoint> again{{70, 70}, {71, 70}, {71, 71}, {70, 71}, {100.5, 120.25}};
+    m.objectPixelsToTarget(again);
+    EXPECT_EQ(maxDifference(again, inCell), 0);
+    // Four points across a cell boundary are too few for a model of their own: exact.
+    std::vector<MapPoint> across{{126, 70}, {131, 70}, {131, 75}, {126, 75}}, acrossExact = across;
+    m.objectPixelsToTarget(across);
+    m.pixelsToTarget(acrossExact);
+    EXPECT_EQ(maxDifference(across, acrossExact), 0);
+}
