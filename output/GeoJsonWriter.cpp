@@ -128,12 +128,14 @@ void GeoJsonWriter::appendCoordinate(std::string& out, double v, int precision) 
     char buf[64];
     precision = std::clamp(precision, 0, kMaxPrecision);
     char* end = fastFixed(buf, v, precision);
+    bool point = precision > 0;
     if (!end) {
         auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
         if (r.ec != std::errc()) throw Error("coordinate formatting failed (a writer bug)");
         end = r.ptr;
+        point = std::memchr(buf, '.', static_cast<std::size_t>(end - buf)) != nullptr;
     }
-    if (std::memchr(buf, '.', static_cast<std::size_t>(end - buf))) {
+    if (point) {
         while (end[-1] == '0') --end;
         if (end[-1] == '.') *end++ = '0';  // keep one decimal: 87.0
     }
