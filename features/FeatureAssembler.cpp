@@ -10,6 +10,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include "core/Error.hpp"
 #include "features/OutlineSimplifier.hpp"
 #include "features/OverlapMerger.hpp"
 #include "geo/CoordinateMapper.hpp"
@@ -80,52 +81,117 @@ std::string FeatureAssembler::stableId(const std::string& detector, const std::s
     return detector + "-" + out;
 }
 
-std::vector<FeatureRecord> FeatureAssembler::assemble(
-    std::vector<std::vector<Detection>>& perInput) const {
-    std::vector<FeatureRecord> out;
-    for (std::size_t i = 0; i < perInput.size(); ++i) {
-        auto& dets = perInput[i];
-        std::stable_sort(dets.begin(), dets.end(), before);
-        const RasterInput& in = inputs_[i];
-        // Coordinate transformations are not thread-safe: one pair per worker.
-        struct Mappers {
-            CoordinateMapper toLonLat;
-            std::unique_ptr<CoordinateMapper> toTarget;
-            OutlineSimplifier simplifier;
-        };
-        tbb::enumerable_thread_specific<std::unique_ptr<Mappers>> mappers;
-        const std::size_t base = out.size();
-        // Half a pixel by default: the stairs go, the shape stays within the pixel it was seen in.
-        const double tolerance = simplifyMetres_ < 0 ? 0.5 : simplifyMetres_ / std::min(in.gsdX(), in.gsdY());
-        out.resize(base + dets.size());
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, dets.size(), 64), [&](const auto& range) {
-            auto& m = mappers.local();
-            if (!m) {
-                m.reset(new Mappers{CoordinateMapper(in.crsWkt(), in.geoTransform()), nullptr, {}});
-                if (!targetCrs_.empty())
-                    m->toTarget = std::make_unique<CoordinateMapper>(in.crsWkt(), in.geoTransform(), targetCrs_);
-            }
-            for (std::size_t k = range.begin(); k != range.end(); ++k) {
-                out[base + k] = convert(dets[k], sources_[i], m->toLonLat, m->toTarget.get(), m->simplifier, tolerance);
-                out[base + k].inputIndex = i;
-                // Its pixel outline is done with: freed now, the scan never holds both copies
-                // of 80,000 outlines (issue 14).
-                MultiPolygon().parts.swap(dets[k].geometry.parts);
-                std::vector<AttributeValue>().swap(dets[k].attributes);
-            }
-        });
-    }
-    for (auto& f : out) f.sources = {f.source};
-    if (overlapFraction_ > 0) OverlapMerger(overlapFraction_, cancel_).merge(out);
-    // Two objects can share an anchor pixel (a blob inside a ring): keep ids unique, in order.
-    std::set<std::string> ids;
-    for (auto& f : out) {
+struct FeatureAssembler::InputState {
+    struct Mappers {
+        CoordinateMapper toLonLat;
+        std::unique_ptr<CoordinateMapper> toTarget;
+        OutlineSimplifier simplifier;
+    };
+    std::size_t input = 0;
+    double tolerance = 0.5;
+    // Coordinate transformations are not thread-safe: one set per worker.
+    tbb::enumerable_thread_specific<std::unique_ptr<Mappers>> mappers;
+};
+
+std::unique_ptr<FeatureAssembler::InputState> FeatureAssembler::stateFor(std::size_t input) const {
+    auto s = std::make_unique<InputState>();
+    const RasterInput& in = inputs_[input];
+    s->input = input;
+    // Half a pixel by default: the stairs go, the shape stays within the pixel it was seen in.
+    s->tolerance = simplifyMetres_ < 0 ? 0.5 : simplifyMetres_ / std::min(in.gsdX(), in.gsdY());
+    return s;
+}
+
+void FeatureAssembler::convertEach(InputState& s, std::size_t n, const std::function<Detection&(std::size_t)>& get,
+                                   FeatureRecord* out) const {
+    const RasterInput& in = inputs_[s.input];
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 64), [&](const auto& range) {
+        auto& m = s.mappers.local();
+        if (!m) {
+            m.reset(new InputState::Mappers{CoordinateMapper(in.crsWkt(), in.geoTransform()), nullptr, {}});
+            if (!targetCrs_.empty()) m->toTarget = std::make_unique<CoordinateMapper>(in.crsWkt(), in.geoTransform(), targetCrs_);
+        }
+        for (std::size_t k = range.begin(); k != range.end(); ++k) {
+            Detection& d = get(k);
+            out[k] = convert(d, sources_[s.input], m->toLonLat, m->toTarget.get(), m->simplifier, s.tolerance);
+            out[k].inputIndex = s.input;
+            out[k].sources = {out[k].source};
+            // Its pixel outline is done with: freed now, the scan never holds both copies
+            // of 80,000 outlines (issue 14).
+            MultiPolygon().parts.swap(d.geometry.parts);
+            std::vector<AttributeValue>().swap(d.attributes);
+        }
+    });
+}
+
+// Two objects can share an anchor pixel (a blob inside a ring): keep ids unique, in order.
+void FeatureAssembler::makeIdsUnique(std::vector<FeatureRecord>& features, std::set<std::string>& ids) {
+    for (auto& f : features) {
         std::string unique = f.id;
         for (int k = 2; ids.count(unique); ++k) unique = f.id + "-" + std::to_string(k);
         ids.insert(unique);
         f.id = unique;
     }
+}
+
+std::vector<FeatureRecord> FeatureAssembler::assemble(std::vector<std::vector<Detection>>& perInput) const {
+    std::vector<FeatureRecord> out;
+    for (std::size_t i = 0; i < perInput.size(); ++i) {
+        auto& dets = perInput[i];
+        std::stable_sort(dets.begin(), dets.end(), before);
+        const std::size_t base = out.size();
+        out.resize(base + dets.size());
+        convertEach(*stateFor(i), dets.size(), [&](std::size_t k) -> Detection& { return dets[k]; }, out.data() + base);
+    }
+    if (overlapFraction_ > 0) OverlapMerger(overlapFraction_, cancel_).merge(out);
+    std::set<std::string> ids;
+    makeIdsUnique(out, ids);
     return out;
+}
+
+namespace {
+
+// Positions in `pack` in the order FeatureAssembler::before gives its detections (stable):
+// by the packed heads, unpacking both only when anchor, class and score tie.
+std::vector<std::size_t> sortedOrder(const DetectionPack& pack) {
+    std::vector<DetectionPack::Head> heads(pack.size());
+    for (std::size_t i = 0; i < heads.size(); ++i) heads[i] = pack.head(i);
+    std::vector<std::size_t> order(pack.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        const auto &ha = heads[a], &hb = heads[b];
+        if (ha.anchor.y != hb.anchor.y) return ha.anchor.y < hb.anchor.y;
+        if (ha.anchor.x != hb.anchor.x) return ha.anchor.x < hb.anchor.x;
+        if (ha.cls != hb.cls) return ha.cls < hb.cls;
+        if (ha.score != hb.score) return ha.score > hb.score;
+        return FeatureAssembler::before(pack.at(a), pack.at(b));
+    });
+    return order;
+}
+
+}  // namespace
+
+void FeatureAssembler::assembleInChunks(const std::vector<DetectionPack>& perInput, std::size_t chunk,
+                                        const std::function<void(std::vector<FeatureRecord>&)>& sink) const {
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < perInput.size(); ++i) {
+        const std::vector<std::size_t> order = sortedOrder(perInput[i]);
+        const auto state = stateFor(i);
+        std::vector<Detection> dets;
+        std::vector<FeatureRecord> records;
+        for (std::size_t begin = 0; begin < order.size(); begin += chunk) {
+            if (cancel_ && cancel_->load()) throw Cancelled("interrupted while writing");
+            const std::size_t n = std::min(chunk, order.size() - begin);
+            dets.assign(n, Detection());
+            records.assign(n, FeatureRecord());
+            convertEach(
+                *state, n,
+                [&](std::size_t k) -> Detection& { return dets[k] = perInput[i].at(order[begin + k]); },
+                records.data());
+            makeIdsUnique(records, ids);
+            sink(records);
+        }
+    }
 }
 
 namespace {

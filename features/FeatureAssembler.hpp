@@ -2,10 +2,14 @@
 // Turns pixel-space detections into output features: deterministic order, stable ids, rings in
 // the output CRS, geodesic areas, fixed precision.
 #include <atomic>
+#include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "detection/Detection.hpp"
+#include "detection/DetectionPack.hpp"
 #include "features/FeatureRecord.hpp"
 #include "geo/CoordinateMapper.hpp"
 #include "raster/RasterInput.hpp"
@@ -26,6 +30,10 @@ public:
     // Sorts each input's detections by position (a total order, so the result does not depend
     // on thread scheduling) and converts them. Ids are unique within the output.
     std::vector<FeatureRecord> assemble(std::vector<std::vector<Detection>>& perInput) const;
+    // The same features in the same order, `chunk` at a time, for a scan's packed detections
+    // without overlap merging: only one chunk's outlines are ever unpacked and converted at once.
+    void assembleInChunks(const std::vector<DetectionPack>& perInput, std::size_t chunk,
+                          const std::function<void(std::vector<FeatureRecord>&)>& sink) const;
 
     // Total order on detections of one input: anchor row, column, class, score, geometry.
     static bool before(const Detection& a, const Detection& b);
@@ -36,6 +44,13 @@ public:
     static double roundTo(double v, int decimals);
 
 private:
+    struct InputState;  // one input's per-thread coordinate mappers and simplifier
+    std::unique_ptr<InputState> stateFor(std::size_t input) const;
+    // out[k] = the k-th detection converted, k < n, in parallel; get(k) gives it (and may build
+    // it), its outline is freed once converted.
+    void convertEach(InputState& s, std::size_t n, const std::function<Detection&(std::size_t)>& get,
+                     FeatureRecord* out) const;
+    static void makeIdsUnique(std::vector<FeatureRecord>& features, std::set<std::string>& ids);
     FeatureRecord convert(const Detection& d, const std::string& source, const CoordinateMapper& toLonLat,
                           const CoordinateMapper* toTarget, const OutlineSimplifier& simplifier, double tolerance) const;
 

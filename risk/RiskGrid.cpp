@@ -103,17 +103,24 @@ void RiskGrid::addCoverage(const RasterInput& input, const CoverageMap& cov) {
 }
 
 void RiskGrid::addFeatures(const std::vector<FeatureRecord>& features) {
+    std::vector<Point> points;
+    points.reserve(features.size());
+    for (const auto& f : features) points.push_back({f.centroid, f.score, f.risk});
+    addPoints(points);
+}
+
+void RiskGrid::addPoints(const std::vector<Point>& points) {
     auto toEqual = lonLatToEqualArea();
-    for (const auto& f : features) {
-        double x = f.centroid.lon, y = f.centroid.lat;
+    for (const auto& p : points) {
+        double x = p.centroid.lon, y = p.centroid.lat;
         toEqual->Transform(1, &x, &y);
         auto key = cellOf(x, y);
         Cell& c = cells_[key];
         c.j = key.first;
         c.i = key.second;
         c.count++;
-        c.maxScore = std::max(c.maxScore, f.score);
-        c.sumRisk += f.risk;
+        c.maxScore = std::max(c.maxScore, p.score);
+        c.sumRisk += p.risk;
     }
 }
 

@@ -27,6 +27,12 @@ public:
     // Area scanned, from valid pixels per coverage cell of an input.
     void addCoverage(const RasterInput& input, const CoverageMap& coverage);
     void addFeatures(const std::vector<FeatureRecord>& features);
+    // What a grid takes of a feature: where it is, its score and risk.
+    struct Point {
+        LonLat centroid;
+        double score = 0, risk = 0;
+    };
+    void addPoints(const std::vector<Point>& points);
 
     struct Cell {
         long long i = 0, j = 0;

@@ -49,15 +49,15 @@ void addTile(ScanResults& res, const TileGrid& grid, JournalTile& t, const std::
                         " with coverage cells that are not its own: the journal is damaged; start over with --overwrite");
     res.tilesPerInput[t.input]++;
     res.coverage[t.input].add(c);
-    for (auto& d : t.detections) res.perInput[t.input].push_back(std::move(d));
+    for (const auto& d : t.detections) res.perInput[t.input].push(d);
+    std::vector<Detection>().swap(t.detections);
     for (auto& r : t.rejections) res.rejectedPerInput[t.input].push_back(std::move(r));
 }
 
 // What the results in memory hold (a resumed run's replayed tiles count against --ram).
 std::size_t heldBytes(const ScanResults& res) {
     std::size_t n = 0;
-    for (const auto& v : res.perInput)
-        for (const auto& d : v) n += heapBytes(d);
+    for (const auto& v : res.perInput) n += v.heapBytes();
     for (const auto& v : res.rejectedPerInput)
         for (const auto& r : v) n += heapBytes(r);
     return n;

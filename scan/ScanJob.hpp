@@ -17,6 +17,7 @@
 #include "output/LayerSet.hpp"
 #include "scan/ScanJournal.hpp"
 #include "scan/ScanRequest.hpp"
+#include "detection/DetectionPack.hpp"
 #include "tiling/ScanPipeline.hpp"
 
 namespace riskmap {
@@ -33,7 +34,7 @@ struct ScanSummary {
 
 // What the detection phase produced, before output.
 struct ScanResults {
-    std::vector<std::vector<Detection>> perInput;
+    std::vector<DetectionPack> perInput;  // packed: a scan can hold hundreds of thousands
     std::vector<std::vector<Rejection>> rejectedPerInput;  // --explain
     std::vector<std::size_t> tilesPerInput;
     std::vector<CoverageMap> coverage;  // per input

@@ -28,6 +28,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Features converted and written at a time: ~1.5 KB each with their outlines (issue 14).
+constexpr std::size_t kWriteChunk = 8192;
+
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 double peakRssMB() {
@@ -104,9 +107,9 @@ public:
 
     ScanSummary write(const std::string& started) {
         const auto t1 = Clock::now();
-        assemble();
-        assembleSeconds_ = since(t1);
-        progress_.phase("writing", features_.size());
+        std::size_t total = 0;
+        for (const auto& v : res_.perInput) total += v.size();
+        progress_.phase("writing", total);
         LayerSet out(plan_, req_.overwrite, req_.overwrite || (req_.resume && res_.resumedTiles > 0), req_.fileMode,
                      req_.coordinatePrecision);
         writeDetections(out);
@@ -122,29 +125,48 @@ public:
         for (const auto& [path, qml] : job_.styleFiles()) out.addText(path, qml, req_.fileMode, true);
         if (!req_.publishPath.empty()) out.addText(plan_.publishAbout, dumpJson(aboutPublished(), 2) + "\n", 0644);
         out.commit();
-        progress_.phase("written", features_.size());
+        progress_.phase("written", written_.size());
         return s;
     }
 
 private:
-    void assemble() {
-        FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, job_.targetCrsWkt(),
-                                   req_.overlapMerge, job_.cancel(), req_.simplifyMetres);
-        features_ = assembler.assemble(res_.perInput);
-        ContextScorer(req_.risk, scannedCentre(job_.inputs())).apply(features_);
-    }
-
+    // Detections become features a chunk at a time, are scored for risk and written; of a
+    // written feature only what grids and the published layer need is kept. Overlap merging (two or more inputs with detections) needs every outline
+    // at once.
     void writeDetections(LayerSet& out) {
+        const auto t = Clock::now();
+        double writing = 0;
         const std::string& name = job_.detector().info().name;
         LayerWriter writer(out.main(), name, job_.targetCrsWkt(), job_.detector().info().attributes);
-        writer.writeAll(features_, job_.cancel());
+        const ContextScorer scorer(req_.risk, scannedCentre(job_.inputs()));
+        auto sink = [&](std::vector<FeatureRecord>& chunk) {
+            scorer.apply(chunk);
+            const auto w = Clock::now();
+            writer.writeAll(chunk, job_.cancel());
+            writing += since(w);
+            for (const auto& f : chunk) written_.push_back({f.centroid, f.score, f.risk});
+        };
+        FeatureAssembler assembler(job_.inputs(), job_.sources(), name, job_.targetCrsWkt(), req_.overlapMerge,
+                                   job_.cancel(), req_.simplifyMetres);
+        std::size_t withDetections = 0;
+        for (const auto& v : res_.perInput) withDetections += v.empty() ? 0 : 1;
+        if (req_.overlapMerge > 0 && withDetections > 1) {  // merging compares inputs only
+            std::vector<std::vector<Detection>> all(res_.perInput.size());
+            for (std::size_t i = 0; i < all.size(); ++i)
+                for (std::size_t k = 0; k < res_.perInput[i].size(); ++k) all[i].push_back(res_.perInput[i].at(k));
+            std::vector<FeatureRecord> records = assembler.assemble(all);
+            sink(records);
+        } else {
+            assembler.assembleInChunks(res_.perInput, kWriteChunk, sink);
+        }
         out.main().setDefaultStyle(name, "riskmap risk", QgisStyle::detections(req_.risk.medium, req_.risk.high));
+        assembleSeconds_ = since(t) - writing;
     }
 
     RiskGrid gridOf(double cellMetres, RiskGrid::Shape shape) const {
         RiskGrid grid(cellMetres, shape);
         for (std::size_t i = 0; i < job_.inputs().size(); ++i) grid.addCoverage(job_.inputs()[i], res_.coverage[i]);
-        grid.addFeatures(features_);
+        grid.addPoints(written_);
         return grid;
     }
 
@@ -237,7 +259,7 @@ private:
     ScanSummary summary() const {
         ScanSummary s;
         for (auto n : res_.tilesPerInput) s.tiles += n;
-        s.detections = features_.size();
+        s.detections = written_.size();
         s.resumedTiles = res_.resumedTiles;
         s.outputPath = req_.output;
         s.manifestPath = Manifest::pathFor(req_.output);
@@ -255,7 +277,7 @@ private:
     ScanResults& res_;
     const ScanFiles plan_;
     ProgressSink& progress_;
-    std::vector<FeatureRecord> features_;
+    std::vector<RiskGrid::Point> written_;  // what grids need of each written feature
     std::size_t gridCells_ = 0, publishedCells_ = 0, explained_ = 0;
     double assembleSeconds_ = 0, writeSeconds_ = 0;
 };
@@ -269,7 +291,7 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
     m.finishedUtc = utcNow();
     m.output = {req_.output, plan_.format.driver, plan_.format.rfc7946 ? std::string("EPSG:4326")
                                                                        : (req_.outCrs.empty() ? job_.inputs().front().crsName() : req_.outCrs),
-                modeText(req_.fileMode), features_.size(), req_.coordinatePrecision, req_.overlapMerge, req_.simplifyMetres};
+                modeText(req_.fileMode), written_.size(), req_.coordinatePrecision, req_.overlapMerge, req_.simplifyMetres};
     for (const auto& [role, path] : out.layers())
         m.layers.push_back({role, path, role == "detections" ? job_.detector().info().name : role});
     m.recipe = DetectorConfig::recipeJson(job_.detector().info().name, job_.options());
@@ -318,7 +340,7 @@ Json ScanWriter::countsJson() const {
     for (auto n : res_.tilesPerInput) tiles += n;
     Json per = Json::object();
     for (std::size_t i = 0; i < job_.inputs().size(); ++i) per[job_.sources()[i]] = res_.perInput[i].size();
-    return Json{{"tiles", tiles}, {"detections", features_.size()}, {"per_input", per}};
+    return Json{{"tiles", tiles}, {"detections", written_.size()}, {"per_input", per}};
 }
 
 Json ScanWriter::timingsJson() const {

@@ -13,6 +13,7 @@
 #include "core/Error.hpp"
 #include "core/HugePageHeap.hpp"
 #include "raster/RasterReader.hpp"
+#include "detection/DetectionPack.hpp"
 #include "tiling/SeamMerge.hpp"
 
 namespace riskmap {
@@ -325,7 +326,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     state.areaDoneKm2 += r.areaKm2;
                     state.detections += r.detections.size();
                     state.elapsedSeconds = elapsed();
-                    for (const auto& d : r.detections) heldBytes += heapBytes(d);
+                    for (const auto& d : r.detections) heldBytes += DetectionPack::packedBytes(d);
                     for (const auto& d : r.rejections) heldBytes += heapBytes(d);
                     if (cacheFor(heldBytes) < blockCache.capacity()) blockCache.setCapacity(cacheFor(heldBytes));
                     onTile(std::move(r));

@@ -1,0 +1,231 @@
+#include "detection/DetectionPack.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/Error.hpp"
+
+namespace riskmap {
+
+namespace {
+
+constexpr std::size_t kChunk = std::size_t{1} << 20;
+enum RingMode : std::uint8_t { kSteps = 0, kDoubles = 1 };
+
+void putVarint(std::vector<std::uint8_t>& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<std::uint8_t>(v | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<std::uint8_t>(v));
+}
+
+void putSigned(std::vector<std::uint8_t>& out, std::int64_t v) {
+    putVarint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+
+template <class T>
+void putRaw(std::vector<std::uint8_t>& out, const T& v) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
+    out.insert(out.end(), p, p + sizeof v);
+}
+
+void putString(std::vector<std::uint8_t>& out, const std::string& s) {
+    putVarint(out, s.size());
+    out.insert(out.end(), s.begin(), s.end());
+}
+
+// Pixel-corner outlines are integers well inside int32: those are stored as steps.
+bool integral(const Ring& r) {
+    constexpr double kLimit = 1 << 30;
+    for (const auto& p : r)
+        if (!(std::fabs(p.x) < kLimit && std::fabs(p.y) < kLimit) || p.x != std::floor(p.x) || p.y != std::floor(p.y) ||
+            (p.x == 0 && std::signbit(p.x)) || (p.y == 0 && std::signbit(p.y)))
+            return false;
+    return true;
+}
+
+void putRing(std::vector<std::uint8_t>& out, const Ring& r) {
+    putVarint(out, r.size());
+    if (!integral(r)) {
+        out.push_back(kDoubles);
+        for (const auto& p : r) putRaw(out, p.x), putRaw(out, p.y);
+        return;
+    }
+    out.push_back(kSteps);
+    std::int64_t x = 0, y = 0;
+    for (const auto& p : r) {
+        const auto px = static_cast<std::int64_t>(p.x), py = static_cast<std::int64_t>(p.y);
+        putSigned(out, px - x), putSigned(out, py - y);
+        x = px, y = py;
+    }
+}
+
+void putAttribute(std::vector<std::uint8_t>& out, const AttributeValue& a) {
+    out.push_back(static_cast<std::uint8_t>(a.index()));
+    switch (a.index()) {
+        case 0: putRaw(out, std::get<std::int64_t>(a)); break;
+        case 1: putRaw(out, std::get<double>(a)); break;
+        case 2: putString(out, std::get<std::string>(a)); break;
+        default: out.push_back(std::get<bool>(a) ? 1 : 0); break;
+    }
+}
+
+struct Reader {
+    const std::uint8_t* p;
+    std::uint64_t varint() {
+        std::uint64_t v = 0;
+        for (int shift = 0;; shift += 7) {
+            const std::uint8_t b = *p++;
+            v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+            if (!(b & 0x80)) return v;
+        }
+    }
+    std::int64_t signedVarint() {
+        const std::uint64_t z = varint();
+        return static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1);
+    }
+    template <class T>
+    T raw() {
+        T v;
+        std::memcpy(&v, p, sizeof v);
+        p += sizeof v;
+        return v;
+    }
+    std::string string() {
+        const auto n = static_cast<std::size_t>(varint());
+        std::string s(reinterpret_cast<const char*>(p), n);
+        p += n;
+        return s;
+    }
+    Ring ring() {
+        Ring r(static_cast<std::size_t>(varint()));
+        if (*p++ == kDoubles) {
+            for (auto& q : r) q.x = raw<double>(), q.y = raw<double>();
+            return r;
+        }
+        std::int64_t x = 0, y = 0;
+        for (auto& q : r) {
+            x += signedVarint(), y += signedVarint();
+            q = {static_cast<double>(x), static_cast<double>(y)};
+        }
+        return r;
+    }
+    AttributeValue attribute() {
+        switch (*p++) {
+            case 0: return raw<std::int64_t>();
+            case 1: return raw<double>();
+            case 2: return string();
+            default: return *p++ != 0;
+        }
+    }
+};
+
+}  // namespace
+
+void DetectionPack::push(const Detection& d) {
+    const std::size_t bytes = packedBytes(d) - sizeof(Where);
+    if (chunks_.empty() || chunks_.back().size() + bytes > chunks_.back().capacity()) {
+        if (chunks_.size() >= std::numeric_limits<std::uint32_t>::max()) throw Error("too many detections to hold");
+        chunks_.emplace_back();
+        chunks_.back().reserve(std::max(kChunk, bytes));
+    }
+    auto& rec = chunks_.back();  // appended in place: the capacity holds the record
+    at_.push_back({static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint32_t>(rec.size())});
+    putRaw(rec, static_cast<std::int32_t>(d.anchor.x));
+    putRaw(rec, static_cast<std::int32_t>(d.anchor.y));
+    putRaw(rec, d.score);
+    putString(rec, d.cls);
+    putVarint(rec, d.geometry.parts.size());
+    for (const Polygon& part : d.geometry.parts) {
+        putVarint(rec, part.holes.size());
+        putRing(rec, part.outer);
+        for (const Ring& h : part.holes) putRing(rec, h);
+    }
+    putVarint(rec, d.attributes.size());
+    for (const auto& a : d.attributes) putAttribute(rec, a);
+}
+
+const std::uint8_t* DetectionPack::record(std::size_t i) const {
+    const Where w = at_.at(i);
+    return chunks_[w.chunk].data() + w.offset;
+}
+
+DetectionPack::Head DetectionPack::head(std::size_t i) const {
+    Reader r{record(i)};
+    Head h;
+    h.anchor.x = r.raw<std::int32_t>();
+    h.anchor.y = r.raw<std::int32_t>();
+    h.score = r.raw<double>();
+    h.cls = r.string();
+    return h;
+}
+
+Detection DetectionPack::at(std::size_t i) const {
+    Reader r{record(i)};
+    Detection d;
+    d.anchor.x = r.raw<std::int32_t>();
+    d.anchor.y = r.raw<std::int32_t>();
+    d.score = r.raw<double>();
+    d.cls = r.string();
+    d.geometry.parts.resize(static_cast<std::size_t>(r.varint()));
+    for (Polygon& part : d.geometry.parts) {
+        part.holes.resize(static_cast<std::size_t>(r.varint()));
+        part.outer = r.ring();
+        for (Ring& h : part.holes) h = r.ring();
+    }
+    d.attributes.resize(static_cast<std::size_t>(r.varint()));
+    for (auto& a : d.attributes) a = r.attribute();
+    return d;
+}
+
+std::size_t DetectionPack::heapBytes() const {
+    std::size_t n = at_.capacity() * sizeof(Where) + chunks_.capacity() * sizeof(chunks_[0]);
+    for (const auto& c : chunks_) n += c.capacity();
+    return n;
+}
+
+namespace {
+
+std::size_t varintSize(std::uint64_t v) {
+    std::size_t n = 1;
+    while (v >= 0x80) v >>= 7, ++n;
+    return n;
+}
+
+std::size_t signedSize(std::int64_t v) {
+    return varintSize((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+
+std::size_t ringSize(const Ring& r) {
+    std::size_t n = varintSize(r.size()) + 1;
+    if (!integral(r)) return n + 16 * r.size();
+    std::int64_t x = 0, y = 0;
+    for (const auto& p : r) {
+        const auto px = static_cast<std::int64_t>(p.x), py = static_cast<std::int64_t>(p.y);
+        n += signedSize(px - x) + signedSize(py - y);
+        x = px, y = py;
+    }
+    return n;
+}
+
+}  // namespace
+
+// The record's exact size, walking the detection as push() encodes it.
+std::size_t DetectionPack::packedBytes(const Detection& d) {
+    std::size_t n = 4 + 4 + 8 + varintSize(d.cls.size()) + d.cls.size() + varintSize(d.geometry.parts.size());
+    for (const Polygon& part : d.geometry.parts) {
+        n += varintSize(part.holes.size()) + ringSize(part.outer);
+        for (const Ring& h : part.holes) n += ringSize(h);
+    }
+    n += varintSize(d.attributes.size());
+    for (const auto& a : d.attributes) {
+        if (const auto* s = std::get_if<std::string>(&a)) n += 1 + varintSize(s->size()) + s->size();
+        else n += a.index() == 3 ? 2 : 9;
+    }
+    return n + sizeof(Where);
+}
+
+}  // namespace riskmap

@@ -1,0 +1,88 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "detection/DetectionPack.hpp"
+
+using namespace riskmap;
+
+namespace {
+
+// Bit-for-bit equality of two detections (so -0.0 and 0.0 differ).
+bool same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void expectSame(const Detection& a, const Detection& b) {
+    EXPECT_EQ(a.anchor, b.anchor);
+    EXPECT_EQ(a.cls, b.cls);
+    EXPECT_TRUE(same(a.score, b.score));
+    ASSERT_EQ(a.geometry.parts.size(), b.geometry.parts.size());
+    auto ringsSame = [](const Ring& r, const Ring& s) {
+        ASSERT_EQ(r.size(), s.size());
+        for (std::size_t k = 0; k < r.size(); ++k) EXPECT_TRUE(same(r[k].x, s[k].x) && same(r[k].y, s[k].y)) << k;
+    };
+    for (std::size_t p = 0; p < a.geometry.parts.size(); ++p) {
+        ringsSame(a.geometry.parts[p].outer, b.geometry.parts[p].outer);
+        ASSERT_EQ(a.geometry.parts[p].holes.size(), b.geometry.parts[p].holes.size());
+        for (std::size_t h = 0; h < a.geometry.parts[p].holes.size(); ++h)
+            ringsSame(a.geometry.parts[p].holes[h], b.geometry.parts[p].holes[h]);
+    }
+    EXPECT_EQ(a.attributes, b.attributes);
+}
+
+// A pixel outline: a staircase of `n` steps from (x, y), integral corners.
+Ring stairs(double x, double y, int n) {
+    Ring r;
+    for (int k = 0; k < n; ++k) r.push_back({x + k, y + k}), r.push_back({x + k + 1, y + k});
+    r.push_back({x + n, y + n + 5});
+    r.push_back({x, y + n + 5});
+    return r;
+}
+
+}  // namespace
+
+TEST(DetectionPack, GivesBackEveryDetectionToTheBit) {
+    std::vector<Detection> given(4);
+    given[0].anchor = {12, 40000};
+    given[0].cls = "kiln";
+    given[0].score = 0.1 + 0.2;
+    given[0].geometry.parts.push_back({stairs(100000, 40000, 30), {stairs(100005, 40010, 2)}});
+    given[0].geometry.parts.push_back({stairs(7, 3, 1), {}});
+    given[0].attributes = {AttributeValue(std::int64_t{-5}), AttributeValue(1.0 / 3), AttributeValue(std::string("a\"b")),
+                           AttributeValue(true), AttributeValue(false)};
+    // Non-integral, negative zero, huge: stored as doubles.
+    given[1].anchor = {-3, 0};
+    given[1].score = -0.0;
+    given[1].geometry.parts.push_back({{{0.5, 1.25}, {-0.0, 3}, {2e12, 1}, {std::nextafter(4.0, 5.0), 9}}, {}});
+    given[2].cls = std::string(300, 'x');  // a string longer than one varint byte
+    given[3].geometry.parts.push_back({stairs(-50, -60, 4), {}});  // negative corners
+    DetectionPack pack;
+    for (const auto& d : given) pack.push(d);
+    ASSERT_EQ(pack.size(), given.size());
+    for (std::size_t i = 0; i < given.size(); ++i) {
+        expectSame(pack.at(i), given[i]);
+        EXPECT_EQ(pack.head(i).anchor, given[i].anchor);
+        EXPECT_EQ(pack.head(i).cls, given[i].cls);
+        EXPECT_TRUE(same(pack.head(i).score, given[i].score));
+    }
+}
+
+TEST(DetectionPack, HoldsPixelOutlinesInAFractionOfTheirDetections) {
+    DetectionPack pack;
+    std::size_t asDetections = 0, predicted = 0;
+    for (int i = 0; i < 20000; ++i) {
+        Detection d;
+        d.anchor = {i % 5000, i / 5000};
+        d.score = 1.0;
+        d.geometry.parts.push_back({stairs(i % 5000, i / 5000, 10 + i % 7), {}});
+        d.attributes = {AttributeValue(std::int64_t{i}), AttributeValue(0.25)};
+        asDetections += heapBytes(d);
+        predicted += DetectionPack::packedBytes(d);
+        pack.push(d);
+    }
+    EXPECT_LT(pack.heapBytes() * 4, asDetections) << "packed " << pack.heapBytes() << " B, as detections " << asDetections << " B";
+    // What the pipeline counts against --ram as tiles come in is what the pack takes (one
+    // partly filled chunk aside).
+    EXPECT_LE(predicted, pack.heapBytes());
+    EXPECT_GE(predicted + (std::size_t{1} << 20) + 20000 * 8, pack.heapBytes());
+}
