@@ -128,9 +128,13 @@ struct Reader {
 void DetectionPack::push(const Detection& d) {
     const std::size_t bytes = packedBytes(d) - sizeof(Where);
     if (chunks_.empty() || chunks_.back().size() + bytes > chunks_.back().capacity()) {
-        if (chunks_.size() >= std::numeric_limits<std::uint32_t>::max()) throw Error("too many detections to hold");
+        if (chunks_.size() >= std::numeric_limits<std::uint32_t>::max() || bytes > kChunk * 1024)
+            throw Error("a detection too large to hold (" + std::to_string(bytes) + " bytes packed)");
+        // Chunks grow from 64 KiB to 1 MiB: a scan of many inputs with few detections each must
+        // not reserve a megabyte per input.
+        const std::size_t size = chunks_.empty() ? kChunk / 16 : std::min(kChunk, 2 * chunks_.back().capacity());
         chunks_.emplace_back();
-        chunks_.back().reserve(std::max(kChunk, bytes));
+        chunks_.back().reserve(std::max(size, bytes));
     }
     auto& rec = chunks_.back();  // appended in place: the capacity holds the record
     at_.push_back({static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint32_t>(rec.size())});

@@ -173,6 +173,7 @@ std::vector<std::size_t> sortedOrder(const DetectionPack& pack) {
 
 void FeatureAssembler::assembleInChunks(const std::vector<DetectionPack>& perInput, std::size_t chunk,
                                         const std::function<void(std::vector<FeatureRecord>&)>& sink) const {
+    chunk = std::max<std::size_t>(chunk, 1);
     std::set<std::string> ids;
     for (std::size_t i = 0; i < perInput.size(); ++i) {
         const std::vector<std::size_t> order = sortedOrder(perInput[i]);

@@ -51,7 +51,12 @@ CoordinateMapper::CoordinateMapper(CoordinateMapper&&) noexcept = default;
 CoordinateMapper& CoordinateMapper::operator=(CoordinateMapper&&) noexcept = default;
 
 void CoordinateMapper::pixelsToTarget(std::vector<MapPoint>& pts) const {
-    if (pts.empty()) return;
+    if (!transform(pts, true)) throw DataError("a coordinate could not be transformed to the output CRS");
+}
+
+// false when a point could not be transformed (and, when `report`, PROJ's own failure throws).
+bool CoordinateMapper::transform(std::vector<MapPoint>& pts, bool report) const {
+    if (pts.empty()) return true;
     std::vector<double> xs(pts.size()), ys(pts.size());
     for (std::size_t i = 0; i < pts.size(); ++i) {
         MapPoint m = gt_.apply(pts[i].x, pts[i].y);
@@ -59,13 +64,15 @@ void CoordinateMapper::pixelsToTarget(std::vector<MapPoint>& pts) const {
         ys[i] = m.y;
     }
     std::vector<int> ok(pts.size(), 0);
-    if (!toTarget_->Transform(static_cast<int>(pts.size()), xs.data(), ys.data(), nullptr,
-                              ok.data()))
-        throw DataError("coordinate transformation failed: " + lastGdalError());
+    if (!toTarget_->Transform(static_cast<int>(pts.size()), xs.data(), ys.data(), nullptr, ok.data())) {
+        if (report) throw DataError("coordinate transformation failed: " + lastGdalError());
+        return false;
+    }
     for (std::size_t i = 0; i < pts.size(); ++i) {
-        if (!ok[i]) throw DataError("a coordinate could not be transformed to the output CRS");
+        if (!ok[i]) return false;
         pts[i] = {xs[i], ys[i]};
     }
+    return true;
 }
 
 // Central differences at step h from samples at (0,0), (h,0), (-h,0), (0,h), (0,-h), (h,h),
@@ -92,24 +99,28 @@ constexpr std::size_t kCellCacheSize = 256;
 }  // namespace
 
 // A quadratic model over the box [x0, x1] x [y0, y1], checked against the exact transform at
-// the box's corners; ok is false when it misses one by more than 1e-10 degree (1e-5 projected).
+// the box's corners and halfway to each sample (where a cubic term that vanishes at the samples
+// peaks; Web Mercator's latitude is such a term); ok is false when it misses one by more than
+// 1e-10 degree (1e-5 projected), or when a point it samples cannot be transformed.
 CoordinateMapper::Model CoordinateMapper::fitModel(double x0, double y0, double x1, double y1) const {
     Model m;
     m.cx = (x0 + x1) / 2, m.cy = (y0 + y1) / 2;
+    m.fitted = true;
     const double h = std::max(0.5, std::max(x1 - x0, y1 - y0) / 2), cx = m.cx, cy = m.cy;
-    std::vector<MapPoint> s{{cx, cy},         {cx + h, cy},     {cx - h, cy}, {cx, cy + h}, {cx, cy - h},
-                            {cx + h, cy + h}, {cx - h, cy - h}, {x0, y0},     {x1, y0},     {x0, y1},
-                            {x1, y1}};
-    pixelsToTarget(s);
+    std::vector<MapPoint> s{{cx, cy},         {cx + h, cy},         {cx - h, cy},     {cx, cy + h},     {cx, cy - h},
+                            {cx + h, cy + h}, {cx - h, cy - h},     {x0, y0},         {x1, y0},         {x0, y1},
+                            {x1, y1},         {cx + h / 2, cy},     {cx - h / 2, cy}, {cx, cy + h / 2}, {cx, cy - h / 2},
+                            {cx + h / 2, cy - h / 2}};
+    const std::vector<MapPoint> at = s;
+    if (!transform(s, false)) return m;  // ok stays false: every vertex goes to PROJ itself
     double fx[7], fy[7];
     for (int k = 0; k < 7; ++k) fx[k] = s[k].x, fy[k] = s[k].y;
     m.qx = Quadratic::fit(fx, h);
     m.qy = Quadratic::fit(fy, h);
-    m.fitted = true;
     const double tol = geographic_ ? 1e-10 : 1e-5;
     m.ok = true;
-    for (int k = 7; k < 11; ++k) {
-        const double u = (k == 7 || k == 9 ? x0 : x1) - cx, v = (k < 9 ? y0 : y1) - cy;
+    for (std::size_t k = 7; k < s.size(); ++k) {
+        const double u = at[k].x - cx, v = at[k].y - cy;
         m.ok = m.ok && std::fabs(m.qx.at(u, v) - s[k].x) <= tol && std::fabs(m.qy.at(u, v) - s[k].y) <= tol;
     }
     return m;

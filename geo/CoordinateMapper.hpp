@@ -26,7 +26,7 @@ public:
     void pixelsToTarget(std::vector<MapPoint>& pts) const;
     // The same for the points of one object: a quadratic model of the transformation fitted on
     // 7 exact points, used where it agrees with the exact transform at its box's corners within
-    // 1e-10 degree (about 11 um; 1e-5 of a projected unit). Points within one 64-px cell of a
+    // 1e-10 degree (about 11 um; 1e-5 of a projected unit) at its box's corners and inside. Points within one 64-px cell of a
     // global lattice share the cell's model; 16 or more elsewhere get a model of their own; else
     // every point is transformed exactly.
     void objectPixelsToTarget(std::vector<MapPoint>& pts) const;
@@ -52,6 +52,7 @@ private:
         bool fitted = false, ok = false;
     };
     Model fitModel(double x0, double y0, double x1, double y1) const;
+    bool transform(std::vector<MapPoint>& pts, bool report) const;
     const Model* cellModel(double x0, double y0, double x1, double y1) const;
 
     GeoTransform gt_;

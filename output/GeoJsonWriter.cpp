@@ -113,7 +113,7 @@ char* fastFixed(char* buf, double v, int precision) {
     } while (n);
     while (len <= precision) digits[len++] = '0';  // at least one digit before the point
     char* out = buf;
-    if (v < 0) *out++ = '-';
+    if (std::signbit(v)) *out++ = '-';  // as to_chars: -0.0 prints "-0"
     for (int i = len - 1; i >= 0; --i) {
         *out++ = digits[i];
         if (i == precision && precision > 0) *out++ = '.';

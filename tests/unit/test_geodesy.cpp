@@ -116,3 +116,23 @@ TEST(Geodesy, SmallObjectsShareTheModelOfTheirLatticeCell) {
     m.pixelsToTarget(acrossExact);
     EXPECT_EQ(maxDifference(across, acrossExact), 0);
 }
+
+TEST(Geodesy, ModelsAreCheckedInsideTheirBoxNotOnlyAtItsCorners) {
+    // Web Mercator: latitude depends on y alone, a cubic term the model's samples and box corners
+    // cannot see; a 20 km object must still come within 1e-10 degree of PROJ.
+    CoordinateMapper m(wkt("EPSG:3857"), GeoTransform(std::array<double, 6>{1e6, 10, 0, 7e6, 0, -10}));
+    auto model = circle(5000, 5000, 1000, 80), exact = model;
+    m.objectPixelsToTarget(model);
+    m.pixelsToTarget(exact);
+    EXPECT_LT(maxDifference(model, exact), 1e-10);
+}
+
+TEST(Geodesy, AModelWhoseSamplesCannotBeTransformedFallsBackToExact) {
+    // A lon/lat raster whose top row is the pole, to polar stereographic: the cell's samples
+    // above the pole fail in PROJ; the object's own vertices do not.
+    CoordinateMapper m(wkt("EPSG:4326"), GeoTransform(std::array<double, 6>{-40, 0.01, 0, 90, 0, -0.01}), "EPSG:3413");
+    std::vector<MapPoint> near{{10, 1}, {12, 1}, {12, 3}, {10, 3}}, exact = near;
+    ASSERT_NO_THROW(m.objectPixelsToTarget(near));
+    m.pixelsToTarget(exact);
+    EXPECT_EQ(maxDifference(near, exact), 0);
+}

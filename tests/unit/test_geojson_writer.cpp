@@ -266,7 +266,7 @@ TEST(GeoJsonWriter, CoordinatesAreRoundedExactlyAsToCharsWould) {
         for (double v : {lon(rng), unit(rng), tiny(rng)}) ASSERT_EQ(coord(v, p), exactCoord(v, p)) << v << " at " << p;
     }
     // Values on and next to a rounding tie, where double arithmetic cannot decide.
-    for (double v : {0.5, 1.5, 2.5, -0.5, 87.12345675, -22.60354375, 0.00000005, 1e-7, 179.5})
+    for (double v : {0.5, 1.5, 2.5, -0.5, 87.12345675, -22.60354375, 0.00000005, 1e-7, 179.5, -0.0, -0.3, 9.99999996})
         for (int p : {0, 1, 7, 8})
             for (double w : {v, std::nextafter(v, 1e9), std::nextafter(v, -1e9)})
                 EXPECT_EQ(coord(w, p), exactCoord(w, p)) << w << " at " << p;
