@@ -42,11 +42,18 @@ public:
 
     ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
                  const PipelineOptions& options);
-    // options.tileSize, or, when the user did not give it and one tile would not fit half of
-    // --ram, the largest halving of it (down to kMinAutoTile) that fits; when none does, the size
-    // asked for (and checkBudget refuses it).
+    // options.tileSize when the user gave it; otherwise, of the sizes from it down to
+    // kMinAutoTile in steps of kTileStep whose windows fit half of --ram, the one with the least
+    // work per core (window pixels per owned pixel over the tiles in flight); when none fits, the
+    // size asked for (and checkBudget refuses it).
     static int fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options);
     static constexpr int kMinAutoTile = 256;
+    static constexpr int kTileStep = 64;
+    // Tiles in flight and the block cache's bytes for windows of `window` bytes.
+    struct Share {
+        std::size_t tokens, cacheBytes;
+    };
+    static Share shareFor(std::size_t window, std::size_t ram, std::size_t threads);
 
     struct InputPlan {
         TileGrid grid;

@@ -1,6 +1,9 @@
 // Library-level checks of the whole scan: tiling and thread invariance, nodata, halo sizing.
 #include <gtest/gtest.h>
 
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
 #include "core/Error.hpp"
 #include "detection/DetectorRegistry.hpp"
 #include "detection/detectors/IndexDetector.hpp"
@@ -36,6 +39,32 @@ public:
     double haloMetres() const override { return 3800; }
     std::size_t workingBytesPerPixel(std::size_t) const override { return 100; }
 };
+
+// The kiln detector's appetite: a 460 m halo, ~140 bytes a pixel.
+class KilnSizedDetector : public IndexDetector {
+public:
+    KilnSizedDetector() : IndexDetector(OptionValues(IndexDetector::describe().options)) {}
+    double haloMetres() const override { return 460; }
+    std::size_t workingBytesPerPixel(std::size_t) const override { return 140; }
+};
+
+// An 8000 x 8000 four-band raster at 10 m with no pixels written (sparse): for tile planning.
+std::string sparseRaster(const std::string& path) {
+    GDALAllRegister();
+    char** opts = CSLSetNameValue(nullptr, "TILED", "YES");
+    opts = CSLSetNameValue(opts, "SPARSE_OK", "TRUE");
+    GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 8000, 8000, 4, GDT_UInt16, opts);
+    CSLDestroy(opts);
+    double gt[6] = {500000, 10, 0, 2500000, 0, -10};
+    ds->SetGeoTransform(gt);
+    OGRSpatialReference srs;
+    srs.importFromEPSG(32645);
+    ds->SetSpatialRef(&srs);
+    const char* names[] = {"B02", "B03", "B04", "B08"};  // blue, green, red, nir
+    for (int b = 0; b < 4; ++b) ds->GetRasterBand(b + 1)->SetDescription(names[b]);
+    GDALClose(ds);
+    return path;
+}
 
 }  // namespace
 
@@ -131,4 +160,31 @@ TEST(ScanInvariance, LargeWindowsGetATilePerThreadWithinRam) {
             EXPECT_EQ(p.tilesInFlight(), 2u);       // ... yet both threads get one
         }
     }
+}
+
+TEST(ScanInvariance, TileSizeForAGivenRamKeepsBothCoresWorkingWhereThatIsCheaper) {
+    TempDir dir;
+    std::vector<RasterInput> inputs{RasterInput::open(sparseRaster(dir.file("big.tif")), InputOptions{})};
+    const KilnSizedDetector kiln;
+    const WideDetector wide;
+    auto planned = [&](const Detector& d, std::size_t ram) {
+        PipelineOptions o;
+        o.threads = 2;
+        o.ramMB = ram;
+        o.tileSizeGiven = false;  // riskmap's default, not the user's
+        o.tileSize = ScanPipeline::fittingTileSize(inputs, d, o);
+        return std::make_pair(o.tileSize, ScanPipeline(inputs, d, o).tilesInFlight());
+    };
+    // At the default --ram the size asked for stays: both detectors get a tile per thread.
+    EXPECT_EQ(planned(kiln, 1024), std::make_pair(1024, std::size_t{2}));
+    EXPECT_EQ(planned(wide, 1024).first, 1024);
+    // At --ram 256 halving gave the kiln-sized detector 512 px tiles; a size between 512 and
+    // 1024 still gives both threads a tile, with less halo per pixel.
+    const auto [size, inFlight] = planned(kiln, 256);
+    EXPECT_GE(inFlight, 2u) << size << " px";
+    EXPECT_GT(size, 512);
+    EXPECT_EQ(size % ScanPipeline::kTileStep, 0);
+    // The clearing-sized halo cannot have two windows in 128 MB: the largest fitting size, not
+    // the halving (256 px, its 3.8 km halo 15x its pixels).
+    EXPECT_GT(planned(wide, 256).first, 256);
 }
