@@ -14,27 +14,46 @@ namespace {
 constexpr std::size_t kChunk = std::size_t{1} << 20;
 enum RingMode : std::uint8_t { kSteps = 0, kDoubles = 1 };
 
-void putVarint(std::vector<std::uint8_t>& out, std::uint64_t v) {
+// Where encode() puts a record: into a chunk, or only counted, so that push() and
+// packedBytes() walk the same code and cannot disagree.
+struct ByteSink {
+    std::vector<std::uint8_t>& out;
+    void byte(std::uint8_t b) { out.push_back(b); }
+    void bytes(const void* p, std::size_t n) {
+        const auto* b = static_cast<const std::uint8_t*>(p);
+        out.insert(out.end(), b, b + n);
+    }
+};
+
+struct CountSink {
+    std::size_t n = 0;
+    void byte(std::uint8_t) { ++n; }
+    void bytes(const void*, std::size_t k) { n += k; }
+};
+
+template <class Sink>
+void putVarint(Sink& out, std::uint64_t v) {
     while (v >= 0x80) {
-        out.push_back(static_cast<std::uint8_t>(v | 0x80));
+        out.byte(static_cast<std::uint8_t>(v | 0x80));
         v >>= 7;
     }
-    out.push_back(static_cast<std::uint8_t>(v));
+    out.byte(static_cast<std::uint8_t>(v));
 }
 
-void putSigned(std::vector<std::uint8_t>& out, std::int64_t v) {
+template <class Sink>
+void putSigned(Sink& out, std::int64_t v) {
     putVarint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
 }
 
-template <class T>
-void putRaw(std::vector<std::uint8_t>& out, const T& v) {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
-    out.insert(out.end(), p, p + sizeof v);
+template <class Sink, class T>
+void putRaw(Sink& out, const T& v) {
+    out.bytes(&v, sizeof v);
 }
 
-void putString(std::vector<std::uint8_t>& out, const std::string& s) {
+template <class Sink>
+void putString(Sink& out, const std::string& s) {
     putVarint(out, s.size());
-    out.insert(out.end(), s.begin(), s.end());
+    out.bytes(s.data(), s.size());
 }
 
 // Pixel-corner outlines are integers well inside int32: those are stored as steps.
@@ -47,14 +66,15 @@ bool integral(const Ring& r) {
     return true;
 }
 
-void putRing(std::vector<std::uint8_t>& out, const Ring& r) {
+template <class Sink>
+void putRing(Sink& out, const Ring& r) {
     putVarint(out, r.size());
     if (!integral(r)) {
-        out.push_back(kDoubles);
+        out.byte(kDoubles);
         for (const auto& p : r) putRaw(out, p.x), putRaw(out, p.y);
         return;
     }
-    out.push_back(kSteps);
+    out.byte(kSteps);
     std::int64_t x = 0, y = 0;
     for (const auto& p : r) {
         const auto px = static_cast<std::int64_t>(p.x), py = static_cast<std::int64_t>(p.y);
@@ -63,14 +83,32 @@ void putRing(std::vector<std::uint8_t>& out, const Ring& r) {
     }
 }
 
-void putAttribute(std::vector<std::uint8_t>& out, const AttributeValue& a) {
-    out.push_back(static_cast<std::uint8_t>(a.index()));
+template <class Sink>
+void putAttribute(Sink& out, const AttributeValue& a) {
+    out.byte(static_cast<std::uint8_t>(a.index()));
     switch (a.index()) {
         case 0: putRaw(out, std::get<std::int64_t>(a)); break;
         case 1: putRaw(out, std::get<double>(a)); break;
         case 2: putString(out, std::get<std::string>(a)); break;
-        default: out.push_back(std::get<bool>(a) ? 1 : 0); break;
+        default: out.byte(std::get<bool>(a) ? 1 : 0); break;
     }
+}
+
+// The record: anchor, score, class (the head), parts with their rings, attributes.
+template <class Sink>
+void encode(Sink& out, const Detection& d) {
+    putRaw(out, static_cast<std::int32_t>(d.anchor.x));
+    putRaw(out, static_cast<std::int32_t>(d.anchor.y));
+    putRaw(out, d.score);
+    putString(out, d.cls);
+    putVarint(out, d.geometry.parts.size());
+    for (const Polygon& part : d.geometry.parts) {
+        putVarint(out, part.holes.size());
+        putRing(out, part.outer);
+        for (const Ring& h : part.holes) putRing(out, h);
+    }
+    putVarint(out, d.attributes.size());
+    for (const auto& a : d.attributes) putAttribute(out, a);
 }
 
 struct Reader {
@@ -113,6 +151,14 @@ struct Reader {
         }
         return r;
     }
+    DetectionPack::Head head() {
+        DetectionPack::Head h;
+        h.anchor.x = raw<std::int32_t>();
+        h.anchor.y = raw<std::int32_t>();
+        h.score = raw<double>();
+        h.cls = string();
+        return h;
+    }
     AttributeValue attribute() {
         switch (*p++) {
             case 0: return raw<std::int64_t>();
@@ -126,7 +172,9 @@ struct Reader {
 }  // namespace
 
 void DetectionPack::push(const Detection& d) {
-    const std::size_t bytes = packedBytes(d) - sizeof(Where);
+    CountSink count;
+    encode(count, d);
+    const std::size_t bytes = count.n;
     if (chunks_.empty() || chunks_.back().size() + bytes > chunks_.back().capacity()) {
         if (chunks_.size() >= std::numeric_limits<std::uint32_t>::max() || bytes > kChunk * 1024)
             throw Error("a detection too large to hold (" + std::to_string(bytes) + " bytes packed)");
@@ -138,18 +186,8 @@ void DetectionPack::push(const Detection& d) {
     }
     auto& rec = chunks_.back();  // appended in place: the capacity holds the record
     at_.push_back({static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint32_t>(rec.size())});
-    putRaw(rec, static_cast<std::int32_t>(d.anchor.x));
-    putRaw(rec, static_cast<std::int32_t>(d.anchor.y));
-    putRaw(rec, d.score);
-    putString(rec, d.cls);
-    putVarint(rec, d.geometry.parts.size());
-    for (const Polygon& part : d.geometry.parts) {
-        putVarint(rec, part.holes.size());
-        putRing(rec, part.outer);
-        for (const Ring& h : part.holes) putRing(rec, h);
-    }
-    putVarint(rec, d.attributes.size());
-    for (const auto& a : d.attributes) putAttribute(rec, a);
+    ByteSink out{rec};
+    encode(out, d);
 }
 
 const std::uint8_t* DetectionPack::record(std::size_t i) const {
@@ -159,21 +197,16 @@ const std::uint8_t* DetectionPack::record(std::size_t i) const {
 
 DetectionPack::Head DetectionPack::head(std::size_t i) const {
     Reader r{record(i)};
-    Head h;
-    h.anchor.x = r.raw<std::int32_t>();
-    h.anchor.y = r.raw<std::int32_t>();
-    h.score = r.raw<double>();
-    h.cls = r.string();
-    return h;
+    return r.head();
 }
 
 Detection DetectionPack::at(std::size_t i) const {
     Reader r{record(i)};
     Detection d;
-    d.anchor.x = r.raw<std::int32_t>();
-    d.anchor.y = r.raw<std::int32_t>();
-    d.score = r.raw<double>();
-    d.cls = r.string();
+    Head head = r.head();
+    d.anchor = head.anchor;
+    d.score = head.score;
+    d.cls = std::move(head.cls);
     d.geometry.parts.resize(static_cast<std::size_t>(r.varint()));
     for (Polygon& part : d.geometry.parts) {
         part.holes.resize(static_cast<std::size_t>(r.varint()));
@@ -191,45 +224,10 @@ std::size_t DetectionPack::heapBytes() const {
     return n;
 }
 
-namespace {
-
-std::size_t varintSize(std::uint64_t v) {
-    std::size_t n = 1;
-    while (v >= 0x80) v >>= 7, ++n;
-    return n;
-}
-
-std::size_t signedSize(std::int64_t v) {
-    return varintSize((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-}
-
-std::size_t ringSize(const Ring& r) {
-    std::size_t n = varintSize(r.size()) + 1;
-    if (!integral(r)) return n + 16 * r.size();
-    std::int64_t x = 0, y = 0;
-    for (const auto& p : r) {
-        const auto px = static_cast<std::int64_t>(p.x), py = static_cast<std::int64_t>(p.y);
-        n += signedSize(px - x) + signedSize(py - y);
-        x = px, y = py;
-    }
-    return n;
-}
-
-}  // namespace
-
-// The record's exact size, walking the detection as push() encodes it.
 std::size_t DetectionPack::packedBytes(const Detection& d) {
-    std::size_t n = 4 + 4 + 8 + varintSize(d.cls.size()) + d.cls.size() + varintSize(d.geometry.parts.size());
-    for (const Polygon& part : d.geometry.parts) {
-        n += varintSize(part.holes.size()) + ringSize(part.outer);
-        for (const Ring& h : part.holes) n += ringSize(h);
-    }
-    n += varintSize(d.attributes.size());
-    for (const auto& a : d.attributes) {
-        if (const auto* s = std::get_if<std::string>(&a)) n += 1 + varintSize(s->size()) + s->size();
-        else n += a.index() == 3 ? 2 : 9;
-    }
-    return n + sizeof(Where);
+    CountSink count;
+    encode(count, d);
+    return count.n + sizeof(Where);
 }
 
 }  // namespace riskmap

@@ -56,11 +56,17 @@ double FeatureAssembler::roundTo(double v, int decimals) {
     return r == 0 ? 0.0 : r;  // no "-0"
 }
 
+int FeatureAssembler::compareHeads(const cv::Point& aAnchor, const std::string& aCls, double aScore,
+                                   const cv::Point& bAnchor, const std::string& bCls, double bScore) {
+    if (aAnchor.y != bAnchor.y) return aAnchor.y < bAnchor.y ? -1 : 1;
+    if (aAnchor.x != bAnchor.x) return aAnchor.x < bAnchor.x ? -1 : 1;
+    if (aCls != bCls) return aCls < bCls ? -1 : 1;
+    if (aScore != bScore) return aScore > bScore ? -1 : 1;
+    return 0;
+}
+
 bool FeatureAssembler::before(const Detection& a, const Detection& b) {
-    if (a.anchor.y != b.anchor.y) return a.anchor.y < b.anchor.y;
-    if (a.anchor.x != b.anchor.x) return a.anchor.x < b.anchor.x;
-    if (a.cls != b.cls) return a.cls < b.cls;
-    if (a.score != b.score) return a.score > b.score;
+    if (const int c = compareHeads(a.anchor, a.cls, a.score, b.anchor, b.cls, b.score)) return c < 0;
     const auto& pa = a.geometry.parts;
     const auto& pb = b.geometry.parts;
     if (pa.size() != pb.size()) return pa.size() < pb.size();
@@ -160,10 +166,7 @@ std::vector<std::size_t> sortedOrder(const DetectionPack& pack) {
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
         const auto &ha = heads[a], &hb = heads[b];
-        if (ha.anchor.y != hb.anchor.y) return ha.anchor.y < hb.anchor.y;
-        if (ha.anchor.x != hb.anchor.x) return ha.anchor.x < hb.anchor.x;
-        if (ha.cls != hb.cls) return ha.cls < hb.cls;
-        if (ha.score != hb.score) return ha.score > hb.score;
+        if (const int c = FeatureAssembler::compareHeads(ha.anchor, ha.cls, ha.score, hb.anchor, hb.cls, hb.score)) return c < 0;
         return FeatureAssembler::before(pack.at(a), pack.at(b));
     });
     return order;

@@ -37,6 +37,10 @@ public:
 
     // Total order on detections of one input: anchor row, column, class, score, geometry.
     static bool before(const Detection& a, const Detection& b);
+    // Its first keys (anchor row, column, class, higher score first): -1, 0 or 1. Packed
+    // detections are sorted on these without unpacking their outlines.
+    static int compareHeads(const cv::Point& aAnchor, const std::string& aCls, double aScore, const cv::Point& bAnchor,
+                            const std::string& bCls, double bScore);
     // "<detector>-<12 hex digits>" from detector, class and anchor position in lon/lat.
     static std::string stableId(const std::string& detector, const std::string& cls, double lon,
                                 double lat);

@@ -131,8 +131,8 @@ public:
 
 private:
     // Detections become features a chunk at a time, are scored for risk and written; of a
-    // written feature only what grids and the published layer need is kept. Overlap merging (two or more inputs with detections) needs every outline
-    // at once.
+    // written feature only what grids and the published layer need is kept. Overlap merging
+    // (two or more inputs with detections) needs every outline at once.
     void writeDetections(LayerSet& out) {
         const auto t = Clock::now();
         double writing = 0;

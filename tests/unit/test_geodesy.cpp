@@ -69,70 +69,64 @@ double maxDifference(const std::vector<MapPoint>& a, const std::vector<MapPoint>
     return d;
 }
 
+// How far objectPixelsToTarget puts the points from PROJ's own transform of each (0: exact).
+double modelMiss(const CoordinateMapper& m, std::vector<MapPoint> pts) {
+    std::vector<MapPoint> exact = pts;
+    m.objectPixelsToTarget(pts);
+    m.pixelsToTarget(exact);
+    return maxDifference(pts, exact);
+}
+
 }  // namespace
 
 TEST(Geodesy, AnObjectsVerticesAgreeWithTheExactTransformWellBelowTheWrittenDigits) {
     // An 800 m object of 60 vertices in UTM 45N at 10 m: the quadratic model is used and stays
     // far inside GeoJSON's 7 decimals (1e-7 degree).
     CoordinateMapper m(wkt("EPSG:32645"), GeoTransform(std::array<double, 6>{300000, 10, 0, 2600000, 0, -10}));
-    auto model = circle(5000, 7000, 40, 60), exact = model;
-    m.objectPixelsToTarget(model);
-    m.pixelsToTarget(exact);
-    EXPECT_LT(maxDifference(model, exact), 1e-10);
-    EXPECT_GT(maxDifference(model, exact), 0) << "the model was not used: this test checks nothing";
+    const double miss = modelMiss(m, circle(5000, 7000, 40, 60));
+    EXPECT_LT(miss, 1e-10);
+    EXPECT_GT(miss, 0) << "the model was not used: this test checks nothing";
 }
 
 TEST(Geodesy, AnObjectTooLargeForTheModelIsTransformedExactly) {
     // 1000 km across at 1 km pixels: no quadratic holds to 1e-10 degree there, so every vertex
     // must come from PROJ itself.
     CoordinateMapper m(wkt("EPSG:32645"), GeoTransform(std::array<double, 6>{0, 1000, 0, 3000000, 0, -1000}));
-    auto model = circle(500, 500, 500, 60), exact = model;
-    m.objectPixelsToTarget(model);
-    m.pixelsToTarget(exact);
-    EXPECT_EQ(maxDifference(model, exact), 0);
+    EXPECT_EQ(modelMiss(m, circle(500, 500, 500, 60)), 0);
 }
 
 TEST(Geodesy, SmallObjectsShareTheModelOfTheirLatticeCell) {
     CoordinateMapper m(wkt("EPSG:32645"), GeoTransform(std::array<double, 6>{300000, 10, 0, 2600000, 0, -10}));
     // Five points inside the 64-px cell (64..128, 64..128): the cell's model, within 1e-10 degree.
-    std::vector<MapPoint> inCell{{70, 70}, {71, 70}, {71, 71}, {70, 71}, {100.5, 120.25}}, exact = inCell;
+    const std::vector<MapPoint> points{{70, 70}, {71, 70}, {71, 71}, {70, 71}, {100.5, 120.25}};
+    const double miss = modelMiss(m, points);
+    EXPECT_LT(miss, 1e-10);
+    EXPECT_GT(miss, 0) << "the cell's model was not used";
+    std::vector<MapPoint> inCell = points;
     m.objectPixelsToTarget(inCell);
-    m.pixelsToTarget(exact);
-    EXPECT_LT(maxDifference(inCell, exact), 1e-10);
-    EXPECT_GT(maxDifference(inCell, exact), 0) << "the cell's model was not used";
     // The same points again, after other cells filled the cache: the same values to the bit.
     for (int k = 0; k < 600; ++k) {
-        std::vector<MapPoint> other{{64.0 * k + 3, 5}}, otherExact = other;
-        m.objectPixelsToTarget(other);
-        m.pixelsToTarget(otherExact);
-        ASSERT_LT(maxDifference(other, otherExact), 1e-10) << "cell " << k << " got another cell's model";
+        ASSERT_LT(modelMiss(m, {{64.0 * k + 3, 5}}), 1e-10) << "cell " << k << " got another cell's model";
     }
-    std::vector<MapPoint> again{{70, 70}, {71, 70}, {71, 71}, {70, 71}, {100.5, 120.25}};
+    std::vector<MapPoint> again = points;
     m.objectPixelsToTarget(again);
     EXPECT_EQ(maxDifference(again, inCell), 0);
     // Four points across a cell boundary are too few for a model of their own: exact.
-    std::vector<MapPoint> across{{126, 70}, {131, 70}, {131, 75}, {126, 75}}, acrossExact = across;
-    m.objectPixelsToTarget(across);
-    m.pixelsToTarget(acrossExact);
-    EXPECT_EQ(maxDifference(across, acrossExact), 0);
+    EXPECT_EQ(modelMiss(m, {{126, 70}, {131, 70}, {131, 75}, {126, 75}}), 0);
 }
 
 TEST(Geodesy, ModelsAreCheckedInsideTheirBoxNotOnlyAtItsCorners) {
     // Web Mercator: latitude depends on y alone, a cubic term the model's samples and box corners
     // cannot see; a 20 km object must still come within 1e-10 degree of PROJ.
     CoordinateMapper m(wkt("EPSG:3857"), GeoTransform(std::array<double, 6>{1e6, 10, 0, 7e6, 0, -10}));
-    auto model = circle(5000, 5000, 1000, 80), exact = model;
-    m.objectPixelsToTarget(model);
-    m.pixelsToTarget(exact);
-    EXPECT_LT(maxDifference(model, exact), 1e-10);
+    EXPECT_LT(modelMiss(m, circle(5000, 5000, 1000, 80)), 1e-10);
 }
 
 TEST(Geodesy, AModelWhoseSamplesCannotBeTransformedFallsBackToExact) {
     // A lon/lat raster whose top row is the pole, to polar stereographic: the cell's samples
     // above the pole fail in PROJ; the object's own vertices do not.
     CoordinateMapper m(wkt("EPSG:4326"), GeoTransform(std::array<double, 6>{-40, 0.01, 0, 90, 0, -0.01}), "EPSG:3413");
-    std::vector<MapPoint> near{{10, 1}, {12, 1}, {12, 3}, {10, 3}}, exact = near;
-    ASSERT_NO_THROW(m.objectPixelsToTarget(near));
-    m.pixelsToTarget(exact);
-    EXPECT_EQ(maxDifference(near, exact), 0);
+    double miss = -1;
+    ASSERT_NO_THROW(miss = modelMiss(m, {{10, 1}, {12, 1}, {12, 3}, {10, 3}}));
+    EXPECT_EQ(miss, 0);
 }
