@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
-#include <set>
+#include <limits>
+#include <map>
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -13,6 +15,7 @@
 #include "core/Error.hpp"
 #include "features/OutlineSimplifier.hpp"
 #include "features/OverlapMerger.hpp"
+#include "features/UniqueIds.hpp"
 #include "geo/CoordinateMapper.hpp"
 #include "geo/Geodesy.hpp"
 
@@ -131,13 +134,8 @@ void FeatureAssembler::convertEach(InputState& s, std::size_t n, const std::func
 }
 
 // Two objects can share an anchor pixel (a blob inside a ring): keep ids unique, in order.
-void FeatureAssembler::makeIdsUnique(std::vector<FeatureRecord>& features, std::set<std::string>& ids) {
-    for (auto& f : features) {
-        std::string unique = f.id;
-        for (int k = 2; ids.count(unique); ++k) unique = f.id + "-" + std::to_string(k);
-        ids.insert(unique);
-        f.id = unique;
-    }
+void FeatureAssembler::makeIdsUnique(std::vector<FeatureRecord>& features, UniqueIds& ids) {
+    for (auto& f : features) f.id = ids.claim(f.id);
 }
 
 std::vector<FeatureRecord> FeatureAssembler::assemble(std::vector<std::vector<Detection>>& perInput) const {
@@ -150,7 +148,7 @@ std::vector<FeatureRecord> FeatureAssembler::assemble(std::vector<std::vector<De
         convertEach(*stateFor(i), dets.size(), [&](std::size_t k) -> Detection& { return dets[k]; }, out.data() + base);
     }
     if (overlapFraction_ > 0) OverlapMerger(overlapFraction_, cancel_).merge(out);
-    std::set<std::string> ids;
+    UniqueIds ids(detector_ + "-");
     makeIdsUnique(out, ids);
     return out;
 }
@@ -158,17 +156,37 @@ std::vector<FeatureRecord> FeatureAssembler::assemble(std::vector<std::vector<De
 namespace {
 
 // Positions in `pack` in the order FeatureAssembler::before gives its detections (stable):
-// by the packed heads, unpacking both only when anchor, class and score tie.
-std::vector<std::size_t> sortedOrder(const DetectionPack& pack) {
-    std::vector<DetectionPack::Head> heads(pack.size());
-    for (std::size_t i = 0; i < heads.size(); ++i) heads[i] = pack.head(i);
-    std::vector<std::size_t> order(pack.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        const auto &ha = heads[a], &hb = heads[b];
-        if (const int c = FeatureAssembler::compareHeads(ha.anchor, ha.cls, ha.score, hb.anchor, hb.cls, hb.score)) return c < 0;
-        return FeatureAssembler::before(pack.at(a), pack.at(b));
+// by the packed heads, unpacking both only when anchor, class and score tie. A key is 24
+// bytes, the class a rank among the pack's few classes: heads with their class strings took
+// 64 bytes an object, 64 MB for a million (issue 14).
+std::vector<std::uint32_t> sortedOrder(const DetectionPack& pack) {
+    if (pack.size() > std::numeric_limits<std::uint32_t>::max()) throw Error("too many detections in one input to sort");
+    std::map<std::string, std::uint32_t> classes;
+    for (std::size_t i = 0; i < pack.size(); ++i) classes.emplace(pack.head(i).cls, 0);
+    std::uint32_t rank = 0;
+    for (auto& c : classes) c.second = rank++;  // in string order, as compareHeads orders them
+    struct Key {
+        std::int32_t y, x;
+        std::uint32_t cls, index;
+        double score;
+    };
+    std::vector<Key> keys(pack.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const DetectionPack::Head h = pack.head(i);
+        keys[i] = {h.anchor.y, h.anchor.x, classes.at(h.cls), static_cast<std::uint32_t>(i), h.score};
+    }
+    std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+        if (a.y != b.y) return a.y < b.y;
+        if (a.x != b.x) return a.x < b.x;
+        if (a.cls != b.cls) return a.cls < b.cls;
+        if (a.score != b.score) return a.score > b.score;
+        const Detection da = pack.at(a.index), db = pack.at(b.index);
+        if (FeatureAssembler::before(da, db)) return true;
+        if (FeatureAssembler::before(db, da)) return false;
+        return a.index < b.index;  // what a stable sort keeps
     });
+    std::vector<std::uint32_t> order(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
     return order;
 }
 
@@ -177,9 +195,9 @@ std::vector<std::size_t> sortedOrder(const DetectionPack& pack) {
 void FeatureAssembler::assembleInChunks(const std::vector<DetectionPack>& perInput, std::size_t chunk,
                                         const std::function<void(std::vector<FeatureRecord>&)>& sink) const {
     chunk = std::max<std::size_t>(chunk, 1);
-    std::set<std::string> ids;
+    UniqueIds ids(detector_ + "-");
     for (std::size_t i = 0; i < perInput.size(); ++i) {
-        const std::vector<std::size_t> order = sortedOrder(perInput[i]);
+        const std::vector<std::uint32_t> order = sortedOrder(perInput[i]);
         const auto state = stateFor(i);
         std::vector<Detection> dets;
         std::vector<FeatureRecord> records;

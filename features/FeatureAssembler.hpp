@@ -4,13 +4,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "detection/Detection.hpp"
 #include "detection/DetectionPack.hpp"
 #include "features/FeatureRecord.hpp"
+#include "features/UniqueIds.hpp"
 #include "geo/CoordinateMapper.hpp"
 #include "raster/RasterInput.hpp"
 
@@ -54,7 +54,7 @@ private:
     // it), its outline is freed once converted.
     void convertEach(InputState& s, std::size_t n, const std::function<Detection&(std::size_t)>& get,
                      FeatureRecord* out) const;
-    static void makeIdsUnique(std::vector<FeatureRecord>& features, std::set<std::string>& ids);
+    static void makeIdsUnique(std::vector<FeatureRecord>& features, UniqueIds& ids);
     FeatureRecord convert(const Detection& d, const std::string& source, const CoordinateMapper& toLonLat,
                           const CoordinateMapper* toTarget, const OutlineSimplifier& simplifier, double tolerance) const;
 

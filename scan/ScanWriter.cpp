@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/Error.hpp"
 #include "core/UtcTime.hpp"
@@ -112,6 +113,9 @@ public:
         progress_.phase("writing", total);
         LayerSet out(plan_, req_.overwrite, req_.overwrite || (req_.resume && res_.resumedTiles > 0), req_.fileMode,
                      req_.coordinatePrecision);
+        // Grids take each feature as it is written: nothing per feature is kept until the end.
+        if (req_.gridMetres > 0) grid_.emplace(req_.gridMetres, RiskGrid::parseShape(req_.gridShape));
+        if (!req_.publishPath.empty()) publishGrid_.emplace(publishCell(), RiskGrid::Shape::Square);
         writeDetections(out);
         if (req_.gridMetres > 0) writeGrid(out);
         writeCoverage(out);
@@ -125,7 +129,7 @@ public:
         for (const auto& [path, qml] : job_.styleFiles()) out.addText(path, qml, req_.fileMode, true);
         if (!req_.publishPath.empty()) out.addText(plan_.publishAbout, dumpJson(aboutPublished(), 2) + "\n", 0644);
         out.commit();
-        progress_.phase("written", written_.size());
+        progress_.phase("written", written_);
         return s;
     }
 
@@ -144,7 +148,12 @@ private:
             const auto w = Clock::now();
             writer.writeAll(chunk, job_.cancel());
             writing += since(w);
-            for (const auto& f : chunk) written_.push_back({f.centroid, f.score, f.risk});
+            std::vector<RiskGrid::Point> points;
+            if (grid_ || publishGrid_)
+                for (const auto& f : chunk) points.push_back({f.centroid, f.score, f.risk});
+            if (grid_) grid_->addPoints(points);
+            if (publishGrid_) publishGrid_->addPoints(points);
+            written_ += chunk.size();
         };
         FeatureAssembler assembler(job_.inputs(), job_.sources(), name, job_.targetCrsWkt(), req_.overlapMerge,
                                    job_.cancel(), req_.simplifyMetres);
@@ -163,15 +172,14 @@ private:
         assembleSeconds_ = since(t) - writing;
     }
 
-    RiskGrid gridOf(double cellMetres, RiskGrid::Shape shape) const {
-        RiskGrid grid(cellMetres, shape);
+    // A grid that has taken every written feature, with the area each cell scanned.
+    const RiskGrid& withCoverage(RiskGrid& grid) const {
         for (std::size_t i = 0; i < job_.inputs().size(); ++i) grid.addCoverage(job_.inputs()[i], res_.coverage[i]);
-        grid.addPoints(written_);
         return grid;
     }
 
     void writeGrid(LayerSet& out) {
-        const RiskGrid grid = gridOf(req_.gridMetres, RiskGrid::parseShape(req_.gridShape));
+        const RiskGrid& grid = withCoverage(*grid_);
         OutputDataset& ds = out.layerFile("grid");
         // Equal-area cells stay in EPSG:6933 where the format allows; GeoJSON is lon/lat.
         const bool lonLat = plan_.format.rfc7946;
@@ -201,7 +209,7 @@ private:
 
     // A layer safe to share: coarse cells with enough detections, nothing else.
     void writePublished(LayerSet& out) {
-        const RiskGrid grid = gridOf(publishCell(), RiskGrid::Shape::Square);
+        const RiskGrid& grid = withCoverage(*publishGrid_);
         OutputDataset& pub = out.publish();
         OutputLayer* layer = pub.createLayer("published", "", wkbMultiPolygon,
                                              {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"mean_risk", OFTReal},
@@ -259,7 +267,7 @@ private:
     ScanSummary summary() const {
         ScanSummary s;
         for (auto n : res_.tilesPerInput) s.tiles += n;
-        s.detections = written_.size();
+        s.detections = written_;
         s.resumedTiles = res_.resumedTiles;
         s.outputPath = req_.output;
         s.manifestPath = Manifest::pathFor(req_.output);
@@ -277,7 +285,8 @@ private:
     ScanResults& res_;
     const ScanFiles plan_;
     ProgressSink& progress_;
-    std::vector<RiskGrid::Point> written_;  // what grids need of each written feature
+    std::size_t written_ = 0;
+    std::optional<RiskGrid> grid_, publishGrid_;  // fed as features are written
     std::size_t gridCells_ = 0, publishedCells_ = 0, explained_ = 0;
     double assembleSeconds_ = 0, writeSeconds_ = 0;
 };
@@ -291,7 +300,7 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
     m.finishedUtc = utcNow();
     m.output = {req_.output, plan_.format.driver, plan_.format.rfc7946 ? std::string("EPSG:4326")
                                                                        : (req_.outCrs.empty() ? job_.inputs().front().crsName() : req_.outCrs),
-                modeText(req_.fileMode), written_.size(), req_.coordinatePrecision, req_.overlapMerge, req_.simplifyMetres};
+                modeText(req_.fileMode), written_, req_.coordinatePrecision, req_.overlapMerge, req_.simplifyMetres};
     for (const auto& [role, path] : out.layers())
         m.layers.push_back({role, path, role == "detections" ? job_.detector().info().name : role});
     m.recipe = DetectorConfig::recipeJson(job_.detector().info().name, job_.options());
@@ -340,7 +349,7 @@ Json ScanWriter::countsJson() const {
     for (auto n : res_.tilesPerInput) tiles += n;
     Json per = Json::object();
     for (std::size_t i = 0; i < job_.inputs().size(); ++i) per[job_.sources()[i]] = res_.perInput[i].size();
-    return Json{{"tiles", tiles}, {"detections", written_.size()}, {"per_input", per}};
+    return Json{{"tiles", tiles}, {"detections", written_}, {"per_input", per}};
 }
 
 Json ScanWriter::timingsJson() const {
