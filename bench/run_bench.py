@@ -16,8 +16,12 @@ Measures, in one run and alternating the commands so that noise hits both alike:
     two shards at --ram, then merge, report and eval, each's peak RSS (they take no --ram: the
     figure to hold against the scan's budget).
 
+  * with --dense-only, a rule that finds an object every 8 x 8 px (4 x 4 px squares: 1,562,500
+    objects on 10000 x 10000 px): peak RSS at --ram 256 and at the default, held detections
+    spilled to disk, time, and whether both layers are the same bytes.
+
 Usage: bench/run_bench.py [--build build] [--work /tmp/riskmap-bench] [--runs 3] [--threads N]
-                          [--detectors kiln clearing] [--real [--real-size 10000]]
+                          [--detectors kiln clearing] [--real [--real-size 10000]] [--dense-only]
 """
 import argparse
 import json
@@ -155,6 +159,45 @@ def after_scan(args, riskmap, raster):
     return res
 
 
+def dense_raster(path, size):
+    """One Byte band named red: 4 x 4 px squares of 200 every 8 px on 0, 10 m, UTM 45N."""
+    import numpy as np
+    from osgeo import gdal, osr
+    ds = gdal.GetDriverByName("GTiff").Create(path, size, size, 1, gdal.GDT_Byte, ["TILED=YES", "COMPRESS=DEFLATE"])
+    ds.SetGeoTransform((500000, 10, 0, 2500000, 0, -10))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32645)
+    ds.SetProjection(srs.ExportToWkt())
+    band = ds.GetRasterBand(1)
+    band.SetDescription("red")
+    x = (np.arange(size) % 8) < 4
+    for y0 in range(0, size, 1024):
+        rows = (np.arange(y0, min(size, y0 + 1024)) % 8) < 4
+        band.WriteArray(np.where(rows[:, None] & x[None, :], 200, 0).astype(np.uint8), 0, y0)
+    ds = None
+
+
+def dense(args, riskmap):
+    """Many objects: does --ram hold, and at what cost?"""
+    raster = os.path.join(args.work, f"dense{args.size}.tif")
+    if not os.path.exists(raster):
+        dense_raster(raster, args.size)
+    res = {"raster": f"{args.size} x {args.size} px, a 4 x 4 px square every 8 px"}
+    outs = []
+    for ram in (args.ram, 1024):
+        out = os.path.join(args.work, f"dense-{ram}.geojson")
+        wall, rss = measure([riskmap, "scan", raster, "-o", out, "--overwrite", "-q", "--threads", str(args.threads),
+                             "--ram", str(ram), "--set", "rule=red > 0.3", "--set", "min_area_m2=100"])
+        m = json.load(open(out + ".manifest.json"))
+        res[f"ram_{ram}"] = {"seconds": wall, "peak_rss_mb": rss, "features": m["output"]["features"],
+                             "spilled_mb": m["tiling"].get("detections_spilled_mb"), "timings": m["timings"]}
+        outs.append(out)
+    res["same_bytes"] = subprocess.run(["cmp", "-s", *outs]).returncode == 0
+    for o in outs:
+        os.remove(o)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -174,10 +217,14 @@ def main():
                          "at --ram too, which takes clearing minutes per run")
     ap.add_argument("--cold", action="store_true",
                     help="also time both with the page cache dropped before each run (needs root)")
+    ap.add_argument("--dense-only", action="store_true",
+                    help="only the many-objects case: --size px with a square every 8 px, at --ram and at 1024")
     args = ap.parse_args()
 
     os.makedirs(args.work, exist_ok=True)
     riskmap = os.path.join(args.build, "riskmap")
+    if args.dense_only:
+        return report(args, {"dense": dense(args, riskmap)})
     baseline = os.path.join(args.build, "bench", "gdal_block_read")
     if args.real_only:
         return report(args, with_real(args, riskmap, baseline, {}))

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/Error.hpp"
+#include "core/SpillFile.hpp"
 
 namespace riskmap {
 
@@ -171,20 +172,48 @@ struct Reader {
 
 }  // namespace
 
+DetectionPack::DetectionPack() = default;
+DetectionPack::~DetectionPack() = default;
+DetectionPack::DetectionPack(DetectionPack&&) noexcept = default;
+DetectionPack& DetectionPack::operator=(DetectionPack&&) noexcept = default;
+
+void DetectionPack::spillBeyond(std::size_t residentBytes, const std::string& dir) {
+    residentLimit_ = residentBytes;
+    spill_ = std::make_unique<SpillFile>(dir);
+}
+
+// Called when every chunk is full: they all go to the file, in order.
+void DetectionPack::spillFullChunks() {
+    for (Chunk& c : chunks_) {
+        if (c.spilled || c.bytes.empty()) continue;
+        c.spilled = spill_->append(c.bytes.data(), c.bytes.size());
+        resident_ -= c.bytes.capacity();
+        std::vector<std::uint8_t>().swap(c.bytes);
+    }
+}
+
+void DetectionPack::dropResident() const {
+    if (spill_) spill_->dropResident();
+}
+
+std::size_t DetectionPack::spilledBytes() const { return spill_ ? spill_->bytes() : 0; }
+
 void DetectionPack::push(const Detection& d) {
     CountSink count;
     encode(count, d);
     const std::size_t bytes = count.n;
-    if (chunks_.empty() || chunks_.back().size() + bytes > chunks_.back().capacity()) {
+    if (chunks_.empty() || chunks_.back().bytes.size() + bytes > chunks_.back().bytes.capacity()) {
         if (chunks_.size() >= std::numeric_limits<std::uint32_t>::max() || bytes > kChunk * 1024)
             throw Error("a detection too large to hold (" + std::to_string(bytes) + " bytes packed)");
         // Chunks grow from 64 KiB to 1 MiB: a scan of many inputs with few detections each must
         // not reserve a megabyte per input.
-        const std::size_t size = chunks_.empty() ? kChunk / 16 : std::min(kChunk, 2 * chunks_.back().capacity());
+        const std::size_t size = chunks_.empty() ? kChunk / 16 : std::min(kChunk, 2 * chunks_.back().bytes.capacity());
+        if (spill_ && resident_ > residentLimit_) spillFullChunks();
         chunks_.emplace_back();
-        chunks_.back().reserve(std::max(size, bytes));
+        chunks_.back().bytes.reserve(std::max(size, bytes));
+        resident_ += chunks_.back().bytes.capacity();
     }
-    auto& rec = chunks_.back();  // appended in place: the capacity holds the record
+    auto& rec = chunks_.back().bytes;  // appended in place: the capacity holds the record
     at_.push_back({static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint32_t>(rec.size())});
     ByteSink out{rec};
     encode(out, d);
@@ -192,7 +221,8 @@ void DetectionPack::push(const Detection& d) {
 
 const std::uint8_t* DetectionPack::record(std::size_t i) const {
     const Where w = at_.at(i);
-    return chunks_[w.chunk].data() + w.offset;
+    const Chunk& c = chunks_[w.chunk];
+    return (c.spilled ? c.spilled : c.bytes.data()) + w.offset;
 }
 
 DetectionPack::Head DetectionPack::head(std::size_t i) const {
@@ -219,9 +249,7 @@ Detection DetectionPack::at(std::size_t i) const {
 }
 
 std::size_t DetectionPack::heapBytes() const {
-    std::size_t n = at_.capacity() * sizeof(Where) + chunks_.capacity() * sizeof(chunks_[0]);
-    for (const auto& c : chunks_) n += c.capacity();
-    return n;
+    return at_.capacity() * sizeof(Where) + chunks_.capacity() * sizeof(Chunk) + resident_;
 }
 
 std::size_t DetectionPack::packedBytes(const Detection& d) {

@@ -5,6 +5,7 @@
 // more than --ram 256 allowed (issue 14). The only reader and writer of this layout.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,22 @@
 
 namespace riskmap {
 
+class SpillFile;
+
 class DetectionPack {
 public:
+    DetectionPack();
+    ~DetectionPack();
+    DetectionPack(DetectionPack&&) noexcept;
+    DetectionPack& operator=(DetectionPack&&) noexcept;
+
     void push(const Detection& d);
+    // From now on, full chunks beyond `residentBytes` go to an unlinked file in `dir`: a rule
+    // that finds millions of objects keeps within --ram (a million 4 x 4 px squares pack to
+    // ~60 MB). Reading is the same; dropResident() gives up the pages read back so far.
+    void spillBeyond(std::size_t residentBytes, const std::string& dir);
+    void dropResident() const;
+    std::size_t spilledBytes() const;
     std::size_t size() const { return at_.size(); }
     bool empty() const { return at_.empty(); }
     // The detection exactly as pushed (every double to the bit).
@@ -26,7 +40,7 @@ public:
         std::string cls;
     };
     Head head(std::size_t i) const;
-    // Heap taken by the pack.
+    // Heap taken by the pack (spilled chunks are not on it).
     std::size_t heapBytes() const;
     // What push(d) adds to heapBytes() (chunk slack aside): held results count against --ram
     // as they come.
@@ -36,9 +50,16 @@ private:
     struct Where {
         std::uint32_t chunk, offset;
     };
+    struct Chunk {
+        std::vector<std::uint8_t> bytes;
+        const std::uint8_t* spilled = nullptr;  // where the bytes are once they went to the file
+    };
     const std::uint8_t* record(std::size_t i) const;
-    std::vector<std::vector<std::uint8_t>> chunks_;
+    void spillFullChunks();
+    std::vector<Chunk> chunks_;
     std::vector<Where> at_;
+    std::size_t resident_ = 0, residentLimit_ = 0;  // bytes of chunks in memory, and the most kept
+    std::unique_ptr<SpillFile> spill_;
 };
 
 }  // namespace riskmap

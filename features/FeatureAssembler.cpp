@@ -161,8 +161,15 @@ namespace {
 // 64 bytes an object, 64 MB for a million (issue 14).
 std::vector<std::uint32_t> sortedOrder(const DetectionPack& pack) {
     if (pack.size() > std::numeric_limits<std::uint32_t>::max()) throw Error("too many detections in one input to sort");
+    // A spilled pack's pages come back as they are read: given up every 64k records.
+    auto drop = [&](std::size_t i) {
+        if ((i & 0xFFFF) == 0xFFFF) pack.dropResident();
+    };
     std::map<std::string, std::uint32_t> classes;
-    for (std::size_t i = 0; i < pack.size(); ++i) classes.emplace(pack.head(i).cls, 0);
+    for (std::size_t i = 0; i < pack.size(); ++i) {
+        classes.emplace(pack.head(i).cls, 0);
+        drop(i);
+    }
     std::uint32_t rank = 0;
     for (auto& c : classes) c.second = rank++;  // in string order, as compareHeads orders them
     struct Key {
@@ -174,6 +181,7 @@ std::vector<std::uint32_t> sortedOrder(const DetectionPack& pack) {
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const DetectionPack::Head h = pack.head(i);
         keys[i] = {h.anchor.y, h.anchor.x, classes.at(h.cls), static_cast<std::uint32_t>(i), h.score};
+        drop(i);
     }
     std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
         if (a.y != b.y) return a.y < b.y;
@@ -185,6 +193,7 @@ std::vector<std::uint32_t> sortedOrder(const DetectionPack& pack) {
         if (FeatureAssembler::before(db, da)) return false;
         return a.index < b.index;  // what a stable sort keeps
     });
+    pack.dropResident();
     std::vector<std::uint32_t> order(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
     return order;
@@ -210,6 +219,7 @@ void FeatureAssembler::assembleInChunks(const std::vector<DetectionPack>& perInp
                 *state, n,
                 [&](std::size_t k) -> Detection& { return dets[k] = perInput[i].at(order[begin + k]); },
                 records.data());
+            perInput[i].dropResident();
             makeIdsUnique(records, ids);
             sink(records);
         }

@@ -276,12 +276,25 @@ PipelineOptions ScanJob::pipelineOptions(const std::atomic<bool>* cancel) const 
     return p;
 }
 
+// A dense rule can find millions of objects (a million 4 x 4 px squares pack to ~60 MB): past an
+// eighth of --ram they wait for writing in an unlinked file beside the journal (where the user
+// chose to write), or in the temporary folder when the output is remote.
+void ScanJob::holdWithinRam(ScanResults& results) const {
+    const std::filesystem::path out(request_.output);
+    const std::string dir = isRemote(request_.output) ? std::filesystem::temp_directory_path().string()
+                            : out.has_parent_path()    ? out.parent_path().string()
+                                                       : std::string(".");
+    const std::size_t share = (std::size_t{std::max<std::size_t>(request_.pipeline.ramMB, 64)} << 20) / 8;
+    for (auto& pack : results.perInput) pack.spillBeyond(std::max<std::size_t>(share / results.perInput.size(), 1 << 20), dir);
+}
+
 ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel) {
     cancel_ = cancel;
     const std::string started = utcNow();
     auto t0 = Clock::now();
     ScanPipeline pipeline(inputs(), *detector_, pipelineOptions(cancel));
     ScanResults res = emptyResults(inputs());
+    holdWithinRam(res);
 
     // The journal: resume from it, or start it afresh.
     const std::string jpath = ScanJournal::pathFor(request_.output);

@@ -118,6 +118,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     }
     ScanResults res;
     res.perInput.resize(job.inputs().size());
+    job.holdWithinRam(res);
     res.rejectedPerInput.resize(job.inputs().size());
     res.tilesPerInput.assign(job.inputs().size(), 0);
     for (const auto& in : job.inputs()) res.coverage.emplace_back(in.width(), in.height());

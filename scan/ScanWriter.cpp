@@ -341,6 +341,9 @@ Json ScanWriter::tilingJson() const {
     t["block_cache_misses"] = res_.cacheMisses;
     t["shard"] = req_.shard.active() ? Json(req_.shard.text()) : Json();
     t["resumed_tiles"] = res_.resumedTiles;
+    std::size_t spilled = 0;
+    for (const auto& pack : res_.perInput) spilled += pack.spilledBytes();
+    t["detections_spilled_mb"] = static_cast<double>(spilled) / (1024.0 * 1024.0);  // held on disk to keep --ram
     return t;
 }
 

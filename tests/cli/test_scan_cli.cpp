@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "core/Json.hpp"
+#include <gdal.h>
 #include <gdal_utils.h>
+#include <ogr_spatialref.h>
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
 
@@ -431,4 +434,50 @@ TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
     ASSERT_EQ(roomy.exitCode, 0) << roomy.err;
     EXPECT_EQ(roomy.err.find("tiles of"), std::string::npos) << roomy.err;
     EXPECT_EQ(parseJson(readFile(dir.file("d.geojson") + ".manifest.json"), "manifest").at("tiling").at("tile_size").get<int>(), 1024);
+}
+
+// A rule that finds hundreds of thousands of objects keeps within --ram: held detections past
+// an eighth of it go to an unnamed spill file beside the output, and the layer is the same
+// bytes as with room to spare (issue 14: 1,000,000 squares at --ram 256 peaked at 300 MB).
+TEST(CliScan, HalfAMillionObjectsKeepWithinRam) {
+    TempDir dir;
+    const std::string raster = dir.file("dense.tif");
+    {
+        const int n = 6000;  // 4 x 4 px squares every 8 px: 562,500 objects
+        GDALAllRegister();
+        const char* options[] = {"TILED=YES", "COMPRESS=DEFLATE", nullptr};
+        GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), raster.c_str(), n, n, 1, GDT_Byte, const_cast<char**>(options));
+        ASSERT_NE(ds, nullptr);
+        double gt[6] = {500000, 10, 0, 2500000, 0, -10};
+        GDALSetGeoTransform(ds, gt);
+        OGRSpatialReference srs;
+        srs.importFromEPSG(32645);
+        char* wkt = nullptr;
+        srs.exportToWkt(&wkt);
+        GDALSetProjection(ds, wkt);
+        CPLFree(wkt);
+        GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+        GDALSetDescription(band, "red");
+        std::vector<unsigned char> row(n);
+        for (int y = 0; y < n; ++y) {
+            for (int x = 0; x < n; ++x) row[x] = (y % 8 < 4 && x % 8 < 4) ? 200 : 0;
+            ASSERT_EQ(GDALRasterIO(band, GF_Write, 0, y, n, 1, row.data(), n, 1, GDT_Byte, 0, 0), CE_None);
+        }
+        GDALClose(ds);
+    }
+    auto scan = [&](const std::string& ram, const std::string& out) {
+        auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100", "--ram", ram, "-q", "-o", out});
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        return parseJson(readFile(out + ".manifest.json"), "manifest");
+    };
+    const Json tight = scan("200", dir.file("tight.geojson"));
+    const Json roomy = scan("1024", dir.file("roomy.geojson"));
+    EXPECT_EQ(tight.at("output").at("features").get<long long>(), 562500);
+    EXPECT_GT(tight.at("tiling").at("detections_spilled_mb").get<double>(), 1.0);
+    EXPECT_EQ(roomy.at("tiling").at("detections_spilled_mb").get<double>(), 0.0);
+    EXPECT_LE(tight.at("timings").at("peak_rss_mb").get<double>(), 200.0) << dumpJson(tight.at("timings"));
+    EXPECT_EQ(readFile(dir.file("tight.geojson")), readFile(dir.file("roomy.geojson")));
+    // The spill file had no name: nothing is left beside the outputs.
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+        EXPECT_EQ(e.path().filename().string().find("spill"), std::string::npos) << e.path();
 }

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
+#include "core/Error.hpp"
 #include "detection/DetectionPack.hpp"
 
 using namespace riskmap;
@@ -85,4 +87,50 @@ TEST(DetectionPack, HoldsPixelOutlinesInAFractionOfTheirDetections) {
     // partly filled chunk aside).
     EXPECT_LE(predicted, pack.heapBytes());
     EXPECT_GE(predicted + (std::size_t{1} << 20) + 20000 * 8, pack.heapBytes());
+}
+
+TEST(DetectionPack, ChunksPastTheLimitGoToAnUnlinkedFileAndComeBackToTheBit) {
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "riskmap-spill-test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    DetectionPack spilled, held;
+    spilled.spillBeyond(std::size_t{256} << 10, dir.string());
+    std::vector<Detection> given;
+    for (int i = 0; i < 60000; ++i) {
+        Detection d;
+        d.anchor = {i % 7000, i / 7000};
+        d.score = 1.0 / (1 + i);
+        d.cls = i % 3 ? "index" : "other";
+        d.geometry.parts.push_back({stairs(i % 7000, i / 7000, 5 + i % 11), {}});
+        d.attributes = {AttributeValue(std::int64_t{i}), AttributeValue(0.1 * i)};
+        spilled.push(d);
+        held.push(d);
+        if (i % 997 == 0) given.push_back(d);
+    }
+    EXPECT_GT(spilled.spilledBytes(), held.heapBytes() / 2);
+    // What stays in memory is the limit, the chunk being filled and the record index.
+    EXPECT_LE(spilled.heapBytes(), (std::size_t{256} << 10) + (std::size_t{2} << 20) + 60000 * 8 + 4096);
+    EXPECT_TRUE(std::filesystem::is_empty(dir)) << "the spill file must have no name";
+    for (int pass = 0; pass < 2; ++pass) {  // again after the pages read back were given up
+        for (std::size_t k = 0; k < given.size(); ++k) expectSame(spilled.at(k * 997), given[k]);
+        for (std::size_t i = 0; i < held.size(); i += 101) expectSame(spilled.at(i), held.at(i));
+        spilled.dropResident();
+    }
+    DetectionPack moved = std::move(spilled);  // packs live in a vector that may move them
+    expectSame(moved.at(59999), held.at(59999));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(DetectionPack, AFolderThatCannotHoldTheSpillFileIsNamedInTheError) {
+    DetectionPack pack;
+    pack.spillBeyond(0, "/nonexistent/riskmap-spill");
+    Detection d;
+    d.geometry.parts.push_back({stairs(0, 0, 3), {}});
+    try {
+        for (int i = 0; i < 100000; ++i) pack.push(d);
+        FAIL() << "no error";
+    } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/riskmap-spill"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("--ram"), std::string::npos) << e.what();
+    }
 }
