@@ -276,15 +276,15 @@ PipelineOptions ScanJob::pipelineOptions(const std::atomic<bool>* cancel) const 
     return p;
 }
 
-// A dense rule can find millions of objects (a million 4 x 4 px squares pack to ~60 MB): past an
-// eighth of --ram they wait for writing in an unlinked file beside the journal (where the user
+// A dense rule can find millions of objects (a million 4 x 4 px squares pack to ~60 MB): past a
+// sixteenth of --ram they wait for writing in an unlinked file beside the journal (where the user
 // chose to write), or in the temporary folder when the output is remote.
 void ScanJob::holdWithinRam(ScanResults& results) const {
     const std::filesystem::path out(request_.output);
     const std::string dir = isRemote(request_.output) ? std::filesystem::temp_directory_path().string()
                             : out.has_parent_path()    ? out.parent_path().string()
                                                        : std::string(".");
-    const std::size_t share = (std::size_t{std::max<std::size_t>(request_.pipeline.ramMB, 64)} << 20) / 8;
+    const std::size_t share = (std::size_t{std::max<std::size_t>(request_.pipeline.ramMB, 64)} << 20) / 16;
     for (auto& pack : results.perInput) pack.spillBeyond(std::max<std::size_t>(share / results.perInput.size(), 1 << 20), dir);
 }
 

@@ -98,7 +98,7 @@ private:
     std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
                                                           ScanResults& res) const;
     ScanSummary writeOutputs(ScanResults& results, const std::string& started, ProgressSink& progress) const;
-    // Held detections past an eighth of --ram go to a spill file beside the journal.
+    // Held detections past a sixteenth of --ram go to a spill file beside the journal.
     void holdWithinRam(ScanResults& results) const;
     // The pipeline options of this run (explain set when --explain is given).
     PipelineOptions pipelineOptions(const std::atomic<bool>* cancel) const;

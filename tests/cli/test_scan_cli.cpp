@@ -437,7 +437,7 @@ TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
 }
 
 // A rule that finds hundreds of thousands of objects keeps within --ram: held detections past
-// an eighth of it go to an unnamed spill file beside the output, and the layer is the same
+// a sixteenth of it go to an unnamed spill file beside the output, and the layer is the same
 // bytes as with room to spare (issue 14: 1,000,000 squares at --ram 256 peaked at 300 MB).
 TEST(CliScan, HalfAMillionObjectsKeepWithinRam) {
     TempDir dir;
