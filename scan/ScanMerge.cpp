@@ -1,6 +1,8 @@
 // `riskmap merge`: a scan rebuilt from the journals of its shards, equal to one process's.
 #include <cpl_vsi.h>
 
+#include <algorithm>
+
 #include "core/Error.hpp"
 #include "core/MemoryBudget.hpp"
 #include "core/JsonReader.hpp"
@@ -50,16 +52,22 @@ Shards readShards(const std::vector<std::string>& outputs) {
     return s;
 }
 
-// What a merge holds at its peak: every object's pixel outline, then its map outline, ~2.7 MB
-// per MB of journal, on 80 MB of libraries and buffers (measured on the real-texture bench:
-// 92 MB for 9 MB of journals, 221 MB for 57 MB; estimated here with a ~10 % margin).
+// What a merge holds at its peak: one shard's tiles as read (~3 MB per MB of its journal), then
+// what every object keeps until it is written (sort key, id, index: ~0.55 MB per MB of journal)
+// and the packed outlines up to a sixteenth of --ram, on 80 MB of libraries and buffers.
+// Measured: 2 shards of a 562,500-object scan (37 + 36 MB of journals), 196 MB held; this gives
+// 248 MB. Holding every shard's tiles at once (before) took 295 MB, ~3 MB per MB of all journals.
 double mergeNeedMB(const std::vector<std::string>& outputs) {
-    double bytes = 0;
+    double total = 0, largest = 0;
     for (const auto& p : outputs) {
         VSIStatBufL st;
-        if (VSIStatL(ScanJournal::pathFor(p).c_str(), &st) == 0) bytes += static_cast<double>(st.st_size);
+        if (VSIStatL(ScanJournal::pathFor(p).c_str(), &st) != 0) continue;
+        total += static_cast<double>(st.st_size);
+        largest = std::max(largest, static_cast<double>(st.st_size));
     }
-    return 80.0 + 3.0 * bytes / (1024.0 * 1024.0);
+    const double mb = 1024.0 * 1024.0;
+    // The packed share grows with --ram itself: the budget named must hold with its own share.
+    return (80.0 + 3.0 * largest / mb + 0.55 * total / mb) * 16.0 / 15.0;
 }
 
 }  // namespace
@@ -99,30 +107,27 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
         pxKm2.push_back(job.inputs()[i].gsdX() * job.inputs()[i].gsdY() / 1e6);
     }
     ShardPlan plan(grids, pxKm2, shards.count);
-    std::vector<JournalTile> all;
-    for (std::size_t s = 0; s < shardOutputs.size(); ++s) {
-        std::vector<JournalTile> tiles;
-        ScanJournal::read(ScanJournal::pathFor(shardOutputs[s]), &job.detector_->info(), &tiles);
-        std::size_t mine = 0;
-        for (auto& t : tiles) {
-            if (t.input >= grids.size() || t.tile >= grids[t.input].size() || plan.shardOf(t.input, t.tile) != shards.index[s])
-                throw DataError("the journal of '" + shardOutputs[s] + "' holds a tile that is not shard " +
-                                std::to_string(shards.index[s]) + "'s: it is damaged");
-            ++mine;
-            all.push_back(std::move(t));
-        }
-        if (mine != plan.tilesIn(shards.index[s]))
-            throw DataError("shard " + std::to_string(shards.index[s]) + "/" + std::to_string(shards.count) + " ('" +
-                            shardOutputs[s] + "') is incomplete: " + std::to_string(mine) + " of " +
-                            std::to_string(plan.tilesIn(shards.index[s])) + " tiles; rerun it with --resume");
-    }
     ScanResults res;
     res.perInput.resize(job.inputs().size());
     job.holdWithinRam(res);
     res.rejectedPerInput.resize(job.inputs().size());
     res.tilesPerInput.assign(job.inputs().size(), 0);
     for (const auto& in : job.inputs()) res.coverage.emplace_back(in.width(), in.height());
-    job.replay(all, pipeline, res);
+    // One shard's tiles at a time: they are packed (and spilled past --ram's share) before the
+    // next journal is read, so a merge holds one shard's outlines, not all of them.
+    for (std::size_t s = 0; s < shardOutputs.size(); ++s) {
+        std::vector<JournalTile> tiles;
+        ScanJournal::read(ScanJournal::pathFor(shardOutputs[s]), &job.detector_->info(), &tiles);
+        for (const auto& t : tiles)
+            if (t.input >= grids.size() || t.tile >= grids[t.input].size() || plan.shardOf(t.input, t.tile) != shards.index[s])
+                throw DataError("the journal of '" + shardOutputs[s] + "' holds a tile that is not shard " +
+                                std::to_string(shards.index[s]) + "'s: it is damaged");
+        if (tiles.size() != plan.tilesIn(shards.index[s]))
+            throw DataError("shard " + std::to_string(shards.index[s]) + "/" + std::to_string(shards.count) + " ('" +
+                            shardOutputs[s] + "') is incomplete: " + std::to_string(tiles.size()) + " of " +
+                            std::to_string(plan.tilesIn(shards.index[s])) + " tiles; rerun it with --resume");
+        job.replay(tiles, pipeline, res);
+    }
     res.resumedTiles = 0;
     res.merged = true;
     NullProgress quiet;
