@@ -1,9 +1,14 @@
 #include "detection/DetectionPack.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <utility>
 
 #include "core/Error.hpp"
 #include "core/SpillFile.hpp"
@@ -18,11 +23,11 @@ enum RingMode : std::uint8_t { kSteps = 0, kDoubles = 1 };
 // Where encode() puts a record: into a chunk, or only counted, so that push() and
 // packedBytes() walk the same code and cannot disagree.
 struct ByteSink {
-    std::vector<std::uint8_t>& out;
-    void byte(std::uint8_t b) { out.push_back(b); }
+    std::uint8_t* out;  // room for the whole record was made before
+    void byte(std::uint8_t b) { *out++ = b; }
     void bytes(const void* p, std::size_t n) {
-        const auto* b = static_cast<const std::uint8_t*>(p);
-        out.insert(out.end(), b, b + n);
+        std::memcpy(out, p, n);
+        out += n;
     }
 };
 
@@ -173,9 +178,29 @@ struct Reader {
 }  // namespace
 
 DetectionPack::DetectionPack() = default;
-DetectionPack::~DetectionPack() = default;
-DetectionPack::DetectionPack(DetectionPack&&) noexcept = default;
-DetectionPack& DetectionPack::operator=(DetectionPack&&) noexcept = default;
+DetectionPack::~DetectionPack() { release(); }
+
+DetectionPack::DetectionPack(DetectionPack&& o) noexcept { *this = std::move(o); }
+
+DetectionPack& DetectionPack::operator=(DetectionPack&& o) noexcept {
+    if (this == &o) return *this;
+    release();
+    chunks_.swap(o.chunks_);
+    at_.swap(o.at_);
+    std::swap(resident_, o.resident_);
+    std::swap(residentLimit_, o.residentLimit_);
+    spill_.swap(o.spill_);
+    return *this;
+}
+
+void DetectionPack::release() {
+    for (Chunk& c : chunks_)
+        if (c.data) munmap(c.data, c.capacity);
+    chunks_.clear();
+    at_.clear();
+    resident_ = 0;
+    spill_.reset();
+}
 
 void DetectionPack::spillBeyond(std::size_t residentBytes, const std::string& dir) {
     residentLimit_ = residentBytes;
@@ -185,10 +210,11 @@ void DetectionPack::spillBeyond(std::size_t residentBytes, const std::string& di
 // Called when every chunk is full: they all go to the file, in order.
 void DetectionPack::spillFullChunks() {
     for (Chunk& c : chunks_) {
-        if (c.spilled || c.bytes.empty()) continue;
-        c.spilled = spill_->append(c.bytes.data(), c.bytes.size());
-        resident_ -= c.bytes.capacity();
-        std::vector<std::uint8_t>().swap(c.bytes);
+        if (!c.data) continue;
+        if (c.size > 0) c.spilled = spill_->append(c.data, c.size);
+        munmap(c.data, c.capacity);
+        resident_ -= c.capacity;
+        c.data = nullptr;
     }
 }
 
@@ -202,27 +228,33 @@ void DetectionPack::push(const Detection& d) {
     CountSink count;
     encode(count, d);
     const std::size_t bytes = count.n;
-    if (chunks_.empty() || chunks_.back().bytes.size() + bytes > chunks_.back().bytes.capacity()) {
+    if (chunks_.empty() || chunks_.back().size + bytes > chunks_.back().capacity) {
         if (chunks_.size() >= std::numeric_limits<std::uint32_t>::max() || bytes > kChunk * 1024)
             throw Error("a detection too large to hold (" + std::to_string(bytes) + " bytes packed)");
         // Chunks grow from 64 KiB to 1 MiB: a scan of many inputs with few detections each must
         // not reserve a megabyte per input.
-        const std::size_t size = chunks_.empty() ? kChunk / 16 : std::min(kChunk, 2 * chunks_.back().bytes.capacity());
+        const std::size_t grown = chunks_.empty() ? kChunk / 16 : std::min(kChunk, 2 * chunks_.back().capacity);
         if (spill_ && resident_ > residentLimit_) spillFullChunks();
-        chunks_.emplace_back();
-        chunks_.back().bytes.reserve(std::max(size, bytes));
-        resident_ += chunks_.back().bytes.capacity();
+        const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+        Chunk c;
+        c.capacity = (std::max(grown, bytes) + page - 1) / page * page;
+        void* at = mmap(nullptr, c.capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (at == MAP_FAILED) throw std::bad_alloc();
+        c.data = static_cast<std::uint8_t*>(at);
+        chunks_.push_back(c);
+        resident_ += c.capacity;
     }
-    auto& rec = chunks_.back().bytes;  // appended in place: the capacity holds the record
-    at_.push_back({static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint32_t>(rec.size())});
-    ByteSink out{rec};
+    Chunk& c = chunks_.back();  // appended in place: the capacity holds the record
+    at_.push_back({static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint32_t>(c.size)});
+    ByteSink out{c.data + c.size};
     encode(out, d);
+    c.size += bytes;
 }
 
 const std::uint8_t* DetectionPack::record(std::size_t i) const {
     const Where w = at_.at(i);
     const Chunk& c = chunks_[w.chunk];
-    return (c.spilled ? c.spilled : c.bytes.data()) + w.offset;
+    return (c.spilled ? c.spilled : c.data) + w.offset;
 }
 
 DetectionPack::Head DetectionPack::head(std::size_t i) const {

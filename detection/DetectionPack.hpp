@@ -50,10 +50,14 @@ private:
     struct Where {
         std::uint32_t chunk, offset;
     };
+    // Chunks are anonymous mappings, not heap: a spilled chunk's memory goes back to the system
+    // at once instead of staying in the heap between tile buffers.
     struct Chunk {
-        std::vector<std::uint8_t> bytes;
+        std::uint8_t* data = nullptr;  // while in memory
+        std::size_t size = 0, capacity = 0;
         const std::uint8_t* spilled = nullptr;  // where the bytes are once they went to the file
     };
+    void release();
     const std::uint8_t* record(std::size_t i) const;
     void spillFullChunks();
     std::vector<Chunk> chunks_;
