@@ -1,7 +1,6 @@
 #include "detection/DetectionPack.hpp"
 
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -202,9 +201,9 @@ void DetectionPack::release() {
     spill_.reset();
 }
 
-void DetectionPack::spillBeyond(std::size_t residentBytes, const std::string& dir) {
+void DetectionPack::spillBeyond(std::size_t residentBytes, std::shared_ptr<SpillFile> file) {
     residentLimit_ = residentBytes;
-    spill_ = std::make_unique<SpillFile>(dir);
+    spill_ = std::move(file);
 }
 
 // Called when every chunk is full: they all go to the file, in order.
@@ -235,9 +234,9 @@ void DetectionPack::push(const Detection& d) {
         // not reserve a megabyte per input.
         const std::size_t grown = chunks_.empty() ? kChunk / 16 : std::min(kChunk, 2 * chunks_.back().capacity);
         if (spill_ && resident_ > residentLimit_) spillFullChunks();
-        const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
         Chunk c;
-        c.capacity = (std::max(grown, bytes) + page - 1) / page * page;
+        c.capacity = roundUpToPage(std::max(grown, bytes));
+        chunks_.reserve(chunks_.size() + 1);  // so that a mapping made is always recorded
         void* at = mmap(nullptr, c.capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (at == MAP_FAILED) throw std::bad_alloc();
         c.data = static_cast<std::uint8_t*>(at);

@@ -23,10 +23,11 @@ public:
     DetectionPack& operator=(DetectionPack&&) noexcept;
 
     void push(const Detection& d);
-    // From now on, full chunks beyond `residentBytes` go to an unlinked file in `dir`: a rule
-    // that finds millions of objects keeps within --ram (a million 4 x 4 px squares pack to
-    // ~60 MB). Reading is the same; dropResident() gives up the pages read back so far.
-    void spillBeyond(std::size_t residentBytes, const std::string& dir);
+    // From now on, full chunks beyond `residentBytes` go to `file` (unlinked; one file may serve
+    // every input's pack): a rule that finds millions of objects keeps within --ram (a million
+    // 4 x 4 px squares pack to ~60 MB). Reading is the same; dropResident() gives up the pages
+    // read back so far.
+    void spillBeyond(std::size_t residentBytes, std::shared_ptr<SpillFile> file);
     void dropResident() const;
     std::size_t spilledBytes() const;
     std::size_t size() const { return at_.size(); }
@@ -63,7 +64,7 @@ private:
     std::vector<Chunk> chunks_;
     std::vector<Where> at_;
     std::size_t resident_ = 0, residentLimit_ = 0;  // bytes of chunks in memory, and the most kept
-    std::unique_ptr<SpillFile> spill_;
+    std::shared_ptr<SpillFile> spill_;
 };
 
 }  // namespace riskmap

@@ -180,7 +180,9 @@ std::vector<std::uint32_t> sortedOrder(const DetectionPack& pack) {
     std::vector<Key> keys(pack.size());
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const DetectionPack::Head h = pack.head(i);
-        keys[i] = {h.anchor.y, h.anchor.x, classes.at(h.cls), static_cast<std::uint32_t>(i), h.score};
+        // NaN (a model's output can be) as the lowest score: std::sort needs a strict order.
+        const double score = std::isnan(h.score) ? -std::numeric_limits<double>::infinity() : h.score;
+        keys[i] = {h.anchor.y, h.anchor.x, classes.at(h.cls), static_cast<std::uint32_t>(i), score};
         drop(i);
     }
     std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {

@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 
 #include "core/Error.hpp"
 #include "core/JsonReader.hpp"
+#include "core/SpillFile.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "geo/GdalRuntime.hpp"
@@ -277,15 +280,22 @@ PipelineOptions ScanJob::pipelineOptions(const std::atomic<bool>* cancel) const 
 }
 
 // A dense rule can find millions of objects (a million 4 x 4 px squares pack to ~60 MB): past a
-// sixteenth of --ram they wait for writing in an unlinked file beside the journal (where the user
-// chose to write), or in the temporary folder when the output is remote.
-void ScanJob::holdWithinRam(ScanResults& results) const {
-    const std::filesystem::path out(request_.output);
-    const std::string dir = isRemote(request_.output) ? std::filesystem::temp_directory_path().string()
-                            : out.has_parent_path()    ? out.parent_path().string()
-                                                       : std::string(".");
+// sixteenth of --ram they wait for writing in one unlinked file beside the journal (where the
+// user chose to write), else in the temporary folder.
+ScanResults ScanJob::freshResults() const {
+    ScanResults res = emptyResults(inputs());
+    std::vector<std::string> dirs;
+    if (!isRemote(request_.output)) {
+        const std::filesystem::path out(request_.output);
+        dirs.push_back(out.has_parent_path() ? out.parent_path().string() : std::string("."));
+    }
+    std::error_code ec;
+    const std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+    dirs.push_back(ec ? std::string("/tmp") : tmp.string());
+    auto file = std::make_shared<SpillFile>(dirs);
     const std::size_t share = (std::size_t{std::max<std::size_t>(request_.pipeline.ramMB, 64)} << 20) / 16;
-    for (auto& pack : results.perInput) pack.spillBeyond(std::max<std::size_t>(share / results.perInput.size(), 1 << 20), dir);
+    for (auto& pack : res.perInput) pack.spillBeyond(std::max<std::size_t>(share / res.perInput.size(), 1 << 20), file);
+    return res;
 }
 
 ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel) {
@@ -293,8 +303,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     const std::string started = utcNow();
     auto t0 = Clock::now();
     ScanPipeline pipeline(inputs(), *detector_, pipelineOptions(cancel));
-    ScanResults res = emptyResults(inputs());
-    holdWithinRam(res);
+    ScanResults res = freshResults();
 
     // The journal: resume from it, or start it afresh.
     const std::string jpath = ScanJournal::pathFor(request_.output);

@@ -98,8 +98,9 @@ private:
     std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
                                                           ScanResults& res) const;
     ScanSummary writeOutputs(ScanResults& results, const std::string& started, ProgressSink& progress) const;
-    // Held detections past a sixteenth of --ram go to a spill file beside the journal.
-    void holdWithinRam(ScanResults& results) const;
+    // Results sized for the inputs, before any tile; held detections past a sixteenth of --ram
+    // go to a spill file beside the journal.
+    ScanResults freshResults() const;
     // The pipeline options of this run (explain set when --explain is given).
     PipelineOptions pipelineOptions(const std::atomic<bool>* cancel) const;
 

@@ -55,8 +55,8 @@ Shards readShards(const std::vector<std::string>& outputs) {
 // What a merge holds at its peak: one shard's tiles as read (~3 MB per MB of its journal), then
 // what every object keeps until it is written (sort key, id, index: ~0.55 MB per MB of journal)
 // and the packed outlines up to a sixteenth of --ram, on 80 MB of libraries and buffers.
-// Measured: 2 shards of a 562,500-object scan (37 + 36 MB of journals), 196 MB held; this gives
-// 248 MB. Holding every shard's tiles at once (before) took 295 MB, ~3 MB per MB of all journals.
+// Measured: 2 shards of a 562,500-object scan (37 + 36 MB of journals), 196 MB held; this asks
+// 241 MB. Holding every shard's tiles at once (before) took 295 MB, ~3 MB per MB of all journals.
 double mergeNeedMB(const std::vector<std::string>& outputs) {
     double total = 0, largest = 0;
     for (const auto& p : outputs) {
@@ -107,12 +107,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
         pxKm2.push_back(job.inputs()[i].gsdX() * job.inputs()[i].gsdY() / 1e6);
     }
     ShardPlan plan(grids, pxKm2, shards.count);
-    ScanResults res;
-    res.perInput.resize(job.inputs().size());
-    job.holdWithinRam(res);
-    res.rejectedPerInput.resize(job.inputs().size());
-    res.tilesPerInput.assign(job.inputs().size(), 0);
-    for (const auto& in : job.inputs()) res.coverage.emplace_back(in.width(), in.height());
+    ScanResults res = job.freshResults();
     // One shard's tiles at a time: they are packed (and spilled past --ram's share) before the
     // next journal is read, so a merge holds one shard's outlines, not all of them.
     for (std::size_t s = 0; s < shardOutputs.size(); ++s) {

@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/Error.hpp"
+#include "core/SpillFile.hpp"
 #include "detection/DetectionPack.hpp"
 
 using namespace riskmap;
@@ -90,11 +92,12 @@ TEST(DetectionPack, HoldsPixelOutlinesInAFractionOfTheirDetections) {
 }
 
 TEST(DetectionPack, ChunksPastTheLimitGoToAnUnlinkedFileAndComeBackToTheBit) {
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "riskmap-spill-test";
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    std::string made = (std::filesystem::temp_directory_path() / "riskmap-spill-XXXXXX").string();
+    ASSERT_NE(mkdtemp(made.data()), nullptr);
+    const std::filesystem::path dir = made;
     DetectionPack spilled, held;
-    spilled.spillBeyond(std::size_t{256} << 10, dir.string());
+    // The first folder cannot take it: the next one does.
+    spilled.spillBeyond(std::size_t{256} << 10, std::make_shared<SpillFile>(std::vector<std::string>{"/nonexistent", dir.string()}));
     std::vector<Detection> given;
     for (int i = 0; i < 60000; ++i) {
         Detection d;
@@ -123,7 +126,7 @@ TEST(DetectionPack, ChunksPastTheLimitGoToAnUnlinkedFileAndComeBackToTheBit) {
 
 TEST(DetectionPack, AFolderThatCannotHoldTheSpillFileIsNamedInTheError) {
     DetectionPack pack;
-    pack.spillBeyond(0, "/nonexistent/riskmap-spill");
+    pack.spillBeyond(0, std::make_shared<SpillFile>(std::vector<std::string>{"/nonexistent/riskmap-spill"}));
     Detection d;
     d.geometry.parts.push_back({stairs(0, 0, 3), {}});
     try {

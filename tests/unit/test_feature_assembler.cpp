@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "features/FeatureAssembler.hpp"
@@ -72,4 +73,40 @@ TEST(FeatureAssembler, ChunksOfPackedDetectionsGiveTheSameFeaturesAsAllAtOnce) {
         suffixed += once[k].id.find('-', 6) != std::string::npos;
     }
     EXPECT_GT(suffixed, 1000u) << "ids made unique across chunks: the check needs shared anchors";
+}
+
+// A model can give NaN scores: the sort must still be a strict order (std::sort may read past
+// the array otherwise). NaN ranks as the lowest score of its anchor and class.
+TEST(FeatureAssembler, NanScoresSortAsTheLowest) {
+    TempDir dir;
+    test::SceneSpec spec;
+    spec.width = spec.height = 200;
+    std::vector<RasterInput> inputs{RasterInput::open(test::writeScene(dir.file("a.tif"), spec), InputOptions{})};
+    FeatureAssembler assembler(inputs, {"a.tif"}, "onnx", "", 0.0);
+    std::vector<DetectionPack> packs(1);
+    for (int i = 0; i < 200; ++i) {
+        Detection d;
+        d.anchor = {12, 12};
+        d.cls = "kiln";
+        d.score = i % 3 == 0 ? std::nan("") : (i % 7) / 7.0;
+        d.geometry = square(10, 10, 3 + i % 5);
+        packs[0].push(d);
+    }
+    std::vector<FeatureRecord> out;
+    assembler.assembleInChunks(packs, 64, [&](std::vector<FeatureRecord>& c) {
+        for (auto& f : c) out.push_back(std::move(f));
+    });
+    ASSERT_EQ(out.size(), 200u);
+    bool seenNan = false;
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        if (std::isnan(out[k].score)) {
+            seenNan = true;
+        } else {
+            EXPECT_FALSE(seenNan) << "a number after a NaN at " << k;
+        }
+        if (k > 0 && !std::isnan(out[k].score)) {
+            EXPECT_LE(out[k].score, out[k - 1].score) << k;
+        }
+    }
+    EXPECT_TRUE(seenNan);
 }
