@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -475,9 +474,10 @@ TEST(CliScan, HalfAMillionObjectsKeepWithinRam) {
     EXPECT_EQ(tight.at("output").at("features").get<long long>(), 562500);
     EXPECT_GT(tight.at("tiling").at("detections_spilled_mb").get<double>(), 1.0);
     EXPECT_EQ(roomy.at("tiling").at("detections_spilled_mb").get<double>(), 0.0);
-    EXPECT_LE(tight.at("timings").at("peak_rss_mb").get<double>(), 200.0) << dumpJson(tight.at("timings"));
+    if (kPeakRssMeaningful) {
+        EXPECT_LE(tight.at("timings").at("peak_rss_mb").get<double>(), 200.0) << dumpJson(tight.at("timings"));
+    }
     EXPECT_EQ(readFile(dir.file("tight.geojson")), readFile(dir.file("roomy.geojson")));
     // The spill file had no name: nothing is left beside the outputs.
-    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
-        EXPECT_EQ(e.path().filename().string().find("spill"), std::string::npos) << e.path();
+    EXPECT_TRUE(filesContaining(dir.path(), "spill").empty());
 }
