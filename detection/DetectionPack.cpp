@@ -188,6 +188,7 @@ DetectionPack& DetectionPack::operator=(DetectionPack&& o) noexcept {
     at_.swap(o.at_);
     std::swap(resident_, o.resident_);
     std::swap(residentLimit_, o.residentLimit_);
+    std::swap(spilled_, o.spilled_);
     spill_.swap(o.spill_);
     return *this;
 }
@@ -197,7 +198,7 @@ void DetectionPack::release() {
         if (c.data) munmap(c.data, c.capacity);
     chunks_.clear();
     at_.clear();
-    resident_ = 0;
+    resident_ = spilled_ = 0;
     spill_.reset();
 }
 
@@ -211,6 +212,7 @@ void DetectionPack::spillFullChunks() {
     for (Chunk& c : chunks_) {
         if (!c.data) continue;
         if (c.size > 0) c.spilled = spill_->append(c.data, c.size);
+        spilled_ += c.size;
         munmap(c.data, c.capacity);
         resident_ -= c.capacity;
         c.data = nullptr;
@@ -220,8 +222,6 @@ void DetectionPack::spillFullChunks() {
 void DetectionPack::dropResident() const {
     if (spill_) spill_->dropResident();
 }
-
-std::size_t DetectionPack::spilledBytes() const { return spill_ ? spill_->bytes() : 0; }
 
 void DetectionPack::push(const Detection& d) {
     CountSink count;

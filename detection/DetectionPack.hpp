@@ -29,7 +29,8 @@ public:
     // read back so far.
     void spillBeyond(std::size_t residentBytes, std::shared_ptr<SpillFile> file);
     void dropResident() const;
-    std::size_t spilledBytes() const;
+    // This pack's bytes in the spill file (which other packs may share).
+    std::size_t spilledBytes() const { return spilled_; }
     std::size_t size() const { return at_.size(); }
     bool empty() const { return at_.empty(); }
     // The detection exactly as pushed (every double to the bit).
@@ -64,6 +65,7 @@ private:
     std::vector<Chunk> chunks_;
     std::vector<Where> at_;
     std::size_t resident_ = 0, residentLimit_ = 0;  // bytes of chunks in memory, and the most kept
+    std::size_t spilled_ = 0;                       // this pack's bytes in the (shared) file
     std::shared_ptr<SpillFile> spill_;
 };
 

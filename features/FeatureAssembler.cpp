@@ -165,26 +165,27 @@ std::vector<std::uint32_t> sortedOrder(const DetectionPack& pack) {
     auto drop = [&](std::size_t i) {
         if ((i & 0xFFFF) == 0xFFFF) pack.dropResident();
     };
-    std::map<std::string, std::uint32_t> classes;
-    for (std::size_t i = 0; i < pack.size(); ++i) {
-        classes.emplace(pack.head(i).cls, 0);
-        drop(i);
-    }
-    std::uint32_t rank = 0;
-    for (auto& c : classes) c.second = rank++;  // in string order, as compareHeads orders them
     struct Key {
         std::int32_t y, x;
         std::uint32_t cls, index;
         double score;
     };
+    // One pass over the heads; classes numbered as first seen, then renumbered to their rank
+    // in string order, as compareHeads orders them.
+    std::map<std::string, std::uint32_t> classes;
     std::vector<Key> keys(pack.size());
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const DetectionPack::Head h = pack.head(i);
+        const auto cls = classes.emplace(h.cls, static_cast<std::uint32_t>(classes.size())).first->second;
         // NaN (a model's output can be) as the lowest score: std::sort needs a strict order.
         const double score = std::isnan(h.score) ? -std::numeric_limits<double>::infinity() : h.score;
-        keys[i] = {h.anchor.y, h.anchor.x, classes.at(h.cls), static_cast<std::uint32_t>(i), score};
+        keys[i] = {h.anchor.y, h.anchor.x, cls, static_cast<std::uint32_t>(i), score};
         drop(i);
     }
+    std::vector<std::uint32_t> rank(classes.size());
+    std::uint32_t r = 0;
+    for (const auto& c : classes) rank[c.second] = r++;
+    for (Key& k : keys) k.cls = rank[k.cls];
     std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
         if (a.y != b.y) return a.y < b.y;
         if (a.x != b.x) return a.x < b.x;

@@ -18,7 +18,7 @@ public:
     // `id` if unused so far, else the first unused of id-2, id-3, ...; it is then used.
     std::string claim(const std::string& id);
     std::size_t size() const { return count_ + others_.size(); }
-    // Heap held, for --ram accounting and tests.
+    // Heap held (what tests hold it to).
     std::size_t heapBytes() const { return slots_.capacity() * sizeof(std::uint64_t) + others_.size() * 96; }
 
 private:

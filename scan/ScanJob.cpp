@@ -293,7 +293,7 @@ ScanResults ScanJob::freshResults() const {
     const std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
     dirs.push_back(ec ? std::string("/tmp") : tmp.string());
     auto file = std::make_shared<SpillFile>(dirs);
-    const std::size_t share = (std::size_t{std::max<std::size_t>(request_.pipeline.ramMB, 64)} << 20) / 16;
+    const std::size_t share = request_.pipeline.ramBytes() / kSpillShare;
     for (auto& pack : res.perInput) pack.spillBeyond(std::max<std::size_t>(share / res.perInput.size(), 1 << 20), file);
     return res;
 }

@@ -67,7 +67,8 @@ double mergeNeedMB(const std::vector<std::string>& outputs) {
     }
     const double mb = 1024.0 * 1024.0;
     // The packed share grows with --ram itself: the budget named must hold with its own share.
-    return (80.0 + 3.0 * largest / mb + 0.55 * total / mb) * 16.0 / 15.0;
+    constexpr double share = ScanJob::kSpillShare;
+    return (80.0 + 3.0 * largest / mb + 0.55 * total / mb) * share / (share - 1);
 }
 
 }  // namespace

@@ -114,8 +114,6 @@ constexpr std::size_t kThreadArenaWindowBytes = std::size_t{96} << 20;
 // What the process holds besides tiles and caches: code, GDAL's drivers, PROJ's database.
 constexpr std::size_t kProcessBytes = std::size_t{64} << 20;
 
-// --ram in bytes (never below 64 MB).
-std::size_t ramBytes(const PipelineOptions& options) { return std::max<std::size_t>(options.ramMB, 64) * 1024 * 1024; }
 
 }  // namespace
 
@@ -146,7 +144,7 @@ ScanPipeline::Share ScanPipeline::shareFor(std::size_t window, std::size_t ram, 
 // --ram 256 on 256 px tiles, its 3.8 km halo 15x their pixels, one core idle (issue 14).
 int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options) {
     if (options.tileSizeGiven) return options.tileSize;
-    const std::size_t ram = ramBytes(options);
+    const std::size_t ram = options.ramBytes();
     const std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
                                                     : static_cast<std::size_t>(tbb::info::default_concurrency());
     int best = 0;
@@ -185,7 +183,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     // Half of --ram for tiles in flight; most of the rest for the shared block cache, which
     // keeps blocks in the halos between tiles from being decoded twice; a little for GDAL's own
     // per-handle cache, which the shared one makes mostly redundant.
-    std::size_t ram = ramBytes(options);
+    std::size_t ram = options.ramBytes();
     const std::size_t window = std::max<std::size_t>(1, maxWindowBytes);
     const Share share = shareFor(window, ram, static_cast<std::size_t>(threads_));
     tokens_ = share.tokens;
@@ -230,7 +228,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
 // decoded block, and the per-raster bookkeeping (coverage cells, tile lists) must all fit.
 void ScanPipeline::checkBudget(std::size_t windowBytes) const {
     const std::size_t mb = 1024 * 1024;
-    const std::size_t ram = ramBytes(options_);
+    const std::size_t ram = options_.ramBytes();
     auto text = [](double v) {
         char b[32];
         std::snprintf(b, sizeof b, "%.0f", v);

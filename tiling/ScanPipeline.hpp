@@ -23,6 +23,8 @@ struct PipelineOptions {
     std::size_t ramMB = 1024;  // budget for tiles in flight plus GDAL's block cache
     bool explain = false;      // also collect rejected candidates (scan --explain)
     const std::atomic<bool>* cancel = nullptr;
+    // --ram in bytes (never below 64 MB).
+    std::size_t ramBytes() const { return (ramMB < 64 ? 64 : ramMB) * std::size_t{1024 * 1024}; }
 };
 
 struct TileResult {

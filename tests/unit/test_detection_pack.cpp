@@ -137,3 +137,23 @@ TEST(DetectionPack, AFolderThatCannotHoldTheSpillFileIsNamedInTheError) {
         EXPECT_NE(std::string(e.what()).find("--ram"), std::string::npos) << e.what();
     }
 }
+
+// One spill file serves every input's pack: each reports its own bytes, not the file's (the
+// manifest sums them).
+TEST(DetectionPack, PacksSharingASpillFileEachCountTheirOwnBytes) {
+    std::string made = (std::filesystem::temp_directory_path() / "riskmap-spill-XXXXXX").string();
+    ASSERT_NE(mkdtemp(made.data()), nullptr);
+    auto file = std::make_shared<SpillFile>(std::vector<std::string>{made});
+    DetectionPack a, b;
+    a.spillBeyond(0, file);
+    b.spillBeyond(0, file);
+    Detection d;
+    d.geometry.parts.push_back({stairs(0, 0, 20), {}});
+    for (int i = 0; i < 40000; ++i) a.push(d);
+    for (int i = 0; i < 10000; ++i) b.push(d);
+    EXPECT_GT(a.spilledBytes(), 0u);
+    EXPECT_GT(b.spilledBytes(), 0u);
+    EXPECT_GT(a.spilledBytes(), 2 * b.spilledBytes());
+    EXPECT_LE(a.spilledBytes() + b.spilledBytes(), file->bytes());
+    std::filesystem::remove_all(made);
+}
