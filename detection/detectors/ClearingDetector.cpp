@@ -286,57 +286,57 @@ struct PixelPlanes {
     DistancePlane dOpen, dWater;
 };
 
-// The forest matrix: the vegetated share of land (rivers neither help nor hurt) within a disk.
-// Open land is non-vegetated land where most land around is not vegetated (fields, villages,
-// the dikes between shrimp ponds); a camp of a few ha cannot mark itself.
-// Valid, land and vegetated pixels within the matrix disk, packed three to a value (one pass,
-// and no per-mask planes) when they fit, else summed one by one.
-IntPlane matrixCounts(const PixelPlanes& px, double rx, double ry, bool& packed) {
+std::array<std::int64_t, 3> matrixBits(std::uint8_t c) {
     using C = ClearingDetector;
-    auto bits = [](std::uint8_t c) -> std::array<std::int64_t, 3> {
-        return {(c & C::kValid) != 0, (c & C::kValid) && !(c & C::kWater), (c & C::kVegetation) != 0};
-    };
-    packed = diskSumPackable(px.w, px.h, rx, ry);
-    if (packed) {
-        IntPlane in(px.w, px.h);
-        for (std::size_t k = 0; k < px.cls.size(); ++k) {
-            const auto b = bits(px.cls[k]);
-            in.v[k] = b[0] | b[1] << kPackBits | b[2] << (2 * kPackBits);
+    return {(c & C::kValid) != 0, (c & C::kValid) && !(c & C::kWater), (c & C::kVegetation) != 0};
+}
+
+// Open land is non-vegetated land where less than open_veg_share_max of the land around is
+// vegetated, and the disk is not mostly river. Records the vegetated share of land too.
+void judgeOpen(PixelPlanes& px, std::size_t k, std::int64_t nValid, std::int64_t nLand, std::int64_t nVeg, const Params& p) {
+    using C = ClearingDetector;
+    px.vegShare[k] = static_cast<float>(static_cast<double>(nVeg) / static_cast<double>(std::max<std::int64_t>(nLand, 1)));
+    const double landShare = static_cast<double>(nLand) / static_cast<double>(std::max<std::int64_t>(nValid, 1));
+    const std::uint8_t c = px.cls[k];
+    if ((c & C::kValid) && !(c & (C::kWater | C::kVegetation)) && px.vegShare[k] < p.openVegShareMax && landShare >= p.openLandShareMin)
+        px.cls[k] |= C::kOpen;
+}
+
+// Valid, land and vegetated pixels within the disk, packed three to a value and streamed row by
+// row (one pass and no whole-tile planes) when they fit.
+bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry) {
+    if (!diskSumPackable(px.w, px.h, rx, ry)) return false;
+    const std::size_t w = static_cast<std::size_t>(px.w);
+    auto source = [&](int y, std::int64_t* row) {
+        const std::uint8_t* c = px.cls.data() + static_cast<std::size_t>(y) * w;
+        for (std::size_t x = 0; x < w; ++x) {
+            const auto b = matrixBits(c[x]);
+            row[x] = b[0] | b[1] << kPackBits | b[2] << (2 * kPackBits);
         }
-        return diskSum(in, rx, ry);
-    }
-    IntPlane valid(px.w, px.h), land(px.w, px.h), veg(px.w, px.h), sums(px.w * 3, px.h);
-    for (std::size_t k = 0; k < px.cls.size(); ++k) {
-        const auto b = bits(px.cls[k]);
-        valid.v[k] = b[0], land.v[k] = b[1], veg.v[k] = b[2];
-    }
-    IntPlane s[3] = {diskSum(valid, rx, ry), diskSum(land, rx, ry), diskSum(veg, rx, ry)};
-    for (std::size_t k = 0; k < px.cls.size(); ++k)
-        for (std::size_t i = 0; i < 3; ++i) sums.v[3 * k + i] = s[i].v[k];
-    return sums;
+    };
+    // A pixel's class is judged after the rows its disk spans were read: kOpen is not a bit they use.
+    auto sink = [&](int y, const std::int64_t* sums) {
+        for (std::size_t x = 0; x < w; ++x)
+            judgeOpen(px, static_cast<std::size_t>(y) * w + x, packedField(sums[x], 0), packedField(sums[x], 1), packedField(sums[x], 2), p);
+    };
+    diskSumRows(px.w, px.h, rx, ry, source, sink);
+    return true;
 }
 
 // The forest matrix: the vegetated share of land (rivers neither help nor hurt) within a disk.
 // Open land is non-vegetated land where most land around is not vegetated (fields, villages,
 // the dikes between shrimp ponds); a camp of a few ha cannot mark itself.
 void markOpenLand(PixelPlanes& px, const Params& p) {
-    const std::size_t n = px.cls.size();
-    bool packed = false;
-    const IntPlane sums = matrixCounts(px, p.matrixRadius / px.gx, p.matrixRadius / px.gy, packed);
-    auto count = [&](std::size_t k, int i) {
-        return packed ? packedField(sums.v[k], i) : sums.v[3 * k + static_cast<std::size_t>(i)];
-    };
-    px.vegShare.assign(n, 0.0f);
-    for (std::size_t k = 0; k < n; ++k) {
-        const std::int64_t nValid = count(k, 0), nLand = count(k, 1), nVeg = count(k, 2);
-        const double l = static_cast<double>(std::max<std::int64_t>(nLand, 1));
-        px.vegShare[k] = static_cast<float>(static_cast<double>(nVeg) / l);
-        const double landShare = static_cast<double>(nLand) / static_cast<double>(std::max<std::int64_t>(nValid, 1));
-        const std::uint8_t c = px.cls[k];
-        if ((c & ClearingDetector::kValid) && !(c & (ClearingDetector::kWater | ClearingDetector::kVegetation)) &&
-            px.vegShare[k] < p.openVegShareMax && landShare >= p.openLandShareMin)
-            px.cls[k] |= ClearingDetector::kOpen;
+    const double rx = p.matrixRadius / px.gx, ry = p.matrixRadius / px.gy;
+    px.vegShare.assign(px.cls.size(), 0.0f);
+    if (markOpenLandPacked(px, p, rx, ry)) return;
+    IntPlane valid(px.w, px.h), land(px.w, px.h), veg(px.w, px.h);
+    for (std::size_t k = 0; k < px.cls.size(); ++k) {
+        const auto b = matrixBits(px.cls[k]);
+        valid.v[k] = b[0], land.v[k] = b[1], veg.v[k] = b[2];
     }
+    const IntPlane nValid = diskSum(valid, rx, ry), nLand = diskSum(land, rx, ry), nVeg = diskSum(veg, rx, ry);
+    for (std::size_t k = 0; k < px.cls.size(); ++k) judgeOpen(px, k, nValid.v[k], nLand.v[k], nVeg.v[k], p);
 }
 
 std::vector<std::uint8_t> maskOf(const std::vector<std::uint8_t>& cls, std::uint8_t bit) {
@@ -591,8 +591,9 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
     px.unmixed = t.has("blue") && t.has("green") && t.has("swir1");
     px.cls = det.classify(t, &px.soil, explain ? &px.forest : nullptr);
     markOpenLand(px, det.params());
-    px.dOpen = distanceTransform(maskOf(px.cls, ClearingDetector::kOpen), px.w, px.h, px.gx, px.gy);
-    px.dWater = distanceTransform(maskOf(px.cls, ClearingDetector::kWater), px.w, px.h, px.gx, px.gy);
+    const cv::Rect need = det.measuredArea(t);
+    px.dOpen = distanceTransform(maskOf(px.cls, ClearingDetector::kOpen), px.w, px.h, px.gx, px.gy, need);
+    px.dWater = distanceTransform(maskOf(px.cls, ClearingDetector::kWater), px.w, px.h, px.gx, px.gy, need);
     return px;
 }
 
@@ -755,6 +756,15 @@ bool ClearingDetector::nearCore(const cv::Rect& box, const TileImage& t) const {
     const int ry = static_cast<int>(std::ceil((p_.maxExtent + p_.groupGap) / t.gsdY));
     const int x0 = t.core.x - t.window.x - rx, y0 = t.core.y - t.window.y - ry;
     return box.x < x0 + t.core.w + 2 * rx && box.x + box.width > x0 && box.y < y0 + t.core.h + 2 * ry && box.y + box.height > y0;
+}
+
+// Where measured patches can lie (window pixels): a patch near the core (nearCore) spans at most
+// max_extent, so within 2 max_extent + group_gap of the core. Distances are read only there.
+cv::Rect ClearingDetector::measuredArea(const TileImage& t) const {
+    const int rx = static_cast<int>(std::ceil((2 * p_.maxExtent + p_.groupGap) / t.gsdX)) + 1;
+    const int ry = static_cast<int>(std::ceil((2 * p_.maxExtent + p_.groupGap) / t.gsdY)) + 1;
+    const cv::Rect core(t.core.x - t.window.x - rx, t.core.y - t.window.y - ry, t.core.w + 2 * rx, t.core.h + 2 * ry);
+    return core & cv::Rect(0, 0, t.window.w, t.window.h);
 }
 
 std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<Rejection>* rejected) const {

@@ -47,6 +47,8 @@ public:
     // `forest` the unmixed fractions of each pixel (0 where it cannot be unmixed).
     std::vector<std::uint8_t> classify(const TileImage& tile, std::vector<float>* soil = nullptr,
                                        std::vector<float>* forest = nullptr) const;
+    // The window pixels where measured patches can lie; distances are computed only there.
+    cv::Rect measuredArea(const TileImage& tile) const;
 
     // Least-squares sum-to-one fractions of forest, water and soil (Adams, Smith & Johnson 1986),
     // re-solved without any endmember that comes out negative. Bands: blue, green, red, nir, swir1.

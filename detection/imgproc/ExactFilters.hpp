@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -58,6 +59,10 @@ namespace riskmap {
 // Sum of `src` over an ellipse of radii (rx, ry) pixels around each pixel (a disk in metres on
 // anisotropic pixels), computed row by row from prefix sums (chords). Outside counts as 0.
 IntPlane diskSum(const IntPlane& src, double rx, double ry);
+// The same, streamed: source(y, row) fills input row y, sink(y, sums) takes output row y, in
+// increasing y; only the disk's height of prefix rows is held (no whole-plane buffers).
+void diskSumRows(int w, int h, double rx, double ry, const std::function<void(int, std::int64_t*)>& source,
+                 const std::function<void(int, const std::int64_t*)>& sink);
 
 // Three 0/1 planes packed 21 bits each into one 64-bit value are disk-summed in one pass: exact
 // while no sum reaches 2^21 (diskSumPackable), as every field only adds.
@@ -76,10 +81,14 @@ void diskSums3(const IntPlane& a, const IntPlane& b, const IntPlane& c, double r
 // envelope tests). Spacings are quantised to 1/1024 of the finer one squared; the result is in
 // those units: metres = sqrt(value / scale). Pixels with no feature in the plane get INT64_MAX.
 struct DistancePlane {
-    IntPlane squared;
+    IntPlane squared;  // over `area` only
+    cv::Rect area;     // the pixels computed (need); metres() is infinite elsewhere
+    int width = 0;     // of the whole plane, for metres(k)
     double scale = 1;  // squared units per square metre
-    double metres(std::size_t k) const;
+    double metres(std::size_t k) const;  // k = y * width + x
 };
-DistancePlane distanceTransform(const std::vector<std::uint8_t>& features, int w, int h, double sx, double sy);
+// Only pixels inside `need` (all when empty) are computed and stored.
+DistancePlane distanceTransform(const std::vector<std::uint8_t>& features, int w, int h, double sx, double sy,
+                                cv::Rect need = {});
 
 }  // namespace riskmap

@@ -416,3 +416,24 @@ TEST(ExactFilters, DistanceTransformMatchesBruteForce) {
     std::vector<std::uint8_t> none(16, 0);
     EXPECT_GT(distanceTransform(none, 4, 4, 10, 10).metres(5), 1e100);
 }
+
+TEST(ExactFilters, DistanceTransformOverPartOfThePlaneMatchesTheWhole) {
+    // The clearing detector asks only for where patches can lie; features outside that part still
+    // count, and the part must hold exactly the whole plane's values.
+    std::mt19937 rng(7);
+    const int w = 61, h = 47;
+    std::vector<std::uint8_t> f(static_cast<std::size_t>(w) * h, 0);
+    for (int i = 0; i < 9; ++i) f[rng() % f.size()] = 1;
+    const DistancePlane whole = distanceTransform(f, w, h, 10.0, 12.5);
+    const cv::Rect need(17, 9, 23, 30);
+    const DistancePlane part = distanceTransform(f, w, h, 10.0, 12.5, need);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const std::size_t k = static_cast<std::size_t>(y) * w + x;
+            if (need.contains({x, y})) {
+                ASSERT_EQ(part.metres(k), whole.metres(k)) << x << "," << y;
+            } else {
+                ASSERT_GT(part.metres(k), 1e100) << x << "," << y;
+            }
+        }
+}
