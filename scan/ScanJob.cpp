@@ -30,6 +30,18 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 bool isRemote(const std::string& path) { return path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos; }
 
+}  // namespace
+
+Detection explainedDetection(const Rejection& r) {
+    Detection d = r.candidate;
+    Json m = Json::object();
+    for (const auto& [k, v] : r.measures) m[k] = v;
+    d.attributes = {AttributeValue(r.gate), AttributeValue(r.value), AttributeValue(r.limit), AttributeValue(dumpJson(m))};
+    return d;
+}
+
+namespace {
+
 // Results sized for the inputs, before any tile.
 ScanResults emptyResults(const std::vector<RasterInput>& inputs) {
     ScanResults res;
@@ -54,15 +66,15 @@ void addTile(ScanResults& res, const TileGrid& grid, JournalTile& t, const std::
     res.coverage[t.input].add(c);
     for (const auto& d : t.detections) res.perInput[t.input].push(d);
     std::vector<Detection>().swap(t.detections);
-    for (auto& r : t.rejections) res.rejectedPerInput[t.input].push_back(std::move(r));
+    for (const auto& r : t.rejections) res.rejectedPerInput[t.input].push(explainedDetection(r));
+    std::vector<Rejection>().swap(t.rejections);
 }
 
 // What the results in memory hold (a resumed run's replayed tiles count against --ram).
 std::size_t heldBytes(const ScanResults& res) {
     std::size_t n = 0;
     for (const auto& v : res.perInput) n += v.heapBytes();
-    for (const auto& v : res.rejectedPerInput)
-        for (const auto& r : v) n += heapBytes(r);
+    for (const auto& v : res.rejectedPerInput) n += v.heapBytes();
     return n;
 }
 
@@ -294,7 +306,9 @@ ScanResults ScanJob::freshResults() const {
     dirs.push_back(ec ? std::string("/tmp") : tmp.string());
     auto file = std::make_shared<SpillFile>(dirs);
     const std::size_t share = request_.pipeline.ramBytes() / kSpillShare;
-    for (auto& pack : res.perInput) pack.spillBeyond(std::max<std::size_t>(share / res.perInput.size(), 1 << 20), file);
+    const std::size_t packs = res.perInput.size() * (request_.explainPath.empty() ? 1 : 2);
+    for (auto& pack : res.perInput) pack.spillBeyond(std::max<std::size_t>(share / packs, 1 << 20), file);
+    for (auto& pack : res.rejectedPerInput) pack.spillBeyond(std::max<std::size_t>(share / packs, 1 << 20), file);
     return res;
 }
 

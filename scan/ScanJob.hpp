@@ -33,9 +33,15 @@ struct ScanSummary {
 };
 
 // What the detection phase produced, before output.
+// A rejection in the explain layer's form (see ScanResults::rejectedPerInput).
+Detection explainedDetection(const Rejection& r);
+
 struct ScanResults {
     std::vector<DetectionPack> perInput;  // packed: a scan can hold hundreds of thousands
-    std::vector<std::vector<Rejection>> rejectedPerInput;  // --explain
+    // --explain: each rejection as a detection whose attributes are rejected_by, value, limit and
+    // measures (JSON text), packed and spilled like the detections (a clearing scan can turn
+    // down hundreds of thousands of candidates).
+    std::vector<DetectionPack> rejectedPerInput;
     std::vector<std::size_t> tilesPerInput;
     std::vector<CoverageMap> coverage;  // per input
     std::size_t resumedTiles = 0;

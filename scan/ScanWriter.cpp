@@ -221,33 +221,26 @@ private:
     // Every candidate the detector turned down, with the gate and what it measured: for an
     // analyst asking "why was this missed?" (scan --explain).
     void writeExplained(LayerSet& out) {
-        std::vector<std::vector<Detection>> perInput(res_.rejectedPerInput.size());
-        for (std::size_t i = 0; i < perInput.size(); ++i)
-            for (const Rejection& r : res_.rejectedPerInput[i]) {
-                Detection d = r.candidate;
-                Json m = Json::object();
-                for (const auto& [k, v] : r.measures) m[k] = v;
-                d.attributes = {AttributeValue(r.gate), AttributeValue(r.value), AttributeValue(r.limit),
-                                AttributeValue(dumpJson(m))};
-                perInput[i].push_back(std::move(d));
-            }
         // The explain file has its own format: a GeoJSON one is lon/lat whatever the main layer is.
         const std::string target = outputFormatFor(req_.explainPath).rfc7946 ? "" : job_.targetCrsWkt();
         FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, target, 0.0,
                                    job_.cancel(), req_.simplifyMetres);
-        const std::vector<FeatureRecord> records = assembler.assemble(perInput);
         OutputDataset& ds = out.explain();
         OutputLayer* layer = ds.createLayer("rejected", target, wkbMultiPolygon,
                                             {{"id", OFTString}, {"detector", OFTString}, {"class", OFTString},
                                              {"score", OFTReal}, {"area_m2", OFTReal}, {"source", OFTString},
                                              {"rejected_by", OFTString}, {"value", OFTReal}, {"limit", OFTReal},
                                              {"measures", OFTString, OFSTJSON}});
-        for (const auto& f : records)
-            ds.writeFeature(layer, f.parts,
-                            {{"id", f.id}, {"detector", f.detector}, {"class", f.cls}, {"score", f.score},
-                             {"area_m2", f.areaM2}, {"source", f.source}, {"rejected_by", f.attributes.at(0)},
-                             {"value", f.attributes.at(1)}, {"limit", f.attributes.at(2)}, {"measures", f.attributes.at(3)}});
-        explained_ = records.size();
+        // Attributes as explainedDetection() put them, a chunk at a time (packed, maybe spilled).
+        auto sink = [&](std::vector<FeatureRecord>& chunk) {
+            for (const auto& f : chunk)
+                ds.writeFeature(layer, f.parts,
+                                {{"id", f.id}, {"detector", f.detector}, {"class", f.cls}, {"score", f.score},
+                                 {"area_m2", f.areaM2}, {"source", f.source}, {"rejected_by", f.attributes.at(0)},
+                                 {"value", f.attributes.at(1)}, {"limit", f.attributes.at(2)}, {"measures", f.attributes.at(3)}});
+            explained_ += chunk.size();
+        };
+        assembler.assembleInChunks(res_.rejectedPerInput, kWriteChunk, sink);
     }
 
     double publishCell() const { return std::max(req_.publishCellMetres, req_.gridMetres); }
@@ -343,6 +336,7 @@ Json ScanWriter::tilingJson() const {
     t["resumed_tiles"] = res_.resumedTiles;
     std::size_t spilled = 0;
     for (const auto& pack : res_.perInput) spilled += pack.spilledBytes();
+    for (const auto& pack : res_.rejectedPerInput) spilled += pack.spilledBytes();
     t["detections_spilled_mb"] = static_cast<double>(spilled) / (1024.0 * 1024.0);  // held on disk to keep --ram
     return t;
 }

@@ -438,35 +438,37 @@ TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
 // A rule that finds hundreds of thousands of objects keeps within --ram: held detections past
 // a sixteenth of it go to an unnamed spill file beside the output, and the layer is the same
 // bytes as with room to spare (issue 14: 1,000,000 squares at --ram 256 peaked at 300 MB).
+// A Byte band "red" of n x n px (10 m, UTM 45N) with a 4 x 4 px square of 200 every 8 px.
+void writeDenseSquares(const std::string& raster, int n) {
+    GDALAllRegister();
+    const char* options[] = {"TILED=YES", "COMPRESS=DEFLATE", nullptr};
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), raster.c_str(), n, n, 1, GDT_Byte, const_cast<char**>(options));
+    ASSERT_NE(ds, nullptr);
+    double gt[6] = {500000, 10, 0, 2500000, 0, -10};
+    GDALSetGeoTransform(ds, gt);
+    OGRSpatialReference srs;
+    srs.importFromEPSG(32645);
+    char* wkt = nullptr;
+    srs.exportToWkt(&wkt);
+    GDALSetProjection(ds, wkt);
+    CPLFree(wkt);
+    GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    GDALSetDescription(band, "red");
+    std::vector<unsigned char> row(static_cast<std::size_t>(n));
+    for (int y = 0; y < n; ++y) {
+        for (int x = 0; x < n; ++x) row[static_cast<std::size_t>(x)] = (y % 8 < 4 && x % 8 < 4) ? 200 : 0;
+        ASSERT_EQ(GDALRasterIO(band, GF_Write, 0, y, n, 1, row.data(), n, 1, GDT_Byte, 0, 0), CE_None);
+    }
+    GDALClose(ds);
+}
+
 TEST(CliScan, HalfAMillionObjectsKeepWithinRam) {
     TempDir dir;
     const std::string raster = dir.file("dense.tif");
-    int n = 0;
-    {
-        // 4 x 4 px squares every 8 px: 562,500 objects. The sanitizer build checks no peak, so it
-        // runs 250,000 (still past the spill limit) in a third of the time.
-        n = kPeakRssMeaningful ? 6000 : 4000;
-        GDALAllRegister();
-        const char* options[] = {"TILED=YES", "COMPRESS=DEFLATE", nullptr};
-        GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), raster.c_str(), n, n, 1, GDT_Byte, const_cast<char**>(options));
-        ASSERT_NE(ds, nullptr);
-        double gt[6] = {500000, 10, 0, 2500000, 0, -10};
-        GDALSetGeoTransform(ds, gt);
-        OGRSpatialReference srs;
-        srs.importFromEPSG(32645);
-        char* wkt = nullptr;
-        srs.exportToWkt(&wkt);
-        GDALSetProjection(ds, wkt);
-        CPLFree(wkt);
-        GDALRasterBandH band = GDALGetRasterBand(ds, 1);
-        GDALSetDescription(band, "red");
-        std::vector<unsigned char> row(n);
-        for (int y = 0; y < n; ++y) {
-            for (int x = 0; x < n; ++x) row[x] = (y % 8 < 4 && x % 8 < 4) ? 200 : 0;
-            ASSERT_EQ(GDALRasterIO(band, GF_Write, 0, y, n, 1, row.data(), n, 1, GDT_Byte, 0, 0), CE_None);
-        }
-        GDALClose(ds);
-    }
+    // 4 x 4 px squares every 8 px: 562,500 objects. The sanitizer build checks no peak, so it
+    // runs 250,000 (still past the spill limit) in a third of the time.
+    const int n = kPeakRssMeaningful ? 6000 : 4000;
+    writeDenseSquares(raster, n);
     auto scan = [&](const std::string& ram, const std::string& out) {
         auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100", "--ram", ram, "-q", "-o", out});
         EXPECT_EQ(r.exitCode, 0) << r.err;
@@ -483,4 +485,28 @@ TEST(CliScan, HalfAMillionObjectsKeepWithinRam) {
     EXPECT_EQ(readFile(dir.file("tight.geojson")), readFile(dir.file("roomy.geojson")));
     // The spill file had no name: nothing is left beside the outputs.
     EXPECT_TRUE(filesContaining(dir.path(), "spill").empty());
+}
+
+// --explain held every rejection unpacked: a clearing scan of a 6000 px real mosaic turned down
+// 141,046 candidates and peaked at 305 MB at --ram 256. Rejections are packed and spilled too.
+TEST(CliScan, ExplainOfManyRejectionsKeepsWithinRam) {
+    TempDir dir;
+    const std::string raster = dir.file("dense.tif");
+    const int n = kPeakRssMeaningful ? 4000 : 3000;  // every square is under min_area: all rejected
+    writeDenseSquares(raster, n);
+    auto scan = [&](const std::string& ram, const std::string& name) {
+        auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=2000", "--ram", ram, "-q", "-o",
+                             dir.file(name + ".geojson"), "--explain", dir.file(name + ".why.geojson")});
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        return parseJson(readFile(dir.file(name + ".geojson.manifest.json")), "manifest");
+    };
+    const Json tight = scan("200", "tight");
+    const Json roomy = scan("1024", "roomy");
+    EXPECT_EQ(tight.at("output").at("features").get<long long>(), 0);
+    EXPECT_EQ(tight.at("explain").at("rejected").get<long long>(), static_cast<long long>(n / 8) * (n / 8));
+    EXPECT_GT(tight.at("tiling").at("detections_spilled_mb").get<double>(), 1.0);
+    if (kPeakRssMeaningful) {
+        EXPECT_LE(tight.at("timings").at("peak_rss_mb").get<double>(), 200.0) << dumpJson(tight.at("timings"));
+    }
+    EXPECT_EQ(readFile(dir.file("tight.why.geojson")), readFile(dir.file("roomy.why.geojson")));
 }
