@@ -12,5 +12,10 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=R
 cmake --build build-san -j "$jobs"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-ctest --test-dir build-san --output-on-failure -j "$jobs" -E "Qgis|Browser|Slurm|CliRemote" -LE notebook
+# Left to the main build as well: the --ram volume tests (peak RSS means nothing under ASan; the
+# spill code they reach is unit-tested here: DetectionPack, SpillFile) and the clearing recall
+# and false-alarm statistics over many seeds (their code runs here in CliClearing's explain and
+# tiling tests). Together ~4 minutes of this stage, which kept CI near its 40-minute limit.
+ctest --test-dir build-san --output-on-failure -j "$jobs" -LE notebook \
+  -E "Qgis|Browser|Slurm|CliRemote|ObjectsKeepWithinRam|RejectionsKeepsWithinRam|GeneratorCampsAreFound|FalseAlarmsOnMirroredReserveTexture"
 ./scripts/fuzz.sh build-san "${FUZZ_SECONDS:-25}"

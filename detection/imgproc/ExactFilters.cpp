@@ -99,22 +99,31 @@ IntPlane gaussianSum(const IntPlane& src, double sigmaX, double sigmaY) {
 
 namespace riskmap {
 
-// The disk sums are a third of the clearing detector's time (a 500 m disk is 101 chords a pixel).
-// The baseline x86-64 build adds two int64 lanes at a time; AVX2 adds four and AVX-512 eight,
-// chosen when the process starts: clearing 7.6 -> 6.5 CPU-s on the real-texture mosaic. Integer
-// sums, so every clone gives the same bytes. (uint32/uint16 planes were tried: no faster.)
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#endif
-void diskSumRows(int w, int h, double rx, double ry, const std::function<void(int, std::int64_t*)>& source,
-                 const std::function<void(int, const std::int64_t*)>& sink) {
+namespace {
+
+// Half-width of the chord at each row offset -iry..iry, from (dx/rx)^2 + (dy/ry)^2 <= 1. Kept out
+// of the SIMD clones below: an FMA-capable clone could contract rx * sqrt(t) + 1e-9 and round
+// a chord differently on another machine.
+std::vector<int> chordHalves(double rx, double ry) {
     const int iry = static_cast<int>(std::floor(ry));
-    // Half-width of the chord at each row offset, from (dx/rx)^2 + (dy/ry)^2 <= 1.
     std::vector<int> half(static_cast<std::size_t>(2 * iry + 1));
     for (int dy = -iry; dy <= iry; ++dy) {
         double t = 1.0 - (ry > 0 ? (dy / ry) * (dy / ry) : 0.0);
         half[static_cast<std::size_t>(dy + iry)] = t < 0 ? -1 : static_cast<int>(std::floor(rx * std::sqrt(t) + 1e-9));
     }
+    return half;
+}
+
+// The disk sums are a third of the clearing detector's time (a 500 m disk is 101 chords a pixel).
+// The baseline x86-64 build adds two int64 lanes at a time; AVX2 adds four and AVX-512 eight,
+// chosen when the process starts: clearing 7.6 -> 6.5 CPU-s on the real-texture mosaic. Integer
+// only, so every clone gives the same bytes. (uint32/uint16 planes were tried: no faster.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+void sumChords(int w, int h, const std::vector<int>& half, const std::function<void(int, std::int64_t*)>& source,
+               const std::function<void(int, const std::int64_t*)>& sink) {
+    const int iry = static_cast<int>(half.size() / 2);
     // Prefix sums of the rows a disk spans, in a ring: the plane's prefix sums never exist at once.
     const std::size_t ringRows = half.size(), pw = static_cast<std::size_t>(w) + 1;
     std::vector<std::int64_t> ring(ringRows * pw), in(static_cast<std::size_t>(w)), o(static_cast<std::size_t>(w));
@@ -140,6 +149,13 @@ void diskSumRows(int w, int h, double rx, double ry, const std::function<void(in
         }
         sink(y, o.data());
     }
+}
+
+}  // namespace
+
+void diskSumRows(int w, int h, double rx, double ry, const std::function<void(int, std::int64_t*)>& source,
+                 const std::function<void(int, const std::int64_t*)>& sink) {
+    sumChords(w, h, chordHalves(rx, ry), source, sink);
 }
 
 IntPlane diskSum(const IntPlane& src, double rx, double ry) {
