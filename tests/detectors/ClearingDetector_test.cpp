@@ -310,6 +310,35 @@ TEST(ClearingDetector, CampsCutByATileSeamAreTheSame) {
     }
 }
 
+TEST(ClearingDetector, DistancesReachAPatchsFarEndOutsideTheCore) {
+    // A 580 x 80 m patch whose anchor lies in a tile's core and whose east end lies 280 m beyond
+    // it; farmland starts 900 m east of that end (1460 m from its west end). Distances are
+    // computed only where measured patches can lie: were that area cut to the core, the far
+    // end would lose its distance and the patch would pass as remote. With farmland 1100 m
+    // away it is a camp, in every tiling.
+    for (const int gap : {45, 55}) {
+        auto paint = [gap](int x, int y) {
+            if (x >= 128 + gap) return kBare;
+            return inRect(x, y, 100, 100, 29, 4) ? kBare : kForest;
+        };
+        OptionValues o(ClearingDetector::describe().options);
+        const ClearingDetector det(o);
+        const int halo = static_cast<int>(std::ceil(det.haloMetres() / 20));
+        auto owned = [](const std::vector<Detection>& d, const TileImage& t) {
+            std::size_t n = 0;
+            for (const auto& q : d) n += t.owns(q.anchor.x, q.anchor.y) ? 1 : 0;
+            return n;
+        };
+        const TileImage whole = tileOf(300, 220, 20, 0, 300, halo, paint);
+        const std::size_t want = owned(det.detect(whole), whole);
+        EXPECT_EQ(want, gap == 45 ? 0u : 1u) << "farmland " << gap * 20 << " m from the east end";
+        for (int cut : {105, 115, 120}) {
+            const TileImage left = tileOf(300, 220, 20, 0, cut, halo, paint), right = tileOf(300, 220, 20, cut, 300, halo, paint);
+            EXPECT_EQ(owned(det.detect(left), left) + owned(det.detect(right), right), want) << "cut at x = " << cut << ", gap " << gap;
+        }
+    }
+}
+
 TEST(ClearingDetector, EveryRejectedPatchCarriesItsGate) {
     auto t = scene(300, 300, 20, [](int x, int y) {
         if (y == 150 && x >= 100 && x < 130) return kBare;                  // a one-pixel chain
