@@ -307,8 +307,9 @@ ScanResults ScanJob::freshResults() const {
     auto file = std::make_shared<SpillFile>(dirs);
     const std::size_t share = request_.pipeline.ramBytes() / kSpillShare;
     const std::size_t packs = res.perInput.size() * (request_.explainPath.empty() ? 1 : 2);
-    for (auto& pack : res.perInput) pack.spillBeyond(std::max<std::size_t>(share / packs, 1 << 20), file);
-    for (auto& pack : res.rejectedPerInput) pack.spillBeyond(std::max<std::size_t>(share / packs, 1 << 20), file);
+    const std::size_t resident = std::max<std::size_t>(share / packs, 1 << 20);
+    for (auto& pack : res.perInput) pack.spillBeyond(resident, file);
+    for (auto& pack : res.rejectedPerInput) pack.spillBeyond(resident, file);
     return res;
 }
 

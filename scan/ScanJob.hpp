@@ -32,10 +32,10 @@ struct ScanSummary {
     Manifest manifest;
 };
 
-// What the detection phase produced, before output.
 // A rejection in the explain layer's form (see ScanResults::rejectedPerInput).
 Detection explainedDetection(const Rejection& r);
 
+// What the detection phase produced, before output.
 struct ScanResults {
     std::vector<DetectionPack> perInput;  // packed: a scan can hold hundreds of thousands
     // --explain: each rejection as a detection whose attributes are rejected_by, value, limit and

@@ -435,8 +435,8 @@ void measurePixels(const ComponentExtractor& cc, Patch& m, const TileImage& t, c
             if (px.cls[k] & ClearingDetector::kCore) ++m.core;
             clearedFixed += px.unmixed ? toFixed(std::min(1.0f, px.soil[k])) : toFixed(1.0);
             vegSum += px.vegShare[k];
-            minOpen = std::min(minOpen, px.dOpen.metres(k));
-            minWater = std::min(minWater, px.dWater.metres(k));
+            minOpen = std::min(minOpen, px.dOpen.metres(x, r->y));  // x, y: no division per pixel
+            minWater = std::min(minWater, px.dWater.metres(x, r->y));
             metric.emplace_back(static_cast<float>((x + t.window.x - m.c.anchor.x) * px.gx),
                                 static_cast<float>((r->y + t.window.y - m.c.anchor.y) * px.gy));
         }

@@ -280,7 +280,10 @@ void nearestInColumns(const std::vector<std::uint8_t>& features, int w, int h, s
 }  // namespace
 
 double DistancePlane::metres(std::size_t k) const {
-    const int x = static_cast<int>(k % static_cast<std::size_t>(width)), y = static_cast<int>(k / static_cast<std::size_t>(width));
+    return metres(static_cast<int>(k % static_cast<std::size_t>(width)), static_cast<int>(k / static_cast<std::size_t>(width)));
+}
+
+double DistancePlane::metres(int x, int y) const {
     if (!area.contains({x, y})) return 1e300;
     const std::int64_t v = squared.at(x - area.x, y - area.y);
     return v == kFar ? 1e300 : std::sqrt(static_cast<double>(v) / scale);

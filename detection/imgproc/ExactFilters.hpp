@@ -85,6 +85,7 @@ struct DistancePlane {
     cv::Rect area;     // the pixels computed (need); metres() is infinite elsewhere
     int width = 0;     // of the whole plane, for metres(k)
     double scale = 1;  // squared units per square metre
+    double metres(int x, int y) const;
     double metres(std::size_t k) const;  // k = y * width + x
 };
 // Only pixels inside `need` (all when empty) are computed and stored.
