@@ -4,7 +4,10 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -58,6 +61,22 @@ void reserveHugePageHeap(std::size_t bytes) {
     for (auto it = chunks.rbegin(); it != chunks.rend(); ++it) std::free(*it);
 #else
     (void)bytes;
+#endif
+}
+
+bool trimHeapAbove(std::size_t limit) {
+#if defined(__linux__) && defined(__GLIBC__)
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    if (!f) return false;
+    unsigned long size = 0, resident = 0;
+    const bool read = std::fscanf(f, "%lu %lu", &size, &resident) == 2;
+    std::fclose(f);
+    if (!read || resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) <= limit) return false;
+    malloc_trim(0);
+    return true;
+#else
+    (void)limit;
+    return false;
 #endif
 }
 

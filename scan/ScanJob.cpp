@@ -305,7 +305,7 @@ ScanResults ScanJob::freshResults() const {
     const std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
     dirs.push_back(ec ? std::string("/tmp") : tmp.string());
     auto file = std::make_shared<SpillFile>(dirs);
-    const std::size_t share = request_.pipeline.ramBytes() / kSpillShare;
+    const std::size_t share = request_.pipeline.heldBytes();
     const std::size_t packs = res.perInput.size() * (request_.explainPath.empty() ? 1 : 2);
     const std::size_t resident = std::max<std::size_t>(share / packs, 1 << 20);
     for (auto& pack : res.perInput) pack.spillBeyond(resident, file);

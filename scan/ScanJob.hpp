@@ -56,8 +56,6 @@ struct ScanResults {
 
 class ScanJob {
 public:
-    // Held detections may keep 1/kSpillShare of --ram in memory; the rest waits in a spill file.
-    static constexpr std::size_t kSpillShare = 16;
     // Validates everything that can be checked before reading pixels; throws UsageError or
     // DataError with the option or file at fault.
     ScanJob(ScanRequest request, const DetectorRegistry& registry);
@@ -106,8 +104,8 @@ private:
     std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
                                                           ScanResults& res) const;
     ScanSummary writeOutputs(ScanResults& results, const std::string& started, ProgressSink& progress) const;
-    // Results sized for the inputs, before any tile; held detections past 1/kSpillShare of
-    // --ram go to a spill file beside the journal.
+    // Results sized for the inputs, before any tile; held detections past
+    // PipelineOptions::heldBytes() go to a spill file beside the journal.
     ScanResults freshResults() const;
     // The pipeline options of this run (explain set when --explain is given).
     PipelineOptions pipelineOptions(const std::atomic<bool>* cancel) const;

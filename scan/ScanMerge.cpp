@@ -67,7 +67,7 @@ double mergeNeedMB(const std::vector<std::string>& outputs) {
     }
     const double mb = 1024.0 * 1024.0;
     // The packed share grows with --ram itself: the budget named must hold with its own share.
-    constexpr double share = ScanJob::kSpillShare;
+    constexpr double share = PipelineOptions::kHeldShare;
     return (80.0 + 3.0 * largest / mb + 0.55 * total / mb) * share / (share - 1);
 }
 

@@ -200,9 +200,11 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
         for (const auto& f : in.files()) gdalCacheNeeded |= !f.sameGrid;
     }
     gdalCacheBytes_ = gdalCacheNeeded ? ram / 8 : ram / 64;
-    // The process itself (~70 MB) is part of the promise too: the cache gives way to it, down to
-    // a sixteenth of --ram (clearing on a 2 x 2 VRT at --ram 256 peaked at 266 MB without this).
-    const std::size_t used = tokens_ * window + gdalCacheBytes_ + kProcessBytes;
+    // The process itself (~70 MB) and the held detections' share are part of the promise too:
+    // the cache gives way to them, down to a sixteenth of --ram (clearing on a 2 x 2 VRT at --ram
+    // 256 peaked at 266 MB without the first; 250,000 --explain rejections at --ram 200 at 201 MB
+    // on CI without the second).
+    const std::size_t used = tokens_ * window + gdalCacheBytes_ + kProcessBytes + options.heldBytes();
     cacheBytes_ = std::max(std::min(cacheBytes_, ram > used ? ram - used : 0), ram / 16);
 
     // Visit tiles in vertical swaths narrow enough that the block rows shared by one row of
@@ -277,6 +279,8 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     const std::size_t cacheFloor = cacheBytes_ / 8;
     auto cacheFor = [&](std::size_t held) { return cacheBytes_ > held + cacheFloor ? cacheBytes_ - held : cacheFloor; };
     BlockCache blockCache(cacheFor(heldBytes));
+    // Past this the heap hands back what it holds unused; the next tiles grow into the rest.
+    const std::size_t trimAbove = options_.ramBytes() - options_.ramBytes() / 8;
 
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] {
@@ -349,6 +353,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     for (const auto& d : r.rejections) heldBytes += heapBytes(d);
                     if (cacheFor(heldBytes) < blockCache.capacity()) blockCache.setCapacity(cacheFor(heldBytes));
                     onTile(std::move(r));
+                    trimHeapAbove(trimAbove);
                     progress.update(state);
                 }));
     state.elapsedSeconds = elapsed();

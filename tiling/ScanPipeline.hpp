@@ -25,6 +25,10 @@ struct PipelineOptions {
     const std::atomic<bool>* cancel = nullptr;
     // --ram in bytes (never below 64 MB).
     std::size_t ramBytes() const { return (ramMB < 64 ? 64 : ramMB) * std::size_t{1024 * 1024}; }
+    // Held detections (and --explain's rejections) may keep 1/kHeldShare of --ram in memory; the
+    // rest waits in a spill file. The pipeline leaves that share out of tiles and cache.
+    static constexpr std::size_t kHeldShare = 16;
+    std::size_t heldBytes() const { return ramBytes() / kHeldShare; }
 };
 
 struct TileResult {

@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/HugePageHeap.hpp"
 
@@ -58,4 +60,37 @@ TEST(HugePageHeap, LaterAllocationsLandInAdvisedHeap) {
     ASSERT_FALSE(m.empty());
     EXPECT_NE(m.find("[heap]"), std::string::npos) << m;
     EXPECT_NE(m.find("hg"), std::string::npos) << "VmFlags lack hg (MADV_HUGEPAGE):\n" << m;
+}
+
+namespace {
+
+std::size_t residentBytes() {
+    std::ifstream in("/proc/self/statm");
+    std::size_t size = 0, resident = 0;
+    in >> size >> resident;
+    return resident * 4096;
+}
+
+}  // namespace
+
+// The heap is never trimmed on its own: 80 MB of small objects, freed, stay resident until
+// trimHeapAbove sees resident memory past its limit.
+TEST(HugePageHeap, TrimHandsFreedSmallObjectsBackOnlyPastTheLimit) {
+#if defined(RISKMAP_ASAN)
+    GTEST_SKIP() << "AddressSanitizer replaces malloc: there is no glibc heap to trim";
+#endif
+    configureHeap();
+    std::vector<char*> objects(80 * 1024);
+    for (auto& o : objects) {
+        o = static_cast<char*>(std::malloc(1000));
+        std::fill(o, o + 1000, 'x');
+    }
+    char* last = static_cast<char*>(std::malloc(100));  // keeps the freed ones off the heap's top
+    for (auto* o : objects) std::free(o);
+    const std::size_t held = residentBytes();
+    EXPECT_FALSE(trimHeapAbove(held + (std::size_t{64} << 20)));
+    EXPECT_GT(residentBytes() + (std::size_t{8} << 20), held);
+    EXPECT_TRUE(trimHeapAbove(held / 2));
+    EXPECT_LT(residentBytes() + (std::size_t{60} << 20), held) << held / 1048576 << " MB held before";
+    std::free(last);
 }
