@@ -114,6 +114,32 @@ constexpr std::size_t kThreadArenaWindowBytes = std::size_t{96} << 20;
 // What the process holds besides tiles and caches: code, GDAL's drivers, PROJ's database.
 constexpr std::size_t kProcessBytes = std::size_t{64} << 20;
 
+// GDAL's per-handle cache matters where the shared cache is bypassed (band files resampled
+// onto the stack grid, blocks too big to share) and under a VRT, whose sources' blocks it
+// holds. For a plain GeoTIFF it only holds a tile's blocks in passing, and a small one keeps
+// its memory hot.
+bool gdalCacheNeeded(const std::vector<RasterInput>& inputs, std::size_t cacheBytes) {
+    bool needed = false;
+    for (const auto& in : inputs) {
+        const std::size_t blockBytes = static_cast<std::size_t>(std::max(1, in.blockWidth())) *
+                                       static_cast<std::size_t>(std::max(1, in.blockHeight())) * in.bands().size() * 8;
+        needed |= in.driver() != "GTiff" || blockBytes * 8 > cacheBytes;
+        for (const auto& f : in.files()) needed |= !f.sameGrid;
+    }
+    return needed;
+}
+
+std::size_t gdalShare(bool needed) { return needed ? 8 : 64; }
+
+// The least --ram that holds one tile window of `window` bytes: at most half of it, and beside
+// the process itself, GDAL's share, the held detections' share and the block cache's floor (a
+// sixteenth each). Below it the peak would pass --ram whatever the pipeline did (a 1500 px
+// raster at --ram 64 peaked at 66 MB).
+std::size_t leastRam(std::size_t window, bool gdalNeeded) {
+    const std::size_t parts = 64 - 64 / PipelineOptions::kHeldShare - 4 - 64 / gdalShare(gdalNeeded);
+    return std::max(2 * window, (kProcessBytes + window) / parts * 64 + 1);
+}
+
 
 }  // namespace
 
@@ -139,17 +165,20 @@ ScanPipeline::Share ScanPipeline::shareFor(std::size_t window, std::size_t ram, 
 }
 
 // The tile size that asks least of each core: pixels read and filtered per pixel owned (the
-// halo's share), over the tiles that run at once, among sizes whose windows fit half of --ram,
+// halo's share), over the tiles that run at once, among sizes that fit --ram (leastRam),
 // from the size asked for down in steps of kTileStep. Halving instead left clearing at
 // --ram 256 on 256 px tiles, its 3.8 km halo 15x their pixels, one core idle (issue 14).
-int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options) {
+int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options,
+                                  bool* fits) {
+    if (fits) *fits = true;
     if (options.tileSizeGiven) return options.tileSize;
     const std::size_t ram = options.ramBytes();
     const std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
                                                     : static_cast<std::size_t>(tbb::info::default_concurrency());
-    int best = 0;
+    int best = 0, smallest = options.tileSize;
     double bestCost = 0;
     for (int size = options.tileSize; size >= kMinAutoTile; size -= kTileStep) {
+        smallest = size;
         std::size_t window = 0;
         double read = 0, owned = 0;
         for (const auto& in : inputs) {
@@ -158,12 +187,14 @@ int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const 
             for (std::size_t t = 0; t < grid.size(); ++t) read += static_cast<double>(grid.tile(t).window.area());
             owned += static_cast<double>(in.width()) * in.height();
         }
-        if (window > ram / 2) continue;
-        const double cost = read / owned / static_cast<double>(std::min(shareFor(window, ram, threads).tokens, threads));
+        const Share share = shareFor(window, ram, threads);
+        if (leastRam(window, gdalCacheNeeded(inputs, share.cacheBytes)) > ram) continue;
+        const double cost = read / owned / static_cast<double>(std::min(share.tokens, threads));
         if (best == 0 || cost < bestCost * 0.98) best = size, bestCost = cost;  // larger wins a near tie
     }
-    // When no tile fits, keep the size asked for: the refusal then names the budget for it.
-    return best > 0 ? best : options.tileSize;
+    // When no tile fits, the smallest: the refusal then names the least budget that works.
+    if (fits) *fits = best > 0;
+    return best > 0 ? best : smallest;
 }
 
 ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
@@ -188,18 +219,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     const Share share = shareFor(window, ram, static_cast<std::size_t>(threads_));
     tokens_ = share.tokens;
     cacheBytes_ = share.cacheBytes;
-    // GDAL's per-handle cache matters where the shared cache is bypassed (band files resampled
-    // onto the stack grid, blocks too big to share) and under a VRT, whose sources' blocks it
-    // holds. For a plain GeoTIFF it only holds a tile's blocks in passing, and a small one keeps
-    // its memory hot.
-    bool gdalCacheNeeded = false;
-    for (const auto& in : inputs) {
-        const std::size_t blockBytes = static_cast<std::size_t>(std::max(1, in.blockWidth())) *
-                                       static_cast<std::size_t>(std::max(1, in.blockHeight())) * in.bands().size() * 8;
-        gdalCacheNeeded |= in.driver() != "GTiff" || blockBytes * 8 > cacheBytes_;
-        for (const auto& f : in.files()) gdalCacheNeeded |= !f.sameGrid;
-    }
-    gdalCacheBytes_ = gdalCacheNeeded ? ram / 8 : ram / 64;
+    gdalCacheBytes_ = ram / gdalShare(gdalCacheNeeded(inputs, cacheBytes_));
     // The process itself (~70 MB) and the held detections' share are part of the promise too:
     // the cache gives way to them, down to a sixteenth of --ram (clearing on a 2 x 2 VRT at --ram
     // 256 peaked at 266 MB without the first; 250,000 --explain rejections at --ram 200 at 201 MB
@@ -236,11 +256,19 @@ void ScanPipeline::checkBudget(std::size_t windowBytes) const {
         std::snprintf(b, sizeof b, "%.0f", v);
         return std::string(b);
     };
-    if (windowBytes > ram / 2)
-        throw UsageError("one tile of this detector needs " + text(static_cast<double>(windowBytes) / mb) +
-                         " MB (the tile plus a halo of " + text(detector_.haloMetres()) + " m), more than half of --ram " +
-                         std::to_string(options_.ramMB) + ": run with --ram " + text(2.0 * windowBytes / mb + 64) +
-                         " or more, or a smaller --tile-size");
+    auto text1 = [](double v) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%.1f", v);
+        return std::string(b);
+    };
+    const std::size_t cache = shareFor(windowBytes, ram, static_cast<std::size_t>(threads_)).cacheBytes;
+    const std::size_t least = leastRam(windowBytes, gdalCacheNeeded(inputs_, cache));
+    if (least > ram)
+        throw UsageError("one tile of this detector needs " + text1(static_cast<double>(windowBytes) / mb) +
+                         " MB (the tile plus a halo of " + text(detector_.haloMetres()) + " m) and the process itself ~" +
+                         text(static_cast<double>(kProcessBytes) / mb) + " MB, more than --ram " +
+                         std::to_string(options_.ramMB) + " holds: run with --ram " +
+                         text(std::ceil(static_cast<double>(least) / mb)) + " or more, or a smaller --tile-size");
     double bookkeeping = 0;
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
         const RasterInput& in = inputs_[i];

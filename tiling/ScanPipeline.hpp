@@ -49,10 +49,11 @@ public:
     ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
                  const PipelineOptions& options);
     // options.tileSize when the user gave it; otherwise, of the sizes from it down to
-    // kMinAutoTile in steps of kTileStep whose windows fit half of --ram, the one with the least
-    // work per core (window pixels per owned pixel over the tiles in flight); when none fits, the
-    // size asked for (and checkBudget refuses it).
-    static int fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options);
+    // kMinAutoTile in steps of kTileStep that fit --ram, the one with the least work per core
+    // (window pixels per owned pixel over the tiles in flight); when none fits, the smallest
+    // (checkBudget then refuses it, naming the least --ram that works) and *fits is set false.
+    static int fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options,
+                               bool* fits = nullptr);
     static constexpr int kMinAutoTile = 256;
     static constexpr int kTileStep = 64;
     // Tiles in flight and the block cache's bytes for windows of `window` bytes.

@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/Json.hpp"
 #include <gdal.h>
@@ -433,6 +436,43 @@ TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
     ASSERT_EQ(roomy.exitCode, 0) << roomy.err;
     EXPECT_EQ(roomy.err.find("tiles of"), std::string::npos) << roomy.err;
     EXPECT_EQ(parseJson(readFile(dir.file("d.geojson") + ".manifest.json"), "manifest").at("tiling").at("tile_size").get<int>(), 1024);
+}
+
+// --ram 64 was taken though the process alone holds ~61 MB: a 1500 px raster peaked at 66 MB.
+// A budget below what one tile and the process need is refused before any pixel is read, naming
+// the least that works, and that budget is then kept.
+TEST(CliScan, BudgetTooSmallForTheProcessIsRefusedNamingOneThatHolds) {
+    TempDir dir;
+    const std::string index = dir.file("small.tif"), kiln = dir.file("s2.tif");
+    auto mk = runShell("gdal_create -q -of GTiff -outsize 1500 1500 -bands 1 -ot Byte -burn 200 -a_srs EPSG:32645 "
+                       "-a_ullr 500000 2500000 515000 2485000 -co TILED=YES '" + index + "' && "
+                       "gdal_create -q -of GTiff -outsize 1400 1400 -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 "
+                       "-a_ullr 500000 2500000 514000 2486000 -co TILED=YES -co COMPRESS=DEFLATE '" + kiln + "'");
+    ASSERT_EQ(mk.exitCode, 0) << mk.err;
+    // An index rule needs little beside the process; kiln's 1380 m halo needs tiles of 320 px.
+    const std::vector<std::pair<std::vector<std::string>, int>> runs = {
+        {{"scan", index, "--set", "rule=b1 > 0.3"}, 100}, {{"scan", kiln, "--sensor", "sentinel2", "--detector", "kiln"}, 160}};
+    for (const auto& [args, atMost] : runs) {
+        const std::string out = dir.file(args[1] == index ? "index.geojson" : "kiln.geojson");
+        std::vector<std::string> tight = args;
+        tight.insert(tight.end(), {"--ram", "64", "-o", out});
+        auto refused = runRiskmap(tight);
+        EXPECT_EQ(refused.exitCode, 2) << refused.err;
+        const std::size_t at = refused.err.find("run with --ram ");
+        ASSERT_NE(at, std::string::npos) << refused.err;
+        EXPECT_FALSE(std::filesystem::exists(out));
+        const int least = std::stoi(refused.err.substr(at + 15));
+        EXPECT_GT(least, 64);
+        EXPECT_LE(least, atMost) << "the least budget is the smallest tiles', not the default's";
+        std::vector<std::string> fits = args;
+        fits.insert(fits.end(), {"--ram", std::to_string(least), "-q", "-o", out});
+        auto r = runRiskmap(fits);
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        if (kPeakRssMeaningful) {
+            const Json m = parseJson(readFile(out + ".manifest.json"), "manifest");
+            EXPECT_LE(m.at("timings").at("peak_rss_mb").get<double>(), least) << dumpJson(m.at("timings"));
+        }
+    }
 }
 
 // A rule that finds hundreds of thousands of objects keeps within --ram: held detections past
