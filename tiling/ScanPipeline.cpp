@@ -114,6 +114,9 @@ constexpr std::size_t kThreadArenaWindowBytes = std::size_t{96} << 20;
 // What the process holds besides tiles and caches: code, GDAL's drivers, PROJ's database.
 constexpr std::size_t kProcessBytes = std::size_t{64} << 20;
 
+// The block cache never gets less than this share of --ram (1/16).
+constexpr std::size_t kCacheFloorShare = 16;
+
 // GDAL's per-handle cache matters where the shared cache is bypassed (band files resampled
 // onto the stack grid, blocks too big to share) and under a VRT, whose sources' blocks it
 // holds. For a plain GeoTIFF it only holds a tile's blocks in passing, and a small one keeps
@@ -136,10 +139,9 @@ std::size_t gdalShare(bool needed) { return needed ? 8 : 64; }
 // sixteenth each). Below it the peak would pass --ram whatever the pipeline did (a 1500 px
 // raster at --ram 64 peaked at 66 MB).
 std::size_t leastRam(std::size_t window, bool gdalNeeded) {
-    const std::size_t parts = 64 - 64 / PipelineOptions::kHeldShare - 4 - 64 / gdalShare(gdalNeeded);
+    const std::size_t parts = 64 - 64 / PipelineOptions::kHeldShare - 64 / kCacheFloorShare - 64 / gdalShare(gdalNeeded);
     return std::max(2 * window, (kProcessBytes + window) / parts * 64 + 1);
 }
-
 
 }  // namespace
 
@@ -225,7 +227,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     // 256 peaked at 266 MB without the first; 250,000 --explain rejections at --ram 200 at 201 MB
     // on CI without the second).
     const std::size_t used = tokens_ * window + gdalCacheBytes_ + kProcessBytes + options.heldBytes();
-    cacheBytes_ = std::max(std::min(cacheBytes_, ram > used ? ram - used : 0), ram / 16);
+    cacheBytes_ = std::max(std::min(cacheBytes_, ram > used ? ram - used : 0), ram / kCacheFloorShare);
 
     // Visit tiles in vertical swaths narrow enough that the block rows shared by one row of
     // tiles and the next still sit in the cache: reuse without memory growing with raster width.
@@ -251,20 +253,15 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
 void ScanPipeline::checkBudget(std::size_t windowBytes) const {
     const std::size_t mb = 1024 * 1024;
     const std::size_t ram = options_.ramBytes();
-    auto text = [](double v) {
+    auto text = [](double v, int digits = 0) {
         char b[32];
-        std::snprintf(b, sizeof b, "%.0f", v);
-        return std::string(b);
-    };
-    auto text1 = [](double v) {
-        char b[32];
-        std::snprintf(b, sizeof b, "%.1f", v);
+        std::snprintf(b, sizeof b, "%.*f", digits, v);
         return std::string(b);
     };
     const std::size_t cache = shareFor(windowBytes, ram, static_cast<std::size_t>(threads_)).cacheBytes;
     const std::size_t least = leastRam(windowBytes, gdalCacheNeeded(inputs_, cache));
     if (least > ram)
-        throw UsageError("one tile of this detector needs " + text1(static_cast<double>(windowBytes) / mb) +
+        throw UsageError("one tile of this detector needs " + text(static_cast<double>(windowBytes) / mb, 1) +
                          " MB (the tile plus a halo of " + text(detector_.haloMetres()) + " m) and the process itself ~" +
                          text(static_cast<double>(kProcessBytes) / mb) + " MB, more than --ram " +
                          std::to_string(options_.ramMB) + " holds: run with --ram " +

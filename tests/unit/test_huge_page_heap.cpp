@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -68,7 +69,7 @@ std::size_t residentBytes() {
     std::ifstream in("/proc/self/statm");
     std::size_t size = 0, resident = 0;
     in >> size >> resident;
-    return resident * 4096;
+    return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace
