@@ -133,6 +133,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         for (const auto& w : job.warnings()) std::cerr << "riskmap: warning: " << printable(w) << "\n";
         std::unique_ptr<ProgressSink> progress = progressSink(a->jsonProgress, a->quiet);
         ScanSummary s = job.run(*progress, ctx.cancel);
+        for (const auto& w : s.warnings) std::cerr << "riskmap: warning: " << printable(w) << "\n";
         if (!a->quiet) {
             std::cout << "wrote " << s.detections << " feature(s) from " << s.tiles << " tile(s)";
             if (s.resumedTiles) std::cout << " (" << s.resumedTiles << " from the journal)";

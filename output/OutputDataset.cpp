@@ -58,6 +58,12 @@ OutputDataset::~OutputDataset() {
     if (ds_) GDALClose(ds_);  // the FileCommit removes the staged file unless committed
 }
 
+std::size_t OutputDataset::indexBytes(const OutputFormat& format, std::size_t features, std::size_t bytes) {
+    if (format.driver != "FlatGeobuf" || features == 0) return 0;
+    constexpr std::size_t kBatch = std::size_t{100} << 20, kPerFeature = 256;
+    return std::min(kBatch, bytes) + features * kPerFeature;
+}
+
 OutputLayer* OutputDataset::createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
                                         const std::vector<FieldSpec>& fields) {
     if (format_.rfc7946) {
@@ -72,7 +78,8 @@ OutputLayer* OutputDataset::createLayer(const std::string& name, const std::stri
     const OGRErr err = srsWkt.empty() ? srs.importFromEPSG(4326) : srs.importFromWkt(srsWkt.c_str());
     if (err != OGRERR_NONE || srs.IsEmpty())
         throw UsageError("the CRS of layer '" + name + "' is not one PROJ knows: give --out-crs as EPSG:CODE, WKT or PROJJSON");
-    OGRLayer* layer = ds_->CreateLayer(name.c_str(), &srs, type, nullptr);
+    const char* noIndex[] = {"SPATIAL_INDEX=NO", nullptr};
+    OGRLayer* layer = ds_->CreateLayer(name.c_str(), &srs, type, spatialIndex() ? nullptr : const_cast<char**>(noIndex));
     if (!layer) throw IoError("cannot create layer '" + name + "' in '" + staged_ + "': " + lastGdalError());
     for (const auto& f : fields) {
         const bool asJson = f.type == OFTStringList && !format_.listFields;

@@ -53,6 +53,16 @@ public:
     const OutputFormat& format() const { return format_; }
     const std::string& path() const { return path_; }
 
+    // FlatGeobuf builds its spatial index when the file is closed: GDAL 3.6 reads the layer's
+    // features back into one buffer of up to 100 MiB and keeps ~240 B a feature for the index
+    // (ogrflatgeobuflayer.cpp; 118,806 features took 218 MiB at close beside ~90 MiB before). What a layer of `features` features, at most `bytes` bytes,
+    // asks at close; 0 for the other formats. 118,806 features peaked at 268 MiB at --ram 256.
+    static std::size_t indexBytes(const OutputFormat& format, std::size_t features, std::size_t bytes);
+    // Layers created from now on get no spatial index (FlatGeobuf only; GeoPackage's R-tree
+    // costs no more than its page cache): for when building one would pass --ram.
+    void skipSpatialIndex() { spatialIndex_ = false; }
+    bool spatialIndex() const { return spatialIndex_ || format_.driver != "FlatGeobuf"; }
+
     // srsWkt "" means EPSG:4326 (GeoJSON is always EPSG:4326, RFC 7946, and has one layer).
     OutputLayer* createLayer(const std::string& name, const std::string& srsWkt, OGRwkbGeometryType type,
                           const std::vector<FieldSpec>& fields);
@@ -82,6 +92,7 @@ private:
     GDALDataset* ds_ = nullptr;  // OGR formats
     std::vector<std::unique_ptr<OutputLayer>> layers_;
     OGRLayer* styles_ = nullptr;
+    bool spatialIndex_ = true;
 };
 
 }  // namespace riskmap

@@ -30,6 +30,7 @@ struct ScanSummary {
     std::string outputPath;
     std::string manifestPath;
     Manifest manifest;
+    std::vector<std::string> warnings;  // of the writing phase (the job's own come before the run)
 };
 
 // A rejection in the explain layer's form (see ScanResults::rejectedPerInput).

@@ -1,16 +1,17 @@
 // The output phase of a scan: detections become features (features/), are scored for risk
 // (risk/), and go with the grid, coverage, published layer, styles and manifest into one
 // LayerSet (output/) that is committed all together, the main layer last.
-#include <sys/resource.h>
-
 #include <ogr_spatialref.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 
 #include "core/Error.hpp"
+#include "core/HugePageHeap.hpp"
+#include "core/PeakRss.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "features/CoverageLayers.hpp"
@@ -29,16 +30,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Features converted and written at a time: ~1.5 KB each with their outlines (issue 14).
-constexpr std::size_t kWriteChunk = 8192;
+// Features converted and written at a time: ~1.5 KB each with their outlines (issue 14), a
+// thirty-second of --ram at most (8192 at --ram 87 took ~12 MB more than it had).
+std::size_t writeChunk(const PipelineOptions& p) {
+    return std::clamp<std::size_t>(p.ramBytes() / 32 / 1536, 1024, 8192);
+}
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double peakRssMB() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
-}
 
 std::string modeText(unsigned mode) {
     char buf[8];
@@ -111,6 +109,11 @@ public:
         std::size_t total = 0;
         for (const auto& v : res_.perInput) total += v.size();
         progress_.phase("writing", total);
+        // The scan's blocks in GDAL's cache, and its tile buffers freed in the threads' arenas,
+        // are not needed any more.
+        while (GDALFlushCacheBlock()) {
+        }
+        trimHeapAbove(0);
         LayerSet out(plan_, req_.overwrite, req_.overwrite || (req_.resume && res_.resumedTiles > 0), req_.fileMode,
                      req_.coordinatePrecision);
         // Grids take each feature as it is written: nothing per feature is kept until the end.
@@ -124,10 +127,12 @@ public:
         writeSeconds_ = since(t1) - assembleSeconds_;
         ScanSummary s = summary();
         s.manifest = manifest(out, started);
+        s.warnings = warnings_;
         // Everything is in the staging folder; now it moves into place, the main layer last.
         out.addText(s.manifestPath, dumpJson(s.manifest.toJson(), 2) + "\n", req_.fileMode);
         for (const auto& [path, qml] : job_.styleFiles()) out.addText(path, qml, req_.fileMode, true);
         if (!req_.publishPath.empty()) out.addText(plan_.publishAbout, dumpJson(aboutPublished(), 2) + "\n", 0644);
+        trimHeapAbove(0);  // closing files (FlatGeobuf's index) starts from a trimmed heap
         out.commit();
         progress_.phase("written", written_);
         return s;
@@ -141,6 +146,7 @@ private:
         const auto t = Clock::now();
         double writing = 0;
         const std::string& name = job_.detector().info().name;
+        indexWithinRam(out.main(), res_.perInput, "detection");
         LayerWriter writer(out.main(), name, job_.targetCrsWkt(), job_.detector().info().attributes);
         const ContextScorer scorer(req_.risk, scannedCentre(job_.inputs()));
         auto sink = [&](std::vector<FeatureRecord>& chunk) {
@@ -154,6 +160,7 @@ private:
             if (grid_) grid_->addPoints(points);
             if (publishGrid_) publishGrid_->addPoints(points);
             written_ += chunk.size();
+            trimHeapAbove(req_.pipeline.ramBytes() / 8 * 7);
         };
         FeatureAssembler assembler(job_.inputs(), job_.sources(), name, job_.targetCrsWkt(), req_.overlapMerge,
                                    job_.cancel(), req_.simplifyMetres);
@@ -166,7 +173,7 @@ private:
             std::vector<FeatureRecord> records = assembler.assemble(all);
             sink(records);
         } else {
-            assembler.assembleInChunks(res_.perInput, kWriteChunk, sink);
+            assembler.assembleInChunks(res_.perInput, writeChunk(req_.pipeline), sink);
         }
         out.main().setDefaultStyle(name, "riskmap risk", QgisStyle::detections(req_.risk.medium, req_.risk.high));
         assembleSeconds_ = since(t) - writing;
@@ -226,6 +233,7 @@ private:
         FeatureAssembler assembler(job_.inputs(), job_.sources(), job_.detector().info().name, target, 0.0,
                                    job_.cancel(), req_.simplifyMetres);
         OutputDataset& ds = out.explain();
+        indexWithinRam(ds, res_.rejectedPerInput, "explain");
         OutputLayer* layer = ds.createLayer("rejected", target, wkbMultiPolygon,
                                             {{"id", OFTString}, {"detector", OFTString}, {"class", OFTString},
                                              {"score", OFTReal}, {"area_m2", OFTReal}, {"source", OFTString},
@@ -239,8 +247,37 @@ private:
                                  {"area_m2", f.areaM2}, {"source", f.source}, {"rejected_by", f.attributes.at(0)},
                                  {"value", f.attributes.at(1)}, {"limit", f.attributes.at(2)}, {"measures", f.attributes.at(3)}});
             explained_ += chunk.size();
+            trimHeapAbove(req_.pipeline.ramBytes() / 8 * 7);
         };
-        assembler.assembleInChunks(res_.rejectedPerInput, kWriteChunk, sink);
+        assembler.assembleInChunks(res_.rejectedPerInput, writeChunk(req_.pipeline), sink);
+    }
+
+    // The --ram that leaves `need` bytes beside the process, the held results' and the writer's
+    // shares (the shares grow with --ram itself).
+    static std::size_t leastFor(std::size_t need) {
+        const std::size_t parts = 64 - 64 / PipelineOptions::kHeldShare - 64 / PipelineOptions::kWriterShare;
+        return (PipelineOptions::kProcessBytes + need) / parts * 64;
+    }
+
+    // FlatGeobuf's spatial index is built at close, in memory (OutputDataset::indexBytes). Where
+    // that would pass --ram beside the process, the held results and the writer, the layer goes
+    // without one, and says so: a promise about memory, not a silent change. The layer's size is bounded
+    // from the packed results: a packed vertex takes at least a byte, a written one sixteen.
+    void indexWithinRam(OutputDataset& ds, const std::vector<DetectionPack>& packs, const std::string& what) {
+        std::size_t features = 0, packed = 0, sourceChars = 0;
+        for (const auto& p : packs) features += p.size(), packed += p.heapBytes() + p.spilledBytes();
+        for (const auto& src : job_.sources()) sourceChars += src.size();
+        const std::size_t need = OutputDataset::indexBytes(ds.format(), features, 16 * packed + features * (512 + sourceChars));
+        const std::size_t ram = req_.pipeline.ramBytes();
+        const std::size_t beside = PipelineOptions::kProcessBytes + req_.pipeline.heldBytes() + req_.pipeline.writerBytes();
+        if (need == 0 || beside + need <= ram) return;
+        ds.skipSpatialIndex();
+        const std::size_t mb = std::size_t{1} << 20;
+        warnings_.push_back("the " + what + " layer '" + ds.path() + "' is written without a spatial index: building one (" +
+                            std::to_string(features) + " features) needs ~" + std::to_string((need + mb - 1) / mb) +
+                            " MB, more than --ram " + std::to_string(req_.pipeline.ramMB) + " leaves; run with --ram " +
+                            std::to_string(leastFor(need) / mb + 1) +
+                            " for one, or write .gpkg");
     }
 
     double publishCell() const { return std::max(req_.publishCellMetres, req_.gridMetres); }
@@ -281,6 +318,7 @@ private:
     std::size_t written_ = 0;
     std::optional<RiskGrid> grid_, publishGrid_;  // fed as features are written
     std::size_t gridCells_ = 0, publishedCells_ = 0, explained_ = 0;
+    std::vector<std::string> warnings_;  // of the writing phase, after the job's own
     double assembleSeconds_ = 0, writeSeconds_ = 0;
 };
 
@@ -315,6 +353,7 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
         m.inputs.push_back({job_.sources()[i], job_.inputs()[i].footprint(), j, job_.catalog().acquired()[i].date});
     }
     m.warnings = job_.warnings();
+    m.warnings.insert(m.warnings.end(), warnings_.begin(), warnings_.end());
     m.tiling = tilingJson();
     m.counts = countsJson();
     m.timings = timingsJson();

@@ -111,8 +111,7 @@ TileGrid gridFor(const RasterInput& in, const Detector& detector, int tileSize) 
 // ~234 MB) let threads allocate from their own arenas; larger ones keep the huge-page main heap.
 constexpr std::size_t kThreadArenaWindowBytes = std::size_t{96} << 20;
 
-// What the process holds besides tiles and caches: code, GDAL's drivers, PROJ's database.
-constexpr std::size_t kProcessBytes = std::size_t{64} << 20;
+constexpr std::size_t kProcessBytes = PipelineOptions::kProcessBytes;
 
 // The block cache never gets less than this share of --ram (1/16).
 constexpr std::size_t kCacheFloorShare = 16;
@@ -135,11 +134,12 @@ bool gdalCacheNeeded(const std::vector<RasterInput>& inputs, std::size_t cacheBy
 std::size_t gdalShare(bool needed) { return needed ? 8 : 64; }
 
 // The least --ram that holds one tile window of `window` bytes: at most half of it, and beside
-// the process itself, GDAL's share, the held detections' share and the block cache's floor (a
-// sixteenth each). Below it the peak would pass --ram whatever the pipeline did (a 1500 px
-// raster at --ram 64 peaked at 66 MB).
+// the process itself, GDAL's share, the held detections', the writer's and the block cache's
+// floor (a sixteenth each). Below it the peak would pass --ram whatever the pipeline did (a
+// 1500 px raster at --ram 64 peaked at 66 MB).
 std::size_t leastRam(std::size_t window, bool gdalNeeded) {
-    const std::size_t parts = 64 - 64 / PipelineOptions::kHeldShare - 64 / kCacheFloorShare - 64 / gdalShare(gdalNeeded);
+    const std::size_t parts = 64 - 64 / PipelineOptions::kHeldShare - 64 / kCacheFloorShare - 64 / PipelineOptions::kWriterShare -
+                              64 / gdalShare(gdalNeeded);
     return std::max(2 * window, (kProcessBytes + window) / parts * 64 + 1);
 }
 

@@ -50,16 +50,24 @@ CliResult runChild(Exec exec) {
 }  // namespace
 
 CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cwd) {
-    return runChild([&] {
+    char peakName[] = "/tmp/riskmap-cli-peak-XXXXXX";
+    const int peakFd = ::mkstemp(peakName);
+    if (peakFd < 0) throw std::runtime_error("mkstemp failed");
+    ::close(peakFd);
+    CliResult r = runChild([&] {
         if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
+        // Through peak_rss (tests/tools): riskmap's peak without this process's memory.
+        std::vector<std::string> copy = {PEAK_RSS_BINARY, peakName, RISKMAP_BINARY};
+        copy.insert(copy.end(), args.begin(), args.end());
         std::vector<char*> argv;
-        std::string bin = RISKMAP_BINARY;
-        argv.push_back(bin.data());
-        std::vector<std::string> copy = args;
         for (auto& a : copy) argv.push_back(a.data());
         argv.push_back(nullptr);
-        ::execv(bin.c_str(), argv.data());
+        ::execv(argv.front(), argv.data());
     });
+    const std::string kib = readFile(peakName);
+    ::unlink(peakName);
+    r.peakRssMB = kib.empty() ? 0.0 : std::stod(kib) / 1024.0;
+    return r;
 }
 
 std::string readFile(const std::string& path) {

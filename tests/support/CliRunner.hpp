@@ -10,6 +10,7 @@ struct CliResult {
     int exitCode = -1;
     std::string out;
     std::string err;
+    double peakRssMB = 0;  // riskmap's peak over its whole life, closing files included
 };
 
 CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cwd = "");
