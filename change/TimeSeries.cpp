@@ -134,6 +134,7 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
             ScanJob job(requestFor(d), registry_);
             for (const auto& w : job.warnings()) log(d.date + ": warning: " + w);
             const ScanSummary r = job.run(*progress(), cancel);
+            for (const auto& w : r.warnings) log(d.date + ": warning: " + w);
             run.features = r.detections;
             run.resumedTiles = r.resumedTiles;
             log(d.date + ": wrote " + std::to_string(r.detections) + " feature(s) from " + std::to_string(r.tiles) +

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/Commands.hpp"
+#include "cli/ParseHelp.hpp"
 #include "core/Error.hpp"
 #include "core/Json.hpp"
 #include "scan/ScanJob.hpp"
@@ -48,6 +49,7 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
         r.commandLine = ctx.argv;
         ::umask(077);
         ScanSummary s = ScanJob::merge(a->shards, r, DetectorRegistry::builtin(), ctx.cancel);
+        for (const auto& w : s.warnings) std::cerr << "riskmap: warning: " << printable(w) << "\n";
         if (!a->quiet)
             std::cout << "merged " << a->shards.size() << " shard(s): " << s.detections << " feature(s) from " << s.tiles
                       << " tile(s) to " << s.outputPath << "\n";

@@ -610,6 +610,30 @@ TEST(CliScan, ManyObjectsKeepTheLeastBudgetNamedInEveryFormat) {
         return v;
     };
     EXPECT_EQ(ids(dir.file("least.fgb")), ids(dir.file("roomy.fgb")));
+
+    // merge writes through the same writer: at the least budget it names, the same promise and
+    // the same warning, printed (it was only in the manifest).
+    for (const char* k : {"1/2", "2/2"}) {
+        auto shard = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100", "--shard", k, "-q",
+                                 "-o", dir.file(std::string("shard") + k[0] + ".geojson")});
+        ASSERT_EQ(shard.exitCode, 0) << shard.err;
+    }
+    auto merge = [&](const std::string& ram) {
+        return runRiskmap({"merge", dir.file("shard1.geojson"), dir.file("shard2.geojson"), "--ram", ram, "-q", "-o",
+                           dir.file("merged.fgb")});
+    };
+    auto mergeRefused = merge("64");
+    ASSERT_EQ(mergeRefused.exitCode, 2) << mergeRefused.err;
+    const std::size_t mat = mergeRefused.err.find("run with --ram ");
+    ASSERT_NE(mat, std::string::npos) << mergeRefused.err;
+    const std::string mergeLeast = std::to_string(std::stoi(mergeRefused.err.substr(mat + 15)));
+    auto merged = merge(mergeLeast);
+    ASSERT_EQ(merged.exitCode, 0) << merged.err;
+    if (kPeakRssMeaningful) {
+        EXPECT_LE(merged.peakRssMB, std::stod(mergeLeast));
+    }
+    EXPECT_NE(merged.err.find("without a spatial index"), std::string::npos) << merged.err;
+    EXPECT_EQ(ids(dir.file("merged.fgb")), ids(dir.file("roomy.fgb")));
 }
 
 // --explain held every rejection unpacked: a clearing scan of a 6000 px real mosaic turned down
