@@ -69,6 +69,9 @@ public:
         std::size_t tokens, cacheBytes;
     };
     static Share shareFor(std::size_t window, std::size_t ram, std::size_t threads);
+    // Tiles of `window` bytes, each holding `results` bytes of unpacked objects, that fit --ram
+    // beside the process and the other shares (at least 1).
+    static std::size_t tokensBeside(std::size_t ram, std::size_t window, std::size_t results);
 
     struct InputPlan {
         TileGrid grid;
@@ -78,7 +81,9 @@ public:
     std::size_t totalTiles() const;
     double totalAreaKm2() const { return totalAreaKm2_; }
     int threads() const { return threads_; }
-    std::size_t tilesInFlight() const { return tokens_; }
+    // Tiles in flight: the most the last run kept (fewer than planned when its tiles found
+    // many objects), else the planned number.
+    std::size_t tilesInFlight() const { return tokensUsed_ ? tokensUsed_ : tokens_; }
     // Estimated bytes of the largest tile window in flight (what --ram is shared out by).
     std::size_t tileWindowBytes() const { return windowBytes_; }
     std::size_t blockCacheBytes() const { return cacheBytes_; }
@@ -111,6 +116,7 @@ private:
     double totalAreaKm2_ = 0;
     int threads_ = 1;
     std::size_t tokens_ = 1;
+    std::size_t tokensUsed_ = 0;
     std::size_t windowBytes_ = 0;
     std::size_t cacheBytes_ = 0;
     std::size_t gdalCacheBytes_ = 0;
