@@ -6,5 +6,7 @@
 namespace riskmap {
 
 double peakRssMB();
+// Resident memory now (VmRSS), in MiB; 0 where /proc is not there.
+double residentMB();
 
 }  // namespace riskmap

@@ -12,6 +12,7 @@
 
 #include "core/Error.hpp"
 #include "core/HugePageHeap.hpp"
+#include "core/PeakRss.hpp"
 #include "raster/RasterReader.hpp"
 #include "detection/DetectionPack.hpp"
 #include "tiling/SeamMerge.hpp"
@@ -364,12 +365,16 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
         }
         return r;
     };
-    // Tiles in flight hold their objects unpacked until the in-order stage packs them (a dense
-    // rule: 16,000 a 1024 px tile, ~20 MB). The first tiles run one a thread to learn that size;
-    // the run goes on with as many tiles as fit beside it, and drains and goes on with fewer
-    // when a later tile holds more.
-    std::size_t tokens = 1, results = 0, stopAt = tokens;
-    auto wanted = [&] { return std::min(tokens_, tokensBeside(options_.ramBytes(), windowBytes_, results)); };
+    // Tiles in flight hold their objects unpacked until the in-order stage packs them, and more
+    // beside (--explain's rejections as journal text): 16,000 in a 1024 px tile took ~40 MB. The
+    // first tile runs alone and its whole footprint is measured (the peak it set, over what was
+    // resident before it); the run goes on with as many tiles as fit beside the rest, and
+    // drains and goes on with fewer when a later tile holds more objects (counted as heapBytes).
+    std::size_t tokens = 1, results = 0, stopAt = tokens, measured = 0;
+    auto wanted = [&] {
+        return std::min(tokens_, tokensBeside(options_.ramBytes(), std::max(windowBytes_ + results, measured), 0));
+    };
+    const double residentBefore = residentMB(), peakBefore = peakRssMB();
     tokensUsed_ = 0;
     while (next < todo.size()) {
         tokensUsed_ = std::max(tokensUsed_, tokens);
@@ -403,6 +408,8 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                         trimHeapAbove(trimAbove);
                         progress.update(state);
                     }));
+        const double peak = peakRssMB();
+        if (stopAt != todo.size() && peak > peakBefore) measured = static_cast<std::size_t>((peak - residentBefore) * 1048576.0);
         tokens = wanted();
         stopAt = todo.size();
     }

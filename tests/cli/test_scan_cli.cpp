@@ -551,6 +551,16 @@ TEST(CliScan, ManyObjectsATileKeepWithinTightBudgets) {
         }
         previous = layer;
     }
+    // With --explain every square is rejected: a tile's rejections and their journal text took
+    // ~40 MB, twice what their heapBytes said, and 152 MB at --ram 128. The first tile's
+    // footprint is measured.
+    const std::string out = dir.file("why.geojson");
+    auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=2000", "--ram", "128", "-q", "-o",
+                         dir.file("none.geojson"), "--explain", out});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    if (kPeakRssMeaningful) {
+        EXPECT_LE(r.peakRssMB, 128.0) << "--explain at --ram 128";
+    }
 }
 
 // The manifest's peak_rss_mb came from getrusage, which Linux carries over from the parent at
