@@ -82,6 +82,7 @@ void takePipelineStats(const ScanPipeline& p, ScanResults& res) {
     res.blockCacheMinBytes = p.blockCacheMinBytes();
     res.threads = p.threads();
     res.tilesInFlight = p.tilesInFlight();
+    res.scanWarnings = p.warnings();
     res.blockCacheBytes = p.blockCacheBytes();
     res.gdalCacheBytes = p.gdalCacheBytes();
     res.cacheHits = p.cacheHits();

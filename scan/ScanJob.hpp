@@ -49,6 +49,7 @@ struct ScanResults {
     double scanSeconds = 0;
     bool merged = false;  // rebuilt from shard journals (no scan time of its own)
     std::size_t tilesInFlight = 0;
+    std::vector<std::string> scanWarnings;  // of the scan phase (ScanPipeline::warnings)
     int threads = 0;
     std::size_t blockCacheBytes = 0, gdalCacheBytes = 0;
     std::size_t blockCacheMinBytes = 0;  // the cache after results took their share of --ram

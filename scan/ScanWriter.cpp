@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -125,6 +126,8 @@ public:
         if (!req_.publishPath.empty()) writePublished(out);
         if (!req_.explainPath.empty()) writeExplained(out);
         writeSeconds_ = since(t1) - assembleSeconds_;
+        warnings_.insert(warnings_.begin(), res_.scanWarnings.begin(), res_.scanWarnings.end());
+        checkPeak();
         ScanSummary s = summary();
         s.manifest = manifest(out, started);
         s.warnings = warnings_;
@@ -318,7 +321,20 @@ private:
     std::size_t written_ = 0;
     std::optional<RiskGrid> grid_, publishGrid_;  // fed as features are written
     std::size_t gridCells_ = 0, publishedCells_ = 0, explained_ = 0;
-    std::vector<std::string> warnings_;  // of the writing phase, after the job's own
+    std::vector<std::string> warnings_;  // of the scan and writing phases, after the job's own
+
+    // --ram is a promise: a scan that broke it says so (tiles whose objects took more than
+    // their first one showed). Under AddressSanitizer resident memory means nothing.
+    void checkPeak() {
+#if !defined(__SANITIZE_ADDRESS__)
+        const double peak = peakRssMB();
+        if (peak <= static_cast<double>(req_.pipeline.ramMB)) return;
+        char b[64];
+        std::snprintf(b, sizeof b, "%.0f", std::ceil(peak));
+        warnings_.push_back("the scan peaked at " + std::string(b) + " MB, over --ram " + std::to_string(req_.pipeline.ramMB) +
+                            ": a larger --ram or a smaller --tile-size keeps it");
+#endif
+    }
     double assembleSeconds_ = 0, writeSeconds_ = 0;
 };
 

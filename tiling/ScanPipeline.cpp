@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "core/Error.hpp"
@@ -176,6 +177,21 @@ std::size_t ScanPipeline::tokensBeside(std::size_t ram, std::size_t window, std:
     const std::size_t beside = kProcessBytes + ram / PipelineOptions::kHeldShare + ram / PipelineOptions::kWriterShare +
                                ram / kCacheFloorShare;
     return std::max<std::size_t>(1, ram > beside ? (ram - beside) / std::max<std::size_t>(1, window + results) : 0);
+}
+
+// Objects are seen only once a tile is read: when the first tile (run alone) took more than
+// --ram leaves beside what was resident before it, the scan goes on and names the --ram that
+// holds such tiles beside the process and its shares (the least budget named before the scan
+// assumed few objects).
+void ScanPipeline::warnIfTileDoesNotFit(std::size_t tile, std::size_t residentBefore) {
+    if (residentBefore + tile <= options_.ramBytes()) return;
+    const double mb = 1048576.0;
+    const double parts = 1.0 - 1.0 / PipelineOptions::kHeldShare - 1.0 / PipelineOptions::kWriterShare - 1.0 / kCacheFloorShare;
+    char b[256];
+    std::snprintf(b, sizeof b, "the first tile and the objects it found took %.0f MB: beside the process, --ram %zu cannot keep one such tile; run with --ram %.0f or more, or a smaller --tile-size",
+                  std::ceil(static_cast<double>(tile) / mb), options_.ramMB,
+                  std::ceil(static_cast<double>(kProcessBytes + tile) / parts / mb));
+    warnings_.push_back(b);
 }
 
 // The tile size that asks least of each core: pixels read and filtered per pixel owned (the
@@ -376,6 +392,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     };
     const double residentBefore = residentMB(), peakBefore = peakRssMB();
     tokensUsed_ = 0;
+    warnings_.clear();
     while (next < todo.size()) {
         tokensUsed_ = std::max(tokensUsed_, tokens);
         tbb::parallel_pipeline(
@@ -409,7 +426,10 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                         progress.update(state);
                     }));
         const double peak = peakRssMB();
-        if (stopAt != todo.size() && peak > peakBefore) measured = static_cast<std::size_t>((peak - residentBefore) * 1048576.0);
+        if (stopAt != todo.size() && peak > peakBefore) {
+            measured = static_cast<std::size_t>((peak - residentBefore) * 1048576.0);
+            warnIfTileDoesNotFit(measured, static_cast<std::size_t>(residentBefore * 1048576.0));
+        }
         tokens = wanted();
         stopAt = todo.size();
     }

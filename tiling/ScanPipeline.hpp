@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/ProgressSink.hpp"
@@ -87,6 +88,8 @@ public:
     // Estimated bytes of the largest tile window in flight (what --ram is shared out by).
     std::size_t tileWindowBytes() const { return windowBytes_; }
     std::size_t blockCacheBytes() const { return cacheBytes_; }
+    // Of the last run: a first tile whose footprint (objects included) no --ram this small holds.
+    const std::vector<std::string>& warnings() const { return warnings_; }
     std::size_t gdalCacheBytes() const { return gdalCacheBytes_; }
     // Shared block cache statistics of the last run.
     std::uint64_t cacheHits() const { return cacheHits_; }
@@ -109,6 +112,7 @@ public:
 
 private:
     void checkBudget(std::size_t windowBytes) const;
+    void warnIfTileDoesNotFit(std::size_t tileBytes, std::size_t residentBefore);
     const std::vector<RasterInput>& inputs_;
     const Detector& detector_;
     PipelineOptions options_;
@@ -117,6 +121,7 @@ private:
     int threads_ = 1;
     std::size_t tokens_ = 1;
     std::size_t tokensUsed_ = 0;
+    std::vector<std::string> warnings_;
     std::size_t windowBytes_ = 0;
     std::size_t cacheBytes_ = 0;
     std::size_t gdalCacheBytes_ = 0;
