@@ -9,4 +9,18 @@ double peakRssMB();
 // Resident memory now (VmRSS), in MiB; 0 where /proc is not there.
 double residentMB();
 
+// False under AddressSanitizer, whose shadow memory and quarantine make resident memory say
+// nothing about --ram (GCC defines __SANITIZE_ADDRESS__; Clang 14 only has __has_feature).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kResidentMemoryMeaningful = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kResidentMemoryMeaningful = false;
+#else
+constexpr bool kResidentMemoryMeaningful = true;
+#endif
+#else
+constexpr bool kResidentMemoryMeaningful = true;
+#endif
+
 }  // namespace riskmap

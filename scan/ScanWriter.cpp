@@ -326,14 +326,12 @@ private:
     // --ram is a promise: a scan that broke it says so (tiles whose objects took more than
     // their first one showed). Under AddressSanitizer resident memory means nothing.
     void checkPeak() {
-#if !defined(__SANITIZE_ADDRESS__)
         const double peak = peakRssMB();
-        if (peak <= static_cast<double>(req_.pipeline.ramMB)) return;
+        if (!kResidentMemoryMeaningful || peak <= static_cast<double>(req_.pipeline.ramMB)) return;
         char b[64];
         std::snprintf(b, sizeof b, "%.0f", std::ceil(peak));
         warnings_.push_back("the scan peaked at " + std::string(b) + " MB, over --ram " + std::to_string(req_.pipeline.ramMB) +
                             ": a larger --ram or a smaller --tile-size keeps it");
-#endif
     }
     double assembleSeconds_ = 0, writeSeconds_ = 0;
 };

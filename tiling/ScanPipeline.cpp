@@ -426,7 +426,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                         progress.update(state);
                     }));
         const double peak = peakRssMB();
-        if (stopAt != todo.size() && peak > peakBefore) {
+        if (kResidentMemoryMeaningful && stopAt != todo.size() && peak > peakBefore) {
             measured = static_cast<std::size_t>((peak - residentBefore) * 1048576.0);
             warnIfTileDoesNotFit(measured, static_cast<std::size_t>(residentBefore * 1048576.0));
         }
