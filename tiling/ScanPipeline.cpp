@@ -165,18 +165,18 @@ ScanPipeline::Share ScanPipeline::shareFor(std::size_t window, std::size_t ram, 
             s.cacheBytes = std::min(s.cacheBytes, left);
         }
     }
-    s.tokens = std::min(s.tokens, tokensBeside(ram, window, 0));
+    s.tokens = std::min(s.tokens, tokensBeside(ram, window));
     return s;
 }
 
 // At small budgets the process alone takes more than the half given to tiles: the tiles in
-// flight and the objects each finds before they are packed (`results` bytes a tile) must fit
-// beside it, the held results, the writer and the cache floor (250,000 objects at the 82 MB
-// named peaked at 84.8 with four 320 px tiles in flight).
-std::size_t ScanPipeline::tokensBeside(std::size_t ram, std::size_t window, std::size_t results) {
+// flight, with the objects each finds before they are packed, must fit beside it, the held
+// results, the writer and the cache floor (250,000 objects at the 82 MB named peaked at 84.8
+// with four 320 px tiles in flight).
+std::size_t ScanPipeline::tokensBeside(std::size_t ram, std::size_t tile) {
     const std::size_t beside = kProcessBytes + ram / PipelineOptions::kHeldShare + ram / PipelineOptions::kWriterShare +
                                ram / kCacheFloorShare;
-    return std::max<std::size_t>(1, ram > beside ? (ram - beside) / std::max<std::size_t>(1, window + results) : 0);
+    return std::max<std::size_t>(1, ram > beside ? (ram - beside) / std::max<std::size_t>(1, tile) : 0);
 }
 
 // Objects are seen only once a tile is read: when the first tile (run alone) took more than
@@ -386,10 +386,9 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     // first tile runs alone and its whole footprint is measured (the peak it set, over what was
     // resident before it); the run goes on with as many tiles as fit beside the rest, and
     // drains and goes on with fewer when a later tile holds more objects (counted as heapBytes).
-    std::size_t tokens = 1, results = 0, stopAt = tokens, measured = 0;
-    auto wanted = [&] {
-        return std::min(tokens_, tokensBeside(options_.ramBytes(), std::max(windowBytes_ + results, measured), 0));
-    };
+    std::size_t tokens = 1, results = 0, measured = 0;
+    bool first = true;
+    auto wanted = [&] { return std::min(tokens_, tokensBeside(options_.ramBytes(), std::max(windowBytes_ + results, measured))); };
     const double residentBefore = residentMB(), peakBefore = peakRssMB();
     tokensUsed_ = 0;
     warnings_.clear();
@@ -401,7 +400,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                 tbb::filter_mode::serial_in_order,
                 [&](tbb::flow_control& fc) -> TileJob {
                     if (cancelled()) throw Cancelled("interrupted");
-                    if (next >= std::min(stopAt, todo.size()) || wanted() < tokens) {
+                    if (next >= todo.size() || (first && next > 0) || wanted() < tokens) {
                         fc.stop();
                         return {};
                     }
@@ -417,8 +416,15 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                         state.detections += r.detections.size();
                         state.elapsedSeconds = elapsed();
                         std::size_t unpacked = 0;
-                        for (const auto& d : r.detections) heldBytes += DetectionPack::packedBytes(d), unpacked += heapBytes(d);
-                        for (const auto& d : r.rejections) heldBytes += heapBytes(d), unpacked += heapBytes(d);
+                        for (const auto& d : r.detections) {
+                            heldBytes += DetectionPack::packedBytes(d);
+                            unpacked += heapBytes(d);
+                        }
+                        for (const auto& d : r.rejections) {
+                            const std::size_t bytes = heapBytes(d);
+                            heldBytes += bytes;
+                            unpacked += bytes;
+                        }
                         results = std::max(results, unpacked);
                         if (cacheFor(heldBytes) < blockCache.capacity()) blockCache.setCapacity(cacheFor(heldBytes));
                         onTile(std::move(r));
@@ -426,12 +432,12 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                         progress.update(state);
                     }));
         const double peak = peakRssMB();
-        if (kResidentMemoryMeaningful && stopAt != todo.size() && peak > peakBefore) {
+        if (kResidentMemoryMeaningful && first && peak > peakBefore) {
             measured = static_cast<std::size_t>((peak - residentBefore) * 1048576.0);
             warnIfTileDoesNotFit(measured, static_cast<std::size_t>(residentBefore * 1048576.0));
         }
         tokens = wanted();
-        stopAt = todo.size();
+        first = false;
     }
     state.elapsedSeconds = elapsed();
     cacheHits_ = blockCache.hits();

@@ -70,9 +70,9 @@ public:
         std::size_t tokens, cacheBytes;
     };
     static Share shareFor(std::size_t window, std::size_t ram, std::size_t threads);
-    // Tiles of `window` bytes, each holding `results` bytes of unpacked objects, that fit --ram
-    // beside the process and the other shares (at least 1).
-    static std::size_t tokensBeside(std::size_t ram, std::size_t window, std::size_t results);
+    // Tiles of `tile` bytes each (window, and the objects found before they are packed) that
+    // fit --ram beside the process and the other shares (at least 1).
+    static std::size_t tokensBeside(std::size_t ram, std::size_t tile);
 
     struct InputPlan {
         TileGrid grid;

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -48,6 +49,14 @@ CliResult runChild(Exec exec) {
 }
 
 }  // namespace
+
+int ramNamedIn(const std::string& err) {
+    const std::string key = "run with --ram ";
+    const std::size_t at = err.find(key);
+    if (at == std::string::npos || at + key.size() >= err.size() || !std::isdigit(static_cast<unsigned char>(err[at + key.size()])))
+        return -1;
+    return std::stoi(err.substr(at + key.size()));
+}
 
 CliResult runRiskmap(const std::vector<std::string>& args, const std::string& cwd) {
     char peakName[] = "/tmp/riskmap-cli-peak-XXXXXX";

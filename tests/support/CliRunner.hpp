@@ -21,6 +21,9 @@ bool fileExists(const std::string& path);
 int spawnAndKillWhen(const std::vector<std::string>& args, const std::function<bool()>& ready, int limitMillis = 10000);
 // Files in `dir` whose names contain `fragment` (e.g. ".riskmap-staging-").
 std::vector<std::string> filesContaining(const std::string& dir, const std::string& fragment);
+// The N of "run with --ram N" in riskmap's messages (a refusal or a warning naming the least
+// budget that works), or -1 when there is none.
+int ramNamedIn(const std::string& err);
 // False in a sanitizer build, where a process's peak RSS says nothing about --ram.
 inline constexpr bool kPeakRssMeaningful = RISKMAP_PEAK_RSS_MEANINGFUL != 0;
 
