@@ -6,6 +6,7 @@
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -219,7 +220,11 @@ int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const 
         }
         const Share share = shareFor(window, ram, threads);
         if (leastRam(window, gdalCacheNeeded(inputs, share.cacheBytes)) > ram) continue;
-        const double cost = read / owned / static_cast<double>(std::min(share.tokens, threads));
+        // Pixels read per pixel owned, over the threads kept busy: tiles in flight, and the rest
+        // of the threads as far as the detector runs one tile on all of them.
+        const double inFlight = static_cast<double>(std::min(share.tokens, threads));
+        const double busy = inFlight + (static_cast<double>(threads) - inFlight) * std::clamp(detector.tileParallelism(), 0.0, 1.0);
+        const double cost = read / owned / busy;
         if (best == 0 || cost < bestCost * 0.98) best = size, bestCost = cost;  // larger wins a near tie
     }
     // When no tile fits, the smallest: the refusal then names the least budget that works.

@@ -48,6 +48,19 @@ public:
     std::size_t workingBytesPerPixel(std::size_t) const override { return 140; }
 };
 
+// The kiln detector as it is now: a 1380 m halo, ~140 bytes a pixel, and one tile runs on every
+// thread (`parallel` 0.75) or, for comparison, on one.
+class KilnNowDetector : public IndexDetector {
+public:
+    explicit KilnNowDetector(double parallel) : IndexDetector(OptionValues(IndexDetector::describe().options)), parallel_(parallel) {}
+    double haloMetres() const override { return 1380; }
+    std::size_t workingBytesPerPixel(std::size_t) const override { return 140; }
+    double tileParallelism() const override { return parallel_; }
+
+private:
+    double parallel_;
+};
+
 // An 8000 x 8000 four-band raster at 10 m with no pixels written (sparse): for tile planning.
 std::string sparseRaster(const std::string& path) {
     GDALAllRegister();
@@ -187,4 +200,30 @@ TEST(ScanInvariance, TileSizeForAGivenRamKeepsBothCoresWorkingWhereThatIsCheaper
     // The clearing-sized halo cannot have two windows in 128 MB: the largest fitting size, not
     // the halving (256 px, its 3.8 km halo 15x its pixels).
     EXPECT_GT(planned(wide, 256).first, 256);
+}
+
+// Where --ram holds only small tiles two at a time, a detector that runs one tile on every thread
+// is planned one larger tile at a time: less halo read and measured per pixel (kiln at --ram 256
+// on the real mosaic: 320 px tiles two at a time took 9.3 s, 576 px one at a time 6.5 s, the same
+// bytes). A detector whose tile runs on one thread keeps a tile per thread.
+TEST(ScanInvariance, TilesThatRunOnEveryThreadGrowRatherThanRunTwoAtATime) {
+    TempDir dir;
+    std::vector<RasterInput> inputs{RasterInput::open(sparseRaster(dir.file("big.tif")), InputOptions{})};
+    auto planned = [&](const Detector& d, std::size_t ram) {
+        PipelineOptions o;
+        o.threads = 2;
+        o.ramMB = ram;
+        o.tileSizeGiven = false;
+        o.tileSize = ScanPipeline::fittingTileSize(inputs, d, o);
+        return std::make_pair(o.tileSize, ScanPipeline(inputs, d, o).tilesInFlight());
+    };
+    const KilnNowDetector parallel(0.75), serial(0.0);
+    const auto [serialSize, serialInFlight] = planned(serial, 256);
+    const auto [parallelSize, parallelInFlight] = planned(parallel, 256);
+    EXPECT_GE(serialInFlight, 2u) << serialSize << " px";
+    EXPECT_EQ(parallelInFlight, 1u) << parallelSize << " px";
+    EXPECT_GT(parallelSize, serialSize + 128);
+    // At the default --ram both keep 1024 px tiles, two at a time: halving the halo's share by
+    // running one tile at a time is not worth a thread's worth of tile.
+    EXPECT_EQ(planned(parallel, 1024), std::make_pair(1024, std::size_t{2}));
 }
