@@ -1,5 +1,6 @@
 #include "core/Json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -114,13 +115,21 @@ std::string dumpJson(const Json& value, int indent) {
     return out;
 }
 
-std::string formatDouble(double v) {
-    if (!std::isfinite(v)) return "null";  // JSON has no NaN or infinity
+void appendDouble(std::string& out, double v) {
+    if (!std::isfinite(v)) {
+        out += "null";  // JSON has no NaN or infinity
+        return;
+    }
     char buf[64];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    std::string s(buf, r.ptr);
+    char* end = std::to_chars(buf, buf + sizeof buf - 2, v).ptr;
     // Keep a visible decimal point so readers see a real number.
-    if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+    if (std::find_if(buf, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) *end++ = '.', *end++ = '0';
+    out.append(buf, end);
+}
+
+std::string formatDouble(double v) {
+    std::string s;
+    appendDouble(s, v);
     return s;
 }
 

@@ -28,6 +28,8 @@ std::string dumpJson(const Json& value, int indent = -1);
 
 // Shortest text that reads back as the same double ("null" when not finite).
 std::string formatDouble(double v);
+// The same text appended to `out`, with no string of its own (a journal writes one per vertex).
+void appendDouble(std::string& out, double v);
 // JSON string literal with escapes.
 std::string jsonQuote(const std::string& s);
 

@@ -128,7 +128,15 @@ void ScanJournal::close() {
 void ScanJournal::writeRecord(const Json& record) { writeLine(dumpJson(record)); }
 
 void ScanJournal::writeLine(const std::string& body) {
-    const std::string line = hex8(crc32(body)) + " " + body + "\n";
+    std::string line(kLinePrefix, ' ');
+    line += body;
+    writeReserved(line);
+}
+
+void ScanJournal::writeReserved(std::string& line) {
+    const std::string crc = hex8(crc32(line.data() + kLinePrefix, line.size() - kLinePrefix));
+    line.replace(0, crc.size(), crc);
+    line += '\n';
     // One write per record: a kill leaves at most one partial line, which the CRC rejects.
     const char* p = line.data();
     std::size_t left = line.size();
@@ -254,9 +262,9 @@ void ScanJournal::appendDetection(std::string& out, const Detection& d) {
         out += '[';
         for (std::size_t i = 0; i < r.size(); ++i) {
             if (i) out += ',';
-            out += formatDouble(r[i].x);
+            appendDouble(out, r[i].x);
             out += ',';
-            out += formatDouble(r[i].y);
+            appendDouble(out, r[i].y);
         }
         out += ']';
     };
@@ -284,7 +292,8 @@ void ScanJournal::appendDetection(std::string& out, const Detection& d) {
 }
 
 void ScanJournal::append(const JournalTile& tile) {
-    std::string body = "{\"input\":" + std::to_string(tile.input) + ",\"tile\":" + std::to_string(tile.tile) + ",\"detections\":[";
+    std::string body(kLinePrefix, ' ');
+    body += "{\"input\":" + std::to_string(tile.input) + ",\"tile\":" + std::to_string(tile.tile) + ",\"detections\":[";
     for (std::size_t i = 0; i < tile.detections.size(); ++i) {
         if (i) body += ',';
         appendDetection(body, tile.detections[i]);
@@ -299,7 +308,7 @@ void ScanJournal::append(const JournalTile& tile) {
         body += ",\"rejected\":" + dumpJson(x);
     }
     body += '}';
-    writeLine(body);
+    writeReserved(body);
 }
 
 std::string ScanJournal::differences(const Json& want, const Json& have, const std::vector<std::string>& ignore) {

@@ -60,6 +60,9 @@ private:
     ScanJournal() = default;
     void writeRecord(const Json& record);
     void writeLine(const std::string& body);
+    // `line` is kLinePrefix bytes (the CRC's place) and then the body: no copy of the body.
+    void writeReserved(std::string& line);
+    static constexpr std::size_t kLinePrefix = 9;  // "%08x "
 
     std::string path_;
     int fd_ = -1;
