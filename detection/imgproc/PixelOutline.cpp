@@ -1,7 +1,6 @@
 #include "detection/imgproc/PixelOutline.hpp"
 
 #include <cstdint>
-#include <map>
 #include <vector>
 
 #include "core/Error.hpp"
@@ -24,24 +23,26 @@ long long signedArea2(const IRing& r) {
     return a;
 }
 
-// A closed walk that passes a vertex twice is cut there into simple loops.
-void splitAtRepeats(const IRing& walk, std::vector<IRing>& out) {
+// A closed walk that passes a vertex twice is cut there into simple loops. `where` holds each
+// vertex's place on the path (-1: not on it), indexed by vertex id; it is left all -1 again. A
+// std::map here was a third of an index scan's tracing (noisy masks touch diagonally often).
+void splitAtRepeats(const IRing& walk, std::vector<IRing>& out, std::vector<int>& where, int vw) {
+    auto id = [vw](const cv::Point& p) { return static_cast<std::size_t>(p.y) * static_cast<std::size_t>(vw) + static_cast<std::size_t>(p.x); };
     IRing path;
-    std::map<std::pair<int, int>, std::size_t> where;
     for (const auto& p : walk) {
-        auto key = std::make_pair(p.x, p.y);
-        auto it = where.find(key);
-        if (it != where.end()) {
-            std::size_t start = it->second;
+        int& at = where[id(p)];
+        if (at >= 0) {
+            const auto start = static_cast<std::size_t>(at);
             IRing loop(path.begin() + static_cast<long>(start), path.end());
-            for (std::size_t k = start + 1; k < path.size(); ++k) where.erase({path[k].x, path[k].y});
+            for (std::size_t k = start + 1; k < path.size(); ++k) where[id(path[k])] = -1;
             path.resize(start + 1);
             if (loop.size() >= 4) out.push_back(std::move(loop));
             continue;
         }
-        where[key] = path.size();
+        at = static_cast<int>(path.size());
         path.push_back(p);
     }
+    for (const auto& p : path) where[id(p)] = -1;
     if (path.size() >= 4) out.push_back(std::move(path));
 }
 
@@ -129,6 +130,7 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
     }
 
     std::vector<IRing> loops;
+    std::vector<int> where;  // for splitAtRepeats, made at the first walk that needs it
     for (int vy = 0; vy <= h; ++vy) {
         for (int vx = 0; vx <= w; ++vx) {
             for (int d0 = 0; d0 < 4; ++d0) {
@@ -163,10 +165,12 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
                     t |= static_cast<std::uint8_t>(1 << (next + 4));
                     d = next;
                 }
-                if (saddle)
-                    splitAtRepeats(walk, loops);
-                else if (walk.size() >= 4)
+                if (saddle) {
+                    if (where.empty()) where.assign(out.size(), -1);
+                    splitAtRepeats(walk, loops, where, vw);
+                } else if (walk.size() >= 4) {
                     loops.push_back(std::move(walk));
+                }
             }
         }
     }

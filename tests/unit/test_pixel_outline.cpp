@@ -67,3 +67,23 @@ TEST(PixelOutline, IslandTouchingAHoleCornerIsItsOwnPart) {
     const Polygon& island = std::fabs(mp.parts[0].areaPixels() - 1.0) < 1e-9 ? mp.parts[0] : mp.parts[1];
     EXPECT_TRUE(island.holes.empty());
 }
+
+TEST(PixelOutline, CheckerboardSplitsEveryWalkAlike) {
+    // Every inner vertex is a saddle, so every walk is split at repeated vertices, one walk after
+    // the other: each must start with nothing of an earlier walk remembered. The corner pixels
+    // that touch the rest at one corner only are parts of their own; the rest is one part with
+    // the six enclosed background pixels as holes.
+    const std::vector<std::string> rows = {"#.#.#.", ".#.#.#", "#.#.#.", ".#.#.#", "#.#.#."};
+    const MultiPolygon mp = traceOutline(maskFrom(rows), {100, 200});
+    EXPECT_DOUBLE_EQ(mp.areaPixels(), 15.0);
+    ASSERT_EQ(mp.parts.size(), 3u);
+    EXPECT_DOUBLE_EQ(mp.parts[1].areaPixels(), 13.0);
+    EXPECT_EQ(mp.parts[1].outer.size(), 28u);
+    EXPECT_EQ(mp.parts[1].holes.size(), 6u);
+    for (const auto& h : mp.parts[1].holes) EXPECT_EQ(h.size(), 4u);
+    EXPECT_EQ(mp.parts[0].outer.front(), cv::Point2d(101, 204));
+    EXPECT_EQ(mp.parts[2].outer.front(), cv::Point2d(100, 200));
+    const MultiPolygon again = traceOutline(maskFrom(rows), {100, 200});
+    ASSERT_EQ(again.parts.size(), mp.parts.size());
+    for (std::size_t i = 0; i < mp.parts.size(); ++i) EXPECT_EQ(again.parts[i].outer, mp.parts[i].outer);
+}
