@@ -7,6 +7,8 @@
 namespace riskmap {
 
 std::uint32_t crc32(const char* data, std::size_t size);
-inline std::uint32_t crc32(const std::string& data) { return crc32(data.data(), data.size()); }
+inline std::uint32_t crc32(const std::string& data) {
+    return crc32(data.data(), data.size());
+}
 
 }  // namespace riskmap

@@ -123,7 +123,8 @@ void appendDouble(std::string& out, double v) {
     char buf[64];
     char* end = std::to_chars(buf, buf + sizeof buf - 2, v).ptr;
     // Keep a visible decimal point so readers see a real number.
-    if (std::find_if(buf, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) *end++ = '.', *end++ = '0';
+    if (std::find_if(buf, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end)
+        *end++ = '.', *end++ = '0';
     out.append(buf, end);
 }
 

@@ -293,7 +293,8 @@ void ScanJournal::appendDetection(std::string& out, const Detection& d) {
 
 void ScanJournal::append(const JournalTile& tile) {
     std::string body(kLinePrefix, ' ');
-    body += "{\"input\":" + std::to_string(tile.input) + ",\"tile\":" + std::to_string(tile.tile) + ",\"detections\":[";
+    body += "{\"input\":" + std::to_string(tile.input) + ",\"tile\":" + std::to_string(tile.tile) +
+            ",\"detections\":[";
     for (std::size_t i = 0; i < tile.detections.size(); ++i) {
         if (i) body += ',';
         appendDetection(body, tile.detections[i]);

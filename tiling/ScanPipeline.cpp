@@ -15,8 +15,8 @@
 #include "core/Error.hpp"
 #include "core/HugePageHeap.hpp"
 #include "core/PeakRss.hpp"
-#include "raster/RasterReader.hpp"
 #include "detection/DetectionPack.hpp"
+#include "raster/RasterReader.hpp"
 #include "tiling/SeamMerge.hpp"
 
 namespace riskmap {
@@ -223,7 +223,8 @@ int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const 
         // Pixels read per pixel owned, over the threads kept busy: tiles in flight, and the rest
         // of the threads as far as the detector runs one tile on all of them.
         const double inFlight = static_cast<double>(std::min(share.tokens, threads));
-        const double busy = inFlight + (static_cast<double>(threads) - inFlight) * std::clamp(detector.tileParallelism(), 0.0, 1.0);
+        const double busy = inFlight + (static_cast<double>(threads) - inFlight) *
+                                           std::clamp(detector.tileParallelism(), 0.0, 1.0);
         const double cost = read / owned / busy;
         if (best == 0 || cost < bestCost * 0.98) best = size, bestCost = cost;  // larger wins a near tie
     }

@@ -27,7 +27,10 @@ long long signedArea2(const IRing& r) {
 // vertex's place on the path (-1: not on it), indexed by vertex id; it is left all -1 again. A
 // std::map here was a third of an index scan's tracing (noisy masks touch diagonally often).
 void splitAtRepeats(const IRing& walk, std::vector<IRing>& out, std::vector<int>& where, int vw) {
-    auto id = [vw](const cv::Point& p) { return static_cast<std::size_t>(p.y) * static_cast<std::size_t>(vw) + static_cast<std::size_t>(p.x); };
+    auto id = [vw](const cv::Point& p) {
+        return static_cast<std::size_t>(p.y) * static_cast<std::size_t>(vw) +
+               static_cast<std::size_t>(p.x);
+    };
     IRing path;
     for (const auto& p : walk) {
         int& at = where[id(p)];

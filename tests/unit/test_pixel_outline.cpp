@@ -85,5 +85,6 @@ TEST(PixelOutline, CheckerboardSplitsEveryWalkAlike) {
     EXPECT_EQ(mp.parts[2].outer.front(), cv::Point2d(100, 200));
     const MultiPolygon again = traceOutline(maskFrom(rows), {100, 200});
     ASSERT_EQ(again.parts.size(), mp.parts.size());
-    for (std::size_t i = 0; i < mp.parts.size(); ++i) EXPECT_EQ(again.parts[i].outer, mp.parts[i].outer);
+    for (std::size_t i = 0; i < mp.parts.size(); ++i)
+        EXPECT_EQ(again.parts[i].outer, mp.parts[i].outer);
 }

@@ -52,7 +52,8 @@ public:
 // thread (`parallel` 0.75) or, for comparison, on one.
 class KilnNowDetector : public IndexDetector {
 public:
-    explicit KilnNowDetector(double parallel) : IndexDetector(OptionValues(IndexDetector::describe().options)), parallel_(parallel) {}
+    explicit KilnNowDetector(double parallel)
+        : IndexDetector(OptionValues(IndexDetector::describe().options)), parallel_(parallel) {}
     double haloMetres() const override { return 1380; }
     std::size_t workingBytesPerPixel(std::size_t) const override { return 140; }
     double tileParallelism() const override { return parallel_; }
@@ -208,7 +209,8 @@ TEST(ScanInvariance, TileSizeForAGivenRamKeepsBothCoresWorkingWhereThatIsCheaper
 // bytes). A detector whose tile runs on one thread keeps a tile per thread.
 TEST(ScanInvariance, TilesThatRunOnEveryThreadGrowRatherThanRunTwoAtATime) {
     TempDir dir;
-    std::vector<RasterInput> inputs{RasterInput::open(sparseRaster(dir.file("big.tif")), InputOptions{})};
+    std::vector<RasterInput> inputs{
+        RasterInput::open(sparseRaster(dir.file("big.tif")), InputOptions{})};
     auto planned = [&](const Detector& d, std::size_t ram) {
         PipelineOptions o;
         o.threads = 2;
