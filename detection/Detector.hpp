@@ -47,9 +47,10 @@ public:
     // validity mask, for `bands` bands read: including the float planes the detector converts
     // (4 bytes per band; TileImage::plane). Lets the pipeline keep tiles in flight within --ram.
     virtual std::size_t workingBytesPerPixel(std::size_t bands) const { return 24 + 4 * bands; }
-    // Share (0-1) of one tile's work that runs on every thread (parallel loops inside detect).
-    // When --ram leaves room for fewer tiles in flight than threads, the pipeline weighs larger
-    // tiles, fewer at a time, against smaller ones with more halo by it.
+    // Share (0-1) of one tile's work that runs on every thread (parallel loops inside detect):
+    // one tile on n threads takes 1 - p + p / n of its time on one. When --ram leaves room for
+    // fewer tiles in flight than threads, the pipeline weighs larger tiles, fewer at a time,
+    // against smaller ones with more halo by it.
     virtual double tileParallelism() const { return 0.0; }
     // A warning for an input this detector cannot serve well (e.g. pixels too coarse to resolve
     // its objects); empty when fine. Shown to the user and kept in the manifest.

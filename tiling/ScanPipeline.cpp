@@ -220,11 +220,13 @@ int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const 
         }
         const Share share = shareFor(window, ram, threads);
         if (leastRam(window, gdalCacheNeeded(inputs, share.cacheBytes)) > ram) continue;
-        // Pixels read per pixel owned, over the threads kept busy: tiles in flight, and the rest
-        // of the threads as far as the detector runs one tile on all of them.
+        // Pixels read per pixel owned, over the threads kept busy: the tiles in flight, each
+        // sped up on its share of the threads by the part of its work that runs on all of them
+        // (Amdahl's law: many cores do not make one tile's serial part faster).
         const double inFlight = static_cast<double>(std::min(share.tokens, threads));
-        const double busy = inFlight + (static_cast<double>(threads) - inFlight) *
-                                           std::clamp(detector.tileParallelism(), 0.0, 1.0);
+        const double parallel = std::clamp(detector.tileParallelism(), 0.0, 1.0);
+        const double busy =
+            inFlight / ((1 - parallel) + parallel * inFlight / static_cast<double>(threads));
         const double cost = read / owned / busy;
         if (best == 0 || cost < bestCost * 0.98) best = size, bestCost = cost;  // larger wins a near tie
     }

@@ -219,7 +219,7 @@ TEST(ScanInvariance, TilesThatRunOnEveryThreadGrowRatherThanRunTwoAtATime) {
         o.tileSize = ScanPipeline::fittingTileSize(inputs, d, o);
         return std::make_pair(o.tileSize, ScanPipeline(inputs, d, o).tilesInFlight());
     };
-    const KilnNowDetector parallel(0.75), serial(0.0);
+    const KilnNowDetector parallel(0.85), serial(0.0);
     const auto [serialSize, serialInFlight] = planned(serial, 256);
     const auto [parallelSize, parallelInFlight] = planned(parallel, 256);
     EXPECT_GE(serialInFlight, 2u) << serialSize << " px";
@@ -228,4 +228,16 @@ TEST(ScanInvariance, TilesThatRunOnEveryThreadGrowRatherThanRunTwoAtATime) {
     // At the default --ram both keep 1024 px tiles, two at a time: halving the halo's share by
     // running one tile at a time is not worth a thread's worth of tile.
     EXPECT_EQ(planned(parallel, 1024), std::make_pair(1024, std::size_t{2}));
+    // On a 32-core node a tile's serial share (15 %) would idle most cores if it ran alone:
+    // there several smaller tiles run at once (Amdahl's law, not one tile on every thread).
+    auto on32 = [&](std::size_t ram) {
+        PipelineOptions o;
+        o.threads = 32;
+        o.ramMB = ram;
+        o.tileSizeGiven = false;
+        o.tileSize = ScanPipeline::fittingTileSize(inputs, parallel, o);
+        return std::make_pair(o.tileSize, ScanPipeline(inputs, parallel, o).tilesInFlight());
+    };
+    const auto [size32, inFlight32] = on32(1024);
+    EXPECT_GE(inFlight32, 3u) << size32 << " px";
 }
