@@ -7,6 +7,7 @@
 #include "core/Error.hpp"
 #include "detection/DetectorRegistry.hpp"
 #include "detection/detectors/IndexDetector.hpp"
+#include "detection/detectors/KilnDetector.hpp"
 #include "scan/ScanJob.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
@@ -225,6 +226,9 @@ TEST(ScanInvariance, TilesThatRunOnEveryThreadGrowRatherThanRunTwoAtATime) {
     EXPECT_GE(serialInFlight, 2u) << serialSize << " px";
     EXPECT_EQ(parallelInFlight, 1u) << parallelSize << " px";
     EXPECT_GT(parallelSize, serialSize + 128);
+    // The kiln detector itself declares the parallelism, so it is planned this way.
+    const KilnDetector kiln(OptionValues(KilnDetector::describe().options));
+    EXPECT_EQ(planned(kiln, 256), std::make_pair(parallelSize, parallelInFlight));
     // At the default --ram both keep 1024 px tiles, two at a time: halving the halo's share by
     // running one tile at a time is not worth a thread's worth of tile.
     EXPECT_EQ(planned(parallel, 1024), std::make_pair(1024, std::size_t{2}));
