@@ -139,6 +139,7 @@ public:
         for (const auto& [path, qml] : job_.styleFiles()) out.addText(path, qml, req_.fileMode, true);
         if (!req_.publishPath.empty()) out.addText(plan_.publishAbout, dumpJson(aboutPublished(), 2) + "\n", 0644);
         trimHeapAbove(trimAbove);  // closing files (FlatGeobuf's index) starts from a trimmed heap
+                                   // where it is large
         out.commit();
         progress_.phase("written", written_);
         return s;

@@ -50,7 +50,7 @@ public:
 };
 
 // The kiln detector as it is now: a 1380 m halo, ~140 bytes a pixel, and one tile runs on every
-// thread (`parallel` 0.75) or, for comparison, on one.
+// thread (`parallel` 0.85, the kiln's share) or, for comparison, on one.
 class KilnNowDetector : public IndexDetector {
 public:
     explicit KilnNowDetector(double parallel)
@@ -62,6 +62,18 @@ public:
 private:
     double parallel_;
 };
+
+// The tile size riskmap chooses by itself for `ram` MB and `threads` threads, and the tiles
+// the pipeline then keeps in flight.
+std::pair<int, std::size_t> plannedTiles(const std::vector<RasterInput>& inputs, const Detector& d,
+                                         std::size_t ram, int threads) {
+    PipelineOptions o;
+    o.threads = threads;
+    o.ramMB = ram;
+    o.tileSizeGiven = false;  // riskmap's default, not the user's
+    o.tileSize = ScanPipeline::fittingTileSize(inputs, d, o);
+    return {o.tileSize, ScanPipeline(inputs, d, o).tilesInFlight()};
+}
 
 // An 8000 x 8000 four-band raster at 10 m with no pixels written (sparse): for tile planning.
 std::string sparseRaster(const std::string& path) {
@@ -183,12 +195,7 @@ TEST(ScanInvariance, TileSizeForAGivenRamKeepsBothCoresWorkingWhereThatIsCheaper
     const KilnSizedDetector kiln;
     const WideDetector wide;
     auto planned = [&](const Detector& d, std::size_t ram) {
-        PipelineOptions o;
-        o.threads = 2;
-        o.ramMB = ram;
-        o.tileSizeGiven = false;  // riskmap's default, not the user's
-        o.tileSize = ScanPipeline::fittingTileSize(inputs, d, o);
-        return std::make_pair(o.tileSize, ScanPipeline(inputs, d, o).tilesInFlight());
+        return plannedTiles(inputs, d, ram, 2);
     };
     // At the default --ram the size asked for stays: both detectors get a tile per thread.
     EXPECT_EQ(planned(kiln, 1024), std::make_pair(1024, std::size_t{2}));
@@ -213,12 +220,7 @@ TEST(ScanInvariance, TilesThatRunOnEveryThreadGrowRatherThanRunTwoAtATime) {
     std::vector<RasterInput> inputs{
         RasterInput::open(sparseRaster(dir.file("big.tif")), InputOptions{})};
     auto planned = [&](const Detector& d, std::size_t ram) {
-        PipelineOptions o;
-        o.threads = 2;
-        o.ramMB = ram;
-        o.tileSizeGiven = false;
-        o.tileSize = ScanPipeline::fittingTileSize(inputs, d, o);
-        return std::make_pair(o.tileSize, ScanPipeline(inputs, d, o).tilesInFlight());
+        return plannedTiles(inputs, d, ram, 2);
     };
     const KilnNowDetector parallel(0.85), serial(0.0);
     const auto [serialSize, serialInFlight] = planned(serial, 256);
@@ -234,14 +236,6 @@ TEST(ScanInvariance, TilesThatRunOnEveryThreadGrowRatherThanRunTwoAtATime) {
     EXPECT_EQ(planned(parallel, 1024), std::make_pair(1024, std::size_t{2}));
     // On a 32-core node a tile's serial share (15 %) would idle most cores if it ran alone:
     // there several smaller tiles run at once (Amdahl's law, not one tile on every thread).
-    auto on32 = [&](std::size_t ram) {
-        PipelineOptions o;
-        o.threads = 32;
-        o.ramMB = ram;
-        o.tileSizeGiven = false;
-        o.tileSize = ScanPipeline::fittingTileSize(inputs, parallel, o);
-        return std::make_pair(o.tileSize, ScanPipeline(inputs, parallel, o).tilesInFlight());
-    };
-    const auto [size32, inFlight32] = on32(1024);
+    const auto [size32, inFlight32] = plannedTiles(inputs, parallel, 1024, 32);
     EXPECT_GE(inFlight32, 3u) << size32 << " px";
 }
