@@ -1,10 +1,12 @@
 #include "detection/detectors/ClearingDetector.hpp"
 
-#include <opencv2/imgproc.hpp>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "core/Error.hpp"
@@ -255,21 +257,25 @@ std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t, std::ve
     auto plane = [&t](const char* n) { return t.has(n) ? &t.band(n) : nullptr; };
     const cv::Mat *R = plane("red"), *N = plane("nir"), *G = plane("green"), *S = plane("swir1"), *B = plane("blue"),
                   *S2 = plane("swir2");
-    Sample s;
-    s.hasBlue = B, s.hasGreen = G, s.hasSwir1 = S, s.hasSwir2 = S2;
-    for (int y = 0; y < h; ++y) {
-        const std::uint8_t* v = t.valid.ptr<std::uint8_t>(y);
-        for (int x = 0; x < w; ++x) {
-            if (!v[x]) continue;
-            auto at = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
-            s.red = at(R), s.nir = at(N), s.green = at(G), s.swir1 = at(S), s.blue = at(B), s.swir2 = at(S2);
-            Unmixer::Fractions fr;
-            const std::size_t k = static_cast<std::size_t>(y) * w + x;
-            cls[k] = classOf(s, p_, unmixer_, fr);
-            if (soil) (*soil)[k] = static_cast<float>(fr.soil);
-            if (forest) (*forest)[k] = static_cast<float>(fr.forest);
+    // Rows in parallel: one tile may be all that --ram lets run at a time.
+    tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const tbb::blocked_range<int>& r) {
+        Sample s;
+        s.hasBlue = B, s.hasGreen = G, s.hasSwir1 = S, s.hasSwir2 = S2;
+        for (int y = r.begin(); y < r.end(); ++y) {
+            const std::uint8_t* v = t.valid.ptr<std::uint8_t>(y);
+            for (int x = 0; x < w; ++x) {
+                if (!v[x]) continue;
+                auto at = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
+                s.red = at(R), s.nir = at(N), s.green = at(G), s.swir1 = at(S), s.blue = at(B),
+                s.swir2 = at(S2);
+                Unmixer::Fractions fr;
+                const std::size_t k = static_cast<std::size_t>(y) * w + x;
+                cls[k] = classOf(s, p_, unmixer_, fr);
+                if (soil) (*soil)[k] = static_cast<float>(fr.soil);
+                if (forest) (*forest)[k] = static_cast<float>(fr.forest);
+            }
         }
-    }
+    });
     return cls;
 }
 
@@ -286,6 +292,13 @@ struct PixelPlanes {
     DistancePlane dOpen, dWater;
 };
 
+// f(k0, k1) over the pixel range in parallel blocks.
+template <class F>
+void forPixels(std::size_t n, F f) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1 << 16),
+                      [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
+}
+
 std::array<std::int64_t, 3> matrixBits(std::uint8_t c) {
     using C = ClearingDetector;
     return {(c & C::kValid) != 0, (c & C::kValid) && !(c & C::kWater), (c & C::kVegetation) != 0};
@@ -293,13 +306,15 @@ std::array<std::int64_t, 3> matrixBits(std::uint8_t c) {
 
 // Open land is non-vegetated land where less than open_veg_share_max of the land around is
 // vegetated, and the disk is not mostly river. Records the vegetated share of land too.
-void judgeOpen(PixelPlanes& px, std::size_t k, std::int64_t nValid, std::int64_t nLand, std::int64_t nVeg, const Params& p) {
+// Returns whether pixel k is open land.
+bool judgeOpen(PixelPlanes& px, std::size_t k, std::int64_t nValid, std::int64_t nLand,
+               std::int64_t nVeg, const Params& p) {
     using C = ClearingDetector;
     px.vegShare[k] = static_cast<float>(static_cast<double>(nVeg) / static_cast<double>(std::max<std::int64_t>(nLand, 1)));
     const double landShare = static_cast<double>(nLand) / static_cast<double>(std::max<std::int64_t>(nValid, 1));
     const std::uint8_t c = px.cls[k];
-    if ((c & C::kValid) && !(c & (C::kWater | C::kVegetation)) && px.vegShare[k] < p.openVegShareMax && landShare >= p.openLandShareMin)
-        px.cls[k] |= C::kOpen;
+    return (c & C::kValid) && !(c & (C::kWater | C::kVegetation)) &&
+           px.vegShare[k] < p.openVegShareMax && landShare >= p.openLandShareMin;
 }
 
 // Valid, land and vegetated pixels within the disk, packed three to a value and streamed row by
@@ -314,12 +329,17 @@ bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry) 
             row[x] = b[0] | b[1] << kPackBits | b[2] << (2 * kPackBits);
         }
     };
-    // A pixel's class is judged after the rows its disk spans were read: kOpen is not a bit they use.
+    // Rows are judged in parallel while other rows' classes are read: kOpen is set afterwards.
+    std::vector<std::uint8_t> open(px.cls.size(), 0);
     auto sink = [&](int y, const std::int64_t* sums) {
-        for (std::size_t x = 0; x < w; ++x)
-            judgeOpen(px, static_cast<std::size_t>(y) * w + x, packedField(sums[x], 0), packedField(sums[x], 1), packedField(sums[x], 2), p);
+        for (std::size_t x = 0, k = static_cast<std::size_t>(y) * w; x < w; ++x, ++k)
+            open[k] = judgeOpen(px, k, packedField(sums[x], 0), packedField(sums[x], 1),
+                                packedField(sums[x], 2), p);
     };
     diskSumRows(px.w, px.h, rx, ry, source, sink);
+    forPixels(open.size(), [&](std::size_t k0, std::size_t k1) {
+        for (std::size_t k = k0; k < k1; ++k) px.cls[k] |= open[k] ? ClearingDetector::kOpen : 0;
+    });
     return true;
 }
 
@@ -336,12 +356,16 @@ void markOpenLand(PixelPlanes& px, const Params& p) {
         valid.v[k] = b[0], land.v[k] = b[1], veg.v[k] = b[2];
     }
     const IntPlane nValid = diskSum(valid, rx, ry), nLand = diskSum(land, rx, ry), nVeg = diskSum(veg, rx, ry);
-    for (std::size_t k = 0; k < px.cls.size(); ++k) judgeOpen(px, k, nValid.v[k], nLand.v[k], nVeg.v[k], p);
+    for (std::size_t k = 0; k < px.cls.size(); ++k)
+        if (judgeOpen(px, k, nValid.v[k], nLand.v[k], nVeg.v[k], p))
+            px.cls[k] |= ClearingDetector::kOpen;
 }
 
 std::vector<std::uint8_t> maskOf(const std::vector<std::uint8_t>& cls, std::uint8_t bit) {
     std::vector<std::uint8_t> m(cls.size());
-    for (std::size_t k = 0; k < cls.size(); ++k) m[k] = (cls[k] & bit) ? 255 : 0;
+    forPixels(cls.size(), [&](std::size_t k0, std::size_t k1) {
+        for (std::size_t k = k0; k < k1; ++k) m[k] = (cls[k] & bit) ? 255 : 0;
+    });
     return m;
 }
 

@@ -59,8 +59,11 @@ namespace riskmap {
 // Sum of `src` over an ellipse of radii (rx, ry) pixels around each pixel (a disk in metres on
 // anisotropic pixels), computed row by row from prefix sums (chords). Outside counts as 0.
 IntPlane diskSum(const IntPlane& src, double rx, double ry);
-// The same, streamed: source(y, row) fills input row y, sink(y, sums) takes output row y, in
-// increasing y; only the disk's height of prefix rows is held (no whole-plane buffers).
+// The same, streamed: source(y, row) fills input row y, sink(y, sums) takes output row y; only
+// the disk's height of prefix rows per band of rows is held (no whole-plane buffers). Bands run
+// in parallel: source and sink are called from several threads at once, a row's source may be
+// called more than once, and sinks arrive in no particular order. A sink must not change what a
+// source reads.
 void diskSumRows(int w, int h, double rx, double ry, const std::function<void(int, std::int64_t*)>& source,
                  const std::function<void(int, const std::int64_t*)>& sink);
 

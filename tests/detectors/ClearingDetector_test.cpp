@@ -392,6 +392,25 @@ TEST(ExactFilters, DiskSumMatchesBruteForceOnAnisotropicPixels) {
         }
 }
 
+TEST(ExactFilters, DiskSumsInParallelBandsMatchBruteForce) {
+    // Rows are summed in bands of 64 on several threads, each band reading the rows its disks
+    // reach above and below it: a plane of several bands must equal the brute-force sums.
+    std::mt19937 rng(11);
+    IntPlane p(300, 260);
+    for (std::size_t i = 0; i < p.size(); ++i) p.v[i] = rng() % 3;
+    const double rx = 9.3, ry = 7.1;
+    const IntPlane s = diskSum(p, rx, ry);
+    for (int y = 0; y < p.h; ++y)
+        for (int x = 0; x < p.w; ++x) {
+            std::int64_t want = 0;
+            for (int dy = std::max(-7, -y); dy <= std::min(7, p.h - 1 - y); ++dy)
+                for (int dx = std::max(-9, -x); dx <= std::min(9, p.w - 1 - x); ++dx)
+                    if ((dx / rx) * (dx / rx) + (dy / ry) * (dy / ry) <= 1.0 + 1e-12)
+                        want += p.at(x + dx, y + dy);
+            ASSERT_EQ(s.at(x, y), want) << x << "," << y;
+        }
+}
+
 TEST(ExactFilters, PackedDiskSumsEqualSeparateOnes) {
     // Three masks summed at once must give exactly the three sums, on planes wider and narrower
     // than the disk, and through the fallback when a value does not fit the packing.
@@ -444,6 +463,29 @@ TEST(ExactFilters, DistanceTransformMatchesBruteForce) {
         }
     std::vector<std::uint8_t> none(16, 0);
     EXPECT_GT(distanceTransform(none, 4, 4, 10, 10).metres(5), 1e100);
+}
+
+TEST(ExactFilters, DistanceTransformInParallelBandsMatchesBruteForce) {
+    // Columns and rows run in parallel bands (of 128 columns or fewer, 16 rows); a plane of several
+    // of each, computed over an offset part, must hold the exact squared distances.
+    std::mt19937 rng(12);
+    const int w = 400, h = 170;
+    std::vector<std::uint8_t> f(static_cast<std::size_t>(w) * h, 0);
+    std::vector<cv::Point> at;
+    for (int i = 0; i < 14; ++i)
+        at.emplace_back(static_cast<int>(rng() % w), static_cast<int>(rng() % h));
+    for (int x = 0; x < w; x += 3)
+        at.emplace_back(x, static_cast<int>(rng() % h));  // some at a band's edge
+    for (const cv::Point& q : at) f[static_cast<std::size_t>(q.y) * w + q.x] = 1;
+    const cv::Rect need(13, 21, 350, 140);
+    const DistancePlane d = distanceTransform(f, w, h, 10.0, 10.0, need);
+    for (int y = need.y; y < need.br().y; ++y)
+        for (int x = need.x; x < need.br().x; ++x) {
+            std::int64_t best = INT64_MAX;
+            for (const cv::Point& q : at)
+                best = std::min<std::int64_t>(best, (x - q.x) * (x - q.x) + (y - q.y) * (y - q.y));
+            ASSERT_EQ(d.squared.at(x - need.x, y - need.y), 1024 * best) << x << "," << y;
+        }
 }
 
 TEST(ExactFilters, DistanceTransformOverPartOfThePlaneMatchesTheWhole) {
