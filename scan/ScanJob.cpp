@@ -146,12 +146,13 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
 
 ScanJob::~ScanJob() = default;
 
-// Without --tile-size, tiles shrink until they fit --ram (the output is the same for any tile
-// size); every later step, the journal and the manifest use the size chosen.
+// Without --tile-size, tiles shrink until they fit --ram, or grow where a large halo makes that
+// cheaper (the output is the same for any tile size); every later step, the journal and the
+// manifest use the size chosen. Only shrinking is warned of: it costs time.
 void ScanJob::fitTilesToRam() {
     bool fits = true;
     const int chosen = ScanPipeline::fittingTileSize(inputs(), *detector_, request_.pipeline, &fits);
-    if (fits && chosen != request_.pipeline.tileSize)  // else the scan is refused, naming a --ram
+    if (fits && chosen < request_.pipeline.tileSize)  // else the scan is refused, naming a --ram
         warnings_.push_back("tiles of " + std::to_string(chosen) + " px instead of " + std::to_string(request_.pipeline.tileSize) +
                             " to fit --ram " + std::to_string(request_.pipeline.ramMB) +
                             ": the same output, more time spent on halos; a larger --ram is faster");

@@ -59,12 +59,15 @@ public:
                  const PipelineOptions& options);
     // options.tileSize when the user gave it; otherwise, of the sizes from it down to
     // kMinAutoTile in steps of kTileStep that fit --ram, the one with the least work per core
-    // (window pixels per owned pixel over the tiles in flight); when none fits, the smallest
-    // (checkBudget then refuses it, naming the least --ram that works) and *fits is set false.
+    // (window pixels per owned pixel over the tiles in flight), or, where the halo reads more
+    // than the tile owns, a size up to twice it that cuts the work per core by kGrowGain; when
+    // none fits, the smallest (checkBudget then refuses it, naming the least --ram that works)
+    // and *fits is set false.
     static int fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options,
                                bool* fits = nullptr);
     static constexpr int kMinAutoTile = 256;
     static constexpr int kTileStep = 64;
+    static constexpr double kGrowGain = 0.05;
     // Tiles in flight and the block cache's bytes for windows of `window` bytes.
     struct Share {
         std::size_t tokens, cacheBytes;
