@@ -40,6 +40,7 @@ public:
         double minArea, maxArea, maxExtent, ringGap, ringWidth, enclosureMin, remoteMin, distanceCap;
         double maxElongation, minWidth, coreNdviMax, coreNdbiMin, coreBsiMin, coreBrightMin, coreMinArea;
         double groupGap, explainForestMax, minScore;
+        double anomalyMin, anomalyRadius, anomalyWindow, anomalySdFloor;
     };
 
     const Params& params() const { return p_; }
@@ -54,6 +55,11 @@ public:
     // `forest` the unmixed fractions of each pixel (0 where it cannot be unmixed).
     std::vector<std::uint8_t> classify(const TileImage& tile, std::vector<float>* soil = nullptr,
                                        std::vector<float>* forest = nullptr) const;
+    // Marks land pixels whose camp-sized neighbourhood departs from the forest around it
+    // (the NBR anomaly, needs nir and swir2) as bare evidence and clearly bare; their other bits
+    // stay. Returns the anomaly z of every pixel (0 where not computed) when `z` is given.
+    void markAnomalies(const TileImage& tile, std::vector<std::uint8_t>& cls,
+                       std::vector<float>* z = nullptr) const;
     // The window pixels where measured patches can lie; distances are computed only there.
     cv::Rect measuredArea(const TileImage& tile) const;
 

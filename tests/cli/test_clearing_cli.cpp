@@ -277,10 +277,11 @@ TEST(CliClearing, FirstGeneratorCampsAreFound) {
 TEST(CliClearing, IndependentGeneratorCampsAreFound) {
     const Recall r = recallOver({1, 2, 3, 4, 5, 6, 7, 8}, plantIndependent);
     ASSERT_GT(r.large.tp + r.large.fn, 60);
-    // Measured 84/91 and 22/28: the misses keep 15-60 % canopy, or are huts of one or two
-    // pixels each (docs/clearing.md); the 0.95 is not reached.
-    EXPECT_GE(r.large.recall(), 0.9) << r.large.text();
-    EXPECT_GE(r.small.recall(), 0.75) << r.small.text();
+    // Measured 86/91 and 23/28 (84/91 and 22/28 without the camp-scale NBR anomaly): the misses
+    // keep 15-60 % canopy, or are huts of one or two pixels each (docs/clearing.md); the issue's
+    // 0.95 is not reached.
+    EXPECT_GE(r.large.recall(), 0.94) << r.large.text();
+    EXPECT_GE(r.small.recall(), 0.8) << r.small.text();
     // Measured 2: huts of one cluster scattered further than group_gap_m, 110 m from its centre.
     EXPECT_LE(r.large.fp, 2) << "fragments of a camp count as unmatched";
 }
@@ -308,7 +309,8 @@ TEST(CliClearing, EveryMissedCampIsExplained) {
         TempDir dir;
         check(dir.path(), plantFirst(dir.path(), seed));
     }
-    EXPECT_GE(missed, 12) << "the seeds hold camps the detector misses: the check must see them";
+    // 11 measured (fewer since the camp-scale NBR anomaly finds some).
+    EXPECT_GE(missed, 10) << "the seeds hold camps the detector misses: the check must see them";
     // Misses are explained by candidate gates and by the masks that left no candidate.
     EXPECT_GT(gates["veg_ndvi_min"], 0);
     EXPECT_GT(gates["min_width_m"], 0);

@@ -186,7 +186,8 @@ TEST(ClearingDetector, CampUnderPartCanopyIsFoundThroughItsSoilFraction) {
     auto d = run(t);
     ASSERT_EQ(d.size(), 1u);
     EXPECT_GT(attr(d[0], 3), 0.0);  // core area
-    EXPECT_TRUE(run(t, {"unmix_candidate_min=1.5", "unmix_core_min=1.5"}).empty()) << "found without the soil fraction";
+    EXPECT_TRUE(run(t, {"unmix_candidate_min=1.5", "unmix_core_min=1.5", "anomaly_min=0"}).empty())
+        << "found without the soil fraction";
 }
 
 TEST(ClearingDetector, BurntGroundIsBareEvidence) {
@@ -195,7 +196,42 @@ TEST(ClearingDetector, BurntGroundIsBareEvidence) {
     const Cover burnt = mix(kForest, Cover{0.035f, 0.045f, 0.06f, 0.10f, 0.15f, 0.13f}, 0.15f);
     auto t = scene(300, 300, 20, [&](int x, int y) { return inRect(x, y, 147, 147, 6, 5) ? burnt : kForest; });
     EXPECT_EQ(run(t).size(), 1u);
-    EXPECT_TRUE(run(t, {"burnt_nbr_max=-1"}).empty()) << "found without NBR";
+    EXPECT_TRUE(run(t, {"burnt_nbr_max=-1", "anomaly_min=0"}).empty()) << "found without NBR";
+}
+
+TEST(ClearingDetector, FaintBurntCampIsACampSizedNbrAnomaly) {
+    // Half canopy over char: NDVI 0.63 (vegetation), NDBI -0.20, BSI -0.12, NBR 0.37, so no
+    // pixel test sees it. Over a camp-sized disk its NBR lies far below the forest's (0.70, SD
+    // ~0.02 in this texture): the anomaly marks it, and nothing in the texture around.
+    std::mt19937 rng(21);
+    std::uniform_real_distribution<float> jitter(-0.012f, 0.012f);
+    const Cover camp = mix(kForest, Cover{0.035f, 0.045f, 0.06f, 0.10f, 0.15f, 0.13f}, 0.5f);
+    auto t = scene(300, 300, 20, [&](int x, int y) {
+        Cover c = inRect(x, y, 147, 147, 6, 5) ? camp : kForest;
+        c.swir2 += jitter(rng);
+        return c;
+    });
+    OptionValues o(ClearingDetector::describe().options);
+    const ClearingDetector det(o);
+    std::vector<std::uint8_t> cls = det.classify(t);
+    for (int y = 147; y < 152; ++y)
+        for (int x = 147; x < 153; ++x)
+            ASSERT_FALSE(cls[static_cast<std::size_t>(y) * 300 + x] & ClearingDetector::kBare);
+    std::vector<float> z;
+    det.markAnomalies(t, cls, &z);
+    float inside = 0, outside = 0;
+    for (int y = 0; y < 300; ++y)
+        for (int x = 0; x < 300; ++x) {
+            const float v = z[static_cast<std::size_t>(y) * 300 + x];
+            if (inRect(x, y, 143, 143, 14, 13))
+                inside = std::max(inside, v);
+            else
+                outside = std::max(outside, v);
+        }
+    EXPECT_GT(inside, det.params().anomalyMin);
+    EXPECT_LT(outside, 8.0f) << "the texture alone";
+    EXPECT_EQ(run(t).size(), 1u);
+    EXPECT_TRUE(run(t, {"anomaly_min=0"}).empty()) << "found without the anomaly";
 }
 
 TEST(ClearingDetector, EnclosureRingStartsBeyondTheBlendedEdge) {
@@ -346,8 +382,10 @@ TEST(ClearingDetector, EveryRejectedPatchCarriesItsGate) {
         if (inRect(x, y, 60, 60, 5, 5)) return mix(kForest, kBare, 0.72f);  // faint: NDVI 0.64, little soil
         return kForest;
     });
+    // Texture-free forest: every departure would be a camp-scale anomaly; the pixel gates are
+    // asked.
     std::vector<Rejection> why;
-    EXPECT_TRUE(run(t, {}, &why).empty());
+    EXPECT_TRUE(run(t, {"anomaly_min=0"}, &why).empty());
     auto one = [&](int x0, int y0, int w, int h) {
         auto r = rejectedIn(why, x0, y0, w, h);
         EXPECT_EQ(r.size(), 1u) << x0 << "," << y0;
@@ -363,7 +401,7 @@ TEST(ClearingDetector, EveryRejectedPatchCarriesItsGate) {
     EXPECT_GE(faint.value, 0.5);
     EXPECT_DOUBLE_EQ(faint.candidate.geometry.areaPixels(), 25.0);
     // The rejections are not reported without --explain, and do not change the detections.
-    EXPECT_EQ(run(t).size(), 0u);
+    EXPECT_EQ(run(t, {"anomaly_min=0"}).size(), 0u);
 }
 
 TEST(ClearingDetector, HaloCoversExtentAndDistances) {
