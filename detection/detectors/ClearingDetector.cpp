@@ -367,6 +367,7 @@ struct PixelPlanes {
     bool unmixed = false;  // soil holds fractions (blue, green and swir1 present)
     std::vector<std::uint8_t> cls;
     std::vector<float> soil, forest, vegShare;  // forest only for --explain
+    std::vector<float> anomaly;                 // --explain with swir2: the NBR anomaly z
     DistancePlane dOpen, dWater;
 };
 
@@ -453,6 +454,7 @@ struct Patch {
     std::int64_t ring = 0, enclosed = 0, core = 0;
     double area = 0, cleared = 0, coreArea = 0, enclosure = 0, matrixShare = 0;
     double dOpen = 0, dWater = 0, elongation = 1, width = 0, score = 0;
+    double anomaly = std::nan("");  // largest NBR anomaly z (--explain with swir2)
 };
 
 cv::Mat ellipse(int rx, int ry) { return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rx + 1, 2 * ry + 1)); }
@@ -535,6 +537,7 @@ void measurePixels(const ComponentExtractor& cc, Patch& m, const TileImage& t, c
         for (int x = r->x0; x < r->x1; ++x) {
             const std::size_t k = static_cast<std::size_t>(r->y) * px.w + x;
             if (px.cls[k] & ClearingDetector::kCore) ++m.core;
+            if (!px.anomaly.empty()) m.anomaly = std::fmax(px.anomaly[k], m.anomaly);
             clearedFixed += px.unmixed ? toFixed(std::min(1.0f, px.soil[k])) : toFixed(1.0);
             vegSum += px.vegShare[k];
             minOpen = std::min(minOpen, px.dOpen.metres(x, r->y));  // x, y: no division per pixel
@@ -652,10 +655,18 @@ std::vector<Gate> campGates(const Camp& k, const Params& p) {
 }
 
 std::vector<std::pair<std::string, double>> measuresOf(const Patch& m) {
-    return {{"area_m2", m.area},       {"cleared_m2", m.cleared},          {"core_area_m2", m.coreArea},
-            {"width_m", m.width},      {"elongation", m.elongation},       {"enclosure", m.enclosure},
-            {"matrix_veg_share", m.matrixShare}, {"distance_to_open_land_m", m.dOpen},
-            {"distance_to_water_m", m.dWater}, {"score", m.score}};
+    std::vector<std::pair<std::string, double>> v{{"area_m2", m.area},
+                                                  {"cleared_m2", m.cleared},
+                                                  {"core_area_m2", m.coreArea},
+                                                  {"width_m", m.width},
+                                                  {"elongation", m.elongation},
+                                                  {"enclosure", m.enclosure},
+                                                  {"matrix_veg_share", m.matrixShare},
+                                                  {"distance_to_open_land_m", m.dOpen},
+                                                  {"distance_to_water_m", m.dWater},
+                                                  {"score", m.score}};
+    if (!std::isnan(m.anomaly)) v.emplace_back("nbr_anomaly_max", m.anomaly);
+    return v;
 }
 
 // A patch turned down with its camp: its own measures, then the camp's.
@@ -692,8 +703,8 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
     px.w = t.window.w, px.h = t.window.h, px.gx = t.gsdX, px.gy = t.gsdY;
     px.unmixed = t.has("blue") && t.has("green") && t.has("swir1");
     px.cls = det.classify(t, &px.soil, explain ? &px.forest : nullptr);
-    det.markAnomalies(t,
-                      px.cls);  // adds bare bits only: the forest matrix and open land keep theirs
+    // Adds bare bits only: the forest matrix and open land keep theirs.
+    det.markAnomalies(t, px.cls, explain && t.has("swir2") ? &px.anomaly : nullptr);
     markOpenLand(px, det.params());
     const cv::Rect need = det.measuredArea(t);
     px.dOpen = distanceTransform(maskOf(px.cls, ClearingDetector::kOpen), px.w, px.h, px.gx, px.gy, need);
@@ -792,7 +803,8 @@ cv::Point anchorOf(const std::vector<Patch>& pass, const std::vector<std::size_t
 // What the pixels of a trace show, for --explain.
 struct TraceStats {
     std::int64_t pixels = 0, vegetation = 0;
-    double ndviSum = 0, ndviMin = 1e300, ndbiMax = -1e300, soilMax = 0, forestMin = 1e300;
+    double ndviSum = 0, ndviMin = 1e300, ndbiMax = -1e300, soilMax = 0, forestMin = 1e300,
+           anomalyMax = -1e300;
 };
 
 TraceStats traceStats(const ComponentExtractor& cc, const Component& c, const TileImage& t, const PixelPlanes& px) {
@@ -810,6 +822,8 @@ TraceStats traceStats(const ComponentExtractor& cc, const Component& c, const Ti
             if (swir) st.ndbiMax = std::max(st.ndbiMax, static_cast<double>(nd(swir->at<float>(r->y, x), nir.at<float>(r->y, x))));
             st.soilMax = std::max(st.soilMax, static_cast<double>(px.soil[k]));
             st.forestMin = std::min(st.forestMin, static_cast<double>(px.forest[k]));
+            if (!px.anomaly.empty())
+                st.anomalyMax = std::max(st.anomalyMax, static_cast<double>(px.anomaly[k]));
         }
     return st;
 }
@@ -838,8 +852,24 @@ void explainTraces(const TileImage& t, const PixelPlanes& px, const Params& p, C
         std::vector<std::pair<std::string, double>> m{{"area_m2", area}, {"vegetation_share", vegShare}, {"ndvi_min", st.ndviMin}};
         if (t.has("swir1")) m.emplace_back("ndbi_max", st.ndbiMax);
         if (px.unmixed) m.insert(m.end(), {{"soil_fraction_max", st.soilMax}, {"forest_fraction_min", st.forestMin}});
+        if (!px.anomaly.empty())
+            m.emplace_back("nbr_anomaly_max", st.anomalyMax);  // how near anomaly_min
         out.push_back(rejectionOf(cc, t, c, {g}, std::move(m), 0.0));
     }
+}
+
+}  // namespace
+
+namespace {
+
+// The largest value of a per-pixel plane over a component's pixels.
+double largestIn(const ComponentExtractor& cc, const Component& c, const std::vector<float>& plane,
+                 int w) {
+    double v = -1e300;
+    for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r)
+        for (int x = r->x0; x < r->x1; ++x)
+            v = std::max(v, static_cast<double>(plane[static_cast<std::size_t>(r->y) * w + x]));
+    return v;
 }
 
 }  // namespace
@@ -882,7 +912,11 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
     for (const Component& c : small)
         if (t.owns(c.anchor.x, c.anchor.y)) {
             const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
-            rejected->push_back(rejectionOf(cc, t, c, {{"min_area_m2", area, p_.minArea}}, {{"area_m2", area}}, 0.0));
+            std::vector<std::pair<std::string, double>> m{{"area_m2", area}};
+            if (!px.anomaly.empty())
+                m.emplace_back("nbr_anomaly_max", largestIn(cc, c, px.anomaly, px.w));
+            rejected->push_back(
+                rejectionOf(cc, t, c, {{"min_area_m2", area, p_.minArea}}, std::move(m), 0.0));
         }
     if (rejected) explainTraces(t, px, p_, limits(t), *rejected);
     std::vector<Patch> cand;

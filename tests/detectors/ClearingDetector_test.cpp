@@ -232,6 +232,14 @@ TEST(ClearingDetector, FaintBurntCampIsACampSizedNbrAnomaly) {
     EXPECT_LT(outside, 8.0f) << "the texture alone";
     EXPECT_EQ(run(t).size(), 1u);
     EXPECT_TRUE(run(t, {"anomaly_min=0"}).empty()) << "found without the anomaly";
+    // Missed at a stricter anomaly_min, --explain tells how near it came.
+    std::vector<Rejection> why;
+    EXPECT_TRUE(run(t, {"anomaly_min=200"}, &why).empty());
+    double nearest = 0;
+    for (const Rejection& r : rejectedIn(why, 147, 147, 6, 5))
+        for (const auto& [name, value] : r.measures)
+            if (name == "nbr_anomaly_max") nearest = std::max(nearest, value);
+    EXPECT_NEAR(nearest, inside, 1e-3);
 }
 
 TEST(ClearingDetector, EnclosureRingStartsBeyondTheBlendedEdge) {
