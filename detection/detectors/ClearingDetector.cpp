@@ -323,9 +323,9 @@ IntPlane boxSumOfSquares(const IntPlane& q, int kx, int ky) {
 
 // The camp-scale NBR anomaly (docs/clearing.md): z = (box mean - disk mean) / SD x sqrt(disk
 // pixels), from exact integer sums, so a pixel's z does not depend on the tiling. Char and cut
-// or part-canopy ground lower NBR (Key & Benson 2006) over a camp-sized disk; in the reserve's
-// 24 km² of land no natural disk reached 13.7, while 6 of the 23 faint camps a pixel test
-// misses reach 15-21.
+// or part-canopy ground lower NBR (Key & Benson 2006) over a camp-sized disk. In the reserve's
+// 24 km² of land the largest natural value is 13.7; 5 of the 23 faint camps that the pixel
+// tests missed reach 15 or more.
 void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_t>& cls,
                                      std::vector<float>* z) const {
     if (z) z->assign(cls.size(), 0.0f);
