@@ -288,6 +288,13 @@ std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t, std::ve
 
 namespace {
 
+// f(k0, k1) over the pixel range in parallel blocks.
+template <class F>
+void forPixels(std::size_t n, F f) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1 << 16),
+                      [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
+}
+
 int oddPixels(double metres, double gsd) {
     const int n = std::max(1, static_cast<int>(std::lround(metres / gsd)));
     return n % 2 ? n : n + 1;
@@ -341,21 +348,18 @@ void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_
     const IntPlane bn = boxSum(land, kx, ky), dn = diskSum(land, rx, ry);
     land = IntPlane();
     const double one = 4096.0, floor = p_.anomalySdFloor;
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, cls.size(), 1 << 16),
-        [&](const tbb::blocked_range<std::size_t>& r) {
-            for (std::size_t k = r.begin(); k < r.end(); ++k) {
-                if (!(cls[k] & kValid) || (cls[k] & kWater) || dn.v[k] < 3 || bn.v[k] < 1) continue;
-                const double n = static_cast<double>(bn.v[k]), m = static_cast<double>(dn.v[k]);
-                const double mean = static_cast<double>(bq.v[k]) / n / one;
-                const double var = static_cast<double>(bq2.v[k]) / n / (one * one) - mean * mean;
-                const double sd = std::max(std::sqrt(std::max(var, 0.0)), floor);
-                const double zk =
-                    (mean - static_cast<double>(dq.v[k]) / m / one) / sd * std::sqrt(m);
-                if (z) (*z)[k] = static_cast<float>(zk);
-                if (zk >= p_.anomalyMin) cls[k] |= kBare | kCore;
-            }
-        });
+    forPixels(cls.size(), [&](std::size_t k0, std::size_t k1) {
+        for (std::size_t k = k0; k < k1; ++k) {
+            if (!(cls[k] & kValid) || (cls[k] & kWater) || dn.v[k] < 3 || bn.v[k] < 1) continue;
+            const double n = static_cast<double>(bn.v[k]), m = static_cast<double>(dn.v[k]);
+            const double mean = static_cast<double>(bq.v[k]) / n / one;
+            const double var = static_cast<double>(bq2.v[k]) / n / (one * one) - mean * mean;
+            const double sd = std::max(std::sqrt(std::max(var, 0.0)), floor);
+            const double zk = (mean - static_cast<double>(dq.v[k]) / m / one) / sd * std::sqrt(m);
+            if (z) (*z)[k] = static_cast<float>(zk);
+            if (zk >= p_.anomalyMin) cls[k] |= kBare | kCore;
+        }
+    });
 }
 
 namespace {
@@ -370,13 +374,6 @@ struct PixelPlanes {
     std::vector<float> anomaly;                 // --explain with swir2: the NBR anomaly z
     DistancePlane dOpen, dWater;
 };
-
-// f(k0, k1) over the pixel range in parallel blocks.
-template <class F>
-void forPixels(std::size_t n, F f) {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1 << 16),
-                      [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
-}
 
 std::array<std::int64_t, 3> matrixBits(std::uint8_t c) {
     using C = ClearingDetector;
