@@ -301,7 +301,7 @@ TEST(CliClearing, EveryMissedCampIsExplained) {
             if (!gate.empty()) gates[gate.substr(0, gate.find(' '))]++;
         }
     };
-    for (int seed : {9, 10, 11, 12, 13, 14}) {
+    for (int seed : {9, 10, 11, 12, 13, 14, 15}) {
         TempDir dir;
         check(dir.path(), plantIndependent(dir.path(), seed));
     }
@@ -309,8 +309,8 @@ TEST(CliClearing, EveryMissedCampIsExplained) {
         TempDir dir;
         check(dir.path(), plantFirst(dir.path(), seed));
     }
-    // 11 measured (fewer since the camp-scale NBR anomaly finds some).
-    EXPECT_GE(missed, 10) << "the seeds hold camps the detector misses: the check must see them";
+    // Seed 15 was added when the camp-scale NBR anomaly found some of the others' misses.
+    EXPECT_GE(missed, 12) << "the seeds hold camps the detector misses: the check must see them";
     // Misses are explained by candidate gates and by the masks that left no candidate.
     EXPECT_GT(gates["veg_ndvi_min"], 0);
     EXPECT_GT(gates["min_width_m"], 0);
