@@ -25,7 +25,8 @@ void addReportCommand(CLI::App& app, const CliContext& ctx);
 void addDiffCommand(CLI::App& app, const CliContext& ctx);
 void addTrainCommand(CLI::App& app, const CliContext& ctx);
 
-// Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling.
+// Shared by commands that open rasters: --sensor, --band, --scale, --offset, --resampling,
+// --zero-pixels.
 struct InputArgs {
     std::vector<std::string> paths;  // positional
     std::string inputList;
@@ -35,6 +36,7 @@ struct InputArgs {
     double scale = 0;
     double offset = 0;
     std::string resampling = "nearest";
+    std::string zeroPixels = "auto";
     std::string date;  // --date YYYY-MM-DD
     CLI::Option* scaleOpt = nullptr;
     CLI::Option* offsetOpt = nullptr;

@@ -31,6 +31,13 @@ void addInputOptions(CLI::App& cmd, InputArgs& a) {
                    "how band files coarser than the finest are resampled onto its grid")
         ->check(CLI::IsMember({"nearest", "bilinear", "cubic", "cubicspline", "lanczos", "average", "mode"}))
         ->capture_default_str();
+    cmd.add_option(
+           "--zero-pixels", a.zeroPixels,
+           "pixels that are 0 in every band read: auto = no data unless a band declares nodata, a "
+           "mask or an alpha (black collars of warped or exported imagery; two integer bands or "
+           "more), nodata = always no data, data = always data")
+        ->check(CLI::IsMember(zeroPixelModes()))
+        ->capture_default_str();
     cmd.add_option("--date", a.date,
                    "acquisition date of every scene, overriding its metadata (TIFFTAG_DATETIME, Sentinel-2 "
                    "DATATAKE, STAC datetime); recorded in the manifest for 'riskmap diff'")
@@ -43,6 +50,7 @@ InputOptions inputOptions(const InputArgs& a) {
     if (a.scaleOpt && a.scaleOpt->count()) o.scale = a.scale;
     if (a.offsetOpt && a.offsetOpt->count()) o.offset = a.offset;
     o.resampling = a.resampling;
+    o.zeroPixels = a.zeroPixels;
     return o;
 }
 

@@ -129,6 +129,7 @@ Json RecordedRequest::toJson() const {
     io["scale"] = optionalNumber(input.options.scale);
     io["offset"] = optionalNumber(input.options.offset);
     io["resampling"] = input.options.resampling;
+    if (!input.options.zeroPixels.empty()) io["zero_pixels"] = input.options.zeroPixels;
     Json req = Json::object();
     req["inputs"] = in;
     req["input_options"] = io;
@@ -159,6 +160,8 @@ RecordedRequest RecordedRequest::fromJson(const JsonReader& r) {
     q.input.options.scale = readOptionalNumber(io, "scale");
     q.input.options.offset = readOptionalNumber(io, "offset");
     q.input.options.resampling = io.at("resampling").str();
+    // Empty for a manifest from before --zero-pixels: it replays as it ran (zeros were data).
+    q.input.options.zeroPixels = io.str("zero_pixels", "");
     q.recipe = r.at("recipe").object();
     q.tileSize = static_cast<int>(r.at("tile_size").integer(1, 1 << 20));
     return q;

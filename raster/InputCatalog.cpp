@@ -19,6 +19,13 @@ namespace riskmap {
 
 namespace {
 
+// Whether the scan takes pixels that are 0 in every band it reads as no data (--zero-pixels).
+bool zeroIsNodata(const RasterInput& in) {
+    std::vector<int> all(in.bands().size());
+    for (std::size_t b = 0; b < all.size(); ++b) all[b] = static_cast<int>(b);
+    return in.zeroIsNodata(all);
+}
+
 const char* maskText(MaskSource m) {
     switch (m) {
         case MaskSource::None: return "none";
@@ -218,6 +225,7 @@ Json InputCatalog::describe(const RasterInput& in, const std::string& source, co
     fp["coordinates"] = rings;
     j["footprint"] = fp;
     j["area_km2"] = in.areaKm2();
+    j["zero_pixels_are_nodata"] = zeroIsNodata(in);
     return j;
 }
 
@@ -250,6 +258,11 @@ std::string InputCatalog::toText() const {
         o << "  area:      " << num(in.areaKm2(), 3) << " km2\n";
         const Acquisition& a = acquired_[i];
         o << "  acquired:  " << (a.date.empty() ? "unknown (give --date YYYY-MM-DD)" : a.date + " (" + a.from + ")") << "\n";
+        o << "  zero px:   "
+          << (zeroIsNodata(in)
+                  ? "no data (0 in every band read: a black collar; --zero-pixels data keeps them)"
+                  : "data (--zero-pixels nodata makes them no data)")
+          << "\n";
         auto fp = in.footprint(1);
         double lon0 = fp[0].lon, lon1 = lon0, lat0 = fp[0].lat, lat1 = lat0;
         for (const auto& p : fp) {

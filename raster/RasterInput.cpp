@@ -138,6 +138,36 @@ BandSpec parseBandSpec(const std::string& text) {
     return s;
 }
 
+const std::vector<std::string>& zeroPixelModes() {
+    static const std::vector<std::string> modes{"auto", "nodata", "data"};
+    return modes;
+}
+
+void RasterInput::setZeroPixels(const std::string& mode) {
+    if (mode.empty()) {  // a scan recorded before --zero-pixels existed
+        zeroPixels_ = "data";
+        return;
+    }
+    const auto& m = zeroPixelModes();
+    if (std::find(m.begin(), m.end(), mode) == m.end())
+        throw UsageError("--zero-pixels '" + mode + "' is not one of auto, nodata, data");
+    zeroPixels_ = mode;
+}
+
+// "auto" judges the scene, not the bands a detector reads, so that every detector sees the same
+// collar: two bands or more (a single-band raster's 0 is often data: an index, a dark band),
+// integers (a float's fill is NaN or a declared nodata), and no band declaring its own validity.
+bool RasterInput::zeroIsNodata(const std::vector<int>& bands) const {
+    if (zeroPixels_ != "auto") return zeroPixels_ == "nodata";
+    if (bands.empty() || bands_.size() < 2) return false;
+    for (const InputBand& b : bands_) {
+        if (b.mask != MaskSource::None || files_[static_cast<std::size_t>(b.file)].maskBand > 0)
+            return false;
+        if (!GDALDataTypeIsInteger(GDALGetDataTypeByName(b.dataType.c_str()))) return false;
+    }
+    return true;
+}
+
 RasterInput RasterInput::open(const std::string& path, const InputOptions& options) {
     DatasetPtr ds = openRaster(path);
     RasterInput in;
@@ -149,6 +179,7 @@ RasterInput RasterInput::open(const std::string& path, const InputOptions& optio
     in.gt_ = requireGeoTransform(*ds, path);
     in.crsWkt_ = wktOf(&requireCrs(*ds, path));
     in.resampling_ = options.resampling;
+    in.setZeroPixels(options.zeroPixels);
 
     InputFile file;
     file.path = path;
@@ -198,6 +229,7 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
     if (specs.empty()) throw UsageError("no --band given");
     RasterInput in;
     in.resampling_ = options.resampling;
+    in.setZeroPixels(options.zeroPixels);
     std::set<std::string> seen;
     std::map<std::string, int> fileIndex;
     std::vector<DatasetPtr> handles;

@@ -29,7 +29,13 @@ struct InputOptions {
     std::optional<double> scale;        // override the profile's reflectance scale
     std::optional<double> offset;       // override the profile's reflectance offset
     std::string resampling = "nearest";  // for band files coarser than the stack grid
+    std::string zeroPixels = "auto";  // see zeroPixelModes(); empty: "data" (manifests before it)
 };
+
+// What a pixel that is 0 in every band read is: "auto" no data where the scene has two integer
+// bands or more and none declares nodata, a mask or an alpha (the black collar that warping and
+// exporting leave around imagery), "nodata" always, "data" never.
+const std::vector<std::string>& zeroPixelModes();
 
 enum class MaskSource {
     None,        // every pixel is valid
@@ -88,6 +94,8 @@ public:
     const std::vector<InputBand>& bands() const { return bands_; }
     const std::string& profileName() const { return profile_; }
     const std::string& resampling() const { return resampling_; }
+    // Whether pixels that are 0 in every one of `bands` (indices into bands()) are no data.
+    bool zeroIsNodata(const std::vector<int>& bands) const;
 
     // Index into bands() for a canonical name or b<k>; -1 when absent.
     int bandIndex(const std::string& name) const;
@@ -112,6 +120,7 @@ public:
 
 private:
     void finishGeoreference();
+    void setZeroPixels(const std::string& mode);
     void checkGeographicExtent() const;
     void measureGsd();
 
@@ -129,6 +138,7 @@ private:
     std::vector<InputBand> bands_;
     std::string profile_;
     std::string resampling_ = "nearest";
+    std::string zeroPixels_ = "auto";
     double gsdX_ = 0;
     double gsdY_ = 0;
     double minGsd_ = 0;

@@ -178,6 +178,17 @@ void RasterReader::readRaw(int file, const Window& window, const std::vector<int
     }
 }
 
+// A pixel that is 0 in every band read is no data (RasterInput::zeroIsNodata says when).
+void RasterReader::maskZeroPixels(TileImage& out) {
+    if (out.raw.empty()) return;
+    cv::compare(out.raw.front().values, cv::Scalar(0), zeros_, cv::CMP_EQ);
+    for (std::size_t k = 1; k < out.raw.size(); ++k) {
+        cv::compare(out.raw[k].values, cv::Scalar(0), scratch_, cv::CMP_EQ);
+        cv::bitwise_and(zeros_, scratch_, zeros_);
+    }
+    out.valid.setTo(0, zeros_);
+}
+
 void RasterReader::read(const Window& window, const Window& core, const std::vector<int>& bands,
                         TileImage& out) {
     if (window.empty() || !input_.extent().containsWindow(window))
@@ -277,6 +288,7 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
         }
     }
 
+    if (input_.zeroIsNodata(bands)) maskZeroPixels(out);
     // Invalid pixels read as 0 once converted (TileImage::plane), so no detector sees them.
     out.validCount = static_cast<std::size_t>(cv::countNonZero(out.valid));
 }

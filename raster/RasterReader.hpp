@@ -44,6 +44,7 @@ private:
     void readFileBands(int file, const Window& window, const std::vector<int>& fileBands,
                        GDALDataType type, const cv::Mat& dst);
     void readMask(int file, GDALRasterBand& maskBand, const Window& window, cv::Mat& dst);
+    void maskZeroPixels(TileImage& out);
     // Stored values of `fileBands` over `window` into `raw` (band-sequential rows), through the
     // shared block cache when the file is on the stack grid.
     void readRaw(int file, const Window& window, const std::vector<int>& fileBands, GDALDataType type,
@@ -56,6 +57,7 @@ private:
     std::vector<DatasetPtr> datasets_;
     cv::Mat validBuffer_;  // backing store of TileImage::valid
     cv::Mat scratch_;  // masks, reused across tiles
+    cv::Mat zeros_;    // pixels 0 in every band, reused across tiles
 };
 
 }  // namespace riskmap

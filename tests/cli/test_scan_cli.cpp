@@ -141,6 +141,55 @@ TEST(CliScan, GoldenLayer) {
     EXPECT_EQ(compareLayers(got, want, 1e-7, 1e-6), "");
 }
 
+// A black collar (0 in every band, no nodata declared, as gdalwarp leaves one) is no data by
+// default, and the manifest says so; read as data, it is land that reflects nothing, and a rule
+// for dark pixels finds it.
+TEST(CliScan, BlackCollarIsNoDataUnlessAskedOtherwise) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = 300;
+    s.height = 200;
+    s.nodata = true;  // writes the zeros; the declaration is removed below
+    s.nodataValue = 0;
+    s.nodataRect = {0, 0, 30, 40};  // a corner of collar, small enough for max_length_m
+    const std::string in = writeScene(dir.file("collar.tif"), s);
+    {
+        GDALDatasetH ds = GDALOpen(in.c_str(), GA_Update);
+        ASSERT_NE(ds, nullptr);
+        for (int b = 1; b <= GDALGetRasterCount(ds); ++b)
+            GDALDeleteRasterNoDataValue(GDALGetRasterBand(ds, b));
+        GDALClose(ds);
+    }
+    auto scan = [&](const std::string& out, std::vector<std::string> extra) {
+        std::vector<std::string> a{"scan",           in, "-o", dir.file(out), "-q", "--set",
+                                   "rule=nir < 0.01"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        auto r = runRiskmap(a);
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        return readLayer(dir.file(out)).features.size();
+    };
+    EXPECT_EQ(scan("auto.geojson", {}), 0u);
+    EXPECT_EQ(parseJsonFile(dir.file("auto.geojson.manifest.json"))
+                  .at("request")
+                  .at("input_options")
+                  .at("zero_pixels"),
+              "auto");
+    EXPECT_EQ(scan("data.geojson", {"--zero-pixels", "data"}), 1u);  // the collar
+    EXPECT_EQ(parseJsonFile(dir.file("data.geojson.manifest.json"))
+                  .at("request")
+                  .at("input_options")
+                  .at("zero_pixels"),
+              "data");
+    // The manifest replays as it ran.
+    auto r = runRiskmap({"scan", "-o", dir.file("again.geojson"), "-q", "--config",
+                         dir.file("data.geojson.manifest.json")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(readLayer(dir.file("again.geojson")).features.size(), 1u);
+    r = runRiskmap({"scan", in, "-o", dir.file("bad.geojson"), "--zero-pixels", "black"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("--zero-pixels"), std::string::npos) << r.err;
+}
+
 TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
     TempDir dir;
     SceneSpec s;

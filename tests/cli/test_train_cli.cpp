@@ -57,33 +57,52 @@ void writeTextFile(const std::string& path, const std::string& text) { std::ofst
 TEST(CliTrain, HeldOutDistrictWithAndWithoutTheModel) {
     if (!std::filesystem::exists(kDev + "/labels.geojson")) GTEST_SKIP() << "no bundled dev chips in " << kDev;
     TempDir dir;
-    const std::string model = dir.file("m.yml");
-    auto t = runRiskmap(trainArgs(chips("tangail", false), model));
-    ASSERT_EQ(t.exitCode, 0) << t.err;
-    // Per-fold cross-validation, one fold per training district.
-    EXPECT_NE(t.out.find("jessore"), std::string::npos) << t.out;
-    EXPECT_NE(t.out.find("manikganj"), std::string::npos) << t.out;
-    EXPECT_NE(t.out.find("F1@0.5"), std::string::npos) << t.out;
-    const std::string text = readFile(model);
-    for (const char* key : {"format_version", "riskmap_version", "features", "detector_options", "gsd_min_m", "cross_validation",
-                            "labels_sha256", "seed", "forest"})
-        EXPECT_NE(text.find(key), std::string::npos) << key;
-    // Same seed: the same bytes.
-    auto t2 = runRiskmap(trainArgs(chips("tangail", false), dir.file("m2.yml")));
-    ASSERT_EQ(t2.exitCode, 0) << t2.err;
-    EXPECT_EQ(readFile(dir.file("m2.yml")), text);
-
-    const auto test = chips("tangail", true);
-    const Json without = scanAndEval(test, {}, dir, "without.geojson");
-    const Json with = scanAndEval(test, {"--set", "model=" + model}, dir, "with.geojson");
-    // Measured (scripts/verifier-lodo.sh, docs/verifier.md): Tangail held out, with the model
-    // TP 13 FP 0 FN 1 (P 1.000, R 0.929); without it TP 14 FP 2 FN 0. Floors with a margin.
-    EXPECT_GE(with.at("recall").get<double>(), 0.85) << with;
-    EXPECT_GE(with.at("precision").get<double>(), 0.9) << with;
-    EXPECT_LE(with.at("fp").get<int>(), without.at("fp").get<int>()) << with << without;
-    const Json m = parseJson(readFile(dir.file("with.geojson") + ".manifest.json"), "manifest");
-    EXPECT_EQ(m.at("recipe").at("options").at("model"), model);
-    EXPECT_EQ(m.at("detector").at("resources").at("model").at("sha256").get<std::string>().size(), 64u);
+    int tp[2] = {0, 0}, fp[2] = {0, 0},
+        fn[2] = {0, 0};  // summed over held-out districts: without, with
+    for (const std::string district : {"jessore", "manikganj", "tangail"}) {
+        const std::string model = dir.file(district + ".yml");
+        auto t = runRiskmap(trainArgs(chips(district, false), model));
+        ASSERT_EQ(t.exitCode, 0) << t.err;
+        // Per-fold cross-validation, one fold per training district.
+        EXPECT_NE(t.out.find("F1@0.5"), std::string::npos) << t.out;
+        for (const std::string other : {"jessore", "manikganj", "tangail"}) {
+            if (other == district) continue;
+            EXPECT_NE(t.out.find(other), std::string::npos) << t.out;
+        }
+        const auto test = chips(district, true);
+        const Json without = scanAndEval(test, {}, dir, district + "-without.geojson");
+        const Json with =
+            scanAndEval(test, {"--set", "model=" + model}, dir, district + "-with.geojson");
+        for (int k = 0; k < 2; ++k) {
+            const Json& e = k == 0 ? without : with;
+            tp[k] += e.at("tp").get<int>(), fp[k] += e.at("fp").get<int>(),
+                fn[k] += e.at("fn").get<int>();
+        }
+        if (district != "tangail") continue;
+        const std::string text = readFile(model);
+        for (const char* key : {"format_version", "riskmap_version", "features", "detector_options",
+                                "gsd_min_m", "cross_validation", "labels_sha256", "seed", "forest"})
+            EXPECT_NE(text.find(key), std::string::npos) << key;
+        // Same seed: the same bytes.
+        auto t2 = runRiskmap(trainArgs(chips(district, false), dir.file("m2.yml")));
+        ASSERT_EQ(t2.exitCode, 0) << t2.err;
+        EXPECT_EQ(readFile(dir.file("m2.yml")), text);
+        const Json m = parseJson(readFile(dir.file(district + "-with.geojson") + ".manifest.json"),
+                                 "manifest");
+        EXPECT_EQ(m.at("recipe").at("options").at("model"), model);
+        EXPECT_EQ(
+            m.at("detector").at("resources").at("model").at("sha256").get<std::string>().size(),
+            64u);
+    }
+    // Measured (scripts/verifier-lodo.sh, docs/verifier.md), summed over the three held-out
+    // districts: with the models TP 37 FP 2 FN 4 (P 0.949, R 0.902), without TP 39 FP 4 FN 2.
+    // One district alone swings with the forest's seed (Tangail's recall 0.71-1.0 over seeds
+    // 1-4), so the floors are on the sum: seeds 2-4 gave P 0.867-0.947, R 0.878-0.951.
+    const double p = static_cast<double>(tp[1]) / std::max(1, tp[1] + fp[1]);
+    const double r = static_cast<double>(tp[1]) / std::max(1, tp[1] + fn[1]);
+    EXPECT_GE(r, 0.85) << tp[1] << " " << fp[1] << " " << fn[1];
+    EXPECT_GE(p, 0.85) << tp[1] << " " << fp[1] << " " << fn[1];
+    EXPECT_LE(fp[1], fp[0]) << "the verifier added false alarms";
 }
 
 TEST(CliTrain, BadLabelsAndUsageExitTwoNamingTheFile) {

@@ -157,3 +157,47 @@ TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
     }
     EXPECT_GT(cache.hits(), 0u);
 }
+
+// A black collar (0 in every band read, no nodata declared: what gdalwarp and many exports leave)
+// is no data by default; a pixel 0 in only some bands, a declared nodata, a one-band raster or
+// floats are not.
+TEST(RasterReader, ZeroInEveryBandIsNoDataUnlessTheFileSaysOtherwise) {
+    auto collar = [](int b, int x, int y) {
+        return x < 4 ? 0.0 : (x == 6 && y == 2 && b == 1) ? 0.0 : 50.0 + b;
+    };
+    const std::string p = memRaster("collar.tif", 12, 6, 3, GDT_Byte, 10, 500000, 2500000, collar);
+    auto validCount = [&](const std::string& path, const std::string& mode,
+                          std::vector<int> bands) {
+        InputOptions o;
+        o.zeroPixels = mode;
+        RasterInput in = RasterInput::open(path, o);
+        RasterReader r(in);
+        TileImage t;
+        if (bands.empty()) bands = all(in);
+        r.read(Window{0, 0, 12, 6}, Window{0, 0, 12, 6}, bands, t);
+        return t.validCount;
+    };
+    EXPECT_EQ(validCount(p, "auto", {}), 48u);  // the 4 collar columns; (6, 2) is 0 in band 1 only
+    EXPECT_EQ(validCount(p, "data", {}), 72u);
+    EXPECT_EQ(validCount(p, "nodata", {}), 48u);
+    EXPECT_EQ(validCount(p, "auto", {0}),
+              47u);  // one band of three read: (6, 2) is 0 in all it reads
+    const std::string one =
+        memRaster("collar1.tif", 12, 6, 1, GDT_Byte, 10, 500000, 2500000, collar);
+    EXPECT_EQ(validCount(one, "auto", {}), 72u);    // a one-band raster: a 0 there is often data
+    EXPECT_EQ(validCount(one, "nodata", {}), 47u);  // ... unless asked: the collar and (6, 2)
+    EXPECT_EQ(validCount(p, "", {}), 72u);          // a manifest from before the option
+    EXPECT_THROW(validCount(p, "black", {}), UsageError);
+    const std::string f =
+        memRaster("collar32.tif", 12, 6, 3, GDT_Float32, 10, 500000, 2500000, collar);
+    EXPECT_EQ(validCount(f, "auto", {}), 72u);  // floats: NaN or a declared nodata is their fill
+    {
+        GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(p.c_str(), GA_Update));
+        for (int b = 1; b <= 3; ++b) ds->GetRasterBand(b)->SetNoDataValue(200);
+        GDALClose(ds);
+    }
+    EXPECT_EQ(validCount(p, "auto", {}), 72u);  // the file declares its own nodata (200): it rules
+    VSIUnlink(p.c_str());
+    VSIUnlink(f.c_str());
+    VSIUnlink(one.c_str());
+}
