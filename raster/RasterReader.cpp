@@ -293,4 +293,46 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
     out.validCount = static_cast<std::size_t>(cv::countNonZero(out.valid));
 }
 
+namespace {
+
+// `n` windows of `size` px spread evenly over `extent` px (the first at 0, the last at the end).
+std::vector<int> spreadStarts(int extent, int size, int n) {
+    std::vector<int> out;
+    for (int k = 0; k < n; ++k)
+        out.push_back(
+            n == 1 ? 0 : static_cast<int>(static_cast<long long>(extent - size) * k / (n - 1)));
+    return out;
+}
+
+}  // namespace
+
+double clippedShare(const RasterInput& input, const std::vector<int>& bands) {
+    std::vector<int> display;
+    for (int b : bands)
+        if (input.bands()[static_cast<std::size_t>(b)].dataType == "Byte") display.push_back(b);
+    if (display.empty()) return 0.0;
+    constexpr int kSize = 256, kPerSide = 4;
+    const int w = std::min(kSize, input.width()), h = std::min(kSize, input.height());
+    const int nx = std::min(kPerSide, (input.width() + kSize - 1) / kSize);
+    const int ny = std::min(kPerSide, (input.height() + kSize - 1) / kSize);
+    RasterReader reader(input);
+    TileImage t;
+    cv::Mat top;
+    std::size_t valid = 0, clipped = 0;
+    for (int y : spreadStarts(input.height(), h, ny))
+        for (int x : spreadStarts(input.width(), w, nx)) {
+            const Window win{x, y, w, h};
+            reader.read(win, win, display, t);
+            cv::Mat any = cv::Mat::zeros(h, w, CV_8U);
+            for (const RawPlane& p : t.raw) {
+                cv::compare(p.values, cv::Scalar(255), top, cv::CMP_EQ);
+                cv::bitwise_or(any, top, any);
+            }
+            cv::bitwise_and(any, t.valid, any);
+            valid += t.validCount;
+            clipped += static_cast<std::size_t>(cv::countNonZero(any));
+        }
+    return valid ? static_cast<double>(clipped) / static_cast<double>(valid) : 0.0;
+}
+
 }  // namespace riskmap

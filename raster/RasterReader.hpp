@@ -60,4 +60,9 @@ private:
     cv::Mat zeros_;    // pixels 0 in every band, reused across tiles
 };
 
+// Share of the valid pixels that sit at 255 in one of `bands`' 8-bit display bands, sampled in up
+// to 4 x 4 windows of 256 px spread evenly over the raster; 0 without such bands. A rendering
+// clipped by a contrast stretch (or by clouds) scores high.
+double clippedShare(const RasterInput& input, const std::vector<int>& bands);
+
 }  // namespace riskmap

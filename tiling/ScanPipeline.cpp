@@ -84,17 +84,6 @@ std::pair<int, int> haloPixels(double haloMetres, const RasterInput& input) {
 
 namespace {
 
-// The bands a detector reads from an input, as indices.
-std::vector<int> bandIndices(const RasterInput& in, const Detector& detector) {
-    std::vector<std::string> names;
-    for (const auto& b : in.bands()) names.push_back(b.name);
-    // Positional names are always available too.
-    for (std::size_t i = 0; i < in.bands().size(); ++i) names.push_back("b" + std::to_string(i + 1));
-    std::vector<int> idx;
-    for (const auto& n : detector.bandsFor(names)) idx.push_back(in.bandIndex(n));
-    return idx;
-}
-
 // Memory of one tile in flight: stored values plus each file's mask band, the validity mask,
 // and the detector's working images and planes, over the tile and its halo.
 std::size_t windowBytes(const RasterInput& in, const Detector& detector, const TileGrid& grid, const std::vector<int>& idx) {
@@ -211,7 +200,8 @@ TileCost tileCost(const std::vector<RasterInput>& inputs, const Detector& detect
     double read = 0, owned = 0;
     for (const auto& in : inputs) {
         const TileGrid grid = gridFor(in, detector, size);
-        window = std::max(window, windowBytes(in, detector, grid, bandIndices(in, detector)));
+        window = std::max(window,
+                          windowBytes(in, detector, grid, ScanPipeline::bandsRead(in, detector)));
         for (std::size_t t = 0; t < grid.size(); ++t)
             read += static_cast<double>(grid.tile(t).window.area());
         owned += static_cast<double>(in.width()) * in.height();
@@ -236,6 +226,17 @@ TileCost tileCost(const std::vector<RasterInput>& inputs, const Detector& detect
 // when they cut the work per core by kGrowGain: clearing (2.7x) at the default --ram, 1024 ->
 // 1280 px, 3.14 -> 2.94 s. Smaller halos lose more to larger planes than they save: kiln's 1.5x
 // in 1408 px tiles ran 4.46 s against 4.15 s, an index rule's 1.2x 1.20 against 1.13 s.
+std::vector<int> ScanPipeline::bandsRead(const RasterInput& in, const Detector& detector) {
+    std::vector<std::string> names;
+    for (const auto& b : in.bands()) names.push_back(b.name);
+    // Positional names are always available too.
+    for (std::size_t i = 0; i < in.bands().size(); ++i)
+        names.push_back("b" + std::to_string(i + 1));
+    std::vector<int> idx;
+    for (const auto& n : detector.bandsFor(names)) idx.push_back(in.bandIndex(n));
+    return idx;
+}
+
 int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options,
                                   bool* fits) {
     if (fits) *fits = true;
@@ -269,7 +270,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     threads_ = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
     std::size_t maxWindowBytes = 0;
     for (const auto& in : inputs) {
-        std::vector<int> idx = bandIndices(in, detector);
+        std::vector<int> idx = ScanPipeline::bandsRead(in, detector);
         TileGrid grid = gridFor(in, detector, options.tileSize);
         maxWindowBytes = std::max(maxWindowBytes, windowBytes(in, detector, grid, idx));
         plans_.push_back({grid, idx});

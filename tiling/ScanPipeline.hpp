@@ -65,6 +65,8 @@ public:
     // and *fits is set false.
     static int fittingTileSize(const std::vector<RasterInput>& inputs, const Detector& detector, const PipelineOptions& options,
                                bool* fits = nullptr);
+    // The bands `detector` reads from `in`, as indices into in.bands().
+    static std::vector<int> bandsRead(const RasterInput& in, const Detector& detector);
     static constexpr int kMinAutoTile = 256;
     static constexpr int kTileStep = 64;
     static constexpr double kGrowGain = 0.05;
