@@ -94,6 +94,10 @@ InputBand describeBand(GDALRasterBand& b) {
     int has = 0;
     double nd = b.GetNoDataValue(&has);
     if (has) ib.nodata = nd;
+    int hasScale = 0, hasOffset = 0;
+    const double scale = b.GetScale(&hasScale), offset = b.GetOffset(&hasOffset);
+    if ((hasScale && scale != 1.0) || (hasOffset && offset != 0.0))
+        ib.fileScale = ReflectanceScale{hasScale ? scale : 1.0, hasOffset ? offset : 0.0};
     int flags = b.GetMaskFlags();
     if (flags & GMF_ALL_VALID)
         ib.mask = MaskSource::None;
@@ -105,6 +109,14 @@ InputBand describeBand(GDALRasterBand& b) {
         ib.mask = MaskSource::PerBand;
     b.GetBlockSize(&ib.blockX, &ib.blockY);
     return ib;
+}
+
+// A file that declares its own scale and offset (GDAL's band metadata, e.g. a product's DN to
+// reflectance) is read by them; otherwise by the sensor profile, or generically. A catalogue's
+// (STAC raster:bands) or the user's --scale and --offset still override both.
+ReflectanceScale scaleOf(const InputBand& b, const SensorProfile* profile) {
+    if (b.fileScale) return *b.fileScale;
+    return profile ? profile->scaleFor(b.dataType) : genericScale(b.dataType);
 }
 
 std::string baseName(const std::string& path) { return CPLGetFilename(path.c_str()); }
@@ -213,7 +225,7 @@ RasterInput RasterInput::open(const std::string& path, const InputOptions& optio
     for (std::size_t i = 0; i < names.size(); ++i) {
         InputBand& b = in.bands_[i];
         b.name = names[i];
-        b.scale = profile ? profile->scaleFor(b.dataType) : genericScale(b.dataType);
+        b.scale = scaleOf(b, profile);
         if (options.scale) b.scale.scale = *options.scale;
         if (options.offset) b.scale.offset = *options.offset;
         b.display = b.dataType == "Byte" || (profile && profile->name() == "rgb");
@@ -326,7 +338,7 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
         ib.name = s.name;
         ib.file = fi;
         ib.band = s.index;
-        ib.scale = profile ? profile->scaleFor(ib.dataType) : genericScale(ib.dataType);
+        ib.scale = scaleOf(ib, profile);
         if (s.scale) ib.scale.scale = *s.scale;
         if (s.offset) ib.scale.offset = *s.offset;
         if (options.scale) ib.scale.scale = *options.scale;

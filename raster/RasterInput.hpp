@@ -61,6 +61,7 @@ struct InputBand {
     int file = 0;  // index into files()
     int band = 1;  // 1-based band index inside that file
     std::optional<double> nodata;
+    std::optional<ReflectanceScale> fileScale;  // the file's own scale and offset (GDAL), when set
     MaskSource mask = MaskSource::None;
     int blockX = 0;
     int blockY = 0;

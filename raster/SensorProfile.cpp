@@ -20,7 +20,8 @@ std::vector<SensorProfile> makeProfiles() {
     using L = SensorProfile::Layout;
     std::vector<SensorProfile> p;
     // Sentinel-2 MSI. L1C/L2A digital numbers are reflectance x 10000 (ESA product spec).
-    // Processing baseline 04.00+ adds an offset of -1000 (pass --offset -0.1 for those).
+    // Processing baseline 04.00+ adds 1000: STAC items say so (StacItems applies -0.1); files
+    // opened alone need --offset -0.1.
     p.emplace_back(
         "sentinel2", "Sentinel-2 MSI (L1C/L2A, 10/20/60 m bands)",
         std::vector<L>{

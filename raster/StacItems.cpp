@@ -108,6 +108,25 @@ BandSpec bandFromAsset(const std::string& band, const JsonReader& asset, const s
     return b;
 }
 
+// Sentinel-2 processing baseline 04.00 and later (January 2022 on) store reflectance x 10000
+// + 1000 (BOA_ADD_OFFSET / RADIO_ADD_OFFSET -1000). Catalogues that say so only through
+// s2:processing_baseline (e.g. Microsoft Planetary Computer) would be read 0.1 too bright in every
+// band; an asset's own raster:bands offset still wins.
+void applyProcessingBaseline(const JsonReader& item, std::map<std::string, BandSpec>& bands) {
+    auto props = item.find("properties");
+    if (!props || !props->json().is_object()) return;
+    const std::string baseline = optionalText(*props, "s2:processing_baseline");
+    double version = 0;
+    try {
+        version = baseline.empty() ? 0 : std::stod(baseline);
+    } catch (const std::exception&) {
+        return;  // not a number: leave the scaling alone
+    }
+    if (version < 4.0) return;
+    for (auto& [name, b] : bands)
+        if (!b.offset) b.offset = -0.1;
+}
+
 StacScene sceneFromItem(const JsonReader& item, const std::string& baseDir, const std::map<std::string, std::string>& overrides) {
     StacScene s;
     s.id = optionalText(item, "id");
@@ -129,6 +148,7 @@ StacScene sceneFromItem(const JsonReader& item, const std::string& baseDir, cons
         const std::string band = bandOfAsset(key, asset);
         if (!band.empty() && !chosen.count(band)) chosen.emplace(band, bandFromAsset(band, asset, baseDir));
     }
+    applyProcessingBaseline(item, chosen);
     if (chosen.empty())
         throw DataError(item.where() + ": no asset of STAC item '" + s.id +
                         "' names a band (red, nir, ...): pass --stac-asset NAME=ASSET_KEY");

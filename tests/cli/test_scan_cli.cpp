@@ -385,35 +385,50 @@ TEST(CliScan, OverlappingScenesReportAnObjectOnce) {
     EXPECT_EQ(readLayer(dir.file("keep.geojson")).features.size(), 4u);
 }
 
+namespace {
+
+// A STAC asset that is band `index` of `raster`, cut out as a VRT beside it and named by
+// eo:bands common_name; `rasterBands` is the raster extension's entry ("" for none).
+std::string stacAsset(const TempDir& dir, const std::string& raster, const char* band, int index,
+                      const char* common,
+                      const std::string& rasterBands = "{\"scale\": 0.0001, \"offset\": 0}") {
+    std::string vrt = dir.file(std::string(band) + ".vrt");
+    GDALDatasetH src = GDALOpen(raster.c_str(), GA_ReadOnly);
+    std::string idx = std::to_string(index);
+    char* argv[] = {const_cast<char*>("-b"), idx.data(), nullptr};
+    GDALTranslateOptions* o = GDALTranslateOptionsNew(argv, nullptr);
+    GDALClose(GDALTranslate(vrt.c_str(), src, o, nullptr));
+    GDALTranslateOptionsFree(o);
+    GDALClose(src);
+    return std::string("\"") + band + "\": {\"href\": \"" + band +
+           ".vrt\", \"type\": \"image/tiff; application=geotiff\", " +
+           "\"eo:bands\": [{\"name\": \"" + band + "\", \"common_name\": \"" + common + "\"}]" +
+           (rasterBands.empty() ? std::string() : ", \"raster:bands\": [" + rasterBands + "]") +
+           "}";
+}
+
+std::string stacItem(const char* id, const std::string& properties, const std::string& assets) {
+    return std::string("{\"type\": \"Feature\", \"stac_version\": \"1.0.0\", \"id\": \"") + id +
+           "\", \"properties\": {" + properties + "}, \"geometry\": null, \"assets\": {" + assets +
+           "}}";
+}
+
+}  // namespace
+
 TEST(CliScan, StacItemsAreScenes) {
     TempDir dir;
     SceneSpec s;
     s.width = s.height = 200;
     s.blobs = {{100, 100, 10, 10, kBareSoil}};
     std::string raster = writeScene(dir.file("scene.tif"), s);
-    // A STAC ItemCollection of two items whose assets are bands of local files, named by
+    // A STAC ItemCollection of one item whose assets are bands of a local file, named by
     // eo:bands common_name, with the raster extension's scale.
-    auto asset = [&](const char* band, int index, const char* common) {
-        std::string vrt = dir.file(std::string(band) + ".vrt");
-        GDALDatasetH src = GDALOpen(raster.c_str(), GA_ReadOnly);
-        // Each asset is one band of the scene, cut out as a VRT.
-        std::string idx = std::to_string(index);
-        char* argv[] = {const_cast<char*>("-b"), idx.data(), nullptr};
-        GDALTranslateOptions* o = GDALTranslateOptionsNew(argv, nullptr);
-        GDALClose(GDALTranslate(vrt.c_str(), src, o, nullptr));
-        GDALTranslateOptionsFree(o);
-        GDALClose(src);
-        return std::string("\"") + band + "\": {\"href\": \"" + band + ".vrt\", \"type\": \"image/tiff; application=geotiff\", "
-               "\"eo:bands\": [{\"name\": \"" + band + "\", \"common_name\": \"" + common + "\"}], "
-               "\"raster:bands\": [{\"scale\": 0.0001, \"offset\": 0}]}";
-    };
-    std::string assets = asset("B02", 1, "blue") + "," + asset("B03", 2, "green") + "," + asset("B04", 3, "red") + "," +
-                         asset("B08", 4, "nir");
-    std::string item = [&](const char* id) {
-        return std::string("{\"type\": \"Feature\", \"stac_version\": \"1.0.0\", \"id\": \"") + id +
-               "\", \"properties\": {}, \"geometry\": null, \"assets\": {" + assets + "}}";
-    }("x");
-    std::ofstream(dir.file("items.json")) << "{\"type\": \"FeatureCollection\", \"features\": [" << item << "]}";
+    std::string assets = stacAsset(dir, raster, "B02", 1, "blue") + "," +
+                         stacAsset(dir, raster, "B03", 2, "green") + "," +
+                         stacAsset(dir, raster, "B04", 3, "red") + "," +
+                         stacAsset(dir, raster, "B08", 4, "nir");
+    std::ofstream(dir.file("items.json"))
+        << "{\"type\": \"FeatureCollection\", \"features\": [" << stacItem("x", "", assets) << "]}";
     auto r = runRiskmap({"scan", dir.file("items.json"), "-o", dir.file("stac.geojson"), "-q"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     LayerDump d = readLayer(dir.file("stac.geojson"));
@@ -424,6 +439,55 @@ TEST(CliScan, StacItemsAreScenes) {
     auto info = runRiskmap({"info", dir.file("items.json"), "--json"});
     ASSERT_EQ(info.exitCode, 0) << info.err;
     EXPECT_NE(info.out.find("\"nir\""), std::string::npos);
+}
+
+// Sentinel-2 from processing baseline 04.00 stores reflectance x 10000 + 1000: an item that says
+// so only by s2:processing_baseline (Planetary Computer's) is read with offset -0.1, unless its
+// assets give their own; a file that declares its scale and offset (GDAL metadata) is read by them.
+TEST(CliScan, DeclaredScalingIsHonoured) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 64;
+    const std::string raster = writeScene(dir.file("scene.tif"), s);
+    auto offsets = [&](const std::string& path) {
+        auto info = runRiskmap({"info", path, "--json"});
+        EXPECT_EQ(info.exitCode, 0) << info.err;
+        std::vector<double> v;
+        const Json j = parseJson(info.out, "info");
+        for (const auto& b : j.at("inputs").at(0).at("bands"))
+            v.push_back(b.at("offset").get<double>());
+        return v;
+    };
+    auto write = [&](const char* name, const std::string& properties,
+                     const std::string& rasterBands) {
+        const std::string assets = stacAsset(dir, raster, "B04", 3, "red", rasterBands) + "," +
+                                   stacAsset(dir, raster, "B08", 4, "nir", rasterBands);
+        std::ofstream(dir.file(name)) << stacItem("s2", properties, assets);
+        return dir.file(name);
+    };
+    EXPECT_EQ(offsets(write("new.json", "\"s2:processing_baseline\": \"05.09\"", "")),
+              (std::vector<double>{-0.1, -0.1}));
+    EXPECT_EQ(offsets(write("old.json", "\"s2:processing_baseline\": \"02.14\"", "")),
+              (std::vector<double>{0.0, 0.0}));
+    EXPECT_EQ(offsets(write("own.json", "\"s2:processing_baseline\": \"05.09\"",
+                            "{\"scale\": 0.0001, \"offset\": 0}")),
+              (std::vector<double>{0.0, 0.0}));
+    {
+        GDALDatasetH ds = GDALOpen(raster.c_str(), GA_Update);
+        ASSERT_NE(ds, nullptr);
+        for (int b = 1; b <= GDALGetRasterCount(ds); ++b) {
+            GDALSetRasterScale(GDALGetRasterBand(ds, b), 2e-5);
+            GDALSetRasterOffset(GDALGetRasterBand(ds, b), -0.2);
+        }
+        GDALClose(ds);
+    }
+    EXPECT_EQ(offsets(raster), (std::vector<double>(4, -0.2)));
+    auto info = runRiskmap({"info", raster, "--json", "--scale", "1e-4", "--offset", "0"});
+    ASSERT_EQ(info.exitCode, 0) << info.err;
+    const Json j = parseJson(info.out, "info");
+    EXPECT_EQ(j.at("inputs").at(0).at("bands").at(0).at("scale").get<double>(),
+              1e-4);  // the user's word is last
+    EXPECT_EQ(j.at("inputs").at(0).at("bands").at(0).at("offset").get<double>(), 0.0);
 }
 
 // --simplify-m: outlines lose their pixel stairs (default half a pixel), ids, areas and scores do
