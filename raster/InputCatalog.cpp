@@ -13,17 +13,27 @@
 #include <sstream>
 
 #include "core/Error.hpp"
+#include "raster/RasterReader.hpp"
 #include "raster/StacItems.hpp"
 
 namespace riskmap {
 
 namespace {
 
-// Whether the scan takes pixels that are 0 in every band it reads as no data (--zero-pixels).
-bool zeroIsNodata(const RasterInput& in) {
+std::vector<int> allBands(const RasterInput& in) {
     std::vector<int> all(in.bands().size());
     for (std::size_t b = 0; b < all.size(); ++b) all[b] = static_cast<int>(b);
-    return in.zeroIsNodata(all);
+    return all;
+}
+
+// Whether the scan takes pixels that are 0 in every band it reads as no data (--zero-pixels).
+bool zeroIsNodata(const RasterInput& in) {
+    return in.zeroIsNodata(allBands(in));
+}
+
+bool hasByteBand(const RasterInput& in) {
+    return std::any_of(in.bands().begin(), in.bands().end(),
+                       [](const InputBand& b) { return b.dataType == "Byte"; });
 }
 
 const char* maskText(MaskSource m) {
@@ -226,6 +236,8 @@ Json InputCatalog::describe(const RasterInput& in, const std::string& source, co
     j["footprint"] = fp;
     j["area_km2"] = in.areaKm2();
     j["zero_pixels_are_nodata"] = zeroIsNodata(in);
+    // 8-bit scenes: the share of sampled pixels at 255 in a band (a clipping stretch; scan warns).
+    j["clipped_share"] = hasByteBand(in) ? Json(clippedShare(in, allBands(in))) : Json();
     return j;
 }
 
@@ -263,6 +275,11 @@ std::string InputCatalog::toText() const {
                   ? "no data (0 in every band read: a black collar; --zero-pixels data keeps them)"
                   : "data (--zero-pixels nodata makes them no data)")
           << "\n";
+        if (hasByteBand(in))
+            o << "  clipped:   " << num(100.0 * clippedShare(in, allBands(in)), 2)
+              << " % of the pixels sampled are at 255 in a band (0.25 % or more: a clipping "
+                 "stretch, or "
+                 "clouds; scan warns)\n";
         auto fp = in.footprint(1);
         double lon0 = fp[0].lon, lon1 = lon0, lat0 = fp[0].lat, lat1 = lat0;
         for (const auto& p : fp) {

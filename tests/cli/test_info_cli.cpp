@@ -31,6 +31,7 @@ TEST(CliInfo, JsonDescribesBandsCrsGsdAndFootprint) {
     EXPECT_EQ(bands[0].at("block")[0].get<std::int64_t>(), 256);
     EXPECT_EQ(in.at("footprint").at("type").get<std::string>(), "Polygon");
     EXPECT_NEAR(in.at("area_km2").get<double>(), 3000.0 * 2000.0 / 1e6, 0.1);
+    EXPECT_TRUE(in.at("clipped_share").is_null());  // 16-bit: not a rendering
 }
 
 TEST(CliInfo, TextNamesBandsAndCrs) {
@@ -49,6 +50,24 @@ TEST(CliInfo, TextNamesBandsAndCrs) {
     EXPECT_NE(r.out.find("EPSG:4326"), std::string::npos);
     EXPECT_NE(r.out.find("red"), std::string::npos);
     EXPECT_NE(r.out.find("9.20 m x 9.9"), std::string::npos) << r.out;
+}
+
+// An 8-bit rendering: how much of it is clipped at 255, before a scan warns of it.
+TEST(CliInfo, ClippedShareOfAnEightBitRendering) {
+    TempDir dir;
+    RgbSceneSpec s;
+    s.widthM = s.heightM = 640;
+    s.gsd = 10;
+    s.noise = 0;
+    s.background = {120, 110, 100};
+    s.shapes = {{RgbShape::Rectangle, 100, 100, 80, 80, 0, {255, 255, 255}}};  // 64 of 4096 pixels
+    const std::string path = writeRgbScene(dir.file("clipped.tif"), s);
+    auto r = runRiskmap({"info", path, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NEAR(parseJson(r.out, "stdout").at("inputs").at(0).at("clipped_share").get<double>(),
+                64.0 / 4096.0, 1e-9);
+    r = runRiskmap({"info", path});
+    EXPECT_NE(r.out.find("1.56 % of the pixels sampled are at 255"), std::string::npos) << r.out;
 }
 
 TEST(CliInfo, MissingFileIsARuntimeError) {
