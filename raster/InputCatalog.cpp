@@ -26,16 +26,6 @@ std::vector<int> allBands(const RasterInput& in) {
     return all;
 }
 
-// Whether the scan takes pixels that are 0 in every band it reads as no data (--zero-pixels).
-bool zeroIsNodata(const RasterInput& in) {
-    return in.zeroIsNodata(allBands(in));
-}
-
-bool hasByteBand(const RasterInput& in) {
-    return std::any_of(in.bands().begin(), in.bands().end(),
-                       [](const InputBand& b) { return b.dataType == "Byte"; });
-}
-
 const char* maskText(MaskSource m) {
     switch (m) {
         case MaskSource::None: return "none";
@@ -235,9 +225,10 @@ Json InputCatalog::describe(const RasterInput& in, const std::string& source, co
     fp["coordinates"] = rings;
     j["footprint"] = fp;
     j["area_km2"] = in.areaKm2();
-    j["zero_pixels_are_nodata"] = zeroIsNodata(in);
+    j["zero_pixels_are_nodata"] = in.zeroIsNodata();
     // 8-bit scenes: the share of sampled pixels at 255 in a band (a clipping stretch; scan warns).
-    j["clipped_share"] = hasByteBand(in) ? Json(clippedShare(in, allBands(in))) : Json();
+    const std::optional<double> clipped = clippedShare(in, allBands(in));
+    j["clipped_share"] = clipped ? Json(*clipped) : Json();
     return j;
 }
 
@@ -271,15 +262,14 @@ std::string InputCatalog::toText() const {
         const Acquisition& a = acquired_[i];
         o << "  acquired:  " << (a.date.empty() ? "unknown (give --date YYYY-MM-DD)" : a.date + " (" + a.from + ")") << "\n";
         o << "  zero px:   "
-          << (zeroIsNodata(in)
+          << (in.zeroIsNodata()
                   ? "no data (0 in every band read: a black collar; --zero-pixels data keeps them)"
                   : "data (--zero-pixels nodata makes them no data)")
           << "\n";
-        if (hasByteBand(in))
-            o << "  clipped:   " << num(100.0 * clippedShare(in, allBands(in)), 2)
+        if (const std::optional<double> clipped = clippedShare(in, allBands(in)))
+            o << "  clipped:   " << num(100.0 * *clipped, 2)
               << " % of the pixels sampled are at 255 in a band (0.25 % or more: a clipping "
-                 "stretch, or "
-                 "clouds; scan warns)\n";
+                 "stretch, or clouds; scan warns)\n";
         auto fp = in.footprint(1);
         double lon0 = fp[0].lon, lon1 = lon0, lat0 = fp[0].lat, lat1 = lat0;
         for (const auto& p : fp) {

@@ -169,9 +169,9 @@ void RasterInput::setZeroPixels(const std::string& mode) {
 // "auto" judges the scene, not the bands a detector reads, so that every detector sees the same
 // collar: two bands or more (a single-band raster's 0 is often data: an index, a dark band),
 // integers (a float's fill is NaN or a declared nodata), and no band declaring its own validity.
-bool RasterInput::zeroIsNodata(const std::vector<int>& bands) const {
+bool RasterInput::zeroIsNodata() const {
     if (zeroPixels_ != "auto") return zeroPixels_ == "nodata";
-    if (bands.empty() || bands_.size() < 2) return false;
+    if (bands_.size() < 2) return false;
     for (const InputBand& b : bands_) {
         if (b.mask != MaskSource::None || files_[static_cast<std::size_t>(b.file)].maskBand > 0)
             return false;

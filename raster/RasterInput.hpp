@@ -95,8 +95,9 @@ public:
     const std::vector<InputBand>& bands() const { return bands_; }
     const std::string& profileName() const { return profile_; }
     const std::string& resampling() const { return resampling_; }
-    // Whether pixels that are 0 in every one of `bands` (indices into bands()) are no data.
-    bool zeroIsNodata(const std::vector<int>& bands) const;
+    // Whether pixels that are 0 in every band read are no data (--zero-pixels; a property of the
+    // scene, so every detector sees the same collar).
+    bool zeroIsNodata() const;
 
     // Index into bands() for a canonical name or b<k>; -1 when absent.
     int bandIndex(const std::string& name) const;

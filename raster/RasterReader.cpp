@@ -288,7 +288,7 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
         }
     }
 
-    if (input_.zeroIsNodata(bands)) maskZeroPixels(out);
+    if (input_.zeroIsNodata()) maskZeroPixels(out);
     // Invalid pixels read as 0 once converted (TileImage::plane), so no detector sees them.
     out.validCount = static_cast<std::size_t>(cv::countNonZero(out.valid));
 }
@@ -306,11 +306,11 @@ std::vector<int> spreadStarts(int extent, int size, int n) {
 
 }  // namespace
 
-double clippedShare(const RasterInput& input, const std::vector<int>& bands) {
+std::optional<double> clippedShare(const RasterInput& input, const std::vector<int>& bands) {
     std::vector<int> display;
     for (int b : bands)
         if (input.bands()[static_cast<std::size_t>(b)].dataType == "Byte") display.push_back(b);
-    if (display.empty()) return 0.0;
+    if (display.empty()) return std::nullopt;
     constexpr int kSize = 256, kPerSide = 4;
     const int w = std::min(kSize, input.width()), h = std::min(kSize, input.height());
     const int nx = std::min(kPerSide, (input.width() + kSize - 1) / kSize);

@@ -2,10 +2,11 @@
 // Reads windows of a RasterInput. One reader per thread: it owns its GDAL handles.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
-#include "raster/BlockCache.hpp"
 #include "geo/GdalRuntime.hpp"
+#include "raster/BlockCache.hpp"
 #include "raster/RasterInput.hpp"
 #include "raster/TileImage.hpp"
 
@@ -60,9 +61,9 @@ private:
     cv::Mat zeros_;    // pixels 0 in every band, reused across tiles
 };
 
-// Share of the valid pixels that sit at 255 in one of `bands`' 8-bit display bands, sampled in up
-// to 4 x 4 windows of 256 px spread evenly over the raster; 0 without such bands. A rendering
+// Share of the valid pixels that sit at 255 in one of `bands`' 8-bit bands, sampled in up to
+// 4 x 4 windows of 256 px spread evenly over the raster; none without such bands. A rendering
 // clipped by a contrast stretch (or by clouds) scores high.
-double clippedShare(const RasterInput& input, const std::vector<int>& bands);
+std::optional<double> clippedShare(const RasterInput& input, const std::vector<int>& bands);
 
 }  // namespace riskmap

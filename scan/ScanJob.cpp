@@ -115,10 +115,9 @@ std::string clippingWarning(double share) {
     std::snprintf(pct, sizeof pct, "%.2f", 100.0 * share);
     return std::string(pct) +
            " % of the pixels sampled are at 255 in a band (clipped by a contrast stretch, or "
-           "clouds): bright ground "
-           "clipped white loses its shape and colour, and kilns are missed there (docs/kilns.md); "
-           "scan an "
-           "unclipped product (16-bit, or exported without a stretch)";
+           "clouds): bright ground clipped white loses its shape and colour, and kilns are missed "
+           "there (docs/kilns.md); scan an unclipped product (16-bit, or exported without a "
+           "stretch)";
 }
 
 }  // namespace
@@ -152,7 +151,8 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         const RasterInput& in = inputs()[i];
-        w = clippingWarning(clippedShare(in, ScanPipeline::bandsRead(in, *detector_)));
+        w = clippingWarning(
+            clippedShare(in, ScanPipeline::bandsRead(in, *detector_)).value_or(0.0));
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         // A sensor profile that reads an 8-bit three-colour file as its true-colour product (e.g.
         // Sentinel-2 TCI): say so, as the values are a rendering, not reflectance.
