@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/VectorClones.hpp"
 #include "detection/detectors/KilnParts.hpp"
 #include "detection/imgproc/ExactFilters.hpp"
 #include "detection/imgproc/ExactSums.hpp"
@@ -127,14 +128,53 @@ void accumulate(const BandRows& rows, const std::uint8_t* valid, int f, RowWork&
 // Normalised difference as the prototype computes it: a zero or negative sum gives ~0.
 float normalisedDifference(double a, double b) { return static_cast<float>((a - b) / std::max(a + b, 1e-9)); }
 
+// (double)toFixed(v), branch-free so that it vectorises: trunc of s +- 0.5 is the integer the
+// int64 conversion gives, and + 0.0 turns trunc's -0 into the conversion's 0.
+inline double fixedValue(double v) {
+    const double s = v * kFixedOne;
+    return std::trunc(s >= 0 ? s + 0.5 : s - 0.5) + 0.0;
+}
+
+// The fixed-point planes of one row; whether any valid pixel has chroma.
+RISKMAP_VECTOR_CLONES bool fixedRow(const std::uint8_t* valid, const RowWork& a, int w, double* qL,
+                                    double* qLL, double* q1, double* q2) {
+    bool chroma = false;
+    for (int i = 0; i < w; ++i) {
+        const auto s = static_cast<std::size_t>(i);
+        const bool ok = valid[i] != 0;
+        // ln R' - ln G' and ln R' - ln B' are exactly 0 in a greyscale image: chroma vanishes
+        // there.
+        const double L = a.ls[s], da = a.lr[s] - a.lg[s], db = a.lr[s] - a.lb[s];
+        qL[i] = ok ? fixedValue(L) : 0.0;
+        qLL[i] = ok ? fixedValue(L * L) : 0.0;
+        q1[i] = ok ? fixedValue(da / std::sqrt(2.0)) : 0.0;
+        q2[i] = ok ? fixedValue((2.0 * db - da) / std::sqrt(6.0)) : 0.0;
+        chroma |= (q1[i] != 0) | (q2[i] != 0);
+    }
+    return chroma;
+}
+
+// Normalised difference of the block means of a and b (0 where invalid).
+RISKMAP_VECTOR_CLONES void differenceRow(const std::uint8_t* valid, const RowWork& r,
+                                         const std::vector<double>& a, const std::vector<double>& b,
+                                         int w, float* out) {
+    for (int i = 0; i < w; ++i) {
+        const auto s = static_cast<std::size_t>(i);
+        const bool ok = valid[i] != 0;
+        const double n = ok ? r.count[s] : 1.0;
+        out[i] = ok ? normalisedDifference(a[s] / n, b[s] / n) : 0.0f;
+    }
+}
+
 // Means of the row's blocks (display brightness plus the dark offset), their logs, and the
 // fixed-point planes. A pixel needs half of its f x f input pixels.
 void finishRow(Grid& g, Fixed& q, RowWork& a, int j, double c0) {
     const int w = g.w, ff = g.f * g.f;
+    std::uint8_t* valid = &g.valid[g.idx(0, j)];
     for (int i = 0; i < w; ++i) {
         const auto s = static_cast<std::size_t>(i);
         const bool ok = a.count[s] > 0 && 2 * a.count[s] >= ff;
-        g.valid[g.idx(i, j)] = ok;
+        valid[i] = ok;
         const double n = ok ? a.count[s] : 1.0;
         a.r[s] = ok ? a.r[s] / n + c0 : 1.0;
         a.g[s] = ok ? a.g[s] / n + c0 : 1.0;
@@ -145,24 +185,10 @@ void finishRow(Grid& g, Fixed& q, RowWork& a, int j, double c0) {
     logArray(a.g.data(), a.lg.data(), w);
     logArray(a.b.data(), a.lb.data(), w);
     logArray(a.ls.data(), a.ls.data(), w);
-    double* qL = q.qL.row(j);
-    double* qLL = q.qLL.row(j);
-    double* q1 = q.q1.row(j);
-    double* q2 = q.q2.row(j);
-    for (int i = 0; i < w; ++i) {
-        const auto s = static_cast<std::size_t>(i);
-        const bool ok = g.valid[g.idx(i, j)];
-        // ln R' - ln G' and ln R' - ln B' are exactly 0 in a greyscale image: chroma vanishes there.
-        const double L = a.ls[s], da = a.lr[s] - a.lg[s], db = a.lr[s] - a.lb[s];
-        qL[i] = ok ? static_cast<double>(toFixed(L)) : 0.0;
-        qLL[i] = ok ? static_cast<double>(toFixed(L * L)) : 0.0;
-        q1[i] = ok ? static_cast<double>(toFixed(da / std::sqrt(2.0))) : 0.0;
-        q2[i] = ok ? static_cast<double>(toFixed((2.0 * db - da) / std::sqrt(6.0))) : 0.0;
-        if (q1[i] != 0 || q2[i] != 0) q.rowChroma[static_cast<std::size_t>(j)] = 1;
-        const double n = ok ? a.count[s] : 1.0;
-        if (!g.ndvi.empty()) g.ndvi[g.idx(i, j)] = ok ? normalisedDifference(a.nir[s] / n, a.red[s] / n) : 0.0f;
-        if (!g.ndbi.empty()) g.ndbi[g.idx(i, j)] = ok ? normalisedDifference(a.swir[s] / n, a.nir[s] / n) : 0.0f;
-    }
+    if (fixedRow(valid, a, w, q.qL.row(j), q.qLL.row(j), q.q1.row(j), q.q2.row(j)))
+        q.rowChroma[static_cast<std::size_t>(j)] = 1;
+    if (!g.ndvi.empty()) differenceRow(valid, a, a.nir, a.red, w, &g.ndvi[g.idx(0, j)]);
+    if (!g.ndbi.empty()) differenceRow(valid, a, a.swir, a.nir, w, &g.ndbi[g.idx(0, j)]);
 }
 
 // Step 1: block averages anchored on multiples of f.

@@ -6,13 +6,14 @@
 // on the logit need; the shape work (hull, chroma body, brightness blob) follows only for a
 // candidate that can still reach the probability threshold. Both phases compute the same values
 // as a single pass would, so detections do not depend on the cascade.
-#include <opencv2/imgproc.hpp>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <opencv2/imgproc.hpp>
 
 #include "detection/detectors/KilnParts.hpp"
 
@@ -42,6 +43,14 @@ struct Off {
     int dx, dy;
 };
 
+// A disk's offsets in raster order, the same as offsets in the grid (dy * w + dx), and its
+// half sizes: a disk wholly inside a window is walked without bounds checks.
+struct Disk {
+    std::vector<Off> offs;
+    std::vector<std::ptrdiff_t> lin;
+    int rx = 0, ry = 0;
+};
+
 }  // namespace
 
 // Per tile: the distance in metres of every offset between two window pixels, computed as the
@@ -51,15 +60,22 @@ struct Geometry {
     int tx = 0, ty = 0;  // table half sizes
     std::vector<double> table;
     std::vector<std::uint8_t> inWindow;  // per window offset (dx + rx, dy + ry): within window_m
-    std::vector<Off> near60, near30, yardIn, ring, homog, margin, seed, ms;
+    std::size_t stride = 0;              // grid row length
+    Disk near60, near30, yardIn, ring, homog, margin, seed, ms;
     double dist(int dx, int dy) const {
         return table[static_cast<std::size_t>(dy + ty) * static_cast<std::size_t>(2 * tx + 1) + static_cast<std::size_t>(dx + tx)];
     }
-    std::vector<Off> disk(double r0, double r1) const {
-        std::vector<Off> out;
+    Disk disk(double r0, double r1) const {
+        Disk out;
         for (int dy = -ry; dy <= ry; ++dy)
             for (int dx = -rx; dx <= rx; ++dx)
-                if (dist(dx, dy) >= r0 && dist(dx, dy) <= r1) out.push_back({dx, dy});
+                if (dist(dx, dy) >= r0 && dist(dx, dy) <= r1) {
+                    out.offs.push_back({dx, dy});
+                    out.lin.push_back(
+                        static_cast<std::ptrdiff_t>(dy) * static_cast<std::ptrdiff_t>(stride) + dx);
+                    out.rx = std::max(out.rx, std::abs(dx));
+                    out.ry = std::max(out.ry, std::abs(dy));
+                }
         return out;
     }
 };
@@ -72,6 +88,7 @@ std::unique_ptr<Geometry> makeGeometry(const Grid& g, const KilnDetector::Params
     geo->ry = static_cast<int>(std::ceil(p.window / g.gy));
     geo->tx = 2 * geo->rx;
     geo->ty = 2 * geo->ry;
+    geo->stride = static_cast<std::size_t>(g.w);
     geo->table.resize(static_cast<std::size_t>(2 * geo->tx + 1) * static_cast<std::size_t>(2 * geo->ty + 1));
     for (int dy = -geo->ty; dy <= geo->ty; ++dy)
         for (int dx = -geo->tx; dx <= geo->tx; ++dx) {
@@ -188,16 +205,28 @@ public:
         for (int y = y0; y < y0 + wh; ++y)
             for (int x = x0, K = at(x0, y); x < x0 + ww; ++x, ++K) fn(K, x, y);
     }
+    // f(K, x, y) for the padded indices of `pix`; one division per row, not per pixel.
+    template <class F>
+    void forPixels(const std::vector<int>& pix, F fn) const {
+        int row = 0, start = 0;  // padded row of the last pixel, and its first index
+        for (int K : pix) {
+            if (K < start || K >= start + pw) {
+                row = K / pw;
+                start = row * pw;
+            }
+            fn(K, x0 + K - start - 1, y0 + row - 1);
+        }
+    }
     // f(K, x, y) for the window pixels at the given offsets from pixel C, in raster order.
     template <class F>
-    void forAround(const std::vector<Off>& offs, int C, F fn) const {
+    void forAround(const Disk& d, int C, F fn) const {
         const int cx = xOf(C), cy = yOf(C);
-        for (const Off& o : offs)
+        for (const Off& o : d.offs)
             if (inside(cx + o.dx, cy + o.dy)) fn(at(cx + o.dx, cy + o.dy), cx + o.dx, cy + o.dy);
     }
-    std::vector<int> around(const std::vector<Off>& offs, int C, bool validOnly) const {
+    std::vector<int> around(const Disk& d, int C, bool validOnly) const {
         std::vector<int> out;
-        forAround(offs, C, [&](int K, int x, int y) {
+        forAround(d, C, [&](int K, int x, int y) {
             if (!validOnly || g.valid[g.idx(x, y)]) out.push_back(K);
         });
         return out;
@@ -283,13 +312,26 @@ Moments moments(const Cand& c, const std::vector<int>& pix) {
     return r;
 }
 
-// Mean and population SD of a plane over the valid window pixels at offsets from C (two passes,
-// as numpy).
-Stats statsAround(const Cand& c, const std::vector<Off>& offs, int C, const Plane<float>& plane) {
+// f(i) for the grid index i of every pixel of disk d about window pixel C that lies in the
+// window, in raster order; a disk wholly inside is walked without bounds checks.
+template <class F>
+void forDiskInGrid(const Cand& c, const Disk& d, int C, F fn) {
+    const int cx = c.xOf(C), cy = c.yOf(C);
+    if (cx - d.rx >= c.x0 && cx + d.rx < c.x0 + c.ww && cy - d.ry >= c.y0 &&
+        cy + d.ry < c.y0 + c.wh) {
+        const auto base = static_cast<std::ptrdiff_t>(c.g.idx(cx, cy));
+        for (std::ptrdiff_t o : d.lin) fn(static_cast<std::size_t>(base + o));
+        return;
+    }
+    c.forAround(d, C, [&](int, int x, int y) { fn(c.g.idx(x, y)); });
+}
+
+// Mean and population SD of a plane over the valid window pixels of a disk about C (two
+// passes, as numpy).
+Stats statsAround(const Cand& c, const Disk& d, int C, const Plane<float>& plane) {
     Stats s;
     double sum = 0, ss = 0;
-    c.forAround(offs, C, [&](int, int x, int y) {
-        const std::size_t i = c.g.idx(x, y);
+    forDiskInGrid(c, d, C, [&](std::size_t i) {
         if (c.g.valid[i]) {
             sum += plane[i];
             ++s.n;
@@ -297,20 +339,27 @@ Stats statsAround(const Cand& c, const std::vector<Off>& offs, int C, const Plan
     });
     if (!s.n) return s;
     s.mean = sum / static_cast<double>(s.n);
-    c.forAround(offs, C, [&](int, int x, int y) {
-        const std::size_t i = c.g.idx(x, y);
+    forDiskInGrid(c, d, C, [&](std::size_t i) {
         if (c.g.valid[i]) ss += (plane[i] - s.mean) * (plane[i] - s.mean);
     });
     s.sd = std::sqrt(ss / static_cast<double>(s.n));
     return s;
 }
 
+// member = within the window and plane >= level, a row at a time (so that it vectorises).
+void markAtLeast(Cand& c, const Plane<float>& plane, double level) {
+    for (int y = c.y0; y < c.y0 + c.wh; ++y) {
+        const auto K = static_cast<std::size_t>(c.at(c.x0, y));
+        const std::uint8_t* in = &c.inwin[K];
+        std::uint8_t* m = &c.member[K];
+        const float* v = &plane[c.g.idx(c.x0, y)];
+        for (int i = 0; i < c.ww; ++i) m[i] = static_cast<std::uint8_t>(in[i] & (v[i] >= level));
+    }
+}
+
 // 5a: the bright complex (kiln plus drying yard): z >= region_sd, 8-connected to the peak.
 void measureComplex(Cand& c) {
-    c.forWindow([&](int K, int x, int y) {
-        const auto k = static_cast<std::size_t>(K);
-        c.member[k] = c.inwin[k] && c.g.z[c.g.idx(x, y)] >= c.p.regionSd;
-    });
+    markAtLeast(c, c.g.z, c.p.regionSd);
     c.reg = region(c, c.peak, c.around(c.geo.near60, c.peak, true));
     if (c.reg.empty()) c.reg.push_back(c.peak);
     for (int k : c.reg) c.inReg[static_cast<std::size_t>(k)] = 1;
@@ -325,7 +374,7 @@ void measureComplex(Cand& c) {
     f[BDist] = std::hypot((wx(c, c.peak) - m.mx) * gx, (wy(c, c.peak) - m.my) * gy);
     std::vector<double> z;
     z.reserve(c.reg.size());
-    for (int k : c.reg) z.push_back(c.g.z[c.gi(k)]);
+    c.forPixels(c.reg, [&](int, int x, int y) { z.push_back(c.g.z[c.g.idx(x, y)]); });
     const Stats s = stats(z);
     f[CZin] = s.mean;
     f[CTex] = s.sd;
@@ -423,12 +472,14 @@ void measureColour(Cand& c) {
     c.f[Ccz] = c.f[Cc] / c.sdc;
     double s1 = 0, s2 = 0;
     std::size_t n = 0;
-    for (int k : c.reg)
-        if (c.dist(k, c.body) > kYardGapM) {
-            s1 += c.g.c1[c.gi(k)];
-            s2 += c.g.c2[c.gi(k)];
+    const int bx = c.xOf(c.body), by = c.yOf(c.body);
+    c.forPixels(c.reg, [&](int, int x, int y) {
+        if (c.geo.dist(x - bx, y - by) > kYardGapM) {
+            s1 += c.g.c1[c.g.idx(x, y)];
+            s2 += c.g.c2[c.g.idx(x, y)];
             ++n;
         }
+    });
     if (n >= 3)
         c.f[CcYard] = std::hypot(c.g.c1s[gb] - s1 / static_cast<double>(n), c.g.c2s[gb] - s2 / static_cast<double>(n)) / c.sdc;
 }
@@ -512,10 +563,7 @@ void chromaBody(Cand& c) {
 void measureBlob(Cand& c) {
     std::vector<int> blob;
     if (c.f[BPeak] > 0) {
-        c.forWindow([&](int K, int x, int y) {
-            const auto k = static_cast<std::size_t>(K);
-            c.member[k] = c.inwin[k] && c.g.zs[c.g.idx(x, y)] >= c.halfLevel;
-        });
+        markAtLeast(c, c.g.zs, c.halfLevel);
         blob = region(c, c.peak, c.around(c.geo.near30, c.peak, true));
     }
     if (blob.size() >= 2) {
