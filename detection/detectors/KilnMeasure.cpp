@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 #include <opencv2/imgproc.hpp>
 
 #include "detection/detectors/KilnParts.hpp"
@@ -151,6 +152,36 @@ Stats stats(const std::vector<double>& v) {
     return s;
 }
 
+struct WindowScratch {
+    std::vector<std::uint8_t> inReg, inwin, member;
+    std::vector<int> label;
+    bool busy = false;
+};
+
+// The thread's window arrays while a candidate holds them; its own arrays for a candidate
+// measured while another is (never today: measuring waits on no task that could start one).
+class ScratchLease {
+public:
+    ScratchLease() {
+        thread_local WindowScratch mine;
+        if (mine.busy) {
+            own_ = std::make_unique<WindowScratch>();
+            s_ = own_.get();
+        } else {
+            s_ = &mine;
+        }
+        s_->busy = true;
+    }
+    ~ScratchLease() { s_->busy = false; }
+    ScratchLease(const ScratchLease&) = delete;
+    ScratchLease& operator=(const ScratchLease&) = delete;
+    WindowScratch& get() const { return *s_; }
+
+private:
+    std::unique_ptr<WindowScratch> own_;
+    WindowScratch* s_ = nullptr;
+};
+
 // One candidate's window (the square of window_m around the peak, clipped to the grid) and
 // what its measurement steps share. Window arrays carry a border of one pixel that is never
 // inside any region, so region growing needs no bounds checks: padded index
@@ -185,8 +216,12 @@ public:
     int x0 = 0, y0 = 0, ww = 0, wh = 0, pw = 0;
     int peak = 0, body = 0;
     std::vector<int> reg;                 // the complex, padded indices in raster order
-    std::vector<std::uint8_t> inReg, inwin, member;  // the complex; within window_m and valid; scratch
-    std::vector<int> label;               // scratch for region growing
+    // Window arrays, reused by each thread's next candidate (no allocation per candidate).
+    ScratchLease lease;
+    std::vector<std::uint8_t>& inReg = lease.get().inReg;    // the complex
+    std::vector<std::uint8_t>& inwin = lease.get().inwin;    // within window_m and valid
+    std::vector<std::uint8_t>& member = lease.get().member;  // scratch
+    std::vector<int>& label = lease.get().label;             // scratch for region growing
     std::vector<double> f;
     bool colour = false;
     double sdc = 0, level = 0, halfLevel = 0, u1 = 0, u2 = 0;
@@ -699,20 +734,48 @@ std::vector<cv::Point> ellipse(double rxp, double ryp) {
     return fp;
 }
 
-// Valid pixels of `a` at or above thr that no valid pixel of the ellipse exceeds.
-std::vector<std::uint8_t> maxima(const Grid& g, const Plane<float>& a, double thr, const std::vector<cv::Point>& fp) {
+// Whether no valid pixel of the ellipse about (x, y) exceeds a[k]; bounds are checked only near
+// the grid's edge.
+bool isTop(const Grid& g, const Plane<float>& a, int x, int y, const std::vector<cv::Point>& fp,
+           const std::vector<std::ptrdiff_t>& lin, int rx, int ry) {
+    const std::size_t k = g.idx(x, y);
+    if (x >= rx && y >= ry && x < g.w - rx && y < g.h - ry) {
+        const auto base = static_cast<std::ptrdiff_t>(k);
+        for (std::ptrdiff_t o : lin) {
+            const auto q = static_cast<std::size_t>(base + o);
+            if (g.valid[q] && a[q] > a[k]) return false;
+        }
+        return true;
+    }
+    for (const cv::Point& o : fp) {
+        const int xx = x + o.x, yy = y + o.y;
+        if (xx >= 0 && yy >= 0 && xx < g.w && yy < g.h && g.valid[g.idx(xx, yy)] &&
+            a[g.idx(xx, yy)] > a[k])
+            return false;
+    }
+    return true;
+}
+
+// Valid pixels of `a` at or above thr that no valid pixel of the ellipse exceeds. The offsets
+// are tried nearest first: most pixels are beaten by a neighbour, and the answer does not
+// depend on the order.
+std::vector<std::uint8_t> maxima(const Grid& g, const Plane<float>& a, double thr,
+                                 std::vector<cv::Point> fp) {
+    std::stable_sort(fp.begin(), fp.end(),
+                     [](const cv::Point& p, const cv::Point& q) { return p.dot(p) < q.dot(q); });
+    std::vector<std::ptrdiff_t> lin;
+    int rx = 0, ry = 0;
+    for (const cv::Point& o : fp) {
+        lin.push_back(static_cast<std::ptrdiff_t>(o.y) * g.w + o.x);
+        rx = std::max(rx, std::abs(o.x));
+        ry = std::max(ry, std::abs(o.y));
+    }
     std::vector<std::uint8_t> pk(g.valid.size(), 0);
     tbb::parallel_for(tbb::blocked_range<int>(0, g.h, 8), [&](const tbb::blocked_range<int>& r) {
         for (int y = r.begin(); y < r.end(); ++y)
             for (int x = 0; x < g.w; ++x) {
                 const std::size_t k = g.idx(x, y);
-                if (!g.valid[k] || !(a[k] >= thr)) continue;
-                bool top = true;
-                for (std::size_t o = 0; o < fp.size() && top; ++o) {
-                    const int xx = x + fp[o].x, yy = y + fp[o].y;
-                    top = !(xx >= 0 && yy >= 0 && xx < g.w && yy < g.h && g.valid[g.idx(xx, yy)] && a[g.idx(xx, yy)] > a[k]);
-                }
-                pk[k] = top;
+                if (g.valid[k] && a[k] >= thr) pk[k] = isTop(g, a, x, y, fp, lin, rx, ry);
             }
     });
     return pk;
