@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "core/VectorClones.hpp"
 #include "detection/detectors/KilnParts.hpp"
@@ -247,44 +248,92 @@ private:
     }
 };
 
-// f(k0, W, n) for every row of the grid, rows in parallel bands: k0 the row's first index, W and
-// n its mask sums.
-template <class F>
-void forMaskRows(const Grid& g, const MaskSums& m, F f) {
-    forRows(g.h, [&](int y0, int y1) {
-        std::vector<double> wBuf, nBuf;
-        for (int y = y0; y < y1; ++y) f(g.idx(0, y), m.wRow(y, wBuf), m.nRow(y, nBuf));
-    });
-}
-
 // Bound of the fixed-point logs: |ln| of display brightness (5.1-260.1) and of its ratios.
 constexpr double kMaxFixedLog = 6.0 * kFixedOne;
+
+// The box and Gaussian sums of one fixed-point plane, a row at a time within a band of rows:
+// no whole-plane outputs (the sums are exact integers, so streaming them changes no value).
+// The Gaussian comes from a plane computed once when double sums would not be exact.
+class Sums {
+public:
+    Sums(const DoublePlane& in, const DoublePlane* gaussPlane, const Grid& g, double sx, double sy,
+         int y0)
+        : box_(in, g.kx, g.ky, y0), gaussPlane_(gaussPlane) {
+        if (!gaussPlane) gauss_.emplace(in, sx, sy);
+    }
+    const double* box() { return box_.next(); }
+    const double* gauss(int y) { return gaussPlane_ ? gaussPlane_->row(y) : gauss_->row(y); }
+
+private:
+    BoxSumRows box_;
+    std::optional<GaussianSumRows> gauss_;
+    const DoublePlane* gaussPlane_;
+};
+
+// The Gaussian plane of `in` when streamed double sums would not be exact, else an empty one.
+DoublePlane gaussPlaneIfInexact(const DoublePlane& in, double sx, double sy) {
+    return gaussianSumIsExact(kMaxFixedLog, sx, sy) ? DoublePlane()
+                                                    : smooth(in, kMaxFixedLog, sx, sy);
+}
+
+// f(y0, y1) over a few long bands of rows in parallel: a band's box sums start with ky rows.
+template <class F>
+void forBands(int h, F f) {
+    const int grain = std::max(64, h / 4);
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, h, grain),
+        [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); },
+        tbb::simple_partitioner());
+}
+
+// One row of z and zs. Branch-free so that it vectorises (same IEEE operations per pixel;
+// invalid pixels' values, possibly x/0, are discarded by the selects).
+RISKMAP_VECTOR_CLONES void brightnessRow(int w, const std::uint8_t* valid, const double* qL,
+                                         const double* BL, const double* BLL, const double* GL,
+                                         const double* W, const double* n, double sdFloor, float* z,
+                                         float* zs) {
+    for (int x = 0; x < w; ++x) {
+        const bool v = valid[x] != 0;
+        const double mu = BL[x] / n[x] / kFixedOne;
+        const double var = std::max(BLL[x] / n[x] / kFixedOne - mu * mu, 0.0);
+        const double sd = std::sqrt(std::max(var, sdFloor * sdFloor));
+        const float zx = static_cast<float>((qL[x] / kFixedOne - mu) / sd);
+        const float zsx = static_cast<float>((GL[x] / W[x] / kFixedOne - mu) / sd);
+        z[x] = v ? zx : 0.0f;
+        zs[x] = v ? zsx : -1e9f;
+    }
+}
 
 // Step 3, colour-free: z = (L - mu) / sd and zs = (Ls - mu) / sd, with mu and sd the mean and
 // SD of L over the background box and Ls the masked Gaussian of L at kiln scale.
 void brightness(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy, double sdFloor) {
-    // L^2 first, so that its plane is freed before the other filters: a plane less at the peak.
-    const DoublePlane BLL = boxSum(q.qLL, g.kx, g.ky);
-    q.qLL = DoublePlane();
-    const DoublePlane GL = smooth(q.qL, kMaxFixedLog, sx, sy);
-    const DoublePlane BL = boxSum(q.qL, g.kx, g.ky);
+    const DoublePlane gaussPlane = gaussPlaneIfInexact(q.qL, sx, sy);
     g.z.allocate(g.valid.size());
     g.zs.allocate(g.valid.size());
-    forMaskRows(g, m, [&](std::size_t k0, const double* W, const double* n) {
-        // Branch-free so that it vectorises (same IEEE operations per pixel; invalid pixels'
-        // values, possibly x/0, are discarded by the selects).
-        for (int x = 0; x < g.w; ++x) {
-            const std::size_t k = k0 + static_cast<std::size_t>(x);
-            const bool v = g.valid[k] != 0;
-            const double mu = BL.v[k] / n[x] / kFixedOne;
-            const double var = std::max(BLL.v[k] / n[x] / kFixedOne - mu * mu, 0.0);
-            const double sd = std::sqrt(std::max(var, sdFloor * sdFloor));
-            const float z = static_cast<float>((q.qL.v[k] / kFixedOne - mu) / sd);
-            const float zs = static_cast<float>((GL.v[k] / W[x] / kFixedOne - mu) / sd);
-            g.z[k] = v ? z : 0.0f;
-            g.zs[k] = v ? zs : -1e9f;
+    forBands(g.h, [&](int y0, int y1) {
+        Sums L(q.qL, gaussPlane.w ? &gaussPlane : nullptr, g, sx, sy, y0);
+        BoxSumRows LL(q.qLL, g.kx, g.ky, y0);
+        std::vector<double> wBuf, nBuf;
+        for (int y = y0; y < y1; ++y) {
+            const std::size_t k0 = g.idx(0, y);
+            const double* BL = L.box();
+            brightnessRow(g.w, &g.valid[k0], q.qL.row(y), BL, LL.next(), L.gauss(y),
+                          m.wRow(y, wBuf), m.nRow(y, nBuf), sdFloor, &g.z[k0], &g.zs[k0]);
         }
     });
+    q.qLL = DoublePlane();
+}
+
+// One row of one chroma coordinate: as read, smoothed, and smoothed minus its local mean.
+RISKMAP_VECTOR_CLONES void chromaRow(int w, const std::uint8_t* valid, const double* in,
+                                     const double* G, const double* B, const double* W,
+                                     const double* n, float* raw, float* sm, float* contrast) {
+    for (int x = 0; x < w; ++x) {
+        const double s = valid[x] ? G[x] / W[x] / kFixedOne : 0.0;
+        raw[x] = static_cast<float>(in[x] / kFixedOne);
+        sm[x] = static_cast<float>(s);
+        contrast[x] = valid[x] ? static_cast<float>(s - B[x] / n[x] / kFixedOne) : 0.0f;
+    }
 }
 
 // Step 3, colour: chroma smoothed at kiln scale, minus its local mean; cc = |b|, a hue-free
@@ -293,17 +342,18 @@ void chroma(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy) {
     for (auto* v : {&g.c1, &g.c2, &g.c1s, &g.c2s, &g.b1, &g.b2, &g.cc}) v->allocate(g.valid.size());
     for (int c = 0; c < 2; ++c) {
         DoublePlane& in = c == 0 ? q.q1 : q.q2;
-        const DoublePlane G = smooth(in, kMaxFixedLog, sx, sy), B = boxSum(in, g.kx, g.ky);
+        const DoublePlane gaussPlane = gaussPlaneIfInexact(in, sx, sy);
         Plane<float>& raw = c == 0 ? g.c1 : g.c2;
         Plane<float>& sm = c == 0 ? g.c1s : g.c2s;
         Plane<float>& contrast = c == 0 ? g.b1 : g.b2;
-        forMaskRows(g, m, [&](std::size_t k0, const double* W, const double* n) {
-            for (int x = 0; x < g.w; ++x) {
-                const std::size_t k = k0 + static_cast<std::size_t>(x);
-                const double s = g.valid[k] ? G.v[k] / W[x] / kFixedOne : 0.0;
-                raw[k] = static_cast<float>(in.v[k] / kFixedOne);
-                sm[k] = static_cast<float>(s);
-                contrast[k] = g.valid[k] ? static_cast<float>(s - B.v[k] / n[x] / kFixedOne) : 0.0f;
+        forBands(g.h, [&](int y0, int y1) {
+            Sums C(in, gaussPlane.w ? &gaussPlane : nullptr, g, sx, sy, y0);
+            std::vector<double> wBuf, nBuf;
+            for (int y = y0; y < y1; ++y) {
+                const std::size_t k0 = g.idx(0, y);
+                const double* B = C.box();
+                chromaRow(g.w, &g.valid[k0], in.row(y), C.gauss(y), B, m.wRow(y, wBuf),
+                          m.nRow(y, nBuf), &raw[k0], &sm[k0], &contrast[k0]);
             }
         });
         in = DoublePlane();

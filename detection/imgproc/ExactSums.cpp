@@ -160,6 +160,46 @@ DoublePlane boxSum(const DoublePlane& src, int kx, int ky) {
     return out;
 }
 
+BoxSumRows::BoxSumRows(const DoublePlane& src, int kx, int ky, int y0)
+    : src_(src),
+      rx_(kx / 2),
+      ry_(ky / 2),
+      y_(y0),
+      column_(static_cast<std::size_t>(src.w), 0.0),
+      prefix_(static_cast<std::size_t>(src.w) + 1, 0.0),
+      out_(static_cast<std::size_t>(src.w)) {}
+
+const double* BoxSumRows::next() {
+    const auto w = static_cast<std::size_t>(src_.w);
+    if (!started_) {
+        for (int y = std::max(0, y_ - ry_); y <= std::min(src_.h - 1, y_ + ry_); ++y) {
+            const double* in = src_.row(y);
+            for (std::size_t x = 0; x < w; ++x) column_[x] += in[x];
+        }
+        started_ = true;
+    } else {
+        ++y_;
+        slide(src_, y_ - ry_ - 1, y_ + ry_, column_.data(), column_.data());
+    }
+    for (std::size_t i = 0; i < w; ++i) prefix_[i + 1] = prefix_[i] + column_[i];
+    for (int i = 0; i < src_.w; ++i)
+        out_[static_cast<std::size_t>(i)] =
+            prefix_[static_cast<std::size_t>(std::min(src_.w, i + rx_ + 1))] -
+            prefix_[static_cast<std::size_t>(std::max(0, i - rx_))];
+    return out_.data();
+}
+
+GaussianSumRows::GaussianSumRows(const DoublePlane& src, double sigmaX, double sigmaY)
+    : src_(src), wx_(weights(sigmaX)), wy_(weights(sigmaY)), out_(static_cast<std::size_t>(src.w)) {
+    pad_.assign(static_cast<std::size_t>(src.w) + wx_.size(), 0.0);
+}
+
+const double* GaussianSumRows::row(int y) {
+    convolveColumn(src_, y, wy_, out_.data());
+    convolveRow(out_.data(), src_.w, wx_, pad_, out_.data());
+    return out_.data();
+}
+
 std::vector<double> gaussianOnesAlong(int n, double sigma) { return onesAlong(n, weights(sigma)); }
 
 std::vector<double> boxOnesAlong(int n, int k) { return onesAlong(n, std::vector<double>(static_cast<std::size_t>(k), 1.0)); }

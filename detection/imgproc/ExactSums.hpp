@@ -35,6 +35,32 @@ DoublePlane boxSum(const DoublePlane& src, int kx, int ky);
 // As ExactFilters' gaussianSum (same integer weights and support); requires gaussianSumIsExact.
 DoublePlane gaussianSum(const DoublePlane& src, double sigmaX, double sigmaY);
 
+// The rows of boxSum(src, kx, ky) from row y0 on, one at a time, with no output plane: the
+// column sums run down from y0 and each row is summed along. The same exact integers as
+// boxSum. `src` must outlive it.
+class BoxSumRows {
+public:
+    BoxSumRows(const DoublePlane& src, int kx, int ky, int y0);
+    const double* next();  // row y0, then y0 + 1, ...
+
+private:
+    const DoublePlane& src_;
+    int rx_, ry_, y_;
+    bool started_ = false;
+    std::vector<double> column_, prefix_, out_;
+};
+
+// The rows of gaussianSum(src, sigmaX, sigmaY), any row on demand; requires gaussianSumIsExact.
+class GaussianSumRows {
+public:
+    GaussianSumRows(const DoublePlane& src, double sigmaX, double sigmaY);
+    const double* row(int y);
+
+private:
+    const DoublePlane& src_;
+    std::vector<double> wx_, wy_, pad_, out_;
+};
+
 // The sums of a plane of ones: what gaussianSum / boxSum give for a fully valid mask.
 DoublePlane gaussianSumOfOnes(int w, int h, double sigmaX, double sigmaY);
 DoublePlane boxSumOfOnes(int w, int h, int kx, int ky);

@@ -41,6 +41,30 @@ TEST(ExactSums, EqualTheIntegerFilters) {
     }
 }
 
+// Streamed rows equal the whole-plane sums from any starting row, with kernels taller than the
+// plane too: the kiln detector's fused passes rely on it.
+TEST(ExactSums, RowStreamsEqualThePlanes) {
+    for (auto [w, h] : {std::pair{37, 29}, std::pair{40, 5}, std::pair{120, 90}}) {
+        IntPlane a(w, h);
+        DoublePlane b(w, h);
+        fill(a, b, static_cast<unsigned>(w + 3 * h));
+        const DoublePlane box = boxSum(b, 9, 13), gauss = gaussianSum(b, 2.0, 2.6);
+        for (int y0 : {0, 1, h / 2, h - 1}) {
+            BoxSumRows rows(b, 9, 13, y0);
+            GaussianSumRows grows(b, 2.0, 2.6);
+            for (int y = y0; y < h; ++y) {
+                const double* r = rows.next();
+                const double* g = grows.row(y);
+                for (int x = 0; x < w; ++x) {
+                    ASSERT_EQ(r[x], box.row(y)[x])
+                        << w << "x" << h << " from row " << y0 << " at " << x << "," << y;
+                    ASSERT_EQ(g[x], gauss.row(y)[x]) << w << "x" << h << " at " << x << "," << y;
+                }
+            }
+        }
+    }
+}
+
 TEST(BufferPool, ReusesFreedBuffersAndDropsOnesThatDoNotFit) {
     // An unusual size, so that buffers other tests left in the pool do not fit it more closely.
     const std::size_t n = pool::kMinPooledBytes / sizeof(double) * 4 + 3;
