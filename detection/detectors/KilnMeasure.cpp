@@ -201,12 +201,17 @@ public:
         inReg.assign(n, 0);
         inwin.assign(n, 0);
         member.assign(n, 0);
+        // Row pointers and a local width: byte stores could alias the members otherwise, and
+        // the loop would neither vectorise nor keep its bound in a register.
         const std::size_t rowLen = static_cast<std::size_t>(2 * geo.rx + 1);
+        const int n0 = ww;
         for (int y = y0; y < y0 + wh; ++y) {
-            const std::uint8_t* disk = geo.inWindow.data() + static_cast<std::size_t>(y - pk.y + geo.ry) * rowLen;
-            const std::uint8_t* valid = &g.valid[g.idx(0, y)];
-            for (int x = x0, K = at(x0, y); x < x0 + ww; ++x, ++K)
-                inwin[static_cast<std::size_t>(K)] = valid[x] && disk[x - pk.x + geo.rx];
+            const std::uint8_t* disk = geo.inWindow.data() +
+                                       static_cast<std::size_t>(y - pk.y + geo.ry) * rowLen +
+                                       (x0 - pk.x + geo.rx);
+            const std::uint8_t* valid = &g.valid[g.idx(x0, y)];
+            std::uint8_t* out = &inwin[static_cast<std::size_t>(at(x0, y))];
+            for (int i = 0; i < n0; ++i) out[i] = static_cast<std::uint8_t>(valid[i] & disk[i]);
         }
     }
     const Grid& g;
@@ -388,7 +393,8 @@ void markAtLeast(Cand& c, const Plane<float>& plane, double level) {
         const std::uint8_t* in = &c.inwin[K];
         std::uint8_t* m = &c.member[K];
         const float* v = &plane[c.g.idx(c.x0, y)];
-        for (int i = 0; i < c.ww; ++i) m[i] = static_cast<std::uint8_t>(in[i] & (v[i] >= level));
+        const int n = c.ww;  // a local bound: stores through m could alias c otherwise
+        for (int i = 0; i < n; ++i) m[i] = static_cast<std::uint8_t>(in[i] & (v[i] >= level));
     }
 }
 
