@@ -119,11 +119,12 @@ def real_texture(args, riskmap, baseline, cache_mb):
            "read_s_cache_16_mb": statistics.median(times["read_small_cache"])}
     for d in detectors:
         med = statistics.median(times[d])
+        # At --ram: one run's time and peak, or riskmap's refusal (a budget too small is an
+        # error before any pixel, naming the smallest that works).
+        at_ram = measure(scan(raster, d, ram=args.ram), may_fail=True)
         res[d] = {"scan_s": med, "ratio_vs_read": med / read, "km2_per_s": side_km * side_km / med,
                   "features": features[d], "peak_rss_mb": max(rss[d]),
-                  # At --ram: the peak, or riskmap's refusal (a budget too small is an error
-                  # before any pixel, naming the smallest that works).
-                  f"peak_rss_mb_at_ram_{args.ram}": measure(scan(raster, d, ram=args.ram), may_fail=True)[1],
+                  f"scan_s_at_ram_{args.ram}": at_ram[0], f"peak_rss_mb_at_ram_{args.ram}": at_ram[1],
                   "mosaic2x2_peak_rss_mb": measure(scan(vrt, d))[1]}
     return res
 
