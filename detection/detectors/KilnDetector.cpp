@@ -156,9 +156,10 @@ double KilnDetector::haloMetres() const {
 std::size_t KilnDetector::workingBytesPerPixel(std::size_t bands) const {
     // At an internal grid as fine as the input: four 8-byte fixed-point planes while filtering
     // (their box and Gaussian sums are streamed a row at a time), then about a dozen float
-    // planes. Measured 75-91 bytes a window pixel with 4 bands, all included (RSS over 512,
-    // 1024 and 1536 px tiles, two in flight).
-    return 80 + 4 * bands;
+    // planes. Two tiles in flight add 67-75 bytes a window pixel with 4 bands, all included
+    // (RSS over 512, 1024 and 1536 px tiles), one tile alone peaks higher; with this figure
+    // scans at --ram 123-384 peaked at 86-91 % of it.
+    return 96 + 4 * bands;
 }
 
 std::string KilnDetector::inputWarning(double gsdX, double gsdY) const {

@@ -253,7 +253,7 @@ TEST(ScanInvariance, TilesThatRunOnEveryThreadGrowRatherThanRunTwoAtATime) {
     EXPECT_GT(parallelSize, serialSize + 128);
     // The kiln detector itself declares the parallelism, so it is planned this way: one tile at a
     // time, at least as large as the stand-in's (it declares fewer bytes a pixel since its sums
-    // are streamed: 80 + 4 a band).
+    // are streamed: 96 + 4 a band).
     const KilnDetector kiln(OptionValues(KilnDetector::describe().options));
     const auto [kilnSize, kilnInFlight] = planned(kiln, 256);
     EXPECT_EQ(kilnInFlight, 1u) << kilnSize << " px";
