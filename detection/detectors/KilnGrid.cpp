@@ -276,16 +276,6 @@ DoublePlane gaussPlaneIfInexact(const DoublePlane& in, double sx, double sy) {
                                                     : smooth(in, kMaxFixedLog, sx, sy);
 }
 
-// f(y0, y1) over a few long bands of rows in parallel: a band's box sums start with ky rows.
-template <class F>
-void forBands(int h, F f) {
-    const int grain = std::max(64, h / 4);
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, h, grain),
-        [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); },
-        tbb::simple_partitioner());
-}
-
 // One row of z and zs. Branch-free so that it vectorises (same IEEE operations per pixel;
 // invalid pixels' values, possibly x/0, are discarded by the selects).
 RISKMAP_VECTOR_CLONES void brightnessRow(int w, const std::uint8_t* valid, const double* qL,
@@ -310,7 +300,7 @@ void brightness(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy, doub
     const DoublePlane gaussPlane = gaussPlaneIfInexact(q.qL, sx, sy);
     g.z.allocate(g.valid.size());
     g.zs.allocate(g.valid.size());
-    forBands(g.h, [&](int y0, int y1) {
+    forRowBands(g.h, [&](int y0, int y1) {
         Sums L(q.qL, gaussPlane.w ? &gaussPlane : nullptr, g, sx, sy, y0);
         BoxSumRows LL(q.qLL, g.kx, g.ky, y0);
         std::vector<double> wBuf, nBuf;
@@ -346,7 +336,7 @@ void chroma(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy) {
         Plane<float>& raw = c == 0 ? g.c1 : g.c2;
         Plane<float>& sm = c == 0 ? g.c1s : g.c2s;
         Plane<float>& contrast = c == 0 ? g.b1 : g.b2;
-        forBands(g.h, [&](int y0, int y1) {
+        forRowBands(g.h, [&](int y0, int y1) {
             Sums C(in, gaussPlane.w ? &gaussPlane : nullptr, g, sx, sy, y0);
             std::vector<double> wBuf, nBuf;
             for (int y = y0; y < y1; ++y) {

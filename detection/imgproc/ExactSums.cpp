@@ -85,14 +85,6 @@ void forRows(int h, F f) {
     tbb::parallel_for(tbb::blocked_range<int>(0, h, kRowsPerTask), [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); });
 }
 
-// A few long row ranges, for passes whose tasks each pay a start-up of many rows.
-template <class F>
-void forRowBands(int h, F f) {
-    const int grain = std::max(64, h / 4);
-    tbb::parallel_for(tbb::blocked_range<int>(0, h, grain), [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); },
-                      tbb::simple_partitioner());
-}
-
 // Sum over a window of `k` along one axis of a plane of ones, for every position: the part of
 // the window inside [0, n).
 std::vector<double> onesAlong(int n, const std::vector<double>& w) {

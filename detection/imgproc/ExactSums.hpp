@@ -5,6 +5,12 @@
 // pixel's value independent of the tiling. In double the loops vectorise (AVX2 has no 64-bit
 // integer multiply) and run in parallel over rows (TBB), which matters when memory allows only
 // one tile in flight.
+#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -25,6 +31,19 @@ struct DoublePlane {
     double* row(int y) { return v.get() + static_cast<std::size_t>(y) * static_cast<std::size_t>(w); }
     const double* row(int y) const { return v.get() + static_cast<std::size_t>(y) * static_cast<std::size_t>(w); }
 };
+
+// f(y0, y1) over bands of rows in parallel, about two per thread and at least 64 rows each: for
+// passes whose tasks each pay a start-up of many rows (a running box sum starts with ky rows).
+template <class F>
+void forRowBands(int h, F f) {
+    const int threads = static_cast<int>(
+        tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+    const int grain = std::max(64, h / (2 * std::max(1, threads)));
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, h, grain),
+        [&](const tbb::blocked_range<int>& r) { f(r.begin(), r.end()); },
+        tbb::simple_partitioner());
+}
 
 // Whether gaussianSum of a plane with |values| <= maxAbs stays exact in double.
 bool gaussianSumIsExact(double maxAbs, double sigmaX, double sigmaY);
