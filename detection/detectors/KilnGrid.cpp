@@ -129,13 +129,6 @@ void accumulate(const BandRows& rows, const std::uint8_t* valid, int f, RowWork&
 // Normalised difference as the prototype computes it: a zero or negative sum gives ~0.
 float normalisedDifference(double a, double b) { return static_cast<float>((a - b) / std::max(a + b, 1e-9)); }
 
-// (double)toFixed(v), branch-free so that it vectorises: trunc of s +- 0.5 is the integer the
-// int64 conversion gives, and + 0.0 turns trunc's -0 into the conversion's 0.
-inline double fixedValue(double v) {
-    const double s = v * kFixedOne;
-    return std::trunc(s >= 0 ? s + 0.5 : s - 0.5) + 0.0;
-}
-
 // The fixed-point planes of one row; whether any valid pixel has chroma.
 RISKMAP_VECTOR_CLONES bool fixedRow(const std::uint8_t* valid, const RowWork& a, int w, double* qL,
                                     double* qLL, double* q1, double* q2) {
@@ -146,10 +139,10 @@ RISKMAP_VECTOR_CLONES bool fixedRow(const std::uint8_t* valid, const RowWork& a,
         // ln R' - ln G' and ln R' - ln B' are exactly 0 in a greyscale image: chroma vanishes
         // there.
         const double L = a.ls[s], da = a.lr[s] - a.lg[s], db = a.lr[s] - a.lb[s];
-        qL[i] = ok ? fixedValue(L) : 0.0;
-        qLL[i] = ok ? fixedValue(L * L) : 0.0;
-        q1[i] = ok ? fixedValue(da / std::sqrt(2.0)) : 0.0;
-        q2[i] = ok ? fixedValue((2.0 * db - da) / std::sqrt(6.0)) : 0.0;
+        qL[i] = ok ? toFixedDouble(L) : 0.0;
+        qLL[i] = ok ? toFixedDouble(L * L) : 0.0;
+        q1[i] = ok ? toFixedDouble(da / std::sqrt(2.0)) : 0.0;
+        q2[i] = ok ? toFixedDouble((2.0 * db - da) / std::sqrt(6.0)) : 0.0;
         chroma |= (q1[i] != 0) | (q2[i] != 0);
     }
     return chroma;
@@ -256,10 +249,11 @@ constexpr double kMaxFixedLog = 6.0 * kFixedOne;
 // The Gaussian comes from a plane computed once when double sums would not be exact.
 class Sums {
 public:
-    Sums(const DoublePlane& in, const DoublePlane* gaussPlane, const Grid& g, double sx, double sy,
+    // gaussPlane: gaussPlaneIfInexact(in, sx, sy), streamed instead when it is empty.
+    Sums(const DoublePlane& in, const DoublePlane& gaussPlane, const Grid& g, double sx, double sy,
          int y0)
-        : box_(in, g.kx, g.ky, y0), gaussPlane_(gaussPlane) {
-        if (!gaussPlane) gauss_.emplace(in, sx, sy);
+        : box_(in, g.kx, g.ky, y0), gaussPlane_(gaussPlane.w ? &gaussPlane : nullptr) {
+        if (!gaussPlane_) gauss_.emplace(in, sx, sy);
     }
     const double* box() { return box_.next(); }
     const double* gauss(int y) { return gaussPlane_ ? gaussPlane_->row(y) : gauss_->row(y); }
@@ -301,7 +295,7 @@ void brightness(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy, doub
     g.z.allocate(g.valid.size());
     g.zs.allocate(g.valid.size());
     forRowBands(g.h, [&](int y0, int y1) {
-        Sums L(q.qL, gaussPlane.w ? &gaussPlane : nullptr, g, sx, sy, y0);
+        Sums L(q.qL, gaussPlane, g, sx, sy, y0);
         BoxSumRows LL(q.qLL, g.kx, g.ky, y0);
         std::vector<double> wBuf, nBuf;
         for (int y = y0; y < y1; ++y) {
@@ -337,7 +331,7 @@ void chroma(Grid& g, Fixed& q, const MaskSums& m, double sx, double sy) {
         Plane<float>& sm = c == 0 ? g.c1s : g.c2s;
         Plane<float>& contrast = c == 0 ? g.b1 : g.b2;
         forRowBands(g.h, [&](int y0, int y1) {
-            Sums C(in, gaussPlane.w ? &gaussPlane : nullptr, g, sx, sy, y0);
+            Sums C(in, gaussPlane, g, sx, sy, y0);
             std::vector<double> wBuf, nBuf;
             for (int y = y0; y < y1; ++y) {
                 const std::size_t k0 = g.idx(0, y);

@@ -52,6 +52,19 @@ struct Disk {
     int rx = 0, ry = 0;
 };
 
+// The disk of these offsets (in the order given) on a grid of rows `stride` long.
+Disk diskOf(std::vector<Off> offs, std::size_t stride) {
+    Disk d;
+    for (const Off& o : offs) {
+        d.lin.push_back(static_cast<std::ptrdiff_t>(o.dy) * static_cast<std::ptrdiff_t>(stride) +
+                        o.dx);
+        d.rx = std::max(d.rx, std::abs(o.dx));
+        d.ry = std::max(d.ry, std::abs(o.dy));
+    }
+    d.offs = std::move(offs);
+    return d;
+}
+
 }  // namespace
 
 // Per tile: the distance in metres of every offset between two window pixels, computed as the
@@ -67,17 +80,11 @@ struct Geometry {
         return table[static_cast<std::size_t>(dy + ty) * static_cast<std::size_t>(2 * tx + 1) + static_cast<std::size_t>(dx + tx)];
     }
     Disk disk(double r0, double r1) const {
-        Disk out;
+        std::vector<Off> offs;
         for (int dy = -ry; dy <= ry; ++dy)
             for (int dx = -rx; dx <= rx; ++dx)
-                if (dist(dx, dy) >= r0 && dist(dx, dy) <= r1) {
-                    out.offs.push_back({dx, dy});
-                    out.lin.push_back(
-                        static_cast<std::ptrdiff_t>(dy) * static_cast<std::ptrdiff_t>(stride) + dx);
-                    out.rx = std::max(out.rx, std::abs(dx));
-                    out.ry = std::max(out.ry, std::abs(dy));
-                }
-        return out;
+                if (dist(dx, dy) >= r0 && dist(dx, dy) <= r1) offs.push_back({dx, dy});
+        return diskOf(std::move(offs), stride);
     }
 };
 
@@ -740,21 +747,20 @@ std::vector<cv::Point> ellipse(double rxp, double ryp) {
     return fp;
 }
 
-// Whether no valid pixel of the ellipse about (x, y) exceeds a[k]; bounds are checked only near
-// the grid's edge.
-bool isTop(const Grid& g, const Plane<float>& a, int x, int y, const std::vector<cv::Point>& fp,
-           const std::vector<std::ptrdiff_t>& lin, int rx, int ry) {
+// Whether no valid pixel of the ellipse e about (x, y) exceeds a[k]; bounds are checked only
+// near the grid's edge.
+bool isTop(const Grid& g, const Plane<float>& a, int x, int y, const Disk& e) {
     const std::size_t k = g.idx(x, y);
-    if (x >= rx && y >= ry && x < g.w - rx && y < g.h - ry) {
+    if (x >= e.rx && y >= e.ry && x < g.w - e.rx && y < g.h - e.ry) {
         const auto base = static_cast<std::ptrdiff_t>(k);
-        for (std::ptrdiff_t o : lin) {
+        for (std::ptrdiff_t o : e.lin) {
             const auto q = static_cast<std::size_t>(base + o);
             if (g.valid[q] && a[q] > a[k]) return false;
         }
         return true;
     }
-    for (const cv::Point& o : fp) {
-        const int xx = x + o.x, yy = y + o.y;
+    for (const Off& o : e.offs) {
+        const int xx = x + o.dx, yy = y + o.dy;
         if (xx >= 0 && yy >= 0 && xx < g.w && yy < g.h && g.valid[g.idx(xx, yy)] &&
             a[g.idx(xx, yy)] > a[k])
             return false;
@@ -766,22 +772,19 @@ bool isTop(const Grid& g, const Plane<float>& a, int x, int y, const std::vector
 // are tried nearest first: most pixels are beaten by a neighbour, and the answer does not
 // depend on the order.
 std::vector<std::uint8_t> maxima(const Grid& g, const Plane<float>& a, double thr,
-                                 std::vector<cv::Point> fp) {
-    std::stable_sort(fp.begin(), fp.end(),
-                     [](const cv::Point& p, const cv::Point& q) { return p.dot(p) < q.dot(q); });
-    std::vector<std::ptrdiff_t> lin;
-    int rx = 0, ry = 0;
-    for (const cv::Point& o : fp) {
-        lin.push_back(static_cast<std::ptrdiff_t>(o.y) * g.w + o.x);
-        rx = std::max(rx, std::abs(o.x));
-        ry = std::max(ry, std::abs(o.y));
-    }
+                                 const std::vector<cv::Point>& fp) {
+    std::vector<Off> offs;
+    for (const cv::Point& o : fp) offs.push_back({o.x, o.y});
+    std::stable_sort(offs.begin(), offs.end(), [](const Off& p, const Off& q) {
+        return p.dx * p.dx + p.dy * p.dy < q.dx * q.dx + q.dy * q.dy;
+    });
+    const Disk e = diskOf(std::move(offs), static_cast<std::size_t>(g.w));
     std::vector<std::uint8_t> pk(g.valid.size(), 0);
     tbb::parallel_for(tbb::blocked_range<int>(0, g.h, 8), [&](const tbb::blocked_range<int>& r) {
         for (int y = r.begin(); y < r.end(); ++y)
             for (int x = 0; x < g.w; ++x) {
                 const std::size_t k = g.idx(x, y);
-                if (g.valid[k] && a[k] >= thr) pk[k] = isTop(g, a, x, y, fp, lin, rx, ry);
+                if (g.valid[k] && a[k] >= thr) pk[k] = isTop(g, a, x, y, e);
             }
     });
     return pk;

@@ -3,12 +3,12 @@
 // that depend on where a pixel sits in the buffer (running sums, SIMD tails), so a pixel could
 // differ in its last bit between two tilings and flip a threshold. Sums of fixed-point integers
 // are exact in any order, so these filters give the same value for a pixel in every tile.
-#include <opencv2/core.hpp>
-
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <vector>
 
 namespace riskmap {
@@ -38,6 +38,12 @@ inline std::int64_t toFixed(double v) {
     // Round half away from zero, as llround, without the libm call.
     const double s = v * kFixedOne;
     return static_cast<std::int64_t>(s >= 0 ? s + 0.5 : s - 0.5);
+}
+// static_cast<double>(toFixed(v)), branch-free so that loops of it vectorise: trunc of s +- 0.5
+// is the integer the int64 conversion gives, and + 0.0 turns trunc's -0 into its 0.
+inline double toFixedDouble(double v) {
+    const double s = v * kFixedOne;
+    return std::trunc(s >= 0 ? s + 0.5 : s - 0.5) + 0.0;
 }
 
 // Sum over a kx x ky box centred on each pixel (kx, ky odd); outside the plane counts as 0.

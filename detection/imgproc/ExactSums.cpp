@@ -108,17 +108,14 @@ bool gaussianSumIsExact(double maxAbs, double sigmaX, double sigmaY) {
     return maxAbs * weightSum(gaussianWeights(sigmaX)) * weightSum(gaussianWeights(sigmaY)) < kExactLimit;
 }
 
-// Both filters sum down columns first, into the output, then along each output row in place:
-// no intermediate plane (integer sums are exact in either order, so the result is the same).
+// The whole planes are the row streams below, row after row: one implementation of each sum.
 DoublePlane gaussianSum(const DoublePlane& src, double sigmaX, double sigmaY) {
-    const std::vector<double> wx = weights(sigmaX), wy = weights(sigmaY);
     DoublePlane out(src.w, src.h);
-    const auto w = static_cast<std::size_t>(src.w);
     forRows(src.h, [&](int y0, int y1) {
-        std::vector<double> pad(w + wx.size(), 0.0);
+        GaussianSumRows rows(src, sigmaX, sigmaY);
         for (int y = y0; y < y1; ++y) {
-            convolveColumn(src, y, wy, out.row(y));
-            convolveRow(out.row(y), src.w, wx, pad, out.row(y));  // reads the row from its copy in pad
+            const double* r = rows.row(y);
+            std::copy(r, r + src.w, out.row(y));
         }
     });
     return out;
@@ -126,27 +123,11 @@ DoublePlane gaussianSum(const DoublePlane& src, double sigmaX, double sigmaY) {
 
 DoublePlane boxSum(const DoublePlane& src, int kx, int ky) {
     DoublePlane out(src.w, src.h);
-    const auto w = static_cast<std::size_t>(src.w);
-    const int rx = kx / 2, ry = ky / 2;
-    // Down columns: each task starts a running sum afresh at its first row, then each output row
-    // is the previous one plus the row entering the box minus the row leaving it.
     forRowBands(src.h, [&](int y0, int y1) {
-        double* first = out.row(y0);
-        std::fill(first, first + w, 0.0);
-        for (int y = std::max(0, y0 - ry); y <= std::min(src.h - 1, y0 + ry); ++y) {
-            const double* in = src.row(y);
-            for (std::size_t x = 0; x < w; ++x) first[x] += in[x];
-        }
-        for (int y = y0 + 1; y < y1; ++y) slide(src, y - ry - 1, y + ry, out.row(y - 1), out.row(y));
-    });
-    // Along rows, in place: the prefix sums hold the row before it is overwritten.
-    forRows(src.h, [&](int y0, int y1) {
-        std::vector<double> prefix(w + 1, 0.0);
+        BoxSumRows rows(src, kx, ky, y0);
         for (int y = y0; y < y1; ++y) {
-            double* o = out.row(y);
-            for (std::size_t i = 0; i < w; ++i) prefix[i + 1] = prefix[i] + o[i];
-            for (int i = 0; i < src.w; ++i)
-                o[i] = prefix[static_cast<std::size_t>(std::min(src.w, i + rx + 1))] - prefix[static_cast<std::size_t>(std::max(0, i - rx))];
+            const double* r = rows.next();
+            std::copy(r, r + src.w, out.row(y));
         }
     });
     return out;
