@@ -33,7 +33,8 @@ void addInputOptions(CLI::App& cmd, InputArgs& a) {
         ->capture_default_str();
     cmd.add_option(
            "--zero-pixels", a.zeroPixels,
-           "pixels that are 0 in every band read: auto = no data unless a band declares nodata, a "
+           "pixels that are 0 in every band of the scene: auto = no data unless a band declares "
+           "nodata, a "
            "mask or an alpha (black collars of warped or exported imagery; two integer bands or "
            "more), nodata = always no data, data = always data")
         ->check(CLI::IsMember(zeroPixelModes()))

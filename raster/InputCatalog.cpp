@@ -263,7 +263,7 @@ std::string InputCatalog::toText() const {
         o << "  acquired:  " << (a.date.empty() ? "unknown (give --date YYYY-MM-DD)" : a.date + " (" + a.from + ")") << "\n";
         o << "  zero px:   "
           << (in.zeroIsNodata()
-                  ? "no data (0 in every band read: a black collar; --zero-pixels data keeps them)"
+                  ? "no data (0 in every band: a black collar; --zero-pixels data keeps them)"
                   : "data (--zero-pixels nodata makes them no data)")
           << "\n";
         if (const std::optional<double> clipped = clippedShare(in, allBands(in)))

@@ -180,6 +180,14 @@ bool RasterInput::zeroIsNodata() const {
     return true;
 }
 
+std::vector<int> RasterInput::bandsHeld(const std::vector<int>& bands) const {
+    std::vector<int> held = bands;
+    if (!zeroIsNodata()) return held;
+    for (int b = 0; b < static_cast<int>(bands_.size()); ++b)
+        if (std::find(bands.begin(), bands.end(), b) == bands.end()) held.push_back(b);
+    return held;
+}
+
 RasterInput RasterInput::open(const std::string& path, const InputOptions& options) {
     DatasetPtr ds = openRaster(path);
     RasterInput in;

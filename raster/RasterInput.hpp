@@ -95,9 +95,13 @@ public:
     const std::vector<InputBand>& bands() const { return bands_; }
     const std::string& profileName() const { return profile_; }
     const std::string& resampling() const { return resampling_; }
-    // Whether pixels that are 0 in every band read are no data (--zero-pixels; a property of the
-    // scene, so every detector sees the same collar).
+    // Whether pixels that are 0 in every band of the scene are no data (--zero-pixels; a
+    // property of the scene, so every detector sees the same collar).
     bool zeroIsNodata() const;
+    // The bands a reader holds to read `bands`: those, then, where 0 is no data, the scene's
+    // other bands, which the zero test needs and no detector sees (a rule over one band must not
+    // lose the pixels where that band alone is 0).
+    std::vector<int> bandsHeld(const std::vector<int>& bands) const;
 
     // Index into bands() for a canonical name or b<k>; -1 when absent.
     int bandIndex(const std::string& name) const;

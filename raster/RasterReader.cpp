@@ -178,12 +178,15 @@ void RasterReader::readRaw(int file, const Window& window, const std::vector<int
     }
 }
 
-// A pixel that is 0 in every band read is no data (RasterInput::zeroIsNodata says when).
-void RasterReader::maskZeroPixels(TileImage& out) {
-    if (out.raw.empty()) return;
-    cv::compare(out.raw.front().values, cv::Scalar(0), zeros_, cv::CMP_EQ);
-    for (std::size_t k = 1; k < out.raw.size(); ++k) {
-        cv::compare(out.raw[k].values, cv::Scalar(0), scratch_, cv::CMP_EQ);
+// A pixel that is 0 in every band of the scene is no data (RasterInput::zeroIsNodata says
+// when): the bands read and `others`, the scene's bands held for this test alone.
+void RasterReader::maskZeroPixels(TileImage& out, const std::vector<cv::Mat>& others) {
+    std::vector<cv::Mat> planes = others;
+    for (const RawPlane& p : out.raw) planes.push_back(p.values);
+    if (planes.empty()) return;
+    cv::compare(planes.front(), cv::Scalar(0), zeros_, cv::CMP_EQ);
+    for (std::size_t k = 1; k < planes.size(); ++k) {
+        cv::compare(planes[k], cv::Scalar(0), scratch_, cv::CMP_EQ);
         cv::bitwise_and(zeros_, scratch_, zeros_);
     }
     out.valid.setTo(0, zeros_);
@@ -218,25 +221,32 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
     out.valid.setTo(255);
 
     const auto& files = input_.files();
+    // Bands after the first nb are held for the zero test only (RasterInput::bandsHeld).
+    const std::vector<int> held = input_.bandsHeld(bands);
+    std::vector<cv::Mat> zeroTestOnly;
     out.rawStorage.resize(files.size());
     for (int fi = 0; fi < static_cast<int>(files.size()); ++fi) {
         const InputFile& f = files[static_cast<std::size_t>(fi)];
-        std::vector<int> fileBands, planeIdx;
-        for (int i = 0; i < nb; ++i) {
-            const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(i)])];
-            if (b.file == fi) {
-                fileBands.push_back(b.band);
-                planeIdx.push_back(i);
+        std::vector<int> fileBands, planeIdx, testBands;
+        for (std::size_t i = 0; i < held.size(); ++i) {
+            const InputBand& b = input_.bands()[static_cast<std::size_t>(held[i])];
+            if (b.file != fi) continue;
+            if (static_cast<int>(i) >= nb) {
+                testBands.push_back(b.band);
+                continue;
             }
+            fileBands.push_back(b.band);
+            planeIdx.push_back(static_cast<int>(i));
         }
         bool standaloneMask = f.maskBand > 0;
         for (const auto& b : input_.bands()) standaloneMask &= b.file != fi;
-        if (fileBands.empty() && !standaloneMask) continue;
+        if (fileBands.empty() && testBands.empty() && !standaloneMask) continue;
         GDALDataset& ds = dataset(fi);
 
         // The file's validity band (EO Browser dataMask, an alpha named by the profile) comes in
         // the same read as its data bands: in pixel-interleaved files they share blocks.
         std::vector<int> toRead = fileBands;
+        toRead.insert(toRead.end(), testBands.begin(), testBands.end());
         if (f.maskBand > 0) toRead.push_back(f.maskBand);
         GDALDataType type = ds.GetRasterBand(toRead[0])->GetRasterDataType();
         for (int fb : toRead)
@@ -267,6 +277,9 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
             }
             out.raw[static_cast<std::size_t>(planeIdx[k])] = {rawPlane, b.scale.scale, b.scale.offset};
         }
+        for (std::size_t k = fileBands.size(); k < fileBands.size() + testBands.size(); ++k)
+            zeroTestOnly.push_back(
+                raw.rowRange(static_cast<int>(k) * window.h, static_cast<int>(k + 1) * window.h));
         if (f.maskBand > 0) {
             cv::Mat maskPlane = raw.rowRange((n - 1) * window.h, n * window.h);
             cv::compare(maskPlane, cv::Scalar(0), scratch_, cv::CMP_EQ);  // 0 = no data
@@ -288,7 +301,7 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
         }
     }
 
-    if (input_.zeroIsNodata()) maskZeroPixels(out);
+    if (input_.zeroIsNodata()) maskZeroPixels(out, zeroTestOnly);
     // Invalid pixels read as 0 once converted (TileImage::plane), so no detector sees them.
     out.validCount = static_cast<std::size_t>(cv::countNonZero(out.valid));
 }

@@ -45,7 +45,7 @@ private:
     void readFileBands(int file, const Window& window, const std::vector<int>& fileBands,
                        GDALDataType type, const cv::Mat& dst);
     void readMask(int file, GDALRasterBand& maskBand, const Window& window, cv::Mat& dst);
-    void maskZeroPixels(TileImage& out);
+    void maskZeroPixels(TileImage& out, const std::vector<cv::Mat>& others);
     // Stored values of `fileBands` over `window` into `raw` (band-sequential rows), through the
     // shared block cache when the file is on the stack grid.
     void readRaw(int file, const Window& window, const std::vector<int>& fileBands, GDALDataType type,

@@ -61,9 +61,11 @@ struct ReaderSlot {
     TileImage image;
 };
 
-// Bytes per pixel of `bands` as the reader holds them (window buffers, cached blocks): their
-// stored type, or Float64 where the reader falls back to it (mixed or unusual types).
-std::size_t storedBytesPerPixel(const RasterInput& in, const std::vector<int>& bands) {
+// Bytes per pixel of `read` as the reader holds them (window buffers, cached blocks), with the
+// bands it holds for the zero test: their stored type, or Float64 where the reader falls back
+// to it (mixed or unusual types).
+std::size_t storedBytesPerPixel(const RasterInput& in, const std::vector<int>& read) {
+    const std::vector<int> bands = in.bandsHeld(read);
     std::size_t bytes = 0;
     for (int b : bands) {
         const std::string& type = in.bands()[static_cast<std::size_t>(b)].dataType;

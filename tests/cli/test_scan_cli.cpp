@@ -143,7 +143,8 @@ TEST(CliScan, GoldenLayer) {
 
 // A black collar (0 in every band, no nodata declared, as gdalwarp leaves one) is no data by
 // default, and the manifest says so; read as data, it is land that reflects nothing, and a rule
-// for dark pixels finds it.
+// for dark pixels finds it. A patch that is 0 in the rule's one band but not in the others is
+// data either way (it was no data while the zero test judged only the bands a rule reads).
 TEST(CliScan, BlackCollarIsNoDataUnlessAskedOtherwise) {
     TempDir dir;
     SceneSpec s;
@@ -158,6 +159,10 @@ TEST(CliScan, BlackCollarIsNoDataUnlessAskedOtherwise) {
         ASSERT_NE(ds, nullptr);
         for (int b = 1; b <= GDALGetRasterCount(ds); ++b)
             GDALDeleteRasterNoDataValue(GDALGetRasterBand(ds, b));
+        std::vector<std::uint16_t> dark(20 * 20, 0);  // NIR 0, B02-B04 as they were
+        ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 4), GF_Write, 150, 100, 20, 20, dark.data(),
+                               20, 20, GDT_UInt16, 0, 0),
+                  CE_None);
         GDALClose(ds);
     }
     auto scan = [&](const std::string& out, std::vector<std::string> extra) {
@@ -168,13 +173,13 @@ TEST(CliScan, BlackCollarIsNoDataUnlessAskedOtherwise) {
         EXPECT_EQ(r.exitCode, 0) << r.err;
         return readLayer(dir.file(out)).features.size();
     };
-    EXPECT_EQ(scan("auto.geojson", {}), 0u);
+    EXPECT_EQ(scan("auto.geojson", {}), 1u);  // the NIR-dark patch, not the collar
     EXPECT_EQ(parseJsonFile(dir.file("auto.geojson.manifest.json"))
                   .at("request")
                   .at("input_options")
                   .at("zero_pixels"),
               "auto");
-    EXPECT_EQ(scan("data.geojson", {"--zero-pixels", "data"}), 1u);  // the collar
+    EXPECT_EQ(scan("data.geojson", {"--zero-pixels", "data"}), 2u);  // the collar too
     EXPECT_EQ(parseJsonFile(dir.file("data.geojson.manifest.json"))
                   .at("request")
                   .at("input_options")
@@ -184,7 +189,7 @@ TEST(CliScan, BlackCollarIsNoDataUnlessAskedOtherwise) {
     auto r = runRiskmap({"scan", "-o", dir.file("again.geojson"), "-q", "--config",
                          dir.file("data.geojson.manifest.json")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_EQ(readLayer(dir.file("again.geojson")).features.size(), 1u);
+    EXPECT_EQ(readLayer(dir.file("again.geojson")).features.size(), 2u);
     r = runRiskmap({"scan", in, "-o", dir.file("bad.geojson"), "--zero-pixels", "black"});
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.err.find("--zero-pixels"), std::string::npos) << r.err;
