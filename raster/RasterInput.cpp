@@ -157,20 +157,21 @@ const std::vector<std::string>& zeroPixelModes() {
 
 void RasterInput::setZeroPixels(const std::string& mode) {
     if (mode.empty()) {  // a scan recorded before --zero-pixels existed
-        zeroPixels_ = "data";
+        zeroPixels_ = ZeroPixels::Data;
         return;
     }
-    const auto& m = zeroPixelModes();
-    if (std::find(m.begin(), m.end(), mode) == m.end())
+    const auto& m = zeroPixelModes();  // in the enum's order
+    const auto it = std::find(m.begin(), m.end(), mode);
+    if (it == m.end())
         throw UsageError("--zero-pixels '" + mode + "' is not one of auto, nodata, data");
-    zeroPixels_ = mode;
+    zeroPixels_ = static_cast<ZeroPixels>(it - m.begin());
 }
 
 // "auto" judges the scene, not the bands a detector reads, so that every detector sees the same
 // collar: two bands or more (a single-band raster's 0 is often data: an index, a dark band),
 // integers (a float's fill is NaN or a declared nodata), and no band declaring its own validity.
 bool RasterInput::zeroIsNodata() const {
-    if (zeroPixels_ != "auto") return zeroPixels_ == "nodata";
+    if (zeroPixels_ != ZeroPixels::Auto) return zeroPixels_ == ZeroPixels::Nodata;
     if (bands_.size() < 2) return false;
     for (const InputBand& b : bands_) {
         if (b.mask != MaskSource::None || files_[static_cast<std::size_t>(b.file)].maskBand > 0)

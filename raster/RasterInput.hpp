@@ -144,7 +144,7 @@ private:
     std::vector<InputBand> bands_;
     std::string profile_;
     std::string resampling_ = "nearest";
-    std::string zeroPixels_ = "auto";
+    enum class ZeroPixels { Auto, Nodata, Data } zeroPixels_ = ZeroPixels::Auto;  // --zero-pixels
     double gsdX_ = 0;
     double gsdY_ = 0;
     double minGsd_ = 0;

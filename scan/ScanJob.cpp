@@ -23,16 +23,6 @@
 
 namespace riskmap {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-bool isRemote(const std::string& path) { return path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos; }
-
-}  // namespace
-
 Detection explainedDetection(const Rejection& r) {
     Detection d = r.candidate;
     Json m = Json::object();
@@ -42,6 +32,16 @@ Detection explainedDetection(const Rejection& r) {
 }
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+bool isRemote(const std::string& path) {
+    return path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos;
+}
 
 // Results sized for the inputs, before any tile.
 ScanResults emptyResults(const std::vector<RasterInput>& inputs) {
@@ -99,10 +99,6 @@ std::unique_ptr<ShardPlan> shardPlan(const ScanPipeline& pipeline, const std::ve
     }
     return std::make_unique<ShardPlan>(grids, pxKm2, count);
 }
-
-}  // namespace
-
-namespace {
 
 // An 8-bit rendering whose brightest ground is clipped at 255: 0.85 % of the dev chips' pixels
 // after a 0.5-99.5 % stretch, which cost the kiln detector 19 of 41 kilns; none in the chips
