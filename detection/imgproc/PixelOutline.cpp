@@ -1,5 +1,6 @@
 #include "detection/imgproc/PixelOutline.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -74,24 +75,18 @@ bool inside(const IRing& r, double px, double py) {
     return in;
 }
 
-// Loops into parts: positive ones are outer rings, each hole goes to the smallest outer ring
-// that holds a point just inside the region beside it.
-MultiPolygon assemble(const std::vector<IRing>& loops, cv::Point origin) {
-    std::vector<std::size_t> outers, holes;
-    for (std::size_t i = 0; i < loops.size(); ++i) (signedArea2(loops[i]) > 0 ? outers : holes).push_back(i);
-    if (outers.empty()) throw Error("empty pixel region has no outline");
-
-    MultiPolygon mp;
-    mp.parts.resize(outers.size());
-    for (std::size_t k = 0; k < outers.size(); ++k) mp.parts[k].outer = simplify(loops[outers[k]], origin);
+// Each hole goes to the smallest outer ring that holds a point just inside the region beside it
+// (parts can nest: an island inside another part's hole). Returns indices into `outers`.
+std::vector<std::size_t> holeOwners(const std::vector<IRing>& loops,
+                                    const std::vector<std::size_t>& outers,
+                                    const std::vector<std::size_t>& holes) {
+    std::vector<std::size_t> owners;
     for (std::size_t hi : holes) {
-        // Probe a point inside the region pixel next to the hole's first edge; the part whose
-        // outer ring holds it owns the hole. Region pixels lie right of each edge.
+        // Region pixels lie right of each edge: probe beside the hole's first edge.
         const IRing& r = loops[hi];
         cv::Point a = r[0], b = r[1];
         double dx = b.x - a.x, dy = b.y - a.y;
         double px = (a.x + b.x) / 2.0 - 0.25 * dy, py = (a.y + b.y) / 2.0 + 0.25 * dx;
-        // Parts can nest (an island inside another part's hole): the smallest container wins.
         std::size_t owner = outers.size();
         long long best = 0;
         for (std::size_t k = 0; k < outers.size(); ++k) {
@@ -103,15 +98,63 @@ MultiPolygon assemble(const std::vector<IRing>& loops, cv::Point origin) {
             }
         }
         if (owner == outers.size()) throw Error("hole outside every outline part (a tracing bug)");
-        mp.parts[owner].holes.push_back(simplify(r, origin));
+        owners.push_back(owner);
     }
+    return owners;
+}
+
+// Whether the rings of one part (`rings`: its outer ring, then its holes) leave its interior
+// connected. Simple rings that touch at vertices disconnect it exactly when their touch graph
+// has a cycle (a hole touching the outer ring twice, or a chain of touching holes closing on
+// it): the OGC rule GEOS enforces as "Interior is disconnected".
+bool interiorConnected(const std::vector<const IRing*>& rings) {
+    if (rings.size() < 2) return true;
+    std::vector<std::pair<long long, std::size_t>> at;  // (vertex, ring)
+    for (std::size_t i = 0; i < rings.size(); ++i)
+        for (const auto& p : *rings[i])
+            at.emplace_back((static_cast<long long>(p.y) << 32) + p.x, i);
+    std::sort(at.begin(), at.end());
+    std::vector<std::size_t> root(rings.size());
+    for (std::size_t i = 0; i < root.size(); ++i) root[i] = i;
+    auto find = [&](std::size_t i) {
+        while (root[i] != i) i = root[i] = root[root[i]];
+        return i;
+    };
+    for (std::size_t k = 1; k < at.size(); ++k) {
+        if (at[k].first != at[k - 1].first) continue;
+        const std::size_t a = find(at[k].second), b = find(at[k - 1].second);
+        if (a == b) return false;  // a second path between two rings: a cycle
+        root[a] = b;
+    }
+    return true;
+}
+
+// Loops into parts: positive ones are outer rings, negative ones holes. `connected` is set
+// false when a part's interior is cut into pieces by its own touching rings.
+MultiPolygon assemble(const std::vector<IRing>& loops, cv::Point origin, bool& connected) {
+    std::vector<std::size_t> outers, holes;
+    for (std::size_t i = 0; i < loops.size(); ++i)
+        (signedArea2(loops[i]) > 0 ? outers : holes).push_back(i);
+    if (outers.empty()) throw Error("empty pixel region has no outline");
+    const std::vector<std::size_t> owners = holeOwners(loops, outers, holes);
+    std::vector<std::vector<const IRing*>> partRings(outers.size());
+    for (std::size_t k = 0; k < outers.size(); ++k) partRings[k].push_back(&loops[outers[k]]);
+    for (std::size_t h = 0; h < holes.size(); ++h) partRings[owners[h]].push_back(&loops[holes[h]]);
+    connected = true;
+    for (const auto& rings : partRings) connected = connected && interiorConnected(rings);
+
+    MultiPolygon mp;
+    mp.parts.resize(outers.size());
+    for (std::size_t k = 0; k < outers.size(); ++k)
+        mp.parts[k].outer = simplify(loops[outers[k]], origin);
+    for (std::size_t h = 0; h < holes.size(); ++h)
+        mp.parts[owners[h]].holes.push_back(simplify(loops[holes[h]], origin));
     return mp;
 }
 
-}  // namespace
-
-MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
-    CV_Assert(mask.type() == CV_8U);
+// The region's boundary as closed loops of pixel corners. Where two pixels touch only at a
+// corner, `joinDiagonals` walks round both (8-connectivity), else between them (4-connectivity).
+std::vector<IRing> traceLoops(const cv::Mat& mask, bool joinDiagonals) {
     const int w = mask.cols, h = mask.rows;
     const int vw = w + 1;
     auto fg = [&](int x, int y) {
@@ -153,9 +196,11 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
                     std::uint8_t& t = out[vid(x, y)];
                     saddle = saddle || (t & 0xF) == 0xF || (t & 0xF) == 0x5 || (t & 0xF) == 0xA;
                     // At a corner where two pixels touch diagonally, turn left: the walk then
-                    // goes round both (8-connectivity); the split below makes the rings simple.
+                    // goes round both (8-connectivity); right: it leaves the other pixel to a
+                    // walk of its own. The split below makes the rings simple.
                     int next = -1;
-                    for (int turn : {3, 0, 1}) {
+                    const int turns[3] = {joinDiagonals ? 3 : 1, 0, joinDiagonals ? 1 : 3};
+                    for (int turn : turns) {
                         int c = (d + turn) % 4;
                         if (t & (1 << c)) {
                             next = c;
@@ -178,7 +223,21 @@ MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
         }
     }
 
-    return assemble(loops, origin);
+    return loops;
+}
+
+}  // namespace
+
+MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
+    CV_Assert(mask.type() == CV_8U);
+    bool connected = true;
+    MultiPolygon mp = assemble(traceLoops(mask, true), origin, connected);
+    if (connected) return mp;
+    // Diagonal pixels round a hole (four pixels round an empty one) give a part whose hole
+    // touches its outer ring twice: invalid. Traced 4-connected, every part is an edge-connected
+    // set of pixels, whose interior is connected, and the pixels touching at a corner are parts
+    // of their own. Only such regions are traced again: the others keep their rings as before.
+    return assemble(traceLoops(mask, false), origin, connected);
 }
 
 }  // namespace riskmap

@@ -1,11 +1,12 @@
 // OutlineSimplifier: pixel stairs go, the shape stays within the tolerance, and the result is
 // always a valid polygon (rings simple, holes inside, parts apart) or else the exact outline.
-#include <gtest/gtest.h>
 #include <geos_c.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "features/OutlineSimplifier.hpp"
+#include "support/GeosCheck.hpp"
 
 using namespace riskmap;
 
@@ -47,21 +48,6 @@ struct Verdict {
     bool valid;
     double hausdorff;
 };
-
-GEOSGeometry* toGeos(GEOSContextHandle_t ctx, const MultiPolygon& g) {
-    auto ring = [&](const Ring& r) {
-        GEOSCoordSequence* s = GEOSCoordSeq_create_r(ctx, static_cast<unsigned>(r.size() + 1), 2);
-        for (std::size_t i = 0; i <= r.size(); ++i) GEOSCoordSeq_setXY_r(ctx, s, static_cast<unsigned>(i), r[i % r.size()].x, r[i % r.size()].y);
-        return GEOSGeom_createLinearRing_r(ctx, s);
-    };
-    std::vector<GEOSGeometry*> parts;
-    for (const auto& p : g.parts) {
-        std::vector<GEOSGeometry*> holes;
-        for (const auto& h : p.holes) holes.push_back(ring(h));
-        parts.push_back(GEOSGeom_createPolygon_r(ctx, ring(p.outer), holes.data(), static_cast<unsigned>(holes.size())));
-    }
-    return GEOSGeom_createCollection_r(ctx, GEOS_MULTIPOLYGON, parts.data(), static_cast<unsigned>(parts.size()));
-}
 
 Verdict judge(const MultiPolygon& in, const MultiPolygon& out) {
     GEOSContextHandle_t ctx = GEOS_init_r();
