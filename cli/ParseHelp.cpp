@@ -1,6 +1,8 @@
 #include "cli/ParseHelp.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 namespace riskmap {
 
@@ -119,6 +121,20 @@ std::string explainParseError(const CLI::App& app, const CLI::ParseError& error,
         if (!guess.empty()) msg += " (did you mean " + guess + "?)";
     }
     return msg + ": run 'riskmap " + active->get_name() + " --help'";
+}
+
+void refuseNonFiniteNumbers(CLI::App& app) {
+    const CLI::Validator finite(
+        [](std::string& value) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(value.c_str(), &end);
+            if (value.empty() || end != value.c_str() + value.size() || std::isfinite(v)) return "";
+            return "'" + value + "' is not a finite number";
+        },
+        "", "finite");
+    for (CLI::Option* o : app.get_options())
+        if (!o->get_lnames().empty()) o->check(finite);
+    for (CLI::App* sub : app.get_subcommands({})) refuseNonFiniteNumbers(*sub);
 }
 
 }  // namespace riskmap

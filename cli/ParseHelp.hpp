@@ -11,6 +11,12 @@ namespace riskmap {
 // "unknown command 'scna' (did you mean 'scan'?): run 'riskmap --help'" and the like.
 std::string explainParseError(const CLI::App& app, const CLI::ParseError& error, const std::vector<std::string>& argv);
 
+// Refuses "nan", "inf" and the like as the value of any option of `app` and its commands:
+// CLI11 reads them as numbers and its range checks let NaN through (--grid nan wrote no grid,
+// --scale nan found nothing, and a manifest records NaN as null). A file literally named "nan"
+// can still be given as ./nan.
+void refuseNonFiniteNumbers(CLI::App& app);
+
 // Edit distance (insert, delete, substitute, swap adjacent), for suggestions.
 int editDistance(const std::string& a, const std::string& b);
 

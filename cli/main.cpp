@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     addReportCommand(app, ctx);
     addDiffCommand(app, ctx);
     addTrainCommand(app, ctx);
+    refuseNonFiniteNumbers(app);
 
     try {
         app.parse(argc, argv);

@@ -241,6 +241,7 @@ RasterInput RasterInput::open(const std::string& path, const InputOptions& optio
         // A band the profile calls alpha but GDAL does not treat as one still masks the rest.
         if (b.name == "alpha" && b.colorInterp != "Alpha") in.files_[0].maskBand = b.band;
     }
+    in.checkScales(options);
     in.finishGeoreference();
     return in;
 }
@@ -370,8 +371,32 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
     else
         in.name_ = sameDir && dir != "." && !dir.empty() ? std::string(CPLGetFilename(dir.c_str()))
                                                          : std::string("band-stack");
+    in.checkScales(options);
     in.finishGeoreference();
     return in;
+}
+
+// A NaN, infinite or zero scale (or a NaN offset) turns every pixel into no data or into one
+// value: a scan would find nothing and say nothing, and its manifest (JSON has no NaN) would
+// not replay it. Refused, naming where the value came from.
+void RasterInput::checkScales(const InputOptions& options) const {
+    auto usable = [](double scale, double offset) {
+        return std::isfinite(scale) && scale != 0 && std::isfinite(offset);
+    };
+    if ((options.scale && (!std::isfinite(*options.scale) || *options.scale == 0)) ||
+        (options.offset && !std::isfinite(*options.offset)))
+        throw UsageError(
+            "--scale must be a finite number other than 0 and --offset a finite number "
+            "(reflectance = "
+            "value * SCALE + OFFSET)");
+    for (const InputBand& b : bands_) {
+        if (usable(b.scale.scale, b.scale.offset)) continue;
+        throw DataError("'" + files_[static_cast<std::size_t>(b.file)].path + "' band " +
+                        std::to_string(b.band) + " declares reflectance scale " +
+                        std::to_string(b.scale.scale) + " and offset " +
+                        std::to_string(b.scale.offset) +
+                        ", which no value can be read by: give --scale and --offset");
+    }
 }
 
 void RasterInput::finishGeoreference() {

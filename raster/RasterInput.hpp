@@ -127,6 +127,7 @@ public:
 private:
     void finishGeoreference();
     void setZeroPixels(const std::string& mode);
+    void checkScales(const InputOptions& options) const;
     void checkGeographicExtent() const;
     void measureGsd();
 

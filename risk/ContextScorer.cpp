@@ -17,7 +17,8 @@ namespace {
 double number(const std::string& s, const std::string& what) {
     double v = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) throw UsageError(what + ": '" + s + "' is not a number");
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(v))
+        throw UsageError(what + ": '" + s + "' is not a finite number");
     return v;
 }
 
@@ -80,7 +81,7 @@ ContextSpec ContextSpec::fromJson(const Json& j, const std::string& origin) {
         c.name = r.at("name").str();
         c.path = r.at("path").str();
         parseRule(r.at("rule").str(), c, what);
-        c.weight = r.number("weight", 0.0);
+        c.weight = r.at("weight").number(-1.0, 1.0);  // required: a null is not a weight of 0
     } catch (const DataError& e) {
         throw UsageError(what + " entries need name, path, rule and weight: " + e.what());
     }

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -233,6 +234,45 @@ TEST(CliScan, EveryOutlineIsValidInEveryFormat) {
                                   << " outlines invalid";
         }
     }
+}
+
+// A scale of NaN, infinity or 0 read every pixel as no data: the scan found nothing, said nothing,
+// and its manifest ("scale": null) replayed as a different scan (found by an audit). Refused,
+// naming where the value came from: the option (exit 2) or the file's own metadata (exit 1).
+TEST(CliScan, UnusableReflectanceScalesAreRefused) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 64;
+    const std::string in = writeScene(dir.file("s.tif"), s);
+    for (const std::vector<std::string>& bad :
+         std::vector<std::vector<std::string>>{{"--scale", "nan"},
+                                               {"--scale", "inf"},
+                                               {"--scale", "0"},
+                                               {"--offset", "nan"},
+                                               {"--offset", "-inf"}}) {
+        std::vector<std::string> args{"scan", in, "-q", "-o", dir.file("out.geojson")};
+        args.insert(args.end(), bad.begin(), bad.end());
+        auto r = runRiskmap(args);
+        EXPECT_EQ(r.exitCode, 2) << bad[0] << " " << bad[1] << ": " << r.err;
+        EXPECT_NE(r.err.find(bad[0]), std::string::npos) << r.err;
+        EXPECT_FALSE(fileExists(dir.file("out.geojson")));
+    }
+    EXPECT_EQ(
+        runRiskmap({"scan", in, "-q", "-o", dir.file("ok.geojson"), "--scale", "1e-4"}).exitCode,
+        0);
+    {
+        GDALDatasetH ds = GDALOpen(in.c_str(), GA_Update);
+        ASSERT_NE(ds, nullptr);
+        GDALSetRasterScale(GDALGetRasterBand(ds, 2), std::nan(""));
+        GDALClose(ds);
+    }
+    auto r = runRiskmap({"scan", in, "-q", "-o", dir.file("file.geojson")});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("s.tif' band 2"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--scale"), std::string::npos) << r.err;
+    EXPECT_EQ(
+        runRiskmap({"scan", in, "-q", "-o", dir.file("given.geojson"), "--scale", "1e-4"}).exitCode,
+        0);
 }
 
 TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
