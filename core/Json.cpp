@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/Error.hpp"
+#include "core/TextFile.hpp"
 
 namespace riskmap {
 
@@ -102,11 +103,7 @@ Json parseJson(const std::string& text, const std::string& origin) {
 }
 
 Json parseJsonFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw DataError("cannot read " + path + ": check that the file exists and is readable");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return parseJson(ss.str(), path);
+    return parseJson(readTextFile(path, "JSON file"), path);
 }
 
 std::string dumpJson(const Json& value, int indent) {

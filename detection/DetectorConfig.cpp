@@ -11,10 +11,16 @@ DetectorConfig DetectorConfig::load(const std::string& path) {
 DetectorConfig DetectorConfig::fromJson(const Json& root, const std::string& origin) {
     const Json* j = &root;
     if (!j->is_object()) throw UsageError(origin + ": a recipe must be a JSON object");
-    if (j->contains("recipe")) j = &(*j)["recipe"];  // a scan manifest
+    const Json* risk = nullptr;
+    if (j->contains("recipe")) {  // a scan manifest: its recipe, and the risk options it ran with
+        if (j->contains("risk") && j->at("risk").is_object()) risk = &j->at("risk");
+        j = &j->at("recipe");
+    }
     if (!j->is_object()) throw UsageError(origin + ": \"recipe\" must be an object");
     DetectorConfig c;
     c.origin_ = origin;
+    for (const char* key : {"context", "risk_levels"})
+        if (risk && risk->contains(key)) c.risk_[key] = risk->at(key);
     for (auto it = j->begin(); it != j->end(); ++it) {
         const std::string& key = it.key();
         if (key == "detector") {

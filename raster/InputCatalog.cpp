@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/Error.hpp"
+#include "core/TextFile.hpp"
 #include "raster/RasterReader.hpp"
 #include "raster/StacItems.hpp"
 
@@ -47,8 +48,7 @@ std::string num(double v, int decimals) {
 std::vector<std::string> InputCatalog::expandPaths(const std::vector<std::string>& paths, const std::string& inputList) {
     std::vector<std::string> all = paths;
     if (!inputList.empty()) {
-        std::ifstream in(inputList);
-        if (!in) throw DataError("cannot read --input-list '" + inputList + "': check the path");
+        std::istringstream in(readTextFile(inputList, "--input-list", std::size_t(64) << 20));
         std::string line;
         while (std::getline(in, line)) {
             auto b = line.find_first_not_of(" \t\r");
@@ -64,7 +64,10 @@ std::vector<std::string> InputCatalog::expandPaths(const std::vector<std::string
             out.push_back(p);
             continue;
         }
-        if (p.find_first_of("*?[") != std::string::npos) {
+        // A file whose name holds a glob character ("scene[1].tif") is itself, not a pattern.
+        struct stat st {};
+        const bool exists = ::stat(p.c_str(), &st) == 0;
+        if (!exists && p.find_first_of("*?[") != std::string::npos) {
             glob_t g{};
             int rc = ::glob(p.c_str(), 0, nullptr, &g);
             if (rc == GLOB_NOMATCH) {
@@ -77,8 +80,7 @@ std::vector<std::string> InputCatalog::expandPaths(const std::vector<std::string
             out.insert(out.end(), m.begin(), m.end());
             continue;
         }
-        struct stat st;
-        if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (exists && S_ISDIR(st.st_mode)) {
             std::vector<std::string> m;
             for (const auto& e : std::filesystem::directory_iterator(p)) {
                 if (!e.is_regular_file()) continue;

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -259,4 +260,68 @@ TEST_F(Hostile, ThousandOverlappingScenesMergeOnce) {
     ASSERT_EQ(fc.at("features").size(), 1u);
     EXPECT_EQ(fc.at("features")[0].at("properties").at("sources").size(), 1000u);
     EXPECT_LT(t, 120);
+}
+
+// "nan" and "inf" parse as numbers, and range checks let NaN through: --grid nan wrote no grid,
+// --scale nan found nothing, --min-score nan was recorded as null (an audit). Every option
+// refuses them, naming itself.
+TEST_F(Hostile, NonFiniteNumbersInAnyOption) {
+    double t = 0;
+    const std::string out = out_;
+    for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
+             {"--grid", "nan"},
+             {"--scale", "inf"},
+             {"--offset", "-inf"},
+             {"--risk-levels", "nan,0.7"},
+             {"--publish", dir_.file("out/p.geojson"), "--publish-cell-m", "nan"},
+             {"--simplify-m", "NaN"}}) {
+        std::vector<std::string> args{"scan", raster_, "-o", out};
+        args.insert(args.end(), extra.begin(), extra.end());
+        expectClean(timed(args, t), 2, extra[extra.size() - 2], t, 5);
+    }
+    ASSERT_EQ(runRiskmap({"scan", raster_, "-o", dir_.file("d.geojson"), "-q"}).exitCode, 0);
+    expectClean(timed({"eval", "--truth", dir_.file("d.geojson"), "--detections",
+                       dir_.file("d.geojson"), "--radius-m", "inf"},
+                      t),
+                2, "--radius-m", t, 5);
+    expectClean(timed({"diff", dir_.file("d.geojson"), dir_.file("d.geojson"), "-o", out,
+                       "--min-score", "nan"},
+                      t),
+                2, "--min-score", t, 5);
+    expectClean(
+        timed({"report", dir_.file("d.geojson"), "-o", dir_.file("out/rep"), "--max-chips", "-1"},
+              t),
+        2, "--max-chips", t, 5);
+}
+
+// Recipes and input lists are small files: a device, a pipe or a folder in their place is refused
+// at once (--config /dev/zero grew riskmap to 24 GB in five seconds; a FIFO would wait for ever).
+TEST_F(Hostile, ConfigAndInputListThatNeverEnd) {
+    double t = 0;
+    ASSERT_EQ(::mkfifo(dir_.file("fifo").c_str(), 0600), 0);
+    for (const std::string& file :
+         {std::string("/dev/zero"), dir_.file("fifo"), dir_.file("out")}) {
+        expectClean(timed({"scan", raster_, "-o", out_, "--config", file}, t), 1, file, t, 5);
+        expectClean(timed({"scan", "-o", out_, "--input-list", file}, t), 1, file, t, 5);
+    }
+}
+
+// A file whose name holds glob characters is that file, not a pattern (scene[1].tif was "no file
+// matches"; scene_?.tif scanned every scene_X.tif beside it).
+TEST_F(Hostile, FileNamesWithGlobCharacters) {
+    fs::copy_file(raster_, dir_.file("scene[1].tif"));
+    fs::copy_file(raster_, dir_.file("scene_?.tif"));
+    fs::copy_file(raster_, dir_.file("scene_A.tif"));
+    for (const std::string name : {"scene[1].tif", "scene_?.tif"}) {
+        auto r = runRiskmap(
+            {"scan", dir_.file(name), "-o", dir_.file("g.geojson"), "--overwrite", "-q"});
+        ASSERT_EQ(r.exitCode, 0) << name << ": " << r.err;
+        const Json m = parseJsonFile(dir_.file("g.geojson.manifest.json"));
+        ASSERT_EQ(m.at("inputs").size(), 1u) << name;
+    }
+    // A pattern that names no existing file is still a pattern.
+    auto r = runRiskmap(
+        {"scan", dir_.file("scene_*.tif"), "-o", dir_.file("g.geojson"), "--overwrite", "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(parseJsonFile(dir_.file("g.geojson.manifest.json")).at("inputs").size(), 2u);
 }

@@ -72,9 +72,33 @@ TEST(CliRisk, ContextFactorsRaiseRiskAndAreListed) {
     EXPECT_GT(outside, 10);
     Json m = parseJsonFile(dir.file("out.geojson.manifest.json"));
     EXPECT_EQ(m.at("risk").at("context").size(), 1u);
+    // The manifest replays the scan with its context layers and risk levels (an audit found them
+    // dropped: risks and levels changed on replay).
+    r = runRiskmap({"scan", "-o", dir.file("again.geojson"), "-q", "--config",
+                    dir.file("out.geojson.manifest.json")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Json again = parseJsonFile(dir.file("again.geojson"));
+    ASSERT_EQ(again.at("features").size(), fc.at("features").size());
+    for (std::size_t i = 0; i < fc.at("features").size(); ++i)
+        EXPECT_EQ(again.at("features")[i].at("properties"), fc.at("features")[i].at("properties"))
+            << i;
+    EXPECT_EQ(parseJsonFile(dir.file("again.geojson.manifest.json")).at("risk"), m.at("risk"));
     auto bad = runRiskmap({"scan", scene, "-o", dir.file("bad.geojson"), "--context", "reserve=nope.geojson:inside:0.5"});
     EXPECT_EQ(bad.exitCode, 1);
     EXPECT_NE(bad.err.find("nope.geojson"), std::string::npos);
+    // A weight of NaN, or none, is not a weight of 0.
+    bad = runRiskmap({"scan", scene, "-o", dir.file("bad.geojson"), "--context",
+                      "reserve=" + dir.file("reserve.geojson") + ":inside:nan"});
+    EXPECT_EQ(bad.exitCode, 2) << bad.err;
+    EXPECT_NE(bad.err.find("finite"), std::string::npos) << bad.err;
+    std::ofstream(dir.file("recipe.json"))
+        << R"({"detector": "index", "context": [{"name": "r", "path": ")"
+        << dir.file("reserve.geojson") << R"(", "rule": "inside", "weight": null}]})";
+    bad = runRiskmap(
+        {"scan", scene, "-o", dir.file("bad.geojson"), "--config", dir.file("recipe.json")});
+    EXPECT_EQ(bad.exitCode, 2) << bad.err;
+    EXPECT_NE(bad.err.find("weight"), std::string::npos) << bad.err;
+    EXPECT_FALSE(fileExists(dir.file("bad.geojson")));
 }
 
 TEST(CliRisk, GridCellsCoverOnlyScannedGround) {

@@ -1,0 +1,33 @@
+#include "core/TextFile.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/Error.hpp"
+
+namespace riskmap {
+
+std::string readTextFile(const std::string& path, const std::string& what, std::size_t maxBytes) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        throw DataError("cannot read " + what + " '" + path +
+                        "': check that the file exists and is readable");
+    if (!S_ISREG(st.st_mode))
+        throw DataError(what + " '" + path +
+                        "' is not a regular file (a folder, device or pipe): give a file");
+    if (static_cast<std::size_t>(st.st_size) > maxBytes)
+        throw DataError(what + " '" + path + "' holds " + std::to_string(st.st_size >> 20) +
+                        " MB, more than the " + std::to_string(maxBytes >> 20) +
+                        " MB such a file can sensibly be: is it the right file?");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw DataError("cannot read " + what + " '" + path +
+                        "': check that the file exists and is readable");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace riskmap
