@@ -43,6 +43,33 @@ void writeFile(const fs::path& path, const void* data, std::size_t size) {
 
 bool isReportFolder(const fs::path& dir) { return fs::exists(dir / "data.js") && fs::exists(dir / "index.html"); }
 
+// Whether a report writes `rel` (a path inside its folder): data.js, its static files and their
+// folders, chips/ and PNG chips in it.
+bool reportWrites(const fs::path& rel, bool isDir) {
+    const std::string r = rel.generic_string();
+    if (r == "data.js" || (r == "chips" && isDir)) return true;
+    if (!isDir && rel.parent_path() == "chips" && rel.extension() == ".png") return true;
+    for (const auto& a : reportAssets()) {
+        const std::string name = a.name;
+        if (!isDir && name == r) return true;
+        if (isDir && name.rfind(r + "/", 0) == 0) return true;
+    }
+    return false;
+}
+
+// The first entry of `dir` a report does not write (a link counts as foreign), or empty: an
+// --overwrite replaces the whole folder, so it must hold nothing else (an audit lost notes.txt
+// and photos/ from a folder that merely held an index.html and a data.js).
+std::string foreignEntry(const fs::path& dir) {
+    for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+        const bool link = it->is_symlink();
+        const bool isDir = !link && it->is_directory();
+        if (link || (!isDir && !it->is_regular_file()) || !reportWrites(fs::relative(it->path(), dir), isDir))
+            return fs::relative(it->path(), dir).generic_string();
+    }
+    return "";
+}
+
 // A chip's file name from a feature id, which comes from a file and may hold anything
 // ("../../x", "/etc/y", control bytes): only [A-Za-z0-9_-] survive, and a counter keeps
 // names that sanitise alike apart.
@@ -206,6 +233,11 @@ ReportWriter::ReportWriter(ReportRequest request) : request_(std::move(request))
         const bool empty = fs::is_empty(out);
         if (!empty && !isReportFolder(out))
             throw UsageError("'" + request_.outDir + "' is a folder that is not a riskmap report: choose a new folder");
+        const std::string foreign = empty ? "" : foreignEntry(out);
+        if (!foreign.empty())
+            throw UsageError("'" + request_.outDir + "' holds '" + foreign +
+                             "', which no riskmap report writes, and a report replaces its whole folder: move it out, "
+                             "or choose a new folder");
         if (!empty && !request_.overwrite)
             throw UsageError("'" + request_.outDir + "' already holds a report: pass --overwrite to replace it");
     }

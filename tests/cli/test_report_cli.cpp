@@ -187,6 +187,22 @@ TEST(CliReport, RefusesToClobberAndExplainsWhatIsMissing) {
     EXPECT_EQ(r.exitCode, 0) << r.err;
     EXPECT_FALSE(fs::exists(dir.file("rep/chips")));  // the old report went, chips and all
 
+    // A report folder that also holds the user's own files, or a folder that only looks like one
+    // (index.html and data.js), is not replaced: --overwrite once deleted notes.txt and photos/.
+    std::ofstream(dir.file("rep/notes.txt")) << "keep me";
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--overwrite"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("notes.txt"), std::string::npos) << r.err;
+    EXPECT_TRUE(fileExists(dir.file("rep/notes.txt")));
+    fs::create_directories(dir.file("look/photos"));
+    std::ofstream(dir.file("look/index.html")) << "<html>";
+    std::ofstream(dir.file("look/data.js")) << "var x = 1;";
+    std::ofstream(dir.file("look/photos/a.jpg")) << "img";
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("look"), "--overwrite"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("photos"), std::string::npos) << r.err;
+    EXPECT_TRUE(fileExists(dir.file("look/photos/a.jpg")));
+
     // A layer without a manifest is not a scan.
     fs::copy_file(dir.file("out.geojson"), dir.file("copy.geojson"));
     r = runRiskmap({"report", dir.file("copy.geojson"), "-o", dir.file("rep2")});
