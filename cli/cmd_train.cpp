@@ -3,10 +3,29 @@
 #include <memory>
 
 #include "cli/Commands.hpp"
+#include "core/Error.hpp"
 #include "output/FileCommit.hpp"
+#include "raster/InputCatalog.hpp"
 #include "training/Training.hpp"
 
 namespace riskmap {
+
+namespace {
+
+// Before any training: the model file may be written (no link, not there unless --overwrite) and
+// is none of the inputs (-o labels.geojson --overwrite replaced the labels with YAML, -o a chip
+// replaced the chip).
+void checkModelDestination(const TrainRequest& req, bool overwrite) {
+    FileCommit::checkDestination(req.outputPath, overwrite);
+    const std::string out = FileCommit::identity(req.outputPath);
+    std::vector<std::string> inputs = InputCatalog::expandPaths(req.images.paths, req.images.inputList);
+    inputs.push_back(req.labelsPath);
+    for (const auto& in : inputs)
+        if (FileCommit::identity(in) == out)
+            throw UsageError("-o '" + req.outputPath + "' is one of the inputs ('" + in + "'): choose another model file");
+}
+
+}  // namespace
 
 void addTrainCommand(CLI::App& app, const CliContext& ctx) {
     struct Args {
@@ -49,9 +68,11 @@ void addTrainCommand(CLI::App& app, const CliContext& ctx) {
     const std::atomic<bool>* cancel = ctx.cancel;
     cmd->callback([a, cancel] {
         a->req.images.options.sensor = a->sensor;
+        checkModelDestination(a->req, a->overwrite);
         const TrainResult r = trainVerifier(a->req, cancel);
         std::cout << r.summary() << r.cv.toText();
-        FileCommit::writeFile(a->req.outputPath, r.model.toText(), a->overwrite, 0644);
+        // Owner-only like every output: the model records where the labels are.
+        FileCommit::writeFile(a->req.outputPath, r.model.toText(), a->overwrite, 0600);
         std::cout << "wrote " << a->req.outputPath << " (" << r.model.features.size() << " features, "
                   << r.model.forest->getRoots().size() << " trees)\n";
     });

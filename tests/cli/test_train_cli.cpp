@@ -143,6 +143,38 @@ TEST(CliTrain, BadLabelsAndUsageExitTwoNamingTheFile) {
     EXPECT_EQ(runRiskmap(a).exitCode, 2);
 }
 
+// An audit found the model written 0644 (it records where the labels are), and -o naming the labels
+// or a chip replaced them with YAML under --overwrite, after training.
+TEST(CliTrain, ModelIsOwnerOnlyAndNeverReplacesAnInput) {
+    if (!std::filesystem::exists(kDev + "/labels.geojson")) GTEST_SKIP() << "no bundled dev chips in " << kDev;
+    TempDir dir;
+    std::filesystem::copy_file(kDev + "/labels.geojson", dir.file("labels.geojson"));
+    const auto tangail = chips("tangail", true);
+    std::filesystem::copy_file(tangail.front(), dir.file("chip.tif"));
+    const std::string labels = readFile(dir.file("labels.geojson")), chip = readFile(dir.file("chip.tif"));
+    std::vector<std::string> images = tangail;
+    images.push_back(dir.file("chip.tif"));
+    for (const std::string& victim : {dir.file("labels.geojson"), dir.file("chip.tif")}) {
+        std::vector<std::string> a = trainArgs(images, victim);
+        *(std::find(a.begin(), a.end(), "--labels") + 1) = dir.file("labels.geojson");
+        a.push_back("--overwrite");
+        auto r = runRiskmap(a);
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        EXPECT_NE(r.err.find("one of the inputs"), std::string::npos) << r.err;
+        EXPECT_EQ(r.out.find("fold"), std::string::npos) << "refused before training: " << r.out;
+    }
+    EXPECT_EQ(readFile(dir.file("labels.geojson")), labels);
+    EXPECT_EQ(readFile(dir.file("chip.tif")), chip);
+    const auto twoDistricts = chips("jessore", false);
+    auto r = runRiskmap(trainArgs(twoDistricts, dir.file("m.yml")));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(std::filesystem::status(dir.file("m.yml")).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    r = runRiskmap(trainArgs(twoDistricts, dir.file("m.yml")));  // exists, no --overwrite: refused at once
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_EQ(r.out.find("fold"), std::string::npos) << r.out;
+}
+
 TEST(CliTrain, AModelServesOnlyTheOptionsAndFileItWasTrainedWith) {
     if (!std::filesystem::exists(kDev + "/labels.geojson")) GTEST_SKIP() << "no bundled dev chips in " << kDev;
     TempDir dir;
