@@ -336,6 +336,19 @@ ScanResults ScanJob::freshResults() const {
     return res;
 }
 
+namespace {
+
+// `e` again, of the same type, with `note` added.
+[[noreturn]] void rethrowWithNote(const Error& e, const std::string& note) {
+    const std::string what = std::string(e.what()) + note;
+    if (dynamic_cast<const UsageError*>(&e)) throw UsageError(what);
+    if (dynamic_cast<const DataError*>(&e)) throw DataError(what);
+    if (dynamic_cast<const IoError*>(&e)) throw IoError(what);
+    throw Error(what);
+}
+
+}  // namespace
+
 ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel) {
     cancel_ = cancel;
     const std::string started = utcNow();
@@ -353,29 +366,47 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     std::vector<JournalTile> done;
     ScanJournal journal = haveJournal && request_.resume ? ScanJournal::resume(jpath, fingerprint(), detector_->info(), done)
                                                          : ScanJournal::create(jpath, fingerprint());
-    const auto finished = replay(done, pipeline, res);
-
-    std::unique_ptr<ShardPlan> plan;
-    if (request_.shard.active()) plan = shardPlan(pipeline, inputs(), request_.shard.count);
-    auto include = [&](std::size_t input, std::size_t tile) {
-        if (plan && plan->shardOf(input, tile) != request_.shard.index) return false;
-        return finished.count({input, tile}) == 0;
-    };
-    pipeline.run(
-        progress,
-        [&](TileResult&& r) {
-            JournalTile t{r.input, r.tile.index, std::move(r.detections), std::move(r.coverage), std::move(r.rejections)};
-            journal.append(t);
-            addTile(res, pipeline.plans()[t.input].grid, t, jpath);
-        },
-        include, heldBytes(res));
-    journal.close();
-    res.scanSeconds = since(t0);
-    takePipelineStats(pipeline, res);
-    ScanSummary s = writeOutputs(res, started, progress);
-    // A shard's journal is its hand-over to `riskmap merge`; otherwise it has done its job.
-    if (!request_.shard.active() && !request_.keepJournal) std::remove(jpath.c_str());
-    return s;
+    std::size_t kept = done.size();
+    try {
+        const auto finished = replay(done, pipeline, res);
+        std::unique_ptr<ShardPlan> plan;
+        if (request_.shard.active()) plan = shardPlan(pipeline, inputs(), request_.shard.count);
+        auto include = [&](std::size_t input, std::size_t tile) {
+            if (plan && plan->shardOf(input, tile) != request_.shard.index) return false;
+            return finished.count({input, tile}) == 0;
+        };
+        pipeline.run(
+            progress,
+            [&](TileResult&& r) {
+                JournalTile t{r.input, r.tile.index, std::move(r.detections), std::move(r.coverage),
+                              std::move(r.rejections)};
+                journal.append(t);
+                ++kept;
+                addTile(res, pipeline.plans()[t.input].grid, t, jpath);
+            },
+            include, heldBytes(res));
+        journal.close();
+        res.scanSeconds = since(t0);
+        takePipelineStats(pipeline, res);
+        ScanSummary s = writeOutputs(res, started, progress);
+        // A shard's journal is its hand-over to `riskmap merge`; otherwise it has done its job.
+        if (!request_.shard.active() && !request_.keepJournal) std::remove(jpath.c_str());
+        return s;
+    } catch (const Cancelled&) {
+        throw;  // says itself that --resume continues
+    } catch (const Error& e) {
+        // A failure (a damaged block, a full disk): a journal with finished tiles is kept for
+        // --resume once the cause is fixed, and the message says so; an empty one is removed,
+        // so that the same command runs again as it is.
+        if (kept == 0) {
+            journal.close();
+            std::remove(jpath.c_str());
+            throw;
+        }
+        rethrowWithNote(e, " (the journal '" + jpath + "' keeps the " + std::to_string(kept) +
+                               " tile(s) finished: --resume continues from them once that is "
+                               "fixed, --overwrite starts over)");
+    }
 }
 
 }  // namespace riskmap

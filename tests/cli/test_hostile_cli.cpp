@@ -2,6 +2,7 @@
 // end with exit 1 or 2, one line on stderr naming the culprit, no core dump, no output left
 // behind, and in bounded time.
 #include <arpa/inet.h>
+#include <gdal.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -324,4 +325,48 @@ TEST_F(Hostile, FileNamesWithGlobCharacters) {
         {"scan", dir_.file("scene_*.tif"), "-o", dir_.file("g.geojson"), "--overwrite", "-q"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(parseJsonFile(dir_.file("g.geojson.manifest.json")).at("inputs").size(), 2u);
+}
+
+// A scan that fails (not one interrupted) left its journal, and the same command was then refused
+// as if it had been interrupted (an audit). With no tile finished the journal goes; with some, it
+// stays and the message says how to go on.
+TEST_F(Hostile, FailedScanSaysWhatItsJournalIsFor) {
+    double t = 0;
+    const std::string truncated = dir_.file("trunc.tif");
+    {
+        std::ifstream in(raster_, std::ios::binary);
+        std::string head(3000, '\0');
+        in.read(&head[0], 3000);
+        std::ofstream(truncated, std::ios::binary) << head;
+    }
+    for (int run = 0; run < 2; ++run) {  // the same command fails the same way twice
+        auto r = timed({"scan", truncated, "-o", out_, "-q"}, t);
+        EXPECT_EQ(r.exitCode, 1) << r.err;
+        EXPECT_FALSE(fs::exists(out_ + ".journal"));
+    }
+    // A raster whose last block is damaged: the tiles before it finish, their journal is kept.
+    SceneSpec s;
+    s.width = s.height = 512;
+    s.blockX = s.blockY = 128;
+    const std::string damaged = writeScene(dir_.file("damaged.tif"), s);
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(damaged.c_str(), GA_ReadOnly);
+    ASSERT_NE(ds, nullptr);
+    const char* off = GDALGetMetadataItem(GDALGetRasterBand(ds, 1), "BLOCK_OFFSET_3_3", "TIFF");
+    ASSERT_NE(off, nullptr);
+    const long offset = std::atol(off);
+    GDALClose(ds);
+    {
+        std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(offset);
+        const std::string junk(64, '\xff');
+        f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    auto r = timed({"scan", damaged, "-o", out_, "--threads", "1", "--tile-size", "128", "--set",
+                    "max_length_m=100"},
+                   t);
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("tile(s) finished"), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::exists(out_ + ".journal"));
 }
