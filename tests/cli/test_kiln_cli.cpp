@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -290,4 +291,17 @@ TEST(CliEval, HelpAndErrors) {
     EXPECT_NE(missing.err.find("/no/a.geojson"), std::string::npos);
     auto method = runRiskmap({"eval", "--truth", "t", "--detections", "d", "--method", "best"});
     EXPECT_EQ(method.exitCode, 2);
+    // Detections without a score field were read as none at all: TP 0, every kiln missed, exit 0.
+    TempDir dir;
+    std::ofstream(dir.file("noscore.geojson"))
+        << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"a"},)"
+        << R"("geometry":{"type":"Point","coordinates":[89.1,22.2]}}]})";
+    std::ofstream(dir.file("aoi.geojson"))
+        << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon",)"
+        << R"("coordinates":[[[89,22],[89.2,22],[89.2,22.4],[89,22.4],[89,22]]]}}]})";
+    auto noScore = runRiskmap({"eval", "--truth", dir.file("noscore.geojson"), "--detections", dir.file("noscore.geojson"),
+                               "--aoi", dir.file("aoi.geojson")});
+    EXPECT_EQ(noScore.exitCode, 1) << noScore.err;
+    EXPECT_NE(noScore.err.find("'score'"), std::string::npos) << noScore.err;
+    EXPECT_NE(noScore.err.find("noscore.geojson"), std::string::npos) << noScore.err;
 }
