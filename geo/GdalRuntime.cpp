@@ -24,12 +24,21 @@ void setNetworkDefaults() {
         if (!CPLGetConfigOption(key, nullptr)) CPLSetConfigOption(key, value);
 }
 
+// A GeoPackage records when it was written (gpkg_contents.last_change), so two identical scans
+// gave different files. Layers carry no time (the manifest does): a fixed one, unless the user
+// sets their own.
+void setReproducibleDefaults() {
+    if (!CPLGetConfigOption("OGR_CURRENT_DATE", nullptr))
+        CPLSetConfigOption("OGR_CURRENT_DATE", "1970-01-01T00:00:00.000Z");
+}
+
 }  // namespace
 
 void ensureGdalRegistered() {
     static std::once_flag once;
     std::call_once(once, [] {
         setNetworkDefaults();
+        setReproducibleDefaults();
         GDALAllRegister();
     });
 }

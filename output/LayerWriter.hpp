@@ -22,6 +22,8 @@ public:
     // Writes `features` in order; GeoJSON text is formatted on all threads a chunk at a time
     // (same bytes as write() one by one). Throws Cancelled when `cancel` is set.
     void writeAll(const std::vector<FeatureRecord>& features, const std::atomic<bool>* cancel);
+    // For a layer left empty: its table is made now, ahead of layers created after it.
+    void createNow() { out_.createNow(layer_); }
 
 private:
     using Values = std::vector<std::pair<std::string, FieldValue>>;

@@ -96,6 +96,15 @@ OutputLayer* OutputDataset::createLayer(const std::string& name, const std::stri
 
 bool OutputDataset::writesText(const OutputLayer* layer) const { return layer->json != nullptr; }
 
+void OutputDataset::createNow(OutputLayer* layer) {
+    if (!layer->ogr || !ds_->GetDriver() ||
+        std::string(ds_->GetDriver()->GetDescription()) != "GPKG")
+        return;
+    if (layer->ogr->SyncToDisk() != OGRERR_NONE)
+        throw IoError("cannot create layer '" + std::string(layer->ogr->GetName()) + "' in '" +
+                      staged_ + "': " + lastGdalError());
+}
+
 std::string OutputDataset::featureText(const OutputLayer* layer, const MapPolygons& parts,
                                        const std::vector<std::pair<std::string, FieldValue>>& values,
                                        const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) const {

@@ -73,6 +73,10 @@ public:
     // True when `layer`'s features are text (GeoJSON): featureText() may then run on several
     // threads at once, and appendFeatureText() adds the texts in order.
     bool writesText(const OutputLayer* layer) const;
+    // The layer's table made now: GDAL's GeoPackage driver makes it at the first feature (or at
+    // close), so an empty layer would come after every later one. Not before writing features:
+    // the spatial index is built once after them, not kept up at every insert.
+    void createNow(OutputLayer* layer);
     std::string featureText(const OutputLayer* layer, const MapPolygons& parts,
                             const std::vector<std::pair<std::string, FieldValue>>& values,
                             const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) const;

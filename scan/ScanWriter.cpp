@@ -182,6 +182,8 @@ private:
         } else {
             assembler.assembleInChunks(res_.perInput, writeChunk(req_.pipeline), sink);
         }
+        // An empty detection layer still leads the GeoPackage: tools open the first layer.
+        if (written_ == 0) writer.createNow();
         out.main().setDefaultStyle(name, "riskmap risk", QgisStyle::detections(req_.risk.medium, req_.risk.high));
         assembleSeconds_ = since(t) - writing;
     }

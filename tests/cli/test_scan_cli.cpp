@@ -275,6 +275,36 @@ TEST(CliScan, UnusableReflectanceScalesAreRefused) {
         0);
 }
 
+// A GeoPackage's first layer is the detections even when there are none (GDAL created the empty
+// table last, so tools opening the first layer got the footprints), and two identical scans write
+// identical files: layers carry no write time (gpkg_contents.last_change was the clock). Both found
+// by an audit.
+TEST(CliScan, GeoPackageLeadsWithDetectionsAndCarriesNoClock) {
+    GDALAllRegister();
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.blobs = {{100, 100, 10, 10, kBareSoil}};
+    const std::string in = writeScene(dir.file("s.tif"), s);
+    for (const std::string rule : {"ndvi > 5", "ndvi < 0.2"}) {
+        const std::string out = dir.file(rule == "ndvi > 5" ? "none.gpkg" : "some.gpkg");
+        ASSERT_EQ(
+            runRiskmap({"scan", in, "-q", "-o", out, "--grid", "500", "--set", "rule=" + rule})
+                .exitCode,
+            0);
+        GDALDatasetH ds = GDALOpenEx(out.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+        ASSERT_NE(ds, nullptr);
+        EXPECT_STREQ(OGR_L_GetName(GDALDatasetGetLayer(ds, 0)), "index") << rule;
+        GDALClose(ds);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a clock in the file would tick
+    ASSERT_EQ(runRiskmap({"scan", in, "-q", "-o", dir.file("again.gpkg"), "--grid", "500", "--set",
+                          "rule=ndvi < 0.2"})
+                  .exitCode,
+              0);
+    EXPECT_TRUE(readFile(dir.file("some.gpkg")) == readFile(dir.file("again.gpkg")));
+}
+
 TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
     TempDir dir;
     SceneSpec s;
