@@ -16,8 +16,9 @@
 
 #include "core/Error.hpp"
 #include "eval/PrCurve.hpp"
-#include "provenance/Manifest.hpp"
 #include "geo/GdalRuntime.hpp"
+#include "provenance/Manifest.hpp"
+#include "raster/InputCatalog.hpp"
 #include "raster/RasterInput.hpp"
 
 namespace riskmap {
@@ -141,7 +142,8 @@ GeomPtr polygonFromRing(const std::vector<LonLat>& ring) {
 
 std::vector<Footprint> footprintsFromInputs(const std::vector<std::string>& inputs) {
     std::vector<Footprint> out;
-    for (const auto& path : inputs) {
+    // Folders and globs as scan takes them.
+    for (const auto& path : InputCatalog::expandPaths(inputs, "")) {
         RasterInput in = RasterInput::open(path, InputOptions{});
         out.push_back({in.name(), polygonFromRing(in.footprint(16))});
     }

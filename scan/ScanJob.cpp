@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -118,6 +119,21 @@ std::string clippingWarning(double share) {
 
 }  // namespace
 
+// Grid and published cells are equal-area cells of EPSG:6933, which holds from 86 S to 86 N: a
+// scene beyond failed at writing with "(inf, inf)" in GeoJSON and wrote cells off the CRS in a
+// GeoPackage. Refused before any pixel is read, naming the option.
+void ScanJob::checkGridArea() const {
+    if (request_.gridMetres <= 0 && request_.publishPath.empty()) return;
+    constexpr double kLimit = 86.0;
+    for (std::size_t i = 0; i < inputs().size(); ++i)
+        for (const LonLat& p : inputs()[i].footprint(16))
+            if (std::fabs(p.lat) > kLimit)
+                throw UsageError(std::string(request_.gridMetres > 0 ? "--grid" : "--publish") +
+                                 " uses equal-area cells (EPSG:6933), " +
+                                 "which end at 86 degrees of latitude, and '" + sources()[i] +
+                                 "' reaches " + optionValueText(p.lat) + ": scan it without them");
+}
+
 ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : request_(std::move(request)) {
     auto t0 = Clock::now();
     files();  // an unknown output extension fails before any work
@@ -143,6 +159,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
 
     catalog_ = std::make_unique<InputCatalog>(InputCatalog::open(request_.input));
     checkOutputsAreNotInputs();
+    checkGridArea();
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);

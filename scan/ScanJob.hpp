@@ -101,6 +101,7 @@ private:
     // Every output path is usable, none collides with another or (once opened) with an input.
     void checkOutputPaths() const;
     void checkOutputsAreNotInputs() const;
+    void checkGridArea() const;
     void fitTilesToRam();
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.
     std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,

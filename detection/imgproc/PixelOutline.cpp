@@ -130,8 +130,10 @@ bool interiorConnected(const std::vector<const IRing*>& rings) {
 }
 
 // Loops into parts: positive ones are outer rings, negative ones holes. `connected` is set
-// false when a part's interior is cut into pieces by its own touching rings.
-MultiPolygon assemble(const std::vector<IRing>& loops, cv::Point origin, bool& connected) {
+// false when a part's interior is cut into pieces by its own touching rings; rings touch only
+// at saddles (pixels meeting at a corner), so without one (`touching` false) nothing is checked.
+MultiPolygon assemble(const std::vector<IRing>& loops, cv::Point origin, bool touching,
+                      bool& connected) {
     std::vector<std::size_t> outers, holes;
     for (std::size_t i = 0; i < loops.size(); ++i)
         (signedArea2(loops[i]) > 0 ? outers : holes).push_back(i);
@@ -141,7 +143,8 @@ MultiPolygon assemble(const std::vector<IRing>& loops, cv::Point origin, bool& c
     for (std::size_t k = 0; k < outers.size(); ++k) partRings[k].push_back(&loops[outers[k]]);
     for (std::size_t h = 0; h < holes.size(); ++h) partRings[owners[h]].push_back(&loops[holes[h]]);
     connected = true;
-    for (const auto& rings : partRings) connected = connected && interiorConnected(rings);
+    if (touching)
+        for (const auto& rings : partRings) connected = connected && interiorConnected(rings);
 
     MultiPolygon mp;
     mp.parts.resize(outers.size());
@@ -154,7 +157,9 @@ MultiPolygon assemble(const std::vector<IRing>& loops, cv::Point origin, bool& c
 
 // The region's boundary as closed loops of pixel corners. Where two pixels touch only at a
 // corner, `joinDiagonals` walks round both (8-connectivity), else between them (4-connectivity).
-std::vector<IRing> traceLoops(const cv::Mat& mask, bool joinDiagonals) {
+// `anySaddle` tells whether any walk passed a corner where pixels meet diagonally.
+std::vector<IRing> traceLoops(const cv::Mat& mask, bool joinDiagonals, bool& anySaddle) {
+    anySaddle = false;
     const int w = mask.cols, h = mask.rows;
     const int vw = w + 1;
     auto fg = [&](int x, int y) {
@@ -213,6 +218,7 @@ std::vector<IRing> traceLoops(const cv::Mat& mask, bool joinDiagonals) {
                     t |= static_cast<std::uint8_t>(1 << (next + 4));
                     d = next;
                 }
+                anySaddle = anySaddle || saddle;
                 if (saddle) {
                     if (where.empty()) where.assign(out.size(), -1);
                     splitAtRepeats(walk, loops, where, vw);
@@ -230,14 +236,16 @@ std::vector<IRing> traceLoops(const cv::Mat& mask, bool joinDiagonals) {
 
 MultiPolygon traceOutline(const cv::Mat& mask, cv::Point origin) {
     CV_Assert(mask.type() == CV_8U);
-    bool connected = true;
-    MultiPolygon mp = assemble(traceLoops(mask, true), origin, connected);
+    bool connected = true, saddles = false;
+    const std::vector<IRing> loops = traceLoops(mask, true, saddles);
+    MultiPolygon mp = assemble(loops, origin, saddles, connected);
     if (connected) return mp;
     // Diagonal pixels round a hole (four pixels round an empty one) give a part whose hole
     // touches its outer ring twice: invalid. Traced 4-connected, every part is an edge-connected
     // set of pixels, whose interior is connected, and the pixels touching at a corner are parts
     // of their own. Only such regions are traced again: the others keep their rings as before.
-    return assemble(traceLoops(mask, false), origin, connected);
+    const std::vector<IRing> apart = traceLoops(mask, false, saddles);
+    return assemble(apart, origin, false, connected);
 }
 
 }  // namespace riskmap

@@ -370,3 +370,24 @@ TEST_F(Hostile, FailedScanSaysWhatItsJournalIsFor) {
     EXPECT_NE(r.err.find("tile(s) finished"), std::string::npos) << r.err;
     EXPECT_TRUE(fs::exists(out_ + ".journal"));
 }
+
+// Grid cells are EPSG:6933's, which ends at 86 degrees: near the pole --grid failed at writing with
+// "(inf, inf)" (GeoJSON) or wrote cells off the CRS (GeoPackage). Refused before any pixel is read.
+TEST_F(Hostile, GridNearThePole) {
+    double t = 0;
+    SceneSpec s;
+    s.width = s.height = 64;
+    s.epsg = "EPSG:4326";
+    s.originX = 10;
+    s.originY = 89.99;
+    s.pixel = 0.001;
+    const std::string polar = writeScene(dir_.file("polar.tif"), s);
+    for (const std::string& out : {out_, dir_.file("out/o.gpkg")}) {
+        expectClean(timed({"scan", polar, "-o", out, "--grid", "100"}, t), 2, "--grid", t, 10);
+        EXPECT_FALSE(fs::exists(out + ".journal"));
+    }
+    expectClean(timed({"scan", polar, "-o", out_, "--publish", dir_.file("out/p.geojson")}, t), 2,
+                "--publish", t, 10);
+    EXPECT_EQ(runRiskmap({"scan", polar, "-o", out_, "-q"}).exitCode,
+              0);  // without a grid it scans
+}

@@ -304,4 +304,11 @@ TEST(CliEval, HelpAndErrors) {
     EXPECT_EQ(noScore.exitCode, 1) << noScore.err;
     EXPECT_NE(noScore.err.find("'score'"), std::string::npos) << noScore.err;
     EXPECT_NE(noScore.err.find("noscore.geojson"), std::string::npos) << noScore.err;
+    // --inputs takes a folder, as scan does (it was refused as "not a raster").
+    std::ofstream(dir.file("det.geojson"))
+        << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"score":0.9,"source":"x"},)"
+        << R"("geometry":{"type":"Point","coordinates":[89.1,22.2]}}]})";
+    auto folder = runRiskmap({"eval", "--truth", devSet() + "/labels.geojson", "--detections",
+                              dir.file("det.geojson"), "--inputs", devSet() + "/chips", "--json"});
+    EXPECT_EQ(folder.exitCode, 0) << folder.err;
 }
