@@ -123,6 +123,11 @@ bool TimeSeries::finishedEarlier(const SeriesDate& d) const {
 
 SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, const std::atomic<bool>* cancel) {
     const std::string started = utcNow();
+    // Every date's inputs open before the first date is written: a missing file on a later date
+    // failed after the earlier dates had replaced their files (--overwrite), leaving a set of old
+    // and new files that disagree.
+    for (const auto& d : dates_)
+        if (!finishedEarlier(d)) ScanJob(requestFor(d), registry_);
     SeriesSummary s;
     for (const auto& d : dates_) {
         SeriesSummary::Date run{d.date, dateOutput(request_.scan.output, d.date)};

@@ -9,9 +9,38 @@
 #include "cli/ParseHelp.hpp"
 #include "core/Error.hpp"
 #include "core/Json.hpp"
+#include "core/JsonReader.hpp"
 #include "scan/ScanJob.hpp"
 
 namespace riskmap {
+
+namespace {
+
+// The risk options and grid the shards ran with, where the merge is not given its own: a merge
+// that fell back to the defaults wrote other risk levels and no grid (an audit).
+void takeRecordedRisk(const Manifest& shard, const std::string& origin, const CLI::App& cmd,
+                      ScanRequest& r) {
+    const Json empty = Json::object();  // JsonReader keeps a pointer: no temporaries
+    const JsonReader risk(shard.risk.is_object() ? shard.risk : empty, origin, "risk");
+    if (!cmd.count("--risk-levels"))
+        if (auto lv = risk.find("risk_levels")) {
+            const auto levels = lv->items(2);
+            if (levels.size() != 2) lv->fail("must hold two numbers, [medium, high]");
+            r.risk.medium = levels[0].number(0, 1);
+            r.risk.high = levels[1].number(0, 1);
+        }
+    if (!cmd.count("--context"))
+        if (auto ctx = risk.find("context"))
+            for (const auto& c : ctx->items(1000))
+                r.risk.context.push_back(ContextSpec::fromJson(c.object(), origin));
+    const JsonReader grid(shard.grid.is_object() ? shard.grid : empty, origin, "grid");
+    if (!cmd.count("--grid") && grid.has("cell_m")) {
+        r.gridMetres = grid.at("cell_m").number(10, 1e7);
+        if (!cmd.count("--grid-shape")) r.gridShape = grid.str("shape", r.gridShape);
+    }
+}
+
+}  // namespace
 
 void addMergeCommand(CLI::App& app, const CliContext& ctx) {
     struct Args {
@@ -32,18 +61,25 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
     addRamOption(*cmd, a->req.pipeline.ramMB,
                  "memory budget in MB; a merge whose objects would not fit is refused before it starts");
     cmd->add_flag("-q,--quiet", a->quiet, "no summary");
-    cmd->footer("--file-mode, --precision and --overlap-merge default to what the shards recorded, so that the merge "
-                "equals a single-process scan.\nExample: riskmap merge shard-*-of-8.geojson -o district.geojson");
-    cmd->callback([a, &ctx] {
+    cmd->footer(
+        "--file-mode, --precision, --overlap-merge, --simplify-m, --risk-levels, --context and "
+        "--grid default to what "
+        "the shards recorded, so that the merge "
+        "equals a single-process scan.\nExample: riskmap merge shard-*-of-8.geojson -o "
+        "district.geojson");
+    cmd->callback([a, cmd, &ctx] {
         ScanRequest r = a->req;
         const Manifest shard = Manifest::read(Manifest::pathFor(a->shards.front()));
+        takeRecordedRisk(shard, Manifest::pathFor(a->shards.front()), *cmd, r);
         if (!a->given.precision->count()) r.coordinatePrecision = shard.output.coordinatePrecision;
         if (!a->given.overlapMerge->count()) r.overlapMerge = shard.output.overlapMerge;
         if (!a->given.simplify->count()) r.simplifyMetres = shard.output.simplifyMetres.value_or(0);
         if (!a->given.fileMode->count()) {
             char* end = nullptr;
             const unsigned long mode = std::strtoul(shard.output.fileMode.c_str(), &end, 8);
-            if (*end || mode > 0777) throw DataError("the manifest of '" + a->shards.front() + "' records no valid file_mode");
+            if (*end || mode > 0777)
+                throw DataError("the manifest of '" + a->shards.front() +
+                                "' records no valid file_mode");
             r.fileMode = static_cast<unsigned>(mode);
         }
         r.commandLine = ctx.argv;

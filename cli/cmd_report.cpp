@@ -19,7 +19,7 @@ void addReportCommand(CLI::App& app, const CliContext& ctx) {
         ->type_name("DIR");
     cmd->add_flag("--overwrite", a->overwrite, "replace an earlier report in DIR");
     cmd->add_option("--max-chips", a->maxChips, "image chips for this many highest-risk leads")
-        ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Range(0, 1000000))
         ->capture_default_str();
     cmd->add_option("--chip-min-m", a->chipMinMetres, "least ground a chip shows, in metres")
         ->check(CLI::PositiveNumber)

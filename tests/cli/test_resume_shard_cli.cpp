@@ -159,12 +159,18 @@ TEST(CliResume, RefusesChangedOptionsAndStaleJournals) {
 TEST(CliShard, FourShardsMergeToTheSingleProcessBytes) {
     TempDir dir;
     std::string in = bigScene(dir);
-    auto single = runRiskmap({"scan", in, "-o", dir.file("single.geojson"), "-q", "--tile-size", "256"});
+    // Risk levels and a grid the merge is not told again: it takes the shards' (it once fell back
+    // to the defaults, other levels and no grid).
+    auto single =
+        runRiskmap({"scan", in, "-o", dir.file("single.geojson"), "-q", "--tile-size", "256",
+                    "--risk-levels", "0.3,0.9", "--grid", "2000", "--grid-shape", "hex"});
     ASSERT_EQ(single.exitCode, 0) << single.err;
     std::vector<std::string> shards;
     for (int k = 1; k <= 4; ++k) {
         std::string o = dir.file("shard-" + std::to_string(k) + ".geojson");
-        auto r = runRiskmap({"scan", in, "-o", o, "-q", "--tile-size", "256", "--shard", std::to_string(k) + "/4"});
+        auto r = runRiskmap({"scan", in, "-o", o, "-q", "--tile-size", "256", "--shard",
+                             std::to_string(k) + "/4", "--risk-levels", "0.3,0.9", "--grid", "2000",
+                             "--grid-shape", "hex"});
         ASSERT_EQ(r.exitCode, 0) << r.err;
         ASSERT_TRUE(fileExists(o + ".journal"));
         shards.push_back(o);
@@ -175,9 +181,12 @@ TEST(CliShard, FourShardsMergeToTheSingleProcessBytes) {
     auto m = runRiskmap(args);
     ASSERT_EQ(m.exitCode, 0) << m.err;
     EXPECT_EQ(readFile(dir.file("merged.geojson")), readFile(dir.file("single.geojson")));
+    ASSERT_TRUE(fileExists(dir.file("merged.grid.geojson")));
+    EXPECT_EQ(readFile(dir.file("merged.grid.geojson")), readFile(dir.file("single.grid.geojson")));
     Json a = parseJsonFile(dir.file("single.geojson.manifest.json"));
     Json b = parseJsonFile(dir.file("merged.geojson.manifest.json"));
     EXPECT_EQ(dumpJson(a.at("counts")), dumpJson(b.at("counts")));
+    EXPECT_EQ(dumpJson(a.at("risk")), dumpJson(b.at("risk")));
     // A missing shard is named.
     auto missing = runRiskmap({"merge", shards[0], shards[1], shards[3], "-o", dir.file("m2.geojson")});
     EXPECT_EQ(missing.exitCode, 2);

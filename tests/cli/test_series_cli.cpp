@@ -158,4 +158,19 @@ TEST(CliSeries, ListErrorsNameTheLine) {
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("names no input"), std::string::npos) << r.err;
     EXPECT_FALSE(fileExists(dir.file("s.geojson")));
+    // A later date's missing input fails before the first date is written: with --overwrite it had
+    // replaced the first date's files, leaving old and new files that disagree (an audit).
+    std::ofstream(dir.file("good.txt"))
+        << bandLine("2020-01-01", kScene) << bandLine("2020-02-01", kScene);
+    r = runRiskmap(
+        {"scan", "--time-series", dir.file("good.txt"), "-o", dir.file("s.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string first = readFile(dir.file("s.2020-01-01.geojson.manifest.json"));
+    std::ofstream(dir.file("bad.txt"))
+        << bandLine("2020-01-01", kScene) << "2020-02-01 " << dir.file("gone.tif") << "\n";
+    r = runRiskmap({"scan", "--time-series", dir.file("bad.txt"), "-o", dir.file("s.geojson"), "-q",
+                    "--overwrite"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("gone.tif"), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(dir.file("s.2020-01-01.geojson.manifest.json")), first);
 }
