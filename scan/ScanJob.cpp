@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include "core/Error.hpp"
@@ -134,6 +135,24 @@ void ScanJob::checkGridArea() const {
                                  "' reaches " + optionValueText(p.lat) + ": scan it without them");
 }
 
+// GeoJSON coordinates are degrees rounded to --precision places: 3 places are ~110 m, which
+// collapsed every 10 m outline of a scan without a word (an audit). Said when the rounding is
+// coarser than half the finest pixel.
+void ScanJob::warnCoarsePrecision() {
+    if (!files().format.rfc7946) return;
+    const double stepMetres = 111320.0 * std::pow(10.0, -request_.coordinatePrecision);
+    double finest = std::numeric_limits<double>::infinity();
+    for (const RasterInput& in : inputs()) finest = std::min(finest, in.minGsd());
+    if (stepMetres <= finest / 2) return;
+    char text[160];
+    std::snprintf(
+        text, sizeof text,
+        "--precision %d rounds coordinates to about %.2g m, coarser than the %.1f m pixels",
+        request_.coordinatePrecision, stepMetres, finest);
+    warnings_.push_back(std::string(text) +
+                        ": outlines lose their shape or collapse (7 places keep about 1 cm)");
+}
+
 ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : request_(std::move(request)) {
     auto t0 = Clock::now();
     files();  // an unknown output extension fails before any work
@@ -160,6 +179,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     catalog_ = std::make_unique<InputCatalog>(InputCatalog::open(request_.input));
     checkOutputsAreNotInputs();
     checkGridArea();
+    warnCoarsePrecision();
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);

@@ -102,6 +102,7 @@ private:
     void checkOutputPaths() const;
     void checkOutputsAreNotInputs() const;
     void checkGridArea() const;
+    void warnCoarsePrecision();
     void fitTilesToRam();
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.
     std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,

@@ -305,6 +305,25 @@ TEST(CliScan, GeoPackageLeadsWithDetectionsAndCarriesNoClock) {
     EXPECT_TRUE(readFile(dir.file("some.gpkg")) == readFile(dir.file("again.gpkg")));
 }
 
+// --precision 1 to 4 rounds lon/lat to 11 km .. 11 m: 10 m outlines collapsed without a word (an
+// audit).
+TEST(CliScan, CoarsePrecisionIsWarnedOf) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 100;
+    s.blobs = {{50, 50, 10, 10, kBareSoil}};
+    const std::string in = writeScene(dir.file("s.tif"), s);
+    auto r = runRiskmap({"scan", in, "-q", "-o", dir.file("p4.geojson"), "--precision", "4"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find(
+                  "--precision 4 rounds coordinates to about 11 m, coarser than the 10.0 m pixels"),
+              std::string::npos)
+        << r.err;
+    r = runRiskmap({"scan", in, "-q", "-o", dir.file("p5.geojson"), "--precision", "5"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("--precision"), std::string::npos) << r.err;
+}
+
 TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
     TempDir dir;
     SceneSpec s;
