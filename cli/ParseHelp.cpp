@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <iostream>
+
+#include "core/Json.hpp"
 
 namespace riskmap {
 
@@ -94,6 +97,22 @@ std::string missingPositional(const CLI::App& active, const std::string& msg) {
     return "missing " + shown + ", " + o->get_description();
 }
 
+// "unknown option '--truht' (did you mean --truth?)" for the first --word of `argv` that is
+// none of `options`, or "".
+std::string firstUnknownOption(const std::vector<std::string>& argv,
+                               const std::vector<std::string>& options) {
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a.size() < 3 || a.rfind("--", 0) != 0) continue;
+        const std::string name = a.substr(0, a.find('='));
+        if (std::find(options.begin(), options.end(), name) != options.end()) continue;
+        const std::string guess = nearest(name, options);
+        return "unknown option '" + name + "'" +
+               (guess.empty() ? "" : " (did you mean " + guess + "?)");
+    }
+    return "";
+}
+
 }  // namespace
 
 std::string explainParseError(const CLI::App& app, const CLI::ParseError& error, const std::vector<std::string>& argv) {
@@ -108,6 +127,8 @@ std::string explainParseError(const CLI::App& app, const CLI::ParseError& error,
             firstWord = argv[i];
     }
     if (!active) {
+        const std::string unknown = firstUnknownOption(argv, optionNames(app));
+        if (firstWord.empty() && !unknown.empty()) return unknown + ": run 'riskmap --help'";
         if (firstWord.empty()) return std::string(error.what()) + ": run 'riskmap --help'";
         const std::string guess = nearest(firstWord, commands);
         return "unknown command '" + firstWord + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
@@ -115,6 +136,11 @@ std::string explainParseError(const CLI::App& app, const CLI::ParseError& error,
     }
     std::string msg = missingPositional(*active, error.what());
     const std::vector<std::string> options = optionNames(*active);
+    // "--truth is required" after "--truht": the typo is the news, not the missing option.
+    if (dynamic_cast<const CLI::RequiredError*>(&error)) {
+        const std::string unknown = firstUnknownOption(argv, options);
+        if (!unknown.empty()) return unknown + ": run 'riskmap " + active->get_name() + " --help'";
+    }
     for (const auto& w : unexpectedWords(msg)) {
         if (w.rfind("-", 0) != 0) continue;
         const std::string guess = nearest(w.substr(0, w.find('=')), options);
@@ -135,6 +161,22 @@ void refuseNonFiniteNumbers(CLI::App& app) {
     for (CLI::Option* o : app.get_options())
         if (!o->get_lnames().empty()) o->check(finite);
     for (CLI::App* sub : app.get_subcommands({})) refuseNonFiniteNumbers(*sub);
+}
+
+void tell(const std::string& kind, const std::string& text, bool json, int exitCode) {
+    if (json) {
+        Json e = Json::object();
+        e["event"] = kind;
+        e["message"] = printable(text);
+        if (kind == "error") e["exit_code"] = exitCode;
+        std::cerr << dumpJson(e) << std::endl;
+        return;
+    }
+    std::cerr << "riskmap: " << (kind == "warning" ? "warning: " : "") << printable(text) << "\n";
+}
+
+bool wantsJsonMessages(const std::vector<std::string>& argv) {
+    return std::find(argv.begin(), argv.end(), "--json-progress") != argv.end();
 }
 
 }  // namespace riskmap

@@ -17,6 +17,14 @@ std::string explainParseError(const CLI::App& app, const CLI::ParseError& error,
 // can still be given as ./nan.
 void refuseNonFiniteNumbers(CLI::App& app);
 
+// One message on stderr: "riskmap: TEXT" (an error or a note) or "riskmap: warning: TEXT"; with
+// `json` (scan --json-progress) an NDJSON event {"event": KIND, "message": TEXT} instead, so that
+// an orchestrator reading every line as JSON sees errors and warnings too. `kind` is "error",
+// "warning" or "note"; an error carries the exit code it ends with.
+void tell(const std::string& kind, const std::string& text, bool json, int exitCode = 0);
+// Whether the command line asks for JSON progress (main knows before parsing).
+bool wantsJsonMessages(const std::vector<std::string>& argv);
+
 // Edit distance (insert, delete, substitute, swap adjacent), for suggestions.
 int editDistance(const std::string& a, const std::string& b);
 

@@ -39,13 +39,14 @@ std::string detectorHelp(const DetectorRegistry& reg) {
 
 // A manifest given as --config brings back the whole run: with no inputs on the command line,
 // its inputs and input options are used (and said so); with inputs, only its recipe.
-void inputsFromManifest(ScanRequest& r, bool quiet) {
+void inputsFromManifest(ScanRequest& r, bool quiet, bool json) {
     if (r.configPath.empty() || !r.input.paths.empty() || !r.input.bands.empty() || !r.input.inputList.empty()) return;
     const Json j = parseJsonFile(r.configPath);
     if (!j.is_object() || !j.contains("request") || !j.contains("riskmap_version")) return;
     const Manifest m = Manifest::fromJson(j, r.configPath);
     r.input = m.inputsAsRun();
-    if (!quiet) std::cerr << "riskmap: scanning the inputs recorded in the manifest '" << r.configPath << "'\n";
+    if (!quiet)
+        tell("note", "scanning the inputs recorded in the manifest '" + r.configPath + "'", json);
 }
 
 std::unique_ptr<ProgressSink> progressSink(bool json, bool quiet) {
@@ -59,8 +60,11 @@ void runTimeSeries(SeriesRequest r, bool quiet, bool json, const CliContext& ctx
     r.scan.commandLine = ctx.argv;
     DetectorRegistry registry = DetectorRegistry::builtin();
     TimeSeries series(std::move(r), registry);
-    auto log = [quiet](const std::string& line) {
-        if (!quiet || line.find("warning") != std::string::npos) std::cerr << "riskmap: " << printable(line) << "\n";
+    auto log = [quiet, json](const std::string& line) {
+        const bool warning = line.find("warning") != std::string::npos;
+        if (!quiet || warning)
+            tell(json && warning ? "warning" : "note", line,
+                 json);  // plain: the line says "warning"
     };
     const SeriesSummary s = series.run([&] { return progressSink(json, quiet); }, log, ctx.cancel);
     if (!quiet)
@@ -124,16 +128,16 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
             return;
         }
         r.commandLine = ctx.argv;
-        inputsFromManifest(r, a->quiet);
+        inputsFromManifest(r, a->quiet, a->jsonProgress);
         // Created files start owner-only; --file-mode may relax the final permissions.
         ::umask(077);
         reserveHugePageHeap(std::max<std::size_t>(r.pipeline.ramMB, 64) << 20);
         DetectorRegistry registry = DetectorRegistry::builtin();
         ScanJob job(std::move(r), registry);
-        for (const auto& w : job.warnings()) std::cerr << "riskmap: warning: " << printable(w) << "\n";
+        for (const auto& w : job.warnings()) tell("warning", w, a->jsonProgress);
         std::unique_ptr<ProgressSink> progress = progressSink(a->jsonProgress, a->quiet);
         ScanSummary s = job.run(*progress, ctx.cancel);
-        for (const auto& w : s.warnings) std::cerr << "riskmap: warning: " << printable(w) << "\n";
+        for (const auto& w : s.warnings) tell("warning", w, a->jsonProgress);
         if (!a->quiet) {
             std::cout << "wrote " << s.detections << " feature(s) from " << s.tiles << " tile(s)";
             if (s.resumedTiles) std::cout << " (" << s.resumedTiles << " from the journal)";

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
     addTrainCommand(app, ctx);
     refuseNonFiniteNumbers(app);
 
+    // Under --json-progress every stderr line is JSON, errors included.
+    const bool json = wantsJsonMessages(ctx.argv);
     try {
         app.parse(argc, argv);
         return kExitOk;
@@ -76,19 +78,20 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "riskmap: " << printable(explainParseError(app, e, ctx.argv)) << "\n";
+        tell("error", explainParseError(app, e, ctx.argv), json, kExitUsage);
         return kExitUsage;
     } catch (const UsageError& e) {
-        std::cerr << "riskmap: " << printable(e.what()) << "\n";
+        tell("error", e.what(), json, kExitUsage);
         return kExitUsage;
     } catch (const Error& e) {
-        std::cerr << "riskmap: " << printable(e.what()) << "\n";
+        tell("error", e.what(), json, kExitRuntime);
         return kExitRuntime;
     } catch (const std::bad_alloc&) {
-        std::cerr << "riskmap: out of memory: lower --ram, --threads or --tile-size\n";
+        tell("error", "out of memory: lower --ram, --threads or --tile-size", json, kExitRuntime);
         return kExitRuntime;
     } catch (const std::exception& e) {
-        std::cerr << "riskmap: internal error: " << printable(e.what()) << " (please report it)\n";
+        tell("error", std::string("internal error: ") + e.what() + " (please report it)", json,
+             kExitRuntime);
         return kExitRuntime;
     }
 }

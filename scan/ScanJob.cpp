@@ -147,7 +147,7 @@ void ScanJob::warnCoarsePrecision() {
     char text[160];
     std::snprintf(
         text, sizeof text,
-        "--precision %d rounds coordinates to about %.2g m, coarser than the %.1f m pixels",
+        "--precision %d rounds coordinates to about %.3g m, coarser than the %.1f m pixels",
         request_.coordinatePrecision, stepMetres, finest);
     warnings_.push_back(std::string(text) +
                         ": outlines lose their shape or collapse (7 places keep about 1 cm)");

@@ -341,7 +341,11 @@ def run(binary, args, feedback, json_progress=False, cwd=None, cleanup=()):
                     ev = json.loads(line)
                 except ValueError:
                     ev = None
-                if isinstance(ev, dict) and "event" in ev:
+                if isinstance(ev, dict) and ev.get("event") in ("error", "warning", "note"):
+                    # Under --json-progress riskmap's messages are events too: shown as it prints them.
+                    kind = "warning: " if ev["event"] == "warning" else ""
+                    line = f"riskmap: {kind}{ev.get('message', '')}"
+                elif isinstance(ev, dict) and "event" in ev:
                     progress.event(ev)
                     continue
             if line.strip():

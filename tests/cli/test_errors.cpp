@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <sstream>
 
+#include "core/Json.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
 
+using namespace riskmap;
 using namespace riskmap::test;
 
 namespace {
@@ -124,3 +127,44 @@ TEST_F(CliErrors, BadSensorAndBandSpec) {
 TEST_F(CliErrors, NoInputAtAll) { expectFailure({"scan", "-o", out_}, 2, "input"); }
 
 TEST_F(CliErrors, BadFileMode) { expectFailure({"scan", raster_, "-o", out_, "--file-mode", "rw"}, 2, "file-mode"); }
+
+// A typo in a required option was reported as the option missing ("--truth is required"), with no
+// word of the typo (an audit): the typo and its nearest option come first.
+TEST_F(CliErrors, TypoInARequiredOptionIsNamed) {
+    expectFailure({"eval", "--truht", "a.geojson", "--detections", "b.geojson"}, 2,
+                  "unknown option '--truht' (did you mean --truth?)");
+    expectFailure({"scan", raster_, "--outptu", out_}, 2,
+                  "unknown option '--outptu' (did you mean --output?)");
+    expectFailure({"--verison"}, 2, "unknown option '--verison' (did you mean --version?)");
+}
+
+// Under --json-progress every stderr line is JSON: errors and warnings are events too (they were
+// plain text among the events, and an orchestrator missed the error).
+TEST_F(CliErrors, JsonProgressReportsErrorsAndWarningsAsEvents) {
+    auto lines = [](const std::string& err) {
+        std::vector<Json> out;
+        std::istringstream in(err);
+        for (std::string line; std::getline(in, line);) {
+            EXPECT_NO_THROW(out.push_back(parseJson(line, "stderr"))) << line;
+        }
+        return out;
+    };
+    auto r = runRiskmap({"scan", dir_.file("nope.tif"), "-o", out_, "--json-progress"});
+    EXPECT_EQ(r.exitCode, 1);
+    auto events = lines(r.err);
+    ASSERT_EQ(events.size(), 1u) << r.err;
+    EXPECT_EQ(events[0].at("event"), "error");
+    EXPECT_EQ(events[0].at("exit_code"), 1);
+    EXPECT_NE(events[0].at("message").get<std::string>().find("nope.tif"), std::string::npos);
+    r = runRiskmap({"scan", raster_, "-o", out_, "--json-progress", "--precision", "3"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    events = lines(r.err);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.front().at("event"), "warning") << r.err;
+    EXPECT_EQ(events.back().at("event"), "written") << r.err;
+    r = runRiskmap({"scan", "--outptu", out_, "--json-progress"});
+    EXPECT_EQ(r.exitCode, 2);
+    events = lines(r.err);
+    ASSERT_EQ(events.size(), 1u) << r.err;
+    EXPECT_EQ(events[0].at("exit_code"), 2);
+}

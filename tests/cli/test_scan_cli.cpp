@@ -315,9 +315,10 @@ TEST(CliScan, CoarsePrecisionIsWarnedOf) {
     const std::string in = writeScene(dir.file("s.tif"), s);
     auto r = runRiskmap({"scan", in, "-q", "-o", dir.file("p4.geojson"), "--precision", "4"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_NE(r.err.find(
-                  "--precision 4 rounds coordinates to about 11 m, coarser than the 10.0 m pixels"),
-              std::string::npos)
+    EXPECT_NE(
+        r.err.find(
+            "--precision 4 rounds coordinates to about 11.1 m, coarser than the 10.0 m pixels"),
+        std::string::npos)
         << r.err;
     r = runRiskmap({"scan", in, "-q", "-o", dir.file("p5.geojson"), "--precision", "5"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
