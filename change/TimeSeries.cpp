@@ -126,12 +126,16 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
     // Every date's inputs open before the first date is written: a missing file on a later date
     // failed after the earlier dates had replaced their files (--overwrite), leaving a set of old
     // and new files that disagree.
-    for (const auto& d : dates_)
-        if (!finishedEarlier(d)) ScanJob(requestFor(d), registry_);
-    SeriesSummary s;
+    std::vector<bool> kept;
     for (const auto& d : dates_) {
+        kept.push_back(finishedEarlier(d));
+        if (!kept.back()) ScanJob(requestFor(d), registry_);
+    }
+    SeriesSummary s;
+    for (std::size_t i = 0; i < dates_.size(); ++i) {
+        const SeriesDate& d = dates_[i];
         SeriesSummary::Date run{d.date, dateOutput(request_.scan.output, d.date)};
-        if (finishedEarlier(d)) {
+        if (kept[i]) {
             run.kept = true;
             run.features = Manifest::read(Manifest::pathFor(run.output)).output.features;
             log(d.date + ": kept " + run.output + " (" + std::to_string(run.features) + " feature(s)), finished earlier");

@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <memory>
+#include <tuple>
 
 #include "cli/Commands.hpp"
 #include "cli/ParseHelp.hpp"
@@ -20,19 +21,12 @@ namespace {
 // that fell back to the defaults wrote other risk levels and no grid (an audit).
 void takeRecordedRisk(const Manifest& shard, const std::string& origin, const CLI::App& cmd,
                       ScanRequest& r) {
-    const Json empty = Json::object();  // JsonReader keeps a pointer: no temporaries
-    const JsonReader risk(shard.risk.is_object() ? shard.risk : empty, origin, "risk");
-    if (!cmd.count("--risk-levels"))
-        if (auto lv = risk.find("risk_levels")) {
-            const auto levels = lv->items(2);
-            if (levels.size() != 2) lv->fail("must hold two numbers, [medium, high]");
-            r.risk.medium = levels[0].number(0, 1);
-            r.risk.high = levels[1].number(0, 1);
-        }
+    const RiskOptions::Recorded risk = RiskOptions::read(shard.risk, origin);
+    if (!cmd.count("--risk-levels") && risk.levels)
+        std::tie(r.risk.medium, r.risk.high) = *risk.levels;
     if (!cmd.count("--context"))
-        if (auto ctx = risk.find("context"))
-            for (const auto& c : ctx->items(1000))
-                r.risk.context.push_back(ContextSpec::fromJson(c.object(), origin));
+        r.risk.context.insert(r.risk.context.end(), risk.context.begin(), risk.context.end());
+    const Json empty = Json::object();  // JsonReader keeps a pointer: no temporaries
     const JsonReader grid(shard.grid.is_object() ? shard.grid : empty, origin, "grid");
     if (!cmd.count("--grid") && grid.has("cell_m")) {
         r.gridMetres = grid.at("cell_m").number(10, 1e7);
@@ -63,10 +57,9 @@ void addMergeCommand(CLI::App& app, const CliContext& ctx) {
     cmd->add_flag("-q,--quiet", a->quiet, "no summary");
     cmd->footer(
         "--file-mode, --precision, --overlap-merge, --simplify-m, --risk-levels, --context and "
-        "--grid default to what "
-        "the shards recorded, so that the merge "
-        "equals a single-process scan.\nExample: riskmap merge shard-*-of-8.geojson -o "
-        "district.geojson");
+        "--grid default to "
+        "what the shards recorded, so that the merge equals a single-process scan.\n"
+        "Example: riskmap merge shard-*-of-8.geojson -o district.geojson");
     cmd->callback([a, cmd, &ctx] {
         ScanRequest r = a->req;
         const Manifest shard = Manifest::read(Manifest::pathFor(a->shards.front()));

@@ -108,6 +108,21 @@ Json ContextSpec::toJson() const {
     return j;
 }
 
+RiskOptions::Recorded RiskOptions::read(const Json& json, const std::string& origin) {
+    Recorded out;
+    const Json empty = Json::object();  // JsonReader keeps a pointer: no temporaries
+    const JsonReader risk(json.is_object() ? json : empty, origin, "risk");
+    if (auto ctx = risk.find("context"))
+        for (const auto& c : ctx->items(1000))
+            out.context.push_back(ContextSpec::fromJson(c.object(), origin));
+    if (auto lv = risk.find("risk_levels")) {
+        const auto levels = lv->items(2);
+        if (levels.size() != 2) lv->fail("must hold two numbers, [medium, high]");
+        out.levels = std::make_pair(levels[0].number(0, 1), levels[1].number(0, 1));
+    }
+    return out;
+}
+
 Json RiskOptions::toJson() const {
     Json j = Json::object();
     Json ctx = Json::array();

@@ -10,7 +10,9 @@
 // nearest=D. A positive weight closes that share of the gap to 1; a negative one scales risk down.
 // risk_level is high at or above `high`, medium at or above `medium`, else low.
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/Json.hpp"
@@ -41,6 +43,15 @@ struct RiskOptions {
     double medium = 0.4;
     double high = 0.7;
     Json toJson() const;
+
+    // What toJson wrote (or a recipe's "context" and "risk_levels"), read back: its context
+    // layers, and its levels when it has them. The one reader of that schema, for recipes,
+    // manifests replayed and the shards a merge joins.
+    struct Recorded {
+        std::vector<ContextSpec> context;
+        std::optional<std::pair<double, double>> levels;  // medium, high
+    };
+    static Recorded read(const Json& risk, const std::string& origin);
 };
 
 class ContextScorer {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <tuple>
 
 #include "core/Error.hpp"
 #include "core/JsonReader.hpp"
@@ -221,19 +222,11 @@ std::unique_ptr<DetectorConfig> ScanJob::loadRecipe() {
     if (request_.recipe) return std::make_unique<DetectorConfig>(DetectorConfig::fromJson(*request_.recipe, "journal"));
     if (request_.configPath.empty()) return nullptr;
     auto recipe = std::make_unique<DetectorConfig>(DetectorConfig::load(request_.configPath));
-    const JsonReader risk(recipe->risk(), recipe->origin());
+    const RiskOptions::Recorded risk = RiskOptions::read(recipe->risk(), recipe->origin());
     // A recipe's context layers come first, then --context ones.
-    if (auto ctx = risk.find("context")) {
-        std::vector<ContextSpec> specs;
-        for (const auto& c : ctx->items(1000)) specs.push_back(ContextSpec::fromJson(c.object(), recipe->origin()));
-        request_.risk.context.insert(request_.risk.context.begin(), specs.begin(), specs.end());
-    }
-    if (auto lv = risk.find("risk_levels")) {
-        const auto levels = lv->items(2);
-        if (levels.size() != 2) lv->fail("must hold two numbers, [medium, high]");
-        request_.risk.medium = levels[0].number(0, 1);
-        request_.risk.high = levels[1].number(0, 1);
-    }
+    request_.risk.context.insert(request_.risk.context.begin(), risk.context.begin(),
+                                 risk.context.end());
+    if (risk.levels) std::tie(request_.risk.medium, request_.risk.high) = *risk.levels;
     return recipe;
 }
 
