@@ -1,7 +1,10 @@
 #include "change/TimeSeries.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -131,6 +134,7 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
         kept.push_back(finishedEarlier(d));
         if (!kept.back()) ScanJob(requestFor(d), registry_);
     }
+    dropCombined();
     SeriesSummary s;
     for (std::size_t i = 0; i < dates_.size(); ++i) {
         const SeriesDate& d = dates_[i];
@@ -156,6 +160,19 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
     writeDiffs(s, log, cancel);
     writeCombined(s, started, cancel);
     return s;
+}
+
+// With --overwrite the dates are replaced one by one: the old combined layer goes first, so that a
+// series stopped half-way (a damaged block, a kill) never leaves OUT beside dates it does not
+// hold. OUT exists only when the whole series does; --resume finishes it.
+void TimeSeries::dropCombined() const {
+    const ScanRequest& r = request_.scan;
+    if (!r.overwrite) return;
+    const auto files = ScanDiff::filesOf(r.output);
+    for (const std::string& p : {files[0], files[1]})
+        if (exists(p) && ::unlink(p.c_str()) != 0)
+            throw IoError("cannot remove '" + p +
+                          "' before scanning the series again: " + std::strerror(errno));
 }
 
 void TimeSeries::writeDiffs(SeriesSummary& s, const Log& log, const std::atomic<bool>* cancel) const {

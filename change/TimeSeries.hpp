@@ -54,6 +54,7 @@ private:
     std::vector<std::string> plannedFiles() const;
     void checkFiles() const;
     bool finishedEarlier(const SeriesDate& d) const;
+    void dropCombined() const;
     void writeDiffs(SeriesSummary& s, const Log& log, const std::atomic<bool>* cancel) const;
     void writeCombined(SeriesSummary& s, const std::string& started, const std::atomic<bool>* cancel) const;
 

@@ -1,5 +1,6 @@
 // scan --time-series: one scan per date into one layer with a `date` field, the diffs between
 // consecutive dates, and resumable like any scan.
+#include <gdal.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -173,4 +174,65 @@ TEST(CliSeries, ListErrorsNameTheLine) {
     EXPECT_EQ(r.exitCode, 1) << r.err;
     EXPECT_NE(r.err.find("gone.tif"), std::string::npos) << r.err;
     EXPECT_EQ(readFile(dir.file("s.2020-01-01.geojson.manifest.json")), first);
+}
+
+// A series run again with --overwrite that fails on a later date (a damaged block) had replaced the
+// earlier dates and kept the old combined layer: OUT stood beside dates it did not hold (an
+// audit). OUT now goes before the first date is scanned again; --resume then finishes the series
+// to the bytes of an uninterrupted run.
+TEST(CliSeries, FailedOverwriteLeavesNoCombinedLayerThatDisagrees) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 512;
+    s.blockX = s.blockY = 128;
+    s.blobs = scatterBlobs(s.width, s.height, 60, 5, 1.5, 10);
+    writeScene(dir.file("d1.tif"), s);
+    s.blobs.resize(40);
+    writeScene(dir.file("d2.tif"), s);
+    std::filesystem::copy_file(dir.file("d2.tif"), dir.file("good2.tif"));
+    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n";
+    auto args = [&](const std::string& out) {
+        return std::vector<std::string>{"scan",
+                                        "--time-series",
+                                        dir.file("list.txt"),
+                                        "-o",
+                                        out,
+                                        "-q",
+                                        "--tile-size",
+                                        "128",
+                                        "--threads",
+                                        "1",
+                                        "--set",
+                                        "max_length_m=100"};
+    };
+    const std::string out = dir.file("s.gpkg");
+    ASSERT_EQ(runRiskmap(args(out)).exitCode, 0);
+    const std::string complete = readFile(out);
+    // Date 2's last block damaged: its header opens, its pixels fail half-way through the scan.
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(dir.file("d2.tif").c_str(), GA_ReadOnly);
+    ASSERT_NE(ds, nullptr);
+    const long offset =
+        std::atol(GDALGetMetadataItem(GDALGetRasterBand(ds, 1), "BLOCK_OFFSET_3_3", "TIFF"));
+    GDALClose(ds);
+    {
+        std::fstream f(dir.file("d2.tif"), std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(offset);
+        f.write(std::string(64, '\xff').data(), 64);
+    }
+    auto again = args(out);
+    again.push_back("--overwrite");
+    const CliResult r = runRiskmap(again);
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_FALSE(fileExists(out)) << "the old combined layer outlived a failed --overwrite";
+    EXPECT_FALSE(fileExists(out + ".manifest.json"));
+    EXPECT_TRUE(fileExists(dir.file("s.2021-01-10.gpkg")));
+    // Mended, the series resumes to what an uninterrupted run writes.
+    std::filesystem::copy_file(dir.file("good2.tif"), dir.file("d2.tif"),
+                               std::filesystem::copy_options::overwrite_existing);
+    auto resume = args(out);
+    resume.push_back("--resume");
+    const CliResult done = runRiskmap(resume);
+    ASSERT_EQ(done.exitCode, 0) << done.err;
+    EXPECT_EQ(readFile(out), complete);
 }
