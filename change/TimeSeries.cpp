@@ -146,7 +146,7 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
         } else {
             ScanJob job(requestFor(d), registry_);
             for (const auto& w : job.warnings()) log(d.date + ": warning: " + w);
-            const ScanSummary r = job.run(*progress(), cancel);
+            const ScanSummary r = job.run(*progress(i), cancel);
             for (const auto& w : r.warnings) log(d.date + ": warning: " + w);
             run.features = r.detections;
             run.resumedTiles = r.resumedTiles;

@@ -41,7 +41,8 @@ public:
     // Checks the request, reads LIST and every output path (UsageError, DataError).
     TimeSeries(SeriesRequest request, const DetectorRegistry& registry);
 
-    using ProgressFactory = std::function<std::unique_ptr<ProgressSink>()>;
+    // The progress of the scan of dates()[i].
+    using ProgressFactory = std::function<std::unique_ptr<ProgressSink>(std::size_t i)>;
     using Log = std::function<void(const std::string&)>;
     SeriesSummary run(const ProgressFactory& progress, const Log& log, const std::atomic<bool>* cancel = nullptr);
 

@@ -49,8 +49,8 @@ void inputsFromManifest(ScanRequest& r, bool quiet, bool json) {
         tell("note", "scanning the inputs recorded in the manifest '" + r.configPath + "'", json);
 }
 
-std::unique_ptr<ProgressSink> progressSink(bool json, bool quiet) {
-    if (json) return std::make_unique<JsonProgress>(stderr);
+std::unique_ptr<ProgressSink> progressSink(bool json, bool quiet, Json tags = Json::object()) {
+    if (json) return std::make_unique<JsonProgress>(stderr, 0.5, std::move(tags));
     if (!quiet && ::isatty(STDERR_FILENO)) return std::make_unique<TtyProgress>(stderr);
     return std::make_unique<NullProgress>();
 }
@@ -66,7 +66,14 @@ void runTimeSeries(SeriesRequest r, bool quiet, bool json, const CliContext& ctx
             tell(json && warning ? "warning" : "note", line,
                  json);  // plain: the line says "warning"
     };
-    const SeriesSummary s = series.run([&] { return progressSink(json, quiet); }, log, ctx.cancel);
+    // Each date's events say which date they are of.
+    const auto dates = series.dates().size();
+    const auto progress = [&](std::size_t i) {
+        return progressSink(
+            json, quiet,
+            Json{{"date", series.dates()[i].date}, {"date_index", i + 1}, {"dates", dates}});
+    };
+    const SeriesSummary s = series.run(progress, log, ctx.cancel);
     if (!quiet)
         std::cout << "wrote " << s.features << " feature(s) of " << s.dates.size() << " dates and " << s.diffs.size()
                   << " diff(s) to " << s.output << " (provenance: " << s.manifestPath << ")\n";

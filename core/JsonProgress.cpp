@@ -16,6 +16,7 @@ void JsonProgress::finish(const ProgressState& state) { emit("finish", state); }
 void JsonProgress::phase(const std::string& name, std::size_t count) {
     Json line = Json::object();
     line["event"] = name;
+    line.update(tags_);
     line["features"] = count;
     std::fprintf(out_, "%s\n", dumpJson(line).c_str());
     std::fflush(out_);
@@ -25,6 +26,7 @@ void JsonProgress::emit(const char* event, const ProgressState& state) {
     lastEmit_ = state.elapsedSeconds;
     Json line = Json::object();
     line["event"] = event;
+    line.update(tags_);
     line["tiles_done"] = state.tilesDone;
     line["tiles_total"] = state.tilesTotal;
     line["area_done_km2"] = state.areaDoneKm2;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "change/LayerReader.hpp"
@@ -235,4 +236,35 @@ TEST(CliSeries, FailedOverwriteLeavesNoCombinedLayerThatDisagrees) {
     const CliResult done = runRiskmap(resume);
     ASSERT_EQ(done.exitCode, 0) << done.err;
     EXPECT_EQ(readFile(out), complete);
+}
+
+// Under --json-progress each date's events say which date they are of: an orchestrator saw three
+// identical start...written sequences and could not tell a series' progress (an audit).
+TEST(CliSeries, JsonProgressNamesTheDate) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 256;
+    s.blobs = scatterBlobs(s.width, s.height, 20, 3, 1.5, 10);
+    writeScene(dir.file("d1.tif"), s);
+    writeScene(dir.file("d2.tif"), s);
+    std::ofstream(dir.file("list.txt")) << "2021-06-10 d2.tif\n2021-01-10 d1.tif\n";
+    const CliResult r =
+        runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file("s.geojson"),
+                    "--json-progress", "--set", "max_length_m=100"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::map<std::string, int> starts;
+    std::istringstream lines(r.err);
+    std::string line;
+    while (std::getline(lines, line)) {
+        const Json j = parseJson(line, "stderr");
+        const std::string event = j.at("event");
+        if (event == "note" || event == "warning") continue;
+        ASSERT_TRUE(j.contains("date")) << line;
+        EXPECT_EQ(j.at("dates").get<int>(), 2) << line;
+        if (event == "start") {
+            ++starts[j.at("date")];
+            EXPECT_EQ(j.at("date_index").get<int>(), j.at("date") == "2021-01-10" ? 1 : 2) << line;
+        }
+    }
+    EXPECT_EQ(starts, (std::map<std::string, int>{{"2021-01-10", 1}, {"2021-06-10", 1}}));
 }
