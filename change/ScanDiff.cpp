@@ -56,8 +56,8 @@ int rankOf(const std::string& kind) {
     return 3;
 }
 
-std::unique_ptr<ScanDiff::Side> loadSide(const std::string& path, const std::string& label,
-                                         std::vector<std::string>& notes) {
+// A side's manifest, checked: enough to refuse two scans that do not compare.
+std::unique_ptr<ScanDiff::Side> openSide(const std::string& path, const std::string& label) {
     if (path.empty()) throw UsageError("diff needs two scans: riskmap diff BEFORE AFTER -o CHANGES");
     if (!fs::exists(path))
         throw DataError(label + " scan '" + path + "' does not exist: pass a layer written by riskmap scan");
@@ -73,6 +73,14 @@ std::unique_ptr<ScanDiff::Side> loadSide(const std::string& path, const std::str
         throw UsageError(label + " '" + path + "' is the output of " +
                          (s->manifest.diff ? "riskmap diff" : "scan --time-series") +
                          ", not of a scan: diff compares two scans (the dates of a series are OUT.DATE.ext)");
+    return s;
+}
+
+// Its objects (those with a geometry) and where it saw the ground.
+void readSide(ScanDiff::Side& side, std::vector<std::string>& notes) {
+    ScanDiff::Side* s = &side;
+    const std::string& path = s->path;
+    const std::string& label = s->label;
     const Manifest::Layer* det = s->manifest.layer("detections");
     s->layer = readLayer(path, det ? det->layer : s->manifest.detectorName, kListFields, label + " scan");
     auto& f = s->layer.features;
@@ -82,7 +90,6 @@ std::unique_ptr<ScanDiff::Side> loadSide(const std::string& path, const std::str
     if (f.size() != before)
         notes.push_back(label + ": " + std::to_string(before - f.size()) + " feature(s) without geometry left out");
     s->coverage = std::make_unique<ScanCoverage>(s->manifest, path, notes);
-    return s;
 }
 
 std::vector<EvalPoint> pointsOf(const std::vector<LayerFeature>& features) {
@@ -121,8 +128,11 @@ ScanDiff::ScanDiff(DiffRequest request) : request_(std::move(request)) {
     if (!(request_.radiusMetres > 0)) throw UsageError("--radius-m must be positive");
     if (request_.minScore < 0 || request_.minScore > 1) throw UsageError("--min-score must lie between 0 and 1");
     outputFormatFor(request_.output);  // an unknown extension fails before any reading
-    before_ = loadSide(request_.before, "BEFORE", warnings_);
-    after_ = loadSide(request_.after, "AFTER", warnings_);
+    before_ = openSide(request_.before, "BEFORE");
+    after_ = openSide(request_.after, "AFTER");
+    checkSameDetector();  // before reading layers of millions of objects
+    readSide(*before_, warnings_);
+    readSide(*after_, warnings_);
     checkOutput();
     checkComparable();
 }
@@ -163,12 +173,17 @@ void ScanDiff::checkOutput() {
 }
 
 // Scans of different detectors do not compare; different options or dates are said.
-void ScanDiff::checkComparable() {
+void ScanDiff::checkSameDetector() const {
     const Manifest& b = before_->manifest;
     const Manifest& a = after_->manifest;
     if (b.detectorName != a.detectorName)
         throw UsageError("BEFORE '" + before_->path + "' was scanned with the " + b.detectorName + " detector and AFTER '" +
                          after_->path + "' with " + a.detectorName + ": diff compares two scans of one detector");
+}
+
+void ScanDiff::checkComparable() {
+    const Manifest& b = before_->manifest;
+    const Manifest& a = after_->manifest;
     std::vector<std::string> differ;
     const Json& ob = b.recipe.contains("options") ? b.recipe["options"] : Json::object();
     const Json& oa = a.recipe.contains("options") ? a.recipe["options"] : Json::object();

@@ -65,6 +65,7 @@ public:
 private:
     std::set<std::string> inputFiles() const;
     void checkOutput();
+    void checkSameDetector() const;
     void checkComparable();
     std::vector<Change> compare(DiffCounts& counts) const;
     Change single(const LayerFeature* before, const LayerFeature* after) const;

@@ -467,6 +467,13 @@ TEST(CliDiff, WithoutDatesItStillWorksAndSaysSo) {
     const CliResult k = runRiskmap({"diff", s.a, s.dir.file("k.geojson"), "-o", s.dir.file("out/x.geojson")});
     EXPECT_EQ(k.exitCode, 2);
     EXPECT_NE(k.err.find("one detector"), std::string::npos) << k.err;
+    // ... and that is said from the manifests, before either layer is read: a layer of millions of
+    // objects was read first (an audit). A damaged layer shows the order.
+    std::ofstream(s.dir.file("k.geojson"), std::ios::trunc) << "{ not a layer";
+    const CliResult d =
+        runRiskmap({"diff", s.a, s.dir.file("k.geojson"), "-o", s.dir.file("out/x.geojson")});
+    EXPECT_EQ(d.exitCode, 2) << d.err;
+    EXPECT_NE(d.err.find("one detector"), std::string::npos) << d.err;
 }
 
 // Two objects 800 m apart are new and gone at the default radius, and one object at 1 km.
