@@ -141,9 +141,12 @@ std::string explainParseError(const CLI::App& app, const CLI::ParseError& error,
         const std::string unknown = firstUnknownOption(argv, options);
         if (!unknown.empty()) return unknown + ": run 'riskmap " + active->get_name() + " --help'";
     }
+    // A typo of riskmap's own options (riskmap --versoin detectors) is guessed too.
+    std::vector<std::string> known = options;
+    for (const auto& o : optionNames(app)) known.push_back(o);
     for (const auto& w : unexpectedWords(msg)) {
         if (w.rfind("-", 0) != 0) continue;
-        const std::string guess = nearest(w.substr(0, w.find('=')), options);
+        const std::string guess = nearest(w.substr(0, w.find('=')), known);
         if (!guess.empty()) msg += " (did you mean " + guess + "?)";
     }
     return msg + ": run 'riskmap " + active->get_name() + " --help'";

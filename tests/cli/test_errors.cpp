@@ -136,6 +136,7 @@ TEST_F(CliErrors, TypoInARequiredOptionIsNamed) {
     expectFailure({"scan", raster_, "--outptu", out_}, 2,
                   "unknown option '--outptu' (did you mean --output?)");
     expectFailure({"--verison"}, 2, "unknown option '--verison' (did you mean --version?)");
+    expectFailure({"--versoin", "detectors"}, 2, "(did you mean --version?)");
 }
 
 // Under --json-progress every stderr line is JSON: errors and warnings are events too (they were
