@@ -107,6 +107,26 @@ void RasterReader::readMask(int file, GDALRasterBand& maskBand, const Window& wi
 namespace {
 
 // OpenCV depth for reading a GDAL type natively; -1 when it has none (read as Float32).
+// valid = 0 where `plane` (CV_32F or CV_64F) is NaN, declared nodata or not. Not cv::compare(p, p,
+// CMP_NE): OpenCV 4.6's vectorised path compares ordered and finds no NaN in a plane of more
+// than a few pixels, so NaN pixels of float scenes were data (found by an audit).
+template <typename T>
+void clearNaNOf(const cv::Mat& plane, cv::Mat& valid) {
+    for (int y = 0; y < plane.rows; ++y) {
+        const T* p = plane.ptr<T>(y);
+        std::uint8_t* v = valid.ptr<std::uint8_t>(y);
+        for (int x = 0; x < plane.cols; ++x)
+            if (std::isnan(p[x])) v[x] = 0;
+    }
+}
+
+void clearNaN(const cv::Mat& plane, cv::Mat& valid) {
+    if (plane.depth() == CV_32F)
+        clearNaNOf<float>(plane, valid);
+    else
+        clearNaNOf<double>(plane, valid);
+}
+
 int cvDepthFor(GDALDataType t) {
     switch (t) {
         case GDT_Byte: return CV_8U;
@@ -264,17 +284,12 @@ void RasterReader::read(const Window& window, const Window& core, const std::vec
         for (std::size_t k = 0; k < fileBands.size(); ++k) {
             const InputBand& b = input_.bands()[static_cast<std::size_t>(bands[static_cast<std::size_t>(planeIdx[k])])];
             cv::Mat rawPlane = raw.rowRange(static_cast<int>(k) * window.h, static_cast<int>(k + 1) * window.h);
-            if (b.mask == MaskSource::Nodata && b.nodata) {
-                if (std::isnan(*b.nodata))
-                    cv::compare(rawPlane, rawPlane, scratch_, cv::CMP_NE);
-                else
-                    cv::compare(rawPlane, cv::Scalar(*b.nodata), scratch_, cv::CMP_EQ);
+            if (b.mask == MaskSource::Nodata && b.nodata && !std::isnan(*b.nodata)) {
+                cv::compare(rawPlane, cv::Scalar(*b.nodata), scratch_, cv::CMP_EQ);
                 out.valid.setTo(0, scratch_);
             }
-            if (depth == CV_32F || depth == CV_64F) {
-                cv::compare(rawPlane, rawPlane, scratch_, cv::CMP_NE);  // NaN is never data
-                out.valid.setTo(0, scratch_);
-            }
+            if (depth == CV_32F || depth == CV_64F)
+                clearNaN(rawPlane, out.valid);  // NaN is never data
             out.raw[static_cast<std::size_t>(planeIdx[k])] = {rawPlane, b.scale.scale, b.scale.offset};
         }
         for (std::size_t k = fileBands.size(); k < fileBands.size() + testBands.size(); ++k)

@@ -3,10 +3,12 @@
 // re-vegetated. Expectations come from the planted truth and from what the detector finds on
 // each date, so they hold for a better detector too: every change must be explained by what was
 // planted, re-vegetated or clouded, and every planted camp of 0.2 ha or more must be new.
+#include <gdal_utils.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -474,6 +476,48 @@ TEST(CliDiff, WithoutDatesItStillWorksAndSaysSo) {
         runRiskmap({"diff", s.a, s.dir.file("k.geojson"), "-o", s.dir.file("out/x.geojson")});
     EXPECT_EQ(d.exitCode, 2) << d.err;
     EXPECT_NE(d.err.find("one detector"), std::string::npos) << d.err;
+}
+
+// A float scene's NaN hole is no data: an object under it is unknown, not gone. NaN pixels were
+// scanned as data (OpenCV's vectorised compare finds no NaN), so the hole was no gap and the diff
+// said "gone" (an audit).
+TEST(CliDiff, NaNHoleInAFloatSceneMakesUnknownNotGone) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.blobs = {{60, 60, 8, 8, kBareSoil}, {140, 120, 10, 6, kBareSoil}};
+    writeScene(dir.file("u16.tif"), s);
+    GDALAllRegister();
+    for (const std::string name : {"a.tif", "b.tif"}) {
+        const char* args[] = {"-ot", "Float32", "-a_nodata", "nan", nullptr};
+        GDALTranslateOptions* o = GDALTranslateOptionsNew(const_cast<char**>(args), nullptr);
+        GDALDatasetH src = GDALOpen(dir.file("u16.tif").c_str(), GA_ReadOnly);
+        GDALClose(GDALTranslate(dir.file(name).c_str(), src, o, nullptr));
+        GDALClose(src);
+        GDALTranslateOptionsFree(o);
+    }
+    GDALDatasetH b = GDALOpen(dir.file("b.tif").c_str(), GA_Update);
+    std::vector<float> hole(60 * 60, std::nanf(""));
+    for (int k = 1; k <= GDALGetRasterCount(b); ++k)
+        ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(b, k), GF_Write, 110, 90, 60, 60, hole.data(), 60,
+                               60, GDT_Float32, 0, 0),
+                  CE_None);
+    GDALClose(b);
+    ASSERT_EQ(runRiskmap({"scan", dir.file("a.tif"), "--date", "2020-01-01", "-o",
+                          dir.file("a.geojson"), "-q"})
+                  .exitCode,
+              0);
+    ASSERT_EQ(runRiskmap({"scan", dir.file("b.tif"), "--date", "2020-02-01", "-o",
+                          dir.file("b.geojson"), "-q"})
+                  .exitCode,
+              0);
+    EXPECT_EQ(layerOf(dir.file("a.geojson")).features.size(), 2u);
+    EXPECT_FALSE(gapsOf(dir.file("b.nodata_gaps.geojson"))->IsEmpty()) << "the NaN hole is no gap";
+    const CliResult r = runRiskmap(
+        {"diff", dir.file("a.geojson"), dir.file("b.geojson"), "-o", dir.file("d.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(countText(countChanges(layerOf(dir.file("d.geojson")))),
+              "0 new, 0 gone, 1 persists, 1 unknown");
 }
 
 // Two objects 800 m apart are new and gone at the default radius, and one object at 1 km.

@@ -1,7 +1,8 @@
-#include <gtest/gtest.h>
-
 #include <gdal_priv.h>
+#include <gtest/gtest.h>
 #include <ogr_spatialref.h>
+
+#include <cmath>
 
 #include "core/Error.hpp"
 #include "geo/GdalRuntime.hpp"
@@ -68,6 +69,35 @@ TEST(RasterReader, ScalesToReflectanceAndHonoursNodata) {
     EXPECT_FLOAT_EQ(t.band("b2").at<float>(0, 3), 0.2f);
     EXPECT_FLOAT_EQ(t.band("b2").at<float>(0, 0), 0.0f);  // invalid pixels are blanked
     VSIUnlink(p.c_str());
+}
+
+// NaN is never data, in Float32 and Float64, with nodata NaN declared or none at all. OpenCV's
+// compare(p, p, CMP_NE) found no NaN in a plane of more than a few pixels, so a float scene's
+// NaN holes were scanned as data and never reported as gaps (an audit).
+TEST(RasterReader, NaNIsNoDataInFloatScenes) {
+    for (const GDALDataType type : {GDT_Float32, GDT_Float64})
+        for (const bool declared : {true, false}) {
+            const std::string p = memRaster(
+                "nan.tif", 300, 120, 2, type, 10, 500000, 2500000, [](int b, int x, int y) {
+                    return x >= 40 && x < 90 && y < 50 ? std::nan("") : 0.1 * b;
+                });
+            if (declared) {
+                GDALDataset* ds = static_cast<GDALDataset*>(GDALOpen(p.c_str(), GA_Update));
+                for (int b = 1; b <= 2; ++b) ds->GetRasterBand(b)->SetNoDataValue(std::nan(""));
+                GDALClose(ds);
+            }
+            InputOptions o;
+            o.sensor = "";
+            RasterInput in = RasterInput::open(p, o);
+            RasterReader r(in);
+            TileImage t;
+            r.read(Window{0, 0, 300, 120}, Window{0, 0, 300, 120}, all(in), t);
+            EXPECT_EQ(t.validCount, 300u * 120u - 50u * 50u) << type << declared;
+            EXPECT_EQ(t.valid.at<uchar>(10, 60), 0);
+            EXPECT_EQ(t.valid.at<uchar>(60, 60), 255);
+            EXPECT_FLOAT_EQ(t.band("b1").at<float>(10, 60), 0.0f);  // blanked, not NaN
+            VSIUnlink(p.c_str());
+        }
 }
 
 TEST(RasterReader, AlphaBandMasksRgb) {
