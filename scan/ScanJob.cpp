@@ -17,6 +17,7 @@
 #include "core/SpillFile.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
+#include "geo/CoordinateMapper.hpp"
 #include "geo/GdalRuntime.hpp"
 #include "output/QgisStyle.hpp"
 #include "raster/RasterReader.hpp"
@@ -139,6 +140,26 @@ void ScanJob::checkGridArea() const {
 // GeoJSON coordinates are degrees rounded to --precision places: 3 places are ~110 m, which
 // collapsed every 10 m outline of a scan without a word (an audit). Said when the rounding is
 // coarser than half the finest pixel.
+// An --out-crs PROJ knows but cannot reach from a scene's CRS (another planet's) failed after the
+// whole scan, at writing, and left a journal no --resume could finish (an audit).
+void ScanJob::checkOutCrs() const {
+    if (outCrsWkt_.empty()) return;
+    for (std::size_t i = 0; i < inputs().size(); ++i) {
+        try {
+            const CoordinateMapper m(inputs()[i].crsWkt(), inputs()[i].geoTransform(), outCrsWkt_);
+            const MapPoint c =
+                m.pixelToTarget(inputs()[i].width() / 2.0, inputs()[i].height() / 2.0);
+            if (!std::isfinite(c.x) || !std::isfinite(c.y))
+                throw DataError("the scene's centre has no coordinates there");
+        } catch (const DataError& e) {
+            throw UsageError("--out-crs '" + request_.outCrs +
+                             "' cannot be reached from the CRS of '" + sources()[i] + "' (" +
+                             e.what() +
+                             "): choose a CRS of the same body, e.g. EPSG:4326 or the scene's own");
+        }
+    }
+}
+
 void ScanJob::warnCoarsePrecision() {
     if (!files().format.rfc7946) return;
     const double stepMetres = 111320.0 * std::pow(10.0, -request_.coordinatePrecision);
@@ -179,6 +200,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
 
     catalog_ = std::make_unique<InputCatalog>(InputCatalog::open(request_.input));
     checkOutputsAreNotInputs();
+    checkOutCrs();
     checkGridArea();
     warnCoarsePrecision();
     for (std::size_t i = 0; i < inputs().size(); ++i) {

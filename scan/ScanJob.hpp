@@ -102,6 +102,7 @@ private:
     void checkOutputPaths() const;
     void checkOutputsAreNotInputs() const;
     void checkGridArea() const;
+    void checkOutCrs() const;
     void warnCoarsePrecision();
     void fitTilesToRam();
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.

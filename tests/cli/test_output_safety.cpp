@@ -273,6 +273,14 @@ TEST_F(OutputSafety, OutCrsIsTheCrsOfEveryLayerInEveryFormat) {
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("--out-crs"), std::string::npos) << r.err;
     EXPECT_FALSE(fileExists(dir_.file("out/i.gpkg")));
+    // A CRS PROJ knows but cannot reach from the scene's (Mars) is refused before any pixel is
+    // read: it failed at writing and left a journal no --resume could finish (an audit).
+    r = scan(dir_.file("out/m.fgb"), {"--out-crs", "IAU_2015:49900"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("--out-crs 'IAU_2015:49900' cannot be reached"), std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fileExists(dir_.file("out/m.fgb")));
+    EXPECT_FALSE(fileExists(dir_.file("out/m.fgb.journal")));
 }
 
 TEST_F(OutputSafety, ReportKeepsHostileIdsOutOfFileNames) {
