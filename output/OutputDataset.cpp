@@ -9,14 +9,16 @@
 
 #include "core/Error.hpp"
 #include "core/Json.hpp"
-#include "output/GeoJsonWriter.hpp"
 #include "geo/GdalRuntime.hpp"
+#include "output/Antimeridian.hpp"
+#include "output/GeoJsonWriter.hpp"
 
 namespace riskmap {
 
 struct OutputLayer {
     OGRLayer* ogr = nullptr;
     std::unique_ptr<GeoJsonWriter> json;
+    bool lonLat = false;  // a geographic CRS: outlines are cut at the antimeridian
 };
 
 namespace {
@@ -89,6 +91,7 @@ OutputLayer* OutputDataset::createLayer(const std::string& name, const std::stri
     }
     auto l = std::make_unique<OutputLayer>();
     l->ogr = layer;
+    l->lonLat = srs.IsGeographic();
     layers_.push_back(std::move(l));
     return layers_.back().get();
 }
@@ -145,7 +148,9 @@ void OutputDataset::writeFeature(OutputLayer* out, const MapPolygons& parts,
             feat.SetField(name.c_str(), dumpJson(arr).c_str());
         }
     }
-    std::unique_ptr<OGRMultiPolygon> multi = toMultiPolygon(parts);
+    const bool cut = out->lonLat && needsWrap(parts);
+    std::unique_ptr<OGRMultiPolygon> multi =
+        toMultiPolygon(cut ? splitAtAntimeridian(parts) : parts);
     feat.SetGeometry(multi.get());  // typed formats get one geometry type
     if (layer->CreateFeature(&feat) != OGRERR_NONE)
         throw IoError("writing a feature to '" + staged_ + "' failed: " + lastGdalError());

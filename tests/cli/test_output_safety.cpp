@@ -1,7 +1,9 @@
 // Output safety: riskmap never writes through a symbolic link, never lets two outputs (or an
 // output and an input) share a file, keeps ids out of file names, and commits a scan's files
 // all together or not at all, leaving earlier files byte-identical on any failure.
+#include <gdal.h>
 #include <gtest/gtest.h>
+#include <ogr_api.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -303,4 +305,56 @@ TEST_F(OutputSafety, ReportKeepsHostileIdsOutOfFileNames) {
     r = runRiskmap({"report", out, "-o", dir_.file("out/linked"), "--overwrite"});
     EXPECT_EQ(r.exitCode, 2) << r.err;
     expectVictimIntact();
+}
+
+// A scene across the antimeridian (UTM 60 S) written with --out-crs EPSG:4326 to a GeoPackage or
+// FlatGeobuf: objects astride 180 degrees are cut there, as GeoJSON's are, instead of one
+// polygon wrapping the globe from -180 to 180 (an audit); the footprint too.
+TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.epsg = "EPSG:32760";
+    s.originX = 818449;
+    s.originY = 8120006;  // 180 degrees runs down column ~104
+    s.blobs = {{104, 60, 8, 6, kBareSoil}, {100, 140, 10, 8, kBareSoil}, {40, 40, 6, 6, kBareSoil}};
+    writeScene(dir.file("anti.tif"), s);
+    GDALAllRegister();
+    for (const std::string ext : {".gpkg", ".fgb"}) {
+        const std::string out = dir.file("a" + ext);
+        const CliResult r =
+            runRiskmap({"scan", dir.file("anti.tif"), "-o", out, "--out-crs", "EPSG:4326", "-q"});
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        int objects = 0, cut = 0;
+        std::vector<std::string> files{out};  // a GeoPackage holds its footprints
+        if (ext == ".fgb") files.push_back(dir.file("a.footprints.fgb"));
+        for (const std::string& file : files) {
+            GDALDatasetH ds = GDALOpenEx(file.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+            ASSERT_NE(ds, nullptr) << file;
+            for (int li = 0; li < GDALDatasetGetLayerCount(ds); ++li) {
+                OGRLayerH layer = GDALDatasetGetLayer(ds, li);
+                if (OGR_L_GetGeomType(layer) == wkbNone) continue;
+                OGRFeatureH f;
+                while ((f = OGR_L_GetNextFeature(layer)) != nullptr) {
+                    OGRGeometryH g = OGR_F_GetGeometryRef(f);
+                    EXPECT_TRUE(OGR_G_IsValid(g)) << file << " " << OGR_L_GetName(layer);
+                    const std::string name = OGR_L_GetName(layer);
+                    if (name == "index") ++objects;
+                    // Every polygon of it lies on one side: less than a degree wide.
+                    for (int k = 0; k < OGR_G_GetGeometryCount(g); ++k) {
+                        OGREnvelope e;
+                        OGR_G_GetEnvelope(OGR_G_GetGeometryRef(g, k), &e);
+                        if (name == "index") {
+                            EXPECT_LT(e.MaxX - e.MinX, 1.0) << file;
+                        }
+                    }
+                    cut += name == "index" && OGR_G_GetGeometryCount(g) > 1;
+                    OGR_F_Destroy(f);
+                }
+            }
+            GDALClose(ds);
+        }
+        EXPECT_EQ(objects, 3) << ext;
+        EXPECT_EQ(cut, 2) << ext;
+    }
 }
