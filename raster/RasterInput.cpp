@@ -86,6 +86,20 @@ bool looksLikeBinaryMask(GDALRasterBand& band) {
     return sawOne;
 }
 
+// GDAL 3.6 reads a signed 8-bit band (PIXELTYPE=SIGNEDBYTE) as Byte: -5 came out as 251, a
+// bright pixel (an audit). Refused, with what to do, rather than read wrong.
+void refuseSignedBytes(GDALRasterBand& b, const std::string& path, int index) {
+    const char* type = b.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE");
+    if (b.GetRasterDataType() == GDT_Byte && type && std::string(type) == "SIGNEDBYTE")
+        throw DataError(
+            "band " + std::to_string(index) + " of '" + path +
+            "' holds signed 8-bit values (PIXELTYPE=SIGNEDBYTE), which riskmap would read as "
+            "unsigned: convert it first (gdal_translate -ot Int16 does not sign it), e.g. "
+            "gdal_calc.py -A IN "
+            "--allBands=A --type=Int16 --calc=\"(A.astype(numpy.int16)+128)%256-128\" "
+            "--outfile=OUT.tif");
+}
+
 InputBand describeBand(GDALRasterBand& b) {
     InputBand ib;
     ib.description = b.GetDescription() ? b.GetDescription() : "";
@@ -211,6 +225,7 @@ RasterInput RasterInput::open(const std::string& path, const InputOptions& optio
 
     std::vector<BandDescriptor> descs;
     for (int i = 1; i <= ds->GetRasterCount(); ++i) {
+        refuseSignedBytes(*ds->GetRasterBand(i), path, i);
         InputBand ib = describeBand(*ds->GetRasterBand(i));
         ib.file = 0;
         ib.band = i;
@@ -344,6 +359,7 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
             f.maskBand = s.index;
             continue;
         }
+        refuseSignedBytes(*ds.GetRasterBand(s.index), f.path, s.index);
         InputBand ib = describeBand(*ds.GetRasterBand(s.index));
         ib.name = s.name;
         ib.file = fi;

@@ -162,6 +162,32 @@ TEST(RasterInput, ErrorsNameTheFile) {
     EXPECT_EQ(parseBandSpec("nir=/vsicurl/https://h/x.tif:2").path, "/vsicurl/https://h/x.tif");
     VSIUnlink(a.c_str());
     VSIUnlink(b.c_str());
+    // Signed bytes (GDAL 3.6's PIXELTYPE=SIGNEDBYTE) would read as unsigned (-5 as 251): refused,
+    // naming the file and band, as a single file and as a band file (an audit).
+    ensureGdalRegistered();
+    const std::string s = "/vsimem/signed.tif";
+    const char* opts[] = {"PIXELTYPE=SIGNEDBYTE", nullptr};
+    GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(
+        s.c_str(), 8, 8, 2, GDT_Byte, const_cast<char**>(opts));
+    double gt[6] = {500000, 10, 0, 2500000, 0, -10};
+    ds->SetGeoTransform(gt);
+    OGRSpatialReference srs;
+    srs.SetFromUserInput("EPSG:32645");
+    ds->SetSpatialRef(&srs);
+    GDALClose(ds);
+    for (int way = 0; way < 2; ++way) {
+        try {
+            if (way == 0)
+                RasterInput::open(s, InputOptions{});
+            else
+                RasterInput::fromBandFiles({parseBandSpec("red=" + s + ":2")}, InputOptions{});
+            FAIL() << way;
+        } catch (const DataError& e) {
+            EXPECT_NE(std::string(e.what()).find("signed 8-bit"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what();
+        }
+    }
+    VSIUnlink(s.c_str());
 }
 
 TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
