@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -39,7 +40,11 @@ const char* maskText(MaskSource m) {
 
 std::string num(double v, int decimals) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    // Fixed notation for 1e300 (a nodata value) printed 63 digits of noise.
+    if (!std::isfinite(v) || std::fabs(v) >= 1e12)
+        std::snprintf(buf, sizeof buf, "%.6g", v);
+    else
+        std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
     return buf;
 }
 
@@ -282,6 +287,7 @@ std::string InputCatalog::toText() const {
         }
         o << "  footprint: lon " << num(lon0, 6) << " .. " << num(lon1, 6) << ", lat " << num(lat0, 6)
           << " .. " << num(lat1, 6) << "\n";
+        for (const auto& note : in.namingNotes()) o << "  note:      " << note << "\n";
         o << "  bands:\n";
         for (std::size_t b = 0; b < in.bands().size(); ++b) {
             const InputBand& band = in.bands()[b];

@@ -245,7 +245,7 @@ RasterInput RasterInput::open(const std::string& path, const InputOptions& optio
                              profile->layoutsText() + "); use --band NAME=PATH:INDEX instead");
     }
     in.profile_ = profile ? profile->name() : "";
-    auto names = resolveBandNames(descs, profile);
+    auto names = resolveBandNames(descs, profile, &in.namingNotes_);
     for (std::size_t i = 0; i < names.size(); ++i) {
         InputBand& b = in.bands_[i];
         b.name = names[i];

@@ -94,6 +94,8 @@ public:
     const std::vector<InputFile>& files() const { return files_; }
     const std::vector<InputBand>& bands() const { return bands_; }
     const std::string& profileName() const { return profile_; }
+    // What naming its bands noticed (two bands described alike), for info and the scan's warnings.
+    const std::vector<std::string>& namingNotes() const { return namingNotes_; }
     const std::string& resampling() const { return resampling_; }
     // Whether pixels that are 0 in every band of the scene are no data (--zero-pixels; a
     // property of the scene, so every detector sees the same collar).
@@ -144,6 +146,7 @@ private:
     std::vector<InputFile> files_;
     std::vector<InputBand> bands_;
     std::string profile_;
+    std::vector<std::string> namingNotes_;
     std::string resampling_ = "nearest";
     enum class ZeroPixels { Auto, Nodata, Data } zeroPixels_ = ZeroPixels::Auto;  // --zero-pixels
     double gsdX_ = 0;

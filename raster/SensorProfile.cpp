@@ -10,7 +10,12 @@ namespace riskmap {
 
 namespace {
 
-std::string lower(std::string s) {
+// A band description as matched: lower case, without surrounding blanks ("RED " is red; an
+// audit found it unnamed).
+std::string keyOf(std::string s) {
+    const auto blank = [](unsigned char c) { return std::isspace(c) != 0; };
+    s.erase(s.begin(), std::find_if_not(s.begin(), s.end(), blank));
+    s.erase(std::find_if_not(s.rbegin(), s.rend(), blank).base(), s.end());
     std::transform(s.begin(), s.end(), s.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
@@ -127,7 +132,7 @@ std::optional<std::vector<std::string>> SensorProfile::layoutFor(std::size_t cou
 }
 
 std::string SensorProfile::nameForDescription(const std::string& description) const {
-    std::string d = lower(description);
+    std::string d = keyOf(description);
     for (const auto& a : aliases_)
         if (a.first == d) return a.second;
     return {};
@@ -156,7 +161,7 @@ const std::vector<SensorProfile>& SensorProfile::builtin() {
 }
 
 const SensorProfile& SensorProfile::byName(const std::string& name) {
-    std::string n = lower(name);
+    std::string n = keyOf(name);
     std::string known;
     for (const auto& p : builtin()) {
         if (p.name() == n) return p;
@@ -178,7 +183,7 @@ const SensorProfile* SensorProfile::detect(const std::vector<BandDescriptor>& ba
             for (const auto& b : bands) {
                 if (b.description.empty()) continue;
                 if (!p.nameForDescription(b.description).empty() ||
-                    canonicalSet().count(lower(b.description)))
+                    canonicalSet().count(keyOf(b.description)))
                     ++hits;
             }
             // Canonical names alone (red, nir) fit every profile; require a product-specific hit.
@@ -198,13 +203,14 @@ const SensorProfile* SensorProfile::detect(const std::vector<BandDescriptor>& ba
 }
 
 std::vector<std::string> resolveBandNames(const std::vector<BandDescriptor>& bands,
-                                          const SensorProfile* profile) {
+                                          const SensorProfile* profile,
+                                          std::vector<std::string>* shadowed) {
     std::vector<std::string> names(bands.size());
     std::optional<std::vector<std::string>> layout;
     if (profile) layout = profile->layoutFor(bands.size());
     std::set<std::string> used;
     for (std::size_t i = 0; i < bands.size(); ++i) {
-        std::string d = lower(bands[i].description);
+        std::string d = keyOf(bands[i].description);
         std::string n;
         if (canonicalSet().count(d)) n = d;
         if (n.empty() && profile) n = profile->nameForDescription(bands[i].description);
@@ -216,6 +222,11 @@ std::vector<std::string> resolveBandNames(const std::vector<BandDescriptor>& ban
             if (bands[i].colorInterp == "Blue") n = "blue";
         }
         // Two bands may not share a name; the later one keeps its positional name.
+        if (!n.empty() && used.count(n) && shadowed)
+            shadowed->push_back("band " + std::to_string(i + 1) + " would also be '" + n +
+                                "': the first such band is " + n + ", this one b" +
+                                std::to_string(i + 1) +
+                                " (name bands with --band NAME=PATH:INDEX)");
         if (n.empty() || used.count(n)) n = "b" + std::to_string(i + 1);
         used.insert(n);
         names[i] = n;

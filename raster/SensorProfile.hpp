@@ -63,7 +63,9 @@ private:
 
 // Resolve band names for a file: descriptions that already are canonical names win, then the
 // profile's aliases, then its layout for this band count. Unresolved bands are named b1, b2, ...
+// A band whose name an earlier band took keeps its positional name; `shadowed` says which.
 std::vector<std::string> resolveBandNames(const std::vector<BandDescriptor>& bands,
-                                          const SensorProfile* profile);
+                                          const SensorProfile* profile,
+                                          std::vector<std::string>* shadowed = nullptr);
 
 }  // namespace riskmap

@@ -207,6 +207,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         const RasterInput& in = inputs()[i];
+        for (const auto& note : in.namingNotes()) warnings_.push_back(sources()[i] + ": " + note);
         w = clippingWarning(
             clippedShare(in, ScanPipeline::bandsRead(in, *detector_)).value_or(0.0));
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);

@@ -231,9 +231,10 @@ TileCost tileCost(const std::vector<RasterInput>& inputs, const Detector& detect
 std::vector<int> ScanPipeline::bandsRead(const RasterInput& in, const Detector& detector) {
     std::vector<std::string> names;
     for (const auto& b : in.bands()) names.push_back(b.name);
-    // Positional names are always available too.
+    // Positional names are always available too (once: a message listed "b1, b1").
     for (std::size_t i = 0; i < in.bands().size(); ++i)
-        names.push_back("b" + std::to_string(i + 1));
+        if (in.bands()[i].name != "b" + std::to_string(i + 1))
+            names.push_back("b" + std::to_string(i + 1));
     std::vector<int> idx;
     for (const auto& n : detector.bandsFor(names)) idx.push_back(in.bandIndex(n));
     return idx;

@@ -62,3 +62,15 @@ TEST(SensorProfile, UnknownProfileIsAUsageError) {
         EXPECT_NE(std::string(e.what()).find("sentinel2"), std::string::npos);
     }
 }
+
+// Descriptions are matched without case and surrounding blanks ("RED " was unnamed), and a band
+// whose name an earlier one took is said, not silently renamed (an audit).
+TEST(SensorProfile, BlanksAndDuplicateDescriptions) {
+    std::vector<BandDescriptor> b{
+        {"BLUE", ""}, {" Green", ""}, {"RED ", ""}, {"Nir\t", ""}, {"red", ""}};
+    std::vector<std::string> shadowed;
+    EXPECT_EQ(resolveBandNames(b, nullptr, &shadowed),
+              (std::vector<std::string>{"blue", "green", "red", "nir", "b5"}));
+    ASSERT_EQ(shadowed.size(), 1u);
+    EXPECT_NE(shadowed[0].find("band 5 would also be 'red'"), std::string::npos) << shadowed[0];
+}
