@@ -1,13 +1,41 @@
 // riskmap eval: precision, recall and F1 of detections against truth, overall and per source.
+#include <cctype>
 #include <iostream>
 #include <memory>
 
 #include "cli/Commands.hpp"
+#include "core/Error.hpp"
 #include "eval/Evaluation.hpp"
 #include "eval/PrPlot.hpp"
 #include "output/FileCommit.hpp"
+#include "provenance/Manifest.hpp"
 
 namespace riskmap {
+
+namespace {
+
+// --plot is checked before the evaluation runs: a PNG, and none of the files read (with
+// --overwrite it replaced the detections, truth or AOI it had just measured; an audit).
+void checkPlotPath(const EvalRequest& req, bool overwrite) {
+    const std::string& p = req.plotPath;
+    const auto dot = p.rfind('.');
+    std::string ext = dot == std::string::npos ? "" : p.substr(dot);
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext != ".png")
+        throw UsageError("--plot '" + p + "' must name a .png file (the curve is drawn as PNG)");
+    std::vector<std::string> read{req.truthPath, req.detectionsPath,
+                                  Manifest::pathFor(req.detectionsPath)};
+    if (!req.aoiPath.empty()) read.push_back(req.aoiPath);
+    for (const auto& in : req.inputs) read.push_back(in);
+    const std::string target = FileCommit::identity(p);
+    for (const auto& in : read)
+        if (FileCommit::identity(in) == target)
+            throw UsageError("--plot '" + p + "' is '" + in +
+                             "', a file eval reads: choose another name");
+    FileCommit::checkDestination(p, overwrite);
+}
+
+}  // namespace
 
 void addEvalCommand(CLI::App& app, const CliContext&) {
     struct Args {
@@ -53,8 +81,12 @@ void addEvalCommand(CLI::App& app, const CliContext&) {
         "counts at --min-score use --method. Intervals resample whole sources (images).\n"
         "Example: riskmap eval --truth data/kilns-s2-bd-dev/labels.geojson --detections kilns.geojson "
         "--truth-source-field chip");
-    cmd->callback([a] {
+    CLI::Option* plot = cmd->get_option("--plot");
+    CLI::Option* difficult = cmd->get_option("--difficult-field");
+    cmd->callback([a, plot, difficult] {
         a->req.method = parseMatchMethod(a->method);
+        a->req.difficultFieldGiven = difficult->count() > 0;
+        if (plot->count() > 0) checkPlotPath(a->req, a->overwrite);
         EvalReport r = Evaluation::run(a->req);
         if (!a->req.plotPath.empty()) {
             const std::vector<unsigned char> png = plotPrecisionRecall(r);

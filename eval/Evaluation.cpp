@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -54,9 +55,12 @@ bool truthy(const OGRFeature& f, int field) {
 // Every feature of every layer (or of `onlyLayer`) as a lon/lat point (polygon centroids), with
 // chosen fields. Detections (scoreField) come only from layers with a score: a GeoPackage from
 // riskmap scan also holds grid, footprint and gap layers.
-std::vector<VectorPoint> readPoints(const std::string& path, const std::string& what, const std::string& sourceField,
-                                    const std::string& difficultField, bool scoreField, const std::string& onlyLayer = "",
-                                    const std::string& groupField = "") {
+std::vector<VectorPoint> readPoints(const std::string& path, const std::string& what,
+                                    const std::string& sourceField,
+                                    const std::string& difficultField, bool scoreField,
+                                    const std::string& onlyLayer = "",
+                                    const std::string& groupField = "",
+                                    bool requireDifficult = false) {
     ensureGdalRegistered();
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open " + what + " '" + path + "': " + lastGdalError("not a vector file OGR can read"));
@@ -68,7 +72,11 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
     bool scored = false;
     for (OGRLayer* layer : ds->GetLayers()) {
         if (!onlyLayer.empty() && onlyLayer != layer->GetName()) continue;
-        if (scoreField && layer->GetLayerDefn()->GetFieldIndex("score") < 0) continue;
+        if (scoreField && layer->GetLayerDefn()->GetFieldIndex("score") < 0) {
+            // riskmap's own GeoJSON of a scan that found nothing has no fields at all.
+            scored |= layer->GetFeatureCount() == 0;
+            continue;
+        }
         scored = true;
         std::unique_ptr<OGRCoordinateTransformation> ct;
         if (const OGRSpatialReference* srs = layer->GetSpatialRef()) {
@@ -84,6 +92,9 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
         if (!sourceField.empty() && fSource < 0)
             throw UsageError(what + " '" + path + "' has no field '" + sourceField + "'");
         const int fDifficult = difficultField.empty() ? -1 : defn->GetFieldIndex(difficultField.c_str());
+        if (requireDifficult && fDifficult < 0)
+            throw UsageError(what + " '" + path + "' has no field '" + difficultField +
+                             "' (--difficult-field)");
         const int fScore = scoreField ? defn->GetFieldIndex("score") : -1;
         const int fGroup = groupField.empty() ? -1 : defn->GetFieldIndex(groupField.c_str());
         if (!groupField.empty() && fGroup < 0) throw UsageError(what + " '" + path + "' has no field '" + groupField + "'");
@@ -118,7 +129,16 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
             }
             vp.difficult = truthy(*feat, fDifficult);
             if (fGroup >= 0) vp.group = feat->GetFieldAsString(fGroup);
-            if (fScore >= 0 && feat->IsFieldSetAndNotNull(fScore)) vp.score = feat->GetFieldAsDouble(fScore);
+            if (fScore >= 0) {
+                // A detection without a score was ranked as certain (1.0), NaN as second (an
+                // audit).
+                if (!feat->IsFieldSetAndNotNull(fScore) ||
+                    std::isnan(feat->GetFieldAsDouble(fScore)))
+                    throw DataError("feature " + std::to_string(feat->GetFID()) + " of '" + path +
+                                    "' has no score (null or NaN): give every detection a score, "
+                                    "or leave it out");
+                vp.score = feat->GetFieldAsDouble(fScore);
+            }
             out.push_back(vp);
         }
     }
@@ -326,7 +346,8 @@ EvalReport Evaluation::run(const EvalRequest& req) {
     std::string detLayer;
     const std::vector<Footprint> fps = footprintsFor(req, rep, detLayer);
     const bool single = rep.footprintFrom == "aoi";
-    const auto truth = readPoints(req.truthPath, "truth", req.truthSourceField, req.difficultField, false, "", req.groupField);
+    const auto truth = readPoints(req.truthPath, "truth", req.truthSourceField, req.difficultField,
+                                  false, "", req.groupField, req.difficultFieldGiven);
     const auto dets = readPoints(req.detectionsPath, "detections", single ? "" : "source", "", true, detLayer);
     const Sources s = assignToSources(req, fps, truth, dets, rep);
     PointMatcher matcher(req.radiusMetres, req.method);

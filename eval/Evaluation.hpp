@@ -24,6 +24,7 @@ struct EvalRequest {
     // empty, truth belongs to every scanned source whose footprint holds it.
     std::string truthSourceField;
     std::string difficultField = "difficult";
+    bool difficultFieldGiven = false;  // --difficult-field named: the truth must have it
     double minScore = 0;  // ignore detections scoring below this
     // Truth field grouping sources into tables (e.g. district); a source takes its truth's value.
     std::string groupField;

@@ -312,3 +312,63 @@ TEST(CliEval, HelpAndErrors) {
                               dir.file("det.geojson"), "--inputs", devSet() + "/chips", "--json"});
     EXPECT_EQ(folder.exitCode, 0) << folder.err;
 }
+
+// Found by an audit of eval: --plot over an input with --overwrite replaced it with a PNG; a
+// detection without a score ranked as certain; riskmap's own empty GeoJSON scan was refused; a
+// --difficult-field that does not exist counted every truth as certain.
+TEST(CliEval, InputsAreSafeAndEveryDetectionNeedsAScore) {
+    TempDir dir;
+    auto point = [](const std::string& props, double lon) {
+        return R"({"type":"Feature","properties":)" + props +
+               R"(,"geometry":{"type":"Point","coordinates":[)" + std::to_string(lon) +
+               R"(,22.2]}})";
+    };
+    auto collection = [](const std::string& features) {
+        return R"({"type":"FeatureCollection","features":[)" + features + "]}";
+    };
+    std::ofstream(dir.file("truth.geojson")) << collection(point(R"({"id":"t"})", 89.1));
+    std::ofstream(dir.file("aoi.geojson"))
+        << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon",)"
+        << R"("coordinates":[[[89,22],[89.2,22],[89.2,22.4],[89,22.4],[89,22]]]}}]})";
+    std::ofstream(dir.file("det.geojson"))
+        << collection(point(R"({"score":0.9})", 89.1) + "," + point(R"({"score":0.5})", 89.15));
+    const std::string det = readFile(dir.file("det.geojson"));
+    auto eval = [&](const std::string& detections, std::vector<std::string> extra) {
+        std::vector<std::string> args{
+            "eval",     "--truth", dir.file("truth.geojson"), "--detections",
+            detections, "--aoi",   dir.file("aoi.geojson")};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return runRiskmap(args);
+    };
+    for (const std::string victim : {"det.geojson", "truth.geojson", "aoi.geojson"}) {
+        const std::string before = readFile(dir.file(victim));
+        const CliResult r =
+            eval(dir.file("det.geojson"), {"--plot", dir.file(victim), "--overwrite"});
+        EXPECT_EQ(r.exitCode, 2) << victim << r.err;
+        EXPECT_EQ(readFile(dir.file(victim)), before) << victim;
+    }
+    EXPECT_EQ(eval(dir.file("det.geojson"), {"--plot", dir.file("pr.jpg")}).exitCode, 2);
+    EXPECT_EQ(eval(dir.file("det.geojson"), {"--plot", ""}).exitCode, 2);
+    CliResult r = eval(dir.file("det.geojson"), {"--plot", dir.file("pr.png")});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(fileExists(dir.file("pr.png")));
+    // A null or missing score is an error naming the feature, not a certain detection.
+    for (const std::string bad : {R"({"score":null})", R"({"id":"x"})"}) {
+        std::ofstream(dir.file("nulls.geojson"), std::ios::trunc)
+            << collection(point(R"({"score":0.9})", 89.1) + "," + point(bad, 89.15));
+        r = eval(dir.file("nulls.geojson"), {});
+        EXPECT_EQ(r.exitCode, 1) << bad << r.err;
+        EXPECT_NE(r.err.find("has no score"), std::string::npos) << r.err;
+    }
+    // A scan that found nothing: every truth is missed, nothing is refused.
+    std::ofstream(dir.file("empty.geojson"))
+        << R"({"type":"FeatureCollection","name":"kiln","features":[]})";
+    r = eval(dir.file("empty.geojson"), {"--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Json j = parseJson(r.out, "eval");
+    EXPECT_EQ(j.at("overall").at("fn").get<int>(), 1) << r.out;
+    EXPECT_EQ(j.at("overall").at("tp").get<int>(), 0) << r.out;
+    r = eval(dir.file("det.geojson"), {"--difficult-field", "nosuch"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("nosuch"), std::string::npos) << r.err;
+}
