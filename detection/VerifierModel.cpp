@@ -55,11 +55,19 @@ std::string needString(const cv::FileNode& root, const char* key, const std::str
     return static_cast<std::string>(n);
 }
 
-double needNumber(const cv::FileNode& root, const char* key, const std::string& origin) {
+// A finite number within [lo, hi]: a NaN or negative operating point was taken as it stood
+// (21 of 29 detections scored 0, or none at all; an audit).
+double needNumber(const cv::FileNode& root, const char* key, const std::string& origin,
+                  double lo = -1e300, double hi = 1e300) {
     const cv::FileNode n = root[key];
     if (!n.isInt() && !n.isReal())
         throw UsageError("model file '" + origin + "' has no number '" + key + "': is it a file written by riskmap train?");
-    return static_cast<double>(n);
+    const double v = static_cast<double>(n);
+    if (!std::isfinite(v) || v < lo || v > hi)
+        throw UsageError("model file '" + origin + "' has '" + key + "' " + std::to_string(v) +
+                         ", outside " + std::to_string(lo) + " to " + std::to_string(hi) +
+                         ": retrain it with riskmap train");
+    return v;
 }
 
 void readMetadata(VerifierModel& m, const cv::FileNode& root, const std::string& origin) {
@@ -68,22 +76,22 @@ void readMetadata(VerifierModel& m, const cv::FileNode& root, const std::string&
     for (const auto& f : root["features"]) m.features.push_back(static_cast<std::string>(f));
     if (m.features.empty()) throw UsageError("model file '" + origin + "' lists no features: retrain it with riskmap train");
     m.detectorOptions = readJson(root["detector_options"]);
-    m.gsdMin = needNumber(root, "gsd_min_m", origin);
-    m.gsdMax = needNumber(root, "gsd_max_m", origin);
+    m.gsdMin = needNumber(root, "gsd_min_m", origin, 1e-3, 1e5);
+    m.gsdMax = needNumber(root, "gsd_max_m", origin, m.gsdMin, 1e5);
     const std::string seed = needString(root, "seed", origin);
     char* end = nullptr;
     m.seed = std::strtoull(seed.c_str(), &end, 10);
     if (seed.empty() || *end) throw UsageError("model file '" + origin + "' has a seed that is not a whole number: retrain it with riskmap train");
-    m.radiusMetres = needNumber(root, "radius_m", origin);
+    m.radiusMetres = needNumber(root, "radius_m", origin, 1e-3, 1e6);
     m.labelsPath = needString(root, "labels", origin);
     m.labelsSha256 = needString(root, "labels_sha256", origin);
     m.groupField = needString(root, "group_field", origin);
-    m.positives = static_cast<std::size_t>(needNumber(root, "positives", origin));
-    m.negatives = static_cast<std::size_t>(needNumber(root, "negatives", origin));
+    m.positives = static_cast<std::size_t>(needNumber(root, "positives", origin, 0, 1e12));
+    m.negatives = static_cast<std::size_t>(needNumber(root, "negatives", origin, 0, 1e12));
     const cv::FileNode ops = root["operating_points"];
-    m.highPrecision = needNumber(ops, "high_precision", origin);
-    m.balanced = needNumber(ops, "balanced", origin);
-    m.highRecall = needNumber(ops, "high_recall", origin);
+    m.highPrecision = needNumber(ops, "high_precision", origin, 0, 1);
+    m.balanced = needNumber(ops, "balanced", origin, 0, 1);
+    m.highRecall = needNumber(ops, "high_recall", origin, 0, 1);
     m.crossValidation = readJson(root["cross_validation"]);
 }
 
@@ -158,12 +166,25 @@ VerifierModel VerifierModel::fromText(const std::string& text, const std::string
     if (!m.forest->isTrained() || m.forest->getVarCount() != static_cast<int>(m.features.size()))
         throw UsageError("model file '" + origin + "' has a forest that does not match its " + std::to_string(m.features.size()) +
                          " features: retrain it with riskmap train");
+    for (const auto& split : m.forest->getSplits())
+        if (!std::isfinite(split.c))
+            throw UsageError("model file '" + origin +
+                             "' has a forest split at a value that is not a number: retrain it "
+                             "with riskmap train");
     return m;
 }
 
 VerifierModel VerifierModel::read(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UsageError("cannot read model file '" + path + "': give the path of a file written by riskmap train");
+    // 10,000 trees (train's most) take ~80 MB; a 300 MB file took 1.2 GB to refuse (an audit).
+    constexpr std::streamoff kMaxBytes = std::streamoff{128} << 20;
+    in.seekg(0, std::ios::end);
+    if (in.tellg() > kMaxBytes)
+        throw UsageError("model file '" + path +
+                         "' is larger than 128 MB, more than riskmap train writes: pass a file "
+                         "written by riskmap train");
+    in.seekg(0);
     std::ostringstream ss;
     ss << in.rdbuf();
     return fromText(ss.str(), path);

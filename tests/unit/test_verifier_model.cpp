@@ -211,6 +211,33 @@ TEST(VerifierModel, DamagedOrForeignFilesFailNamingTheFile) {
     EXPECT_THROW(VerifierModel::read(dir.file("absent.yml")), UsageError);
 }
 
+// Numbers a model file carries are checked when it is read: a NaN or negative operating point
+// scored 21 of 29 detections 0, 7.5 dropped them all, a NaN split or GSD range went unnoticed (an
+// audit).
+TEST(VerifierModel, NumbersOutOfRangeFailNamingTheKey) {
+    const std::string text = trained(1, synthetic()).toText();
+    auto replaceLine = [&](const std::string& key, const std::string& value) {
+        std::string t = text;
+        const auto at = t.find(key + ":");
+        EXPECT_NE(at, std::string::npos) << key;
+        const auto end =
+            t.find_first_of(" }\n", at + key.size() + 2);  // "key: v" or a split's "le:v }"
+        t.replace(at, end - at, key + ":" + (key == "le" ? "" : " ") + value);
+        return t;
+    };
+    const std::vector<std::pair<std::string, std::string>> bad{
+        {"balanced", ".nan"}, {"balanced", "-1."},   {"high_recall", "7.5"}, {"gsd_min_m", ".nan"},
+        {"gsd_max_m", "1."},  {"radius_m", "-.inf"}, {"le", ".nan"}};
+    for (const auto& [key, value] : bad) {
+        try {
+            VerifierModel::fromText(replaceLine(key, value), "m.yml");
+            FAIL() << key << " " << value;
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find("m.yml"), std::string::npos) << e.what();
+        }
+    }
+}
+
 TEST(GroupFolds, NeverSplitAGroupAndUseEveryFold) {
     std::vector<std::string> groups;
     for (int i = 0; i < 500; ++i) groups.push_back("image" + std::to_string(i % 37));
