@@ -118,6 +118,19 @@ double OnnxDetector::haloMetres() const {
 std::string OnnxDetector::inputWarning(double gsdX, double gsdY) const {
     const auto rs = onnx::Resampling::make(card_.gsd, gsdX, gsdY, settings_.gsdTolerance);
     if (rs.native()) return {};
+    // A card's gsd_m of 1e-6 m scanned 10 m pixels as 10^7 model pixels each: nothing found, or a
+    // run without end (an audit). Beyond these factors resampling only invents or loses the object.
+    constexpr double kMaxUp = 16, kMaxDown = 100;
+    if (std::min(rs.sx, rs.sy) < 1 / kMaxUp ||
+        std::max(rs.sx, rs.sy) > kMaxDown) {  // raster pixels per model pixel
+        std::ostringstream e;
+        e.precision(3);
+        e << "model card '" << p_.card << "' was trained at " << card_.gsd << " m, the raster has "
+          << gsdX << " x " << gsdY << " m: riskmap resamples at most " << kMaxUp << " times up or "
+          << kMaxDown
+          << " times down; check the card's gsd_m, or scan imagery nearer the model's GSD";
+        throw UsageError(e.str());
+    }
     std::ostringstream w;
     w.precision(3);
     w << "the raster's GSD (" << gsdX << " x " << gsdY << " m) differs from the model's (" << card_.gsd

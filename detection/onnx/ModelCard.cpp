@@ -68,7 +68,9 @@ void readNormalisation(const JsonReader& in, ModelCard& c) {
     c.normB = numbers(n.at(mean ? "std" : "offset"), c.bands.size());
     if (mean)
         for (double s : c.normB)
-            if (s == 0) n.at("std").fail("holds 0 (division by zero)");
+            if (!(s > 0))
+                n.at("std").fail(s == 0 ? "holds 0 (division by zero)"
+                                        : "must be above 0 (a standard deviation)");
     if (auto clip = in.find("clip")) {
         const auto lim = numbers(*clip, 2);
         if (!(lim[0] < lim[1])) clip->fail("must be [lo, hi] with lo < hi");
@@ -101,7 +103,11 @@ void readOutput(const JsonReader& card, ModelCard& c) {
     if (auto shape = out.find("shape"))
         for (const auto& d : shape->items(8)) c.outputShape.push_back(static_cast<int>(d.integer(1, 1 << 30)));
     const JsonReader classes = card.at("classes");
-    for (const auto& k : classes.items(100000)) c.classes.push_back(k.str());
+    for (const auto& k : classes.items(100000)) {
+        if (std::find(c.classes.begin(), c.classes.end(), k.str()) != c.classes.end())
+            classes.fail("names '" + k.str() + "' twice");
+        c.classes.push_back(k.str());
+    }
     if (c.classes.empty()) classes.fail("is empty");
 }
 

@@ -321,6 +321,39 @@ TEST(OnnxCli, UsageErrorsExitTwo) {
     EXPECT_EQ(r.exitCode, 2) << r.err;
 }
 
+// Cards an audit wrote: a gsd_m of 1e-6 m (nothing found) or 0.05 m (a scan without end) on 10 m
+// pixels, a negative std (112 features of noise), a class named twice. Each is refused.
+TEST(OnnxCli, ImplausibleCardsAreRefused) {
+    TempDir dir;
+    const std::string scene = kModels + "yolov8_obb_tiny.scene.tif";
+    const Json base = parseJsonFile(kModels + "yolov8_obb_tiny.card.json");
+    auto run = [&](const Json& card) {
+        Json c = card;
+        c["model"] = kModels + "yolov8_obb_tiny.onnx";
+        std::ofstream(dir.file("c.card.json"), std::ios::trunc) << dumpJson(c, 1);
+        return runRiskmap({"scan", scene, "--detector", "onnx", "--set",
+                           "card=" + dir.file("c.card.json"), "-o", dir.file("o.geojson"), "-q"});
+    };
+    for (const double gsd : {1e-6, 0.05, 5000.0}) {
+        Json c = base;
+        c["gsd_m"] = gsd;
+        const CliResult r = run(c);
+        EXPECT_EQ(r.exitCode, 2) << gsd << r.err;
+        EXPECT_NE(r.err.find("resamples at most"), std::string::npos) << r.err;
+    }
+    Json c = base;
+    c["input"]["normalisation"]["std"][1] = -0.05;
+    CliResult r = run(c);
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_NE(r.err.find("must be above 0"), std::string::npos) << r.err;
+    c = base;
+    c["classes"] = Json::array({"kiln", "kiln"});
+    r = run(c);
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_NE(r.err.find("twice"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("o.geojson")));
+}
+
 TEST(OnnxCli, ClassFilterKeepsOnlyTheNamedClasses) {
     TempDir dir;
     ASSERT_EQ(scan("yolov8_obb_tiny", kModels + "yolov8_obb_tiny.scene.tif", dir.file("k.geojson"), {"--set", "classes=kiln"}).exitCode, 0);
