@@ -50,7 +50,10 @@ std::vector<Box> BoxScanner::decode(const cv::Mat& tensor, double floor) const {
     const TensorView tv = viewOf(tensor);
     std::vector<Box> boxes = m_.card.head == Head::Yolov5 ? decodeYolov5(tv, floor) : decodeYolov8(tv, floor, obb_);
     boxes.erase(std::remove_if(boxes.begin(), boxes.end(),
-                               [&](const Box& b) { return !m_.settings.wanted[static_cast<std::size_t>(b.cls)]; }),
+                               [&](const Box& b) {
+                                   return !m_.settings.wanted[static_cast<std::size_t>(b.cls)] ||
+                                          !withinReach(b, m_.card.width, m_.card.height);
+                               }),
                 boxes.end());
     return boxes;
 }

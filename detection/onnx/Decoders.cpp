@@ -35,6 +35,11 @@ bool usable(const Box& b) {
 
 }  // namespace
 
+bool withinReach(const Box& b, int width, int height) {
+    const double w = width, h = height;
+    return b.cx > -w && b.cx < 2 * w && b.cy > -h && b.cy < 2 * h && b.w < 4 * w && b.h < 4 * h;
+}
+
 std::size_t TensorView::size() const {
     std::size_t n = 1;
     for (int s : shape) n *= static_cast<std::size_t>(s);

@@ -37,6 +37,10 @@ std::vector<Box> decodeYolov5(const TensorView& t, double threshold);
 // yolov8 [1, 4 + C, N] or, with obb, [1, 4 + C + 1, N] (angle last): score = p_best.
 std::vector<Box> decodeYolov8(const TensorView& t, double threshold, bool obb);
 
+// A box a window of width x height could have seen: centred within its neighbours, at most four
+// windows long. One at cx = 1e30 failed the whole scan at the coordinate transformation (an audit).
+bool withinReach(const Box& b, int width, int height);
+
 // Long-edge form of the same rectangle: w >= h, theta in [0, pi).
 Box regularised(const Box& b);
 // Corners p1..p4 as Ultralytics' xywhr2xyxyxyxy: p1 = c + v1 + v2, p2 = c + v1 - v2,

@@ -145,6 +145,21 @@ TEST(OnnxDecode, ObbAngleTurnsClockwiseOnScreen) {
     EXPECT_NEAR(r.theta, M_PI / 3, 1e-12);
 }
 
+// Boxes no window could have seen are dropped before they reach the map (one at cx = 1e30 failed
+// the whole scan at the coordinate transformation; an audit).
+TEST(OnnxDecode, BoxesBeyondReachAreDropped) {
+    Box b;
+    b.cx = 60, b.cy = 70, b.w = 30, b.h = 12;
+    EXPECT_TRUE(withinReach(b, 128, 128));
+    b.cx = -100;  // in the left neighbour's window: another window sees it
+    EXPECT_TRUE(withinReach(b, 128, 128));
+    for (const auto& [cx, w] : std::vector<std::pair<double, double>>{
+             {1e30, 30}, {-200, 30}, {300, 30}, {60, 1e9}, {60, 600}}) {
+        b.cx = cx, b.w = w;
+        EXPECT_FALSE(withinReach(b, 128, 128)) << cx << " " << w;
+    }
+}
+
 TEST(OnnxRotatedIou, ExactPolygonIouNotProbiou) {
     const Json pairs = parseJsonFile(kModels + "decode_cases.json").at("rotated_iou");
     ASSERT_EQ(pairs.size(), 5u);
