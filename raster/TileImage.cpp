@@ -23,6 +23,10 @@ int positionOf(const std::string& name) {
 
 }  // namespace
 
+void TileImage::stopIfCancelled() const {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled("interrupted");
+}
+
 bool TileImage::has(const std::string& name) const {
     for (const auto& n : names)
         if (n == name) return true;

@@ -1,6 +1,7 @@
 #pragma once
 // The pixels of one tile as a detector sees them: named bands in reflectance (CV_32F), a
 // validity mask, and where the tile sits in the raster.
+#include <atomic>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ struct TileImage {
     mutable cv::Mat storage;          // backing store of the planes, reused between tiles
     std::vector<cv::Mat> rawStorage;  // backing store of `raw`, one per input file
     std::size_t validCount = 0;
+    // The run's stop flag (SIGINT/SIGTERM), set by the pipeline: a detector that works through
+    // many windows of one tile looks at it between them (an ONNX tile took minutes to notice).
+    const std::atomic<bool>* cancel = nullptr;
+    // Throws Cancelled when the run was asked to stop.
+    void stopIfCancelled() const;
 
     bool has(const std::string& name) const;
     // Index of a band in `names`; throws Error naming the missing band.

@@ -413,6 +413,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
             slot.input = job.input;
         }
         slot.reader->read(job.tile.window, job.tile.core, plans_[job.input].bands, slot.image);
+        slot.image.cancel = cancel;
         r.coverage = TileCoverage::count(slot.image.valid, job.tile.window, job.tile.core);
         if (slot.image.validCount > 0) {
             r.detections = detector_.detect(slot.image, options_.explain ? &r.rejections : nullptr);

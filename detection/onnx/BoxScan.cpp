@@ -41,7 +41,10 @@ private:
 std::vector<Detection> BoxScanner::run() {
     const auto r = tw_.windowsFor(boxNmsReach(m_.settings) + 1);
     for (int iy = r.y0; iy <= r.y1; ++iy)
-        for (int ix = r.x0; ix <= r.x1; ++ix) collect(ix, iy);
+        for (int ix = r.x0; ix <= r.x1; ++ix) {
+            tw_.tile().stopIfCancelled();
+            collect(ix, iy);
+        }
     std::sort(survivors_.begin(), survivors_.end(), earlier);
     return decide();
 }

@@ -50,7 +50,10 @@ std::vector<Detection> SegmentScanner::run() {
     cls_ = cv::Mat(region_.h, region_.w, CV_32S, cv::Scalar(-1));
     prob_ = cv::Mat::zeros(region_.h, region_.w, CV_32F);
     for (int iy = r.y0; iy <= r.y1; ++iy)
-        for (int ix = r.x0; ix <= r.x1; ++ix) paint(ix, iy);
+        for (int ix = r.x0; ix <= r.x1; ++ix) {
+            tw_.tile().stopIfCancelled();
+            paint(ix, iy);
+        }
     std::vector<Detection> out;
     for (int c = 0; c < static_cast<int>(m_.card.classes.size()); ++c)
         if (c != m_.card.backgroundClass && m_.settings.wanted[static_cast<std::size_t>(c)]) components(c, out);

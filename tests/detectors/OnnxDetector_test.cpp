@@ -587,3 +587,16 @@ TEST(OnnxTinySegment, ClassMapAndRegionsMatchTheReference) {
     }
     std::printf("[ seg_tiny ] raw output max diff %.2e, class map differs in %d px\n", raw, differ);
 }
+
+// A stop asked for (SIGINT/SIGTERM) is seen between a tile's model windows: one ONNX tile of many
+// windows ran for minutes after SIGTERM (an audit).
+TEST(OnnxTinyModels, AStopIsSeenBetweenWindows) {
+    for (const std::string name : {"yolov8_obb_tiny", "seg_tiny"}) {
+        TileRun run = runTile(name);
+        std::atomic<bool> stop{false};
+        run.tile.cancel = &stop;
+        EXPECT_NO_THROW(run.det->detect(run.tile)) << name;
+        stop = true;
+        EXPECT_THROW(run.det->detect(run.tile), Cancelled) << name;
+    }
+}
