@@ -1,6 +1,7 @@
 #include "scan/ScanJob.hpp"
 
 #include <cpl_vsi.h>
+#include <gdal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -200,6 +201,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
 
     catalog_ = std::make_unique<InputCatalog>(InputCatalog::open(request_.input));
     checkOutputsAreNotInputs();
+    checkContextLayers();
     checkOutCrs();
     checkGridArea();
     warnCoarsePrecision();
@@ -298,6 +300,27 @@ void ScanJob::checkOutputsAreNotInputs() const {
         for (const auto& f : in.files())
             if (!isRemote(f.path) && outs.count(FileCommit::identity(f.path)))
                 throw UsageError("output '" + f.path + "' is also an input: choose another -o or --publish path");
+    // A context layer is read too: -o or --publish over it replaced it (an audit).
+    for (const auto& c : request_.risk.context)
+        if (!isRemote(c.path) && outs.count(FileCommit::identity(c.path)))
+            throw UsageError("output '" + c.path + "' is also the context layer " + c.name +
+                             ": choose another -o or --publish path");
+}
+
+// Context layers are opened when the objects are scored, after every tile: one that does not
+// exist failed there, after the whole scan (an audit). Each is opened here first.
+void ScanJob::checkContextLayers() const {
+    ensureGdalRegistered();
+    for (const auto& c : request_.risk.context) {
+        VSIStatBufL st;
+        if (!isRemote(c.path) && VSIStatL(c.path.c_str(), &st) != 0)
+            throw DataError("--context " + c.name + ": '" + c.path + "' does not exist");
+        GDALDatasetH ds = GDALOpenEx(c.path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
+        if (!ds)
+            throw DataError("--context " + c.name + ": '" + c.path +
+                            "' is not a vector file OGR can read");
+        GDALClose(ds);
+    }
 }
 
 RecordedRequest ScanJob::recorded() const {

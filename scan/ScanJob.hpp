@@ -103,6 +103,7 @@ private:
     void checkOutputsAreNotInputs() const;
     void checkGridArea() const;
     void checkOutCrs() const;
+    void checkContextLayers() const;
     void warnCoarsePrecision();
     void fitTilesToRam();
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.

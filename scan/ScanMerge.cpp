@@ -2,11 +2,13 @@
 #include <cpl_vsi.h>
 
 #include <algorithm>
+#include <map>
 
 #include "core/Error.hpp"
-#include "core/MemoryBudget.hpp"
 #include "core/JsonReader.hpp"
+#include "core/MemoryBudget.hpp"
 #include "core/UtcTime.hpp"
+#include "output/FileCommit.hpp"
 #include "scan/ScanJob.hpp"
 #include "tiling/ShardPlan.hpp"
 
@@ -71,6 +73,23 @@ double mergeNeedMB(const std::vector<std::string>& outputs) {
     return (80.0 + 3.0 * largest / mb + 0.55 * total / mb) * share / (share - 1);
 }
 
+// A merge writing over a shard it reads (-o s1.geojson, --publish s2.geojson) replaced it, with
+// --overwrite, and exited 0 (an audit).
+void refuseShardsAsOutputs(const ScanFiles& out, const std::vector<std::string>& shardOutputs) {
+    std::map<std::string, std::string> shardFiles;
+    for (const auto& shard : shardOutputs)
+        for (const auto& p : ScanFiles::plan(shard, true, "").written())
+            shardFiles.emplace(FileCommit::identity(p), shard);
+    for (const auto& p : out.written()) {
+        if (p.size() > 4 && p.compare(p.size() - 4, 4, ".qml") == 0)
+            continue;  // styles are shared by stem
+        const auto it = shardFiles.find(FileCommit::identity(p));
+        if (it != shardFiles.end())
+            throw UsageError("output '" + p + "' is a file of the shard '" + it->second +
+                             "' being merged: choose another -o");
+    }
+}
+
 }  // namespace
 
 ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const ScanRequest& mergeRequest,
@@ -92,6 +111,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     r.shard = ShardSpec{};
     ScanJob job(r, registry);
     job.cancel_ = cancel;
+    refuseShardsAsOutputs(job.files(), shardOutputs);
     const std::string changed = ScanJournal::differences(job.fingerprint(), shards.fingerprints.front(), {"shard", "explain"});
     if (!changed.empty()) throw DataError("the inputs changed since the shards ran: " + changed);
     if (!r.explainPath.empty() && !shards.fingerprints.front().contains("explain"))

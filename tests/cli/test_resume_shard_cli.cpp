@@ -230,6 +230,41 @@ TEST(CliShard, MergeRefusesARamItsShardsDoNotFitAndNamesTheOneThatDoes) {
     EXPECT_LT(s.at("tiling").at("block_cache_min_mb").get<double>(), s.at("tiling").at("block_cache_mb").get<double>());
 }
 
+// A merge may not write over a shard it reads: -o s1 --overwrite replaced shard 1, --publish s2
+// turned shard 2's layer into a published grid, both with exit 0 (an audit).
+TEST(CliShard, MergeNeverWritesOverItsShards) {
+    TempDir dir;
+    SceneSpec spec;
+    spec.width = spec.height = 600;
+    spec.blobs = scatterBlobs(spec.width, spec.height, 80, 3, 1.5, 8);
+    const std::string in = writeScene(dir.file("in.tif"), spec);
+    std::vector<std::string> shards;
+    for (int k = 1; k <= 2; ++k) {
+        shards.push_back(dir.file("s" + std::to_string(k) + ".geojson"));
+        ASSERT_EQ(runRiskmap({"scan", in, "-o", shards.back(), "-q", "--tile-size", "256",
+                              "--shard", std::to_string(k) + "/2"})
+                      .exitCode,
+                  0);
+    }
+    const std::string one = readFile(shards[0]), two = readFile(shards[1]);
+    for (const auto& extra : std::vector<std::vector<std::string>>{
+             {"-o", shards[0]},
+             {"-o", dir.file("m.geojson"), "--publish", shards[1]},
+             {"-o", dir.file("s1.gpkg")}}) {
+        std::vector<std::string> args{"merge", shards[0], shards[1], "--overwrite", "-q"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const CliResult r = runRiskmap(args);
+        if (extra[1] == dir.file("s1.gpkg")) {  // a name of its own beside the shards is fine
+            EXPECT_EQ(r.exitCode, 0) << r.err;
+            continue;
+        }
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        EXPECT_NE(r.err.find("being merged"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(readFile(shards[0]), one);
+    EXPECT_EQ(readFile(shards[1]), two);
+}
+
 TEST(CliShard, MergeAndShardHelp) {
     auto h = runRiskmap({"merge", "--help"});
     EXPECT_EQ(h.exitCode, 0);

@@ -40,6 +40,32 @@ std::unique_ptr<OGRCoordinateTransformation> transform(int from, int to) {
 
 }  // namespace
 
+// A context layer is an input: no output may replace it, and one that does not exist is said
+// before any tile (it failed after the whole scan). Found by an audit.
+TEST(CliRisk, ContextLayersAreInputsCheckedFirst) {
+    TempDir dir;
+    const std::string scene = riskScene(dir);
+    std::ofstream(dir.file("ctx.geojson"))
+        << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[87.1,22.5]}}]})";
+    const std::string ctx = readFile(dir.file("ctx.geojson"));
+    const std::string spec = "fp=" + dir.file("ctx.geojson") + ":within=1000:0.3";
+    for (const auto& extra : std::vector<std::vector<std::string>>{
+             {"-o", dir.file("ctx.geojson")},
+             {"-o", dir.file("o.geojson"), "--publish", dir.file("ctx.geojson")}}) {
+        std::vector<std::string> args{"scan", scene, "-q", "--overwrite", "--context", spec};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const CliResult r = runRiskmap(args);
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        EXPECT_NE(r.err.find("context layer fp"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(readFile(dir.file("ctx.geojson")), ctx);
+    const CliResult r = runRiskmap({"scan", scene, "-q", "-o", dir.file("o.geojson"), "--context",
+                                    "fp=" + dir.file("none.geojson") + ":within=1000:0.3"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;  // as a missing raster
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("o.geojson.journal")));
+}
+
 TEST(CliRisk, ContextFactorsRaiseRiskAndAreListed) {
     TempDir dir;
     std::string scene = riskScene(dir);
