@@ -101,7 +101,8 @@ void TimeSeries::checkFiles() const {
     for (const auto& p : ScanDiff::filesOf(s.output)) {
         if (p == ScanDiff::filesOf(s.output).back() && holdsExactly(p, QgisStyle::detections(s.risk.medium, s.risk.high)))
             continue;
-        FileCommit::checkDestination(p, s.overwrite);
+        // --resume rewrites the combined layer a killed run may have half-committed (an audit).
+        FileCommit::checkDestination(p, s.overwrite || s.resume);
     }
 }
 

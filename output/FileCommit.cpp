@@ -52,6 +52,8 @@ void syncPath(const std::string& path, int flags) {
 void injectedFailure(int step) {
     const char* k = std::getenv("RISKMAP_TEST_FAIL_COMMIT");
     if (k && std::atoi(k) == step) throw IoError("moving outputs into place failed (injected by RISKMAP_TEST_FAIL_COMMIT)");
+    const char* kill = std::getenv("RISKMAP_TEST_KILL_COMMIT");  // a power cut at this step
+    if (kill && std::atoi(kill) == step) std::raise(SIGKILL);
 }
 
 void stopBeforeCommitForTests() {
@@ -223,6 +225,24 @@ void FileCommit::moveIntoPlace(Entry& e, int& step) {
     e.moved = true;
 }
 
+// An existing main layer goes aside before any companion is replaced: a kill between the renames
+// then leaves no main layer (an unfinished set, which the next run replaces) instead of the old
+// layer beside the new manifest and grid (an audit, strace-injected SIGKILL).
+void FileCommit::moveLastAside(Entry& e, int& step) {
+    struct stat st;
+    if (e.stale || !e.last || !lexists(e.finalPath, &st)) return;
+    if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) || !e.replace)
+        throw UsageError("output '" + e.finalPath +
+                         "' appeared while writing: nothing was changed");
+    injectedFailure(++step);
+    const std::string keep = stagingFor(e.finalPath) + "/.backup-" + std::to_string(step);
+    if (::rename(e.finalPath.c_str(), keep.c_str()) != 0)
+        throw IoError("cannot set the earlier '" + e.finalPath +
+                      "' aside while replacing it: " + sysError());
+    e.backup = keep;
+    e.aside = true;
+}
+
 void FileCommit::commit() {
     if (committed_) return;
     for (const auto& e : entries_) {
@@ -236,6 +256,11 @@ void FileCommit::commit() {
     std::stable_partition(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.last; });
     int step = 0;
     try {
+        // One file alone is replaced by one atomic rename: nothing to set aside.
+        const auto files = std::count_if(entries_.begin(), entries_.end(),
+                                         [](const Entry& e) { return !e.stale; });
+        if (files > 1)
+            for (auto& e : entries_) moveLastAside(e, step);
         for (auto& e : entries_) moveIntoPlace(e, step);
     } catch (...) {
         rollBack();
@@ -247,6 +272,7 @@ void FileCommit::commit() {
 
 void FileCommit::rollBack() {
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+        if (it->aside && !it->moved) ::rename(it->backup.c_str(), it->finalPath.c_str());
         if (!it->moved) continue;
         if (!it->backup.empty())
             ::rename(it->backup.c_str(), it->finalPath.c_str());

@@ -41,9 +41,11 @@ private:
         std::string finalPath, staged, backup, id;
         unsigned mode = 0600;
         bool replace = false, last = false, moved = false, stale = false;
+        bool aside = false;  // the earlier file was moved to `backup` before the others
     };
     const std::string& stagingFor(const std::string& finalPath);
     void moveIntoPlace(Entry& e, int& step);
+    void moveLastAside(Entry& e, int& step);
     void rollBack();
 
     std::vector<Entry> entries_;

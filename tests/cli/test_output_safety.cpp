@@ -189,6 +189,40 @@ TEST_F(OutputSafety, FailureAtEachCommitStepLeavesEarlierFilesByteIdentical) {
     }
 }
 
+// Killed (SIGKILL) at any step of the commit, a run leaves either the earlier set whole, or no
+// main layer at all (an unfinished set the next --overwrite replaces): never the old main layer
+// beside a new manifest, grid and published layer, which report read as one scan (an audit).
+TEST_F(OutputSafety, KillAtEachCommitStepNeverLeavesAMainLayerBesideAnotherRunsFiles) {
+    for (const std::string& ext : std::vector<std::string>{".geojson", ".gpkg"}) {
+        SCOPED_TRACE(ext);
+        const std::string out = dir_.file("out/k" + ext), pub = dir_.file("out/k.pub" + ext);
+        const std::vector<std::string> args{"scan",   raster_, "-o",        out, "-q",
+                                            "--grid", "500",   "--publish", pub, "--overwrite"};
+        auto changed = args;
+        changed.insert(changed.end(), {"--set", "min_area_m2=5000"});
+        std::string line;
+        for (const auto& a : changed) line += "'" + a + "' ";
+        int killed = 0;
+        for (int step = 1; step <= 20; ++step) {
+            // Each step starts from the earlier set.
+            ASSERT_EQ(runRiskmap(args).exitCode, 0);
+            const std::string oldMain = readFile(out),
+                              oldManifest = readFile(out + ".manifest.json");
+            const CliResult r = runShell("RISKMAP_TEST_KILL_COMMIT=" + std::to_string(step) +
+                                         " '" RISKMAP_BINARY "' " + line);
+            if (r.exitCode == 0) break;
+            ++killed;
+            if (!fileExists(out)) continue;  // unfinished: nothing claims to be a whole scan
+            EXPECT_TRUE(readFile(out) == oldMain) << "step " << step;
+            EXPECT_TRUE(readFile(out + ".manifest.json") == oldManifest)
+                << "step " << step << ": the main layer beside another run's manifest";
+        }
+        EXPECT_GE(killed, ext == ".gpkg" ? 4 : 7);
+        EXPECT_NE(readFile(out + ".manifest.json").find("5000"), std::string::npos)
+            << "the final run replaced nothing";
+    }
+}
+
 // While a scan is about to commit, its outputs do not exist yet and the staged files do: the
 // outputs are written aside and moved into place, never written in place.
 TEST_F(OutputSafety, OutputsAppearOnlyAtCommit) {
