@@ -45,13 +45,16 @@ TrainResult trainVerifier(const TrainRequest& r, const std::atomic<bool>* cancel
     o.seed = r.seed;
     o.trees = r.trees;
     o.nmsMetres = det->params().detNms;
+    o.cancel = cancel;
     const VerifierTrainer trainer(o);
     TrainResult res;
     res.cv = trainer.crossValidate(set.samples, set.images, r.groupField.empty() ? "image" : r.groupField);
     std::vector<std::size_t> all(set.samples.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     VerifierModel& m = res.model;
+    if (cancel && cancel->load()) throw Cancelled("interrupted: no model was written");
     m.forest = trainer.fit(set.samples, all);
+    if (cancel && cancel->load()) throw Cancelled("interrupted: no model was written");
     m.detector = r.detector;
     m.features = KilnDetector::verifierFeatureNames();
     m.riskmapVersion = kRiskmapVersion;

@@ -157,6 +157,7 @@ CrossValidation VerifierTrainer::crossValidate(const std::vector<TrainingSample>
         train.clear();
         for (const FoldRows& g : folds)
             if (&g != &f) train.insert(train.end(), g.rows.begin(), g.rows.end());
+        if (o_.cancel && o_.cancel->load()) throw Cancelled("interrupted: no model was written");
         const auto forest = fit(samples, train);
         for (std::size_t i : f.rows) cv.scores[i] = VerifierModel::vote(*forest, samples[i].x);
         all.insert(all.end(), f.rows.begin(), f.rows.end());

@@ -3,11 +3,11 @@
 // measures it by grouped cross-validation: whole groups (images, or districts with
 // --group-field) are held out together, never single candidates, so neighbouring candidates of
 // one kiln never sit on both sides of a split.
-#include <opencv2/ml.hpp>
-
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <opencv2/ml.hpp>
 #include <string>
 #include <vector>
 
@@ -23,6 +23,7 @@ struct TrainerOptions {
     int maxDepth = 12;
     int minSampleCount = 3;
     double nmsMetres = 120;  // one detection per kiln: the detector's det_nms_m
+    const std::atomic<bool>* cancel = nullptr;  // SIGINT/SIGTERM: looked at before each forest
 };
 
 // Detection-level counts at a threshold, as the detector decides: candidates scoring at or above
