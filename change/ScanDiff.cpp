@@ -77,19 +77,18 @@ std::unique_ptr<ScanDiff::Side> openSide(const std::string& path, const std::str
 }
 
 // Its objects (those with a geometry) and where it saw the ground.
-void readSide(ScanDiff::Side& side, std::vector<std::string>& notes) {
-    ScanDiff::Side* s = &side;
-    const std::string& path = s->path;
-    const std::string& label = s->label;
-    const Manifest::Layer* det = s->manifest.layer("detections");
-    s->layer = readLayer(path, det ? det->layer : s->manifest.detectorName, kListFields, label + " scan");
-    auto& f = s->layer.features;
+void readSide(ScanDiff::Side& s, std::vector<std::string>& notes) {
+    const Manifest::Layer* det = s.manifest.layer("detections");
+    s.layer = readLayer(s.path, det ? det->layer : s.manifest.detectorName, kListFields,
+                        s.label + " scan");
+    auto& f = s.layer.features;
     const auto before = f.size();
     f.erase(std::remove_if(f.begin(), f.end(), [](const LayerFeature& x) { return !x.geometry || x.geometry->IsEmpty(); }),
             f.end());
     if (f.size() != before)
-        notes.push_back(label + ": " + std::to_string(before - f.size()) + " feature(s) without geometry left out");
-    s->coverage = std::make_unique<ScanCoverage>(s->manifest, path, notes);
+        notes.push_back(s.label + ": " + std::to_string(before - f.size()) +
+                        " feature(s) without geometry left out");
+    s.coverage = std::make_unique<ScanCoverage>(s.manifest, s.path, notes);
 }
 
 std::vector<EvalPoint> pointsOf(const std::vector<LayerFeature>& features) {
