@@ -52,11 +52,21 @@ public:
     // fewer tiles in flight than threads, the pipeline weighs larger tiles, fewer at a time,
     // against smaller ones with more halo by it.
     virtual double tileParallelism() const { return 0.0; }
-    // A warning for an input this detector cannot serve well (e.g. pixels too coarse to resolve
-    // its objects); empty when fine. Shown to the user and kept in the manifest.
+    // Memory the detector holds beside its tiles, whatever their size: `fixed` once and
+    // `perWorker` for each thread detecting at once (a model's network: weights and activations).
+    // The scan sets it aside out of --ram, then calls limitWorkers before any pixel is read.
+    struct Reserve {
+        std::size_t fixed = 0, perWorker = 0;
+    };
+    virtual Reserve reserve() const { return {}; }
+    // At most `workers` threads hold their per-worker memory at once; a detector may do checks
+    // that take that memory here (the ONNX dry run), so they run once the budget is known.
+    virtual void limitWorkers(std::size_t workers) { (void)workers; }
     // Files the detector read beyond its inputs (e.g. a verifier model) with their SHA-256, for
     // the manifest; null when none.
     virtual Json resources() const { return Json(); }
+    // A warning for an input this detector cannot serve well (e.g. pixels too coarse to resolve
+    // its objects); empty when fine. Shown to the user and kept in the manifest.
     virtual std::string inputWarning(double gsdX, double gsdY) const {
         (void)gsdX;
         (void)gsdY;

@@ -3,6 +3,7 @@
 #include <cpl_vsi.h>
 #include <gdal.h>
 #include <sys/stat.h>
+#include <tbb/info.h>
 
 #include <algorithm>
 #include <chrono>
@@ -234,6 +235,7 @@ ScanJob::~ScanJob() = default;
 // manifest use the size chosen. Only shrinking is warned of: it costs time.
 void ScanJob::fitTilesToRam() {
     bool fits = true;
+    const std::size_t workers = reserveForDetector(fits);
     const int chosen = ScanPipeline::fittingTileSize(inputs(), *detector_, request_.pipeline, &fits);
     if (fits && chosen < request_.pipeline.tileSize)  // else the scan is refused, naming a --ram
         warnings_.push_back("tiles of " + std::to_string(chosen) + " px instead of " + std::to_string(request_.pipeline.tileSize) +
@@ -241,6 +243,32 @@ void ScanJob::fitTilesToRam() {
                             ": the same output, more time spent on halos; a larger --ram is faster");
     request_.pipeline.tileSize = chosen;
     request_.pipeline.tileSizeGiven = true;
+    // Else ScanPipeline refuses, naming a --ram, before the detector takes its memory.
+    const PipelineOptions& p = request_.pipeline;
+    if (fits && p.reservedBytes + PipelineOptions::kProcessBytes <= p.budgetBytes())
+        detector_->limitWorkers(workers);
+}
+
+// What the detector holds beside its tiles (a model's nets, Detector::reserve) comes out of
+// --ram first: a net per thread while half of --ram holds them, fewer (down to one, the others
+// waiting for it) where tiles would then not fit. Returns the workers; `fits` as the tiles do.
+std::size_t ScanJob::reserveForDetector(bool& fits) {
+    const Detector::Reserve r = detector_->reserve();
+    PipelineOptions& p = request_.pipeline;
+    const std::size_t threads = p.threads > 0
+                                    ? static_cast<std::size_t>(p.threads)
+                                    : static_cast<std::size_t>(tbb::info::default_concurrency());
+    if (r.perWorker == 0) {
+        p.reservedBytes = r.fixed;
+        return threads;
+    }
+    const std::size_t half = p.budgetBytes() / 2 > r.fixed ? p.budgetBytes() / 2 - r.fixed : 0;
+    std::size_t workers = std::clamp<std::size_t>(half / r.perWorker, 1, threads);
+    for (;; --workers) {
+        p.reservedBytes = r.fixed + workers * r.perWorker;
+        ScanPipeline::fittingTileSize(inputs(), *detector_, p, &fits);
+        if (fits || workers == 1) return workers;
+    }
 }
 
 std::unique_ptr<DetectorConfig> ScanJob::loadRecipe() {

@@ -106,6 +106,7 @@ private:
     void checkContextLayers() const;
     void warnCoarsePrecision();
     void fitTilesToRam();
+    std::size_t reserveForDetector(bool& fits);
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.
     std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
                                                           ScanResults& res) const;

@@ -282,11 +282,13 @@ private:
         if (need == 0 || beside + need <= ram) return;
         ds.skipSpatialIndex();
         const std::size_t mb = std::size_t{1} << 20;
-        warnings_.push_back("the " + what + " layer '" + ds.path() + "' is written without a spatial index: building one (" +
-                            std::to_string(features) + " features) needs ~" + std::to_string((need + mb - 1) / mb) +
-                            " MB, more than --ram " + std::to_string(req_.pipeline.ramMB) + " leaves; run with --ram " +
-                            std::to_string(leastFor(need) / mb + 1) +
-                            " for one, or write .gpkg");
+        warnings_.push_back(
+            "the " + what + " layer '" + ds.path() +
+            "' is written without a spatial index: building one (" + std::to_string(features) +
+            " features) needs ~" + std::to_string((need + mb - 1) / mb) + " MB, more than --ram " +
+            std::to_string(req_.pipeline.ramMB) + " leaves; run with --ram " +
+            std::to_string((leastFor(need) + req_.pipeline.reservedBytes) / mb + 1) +
+            " for one, or write .gpkg");
     }
 
     double publishCell() const { return std::max(req_.publishCellMetres, req_.gridMetres); }

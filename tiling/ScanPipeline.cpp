@@ -176,13 +176,19 @@ std::size_t ScanPipeline::tokensBeside(std::size_t ram, std::size_t tile) {
 // holds such tiles beside the process and its shares (the least budget named before the scan
 // assumed few objects).
 void ScanPipeline::warnIfTileDoesNotFit(std::size_t tile, std::size_t residentBefore) {
-    if (residentBefore + tile <= options_.ramBytes()) return;
+    // Resident memory counts what the detector set aside (a model's nets), so the whole budget.
+    if (residentBefore + tile <= options_.budgetBytes()) return;
     const double mb = 1048576.0;
     const double parts = 1.0 - 1.0 / PipelineOptions::kHeldShare - 1.0 / PipelineOptions::kWriterShare - 1.0 / kCacheFloorShare;
     char b[256];
-    std::snprintf(b, sizeof b, "the first tile and the objects it found took %.0f MB: beside the process, --ram %zu cannot keep one such tile; run with --ram %.0f or more, or a smaller --tile-size",
-                  std::ceil(static_cast<double>(tile) / mb), options_.ramMB,
-                  std::ceil(static_cast<double>(kProcessBytes + tile) / parts / mb));
+    std::snprintf(
+        b, sizeof b,
+        "the first tile and the objects it found took %.0f MB: beside the process, --ram %zu "
+        "cannot keep one such tile; run with --ram %.0f or more, or a smaller --tile-size",
+        std::ceil(static_cast<double>(tile) / mb), options_.ramMB,
+        std::ceil((static_cast<double>(kProcessBytes + tile) / parts +
+                   static_cast<double>(options_.reservedBytes)) /
+                  mb));
     warnings_.push_back(b);
 }
 
@@ -316,6 +322,13 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     }
 }
 
+// ", beside the N MB the detector holds (a model's networks)" when it sets memory aside.
+std::string ScanPipeline::besideReserve() const {
+    if (options_.reservedBytes == 0) return {};
+    return " beside the " + std::to_string((options_.reservedBytes + (1u << 20) - 1) >> 20) +
+           " MB the detector holds whatever the tile (a model's networks and caches)";
+}
+
 // Refuses, before any pixel is read, a run that cannot fit --ram at all: one tile in flight, one
 // decoded block, and the per-raster bookkeeping (coverage cells, tile lists) must all fit.
 void ScanPipeline::checkBudget(std::size_t windowBytes) const {
@@ -329,11 +342,14 @@ void ScanPipeline::checkBudget(std::size_t windowBytes) const {
     const std::size_t cache = shareFor(windowBytes, ram, static_cast<std::size_t>(threads_)).cacheBytes;
     const std::size_t least = leastRam(windowBytes, gdalCacheNeeded(inputs_, cache));
     if (least > ram)
-        throw UsageError("one tile of this detector needs " + text(static_cast<double>(windowBytes) / mb, 1) +
-                         " MB (the tile plus a halo of " + text(detector_.haloMetres()) + " m) and the process itself ~" +
-                         text(static_cast<double>(kProcessBytes) / mb) + " MB, more than --ram " +
-                         std::to_string(options_.ramMB) + " holds: run with --ram " +
-                         text(std::ceil(static_cast<double>(least) / mb)) + " or more, or a smaller --tile-size");
+        throw UsageError(
+            "one tile of this detector needs " + text(static_cast<double>(windowBytes) / mb, 1) +
+            " MB (the tile plus a halo of " + text(detector_.haloMetres()) +
+            " m) and the process itself ~" + text(static_cast<double>(kProcessBytes) / mb) +
+            " MB, more than --ram " + std::to_string(options_.ramMB) + " holds" + besideReserve() +
+            ": run with --ram " +
+            text(std::ceil(static_cast<double>(least + options_.reservedBytes) / mb)) +
+            " or more, or a smaller --tile-size");
     double bookkeeping = 0;
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
         const RasterInput& in = inputs_[i];

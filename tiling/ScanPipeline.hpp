@@ -24,8 +24,14 @@ struct PipelineOptions {
     std::size_t ramMB = 1024;  // budget for tiles in flight plus GDAL's block cache
     bool explain = false;      // also collect rejected candidates (scan --explain)
     const std::atomic<bool>* cancel = nullptr;
+    // Set aside out of --ram for what the detector holds beside its tiles (Detector::reserve).
+    std::size_t reservedBytes = 0;
     // --ram in bytes (never below 64 MB).
-    std::size_t ramBytes() const { return (ramMB < 64 ? 64 : ramMB) * std::size_t{1024 * 1024}; }
+    std::size_t budgetBytes() const { return (ramMB < 64 ? 64 : ramMB) * std::size_t{1024 * 1024}; }
+    // What tiles, caches, results and the writer share: --ram less reservedBytes.
+    std::size_t ramBytes() const {
+        return budgetBytes() > reservedBytes ? budgetBytes() - reservedBytes : 0;
+    }
     // Held detections (and --explain's rejections) may keep 1/kHeldShare of --ram in memory; the
     // rest waits in a spill file. The pipeline leaves that share out of tiles and cache.
     static constexpr std::size_t kHeldShare = 16;
@@ -116,6 +122,7 @@ public:
              const std::function<bool(std::size_t input, std::size_t tile)>& include = {}, std::size_t heldBytes = 0);
 
 private:
+    std::string besideReserve() const;
     void checkBudget(std::size_t windowBytes) const;
     void warnIfTileDoesNotFit(std::size_t tileBytes, std::size_t residentBefore);
     const std::vector<RasterInput>& inputs_;

@@ -14,8 +14,9 @@ using onnx::Head;
 
 namespace {
 
-// Decoded windows are small (boxes, or a class map of the input's size).
-constexpr std::size_t kWindowCacheBytes = 128u << 20;
+// Decoded windows are small (boxes, or a class map of the input's size: 0.4 MB for 640 px).
+// Set aside out of --ram (reserve()), so kept modest.
+constexpr std::size_t kWindowCacheBytes = 32u << 20;
 
 }  // namespace
 
@@ -137,6 +138,13 @@ std::string OnnxDetector::inputWarning(double gsdX, double gsdY) const {
       << " m, card '" << p_.card << "'): it is resampled to the model's GSD";
     if (rs.sx < 0.5 || rs.sy < 0.5) w << ", but detail finer than its own pixels is lost: small objects will be missed";
     return w.str();
+}
+
+Detector::Reserve OnnxDetector::reserve() const {
+    Reserve r;
+    r.fixed = kWindowCacheBytes;
+    r.perWorker = net_->bytesPerNet();
+    return r;
 }
 
 std::vector<Detection> OnnxDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {

@@ -19,14 +19,17 @@ public:
     static DetectorInfo describe();
     static std::unique_ptr<Detector> create(const OptionValues& options);
 
-    // Reads the card, loads the model and checks it on a dry run: a model that does not fit its
-    // card throws DataError here, before any pixel is read.
+    // Reads the card and loads the model; limitWorkers checks it on a dry run. A model that does
+    // not fit its card throws DataError in one or the other, before any pixel is read.
     explicit OnnxDetector(const OptionValues& options);
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
     std::string inputWarning(double gsdX, double gsdY) const override;
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
+    // A net per worker (OpenCV's estimate for the card's input) and the window cache.
+    Reserve reserve() const override;
+    void limitWorkers(std::size_t workers) override { net_->prepare(workers); }
 
     struct Params {
         std::string card, classes;

@@ -1,10 +1,11 @@
 #include "detection/onnx/NetRunner.hpp"
 
-#include <opencv2/core/utils/logger.hpp>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <opencv2/core/utils/logger.hpp>
 
 #include "core/Error.hpp"
 #include "detection/onnx/Sha256.hpp"
@@ -82,7 +83,38 @@ NetRunner::NetRunner(const ModelCard& card) : card_(card) {
     }
     QuietOpenCv quiet;
     idle_.push_back(load());
+    live_ = 1;
+    estimate();
+    // A small net is checked at once, before the inputs are opened; a large one once the scan
+    // knows it fits --ram (prepare), so that the check itself does not pass the budget.
+    if (netBytes_ <= kEarlyCheckBytes) prepare(SIZE_MAX);
+}
+
+void NetRunner::estimate() {
+    const cv::dnn::MatShape shape = {1, static_cast<int>(card_.bands.size()), card_.height,
+                                     card_.width};
+    std::size_t weights = 0, blobs = 0;
+    try {
+        idle_.front().getMemoryConsumption(shape, weights, blobs);
+    } catch (const cv::Exception& e) {
+        throw DataError("model '" + card_.modelPath + "' does not fit its card '" + card_.path +
+                        "': a dry run on a " + shapeText(shape) +
+                        " input failed (working out its layers' shapes) in OpenCV " + CV_VERSION +
+                        ": " + oneLine(e.what()) + "; likely cause: " + hint(e.what(), false));
+    }
+    netBytes_ = weights + blobs;
+}
+
+void NetRunner::prepare(std::size_t workers) {
+    std::lock_guard<std::mutex> once(prepareMutex_);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        cap_ = std::max<std::size_t>(1, workers);
+    }
+    if (prepared_) return;
+    QuietOpenCv quiet;
     dryRun();
+    prepared_ = true;
 }
 
 cv::dnn::Net NetRunner::load() const {
@@ -128,6 +160,7 @@ void NetRunner::dryRun() {
 }
 
 cv::Mat NetRunner::forward(const cv::Mat& blob) const {
+    if (!prepared_) const_cast<NetRunner*>(this)->prepare(SIZE_MAX);
     try {
         return forwardRaw(blob);
     } catch (const cv::Exception& e) {
@@ -135,25 +168,53 @@ cv::Mat NetRunner::forward(const cv::Mat& blob) const {
     }
 }
 
-cv::Mat NetRunner::forwardRaw(const cv::Mat& blob) const {
-    cv::dnn::Net net;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!idle_.empty()) {
-            net = idle_.back();
-            idle_.pop_back();
-        }
+// A net from the pool, or a new one while fewer than the cap exist; else waits for one.
+cv::dnn::Net NetRunner::borrow() const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    freed_.wait(lock, [&] { return !idle_.empty() || cap_ == 0 || live_ < cap_; });
+    if (!idle_.empty()) {
+        cv::dnn::Net net = idle_.back();
+        idle_.pop_back();
+        return net;
     }
-    if (net.empty()) net = load();
-    if (card_.inputName.empty())
-        net.setInput(blob);
-    else
-        net.setInput(blob, card_.inputName);
-    cv::Mat out = card_.outputName.empty() ? net.forward() : net.forward(card_.outputName);
-    out = out.clone();
+    ++live_;
+    lock.unlock();
+    try {
+        return load();
+    } catch (...) {
+        std::lock_guard<std::mutex> again(mutex_);
+        --live_;
+        freed_.notify_one();
+        throw;
+    }
+}
+
+void NetRunner::giveBack(cv::dnn::Net net) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    idle_.push_back(net);
-    return out;
+    idle_.push_back(std::move(net));
+    freed_.notify_one();
+}
+
+cv::Mat NetRunner::forwardRaw(const cv::Mat& blob) const {
+    cv::dnn::Net net = borrow();
+    try {
+        if (card_.inputName.empty())
+            net.setInput(blob);
+        else
+            net.setInput(blob, card_.inputName);
+        // OpenCV runs layers on TBB: isolated, this thread takes no other tile while it waits
+        // for them, so it never blocks in borrow() holding a net (a deadlock at the cap).
+        cv::Mat out;
+        tbb::this_task_arena::isolate([&] {
+            out =
+                (card_.outputName.empty() ? net.forward() : net.forward(card_.outputName)).clone();
+        });
+        giveBack(net);
+        return out;
+    } catch (...) {
+        giveBack(net);
+        throw;
+    }
 }
 
 }  // namespace riskmap::onnx

@@ -368,3 +368,36 @@ TEST(OnnxCli, ClassFilterKeepsOnlyTheNamedClasses) {
     EXPECT_EQ(m.fn, 4);
     EXPECT_EQ(m.fp, 0);
 }
+
+// A network's activations grow with its input: seg_tiny at 1024 x 1024 takes ~400 MB a net
+// (OpenCV estimates 624 MB). An audit's 4096 px card peaked at 6.1 GB under --ram 1024, most of
+// it in the dry run before the budget was even checked. The nets now come out of --ram first:
+// too small a budget is refused before the dry run, naming one that holds, and that one holds.
+TEST(OnnxCli, ALargeModelInputKeepsWithinRamOrIsRefusedBeforeItRuns) {
+    TempDir dir;
+    Json card = parseJsonFile(kModels + "seg_tiny.card.json");
+    card["model"] = kModels + "seg_tiny.onnx";
+    card["input"]["width"] = card["input"]["height"] = 1024;
+    card["output"]["shape"] = Json::array({1, 3, 1024, 1024});
+    std::ofstream(dir.file("big.card.json")) << dumpJson(card, 1);
+    auto run = [&](const std::string& ram) {
+        return runRiskmap({"scan", kModels + "seg_tiny.scene.tif", "--detector", "onnx", "--set",
+                           "card=" + dir.file("big.card.json"), "--set", "max_length_m=300", "-o",
+                           dir.file("o.geojson"), "-q", "--overwrite", "--ram", ram});
+    };
+    CliResult r = run("512");
+    ASSERT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("the detector holds whatever the tile"), std::string::npos) << r.err;
+    const std::size_t at = r.err.find("run with --ram ");
+    ASSERT_NE(at, std::string::npos) << r.err;
+    const std::string named = std::to_string(std::stoi(r.err.substr(at + 14)));
+    EXPECT_FALSE(fileExists(dir.file("o.geojson")));
+    if (kPeakRssMeaningful) {
+        EXPECT_LT(r.peakRssMB, 200) << "the net ran before the refusal";
+    }
+    r = run(named);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    if (kPeakRssMeaningful) {
+        EXPECT_LE(r.peakRssMB, std::stod(named)) << "--ram " << named;
+    }
+}

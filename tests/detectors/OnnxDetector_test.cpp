@@ -255,6 +255,7 @@ template <class E>
 std::string failure(const std::string& card, const std::vector<std::string>& sets = {}) {
     try {
         OnnxDetector det(optionsFor(card, sets));
+        det.limitWorkers(1);  // as a scan does before reading pixels: the dry run
     } catch (const E& e) {
         return e.what();
     } catch (const std::exception& e) {
