@@ -3,6 +3,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <opencv2/core/utils/logger.hpp>
@@ -72,9 +73,15 @@ std::string NetRunner::hint(const std::string& m, bool importing) {
 }
 
 NetRunner::NetRunner(const ModelCard& card) : card_(card) {
+    std::error_code ec;  // a folder opens as a stream and fails only when read ("internal error")
+    if (!std::filesystem::is_regular_file(card.modelPath, ec))
+        throw DataError("model card '" + card.path + "': cannot read model '" + card.modelPath + "': " +
+                        (std::filesystem::exists(card.modelPath, ec) ? "not a file" : "no such file") +
+                        "; set \"model\" to the .onnx file, relative to the card");
     std::ifstream f(card.modelPath, std::ios::binary);
     if (!f) throw DataError("model card '" + card.path + "': cannot read model '" + card.modelPath + "'");
     bytes_.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (f.bad()) throw DataError("model card '" + card.path + "': reading model '" + card.modelPath + "' failed");
     if (!card.sha256.empty()) {
         const std::string got = sha256Hex(std::vector<std::uint8_t>(bytes_.begin(), bytes_.end()));
         if (got != card.sha256)

@@ -338,7 +338,9 @@ TEST(OnnxCard, BadCardsFailNamingTheKey) {
         {[](Json& c) { c["thresholds"]["score"] = 1.5; }, {"thresholds.score"}},
         {[](Json& c) { c["thresholds"]["nms_iou"] = 0; }, {"thresholds.nms_iou"}},
         {[](Json& c) { c["sha256"] = std::string(64, '0'); }, {"sha256", "wrong or changed model file"}},
-        {[](Json& c) { c["model"] = "/nonexistent/model.onnx"; }, {"cannot read model", "/nonexistent/model.onnx"}},
+        {[](Json& c) { c["model"] = "/nonexistent/model.onnx"; }, {"cannot read model", "/nonexistent/model.onnx", "no such file"}},
+        // A folder used to pass the open and fail when read: "internal error" (an audit).
+        {[](Json& c) { c["model"] = "/tmp"; c.erase("sha256"); }, {"cannot read model '/tmp': not a file"}},
     };
     for (const auto& c : cases) {
         const std::string msg = failure<DataError>(editedCard(dir, "yolov5_tiny", c.edit));
