@@ -68,8 +68,19 @@ void addEvalCommand(CLI::App& app, const CliContext&) {
     cmd->add_option("--group-field", a->req.groupField,
                     "truth field grouping sources into a table (e.g. district); a source takes its truth's value")
         ->type_name("FIELD");
-    cmd->add_option("--bootstrap", a->req.bootstrapResamples, "resamples of sources for 95 % intervals (0 = none)")
+    cmd->add_option("--bootstrap", a->req.bootstrapResamples,
+                    "resamples of sources for 95 % intervals: 0 = none, else at least 100 (1000 "
+                    "recommended)")
         ->check(CLI::Range(0, 100000))
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                // 1-99 resamples put the 2.5 and 97.5 percentiles on the same few values (1: a
+                // zero-width interval).
+                return v != "0" && std::stod(v) < 100
+                           ? std::string("0 (none) or at least 100 resamples; 1000 recommended")
+                           : std::string();
+            },
+            "", "bootstrap"))
         ->capture_default_str();
     cmd->add_option("--seed", a->req.seed, "seed of the bootstrap")->capture_default_str();
     cmd->add_option("--plot", a->req.plotPath, "also draw the precision-recall curve as a PNG")->type_name("FILE.png");

@@ -390,7 +390,9 @@ Json pointJson(const CurvePoint& c) {
     return Json{{"threshold", c.threshold}, {"tp", c.tp}, {"fp", c.fp}, {"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1}};
 }
 
-Json intervalJson(const Interval& i) { return Json::array({i.low, i.high}); }
+Json intervalJson(const Interval& i) {
+    return i.defined ? Json::array({i.low, i.high}) : Json();
+}
 
 Json curveJson(const PrSummary& pr, const BootstrapResult& b) {
     Json curve = Json::array();
@@ -398,13 +400,19 @@ Json curveJson(const PrSummary& pr, const BootstrapResult& b) {
     Json j = Json{{"matching", "greedy in score order within the radius, per source (PASCAL VOC)"},
                   {"positives", pr.positives},
                   {"average_precision", pr.averagePrecision},
-                  {"best_f1", pointJson(pr.bestF1)},
+                  {"best_f1", pr.hasBestF1 ? pointJson(pr.bestF1) : Json()},
                   {"points", curve}};
-    if (b.resamples)
+    if (pr.positives == 0) j["average_precision"] = Json();  // no truth to recall
+    if (b.resamples) {
         j["bootstrap"] = Json{{"resamples", b.resamples},       {"seed", b.seed},
                               {"unit", "source"},                {"precision_95", intervalJson(b.precision)},
                               {"recall_95", intervalJson(b.recall)}, {"f1_95", intervalJson(b.f1)},
                               {"average_precision_95", intervalJson(b.averagePrecision)}};
+        if (!b.withheld.empty()) j["bootstrap"]["withheld"] = b.withheld;
+        // Resamples with no detection at the threshold have no precision: left out, counted.
+        j["bootstrap"]["resamples_without_precision"] = b.precision.undefinedResamples;
+        j["bootstrap"]["resamples_without_recall"] = b.recall.undefinedResamples;
+    }
     return j;
 }
 
@@ -447,6 +455,24 @@ Json EvalReport::toJson() const {
     return j;
 }
 
+// "95 % intervals (N resamples of sources): P a-b, R c-d, F1 e-f", "-" where undefined.
+std::string EvalReport::intervalsText() const {
+    if (!bootstrap.withheld.empty()) return "95 % intervals: none (" + bootstrap.withheld + ")\n";
+    auto range = [](const Interval& i) {
+        char b[32];
+        if (!i.defined) return std::string("-");
+        std::snprintf(b, sizeof b, "%.3f-%.3f", i.low, i.high);
+        return std::string(b);
+    };
+    std::string s = "95 % intervals (" + std::to_string(bootstrap.resamples) +
+                    " resamples of sources): P " + range(bootstrap.precision) + ", R " +
+                    range(bootstrap.recall) + ", F1 " + range(bootstrap.f1);
+    if (bootstrap.precision.undefinedResamples)
+        s += "; " + std::to_string(bootstrap.precision.undefinedResamples) +
+             " resamples had no detection at the threshold";
+    return s + "\n";
+}
+
 std::string EvalReport::toText() const {
     std::ostringstream o;
     char buf[256];
@@ -477,9 +503,15 @@ std::string EvalReport::toText() const {
         for (const auto& g : groups) line("  " + g.group, g.counts);
     }
     line("overall", overall);
-    std::snprintf(buf, sizeof buf, "average precision (VOC, within %.0f m): %.3f", request.radiusMetres, pr.averagePrecision);
+    if (pr.positives)
+        std::snprintf(buf, sizeof buf, "average precision (VOC, within %.0f m): %.3f",
+                      request.radiusMetres, pr.averagePrecision);
+    else
+        std::snprintf(buf, sizeof buf,
+                      "average precision (VOC, within %.0f m): - (no certain truth)",
+                      request.radiusMetres);
     o << buf;
-    if (bootstrap.resamples) {
+    if (bootstrap.averagePrecision.defined) {
         std::snprintf(buf, sizeof buf, " (95%% CI %.3f-%.3f)", bootstrap.averagePrecision.low, bootstrap.averagePrecision.high);
         o << buf;
     }
@@ -487,15 +519,13 @@ std::string EvalReport::toText() const {
         std::snprintf(buf, sizeof buf, "; %s %.3f", g.group.c_str(), g.averagePrecision);
         o << buf;
     }
-    std::snprintf(buf, sizeof buf, "\nbest F1 %.3f at score >= %.4f (P %.3f, R %.3f)\n", pr.bestF1.f1, pr.bestF1.threshold,
-                  pr.bestF1.precision, pr.bestF1.recall);
+    if (pr.hasBestF1)
+        std::snprintf(buf, sizeof buf, "\nbest F1 %.3f at score >= %.4f (P %.3f, R %.3f)\n",
+                      pr.bestF1.f1, pr.bestF1.threshold, pr.bestF1.precision, pr.bestF1.recall);
+    else
+        std::snprintf(buf, sizeof buf, "\nbest F1: none (no true positive at any score)\n");
     o << buf;
-    if (bootstrap.resamples) {
-        std::snprintf(buf, sizeof buf, "95%% intervals (%zu resamples of sources): P %.3f-%.3f, R %.3f-%.3f, F1 %.3f-%.3f\n",
-                      bootstrap.resamples, bootstrap.precision.low, bootstrap.precision.high, bootstrap.recall.low,
-                      bootstrap.recall.high, bootstrap.f1.low, bootstrap.f1.high);
-        o << buf;
-    }
+    if (bootstrap.resamples) o << intervalsText();
     if (truthOutside) o << truthOutside << " truth object(s) outside the scanned footprint were not counted\n";
     if (detectionsOutside) o << detectionsOutside << " detection(s) outside the footprint or of unknown sources were not counted\n";
     return o.str();

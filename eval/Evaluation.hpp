@@ -61,6 +61,7 @@ struct EvalReport {
 
     Json toJson() const;
     std::string toText() const;
+    std::string intervalsText() const;
 };
 
 class Evaluation {

@@ -98,9 +98,26 @@ PrSummary summarize(std::vector<RankedDetection> ranked, std::size_t positives) 
     }
     s.averagePrecision = averagePrecision(s.curve);
     for (const auto& c : s.curve)
-        if (c.f1 > s.bestF1.f1) s.bestF1 = c;
+        if (c.f1 > s.bestF1.f1) s.bestF1 = c, s.hasBestF1 = true;
     return s;
 }
+
+namespace {
+
+// The 2.5 and 97.5 percentiles of the defined values; `undefined` resamples are counted.
+Interval percentiles(std::vector<double> v, std::size_t undefined) {
+    Interval i;
+    i.undefinedResamples = undefined;
+    if (v.empty()) return i;
+    std::sort(v.begin(), v.end());
+    const auto at = [&](double q) {
+        return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
+    };
+    i.low = at(0.025), i.high = at(0.975), i.defined = true;
+    return i;
+}
+
+}  // namespace
 
 BootstrapResult bootstrap(const std::vector<RankedDetection>& ranked, const std::vector<std::size_t>& positivesPerUnit,
                           double threshold, std::size_t resamples, std::uint64_t seed) {
@@ -108,12 +125,18 @@ BootstrapResult bootstrap(const std::vector<RankedDetection>& ranked, const std:
     b.resamples = resamples;
     b.seed = seed;
     const std::size_t units = positivesPerUnit.size();
-    if (units == 0 || resamples == 0) return b;
+    if (resamples == 0) return b;
+    if (units < 2) {
+        b.withheld =
+            units ? "one source: resampling sources cannot show its spread" : "no source counted";
+        return b;
+    }
     std::vector<std::vector<RankedDetection>> byUnit(units);
     for (const auto& r : ranked) byUnit[r.unit].push_back(r);
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<std::size_t> pick(0, units - 1);
     std::vector<double> p, r, f, ap;
+    std::size_t noP = 0, noR = 0, noF = 0;
     for (std::size_t k = 0; k < resamples; ++k) {
         std::vector<RankedDetection> sample;
         std::size_t positives = 0;
@@ -124,20 +147,15 @@ BootstrapResult bootstrap(const std::vector<RankedDetection>& ranked, const std:
         }
         const PrSummary s = summarize(std::move(sample), positives);
         const CurvePoint c = s.at(threshold);
-        p.push_back(c.precision);
-        r.push_back(c.recall);
-        f.push_back(c.f1);
-        ap.push_back(s.averagePrecision);
+        const bool hasP = c.tp + c.fp > 0, hasR = positives > 0;
+        hasP ? p.push_back(c.precision) : void(++noP);
+        hasR ? (r.push_back(c.recall), ap.push_back(s.averagePrecision)) : void(++noR);
+        hasP&& hasR ? f.push_back(c.f1) : void(++noF);
     }
-    auto interval = [](std::vector<double>& v) {
-        std::sort(v.begin(), v.end());
-        const auto at = [&](double q) { return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)]; };
-        return Interval{at(0.025), at(0.975)};
-    };
-    b.precision = interval(p);
-    b.recall = interval(r);
-    b.f1 = interval(f);
-    b.averagePrecision = interval(ap);
+    b.precision = percentiles(std::move(p), noP);
+    b.recall = percentiles(std::move(r), noR);
+    b.f1 = percentiles(std::move(f), noF);
+    b.averagePrecision = percentiles(std::move(ap), noR);
     return b;
 }
 

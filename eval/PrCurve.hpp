@@ -6,6 +6,7 @@
 // best-F1 threshold. Bootstrap resampling of whole images gives 95 % intervals.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "eval/PointMatcher.hpp"
@@ -29,7 +30,8 @@ struct PrSummary {
     std::size_t positives = 0;  // certain truth objects
     std::vector<CurvePoint> curve;  // one point per distinct score, best first
     double averagePrecision = 0;
-    CurvePoint bestF1;
+    CurvePoint bestF1;       // meaningful only when hasBestF1
+    bool hasBestF1 = false;  // some threshold has a true positive (else no threshold is best)
     // Counts at a threshold (the same greedy matching as the curve).
     CurvePoint at(double threshold) const;
 };
@@ -41,13 +43,20 @@ std::vector<RankedDetection> rankImage(const std::vector<EvalPoint>& detections,
 
 PrSummary summarize(std::vector<RankedDetection> ranked, std::size_t positives);
 
+// A percentile interval over the resamples where the measure is defined (precision needs a
+// detection at the threshold, recall a positive); `defined` false when none was.
 struct Interval {
     double low = 0, high = 0;
+    bool defined = false;
+    std::size_t undefinedResamples = 0;
 };
 struct BootstrapResult {
     std::size_t resamples = 0;
     std::uint64_t seed = 0;
     Interval precision, recall, f1, averagePrecision;
+    // Why there are no intervals although resamples were asked for (one source: every resample
+    // is the same sample, so a zero-width interval would claim a certainty there is not).
+    std::string withheld;
 };
 // Resamples whole images (units) with replacement; `positivesPerUnit` counts each image's
 // certain truth. P, R and F1 are taken at `threshold`.

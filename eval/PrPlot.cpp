@@ -43,7 +43,7 @@ void axes(cv::Mat& img) {
 
 std::string figure(const char* name, double v, const Interval& ci, bool withCi) {
     char b[96];
-    if (withCi)
+    if (withCi && ci.defined)
         std::snprintf(b, sizeof b, "%s %.3f (95%% CI %.3f-%.3f)", name, v, ci.low, ci.high);
     else
         std::snprintf(b, sizeof b, "%s %.3f", name, v);
@@ -65,12 +65,17 @@ std::vector<unsigned char> plotPrecisionRecall(const EvalReport& r) {
     }
     cv::polylines(img, line, false, kCurve, 2, cv::LINE_AA);
     const bool ci = r.bootstrap.resamples > 0;
-    cv::circle(img, at(r.pr.bestF1.recall, r.pr.bestF1.precision), 6, kBest, 2, cv::LINE_AA);
+    if (r.pr.hasBestF1)
+        cv::circle(img, at(r.pr.bestF1.recall, r.pr.bestF1.precision), 6, kBest, 2, cv::LINE_AA);
     const CurvePoint op = r.pr.at(r.request.minScore);
     cv::drawMarker(img, at(op.recall, op.precision), kOperating, cv::MARKER_SQUARE, 12, 2);
     text(img, figure("AP", r.pr.averagePrecision, r.bootstrap.averagePrecision, ci), {kLeft + 10, kHeight - kBottom - 50}, 0.5);
     char best[96];
-    std::snprintf(best, sizeof best, "o best F1 %.3f at score >= %.3f", r.pr.bestF1.f1, r.pr.bestF1.threshold);
+    if (r.pr.hasBestF1)
+        std::snprintf(best, sizeof best, "o best F1 %.3f at score >= %.3f", r.pr.bestF1.f1,
+                      r.pr.bestF1.threshold);
+    else
+        std::snprintf(best, sizeof best, "no true positive at any score");
     text(img, best, {kLeft + 10, kHeight - kBottom - 30}, 0.45, kBest);
     char opText[96];
     std::snprintf(opText, sizeof opText, "[] score >= %.3f: P %.3f, R %.3f", r.request.minScore, op.precision, op.recall);

@@ -48,3 +48,46 @@ TEST(CliEval, CurveGroupsIntervalsAndPlot) {
     EXPECT_TRUE(bestOnCurve);
     EXPECT_EQ(readFile(dir.file("pr.png")).rfind("\x89PNG", 0), 0u);
 }
+
+// An audit: one source gave zero-width "95 %" intervals, --bootstrap 1 was taken, and with no
+// hit at any score a best-F1 threshold was still named. Now: no interval, with the reason; too
+// few resamples refused; no best F1.
+TEST(CliEval, IntervalsAndBestF1AreWithheldWhereTheyMeanNothing) {
+    TempDir dir;
+    const std::string set = std::string(RISKMAP_SOURCE_DIR) + "/data/kilns-s2-bd-dev/";
+    const std::string chip = set + "chips/jessore_demo_tile_01.tif";  // one source
+    ASSERT_EQ(runRiskmap({"scan", chip, "--detector", "kiln", "-o", dir.file("k.geojson"), "-q"})
+                  .exitCode,
+              0);
+    const std::vector<std::string> base{"eval",
+                                        "--truth",
+                                        set + "labels.geojson",
+                                        "--detections",
+                                        dir.file("k.geojson"),
+                                        "--truth-source-field",
+                                        "chip",
+                                        "--json"};
+    auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a = base;
+        a.insert(a.end(), extra.begin(), extra.end());
+        return runRiskmap(a);
+    };
+    CliResult r = with({"--bootstrap", "1000"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    Json b = parseJson(r.out, "stdout").at("pr_curve").at("bootstrap");
+    EXPECT_TRUE(b.at("precision_95").is_null()) << dumpJson(b);
+    EXPECT_TRUE(b.at("average_precision_95").is_null()) << dumpJson(b);
+    EXPECT_NE(b.at("withheld").get<std::string>().find("one source"), std::string::npos);
+    r = with({"--bootstrap", "1"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("at least 100"), std::string::npos) << r.err;
+    // A radius no detection can meet: detections, but no hit.
+    r = with({"--bootstrap", "0", "--radius-m", "0.001"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(parseJson(r.out, "stdout").at("pr_curve").at("best_f1").is_null()) << r.out;
+    std::vector<std::string> text = base;
+    text.pop_back();  // no --json
+    text.insert(text.end(), {"--radius-m", "0.001"});
+    r = runRiskmap(text);
+    EXPECT_NE(r.out.find("best F1: none"), std::string::npos) << r.out;
+}

@@ -77,3 +77,30 @@ TEST(PrCurve, BootstrapIsSeededAndBracketsTheEstimate) {
     EXPECT_GE(a.averagePrecision.high, s.averagePrecision);
     EXPECT_LT(a.recall.low, a.recall.high) << "sources differ, so resamples must too";
 }
+
+// An audit: with no detection at the threshold precision was taken as 1, so intervals read
+// [1, 1]; one source gave zero-width intervals; no true positive still named a "best" threshold.
+TEST(PrCurve, UndefinedMeasuresAreLeftOutNotInvented) {
+    // Three sources; only the first has a detection (a hit). Most resamples miss it.
+    const std::vector<RankedDetection> r{{0.9, 1, 0}};
+    const BootstrapResult b = bootstrap(r, {1, 1, 1}, 0.0, 400, 3);
+    ASSERT_TRUE(b.precision.defined);
+    EXPECT_GT(b.precision.undefinedResamples, 50u) << "(2/3)^3 of resamples hold no detection";
+    EXPECT_EQ(b.precision.undefinedResamples + 0, b.f1.undefinedResamples);
+    EXPECT_DOUBLE_EQ(b.recall.low, 0.0)
+        << "recall is defined in every resample and is 0 without the hit";
+    // No detection at all: no precision interval, recall [0, 0] is real.
+    const BootstrapResult none = bootstrap({}, {1, 2}, 0.0, 200, 3);
+    EXPECT_FALSE(none.precision.defined);
+    EXPECT_EQ(none.precision.undefinedResamples, 200u);
+    EXPECT_TRUE(none.recall.defined);
+    // One source: every resample is the sample itself; no interval.
+    const BootstrapResult one = bootstrap({{0.9, 1, 0}, {0.8, 0, 0}}, {3}, 0.0, 200, 3);
+    EXPECT_FALSE(one.precision.defined);
+    EXPECT_FALSE(one.recall.defined);
+    EXPECT_NE(one.withheld.find("one source"), std::string::npos);
+    // Detections but no hit: no best-F1 threshold.
+    EXPECT_FALSE(summarize({{0.9, 0, 0}, {0.4, 0, 0}}, 2).hasBestF1);
+    EXPECT_FALSE(summarize({}, 2).hasBestF1);
+    EXPECT_TRUE(summarize({{0.9, 0, 0}, {0.4, 1, 0}}, 2).hasBestF1);
+}
