@@ -66,8 +66,10 @@ void addTrainCommand(CLI::App& app, const CliContext& ctx) {
         "Example: riskmap train --detector kiln --images data/kilns-s2-bd-dev/chips --labels "
         "data/kilns-s2-bd-dev/labels.geojson --group-field district --image-field chip -o kiln-verifier.yml");
     const std::atomic<bool>* cancel = ctx.cancel;
-    cmd->callback([a, cancel] {
+    CLI::Option* difficult = cmd->get_option("--difficult-field");
+    cmd->callback([a, cancel, difficult] {
         a->req.images.options.sensor = a->sensor;
+        a->req.difficultFieldGiven = difficult->count() > 0;
         checkModelDestination(a->req, a->overwrite);
         const TrainResult r = trainVerifier(a->req, cancel);
         std::cout << r.summary() << r.cv.toText();

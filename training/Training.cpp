@@ -1,6 +1,8 @@
 #include "training/Training.hpp"
 
 #include <cstdio>
+#include <filesystem>
+#include <set>
 
 #include "core/Error.hpp"
 #include "core/Version.hpp"
@@ -28,14 +30,29 @@ void checkRequest(const TrainRequest& r) {
     if (r.trees < 1 || r.trees > 10000) throw UsageError("--trees must be 1 to 10000");
 }
 
+// An image given twice (a glob and a list overlapping) doubled its candidates and labels in the
+// counts and the cross-validation (an audit).
+void refuseRepeatedImages(const InputCatalog& images) {
+    std::set<std::string> seen;
+    for (const auto& in : images.inputs()) {
+        std::error_code ec;
+        const auto canonical = std::filesystem::weakly_canonical(in.origin(), ec);
+        if (!seen.insert(ec ? in.origin() : canonical.string()).second)
+            throw UsageError("--images: '" + in.origin() +
+                             "' is given twice: list each image once");
+    }
+}
+
 }  // namespace
 
 TrainResult trainVerifier(const TrainRequest& r, const std::atomic<bool>* cancel) {
     checkRequest(r);
     OptionValues options(KilnDetector::describe().options);
     const auto det = trainableDetector(r, options);
-    const TrainingLabels labels = TrainingLabels::read(r.labelsPath, r.groupField, r.difficultField, r.imageField);
+    const TrainingLabels labels = TrainingLabels::read(r.labelsPath, r.groupField, r.difficultField,
+                                                       r.imageField, r.difficultFieldGiven);
     const InputCatalog images = InputCatalog::open(r.images);
+    refuseRepeatedImages(images);
     const CandidateSet set = CandidateSet::collect(*det, images, labels, r.radiusMetres, !r.groupField.empty(), !r.imageField.empty(), cancel);
     if (set.labelsInside == 0)
         throw UsageError("none of the " + std::to_string(labels.points.size()) + " labels in '" + r.labelsPath +
@@ -75,6 +92,7 @@ TrainResult trainVerifier(const TrainRequest& r, const std::atomic<bool>* cancel
     res.ignored = set.ignored;
     res.gated = set.gated;
     res.labels = labels.points.size();
+    res.repeatedLabels = labels.duplicates;
     res.labelsInside = set.labelsInside;
     return res;
 }
@@ -86,7 +104,11 @@ std::string TrainResult::summary() const {
                   "(%zu near a difficult label only and %zu hard-gated left out); GSD %.1f-%.1f m\n",
                   images, labelsInside, labels, model.positives + model.negatives, model.positives, model.negatives, ignored, gated,
                   model.gsdMin, model.gsdMax);
-    return buf;
+    std::string s = buf;
+    if (repeatedLabels)
+        s += std::to_string(repeatedLabels) +
+             " repeated label(s) (same place, same image) counted once\n";
+    return s;
 }
 
 }  // namespace riskmap

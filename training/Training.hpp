@@ -22,6 +22,7 @@ struct TrainRequest {
     int folds = 5;
     std::string groupField;  // empty: group by image
     std::string difficultField = "difficult";
+    bool difficultFieldGiven = false;  // --difficult-field named: the labels must have it
     std::string imageField;  // label field naming the image a label belongs to, for recall
     std::uint64_t seed = 1;
     int trees = 200;
@@ -31,7 +32,8 @@ struct TrainRequest {
 struct TrainResult {
     VerifierModel model;
     CrossValidation cv;
-    std::size_t images = 0, ignored = 0, gated = 0, labels = 0, labelsInside = 0;
+    std::size_t images = 0, ignored = 0, gated = 0, labels = 0, labelsInside = 0,
+                repeatedLabels = 0;
     std::string summary() const;
 };
 

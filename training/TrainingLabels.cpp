@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <memory>
+#include <tuple>
 
 #include "core/Error.hpp"
 #include "detection/VerifierModel.hpp"
@@ -41,13 +43,17 @@ int fieldIndex(OGRLayer& layer, const std::string& field, const char* option, co
     return f;
 }
 
-void readLayer(OGRLayer& layer, const std::string& path, const std::string& groupField, const std::string& difficultField,
-               const std::string& imageField, std::vector<TrainingLabel>& out) {
+void readLayer(OGRLayer& layer, const std::string& path, const std::string& groupField,
+               const std::string& difficultField, const std::string& imageField,
+               bool difficultRequired, std::vector<TrainingLabel>& out) {
     const auto ct = toLonLat(layer, path);
     OGRFeatureDefn* defn = layer.GetLayerDefn();
     const int fGroup = fieldIndex(layer, groupField, "--group-field", path);
     const int fImage = fieldIndex(layer, imageField, "--image-field", path);
-    const int fDifficult = difficultField.empty() ? -1 : defn->GetFieldIndex(difficultField.c_str());
+    const int fDifficult = difficultRequired
+                               ? fieldIndex(layer, difficultField, "--difficult-field", path)
+                           : difficultField.empty() ? -1
+                                                    : defn->GetFieldIndex(difficultField.c_str());
     for (auto& feat : layer) {
         const OGRGeometry* g = feat->GetGeometryRef();
         if (!g || g->IsEmpty()) continue;
@@ -69,18 +75,42 @@ void readLayer(OGRLayer& layer, const std::string& path, const std::string& grou
     }
 }
 
+// A label repeated at the same place (to ~1 cm) in the same image (a layer merged twice, a
+// label pasted twice) is one object: counted twice it was a positive missed or found twice.
+// The first is kept, certain if any repeat is.
+std::size_t dropRepeats(std::vector<TrainingLabel>& points) {
+    std::map<std::tuple<long long, long long, std::string>, std::size_t> seen;
+    std::vector<TrainingLabel> kept;
+    for (auto& l : points) {
+        const auto key = std::make_tuple(std::llround(l.position.lon * 1e7),
+                                         std::llround(l.position.lat * 1e7), l.image);
+        const auto [it, fresh] = seen.emplace(key, kept.size());
+        if (fresh)
+            kept.push_back(std::move(l));
+        else
+            kept[it->second].difficult = kept[it->second].difficult && l.difficult;
+    }
+    const std::size_t dropped = points.size() - kept.size();
+    points = std::move(kept);
+    return dropped;
+}
+
 }  // namespace
 
-TrainingLabels TrainingLabels::read(const std::string& path, const std::string& groupField, const std::string& difficultField,
-                                   const std::string& imageField) {
+TrainingLabels TrainingLabels::read(const std::string& path, const std::string& groupField,
+                                    const std::string& difficultField,
+                                    const std::string& imageField, bool difficultRequired) {
     ensureGdalRegistered();
     DatasetPtr ds(static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr)));
     if (!ds) throw UsageError("cannot open the labels '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     TrainingLabels t;
     t.path = path;
     t.sha256 = fileSha256(path);
-    for (OGRLayer* layer : ds->GetLayers()) readLayer(*layer, path, groupField, difficultField, imageField, t.points);
+    for (OGRLayer* layer : ds->GetLayers())
+        readLayer(*layer, path, groupField, difficultField, imageField, difficultRequired,
+                  t.points);
     if (t.points.empty()) throw UsageError("labels '" + path + "' hold no points: give one point per object");
+    t.duplicates = dropRepeats(t.points);
     return t;
 }
 

@@ -145,6 +145,27 @@ std::vector<FoldRows> splitFolds(const std::vector<TrainingSample>& samples, con
 
 }  // namespace
 
+namespace {
+
+// fit() names the counts it was given; in a fold those are the fold's, and the fix differs.
+void checkFoldClasses(const std::vector<TrainingSample>& samples,
+                      const std::vector<std::size_t>& train, const FoldRows& held,
+                      std::size_t fold) {
+    std::size_t pos = 0;
+    for (std::size_t r : train) pos += samples[r].label ? 1u : 0u;
+    if (pos > 0 && pos < train.size()) return;
+    std::string groups;
+    for (const auto& g : held.groups) groups += (groups.empty() ? "" : ", ") + g;
+    throw UsageError("cross-validation fold " + std::to_string(fold) + " (holding out " + groups +
+                     ") trains on " + std::to_string(train.size()) +
+                     " candidates all of one class (" + std::to_string(pos) + " near a label, " +
+                     std::to_string(train.size() - pos) +
+                     " not): give fewer --folds, or a --group-field whose other groups hold "
+                     "labelled objects and other ground");
+}
+
+}  // namespace
+
 CrossValidation VerifierTrainer::crossValidate(const std::vector<TrainingSample>& samples, const std::vector<ImageLabels>& images,
                                                const std::string& groupedBy) const {
     const std::vector<FoldRows> folds = splitFolds(samples, images, o_.folds, o_.seed);
@@ -158,6 +179,7 @@ CrossValidation VerifierTrainer::crossValidate(const std::vector<TrainingSample>
         for (const FoldRows& g : folds)
             if (&g != &f) train.insert(train.end(), g.rows.begin(), g.rows.end());
         if (o_.cancel && o_.cancel->load()) throw Cancelled("interrupted: no model was written");
+        checkFoldClasses(samples, train, f, static_cast<std::size_t>(&f - folds.data()) + 1);
         const auto forest = fit(samples, train);
         for (std::size_t i : f.rows) cv.scores[i] = VerifierModel::vote(*forest, samples[i].x);
         all.insert(all.end(), f.rows.begin(), f.rows.end());

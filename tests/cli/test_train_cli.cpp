@@ -206,3 +206,58 @@ TEST(CliTrain, AModelServesOnlyTheOptionsAndFileItWasTrainedWith) {
     EXPECT_NE(resumed.err.find("model"), std::string::npos) << resumed.err;
     EXPECT_FALSE(fileExists(out));
 }
+
+// An audit: a --difficult-field the labels lack was taken as "nothing is difficult"; labels and
+// images given twice counted twice; a fold with one class named the fold's counts as if they
+// were the whole set's.
+TEST(CliTrain, RepeatsAndMissingFieldsAreNotCountedAsData) {
+    if (!std::filesystem::exists(kDev + "/labels.geojson"))
+        GTEST_SKIP() << "no bundled dev chips in " << kDev;
+    TempDir dir;
+    const auto all = chips("tangail", true);
+    const std::vector<std::string> images(all.begin(), all.begin() + 2);
+    auto args = [](const std::vector<std::string>& im, const std::string& out) {  // folds by chip
+        auto v = trainArgs(im, out);
+        *(std::find(v.begin(), v.end(), "--group-field") + 1) = "chip";
+        return v;
+    };
+    auto a = args(images, dir.file("m.yml"));
+    a.insert(a.end(), {"--difficult-field", "hard"});
+    auto r = runRiskmap(a);
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("'hard'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--difficult-field"), std::string::npos) << r.err;
+    // The same image twice.
+    std::vector<std::string> twice = images;
+    twice.push_back(images.front());
+    r = runRiskmap(args(twice, dir.file("m.yml")));
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("given twice"), std::string::npos) << r.err;
+    // Every label twice: the same counts as once, and the repeats said.
+    Json labels = parseJsonFile(kDev + "/labels.geojson");
+    Json doubled = labels;
+    for (const auto& f : labels.at("features")) doubled["features"].push_back(f);
+    writeTextFile(dir.file("doubled.geojson"), dumpJson(doubled));
+    auto b = args(images, dir.file("m2.yml"));
+    *(std::find(b.begin(), b.end(), "--labels") + 1) = dir.file("doubled.geojson");
+    const CliResult once = runRiskmap(args(images, dir.file("m.yml"))), dup = runRiskmap(b);
+    ASSERT_EQ(once.exitCode, 0) << once.err;
+    ASSERT_EQ(dup.exitCode, 0) << dup.err;
+    EXPECT_EQ(once.out.substr(0, once.out.find('\n')), dup.out.substr(0, dup.out.find('\n')));
+    EXPECT_NE(dup.out.find(std::to_string(labels.at("features").size()) + " repeated label(s)"),
+              std::string::npos)
+        << dup.out;
+    // Labels in the first image only: the fold holding it out trains on one class.
+    Json first = labels;
+    first["features"] = Json::array();
+    const std::string name = std::filesystem::path(images.front()).stem().string();
+    for (const auto& f : labels.at("features"))
+        if (f.at("properties").at("chip") == name) first["features"].push_back(f);
+    writeTextFile(dir.file("first.geojson"), dumpJson(first));
+    auto c = args(images, dir.file("m3.yml"));
+    *(std::find(c.begin(), c.end(), "--labels") + 1) = dir.file("first.geojson");
+    r = runRiskmap(c);
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("cross-validation fold"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("holding out " + name), std::string::npos) << r.err;
+}
