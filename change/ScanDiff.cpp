@@ -319,6 +319,7 @@ DiffSummary ScanDiff::write(const std::atomic<bool>* cancel) const {
     const std::vector<Change> changes = compare(s.counts);
     const ScanFiles files = ScanFiles::plan(request_.output, false, "");
     LayerSet out(files, request_.overwrite, request_.overwrite, request_.fileMode, request_.coordinatePrecision);
+    out.replacing(Manifest::earlierLayers(files.main));
     OutputLayer* layer = out.main().createLayer("changes", targetCrs_, wkbMultiPolygon, changeFields());
     const auto toTarget = lonLatTo(targetCrs_);
     for (std::size_t i = 0; i < changes.size(); ++i) {

@@ -285,6 +285,7 @@ void TimeSeries::writeCombined(SeriesSummary& s, const std::string& started, con
                                                    : in.layers.front().crsWkt;
     const std::string name = in.manifests.front().detectorName;
     LayerSet out(files, r.overwrite, r.overwrite || r.resume, r.fileMode, r.coordinatePrecision);
+    out.replacing(Manifest::earlierLayers(files.main));
     OutputLayer* layer = out.main().createLayer(name, target, wkbMultiPolygon, seriesFields(in.layers));
     const auto toTarget = lonLatTo(target);
     for (std::size_t i = 0; i < in.layers.size(); ++i)

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -115,11 +116,28 @@ void LayerSet::commit() {
     if (explain_) explain_->finish();
     main_->finish();
     // An --overwrite replaces the whole earlier output: companions this run does not write
-    // (a grid from an earlier --grid run, say) would no longer match the new layer.
+    // (a grid from an earlier --grid run, say) would no longer match the new layer. Only files
+    // that run wrote: an audit saw another output's layer and style of the same stem deleted.
     if (replaceMain_)
         for (const auto& p : files_.possibleCompanions())
-            if (std::find(kept_.begin(), kept_.end(), p) == kept_.end()) commit_.removeOnCommit(p);
+            if (std::find(kept_.begin(), kept_.end(), p) == kept_.end() && ownedByEarlier(p))
+                commit_.removeOnCommit(p);
     commit_.commit();
+}
+
+bool LayerSet::ownedByEarlier(const std::string& path) const {
+    auto same = [](const std::string& a, const std::string& b) {
+        std::error_code e1, e2;
+        const auto ca = std::filesystem::weakly_canonical(a, e1),
+                   cb = std::filesystem::weakly_canonical(b, e2);
+        return e1 || e2 ? a == b : ca == cb;
+    };
+    if (earlier_.empty()) return false;
+    if (same(path, files_.manifest) || same(path, files_.stylePath(""))) return true;
+    for (const auto& [role, layer] : earlier_)
+        if (same(path, layer) || (role != "detections" && same(path, files_.stylePath(role))))
+            return true;
+    return false;
 }
 
 }  // namespace riskmap

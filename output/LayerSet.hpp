@@ -57,9 +57,17 @@ public:
     void addText(const std::string& path, const std::string& content, unsigned mode, bool keepIdentical = false);
     // {"detections": {"path": ..., "layer": ...}, "grid": ...} for the manifest.
     const std::vector<std::pair<std::string, std::string>>& layers() const { return layers_; }
+    // The layers (role, path) of the run this one replaces, from its manifest: with replaceMain,
+    // only their files (and styles) are removed on commit. Another output that merely shares
+    // the stem (OUT.grid.geojson of `-o OUT.grid.geojson`) is not this output's grid.
+    void replacing(std::vector<std::pair<std::string, std::string>> earlierLayers) {
+        earlier_ = std::move(earlierLayers);
+    }
     void commit();
 
 private:
+    bool ownedByEarlier(const std::string& path) const;
+
     ScanFiles files_;
     bool replaceMain_, replaceCompanions_;
     unsigned mode_;
@@ -69,6 +77,7 @@ private:
     std::map<std::string, std::unique_ptr<OutputDataset>> siblings_;
     std::vector<std::pair<std::string, std::string>> layers_;  // role -> path
     std::vector<std::string> kept_;  // identical files left in place
+    std::vector<std::pair<std::string, std::string>> earlier_;  // role -> path, of the run replaced
 };
 
 }  // namespace riskmap

@@ -259,6 +259,18 @@ Manifest Manifest::fromJson(const Json& j, const std::string& origin) {
     return m;
 }
 
+std::vector<std::pair<std::string, std::string>> Manifest::earlierLayers(
+    const std::string& output) {
+    std::vector<std::pair<std::string, std::string>> out;
+    try {
+        const Manifest m = read(pathFor(output));
+        for (const auto& l : m.layers) out.emplace_back(l.role, m.resolve(l.path));
+    } catch (const std::exception&) {
+        out.clear();  // no manifest, or not one riskmap can read: claim nothing
+    }
+    return out;
+}
+
 Manifest Manifest::read(const std::string& path) { return fromJson(parseJsonFile(path), path); }
 
 const Manifest::Layer* Manifest::layer(const std::string& role) const {

@@ -93,6 +93,10 @@ struct Manifest {
     static Manifest fromJson(const Json& j, const std::string& origin);
     // Reads OUT.manifest.json; DataError naming the file when it is missing or damaged.
     static Manifest read(const std::string& path);
+    // The layers (role, absolute path) an earlier run wrote to `output`, from its manifest;
+    // empty when there is none or it cannot be read (nothing is then known to be that run's).
+    static std::vector<std::pair<std::string, std::string>> earlierLayers(
+        const std::string& output);
 
     const Layer* layer(const std::string& role) const;
     bool isScan() const { return kind == "scan"; }

@@ -470,6 +470,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     std::vector<JournalTile> done;
     ScanJournal journal = haveJournal && request_.resume ? ScanJournal::resume(jpath, fingerprint(), detector_->info(), done)
                                                          : ScanJournal::create(jpath, fingerprint());
+    if (!journal.repairNote().empty()) warnings_.push_back(journal.repairNote());
     std::size_t kept = done.size();
     try {
         const auto finished = replay(done, pipeline, res);

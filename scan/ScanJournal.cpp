@@ -45,9 +45,15 @@ int openJournal(const std::string& path, int flags) {
 // with 80,000 objects held every record's tree at once: issue 14); stops at the first damaged
 // line. Returns the byte length of the good prefix so that a resumed run can cut the tail off.
 // The descriptor refuses symbolic links (openJournal).
-std::size_t forEachRecord(int fd, const std::string& path, const std::function<void(Json&&)>& each) {
+std::size_t forEachRecord(int fd, const std::string& path, const std::function<void(Json&&)>& each,
+                          std::size_t* damagedRecord = nullptr) {
     std::string pending;
-    std::size_t goodBytes = 0;
+    std::size_t goodBytes = 0, records = 0;
+    // A whole line that fails its check is damage (disk, an edit), unlike a last line a kill cut.
+    auto damaged = [&] {
+        if (damagedRecord) *damagedRecord = records + 1;
+        return goodBytes;
+    };
     char buf[1 << 16];
     for (;;) {
         const ssize_t n = ::read(fd, buf, sizeof buf);
@@ -58,17 +64,18 @@ std::size_t forEachRecord(int fd, const std::string& path, const std::function<v
         std::size_t pos = 0;
         for (std::size_t nl; (nl = pending.find('\n', pos)) != std::string::npos; pos = nl + 1) {
             const std::size_t len = nl - pos;
-            if (len < 10 || pending[pos + 8] != ' ') return goodBytes;
+            if (len < 10 || pending[pos + 8] != ' ') return damaged();
             const std::string body = pending.substr(pos + 9, len - 9);
-            if (hex8(crc32(body)) != pending.substr(pos, 8)) return goodBytes;
+            if (hex8(crc32(body)) != pending.substr(pos, 8)) return damaged();
             Json rec;
             try {
                 rec = parseJson(body, path);
             } catch (const DataError&) {
-                return goodBytes;
+                return damaged();
             }
             each(std::move(rec));
             goodBytes += len + 1;
+            ++records;
         }
         pending.erase(0, pos);
     }
@@ -113,7 +120,11 @@ void diffInto(const Json& a, const Json& b, const std::string& where, std::vecto
 
 ScanJournal::~ScanJournal() { close(); }
 
-ScanJournal::ScanJournal(ScanJournal&& o) noexcept : path_(std::move(o.path_)), fd_(o.fd_), lastSync_(o.lastSync_) {
+ScanJournal::ScanJournal(ScanJournal&& o) noexcept
+    : path_(std::move(o.path_)),
+      repairNote_(std::move(o.repairNote_)),
+      fd_(o.fd_),
+      lastSync_(o.lastSync_) {
     o.fd_ = -1;
 }
 
@@ -233,13 +244,25 @@ ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint
     j.path_ = path;
     j.fd_ = openJournal(path, O_RDWR | O_APPEND);
     Json header;  // the first record only: the tiles are read below, one record at a time
-    const std::size_t good = forEachRecord(j.fd_, path, [&](Json&& rec) {
-        if (header.is_null()) header = rec.is_object() ? std::move(rec) : Json::object();
-    });
+    std::size_t damagedAt = 0;
+    const std::size_t good = forEachRecord(
+        j.fd_, path,
+        [&](Json&& rec) {
+            if (header.is_null()) header = rec.is_object() ? std::move(rec) : Json::object();
+        },
+        &damagedAt);
     if (!header.contains("fingerprint")) {
         j.close();
-        return create(path, fingerprint);  // nothing usable
+        ScanJournal fresh = create(path, fingerprint);  // nothing usable
+        fresh.repairNote_ =
+            "the journal '" + path +
+            "' had no readable header: it was started afresh, and every tile is scanned again";
+        return fresh;
     }
+    if (damagedAt)
+        j.repairNote_ =
+            "the journal '" + path + "' was damaged at record " + std::to_string(damagedAt) +
+            ": it and the records after it were dropped, and their tiles are scanned again";
     std::string diff = differences(fingerprint, header["fingerprint"]);
     if (!diff.empty())
         throw UsageError("cannot resume from '" + path + "': " + diff +

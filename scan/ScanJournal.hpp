@@ -43,6 +43,10 @@ public:
     // Reads a journal without changing it (for merging shards).
     static Json read(const std::string& path, const DetectorInfo* info, std::vector<JournalTile>* done);
 
+    // After resume: what was damaged and dropped (for a warning), empty when nothing was. The
+    // last record a kill cut short is not damage.
+    const std::string& repairNote() const { return repairNote_; }
+
     void append(const JournalTile& tile);
     void close();
 
@@ -64,7 +68,7 @@ private:
     void writeReserved(std::string& line);
     static constexpr std::size_t kLinePrefix = 9;  // "%08x "
 
-    std::string path_;
+    std::string path_, repairNote_;
     int fd_ = -1;
     double lastSync_ = 0;
 };

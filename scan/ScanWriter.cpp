@@ -120,6 +120,7 @@ public:
         trimHeapAbove(trimAbove);
         LayerSet out(plan_, req_.overwrite, req_.overwrite || (req_.resume && res_.resumedTiles > 0), req_.fileMode,
                      req_.coordinatePrecision);
+        out.replacing(Manifest::earlierLayers(plan_.main));
         // Grids take each feature as it is written: nothing per feature is kept until the end.
         if (req_.gridMetres > 0) grid_.emplace(req_.gridMetres, RiskGrid::parseShape(req_.gridShape));
         if (!req_.publishPath.empty()) publishGrid_.emplace(publishCell(), RiskGrid::Shape::Square);

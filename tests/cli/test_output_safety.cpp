@@ -157,6 +157,28 @@ TEST_F(OutputSafety, OverwriteRemovesStaleCompanionsAndKeepsIdenticalStyles) {
     EXPECT_FALSE(fileExists(dir_.file("out/d.gpkg")));
 }
 
+// An audit: `-o d.geojson --overwrite` deleted d.grid.geojson and d.grid.qml that a scan with
+// `-o d.grid.geojson` had written: companions are removed only when the replaced run's
+// manifest names them.
+TEST_F(OutputSafety, OverwriteLeavesAnotherOutputOfTheSameStemAlone) {
+    ASSERT_EQ(scan(dir_.file("out/d.grid.geojson")).exitCode, 0);
+    const auto other = snapshot(dir_.file("out"));
+    ASSERT_TRUE(other.count("d.grid.qml"));
+    ASSERT_EQ(scan(dir_.file("out/d.geojson")).exitCode, 0);
+    auto r = scan(dir_.file("out/d.geojson"), {"--overwrite"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto after = snapshot(dir_.file("out"));
+    for (const auto& [name, bytes] : other) {
+        ASSERT_TRUE(after.count(name)) << name << " of the other output was deleted";
+        EXPECT_EQ(after.at(name), bytes) << name;
+    }
+    // A manifest riskmap cannot read claims nothing either.
+    std::ofstream(dir_.file("out/d.geojson.manifest.json"), std::ios::trunc) << "{";
+    r = scan(dir_.file("out/d.geojson"), {"--overwrite"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(fileExists(dir_.file("out/d.grid.geojson")));
+}
+
 // A failure at any step of moving files into place leaves the earlier scan's files exactly as
 // they were, and a fresh output absent; nothing is left in the folder.
 TEST_F(OutputSafety, FailureAtEachCommitStepLeavesEarlierFilesByteIdentical) {
