@@ -126,6 +126,18 @@ void FileCommit::checkDestination(const std::string& path, bool replace) {
         throw IoError("output folder '" + dir + "' does not exist: create it first");
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
         throw IoError("output folder '" + dir + "' is not writable: choose another -o path");
+    checkNameFits(path);
+}
+
+// A name longer than the file system takes failed only when written, after the scan (an audit:
+// OUT.geojson fit, OUT.geojson.manifest.json did not).
+void FileCommit::checkNameFits(const std::string& path) {
+    const long most = ::pathconf(folderOf(path).c_str(), _PC_NAME_MAX);
+    const std::size_t length = nameOf(path).size();
+    if (most > 0 && length > static_cast<std::size_t>(most))
+        throw UsageError("output '" + path + "': its name is " + std::to_string(length) + " bytes, more than the " +
+                         std::to_string(most) + " its folder's file system allows: choose a shorter -o name (riskmap adds "
+                         "up to 23 bytes to it for its companion files)");
 }
 
 std::string FileCommit::identity(const std::string& path) {

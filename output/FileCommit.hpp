@@ -31,6 +31,8 @@ public:
 
     // The checks of `add` without reserving anything: lets a run fail before hours of work.
     static void checkDestination(const std::string& path, bool replace);
+    // UsageError when the file name is longer than its folder's file system takes.
+    static void checkNameFits(const std::string& path);
     // One identity for a destination: its folder resolved, its own name kept (never followed).
     static std::string identity(const std::string& path);
     // Convenience: write `content` to `path` on its own.

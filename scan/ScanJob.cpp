@@ -314,7 +314,10 @@ void ScanJob::checkOutputPaths() const {
         if (!seen.insert(FileCommit::identity(p)).second)
             throw UsageError("two outputs of this run would both be written to '" + p +
                              "': give --publish, -o and the other outputs different paths");
-        if (p == f.journal) continue;  // checked when the scan starts (--resume, --overwrite)
+        if (p == f.journal) {  // checked when the scan starts (--resume, --overwrite)
+            FileCommit::checkNameFits(p);
+            continue;
+        }
         auto same = [&](const auto& sty) { return sty.first == p && holdsExactly(p, sty.second); };
         if (std::any_of(styles.begin(), styles.end(), same)) continue;  // a style shared with OUT.fgb beside OUT.geojson
         FileCommit::checkDestination(p, p == f.main ? request_.overwrite : request_.overwrite || continuing);

@@ -179,6 +179,18 @@ TEST_F(OutputSafety, OverwriteLeavesAnotherOutputOfTheSameStemAlone) {
     EXPECT_TRUE(fileExists(dir_.file("out/d.grid.geojson")));
 }
 
+// An audit: an -o name that fits while OUT.geojson.manifest.json (23 bytes more) does not failed
+// when the files were written, after the scan. Now refused before any pixel is read.
+TEST_F(OutputSafety, NamesTheFileSystemCannotHoldAreRefusedFirst) {
+    const std::string stem(240, 'n');  // 248 with .geojson; 262 with .manifest.json
+    const auto before = snapshot(dir_.file("out"));
+    auto r = scan(dir_.file("out/" + stem + ".geojson"), {"--grid", "500"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("more than the 255"), std::string::npos) << r.err;
+    EXPECT_EQ(snapshot(dir_.file("out")), before);
+    EXPECT_TRUE(filesContaining(dir_.path(), ".riskmap-staging-").empty());
+}
+
 // A failure at any step of moving files into place leaves the earlier scan's files exactly as
 // they were, and a fresh output absent; nothing is left in the folder.
 TEST_F(OutputSafety, FailureAtEachCommitStepLeavesEarlierFilesByteIdentical) {
