@@ -468,8 +468,13 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     struct stat st;
     const bool haveJournal = ::lstat(jpath.c_str(), &st) == 0;
     if (haveJournal && !request_.resume && !request_.overwrite)
-        throw UsageError("'" + jpath + "' holds the journal of an interrupted scan: pass --resume to continue it, "
-                         "or --overwrite to start over");
+        throw UsageError(
+            ScanJournal::inUse(jpath)
+                ? "another riskmap run is writing this output now (its journal '" + jpath +
+                      "' is locked): wait for it to finish, or choose another -o"
+                : "'" + jpath +
+                      "' holds the journal of an interrupted scan: pass --resume to continue it, "
+                      "or --overwrite to start over");
     std::vector<JournalTile> done;
     ScanJournal journal = haveJournal && request_.resume ? ScanJournal::resume(jpath, fingerprint(), detector_->info(), done)
                                                          : ScanJournal::create(jpath, fingerprint());
@@ -493,12 +498,13 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
                 addTile(res, pipeline.plans()[t.input].grid, t, jpath);
             },
             include, heldBytes(res));
-        journal.close();
+        journal.sync();  // still locked while the files are written and committed
         res.scanSeconds = since(t0);
         takePipelineStats(pipeline, res);
         ScanSummary s = writeOutputs(res, started, progress);
         // A shard's journal is its hand-over to `riskmap merge`; otherwise it has done its job.
         if (!request_.shard.active() && !request_.keepJournal) std::remove(jpath.c_str());
+        journal.close();
         return s;
     } catch (const Cancelled&) {
         throw;  // says itself that --resume continues

@@ -1,6 +1,7 @@
 #include "scan/ScanJournal.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,18 @@ int openJournal(const std::string& path, int flags) {
         throw UsageError("journal '" + path + "' is a symbolic link: riskmap never writes through links; remove it");
     if (fd < 0) throw DataError("cannot open journal '" + path + "': " + std::strerror(errno));
     return fd;
+}
+
+// A running scan holds its journal locked (flock, released when it closes or dies): a second
+// scan of the same output, with --overwrite or --resume, would mix the two runs' files.
+void lockOrRefuse(int fd, const std::string& path) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return;
+    const int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK)
+        throw UsageError("another riskmap run is writing this output now (its journal '" + path +
+                         "' is locked): wait for it to finish, or choose another -o");
+    throw IoError("cannot lock journal '" + path + "': " + std::strerror(e));
 }
 
 // Calls `each` with every "crc json" line in order, parsed, one at a time (a merge of shards
@@ -128,6 +141,10 @@ ScanJournal::ScanJournal(ScanJournal&& o) noexcept
     o.fd_ = -1;
 }
 
+void ScanJournal::sync() {
+    if (fd_ >= 0) ::fdatasync(fd_);
+}
+
 void ScanJournal::close() {
     if (fd_ >= 0) {
         ::fdatasync(fd_);
@@ -169,6 +186,14 @@ void ScanJournal::writeReserved(std::string& line) {
     }
 }
 
+bool ScanJournal::inUse(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return busy;
+}
+
 ScanJournal ScanJournal::create(const std::string& path, const Json& fingerprint) {
     ScanJournal j;
     j.path_ = path;
@@ -178,10 +203,21 @@ ScanJournal ScanJournal::create(const std::string& path, const Json& fingerprint
     if (::lstat(path.c_str(), &st) == 0) {
         if (S_ISLNK(st.st_mode))
             throw UsageError("journal '" + path + "' is a symbolic link: riskmap never writes through links; remove it");
-        if (::unlink(path.c_str()) != 0) throw IoError("cannot replace journal '" + path + "': " + std::strerror(errno));
+        const int held = openJournal(path, O_RDONLY);
+        lockOrRefuse(held, path);  // not another run's
+        if (::unlink(path.c_str()) != 0) {
+            const int e = errno;
+            ::close(held);
+            throw IoError("cannot replace journal '" + path + "': " + std::strerror(e));
+        }
+        ::close(held);
     }
     j.fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
     if (j.fd_ < 0) throw IoError("cannot create journal '" + path + "': " + std::strerror(errno));
+    const int fd = j.fd_;
+    j.fd_ = -1;  // lockOrRefuse closes it on failure
+    lockOrRefuse(fd, path);
+    j.fd_ = fd;
     Json header = Json::object();
     header["riskmap_journal"] = kJournalVersion;
     header["fingerprint"] = fingerprint;
@@ -242,7 +278,9 @@ ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint
                                 std::vector<JournalTile>& done) {
     ScanJournal j;
     j.path_ = path;
-    j.fd_ = openJournal(path, O_RDWR | O_APPEND);
+    const int fd = openJournal(path, O_RDWR | O_APPEND);
+    lockOrRefuse(fd, path);
+    j.fd_ = fd;
     Json header;  // the first record only: the tiles are read below, one record at a time
     std::size_t damagedAt = 0;
     const std::size_t good = forEachRecord(

@@ -34,7 +34,10 @@ public:
 
     static std::string pathFor(const std::string& output) { return output + ".journal"; }
 
-    // Starts a new journal (replacing any) with the run's fingerprint.
+    // Whether a running scan holds the journal (locked while it runs).
+    static bool inUse(const std::string& path);
+    // Starts a new journal (replacing any) with the run's fingerprint. A journal another run
+    // holds is never replaced, nor resumed: UsageError.
     static ScanJournal create(const std::string& path, const Json& fingerprint);
     // Reopens a journal to continue it: the fingerprint must match (UsageError naming what
     // changed otherwise); finished tiles are returned and a damaged tail is cut off.
@@ -48,6 +51,9 @@ public:
     const std::string& repairNote() const { return repairNote_; }
 
     void append(const JournalTile& tile);
+    // Flushes to disk and keeps the journal open, so locked: the run holds its output until
+    // its files are committed.
+    void sync();
     void close();
 
     // "what differs" between two fingerprints, empty when equal. `ignore` skips top-level keys.

@@ -160,3 +160,33 @@ TEST(Reliability, ReportAndMergeAppearOnlyAtCommit) {
     EXPECT_EQ(r.exitCode, 1) << r.err;
     EXPECT_EQ(readFile(merged), mergedBytes);
 }
+
+// An audit: nothing stopped a second scan of the same output while the first ran; with
+// --overwrite it replaced the first's journal and the two committed a mixed set of files. The
+// running scan holds its journal locked (here: stopped just before its commit): a second is
+// refused, whatever its options, and the first then finishes as if alone.
+TEST(Reliability, ASecondScanOfAnOutputInUseIsRefused) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 300;
+    s.blobs = {{60, 60, 8, 8, kBareSoil}, {200, 150, 10, 6, kBareSoil}};
+    const std::string in = writeScene(dir.file("in.tif"), s), out = dir.file("out.geojson");
+    std::vector<CliResult> second;
+    const int code = runStoppedBeforeCommit({"scan", in, "-o", out, "-q"}, [&] {
+        for (const char* extra : {"--overwrite", "--resume", ""}) {
+            std::vector<std::string> a{"scan", in, "-o", out, "-q", "--grid", "500"};
+            if (*extra) a.push_back(extra);
+            second.push_back(runRiskmap(a));
+        }
+    });
+    EXPECT_EQ(code, 0);
+    ASSERT_EQ(second.size(), 3u);
+    for (const auto& r : second) {
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        EXPECT_NE(r.err.find("another riskmap run is writing this output"), std::string::npos)
+            << r.err;
+    }
+    EXPECT_FALSE(fileExists(dir.file("out.grid.geojson")))
+        << "the second run's grid beside the first's layer";
+    EXPECT_FALSE(fileExists(out + ".journal"));
+}
