@@ -135,6 +135,7 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
         kept.push_back(finishedEarlier(d));
         if (!kept.back()) ScanJob(requestFor(d), registry_);
     }
+    const std::vector<std::string> earlier = earlierSeriesFiles(request_.scan.output);
     dropCombined();
     SeriesSummary s;
     for (std::size_t i = 0; i < dates_.size(); ++i) {
@@ -159,8 +160,40 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
         s.dates.push_back(run);
     }
     writeDiffs(s, log, cancel);
+    noteFilesLeftBehind(earlier, s);
+    for (const auto& w : s.warnings) log("warning: " + w);
     writeCombined(s, started, cancel);
     return s;
+}
+
+// The date scans and diffs an earlier series of this output wrote, from its manifest (read before
+// --overwrite drops it); empty when there is none.
+std::vector<std::string> TimeSeries::earlierSeriesFiles(const std::string& output) {
+    std::vector<std::string> files;
+    try {
+        const Manifest m = Manifest::read(Manifest::pathFor(output));
+        if (!m.series) return files;
+        for (const auto& d : m.series->at("dates"))
+            files.push_back(m.resolve(d.at("scan").get<std::string>()));
+        for (const auto& d : m.series->at("diffs"))
+            files.push_back(m.resolve(d.at("path").get<std::string>()));
+    } catch (const std::exception&) {
+        files.clear();  // none, or not readable: nothing is known to be left
+    }
+    return files;
+}
+
+// A rerun with fewer dates leaves the earlier run's other dates and diffs as they were: not
+// deleted (they are the user's), but said, so that they are not taken for part of this series.
+void TimeSeries::noteFilesLeftBehind(const std::vector<std::string>& earlier, SeriesSummary& s) {
+    std::set<std::string> now;
+    for (const auto& d : s.dates) now.insert(FileCommit::identity(d.output));
+    for (const auto& d : s.diffs) now.insert(FileCommit::identity(d.first));
+    for (const auto& f : earlier)
+        if (!now.count(FileCommit::identity(f)) && exists(f))
+            s.warnings.push_back("'" + f +
+                                 "' of an earlier series of this output is not part of this one; "
+                                 "it was left as it was");
 }
 
 // With --overwrite the dates are replaced one by one: the old combined layer goes first, so that a
@@ -266,6 +299,7 @@ Manifest seriesManifest(const SeriesRequest& req, const SeriesSummary& s, const 
         perDate[s.dates[i].date] = s.dates[i].features;
     }
     m.series = seriesJson(req, s);
+    m.warnings.insert(m.warnings.end(), s.warnings.begin(), s.warnings.end());
     m.counts = Json{{"detections", s.features}, {"per_date", perDate}};
     m.tiling = Json::object();
     m.timings = Json::object();

@@ -34,6 +34,8 @@ struct SeriesSummary {
     std::vector<std::pair<std::string, DiffSummary>> diffs;  // output path, summary
     std::string output, manifestPath;
     std::size_t features = 0;
+    std::vector<std::string>
+        warnings;  // of the series itself (per-date ones are in their manifests)
 };
 
 class TimeSeries {
@@ -56,6 +58,8 @@ private:
     void checkFiles() const;
     bool finishedEarlier(const SeriesDate& d) const;
     void dropCombined() const;
+    static std::vector<std::string> earlierSeriesFiles(const std::string& output);
+    static void noteFilesLeftBehind(const std::vector<std::string>& earlier, SeriesSummary& s);
     void writeDiffs(SeriesSummary& s, const Log& log, const std::atomic<bool>* cancel) const;
     void writeCombined(SeriesSummary& s, const std::string& started, const std::atomic<bool>* cancel) const;
 

@@ -62,6 +62,9 @@ public:
     // At most `workers` threads hold their per-worker memory at once; a detector may do checks
     // that take that memory here (the ONNX dry run), so they run once the budget is known.
     virtual void limitWorkers(std::size_t workers) { (void)workers; }
+    // What the detector noticed while scanning that the user should know (e.g. a model's
+    // outputs that were not numbers), for the scan's warnings; called after the last tile.
+    virtual std::vector<std::string> scanNotes() const { return {}; }
     // Files the detector read beyond its inputs (e.g. a verifier model) with their SHA-256, for
     // the manifest; null when none.
     virtual Json resources() const { return Json(); }

@@ -1,6 +1,7 @@
 #include "provenance/Manifest.hpp"
 
 #include <filesystem>
+#include <map>
 
 #include "core/Error.hpp"
 
@@ -272,6 +273,28 @@ std::vector<std::pair<std::string, std::string>> Manifest::earlierLayers(
 }
 
 Manifest Manifest::read(const std::string& path) { return fromJson(parseJsonFile(path), path); }
+
+std::set<std::string> Manifest::changedInputs(const InputCatalog& catalog) const {
+    std::map<std::string, const Json*> recorded;
+    for (const auto& in : inputs)
+        if (in.description.is_object() && in.description.contains("files"))
+            recorded[in.source] = &in.description.at("files");
+    std::set<std::string> changed;
+    auto same = [](const Json& a, const Json& b, const char* key) {
+        return a.value(key, Json()) == b.value(key, Json());
+    };
+    for (std::size_t i = 0; i < catalog.inputs().size(); ++i) {
+        const auto it = recorded.find(catalog.sources()[i]);
+        if (it == recorded.end() || !it->second->is_array()) continue;
+        const Json now = InputCatalog::fileStamps(catalog.inputs()[i]);
+        bool differ = now.size() != it->second->size();
+        for (std::size_t k = 0; !differ && k < now.size(); ++k)
+            differ =
+                !same(now[k], (*it->second)[k], "size") || !same(now[k], (*it->second)[k], "mtime");
+        if (differ) changed.insert(catalog.sources()[i]);
+    }
+    return changed;
+}
 
 const Manifest::Layer* Manifest::layer(const std::string& role) const {
     for (const auto& l : layers)

@@ -9,6 +9,7 @@
 // diff` and `scan --time-series`). All read.
 #include <cstddef>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,10 @@ struct Manifest {
         const std::string& output);
 
     const Layer* layer(const std::string& role) const;
+    // Sources whose files `catalog` (the inputs reopened now) finds with another size or
+    // modification time than this run recorded: replaced since the scan. Empty for manifests
+    // that predate the record.
+    std::set<std::string> changedInputs(const InputCatalog& catalog) const;
     bool isScan() const { return kind == "scan"; }
     // `request` with relative paths made absolute from `workingDir`.
     InputRequest inputsAsRun() const;

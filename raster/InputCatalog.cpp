@@ -1,5 +1,6 @@
 #include "raster/InputCatalog.hpp"
 
+#include <cpl_vsi.h>
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -236,7 +237,23 @@ Json InputCatalog::describe(const RasterInput& in, const std::string& source, co
     // 8-bit scenes: the share of sampled pixels at 255 in a band (a clipping stretch; scan warns).
     const std::optional<double> clipped = clippedShare(in, allBands(in));
     j["clipped_share"] = clipped ? Json(*clipped) : Json();
+    j["files"] = fileStamps(in);
     return j;
+}
+
+Json InputCatalog::fileStamps(const RasterInput& in) {
+    Json files = Json::array();
+    for (const auto& f : in.files()) {
+        Json y = Json::object();
+        y["path"] = f.path;
+        VSIStatBufL st;
+        if (VSIStatL(f.path.c_str(), &st) == 0) {
+            y["size"] = static_cast<long long>(st.st_size);
+            y["mtime"] = static_cast<long long>(st.st_mtime);
+        }
+        files.push_back(y);
+    }
+    return files;
 }
 
 Json InputCatalog::describe(std::size_t i) const { return describe(inputs_.at(i), sources_.at(i), acquired_.at(i)); }

@@ -37,6 +37,9 @@ public:
     // When each scene was acquired (--date, STAC datetime or metadata; empty when unknown).
     const std::vector<Acquisition>& acquired() const { return acquired_; }
 
+    // Each file of `in` with its size and modification time now: what a resume and a report
+    // compare to tell a file replaced since the scan.
+    static Json fileStamps(const RasterInput& in);
     static Json describe(const RasterInput& in, const std::string& source, const Acquisition& acquired = {});
     Json describe(std::size_t input) const;
     Json toJson() const;

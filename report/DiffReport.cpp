@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "core/Error.hpp"
 #include "provenance/Manifest.hpp"
@@ -22,6 +23,7 @@ struct DiffReport::Side {
     std::string path, date;
     Manifest manifest;
     std::unique_ptr<InputCatalog> catalog;
+    std::set<std::string> changed;  // sources replaced since the scan: no chips from them
     mutable std::vector<std::unique_ptr<ChipRenderer>> renderers;
     Json footprints, gaps;
 };
@@ -62,6 +64,10 @@ std::unique_ptr<DiffReport::Side> openSide(const Manifest& diff, const Manifest:
     try {
         s->catalog = std::make_unique<InputCatalog>(InputCatalog::open(s->manifest.inputsAsRun()));
         s->renderers.resize(s->catalog->inputs().size());
+        s->changed = s->manifest.changedInputs(*s->catalog);
+        for (const auto& src : s->changed)
+            notes.push_back("no " + name + " chips from '" + src +
+                            "': its file changed since the scan (size or modification time)");
     } catch (const Error& e) {
         notes.push_back("no " + name + " chips: cannot reopen the rasters of '" + s->path + "' (" + e.what() + ")");
     }
@@ -93,6 +99,7 @@ std::vector<unsigned char> cut(const DiffReport::Side& s, const Json& props, con
                                      s.name + (s.date.empty() ? "" : " " + s.date) + ": " + text(props, "change")};
     if (!text(props, "id_" + s.name).empty()) caption.push_back(text(props, "id_" + s.name));
     for (std::size_t i : order) {
+        if (s.changed.count(s.catalog->sources()[i])) continue;
         auto& r = s.renderers[i];
         if (!r) r = std::make_unique<ChipRenderer>(s.catalog->inputs()[i]);
         auto png = r->render(ringsOf(geometry), caption, minMetres, info);

@@ -1,12 +1,18 @@
 #include "report/ReportWriter.hpp"
 
+#include <fcntl.h>
 #include <gdal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -82,21 +88,63 @@ std::string chipFileName(const std::string& id, std::set<std::string>& used) {
     return "chips/" + name + ".png";
 }
 
-// Removes the folder being built unless it was moved into place.
+// The folder a report is built in, removed unless it was moved into place; locked (flock on the
+// folder) while this run holds it: a later run removes only leftovers no run holds (a run killed
+// before it finished).
 class TempDir {
 public:
-    explicit TempDir(fs::path p) : path_(std::move(p)) {}
+    explicit TempDir(fs::path p) : path_(std::move(p)) {
+        fd_ = ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+    }
     ~TempDir() {
         std::error_code ec;
         if (!kept_) fs::remove_all(path_, ec);
+        if (fd_ >= 0) ::close(fd_);
     }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
     const fs::path& path() const { return path_; }
     void keep() { kept_ = true; }
 
 private:
     fs::path path_;
+    int fd_ = -1;
     bool kept_ = false;
 };
+
+// Folders ".NAME.tmp-*" beside the report that no running report holds: a run killed while
+// building (removed), or between the two renames where the file system cannot swap folders
+// (".old": the earlier report, put back when NAME is missing). Returns what was done, for notes.
+std::vector<std::string> tidyLeftovers(const fs::path& parent, const fs::path& target) {
+    std::vector<std::string> done;
+    const std::string prefix = "." + target.filename().string() + ".tmp-";
+    std::error_code ec;
+    std::vector<fs::path> found;
+    for (const auto& e : fs::directory_iterator(parent, ec))
+        if (e.path().filename().string().rfind(prefix, 0) == 0 && e.is_directory() &&
+            !e.is_symlink())
+            found.push_back(e.path());
+    std::sort(found.begin(), found.end());
+    for (const auto& p : found) {
+        const int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) continue;
+        const bool idle = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+        ::close(fd);
+        if (!idle) continue;  // another report run is building there
+        const bool earlier = p.extension() == ".old";
+        if (earlier && !fs::exists(target, ec)) {
+            fs::rename(p, target, ec);
+            if (!ec)
+                done.push_back("put back the earlier report '" + target.string() +
+                               "' that an interrupted run had set aside");
+            continue;
+        }
+        fs::remove_all(p, ec);
+        if (!ec) done.push_back("removed '" + p.string() + "', left by an interrupted report run");
+    }
+    return done;
+}
 
 // A property of a feature read from a layer file (any type may be there).
 double number(const Json& props, const std::string& key) {
@@ -228,6 +276,8 @@ ReportWriter::ReportWriter(ReportRequest request) : request_(std::move(request))
     const fs::path out(request_.outDir);
     if (fs::is_symlink(out))
         throw UsageError("'" + request_.outDir + "' is a symbolic link: riskmap never writes through links; choose a folder");
+    // Before the checks below: an earlier report put back is one --overwrite must be asked for.
+    tidied_ = tidyLeftovers(out.has_parent_path() ? out.parent_path() : fs::path("."), out);
     if (fs::exists(out)) {
         if (!fs::is_directory(out)) throw UsageError("'" + request_.outDir + "' exists and is not a folder");
         const bool empty = fs::is_empty(out);
@@ -250,6 +300,15 @@ std::size_t ReportWriter::writeChips(const Manifest& m, ExportedLayer& feats, co
     if (!catalog) return 0;
     std::map<std::string, std::size_t> bySource;
     for (std::size_t i = 0; i < catalog->sources().size(); ++i) bySource[catalog->sources()[i]] = i;
+    // A raster replaced since the scan would show other ground than was scanned: evidence that
+    // misleads. Its leads get no chip (an audit).
+    const std::set<std::string> changed = m.changedInputs(*catalog);
+    for (const auto& src : changed) {
+        bySource.erase(src);
+        notes.push_back("no chips from '" + src +
+                        "': its file changed since the scan (size or modification time), so it "
+                        "may not show what was scanned; scan it again for a report of it");
+    }
     std::vector<std::unique_ptr<ChipRenderer>> renderers(catalog->inputs().size());
     std::size_t chips = 0, missingSource = 0, offRaster = 0;
     std::set<std::string> names;
@@ -259,7 +318,7 @@ std::size_t ReportWriter::writeChips(const Manifest& m, ExportedLayer& feats, co
         Json props = feats.properties(order[k]);
         auto it = bySource.find(text(props, "source"));
         if (it == bySource.end()) {
-            ++missingSource;
+            missingSource += changed.count(text(props, "source")) ? 0 : 1;
             continue;
         }
         auto& r = renderers[it->second];
@@ -367,6 +426,7 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
         feats.setProperties(i, p);
     }
 
+    summary.notes.insert(summary.notes.end(), tidied_.begin(), tidied_.end());
     std::string tmpl = (parent / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
     if (!::mkdtemp(tmpl.data())) throw IoError("cannot create a folder in '" + parent.string() + "' for the report");
     TempDir tmp(tmpl);
@@ -388,27 +448,43 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     for (const auto& a : reportAssets()) writeFile(tmp.path() / a.name, a.data, a.size);
     for (auto& e : fs::recursive_directory_iterator(tmp.path()))
         if (e.is_directory()) fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::replace);
-    install(tmp.path(), target);
-    tmp.keep();
+    if (!install(tmp.path(), target))
+        tmp.keep();  // else it now holds the earlier report, to remove
     summary.dir = target.string();
     return summary;
 }
 
-// Into place: the old report (if --overwrite) goes only once the new one is complete.
-void ReportWriter::install(const fs::path& built, const fs::path& target) const {
-    const fs::path old = built.string() + ".old";
+// Into place: the old report (if --overwrite) goes only once the new one is complete. Swapped
+// in one step where the file system can (renameat2 RENAME_EXCHANGE: a kill leaves the old or
+// the new report, never none); else two renames. Returns whether `built` now holds the old one.
+bool ReportWriter::install(const fs::path& built, const fs::path& target) const {
     if (fs::is_symlink(target)) throw UsageError("'" + target.string() + "' became a symbolic link: nothing was changed");
     stopBeforeCommitForTests();
     const bool replacing = fs::exists(target);
-    if (replacing) fs::rename(target, old);
     try {
         injectedFailure(1);
-        fs::rename(built, target);
+        if (!replacing) {
+            fs::rename(built, target);
+            return false;
+        }
+        if (::renameat2(AT_FDCWD, built.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0)
+            return true;
+        if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+            throw IoError(std::string("swapping in the new report failed: ") +
+                          std::strerror(errno));
     } catch (const std::exception& e) {
-        if (replacing) fs::rename(old, target);
         throw IoError("cannot move the report into '" + target.string() + "': " + e.what());
     }
-    if (replacing) fs::remove_all(old);
+    const fs::path old = built.string() + ".old";
+    fs::rename(target, old);
+    try {
+        fs::rename(built, target);
+    } catch (const std::exception& e) {
+        fs::rename(old, target);
+        throw IoError("cannot move the report into '" + target.string() + "': " + e.what());
+    }
+    fs::remove_all(old);
+    return false;
 }
 
 }  // namespace riskmap

@@ -44,10 +44,11 @@ private:
     // Chips for the highest-risk leads into dir/chips; sets each lead's "chip" and "chip_info".
     std::size_t writeChips(const Manifest& m, ExportedLayer& features, const std::filesystem::path& dir,
                            const std::atomic<bool>* cancel, std::vector<std::string>& notes) const;
-    void install(const std::filesystem::path& built, const std::filesystem::path& target) const;
+    bool install(const std::filesystem::path& built, const std::filesystem::path& target) const;
 
     ReportRequest request_;
     std::string manifestPath_;
+    std::vector<std::string> tidied_;  // what was done with leftovers of interrupted runs (notes)
 };
 
 }  // namespace riskmap

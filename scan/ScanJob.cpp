@@ -373,18 +373,7 @@ Json ScanJob::fingerprint() const {
         x["source"] = sources()[i];
         x["width"] = r.width();
         x["height"] = r.height();
-        Json fs = Json::array();
-        for (const auto& f : r.files()) {
-            Json y = Json::object();
-            y["path"] = f.path;
-            VSIStatBufL st;
-            if (VSIStatL(f.path.c_str(), &st) == 0) {
-                y["size"] = static_cast<long long>(st.st_size);
-                y["mtime"] = static_cast<long long>(st.st_mtime);
-            }
-            fs.push_back(y);
-        }
-        x["files"] = fs;
+        x["files"] = InputCatalog::fileStamps(r);
         ids.push_back(x);
     }
     Json fp = Json::object();
@@ -501,13 +490,23 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
         journal.sync();  // still locked while the files are written and committed
         res.scanSeconds = since(t0);
         takePipelineStats(pipeline, res);
+        for (auto& n : detector_->scanNotes()) res.scanWarnings.push_back(std::move(n));
         ScanSummary s = writeOutputs(res, started, progress);
         // A shard's journal is its hand-over to `riskmap merge`; otherwise it has done its job.
         if (!request_.shard.active() && !request_.keepJournal) std::remove(jpath.c_str());
         journal.close();
         return s;
-    } catch (const Cancelled&) {
-        throw;  // says itself that --resume continues
+    } catch (const Cancelled& e) {
+        // Ctrl-C said only "interrupted" (an audit): say what is kept and how to go on.
+        if (kept == 0) {
+            journal.close();
+            std::remove(jpath.c_str());
+            throw Cancelled(std::string(e.what()) +
+                            " before any tile was finished: nothing was written");
+        }
+        throw Cancelled(std::string(e.what()) + ": the journal '" + jpath + "' keeps the " +
+                        std::to_string(kept) +
+                        " tile(s) finished; the same command with --resume continues from them");
     } catch (const Error& e) {
         // A failure (a damaged block, a full disk): a journal with finished tiles is kept for
         // --resume once the cause is fixed, and the message says so; an empty one is removed,

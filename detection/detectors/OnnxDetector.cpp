@@ -147,6 +147,15 @@ Detector::Reserve OnnxDetector::reserve() const {
     return r;
 }
 
+std::vector<std::string> OnnxDetector::scanNotes() const {
+    const std::size_t bad = net_->nonFiniteOutputs();
+    if (bad == 0) return {};
+    return {"model '" + card_.modelPath +
+            "' gave outputs that are not numbers (NaN or infinite) for " + std::to_string(bad) +
+            " window(s); those values count as no detection: check the card's "
+            "normalisation and values (reflectance or raw) against how the model was trained"};
+}
+
 std::vector<Detection> OnnxDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
     if (tile.validCount == 0) return {};
     const onnx::ModelRef model{card_, *net_, settings_, cache_.get()};

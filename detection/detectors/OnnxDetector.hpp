@@ -30,6 +30,7 @@ public:
     // A net per worker (OpenCV's estimate for the card's input) and the window cache.
     Reserve reserve() const override;
     void limitWorkers(std::size_t workers) override { net_->prepare(workers); }
+    std::vector<std::string> scanNotes() const override;
 
     struct Params {
         std::string card, classes;

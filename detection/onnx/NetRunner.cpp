@@ -169,7 +169,9 @@ void NetRunner::dryRun() {
 cv::Mat NetRunner::forward(const cv::Mat& blob) const {
     if (!prepared_) const_cast<NetRunner*>(this)->prepare(SIZE_MAX);
     try {
-        return forwardRaw(blob);
+        cv::Mat out = forwardRaw(blob);
+        if (!cv::checkRange(out, true)) ++nonFinite_;
+        return out;
     } catch (const cv::Exception& e) {
         throw DataError("model '" + card_.modelPath + "': OpenCV failed: " + oneLine(e.what()));
     }

@@ -31,6 +31,8 @@ public:
     // does not count the buffers OpenCV reuses, so it is an upper bound (seg 2048 px: 2.5 GB
     // estimated, 1.5 GB peak measured).
     std::size_t bytesPerNet() const { return netBytes_; }
+    // Forward runs whose output held NaN or infinite values (decoders treat them as nothing).
+    std::size_t nonFiniteOutputs() const { return nonFinite_.load(); }
 
     // The output tensor for a 1 x bands x height x width input (a copy the caller owns).
     cv::Mat forward(const cv::Mat& blob) const;
@@ -56,6 +58,7 @@ private:
     mutable std::vector<cv::dnn::Net> idle_;
     mutable std::size_t live_ = 0, cap_ = 0;  // nets in existence, and their cap (0: none yet)
     std::atomic<bool> prepared_{false};
+    mutable std::atomic<std::size_t> nonFinite_{0};
 };
 
 // "[1, 960, 7]"

@@ -401,3 +401,27 @@ TEST(OnnxCli, ALargeModelInputKeepsWithinRamOrIsRefusedBeforeItRuns) {
         EXPECT_LE(r.peakRssMB, std::stod(named)) << "--ram " << named;
     }
 }
+
+// An audit: a model whose outputs were NaN (here: a card whose normalisation overflows float)
+// gave an empty layer and no word why. The scan now says how many windows were not numbers.
+TEST(OnnxCli, OutputsThatAreNotNumbersAreReported) {
+    TempDir dir;
+    Json card = parseJsonFile(kModels + "yolov8_tiny.card.json");
+    card["model"] = kModels + "yolov8_tiny.onnx";
+    for (auto& v : card["input"]["normalisation"]["scale"]) v = 1e38;
+    std::ofstream(dir.file("nan.card.json")) << dumpJson(card, 1);
+    const CliResult r =
+        runRiskmap({"scan", kModels + "yolov8_tiny.scene.tif", "--detector", "onnx", "--set",
+                    "card=" + dir.file("nan.card.json"), "-o", dir.file("o.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Json m = parseJsonFile(dir.file("o.geojson.manifest.json"));
+    EXPECT_NE(dumpJson(m.at("warnings")).find("not numbers (NaN or infinite)"), std::string::npos)
+        << dumpJson(m.at("warnings"));
+    // A sound card: no such warning.
+    const CliResult ok =
+        scan("yolov8_tiny", kModels + "yolov8_tiny.scene.tif", dir.file("ok.geojson"));
+    ASSERT_EQ(ok.exitCode, 0) << ok.err;
+    EXPECT_EQ(dumpJson(parseJsonFile(dir.file("ok.geojson.manifest.json")).at("warnings"))
+                  .find("not numbers"),
+              std::string::npos);
+}

@@ -190,3 +190,56 @@ TEST(Reliability, ASecondScanOfAnOutputInUseIsRefused) {
         << "the second run's grid beside the first's layer";
     EXPECT_FALSE(fileExists(out + ".journal"));
 }
+
+// An audit: a report killed between its two renames left no report folder, and the temporary
+// folders of killed runs were never cleaned. Now the new report is swapped in with one rename
+// (RENAME_EXCHANGE); the next run removes leftovers no run holds (each run locks its own) and
+// puts back an earlier report a two-rename file system had set aside.
+TEST(Reliability, ReportLeftoversOfKilledRunsAreTidiedNotOthers) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 300;
+    s.blobs = {{100, 100, 10, 10, kBareSoil}, {200, 180, 8, 12, kBareSoil}};
+    const std::string in = writeScene(dir.file("in.tif"), s), scan = dir.file("scan.geojson"),
+                      report = dir.file("report");
+    ASSERT_EQ(runRiskmap({"scan", in, "-o", scan, "-q"}).exitCode, 0);
+    ASSERT_EQ(runRiskmap({"report", scan, "-o", report}).exitCode, 0);
+    // Killed while stopped before its commit: its folder stays behind.
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setenv("RISKMAP_TEST_STOP_BEFORE_COMMIT", "1", 1);
+        ::freopen("/dev/null", "w", stderr);
+        ::freopen("/dev/null", "w", stdout);
+        ::execl(RISKMAP_BINARY, RISKMAP_BINARY, "report", scan.c_str(), "-o", report.c_str(),
+                "--overwrite", (char*)nullptr);
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, WUNTRACED);
+    ASSERT_TRUE(WIFSTOPPED(status));
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    ASSERT_EQ(filesContaining(dir.path(), ".report.tmp-").size(), 1u);
+    const CliResult tidy = runRiskmap({"report", scan, "-o", report, "--overwrite"});
+    EXPECT_EQ(tidy.exitCode, 0) << tidy.err;
+    EXPECT_NE(tidy.err.find("left by an interrupted report run"), std::string::npos) << tidy.err;
+    EXPECT_TRUE(filesContaining(dir.path(), ".report.tmp-").empty());
+    // A run in progress (stopped before its commit) keeps its folder while another runs.
+    int code = runStoppedBeforeCommit({"report", scan, "-o", report, "--overwrite"}, [&] {
+        const CliResult r = runRiskmap({"report", scan, "-o", report, "--overwrite"});
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        EXPECT_EQ(filesContaining(dir.path(), ".report.tmp-").size(), 1u)
+            << "the running report's folder was removed";
+    });
+    EXPECT_EQ(code, 0);
+    EXPECT_TRUE(filesContaining(dir.path(), ".report.tmp-").empty());
+    ASSERT_TRUE(fs::exists(report + "/index.html"));
+    // An earlier report set aside by a two-rename swap, the run killed before the second: put back,
+    // and replacing it again needs --overwrite.
+    const auto before = snapshot(report);
+    fs::rename(report, dir.file(".report.tmp-QQQQQQ.old"));
+    const CliResult r = runRiskmap({"report", scan, "-o", report});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+    EXPECT_EQ(snapshot(report), before);
+}

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -263,4 +264,30 @@ TEST(CliReport, FlatGeobufScanGivesListsAndLonLatGrid) {
     EXPECT_LT(x1, 88.0);
     EXPECT_GT(y0, 22.0);
     EXPECT_LT(y1, 23.0);
+}
+
+// An audit: a raster replaced after the scan was cut into chips as if it were the one scanned,
+// evidence of other ground. Its leads now get no chip, and the report says why.
+TEST(CliReport, ARasterReplacedSinceTheScanGivesNoChips) {
+    TempDir dir;
+    writeReportScene(dir.file("scene.tif"));
+    ASSERT_EQ(
+        runRiskmap({"scan", dir.file("scene.tif"), "-o", dir.file("out.geojson"), "-q"}).exitCode,
+        0);
+    auto r =
+        runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--max-chips", "2"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(filesContaining(dir.file("rep/chips"), ".png").size(), 2u);
+    // Written again (here with the same bytes: what counts is that it was rewritten since).
+    const std::string bytes = readFile(dir.file("scene.tif"));
+    fs::remove(dir.file("scene.tif"));
+    std::ofstream(dir.file("scene.tif"), std::ios::binary) << bytes;
+    fs::last_write_time(dir.file("scene.tif"),
+                        fs::last_write_time(dir.file("scene.tif")) + std::chrono::hours(1));
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--max-chips", "2",
+                    "--overwrite"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("changed since the scan"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir.file("rep/chips")) &&
+                 !filesContaining(dir.file("rep/chips"), ".png").empty());
 }

@@ -310,3 +310,40 @@ TEST(CliResume, ADamagedJournalIsRepairedAndSaysSo) {
         EXPECT_EQ(readFile(out), readFile(ref)) << "record " << line;
     }
 }
+
+// An audit: Ctrl-C printed only "riskmap: interrupted". It now says what the journal keeps and
+// that --resume goes on from it; the resumed run gives the uninterrupted bytes.
+TEST(CliResume, AnInterruptedScanSaysHowToGoOn) {
+    TempDir dir;
+    const std::string in = bigScene(dir), ref = dir.file("ref.geojson"),
+                      out = dir.file("out.geojson");
+    ASSERT_EQ(runRiskmap(scanArgs(in, ref)).exitCode, 0);
+    const std::string err = dir.file("err.txt");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::freopen(err.c_str(), "w", stderr);
+        const auto args = scanArgs(in, out);
+        std::vector<char*> argv{const_cast<char*>(RISKMAP_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(RISKMAP_BINARY, argv.data());
+        ::_exit(127);
+    }
+    struct stat st {};
+    for (int i = 0;
+         i < 2000 && !(::stat((out + ".journal").c_str(), &st) == 0 && st.st_size > 4096); ++i)
+        ::usleep(5000);
+    ::kill(pid, SIGINT);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_NE(WEXITSTATUS(status), 0) << "finished before the interrupt";
+    const std::string msg = readFile(err);
+    EXPECT_NE(msg.find("interrupted"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--resume continues"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(out + ".journal"), std::string::npos) << msg;
+    auto again = scanArgs(in, out);
+    again.push_back("--resume");
+    ASSERT_EQ(runRiskmap(again).exitCode, 0);
+    EXPECT_EQ(readFile(out), readFile(ref));
+}

@@ -268,3 +268,38 @@ TEST(CliSeries, JsonProgressNamesTheDate) {
     }
     EXPECT_EQ(starts, (std::map<std::string, int>{{"2021-01-10", 1}, {"2021-06-10", 1}}));
 }
+
+// An audit: a series rerun with fewer dates left the earlier run's other date and diff files
+// beside it, looking like part of the new series. They are the user's and stay, but are named.
+TEST(CliSeries, ARerunWithFewerDatesNamesTheFilesItDoesNotHold) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 256;
+    s.blobs = scatterBlobs(s.width, s.height, 20, 5, 1.5, 10);
+    writeScene(dir.file("d1.tif"), s);
+    s.blobs.resize(12);
+    writeScene(dir.file("d2.tif"), s);
+    s.blobs.resize(6);
+    writeScene(dir.file("d3.tif"), s);
+    std::ofstream(dir.file("list.txt"))
+        << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n2021-09-10 d3.tif\n";
+    const std::string out = dir.file("s.geojson");
+    const std::vector<std::string> base{"scan", "--time-series", dir.file("list.txt"), "-o", out,
+                                        "-q"};
+    ASSERT_EQ(runRiskmap(base).exitCode, 0);
+    ASSERT_TRUE(fileExists(dir.file("s.2021-09-10.geojson")));
+    std::ofstream(dir.file("list.txt"), std::ios::trunc)
+        << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n";
+    auto again = base;
+    again.push_back("--overwrite");
+    const CliResult r = runRiskmap(again);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string warnings = dumpJson(parseJsonFile(out + ".manifest.json").at("warnings"));
+    EXPECT_NE(warnings.find("s.2021-09-10.geojson' of an earlier series"), std::string::npos)
+        << warnings;
+    EXPECT_NE(warnings.find("s.diff.2021-06-10_2021-09-10.geojson' of an earlier series"),
+              std::string::npos)
+        << warnings;
+    EXPECT_EQ(warnings.find("s.2021-06-10.geojson' of an earlier"), std::string::npos) << warnings;
+    EXPECT_TRUE(fileExists(dir.file("s.2021-09-10.geojson"))) << "the user's file was deleted";
+}
