@@ -336,8 +336,10 @@ std::vector<int> spreadStarts(int extent, int size, int n) {
 
 std::optional<double> clippedShare(const RasterInput& input, const std::vector<int>& bands) {
     std::vector<int> display;
-    for (int b : bands)
-        if (input.bands()[static_cast<std::size_t>(b)].dataType == "Byte") display.push_back(b);
+    for (int b : bands) {  // an alpha band is 255 wherever there is data: not a clipped colour
+        const InputBand& band = input.bands()[static_cast<std::size_t>(b)];
+        if (band.dataType == "Byte" && band.colorInterp != "Alpha") display.push_back(b);
+    }
     if (display.empty()) return std::nullopt;
     constexpr int kSize = 256, kPerSide = 4;
     const int w = std::min(kSize, input.width()), h = std::min(kSize, input.height());

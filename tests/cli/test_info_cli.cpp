@@ -1,3 +1,5 @@
+#include <gdal.h>
+#include <gdal_utils.h>
 #include <gtest/gtest.h>
 
 #include "core/Json.hpp"
@@ -68,6 +70,21 @@ TEST(CliInfo, ClippedShareOfAnEightBitRendering) {
                 64.0 / 4096.0, 1e-9);
     r = runRiskmap({"info", path});
     EXPECT_NE(r.out.find("1.56 % of the pixels sampled are at 255"), std::string::npos) << r.out;
+    // With an alpha band (255 wherever there is data): the same share, not every pixel (an audit).
+    GDALAllRegister();
+    GDALDatasetH src = GDALOpen(path.c_str(), GA_ReadOnly);
+    ASSERT_NE(src, nullptr);
+    const char* argv[] = {"-b",    "1",        "-b", "2",   "-b",  "3",   "-b",
+                          "1",     "-scale_4", "0",  "255", "255", "255", "-colorinterp_4",
+                          "alpha", nullptr};
+    GDALTranslateOptions* opts = GDALTranslateOptionsNew(const_cast<char**>(argv), nullptr);
+    GDALClose(GDALTranslate(dir.file("rgba.tif").c_str(), src, opts, nullptr));
+    GDALTranslateOptionsFree(opts);
+    GDALClose(src);
+    r = runRiskmap({"info", dir.file("rgba.tif"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NEAR(parseJson(r.out, "stdout").at("inputs").at(0).at("clipped_share").get<double>(),
+                64.0 / 4096.0, 1e-9);
 }
 
 TEST(CliInfo, MissingFileIsARuntimeError) {
