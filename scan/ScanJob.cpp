@@ -3,7 +3,6 @@
 #include <cpl_vsi.h>
 #include <gdal.h>
 #include <sys/stat.h>
-#include <tbb/info.h>
 
 #include <algorithm>
 #include <chrono>
@@ -255,9 +254,7 @@ void ScanJob::fitTilesToRam() {
 std::size_t ScanJob::reserveForDetector(bool& fits) {
     const Detector::Reserve r = detector_->reserve();
     PipelineOptions& p = request_.pipeline;
-    const std::size_t threads = p.threads > 0
-                                    ? static_cast<std::size_t>(p.threads)
-                                    : static_cast<std::size_t>(tbb::info::default_concurrency());
+    const std::size_t threads = p.threadCount();
     if (r.perWorker == 0) {
         p.reservedBytes = r.fixed;
         return threads;
@@ -459,8 +456,7 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     if (haveJournal && !request_.resume && !request_.overwrite)
         throw UsageError(
             ScanJournal::inUse(jpath)
-                ? "another riskmap run is writing this output now (its journal '" + jpath +
-                      "' is locked): wait for it to finish, or choose another -o"
+                ? ScanJournal::inUseMessage(jpath)
                 : "'" + jpath +
                       "' holds the journal of an interrupted scan: pass --resume to continue it, "
                       "or --overwrite to start over");

@@ -48,9 +48,7 @@ void lockOrRefuse(int fd, const std::string& path) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return;
     const int e = errno;
     ::close(fd);
-    if (e == EWOULDBLOCK)
-        throw UsageError("another riskmap run is writing this output now (its journal '" + path +
-                         "' is locked): wait for it to finish, or choose another -o");
+    if (e == EWOULDBLOCK) throw UsageError(ScanJournal::inUseMessage(path));
     throw IoError("cannot lock journal '" + path + "': " + std::strerror(e));
 }
 
@@ -184,6 +182,11 @@ void ScanJournal::writeReserved(std::string& line) {
         ::fdatasync(fd_);
         lastSync_ = t;
     }
+}
+
+std::string ScanJournal::inUseMessage(const std::string& path) {
+    return "another riskmap run is writing this output now (its journal '" + path +
+           "' is locked): wait for it to finish, or choose another -o";
 }
 
 bool ScanJournal::inUse(const std::string& path) {

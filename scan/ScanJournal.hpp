@@ -36,6 +36,8 @@ public:
 
     // Whether a running scan holds the journal (locked while it runs).
     static bool inUse(const std::string& path);
+    // The refusal when it is: one line, naming the journal.
+    static std::string inUseMessage(const std::string& path);
     // Starts a new journal (replacing any) with the run's fingerprint. A journal another run
     // holds is never replaced, nor resumed: UsageError.
     static ScanJournal create(const std::string& path, const Json& fingerprint);

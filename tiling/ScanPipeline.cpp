@@ -78,6 +78,11 @@ std::size_t storedBytesPerPixel(const RasterInput& in, const std::vector<int>& r
 
 }  // namespace
 
+std::size_t PipelineOptions::threadCount() const {
+    return threads > 0 ? static_cast<std::size_t>(threads)
+                       : static_cast<std::size_t>(tbb::info::default_concurrency());
+}
+
 std::pair<int, int> haloPixels(double haloMetres, const RasterInput& input) {
     // The smallest GSD on the raster gives the most pixels, so the halo is never short.
     int h = static_cast<int>(std::ceil(haloMetres / input.minGsd())) + ScanPipeline::kHaloSlackPixels;
@@ -251,8 +256,7 @@ int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const 
     if (fits) *fits = true;
     if (options.tileSizeGiven) return options.tileSize;
     const std::size_t ram = options.ramBytes();
-    const std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
-                                                    : static_cast<std::size_t>(tbb::info::default_concurrency());
+    const std::size_t threads = options.threadCount();
     int best = 0, smallest = options.tileSize;
     double bestCost = 0;
     for (int size = options.tileSize; size >= kMinAutoTile; size -= kTileStep) {
@@ -276,7 +280,7 @@ int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const 
 ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detector& detector,
                            const PipelineOptions& options)
     : inputs_(inputs), detector_(detector), options_(options) {
-    threads_ = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+    threads_ = static_cast<int>(options.threadCount());
     std::size_t maxWindowBytes = 0;
     for (const auto& in : inputs) {
         std::vector<int> idx = ScanPipeline::bandsRead(in, detector);

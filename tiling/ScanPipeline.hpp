@@ -21,6 +21,8 @@ struct PipelineOptions {
     // to fit --ram (fittingTileSize); the output is the same for any tile size.
     bool tileSizeGiven = true;
     int threads = 0;          // 0: all cores
+    // The threads a scan runs on: `threads`, or every core when 0.
+    std::size_t threadCount() const;
     std::size_t ramMB = 1024;  // budget for tiles in flight plus GDAL's block cache
     bool explain = false;      // also collect rejected candidates (scan --explain)
     const std::atomic<bool>* cancel = nullptr;
