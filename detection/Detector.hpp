@@ -68,6 +68,12 @@ public:
     // Files the detector read beyond its inputs (e.g. a verifier model) with their SHA-256, for
     // the manifest; null when none.
     virtual Json resources() const { return Json(); }
+    // Refuses (UsageError) an input this detector cannot run on at all (e.g. a model whose GSD
+    // is beyond resampling); called for every input before any pixel is read.
+    virtual void checkInput(double gsdX, double gsdY) const {
+        (void)gsdX;
+        (void)gsdY;
+    }
     // A warning for an input this detector cannot serve well (e.g. pixels too coarse to resolve
     // its objects); empty when fine. Shown to the user and kept in the manifest.
     virtual std::string inputWarning(double gsdX, double gsdY) const {

@@ -204,6 +204,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     checkContextLayers();
     checkOutCrs();
     checkGridArea();
+    for (const RasterInput& in : inputs()) detector_->checkInput(in.gsdX(), in.gsdY());
     warnCoarsePrecision();
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());

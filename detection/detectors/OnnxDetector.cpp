@@ -116,9 +116,9 @@ double OnnxDetector::haloMetres() const {
     return px * card_.gsd / (1 - settings_.gsdTolerance);
 }
 
-std::string OnnxDetector::inputWarning(double gsdX, double gsdY) const {
+void OnnxDetector::checkInput(double gsdX, double gsdY) const {
     const auto rs = onnx::Resampling::make(card_.gsd, gsdX, gsdY, settings_.gsdTolerance);
-    if (rs.native()) return {};
+    if (rs.native()) return;
     // A card's gsd_m of 1e-6 m scanned 10 m pixels as 10^7 model pixels each: nothing found, or a
     // run without end (an audit). Beyond these factors resampling only invents or loses the object.
     constexpr double kMaxUp = 16, kMaxDown = 100;
@@ -132,6 +132,11 @@ std::string OnnxDetector::inputWarning(double gsdX, double gsdY) const {
           << " times down; check the card's gsd_m, or scan imagery nearer the model's GSD";
         throw UsageError(e.str());
     }
+}
+
+std::string OnnxDetector::inputWarning(double gsdX, double gsdY) const {
+    const auto rs = onnx::Resampling::make(card_.gsd, gsdX, gsdY, settings_.gsdTolerance);
+    if (rs.native()) return {};
     std::ostringstream w;
     w.precision(3);
     w << "the raster's GSD (" << gsdX << " x " << gsdY << " m) differs from the model's (" << card_.gsd

@@ -25,6 +25,7 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
+    void checkInput(double gsdX, double gsdY) const override;
     std::string inputWarning(double gsdX, double gsdY) const override;
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
     // A net per worker (OpenCV's estimate for the card's input) and the window cache.

@@ -402,6 +402,22 @@ TEST(OnnxCard, ExportsOpenCv46CannotRunFailWithTheCauseAndTheFix) {
     EXPECT_NE(msg.find("cannot import it"), std::string::npos) << msg;
 }
 
+// A GSD beyond resampling is refused by the check a scan runs before reading pixels; a warning
+// only warns (it threw from inside the warning, an audit).
+TEST(OnnxCard, AGsdBeyondResamplingIsRefusedByTheCheckNotTheWarning) {
+    const OnnxDetector det(optionsFor(kModels + "yolov5_tiny.card.json"));  // trained at 2 m
+    EXPECT_NO_THROW(det.checkInput(2, 2));
+    EXPECT_NO_THROW(det.checkInput(4, 4));
+    EXPECT_NO_THROW(det.checkInput(0.1, 0.1));             // 20 x down
+    EXPECT_THROW(det.checkInput(0.01, 0.01), UsageError);  // 200 x down: more than 100
+    EXPECT_THROW(det.checkInput(250, 250), UsageError);    // 125 x up: more than 16
+    EXPECT_TRUE(det.inputWarning(2, 2).empty());
+    EXPECT_NE(det.inputWarning(4, 4).find("resampled to the model's GSD"), std::string::npos);
+    std::string w;
+    EXPECT_NO_THROW(w = det.inputWarning(250, 250));
+    EXPECT_NE(w.find("resampled"), std::string::npos) << w;
+}
+
 TEST(OnnxCard, UsageErrorsNameTheOptionAndTheFix) {
     EXPECT_NE(failure<UsageError>("").find("--set card="), std::string::npos);
     const std::string card = kModels + "yolov5_tiny.card.json";
