@@ -45,8 +45,8 @@ public:
         swir_ = nir_ && t.has("swir1");
         if (nir_) add("nir");
         if (swir_) add("swir1");
-        // Display brightness 0..255: 8-bit renderings as they are, reflectance rendered as
-        // Sentinel Hub's true colour does (2.5 x reflectance, clipped).
+        // Display brightness (0..255 = white): 8-bit renderings as they are, reflectance
+        // rendered as Sentinel Hub's true colour does (2.5 x reflectance), but not clipped.
         for (int i = 0; i < 3; ++i) gain_[i] = t.isDisplay(t.names[index_[static_cast<std::size_t>(i)]]) ? 255.0 : 2.5 * 255.0;
     }
     void read(int y) {
@@ -93,9 +93,9 @@ void copyRow(const BandRows& rows, const std::uint8_t* valid, RowWork& acc) {
     for (std::size_t i = 0; i < w; ++i) {
         const bool v = valid[i] != 0;
         acc.count[i] = v;
-        acc.r[i] = v ? std::min(255.0, rows.gain(0) * R[i]) : 0.0;
-        acc.g[i] = v ? std::min(255.0, rows.gain(1) * G[i]) : 0.0;
-        acc.b[i] = v ? std::min(255.0, rows.gain(2) * B[i]) : 0.0;
+        acc.r[i] = v ? displayLevel(rows.gain(0), R[i]) : 0.0;
+        acc.g[i] = v ? displayLevel(rows.gain(1), G[i]) : 0.0;
+        acc.b[i] = v ? displayLevel(rows.gain(2), B[i]) : 0.0;
     }
     if (rows.nir())
         for (std::size_t i = 0; i < w; ++i) {
@@ -114,9 +114,9 @@ void accumulate(const BandRows& rows, const std::uint8_t* valid, int f, RowWork&
         for (int x = i * f; x < (i + 1) * f; ++x) {
             if (!valid[x]) continue;
             ++acc.count[k];
-            acc.r[k] += std::min(255.0, rows.gain(0) * rows.row(0)[x]);
-            acc.g[k] += std::min(255.0, rows.gain(1) * rows.row(1)[x]);
-            acc.b[k] += std::min(255.0, rows.gain(2) * rows.row(2)[x]);
+            acc.r[k] += displayLevel(rows.gain(0), rows.row(0)[x]);
+            acc.g[k] += displayLevel(rows.gain(1), rows.row(1)[x]);
+            acc.b[k] += displayLevel(rows.gain(2), rows.row(2)[x]);
             if (rows.nir()) {
                 acc.nir[k] += rows.row(3)[x];
                 acc.red[k] += rows.row(0)[x];

@@ -60,7 +60,9 @@ IntPlane rawContrast(const TileImage& t, Native& n, const kiln::Measured& m, con
         for (int x = 0; x < n.w; ++x) {
             if (!t.valid.at<std::uint8_t>(n.y0 + y, n.x0 + x)) continue;
             double v[3];
-            for (int i = 0; i < 3; ++i) v[i] = std::min(255.0, gain[i] * t.band(names[i]).at<float>(n.y0 + y, n.x0 + x)) + c0;
+            for (int i = 0; i < 3; ++i)
+                v[i] = kiln::displayLevel(gain[i], t.band(names[i]).at<float>(n.y0 + y, n.x0 + x)) +
+                       c0;
             const double a = std::log(v[0] / v[1]), b = std::log(v[0] / v[2]), L = std::log((v[0] + v[1] + v[2]) / 3.0);
             qa.at(x, y) = toFixed(m.c.colour ? a / std::sqrt(2.0) : L);
             qb.at(x, y) = toFixed(m.c.colour ? (2.0 * b - a) / std::sqrt(6.0) : L * L);

@@ -2,6 +2,7 @@
 // Internals of the kiln detector shared by its source files (not a public interface):
 // the internal grid with its planes (KilnGrid.cpp), per-candidate measurement
 // (KilnMeasure.cpp), the scoring model (KilnModel.cpp) and the decision (KilnDetector.cpp).
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -10,6 +11,14 @@
 #include "detection/imgproc/BufferPool.hpp"
 
 namespace riskmap::kiln {
+
+// A band value on the display scale (0..255 = black..white of a true-colour rendering), not
+// clipped at white: a kiln body brighter than white keeps its contrast with its yard (float
+// input with a gain of 1.33 lost 12 of the 41 dev kilns when it was clipped). Below black (a
+// surface-reflectance offset) is black: its log was undefined (19 false alarms more).
+inline double displayLevel(double gain, float v) {
+    return std::max(0.0, gain * static_cast<double>(v));
+}
 
 // A plane of the grid. Its contents start undefined until written: not zeroing a dozen planes
 // of a tile saves time, and their memory is recycled between tiles (BufferPool).

@@ -55,10 +55,12 @@ Chip readChip(const std::string& path) {
     return c;
 }
 
-// Written as 8-bit RGB, rounded and clipped like an 8-bit product.
-void writeChip(const Chip& c, const std::string& path) {
+// Written as 8-bit RGB, rounded and clipped like an 8-bit product; or as Float32 in units of
+// white (0..1), as they are: a float rendering keeps what lies beyond white and below black.
+void writeChip(const Chip& c, const std::string& path, GDALDataType type = GDT_Byte) {
     GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
-    GDALDatasetUniquePtr ds(drv->Create(path.c_str(), c.rgb[0].cols, c.rgb[0].rows, 3, GDT_Byte, nullptr));
+    GDALDatasetUniquePtr ds(
+        drv->Create(path.c_str(), c.rgb[0].cols, c.rgb[0].rows, 3, type, nullptr));
     double gt[6];
     std::copy(c.gt, c.gt + 6, gt);
     ds->SetGeoTransform(gt);
@@ -66,10 +68,14 @@ void writeChip(const Chip& c, const std::string& path) {
     const GDALColorInterp ci[3] = {GCI_RedBand, GCI_GreenBand, GCI_BlueBand};
     for (int b = 0; b < 3; ++b) {
         cv::Mat q;
-        c.rgb[static_cast<std::size_t>(b)].convertTo(q, CV_8U);  // saturating, round-to-nearest
+        if (type == GDT_Byte)
+            c.rgb[static_cast<std::size_t>(b)].convertTo(q, CV_8U);  // saturating, round-to-nearest
+        else
+            c.rgb[static_cast<std::size_t>(b)].convertTo(q, CV_32F, 1.0 / 255.0);
         GDALRasterBand* band = ds->GetRasterBand(b + 1);
         band->SetColorInterpretation(ci[b]);
-        if (band->RasterIO(GF_Write, 0, 0, q.cols, q.rows, q.data, q.cols, q.rows, GDT_Byte, 0, 0) != CE_None)
+        if (band->RasterIO(GF_Write, 0, 0, q.cols, q.rows, q.data, q.cols, q.rows, type, 0, 0) !=
+            CE_None)
             throw std::runtime_error("cannot write " + path);
     }
 }
@@ -151,6 +157,13 @@ void stretch(Chip& c) {
     }
 }
 
+// Every band times `k` plus `add` (in units of white / 255): a brighter or offset rendering.
+Transform linear(double k, double add) {
+    return [k, add](Chip& c) {
+        for (auto& m : c.rgb) m = m * k + add;
+    };
+}
+
 struct Figures {
     double precision = 0, recall = 0;
     std::int64_t tp = 0, fp = 0, fn = 0;
@@ -158,7 +171,8 @@ struct Figures {
 };
 
 // Scans the transformed dev chips with `sets` and evaluates them as the issue does.
-Figures measure(const std::string& variant, const Transform& transform, const std::vector<std::string>& sets = {}) {
+Figures measure(const std::string& variant, const Transform& transform,
+                const std::vector<std::string>& sets = {}, GDALDataType type = GDT_Byte) {
     TempDir dir;
     const std::string set = devSet();
     std::filesystem::create_directory(dir.file("chips"));
@@ -168,7 +182,7 @@ Figures measure(const std::string& variant, const Transform& transform, const st
         Chip c = readChip(e.path().string());
         if (transform) transform(c);
         args.push_back(dir.file("chips/" + c.name + ".tif"));
-        writeChip(c, args.back());
+        writeChip(c, args.back(), type);
     }
     EXPECT_EQ(args.size(), 31u);
     for (const std::string& s : std::vector<std::string>{"--detector", "kiln", "-o", dir.file("k.geojson"), "-q"}) args.push_back(s);
@@ -275,4 +289,15 @@ TEST(CliKilnVariants, ClippingStretchIsWarnedOf) {
     const Figures f = measure("stretch0.5", stretch);
     expectAtLeast(f, 22, 1);
     EXPECT_EQ(f.clippingWarnings, 30u);
+}
+
+TEST(CliKilnVariants, FloatRenderingsBeyondWhiteAndBelowBlack) {
+    // Float input in units of white is used as it is. Clipped at white, a gain of 1.33 lost 12
+    // kilns (27/4/14); an offset of -0.02 (0.8 % of the pixels below 0, as surface-reflectance
+    // products have) took the log of negative levels and gave 37/23/4. Now 39/4/2 and 37/3/4.
+    expectAtLeast(measure("float-gain1.33", linear(1.33, 0), {}, GDT_Float32), 39, 4);
+    expectAtLeast(measure("float-offset-0.02", linear(1.0, -0.02 * 255), {}, GDT_Float32), 37, 3);
+    // The per-chip 0.5-99.5 % stretch kept in float, beyond white: 32/2/9 (in 8 bits, clipped at
+    // white, 22/1/19).
+    expectAtLeast(measure("float-stretch0.5", stretch, {}, GDT_Float32), 32, 2);
 }
