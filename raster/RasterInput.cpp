@@ -209,6 +209,7 @@ RasterInput RasterInput::open(const std::string& path, const InputOptions& optio
     in.origin_ = path;
     in.name_ = baseName(path);
     in.driver_ = ds->GetDriver() ? ds->GetDriver()->GetDescription() : "";
+    in.vrt_ = describeVrtSources(*ds);
     in.width_ = ds->GetRasterXSize();
     in.height_ = ds->GetRasterYSize();
     in.gt_ = requireGeoTransform(*ds, path);

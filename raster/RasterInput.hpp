@@ -9,6 +9,7 @@
 #include "raster/GeoTransform.hpp"
 #include "geo/Geodesy.hpp"
 #include "raster/SensorProfile.hpp"
+#include "raster/VrtSources.hpp"
 #include "raster/Window.hpp"
 
 namespace riskmap {
@@ -83,6 +84,8 @@ public:
     // What the user passed: a path, or the band specs joined.
     const std::string& origin() const { return origin_; }
     const std::string& driver() const { return driver_; }
+    // A VRT's sources (empty for other drivers, and for band files).
+    const std::optional<VrtSources>& vrtSources() const { return vrt_; }
     int width() const { return width_; }
     int height() const { return height_; }
     Window extent() const { return Window{0, 0, width_, height_}; }
@@ -136,6 +139,7 @@ private:
     std::string name_;
     std::string origin_;
     std::string driver_;
+    std::optional<VrtSources> vrt_;
     int width_ = 0;
     int height_ = 0;
     GeoTransform gt_;

@@ -10,7 +10,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
+#include <numeric>
+#include <optional>
 
 #include "core/Error.hpp"
 #include "core/HugePageHeap.hpp"
@@ -116,30 +119,58 @@ constexpr std::size_t kProcessBytes = PipelineOptions::kProcessBytes;
 constexpr std::size_t kCacheFloorShare = 16;
 
 // GDAL's per-handle cache matters where the shared cache is bypassed (band files resampled
-// onto the stack grid, blocks too big to share) and under a VRT, whose sources' blocks it
-// holds. For a plain GeoTIFF it only holds a tile's blocks in passing, and a small one keeps
-// its memory hot.
-bool gdalCacheNeeded(const std::vector<RasterInput>& inputs, std::size_t cacheBytes) {
-    bool needed = false;
-    for (const auto& in : inputs) {
-        const std::size_t blockBytes = static_cast<std::size_t>(std::max(1, in.blockWidth())) *
-                                       static_cast<std::size_t>(std::max(1, in.blockHeight())) * in.bands().size() * 8;
-        needed |= in.driver() != "GTiff" || blockBytes * 8 > cacheBytes;
-        for (const auto& f : in.files()) needed |= !f.sameGrid;
-    }
-    return needed;
+// onto the stack grid, blocks too big to share), under drivers other than GeoTIFF, and under a
+// VRT, whose sources' blocks it holds between the VRT blocks that share them. For a plain
+// GeoTIFF it only holds a tile's blocks in passing, and a small one keeps its memory hot.
+constexpr std::size_t kGdalUnbounded = std::numeric_limits<std::size_t>::max();
+
+// What GDAL's cache must hold for no stored block to be decoded twice while one tile window of
+// `grid` is read block by block: for a VRT of unresampled sources, the source blocks that one
+// VRT block row spans across the window (ram/8 held a 2 x 2 mosaic VRT's clearing tiles to 320 px
+// at --ram 256, 65.5 s against 31.4 s in 576 px tiles; issue 14).
+std::size_t gdalCacheNeed(const RasterInput& in, const TileGrid& grid, std::size_t cacheBytes) {
+    const std::size_t blockBytes = static_cast<std::size_t>(std::max(1, in.blockWidth())) *
+                                   static_cast<std::size_t>(std::max(1, in.blockHeight())) * in.bands().size() * 8;
+    bool bypassed = blockBytes * 8 > cacheBytes;
+    for (const auto& f : in.files()) bypassed |= !f.sameGrid;
+    if (bypassed) return kGdalUnbounded;
+    if (in.driver() == "GTiff") return 0;
+    const std::optional<VrtSources>& v = in.vrtSources();
+    if (!v || v->irregular) return kGdalUnbounded;
+    std::vector<int> all(in.bands().size());
+    std::iota(all.begin(), all.end(), 0);
+    const auto up = [](std::size_t a, std::size_t b) { return (a + b - 1) / b; };
+    const auto bw = static_cast<std::size_t>(v->blockWidth), bh = static_cast<std::size_t>(v->blockHeight);
+    const auto width = static_cast<std::size_t>(std::min(in.width(), grid.tileWidth() + 2 * grid.haloX()));
+    const std::size_t across = up(width, bw) + 1, rows = up(static_cast<std::size_t>(std::max(1, in.blockHeight())), bh) + 1;
+    return across * rows * bw * bh * storedBytesPerPixel(in, all);
 }
 
-std::size_t gdalShare(bool needed) { return needed ? 8 : 64; }
+std::size_t gdalCacheNeed(const std::vector<RasterInput>& inputs, const std::vector<TileGrid>& grids, std::size_t cacheBytes) {
+    std::size_t need = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) need = std::max(need, gdalCacheNeed(inputs[i], grids[i], cacheBytes));
+    return need;
+}
+
+// GDAL's share of --ram, 1/d: the least of 1/64 .. 1/8 that holds `need`.
+std::size_t gdalShare(std::size_t need, std::size_t ram) {
+    for (std::size_t d : {64, 32, 16})
+        if (ram / d >= need) return d;
+    return 8;
+}
 
 // The least --ram that holds one tile window of `window` bytes: at most half of it, and beside
 // the process itself, GDAL's share, the held detections', the writer's and the block cache's
 // floor (a sixteenth each). Below it the peak would pass --ram whatever the pipeline did (a
 // 1500 px raster at --ram 64 peaked at 66 MB).
-std::size_t leastRam(std::size_t window, bool gdalNeeded) {
-    const std::size_t parts = 64 - 64 / PipelineOptions::kHeldShare - 64 / kCacheFloorShare - 64 / PipelineOptions::kWriterShare -
-                              64 / gdalShare(gdalNeeded);
-    return std::max(2 * window, (kProcessBytes + window) / parts * 64 + 1);
+std::size_t leastRam(std::size_t window, std::size_t gdalNeed) {
+    std::size_t least = 0;
+    for (std::size_t d : {64, 32, 16, 8}) {
+        const std::size_t parts = 64 - 64 / PipelineOptions::kHeldShare - 64 / kCacheFloorShare - 64 / PipelineOptions::kWriterShare - 64 / d;
+        least = std::max(2 * window, (kProcessBytes + window) / parts * 64 + 1);
+        if (least / d >= gdalNeed) break;
+    }
+    return least;
 }
 
 }  // namespace
@@ -211,8 +242,9 @@ TileCost tileCost(const std::vector<RasterInput>& inputs, const Detector& detect
                   std::size_t ram, std::size_t threads) {
     std::size_t window = 0;
     double read = 0, owned = 0;
+    std::vector<TileGrid> grids;
     for (const auto& in : inputs) {
-        const TileGrid grid = gridFor(in, detector, size);
+        const TileGrid& grid = grids.emplace_back(gridFor(in, detector, size));
         window = std::max(window,
                           windowBytes(in, detector, grid, ScanPipeline::bandsRead(in, detector)));
         for (std::size_t t = 0; t < grid.size(); ++t)
@@ -222,7 +254,7 @@ TileCost tileCost(const std::vector<RasterInput>& inputs, const Detector& detect
     TileCost c;
     c.readPerOwned = read / owned;
     const ScanPipeline::Share share = ScanPipeline::shareFor(window, ram, threads);
-    if (leastRam(window, gdalCacheNeeded(inputs, share.cacheBytes)) > ram) return c;
+    if (leastRam(window, gdalCacheNeed(inputs, grids, share.cacheBytes)) > ram) return c;
     const double inFlight = static_cast<double>(std::min(share.tokens, threads));
     const double parallel = std::clamp(detector.tileParallelism(), 0.0, 1.0);
     c.perCore = c.readPerOwned /
@@ -299,7 +331,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     const Share share = shareFor(window, ram, static_cast<std::size_t>(threads_));
     tokens_ = share.tokens;
     cacheBytes_ = share.cacheBytes;
-    gdalCacheBytes_ = ram / gdalShare(gdalCacheNeeded(inputs, cacheBytes_));
+    gdalCacheBytes_ = ram / gdalShare(gdalCacheNeed(inputs, grids(), cacheBytes_), ram);
     // The process itself (~70 MB) and the held detections' share are part of the promise too:
     // the cache gives way to them, down to a sixteenth of --ram (clearing on a 2 x 2 VRT at --ram
     // 256 peaked at 266 MB without the first; 250,000 --explain rejections at --ram 200 at 201 MB
@@ -326,6 +358,12 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     }
 }
 
+std::vector<TileGrid> ScanPipeline::grids() const {
+    std::vector<TileGrid> g;
+    for (const auto& p : plans_) g.push_back(p.grid);
+    return g;
+}
+
 // ", beside the N MB the detector holds (a model's networks)" when it sets memory aside.
 std::string ScanPipeline::besideReserve() const {
     if (options_.reservedBytes == 0) return {};
@@ -344,7 +382,7 @@ void ScanPipeline::checkBudget(std::size_t windowBytes) const {
         return std::string(b);
     };
     const std::size_t cache = shareFor(windowBytes, ram, static_cast<std::size_t>(threads_)).cacheBytes;
-    const std::size_t least = leastRam(windowBytes, gdalCacheNeeded(inputs_, cache));
+    const std::size_t least = leastRam(windowBytes, gdalCacheNeed(inputs_, grids(), cache));
     if (least > ram)
         throw UsageError(
             "one tile of this detector needs " + text(static_cast<double>(windowBytes) / mb, 1) +

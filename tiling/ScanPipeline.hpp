@@ -124,6 +124,7 @@ public:
              const std::function<bool(std::size_t input, std::size_t tile)>& include = {}, std::size_t heldBytes = 0);
 
 private:
+    std::vector<TileGrid> grids() const;
     std::string besideReserve() const;
     void checkBudget(std::size_t windowBytes) const;
     void warnIfTileDoesNotFit(std::size_t tileBytes, std::size_t residentBefore);

@@ -688,6 +688,33 @@ TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
     EXPECT_EQ(parseJson(readFile(dir.file("d.geojson") + ".manifest.json"), "manifest").at("tiling").at("tile_size").get<int>(), 1024);
 }
 
+// A VRT took an eighth of --ram for GDAL's cache whatever its sources: at --ram 256 clearing on a
+// 2 x 2 mosaic VRT ran in 320 px tiles instead of the GeoTIFF's 576, 65.5 s against 31.4 s. A VRT
+// of unresampled sources gets what their blocks need (the same tiles as its GeoTIFF); one that
+// resamples, or whose sources cannot be opened, keeps the eighth.
+TEST(CliScan, VrtOfUnresampledSourcesGetsTheTilesOfItsGeoTiff) {
+    TempDir dir;
+    const std::string tif = dir.file("s2.tif"), same = dir.file("same.vrt"), built = dir.file("built.vrt"), half = dir.file("half.vrt");
+    auto mk = runShell("gdal_create -q -of GTiff -outsize 2400 2400 -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 "
+                       "-a_ullr 500000 2500000 524000 2476000 -co TILED=YES -co COMPRESS=DEFLATE '" + tif + "' && "
+                       "gdal_translate -q -of VRT '" + tif + "' '" + same + "' && gdalbuildvrt -q '" + built + "' '" + tif + "' && "
+                       "gdal_translate -q -of VRT -outsize 50% 50% '" + tif + "' '" + half + "'");
+    ASSERT_EQ(mk.exitCode, 0) << mk.err;
+    auto tiling = [&](const std::string& in) {
+        const std::string out = in + ".geojson";
+        auto r = runRiskmap({"scan", in, "--sensor", "sentinel2", "--detector", "clearing", "--ram", "256", "-q", "-o", out});
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        return parseJsonFile(out + ".manifest.json").at("tiling");
+    };
+    const Json t = tiling(tif), v = tiling(same), b = tiling(built), h = tiling(half);
+    // Same blocks as the GeoTIFF: the same tiles. gdalbuildvrt's 128 px blocks over 256 px ones
+    // need two VRT blocks per source block, still a thirty-second of --ram.
+    EXPECT_EQ(v.at("tile_size"), t.at("tile_size")) << dumpJson(v) << dumpJson(t);
+    EXPECT_LE(v.at("gdal_cache_mb").get<double>(), 256.0 / 32) << dumpJson(v);
+    EXPECT_LE(b.at("gdal_cache_mb").get<double>(), 256.0 / 32) << dumpJson(b);
+    EXPECT_EQ(h.at("gdal_cache_mb").get<double>(), 256.0 / 8) << dumpJson(h);
+}
+
 // --ram 64 was taken though the process alone holds ~61 MB: a 1500 px raster peaked at 66 MB.
 // A budget below what one tile and the process need is refused before any pixel is read, naming
 // the least that works, and that budget is then kept.

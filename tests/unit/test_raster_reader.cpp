@@ -8,6 +8,7 @@
 #include "geo/GdalRuntime.hpp"
 #include "raster/RasterInput.hpp"
 #include "raster/RasterReader.hpp"
+#include "raster/VrtSources.hpp"
 #include "support/TestRasters.hpp"
 
 using namespace riskmap;
@@ -259,4 +260,32 @@ TEST(RasterReader, ZeroInEveryBandIsNoDataUnlessTheFileSaysOtherwise) {
     VSIUnlink(p.c_str());
     VSIUnlink(f.c_str());
     VSIUnlink(one.c_str());
+}
+
+// ScanPipeline sizes GDAL's cache for a VRT from its sources' blocks (issue 14): they are read
+// through relative names too, and a source resampled or not found makes the VRT irregular.
+TEST(VrtSources, BlocksOfUnresampledSourcesAndIrregularOnes) {
+    const std::string tif = memRaster("vrtsrc.tif", 64, 48, 1, GDT_Byte, 10, 500000, 2500000, [](int, int x, int) { return x; });
+    DatasetPtr plain = openRaster(tif);
+    EXPECT_FALSE(describeVrtSources(*plain).has_value());
+    auto vrt = [](const std::string& name, const std::string& file, int dstW) {
+        const std::string path = "/vsimem/" + name;
+        const std::string xml = "<VRTDataset rasterXSize=\"64\" rasterYSize=\"48\"><VRTRasterBand dataType=\"Byte\" band=\"1\">"
+                                "<SimpleSource><SourceFilename relativeToVRT=\"1\">" + file + "</SourceFilename><SourceBand>1</SourceBand>"
+                                "<SrcRect xOff=\"0\" yOff=\"0\" xSize=\"64\" ySize=\"48\"/><DstRect xOff=\"0\" yOff=\"0\" xSize=\"" +
+                                std::to_string(dstW) + "\" ySize=\"48\"/></SimpleSource></VRTRasterBand></VRTDataset>";
+        VSILFILE* f = VSIFOpenL(path.c_str(), "wb");
+        VSIFWriteL(xml.data(), 1, xml.size(), f);
+        VSIFCloseL(f);
+        return openRaster(path);
+    };
+    int bw = 0, bh = 0;
+    plain->GetRasterBand(1)->GetBlockSize(&bw, &bh);
+    const auto same = describeVrtSources(*vrt("same.vrt", "vrtsrc.tif", 64));
+    ASSERT_TRUE(same.has_value());
+    EXPECT_FALSE(same->irregular);
+    EXPECT_EQ(same->blockWidth, bw);
+    EXPECT_EQ(same->blockHeight, bh);
+    EXPECT_TRUE(describeVrtSources(*vrt("squeezed.vrt", "vrtsrc.tif", 32))->irregular);
+    EXPECT_TRUE(describeVrtSources(*vrt("missing.vrt", "absent.tif", 64))->irregular);
 }
