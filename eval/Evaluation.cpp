@@ -13,6 +13,7 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "core/Error.hpp"
@@ -251,6 +252,30 @@ struct Sources {
     std::vector<std::string> group;  // per source: the most common --group-field value of its truth
 };
 
+// With --truth-source-field, truth that names none of the scanned sources is all "outside": a
+// scene named after its folder (--band files) or a field holding paths gave 0 found / 1 false
+// alarm and no word of why. Refused, listing both sides' names.
+void requireNamedSource(const EvalRequest& req, const std::vector<Footprint>& fps, const std::vector<VectorPoint>& truth) {
+    std::set<std::string> scanned, named;
+    for (const auto& f : fps) scanned.insert(f.name), scanned.insert(stemOf(f.name));
+    for (const auto& t : truth) {
+        if (scanned.count(t.source)) return;
+        named.insert(t.source);
+    }
+    if (truth.empty()) return;
+    auto list = [](const std::set<std::string>& v) {
+        std::string text;
+        std::size_t n = 0;
+        for (auto it = v.begin(); it != v.end() && n < 5; ++it, ++n) text += (n ? ", '" : "'") + *it + "'";
+        return v.size() > 5 ? text + " and " + std::to_string(v.size() - 5) + " more" : text;
+    };
+    std::set<std::string> sources;
+    for (const auto& f : fps) sources.insert(f.name);
+    throw UsageError("no truth object's --truth-source-field '" + req.truthSourceField + "' names a scanned source: '" +
+                     req.truthPath + "' names " + list(named) + ", the scan's sources are " + list(sources) +
+                     "; give the field that holds these names (file names or their stems), or leave the option out");
+}
+
 Sources assignToSources(const EvalRequest& req, const std::vector<Footprint>& fps, const std::vector<VectorPoint>& truth,
                         const std::vector<VectorPoint>& dets, EvalReport& rep) {
     const bool single = rep.footprintFrom == "aoi";
@@ -280,6 +305,7 @@ Sources assignToSources(const EvalRequest& req, const std::vector<Footprint>& fp
         }
         if (!any) rep.detectionsOutside++;
     }
+    if (!req.truthSourceField.empty() && !single) requireNamedSource(req, fps, truth);
     std::vector<std::map<std::string, std::size_t>> votes(fps.size());
     for (std::size_t i = 0; i < truth.size(); ++i) {
         bool counted = false;

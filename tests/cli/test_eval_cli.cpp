@@ -91,3 +91,19 @@ TEST(CliEval, IntervalsAndBestF1AreWithheldWhereTheyMeanNothing) {
     r = runRiskmap(text);
     EXPECT_NE(r.out.find("best F1: none"), std::string::npos) << r.out;
 }
+
+// A truth field that names no scanned source (a --band scene is named after its folder; a field
+// of districts instead of chips) gave 0 found and 1 false alarm with no reason. Refused, naming
+// both sides; truth that names some scanned source still runs.
+TEST(CliEval, TruthSourceFieldNamingNoScannedSourceIsRefused) {
+    TempDir dir;
+    const std::string set = std::string(RISKMAP_SOURCE_DIR) + "/data/kilns-s2-bd-dev/";
+    ASSERT_EQ(runRiskmap({"scan", set + "chips/jessore_demo_tile_01.tif", "--detector", "kiln", "-o", dir.file("k.geojson"), "-q"}).exitCode, 0);
+    auto r = runRiskmap({"eval", "--truth", set + "labels.geojson", "--detections", dir.file("k.geojson"), "--truth-source-field", "district"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("'jessore'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("'jessore_demo_tile_01.tif'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--truth-source-field 'district'"), std::string::npos) << r.err;
+    r = runRiskmap({"eval", "--truth", set + "labels.geojson", "--detections", dir.file("k.geojson"), "--truth-source-field", "chip"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+}
