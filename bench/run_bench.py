@@ -65,6 +65,9 @@ def mosaic_vrt(src, dst, size, n=2):
         desc = ds.GetRasterBand(b).GetDescription()
         lines.append(f'  <VRTRasterBand dataType="{dtype}" band="{b}" blockXSize="{bx}" blockYSize="{by}">')
         lines.append(f"    <Description>{desc}</Description>")
+        nodata = ds.GetRasterBand(b).GetNoDataValue()
+        if nodata is not None:  # as gdalbuildvrt copies it: without it, 0 would be data
+            lines.append(f"    <NoDataValue>{nodata!r}</NoDataValue>")
         for ox in range(0, n * size, size):
             for oy in range(0, n * size, size):
                 lines.append("    <SimpleSource>")

@@ -64,20 +64,40 @@ void reserveHugePageHeap(std::size_t bytes) {
 #endif
 }
 
-bool trimHeapAbove(std::size_t limit) {
-#if defined(__linux__) && defined(__GLIBC__)
+namespace {
+
+// Resident bytes of the process, 0 where unknown.
+std::size_t residentBytes() {
+#if defined(__linux__)
     std::FILE* f = std::fopen("/proc/self/statm", "r");
-    if (!f) return false;
+    if (!f) return 0;
     unsigned long size = 0, resident = 0;
     const bool read = std::fscanf(f, "%lu %lu", &size, &resident) == 2;
     std::fclose(f);
-    if (!read || resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) <= limit) return false;
+    return read ? resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) : 0;
+#else
+    return 0;
+#endif
+}
+
+}  // namespace
+
+bool trimHeapAbove(std::size_t limit) {
+#if defined(__linux__) && defined(__GLIBC__)
+    if (residentBytes() <= limit) return false;
     malloc_trim(0);
     return true;
 #else
     (void)limit;
     return false;
 #endif
+}
+
+bool HeapTrimmer::afterTile() {
+    const std::size_t now = residentBytes();
+    if (now <= limit_ || (trimmedAt_ > 0 && now <= trimmedAt_ + slack_)) return false;
+    trimmedAt_ = now;
+    return trimHeapAbove(limit_);
 }
 
 }  // namespace riskmap

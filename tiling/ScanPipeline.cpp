@@ -431,7 +431,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     auto cacheFor = [&](std::size_t held) { return cacheBytes_ > held + cacheFloor ? cacheBytes_ - held : cacheFloor; };
     BlockCache blockCache(cacheFor(heldBytes));
     // Past this the heap hands back what it holds unused; the next tiles grow into the rest.
-    const std::size_t trimAbove = options_.ramBytes() - options_.ramBytes() / 8;
+    HeapTrimmer trimmer(options_.ramBytes() - options_.ramBytes() / 8, options_.ramBytes() / 32);
 
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] {
@@ -527,7 +527,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                         results = std::max(results, unpacked);
                         if (cacheFor(heldBytes) < blockCache.capacity()) blockCache.setCapacity(cacheFor(heldBytes));
                         onTile(std::move(r));
-                        trimHeapAbove(trimAbove);
+                        trimmer.afterTile();
                         progress.update(state);
                     }));
         const double peak = peakRssMB();
