@@ -354,7 +354,7 @@ Manifest ScanDiff::manifest(const DiffCounts& counts, std::size_t features, cons
                             : request_.outCrs.empty() ? after_->manifest.output.crs
                                                       : request_.outCrs;
     m.output = {request_.output, format.driver, crs, modeText(request_.fileMode), features,
-                request_.coordinatePrecision, 0, std::nullopt};  // outlines copied from the scans
+                request_.coordinatePrecision, 0, std::nullopt, request_.outCrs};  // outlines copied from the scans
     m.layers.push_back({"detections", request_.output, "changes"});
     m.detectorName = after_->manifest.detectorName;
     m.haloMetres = after_->manifest.haloMetres;

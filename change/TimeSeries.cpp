@@ -286,7 +286,7 @@ Manifest seriesManifest(const SeriesRequest& req, const SeriesSummary& s, const 
     m.startedUtc = started;
     m.finishedUtc = utcNow();
     const std::string crs = format.rfc7946 ? "EPSG:4326" : r.outCrs.empty() ? first.output.crs : r.outCrs;
-    m.output = {r.output, format.driver, crs, modeText(r.fileMode), s.features, r.coordinatePrecision, r.overlapMerge, r.simplifyMetres};
+    m.output = {r.output, format.driver, crs, modeText(r.fileMode), s.features, r.coordinatePrecision, r.overlapMerge, r.simplifyMetres, r.outCrs};
     m.layers.push_back({"detections", r.output, first.detectorName});
     m.detectorName = first.detectorName;
     m.haloMetres = first.haloMetres;

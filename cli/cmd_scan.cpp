@@ -16,6 +16,7 @@
 #include "core/TtyProgress.hpp"
 #include "change/TimeSeries.hpp"
 #include "detection/DetectorRegistry.hpp"
+#include "output/OutputDataset.hpp"
 #include "provenance/Manifest.hpp"
 #include "scan/ScanJob.hpp"
 
@@ -37,16 +38,56 @@ std::string detectorHelp(const DetectorRegistry& reg) {
     return s;
 }
 
+// A number as a user types it (1000, not 1000.0).
+std::string numberText(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.15g", v);
+    return b;
+}
+
+// The output options a manifest's run used, where the command line does not give them:
+// returns them as options, for the note.
+std::string outputOptionsFromManifest(ScanRequest& r, const Manifest& m, const CLI::App& cmd) {
+    std::string said;
+    auto restore = [&](const char* name, bool differs, const std::string& value) {
+        if (cmd.count(name) || !differs) return false;
+        said += std::string(" ") + name + " " + value;
+        return true;
+    };
+    const Manifest::Output& o = m.output;
+    // GeoJSON is always lon/lat: a manifest's CRS applies to a GeoPackage or FlatGeobuf rerun.
+    if (o.outCrs && !outputFormatFor(r.output).rfc7946 && restore("--out-crs", !o.outCrs->empty(), *o.outCrs))
+        r.outCrs = *o.outCrs;
+    if (restore("--grid", m.gridCellMetres() > 0, numberText(m.gridCellMetres()))) {
+        r.gridMetres = m.gridCellMetres();
+        if (restore("--grid-shape", m.gridShape() != r.gridShape, m.gridShape())) r.gridShape = m.gridShape();
+    }
+    if (o.simplifyMetres && restore("--simplify-m", *o.simplifyMetres != r.simplifyMetres, numberText(*o.simplifyMetres)))
+        r.simplifyMetres = *o.simplifyMetres;
+    if (restore("--precision", o.coordinatePrecision != r.coordinatePrecision, std::to_string(o.coordinatePrecision)))
+        r.coordinatePrecision = o.coordinatePrecision;
+    if (restore("--overlap-merge", o.overlapMerge != r.overlapMerge, numberText(o.overlapMerge)))
+        r.overlapMerge = o.overlapMerge;
+    if (restore("--file-mode", parseFileMode(o.fileMode) != r.fileMode, o.fileMode)) r.fileMode = parseFileMode(o.fileMode);
+    return said;
+}
+
 // A manifest given as --config brings back the whole run: with no inputs on the command line,
-// its inputs and input options are used (and said so); with inputs, only its recipe.
-void inputsFromManifest(ScanRequest& r, bool quiet, bool json) {
+// its inputs, input options and output options (CRS, grid, simplification, precision, overlap
+// merge, file mode; not the paths of --explain or --publish) are used, and said so; with inputs,
+// only its recipe.
+void runFromManifest(ScanRequest& r, const CLI::App& cmd, bool quiet, bool json) {
     if (r.configPath.empty() || !r.input.paths.empty() || !r.input.bands.empty() || !r.input.inputList.empty()) return;
     const Json j = parseJsonFile(r.configPath);
     if (!j.is_object() || !j.contains("request") || !j.contains("riskmap_version")) return;
     const Manifest m = Manifest::fromJson(j, r.configPath);
     r.input = m.inputsAsRun();
+    const std::string options = outputOptionsFromManifest(r, m, cmd);
     if (!quiet)
-        tell("note", "scanning the inputs recorded in the manifest '" + r.configPath + "'", json);
+        tell("note",
+             "scanning the inputs recorded in the manifest '" + r.configPath + "'" +
+                 (options.empty() ? std::string() : ", with its output options" + options),
+             json);
 }
 
 std::unique_ptr<ProgressSink> progressSink(bool json, bool quiet, Json tags = Json::object()) {
@@ -98,7 +139,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
     cmd->add_option("--set", req.sets, "detector option, e.g. --set min_area_m2=500")->type_name("KEY=VALUE");
     cmd->add_option("--config", req.configPath,
                     "recipe JSON: {\"detector\": ..., \"options\": {...}}; a scan manifest reruns that scan (its "
-                    "inputs too, when none are given)")
+                    "inputs and output options too, when no inputs are given)")
         ->type_name("FILE.json");
     addInputOptions(*cmd, a->in);
     addPipelineOptions(*cmd, req.pipeline);
@@ -123,7 +164,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
     cmd->add_flag("--json-progress", a->jsonProgress, "NDJSON progress lines on stderr (for orchestrators)");
     cmd->footer(detectorHelp(DetectorRegistry::builtin()));
 
-    cmd->callback([a, &ctx] {
+    cmd->callback([a, cmd, &ctx] {
         ScanRequest r = a->req;
         r.input = inputRequest(a->in);
         if (!a->shard.empty()) r.shard = ShardSpec::parse(a->shard);
@@ -135,7 +176,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
             return;
         }
         r.commandLine = ctx.argv;
-        inputsFromManifest(r, a->quiet, a->jsonProgress);
+        runFromManifest(r, *cmd, a->quiet, a->jsonProgress);
         // Created files start owner-only; --file-mode may relax the final permissions.
         ::umask(077);
         reserveHugePageHeap(std::max<std::size_t>(r.pipeline.ramMB, 64) << 20);

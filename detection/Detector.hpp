@@ -39,6 +39,9 @@ public:
     // Context the detector needs around a tile core, in metres: the largest object it reports
     // plus every neighbourhood it looks at. The pipeline converts it to pixels from the GSD.
     virtual double haloMetres() const = 0;
+    // The halo under scan --explain: wider where the detector lists objects longer than it
+    // reports (too long up to a bound), so that each is seen whole in the tile owning it.
+    virtual double explainHaloMetres() const { return haloMetres(); }
     // Detections in the tile, in global pixel coordinates. Detections whose anchor lies outside
     // tile.core may be returned; the seam merge drops them. With `rejected` (scan --explain),
     // also every candidate the detector turned down, with the gate and its measured value.

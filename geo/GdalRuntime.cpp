@@ -58,8 +58,9 @@ DatasetPtr openRaster(const std::string& path) {
     const bool local = path.rfind("/vsi", 0) != 0 && path.find("://") == std::string::npos;
     VSIStatBufL st;
     if (!ds && local && VSIStatL(path.c_str(), &st) != 0)
-        throw DataError("input '" + path + "' does not exist: check the path (relative paths start from " +
-                        "the current folder)");
+        throw DataError("input '" + path + "' does not exist: check the path" +
+                        (path.rfind('/', 0) == 0 ? std::string()  // lists resolve theirs from their own folder
+                                                 : " (relative paths start from the current folder)"));
     if (!ds)
         throw DataError("cannot open raster '" + path + "': " +
                         lastGdalError("not a raster GDAL can read") +

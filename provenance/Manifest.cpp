@@ -56,6 +56,7 @@ Json outputJson(const Manifest::Output& o) {
     j["coordinate_precision"] = o.coordinatePrecision;
     j["overlap_merge"] = o.overlapMerge;
     if (o.simplifyMetres) j["simplify_m"] = *o.simplifyMetres < 0 ? Json("half a pixel") : Json(*o.simplifyMetres);
+    if (o.outCrs) j["out_crs"] = *o.outCrs;
     return j;
 }
 
@@ -70,6 +71,7 @@ Manifest::Output readOutput(const JsonReader& r) {
     o.overlapMerge = r.at("overlap_merge").number(0, 1);
     if (r.has("simplify_m"))
         o.simplifyMetres = r.at("simplify_m").json().is_string() ? -1.0 : r.at("simplify_m").number(0, 1e4);
+    if (r.has("out_crs")) o.outCrs = r.at("out_crs").str();
     return o;
 }
 
@@ -300,6 +302,16 @@ const Manifest::Layer* Manifest::layer(const std::string& role) const {
     for (const auto& l : layers)
         if (l.role == role) return &l;
     return nullptr;
+}
+
+double Manifest::gridCellMetres() const {
+    const auto it = grid.is_object() ? grid.find("cell_m") : grid.end();
+    return grid.is_object() && it != grid.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+std::string Manifest::gridShape() const {
+    const auto it = grid.is_object() ? grid.find("shape") : grid.end();
+    return grid.is_object() && it != grid.end() && it->is_string() ? it->get<std::string>() : std::string("square");
 }
 
 std::string Manifest::resolve(const std::string& p) const {

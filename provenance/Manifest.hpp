@@ -40,6 +40,8 @@ struct Manifest {
         int coordinatePrecision = 7;
         double overlapMerge = 0.3;
         std::optional<double> simplifyMetres;  // < 0: half a pixel; absent before it existed (exact edges)
+        // --out-crs as given, "" for the first input's; absent in manifests written before it was kept.
+        std::optional<std::string> outCrs;
     };
     struct Layer {
         std::string role, path, layer;  // role: detections, grid, footprints, nodata_gaps
@@ -107,6 +109,9 @@ struct Manifest {
     bool isScan() const { return kind == "scan"; }
     // `request` with relative paths made absolute from `workingDir`.
     InputRequest inputsAsRun() const;
+    // The --grid cell size the scan ran with (0: none) and its --grid-shape.
+    double gridCellMetres() const;
+    std::string gridShape() const;
     // A path recorded relative to the folder the run was in, made absolute.
     std::string resolve(const std::string& path) const;
 };

@@ -161,6 +161,43 @@ void ScanJob::checkOutCrs() const {
     }
 }
 
+// A projected --out-crs whose map ends inside a scene (EPSG:3857 at the antimeridian): outlines
+// across that edge come out spanning the whole map. Adjacent points along the scene's border
+// then lie far apart in the target CRS: one step more than 20 times the median step.
+void ScanJob::warnOutCrsCut() {
+    if (outCrsWkt_.empty() || files().format.rfc7946) return;
+    constexpr int kPerEdge = 64;
+    for (std::size_t i = 0; i < inputs().size(); ++i) {
+        const RasterInput& in = inputs()[i];
+        const CoordinateMapper m(in.crsWkt(), in.geoTransform(), outCrsWkt_);
+        if (m.targetIsGeographic()) continue;  // lon/lat outlines are cut at the antimeridian
+        std::vector<MapPoint> ring;
+        const double w = in.width(), h = in.height();
+        for (int k = 0; k < kPerEdge; ++k) ring.push_back({w * k / kPerEdge, 0});
+        for (int k = 0; k < kPerEdge; ++k) ring.push_back({w, h * k / kPerEdge});
+        for (int k = 0; k < kPerEdge; ++k) ring.push_back({w - w * k / kPerEdge, h});
+        for (int k = 0; k < kPerEdge; ++k) ring.push_back({0, h - h * k / kPerEdge});
+        try {
+            m.pixelsToTarget(ring);
+        } catch (const DataError&) {
+            continue;  // border points outside the target's reach: checkOutCrs judged the centre
+        }
+        std::vector<double> steps;
+        for (std::size_t k = 0; k < ring.size(); ++k) {
+            const MapPoint a = ring[k], b = ring[(k + 1) % ring.size()];
+            steps.push_back(std::hypot(b.x - a.x, b.y - a.y));
+        }
+        const double largest = *std::max_element(steps.begin(), steps.end());
+        std::nth_element(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(steps.size() / 2), steps.end());
+        const double median = steps[steps.size() / 2];
+        const bool jump = !std::isfinite(largest) || largest > 20 * median;
+        if (median > 0 && jump)
+            warnings_.push_back(sources()[i] + ": --out-crs " + request_.outCrs +
+                                " ends its map inside this scene (e.g. at the antimeridian): outlines across that edge will "
+                                "span the whole map; keep the scene's own CRS (no --out-crs) or write EPSG:4326");
+    }
+}
+
 void ScanJob::warnCoarsePrecision() {
     if (!files().format.rfc7946) return;
     const double stepMetres = 111320.0 * std::pow(10.0, -request_.coordinatePrecision);
@@ -186,6 +223,11 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     std::unique_ptr<DetectorConfig> recipe = loadRecipe();
     std::string name = request_.detector;
     if (name.empty()) name = recipe && !recipe->detector().empty() ? recipe->detector() : "index";
+    // Risk is a probability-like score in [0, 1]: a level outside it makes every object one level.
+    for (const double v : {request_.risk.medium, request_.risk.high})
+        if (!(v >= 0 && v <= 1))
+            throw UsageError("--risk-levels " + optionValueText(request_.risk.medium) + "," + optionValueText(request_.risk.high) +
+                             ": each level must lie between 0 and 1 (risk is a score in [0, 1]), e.g. 0.4,0.7");
     if (!(request_.risk.medium < request_.risk.high))
         throw UsageError("risk levels must rise: medium " + optionValueText(request_.risk.medium) + " is not below high " +
                          optionValueText(request_.risk.high));
@@ -203,6 +245,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     checkOutputsAreNotInputs();
     checkContextLayers();
     checkOutCrs();
+    warnOutCrsCut();
     checkGridArea();
     for (const RasterInput& in : inputs()) detector_->checkInput(in.gsdX(), in.gsdY());
     warnCoarsePrecision();

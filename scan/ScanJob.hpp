@@ -104,6 +104,7 @@ private:
     void checkGridArea() const;
     void checkOutCrs() const;
     void checkContextLayers() const;
+    void warnOutCrsCut();
     void warnCoarsePrecision();
     void fitTilesToRam();
     std::size_t reserveForDetector(bool& fits);

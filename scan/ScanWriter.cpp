@@ -354,7 +354,8 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
     m.finishedUtc = utcNow();
     m.output = {req_.output, plan_.format.driver, plan_.format.rfc7946 ? std::string("EPSG:4326")
                                                                        : (req_.outCrs.empty() ? job_.inputs().front().crsName() : req_.outCrs),
-                modeText(req_.fileMode), written_, req_.coordinatePrecision, req_.overlapMerge, req_.simplifyMetres};
+                modeText(req_.fileMode), written_, req_.coordinatePrecision, req_.overlapMerge, req_.simplifyMetres,
+                req_.outCrs};
     for (const auto& [role, path] : out.layers())
         m.layers.push_back({role, path, role == "detections" ? job_.detector().info().name : role});
     m.recipe = DetectorConfig::recipeJson(job_.detector().info().name, job_.options());

@@ -104,8 +104,13 @@ std::size_t windowBytes(const RasterInput& in, const Detector& detector, const T
     return windowPx * (storedBytes + 1 + detector.workingBytesPerPixel(idx.size()));
 }
 
-TileGrid gridFor(const RasterInput& in, const Detector& detector, int tileSize) {
-    auto [hx, hy] = haloPixels(detector.haloMetres(), in);
+// Under --explain the detector may look further (explainHaloMetres); the detections do not change.
+double haloMetresOf(const Detector& detector, bool explain) {
+    return explain ? detector.explainHaloMetres() : detector.haloMetres();
+}
+
+TileGrid gridFor(const RasterInput& in, const Detector& detector, int tileSize, bool explain) {
+    auto [hx, hy] = haloPixels(haloMetresOf(detector, explain), in);
     return TileGrid(in.width(), in.height(), tileSize, hx, hy, in.blockWidth(), in.blockHeight());
 }
 
@@ -239,12 +244,12 @@ struct TileCost {
 };
 
 TileCost tileCost(const std::vector<RasterInput>& inputs, const Detector& detector, int size,
-                  std::size_t ram, std::size_t threads) {
+                  std::size_t ram, std::size_t threads, bool explain) {
     std::size_t window = 0;
     double read = 0, owned = 0;
     std::vector<TileGrid> grids;
     for (const auto& in : inputs) {
-        const TileGrid& grid = grids.emplace_back(gridFor(in, detector, size));
+        const TileGrid& grid = grids.emplace_back(gridFor(in, detector, size, explain));
         window = std::max(window,
                           windowBytes(in, detector, grid, ScanPipeline::bandsRead(in, detector)));
         for (std::size_t t = 0; t < grid.size(); ++t)
@@ -293,15 +298,15 @@ int ScanPipeline::fittingTileSize(const std::vector<RasterInput>& inputs, const 
     double bestCost = 0;
     for (int size = options.tileSize; size >= kMinAutoTile; size -= kTileStep) {
         smallest = size;
-        const double cost = tileCost(inputs, detector, size, ram, threads).perCore;
+        const double cost = tileCost(inputs, detector, size, ram, threads, options.explain).perCore;
         if (cost >= 0 && (best == 0 || cost < bestCost * 0.98))
             best = size, bestCost = cost;  // larger wins a near tie
     }
     const bool grow =
-        best > 0 && tileCost(inputs, detector, options.tileSize, ram, threads).readPerOwned > 2;
+        best > 0 && tileCost(inputs, detector, options.tileSize, ram, threads, options.explain).readPerOwned > 2;
     for (int size = options.tileSize + kTileStep; grow && size <= 2 * options.tileSize;
          size += kTileStep) {
-        const double cost = tileCost(inputs, detector, size, ram, threads).perCore;
+        const double cost = tileCost(inputs, detector, size, ram, threads, options.explain).perCore;
         if (cost >= 0 && cost < bestCost * (1 - kGrowGain)) best = size, bestCost = cost;
     }
     // When no tile fits, the smallest: the refusal then names the least budget that works.
@@ -316,7 +321,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     std::size_t maxWindowBytes = 0;
     for (const auto& in : inputs) {
         std::vector<int> idx = ScanPipeline::bandsRead(in, detector);
-        TileGrid grid = gridFor(in, detector, options.tileSize);
+        TileGrid grid = gridFor(in, detector, options.tileSize, options.explain);
         maxWindowBytes = std::max(maxWindowBytes, windowBytes(in, detector, grid, idx));
         plans_.push_back({grid, idx});
         totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
@@ -386,7 +391,7 @@ void ScanPipeline::checkBudget(std::size_t windowBytes) const {
     if (least > ram)
         throw UsageError(
             "one tile of this detector needs " + text(static_cast<double>(windowBytes) / mb, 1) +
-            " MB (the tile plus a halo of " + text(detector_.haloMetres()) +
+            " MB (the tile plus a halo of " + text(haloMetresOf(detector_, options_.explain)) +
             " m) and the process itself ~" + text(static_cast<double>(kProcessBytes) / mb) +
             " MB, more than --ram " + std::to_string(options_.ramMB) + " holds" + besideReserve() +
             ": run with --ram " +

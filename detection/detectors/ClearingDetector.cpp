@@ -875,6 +875,10 @@ ComponentExtractor::Limits ClearingDetector::limits(const TileImage& t) const {
     ComponentExtractor::Limits lim;
     lim.maxExtentX = static_cast<int>(std::floor(p_.maxExtent / t.gsdX));
     lim.maxExtentY = static_cast<int>(std::floor(p_.maxExtent / t.gsdY));
+    // --explain lists patches up to twice max_extent_m as too long: the halo (haloMetres) holds
+    // 2 max_extent beside the core, so the tile owning one sees it whole.
+    lim.explainExtentX = static_cast<int>(std::floor(2 * p_.maxExtent / t.gsdX));
+    lim.explainExtentY = static_cast<int>(std::floor(2 * p_.maxExtent / t.gsdY));
     lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(p_.minArea / t.pixelAreaM2() - 1e-9)));
     // Patches near the core are measured whether owned or not: they may join an owned camp.
     lim.ownedOnly = false;
@@ -904,16 +908,19 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
     const PixelPlanes px = pixelPlanes(*this, t, rejected != nullptr);
     std::vector<std::uint8_t> bare = maskOf(px.cls, kBare);
     const ComponentExtractor cc(cv::Mat(px.h, px.w, CV_8U, bare.data()));
-    std::vector<Component> small;
-    const std::vector<Component> comps = cc.complete(t, limits(t), rejected ? &small : nullptr);
-    for (const Component& c : small)
+    std::vector<Component> setAside;
+    const std::vector<Component> comps = cc.complete(t, limits(t), rejected ? &setAside : nullptr);
+    for (const Component& c : setAside)
         if (t.owns(c.anchor.x, c.anchor.y)) {
             const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
+            const double length = std::max(c.box.width * t.gsdX, c.box.height * t.gsdY);
+            const bool tooLong = c.rejected == Component::Rejected::TooLong;
             std::vector<std::pair<std::string, double>> m{{"area_m2", area}};
+            if (tooLong) m.emplace_back("length_m", length);
             if (!px.anomaly.empty())
                 m.emplace_back("nbr_anomaly_max", largestIn(cc, c, px.anomaly, px.w));
-            rejected->push_back(
-                rejectionOf(cc, t, c, {{"min_area_m2", area, p_.minArea}}, std::move(m), 0.0));
+            const Gate g = tooLong ? Gate{"max_extent_m", length, p_.maxExtent} : Gate{"min_area_m2", area, p_.minArea};
+            rejected->push_back(rejectionOf(cc, t, c, {g}, std::move(m), 0.0));
         }
     if (rejected) explainTraces(t, px, p_, limits(t), *rejected);
     std::vector<Patch> cand;

@@ -23,7 +23,7 @@ const OptionTable<IndexDetector::Params>& IndexDetector::table() {
             .number("close_radius_m", &P::closeRadius, 0.0, "m", "morphological closing radius (fills gaps and small holes); 0 = off", 0.0, 1000.0)
             .number("min_area_m2", &P::minArea, 1000.0, "m2", "smallest object reported", 0.0, std::nullopt)
             .number("max_area_m2", &P::maxArea, 1.0e6, "m2", "largest object reported", 0.0, std::nullopt)
-            .number("max_length_m", &P::maxLength, 500.0, "m", "largest bounding-box side reported; sets the tile halo, so larger costs more reading", 1.0, 100000.0)
+            .number("max_length_m", &P::maxLength, 500.0, "m", "largest bounding-box side reported; sets the tile halo, so larger costs more reading; --explain lists objects up to twice as long (with twice the halo)", 1.0, 100000.0)
             .number("score_margin", &P::scoreMargin, 0.2, "rule units", "margin by which a pixel must pass the rule to score 1", 1e-6, std::nullopt)
             .number("min_score", &P::minScore, 0.0, "0-1", "drop objects scoring below this", 0.0, 1.0);
     return t;
@@ -91,8 +91,27 @@ Rejection IndexDetector::rejection(const ComponentExtractor& cc, const Component
     return r;
 }
 
+// An object complete() set aside for its size, with the gate it failed.
+Rejection IndexDetector::sizeRejection(const ComponentExtractor& cc, const Component& c, const TileImage& tile) const {
+    const double area = static_cast<double>(c.pixels) * tile.pixelAreaM2();
+    switch (c.rejected) {
+        case Component::Rejected::TooSmall: return rejection(cc, c, tile, "min_area_m2", area, p_.minArea);
+        case Component::Rejected::TooLarge: return rejection(cc, c, tile, "max_area_m2", area, p_.maxArea);
+        default: break;
+    }
+    const double length = std::max(c.box.width * tile.gsdX, c.box.height * tile.gsdY);
+    Rejection r = rejection(cc, c, tile, "max_length_m", length, p_.maxLength);
+    r.measures.emplace_back("length_m", length);
+    return r;
+}
+
 double IndexDetector::haloMetres() const {
     return p_.maxLength + MetricMorphology::influenceMetres(p_.openRadius, p_.closeRadius);
+}
+
+// --explain lists objects up to twice max_length_m as too long: the halo must see them whole.
+double IndexDetector::explainHaloMetres() const {
+    return kExplainLengths * p_.maxLength + MetricMorphology::influenceMetres(p_.openRadius, p_.closeRadius);
 }
 
 std::vector<Detection> IndexDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
@@ -129,18 +148,15 @@ std::vector<Detection> IndexDetector::detect(const TileImage& tile, std::vector<
     lim.marginY = morph.marginY();
     lim.maxExtentX = static_cast<int>(std::floor(p_.maxLength / tile.gsdX));
     lim.maxExtentY = static_cast<int>(std::floor(p_.maxLength / tile.gsdY));
+    lim.explainExtentX = static_cast<int>(std::floor(kExplainLengths * p_.maxLength / tile.gsdX));
+    lim.explainExtentY = static_cast<int>(std::floor(kExplainLengths * p_.maxLength / tile.gsdY));
     const double pxArea = tile.pixelAreaM2();
     lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(p_.minArea / pxArea - 1e-9)));
     lim.maxPixels = static_cast<std::int64_t>(std::floor(p_.maxArea / pxArea + 1e-9));
 
-    std::vector<Component> wrongSize;
-    const std::vector<Component> complete = cc.complete(tile, lim, rejected ? &wrongSize : nullptr);
-    if (rejected)
-        for (const Component& c : wrongSize) {
-            const double area = static_cast<double>(c.pixels) * pxArea;
-            const bool small = c.pixels < lim.minPixels;
-            rejected->push_back(rejection(cc, c, tile, small ? "min_area_m2" : "max_area_m2", area, small ? p_.minArea : p_.maxArea));
-        }
+    std::vector<Component> setAside;
+    const std::vector<Component> complete = cc.complete(tile, lim, rejected ? &setAside : nullptr);
+    for (const Component& c : setAside) rejected->push_back(sizeRejection(cc, c, tile));
     for (const Component& c : complete) {
         double sumScore = 0, sumMargin = 0;
         for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r) {

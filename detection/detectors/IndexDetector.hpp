@@ -18,6 +18,7 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
+    double explainHaloMetres() const override;
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
     // Rows are evaluated straight from stored values; only morphology needs a whole mask (and
     // OpenCV's temporaries for it).
@@ -34,6 +35,9 @@ public:
     static const OptionTable<Params>& table();
 
 private:
+    // --explain lists objects up to this many max_length_m long as too long.
+    static constexpr double kExplainLengths = 2;
+    Rejection sizeRejection(const ComponentExtractor& cc, const Component& c, const TileImage& tile) const;
     Rejection rejection(const ComponentExtractor& cc, const Component& c, const TileImage& tile, const char* gate,
                         double value, double limit) const;
 

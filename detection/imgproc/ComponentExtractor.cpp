@@ -131,8 +131,9 @@ const PixelRun* ComponentExtractor::runsEnd(const Component& c) const {
 }
 
 std::vector<Component> ComponentExtractor::complete(const TileImage& tile, const Limits& limits,
-                                                    std::vector<Component>* sizeRejected) const {
+                                                    std::vector<Component>* setAside) const {
     if (!finished_) throw Error("components used before finish() (a detector bug)");
+    using R = Component::Rejected;
     std::vector<Component> out;
     const int w = width_, h = height_;
     for (int l = 1; l <= count(); ++l) {
@@ -140,9 +141,14 @@ std::vector<Component> ComponentExtractor::complete(const TileImage& tile, const
         c.label = l;
         c.box = boxes_[static_cast<std::size_t>(l - 1)];
         c.pixels = pixels_[static_cast<std::size_t>(l - 1)];
-        const bool badSize = c.pixels < limits.minPixels || c.pixels > limits.maxPixels;
-        if (badSize && !sizeRejected) continue;
-        if (c.box.width > limits.maxExtentX || c.box.height > limits.maxExtentY) continue;
+        if (c.box.width > limits.maxExtentX || c.box.height > limits.maxExtentY)
+            c.rejected = R::TooLong;
+        else if (c.pixels < limits.minPixels)
+            c.rejected = R::TooSmall;
+        else if (c.pixels > limits.maxPixels)
+            c.rejected = R::TooLarge;
+        if (c.rejected != R::None && !setAside) continue;
+        if (c.rejected == R::TooLong && (c.box.width > limits.explainExtentX || c.box.height > limits.explainExtentY)) continue;
         // Seen whole and with full context on every side that is a cut through the raster.
         if (!tile.leftIsRasterEdge() && c.box.x <= limits.marginX) continue;
         if (!tile.topIsRasterEdge() && c.box.y <= limits.marginY) continue;
@@ -157,7 +163,7 @@ std::vector<Component> ComponentExtractor::complete(const TileImage& tile, const
         c.anchor = cv::Point(static_cast<int>((2 * c.sumX + c.pixels) / (2 * c.pixels)),
                              static_cast<int>((2 * c.sumY + c.pixels) / (2 * c.pixels)));
         if (limits.ownedOnly && !tile.owns(c.anchor.x, c.anchor.y)) continue;
-        (badSize ? *sizeRejected : out).push_back(c);
+        (c.rejected != R::None ? *setAside : out).push_back(c);
     }
     return out;
 }

@@ -24,12 +24,15 @@ struct PixelRun {
 };
 
 struct Component {
+    // Why complete() set it aside (scan --explain), None for a kept component.
+    enum class Rejected : std::uint8_t { None, TooSmall, TooLarge, TooLong };
     int label = 0;  // 1.. in the order of each component's first pixel in row-major order
     cv::Rect box;   // local (tile window) pixel coordinates
     std::int64_t pixels = 0;
     std::int64_t sumX = 0;  // sums of global pixel indices, exact
     std::int64_t sumY = 0;
     cv::Point anchor;  // global pixel holding the centroid
+    Rejected rejected = Rejected::None;
 
     // Centroid in global pixel-corner coordinates.
     cv::Point2d centroid() const {
@@ -48,6 +51,11 @@ public:
         // so an owned object of this size is always seen whole.
         int maxExtentX = INT_MAX;
         int maxExtentY = INT_MAX;
+        // Longer components up to this are set aside as too long (scan --explain). Only sizes the
+        // halo sees whole in the tile that owns them may be listed, or the list would depend on
+        // the tiling: the detector widens its halo under --explain to match (explainHaloMetres).
+        int explainExtentX = 0;
+        int explainExtentY = 0;
         std::int64_t minPixels = 1;
         std::int64_t maxPixels = INT64_MAX;
         // Skip components whose anchor lies outside the tile core (they belong elsewhere).
@@ -62,10 +70,10 @@ public:
     void finish();
 
     int count() const { return static_cast<int>(boxes_.size()); }
-    // `sizeRejected` (for scan --explain) receives the owned, complete components that fail
-    // only minPixels or maxPixels.
+    // `setAside` (for scan --explain) receives the complete components (owned ones only under
+    // ownedOnly) that fail minPixels, maxPixels or, up to explainExtent, maxExtent; each says why.
     std::vector<Component> complete(const TileImage& tile, const Limits& limits,
-                                    std::vector<Component>* sizeRejected = nullptr) const;
+                                    std::vector<Component>* setAside = nullptr) const;
     // The component's runs, row by row, left to right.
     const PixelRun* runsBegin(const Component& c) const;
     const PixelRun* runsEnd(const Component& c) const;

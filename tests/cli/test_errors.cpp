@@ -50,6 +50,17 @@ protected:
 
 TEST_F(CliErrors, MissingInputFile) { expectFailure({"scan", dir_.file("nope.tif"), "-o", out_}, 1, "nope.tif"); }
 
+// Bug: the hint about relative paths came with absolute ones too, such as a --time-series list's
+// inputs, which are resolved from the list's own folder: it sent users to the wrong folder.
+TEST_F(CliErrors, MissingInputHintsAtTheCurrentFolderOnlyForRelativePaths) {
+    auto r = runRiskmap({"scan", dir_.file("nope.tif"), "-o", out_});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_EQ(r.err.find("relative paths"), std::string::npos) << r.err;
+    r = runRiskmap({"scan", "nope.tif", "-o", out_}, dir_.path());
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("relative paths start from the current folder"), std::string::npos) << r.err;
+}
+
 TEST_F(CliErrors, CorruptRaster) {
     std::string bad = dir_.file("bad.tif");
     std::ofstream(bad) << "II*\0this is not a tiff";
@@ -63,6 +74,12 @@ TEST_F(CliErrors, TruncatedRasterFailsWhileReading) {
     std::string path = writeScene(dir_.file("trunc.tif"), s);
     ::truncate(path.c_str(), 600 * 600);  // keep the header, lose most pixels
     expectFailure({"scan", path, "-o", out_, "-q"}, 1, "trunc.tif");
+}
+
+// Bug: --risk-levels -1,2 was taken, and every object came out medium.
+TEST_F(CliErrors, RiskLevelsOutsideZeroToOne) {
+    expectFailure({"scan", raster_, "-o", out_, "--risk-levels", "-1,2"}, 2, "between 0 and 1");
+    expectFailure({"scan", raster_, "-o", out_, "--risk-levels", "0.4,1.5"}, 2, "--risk-levels");
 }
 
 TEST_F(CliErrors, UnknownDetector) { expectFailure({"scan", raster_, "-o", out_, "--detector", "nope"}, 2, "nope"); }

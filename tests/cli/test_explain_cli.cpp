@@ -103,3 +103,41 @@ TEST(CliExplain, ExplainFileFollowsItsOwnFormat) {
         EXPECT_LE(std::abs(lon), 180.0) << why << " must be lon/lat";
     }
 }
+
+// Bug: an object longer than max_length_m left both layers without a word: the extractor
+// dropped it before --explain saw it. Objects up to twice the limit are now listed (the halo
+// under --explain holds them whole, so the list does not depend on the tiling); longer ones,
+// which no bounded halo can see whole, are not.
+TEST(CliExplain, ObjectsTooLongAreListedUpToTwiceTheLimit) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 400;
+    s.blobs = {{100, 100, 6, 6, kBareSoil},    // kept: 130 m across
+               {200, 200, 35, 4, kBareSoil},   // ~700 m long: listed
+               {200, 320, 65, 4, kBareSoil},   // ~1300 m long: beyond twice the limit
+               // ~910 m: a wide head and a thin tail, whose centroid lies in the head, so the
+               // tail reaches ~750 m beyond it: seen whole only within the wider halo.
+               {100, 60, 12, 12, kBareSoil},
+               {140, 60, 45, 1, kBareSoil}};
+    s.blockX = s.blockY = 16;  // tiles of 16 px: many cores, one of them the head's
+    const std::string in = writeScene(dir.file("scene.tif"), s);
+    auto scan = [&](const std::string& name, const std::string& tile) {
+        auto r = runRiskmap({"scan", in, "-o", dir.file(name + ".geojson"), "-q", "--set", "max_length_m=500",
+                             "--tile-size", tile, "--explain", dir.file(name + ".why.geojson")});
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+    };
+    scan("a", "4096");
+    scan("b", "16");
+    EXPECT_EQ(parseJsonFile(dir.file("a.geojson")).at("features").size(), 1u);
+    const Json why = parseJsonFile(dir.file("a.why.geojson"));
+    ASSERT_EQ(gates(why)["max_length_m"], 2) << dumpJson(why);
+    for (const auto& f : why.at("features")) {
+        const Json& p = f.at("properties");
+        if (p.at("rejected_by") != "max_length_m") continue;
+        EXPECT_GT(p.at("value").get<double>(), 650);
+        EXPECT_LT(p.at("value").get<double>(), 1000);
+        EXPECT_EQ(p.at("limit").get<double>(), 500.0);
+    }
+    EXPECT_EQ(readFile(dir.file("a.why.geojson")), readFile(dir.file("b.why.geojson")));
+    EXPECT_EQ(readFile(dir.file("a.geojson")), readFile(dir.file("b.geojson")));
+}

@@ -426,3 +426,23 @@ TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
         EXPECT_EQ(cut, 2) << ext;
     }
 }
+
+// The same scene with a projected --out-crs whose map ends at the antimeridian (EPSG:3857):
+// objects across 180 degrees cannot be held validly there. This used to pass in silence; the
+// scan now warns, naming the scene and what to do. The scene's own CRS gives no warning.
+TEST(OutCrs, ProjectedMapEndingInsideTheSceneIsWarnedOf) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.epsg = "EPSG:32760";
+    s.originX = 818449;
+    s.originY = 8120006;
+    s.blobs = {{104, 60, 8, 6, kBareSoil}};
+    writeScene(dir.file("anti.tif"), s);
+    CliResult r = runRiskmap({"scan", dir.file("anti.tif"), "-o", dir.file("a.gpkg"), "--out-crs", "EPSG:3857", "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("anti.tif: --out-crs EPSG:3857 ends its map inside this scene"), std::string::npos) << r.err;
+    r = runRiskmap({"scan", dir.file("anti.tif"), "-o", dir.file("b.gpkg"), "--out-crs", "EPSG:32760", "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("ends its map"), std::string::npos) << r.err;
+}

@@ -360,6 +360,37 @@ TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
     EXPECT_EQ(compareLayers(readLayer(again), readLayer(out), 0, 0), "");
 }
 
+// Bug: a manifest given as --config reran the scan's inputs and recipe but wrote the layer in
+// the first input's CRS and without its grid, though the run had --out-crs and --grid. With no
+// inputs given, the run's output options come back too, unless the command line gives them.
+TEST(CliScan, ManifestRerunKeepsTheRunsOutputOptions) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.blobs = {{100, 100, 10, 10, kBareSoil}};
+    const std::string in = writeScene(dir.file("p.tif"), s);
+    const std::string out = dir.file("p.gpkg");
+    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--out-crs", "EPSG:3857", "--grid", "1000", "--simplify-m", "0",
+                         "--file-mode", "0640"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("again.gpkg")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("--out-crs EPSG:3857 --grid 1000"), std::string::npos) << r.err;
+    EXPECT_EQ(readLayer(dir.file("again.gpkg")).crsAuthority, "EPSG:3857");
+    EXPECT_EQ(compareLayers(readLayer(dir.file("again.gpkg")), readLayer(out), 0, 0), "");
+    const Json m = parseJsonFile(dir.file("again.gpkg.manifest.json"));
+    EXPECT_EQ(m.at("grid").at("cell_m").get<double>(), 1000.0);
+    EXPECT_EQ(m.at("output").at("out_crs").get<std::string>(), "EPSG:3857");
+    EXPECT_EQ(m.at("output").at("file_mode").get<std::string>(), "0640");
+    // The command line wins over the manifest; a GeoJSON rerun stays lon/lat.
+    r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("mine.gpkg"), "-q", "--out-crs", "EPSG:32645"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(readLayer(dir.file("mine.gpkg")).crsAuthority, "EPSG:32645");
+    r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("again.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(readLayer(dir.file("again.geojson")).crsAuthority, "EPSG:4326");
+}
+
 TEST(CliScan, PropertiesAndFormats) {
     TempDir dir;
     SceneSpec s;

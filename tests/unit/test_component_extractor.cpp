@@ -75,6 +75,36 @@ TEST(ComponentExtractor, SizeLimits) {
     EXPECT_EQ(cc.complete(t, lim).size(), 1u);
 }
 
+// For --explain, components failing a limit are set aside with the reason; too long only up to
+// explainExtent (a detector's halo sees no longer ones whole), and never instead of kept ones.
+TEST(ComponentExtractor, SetsAsideWhatFailsALimitWithTheReason) {
+    using R = Component::Rejected;
+    TileImage t = tileAt({0, 0, 64, 64}, {0, 0, 64, 64}, 64, 64);
+    cv::Mat m(64, 64, CV_8U, cv::Scalar(0));
+    m(cv::Rect(5, 5, 2, 2)).setTo(255);     // 4 px: too small
+    m(cv::Rect(20, 20, 10, 3)).setTo(255);  // 10 wide: kept
+    m(cv::Rect(2, 40, 16, 2)).setTo(255);   // 16 wide: too long, within explainExtent
+    m(cv::Rect(2, 50, 30, 1)).setTo(255);   // 30 wide: beyond it
+    ComponentExtractor cc(m);
+    ComponentExtractor::Limits lim;
+    lim.minPixels = 5;
+    lim.maxExtentX = lim.maxExtentY = 12;
+    lim.explainExtentX = lim.explainExtentY = 24;
+    std::vector<Component> aside;
+    const auto kept = cc.complete(t, lim, &aside);
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_EQ(kept[0].box.width, 10);
+    ASSERT_EQ(aside.size(), 2u);
+    EXPECT_EQ(aside[0].rejected, R::TooSmall);
+    EXPECT_EQ(aside[1].rejected, R::TooLong);
+    EXPECT_EQ(aside[1].box.width, 16);
+    lim.explainExtentX = lim.explainExtentY = 0;  // the default: nothing too long is listed
+    aside.clear();
+    cc.complete(t, lim, &aside);
+    ASSERT_EQ(aside.size(), 1u);
+    EXPECT_EQ(aside[0].rejected, R::TooSmall);
+}
+
 namespace {
 
 // Random blobs and specks with long runs, diagonal contacts and runs touching both edges.
