@@ -16,6 +16,7 @@
 #include "core/TtyProgress.hpp"
 #include "change/TimeSeries.hpp"
 #include "detection/DetectorRegistry.hpp"
+#include "detection/OptionValues.hpp"
 #include "output/OutputDataset.hpp"
 #include "provenance/Manifest.hpp"
 #include "scan/ScanJob.hpp"
@@ -38,13 +39,6 @@ std::string detectorHelp(const DetectorRegistry& reg) {
     return s;
 }
 
-// A number as a user types it (1000, not 1000.0).
-std::string numberText(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.15g", v);
-    return b;
-}
-
 // The output options a manifest's run used, where the command line does not give them:
 // returns them as options, for the note.
 std::string outputOptionsFromManifest(ScanRequest& r, const Manifest& m, const CLI::App& cmd) {
@@ -58,15 +52,15 @@ std::string outputOptionsFromManifest(ScanRequest& r, const Manifest& m, const C
     // GeoJSON is always lon/lat: a manifest's CRS applies to a GeoPackage or FlatGeobuf rerun.
     if (o.outCrs && !outputFormatFor(r.output).rfc7946 && restore("--out-crs", !o.outCrs->empty(), *o.outCrs))
         r.outCrs = *o.outCrs;
-    if (restore("--grid", m.gridCellMetres() > 0, numberText(m.gridCellMetres()))) {
+    if (restore("--grid", m.gridCellMetres() > 0, optionValueText(m.gridCellMetres()))) {
         r.gridMetres = m.gridCellMetres();
         if (restore("--grid-shape", m.gridShape() != r.gridShape, m.gridShape())) r.gridShape = m.gridShape();
     }
-    if (o.simplifyMetres && restore("--simplify-m", *o.simplifyMetres != r.simplifyMetres, numberText(*o.simplifyMetres)))
+    if (o.simplifyMetres && restore("--simplify-m", *o.simplifyMetres != r.simplifyMetres, optionValueText(*o.simplifyMetres)))
         r.simplifyMetres = *o.simplifyMetres;
     if (restore("--precision", o.coordinatePrecision != r.coordinatePrecision, std::to_string(o.coordinatePrecision)))
         r.coordinatePrecision = o.coordinatePrecision;
-    if (restore("--overlap-merge", o.overlapMerge != r.overlapMerge, numberText(o.overlapMerge)))
+    if (restore("--overlap-merge", o.overlapMerge != r.overlapMerge, optionValueText(o.overlapMerge)))
         r.overlapMerge = o.overlapMerge;
     if (restore("--file-mode", parseFileMode(o.fileMode) != r.fileMode, o.fileMode)) r.fileMode = parseFileMode(o.fileMode);
     return said;
