@@ -8,8 +8,6 @@
 #include <numeric>
 #include <set>
 
-#include "change/LayerReader.hpp"
-#include "change/ScanCoverage.hpp"
 #include "core/Error.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
@@ -18,6 +16,8 @@
 #include "output/LayerSet.hpp"
 #include "output/QgisStyle.hpp"
 #include "provenance/Manifest.hpp"
+#include "readback/LayerReader.hpp"
+#include "readback/ScanCoverage.hpp"
 
 namespace riskmap {
 

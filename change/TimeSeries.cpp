@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <set>
 
-#include "change/LayerReader.hpp"
 #include "core/Error.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
@@ -16,6 +15,7 @@
 #include "output/LayerSet.hpp"
 #include "output/QgisStyle.hpp"
 #include "provenance/Manifest.hpp"
+#include "readback/LayerReader.hpp"
 #include "scan/ScanJob.hpp"
 
 namespace riskmap {

@@ -22,6 +22,8 @@
 #include "provenance/Manifest.hpp"
 #include "raster/InputCatalog.hpp"
 #include "raster/RasterInput.hpp"
+#include "readback/ScanCoverage.hpp"
+#include "tiling/Coverage.hpp"
 
 namespace riskmap {
 
@@ -35,6 +37,9 @@ using GeomPtr = std::unique_ptr<OGRGeometry, GeomDeleter>;
 struct Footprint {
     std::string name;
     GeomPtr area;  // EPSG:4326, lon/lat order
+    // Truth with nothing seen clearly this near is left out (ScanCoverage::blindAround): the
+    // match radius, and at least one coverage cell of the scene's pixels.
+    double blindMetres = 0;
 };
 
 struct VectorPoint {
@@ -171,9 +176,15 @@ std::vector<Footprint> footprintsFromInputs(const std::vector<std::string>& inpu
     return out;
 }
 
-std::vector<Footprint> footprintsFromManifest(const Manifest& m) {
+std::vector<Footprint> footprintsFromManifest(const Manifest& m, double radiusMetres) {
     std::vector<Footprint> out;
-    for (const auto& in : m.inputs) out.push_back({in.source, polygonFromRing(in.footprint)});
+    for (const auto& in : m.inputs) {
+        double pixel = 0;
+        const Json& gsd = in.description.contains("gsd_m") ? in.description["gsd_m"] : Json();
+        for (const char* axis : {"x", "y"})
+            if (gsd.is_object() && gsd.contains(axis) && gsd[axis].is_number()) pixel = std::max(pixel, gsd[axis].get<double>());
+        out.push_back({in.source, polygonFromRing(in.footprint), std::max(radiusMetres, kCoverageCell * pixel)});
+    }
     return out;
 }
 
@@ -223,8 +234,22 @@ bool fileExists(const std::string& p) {
 
 namespace {
 
-// What was scanned, and the name of the detection layer, from the request or the manifest.
-std::vector<Footprint> footprintsFor(const EvalRequest& req, EvalReport& rep, std::string& detLayer) {
+// Where the scan of the manifest saw clearly. Without the gap layers (copied without its companion
+// files) truth in gaps counts, and the report says so.
+std::unique_ptr<ScanCoverage> coverageOf(const Manifest& manifest, const EvalRequest& req, EvalReport& rep) {
+    try {
+        return std::make_unique<ScanCoverage>(manifest, req.detectionsPath, rep.notes);
+    } catch (const DataError& e) {
+        rep.notes.push_back(std::string("the scan's nodata gaps could not be read (") + e.what() +
+                            "): truth in them counts as missed");
+        return nullptr;
+    }
+}
+
+// What was scanned, and the name of the detection layer, from the request or the manifest; with
+// the manifest, also where its scan could not see.
+std::vector<Footprint> footprintsFor(const EvalRequest& req, EvalReport& rep, std::string& detLayer,
+                                     std::unique_ptr<ScanCoverage>& coverage) {
     std::vector<Footprint> fps;
     const std::string manifestPath = Manifest::pathFor(req.detectionsPath);
     std::optional<Manifest> manifest;
@@ -241,7 +266,8 @@ std::vector<Footprint> footprintsFor(const EvalRequest& req, EvalReport& rep, st
             throw UsageError("cannot tell what was scanned: pass --inputs RASTERS or --aoi FILE, or keep '" +
                              manifestPath + "' beside the detections");
         rep.footprintFrom = "manifest";
-        fps = footprintsFromManifest(*manifest);
+        fps = footprintsFromManifest(*manifest, req.radiusMetres);
+        coverage = coverageOf(*manifest, req, rep);
     }
     return fps;
 }
@@ -276,8 +302,42 @@ void requireNamedSource(const EvalRequest& req, const std::vector<Footprint>& fp
                      "; give the field that holds these names (file names or their stems), or leave the option out");
 }
 
+// Truth to the sources that saw it: inside the footprint, and not blind in the nodata gaps
+// (`coverage`: clouds and masks hide a kiln; counting it as missed lowered recall for what was
+// never seen). Truth near seen ground still counts: gaps are drawn by coarse cells.
+void assignTruth(const EvalRequest& req, const std::vector<Footprint>& fps, const std::vector<VectorPoint>& truth,
+                 const ScanCoverage* coverage, EvalReport& rep, Sources& s) {
+    const bool single = rep.footprintFrom == "aoi";
+    std::vector<std::map<std::string, std::size_t>> votes(fps.size());
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+        bool counted = false, hidden = false;
+        for (std::size_t g = 0; g < fps.size(); ++g) {
+            if (!req.truthSourceField.empty() && !single) {
+                const std::string& name = truth[i].source;
+                if (name != fps[g].name && name != stemOf(fps[g].name)) continue;
+            }
+            if (!covers(*fps[g].area, truth[i].position)) continue;
+            if (coverage && coverage->blindAround(fps[g].name, truth[i].position, fps[g].blindMetres)) {
+                hidden = true;
+                continue;
+            }
+            s.truth[g].push_back({truth[i].position, 0, truth[i].difficult, i});
+            votes[g][truth[i].group]++;
+            counted = true;
+        }
+        if (!counted) ++(hidden ? rep.truthInGaps : rep.truthOutside);
+    }
+    for (const auto& v : votes) {
+        std::string best = "(none)";
+        std::size_t n = 0;
+        for (const auto& [value, count] : v)
+            if (count > n) best = value, n = count;
+        s.group.push_back(req.groupField.empty() ? std::string() : best);
+    }
+}
+
 Sources assignToSources(const EvalRequest& req, const std::vector<Footprint>& fps, const std::vector<VectorPoint>& truth,
-                        const std::vector<VectorPoint>& dets, EvalReport& rep) {
+                        const std::vector<VectorPoint>& dets, const ScanCoverage* coverage, EvalReport& rep) {
     const bool single = rep.footprintFrom == "aoi";
     std::map<std::string, std::size_t> groupOf;
     for (std::size_t i = 0; i < fps.size(); ++i) groupOf[fps[i].name] = i;
@@ -306,28 +366,7 @@ Sources assignToSources(const EvalRequest& req, const std::vector<Footprint>& fp
         if (!any) rep.detectionsOutside++;
     }
     if (!req.truthSourceField.empty() && !single) requireNamedSource(req, fps, truth);
-    std::vector<std::map<std::string, std::size_t>> votes(fps.size());
-    for (std::size_t i = 0; i < truth.size(); ++i) {
-        bool counted = false;
-        for (std::size_t g = 0; g < fps.size(); ++g) {
-            if (!req.truthSourceField.empty() && !single) {
-                const std::string& name = truth[i].source;
-                if (name != fps[g].name && name != stemOf(fps[g].name)) continue;
-            }
-            if (!covers(*fps[g].area, truth[i].position)) continue;
-            s.truth[g].push_back({truth[i].position, 0, truth[i].difficult, i});
-            votes[g][truth[i].group]++;
-            counted = true;
-        }
-        if (!counted) rep.truthOutside++;
-    }
-    for (const auto& v : votes) {
-        std::string best = "(none)";
-        std::size_t n = 0;
-        for (const auto& [value, count] : v)
-            if (count > n) best = value, n = count;
-        s.group.push_back(req.groupField.empty() ? std::string() : best);
-    }
+    assignTruth(req, fps, truth, coverage, rep, s);
     return s;
 }
 
@@ -370,12 +409,13 @@ EvalReport Evaluation::run(const EvalRequest& req) {
     EvalReport rep;
     rep.request = req;
     std::string detLayer;
-    const std::vector<Footprint> fps = footprintsFor(req, rep, detLayer);
+    std::unique_ptr<ScanCoverage> coverage;
+    const std::vector<Footprint> fps = footprintsFor(req, rep, detLayer, coverage);
     const bool single = rep.footprintFrom == "aoi";
     const auto truth = readPoints(req.truthPath, "truth", req.truthSourceField, req.difficultField,
                                   false, "", req.groupField, req.difficultFieldGiven);
     const auto dets = readPoints(req.detectionsPath, "detections", single ? "" : "source", "", true, detLayer);
-    const Sources s = assignToSources(req, fps, truth, dets, rep);
+    const Sources s = assignToSources(req, fps, truth, dets, coverage.get(), rep);
     PointMatcher matcher(req.radiusMetres, req.method);
     for (std::size_t g = 0; g < fps.size(); ++g) {
         SourceResult r;
@@ -477,6 +517,8 @@ Json EvalReport::toJson() const {
     }
     j["pr_curve"] = curveJson(pr, bootstrap);
     j["truth_outside_footprint"] = truthOutside;
+    j["truth_in_nodata_gaps"] = truthInGaps;
+    j["notes"] = notes;
     j["detections_not_counted"] = detectionsOutside;
     return j;
 }
@@ -553,6 +595,9 @@ std::string EvalReport::toText() const {
     o << buf;
     if (bootstrap.resamples) o << intervalsText();
     if (truthOutside) o << truthOutside << " truth object(s) outside the scanned footprint were not counted\n";
+    if (truthInGaps)
+        o << truthInGaps << " truth object(s) in the scan's nodata gaps (clouds, masks, no data) were not counted\n";
+    for (const auto& n : notes) o << "note: " << n << "\n";
     if (detectionsOutside) o << detectionsOutside << " detection(s) outside the footprint or of unknown sources were not counted\n";
     return o.str();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // `riskmap eval`: precision and recall of a detection layer against truth points or polygons,
-// overall and per source, counting only truth inside the scanned footprint.
+// overall and per source, counting only truth inside the scanned footprint and, when the
+// footprint comes from the scan's manifest, outside its nodata gaps (clouds, masks, no data).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ struct EvalReport {
     MatchCounts overall;
     std::vector<SourceResult> sources;
     std::size_t truthOutside = 0;       // truth outside every footprint (not counted)
+    std::size_t truthInGaps = 0;        // truth only in the scan's nodata gaps (not counted)
+    std::vector<std::string> notes;     // what could not be told (a scan that recorded no gaps)
     std::size_t detectionsOutside = 0;  // detections outside the AOI or of unknown sources
     PrSummary pr;                       // the curve over the score, AP, best F1
     std::vector<GroupResult> groups;    // with --group-field

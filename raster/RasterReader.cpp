@@ -1,6 +1,9 @@
 #include "raster/RasterReader.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "core/Error.hpp"
 
@@ -332,6 +335,28 @@ std::vector<int> spreadStarts(int extent, int size, int n) {
     return out;
 }
 
+// Calls `visit` with up to 4 x 4 windows of 256 px spread evenly over the raster, read for
+// `bands`: a cheap look at a scene before the scan. None where a block holds more than 4 Mpx:
+// sixteen of them would be decoded for the look (one block of 32768 px took 9 s, and the scan
+// refuses such a raster anyway).
+template <class Visit>
+void forSampleWindows(const RasterInput& input, const std::vector<int>& bands, Visit visit) {
+    constexpr double kMaxBlockPixels = 4.0 * 1024 * 1024;
+    if (static_cast<double>(input.blockWidth()) * input.blockHeight() > kMaxBlockPixels) return;
+    constexpr int kSize = 256, kPerSide = 4;
+    const int w = std::min(kSize, input.width()), h = std::min(kSize, input.height());
+    const int nx = std::min(kPerSide, (input.width() + kSize - 1) / kSize);
+    const int ny = std::min(kPerSide, (input.height() + kSize - 1) / kSize);
+    RasterReader reader(input);
+    TileImage t;
+    for (int y : spreadStarts(input.height(), h, ny))
+        for (int x : spreadStarts(input.width(), w, nx)) {
+            const Window win{x, y, w, h};
+            reader.read(win, win, bands, t);
+            visit(t);
+        }
+}
+
 }  // namespace
 
 std::optional<double> clippedShare(const RasterInput& input, const std::vector<int>& bands) {
@@ -341,28 +366,47 @@ std::optional<double> clippedShare(const RasterInput& input, const std::vector<i
         if (band.dataType == "Byte" && band.colorInterp != "Alpha") display.push_back(b);
     }
     if (display.empty()) return std::nullopt;
-    constexpr int kSize = 256, kPerSide = 4;
-    const int w = std::min(kSize, input.width()), h = std::min(kSize, input.height());
-    const int nx = std::min(kPerSide, (input.width() + kSize - 1) / kSize);
-    const int ny = std::min(kPerSide, (input.height() + kSize - 1) / kSize);
-    RasterReader reader(input);
-    TileImage t;
     cv::Mat top;
     std::size_t valid = 0, clipped = 0;
-    for (int y : spreadStarts(input.height(), h, ny))
-        for (int x : spreadStarts(input.width(), w, nx)) {
-            const Window win{x, y, w, h};
-            reader.read(win, win, display, t);
-            cv::Mat any = cv::Mat::zeros(h, w, CV_8U);
-            for (const RawPlane& p : t.raw) {
-                cv::compare(p.values, cv::Scalar(255), top, cv::CMP_EQ);
-                cv::bitwise_or(any, top, any);
-            }
-            cv::bitwise_and(any, t.valid, any);
-            valid += t.validCount;
-            clipped += static_cast<std::size_t>(cv::countNonZero(any));
+    forSampleWindows(input, display, [&](const TileImage& t) {
+        cv::Mat any = cv::Mat::zeros(t.valid.size(), CV_8U);
+        for (const RawPlane& p : t.raw) {
+            cv::compare(p.values, cv::Scalar(255), top, cv::CMP_EQ);
+            cv::bitwise_or(any, top, any);
         }
+        cv::bitwise_and(any, t.valid, any);
+        valid += t.validCount;
+        clipped += static_cast<std::size_t>(cv::countNonZero(any));
+    });
     return valid ? static_cast<double>(clipped) / static_cast<double>(valid) : 0.0;
+}
+
+std::vector<double> sampledMedians(const RasterInput& input, const std::vector<int>& bands) {
+    std::vector<std::vector<float>> values(bands.size());
+    cv::Mat f;
+    constexpr int kStride = 4;  // every 16th pixel: ~65 k values a band, a quarter MB, not 4 MB
+    forSampleWindows(input, bands, [&](const TileImage& t) {
+        for (std::size_t k = 0; k < bands.size() && k < t.raw.size(); ++k) {
+            t.raw[k].values.convertTo(f, CV_32F, t.raw[k].scale, t.raw[k].offset);
+            for (int r = 0; r < f.rows; r += kStride) {
+                const float* v = f.ptr<float>(r);
+                const std::uint8_t* ok = t.valid.ptr<std::uint8_t>(r);
+                for (int c = 0; c < f.cols; c += kStride)
+                    if (ok[c]) values[k].push_back(v[c]);
+            }
+        }
+    });
+    std::vector<double> out;
+    for (auto& v : values) {
+        if (v.empty()) {
+            out.push_back(std::numeric_limits<double>::quiet_NaN());
+            continue;
+        }
+        auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+        std::nth_element(v.begin(), mid, v.end());
+        out.push_back(*mid);
+    }
+    return out;
 }
 
 }  // namespace riskmap

@@ -66,4 +66,8 @@ private:
 // clipped by a contrast stretch (or by clouds) scores high.
 std::optional<double> clippedShare(const RasterInput& input, const std::vector<int>& bands);
 
+// The median of each of `bands` over the valid pixels of the same sample, as a scan reads it
+// (reflectance; 0..1 of white for a display band); NaN for a band with no valid pixel there.
+std::vector<double> sampledMedians(const RasterInput& input, const std::vector<int>& bands);
+
 }  // namespace riskmap

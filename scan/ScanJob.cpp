@@ -121,6 +121,32 @@ std::string clippingWarning(double share) {
            "stretch)";
 }
 
+// Surface reflectance lies in [0, 1]: a band whose sampled median reads above 1 was read with the
+// wrong scale, and every index and threshold means nothing (an EO Browser export is reflectance
+// x 65535, a sentinel2 profile reads it x 10000: medians of 3-6). Thermal bands are in Kelvin.
+std::string scaleWarning(const RasterInput& in, const std::vector<int>& bands) {
+    std::vector<int> reflective;
+    for (int b : bands)
+        if (in.bands()[static_cast<std::size_t>(b)].name.rfind("tir", 0) != 0) reflective.push_back(b);
+    std::vector<double> medians;
+    try {
+        medians = sampledMedians(in, reflective);
+    } catch (const Error&) {
+        return "";  // a damaged block: the scan itself names it where it reads it
+    }
+    for (std::size_t k = 0; k < medians.size(); ++k) {
+        if (!(medians[k] > 1.0)) continue;
+        const InputBand& b = in.bands()[static_cast<std::size_t>(reflective[k])];
+        char text[200];
+        std::snprintf(text, sizeof text, "band '%s' reads as reflectance %.3g at its median (scale %.6g, offset %.6g)",
+                      b.name.c_str(), medians[k], b.scale.scale, b.scale.offset);
+        return std::string(text) +
+               ": reflectance lies between 0 and 1, so the scale is wrong and the detector's thresholds mean nothing; "
+               "give --scale and --offset (an EO Browser export is reflectance x 65535: --scale 1.5259e-5)";
+    }
+    return "";
+}
+
 }  // namespace
 
 // Grid and published cells are equal-area cells of EPSG:6933, which holds from 86 S to 86 N: a
@@ -138,20 +164,55 @@ void ScanJob::checkGridArea() const {
                                  "' reaches " + optionValueText(p.lat) + ": scan it without them");
 }
 
-// GeoJSON coordinates are degrees rounded to --precision places: 3 places are ~110 m, which
-// collapsed every 10 m outline of a scan without a word (an audit). Said when the rounding is
-// coarser than half the finest pixel.
+namespace {
+
+// A projected CRS whose map ends inside a scene (EPSG:3857 at the antimeridian): outlines across
+// that edge come out spanning the whole map. Adjacent points along the scene's border then lie
+// far apart in the target CRS: one step more than 20 times the median step.
+bool mapEndsInside(const CoordinateMapper& m, const RasterInput& in) {
+    if (m.targetIsGeographic()) return false;  // lon/lat outlines are cut at the antimeridian
+    constexpr int kPerEdge = 64;
+    std::vector<MapPoint> ring;
+    const double w = in.width(), h = in.height();
+    for (int k = 0; k < kPerEdge; ++k) ring.push_back({w * k / kPerEdge, 0});
+    for (int k = 0; k < kPerEdge; ++k) ring.push_back({w, h * k / kPerEdge});
+    for (int k = 0; k < kPerEdge; ++k) ring.push_back({w - w * k / kPerEdge, h});
+    for (int k = 0; k < kPerEdge; ++k) ring.push_back({0, h - h * k / kPerEdge});
+    try {
+        m.pixelsToTarget(ring);
+    } catch (const DataError&) {
+        return false;  // border points outside the target's reach: the centre was judged
+    }
+    std::vector<double> steps;
+    for (std::size_t k = 0; k < ring.size(); ++k) {
+        const MapPoint a = ring[k], b = ring[(k + 1) % ring.size()];
+        steps.push_back(std::hypot(b.x - a.x, b.y - a.y));
+    }
+    const double largest = *std::max_element(steps.begin(), steps.end());
+    const auto mid = steps.begin() + static_cast<std::ptrdiff_t>(steps.size() / 2);
+    std::nth_element(steps.begin(), mid, steps.end());
+    return *mid > 0 && (!std::isfinite(largest) || largest > 20 * *mid);
+}
+
+}  // namespace
+
 // An --out-crs PROJ knows but cannot reach from a scene's CRS (another planet's) failed after the
-// whole scan, at writing, and left a journal no --resume could finish (an audit).
-void ScanJob::checkOutCrs() const {
+// whole scan, at writing, and left a journal no --resume could finish (an audit). One reachable
+// only in part is warned of.
+void ScanJob::checkOutCrs() {
     if (outCrsWkt_.empty()) return;
     for (std::size_t i = 0; i < inputs().size(); ++i) {
+        const RasterInput& in = inputs()[i];
         try {
-            const CoordinateMapper m(inputs()[i].crsWkt(), inputs()[i].geoTransform(), outCrsWkt_);
-            const MapPoint c =
-                m.pixelToTarget(inputs()[i].width() / 2.0, inputs()[i].height() / 2.0);
+            const CoordinateMapper m(in.crsWkt(), in.geoTransform(), outCrsWkt_);
+            const MapPoint c = m.pixelToTarget(in.width() / 2.0, in.height() / 2.0);
             if (!std::isfinite(c.x) || !std::isfinite(c.y))
                 throw DataError("the scene's centre has no coordinates there");
+            if (mapEndsInside(m, in))
+                warnings_.push_back(sources()[i] + ": --out-crs " + request_.outCrs +
+                                    " ends its map inside this scene (e.g. at the antimeridian): outlines across that "
+                                    "edge will span the whole map; keep the scene's own CRS (no --out-crs) or write "
+                                    "EPSG:4326");
         } catch (const DataError& e) {
             throw UsageError("--out-crs '" + request_.outCrs +
                              "' cannot be reached from the CRS of '" + sources()[i] + "' (" +
@@ -161,43 +222,9 @@ void ScanJob::checkOutCrs() const {
     }
 }
 
-// A projected --out-crs whose map ends inside a scene (EPSG:3857 at the antimeridian): outlines
-// across that edge come out spanning the whole map. Adjacent points along the scene's border
-// then lie far apart in the target CRS: one step more than 20 times the median step.
-void ScanJob::warnOutCrsCut() {
-    if (outCrsWkt_.empty() || files().format.rfc7946) return;
-    constexpr int kPerEdge = 64;
-    for (std::size_t i = 0; i < inputs().size(); ++i) {
-        const RasterInput& in = inputs()[i];
-        const CoordinateMapper m(in.crsWkt(), in.geoTransform(), outCrsWkt_);
-        if (m.targetIsGeographic()) continue;  // lon/lat outlines are cut at the antimeridian
-        std::vector<MapPoint> ring;
-        const double w = in.width(), h = in.height();
-        for (int k = 0; k < kPerEdge; ++k) ring.push_back({w * k / kPerEdge, 0});
-        for (int k = 0; k < kPerEdge; ++k) ring.push_back({w, h * k / kPerEdge});
-        for (int k = 0; k < kPerEdge; ++k) ring.push_back({w - w * k / kPerEdge, h});
-        for (int k = 0; k < kPerEdge; ++k) ring.push_back({0, h - h * k / kPerEdge});
-        try {
-            m.pixelsToTarget(ring);
-        } catch (const DataError&) {
-            continue;  // border points outside the target's reach: checkOutCrs judged the centre
-        }
-        std::vector<double> steps;
-        for (std::size_t k = 0; k < ring.size(); ++k) {
-            const MapPoint a = ring[k], b = ring[(k + 1) % ring.size()];
-            steps.push_back(std::hypot(b.x - a.x, b.y - a.y));
-        }
-        const double largest = *std::max_element(steps.begin(), steps.end());
-        std::nth_element(steps.begin(), steps.begin() + static_cast<std::ptrdiff_t>(steps.size() / 2), steps.end());
-        const double median = steps[steps.size() / 2];
-        const bool jump = !std::isfinite(largest) || largest > 20 * median;
-        if (median > 0 && jump)
-            warnings_.push_back(sources()[i] + ": --out-crs " + request_.outCrs +
-                                " ends its map inside this scene (e.g. at the antimeridian): outlines across that edge will "
-                                "span the whole map; keep the scene's own CRS (no --out-crs) or write EPSG:4326");
-    }
-}
-
+// GeoJSON coordinates are degrees rounded to --precision places: 3 places are ~110 m, which
+// collapsed every 10 m outline of a scan without a word (an audit). Said when the rounding is
+// coarser than half the finest pixel.
 void ScanJob::warnCoarsePrecision() {
     if (!files().format.rfc7946) return;
     const double stepMetres = 111320.0 * std::pow(10.0, -request_.coordinatePrecision);
@@ -245,7 +272,6 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     checkOutputsAreNotInputs();
     checkContextLayers();
     checkOutCrs();
-    warnOutCrsCut();
     checkGridArea();
     for (const RasterInput& in : inputs()) detector_->checkInput(in.gsdX(), in.gsdY());
     warnCoarsePrecision();
@@ -254,9 +280,6 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         const RasterInput& in = inputs()[i];
         for (const auto& note : in.namingNotes()) warnings_.push_back(sources()[i] + ": " + note);
-        w = clippingWarning(
-            clippedShare(in, ScanPipeline::bandsRead(in, *detector_)).value_or(0.0));
-        if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         // A sensor profile that reads an 8-bit three-colour file as its true-colour product (e.g.
         // Sentinel-2 TCI): say so, as the values are a rendering, not reflectance.
         const bool rendering = in.bands().size() <= 4 && std::all_of(in.bands().begin(), in.bands().end(), [](const InputBand& b) {
@@ -268,7 +291,20 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
                                 " 8-bit bands as a true-colour rendering (display values, not reflectance)");
     }
     fitTilesToRam();
+    warnFromSamples();
     openSeconds_ = since(t0);
+}
+
+// A look at a sample of each scene's pixels (clipped white, a wrong scale), once --ram and the
+// block sizes have been checked: a raster of one 32768 px block was decoded here, 4 GiB, before
+// the check that refuses it.
+void ScanJob::warnFromSamples() {
+    for (std::size_t i = 0; i < inputs().size(); ++i) {
+        const RasterInput& in = inputs()[i];
+        const std::vector<int> read = ScanPipeline::bandsRead(in, *detector_);
+        for (const std::string& note : {clippingWarning(clippedShare(in, read).value_or(0.0)), scaleWarning(in, read)})
+            if (!note.empty()) warnings_.push_back(sources()[i] + ": " + note);
+    }
 }
 
 ScanJob::~ScanJob() = default;

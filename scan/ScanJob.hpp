@@ -102,10 +102,10 @@ private:
     void checkOutputPaths() const;
     void checkOutputsAreNotInputs() const;
     void checkGridArea() const;
-    void checkOutCrs() const;
+    void checkOutCrs();
     void checkContextLayers() const;
-    void warnOutCrsCut();
     void warnCoarsePrecision();
+    void warnFromSamples();
     void fitTilesToRam();
     std::size_t reserveForDetector(bool& fits);
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.

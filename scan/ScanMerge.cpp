@@ -30,6 +30,11 @@ Shards readShards(const std::vector<std::string>& outputs) {
         VSIStatBufL st;
         if (VSIStatL(jpath.c_str(), &st) != 0)
             throw DataError("'" + p + "' has no journal '" + jpath + "': is it the output of a riskmap scan --shard?");
+        // A shard still running holds its journal locked; merged then, its tiles so far would
+        // pass for the whole shard or fail as "missing" without the reason.
+        if (ScanJournal::inUse(jpath))
+            throw UsageError("'" + p + "' is still being scanned (its journal '" + jpath +
+                             "' is locked by the running riskmap scan --shard): merge when every shard has finished");
         s.fingerprints.push_back(ScanJournal::read(jpath, nullptr, nullptr));
         const Json& fp = s.fingerprints.back();
         if (!fp.is_object() || !fp.contains("shard") || !fp["shard"].is_string())

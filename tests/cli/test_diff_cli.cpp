@@ -14,9 +14,9 @@
 #include <iostream>
 #include <map>
 
-#include "change/LayerReader.hpp"
 #include "core/Json.hpp"
 #include "geo/Geodesy.hpp"
+#include "readback/LayerReader.hpp"
 #include "support/CampPlanter.hpp"
 #include "support/CliRunner.hpp"
 #include "support/SceneEdits.hpp"

@@ -1,6 +1,8 @@
 // riskmap eval as researchers use it: curves, AP, groups, intervals, plots.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "core/Json.hpp"
@@ -106,4 +108,54 @@ TEST(CliEval, TruthSourceFieldNamingNoScannedSourceIsRefused) {
     EXPECT_NE(r.err.find("--truth-source-field 'district'"), std::string::npos) << r.err;
     r = runRiskmap({"eval", "--truth", set + "labels.geojson", "--detections", dir.file("k.geojson"), "--truth-source-field", "chip"});
     EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
+// Bug: truth under a cloud mask or a nodata block counted as missed, though the scan never saw
+// it (recall of a cloudy scene fell for nothing the detector did). With the footprint from the
+// manifest, truth in the scan's nodata gaps is now left out and counted apart; --inputs has no
+// gaps, and a scan copied without its gap layer says so.
+TEST(CliEval, TruthInTheScansNodataGapsIsNotCounted) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 400;  // 4 x 4 km at 10 m, EPSG:32645 from (500000, 2500000)
+    s.nodata = true;
+    s.nodataRect = {200, 0, 200, 400};  // the eastern half holds no data
+    s.blobs = {{100, 100, 6, 6, kBareSoil}};
+    const std::string scene = writeScene(dir.file("half.tif"), s);
+    ASSERT_EQ(runRiskmap({"scan", scene, "-o", dir.file("e.geojson"), "-q"}).exitCode, 0);
+    // Pixel centres: the object (found), bare-free valid ground (missed), the gap, outside.
+    auto point = [](double px, double py) {
+        return "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[" +
+               std::to_string(500005 + 10 * px) + "," + std::to_string(2499995 - 10 * py) + "]}}";
+    };
+    std::ofstream(dir.file("truth.geojson")) <<
+              ("{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+              "\"urn:ogc:def:crs:EPSG::32645\"}},\"features\":[" +
+                  point(100, 100) + "," + point(100, 300) + "," + point(300, 200) + "," + point(600, 200) + "]}");
+    auto eval = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{"eval", "--truth", dir.file("truth.geojson"), "--detections", dir.file("e.geojson"),
+                                      "--json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const CliResult r = runRiskmap(args);
+        EXPECT_EQ(r.exitCode, 0) << r.err;
+        return parseJson(r.out, "stdout");
+    };
+    Json j = eval({});
+    EXPECT_EQ(j.at("overall").at("tp").get<int>(), 1);
+    EXPECT_EQ(j.at("overall").at("fn").get<int>(), 1);
+    EXPECT_EQ(j.at("truth_in_nodata_gaps").get<int>(), 1);
+    EXPECT_EQ(j.at("truth_outside_footprint").get<int>(), 1);
+    EXPECT_TRUE(j.at("notes").empty());
+    const CliResult text = runRiskmap({"eval", "--truth", dir.file("truth.geojson"), "--detections", dir.file("e.geojson")});
+    EXPECT_NE(text.out.find("1 truth object(s) in the scan's nodata gaps"), std::string::npos) << text.out;
+    // The rasters themselves tell no gaps: the hidden one is a miss there.
+    j = eval({"--inputs", scene});
+    EXPECT_EQ(j.at("overall").at("fn").get<int>(), 2);
+    EXPECT_EQ(j.at("truth_in_nodata_gaps").get<int>(), 0);
+    // Without its gap layer the scan cannot tell either, and the report says why.
+    ASSERT_EQ(std::remove(dir.file("e.nodata_gaps.geojson").c_str()), 0);
+    j = eval({});
+    EXPECT_EQ(j.at("overall").at("fn").get<int>(), 2);
+    ASSERT_EQ(j.at("notes").size(), 1u);
+    EXPECT_NE(j.at("notes")[0].get<std::string>().find("nodata gaps could not be read"), std::string::npos);
 }

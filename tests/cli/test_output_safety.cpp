@@ -378,15 +378,25 @@ TEST_F(OutputSafety, ReportKeepsHostileIdsOutOfFileNames) {
 // A scene across the antimeridian (UTM 60 S) written with --out-crs EPSG:4326 to a GeoPackage or
 // FlatGeobuf: objects astride 180 degrees are cut there, as GeoJSON's are, instead of one
 // polygon wrapping the globe from -180 to 180 (an audit); the footprint too.
-TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
-    TempDir dir;
+namespace {
+
+// 200 x 200 px of UTM 60 S with 180 degrees running down column ~104.
+void writeAntimeridianScene(const std::string& path, std::vector<Blob> blobs) {
     SceneSpec s;
     s.width = s.height = 200;
     s.epsg = "EPSG:32760";
     s.originX = 818449;
-    s.originY = 8120006;  // 180 degrees runs down column ~104
-    s.blobs = {{104, 60, 8, 6, kBareSoil}, {100, 140, 10, 8, kBareSoil}, {40, 40, 6, 6, kBareSoil}};
-    writeScene(dir.file("anti.tif"), s);
+    s.originY = 8120006;
+    s.blobs = std::move(blobs);
+    writeScene(path, s);
+}
+
+}  // namespace
+
+TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
+    TempDir dir;
+    writeAntimeridianScene(dir.file("anti.tif"),
+                           {{104, 60, 8, 6, kBareSoil}, {100, 140, 10, 8, kBareSoil}, {40, 40, 6, 6, kBareSoil}});
     GDALAllRegister();
     for (const std::string ext : {".gpkg", ".fgb"}) {
         const std::string out = dir.file("a" + ext);
@@ -432,13 +442,7 @@ TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
 // scan now warns, naming the scene and what to do. The scene's own CRS gives no warning.
 TEST(OutCrs, ProjectedMapEndingInsideTheSceneIsWarnedOf) {
     TempDir dir;
-    SceneSpec s;
-    s.width = s.height = 200;
-    s.epsg = "EPSG:32760";
-    s.originX = 818449;
-    s.originY = 8120006;
-    s.blobs = {{104, 60, 8, 6, kBareSoil}};
-    writeScene(dir.file("anti.tif"), s);
+    writeAntimeridianScene(dir.file("anti.tif"), {{104, 60, 8, 6, kBareSoil}});
     CliResult r = runRiskmap({"scan", dir.file("anti.tif"), "-o", dir.file("a.gpkg"), "--out-crs", "EPSG:3857", "-q"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.err.find("anti.tif: --out-crs EPSG:3857 ends its map inside this scene"), std::string::npos) << r.err;

@@ -1,7 +1,9 @@
 // Resumable runs (killed with SIGKILL at random points) and sharded runs merged back: both must
 // give exactly the bytes of one uninterrupted scan, and no half-written output may ever exist.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -232,20 +234,29 @@ TEST(CliShard, MergeRefusesARamItsShardsDoNotFitAndNamesTheOneThatDoes) {
 
 // A merge may not write over a shard it reads: -o s1 --overwrite replaced shard 1, --publish s2
 // turned shard 2's layer into a published grid, both with exit 0 (an audit).
-TEST(CliShard, MergeNeverWritesOverItsShards) {
-    TempDir dir;
+namespace {
+
+// A scene of `size` px with `objects` small ones, scanned as shards s1 and s2 of a 2-way split.
+std::vector<std::string> twoShards(const TempDir& dir, int size, int objects, int tileSize) {
     SceneSpec spec;
-    spec.width = spec.height = 600;
-    spec.blobs = scatterBlobs(spec.width, spec.height, 80, 3, 1.5, 8);
+    spec.width = spec.height = size;
+    spec.blobs = scatterBlobs(spec.width, spec.height, objects, 3, 1.5, 8);
     const std::string in = writeScene(dir.file("in.tif"), spec);
     std::vector<std::string> shards;
     for (int k = 1; k <= 2; ++k) {
         shards.push_back(dir.file("s" + std::to_string(k) + ".geojson"));
-        ASSERT_EQ(runRiskmap({"scan", in, "-o", shards.back(), "-q", "--tile-size", "256",
-                              "--shard", std::to_string(k) + "/2"})
-                      .exitCode,
-                  0);
+        const CliResult r = runRiskmap({"scan", in, "-o", shards.back(), "-q", "--tile-size", std::to_string(tileSize),
+                                        "--shard", std::to_string(k) + "/2"});
+        EXPECT_EQ(r.exitCode, 0) << r.err;
     }
+    return shards;
+}
+
+}  // namespace
+
+TEST(CliShard, MergeNeverWritesOverItsShards) {
+    TempDir dir;
+    const std::vector<std::string> shards = twoShards(dir, 600, 80, 256);
     const std::string one = readFile(shards[0]), two = readFile(shards[1]);
     for (const auto& extra : std::vector<std::vector<std::string>>{
              {"-o", shards[0]},
@@ -263,6 +274,24 @@ TEST(CliShard, MergeNeverWritesOverItsShards) {
     }
     EXPECT_EQ(readFile(shards[0]), one);
     EXPECT_EQ(readFile(shards[1]), two);
+}
+
+// A merge started while a shard still ran (a Slurm dependency on the wrong job) read that shard's
+// journal unlocked, half written. A running shard holds its journal locked (flock); here the test
+// holds it, as the shard would, and the merge is refused naming the shard.
+TEST(CliShard, MergeRefusesAShardThatIsStillRunning) {
+    TempDir dir;
+    const std::vector<std::string> shards = twoShards(dir, 300, 20, 128);
+    const int fd = ::open((shards[1] + ".journal").c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+    CliResult r = runRiskmap({"merge", shards[0], shards[1], "-o", dir.file("m.geojson"), "-q"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("'" + shards[1] + "' is still being scanned"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("m.geojson")));
+    ::close(fd);  // the shard has finished
+    r = runRiskmap({"merge", shards[0], shards[1], "-o", dir.file("m.geojson"), "-q"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
 }
 
 TEST(CliShard, MergeAndShardHelp) {

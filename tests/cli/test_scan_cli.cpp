@@ -44,6 +44,14 @@ std::string seamScene(const TempDir& dir) {
     return writeScene(dir.file("seams.tif"), s);
 }
 
+// 200 x 200 px with one 10 x 10 px bare patch in the middle: one object for the default rule.
+std::string oneObjectScene(const TempDir& dir, const std::string& name) {
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.blobs = {{100, 100, 10, 10, kBareSoil}};
+    return writeScene(dir.file(name), s);
+}
+
 std::vector<std::string> scanArgs(const std::string& in, const std::string& out) {
     return {"scan", in, "-o", out, "-q", "--set", "open_radius_m=10", "--set", "close_radius_m=20",
             "--set", "min_area_m2=200", "--set", "max_length_m=600"};
@@ -327,11 +335,7 @@ TEST(CliScan, CoarsePrecisionIsWarnedOf) {
 
 TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
     TempDir dir;
-    SceneSpec s;
-    s.width = 200;
-    s.height = 200;
-    s.blobs = {{100, 100, 10, 10, kBareSoil}};
-    std::string in = writeScene(dir.file("p.tif"), s);
+    const std::string in = oneObjectScene(dir, "p.tif");
     std::string out = dir.file("p.geojson");
     auto r = runRiskmap({"scan", in, "-o", out, "-q"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -360,15 +364,29 @@ TEST(CliScan, OutputsAreOwnerOnlyAndHaveAManifest) {
     EXPECT_EQ(compareLayers(readLayer(again), readLayer(out), 0, 0), "");
 }
 
+// A new user scanning an export of reflectance x 65535 (EO Browser) with the Sentinel-2 profile's
+// x 10000 read every band 6.5 times too bright, and no detector said a word. A band whose sampled
+// median reads above 1 is named, with the fix; the right scale gives no warning.
+TEST(CliScan, ReflectanceAboveOneIsWarnedOfAsAWrongScale) {
+    TempDir dir;
+    const std::string in = oneObjectScene(dir, "p.tif");
+    CliResult r = runRiskmap({"scan", in, "-o", dir.file("a.geojson"), "-q", "--scale", "0.001"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("p.tif: band 'nir' reads as reflectance 3."), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--scale 1.5259e-5"), std::string::npos) << r.err;
+    const Json m = parseJsonFile(dir.file("a.geojson.manifest.json"));
+    EXPECT_NE(dumpJson(m).find("reads as reflectance"), std::string::npos);
+    r = runRiskmap({"scan", in, "-o", dir.file("b.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("reads as reflectance"), std::string::npos) << r.err;
+}
+
 // Bug: a manifest given as --config reran the scan's inputs and recipe but wrote the layer in
 // the first input's CRS and without its grid, though the run had --out-crs and --grid. With no
 // inputs given, the run's output options come back too, unless the command line gives them.
 TEST(CliScan, ManifestRerunKeepsTheRunsOutputOptions) {
     TempDir dir;
-    SceneSpec s;
-    s.width = s.height = 200;
-    s.blobs = {{100, 100, 10, 10, kBareSoil}};
-    const std::string in = writeScene(dir.file("p.tif"), s);
+    const std::string in = oneObjectScene(dir, "p.tif");
     const std::string out = dir.file("p.gpkg");
     auto r = runRiskmap({"scan", in, "-o", out, "-q", "--out-crs", "EPSG:3857", "--grid", "1000", "--simplify-m", "0",
                          "--file-mode", "0640"});

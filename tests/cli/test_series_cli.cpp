@@ -16,8 +16,8 @@
 #include <sstream>
 #include <thread>
 
-#include "change/LayerReader.hpp"
 #include "core/Json.hpp"
+#include "readback/LayerReader.hpp"
 #include "support/CampPlanter.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"

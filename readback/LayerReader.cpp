@@ -1,4 +1,4 @@
-#include "change/LayerReader.hpp"
+#include "readback/LayerReader.hpp"
 
 #include <gdal_priv.h>
 #include <ogr_api.h>

@@ -1,7 +1,8 @@
 #pragma once
 // Where a scan looked and saw clearly: each scene's footprint minus its nodata gaps (cloud masks,
 // dataMask, nodata), from the footprint and gap layers its manifest lists. `riskmap diff` may call
-// an object new only where the earlier scan saw clearly, and gone only where the later one did.
+// an object new only where the earlier scan saw clearly, and gone only where the later one did;
+// `riskmap eval` does not count truth the scan could not see.
 #include <ogr_geometry.h>
 
 #include <string>
@@ -21,6 +22,11 @@ public:
     // Clear when the place lies inside the clearly seen area (a share of at most 1e-3 of it
     // outside, for rounding); NoData when inside the footprints but not clear; else Outside.
     Sight look(const OGRGeometry& place) const;
+    // True when scene `source` saw nothing clearly within `metres` of `at` (all nodata gaps):
+    // no detection could have been made there. Gaps are drawn by coverage cells of 32 px, less
+    // than half valid, so a place inside a gap cell may sit on valid pixels: `metres` of at least
+    // a cell keeps such places counted.
+    bool blindAround(const std::string& source, const LonLat& at, double metres) const;
     // The acquisition date of the scene that saw the place (clearly, else at all); "" when none
     // is known.
     std::string dateAt(const OGRGeometry& place) const;

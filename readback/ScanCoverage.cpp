@@ -1,11 +1,13 @@
-#include "change/ScanCoverage.hpp"
+#include "readback/ScanCoverage.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
-#include "change/LayerReader.hpp"
 #include "core/Error.hpp"
 #include "geo/GdalRuntime.hpp"
+#include "geo/Geodesy.hpp"
+#include "readback/LayerReader.hpp"
 
 namespace riskmap {
 
@@ -97,6 +99,23 @@ ScanCoverage::Sight ScanCoverage::look(const OGRGeometry& place) const {
     if (outsideShare(place, clear_.get()) <= kOutsideTolerance) return Sight::Clear;
     if (outsideShare(place, footprints_.get()) <= kOutsideTolerance) return Sight::NoData;
     return Sight::Outside;
+}
+
+bool ScanCoverage::blindAround(const std::string& source, const LonLat& at, double metres) const {
+    // A disk in degrees reaching at least `metres` in every direction (a degree of longitude
+    // shrinks with latitude): wider north-south, never narrower, so the test errs towards "seen".
+    constexpr double kStep = 1e-3;
+    const double perDegree = std::min(geodesicDistance(at, {at.lon + kStep, at.lat}),
+                                      geodesicDistance(at, {at.lon, at.lat + (at.lat > 0 ? -kStep : kStep)})) / kStep;
+    if (!(perDegree > 0)) return false;
+    const double degrees = metres / perDegree;
+    const OGRPoint centre(at.lon, at.lat);
+    for (const auto& s : scenes_) {
+        if (s.source != source || !s.footprint || !s.clear) continue;
+        OGRGeometryUniquePtr disk(centre.Buffer(degrees, 8));
+        return disk && !disk->Intersects(s.clear.get());
+    }
+    return false;
 }
 
 std::string ScanCoverage::dateAt(const OGRGeometry& place) const {
