@@ -147,6 +147,7 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
             log(d.date + ": kept " + run.output + " (" + std::to_string(run.features) + " feature(s)), finished earlier");
         } else {
             ScanJob job(requestFor(d), registry_);
+            job.lookAtSamples();
             for (const auto& w : job.warnings()) log(d.date + ": warning: " + w);
             const ScanSummary r = job.run(*progress(i), cancel);
             for (const auto& w : r.warnings) log(d.date + ": warning: " + w);

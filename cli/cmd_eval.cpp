@@ -87,7 +87,8 @@ void addEvalCommand(CLI::App& app, const CliContext&) {
     cmd->add_flag("--overwrite", a->overwrite, "replace an existing --plot file");
     cmd->add_flag("--json", a->json, "print machine-readable JSON (with the curve, AP, best F1 and intervals)");
     cmd->footer(
-        "Truth marked difficult counts neither way (PASCAL VOC). Only truth inside the scanned footprint counts.\n"
+        "Truth marked difficult counts neither way (PASCAL VOC). Only truth inside the scanned footprint counts;\n"
+        "with the scan manifest's footprints, truth and detections deep in its nodata gaps do not either.\n"
         "The precision-recall curve matches greedily in score order per source (as VOC and mAP50 do); the\n"
         "counts at --min-score use --method. Intervals resample whole sources (images).\n"
         "Example: riskmap eval --truth data/kilns-s2-bd-dev/labels.geojson --detections kilns.geojson "

@@ -176,6 +176,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
         reserveHugePageHeap(std::max<std::size_t>(r.pipeline.ramMB, 64) << 20);
         DetectorRegistry registry = DetectorRegistry::builtin();
         ScanJob job(std::move(r), registry);
+        job.lookAtSamples();
         for (const auto& w : job.warnings()) tell("warning", w, a->jsonProgress);
         std::unique_ptr<ProgressSink> progress = progressSink(a->jsonProgress, a->quiet);
         ScanSummary s = job.run(*progress, ctx.cancel);

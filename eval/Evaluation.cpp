@@ -37,8 +37,8 @@ using GeomPtr = std::unique_ptr<OGRGeometry, GeomDeleter>;
 struct Footprint {
     std::string name;
     GeomPtr area;  // EPSG:4326, lon/lat order
-    // Truth with nothing seen clearly this near is left out (ScanCoverage::blindAround): the
-    // match radius, and at least one coverage cell of the scene's pixels.
+    // Truth and detections with nothing seen clearly this near are left out
+    // (ScanCoverage::blindAround): the match radius, and at least 1.5 coverage cells.
     double blindMetres = 0;
 };
 
@@ -180,10 +180,11 @@ std::vector<Footprint> footprintsFromManifest(const Manifest& m, double radiusMe
     std::vector<Footprint> out;
     for (const auto& in : m.inputs) {
         double pixel = 0;
-        const Json& gsd = in.description.contains("gsd_m") ? in.description["gsd_m"] : Json();
+        const Json gsd = in.description.value("gsd_m", Json::object());
         for (const char* axis : {"x", "y"})
             if (gsd.is_object() && gsd.contains(axis) && gsd[axis].is_number()) pixel = std::max(pixel, gsd[axis].get<double>());
-        out.push_back({in.source, polygonFromRing(in.footprint), std::max(radiusMetres, kCoverageCell * pixel)});
+        // A cell and a half: a gap cell meeting seen ground only at a corner is a diagonal away.
+        out.push_back({in.source, polygonFromRing(in.footprint), std::max(radiusMetres, 1.5 * kCoverageCell * pixel)});
     }
     return out;
 }
@@ -356,12 +357,22 @@ Sources assignToSources(const EvalRequest& req, const std::vector<Footprint>& fp
         // An object merged across overlapping scenes counts in each scene it was seen in.
         std::vector<std::string> srcs = dets[i].sources;
         if (srcs.empty()) srcs.push_back(dets[i].source);
-        bool any = false;
+        bool any = false, hidden = false;
         for (const auto& name : srcs) {
             auto it = groupOf.find(name);
             if (it == groupOf.end()) continue;
+            // Where truth is not counted, detections are not either: a found object in a gap
+            // cell whose truth was left out would otherwise be a false alarm.
+            if (coverage && coverage->blindAround(name, dets[i].position, fps[it->second].blindMetres)) {
+                hidden = true;
+                continue;
+            }
             s.dets[it->second].push_back({dets[i].position, dets[i].score, false, i});
             any = true;
+        }
+        if (!any && hidden) {
+            rep.detectionsInGaps++;
+            continue;
         }
         if (!any) rep.detectionsOutside++;
     }
@@ -520,6 +531,7 @@ Json EvalReport::toJson() const {
     j["truth_in_nodata_gaps"] = truthInGaps;
     j["notes"] = notes;
     j["detections_not_counted"] = detectionsOutside;
+    j["detections_in_nodata_gaps"] = detectionsInGaps;
     return j;
 }
 
@@ -595,8 +607,9 @@ std::string EvalReport::toText() const {
     o << buf;
     if (bootstrap.resamples) o << intervalsText();
     if (truthOutside) o << truthOutside << " truth object(s) outside the scanned footprint were not counted\n";
-    if (truthInGaps)
-        o << truthInGaps << " truth object(s) in the scan's nodata gaps (clouds, masks, no data) were not counted\n";
+    if (truthInGaps || detectionsInGaps)
+        o << truthInGaps << " truth object(s) and " << detectionsInGaps
+          << " detection(s) deep in the scan's nodata gaps (clouds, masks, no data) were not counted\n";
     for (const auto& n : notes) o << "note: " << n << "\n";
     if (detectionsOutside) o << detectionsOutside << " detection(s) outside the footprint or of unknown sources were not counted\n";
     return o.str();

@@ -55,9 +55,10 @@ struct EvalReport {
     MatchCounts overall;
     std::vector<SourceResult> sources;
     std::size_t truthOutside = 0;       // truth outside every footprint (not counted)
-    std::size_t truthInGaps = 0;        // truth only in the scan's nodata gaps (not counted)
+    std::size_t truthInGaps = 0;        // truth only deep in the scan's nodata gaps (not counted)
     std::vector<std::string> notes;     // what could not be told (a scan that recorded no gaps)
     std::size_t detectionsOutside = 0;  // detections outside the AOI or of unknown sources
+    std::size_t detectionsInGaps = 0;   // detections only in the scan's nodata gaps (not counted)
     PrSummary pr;                       // the curve over the score, AP, best F1
     std::vector<GroupResult> groups;    // with --group-field
     BootstrapResult bootstrap;          // 95 % intervals, resampling sources

@@ -1,5 +1,7 @@
 #include "readback/ScanCoverage.hpp"
 
+#include <ogr_api.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -62,7 +64,7 @@ std::string besideMain(const std::string& mainPath, const std::string& recordedP
 }
 
 ScanCoverage::ScanCoverage(const Manifest& m, const std::string& mainPath, std::vector<std::string>& notes) {
-    for (const auto& in : m.inputs) scenes_.push_back({in.source, in.acquired, polygonOf(in.footprint), nullptr});
+    for (const auto& in : m.inputs) scenes_.push_back({in.source, in.acquired, polygonOf(in.footprint), nullptr, nullptr});
     readLayers(m, mainPath, notes);
     for (const auto& s : scenes_) {
         if (!s.footprint) continue;
@@ -93,6 +95,8 @@ void ScanCoverage::readLayers(const Manifest& m, const std::string& mainPath, st
         s.clear.reset(s.footprint->Difference(gap->second.get()));
         if (!s.clear) throw DataError("cannot take the nodata gaps of '" + s.source + "' out of its footprint");
     }
+    for (auto& s : scenes_)
+        if (s.clear) s.clearIndexed.reset(OGRCreatePreparedGeometry(OGRGeometry::ToHandle(s.clear.get())));
 }
 
 ScanCoverage::Sight ScanCoverage::look(const OGRGeometry& place) const {
@@ -113,7 +117,9 @@ bool ScanCoverage::blindAround(const std::string& source, const LonLat& at, doub
     for (const auto& s : scenes_) {
         if (s.source != source || !s.footprint || !s.clear) continue;
         OGRGeometryUniquePtr disk(centre.Buffer(degrees, 8));
-        return disk && !disk->Intersects(s.clear.get());
+        if (!disk) return false;
+        if (s.clearIndexed) return !OGRPreparedGeometryIntersects(s.clearIndexed.get(), OGRGeometry::ToHandle(disk.get()));
+        return !disk->Intersects(s.clear.get());
     }
     return false;
 }

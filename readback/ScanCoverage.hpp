@@ -22,10 +22,9 @@ public:
     // Clear when the place lies inside the clearly seen area (a share of at most 1e-3 of it
     // outside, for rounding); NoData when inside the footprints but not clear; else Outside.
     Sight look(const OGRGeometry& place) const;
-    // True when scene `source` saw nothing clearly within `metres` of `at` (all nodata gaps):
-    // no detection could have been made there. Gaps are drawn by coverage cells of 32 px, less
-    // than half valid, so a place inside a gap cell may sit on valid pixels: `metres` of at least
-    // a cell keeps such places counted.
+    // True when scene `source` saw nothing clearly within `metres` of `at` (all nodata gaps).
+    // Gaps are drawn by coverage cells of 32 px less than half valid, so a place inside a gap
+    // cell may sit on valid pixels: `metres` of 1.5 cells keeps such places next to seen ground.
     bool blindAround(const std::string& source, const LonLat& at, double metres) const;
     // The acquisition date of the scene that saw the place (clearly, else at all); "" when none
     // is known.
@@ -39,6 +38,7 @@ private:
     struct Scene {
         std::string source, date;
         OGRGeometryUniquePtr footprint, clear;  // lon/lat
+        OGRPreparedGeometryUniquePtr clearIndexed;  // `clear` with GEOS's index: eval asks per truth object
     };
     void readLayers(const Manifest& m, const std::string& mainPath, std::vector<std::string>& notes);
 

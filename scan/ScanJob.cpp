@@ -128,12 +128,7 @@ std::string scaleWarning(const RasterInput& in, const std::vector<int>& bands) {
     std::vector<int> reflective;
     for (int b : bands)
         if (in.bands()[static_cast<std::size_t>(b)].name.rfind("tir", 0) != 0) reflective.push_back(b);
-    std::vector<double> medians;
-    try {
-        medians = sampledMedians(in, reflective);
-    } catch (const Error&) {
-        return "";  // a damaged block: the scan itself names it where it reads it
-    }
+    const std::vector<double> medians = sampledMedians(in, reflective);
     for (std::size_t k = 0; k < medians.size(); ++k) {
         if (!(medians[k] > 1.0)) continue;
         const InputBand& b = in.bands()[static_cast<std::size_t>(reflective[k])];
@@ -291,19 +286,22 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
                                 " 8-bit bands as a true-colour rendering (display values, not reflectance)");
     }
     fitTilesToRam();
-    warnFromSamples();
     openSeconds_ = since(t0);
 }
 
-// A look at a sample of each scene's pixels (clipped white, a wrong scale), once --ram and the
-// block sizes have been checked: a raster of one 32768 px block was decoded here, 4 GiB, before
-// the check that refuses it.
-void ScanJob::warnFromSamples() {
+// Only a scan that will run looks (not a merge, nor the checks of a time series), and only
+// after --ram and the block sizes were checked: a raster of one 32768 px block was decoded
+// here, 4 GiB, before the check that refuses it. A sample that cannot be read says nothing:
+// the scan names a damaged block where it reads it.
+void ScanJob::lookAtSamples() {
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         const RasterInput& in = inputs()[i];
         const std::vector<int> read = ScanPipeline::bandsRead(in, *detector_);
-        for (const std::string& note : {clippingWarning(clippedShare(in, read).value_or(0.0)), scaleWarning(in, read)})
-            if (!note.empty()) warnings_.push_back(sources()[i] + ": " + note);
+        try {
+            for (const std::string& note : {clippingWarning(clippedShare(in, read).value_or(0.0)), scaleWarning(in, read)})
+                if (!note.empty()) warnings_.push_back(sources()[i] + ": " + note);
+        } catch (const Error&) {
+        }
     }
 }
 

@@ -85,6 +85,9 @@ public:
 
     // "source: what is wrong" for inputs the detector cannot serve well; also in the manifest.
     const std::vector<std::string>& warnings() const { return warnings_; }
+    // Reads a small sample of each scene (16 windows of 256 px) and adds what it shows to the
+    // warnings: bands clipped white, a scale that makes reflectance exceed 1. Before run().
+    void lookAtSamples();
     // Where the files of this scan go.
     ScanFiles files() const;
     // The .qml styles beside the layers, with their contents.
@@ -105,7 +108,6 @@ private:
     void checkOutCrs();
     void checkContextLayers() const;
     void warnCoarsePrecision();
-    void warnFromSamples();
     void fitTilesToRam();
     std::size_t reserveForDetector(bool& fits);
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.

@@ -192,7 +192,9 @@ std::string ScanJournal::inUseMessage(const std::string& path) {
 bool ScanJournal::inUse(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return false;
-    const bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    // A shared lock: only a writer holds the exclusive one, so two readers (merges of the same
+    // shards) do not take each other for a running scan.
+    const bool busy = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     ::close(fd);
     return busy;
 }

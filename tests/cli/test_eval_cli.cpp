@@ -119,11 +119,14 @@ TEST(CliEval, TruthInTheScansNodataGapsIsNotCounted) {
     SceneSpec s;
     s.width = s.height = 400;  // 4 x 4 km at 10 m, EPSG:32645 from (500000, 2500000)
     s.nodata = true;
-    s.nodataRect = {200, 0, 200, 400};  // the eastern half holds no data
-    s.blobs = {{100, 100, 6, 6, kBareSoil}};
+    s.nodataRect = {207, 0, 193, 400};  // the east holds no data
+    // The second object lies on the last valid pixels, in the 32 px coverage cell from 192 px,
+    // 15 of 32 columns valid: a gap cell. It lies 110 m inside it, beyond the 60 m match radius,
+    // but next to seen ground, so it and its truth count.
+    s.blobs = {{100, 100, 6, 6, kBareSoil}, {203, 300, 3, 3, kBareSoil}};
     const std::string scene = writeScene(dir.file("half.tif"), s);
     ASSERT_EQ(runRiskmap({"scan", scene, "-o", dir.file("e.geojson"), "-q"}).exitCode, 0);
-    // Pixel centres: the object (found), bare-free valid ground (missed), the gap, outside.
+    // Pixel centres: the objects (found), bare-free valid ground (missed), deep in the gap, outside.
     auto point = [](double px, double py) {
         return "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[" +
                std::to_string(500005 + 10 * px) + "," + std::to_string(2499995 - 10 * py) + "]}}";
@@ -131,7 +134,8 @@ TEST(CliEval, TruthInTheScansNodataGapsIsNotCounted) {
     std::ofstream(dir.file("truth.geojson")) <<
               ("{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
               "\"urn:ogc:def:crs:EPSG::32645\"}},\"features\":[" +
-                  point(100, 100) + "," + point(100, 300) + "," + point(300, 200) + "," + point(600, 200) + "]}");
+                  point(100, 100) + "," + point(203, 300) + "," + point(100, 300) + "," + point(300, 200) + "," +
+                  point(600, 200) + "]}");
     auto eval = [&](std::vector<std::string> extra) {
         std::vector<std::string> args{"eval", "--truth", dir.file("truth.geojson"), "--detections", dir.file("e.geojson"),
                                       "--json"};
@@ -141,15 +145,19 @@ TEST(CliEval, TruthInTheScansNodataGapsIsNotCounted) {
         return parseJson(r.out, "stdout");
     };
     Json j = eval({});
-    EXPECT_EQ(j.at("overall").at("tp").get<int>(), 1);
+    EXPECT_EQ(j.at("overall").at("tp").get<int>(), 2);
+    EXPECT_EQ(j.at("overall").at("fp").get<int>(), 0);
     EXPECT_EQ(j.at("overall").at("fn").get<int>(), 1);
     EXPECT_EQ(j.at("truth_in_nodata_gaps").get<int>(), 1);
+    EXPECT_EQ(j.at("detections_in_nodata_gaps").get<int>(), 0);
     EXPECT_EQ(j.at("truth_outside_footprint").get<int>(), 1);
     EXPECT_TRUE(j.at("notes").empty());
     const CliResult text = runRiskmap({"eval", "--truth", dir.file("truth.geojson"), "--detections", dir.file("e.geojson")});
-    EXPECT_NE(text.out.find("1 truth object(s) in the scan's nodata gaps"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("1 truth object(s) and 0 detection(s) deep in the scan's nodata gaps"), std::string::npos)
+        << text.out;
     // The rasters themselves tell no gaps: the hidden one is a miss there.
     j = eval({"--inputs", scene});
+    EXPECT_EQ(j.at("overall").at("tp").get<int>(), 2);
     EXPECT_EQ(j.at("overall").at("fn").get<int>(), 2);
     EXPECT_EQ(j.at("truth_in_nodata_gaps").get<int>(), 0);
     // Without its gap layer the scan cannot tell either, and the report says why.
