@@ -28,7 +28,19 @@ def mirrored(tile, size):
     return full[:size, :size]
 
 
+def check_usage():
+    """Usage on -h, or on anything but OUT.tif [SIZE]: "--help" was once taken for the output
+    path, and a 181 MB file of that name written."""
+    args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
+        print(__doc__)
+        sys.exit(0)
+    if not 1 <= len(args) <= 2 or args[0].startswith("-") or (len(args) == 2 and not args[1].isdigit()):
+        sys.exit(__doc__.strip().splitlines()[-1])
+
+
 def main():
+    check_usage()
     out = sys.argv[1]
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
     gdal.UseExceptions()

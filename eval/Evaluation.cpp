@@ -22,6 +22,7 @@
 #include "provenance/Manifest.hpp"
 #include "raster/InputCatalog.hpp"
 #include "raster/RasterInput.hpp"
+#include "readback/LayerReader.hpp"
 #include "readback/ScanCoverage.hpp"
 #include "tiling/Coverage.hpp"
 
@@ -29,10 +30,7 @@ namespace riskmap {
 
 namespace {
 
-struct GeomDeleter {
-    void operator()(OGRGeometry* g) const { OGRGeometryFactory::destroyGeometry(g); }
-};
-using GeomPtr = std::unique_ptr<OGRGeometry, GeomDeleter>;
+using GeomPtr = OGRGeometryUniquePtr;
 
 struct Footprint {
     std::string name;
@@ -157,21 +155,12 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
     return out;
 }
 
-GeomPtr polygonFromRing(const std::vector<LonLat>& ring) {
-    auto* poly = new OGRPolygon();
-    OGRLinearRing r;
-    for (const auto& p : ring) r.addPoint(p.lon, p.lat);
-    r.closeRings();
-    poly->addRing(&r);
-    return GeomPtr(poly);
-}
-
 std::vector<Footprint> footprintsFromInputs(const std::vector<std::string>& inputs) {
     std::vector<Footprint> out;
     // Folders and globs as scan takes them.
     for (const auto& path : InputCatalog::expandPaths(inputs, "")) {
         RasterInput in = RasterInput::open(path, InputOptions{});
-        out.push_back({in.name(), polygonFromRing(in.footprint(16))});
+        out.push_back({in.name(), lonLatPolygon(in.footprint(16))});
     }
     return out;
 }
@@ -184,7 +173,7 @@ std::vector<Footprint> footprintsFromManifest(const Manifest& m, double radiusMe
         for (const char* axis : {"x", "y"})
             if (gsd.is_object() && gsd.contains(axis) && gsd[axis].is_number()) pixel = std::max(pixel, gsd[axis].get<double>());
         // A cell and a half: a gap cell meeting seen ground only at a corner is a diagonal away.
-        out.push_back({in.source, polygonFromRing(in.footprint), std::max(radiusMetres, 1.5 * kCoverageCell * pixel)});
+        out.push_back({in.source, lonLatPolygon(in.footprint), std::max(radiusMetres, 1.5 * kCoverageCell * pixel)});
     }
     return out;
 }

@@ -198,6 +198,7 @@ Json Manifest::toJson() const {
     for (const auto& in : inputs) ins.push_back(in.description);
     if (isScan() || !inputs.empty()) m["inputs"] = ins;
     m["warnings"] = warnings;
+    if (!sampleWarnings.empty()) m["sample_warnings"] = sampleWarnings;
     m["tiling"] = tiling;
     m["counts"] = counts;
     m["timings"] = timings;
@@ -218,6 +219,8 @@ void readCommon(const JsonReader& r, Manifest& m) {
         for (const auto& [role, l] : ls->members()) m.layers.push_back({role, l.at("path").str(), l.at("layer").str()});
     if (auto w = r.find("warnings"))
         for (const auto& x : w->items()) m.warnings.push_back(x.str());
+    if (auto w = r.find("sample_warnings"))
+        for (const auto& x : w->items()) m.sampleWarnings.push_back(x.str());
     m.tiling = r.has("tiling") ? r.at("tiling").json() : Json::object();
     m.counts = r.has("counts") ? r.at("counts").json() : Json::object();
     m.timings = r.has("timings") ? r.at("timings").json() : Json::object();

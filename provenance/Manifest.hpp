@@ -88,6 +88,9 @@ struct Manifest {
     std::optional<Diff> diff;     // kind "diff"
     std::optional<Json> series;   // kind "series": {"list", "dates": [...], "diffs": [...]}
     std::vector<std::string> warnings;
+    // Of them, what the scan's pixel sample showed ("source: note": clipped bands, a wrong
+    // scale). A merge reads no pixel and takes these from its shards.
+    std::vector<std::string> sampleWarnings;
     Json tiling, counts, timings;  // run statistics, for people (not read back)
 
     static std::string pathFor(const std::string& output) { return output + ".manifest.json"; }

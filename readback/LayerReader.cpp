@@ -176,6 +176,15 @@ std::unique_ptr<OGRCoordinateTransformation> lonLatTo(const std::string& targetW
     return ct;
 }
 
+OGRGeometryUniquePtr lonLatPolygon(const std::vector<LonLat>& ring) {
+    auto poly = std::make_unique<OGRPolygon>();
+    OGRLinearRing r;
+    for (const auto& p : ring) r.addPoint(p.lon, p.lat);
+    r.closeRings();
+    poly->addRing(&r);
+    return OGRGeometryUniquePtr(poly.release());
+}
+
 double planarArea(const OGRGeometry& g) {
     // OGR_G_Area covers polygons, multipolygons and collections alike (0 for lines and points).
     return OGR_G_Area(OGRGeometry::ToHandle(const_cast<OGRGeometry*>(&g)));

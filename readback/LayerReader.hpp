@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "features/FeatureRecord.hpp"
+#include "geo/Geodesy.hpp"
 #include "output/OutputDataset.hpp"
 
 class OGRCoordinateTransformation;
@@ -50,5 +51,8 @@ std::unique_ptr<OGRCoordinateTransformation> lonLatTo(const std::string& targetW
 
 // The area of a lon/lat geometry in square degrees (for shares of one place, not for metres).
 double planarArea(const OGRGeometry& geometry);
+
+// A polygon of one ring of lon/lat points (a scene's footprint), closed.
+OGRGeometryUniquePtr lonLatPolygon(const std::vector<LonLat>& ring);
 
 }  // namespace riskmap

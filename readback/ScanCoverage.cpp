@@ -19,15 +19,6 @@ namespace {
 // decimals, footprints drawn with 16 points an edge) and still count as inside it.
 constexpr double kOutsideTolerance = 1e-3;
 
-OGRGeometryUniquePtr polygonOf(const std::vector<LonLat>& ring) {
-    auto poly = std::make_unique<OGRPolygon>();
-    OGRLinearRing r;
-    for (const auto& p : ring) r.addPoint(p.lon, p.lat);
-    r.closeRings();
-    poly->addRing(&r);
-    return OGRGeometryUniquePtr(poly.release());
-}
-
 void unite(OGRGeometryUniquePtr& acc, const OGRGeometry& g) {
     if (!acc) {
         acc.reset(g.clone());
@@ -64,7 +55,7 @@ std::string besideMain(const std::string& mainPath, const std::string& recordedP
 }
 
 ScanCoverage::ScanCoverage(const Manifest& m, const std::string& mainPath, std::vector<std::string>& notes) {
-    for (const auto& in : m.inputs) scenes_.push_back({in.source, in.acquired, polygonOf(in.footprint), nullptr, nullptr});
+    for (const auto& in : m.inputs) scenes_.push_back({in.source, in.acquired, lonLatPolygon(in.footprint), nullptr, nullptr});
     readLayers(m, mainPath, notes);
     for (const auto& s : scenes_) {
         if (!s.footprint) continue;

@@ -299,10 +299,16 @@ void ScanJob::lookAtSamples() {
         const std::vector<int> read = ScanPipeline::bandsRead(in, *detector_);
         try {
             for (const std::string& note : {clippingWarning(clippedShare(in, read).value_or(0.0)), scaleWarning(in, read)})
-                if (!note.empty()) warnings_.push_back(sources()[i] + ": " + note);
+                if (!note.empty()) addSampleWarning(sources()[i] + ": " + note);
         } catch (const Error&) {
         }
     }
+}
+
+void ScanJob::addSampleWarning(const std::string& w) {
+    if (std::find(sampleWarnings_.begin(), sampleWarnings_.end(), w) != sampleWarnings_.end()) return;
+    sampleWarnings_.push_back(w);
+    warnings_.push_back(w);
 }
 
 ScanJob::~ScanJob() = default;

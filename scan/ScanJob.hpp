@@ -88,6 +88,8 @@ public:
     // Reads a small sample of each scene (16 windows of 256 px) and adds what it shows to the
     // warnings: bands clipped white, a scale that makes reflectance exceed 1. Before run().
     void lookAtSamples();
+    // Of the warnings, those lookAtSamples added.
+    const std::vector<std::string>& sampleWarnings() const { return sampleWarnings_; }
     // Where the files of this scan go.
     ScanFiles files() const;
     // The .qml styles beside the layers, with their contents.
@@ -125,6 +127,9 @@ private:
     std::unique_ptr<OptionValues> options_;
     std::unique_ptr<Detector> detector_;
     std::vector<std::string> warnings_;
+    std::vector<std::string> sampleWarnings_;
+    // Adds sample warnings once each (a merge takes every shard's).
+    void addSampleWarning(const std::string& w);
     std::string outCrsWkt_;  // --out-crs resolved by PROJ
     double openSeconds_ = 0;
     const std::atomic<bool>* cancel_ = nullptr;

@@ -137,6 +137,8 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     // One shard's tiles at a time: they are packed (and spilled past --ram's share) before the
     // next journal is read, so a merge holds one shard's outlines, not all of them.
     for (std::size_t s = 0; s < shardOutputs.size(); ++s) {
+        // What each shard's sample of the pixels showed (the merge reads none).
+        for (const auto& w : Manifest::read(Manifest::pathFor(shardOutputs[s])).sampleWarnings) job.addSampleWarning(w);
         std::vector<JournalTile> tiles;
         ScanJournal::read(ScanJournal::pathFor(shardOutputs[s]), &job.detector_->info(), &tiles);
         for (const auto& t : tiles)
@@ -152,7 +154,10 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     res.resumedTiles = 0;
     res.merged = true;
     NullProgress quiet;
-    return job.writeOutputs(res, started, quiet);
+    ScanSummary summary = job.writeOutputs(res, started, quiet);
+    // The job's own (and the shards' sample warnings) first, as a scan prints them.
+    summary.warnings.insert(summary.warnings.begin(), job.warnings().begin(), job.warnings().end());
+    return summary;
 }
 
 }  // namespace riskmap

@@ -377,6 +377,7 @@ Manifest ScanWriter::manifest(const LayerSet& out, const std::string& started) c
         m.inputs.push_back({job_.sources()[i], job_.inputs()[i].footprint(), j, job_.catalog().acquired()[i].date});
     }
     m.warnings = job_.warnings();
+    m.sampleWarnings = job_.sampleWarnings();
     m.warnings.insert(m.warnings.end(), warnings_.begin(), warnings_.end());
     m.tiling = tilingJson();
     m.counts = countsJson();

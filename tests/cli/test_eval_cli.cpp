@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include "core/Json.hpp"
@@ -155,9 +156,29 @@ TEST(CliEval, TruthInTheScansNodataGapsIsNotCounted) {
     const CliResult text = runRiskmap({"eval", "--truth", dir.file("truth.geojson"), "--detections", dir.file("e.geojson")});
     EXPECT_NE(text.out.find("1 truth object(s) and 0 detection(s) deep in the scan's nodata gaps"), std::string::npos)
         << text.out;
+    // A detection deep in the gap (a layer edited by hand, or another scan's) is left out the
+    // same way, not counted as a false alarm: the first object moved 2 km east, into the gap.
+    {
+        Json layer = parseJsonFile(dir.file("e.geojson"));
+        Json moved = layer.at("features")[0];
+        std::function<void(Json&)> shift = [&](Json& c) {
+            if (c.is_array() && c.size() >= 2 && c[0].is_number()) c[0] = c[0].get<double>() + 2000.0 / (111320.0 * 0.923);
+            else if (c.is_array())
+                for (auto& x : c) shift(x);
+        };
+        shift(moved["geometry"]["coordinates"]);
+        moved["properties"]["id"] = "moved-into-the-gap";
+        layer["features"].push_back(moved);
+        std::ofstream(dir.file("e.geojson")) << dumpJson(layer);
+    }
+    j = eval({});
+    EXPECT_EQ(j.at("overall").at("tp").get<int>(), 2);
+    EXPECT_EQ(j.at("overall").at("fp").get<int>(), 0);
+    EXPECT_EQ(j.at("detections_in_nodata_gaps").get<int>(), 1);
     // The rasters themselves tell no gaps: the hidden one is a miss there.
     j = eval({"--inputs", scene});
     EXPECT_EQ(j.at("overall").at("tp").get<int>(), 2);
+    EXPECT_EQ(j.at("overall").at("fp").get<int>(), 1);
     EXPECT_EQ(j.at("overall").at("fn").get<int>(), 2);
     EXPECT_EQ(j.at("truth_in_nodata_gaps").get<int>(), 0);
     // Without its gap layer the scan cannot tell either, and the report says why.

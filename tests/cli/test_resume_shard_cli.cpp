@@ -237,7 +237,8 @@ TEST(CliShard, MergeRefusesARamItsShardsDoNotFitAndNamesTheOneThatDoes) {
 namespace {
 
 // A scene of `size` px with `objects` small ones, scanned as shards s1 and s2 of a 2-way split.
-std::vector<std::string> twoShards(const TempDir& dir, int size, int objects, int tileSize) {
+std::vector<std::string> twoShards(const TempDir& dir, int size, int objects, int tileSize,
+                                   const std::vector<std::string>& extra = {}) {
     SceneSpec spec;
     spec.width = spec.height = size;
     spec.blobs = scatterBlobs(spec.width, spec.height, objects, 3, 1.5, 8);
@@ -245,8 +246,10 @@ std::vector<std::string> twoShards(const TempDir& dir, int size, int objects, in
     std::vector<std::string> shards;
     for (int k = 1; k <= 2; ++k) {
         shards.push_back(dir.file("s" + std::to_string(k) + ".geojson"));
-        const CliResult r = runRiskmap({"scan", in, "-o", shards.back(), "-q", "--tile-size", std::to_string(tileSize),
-                                        "--shard", std::to_string(k) + "/2"});
+        std::vector<std::string> args{"scan", in, "-o", shards.back(), "-q", "--tile-size", std::to_string(tileSize),
+                                      "--shard", std::to_string(k) + "/2"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const CliResult r = runRiskmap(args);
         EXPECT_EQ(r.exitCode, 0) << r.err;
     }
     return shards;
@@ -292,6 +295,23 @@ TEST(CliShard, MergeRefusesAShardThatIsStillRunning) {
     ::close(fd);  // the shard has finished
     r = runRiskmap({"merge", shards[0], shards[1], "-o", dir.file("m.geojson"), "-q"});
     EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
+// A merge reads no pixel, so its manifest lost what the shards' samples showed (a wrong
+// --scale, clipped bands): on Slurm those warnings sat in the shards' logs only. The merge now
+// takes them from the shards' manifests, once each, and prints them.
+TEST(CliShard, MergeKeepsTheShardsSampleWarnings) {
+    TempDir dir;
+    const std::vector<std::string> shards = twoShards(dir, 300, 20, 128, {"--scale", "0.001"});
+    const CliResult r = runRiskmap({"merge", shards[0], shards[1], "-o", dir.file("m.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("reads as reflectance"), std::string::npos) << r.err;
+    const Json m = parseJsonFile(dir.file("m.geojson.manifest.json"));
+    std::size_t n = 0;
+    for (const auto& w : m.at("warnings"))
+        n += w.get<std::string>().find("band 'nir' reads as reflectance") != std::string::npos;
+    EXPECT_EQ(n, 1u) << dumpJson(m.at("warnings"));
+    EXPECT_EQ(m.at("sample_warnings").size(), parseJsonFile(shards[0] + ".manifest.json").at("sample_warnings").size());
 }
 
 TEST(CliShard, MergeAndShardHelp) {
