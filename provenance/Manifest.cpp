@@ -330,4 +330,12 @@ InputRequest Manifest::inputsAsRun() const {
     return r;
 }
 
+InputCatalog Manifest::reopenInputs() const {
+    InputCatalog c = InputCatalog::open(inputsAsRun());
+    std::vector<std::string> recorded;
+    for (const auto& in : inputs) recorded.push_back(in.source);
+    c.keepRecordedSources(recorded);
+    return c;
+}
+
 }  // namespace riskmap

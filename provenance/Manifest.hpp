@@ -112,6 +112,9 @@ struct Manifest {
     bool isScan() const { return kind == "scan"; }
     // `request` with relative paths made absolute from `workingDir`.
     InputRequest inputsAsRun() const;
+    // The scan's rasters opened again (inputsAsRun), each under the source label the scan
+    // recorded. Throws as InputCatalog::open does.
+    InputCatalog reopenInputs() const;
     // The --grid cell size the scan ran with (0: none) and its --grid-shape.
     double gridCellMetres() const;
     std::string gridShape() const;

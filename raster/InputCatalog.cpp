@@ -256,6 +256,10 @@ Json InputCatalog::fileStamps(const RasterInput& in) {
     return files;
 }
 
+void InputCatalog::keepRecordedSources(const std::vector<std::string>& recorded) {
+    if (recorded.size() == sources_.size()) sources_ = recorded;
+}
+
 Json InputCatalog::describe(std::size_t i) const { return describe(inputs_.at(i), sources_.at(i), acquired_.at(i)); }
 
 Json InputCatalog::toJson() const {

@@ -34,6 +34,9 @@ public:
     const std::vector<RasterInput>& inputs() const { return inputs_; }
     // Labels for the `source` property: file names, or full paths where names clash.
     const std::vector<std::string>& sources() const { return sources_; }
+    // The labels a scan recorded for these inputs, in order (a manifest's): paths made absolute
+    // on reopening would otherwise relabel inputs whose names clash. Ignored unless there is one per input.
+    void keepRecordedSources(const std::vector<std::string>& recorded);
     // When each scene was acquired (--date, STAC datetime or metadata; empty when unknown).
     const std::vector<Acquisition>& acquired() const { return acquired_; }
 

@@ -62,7 +62,7 @@ std::unique_ptr<DiffReport::Side> openSide(const Manifest& diff, const Manifest:
     s->footprints = taggedLayer(s->manifest, s->path, "footprints", name);
     s->gaps = taggedLayer(s->manifest, s->path, "nodata_gaps", name);
     try {
-        s->catalog = std::make_unique<InputCatalog>(InputCatalog::open(s->manifest.inputsAsRun()));
+        s->catalog = std::make_unique<InputCatalog>(s->manifest.reopenInputs());
         s->renderers.resize(s->catalog->inputs().size());
         s->changed = s->manifest.changedInputs(*s->catalog);
         for (const auto& src : s->changed)

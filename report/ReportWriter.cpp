@@ -244,7 +244,7 @@ std::vector<std::size_t> byRisk(const ExportedLayer& feats) {
 // The scanned rasters reopened to cut chips; none (with a note) when they cannot be.
 std::unique_ptr<InputCatalog> reopenInputs(const Manifest& m, std::vector<std::string>& notes) {
     try {
-        return std::make_unique<InputCatalog>(InputCatalog::open(m.inputsAsRun()));
+        return std::make_unique<InputCatalog>(m.reopenInputs());
     } catch (const Error& e) {
         notes.push_back(std::string("no image chips: cannot reopen the scanned rasters (") + e.what() + ")");
         return nullptr;

@@ -21,13 +21,13 @@ namespace fs = std::filesystem;
 namespace {
 
 // 12 x 12 km at 10 m with bare patches and a nodata block in the south-east corner.
-void writeReportScene(const std::string& path) {
+void writeReportScene(const std::string& path, std::uint32_t seed = 5) {
     SceneSpec s;
     s.width = s.height = 1200;
     s.noise = 20;
     s.nodata = true;
     s.nodataRect = {900, 900, 300, 300};
-    s.blobs = scatterBlobs(s.width, s.height, 40, 5, 3, 8);
+    s.blobs = scatterBlobs(s.width, s.height, 40, seed, 3, 8);
     writeScene(path, s);
 }
 
@@ -290,4 +290,26 @@ TEST(CliReport, ARasterReplacedSinceTheScanGivesNoChips) {
     EXPECT_NE(r.err.find("changed since the scan"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(dir.file("rep/chips")) &&
                  !filesContaining(dir.file("rep/chips"), ".png").empty());
+}
+
+// Bug: two scenes of one file name in two folders, given as relative paths, are labelled by the
+// paths as given ("a/x.tif"); the report reopened them by absolute paths, so every lead named a
+// source "not among the reopened rasters" (no chip, exit 0), and a replaced file went unnoticed.
+// Reopened inputs keep the labels the scan recorded.
+TEST(CliReport, ScenesOfOneNameInTwoFoldersGiveChipsAndAreCheckedForChanges) {
+    TempDir dir;
+    fs::create_directories(dir.file("a"));
+    fs::create_directories(dir.file("b"));
+    writeReportScene(dir.file("a/x.tif"));
+    writeReportScene(dir.file("b/x.tif"), 9);  // other objects: not merged with a's
+    ASSERT_EQ(runRiskmap({"scan", "a/x.tif", "b/x.tif", "-o", "out.geojson", "-q"}, dir.path()).exitCode, 0);
+    EXPECT_NE(readFile(dir.file("out.geojson")).find("\"source\": \"b/x.tif\""), std::string::npos);
+    auto r = runRiskmap({"report", "out.geojson", "-o", "rep", "--max-chips", "4"}, dir.path());
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("not among the reopened"), std::string::npos) << r.err;
+    EXPECT_EQ(filesContaining(dir.file("rep/chips"), ".png").size(), 4u);
+    fs::last_write_time(dir.file("b/x.tif"), fs::last_write_time(dir.file("b/x.tif")) + std::chrono::hours(1));
+    r = runRiskmap({"report", "out.geojson", "-o", "rep", "--max-chips", "4", "--overwrite"}, dir.path());
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("no chips from 'b/x.tif'"), std::string::npos) << r.err;
 }
