@@ -40,8 +40,9 @@ OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& r) {
                       ->check(CLI::Range(1, 15))
                       ->capture_default_str();
     h.simplify = cmd.add_option("--simplify-m", r.simplifyMetres,
-                                "simplify outlines within this many metres, keeping topology (default: half a pixel; 0 = "
-                                "exact pixel edges)")
+                                "simplify outlines within this many metres, keeping topology; an object too small "
+                                "for it is simplified as far as it stays valid (default: half a pixel; 0 = exact "
+                                "pixel edges)")
                      ->check(CLI::Range(0.0, 1e4))
                      ->default_str("half a pixel");
     h.overlapMerge = cmd.add_option("--overlap-merge", r.overlapMerge,

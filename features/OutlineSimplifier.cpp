@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 
 namespace riskmap {
 
@@ -162,15 +163,26 @@ MultiPolygon OutlineSimplifier::simplify(const MultiPolygon& geometry, double to
     std::size_t vertices = 0, rings = 0;
     for (const auto& part : geometry.parts) vertices += part.outer.size(), rings += 1 + part.holes.size();
     if (tolerance <= 0 || vertices <= 4 * geometry.parts.size()) return geometry;
-    if (rings <= kMaxFastRings) return simplifyFast(geometry, tolerance);
-    return simplifyGeos(geometry, tolerance);
+    // A tolerance too coarse for an object (a ring collapses, edges meet) steps down a ladder of
+    // half a pixel times powers of two until the outline holds: a large --simplify-m kept every
+    // pixel stair of small objects, more vertices than a small one gave (an audit: 200 m wrote
+    // the bytes of 0 m). The ladder is the same for every tolerance, so a larger one never
+    // settles on a finer step than a smaller one.
+    for (double t = tolerance;;) {
+        std::optional<MultiPolygon> out = rings <= kMaxFastRings ? simplifyFast(geometry, t) : simplifyGeos(geometry, t);
+        if (out) return std::move(*out);
+        if (t <= kLeastRetried) return geometry;
+        double step = kLeastRetried;
+        while (step * 2 < t) step *= 2;
+        t = step;
+    }
 }
 
 // Douglas-Peucker per ring, kept only when no edges touch and the nesting holds; else the exact
 // outline. GEOS's topology-preserving simplifier and validity check cost ~70 us a feature, more
 // than the rest of writing an outline (80,000 objects of the real-texture bench: user time
 // 1.4 s -> 3.0 s with GEOS), so it is left to outlines of many rings.
-MultiPolygon OutlineSimplifier::simplifyFast(const MultiPolygon& geometry, double tolerance) const {
+std::optional<MultiPolygon> OutlineSimplifier::simplifyFast(const MultiPolygon& geometry, double tolerance) const {
     std::vector<const Ring*> before;  // not copies: malloc is shared by the threads
     for (const auto& part : geometry.parts) {
         before.push_back(&part.outer);
@@ -180,9 +192,9 @@ MultiPolygon OutlineSimplifier::simplifyFast(const MultiPolygon& geometry, doubl
     after.reserve(before.size());
     for (const Ring* r : before) {
         after.push_back(simplifyRing(*r, tolerance));
-        if (after.back().size() < 3) return geometry;
+        if (after.back().size() < 3) return std::nullopt;
     }
-    if (anyEdgesTouch(after) || !sameNesting(before, after)) return geometry;
+    if (anyEdgesTouch(after) || !sameNesting(before, after)) return std::nullopt;
     MultiPolygon out;
     std::size_t k = 0;
     for (const auto& part : geometry.parts) {
@@ -193,20 +205,20 @@ MultiPolygon OutlineSimplifier::simplifyFast(const MultiPolygon& geometry, doubl
     return out;
 }
 
-MultiPolygon OutlineSimplifier::simplifyGeos(const MultiPolygon& geometry, double tolerance) const {
+std::optional<MultiPolygon> OutlineSimplifier::simplifyGeos(const MultiPolygon& geometry, double tolerance) const {
     std::vector<GEOSGeometry*> parts;
     for (const auto& part : geometry.parts) parts.push_back(polygonOf(ctx_, part));
     GeomPtr multi(GEOSGeom_createCollection_r(ctx_, GEOS_MULTIPOLYGON, parts.data(), static_cast<unsigned>(parts.size())),
                   GeomDeleter{ctx_});
     GeomPtr simple(GEOSTopologyPreserveSimplify_r(ctx_, multi.get(), tolerance), GeomDeleter{ctx_});
-    if (!simple || GEOSisValid_r(ctx_, simple.get()) != 1) return geometry;
+    if (!simple || GEOSisValid_r(ctx_, simple.get()) != 1) return std::nullopt;
     MultiPolygon out;
     const int n = GEOSGetNumGeometries_r(ctx_, simple.get());
     for (int i = 0; i < n; ++i) out.parts.push_back(polygonFrom(ctx_, GEOSGetGeometryN_r(ctx_, simple.get(), i)));
     // A part simplified away, or a ring reduced below a triangle, keeps the exact outline.
-    if (out.parts.size() != geometry.parts.size()) return geometry;
+    if (out.parts.size() != geometry.parts.size()) return std::nullopt;
     for (const auto& p : out.parts)
-        if (p.outer.size() < 3) return geometry;
+        if (p.outer.size() < 3) return std::nullopt;
     return out;
 }
 

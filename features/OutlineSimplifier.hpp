@@ -3,6 +3,8 @@
 // stay simple, holes stay inside, parts never cross: else the exact outline is kept), they
 // hold far fewer vertices, which makes transforming, writing and drawing them cheaper, and the
 // files smaller. One simplifier per thread (it holds a GEOS context).
+#include <optional>
+
 #include "detection/Detection.hpp"
 
 typedef struct GEOSContextHandle_HS* GEOSContextHandle_t;
@@ -16,14 +18,17 @@ public:
     OutlineSimplifier(const OutlineSimplifier&) = delete;
     OutlineSimplifier& operator=(const OutlineSimplifier&) = delete;
 
-    // The geometry simplified within `tolerance` pixels; unchanged when tolerance <= 0, when it
-    // has too few vertices to gain, or when GEOS cannot keep it valid.
+    // The geometry simplified within `tolerance` pixels; unchanged when tolerance <= 0 or when it
+    // has too few vertices to gain. Where `tolerance` would make it invalid (a ring collapses,
+    // edges meet), half of it is tried, and so on down to half a pixel; then the exact outline.
     MultiPolygon simplify(const MultiPolygon& geometry, double tolerance) const;
 
 private:
     static constexpr std::size_t kMaxFastRings = 64;  // beyond, the O(rings^2) nesting check loses to GEOS
-    MultiPolygon simplifyFast(const MultiPolygon& geometry, double tolerance) const;
-    MultiPolygon simplifyGeos(const MultiPolygon& geometry, double tolerance) const;
+    static constexpr double kLeastRetried = 0.5;  // px: the default tolerance, tried once as before
+    // nullopt where `tolerance` does not keep the outline valid.
+    std::optional<MultiPolygon> simplifyFast(const MultiPolygon& geometry, double tolerance) const;
+    std::optional<MultiPolygon> simplifyGeos(const MultiPolygon& geometry, double tolerance) const;
     GEOSContextHandle_t ctx_;
 };
 

@@ -75,6 +75,20 @@ TEST(OutlineSimplifier, StairsGoWithinTheTolerance) {
     EXPECT_NEAR(out.parts[0].areaPixels(), g.parts[0].areaPixels(), 0.03 * g.parts[0].areaPixels());
 }
 
+// Bug: a tolerance larger than an object collapsed its ring, and the exact outline was kept:
+// --simplify-m 200 wrote the bytes of --simplify-m 0. The tolerance is halved until it holds.
+TEST(OutlineSimplifier, ATooCoarseToleranceIsHalvedNotDropped) {
+    MultiPolygon g;
+    g.parts.push_back({discOutline(50, 50, 6), {}});
+    OutlineSimplifier s;
+    const MultiPolygon fine = s.simplify(g, 0.5), coarse = s.simplify(g, 100);
+    EXPECT_LT(vertexCount(fine), vertexCount(g));
+    EXPECT_LT(vertexCount(coarse), vertexCount(fine)) << "coarser than half a pixel, not the exact outline";
+    const Verdict v = judge(g, coarse);
+    EXPECT_TRUE(v.valid);
+    EXPECT_GE(coarse.parts.at(0).outer.size(), 3u);
+}
+
 TEST(OutlineSimplifier, ZeroToleranceKeepsPixelEdges) {
     MultiPolygon g;
     g.parts.push_back({discOutline(50, 50, 20), {}});
