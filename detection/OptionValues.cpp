@@ -75,6 +75,18 @@ std::size_t OptionValues::indexOf(const std::string& key) const {
                      (known.empty() ? std::string("no options") : known));
 }
 
+namespace {
+
+// A limit as a user reads it: "600 m", but "1" for a probability, not "1 0-1" (an audit).
+std::string withUnit(double limit, const std::string& unit) {
+    const std::string text = optionValueText(OptionValue(limit));
+    for (const char* physical : {"m", "m2", "ha", "px", "model px"})
+        if (unit == physical) return text + " " + unit;
+    return unit.empty() || unit == "0-1" ? text : text + " (" + unit + ")";
+}
+
+}  // namespace
+
 void OptionValues::validate(const OptionSpec& spec, OptionValue& v) const {
     if (spec.type == OptionType::Double || spec.type == OptionType::Int) {
         double d = v.index() == 1 ? static_cast<double>(std::get<std::int64_t>(v))
@@ -83,10 +95,10 @@ void OptionValues::validate(const OptionSpec& spec, OptionValue& v) const {
             throw UsageError("option " + spec.name + " must be a finite number");
         if (spec.min && d < *spec.min)
             throw UsageError("option " + spec.name + "=" + optionValueText(v) + " is below the minimum " +
-                             optionValueText(OptionValue(*spec.min)) + (spec.unit.empty() ? "" : " " + spec.unit));
+                             withUnit(*spec.min, spec.unit));
         if (spec.max && d > *spec.max)
             throw UsageError("option " + spec.name + "=" + optionValueText(v) + " is above the maximum " +
-                             optionValueText(OptionValue(*spec.max)) + (spec.unit.empty() ? "" : " " + spec.unit));
+                             withUnit(*spec.max, spec.unit));
     }
     if (spec.type == OptionType::Choice) {
         const auto& s = std::get<std::string>(v);

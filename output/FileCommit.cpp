@@ -121,11 +121,14 @@ void FileCommit::checkDestination(const std::string& path, bool replace) {
         if (S_ISDIR(st.st_mode)) throw UsageError("output '" + path + "' is a folder: choose a file name");
         if (!replace) throw UsageError("output '" + path + "' already exists: pass --overwrite to replace it");
     }
+    // The output is named: -o, --explain, --publish and a report's folder all come here.
     const std::string dir = folderOf(path);
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        throw IoError("output folder '" + dir + "' does not exist: create it first");
+    if (::stat(dir.c_str(), &st) != 0)
+        throw IoError("the folder of output '" + path + "' ('" + dir + "') does not exist: create it first");
+    if (!S_ISDIR(st.st_mode))
+        throw IoError("the folder of output '" + path + "' ('" + dir + "') is a file, not a folder: choose another path");
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
-        throw IoError("output folder '" + dir + "' is not writable: choose another -o path");
+        throw IoError("the folder of output '" + path + "' ('" + dir + "') is not writable: choose another path");
     checkNameFits(path);
 }
 
@@ -189,7 +192,7 @@ std::string FileCommit::add(const std::string& finalPath, unsigned mode, bool re
     checkDestination(finalPath, replace);
     if (contains(finalPath))
         throw UsageError("two outputs of this run would both be written to '" + finalPath +
-                         "': give --publish, -o and the other outputs different paths");
+                         "': give -o, --explain, --publish and the other outputs different paths");
     Entry e;
     e.finalPath = finalPath;
     e.id = identity(finalPath);

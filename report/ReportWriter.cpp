@@ -413,7 +413,7 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
     if (manifest.diff) diff = std::make_unique<DiffReport>(manifest, request_.scan, summary.notes);
     const fs::path target(request_.outDir);
     const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    if (!fs::is_directory(parent)) throw IoError("the folder '" + parent.string() + "' for the report does not exist");
+    if (!fs::is_directory(parent)) throw IoError("the folder '" + parent.string() + "' for the report does not exist: create it first");
     // Outlines wait in an unlinked file beside the report, not in memory (issue 14).
     ReportLayers layers = diff ? diffLayers(manifest, request_.scan, parent.string(), *diff)
                                : loadLayers(manifest, request_.scan, parent.string(), summary.notes);

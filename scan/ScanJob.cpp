@@ -394,7 +394,7 @@ void ScanJob::checkOutputPaths() const {
     for (const auto& p : f.written()) {
         if (!seen.insert(FileCommit::identity(p)).second)
             throw UsageError("two outputs of this run would both be written to '" + p +
-                             "': give --publish, -o and the other outputs different paths");
+                             "': give -o, --explain, --publish and the other outputs different paths");
         if (p == f.journal) {  // checked when the scan starts (--resume, --overwrite)
             FileCommit::checkNameFits(p);
             continue;

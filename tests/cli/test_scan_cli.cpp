@@ -1027,3 +1027,23 @@ TEST(CliScan, ExplainOfManyRejectionsKeepsWithinRam) {
     }
     EXPECT_EQ(readFile(dir.file("tight.why.geojson")), readFile(dir.file("roomy.why.geojson")));
 }
+
+// An audit: "-o scene.tif/out.gpkg" said "output folder 'scene.tif' does not exist: create it
+// first" (it is a file); a --explain layer at -o's path was blamed on --publish. Messages name
+// the output and what is wrong with its folder.
+TEST(CliScan, OutputFolderMessagesNameTheOutputAndTheFault) {
+    TempDir dir;
+    const std::string in = oneObjectScene(dir, "p.tif");
+    CliResult r = runRiskmap({"scan", in, "-o", in + "/out.gpkg", "-q"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("is a file, not a folder"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("'" + in + "/out.gpkg'"), std::string::npos) << r.err;
+    r = runRiskmap({"scan", in, "-o", dir.file("x.gpkg"), "--explain", dir.file("why/e.gpkg"), "-q"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("the folder of output '" + dir.file("why/e.gpkg") + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("create it first"), std::string::npos) << r.err;
+    r = runRiskmap({"scan", in, "-o", dir.file("x.gpkg"), "--explain", dir.file("x.gpkg"), "-q"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("--explain"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("x.gpkg")));
+}

@@ -19,6 +19,23 @@ TEST(OptionValues, DefaultsSetsAndValidation) {
     EXPECT_THROW(v.setAssignment("noequals"), UsageError);
 }
 
+// An audit: "option min_score=2 is above the maximum 1 0-1". Limits read as a user writes them.
+TEST(OptionValues, LimitsAreNamedWithTheirUnitsReadably) {
+    OptionValues v(DetectorRegistry::builtin().get("index").info.options);
+    auto message = [&](const std::string& assignment) {
+        try {
+            v.setAssignment(assignment);
+        } catch (const UsageError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    EXPECT_NE(message("min_score=2").find("is above the maximum 1"), std::string::npos);
+    EXPECT_EQ(message("min_score=2").find("0-1"), std::string::npos) << message("min_score=2");
+    EXPECT_NE(message("open_radius_m=2000").find("is above the maximum 1000 m"), std::string::npos)
+        << message("open_radius_m=2000");
+}
+
 TEST(DetectorConfig, RecipeThenSetsInOrder) {
     auto info = DetectorRegistry::builtin().get("index").info;
     DetectorConfig c = DetectorConfig::fromJson(
