@@ -16,6 +16,7 @@
 #include "output/LayerSet.hpp"
 #include "output/QgisStyle.hpp"
 #include "provenance/Manifest.hpp"
+#include "readback/Antimeridian.hpp"
 #include "readback/LayerReader.hpp"
 #include "readback/ScanCoverage.hpp"
 
@@ -94,9 +95,7 @@ void readSide(ScanDiff::Side& s, std::vector<std::string>& notes) {
 std::vector<EvalPoint> pointsOf(const std::vector<LayerFeature>& features) {
     std::vector<EvalPoint> out;
     for (std::size_t i = 0; i < features.size(); ++i) {
-        OGRPoint c;
-        if (features[i].geometry->Centroid(&c) != OGRERR_NONE) throw DataError("cannot take the centroid of a feature");
-        out.push_back({{c.getX(), c.getY()}, features[i].number("score", 0), false, i});
+        out.push_back({lonLatCentroid(*features[i].geometry), features[i].number("score", 0), false, i});
     }
     return out;
 }

@@ -22,6 +22,7 @@
 #include "provenance/Manifest.hpp"
 #include "raster/InputCatalog.hpp"
 #include "raster/RasterInput.hpp"
+#include "readback/Antimeridian.hpp"
 #include "readback/LayerReader.hpp"
 #include "readback/ScanCoverage.hpp"
 #include "tiling/Coverage.hpp"
@@ -108,6 +109,9 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
             OGRPoint p;
             if (wkbFlatten(g->getGeometryType()) == wkbPoint) {
                 p = *g->toPoint();
+            } else if (!ct) {  // lon/lat: an object astride lon 180 comes split in two parts
+                const LonLat c = lonLatCentroid(*g);
+                p = OGRPoint(c.lon, c.lat);
             } else if (g->Centroid(&p) != OGRERR_NONE) {
                 throw DataError("cannot take the centroid of a feature in '" + path + "'");
             }
@@ -204,11 +208,7 @@ GeomPtr aoiFromVector(const std::string& path) {
     return acc;
 }
 
-bool covers(const OGRGeometry& area, const LonLat& p) {
-    OGRPoint pt(p.lon, p.lat);
-    // A point on the boundary counts as inside: truth at the very edge of a scene was scanned.
-    return area.Intersects(&pt);
-}
+bool covers(const OGRGeometry& area, const LonLat& p) { return coversLonLat(area, p); }
 
 std::string stemOf(const std::string& name) {
     auto dot = name.rfind('.');

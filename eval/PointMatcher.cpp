@@ -89,14 +89,19 @@ std::vector<Edge> candidatePairs(const std::vector<EvalPoint>& dets, const std::
         const double cosLat = std::max(std::cos(p.lat * 3.14159265358979323846 / 180.0), 1e-3);
         const long long ry = 1, rx = static_cast<long long>(std::ceil(1.0 / cosLat)) + 1;
         const long long cy = static_cast<long long>(std::floor(p.lat / cellLat));
-        const long long cx = static_cast<long long>(std::floor(p.lon / cellLat));
-        for (long long y = cy - ry; y <= cy + ry; ++y) {
-            for (long long x = cx - rx; x <= cx + rx; ++x) {
-                auto it = grid.find({y, x});
-                if (it == grid.end()) continue;
-                for (std::size_t t : it->second) {
-                    double dist = geodesicDistance(p, truth[t].position);
-                    if (dist <= radius) edges.push_back({k, t, dist});
+        // Near lon 180 the truth may sit one turn away in the grid (179.9995 beside -179.9999).
+        const bool nearTheLine = std::fabs(p.lon) + (rx + 1) * cellLat >= 180;
+        for (const double turn : {0.0, 360.0, -360.0}) {
+            if (turn != 0 && !nearTheLine) break;
+            const long long cx = static_cast<long long>(std::floor((p.lon + turn) / cellLat));
+            for (long long y = cy - ry; y <= cy + ry; ++y) {
+                for (long long x = cx - rx; x <= cx + rx; ++x) {
+                    auto it = grid.find({y, x});
+                    if (it == grid.end()) continue;
+                    for (std::size_t t : it->second) {
+                        double dist = geodesicDistance(p, truth[t].position);
+                        if (dist <= radius) edges.push_back({k, t, dist});
+                    }
                 }
             }
         }

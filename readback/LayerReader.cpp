@@ -1,5 +1,7 @@
 #include "readback/LayerReader.hpp"
 
+#include "readback/Antimeridian.hpp"
+
 #include <gdal_priv.h>
 #include <ogr_api.h>
 #include <ogrsf_frmts.h>
@@ -182,6 +184,7 @@ OGRGeometryUniquePtr lonLatPolygon(const std::vector<LonLat>& ring) {
     for (const auto& p : ring) r.addPoint(p.lon, p.lat);
     r.closeRings();
     poly->addRing(&r);
+    unwrapLongitudes(*poly);  // a footprint astride lon 180 (Fiji), else it rings the globe
     return OGRGeometryUniquePtr(poly.release());
 }
 

@@ -52,7 +52,8 @@ std::unique_ptr<OGRCoordinateTransformation> lonLatTo(const std::string& targetW
 // The area of a lon/lat geometry in square degrees (for shares of one place, not for metres).
 double planarArea(const OGRGeometry& geometry);
 
-// A polygon of one ring of lon/lat points (a scene's footprint), closed.
+// A polygon of one ring of lon/lat points (a scene's footprint), closed; unwrapped across lon 180
+// (readback/Antimeridian).
 OGRGeometryUniquePtr lonLatPolygon(const std::vector<LonLat>& ring);
 
 }  // namespace riskmap

@@ -9,6 +9,7 @@
 #include "core/Error.hpp"
 #include "geo/GdalRuntime.hpp"
 #include "geo/Geodesy.hpp"
+#include "readback/Antimeridian.hpp"
 #include "readback/LayerReader.hpp"
 
 namespace riskmap {
@@ -33,7 +34,8 @@ void unite(OGRGeometryUniquePtr& acc, const OGRGeometry& g) {
 std::map<std::string, OGRGeometryUniquePtr> bySource(const LayerContent& layer) {
     std::map<std::string, OGRGeometryUniquePtr> out;
     for (const auto& f : layer.features)
-        if (f.geometry && !f.geometry->IsEmpty()) unite(out[f.text("source")], *f.geometry);
+        if (f.geometry && !f.geometry->IsEmpty()) unite(out[f.text("source")], *unwrappedCopy(*f.geometry));
+    for (auto& [source, g] : out) unwrapLongitudes(*g);  // gap cells on both sides of lon 180
     return out;
 }
 
@@ -83,6 +85,7 @@ void ScanCoverage::readLayers(const Manifest& m, const std::string& mainPath, st
             s.clear.reset(s.footprint->clone());
             continue;
         }
+        alignLongitudes(*gap->second, *s.footprint);
         s.clear.reset(s.footprint->Difference(gap->second.get()));
         if (!s.clear) throw DataError("cannot take the nodata gaps of '" + s.source + "' out of its footprint");
     }
@@ -91,8 +94,17 @@ void ScanCoverage::readLayers(const Manifest& m, const std::string& mainPath, st
 }
 
 ScanCoverage::Sight ScanCoverage::look(const OGRGeometry& place) const {
-    if (outsideShare(place, clear_.get()) <= kOutsideTolerance) return Sight::Clear;
-    if (outsideShare(place, footprints_.get()) <= kOutsideTolerance) return Sight::NoData;
+    // Areas and places astride lon 180 are unwrapped (past 180); the place is also tried one
+    // turn east and west, so that each meets an area in its own frame.
+    const OGRGeometryUniquePtr here = unwrappedCopy(place);
+    auto share = [&](const OGRGeometry* area) {
+        double least = outsideShare(*here, area);
+        for (const double turn : {360.0, -360.0})
+            if (least > kOutsideTolerance) least = std::min(least, outsideShare(*shiftedCopy(*here, turn), area));
+        return least;
+    };
+    if (share(clear_.get()) <= kOutsideTolerance) return Sight::Clear;
+    if (share(footprints_.get()) <= kOutsideTolerance) return Sight::NoData;
     return Sight::Outside;
 }
 
@@ -104,24 +116,33 @@ bool ScanCoverage::blindAround(const std::string& source, const LonLat& at, doub
                                       geodesicDistance(at, {at.lon, at.lat + (at.lat > 0 ? -kStep : kStep)})) / kStep;
     if (!(perDegree > 0)) return false;
     const double degrees = metres / perDegree;
-    const OGRPoint centre(at.lon, at.lat);
     for (const auto& s : scenes_) {
         if (s.source != source || !s.footprint || !s.clear) continue;
-        OGRGeometryUniquePtr disk(centre.Buffer(degrees, 8));
-        if (!disk) return false;
-        if (s.clearIndexed) return !OGRPreparedGeometryIntersects(s.clearIndexed.get(), OGRGeometry::ToHandle(disk.get()));
-        return !disk->Intersects(s.clear.get());
+        // Blind only where no turn of the disk (east, west: lon 180) meets clear ground.
+        for (const double turn : {0.0, 360.0, -360.0}) {
+            const OGRPoint centre(at.lon + turn, at.lat);
+            OGRGeometryUniquePtr disk(centre.Buffer(degrees, 8));
+            if (!disk) return false;
+            const bool meets = s.clearIndexed ? OGRPreparedGeometryIntersects(s.clearIndexed.get(), OGRGeometry::ToHandle(disk.get()))
+                                              : disk->Intersects(s.clear.get());
+            if (meets) return false;
+        }
+        return true;
     }
     return false;
 }
 
 std::string ScanCoverage::dateAt(const OGRGeometry& place) const {
-    OGRPoint c;
-    if (place.Centroid(&c) != OGRERR_NONE) return commonDate();
+    LonLat c;
+    try {
+        c = lonLatCentroid(place);
+    } catch (const Error&) {
+        return commonDate();
+    }
     for (const auto& s : scenes_)
-        if (s.clear && s.clear->Contains(&c) && !s.date.empty()) return s.date;
+        if (s.clear && coversLonLat(*s.clear, c) && !s.date.empty()) return s.date;
     for (const auto& s : scenes_)
-        if (s.footprint && s.footprint->Contains(&c) && !s.date.empty()) return s.date;
+        if (s.footprint && coversLonLat(*s.footprint, c) && !s.date.empty()) return s.date;
     return commonDate();
 }
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <optional>
 
 #include "core/Error.hpp"
 #include "geo/CoordinateMapper.hpp"
@@ -95,6 +96,22 @@ ChipRenderer::ChipRenderer(const RasterInput& input)
 
 ChipRenderer::~ChipRenderer() = default;
 
+// A lon/lat point in raster pixels. A lon/lat raster may run past lon 180 (179.99 to 180.01)
+// while the layer cuts objects at the line: of the point and its turns east and west, the one
+// nearest the raster's columns (an audit: such an object was 'off its raster', no chip).
+std::optional<MapPoint> ChipRenderer::toPixel(const LonLat& p) const {
+    std::optional<MapPoint> best;
+    auto away = [&](const MapPoint& q) { return q.x < 0 ? -q.x : q.x > input_.width() ? q.x - input_.width() : 0.0; };
+    for (const double turn : {0.0, 360.0, -360.0}) {
+        double x = p.lon + turn, y = p.lat;
+        if (!fromLonLat_->Transform(1, &x, &y)) continue;
+        const MapPoint q = input_.geoTransform().inverse(x, y);
+        if (!best || away(q) < away(*best)) best = q;
+        if (away(*best) == 0) break;
+    }
+    return best;
+}
+
 std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<LonLat>>& rings,
                                                 const std::vector<std::string>& caption, double minMetres, ChipInfo& info) {
     // Outline in raster pixels.
@@ -103,9 +120,9 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     for (const auto& r : rings) {
         std::vector<cv::Point2d> pr;
         for (const auto& p : r) {
-            double x = p.lon, y = p.lat;
-            if (!fromLonLat_->Transform(1, &x, &y)) continue;
-            MapPoint q = input_.geoTransform().inverse(x, y);
+            const std::optional<MapPoint> found = toPixel(p);
+            if (!found) continue;
+            const MapPoint q = *found;
             pr.emplace_back(q.x, q.y);
             x0 = std::min(x0, q.x);
             x1 = std::max(x1, q.x);

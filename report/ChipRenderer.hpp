@@ -2,6 +2,7 @@
 // Image chips for the evidence report: a window of the source raster around a detection,
 // stretched for display, with the outline drawn, a scale bar and a caption, as PNG.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ public:
                                       const std::vector<std::string>& caption, double minMetres, ChipInfo& info);
 
 private:
+    std::optional<MapPoint> toPixel(const LonLat& p) const;
+
     const RasterInput& input_;
     RasterReader reader_;
     std::vector<int> bands_;

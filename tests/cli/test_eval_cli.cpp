@@ -188,3 +188,41 @@ TEST(CliEval, TruthInTheScansNodataGapsIsNotCounted) {
     ASSERT_EQ(j.at("notes").size(), 1u);
     EXPECT_NE(j.at("notes")[0].get<std::string>().find("nodata gaps could not be read"), std::string::npos);
 }
+
+// An audit: eval of a scene astride lon 180 (Fiji) gave TP 0 / FP 0 / FN 0, its truth "outside
+// the scanned footprint" and its detection "deep in the nodata gaps": the footprint ring ran
+// 179.9 -> -179.9 round the rest of the globe, and a split object's centroid fell near lon 0.
+// diff of two scans of it called both objects unknown. Every format, both commands.
+TEST(CliEval, ScenesAcrossTheAntimeridianAreMatchedAndCovered) {
+    TempDir dir;
+    // One object astride the line, one west of it.
+    const std::string scene = writeAntimeridianScene(dir.file("anti.tif"), {{104, 60, 8, 6, kBareSoil}, {40, 40, 6, 6, kBareSoil}});
+    auto point = [](double px, double py) {
+        return "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[" +
+               std::to_string(818449 + 10 * px) + "," + std::to_string(8120006 - 10 * py) + "]}}";
+    };
+    std::ofstream(dir.file("truth.geojson")) << ("{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{"
+                                                "\"name\":\"urn:ogc:def:crs:EPSG::32760\"}},\"features\":[" +
+                                                point(104, 60) + "," + point(40, 40) + "]}");
+    for (const std::vector<std::string>& out : {std::vector<std::string>{"a.geojson"}, {"a.gpkg", "--out-crs", "EPSG:4326"},
+                                               {"a.fgb", "--out-crs", "EPSG:4326"}, {"b.gpkg"}}) {
+        std::vector<std::string> args{"scan", scene, "-o", dir.file(out[0]), "-q", "--overwrite", "--date", "2020-01-01"};
+        args.insert(args.end(), out.begin() + 1, out.end());
+        ASSERT_EQ(runRiskmap(args).exitCode, 0) << out[0];
+        const CliResult r = runRiskmap({"eval", "--truth", dir.file("truth.geojson"), "--detections", dir.file(out[0]), "--json",
+                                        "--radius-m", "100", "--bootstrap", "0"});
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        const Json j = parseJson(r.out, "stdout");
+        EXPECT_EQ(j.at("overall").at("tp").get<int>(), 2) << out[0] << " " << r.out;
+        EXPECT_EQ(j.at("overall").at("fp").get<int>(), 0) << out[0];
+        EXPECT_EQ(j.at("truth_outside_footprint").get<int>(), 0) << out[0];
+        EXPECT_EQ(j.at("truth_in_nodata_gaps").get<int>(), 0) << out[0];
+        EXPECT_EQ(j.at("detections_in_nodata_gaps").get<int>(), 0) << out[0];
+    }
+    ASSERT_EQ(runRiskmap({"scan", scene, "-o", dir.file("later.fgb"), "-q", "--date", "2020-02-01", "--out-crs", "EPSG:4326"}).exitCode, 0);
+    const CliResult d = runRiskmap({"diff", dir.file("a.geojson"), dir.file("later.fgb"), "-o", dir.file("d.gpkg"), "-q"});
+    ASSERT_EQ(d.exitCode, 0) << d.err;
+    const Json counts = parseJsonFile(dir.file("d.gpkg.manifest.json")).at("diff").at("counts");
+    EXPECT_EQ(counts.at("persists").get<int>(), 2) << dumpJson(counts);
+    EXPECT_EQ(counts.at("unknown").get<int>(), 0) << dumpJson(counts);
+}

@@ -378,20 +378,6 @@ TEST_F(OutputSafety, ReportKeepsHostileIdsOutOfFileNames) {
 // A scene across the antimeridian (UTM 60 S) written with --out-crs EPSG:4326 to a GeoPackage or
 // FlatGeobuf: objects astride 180 degrees are cut there, as GeoJSON's are, instead of one
 // polygon wrapping the globe from -180 to 180 (an audit); the footprint too.
-namespace {
-
-// 200 x 200 px of UTM 60 S with 180 degrees running down column ~104.
-void writeAntimeridianScene(const std::string& path, std::vector<Blob> blobs) {
-    SceneSpec s;
-    s.width = s.height = 200;
-    s.epsg = "EPSG:32760";
-    s.originX = 818449;
-    s.originY = 8120006;
-    s.blobs = std::move(blobs);
-    writeScene(path, s);
-}
-
-}  // namespace
 
 TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
     TempDir dir;

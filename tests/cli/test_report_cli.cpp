@@ -313,3 +313,24 @@ TEST(CliReport, ScenesOfOneNameInTwoFoldersGiveChipsAndAreCheckedForChanges) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.err.find("no chips from 'b/x.tif'"), std::string::npos) << r.err;
 }
+
+// An audit: a lon/lat raster running past lon 180 (179.99 to 180.01) with an object astride the
+// line: the layer cuts it at 180, and the part at -180 mapped a full turn off the raster, so the
+// lead was 'off its raster' and had no chip.
+TEST(CliReport, AnObjectAstrideLon180InALonLatRasterGetsItsChip) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.epsg = "EPSG:4326";
+    s.originX = 179.99;
+    s.originY = -16.0;
+    s.pixel = 1e-4;
+    s.blobs = {{100, 100, 10, 10, kBareSoil}};
+    writeScene(dir.file("am.tif"), s);
+    ASSERT_EQ(runRiskmap({"scan", dir.file("am.tif"), "-o", dir.file("am.geojson"), "-q"}).exitCode, 0);
+    ASSERT_NE(readFile(dir.file("am.geojson")).find("MultiPolygon"), std::string::npos) << "the object is cut at 180";
+    const CliResult r = runRiskmap({"report", dir.file("am.geojson"), "-o", dir.file("rep")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("off their raster"), std::string::npos) << r.err;
+    EXPECT_EQ(filesContaining(dir.file("rep/chips"), ".png").size(), 1u);
+}

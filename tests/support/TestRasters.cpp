@@ -93,6 +93,16 @@ std::string writeScene(const std::string& path, const SceneSpec& s) {
     return path;
 }
 
+std::string writeAntimeridianScene(const std::string& path, std::vector<Blob> blobs) {
+    SceneSpec s;
+    s.width = s.height = 200;
+    s.epsg = "EPSG:32760";
+    s.originX = 818449;
+    s.originY = 8120006;
+    s.blobs = std::move(blobs);
+    return writeScene(path, s);
+}
+
 std::vector<Blob> scatterBlobs(int width, int height, int count, std::uint32_t seed,
                                double minRadius, double maxRadius) {
     std::mt19937 rng(seed);

@@ -57,6 +57,10 @@ struct SceneSpec {
 // Writes a UInt16 GeoTIFF; returns the path.
 std::string writeScene(const std::string& path, const SceneSpec& spec);
 
+// 200 x 200 px of UTM 60 S (EPSG:32760, origin 818449, 8120006, 10 m) with lon 180 running down
+// column ~104 (Fiji).
+std::string writeAntimeridianScene(const std::string& path, std::vector<Blob> blobs);
+
 // Deterministic pseudo-random blobs of bare soil, some straddling the given tile seams.
 std::vector<Blob> scatterBlobs(int width, int height, int count, std::uint32_t seed,
                                double minRadius, double maxRadius);
