@@ -1,5 +1,7 @@
 #include "core/JsonReader.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "core/Error.hpp"
@@ -49,6 +51,15 @@ std::vector<JsonReader> JsonReader::items(std::size_t maxItems) const {
     out.reserve(arr.size());
     for (std::size_t i = 0; i < arr.size(); ++i) out.emplace_back(arr[i], origin_, path_ + "[" + std::to_string(i) + "]");
     return out;
+}
+
+void JsonReader::onlyKeys(const std::vector<std::string>& allowed) const {
+    for (auto it = object().begin(); it != value_->end(); ++it) {
+        if (std::find(allowed.begin(), allowed.end(), it.key()) != allowed.end()) continue;
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail("has an unknown key '" + it.key() + "' (known: " + list + ")");
+    }
 }
 
 std::vector<std::pair<std::string, JsonReader>> JsonReader::members() const {

@@ -43,6 +43,9 @@ public:
     double number(const std::string& key, double fallback) const;
 
     [[noreturn]] void fail(const std::string& why) const;
+    // Fails naming the first key of this object that is not in `allowed` (a misspelt optional
+    // key would otherwise be ignored, its default used in silence).
+    void onlyKeys(const std::vector<std::string>& allowed) const;
 
 private:
     const Json* value_;

@@ -1,5 +1,7 @@
 #include "detection/DetectorConfig.hpp"
 
+#include <filesystem>
+
 #include "core/Error.hpp"
 
 namespace riskmap {
@@ -12,13 +14,19 @@ DetectorConfig DetectorConfig::fromJson(const Json& root, const std::string& ori
     const Json* j = &root;
     if (!j->is_object()) throw UsageError(origin + ": a recipe must be a JSON object");
     const Json* risk = nullptr;
+    std::string baseDir;
+    Json resources;
     if (j->contains("recipe")) {  // a scan manifest: its recipe, and the risk options it ran with
         if (j->contains("risk") && j->at("risk").is_object()) risk = &j->at("risk");
+        if (j->contains("working_dir") && j->at("working_dir").is_string()) baseDir = j->at("working_dir").get<std::string>();
+        if (j->contains("detector") && j->at("detector").is_object()) resources = j->at("detector").value("resources", Json());
         j = &j->at("recipe");
     }
     if (!j->is_object()) throw UsageError(origin + ": \"recipe\" must be an object");
     DetectorConfig c;
     c.origin_ = origin;
+    c.baseDir_ = baseDir;
+    c.recordedResources_ = resources;
     for (const char* key : {"context", "risk_levels"})
         if (risk && risk->contains(key)) c.risk_[key] = risk->at(key);
     for (auto it = j->begin(); it != j->end(); ++it) {
@@ -49,6 +57,13 @@ OptionValues DetectorConfig::resolve(const DetectorInfo& info, const DetectorCon
                              "', not '" + info.name + "': drop --detector or use a matching recipe");
         for (auto it = recipe->options().begin(); it != recipe->options().end(); ++it)
             v.setJson(it.key(), *it, recipe->origin());
+        // A manifest rerun from another folder found its inputs but not its model or card.
+        for (const auto& spec : info.options) {
+            if (!spec.filePath || recipe->baseDir().empty() || !recipe->options().contains(spec.name)) continue;
+            const std::string path = v.getString(spec.name);
+            if (!path.empty() && path[0] != '/' && path.find("://") == std::string::npos)
+                v.setJson(spec.name, Json((std::filesystem::path(recipe->baseDir()) / path).string()), recipe->origin());
+        }
     }
     for (const auto& s : sets) v.setAssignment(s);
     return v;

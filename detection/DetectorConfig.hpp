@@ -21,6 +21,11 @@ public:
     const std::string& origin() const { return origin_; }
     // {"context": [...], "risk_levels": [medium, high]} when the recipe gives them.
     const Json& risk() const { return risk_; }
+    // The folder a manifest's scan ran in ("" for a recipe file): its file options' base.
+    const std::string& baseDir() const { return baseDir_; }
+    // The files a manifest's scan read through its options, with their hashes
+    // (Detector::resources); null for a recipe file.
+    const Json& recordedResources() const { return recordedResources_; }
 
     // Defaults, then the recipe's options (if any), then --set KEY=VALUE in order.
     static OptionValues resolve(const DetectorInfo& info, const DetectorConfig* recipe,
@@ -33,6 +38,8 @@ private:
     Json options_ = Json::object();
     Json risk_ = Json::object();
     std::string origin_;
+    std::string baseDir_;
+    Json recordedResources_;
 };
 
 }  // namespace riskmap

@@ -44,6 +44,12 @@ public:
         binders_.push_back([member, name](const OptionValues& v, P& p) { p.*member = v.getString(name); });
         return *this;
     }
+    // A string naming a file (DetectorConfig resolves it from a manifest's folder).
+    OptionTable& file(const char* name, std::string P::*member, const char* help) {
+        text(name, member, "", help);
+        specs_.back().filePath = true;
+        return *this;
+    }
     OptionTable& choice(const char* name, std::string P::*member, const char* def, std::vector<std::string> choices,
                         const char* help) {
         specs_.push_back(OptionSpec{name, OptionType::Choice, std::string(def), "", help, {}, {}, std::move(choices)});

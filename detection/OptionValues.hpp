@@ -26,6 +26,9 @@ struct OptionSpec {
     std::optional<double> min;
     std::optional<double> max;
     std::vector<std::string> choices;  // for Choice
+    // A file path (a model, a card): relative ones in a manifest rerun from another folder are
+    // resolved from the folder the scan ran in.
+    bool filePath = false;
 
     // A number with its unit and allowed range, the common case.
     static OptionSpec number(const char* name, double def, const char* unit, const char* desc, double lo, double hi) {

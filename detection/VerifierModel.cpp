@@ -194,7 +194,8 @@ void VerifierModel::checkFits(const std::string& detectorName, const std::vector
                               const std::string& origin) const {
     if (detector != detectorName)
         throw UsageError("model file '" + origin + "' verifies the '" + detector + "' detector, not '" + detectorName +
-                         "': pass it with --detector " + detector + ", or train one for " + detectorName);
+                         "': riskmap train makes verifiers for " + detectorName + " with --detector " + detectorName +
+                         "; this file was changed or made for another tool");
     if (features == featureNames) return;
     std::string missing;
     for (const auto& f : featureNames)

@@ -262,6 +262,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     const auto& entry = registry.get(name);
     options_ = std::make_unique<OptionValues>(DetectorConfig::resolve(entry.info, recipe.get(), request_.sets));
     detector_ = entry.create(*options_);
+    warnChangedResources(recipe.get());
 
     catalog_ = std::make_unique<InputCatalog>(InputCatalog::open(request_.input));
     checkOutputsAreNotInputs();
@@ -349,6 +350,22 @@ std::size_t ScanJob::reserveForDetector(bool& fits) {
         p.reservedBytes = r.fixed + workers * r.perWorker;
         ScanPipeline::fittingTileSize(inputs(), *detector_, p, &fits);
         if (fits || workers == 1) return workers;
+    }
+}
+
+// A manifest rerun whose model was replaced since: the same command, other detections (an audit:
+// a --resume refused it, a rerun said nothing).
+void ScanJob::warnChangedResources(const DetectorConfig* recipe) {
+    if (!recipe || !recipe->recordedResources().is_object()) return;
+    const Json now = detector_->resources();
+    for (const auto& [role, was] : recipe->recordedResources().items()) {
+        const Json before = was.is_object() ? was.value("sha256", Json()) : Json();
+        const Json after = now.is_object() && now.contains(role) ? now.at(role).value("sha256", Json()) : Json();
+        if (!before.is_string() || before == after) continue;
+        warnings_.push_back("the " + role + " file is not the one the scan in '" + recipe->origin() + "' used (sha256 " +
+                            before.get<std::string>().substr(0, 12) + " then, " +
+                            (after.is_string() ? after.get<std::string>().substr(0, 12) : std::string("none")) +
+                            " now): this run will not repeat its detections");
     }
 }
 

@@ -103,6 +103,7 @@ public:
 private:
     // The recipe (--config or, for merge, the journal's), and its risk settings applied.
     std::unique_ptr<DetectorConfig> loadRecipe();
+    void warnChangedResources(const DetectorConfig* recipe);
     // Every output path is usable, none collides with another or (once opened) with an input.
     void checkOutputPaths() const;
     void checkOutputsAreNotInputs() const;

@@ -85,7 +85,7 @@ CandidateSet CandidateSet::collect(const KilnDetector& det, const InputCatalog& 
                                    double radius, bool byField, bool ownLabelsOnly, const std::atomic<bool>* cancel) {
     CandidateSet s;
     s.gsdMin = std::numeric_limits<double>::max();
-    std::vector<char> used(labels.points.size(), 0);
+    std::vector<char> used(labels.points.size(), 0), named(labels.points.size(), 0);
     for (std::size_t i = 0; i < images.inputs().size(); ++i) {
         const RasterInput& in = images.inputs()[i];
         const std::string& image = images.sources()[i];
@@ -97,8 +97,9 @@ CandidateSet CandidateSet::collect(const KilnDetector& det, const InputCatalog& 
         for (std::size_t k = 0; k < labels.points.size(); ++k)
             if (insideRing(ring, labels.points[k].position)) {
                 inside.push_back(static_cast<int>(k));
-                if (!labels.points[k].difficult && (!ownLabelsOnly || names(labels.points[k].image, image)))
-                    il.certain.push_back(static_cast<int>(k));
+                const bool own = !ownLabelsOnly || names(labels.points[k].image, image);
+                named[k] |= own;
+                if (!labels.points[k].difficult && own) il.certain.push_back(static_cast<int>(k));
                 used[k] = 1;
             }
         const std::string group = il.group = groupOf(inside, labels, image, byField);
@@ -119,6 +120,10 @@ CandidateSet CandidateSet::collect(const KilnDetector& det, const InputCatalog& 
         }
     }
     s.labelsInside = static_cast<std::size_t>(std::count(used.begin(), used.end(), 1));
+    for (std::size_t k = 0; k < labels.points.size(); ++k) {
+        if (!used[k] || labels.points[k].difficult) continue;
+        ++(named[k] ? s.labelsNamed : s.labelsUnnamed);
+    }
     return s;
 }
 

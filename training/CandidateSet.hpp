@@ -34,6 +34,9 @@ struct CandidateSet {
     std::size_t ignored = 0;      // near a difficult label only
     std::size_t gated = 0;        // rejected by a hard gate (never scored)
     std::size_t labelsInside = 0; // labels inside some image
+    // With ownLabelsOnly: certain labels inside some image whose image field names none of the
+    // images they lie in (left out of recall).
+    std::size_t labelsUnnamed = 0, labelsNamed = 0;
     double gsdMin = 0, gsdMax = 0;
 
     // `groupField` empty: each image is its own group. Throws Cancelled when `cancel` is set.

@@ -33,7 +33,7 @@ struct TrainResult {
     VerifierModel model;
     CrossValidation cv;
     std::size_t images = 0, ignored = 0, gated = 0, labels = 0, labelsInside = 0,
-                repeatedLabels = 0;
+                repeatedLabels = 0, labelsUnnamed = 0;
     std::string summary() const;
 };
 

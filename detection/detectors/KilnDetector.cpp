@@ -51,7 +51,7 @@ const OptionTable<KilnDetector::Params>& KilnDetector::table() {
     static const auto t = OptionTable<P>()
         .choice("operating_point", &P::operatingPoint, "balanced", {"high_precision", "balanced", "high_recall"},
                 "probability threshold: high_precision 0.7, balanced 0.4, high_recall 0.2 (docs/kilns.md has their precision and recall)")
-        .text("model", &P::model, "", "path of a verifier trained on your labels by 'riskmap train': re-scores every candidate (operating points become the model's)")
+        .file("model", &P::model, "path of a verifier trained on your labels by 'riskmap train': re-scores every candidate (operating points become the model's)")
         .number("min_score", &P::minScore, 0, "probability", "when above 0, the probability threshold in place of operating_point's", 0, 1)
         .boolean("colour", &P::colour, true, "use colour evidence; off scores every candidate colour-free (tan or grey kilns, unusual renderings)")
         .number("internal_gsd_m", &P::internalGsd, 10, "m", "working resolution; finer input is block-averaged to it, so one parameter set serves 0.5-20 m", 1, 30)

@@ -24,7 +24,7 @@ const OptionTable<OnnxDetector::Params>& OnnxDetector::table() {
     using P = Params;
     static const auto t =
         OptionTable<P>()
-            .text("card", &P::card, "", "model card JSON (schema riskmap-model-card/1, docs/onnx.md); required")
+            .file("card", &P::card, "model card JSON (schema riskmap-model-card/1, docs/onnx.md); required")
             .number("score_threshold", &P::score, 0.0, "0-1", "keep boxes (or pixels) scoring above this; 0 = the card's thresholds.score", 0.0, 1.0)
             .number("nms_iou", &P::nmsIou, 0.0, "IoU", "a box suppresses same-class boxes overlapping it by more than this; 0 = the card's thresholds.nms_iou", 0.0, 1.0)
             .integer("max_detections", &P::maxDetections, 0, "", "most boxes kept per model window; 0 = the card's thresholds.max_detections", 0, 1e6)

@@ -26,11 +26,11 @@ std::string oneOf(const JsonReader& r, const std::vector<std::string>& allowed) 
     r.fail("is '" + v + "': expected one of " + list);
 }
 
-std::vector<double> numbers(const JsonReader& r, std::size_t n) {
+// `n` numbers; `why` says where n comes from ("one per input band", "[lo, hi]").
+std::vector<double> numbers(const JsonReader& r, std::size_t n, const std::string& why) {
     std::vector<double> out;
     for (const auto& item : r.items()) out.push_back(item.number());
-    if (out.size() != n)
-        r.fail("has " + std::to_string(out.size()) + " values but input.bands has " + std::to_string(n));
+    if (out.size() != n) r.fail("has " + std::to_string(out.size()) + " values, needs " + std::to_string(n) + ": " + why);
     return out;
 }
 
@@ -64,15 +64,15 @@ void readNormalisation(const JsonReader& in, ModelCard& c) {
     const bool scale = n.has("scale") || n.has("offset"), mean = n.has("mean") || n.has("std");
     if (scale == mean) n.fail("must give either scale and offset or mean and std");
     c.meanStd = mean;
-    c.normA = numbers(n.at(mean ? "mean" : "scale"), c.bands.size());
-    c.normB = numbers(n.at(mean ? "std" : "offset"), c.bands.size());
+    c.normA = numbers(n.at(mean ? "mean" : "scale"), c.bands.size(), "one per band of input.bands");
+    c.normB = numbers(n.at(mean ? "std" : "offset"), c.bands.size(), "one per band of input.bands");
     if (mean)
         for (double s : c.normB)
             if (!(s > 0))
                 n.at("std").fail(s == 0 ? "holds 0 (division by zero)"
                                         : "must be above 0 (a standard deviation)");
     if (auto clip = in.find("clip")) {
-        const auto lim = numbers(*clip, 2);
+        const auto lim = numbers(*clip, 2, "[lo, hi]");
         if (!(lim[0] < lim[1])) clip->fail("must be [lo, hi] with lo < hi");
         c.clip = true;
         c.clipLo = lim[0];
@@ -145,6 +145,23 @@ void readSegment(const JsonReader& card, ModelCard& c) {
         c.backgroundClass = static_cast<int>(bg->integer(0, static_cast<std::int64_t>(c.classes.size()) - 1));
 }
 
+// A misspelt optional key ("tile_overlap" for tile_overlap_px) took its default in silence (an
+// audit). "training" and "description" are for people and hold anything.
+void checkKeys(const JsonReader& card) {
+    card.onlyKeys({"schema", "name", "description", "model", "sha256", "task", "head", "gsd_m", "input", "output", "classes",
+                   "thresholds", "nms", "obb", "segment", "tile_overlap_px", "training"});
+    card.at("input").onlyKeys({"name", "width", "height", "layout", "bands", "values", "normalisation", "clip", "pad_value"});
+    card.at("input").at("normalisation").onlyKeys({"scale", "offset", "mean", "std"});
+    card.at("output").onlyKeys({"name", "shape", "boxes"});
+    // Boxes are decoded as centre x, y, width, height in model pixels (YOLO's layout); a card
+    // that says otherwise would be decoded wrongly.
+    if (auto boxes = card.at("output").find("boxes")) oneOf(*boxes, {"xywh_pixels"});
+    card.at("thresholds").onlyKeys({"score", "nms_iou", "max_detections"});
+    if (auto nms = card.find("nms")) nms->onlyKeys({"class_aware", "iou"});
+    if (auto obb = card.find("obb")) obb->onlyKeys({"angle_unit", "angle_range", "w_axis"});
+    if (auto seg = card.find("segment")) seg->onlyKeys({"output", "background_class"});
+}
+
 }  // namespace
 
 const char* headName(Head h) {
@@ -166,6 +183,7 @@ ModelCard ModelCard::load(const std::string& path) {
     c.path = path;
     const JsonReader schema = card.at("schema");
     if (schema.str() != kSchema) schema.fail("is '" + schema.str() + "': riskmap reads " + kSchema);
+    checkKeys(card);
     c.name = card.str("name", "");
     readModel(card, c);
     c.task = oneOf(card.at("task"), {"detect", "obb", "segment"});

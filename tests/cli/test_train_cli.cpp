@@ -141,6 +141,14 @@ TEST(CliTrain, BadLabelsAndUsageExitTwoNamingTheFile) {
     a = trainArgs(images, dir.file("m.yml"));
     a[2] = "index";
     EXPECT_EQ(runRiskmap(a).exitCode, 2);
+    // An --image-field that names no image (the district given for the chip) left every label
+    // out: cross-validation 0/0/0 and a model that lost most kilns, exit 0 (an audit).
+    a = trainArgs(images, dir.file("m.yml"));
+    *(std::find(a.begin(), a.end(), "--image-field") + 1) = "district";
+    r = runRiskmap(a);
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("--image-field 'district' names an image"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("m.yml")));
 }
 
 // An audit found the model written 0644 (it records where the labels are), and -o naming the labels
@@ -260,4 +268,28 @@ TEST(CliTrain, RepeatsAndMissingFieldsAreNotCountedAsData) {
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("cross-validation fold"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("holding out " + name), std::string::npos) << r.err;
+}
+
+// An audit: a manifest used as --config from another folder found its inputs (resolved from the
+// folder the scan ran in) but not its model ("cannot read model file 'm.yml'"), and a model
+// replaced since the scan was used in silence. File options are resolved like the inputs, and
+// a changed model is warned of.
+TEST(CliTrain, AManifestRerunFindsItsModelAndTellsAChangedOne) {
+    if (!std::filesystem::exists(kDev + "/labels.geojson")) GTEST_SKIP() << "no bundled dev chips in " << kDev;
+    TempDir dir;
+    ASSERT_EQ(runRiskmap(trainArgs(chips("tangail", false), dir.file("m.yml"))).exitCode, 0);
+    const std::string chip = chips("tangail", true).front();
+    ASSERT_EQ(runRiskmap({"scan", chip, "--detector", "kiln", "-o", "k.geojson", "-q", "--set", "model=m.yml"}, dir.path()).exitCode, 0);
+    std::filesystem::create_directories(dir.file("other"));
+    CliResult r = runRiskmap({"scan", "--config", "../k.geojson.manifest.json", "-o", "again.geojson", "-q"}, dir.file("other"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("is not the one the scan"), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(dir.file("other/again.geojson")), readFile(dir.file("k.geojson")));
+    std::vector<std::string> retrain = trainArgs(chips("tangail", false), dir.file("m.yml"));
+    retrain.insert(retrain.end(), {"--seed", "7", "--overwrite"});
+    ASSERT_EQ(runRiskmap(retrain).exitCode, 0);
+    r = runRiskmap({"scan", "--config", "../k.geojson.manifest.json", "-o", "later.geojson", "-q"}, dir.file("other"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("the model file is not the one the scan in '../k.geojson.manifest.json' used"), std::string::npos)
+        << r.err;
 }
