@@ -54,7 +54,9 @@ void addTrainCommand(CLI::App& app, const CliContext& ctx) {
         ->type_name("FIELD");
     cmd->add_option("--difficult-field", a->req.difficultField, "label field marking don't-care objects (left out)")
         ->capture_default_str();
-    cmd->add_option("--seed", a->req.seed, "seed of the folds and the forest: the same seed writes the same file")->capture_default_str();
+    cmd->add_option("--seed", a->req.seed, "seed of the folds and the forest: the same seed writes the same file")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     cmd->add_option("--trees", a->req.trees, "trees in the forest")->capture_default_str();
     cmd->add_option("--set", a->req.sets, "detector option the candidates are measured with, KEY=VALUE")->type_name("KEY=VALUE");
     cmd->add_option("--sensor", a->sensor, "sensor profile naming the bands (see riskmap scan --help)")->type_name("PROFILE");

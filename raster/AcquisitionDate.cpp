@@ -54,8 +54,13 @@ std::string calendarDate(const std::string& t) {
 
 std::string checkedDate(const std::string& text, const std::string& what) {
     const std::string d = text.size() == 10 ? calendarDate(text) : "";
-    if (d.empty() || text[4] != '-')
+    if (d.empty() || text[4] != '-') {
+        // A real date before 1900 or after 2999 is no satellite's: say so, not "not a date".
+        const int y = text.size() == 10 && text[4] == '-' ? digits(text, 0, 4) : 0;
+        if (y > 0 && (y < 1900 || y > 2999))
+            throw UsageError(what + " '" + text + "' lies outside the years 1900-2999 riskmap accepts: give the scene's acquisition date");
         throw UsageError(what + " '" + text + "' is not a date: give it as YYYY-MM-DD, e.g. 2020-01-27");
+    }
     return d;
 }
 

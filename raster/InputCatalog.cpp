@@ -129,6 +129,36 @@ std::vector<StacScene> stacScenes(const std::string& path, const InputRequest& r
     return kept;
 }
 
+// The same file given twice (a glob and a folder in one --input-list) became two scenes: its
+// detections doubled where overlapping ones are not merged (an audit).
+void refuseRepeats(const std::vector<std::string>& paths) {
+    std::map<std::string, std::string> files;
+    for (const auto& p : paths) {
+        std::error_code ec;
+        if (p.find("://") != std::string::npos || p.rfind("/vsi", 0) == 0) continue;
+        const std::string key = std::filesystem::weakly_canonical(p, ec).string();
+        if (ec || key.empty()) continue;
+        const auto [it, fresh] = files.emplace(key, p);
+        if (!fresh)
+            throw UsageError("input '" + p + "' is given twice (also as '" + it->second +
+                             "'): give each scene once (check globs, folders and --input-list)");
+    }
+}
+
+// A STAC scene's band files, opened; a failure names the item and the STAC file (its hrefs are
+// relative to that file, not to the current folder).
+RasterInput openStacScene(const StacScene& scene, const std::string& stacPath, const InputOptions& options) {
+    try {
+        return RasterInput::fromBandFiles(scene.bands, options, scene.id);
+    } catch (const UsageError& e) {
+        throw UsageError("STAC item '" + scene.id + "' of '" + stacPath + "': " + e.what());
+    } catch (const DataError& e) {
+        throw DataError("STAC item '" + scene.id + "' of '" + stacPath + "': " + e.what());
+    } catch (const IoError& e) {
+        throw IoError("STAC item '" + scene.id + "' of '" + stacPath + "': " + e.what());
+    }
+}
+
 Acquisition stacAcquisition(const StacScene& scene) {
     const std::string d = calendarDate(scene.datetime);
     return d.empty() ? Acquisition{} : Acquisition{d, "STAC datetime = " + scene.datetime};
@@ -142,12 +172,13 @@ InputCatalog InputCatalog::open(const InputRequest& req) {
     if (paths.empty() && req.bands.empty())
         throw UsageError("no input: give raster paths, a folder, --input-list FILE or --band NAME=PATH");
     const std::string date = req.date.empty() ? "" : checkedDate(req.date, "--date");
+    refuseRepeats(paths);
     InputCatalog c;
     std::set<std::string> found;
     for (const auto& p : paths) {
         if (looksLikeStac(p)) {
             for (const auto& scene : stacScenes(p, req, found)) {
-                c.inputs_.push_back(RasterInput::fromBandFiles(scene.bands, options, scene.id));
+                c.inputs_.push_back(openStacScene(scene, p, options));
                 c.acquired_.push_back(stacAcquisition(scene));
             }
         } else {
@@ -163,6 +194,8 @@ InputCatalog InputCatalog::open(const InputRequest& req) {
     }
     if (!date.empty())
         for (auto& a : c.acquired_) a = {date, "given with the scan (--date or a --time-series list)"};
+    if (!req.stacAssets.empty() && std::none_of(paths.begin(), paths.end(), looksLikeStac))
+        throw UsageError("--stac-asset applies to STAC inputs, and none is given: drop it, or name bands with --band or --sensor");
     std::map<std::string, int> seen;
     for (const auto& in : c.inputs_) seen[in.name()]++;
     for (const auto& in : c.inputs_) c.sources_.push_back(seen[in.name()] > 1 ? in.origin() : in.name());

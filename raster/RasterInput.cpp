@@ -137,6 +137,11 @@ std::string baseName(const std::string& path) { return CPLGetFilename(path.c_str
 
 }  // namespace
 
+const std::vector<std::string>& reservedBandNames() {
+    static const std::vector<std::string> names = {"ndvi", "ndwi", "mndwi", "ndbi", "bsi", "nd", "ratio"};
+    return names;
+}
+
 BandSpec parseBandSpec(const std::string& text) {
     auto eq = text.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 >= text.size())
@@ -147,6 +152,10 @@ BandSpec parseBandSpec(const std::string& text) {
     if (!validBandName(s.name))
         throw UsageError("--band '" + text +
                          "': band names are lower-case letters, digits and '_' (e.g. red, nir, swir1)");
+    const auto& reserved = reservedBandNames();
+    if (std::find(reserved.begin(), reserved.end(), s.name) != reserved.end())
+        throw UsageError("--band '" + text + "': '" + s.name +
+                         "' is a spectral index of rules, not a band name: give the band it is made of (red, nir...)");
     // A trailing :N selects a band; colons elsewhere belong to the path (/vsicurl/https://...).
     auto colon = s.path.rfind(':');
     if (colon != std::string::npos && colon + 1 < s.path.size()) {

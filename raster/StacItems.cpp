@@ -169,7 +169,9 @@ std::string stacHrefToGdalPath(const std::string& href, const std::string& baseD
     if (startsWith(href, "az://")) return "/vsiaz/" + href.substr(5);
     if (startsWith(href, "file://")) return href.substr(7);
     if (startsWith(href, "/")) return href;
-    return baseDir.empty() ? href : baseDir + "/" + href;
+    std::string rel = href;
+    while (startsWith(rel, "./")) rel = rel.substr(2);  // "stac/./B02.tif" in messages otherwise
+    return baseDir.empty() ? rel : baseDir + "/" + rel;
 }
 
 bool looksLikeStac(const std::string& path) {
@@ -183,7 +185,10 @@ bool looksLikeStac(const std::string& path) {
     std::size_t n = VSIFReadL(buf, 1, sizeof buf, f);
     VSIFCloseL(f);
     std::string head(buf, n);
-    return head.find("stac_version") != std::string::npos || head.find("\"assets\"") != std::string::npos;
+    // A FeatureCollection without items has neither key: read as STAC, it is told to hold no
+    // items instead of 'not a raster GDAL can read' (an audit).
+    return head.find("stac_version") != std::string::npos || head.find("\"assets\"") != std::string::npos ||
+           head.find("\"FeatureCollection\"") != std::string::npos;
 }
 
 std::vector<StacScene> readStac(const std::string& path, const std::map<std::string, std::string>& overrides) {

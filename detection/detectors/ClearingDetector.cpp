@@ -196,7 +196,11 @@ ClearingDetector::Unmixer::Unmixer(const Spectrum& forest, const Spectrum& water
             a.at<double>(5, j) = 1.0;
         }
         cv::Mat m;
-        if (cv::invert(a, m, cv::DECOMP_SVD) == 0) throw UsageError("the unmixing endmembers are linearly dependent");
+        // The inverse condition number: identical spectra give ~1e-17, not exactly 0 (an audit ran
+        // with endmember_forest set to the soil's, in silence).
+        if (!(cv::invert(a, m, cv::DECOMP_SVD) > 1e-9))
+            throw UsageError("the unmixing endmembers (endmember_forest, endmember_water, endmember_soil) are linearly "
+                             "dependent: give three different spectra");
         std::vector<Row> rows(em.size());
         for (int j = 0; j < m.rows; ++j)
             for (int b = 0; b < 6; ++b) rows[static_cast<std::size_t>(j)][static_cast<std::size_t>(b)] = m.at<double>(j, b);

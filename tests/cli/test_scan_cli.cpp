@@ -625,6 +625,28 @@ TEST(CliScan, StacItemsAreScenes) {
     EXPECT_NE(info.out.find("\"nir\""), std::string::npos);
 }
 
+// An audit: an empty ItemCollection was 'not a raster GDAL can read', and a missing asset file
+// was named as './B99.vrt' relative to 'the current folder', without its item.
+TEST(CliScan, StacMistakesNameTheItemAndTheCollection) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 64;
+    const std::string raster = writeScene(dir.file("scene.tif"), s);
+    std::ofstream(dir.file("empty.json")) << "{\"type\": \"FeatureCollection\", \"features\": []}";
+    auto r = runRiskmap({"scan", dir.file("empty.json"), "-o", dir.file("e.geojson"), "-q"});
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_NE(r.err.find("holds no items"), std::string::npos) << r.err;
+    const std::string assets = stacAsset(dir, raster, "B04", 3, "red") + "," +
+                               "\"B08\": {\"href\": \"./B99.vrt\", \"type\": \"image/tiff; application=geotiff\", "
+                               "\"eo:bands\": [{\"name\": \"B08\", \"common_name\": \"nir\"}]}";
+    std::ofstream(dir.file("item.json")) << stacItem("tile-7", "", assets);
+    r = runRiskmap({"scan", dir.file("item.json"), "-o", dir.file("e.geojson"), "-q"});
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_NE(r.err.find("STAC item 'tile-7' of '" + dir.file("item.json") + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(dir.path() + "/B99.vrt"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("e.geojson")));
+}
+
 // Sentinel-2 from processing baseline 04.00 stores reflectance x 10000 + 1000: an item that says
 // so only by s2:processing_baseline (Planetary Computer's) is read with offset -0.1, unless its
 // assets give their own; a file that declares its scale and offset (GDAL metadata) is read by them.
@@ -1046,4 +1068,26 @@ TEST(CliScan, OutputFolderMessagesNameTheOutputAndTheFault) {
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("--explain"), std::string::npos) << r.err;
     EXPECT_FALSE(fileExists(dir.file("x.gpkg")));
+}
+
+// Input mistakes an audit found passing in silence: the same file twice (its detections doubled
+// where overlaps are not merged), --stac-asset without a STAC input, a band named like an index,
+// a real date outside the accepted years called "not a date", identical unmixing endmembers.
+TEST(CliScan, InputMistakesAreRefusedNamingTheMistake) {
+    TempDir dir;
+    const std::string in = oneObjectScene(dir, "p.tif");
+    auto refused = [&](std::vector<std::string> args, const std::string& says) {
+        args.insert(args.end(), {"-o", dir.file("x.geojson"), "-q"});
+        const CliResult r = runRiskmap(args);
+        EXPECT_EQ(r.exitCode, 2) << r.err;
+        EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+        EXPECT_FALSE(fileExists(dir.file("x.geojson")));
+    };
+    refused({"scan", in, dir.path() + "/./p.tif"}, "is given twice");
+    refused({"scan", in, "--stac-asset", "nir=B08"}, "--stac-asset applies to STAC inputs");
+    refused({"scan", "--band", "ndvi=" + in, "--band", "red=" + in}, "is a spectral index of rules");
+    refused({"scan", in, "--date", "1800-01-01"}, "outside the years 1900-2999");
+    refused({"scan", in, "--detector", "clearing", "--set", "endmember_forest=0.084,0.110,0.130,0.200,0.230"},
+            "linearly dependent");
+    refused({"train", "--detector", "kiln", "--images", in, "--labels", in, "--seed", "-1"}, "--seed");
 }

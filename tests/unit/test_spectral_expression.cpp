@@ -5,6 +5,7 @@
 
 #include "core/Error.hpp"
 #include "detection/imgproc/SpectralExpression.hpp"
+#include "raster/RasterInput.hpp"
 
 using namespace riskmap;
 
@@ -166,4 +167,15 @@ TEST(SpectralExpression, DeepOrLongRulesAreRefusedCleanly) {
     } catch (const UsageError& e) {
         EXPECT_LT(std::string(e.what()).size(), 400u) << "the message must not echo the whole rule";
     }
+}
+
+// A band named like an index was accepted and never read (the rule took the index): --band
+// refuses those names. The list there must follow the indices here.
+TEST(SpectralExpression, EveryIndexNameIsReservedForBands) {
+    const auto& reserved = riskmap::reservedBandNames();
+    for (const auto& info : riskmap::SpectralExpression::indices()) {
+        const std::string name = info.name.substr(0, info.name.find('('));
+        EXPECT_NE(std::find(reserved.begin(), reserved.end(), name), reserved.end()) << name;
+    }
+    EXPECT_THROW(riskmap::parseBandSpec("ndvi=b.tif"), riskmap::UsageError);
 }
