@@ -48,7 +48,8 @@ def main(path, size=10000, seed=42):
 
 
 if __name__ == "__main__":
-    if any(a in ("-h", "--help") for a in sys.argv[1:]) or not 2 <= len(sys.argv) <= 3:
+    asked = any(a in ("-h", "--help") for a in sys.argv[1:])
+    if asked or not 2 <= len(sys.argv) <= 3 or sys.argv[1].startswith("-") or (len(sys.argv) == 3 and not sys.argv[2].isdigit()):
         print(__doc__)
-        sys.exit(0 if len(sys.argv) > 1 else 1)
+        sys.exit(0 if asked else 1)
     main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 10000)

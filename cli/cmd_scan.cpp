@@ -170,6 +170,7 @@ void addScanCommand(CLI::App& app, const CliContext& ctx) {
             return;
         }
         r.commandLine = ctx.argv;
+        InputCatalog::refuseRepeats(r.input);  // before a manifest's own (older) inputs come in
         runFromManifest(r, *cmd, a->quiet, a->jsonProgress);
         // Created files start owner-only; --file-mode may relax the final permissions.
         ::umask(077);

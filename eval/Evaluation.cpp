@@ -84,6 +84,8 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
         }
         scored = true;
         std::unique_ptr<OGRCoordinateTransformation> ct;
+        // In any lon/lat CRS (or none), an object astride lon 180 comes cut into two parts.
+        const bool lonLat = !layer->GetSpatialRef() || layer->GetSpatialRef()->IsGeographic();
         if (const OGRSpatialReference* srs = layer->GetSpatialRef()) {
             OGRSpatialReference src(*srs);
             src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
@@ -109,7 +111,7 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
             OGRPoint p;
             if (wkbFlatten(g->getGeometryType()) == wkbPoint) {
                 p = *g->toPoint();
-            } else if (!ct) {  // lon/lat: an object astride lon 180 comes split in two parts
+            } else if (lonLat) {
                 const LonLat c = lonLatCentroid(*g);
                 p = OGRPoint(c.lon, c.lat);
             } else if (g->Centroid(&p) != OGRERR_NONE) {

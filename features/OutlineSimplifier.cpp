@@ -166,8 +166,9 @@ MultiPolygon OutlineSimplifier::simplify(const MultiPolygon& geometry, double to
     // A tolerance too coarse for an object (a ring collapses, edges meet) steps down a ladder of
     // half a pixel times powers of two until the outline holds: a large --simplify-m kept every
     // pixel stair of small objects, more vertices than a small one gave (an audit: 200 m wrote
-    // the bytes of 0 m). The ladder is the same for every tolerance, so a larger one never
-    // settles on a finer step than a smaller one.
+    // the bytes of 0 m). Below the first try every tolerance shares the ladder, so vertex counts
+    // stay close to monotone (Sundarbans, index rule: 2283 / 1889 / 1853 / 1851 vertices at 0 /
+    // 20 / 50 / 200 m).
     for (double t = tolerance;;) {
         std::optional<MultiPolygon> out = rings <= kMaxFastRings ? simplifyFast(geometry, t) : simplifyGeos(geometry, t);
         if (out) return std::move(*out);

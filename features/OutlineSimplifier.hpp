@@ -20,7 +20,8 @@ public:
 
     // The geometry simplified within `tolerance` pixels; unchanged when tolerance <= 0 or when it
     // has too few vertices to gain. Where `tolerance` would make it invalid (a ring collapses,
-    // edges meet), half of it is tried, and so on down to half a pixel; then the exact outline.
+    // edges meet), the steps of half a pixel times a power of two below it are tried, largest
+    // first, down to half a pixel; then the exact outline.
     MultiPolygon simplify(const MultiPolygon& geometry, double tolerance) const;
 
 private:

@@ -332,8 +332,16 @@ InputRequest Manifest::inputsAsRun() const {
 
 InputCatalog Manifest::reopenInputs() const {
     InputCatalog c = InputCatalog::open(inputsAsRun());
+    // Labels by position only where each input is the file the scan recorded there: a folder or
+    // glob that now holds other files must not lend one raster's label to another.
+    if (c.inputs().size() != inputs.size()) return c;
     std::vector<std::string> recorded;
-    for (const auto& in : inputs) recorded.push_back(in.source);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const Json& d = inputs[i].description;
+        const std::string origin = d.is_object() && d.contains("origin") && d.at("origin").is_string() ? d.at("origin").get<std::string>() : "";
+        if (resolve(origin) != c.inputs()[i].origin()) return c;
+        recorded.push_back(inputs[i].source);
+    }
     c.keepRecordedSources(recorded);
     return c;
 }

@@ -129,9 +129,17 @@ std::vector<StacScene> stacScenes(const std::string& path, const InputRequest& r
     return kept;
 }
 
+Acquisition stacAcquisition(const StacScene& scene) {
+    const std::string d = calendarDate(scene.datetime);
+    return d.empty() ? Acquisition{} : Acquisition{d, "STAC datetime = " + scene.datetime};
+}
+
+}  // namespace
+
 // The same file given twice (a glob and a folder in one --input-list) became two scenes: its
 // detections doubled where overlapping ones are not merged (an audit).
-void refuseRepeats(const std::vector<std::string>& paths) {
+void InputCatalog::refuseRepeats(const InputRequest& req) {
+    const std::vector<std::string> paths = expandPaths(req.paths, req.inputList);
     std::map<std::string, std::string> files;
     for (const auto& p : paths) {
         std::error_code ec;
@@ -143,6 +151,8 @@ void refuseRepeats(const std::vector<std::string>& paths) {
             throw UsageError("input '" + p + "' is given twice (also as '" + it->second +
                              "'): give each scene once (check globs, folders and --input-list)");
     }
+    if (!req.stacAssets.empty() && !paths.empty() && std::none_of(paths.begin(), paths.end(), looksLikeStac))
+        throw UsageError("--stac-asset applies to STAC inputs, and none is given: drop it, or name bands with --band or --sensor");
 }
 
 // A STAC scene's band files, opened; a failure names the item and the STAC file (its hrefs are
@@ -159,20 +169,12 @@ RasterInput openStacScene(const StacScene& scene, const std::string& stacPath, c
     }
 }
 
-Acquisition stacAcquisition(const StacScene& scene) {
-    const std::string d = calendarDate(scene.datetime);
-    return d.empty() ? Acquisition{} : Acquisition{d, "STAC datetime = " + scene.datetime};
-}
-
-}  // namespace
-
 InputCatalog InputCatalog::open(const InputRequest& req) {
     const InputOptions& options = req.options;
     std::vector<std::string> paths = expandPaths(req.paths, req.inputList);
     if (paths.empty() && req.bands.empty())
         throw UsageError("no input: give raster paths, a folder, --input-list FILE or --band NAME=PATH");
     const std::string date = req.date.empty() ? "" : checkedDate(req.date, "--date");
-    refuseRepeats(paths);
     InputCatalog c;
     std::set<std::string> found;
     for (const auto& p : paths) {
@@ -194,8 +196,6 @@ InputCatalog InputCatalog::open(const InputRequest& req) {
     }
     if (!date.empty())
         for (auto& a : c.acquired_) a = {date, "given with the scan (--date or a --time-series list)"};
-    if (!req.stacAssets.empty() && std::none_of(paths.begin(), paths.end(), looksLikeStac))
-        throw UsageError("--stac-asset applies to STAC inputs, and none is given: drop it, or name bands with --band or --sensor");
     std::map<std::string, int> seen;
     for (const auto& in : c.inputs_) seen[in.name()]++;
     for (const auto& in : c.inputs_) c.sources_.push_back(seen[in.name()] > 1 ? in.origin() : in.name());

@@ -29,6 +29,10 @@ public:
                              const InputOptions& options);
     // Globs, folders and input lists expanded to raster paths, in a stable order. STAC files are
     // kept as they are (each expands to its items when opened).
+    // A new scan's inputs: the same file twice (a glob and a folder in one list) is refused, and
+    // --stac-asset without a STAC input. Reopening a recorded scan does not check (an old one may
+    // hold such inputs).
+    static void refuseRepeats(const InputRequest& request);
     static std::vector<std::string> expandPaths(const std::vector<std::string>& paths, const std::string& inputList);
 
     const std::vector<RasterInput>& inputs() const { return inputs_; }

@@ -138,7 +138,7 @@ std::string baseName(const std::string& path) { return CPLGetFilename(path.c_str
 }  // namespace
 
 const std::vector<std::string>& reservedBandNames() {
-    static const std::vector<std::string> names = {"ndvi", "ndwi", "mndwi", "ndbi", "bsi", "nd", "ratio"};
+    static const std::vector<std::string> names = {"ndvi", "ndwi", "mndwi", "ndbi", "bsi", "nd", "ratio", "and", "or", "not"};
     return names;
 }
 

@@ -24,8 +24,9 @@ struct BandSpec {
 };
 // Throws UsageError on malformed text.
 BandSpec parseBandSpec(const std::string& text);
-// Names a band cannot take: the spectral indices and functions of rules (SpectralExpression),
-// which a band of that name could never be read as (a unit test keeps the two lists equal).
+// Names a band cannot take: the spectral indices, functions and words of rules
+// (SpectralExpression), which a band of that name could never be read as (a unit test checks
+// that every index is here).
 const std::vector<std::string>& reservedBandNames();
 
 struct InputOptions {

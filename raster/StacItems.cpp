@@ -185,10 +185,16 @@ bool looksLikeStac(const std::string& path) {
     std::size_t n = VSIFReadL(buf, 1, sizeof buf, f);
     VSIFCloseL(f);
     std::string head(buf, n);
-    // A FeatureCollection without items has neither key: read as STAC, it is told to hold no
-    // items instead of 'not a raster GDAL can read' (an audit).
-    return head.find("stac_version") != std::string::npos || head.find("\"assets\"") != std::string::npos ||
-           head.find("\"FeatureCollection\"") != std::string::npos;
+    if (head.find("stac_version") != std::string::npos || head.find("\"assets\"") != std::string::npos) return true;
+    // An ItemCollection without items has neither key: read as STAC, it is told to hold no items
+    // instead of 'not a raster GDAL can read' (an audit). A vector GeoJSON is left to GDAL.
+    if (head.find("\"FeatureCollection\"") == std::string::npos || st.st_size > (1 << 20)) return false;
+    try {
+        const Json j = parseJson(readText(path), path);
+        return j.is_object() && j.contains("features") && j.at("features").is_array() && j.at("features").empty();
+    } catch (const Error&) {
+        return false;
+    }
 }
 
 std::vector<StacScene> readStac(const std::string& path, const std::map<std::string, std::string>& overrides) {

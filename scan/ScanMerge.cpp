@@ -2,6 +2,7 @@
 #include <cpl_vsi.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 
 #include "core/Error.hpp"
@@ -137,8 +138,6 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     // One shard's tiles at a time: they are packed (and spilled past --ram's share) before the
     // next journal is read, so a merge holds one shard's outlines, not all of them.
     for (std::size_t s = 0; s < shardOutputs.size(); ++s) {
-        // What each shard's sample of the pixels showed (the merge reads none).
-        for (const auto& w : Manifest::read(Manifest::pathFor(shardOutputs[s])).sampleWarnings) job.addSampleWarning(w);
         std::vector<JournalTile> tiles;
         ScanJournal::read(ScanJournal::pathFor(shardOutputs[s]), &job.detector_->info(), &tiles);
         for (const auto& t : tiles)
@@ -150,6 +149,11 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
                             shardOutputs[s] + "') is incomplete: " + std::to_string(tiles.size()) + " of " +
                             std::to_string(plan.tilesIn(shards.index[s])) + " tiles; rerun it with --resume");
         job.replay(tiles, pipeline, res);
+        // What each shard's sample of the pixels showed (the merge reads none); a shard copied
+        // without its manifest has none to give.
+        const std::string manifest = Manifest::pathFor(shardOutputs[s]);
+        if (std::ifstream(manifest))
+            for (const auto& w : Manifest::read(manifest).sampleWarnings) job.addSampleWarning(w);
     }
     res.resumedTiles = 0;
     res.merged = true;

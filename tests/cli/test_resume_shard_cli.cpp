@@ -312,6 +312,11 @@ TEST(CliShard, MergeKeepsTheShardsSampleWarnings) {
         n += w.get<std::string>().find("band 'nir' reads as reflectance") != std::string::npos;
     EXPECT_EQ(n, 1u) << dumpJson(m.at("warnings"));
     EXPECT_EQ(m.at("sample_warnings").size(), parseJsonFile(shards[0] + ".manifest.json").at("sample_warnings").size());
+    // A shard copied without its manifest (or killed before writing one) still merges: review.
+    ASSERT_EQ(std::remove((shards[1] + ".manifest.json").c_str()), 0);
+    const CliResult again = runRiskmap({"merge", shards[0], shards[1], "-o", dir.file("m2.geojson"), "-q"});
+    EXPECT_EQ(again.exitCode, 0) << again.err;
+    EXPECT_NE(again.err.find("reads as reflectance"), std::string::npos) << again.err;
 }
 
 TEST(CliShard, MergeAndShardHelp) {
