@@ -138,6 +138,9 @@ std::string VerifierModel::toText() const {
     fs.startWriteStruct("forest", cv::FileNode::MAP);
     forest->write(fs);
     fs.endWriteStruct();
+    // Last, so that a file cut anywhere lacks it: a cut inside the last tree still parsed and
+    // scored with a part of the forest (an audit).
+    cv::write(fs, "forest_nodes", static_cast<int>(forest->getNodes().size()));
     return fs.releaseAndGetString();
 }
 
@@ -152,7 +155,7 @@ VerifierModel VerifierModel::fromText(const std::string& text, const std::string
     if (!fs.isOpened() || !root.isMap() || root["format"].string() != "riskmap-verifier")
         throw UsageError("'" + origin + "' is not a riskmap verifier model: pass a file written by riskmap train");
     const int version = static_cast<int>(root["format_version"]);
-    if (version != kFormatVersion)
+    if (version != kFormatVersion && version != 1)
         throw UsageError("model file '" + origin + "' has format version " + std::to_string(version) + "; this riskmap reads version " +
                          std::to_string(kFormatVersion) + ": retrain it with this riskmap's train command");
     VerifierModel m;
@@ -163,6 +166,8 @@ VerifierModel VerifierModel::fromText(const std::string& text, const std::string
     } catch (const cv::Exception& e) {
         throw UsageError("model file '" + origin + "' has a damaged forest (" + e.msg + "): retrain it with riskmap train");
     }
+    if (version >= 2 && (root["forest_nodes"].empty() || static_cast<int>(root["forest_nodes"]) != static_cast<int>(m.forest->getNodes().size())))
+        throw UsageError("model file '" + origin + "' is incomplete (cut short, or edited): retrain it with riskmap train, or copy it again");
     if (!m.forest->isTrained() || m.forest->getVarCount() != static_cast<int>(m.features.size()))
         throw UsageError("model file '" + origin + "' has a forest that does not match its " + std::to_string(m.features.size()) +
                          " features: retrain it with riskmap train");

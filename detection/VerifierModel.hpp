@@ -15,7 +15,9 @@
 namespace riskmap {
 
 struct VerifierModel {
-    static constexpr int kFormatVersion = 1;
+    // 2: the file ends with forest_nodes, so a file cut short is refused (version 1 is still read,
+    // unchecked).
+    static constexpr int kFormatVersion = 2;
     // Stands in for a feature that is absent (colour in greyscale, NDVI without NIR): below every
     // measured value, so a tree sends "absent" down one side of any split on that feature.
     static constexpr float kAbsent = -1e6f;

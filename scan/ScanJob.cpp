@@ -373,7 +373,13 @@ std::unique_ptr<DetectorConfig> ScanJob::loadRecipe() {
     if (request_.recipe) return std::make_unique<DetectorConfig>(DetectorConfig::fromJson(*request_.recipe, "journal"));
     if (request_.configPath.empty()) return nullptr;
     auto recipe = std::make_unique<DetectorConfig>(DetectorConfig::load(request_.configPath));
-    const RiskOptions::Recorded risk = RiskOptions::read(recipe->risk(), recipe->origin());
+    RiskOptions::Recorded risk = RiskOptions::read(recipe->risk(), recipe->origin());
+    // A manifest rerun from another folder: its context layers, like its inputs and model, are
+    // where the scan ran (a review).
+    if (!recipe->baseDir().empty())
+        for (auto& c : risk.context)
+            if (!c.path.empty() && c.path[0] != '/' && c.path.find("://") == std::string::npos)
+                c.path = (std::filesystem::path(recipe->baseDir()) / c.path).string();
     // A recipe's context layers come first, then --context ones.
     request_.risk.context.insert(request_.risk.context.begin(), risk.context.begin(),
                                  risk.context.end());

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/Error.hpp"
+#include "detection/VerifierModel.hpp"
 #include "detection/onnx/BoxScan.hpp"
 #include "detection/onnx/SegmentScan.hpp"
 
@@ -166,5 +167,7 @@ std::vector<Detection> OnnxDetector::detect(const TileImage& tile, std::vector<R
     const onnx::ModelRef model{card_, *net_, settings_, cache_.get()};
     return card_.head == Head::Segment ? onnx::scanSegments(tile, model, rejected) : onnx::scanBoxes(tile, model, rejected);
 }
+
+Json OnnxDetector::resources() const { return Json{{"card", Json{{"path", p_.card}, {"sha256", fileSha256(p_.card)}}}}; }
 
 }  // namespace riskmap

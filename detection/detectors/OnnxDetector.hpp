@@ -32,6 +32,9 @@ public:
     Reserve reserve() const override;
     void limitWorkers(std::size_t workers) override { net_->prepare(workers); }
     std::vector<std::string> scanNotes() const override;
+    // The card by its hash (the card holds the model's): a resume or a manifest rerun tells a
+    // card changed since.
+    Json resources() const override;
 
     struct Params {
         std::string card, classes;

@@ -425,3 +425,25 @@ TEST(OnnxCli, OutputsThatAreNotNumbersAreReported) {
                   .find("not numbers"),
               std::string::npos);
 }
+
+// Review: a manifest rerun whose card was changed since the scan ran in silence (the kiln model
+// warned, the card had no hash in the manifest). The card is now a resource with its hash.
+TEST(OnnxCli, AManifestRerunTellsACardChangedSince) {
+    TempDir dir;
+    Json card = parseJsonFile(kModels + "yolov8_tiny.card.json");
+    card["model"] = kModels + "yolov8_tiny.onnx";
+    std::ofstream(dir.file("c.card.json")) << dumpJson(card, 1);
+    const std::string out = dir.file("y.geojson");
+    ASSERT_EQ(runRiskmap({"scan", kModels + "yolov8_tiny.scene.tif", "--detector", "onnx", "--set", "card=" + dir.file("c.card.json"),
+                          "-o", out, "-q"})
+                  .exitCode,
+              0);
+    CliResult r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("same.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("is not the one"), std::string::npos) << r.err;
+    card["thresholds"]["score"] = 0.9;
+    std::ofstream(dir.file("c.card.json")) << dumpJson(card, 1);
+    r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("later.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("the card file is not the one the scan"), std::string::npos) << r.err;
+}

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -229,4 +230,28 @@ TEST(CliRisk, GeoPackageHoldsEveryLayerAndEvalReadsOnlyTheDetections) {
     EXPECT_EQ(r.at("overall").at("tp").get<std::int64_t>(), static_cast<std::int64_t>(n));
     EXPECT_EQ(r.at("overall").at("fp").get<std::int64_t>(), 0);
     EXPECT_EQ(r.at("overall").at("fn").get<std::int64_t>(), 0);
+}
+
+// Review: a manifest rerun from another folder found its inputs (resolved from the folder the scan
+// ran in) but took its context layers relative to the current folder, so they did not exist.
+TEST(CliRisk, AManifestRerunFromAnotherFolderFindsItsContextLayers) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 300;
+    s.blobs = scatterBlobs(s.width, s.height, 20, 5, 3, 8);
+    writeScene(dir.file("scene.tif"), s);
+    std::ofstream(dir.file("reserve.geojson"))
+        << R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:32645"}},"features":[)"
+        << R"({"type":"Feature","properties":{"name":"R"},"geometry":{"type":"Polygon","coordinates":)"
+        << R"([[[500000,2500000],[503000,2500000],[503000,2498500],[500000,2498500],[500000,2500000]]]}}]})";
+    ASSERT_EQ(runRiskmap({"scan", "scene.tif", "-o", "out.geojson", "-q", "--context", "reserve=reserve.geojson:inside:0.5"},
+                         dir.path())
+                  .exitCode,
+              0);
+    std::filesystem::create_directories(dir.file("other"));
+    const CliResult r = runRiskmap({"scan", "--config", "../out.geojson.manifest.json", "-o", "again.geojson", "-q"},
+                                   dir.file("other"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(readFile(dir.file("other/again.geojson")), readFile(dir.file("out.geojson")));
+    EXPECT_NE(readFile(dir.file("out.geojson")).find("inside reserve"), std::string::npos);
 }

@@ -209,6 +209,14 @@ TEST(VerifierModel, DamagedOrForeignFilesFailNamingTheFile) {
         }
     }
     EXPECT_THROW(VerifierModel::read(dir.file("absent.yml")), UsageError);
+    // Cut short anywhere, even inside the last tree where the rest still parses (an audit).
+    const std::string text = trained(1, synthetic()).toText();
+    for (const std::size_t cut : {text.size() - 10, text.size() - 200, text.size() / 2}) {
+        writeText(dir.file("cut.yml"), text.substr(0, cut));
+        EXPECT_THROW(VerifierModel::read(dir.file("cut.yml")), UsageError) << cut;
+    }
+    writeText(dir.file("whole.yml"), text);
+    EXPECT_NO_THROW(VerifierModel::read(dir.file("whole.yml")));
 }
 
 // Numbers a model file carries are checked when it is read: a NaN or negative operating point
