@@ -14,9 +14,16 @@ unsigned parseFileMode(const std::string& text) {
     const unsigned long v = std::strtoul(text.c_str(), &end, 8);
     if (text.empty() || *end != '\0' || v > 0777)
         throw UsageError("--file-mode '" + text + "' is not an octal permission such as 0600 or 0640");
+    if ((v & 0600) != 0600)
+        throw UsageError("--file-mode '" + text + "' leaves the owner unable to read or write the outputs: keep 06 in the owner's digit, e.g. 0600 or 0640");
+    // Read bits matter as much as write bits: the layers hold exact locations (an audit: 0644 and
+    // 0604 ran without a word).
     if (v & 0022)
         std::cerr << "riskmap: warning: --file-mode " << text
                   << " lets others modify the outputs; sensitive locations may leak or be altered\n";
+    else if (v & 0044)
+        std::cerr << "riskmap: warning: --file-mode " << text
+                  << " lets others read exact locations of possible victims; share --publish layers instead\n";
     return static_cast<unsigned>(v);
 }
 
@@ -81,10 +88,12 @@ void addRiskOptions(CLI::App& cmd, ScanRequest& r) {
                    "also write a layer safe to share: coarse cells with enough detections, no coordinates, "
                    "images or paths")
         ->type_name("FILE");
-    cmd.add_option("--publish-min-count", r.publishMinCount, "cells with fewer detections are withheld")
+    cmd.add_option("--publish-min-count", r.publishMinCount, "cells with fewer detections are withheld (at least 3)")
         ->check(CLI::Range(1, 1000000))
         ->capture_default_str();
-    cmd.add_option("--publish-cell-m", r.publishCellMetres, "published cell size, metres")
+    cmd.add_option("--publish-cell-m", r.publishCellMetres,
+                   "published cell size, metres: 5000 times a power of two (5, 10, 20, 40 km...), so that "
+                   "shares of one area at two sizes nest")
         ->check(CLI::Range(1000.0, 1e7))
         ->capture_default_str();
 }

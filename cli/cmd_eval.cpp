@@ -102,7 +102,7 @@ void addEvalCommand(CLI::App& app, const CliContext&) {
         EvalReport r = Evaluation::run(a->req);
         if (!a->req.plotPath.empty()) {
             const std::vector<unsigned char> png = plotPrecisionRecall(r);
-            FileCommit::writeFile(a->req.plotPath, std::string(png.begin(), png.end()), a->overwrite, 0644);
+            FileCommit::writeFile(a->req.plotPath, std::string(png.begin(), png.end()), a->overwrite, 0600);
         }
         if (a->json)
             std::cout << dumpJson(r.toJson(), 2) << "\n";

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -66,14 +69,30 @@ bool reportWrites(const fs::path& rel, bool isDir) {
 // The first entry of `dir` a report does not write (a link counts as foreign), or empty: an
 // --overwrite replaces the whole folder, so it must hold nothing else (an audit lost notes.txt
 // and photos/ from a folder that merely held an index.html and a data.js).
-std::string foreignEntry(const fs::path& dir) {
+// With `chips`, a PNG under chips/ is the report's only when its data.js names it (an audit lost
+// the user's annotated photo put among the chips).
+std::string foreignEntry(const fs::path& dir, const std::set<std::string>* chips = nullptr) {
     for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
         const bool link = it->is_symlink();
         const bool isDir = !link && it->is_directory();
-        if (link || (!isDir && !it->is_regular_file()) || !reportWrites(fs::relative(it->path(), dir), isDir))
-            return fs::relative(it->path(), dir).generic_string();
+        const fs::path rel = fs::relative(it->path(), dir);
+        const bool listedChip = !chips || rel.parent_path() != "chips" || chips->count(rel.generic_string()) > 0;
+        if (link || (!isDir && !it->is_regular_file()) || !reportWrites(rel, isDir) || !listedChip) return rel.generic_string();
     }
     return "";
+}
+
+// The chip files an earlier report's data.js names ("chip": "chips/....png").
+std::set<std::string> chipsNamed(const fs::path& dir) {
+    std::set<std::string> out;
+    std::ifstream in(dir / "data.js", std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const std::string key : {"\"chip\":\"", "\"chip_before\":\""})  // compact JSON, as writeData writes
+        for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+            const std::size_t start = at + key.size(), end = text.find('"', start);
+            if (end != std::string::npos) out.insert(text.substr(start, end - start));
+        }
+    return out;
 }
 
 // A chip's file name from a feature id, which comes from a file and may hold anything
@@ -113,6 +132,24 @@ private:
     bool kept_ = false;
 };
 
+// Whether a ".NAME.tmp-XXXXXX[.old]" folder is one a report run made: mkdtemp's six characters,
+// owner-only (mkdtemp makes 0700) and ours, holding nothing a report does not write. An audit lost
+// a folder of the user's named ".rep.tmp-x", and had one named "...tmp-archive.old" moved over
+// the report.
+bool madeByReport(const fs::path& p, const std::string& prefix) {
+    std::string rest = p.filename().string().substr(prefix.size());
+    if (rest.size() > 4 && rest.compare(rest.size() - 4, 4, ".old") == 0) rest.resize(rest.size() - 4);
+    if (rest.size() != 6 || !std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isalnum(c) != 0; }))
+        return false;
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || st.st_uid != ::getuid() || (st.st_mode & 0777) != 0700) return false;
+    try {
+        return foreignEntry(p).empty();
+    } catch (const fs::filesystem_error&) {
+        return false;
+    }
+}
+
 // Folders ".NAME.tmp-*" beside the report that no running report holds: a run killed while
 // building (removed), or between the two renames where the file system cannot swap folders
 // (".old": the earlier report, put back when NAME is missing). Returns what was done, for notes.
@@ -127,6 +164,7 @@ std::vector<std::string> tidyLeftovers(const fs::path& parent, const fs::path& t
             found.push_back(e.path());
     std::sort(found.begin(), found.end());
     for (const auto& p : found) {
+        if (!madeByReport(p, prefix)) continue;  // a folder of the user's that merely looks like one
         const int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) continue;
         const bool idle = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
@@ -283,7 +321,8 @@ ReportWriter::ReportWriter(ReportRequest request) : request_(std::move(request))
         const bool empty = fs::is_empty(out);
         if (!empty && !isReportFolder(out))
             throw UsageError("'" + request_.outDir + "' is a folder that is not a riskmap report: choose a new folder");
-        const std::string foreign = empty ? "" : foreignEntry(out);
+        const std::set<std::string> chips = empty ? std::set<std::string>() : chipsNamed(out);
+        const std::string foreign = empty ? "" : foreignEntry(out, &chips);
         if (!foreign.empty())
             throw UsageError("'" + request_.outDir + "' holds '" + foreign +
                              "', which no riskmap report writes, and a report replaces its whole folder: move it out, "

@@ -131,4 +131,12 @@ std::vector<RiskGrid::Cell> RiskGrid::cells(std::size_t minCount) const {
     return out;
 }
 
+bool RiskGrid::isPublishedCellSize(double metres) { return metres >= 5000 && publishedCellSize(metres) == metres; }
+
+double RiskGrid::publishedCellSize(double metres) {
+    double size = 5000;
+    while (size < metres && size < 1e7) size *= 2;
+    return size;
+}
+
 }  // namespace riskmap

@@ -46,6 +46,10 @@ public:
     // Scanned cells (and any cell holding a detection), ordered by row then column. Cells with
     // fewer than minCount detections are left out.
     std::vector<Cell> cells(std::size_t minCount = 0) const;
+    // Published cells nest: 5000 m times a power of two.
+    static bool isPublishedCellSize(double metres);
+    // The published size for a wish: the smallest of those sizes at least `metres`.
+    static double publishedCellSize(double metres);
     // A cell's outline in EPSG:6933 metres (closed implicitly).
     std::vector<MapPoint> outline(const Cell& c) const;
     double cellMetres() const { return size_; }

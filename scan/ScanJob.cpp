@@ -256,8 +256,15 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     if (request_.gridMetres > 0) RiskGrid::parseShape(request_.gridShape);
     checkOutputPaths();
     if (!request_.publishPath.empty()) {
-        if (request_.publishMinCount < 1) throw UsageError("--publish-min-count must be at least 1");
-        if (request_.publishCellMetres < 1000) throw UsageError("--publish-cell-m must be at least 1000 m");
+        // A cell of one or two detections points at them; cells of any size let two shares of one
+        // area be subtracted down to a single site (an audit: 10 km and 7 km shares left one kiln
+        // in an L of one chip). Sizes nest: 5 km times a power of two.
+        if (request_.publishMinCount < 3)
+            throw UsageError("--publish-min-count must be at least 3: a published cell of one or two detections points at them");
+        if (!RiskGrid::isPublishedCellSize(request_.publishCellMetres))
+            throw UsageError("--publish-cell-m " + optionValueText(request_.publishCellMetres) +
+                             ": published cells are 5000 m times a power of two (5000, 10000, 20000, 40000...), so that shares "
+                             "of one area at two sizes nest and cannot be subtracted down to a site");
     }
     const auto& entry = registry.get(name);
     options_ = std::make_unique<OptionValues>(DetectorConfig::resolve(entry.info, recipe.get(), request_.sets));

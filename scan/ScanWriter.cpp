@@ -73,9 +73,9 @@ std::size_t writeCells(OutputDataset& out, OutputLayer* layer, const RiskGrid& g
         if (published)
             out.writeFeature(layer, {{ring}},
                              {{"count", static_cast<std::int64_t>(c.count)},
-                              {"density_per_km2", FeatureAssembler::roundTo(c.density(), 3)},
-                              {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 2)},
-                              {"area_scanned_km2", FeatureAssembler::roundTo(c.areaKm2, 1)}});
+                              {"density_per_km2", FeatureAssembler::roundTo(c.density(), 2)},
+                              {"mean_risk", FeatureAssembler::roundTo(c.meanRisk(), 1)},
+                              {"area_scanned_km2", std::round(c.areaKm2)}});
         else
             out.writeFeature(layer, {{ring}},
                              {{"count", static_cast<std::int64_t>(c.count)},
@@ -231,7 +231,13 @@ private:
         OutputLayer* layer = pub.createLayer("published", "", wkbMultiPolygon,
                                              {{"count", OFTInteger64}, {"density_per_km2", OFTReal}, {"mean_risk", OFTReal},
                                               {"area_scanned_km2", OFTReal}});
-        publishedCells_ = writeCells(pub, layer, grid, grid.cells(req_.publishMinCount), true, true);
+        // A cell scanned only in part places its detections in that part (an audit: 8 detections
+        // in a 190 m strip of a 25 km2 cell at the scene's edge): only cells at least half scanned.
+        std::vector<RiskGrid::Cell> cells = grid.cells(req_.publishMinCount);
+        const double cellKm2 = publishCell() * publishCell() / 1e6;
+        cells.erase(std::remove_if(cells.begin(), cells.end(), [&](const RiskGrid::Cell& c) { return c.areaKm2 < 0.5 * cellKm2; }),
+                    cells.end());
+        publishedCells_ = writeCells(pub, layer, grid, cells, true, true);
         pub.setDefaultStyle("published", "riskmap published", QgisStyle::published());
     }
 
@@ -292,7 +298,8 @@ private:
             " for one, or write .gpkg");
     }
 
-    double publishCell() const { return std::max(req_.publishCellMetres, req_.gridMetres); }
+    // Never finer than --grid, and on the nested ladder (RiskGrid::publishedCellSize).
+    double publishCell() const { return RiskGrid::publishedCellSize(std::max(req_.publishCellMetres, req_.gridMetres)); }
 
     // What the published layer is, without a single path or coordinate.
     Json aboutPublished() const {
@@ -301,8 +308,10 @@ private:
         a["detector"] = job_.detector().info().name;
         a["cell_m"] = publishCell();
         a["min_count"] = req_.publishMinCount;
-        a["note"] = "Counts of detections per equal-area cell (EPSG:6933); cells with fewer than min_count are "
-                    "withheld. No detection locations, images or source files are included.";
+        a["note"] = "Counts of detections per equal-area cell (EPSG:6933); cells with fewer than min_count "
+                    "detections, or less than half scanned, are withheld. No detection locations, images or source "
+                    "files are included. Shares of one area made at other times, with other scenes or settings can be "
+                    "compared cell by cell: publish one share per area, or keep the settings the same.";
         return a;
     }
 

@@ -334,3 +334,31 @@ TEST(CliReport, AnObjectAstrideLon180InALonLatRasterGetsItsChip) {
     EXPECT_EQ(r.err.find("off their raster"), std::string::npos) << r.err;
     EXPECT_EQ(filesContaining(dir.file("rep/chips"), ".png").size(), 1u);
 }
+
+// An audit: report took any unlocked '.NAME.tmp-*' folder beside it for its own leftover (a
+// user's '.rep.tmp-x' was deleted, '.rep.tmp-archive.old' moved over the report), and
+// --overwrite deleted a PNG of the user's put among the chips. Only folders a report run made
+// (mkdtemp's name, 0700, report files only) are tidied; chips are the ones data.js names.
+TEST(CliReport, FoldersAndPicturesOfTheUsersAreNeverTakenForTheReports) {
+    TempDir dir;
+    writeReportScene(dir.file("scene.tif"));
+    ASSERT_EQ(runRiskmap({"scan", dir.file("scene.tif"), "-o", dir.file("out.geojson"), "-q"}).exitCode, 0);
+    for (const char* name : {".rep.tmp-x", ".rep.tmp-abcdef", ".rep.tmp-archive.old"}) {
+        fs::create_directories(dir.file(name));
+        std::ofstream(dir.file(std::string(name) + "/mine.txt")) << "precious";
+    }
+    CliResult r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--max-chips", "2"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    for (const char* name : {".rep.tmp-x", ".rep.tmp-abcdef", ".rep.tmp-archive.old"})
+        EXPECT_EQ(readFile(dir.file(std::string(name) + "/mine.txt")), "precious") << name;
+    EXPECT_FALSE(fileExists(dir.file("rep/mine.txt")));
+    const std::string chip = dir.file("rep/chips/" + filesContaining(dir.file("rep/chips"), ".png").front());
+    fs::copy_file(chip, dir.file("rep/chips/my-annotated-photo.png"));
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--max-chips", "2", "--overwrite"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("my-annotated-photo.png"), std::string::npos) << r.err;
+    EXPECT_TRUE(fileExists(dir.file("rep/chips/my-annotated-photo.png")));
+    fs::remove(dir.file("rep/chips/my-annotated-photo.png"));
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--max-chips", "2", "--overwrite"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+}

@@ -201,6 +201,46 @@ TEST(CliRisk, PublishedLayerRevealsNoDetectionLocation) {
     EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
+// An audit of --publish: shares at 10 km and 7 km of one scan, subtracted, left one kiln in an L
+// of one chip; a cell at the scene's edge put 8 detections in a 190 m strip; 1 km cells of one
+// detection were shared at --publish-min-count 1. Cell sizes nest (5 km times a power of two),
+// at least 3 detections, only cells at least half scanned, coarser figures.
+TEST(CliRisk, PublishingRefusesSharesThatPointAtSites) {
+    TempDir dir;
+    const std::string scene = riskScene(dir);
+    auto publish = [&](std::vector<std::string> extra) {
+        std::vector<std::string> a{"scan", scene, "-o", dir.file("p.geojson"), "-q", "--overwrite", "--publish", dir.file("pub.geojson")};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return runRiskmap(a);
+    };
+    CliResult r = publish({"--publish-cell-m", "7000"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("5000 m times a power of two"), std::string::npos) << r.err;
+    r = publish({"--publish-min-count", "1"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("at least 3"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("pub.geojson")));
+    // A --grid of 7 km raises the published cell to the next size on the ladder.
+    r = publish({"--grid", "7000"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(parseJsonFile(dir.file("pub.geojson.about.json")).at("cell_m").get<double>(), 10000.0);
+    r = publish({});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Json pub = parseJsonFile(dir.file("pub.geojson"));
+    ASSERT_FALSE(pub.at("features").empty());
+    for (const auto& c : pub.at("features")) {
+        EXPECT_GE(c.at("properties").at("area_scanned_km2").get<double>(), 12.5) << "a cell less than half scanned";
+        EXPECT_EQ(c.at("properties").at("area_scanned_km2").get<double>(), std::round(c.at("properties").at("area_scanned_km2").get<double>()));
+    }
+    EXPECT_NE(readFile(dir.file("pub.geojson.about.json")).find("less than half scanned"), std::string::npos);
+    // Layers of exact locations readable by others are warned of; an owner who cannot read is refused.
+    r = runRiskmap({"scan", scene, "-o", dir.file("q.geojson"), "-q", "--file-mode", "0644"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("lets others read exact locations"), std::string::npos) << r.err;
+    r = runRiskmap({"scan", scene, "-o", dir.file("z.geojson"), "-q", "--file-mode", "0400"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+}
+
 TEST(CliRisk, GeoPackageHoldsEveryLayerAndEvalReadsOnlyTheDetections) {
     TempDir dir;
     std::string scene = riskScene(dir);
