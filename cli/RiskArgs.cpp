@@ -88,13 +88,14 @@ void addRiskOptions(CLI::App& cmd, ScanRequest& r) {
                    "also write a layer safe to share: coarse cells with enough detections, no coordinates, "
                    "images or paths")
         ->type_name("FILE");
+    // The declared ranges feed the QGIS dialog too; ScanJob still says why (merge, recipes).
     cmd.add_option("--publish-min-count", r.publishMinCount, "cells with fewer detections are withheld (at least 3)")
-        ->check(CLI::Range(1, 1000000))
+        ->check(CLI::Range(3, 1000000))
         ->capture_default_str();
     cmd.add_option("--publish-cell-m", r.publishCellMetres,
                    "published cell size, metres: 5000 times a power of two (5, 10, 20, 40 km...), so that "
                    "shares of one area at two sizes nest")
-        ->check(CLI::Range(1000.0, 1e7))
+        ->check(CLI::Range(5000.0, 1e7))
         ->capture_default_str();
 }
 

@@ -218,7 +218,10 @@ TEST(CliRisk, PublishingRefusesSharesThatPointAtSites) {
     EXPECT_NE(r.err.find("5000 m times a power of two"), std::string::npos) << r.err;
     r = publish({"--publish-min-count", "1"});
     EXPECT_EQ(r.exitCode, 2) << r.err;
-    EXPECT_NE(r.err.find("at least 3"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--publish-min-count"), std::string::npos) << r.err;
+    r = publish({"--publish-cell-m", "1000"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("--publish-cell-m"), std::string::npos) << r.err;
     EXPECT_FALSE(fileExists(dir.file("pub.geojson")));
     // A --grid of 7 km raises the published cell to the next size on the ladder.
     r = publish({"--grid", "7000"});
