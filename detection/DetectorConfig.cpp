@@ -1,8 +1,7 @@
 #include "detection/DetectorConfig.hpp"
 
-#include <filesystem>
-
 #include "core/Error.hpp"
+#include "core/Paths.hpp"
 
 namespace riskmap {
 
@@ -60,9 +59,8 @@ OptionValues DetectorConfig::resolve(const DetectorInfo& info, const DetectorCon
         // A manifest rerun from another folder found its inputs but not its model or card.
         for (const auto& spec : info.options) {
             if (!spec.filePath || recipe->baseDir().empty() || !recipe->options().contains(spec.name)) continue;
-            const std::string path = v.getString(spec.name);
-            if (!path.empty() && path[0] != '/' && path.find("://") == std::string::npos)
-                v.setJson(spec.name, Json((std::filesystem::path(recipe->baseDir()) / path).string()), recipe->origin());
+            const std::string path = v.getString(spec.name), resolved = resolveFrom(recipe->baseDir(), path);
+            if (resolved != path) v.setJson(spec.name, Json(resolved), recipe->origin());
         }
     }
     for (const auto& s : sets) v.setAssignment(s);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/Error.hpp"
+#include "core/Paths.hpp"
 
 namespace riskmap {
 
@@ -318,9 +319,7 @@ std::string Manifest::gridShape() const {
 }
 
 std::string Manifest::resolve(const std::string& p) const {
-    if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos || workingDir.empty())
-        return p;
-    return (std::filesystem::path(workingDir) / p).string();
+    return resolveFrom(workingDir, p);
 }
 
 InputRequest Manifest::inputsAsRun() const {

@@ -15,6 +15,7 @@
 
 #include "core/Error.hpp"
 #include "core/JsonReader.hpp"
+#include "core/Paths.hpp"
 #include "core/SpillFile.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
@@ -383,10 +384,7 @@ std::unique_ptr<DetectorConfig> ScanJob::loadRecipe() {
     RiskOptions::Recorded risk = RiskOptions::read(recipe->risk(), recipe->origin());
     // A manifest rerun from another folder: its context layers, like its inputs and model, are
     // where the scan ran (a review).
-    if (!recipe->baseDir().empty())
-        for (auto& c : risk.context)
-            if (!c.path.empty() && c.path[0] != '/' && c.path.find("://") == std::string::npos)
-                c.path = (std::filesystem::path(recipe->baseDir()) / c.path).string();
+    for (auto& c : risk.context) c.path = resolveFrom(recipe->baseDir(), c.path);
     // A recipe's context layers come first, then --context ones.
     request_.risk.context.insert(request_.risk.context.begin(), risk.context.begin(),
                                  risk.context.end());

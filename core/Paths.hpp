@@ -1,0 +1,15 @@
+#pragma once
+// A path recorded relative to the folder a run was in, made absolute from that folder: inputs,
+// models, cards and context layers of a manifest rerun from elsewhere all follow this one rule.
+#include <filesystem>
+#include <string>
+
+namespace riskmap {
+
+// `path` unchanged when it is empty, absolute or a URL, or when `base` is empty.
+inline std::string resolveFrom(const std::string& base, const std::string& path) {
+    if (path.empty() || path[0] == '/' || path.find("://") != std::string::npos || base.empty()) return path;
+    return (std::filesystem::path(base) / path).string();
+}
+
+}  // namespace riskmap
