@@ -12,6 +12,7 @@
 #include "core/Error.hpp"
 #include "detection/imgproc/ComponentExtractor.hpp"
 #include "detection/imgproc/ExactFilters.hpp"
+#include "detection/imgproc/LocalAnomaly.hpp"
 
 namespace riskmap {
 
@@ -113,10 +114,10 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("group_gap_m", &P::groupGap, 100, "m", "patches this close (pixel centres) are one camp, judged and reported once (huts and racks spread among trees)", 0, 1000)
         .number("explain_forest_max", &P::explainForestMax, 0.7, "0-1", "--explain also reports land with no bare evidence whose forest fraction is below this, with the mask that took it", 0, 1.5)
         .number("min_score", &P::minScore, 0, "0-1", "drop patches scoring below this", 0, 1)
-        .number("anomaly_min", &P::anomalyMin, 15, "SD", "camp-scale NBR anomaly: land whose mean NBR in a disk of anomaly_radius_m lies this many standard errors below the mean of its anomaly_window_m box is bare evidence and clearly bare (burnt or part-canopy camps; 0 = off; docs/clearing.md)", 0, 1000)
-        .number("anomaly_radius_m", &P::anomalyRadius, 37, "m", "radius of the camp-sized disk of the NBR anomaly (two 18.5 m pixels)", 1, 1000)
-        .number("anomaly_window_m", &P::anomalyWindow, 760, "m", "side of the box of forest the disk is compared with", 10, 5000)
-        .number("anomaly_sd_floor", &P::anomalySdFloor, 0.02, "NBR", "least standard deviation of NBR in the box, for very even canopy (the Sundarbans reserve: 0.021 at least, 0.047 median)", 0, 1);
+        .number("anomaly_min", &P::anomalyMin, 17, "SD", "camp-scale anomaly: land whose mean NDVI, NBR, BSI and NDBI in a disk of anomaly_radius_m depart this far together (Mahalanobis, standard errors) from its anomaly_window_m box, towards bare ground, is bare evidence and clearly bare (burnt or part-canopy camps; needs swir2; 0 = off; docs/clearing.md)", 0, 1000)
+        .number("anomaly_radius_m", &P::anomalyRadius, 37, "m", "radius of the camp-sized disk of the anomaly (two 18.5 m pixels)", 1, 1000)
+        .number("anomaly_window_m", &P::anomalyWindow, 900, "m", "side of the box of forest the disk is compared with", 10, 5000)
+        .number("anomaly_sd_floor", &P::anomalySdFloor, 0.005, "index", "added to each index's standard deviation in the box, for very even canopy", 0.0001, 1);
     return t;
 }
 
@@ -304,66 +305,60 @@ int oddPixels(double metres, double gsd) {
     return n % 2 ? n : n + 1;
 }
 
-// NBR of land pixels in fixed point (1/4096) and the land mask, for exact sums.
-void nbrPlanes(const TileImage& t, const std::vector<std::uint8_t>& cls, IntPlane& q,
-               IntPlane& land) {
+// The indices of the camp-scale anomaly that the bands allow, in fixed point, on land only:
+// NDVI and NBR fall over a camp, BSI and NDBI rise (Rouse et al. 1974; Key & Benson 2006;
+// Rikimaru et al. 2002; Zha et al. 2003).
+AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>& cls) {
     using C = ClearingDetector;
-    const int w = t.window.w, h = t.window.h;
-    q = IntPlane(w, h), land = IntPlane(w, h);
-    const cv::Mat &N = t.band("nir"), &S2 = t.band("swir2");
-    tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const tbb::blocked_range<int>& r) {
+    const cv::Mat &R = t.band("red"), &N = t.band("nir"), &S2 = t.band("swir2");
+    const cv::Mat* S1 = t.has("swir1") ? &t.band("swir1") : nullptr;
+    const cv::Mat* B = t.has("blue") && S1 ? &t.band("blue") : nullptr;
+    std::vector<int> toward{-1, -1};
+    if (B) toward.push_back(1);
+    if (S1) toward.push_back(1);
+    AnomalyPlanes in(t.window.w, t.window.h, toward);
+    tbb::parallel_for(tbb::blocked_range<int>(0, in.h, 16), [&](const tbb::blocked_range<int>& r) {
         for (int y = r.begin(); y < r.end(); ++y)
-            for (int x = 0; x < w; ++x) {
-                const std::size_t k = static_cast<std::size_t>(y) * w + x;
-                const bool isLand = (cls[k] & C::kValid) && !(cls[k] & C::kWater);
-                q.v[k] =
-                    isLand ? std::llround(4096.0 * nd(N.at<float>(y, x), S2.at<float>(y, x))) : 0;
-                land.v[k] = isLand;
+            for (int x = 0; x < in.w; ++x) {
+                const std::size_t k = static_cast<std::size_t>(y) * static_cast<std::size_t>(in.w) + static_cast<std::size_t>(x);
+                const bool land = (cls[k] & C::kValid) && !(cls[k] & C::kWater);
+                float v[4] = {0, 0, 0, 0};
+                if (land) {
+                    const float red = R.at<float>(y, x), nir = N.at<float>(y, x);
+                    v[0] = nd(nir, red), v[1] = nd(nir, S2.at<float>(y, x));
+                    std::size_t i = 2;
+                    if (B) v[i++] = nd(S1->at<float>(y, x) + red, nir + B->at<float>(y, x));
+                    if (S1) v[i++] = nd(S1->at<float>(y, x), nir);
+                }
+                for (std::size_t j = 0; j < toward.size(); ++j)
+                    in.index[j][k] = static_cast<std::int16_t>(std::lround(kAnomalyOne * std::clamp(v[j], -1.0f, 1.0f)));
+                in.mask[k] = land;
             }
     });
-}
-
-// Box sum of the squares of q, without keeping the squares beside the other planes.
-IntPlane boxSumOfSquares(const IntPlane& q, int kx, int ky) {
-    IntPlane q2(q.w, q.h);
-    for (std::size_t k = 0; k < q.size(); ++k) q2.v[k] = q.v[k] * q.v[k];
-    return boxSum(q2, kx, ky);
+    return in;
 }
 
 }  // namespace
 
-// The camp-scale NBR anomaly (docs/clearing.md): z = (box mean - disk mean) / SD x sqrt(disk
-// pixels), from exact integer sums, so a pixel's z does not depend on the tiling. Char and cut
-// or part-canopy ground lower NBR (Key & Benson 2006) over a camp-sized disk. In the reserve's
-// 24 km² of land the largest natural value is 13.7; 5 of the 23 faint camps that the pixel
-// tests missed reach 15 or more.
+// The camp-scale anomaly (docs/clearing.md): how far NDVI, NBR, BSI and NDBI over a camp-sized
+// disk depart, together, from their box of forest, in units of the box's own covariance (RX,
+// Reed & Yu 1990). Char and cut or part-canopy ground shift all four a little where no single
+// pixel looks bare; natural texture mostly moves them along the directions its own box varies
+// in. Exact integer sums, so a pixel's z does not depend on the tiling.
 void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_t>& cls,
                                      std::vector<float>* z) const {
     if (z) z->assign(cls.size(), 0.0f);
     if (p_.anomalyMin <= 0 || !t.has("nir") || !t.has("swir2")) return;
-    IntPlane q, land;
-    nbrPlanes(t, cls, q, land);
-    // Each input plane is dropped once summed: five sum planes, not eight, at the peak.
-    const int kx = oddPixels(p_.anomalyWindow, t.gsdX), ky = oddPixels(p_.anomalyWindow, t.gsdY);
-    const double rx = p_.anomalyRadius / t.gsdX, ry = p_.anomalyRadius / t.gsdY;
-    const IntPlane bq2 = boxSumOfSquares(q, kx, ky), bq = boxSum(q, kx, ky),
-                   dq = diskSum(q, rx, ry);
-    q = IntPlane();
-    const IntPlane bn = boxSum(land, kx, ky), dn = diskSum(land, rx, ry);
-    land = IntPlane();
-    const double one = 4096.0, floor = p_.anomalySdFloor;
+    AnomalyWindow win;
+    win.boxX = oddPixels(p_.anomalyWindow, t.gsdX), win.boxY = oddPixels(p_.anomalyWindow, t.gsdY);
+    win.diskX = p_.anomalyRadius / t.gsdX, win.diskY = p_.anomalyRadius / t.gsdY;
+    win.sdFloor = p_.anomalySdFloor;
+    const PooledArray<float> zk = localAnomaly(anomalyPlanes(t, cls), win);
     forPixels(cls.size(), [&](std::size_t k0, std::size_t k1) {
-        for (std::size_t k = k0; k < k1; ++k) {
-            if (!(cls[k] & kValid) || (cls[k] & kWater) || dn.v[k] < 3 || bn.v[k] < 1) continue;
-            const double n = static_cast<double>(bn.v[k]), m = static_cast<double>(dn.v[k]);
-            const double mean = static_cast<double>(bq.v[k]) / n / one;
-            const double var = static_cast<double>(bq2.v[k]) / n / (one * one) - mean * mean;
-            const double sd = std::max(std::sqrt(std::max(var, 0.0)), floor);
-            const double zk = (mean - static_cast<double>(dq.v[k]) / m / one) / sd * std::sqrt(m);
-            if (z) (*z)[k] = static_cast<float>(zk);
-            if (zk >= p_.anomalyMin) cls[k] |= kBare | kCore;
-        }
+        for (std::size_t k = k0; k < k1; ++k)
+            if (zk[k] >= p_.anomalyMin) cls[k] |= kBare | kCore;
     });
+    if (z) z->assign(zk.get(), zk.get() + cls.size());
 }
 
 namespace {
@@ -375,7 +370,7 @@ struct PixelPlanes {
     bool unmixed = false;  // soil holds fractions (blue, green and swir1 present)
     std::vector<std::uint8_t> cls;
     std::vector<float> soil, forest, vegShare;  // forest only for --explain
-    std::vector<float> anomaly;                 // --explain with swir2: the NBR anomaly z
+    std::vector<float> anomaly;                 // --explain with swir2: the anomaly z
     DistancePlane dOpen, dWater;
 };
 
@@ -455,7 +450,7 @@ struct Patch {
     std::int64_t ring = 0, enclosed = 0, core = 0;
     double area = 0, cleared = 0, coreArea = 0, enclosure = 0, matrixShare = 0;
     double dOpen = 0, dWater = 0, elongation = 1, width = 0, score = 0;
-    double anomaly = std::nan("");  // largest NBR anomaly z (--explain with swir2)
+    double anomaly = std::nan("");  // largest anomaly z (--explain with swir2)
 };
 
 cv::Mat ellipse(int rx, int ry) { return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rx + 1, 2 * ry + 1)); }
@@ -666,7 +661,7 @@ std::vector<std::pair<std::string, double>> measuresOf(const Patch& m) {
                                                   {"distance_to_open_land_m", m.dOpen},
                                                   {"distance_to_water_m", m.dWater},
                                                   {"score", m.score}};
-    if (!std::isnan(m.anomaly)) v.emplace_back("nbr_anomaly_max", m.anomaly);
+    if (!std::isnan(m.anomaly)) v.emplace_back("anomaly_max", m.anomaly);
     return v;
 }
 
@@ -854,7 +849,7 @@ void explainTraces(const TileImage& t, const PixelPlanes& px, const Params& p, C
         if (t.has("swir1")) m.emplace_back("ndbi_max", st.ndbiMax);
         if (px.unmixed) m.insert(m.end(), {{"soil_fraction_max", st.soilMax}, {"forest_fraction_min", st.forestMin}});
         if (!px.anomaly.empty())
-            m.emplace_back("nbr_anomaly_max", st.anomalyMax);  // how near anomaly_min
+            m.emplace_back("anomaly_max", st.anomalyMax);  // how near anomaly_min
         out.push_back(rejectionOf(cc, t, c, {g}, std::move(m), 0.0));
     }
 }
@@ -922,7 +917,7 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
             std::vector<std::pair<std::string, double>> m{{"area_m2", area}};
             if (tooLong) m.emplace_back("length_m", length);
             if (!px.anomaly.empty())
-                m.emplace_back("nbr_anomaly_max", largestIn(cc, c, px.anomaly, px.w));
+                m.emplace_back("anomaly_max", largestIn(cc, c, px.anomaly, px.w));
             const Gate g = tooLong ? Gate{"max_extent_m", length, p_.maxExtent} : Gate{"min_area_m2", area, p_.minArea};
             rejected->push_back(rejectionOf(cc, t, c, {g}, std::move(m), 0.0));
         }

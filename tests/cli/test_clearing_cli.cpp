@@ -277,10 +277,10 @@ TEST(CliClearing, FirstGeneratorCampsAreFound) {
 TEST(CliClearing, IndependentGeneratorCampsAreFound) {
     const Recall r = recallOver({1, 2, 3, 4, 5, 6, 7, 8}, plantIndependent);
     ASSERT_GT(r.large.tp + r.large.fn, 60);
-    // Measured 86/91 and 23/28 (84/91 and 22/28 without the camp-scale NBR anomaly): the misses
-    // keep 15-60 % canopy, or are huts of one or two pixels each (docs/clearing.md); the issue's
-    // 0.95 is not reached.
-    EXPECT_GE(r.large.recall(), 0.94) << r.large.text();
+    // Measured 87/91 and 24/28 with the multi-index anomaly (86/91 and 23/28 with the NBR
+    // anomaly alone, 84/91 and 22/28 without one): the misses keep 15-60 % canopy, or are huts of
+    // one or two pixels each (docs/clearing.md). Over seeds 1-22 the 0.95 is not reached.
+    EXPECT_GE(r.large.recall(), 0.95) << r.large.text();
     EXPECT_GE(r.small.recall(), 0.8) << r.small.text();
     // Measured 2: huts of one cluster scattered further than group_gap_m, 110 m from its centre.
     EXPECT_LE(r.large.fp, 2) << "fragments of a camp count as unmatched";
@@ -301,7 +301,7 @@ TEST(CliClearing, EveryMissedCampIsExplained) {
             if (!gate.empty()) gates[gate.substr(0, gate.find(' '))]++;
         }
     };
-    for (int seed : {9, 10, 11, 12, 13, 14, 15}) {
+    for (int seed : {9, 10, 11, 12, 13, 14, 15, 17, 20}) {
         TempDir dir;
         check(dir.path(), plantIndependent(dir.path(), seed));
     }
@@ -309,7 +309,7 @@ TEST(CliClearing, EveryMissedCampIsExplained) {
         TempDir dir;
         check(dir.path(), plantFirst(dir.path(), seed));
     }
-    // Seed 15 was added when the camp-scale NBR anomaly found some of the others' misses.
+    // Seeds 15, then 17 and 20, were added as the camp-scale anomaly found some of the others' misses.
     EXPECT_GE(missed, 12) << "the seeds hold camps the detector misses: the check must see them";
     // Misses are explained by candidate gates and by the masks that left no candidate.
     EXPECT_GT(gates["veg_ndvi_min"], 0);
