@@ -187,6 +187,19 @@ double ClearingDetector::haloMetres() const {
            std::max({p_.ringGap + p_.ringWidth, p_.distanceCap + p_.matrixRadius, anomaly});
 }
 
+void ClearingDetector::checkInput(double gsdX, double gsdY) const {
+    if (p_.anomalyMin <= 0) return;
+    const double gsd = std::min(gsdX, gsdY);
+    if (anomalyDiskFits(p_.anomalyRadius / gsdX, p_.anomalyRadius / gsdY)) return;
+    double most = p_.anomalyRadius;  // the largest radius that fits, in whole pixels
+    while (most > gsd && !anomalyDiskFits(most / gsdX, most / gsdY)) most -= gsd;
+    std::ostringstream m;
+    m << "clearing: anomaly_radius_m=" << p_.anomalyRadius << " is " << std::lround(p_.anomalyRadius / gsd)
+      << " pixels of " << gsd << " m, too many for the anomaly's exact sums: give anomaly_radius_m of at most "
+      << std::floor(most) << " m, or anomaly_min=0 to turn the anomaly off";
+    throw UsageError(m.str());
+}
+
 ClearingDetector::Unmixer::Unmixer(const Spectrum& forest, const Spectrum& water, const Spectrum& soil) {
     // The pseudo-inverse of [endmembers; 1 ... 1] maps (bands, 1) to fractions that sum to one
     // (least squares; Settle & Drake 1993), computed once for three and for two endmembers.

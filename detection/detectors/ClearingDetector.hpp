@@ -29,6 +29,7 @@ public:
     // not. One 576 px tile at a time took 11.0 s on 1 thread and 6.8 s on 2 (real mosaic, --ram
     // 256): a parallel share of 0.77 by Amdahl's law.
     double tileParallelism() const override { return 0.75; }
+    void checkInput(double gsdX, double gsdY) const override;
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
 
     struct Params {

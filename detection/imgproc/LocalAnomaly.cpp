@@ -153,11 +153,9 @@ float pixelZ(const std::int64_t* box, std::size_t w, const std::vector<Plane32>&
 void checkInput(const AnomalyPlanes& in, const AnomalyWindow& win) {
     if (in.index.empty() || in.index.size() > 4 || in.toward.size() != in.index.size())
         throw Error("localAnomaly takes one to four index planes, each with a sign");
-    const double diskPixels = (2 * std::floor(win.diskX) + 1) * (2 * std::floor(win.diskY) + 1);
-    if (diskPixels * kAnomalyOne >= static_cast<double>(std::numeric_limits<std::int32_t>::max()))
+    if (!anomalyDiskFits(win.diskX, win.diskY))
         throw UsageError(
-            "the anomaly disk is " + std::to_string(static_cast<long long>(diskPixels)) +
-            " pixels across its box: too many for exact sums; give a smaller radius in metres");
+            "the anomaly disk holds too many pixels for exact sums: give a smaller radius");
     if (!(win.sdFloor > 0)) throw UsageError("the anomaly's SD floor must be above 0");
     for (const auto& plane : in.index)
         for (std::size_t k = 0; k < in.size(); ++k)
@@ -171,6 +169,11 @@ AnomalyPlanes::AnomalyPlanes(int width, int height, std::vector<int> signs)
     : w(width), h(height), toward(std::move(signs)), mask(pooledArray<std::uint8_t>(size())) {
     for (std::size_t i = 0; i < toward.size(); ++i)
         index.push_back(pooledArray<std::int16_t>(size()));
+}
+
+bool anomalyDiskFits(double diskX, double diskY) {
+    const double pixels = (2 * std::floor(diskX) + 1) * (2 * std::floor(diskY) + 1);
+    return pixels * kAnomalyOne < static_cast<double>(std::numeric_limits<std::int32_t>::max());
 }
 
 PooledArray<float> localAnomaly(const AnomalyPlanes& in, const AnomalyWindow& win) {

@@ -35,6 +35,9 @@ struct AnomalyWindow {
     int minDiskPixels = 3;        // fewer masked pixels in the disk: z is 0
 };
 
+// Whether a disk of these radii (pixels) keeps its sums exact in int32.
+bool anomalyDiskFits(double diskX, double diskY);
+
 // z = sqrt(n · dᵀ (C + floor² I)⁻¹ d) for each masked pixel, where d is the disk mean minus the
 // box mean, C the box covariance and n the masked pixels in the disk; 0 elsewhere. At most four
 // indices. Memory: five int32 planes besides the input and output.

@@ -422,6 +422,23 @@ TEST(ClearingDetector, HaloCoversExtentAndDistances) {
     EXPECT_THROW(ClearingDetector{o}, UsageError);
 }
 
+TEST(ClearingDetector, AnAnomalyDiskTooLargeForExactSumsIsRefusedBeforeAnyPixel) {
+    OptionValues o(ClearingDetector::describe().options);
+    o.setAssignment("anomaly_radius_m=1000");
+    const ClearingDetector det(o);
+    EXPECT_NO_THROW(det.checkInput(10, 10));  // 100 px
+    try {
+        det.checkInput(1, 1);  // 1000 px: 2001² x 4096 passes 2^31
+        FAIL() << "accepted";
+    } catch (const UsageError& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find("anomaly_radius_m=1000"), std::string::npos) << m;
+        EXPECT_NE(m.find("at most 361 m"), std::string::npos) << m;  // (2 x 361 + 1)² x 4096 < 2^31
+    }
+    o.setAssignment("anomaly_min=0");
+    EXPECT_NO_THROW(ClearingDetector(o).checkInput(1, 1)) << "no anomaly, no limit";
+}
+
 TEST(ExactFilters, DiskSumMatchesBruteForceOnAnisotropicPixels) {
     std::mt19937 rng(4);
     IntPlane p(40, 30);
