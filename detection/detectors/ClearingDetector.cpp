@@ -65,7 +65,17 @@ bool isWater(const Sample& s, float ndvi, const Params& p) {
 std::uint8_t bareEvidence(const Sample& s, float ndvi, const Params& p) {
     using C = ClearingDetector;
     const std::uint8_t core = C::kCore, none = 0;
-    if (!s.hasSwir1) return C::kBare | (ndvi < p.coreNdviMax ? core : none);
+    if (!s.hasSwir1) {
+        // Without SWIR a creek mixed with mangrove is "neither" too. Soil, mud, sand and roofs
+        // reflect at least as much red as green (the soil line); water and leaves reflect less.
+        // Clearly bare needs a bright visible albedo as well (Ridd 1995).
+        if (s.hasGreen && nd(s.red, s.green) < p.bareRedGreenMin) return 0;
+        // Without blue, green and red stand for the visible albedo (soil and turbid water alike
+        // are lower in blue, so this errs towards bright).
+        const float albedo = s.hasBlue ? (s.blue + s.green + s.red) / 3.0f : (s.green + s.red) / 2.0f;
+        const bool bright = !s.hasGreen || albedo >= p.coreBrightMin;
+        return C::kBare | (bright && ndvi < p.coreNdviMax ? core : none);
+    }
     const float ndbi = nd(s.swir1, s.nir);
     const float bsi = s.hasBlue ? nd(s.swir1 + s.red, s.nir + s.blue) : -1.0f;
     const bool bare = ndbi >= p.bareNdbiMin || (s.hasBlue && bsi >= p.bareBsiMin);
@@ -110,11 +120,13 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("core_ndbi_min", &P::coreNdbiMin, 0.05, "NDBI", "... and NDBI at or above this (SWIR1 > NIR, plus a margin over creek mud) ...", -1, 1)
         .number("core_bsi_min", &P::coreBsiMin, 0.05, "BSI", "... or BSI at or above this ...", -1, 1)
         .number("core_bright_min", &P::coreBrightMin, 0.08, "reflectance", "... or a visible albedo (blue+green+red)/3 at or above this (wet mud, roofs; creek-bank mud stays below 0.075; Ridd 1995)", 0, 1)
+        .number("bare_red_green_min", &P::bareRedGreenMin, -0.1, "index", "without swir1: bare evidence needs nd(red, green) at or above this (soil reflects at least as much red as green; water and leaves less)", -1, 1)
         .number("core_min_area_m2", &P::coreMinArea, 300, "m2", "area of clearly bare pixels one patch of a camp needs (one pixel of a 10-30 m sensor)", 0, 1e9)
         .number("group_gap_m", &P::groupGap, 100, "m", "patches this close (pixel centres) are one camp, judged and reported once (huts and racks spread among trees)", 0, 1000)
         .number("explain_forest_max", &P::explainForestMax, 0.7, "0-1", "--explain also reports land with no bare evidence whose forest fraction is below this, with the mask that took it", 0, 1.5)
         .number("min_score", &P::minScore, 0, "0-1", "drop patches scoring below this", 0, 1)
-        .number("anomaly_min", &P::anomalyMin, 17, "SD", "camp-scale anomaly: land whose mean NDVI, NBR, BSI and NDBI in a disk of anomaly_radius_m depart this far together (Mahalanobis, standard errors) from its anomaly_window_m box, towards bare ground, is bare evidence and clearly bare (burnt or part-canopy camps; needs swir2; 0 = off; docs/clearing.md)", 0, 1000)
+        .number("anomaly_min", &P::anomalyMin, 17, "SD", "camp-scale anomaly, with swir1 or swir2: land whose mean indices in a disk of anomaly_radius_m (NDVI, NBR, BSI, NDBI with SWIR; NDVI, visible albedo, NDWI without) depart this far together (Mahalanobis, standard errors) from its anomaly_window_m box, towards bare ground, is bare evidence and clearly bare (burnt or part-canopy camps; 0 = off; docs/clearing.md)", 0, 1000)
+        .number("anomaly_min_no_swir", &P::anomalyMinNoSwir, 13, "SD", "anomaly_min for inputs without swir1 and swir2 (NDVI, visible albedo, NDWI: three indices, whose natural texture reaches lower values; docs/clearing.md)", 0, 1000)
         .number("anomaly_radius_m", &P::anomalyRadius, 37, "m", "radius of the camp-sized disk of the anomaly (two 18.5 m pixels)", 1, 1000)
         .number("anomaly_window_m", &P::anomalyWindow, 900, "m", "side of the box of forest the disk is compared with", 10, 5000)
         .number("anomaly_sd_floor", &P::anomalySdFloor, 0.005, "index", "added to each index's standard deviation in the box, for very even canopy", 0.0001, 1);
@@ -182,13 +194,13 @@ double ClearingDetector::haloMetres() const {
     // ring_width further, its distance to open land up to distance_cap, and open land itself is
     // judged over a disk of matrix_radius.
     // A patch pixel's anomaly looks anomaly_window_m / 2 + anomaly_radius_m around it.
-    const double anomaly = p_.anomalyMin > 0 ? p_.anomalyWindow / 2 + p_.anomalyRadius : 0.0;
+    const double anomaly = std::max(p_.anomalyMin, p_.anomalyMinNoSwir) > 0 ? p_.anomalyWindow / 2 + p_.anomalyRadius : 0.0;
     return 2 * p_.maxExtent + p_.groupGap +
            std::max({p_.ringGap + p_.ringWidth, p_.distanceCap + p_.matrixRadius, anomaly});
 }
 
 void ClearingDetector::checkInput(double gsdX, double gsdY) const {
-    if (p_.anomalyMin <= 0) return;
+    if (std::max(p_.anomalyMin, p_.anomalyMinNoSwir) <= 0) return;
     const double gsd = std::min(gsdX, gsdY);
     if (anomalyDiskFits(p_.anomalyRadius / gsdX, p_.anomalyRadius / gsdY)) return;
     double most = p_.anomalyRadius;  // the largest radius that fits, in whole pixels
@@ -196,7 +208,7 @@ void ClearingDetector::checkInput(double gsdX, double gsdY) const {
     std::ostringstream m;
     m << "clearing: anomaly_radius_m=" << p_.anomalyRadius << " is " << std::lround(p_.anomalyRadius / gsd)
       << " pixels of " << gsd << " m, too many for the anomaly's exact sums: give anomaly_radius_m of at most "
-      << std::floor(most) << " m, or anomaly_min=0 to turn the anomaly off";
+      << std::floor(most) << " m, or anomaly_min=0 and anomaly_min_no_swir=0 to turn the anomaly off";
     throw UsageError(m.str());
 }
 
@@ -318,33 +330,50 @@ int oddPixels(double metres, double gsd) {
     return n % 2 ? n : n + 1;
 }
 
-// The indices of the camp-scale anomaly that the bands allow, in fixed point, on land only:
-// NDVI and NBR fall over a camp, BSI and NDBI rise (Rouse et al. 1974; Key & Benson 2006;
-// Rikimaru et al. 2002; Zha et al. 2003).
+// One index of the camp-scale anomaly: its sign of departure over a camp and its value.
+struct AnomalyIndex {
+    int toward;
+    float (*value)(const Sample&);
+};
+
+// The indices that the bands allow. With SWIR: NDVI and NBR fall over a camp, BSI and NDBI rise
+// (Rouse et al. 1974; Key & Benson 2006; Rikimaru et al. 2002; Zha et al. 2003). Without SWIR
+// (visible and near infrared only): NDVI falls, the visible albedo and NDWI rise (bare mud,
+// sand and roofs are brighter than mangrove and hold less NIR; Ridd 1995; McFeeters 1996).
+std::vector<AnomalyIndex> anomalyIndices(const TileImage& t) {
+    std::vector<AnomalyIndex> out{{-1, [](const Sample& s) { return nd(s.nir, s.red); }}};
+    const bool blue = t.has("blue"), green = t.has("green"), swir1 = t.has("swir1"), swir2 = t.has("swir2");
+    if (swir2) out.push_back({-1, [](const Sample& s) { return nd(s.nir, s.swir2); }});
+    if (swir1 && blue) out.push_back({1, [](const Sample& s) { return nd(s.swir1 + s.red, s.nir + s.blue); }});
+    if (swir1) out.push_back({1, [](const Sample& s) { return nd(s.swir1, s.nir); }});
+    if (swir1 || swir2) return out;
+    if (blue && green) out.push_back({1, [](const Sample& s) { return (s.blue + s.green + s.red) / 3.0f; }});
+    if (green) out.push_back({1, [](const Sample& s) { return nd(s.green, s.nir); }});
+    return out;
+}
+
+// The anomaly's index planes, in fixed point, on land only (0 elsewhere, as localAnomaly asks).
 AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>& cls) {
     using C = ClearingDetector;
-    const cv::Mat &R = t.band("red"), &N = t.band("nir"), &S2 = t.band("swir2");
-    const cv::Mat* S1 = t.has("swir1") ? &t.band("swir1") : nullptr;
-    const cv::Mat* B = t.has("blue") && S1 ? &t.band("blue") : nullptr;
-    std::vector<int> toward{-1, -1};
-    if (B) toward.push_back(1);
-    if (S1) toward.push_back(1);
+    const std::vector<AnomalyIndex> indices = anomalyIndices(t);
+    std::vector<int> toward;
+    for (const AnomalyIndex& i : indices) toward.push_back(i.toward);
     AnomalyPlanes in(t.window.w, t.window.h, toward);
+    auto plane = [&t](const char* n) { return t.has(n) ? &t.band(n) : nullptr; };
+    const cv::Mat *R = plane("red"), *N = plane("nir"), *G = plane("green"), *S1 = plane("swir1"),
+                  *B = plane("blue"), *S2 = plane("swir2");
     tbb::parallel_for(tbb::blocked_range<int>(0, in.h, 16), [&](const tbb::blocked_range<int>& r) {
+        Sample s;
         for (int y = r.begin(); y < r.end(); ++y)
             for (int x = 0; x < in.w; ++x) {
                 const std::size_t k = static_cast<std::size_t>(y) * static_cast<std::size_t>(in.w) + static_cast<std::size_t>(x);
                 const bool land = (cls[k] & C::kValid) && !(cls[k] & C::kWater);
-                float v[4] = {0, 0, 0, 0};
-                if (land) {
-                    const float red = R.at<float>(y, x), nir = N.at<float>(y, x);
-                    v[0] = nd(nir, red), v[1] = nd(nir, S2.at<float>(y, x));
-                    std::size_t i = 2;
-                    if (B) v[i++] = nd(S1->at<float>(y, x) + red, nir + B->at<float>(y, x));
-                    if (S1) v[i++] = nd(S1->at<float>(y, x), nir);
+                auto at = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
+                s.red = at(R), s.nir = at(N), s.green = at(G), s.swir1 = at(S1), s.blue = at(B), s.swir2 = at(S2);
+                for (std::size_t j = 0; j < indices.size(); ++j) {
+                    const float v = land ? std::clamp(indices[j].value(s), -1.0f, 1.0f) : 0.0f;
+                    in.index[j][k] = static_cast<std::int16_t>(std::lround(kAnomalyOne * v));
                 }
-                for (std::size_t j = 0; j < toward.size(); ++j)
-                    in.index[j][k] = static_cast<std::int16_t>(std::lround(kAnomalyOne * std::clamp(v[j], -1.0f, 1.0f)));
                 in.mask[k] = land;
             }
     });
@@ -352,6 +381,10 @@ AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>&
 }
 
 }  // namespace
+
+double ClearingDetector::anomalyThreshold(const TileImage& t) const {
+    return t.has("swir1") || t.has("swir2") ? p_.anomalyMin : p_.anomalyMinNoSwir;
+}
 
 // The camp-scale anomaly (docs/clearing.md): how far NDVI, NBR, BSI and NDBI over a camp-sized
 // disk depart, together, from their box of forest, in units of the box's own covariance (RX,
@@ -361,7 +394,8 @@ AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>&
 void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_t>& cls,
                                      std::vector<float>* z) const {
     if (z) z->assign(cls.size(), 0.0f);
-    if (p_.anomalyMin <= 0 || !t.has("nir") || !t.has("swir2")) return;
+    const double threshold = anomalyThreshold(t);
+    if (threshold <= 0) return;
     AnomalyWindow win;
     win.boxX = oddPixels(p_.anomalyWindow, t.gsdX), win.boxY = oddPixels(p_.anomalyWindow, t.gsdY);
     win.diskX = p_.anomalyRadius / t.gsdX, win.diskY = p_.anomalyRadius / t.gsdY;
@@ -369,7 +403,7 @@ void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_
     const PooledArray<float> zk = localAnomaly(anomalyPlanes(t, cls), win);
     forPixels(cls.size(), [&](std::size_t k0, std::size_t k1) {
         for (std::size_t k = k0; k < k1; ++k)
-            if (zk[k] >= p_.anomalyMin) cls[k] |= kBare | kCore;
+            if (zk[k] >= threshold) cls[k] |= kBare | kCore;
     });
     if (z) z->assign(zk.get(), zk.get() + cls.size());
 }
@@ -383,7 +417,7 @@ struct PixelPlanes {
     bool unmixed = false;  // soil holds fractions (blue, green and swir1 present)
     std::vector<std::uint8_t> cls;
     std::vector<float> soil, forest, vegShare;  // forest only for --explain
-    std::vector<float> anomaly;                 // --explain with swir2: the anomaly z
+    std::vector<float> anomaly;                 // --explain: the anomaly z
     DistancePlane dOpen, dWater;
 };
 
@@ -463,7 +497,7 @@ struct Patch {
     std::int64_t ring = 0, enclosed = 0, core = 0;
     double area = 0, cleared = 0, coreArea = 0, enclosure = 0, matrixShare = 0;
     double dOpen = 0, dWater = 0, elongation = 1, width = 0, score = 0;
-    double anomaly = std::nan("");  // largest anomaly z (--explain with swir2)
+    double anomaly = std::nan("");  // largest anomaly z (--explain)
 };
 
 cv::Mat ellipse(int rx, int ry) { return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rx + 1, 2 * ry + 1)); }
@@ -713,7 +747,7 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
     px.unmixed = t.has("blue") && t.has("green") && t.has("swir1");
     px.cls = det.classify(t, &px.soil, explain ? &px.forest : nullptr);
     // Adds bare bits only: the forest matrix and open land keep theirs.
-    det.markAnomalies(t, px.cls, explain && t.has("swir2") ? &px.anomaly : nullptr);
+    det.markAnomalies(t, px.cls, explain && det.anomalyThreshold(t) > 0 ? &px.anomaly : nullptr);
     markOpenLand(px, det.params());
     const cv::Rect need = det.measuredArea(t);
     px.dOpen = distanceTransform(maskOf(px.cls, ClearingDetector::kOpen), px.w, px.h, px.gx, px.gy, need);

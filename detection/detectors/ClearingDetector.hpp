@@ -40,13 +40,16 @@ public:
         double matrixRadius, openVegShareMax, openLandShareMin, matrixVegShareMin;
         double minArea, maxArea, maxExtent, ringGap, ringWidth, enclosureMin, remoteMin, distanceCap;
         double maxElongation, minWidth, coreNdviMax, coreNdbiMin, coreBsiMin, coreBrightMin, coreMinArea;
+        double bareRedGreenMin;  // without SWIR
         double groupGap, explainForestMax, minScore;
-        double anomalyMin, anomalyRadius, anomalyWindow, anomalySdFloor;
+        double anomalyMin, anomalyMinNoSwir, anomalyRadius, anomalyWindow, anomalySdFloor;
     };
 
     const Params& params() const { return p_; }
     // Every option, declared once and bound to its Params member.
     static const OptionTable<Params>& table();
+    // The anomaly threshold for this tile's bands: with SWIR, or visible and NIR only (0 = off).
+    double anomalyThreshold(const TileImage& tile) const;
 
     // Per-pixel class bits, exposed for tests.
     enum ClassBit : std::uint8_t {

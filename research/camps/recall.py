@@ -3,6 +3,7 @@
 
   /usr/bin/python3 research/camps/recall.py --gen {first,indep,both} --seeds 1-22
       [--out DIR] [--binary build/riskmap] [--set key=value ...] [--jobs 1] [--cross-check]
+      [--bands blue green red nir]
       [--scene data/sundarbans-s2-l2a-2020-01-27] [--camps 15] [--plant-binary build/tests/plant_camps]
 
 For each generator and seed: plant 15 camps into a temporary copy of the scene
@@ -103,6 +104,8 @@ def scan(args, planted, work):
     det, why = os.path.join(work, "det.geojson"), os.path.join(work, "why.geojson")
     cmd = [args.binary, "scan", "--detector", "clearing", "-o", det, "-q", "--overwrite", "--scale", "1.5259e-5"]
     for name, band in BANDS:
+        if args.bands and name not in args.bands:
+            continue
         cmd += ["--band", "%s=%s/Sentinel-2_L2A_%s_Raw.tiff" % (name, planted, band)]
     cmd += ["--explain", why]
     for s in args.set:
@@ -306,6 +309,8 @@ def parse_args(argv):
     ap.add_argument("--plant-binary", help="first generator (default: plant_camps beside --binary)")
     ap.add_argument("--scene", default=SCENE, help="band files and reserve.geojson")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="detector option (repeatable)")
+    ap.add_argument("--bands", nargs="+", choices=[n for n, _ in BANDS],
+                    help="scan with only these bands (default: all six), e.g. blue green red nir")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--camps", type=int, default=15)
     ap.add_argument("--cross-check", action="store_true", help="also count with `riskmap eval` and compare")

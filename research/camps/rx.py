@@ -27,13 +27,14 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from anomaly import REPO, SCENE, eligible, load, local_sum, nd, rasterize, seeds_of  # noqa: E402
 
-SIGN = {"ndvi": -1, "nbr": -1, "bsi": 1, "ndbi": 1, "bright": 1, "mndwi": 1}
+SIGN = {"ndvi": -1, "nbr": -1, "bsi": 1, "ndbi": 1, "bright": 1, "mndwi": 1, "ndwi": 1, "vis": 1, "bg": 1, "rg": 1}
 
 
 def index_stack(a, names):
     red, nir, grn, blu, sw1, sw2 = a["B04"], a["B08"], a["B03"], a["B02"], a["B11"], a["B12"]
     f = {"ndvi": lambda: nd(nir, red), "nbr": lambda: nd(nir, sw2), "bsi": lambda: nd(sw1 + red, nir + blu),
-         "ndbi": lambda: nd(sw1, nir), "bright": lambda: (blu + grn + red) / 3 * 10, "mndwi": lambda: nd(grn, sw1)}
+         "ndbi": lambda: nd(sw1, nir), "bright": lambda: (blu + grn + red) / 3 * 10, "mndwi": lambda: nd(grn, sw1),
+         "ndwi": lambda: nd(grn, nir), "vis": lambda: (blu + grn + red) / 3, "bg": lambda: nd(blu, grn), "rg": lambda: nd(red, grn)}
     return [f[n]() for n in names]
 
 

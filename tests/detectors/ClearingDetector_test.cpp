@@ -159,6 +159,68 @@ TEST(ClearingDetector, PixelClasses) {
     EXPECT_FALSE(c[3] & ClearingDetector::kCore);
 }
 
+// The tile without its SWIR bands: blue, green, red and NIR, as PlanetScope gives them.
+TileImage withoutSwir(TileImage t) {
+    for (const char* n : {"swir1", "swir2"}) {
+        const auto i = static_cast<std::size_t>(std::find(t.names.begin(), t.names.end(), n) - t.names.begin());
+        t.names.erase(t.names.begin() + static_cast<std::ptrdiff_t>(i));
+        t.planes.erase(t.planes.begin() + static_cast<std::ptrdiff_t>(i));
+        t.display.erase(t.display.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    return t;
+}
+
+TEST(ClearingDetector, WithoutSwirBareGroundIsOnTheSoilLine) {
+    // A creek mixed with mangrove (70 % water) is neither water nor vegetation, and turbid water
+    // makes it bright, but it reflects less red than green; bare soil and dark wet mud do not.
+    const Cover creekMix = mix(kWater, kForest, 0.7f);
+    const Cover wetMud{0.040f, 0.050f, 0.052f, 0.090f, 0.10f, 0.08f};
+    auto t = withoutSwir(scene(5, 1, 20, [&](int x, int) {
+        const Cover c[] = {kForest, kWater, kBare, creekMix, wetMud};
+        return c[x];
+    }));
+    ASSERT_FALSE(t.has("swir1"));
+    OptionValues o(ClearingDetector::describe().options);
+    auto c = ClearingDetector(o).classify(t);
+    EXPECT_TRUE(c[0] & ClearingDetector::kVegetation);
+    EXPECT_TRUE(c[1] & ClearingDetector::kWater);
+    EXPECT_TRUE(c[2] & ClearingDetector::kCore);
+    EXPECT_FALSE(c[3] & (ClearingDetector::kBare | ClearingDetector::kVegetation | ClearingDetector::kWater));
+    EXPECT_TRUE(c[4] & ClearingDetector::kBare);
+    EXPECT_FALSE(c[4] & ClearingDetector::kCore) << "dark: bare evidence, not clearly bare";
+    // The old rule (any pixel that is neither) is bare_red_green_min = -1.
+    o.setAssignment("bare_red_green_min=-1");
+    EXPECT_TRUE(ClearingDetector(o).classify(t)[3] & ClearingDetector::kBare);
+}
+
+TEST(ClearingDetector, WithoutSwirTheAnomalyUsesVisibleAndNirIndices) {
+    // The faint camp of FaintBurntCampIsACampSizedAnomaly, seen in blue, green, red and NIR:
+    // it lowers NDVI and raises the albedo and NDWI over a camp-sized disk.
+    std::mt19937 rng(21);
+    std::uniform_real_distribution<float> jitter(-0.004f, 0.004f);
+    const Cover camp = mix(kForest, Cover{0.035f, 0.045f, 0.06f, 0.10f, 0.15f, 0.13f}, 0.5f);
+    auto t = withoutSwir(scene(300, 300, 20, [&](int x, int y) {
+        Cover c = inRect(x, y, 147, 147, 6, 5) ? camp : kForest;
+        c.nir += jitter(rng);
+        return c;
+    }));
+    OptionValues o(ClearingDetector::describe().options);
+    const ClearingDetector det(o);
+    EXPECT_DOUBLE_EQ(det.anomalyThreshold(t), 13.0) << "anomaly_min_no_swir";
+    std::vector<std::uint8_t> cls = det.classify(t);
+    std::vector<float> z;
+    det.markAnomalies(t, cls, &z);
+    float inside = 0;
+    for (int y = 147; y < 152; ++y)
+        for (int x = 147; x < 153; ++x) inside = std::max(inside, z[static_cast<std::size_t>(y) * 300 + x]);
+    EXPECT_GT(inside, 13.0f);
+    o.setAssignment("anomaly_min_no_swir=0");
+    std::vector<float> off;
+    cls = det.classify(t);
+    ClearingDetector(o).markAnomalies(t, cls, &off);
+    EXPECT_EQ(*std::max_element(off.begin(), off.end()), 0.0f) << "0 turns it off";
+}
+
 TEST(ClearingDetector, UnmixingRecoversLinearMixtures) {
     OptionValues o(ClearingDetector::describe().options);
     const ClearingDetector det(o);
@@ -436,6 +498,8 @@ TEST(ClearingDetector, AnAnomalyDiskTooLargeForExactSumsIsRefusedBeforeAnyPixel)
         EXPECT_NE(m.find("at most 361 m"), std::string::npos) << m;  // (2 x 361 + 1)² x 4096 < 2^31
     }
     o.setAssignment("anomaly_min=0");
+    EXPECT_THROW(ClearingDetector(o).checkInput(1, 1), UsageError) << "the anomaly without SWIR still runs";
+    o.setAssignment("anomaly_min_no_swir=0");
     EXPECT_NO_THROW(ClearingDetector(o).checkInput(1, 1)) << "no anomaly, no limit";
 }
 
