@@ -42,7 +42,7 @@ public:
         double maxElongation, minWidth, coreNdviMax, coreNdbiMin, coreBsiMin, coreBrightMin, coreMinArea;
         double bareRedGreenMin;  // without SWIR
         double groupGap, explainForestMax, minScore;
-        double anomalyMin, anomalyMinNoSwir, anomalyRadius, anomalyWindow, anomalySdFloor;
+        double anomalyMin, anomalyMinNoSwir, anomalyRadius, anomalyWindow, anomalySdFloor, anomalyGrain;
     };
 
     const Params& params() const { return p_; }

@@ -39,7 +39,10 @@ std::vector<Plane32> diskSums(const AnomalyPlanes& in, const AnomalyWindow& win)
     return out;
 }
 
-// Running column sums over the box's rows of: the mask, each index, each product of two.
+// Running column sums over the box's rows of: the mask, each index, each product of two. Acc is
+// int32 while a column of products fits (boxes up to 127 rows; 4 lanes per SSE register),
+// else int64.
+template <typename Acc>
 class BoxColumns {
 public:
     BoxColumns(const AnomalyPlanes& in, int ry)
@@ -55,54 +58,61 @@ public:
     void advance(int y) {  // from row y - 1 to row y: one row enters, one leaves
         update(y + ry_ < in_.h ? y + ry_ : -1, y - ry_ - 1);
     }
-    const std::int64_t* channel(int c) const {
-        return col_.data() + static_cast<std::size_t>(c) * in_.w;
-    }
+    const Acc* channel(int c) const { return col_.data() + static_cast<std::size_t>(c) * in_.w; }
 
 private:
-    // Adds row `in` and subtracts row `out` (-1: none) in one pass per channel. Index values
-    // are 0 off the mask (checked on entry), so only the count needs the mask.
+    // dst += value(row in) - value(row out), either row absent when -1; no multiplies by flags,
+    // so the loops vectorise.
+    template <typename V>
+    void apply(Acc* dst, int in, int out, V value) const {
+        const std::size_t w = static_cast<std::size_t>(in_.w);
+        const std::size_t oi = static_cast<std::size_t>(std::max(in, 0)) * w;
+        const std::size_t oo = static_cast<std::size_t>(std::max(out, 0)) * w;
+        if (in >= 0 && out >= 0)
+            for (std::size_t x = 0; x < w; ++x) dst[x] += value(oi + x) - value(oo + x);
+        else if (in >= 0)
+            for (std::size_t x = 0; x < w; ++x) dst[x] += value(oi + x);
+        else if (out >= 0)
+            for (std::size_t x = 0; x < w; ++x) dst[x] -= value(oo + x);
+    }
+    // Adds row `in` and subtracts row `out` in one pass per channel. Index values are 0 off the
+    // mask (checked on entry), so only the count needs the mask.
     void update(int in, int out) {
         const std::size_t w = static_cast<std::size_t>(in_.w);
-        const std::size_t oi = static_cast<std::size_t>(std::max(in, 0)) * w,
-                          oo = static_cast<std::size_t>(std::max(out, 0)) * w;
-        const std::int64_t fi = in >= 0, fo = out >= 0;  // whether each row counts
-        std::int64_t* dst = col_.data();
         const std::uint8_t* m = in_.mask.get();
-        for (std::size_t x = 0; x < w; ++x) dst[x] += fi * m[oi + x] - fo * m[oo + x];
+        apply(col_.data(), in, out, [m](std::size_t k) { return static_cast<Acc>(m[k]); });
         int c = 1;
         for (int i = 0; i < k_; ++i, ++c) {
             const std::int16_t* a = in_.index[static_cast<std::size_t>(i)].get();
-            dst = col_.data() + static_cast<std::size_t>(c) * w;
-            for (std::size_t x = 0; x < w; ++x) dst[x] += fi * a[oi + x] - fo * a[oo + x];
+            apply(col_.data() + static_cast<std::size_t>(c) * w, in, out,
+                  [a](std::size_t k) { return static_cast<Acc>(a[k]); });
         }
         for (int i = 0; i < k_; ++i)
             for (int j = i; j < k_; ++j, ++c) {
                 const std::int16_t* a = in_.index[static_cast<std::size_t>(i)].get();
                 const std::int16_t* b = in_.index[static_cast<std::size_t>(j)].get();
-                dst = col_.data() + static_cast<std::size_t>(c) * w;
-                for (std::size_t x = 0; x < w; ++x) {
-                    const std::int32_t pin = std::int32_t{a[oi + x]} * b[oi + x],
-                                       pout = std::int32_t{a[oo + x]} * b[oo + x];
-                    dst[x] += fi * pin - fo * pout;
-                }
+                apply(col_.data() + static_cast<std::size_t>(c) * w, in, out,
+                      [a, b](std::size_t k) {
+                          return static_cast<Acc>(std::int32_t{a[k]} * std::int32_t{b[k]});
+                      });
             }
     }
     const AnomalyPlanes& in_;
     int ry_, k_, channels_ = 0;
-    std::vector<std::int64_t> col_;
+    std::vector<Acc> col_;
 };
 
-// Box sums along a row from the column sums: box[c * w + x].
-void boxRow(const BoxColumns& cols, int w, int rx, std::vector<std::int64_t>& prefix,
-            std::vector<std::int64_t>& box) {
+// Box sums along a row from the column sums, for columns [x0, x1): box[c * w + x].
+template <typename Acc>
+void boxRow(const BoxColumns<Acc>& cols, int w, int rx, int x0, int x1,
+            std::vector<std::int64_t>& prefix, std::vector<std::int64_t>& box) {
     const std::size_t uw = static_cast<std::size_t>(w);
     for (int c = 0; c < cols.channels(); ++c) {
-        const std::int64_t* col = cols.channel(c);
+        const Acc* col = cols.channel(c);
         prefix[0] = 0;
         for (std::size_t x = 0; x < uw; ++x) prefix[x + 1] = prefix[x] + col[x];
         std::int64_t* out = box.data() + static_cast<std::size_t>(c) * uw;
-        for (int x = 0; x < w; ++x)
+        for (int x = x0; x < x1; ++x)
             out[x] = prefix[static_cast<std::size_t>(std::min(w, x + rx + 1))] -
                      prefix[static_cast<std::size_t>(std::max(0, x - rx))];
     }
@@ -110,44 +120,45 @@ void boxRow(const BoxColumns& cols, int w, int rx, std::vector<std::int64_t>& pr
 
 // One pixel's z from its box sums (channel stride w) and disk sums; 0 when not towards `toward`.
 float pixelZ(const std::int64_t* box, std::size_t w, const std::vector<Plane32>& disk,
-             std::size_t k, const std::vector<int>& toward, double floor2) {
+             std::size_t k, const std::vector<int>& toward, double floor2, double maxWeight) {
     const int n = static_cast<int>(toward.size());
-    const double cnt = static_cast<double>(box[0]), m = disk[0][k], one = kAnomalyOne;
+    const double m = disk[0][k], one = kAnomalyOne;
+    const double perBox = 1.0 / (static_cast<double>(box[0]) * one), perDisk = 1.0 / (m * one);
     double mean[4], d[4], cov[4][4];
     for (int i = 0; i < n; ++i) {
-        mean[i] = static_cast<double>(box[static_cast<std::size_t>(1 + i) * w]) / cnt / one;
-        d[i] = disk[static_cast<std::size_t>(1 + i)][k] / m / one - mean[i];
+        mean[i] = static_cast<double>(box[static_cast<std::size_t>(1 + i) * w]) * perBox;
+        d[i] = disk[static_cast<std::size_t>(1 + i)][k] * perDisk - mean[i];
     }
     std::size_t c = static_cast<std::size_t>(1 + n);
     for (int i = 0; i < n; ++i)
         for (int j = i; j < n; ++j, ++c)
             cov[i][j] = cov[j][i] =
-                static_cast<double>(box[c * w]) / cnt / (one * one) - mean[i] * mean[j];
+                static_cast<double>(box[c * w]) * perBox / one - mean[i] * mean[j];
     double along = 0;
     for (int i = 0; i < n; ++i) {
         cov[i][i] = std::max(cov[i][i], 0.0) + floor2;
         along += toward[static_cast<std::size_t>(i)] * d[i] / std::sqrt(cov[i][i]);
     }
     if (!(along > 0)) return 0.0f;
-    // Cholesky, then |L⁻¹ d|²; a pivot lost to rounding leaves the pixel at 0.
-    double l[4][4] = {}, y[4], t2 = 0;
+    // LDLᵀ (no square roots), then the sum of y_i² / D_i with L y = d; a pivot lost to rounding
+    // leaves the pixel at 0.
+    double l[4][4] = {}, dg[4], inv[4], y[4], t2 = 0;
     for (int i = 0; i < n; ++i) {
-        for (int j = 0; j <= i; ++j) {
+        for (int j = 0; j < i; ++j) {
             double s = cov[i][j];
-            for (int q = 0; q < j; ++q) s -= l[i][q] * l[j][q];
-            if (i == j) {
-                if (!(s > 0)) return 0.0f;
-                l[i][i] = std::sqrt(s);
-            } else {
-                l[i][j] = s / l[j][j];
-            }
+            for (int q = 0; q < j; ++q) s -= l[i][q] * l[j][q] * dg[q];
+            l[i][j] = s * inv[j];
         }
-        double s = d[i];
-        for (int q = 0; q < i; ++q) s -= l[i][q] * y[q];
-        y[i] = s / l[i][i];
-        t2 += y[i] * y[i];
+        double s = cov[i][i];
+        for (int q = 0; q < i; ++q) s -= l[i][q] * l[i][q] * dg[q];
+        if (!(s > 0)) return 0.0f;
+        dg[i] = s, inv[i] = 1.0 / s;
+        double r = d[i];
+        for (int q = 0; q < i; ++q) r -= l[i][q] * y[q];
+        y[i] = r;
+        t2 += r * r * inv[i];
     }
-    return static_cast<float>(std::sqrt(m * t2));
+    return static_cast<float>(std::sqrt(std::min(m, maxWeight) * t2));
 }
 
 void checkInput(const AnomalyPlanes& in, const AnomalyWindow& win) {
@@ -171,33 +182,62 @@ AnomalyPlanes::AnomalyPlanes(int width, int height, std::vector<int> signs)
         index.push_back(pooledArray<std::int16_t>(size()));
 }
 
+int diskPixelCount(double diskX, double diskY) {
+    const int w = 2 * static_cast<int>(std::floor(diskX)) + 1,
+              h = 2 * static_cast<int>(std::floor(diskY)) + 1;
+    IntPlane ones(w, h);
+    std::fill(ones.v.get(), ones.v.get() + ones.size(), 1);
+    return static_cast<int>(diskSum(ones, diskX, diskY).at(w / 2, h / 2));
+}
+
 bool anomalyDiskFits(double diskX, double diskY) {
     const double pixels = (2 * std::floor(diskX) + 1) * (2 * std::floor(diskY) + 1);
     return pixels * kAnomalyOne < static_cast<double>(std::numeric_limits<std::int32_t>::max());
 }
 
+namespace {
+
+// z over the wanted area, column sums kept in Acc.
+template <typename Acc>
+void anomalyRows(const AnomalyPlanes& in, const AnomalyWindow& win,
+                 const std::vector<Plane32>& disk, float* z) {
+    const int rx = win.boxX / 2, ry = win.boxY / 2;
+    const int ax0 = std::max(0, win.areaX0), ax1 = std::min(in.w, win.areaX1);
+    const int ay0 = std::max(0, win.areaY0), ay1 = std::min(in.h, win.areaY1);
+    if (ax0 >= ax1 || ay0 >= ay1) return;
+    const double floor2 = win.sdFloor * win.sdFloor;
+    // Each band of rows starts its column sums afresh: exact integers, so any split agrees.
+    forRowBands(ay1 - ay0, [&](int b0, int b1) {
+        BoxColumns<Acc> cols(in, ry);
+        const std::size_t w = static_cast<std::size_t>(in.w);
+        std::vector<std::int64_t> prefix(w + 1), box(static_cast<std::size_t>(cols.channels()) * w);
+        for (int y = ay0 + b0; y < ay0 + b1; ++y) {
+            y == ay0 + b0 ? cols.start(y) : cols.advance(y);
+            boxRow(cols, in.w, rx, ax0, ax1, prefix, box);
+            for (int x = ax0; x < ax1; ++x) {
+                const std::size_t k = static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x);
+                if (!in.mask[k] || disk[0][k] < win.minDiskPixels ||
+                    box[static_cast<std::size_t>(x)] < 1)
+                    continue;
+                z[k] = pixelZ(box.data() + x, w, disk, k, in.toward, floor2, win.maxDiskWeight);
+            }
+        }
+    });
+}
+
+}  // namespace
+
 PooledArray<float> localAnomaly(const AnomalyPlanes& in, const AnomalyWindow& win) {
     checkInput(in, win);
     const std::vector<Plane32> disk = diskSums(in, win);
     PooledArray<float> z = pooledArray<float>(in.size());
-    const int rx = win.boxX / 2, ry = win.boxY / 2;
-    const double floor2 = win.sdFloor * win.sdFloor;
-    // Each band of rows starts its column sums afresh: exact integers, so any split agrees.
-    forRowBands(in.h, [&](int y0, int y1) {
-        BoxColumns cols(in, ry);
-        const std::size_t w = static_cast<std::size_t>(in.w);
-        std::vector<std::int64_t> prefix(w + 1), box(static_cast<std::size_t>(cols.channels()) * w);
-        for (int y = y0; y < y1; ++y) {
-            y == y0 ? cols.start(y) : cols.advance(y);
-            boxRow(cols, in.w, rx, prefix, box);
-            for (std::size_t x = 0; x < w; ++x) {
-                const std::size_t k = static_cast<std::size_t>(y) * w + x;
-                z[k] = 0.0f;
-                if (!in.mask[k] || disk[0][k] < win.minDiskPixels || box[x] < 1) continue;
-                z[k] = pixelZ(box.data() + x, w, disk, k, in.toward, floor2);
-            }
-        }
-    });
+    std::fill(z.get(), z.get() + in.size(), 0.0f);
+    // A column holds at most boxY rows of products up to 4096².
+    const double most = static_cast<double>(win.boxY) * kAnomalyOne * kAnomalyOne;
+    if (most < static_cast<double>(std::numeric_limits<std::int32_t>::max()))
+        anomalyRows<std::int32_t>(in, win, disk, z.get());
+    else
+        anomalyRows<std::int64_t>(in, win, disk, z.get());
     return z;
 }
 

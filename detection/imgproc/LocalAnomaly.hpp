@@ -33,13 +33,21 @@ struct AnomalyWindow {
     double diskX = 1, diskY = 1;  // disk radii, pixels
     double sdFloor = 0;           // added to every index's SD (as its square to the variance)
     int minDiskPixels = 3;        // fewer masked pixels in the disk: z is 0
+    // At most this many of the disk's pixels count as independent evidence (sqrt(n) below).
+    double maxDiskWeight = 1e300;
+    // Pixels wanted: columns [areaX0, areaX1), rows [areaY0, areaY1); z is 0 elsewhere.
+    int areaX0 = 0, areaX1 = 1 << 30, areaY0 = 0, areaY1 = 1 << 30;
 };
+
+// The pixels of a disk of these radii (pixels), as the disk sums count them.
+int diskPixelCount(double diskX, double diskY);
 
 // Whether a disk of these radii (pixels) keeps its sums exact in int32.
 bool anomalyDiskFits(double diskX, double diskY);
 
 // z = sqrt(n · dᵀ (C + floor² I)⁻¹ d) for each masked pixel, where d is the disk mean minus the
-// box mean, C the box covariance and n the masked pixels in the disk; 0 elsewhere. At most four
+// box mean, C the box covariance and n the masked pixels in the disk, at most maxDiskWeight;
+// 0 elsewhere. At most four
 // indices. Memory: five int32 planes besides the input and output.
 PooledArray<float> localAnomaly(const AnomalyPlanes& in, const AnomalyWindow& win);
 

@@ -206,14 +206,14 @@ TEST(ClearingDetector, WithoutSwirTheAnomalyUsesVisibleAndNirIndices) {
     }));
     OptionValues o(ClearingDetector::describe().options);
     const ClearingDetector det(o);
-    EXPECT_DOUBLE_EQ(det.anomalyThreshold(t), 13.0) << "anomaly_min_no_swir";
+    EXPECT_DOUBLE_EQ(det.anomalyThreshold(t), 15.0) << "anomaly_min_no_swir";
     std::vector<std::uint8_t> cls = det.classify(t);
     std::vector<float> z;
     det.markAnomalies(t, cls, &z);
     float inside = 0;
     for (int y = 147; y < 152; ++y)
         for (int x = 147; x < 153; ++x) inside = std::max(inside, z[static_cast<std::size_t>(y) * 300 + x]);
-    EXPECT_GT(inside, 13.0f);
+    EXPECT_GT(inside, 15.0f);
     o.setAssignment("anomaly_min_no_swir=0");
     std::vector<float> off;
     cls = det.classify(t);

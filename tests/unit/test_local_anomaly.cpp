@@ -174,6 +174,26 @@ TEST(LocalAnomaly, DepartureAcrossTheTexturesCorrelationCountsMoreThanAlongIt) {
     EXPECT_GT(across, 3 * along) << "along " << along << " across " << across;
 }
 
+TEST(LocalAnomaly, TheDiskCountsAtMostItsGrainOfEvidence) {
+    const AnomalyPlanes p = randomPlanes(60, 40, 3, 11);
+    AnomalyWindow win;
+    win.boxX = win.boxY = 15, win.diskX = win.diskY = 3.0, win.sdFloor = 0.005;
+    const PooledArray<float> all = localAnomaly(p, win);
+    win.maxDiskWeight = 5;
+    const PooledArray<float> capped = localAnomaly(p, win);
+    int checked = 0;
+    for (std::size_t k = 0; k < p.size(); ++k) {
+        if (all[k] == 0.0f) continue;
+        // z scales with the square root of the pixels counted: sqrt(5 / n) with n >= 5 here.
+        EXPECT_LE(capped[k], all[k] * (1 + 1e-6f));
+        EXPECT_GE(capped[k], all[k] * std::sqrt(5.0f / 29.0f) * (1 - 1e-6f));
+        ++checked;
+    }
+    EXPECT_GT(checked, 500);
+    EXPECT_EQ(diskPixelCount(2.0, 2.0), 13) << "a 37 m disk at 18.5 m";
+    EXPECT_EQ(diskPixelCount(3.0, 3.0), 29);
+}
+
 TEST(LocalAnomaly, RefusesWhatItCannotSumExactly) {
     AnomalyPlanes p = randomPlanes(8, 8, 2, 1);
     AnomalyWindow win;
