@@ -415,25 +415,29 @@ TEST(CliClearing, FinerPixelsOfTheSameForestDoNotLightItUp) {
 TEST(CliClearing, SameCampsAndRejectionsForAnyTileSize) {
     TempDir dir;
     plantIndependent(dir.path(), 11);  // a camp of four patches that 48 and 150 px tiles cut
-    std::vector<std::string> outputs, explained;
-    for (const char* tile : {"48", "150", "4096"}) {
-        std::filesystem::create_directory(dir.file(tile));
-        const std::string out = dir.file(tile) + "/c.geojson";
-        auto r = scanClearing(dir.path(), out, {"--tile-size", tile, "--threads", "2", "--explain", dir.file(tile) + "/why.geojson"});
-        ASSERT_EQ(r.exitCode, 0) << r.err;
-        outputs.push_back(readFile(out));
-        explained.push_back(readFile(dir.file(tile) + "/why.geojson"));
+    // All six bands, and visible and NIR alone (the other anomaly and the soil line).
+    for (const auto& bands : {kAllBands, kVisibleNir}) {
+        std::vector<std::string> outputs, explained;
+        for (const char* tile : {"48", "150", "4096"}) {
+            const std::string sub = dir.file(std::string(tile) + "-" + std::to_string(bands.size()));
+            std::filesystem::create_directory(sub);
+            auto r = scanClearing(dir.path(), sub + "/c.geojson",
+                                  {"--tile-size", tile, "--threads", "2", "--explain", sub + "/why.geojson"}, bands);
+            ASSERT_EQ(r.exitCode, 0) << r.err;
+            outputs.push_back(readFile(sub + "/c.geojson"));
+            explained.push_back(readFile(sub + "/why.geojson"));
+        }
+        // Huts of one camp are merged, whichever tiles they fall in.
+        std::int64_t most = 0;
+        const Json layer = parseJson(outputs[2], "layer");
+        for (const auto& f : layer.at("features"))
+            most = std::max(most, f.at("properties").at("patches").get<std::int64_t>());
+        EXPECT_GE(most, 2) << bands.size() << " bands";
+        EXPECT_EQ(outputs[0], outputs[2]) << bands.size() << " bands";
+        EXPECT_EQ(outputs[1], outputs[2]) << bands.size() << " bands";
+        EXPECT_EQ(explained[0], explained[2]) << bands.size() << " bands";
+        EXPECT_EQ(explained[1], explained[2]) << bands.size() << " bands";
     }
-    // Huts of one camp are merged, whichever tiles they fall in.
-    std::int64_t most = 0;
-    const Json layer = parseJson(outputs[2], "layer");
-    for (const auto& f : layer.at("features"))
-        most = std::max(most, f.at("properties").at("patches").get<std::int64_t>());
-    EXPECT_GE(most, 2);
-    EXPECT_EQ(outputs[0], outputs[2]);
-    EXPECT_EQ(outputs[1], outputs[2]);
-    EXPECT_EQ(explained[0], explained[2]);
-    EXPECT_EQ(explained[1], explained[2]);
 }
 
 TEST(CliClearing, CoarseLandsatBandsAreMappedAndMeasuredRight) {
