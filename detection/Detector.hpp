@@ -84,6 +84,11 @@ public:
         (void)gsdY;
         return {};
     }
+    // The same for the bands an input offers (names as bandsFor sees them).
+    virtual std::string bandWarning(const std::vector<std::string>& available) const {
+        (void)available;
+        return {};
+    }
 };
 
 }  // namespace riskmap

@@ -283,6 +283,10 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         const RasterInput& in = inputs()[i];
+        std::vector<std::string> names;
+        for (const InputBand& b : in.bands()) names.push_back(b.name);
+        w = detector_->bandWarning(names);
+        if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         for (const auto& note : in.namingNotes()) warnings_.push_back(sources()[i] + ": " + note);
         // A sensor profile that reads an 8-bit three-colour file as its true-colour product (e.g.
         // Sentinel-2 TCI): say so, as the values are a rendering, not reflectance.

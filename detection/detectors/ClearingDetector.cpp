@@ -200,6 +200,18 @@ double ClearingDetector::haloMetres() const {
            std::max({p_.ringGap + p_.ringWidth, p_.distanceCap + p_.matrixRadius, anomaly});
 }
 
+std::string ClearingDetector::bandWarning(const std::vector<std::string>& available) const {
+    if (hasBand(available, "swir1")) return {};
+    // Figures measured on the Sundarbans scene and its 381 km2 reserve mosaic (docs/clearing.md).
+    std::string w =
+        "no swir1 band: the clearing detector tells bare ground from creeks mixed with mangrove by the "
+        "soil line only (measured on the Sundarbans: about 0.8 of planted camps found, against 0.94 with "
+        "swir1 and swir2)";
+    if (!hasBand(available, "blue"))
+        w += "; without blue as well, 8 false camps per 100 km2 of reserve there";
+    return w + ". Give swir1 and swir2 (Sentinel-2 B11, B12; Landsat SWIR) if the product has them.";
+}
+
 void ClearingDetector::checkInput(double gsdX, double gsdY) const {
     if (std::max(p_.anomalyMin, p_.anomalyMinNoSwir) <= 0) return;
     const double gsd = std::min(gsdX, gsdY);

@@ -30,6 +30,7 @@ public:
     // 256): a parallel share of 0.77 by Amdahl's law.
     double tileParallelism() const override { return 0.75; }
     void checkInput(double gsdX, double gsdY) const override;
+    std::string bandWarning(const std::vector<std::string>& available) const override;
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
 
     struct Params {

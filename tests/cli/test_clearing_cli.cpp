@@ -373,6 +373,19 @@ TEST(CliClearing, WithoutSwirTheReserveStaysDarkAndCampsAreFound) {
     auto r = scanClearing(kScene, dir.file("scene.geojson"), {}, kVisibleNir);
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readLayer(dir.file("scene.geojson")).features.size(), 0u);
+    // The user is told what four bands cost, in the manifest as well; six bands say nothing.
+    auto warned = [](const std::string& layer) {
+        const Json w = parseJsonFile(layer + ".manifest.json").at("warnings");
+        return std::any_of(w.begin(), w.end(), [](const Json& x) { return x.get<std::string>().find("no swir1 band") != std::string::npos; });
+    };
+    EXPECT_TRUE(warned(dir.file("scene.geojson")));
+    r = scanClearing(kScene, dir.file("six.geojson"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_FALSE(warned(dir.file("six.geojson")));
+    r = scanClearing(kScene, dir.file("grn.geojson"), {}, {"green", "red", "nir"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string grn = dumpJson(parseJsonFile(dir.file("grn.geojson") + ".manifest.json").at("warnings"));
+    EXPECT_NE(grn.find("without blue as well"), std::string::npos) << grn;
     const CliResult made = runShell("/usr/bin/python3 " + kTools + "make_reserve_mosaic.py " + kScene + " " + dir.path());
     ASSERT_EQ(made.exitCode, 0) << made.err;
     r = scanClearing(dir.path(), dir.file("mosaic.geojson"), {"--threads", "2"}, kVisibleNir);
