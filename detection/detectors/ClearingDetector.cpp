@@ -130,7 +130,7 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("anomaly_radius_m", &P::anomalyRadius, 37, "m", "radius of the camp-sized disk of the anomaly (two 18.5 m pixels)", 1, 1000)
         .number("anomaly_window_m", &P::anomalyWindow, 900, "m", "side of the box of forest the disk is compared with", 10, 5000)
         .number("anomaly_grain_m", &P::anomalyGrain, 18.5, "m", "the anomaly counts the pixels of its disk as independent evidence only down to this pixel size: finer pixels (10 m, upsampled SWIR) are correlated, and the thresholds were set at 18.5 m", 1, 1000)
-        .number("anomaly_sd_floor", &P::anomalySdFloor, 0.005, "index", "added to each index's standard deviation in the box, for very even canopy", 0.0001, 1);
+        .number("anomaly_sd_floor", &P::anomalySdFloor, 0.005, "index", "a floor on each index's spread in the box: its square is added to the variance, for very even canopy", 0.0001, 1);
     return t;
 }
 
@@ -172,6 +172,7 @@ ClearingDetector::ClearingDetector(const OptionValues& o) : info_(describe()) {
         throw UsageError("unmix_core_min is below unmix_candidate_min: a clearly bare pixel must be a candidate first");
     unmixer_ = Unmixer(parseSpectrum(p_.forestSpectrum, "endmember_forest"), parseSpectrum(p_.waterSpectrum, "endmember_water"),
                        parseSpectrum(p_.soilSpectrum, "endmember_soil"));
+    anomalyGrainPixels_ = diskPixelCount(p_.anomalyRadius / p_.anomalyGrain, p_.anomalyRadius / p_.anomalyGrain);
 }
 
 std::vector<std::string> ClearingDetector::bandsFor(const std::vector<std::string>& available) const {
@@ -361,6 +362,7 @@ std::vector<AnomalyIndex> anomalyIndices(const TileImage& t) {
     if (swir1) out.push_back({1, [](const Sample& s) { return nd(s.swir1, s.nir); }});
     if (swir1 || swir2) return out;
     if (blue && green) out.push_back({1, [](const Sample& s) { return (s.blue + s.green + s.red) / 3.0f; }});
+    if (!blue && green) out.push_back({1, [](const Sample& s) { return (s.green + s.red) / 2.0f; }});  // as bareEvidence
     if (green) out.push_back({1, [](const Sample& s) { return nd(s.green, s.nir); }});
     return out;
 }
@@ -420,7 +422,7 @@ void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_
     // Pixels finer than the grain add no independent evidence: a 37 m disk counts at most the
     // 13 pixels it holds at 18.5 m, so a 10 m scene (or one resampled to 10 m) keeps the
     // thresholds' meaning (without this, 1110 false camps on the mosaic resampled to 9 m).
-    win.maxDiskWeight = diskPixelCount(p_.anomalyRadius / p_.anomalyGrain, p_.anomalyRadius / p_.anomalyGrain);
+    win.maxDiskWeight = anomalyGrainPixels_;
     // Only where patches are measured (a patch that can join an owned camp lies inside it; bare
     // bits are all the anomaly adds), from the pixels their boxes and disks reach: the rest of
     // the window's halo is for distances and the forest matrix.

@@ -93,6 +93,7 @@ private:
     DetectorInfo info_;
     Params p_;
     Unmixer unmixer_;
+    int anomalyGrainPixels_ = 0;  // the anomaly disk's pixels at anomaly_grain_m
 };
 
 }  // namespace riskmap

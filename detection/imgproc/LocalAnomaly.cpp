@@ -170,8 +170,8 @@ void checkInput(const AnomalyPlanes& in, const AnomalyWindow& win) {
     if (!(win.sdFloor > 0)) throw UsageError("the anomaly's SD floor must be above 0");
     for (const auto& plane : in.index)
         for (std::size_t k = 0; k < in.size(); ++k)
-            if (plane[k] != 0 && !in.mask[k])
-                throw Error("localAnomaly: an index value off the mask must be 0");
+            if ((plane[k] != 0 && !in.mask[k]) || plane[k] > kAnomalyOne || plane[k] < -kAnomalyOne)
+                throw Error("localAnomaly: index values must lie in [-1, 1] and be 0 off the mask");
 }
 
 }  // namespace

@@ -105,6 +105,31 @@ TEST(LocalAnomaly, MatchesTheDefinitionSummedPixelByPixel) {
     }
 }
 
+TEST(LocalAnomaly, TallBoxesSumInSixtyFourBits) {
+    // A box of 131 rows of values near +-1 passes what int32 column sums hold (127 rows of 4096²):
+    // the int64 path must give the definition too (PlanetScope at 3 m has 301-row boxes).
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<double> u(0.85, 1.0);
+    AnomalyPlanes p(12, 150, {1, -1, 1});
+    for (std::size_t j = 0; j < p.size(); ++j) {
+        p.mask[j] = 1;
+        p.index[0][j] = fixedOf(u(rng)), p.index[1][j] = fixedOf(-u(rng)),
+        p.index[2][j] = fixedOf(u(rng));
+    }
+    AnomalyWindow win;
+    win.boxX = 5, win.boxY = 131, win.diskX = win.diskY = 1.5, win.sdFloor = 0.005;
+    const PooledArray<float> z = localAnomaly(p, win);
+    int positive = 0;
+    for (int y = 0; y < p.h; y += 7)
+        for (int x = 0; x < p.w; ++x) {
+            const float want = bruteZ(p, win, x, y);
+            ASSERT_NEAR(z[static_cast<std::size_t>(y * p.w + x)], want, 1e-3 * std::max(1.0f, want))
+                << x << "," << y;
+            positive += want > 0;
+        }
+    EXPECT_GT(positive, 20);
+}
+
 TEST(LocalAnomaly, APixelsValueDoesNotDependOnTheWindowAroundIt) {
     // Tiles see different crops of a scene; a pixel whose box lies inside both gets the same bits.
     const AnomalyPlanes whole = randomPlanes(300, 140, 4, 3);
@@ -190,6 +215,11 @@ TEST(LocalAnomaly, TheDiskCountsAtMostItsGrainOfEvidence) {
         ++checked;
     }
     EXPECT_GT(checked, 500);
+    // The cap bites: a full disk of 29 pixels counts 5 of them.
+    int smaller = 0;
+    for (std::size_t k = 0; k < p.size(); ++k)
+        smaller += all[k] > 0.0f && capped[k] < 0.9f * all[k];
+    EXPECT_GT(smaller, 100);
     EXPECT_EQ(diskPixelCount(2.0, 2.0), 13) << "a 37 m disk at 18.5 m";
     EXPECT_EQ(diskPixelCount(3.0, 3.0), 29);
 }
@@ -207,6 +237,11 @@ TEST(LocalAnomaly, RefusesWhatItCannotSumExactly) {
     p.index[0][off] = 7;  // a value off the mask would enter the box sums
     EXPECT_THROW(localAnomaly(p, win), Error);
     p.index[0][off] = 0;
+    p.index[0][0] = p.mask[0] ? 4097 : 0;  // outside [-1, 1]
+    if (p.mask[0]) {
+        EXPECT_THROW(localAnomaly(p, win), Error);
+    }
+    p.index[0][0] = 0;
     p.toward.pop_back();
     win.diskX = win.diskY = 1;
     EXPECT_THROW(localAnomaly(p, win), Error);
