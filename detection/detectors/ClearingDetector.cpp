@@ -52,6 +52,26 @@ struct Sample {
     bool hasBlue = false, hasGreen = false, hasSwir1 = false, hasSwir2 = false;
 };
 
+// The bands of a tile, read pixel by pixel into a Sample (absent bands flagged and 0).
+struct BandSampler {
+    const cv::Mat *red, *nir, *green, *swir1, *blue, *swir2;
+    explicit BandSampler(const TileImage& t)
+        : red(of(t, "red")), nir(of(t, "nir")), green(of(t, "green")), swir1(of(t, "swir1")), blue(of(t, "blue")),
+          swir2(of(t, "swir2")) {}
+    Sample at(int x, int y) const {
+        auto v = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
+        Sample s;
+        s.red = v(red), s.nir = v(nir), s.green = v(green), s.swir1 = v(swir1), s.blue = v(blue), s.swir2 = v(swir2);
+        s.hasBlue = blue, s.hasGreen = green, s.hasSwir1 = swir1, s.hasSwir2 = swir2;
+        return s;
+    }
+    static const cv::Mat* of(const TileImage& t, const char* n) { return t.has(n) ? &t.band(n) : nullptr; }
+};
+
+// Visible albedo (the V-I-S model's albedo axis, Ridd 1995); without blue, green and red stand for
+// it (soil and turbid water alike are lower in blue, so this errs towards bright).
+float visibleAlbedo(const Sample& s) { return s.hasBlue ? (s.blue + s.green + s.red) / 3.0f : (s.green + s.red) / 2.0f; }
+
 bool isWater(const Sample& s, float ndvi, const Params& p) {
     if (s.hasGreen && s.hasSwir1) return nd(s.green, s.swir1) > p.waterMndwiMin;  // MNDWI, Xu 2006
     if (s.hasGreen) return nd(s.green, s.nir) > p.waterMndwiMin;                   // NDWI, McFeeters 1996
@@ -68,12 +88,9 @@ std::uint8_t bareEvidence(const Sample& s, float ndvi, const Params& p) {
     if (!s.hasSwir1) {
         // Without SWIR a creek mixed with mangrove is "neither" too. Soil, mud, sand and roofs
         // reflect at least as much red as green (the soil line); water and leaves reflect less.
-        // Clearly bare needs a bright visible albedo as well (Ridd 1995).
+        // Clearly bare needs a bright visible albedo as well.
         if (s.hasGreen && nd(s.red, s.green) < p.bareRedGreenMin) return 0;
-        // Without blue, green and red stand for the visible albedo (soil and turbid water alike
-        // are lower in blue, so this errs towards bright).
-        const float albedo = s.hasBlue ? (s.blue + s.green + s.red) / 3.0f : (s.green + s.red) / 2.0f;
-        const bool bright = !s.hasGreen || albedo >= p.coreBrightMin;
+        const bool bright = !s.hasGreen || visibleAlbedo(s) >= p.coreBrightMin;
         return C::kBare | (bright && ndvi < p.coreNdviMax ? core : none);
     }
     const float ndbi = nd(s.swir1, s.nir);
@@ -81,7 +98,7 @@ std::uint8_t bareEvidence(const Sample& s, float ndvi, const Params& p) {
     const bool bare = ndbi >= p.bareNdbiMin || (s.hasBlue && bsi >= p.bareBsiMin);
     if (!bare) return 0;
     bool clear = ndbi >= p.coreNdbiMin || (s.hasBlue && bsi >= p.coreBsiMin);
-    if (s.hasBlue && s.hasGreen) clear = clear || (s.blue + s.green + s.red) / 3.0f >= p.coreBrightMin;
+    if (s.hasBlue && s.hasGreen) clear = clear || visibleAlbedo(s) >= p.coreBrightMin;
     return C::kBare | (clear && ndvi < p.coreNdviMax ? core : none);
 }
 
@@ -305,23 +322,16 @@ std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t, std::ve
     std::vector<std::uint8_t> cls(static_cast<std::size_t>(w) * h, 0);
     if (soil) soil->assign(cls.size(), 0.0f);
     if (forest) forest->assign(cls.size(), 0.0f);
-    auto plane = [&t](const char* n) { return t.has(n) ? &t.band(n) : nullptr; };
-    const cv::Mat *R = plane("red"), *N = plane("nir"), *G = plane("green"), *S = plane("swir1"), *B = plane("blue"),
-                  *S2 = plane("swir2");
+    const BandSampler bands(t);
     // Rows in parallel: one tile may be all that --ram lets run at a time.
     tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const tbb::blocked_range<int>& r) {
-        Sample s;
-        s.hasBlue = B, s.hasGreen = G, s.hasSwir1 = S, s.hasSwir2 = S2;
         for (int y = r.begin(); y < r.end(); ++y) {
             const std::uint8_t* v = t.valid.ptr<std::uint8_t>(y);
             for (int x = 0; x < w; ++x) {
                 if (!v[x]) continue;
-                auto at = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
-                s.red = at(R), s.nir = at(N), s.green = at(G), s.swir1 = at(S), s.blue = at(B),
-                s.swir2 = at(S2);
                 Unmixer::Fractions fr;
                 const std::size_t k = static_cast<std::size_t>(y) * w + x;
-                cls[k] = classOf(s, p_, unmixer_, fr);
+                cls[k] = classOf(bands.at(x, y), p_, unmixer_, fr);
                 if (soil) (*soil)[k] = static_cast<float>(fr.soil);
                 if (forest) (*forest)[k] = static_cast<float>(fr.forest);
             }
@@ -361,13 +371,11 @@ std::vector<AnomalyIndex> anomalyIndices(const TileImage& t) {
     if (swir1 && blue) out.push_back({1, [](const Sample& s) { return nd(s.swir1 + s.red, s.nir + s.blue); }});
     if (swir1) out.push_back({1, [](const Sample& s) { return nd(s.swir1, s.nir); }});
     if (swir1 || swir2) return out;
-    if (blue && green) out.push_back({1, [](const Sample& s) { return (s.blue + s.green + s.red) / 3.0f; }});
-    if (!blue && green) out.push_back({1, [](const Sample& s) { return (s.green + s.red) / 2.0f; }});  // as bareEvidence
+    if (green) out.push_back({1, [](const Sample& s) { return visibleAlbedo(s); }});  // as bareEvidence
     if (green) out.push_back({1, [](const Sample& s) { return nd(s.green, s.nir); }});
     return out;
 }
 
-// The anomaly's index planes, in fixed point, on land only (0 elsewhere, as localAnomaly asks).
 // The anomaly's index planes over `crop` (window pixels), in fixed point, on land only (0
 // elsewhere, as localAnomaly asks).
 AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>& cls, const cv::Rect& crop) {
@@ -376,19 +384,15 @@ AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>&
     std::vector<int> toward;
     for (const AnomalyIndex& i : indices) toward.push_back(i.toward);
     AnomalyPlanes in(crop.width, crop.height, toward);
-    auto plane = [&t](const char* n) { return t.has(n) ? &t.band(n) : nullptr; };
-    const cv::Mat *R = plane("red"), *N = plane("nir"), *G = plane("green"), *S1 = plane("swir1"),
-                  *B = plane("blue"), *S2 = plane("swir2");
+    const BandSampler bands(t);
     tbb::parallel_for(tbb::blocked_range<int>(0, in.h, 16), [&](const tbb::blocked_range<int>& r) {
-        Sample s;
         for (int cy = r.begin(); cy < r.end(); ++cy)
             for (int cx = 0; cx < in.w; ++cx) {
                 const int x = cx + crop.x, y = cy + crop.y;
                 const std::size_t k = static_cast<std::size_t>(cy) * static_cast<std::size_t>(in.w) + static_cast<std::size_t>(cx);
                 const std::uint8_t c = cls[static_cast<std::size_t>(y) * static_cast<std::size_t>(t.window.w) + static_cast<std::size_t>(x)];
                 const bool land = (c & C::kValid) && !(c & C::kWater);
-                auto at = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
-                s.red = at(R), s.nir = at(N), s.green = at(G), s.swir1 = at(S1), s.blue = at(B), s.swir2 = at(S2);
+                const Sample s = bands.at(x, y);
                 for (std::size_t j = 0; j < indices.size(); ++j) {
                     const float v = land ? std::clamp(indices[j].value(s), -1.0f, 1.0f) : 0.0f;
                     in.index[j][k] = static_cast<std::int16_t>(std::lround(kAnomalyOne * v));
