@@ -500,6 +500,12 @@ int RasterInput::bandIndex(const std::string& name) const {
     return -1;
 }
 
+std::vector<std::string> RasterInput::bandNames() const {
+    std::vector<std::string> out;
+    for (const auto& b : bands_) out.push_back(b.name);
+    return out;
+}
+
 std::string RasterInput::bandNamesText() const {
     std::string out;
     for (const auto& b : bands_) out += (out.empty() ? "" : ", ") + b.name;

@@ -116,6 +116,7 @@ public:
     int bandIndex(const std::string& name) const;
     bool hasBand(const std::string& name) const { return bandIndex(name) >= 0; }
     std::string bandNamesText() const;
+    std::vector<std::string> bandNames() const;  // in file order
 
     // Block layout of the first band, for aligning tiles.
     int blockWidth() const { return bands_.front().blockX; }

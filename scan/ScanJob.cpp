@@ -283,9 +283,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         const RasterInput& in = inputs()[i];
-        std::vector<std::string> names;
-        for (const InputBand& b : in.bands()) names.push_back(b.name);
-        w = detector_->bandWarning(names);
+        w = detector_->bandWarning(in.bandNames());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         for (const auto& note : in.namingNotes()) warnings_.push_back(sources()[i] + ": " + note);
         // A sensor profile that reads an 8-bit three-colour file as its true-colour product (e.g.

@@ -27,10 +27,8 @@ namespace {
 
 // Every candidate the detector's candidate stage finds in one image, tile by tile as a scan reads it.
 std::vector<KilnCandidate> imageCandidates(const KilnDetector& det, const RasterInput& in, const std::atomic<bool>* cancel) {
-    std::vector<std::string> names;
-    for (const auto& b : in.bands()) names.push_back(b.name);
     std::vector<int> idx;
-    for (const auto& n : det.bandsFor(names)) idx.push_back(in.bandIndex(n));
+    for (const auto& n : det.bandsFor(in.bandNames())) idx.push_back(in.bandIndex(n));
     const int halo = static_cast<int>(std::ceil(det.haloMetres() / in.minGsd())) + ScanPipeline::kHaloSlackPixels;
     const TileGrid grid(in.width(), in.height(), 1024, halo, halo, in.blockWidth(), in.blockHeight());
     RasterReader reader(in);
