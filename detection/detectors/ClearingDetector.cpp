@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <opencv2/imgproc.hpp>
@@ -52,20 +53,41 @@ struct Sample {
     bool hasBlue = false, hasGreen = false, hasSwir1 = false, hasSwir2 = false;
 };
 
-// The bands of a tile, read pixel by pixel into a Sample (absent bands flagged and 0).
-struct BandSampler {
-    const cv::Mat *red, *nir, *green, *swir1, *blue, *swir2;
-    explicit BandSampler(const TileImage& t)
-        : red(of(t, "red")), nir(of(t, "nir")), green(of(t, "green")), swir1(of(t, "swir1")), blue(of(t, "blue")),
-          swir2(of(t, "swir2")) {}
-    Sample at(int x, int y) const {
-        auto v = [x, y](const cv::Mat* m) { return m ? m->at<float>(y, x) : 0.0f; };
+// The bands of one tile row, converted from the stored values into scratch (or read from a
+// plane that --explain already converted): no whole-tile reflectance planes, 4 bytes a band
+// and window pixel less (a 1912 px window holds 58 MB of them at six bands). One per thread.
+class RowSampler {
+public:
+    explicit RowSampler(const TileImage& t) : t_(t) {
+        static const char* const kNames[kBands] = {"red", "nir", "green", "swir1", "blue", "swir2"};
+        for (std::size_t b = 0; b < kBands; ++b)
+            if (t.has(kNames[b])) {
+                index_[b] = t.bandIndex(kNames[b]);
+                scratch_[b].resize(static_cast<std::size_t>(t.window.w));
+            }
+    }
+    // Makes at() read row y, columns x0 .. x0 + n - 1.
+    void load(int y, int x0, int n) {
+        x0_ = x0;
+        for (std::size_t b = 0; b < kBands; ++b)
+            row_[b] = scratch_[b].empty() ? nullptr : t_.row(index_[b], y, x0, n, scratch_[b].data());
+    }
+    Sample at(int x) const {
+        const std::size_t i = static_cast<std::size_t>(x - x0_);
+        auto v = [i](const float* r) { return r ? r[i] : 0.0f; };
         Sample s;
-        s.red = v(red), s.nir = v(nir), s.green = v(green), s.swir1 = v(swir1), s.blue = v(blue), s.swir2 = v(swir2);
-        s.hasBlue = blue, s.hasGreen = green, s.hasSwir1 = swir1, s.hasSwir2 = swir2;
+        s.red = v(row_[0]), s.nir = v(row_[1]), s.green = v(row_[2]), s.swir1 = v(row_[3]), s.blue = v(row_[4]), s.swir2 = v(row_[5]);
+        s.hasGreen = row_[2], s.hasSwir1 = row_[3], s.hasBlue = row_[4], s.hasSwir2 = row_[5];
         return s;
     }
-    static const cv::Mat* of(const TileImage& t, const char* n) { return t.has(n) ? &t.band(n) : nullptr; }
+
+private:
+    static constexpr std::size_t kBands = 6;
+    const TileImage& t_;
+    std::array<std::size_t, kBands> index_{};
+    std::array<std::vector<float>, kBands> scratch_;
+    std::array<const float*, kBands> row_{};
+    int x0_ = 0;
 };
 
 // Visible albedo (the V-I-S model's albedo axis, Ridd 1995); without blue, green and red stand for
@@ -322,16 +344,17 @@ std::vector<std::uint8_t> ClearingDetector::classify(const TileImage& t, std::ve
     std::vector<std::uint8_t> cls(static_cast<std::size_t>(w) * h, 0);
     if (soil) soil->assign(cls.size(), 0.0f);
     if (forest) forest->assign(cls.size(), 0.0f);
-    const BandSampler bands(t);
     // Rows in parallel: one tile may be all that --ram lets run at a time.
     tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const tbb::blocked_range<int>& r) {
+        RowSampler bands(t);
         for (int y = r.begin(); y < r.end(); ++y) {
             const std::uint8_t* v = t.valid.ptr<std::uint8_t>(y);
+            bands.load(y, 0, w);
             for (int x = 0; x < w; ++x) {
                 if (!v[x]) continue;
                 Unmixer::Fractions fr;
                 const std::size_t k = static_cast<std::size_t>(y) * w + x;
-                cls[k] = classOf(bands.at(x, y), p_, unmixer_, fr);
+                cls[k] = classOf(bands.at(x), p_, unmixer_, fr);
                 if (soil) (*soil)[k] = static_cast<float>(fr.soil);
                 if (forest) (*forest)[k] = static_cast<float>(fr.forest);
             }
@@ -376,6 +399,13 @@ std::vector<AnomalyIndex> anomalyIndices(const TileImage& t) {
     return out;
 }
 
+// Fixed point of an index value in [-1, 1], rounded half away from zero as std::lround does (the
+// double sum is exact for these magnitudes), without the libm call: it was 2 % of clearing.
+std::int16_t fixedIndex(float v) {
+    const double x = kAnomalyOne * static_cast<double>(v);
+    return static_cast<std::int16_t>(x >= 0 ? static_cast<int>(x + 0.5) : -static_cast<int>(-x + 0.5));
+}
+
 // The anomaly's index planes over `crop` (window pixels), in fixed point, on land only (0
 // elsewhere, as localAnomaly asks).
 AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>& cls, const cv::Rect& crop) {
@@ -384,23 +414,39 @@ AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>&
     std::vector<int> toward;
     for (const AnomalyIndex& i : indices) toward.push_back(i.toward);
     AnomalyPlanes in(crop.width, crop.height, toward);
-    const BandSampler bands(t);
     tbb::parallel_for(tbb::blocked_range<int>(0, in.h, 16), [&](const tbb::blocked_range<int>& r) {
-        for (int cy = r.begin(); cy < r.end(); ++cy)
+        RowSampler bands(t);
+        for (int cy = r.begin(); cy < r.end(); ++cy) {
+            bands.load(cy + crop.y, crop.x, in.w);
             for (int cx = 0; cx < in.w; ++cx) {
                 const int x = cx + crop.x, y = cy + crop.y;
                 const std::size_t k = static_cast<std::size_t>(cy) * static_cast<std::size_t>(in.w) + static_cast<std::size_t>(cx);
                 const std::uint8_t c = cls[static_cast<std::size_t>(y) * static_cast<std::size_t>(t.window.w) + static_cast<std::size_t>(x)];
                 const bool land = (c & C::kValid) && !(c & C::kWater);
-                const Sample s = bands.at(x, y);
+                const Sample s = bands.at(x);
                 for (std::size_t j = 0; j < indices.size(); ++j) {
                     const float v = land ? std::clamp(indices[j].value(s), -1.0f, 1.0f) : 0.0f;
-                    in.index[j][k] = static_cast<std::int16_t>(std::lround(kAnomalyOne * v));
+                    in.index[j][k] = fixedIndex(v);
                 }
                 in.mask[k] = land;
             }
+        }
     });
     return in;
+}
+
+// Pixels that are already bare and clearly bare gain nothing from the anomaly: skip their z
+// (unless --explain reports it).
+void wantOnlyNewCores(AnomalyPlanes& in, const std::vector<std::uint8_t>& cls, int windowW, const cv::Rect& crop) {
+    constexpr std::uint8_t kBoth = ClearingDetector::kBare | ClearingDetector::kCore;
+    in.wanted = pooledArray<std::uint8_t>(in.size());
+    tbb::parallel_for(tbb::blocked_range<int>(0, in.h, 64), [&](const tbb::blocked_range<int>& r) {
+        for (int cy = r.begin(); cy < r.end(); ++cy) {
+            const std::uint8_t* c = cls.data() + static_cast<std::size_t>(cy + crop.y) * static_cast<std::size_t>(windowW) + crop.x;
+            std::uint8_t* want = in.wanted.get() + static_cast<std::size_t>(cy) * static_cast<std::size_t>(in.w);
+            for (int cx = 0; cx < in.w; ++cx) want[cx] = (c[cx] & kBoth) != kBoth;
+        }
+    });
 }
 
 }  // namespace
@@ -435,7 +481,9 @@ void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_
     const cv::Rect crop = cv::Rect(area.x - mx, area.y - my, area.width + 2 * mx, area.height + 2 * my) & cv::Rect(0, 0, t.window.w, t.window.h);
     win.areaX0 = area.x - crop.x, win.areaX1 = win.areaX0 + area.width;
     win.areaY0 = area.y - crop.y, win.areaY1 = win.areaY0 + area.height;
-    const PooledArray<float> zc = localAnomaly(anomalyPlanes(t, cls, crop), win);
+    AnomalyPlanes planes = anomalyPlanes(t, cls, crop);
+    if (!z) wantOnlyNewCores(planes, cls, t.window.w, crop);
+    const PooledArray<float> zc = localAnomaly(planes, win);
     tbb::parallel_for(tbb::blocked_range<int>(area.y, area.y + area.height, 16), [&](const tbb::blocked_range<int>& r) {
         for (int y = r.begin(); y < r.end(); ++y)
             for (int x = area.x; x < area.x + area.width; ++x) {
@@ -784,7 +832,8 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
     PixelPlanes px;
     px.w = t.window.w, px.h = t.window.h, px.gx = t.gsdX, px.gy = t.gsdY;
     px.unmixed = t.has("blue") && t.has("green") && t.has("swir1");
-    px.cls = det.classify(t, &px.soil, explain ? &px.forest : nullptr);
+    // Soil fractions exist only with blue, green and swir1; --explain shows them (0) regardless.
+    px.cls = det.classify(t, px.unmixed || explain ? &px.soil : nullptr, explain ? &px.forest : nullptr);
     // Adds bare bits only: the forest matrix and open land keep theirs.
     det.markAnomalies(t, px.cls, explain && det.anomalyThreshold(t) > 0 ? &px.anomaly : nullptr);
     markOpenLand(px, det.params());
@@ -891,22 +940,24 @@ struct TraceStats {
 
 TraceStats traceStats(const ComponentExtractor& cc, const Component& c, const TileImage& t, const PixelPlanes& px) {
     TraceStats st;
-    const cv::Mat &red = t.band("red"), &nir = t.band("nir");
-    const cv::Mat* swir = t.has("swir1") ? &t.band("swir1") : nullptr;
-    for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r)
+    RowSampler bands(t);
+    for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r) {
+        bands.load(r->y, r->x0, r->x1 - r->x0);
         for (int x = r->x0; x < r->x1; ++x) {
             const std::size_t k = static_cast<std::size_t>(r->y) * px.w + x;
-            const double ndvi = nd(nir.at<float>(r->y, x), red.at<float>(r->y, x));
+            const Sample s = bands.at(x);
+            const double ndvi = nd(s.nir, s.red);
             ++st.pixels;
             if (px.cls[k] & ClearingDetector::kVegetation) ++st.vegetation;
             st.ndviSum += ndvi;
             st.ndviMin = std::min(st.ndviMin, ndvi);
-            if (swir) st.ndbiMax = std::max(st.ndbiMax, static_cast<double>(nd(swir->at<float>(r->y, x), nir.at<float>(r->y, x))));
+            if (s.hasSwir1) st.ndbiMax = std::max(st.ndbiMax, static_cast<double>(nd(s.swir1, s.nir)));
             st.soilMax = std::max(st.soilMax, static_cast<double>(px.soil[k]));
             st.forestMin = std::min(st.forestMin, static_cast<double>(px.forest[k]));
             if (!px.anomaly.empty())
                 st.anomalyMax = std::max(st.anomalyMax, static_cast<double>(px.anomaly[k]));
         }
+    }
     return st;
 }
 

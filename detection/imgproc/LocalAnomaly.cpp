@@ -216,7 +216,7 @@ void anomalyRows(const AnomalyPlanes& in, const AnomalyWindow& win,
             boxRow(cols, in.w, rx, ax0, ax1, prefix, box);
             for (int x = ax0; x < ax1; ++x) {
                 const std::size_t k = static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x);
-                if (!in.mask[k] || disk[0][k] < win.minDiskPixels ||
+                if (!in.mask[k] || (in.wanted && !in.wanted[k]) || disk[0][k] < win.minDiskPixels ||
                     box[static_cast<std::size_t>(x)] < 1)
                     continue;
                 z[k] = pixelZ(box.data() + x, w, disk, k, in.toward, floor2, win.maxDiskWeight);

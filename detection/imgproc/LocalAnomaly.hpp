@@ -23,6 +23,9 @@ struct AnomalyPlanes {
     std::vector<PooledArray<std::int16_t>> index;  // k planes of w × h, 0 off the mask
     std::vector<int> toward;                       // k signs
     PooledArray<std::uint8_t> mask;                // w × h, 0 or 1
+    // Optional (null: every pixel): z is computed only where this is 1, and 0 elsewhere. The
+    // sums still take every masked pixel, so a computed z does not change.
+    PooledArray<std::uint8_t> wanted;
     AnomalyPlanes() = default;
     AnomalyPlanes(int width, int height, std::vector<int> signs);
     std::size_t size() const { return static_cast<std::size_t>(w) * static_cast<std::size_t>(h); }

@@ -425,7 +425,7 @@ TEST(CliClearing, FinerPixelsOfTheSameForestDoNotLightItUp) {
     EXPECT_GT(readLayer(dir.file("uncapped.geojson")).features.size(), 100u) << "the texture can fire at this grid";
 }
 
-TEST(CliClearing, SameCampsAndRejectionsForAnyTileSize) {
+TEST(CliClearing, SameCampsAndRejectionsForAnyTileSizeWithOrWithoutExplain) {
     TempDir dir;
     plantIndependent(dir.path(), 11);  // a camp of four patches that 48 and 150 px tiles cut
     // All six bands, and visible and NIR alone (the other anomaly and the soil line).
@@ -450,6 +450,12 @@ TEST(CliClearing, SameCampsAndRejectionsForAnyTileSize) {
         EXPECT_EQ(outputs[1], outputs[2]) << bands.size() << " bands";
         EXPECT_EQ(explained[0], explained[2]) << bands.size() << " bands";
         EXPECT_EQ(explained[1], explained[2]) << bands.size() << " bands";
+        // Without --explain the detector skips work (z of pixels already clearly bare; bands
+        // read row by row, never as planes): the same camps.
+        const std::string plain = dir.file("plain-" + std::to_string(bands.size()) + ".geojson");
+        auto r = scanClearing(dir.path(), plain, {"--tile-size", "150", "--threads", "2"}, bands);
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        EXPECT_EQ(readFile(plain), outputs[2]) << bands.size() << " bands";
     }
 }
 

@@ -154,6 +154,24 @@ TEST(LocalAnomaly, APixelsValueDoesNotDependOnTheWindowAroundIt) {
                 << x << "," << y;
 }
 
+TEST(LocalAnomaly, PixelsNotWantedAreZeroAndTheRestKeepTheirBits) {
+    // The clearing detector skips pixels that are already clearly bare: every other pixel's z
+    // must be the bits it gets when all are computed (the sums still take every masked pixel).
+    AnomalyPlanes p = randomPlanes(120, 90, 3, 11);
+    AnomalyWindow win;
+    win.boxX = win.boxY = 15, win.diskX = win.diskY = 2.0, win.sdFloor = 0.005;
+    const PooledArray<float> all = localAnomaly(p, win);
+    p.wanted = pooledArray<std::uint8_t>(p.size());
+    for (std::size_t k = 0; k < p.size(); ++k) p.wanted[k] = (k * 7919) % 3 != 0;
+    const PooledArray<float> some = localAnomaly(p, win);
+    int computed = 0;
+    for (std::size_t k = 0; k < p.size(); ++k) {
+        ASSERT_EQ(some[k], p.wanted[k] ? all[k] : 0.0f) << k;
+        computed += p.wanted[k] && all[k] > 0;
+    }
+    EXPECT_GT(computed, 1000);
+}
+
 TEST(LocalAnomaly, OneIndexIsTheStandardisedDepartureOfTheDiskMean) {
     // Forest at 0.70 with a +-0.02 checkerboard (SD 0.02); a 3 x 3 disk-sized patch at 0.50.
     AnomalyPlanes p(41, 41, {-1});
