@@ -168,10 +168,17 @@ void checkInput(const AnomalyPlanes& in, const AnomalyWindow& win) {
         throw UsageError(
             "the anomaly disk holds too many pixels for exact sums: give a smaller radius");
     if (!(win.sdFloor > 0)) throw UsageError("the anomaly's SD floor must be above 0");
-    for (const auto& plane : in.index)
-        for (std::size_t k = 0; k < in.size(); ++k)
-            if ((plane[k] != 0 && !in.mask[k]) || plane[k] > kAnomalyOne || plane[k] < -kAnomalyOne)
-                throw Error("localAnomaly: index values must lie in [-1, 1] and be 0 off the mask");
+    // Flags gathered without a branch, so the loop vectorises (a throw inside it did not: 1.5 %
+    // of clearing's time).
+    const int one = static_cast<int>(kAnomalyOne);
+    for (const auto& plane : in.index) {
+        int bad = 0;
+        for (std::size_t k = 0; k < in.size(); ++k) {
+            const int v = plane[k];
+            bad |= (v != 0 && !in.mask[k]) | (v > one) | (v < -one);
+        }
+        if (bad) throw Error("localAnomaly: index values must lie in [-1, 1] and be 0 off the mask");
+    }
 }
 
 }  // namespace
