@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Camp recall of the `clearing` detector on planted copies of the real Sundarbans scene.
 
-  /usr/bin/python3 research/camps/recall.py --gen {first,indep,both} --seeds 1-22
+  /usr/bin/python3 research/camps/recall.py --gen {first,indep,third,both} --seeds 1-22
       [--out DIR] [--binary build/riskmap] [--set key=value ...] [--jobs 1] [--cross-check]
       [--bands blue green red nir]
       [--scene data/sundarbans-s2-l2a-2020-01-27] [--camps 15] [--plant-binary build/tests/plant_camps]
 
 For each generator and seed: plant 15 camps into a temporary copy of the scene
-(first: build/tests/plant_camps, the C++ CampPlanter; indep: tests/tools/plant_camps_indep.py),
+(first: build/tests/plant_camps, the C++ CampPlanter; indep: tests/tools/plant_camps_indep.py;
+third: tests/tools/plant_camps_third.py, written later by someone who did not read the detector),
 scan it with `riskmap scan --detector clearing --explain` exactly as tests/cli/test_clearing_cli.cpp
 does (same bands, --scale 1.5259e-5, plus any --set), and count as that test does:
 
@@ -52,7 +53,7 @@ BANDS = [("blue", "B02"), ("green", "B03"), ("red", "B04"), ("nir", "B08"), ("sw
 RADIUS_M = 100.0
 SIZE_BANDS = {"ge_0.2ha": (2000.0, math.inf), "0.1-0.2ha": (1000.0, 2000.0)}
 MASK_GATES = {"veg_ndvi_min", "bare_ndbi_min"}  # a trace taken by a mask, not a rejected patch
-EXTRA_PROPS = ["kind", "shape", "donor", "veg_fraction"]
+EXTRA_PROPS = ["kind", "shape", "donor", "veg_fraction", "visibility"]
 WGS84 = osr.SpatialReference()
 WGS84.ImportFromEPSG(4326)
 WGS84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
@@ -85,8 +86,9 @@ def plant(gen, args, seed, out_dir):
     if gen == "first":
         run([args.plant_binary, args.scene, out_dir, str(seed), str(args.camps)])
     else:
-        run(["/usr/bin/python3", os.path.join(REPO, "tests", "tools", "plant_camps_indep.py"), args.scene, out_dir,
-             str(seed), "--camps", str(args.camps)])
+        script = {"indep": os.path.join(REPO, "tests", "tools", "plant_camps_indep.py"),
+                  "third": os.path.join(REPO, "tests", "tools", "plant_camps_third.py")}[gen]
+        run(["/usr/bin/python3", script, args.scene, out_dir, str(seed), "--camps", str(args.camps)])
     camps = []
     for f in json.load(open(os.path.join(out_dir, "truth.geojson")))["features"]:
         p = f["properties"]
@@ -302,7 +304,7 @@ def report(records, groups):
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--gen", choices=["first", "indep", "both"], required=True)
+    ap.add_argument("--gen", choices=["first", "indep", "third", "both"], required=True)
     ap.add_argument("--seeds", required=True, help="e.g. 1-22, 200-215 or 1,3,5-7")
     ap.add_argument("--out", default=".", help="directory of recall.json (default: here)")
     ap.add_argument("--binary", default=os.path.join(REPO, "build", "riskmap"))
