@@ -47,9 +47,13 @@ public:
     // also every candidate the detector turned down, with the gate and its measured value.
     virtual std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const = 0;
     // Rough working memory per pixel of the tile window, beyond the stored band values and the
-    // validity mask, for `bands` bands read: including the float planes the detector converts
-    // (4 bytes per band; TileImage::plane). Lets the pipeline keep tiles in flight within --ram.
-    virtual std::size_t workingBytesPerPixel(std::size_t bands) const { return 24 + 4 * bands; }
+    // validity mask, for `bands` bands read, with or without --explain's extra planes: including
+    // the float planes the detector converts (4 bytes per band; TileImage::plane). Lets the
+    // pipeline keep tiles in flight within --ram.
+    virtual std::size_t workingBytesPerPixel(std::size_t bands, bool explain) const {
+        (void)explain;
+        return 24 + 4 * bands;
+    }
     // Share (0-1) of one tile's work that runs on every thread (parallel loops inside detect):
     // one tile on n threads takes 1 - p + p / n of its time on one. When --ram leaves room for
     // fewer tiles in flight than threads, the pipeline weighs larger tiles, fewer at a time,

@@ -328,6 +328,9 @@ ScanJob::~ScanJob() = default;
 // cheaper (the output is the same for any tile size); every later step, the journal and the
 // manifest use the size chosen. Only shrinking is warned of: it costs time.
 void ScanJob::fitTilesToRam() {
+    // --explain's halo and working planes count: the tiles were chosen without them and then
+    // refused (clearing, six bands, --ram 512: "needs 260 MB").
+    request_.pipeline.explain = !request_.explainPath.empty();
     bool fits = true;
     const std::size_t workers = reserveForDetector(fits);
     const int chosen = ScanPipeline::fittingTileSize(inputs(), *detector_, request_.pipeline, &fits);

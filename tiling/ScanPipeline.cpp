@@ -96,12 +96,13 @@ namespace {
 
 // Memory of one tile in flight: stored values plus each file's mask band, the validity mask,
 // and the detector's working images and planes, over the tile and its halo.
-std::size_t windowBytes(const RasterInput& in, const Detector& detector, const TileGrid& grid, const std::vector<int>& idx) {
+std::size_t windowBytes(const RasterInput& in, const Detector& detector, const TileGrid& grid, const std::vector<int>& idx,
+                        bool explain) {
     const std::size_t windowPx = static_cast<std::size_t>(std::min(in.width(), grid.tileWidth() + 2 * grid.haloX())) *
                                  static_cast<std::size_t>(std::min(in.height(), grid.tileHeight() + 2 * grid.haloY()));
     std::size_t storedBytes = storedBytesPerPixel(in, idx);
     for (const auto& f : in.files()) storedBytes += f.maskBand > 0 ? 8 : 0;
-    return windowPx * (storedBytes + 1 + detector.workingBytesPerPixel(idx.size()));
+    return windowPx * (storedBytes + 1 + detector.workingBytesPerPixel(idx.size(), explain));
 }
 
 // Under --explain the detector may look further (explainHaloMetres); the detections do not change.
@@ -251,7 +252,7 @@ TileCost tileCost(const std::vector<RasterInput>& inputs, const Detector& detect
     for (const auto& in : inputs) {
         const TileGrid& grid = grids.emplace_back(gridFor(in, detector, size, explain));
         window = std::max(window,
-                          windowBytes(in, detector, grid, ScanPipeline::bandsRead(in, detector)));
+                          windowBytes(in, detector, grid, ScanPipeline::bandsRead(in, detector), explain));
         for (std::size_t t = 0; t < grid.size(); ++t)
             read += static_cast<double>(grid.tile(t).window.area());
         owned += static_cast<double>(in.width()) * in.height();
@@ -321,7 +322,7 @@ ScanPipeline::ScanPipeline(const std::vector<RasterInput>& inputs, const Detecto
     for (const auto& in : inputs) {
         std::vector<int> idx = ScanPipeline::bandsRead(in, detector);
         TileGrid grid = gridFor(in, detector, options.tileSize, options.explain);
-        maxWindowBytes = std::max(maxWindowBytes, windowBytes(in, detector, grid, idx));
+        maxWindowBytes = std::max(maxWindowBytes, windowBytes(in, detector, grid, idx, options.explain));
         plans_.push_back({grid, idx});
         totalAreaKm2_ += static_cast<double>(in.width()) * in.height() * in.gsdX() * in.gsdY() / 1e6;
     }

@@ -53,9 +53,9 @@ struct Sample {
     bool hasBlue = false, hasGreen = false, hasSwir1 = false, hasSwir2 = false;
 };
 
-// The bands of one tile row, converted from the stored values into scratch (or read from a
-// plane that --explain already converted): no whole-tile reflectance planes, 4 bytes a band
-// and window pixel less (a 1912 px window holds 58 MB of them at six bands). One per thread.
+// The bands of one tile row, converted from the stored values into scratch: no whole-tile
+// reflectance planes, 4 bytes a band and window pixel less (a 1912 px window holds 58 MB of
+// them at four bands, 88 MB at six). One per thread.
 class RowSampler {
 public:
     explicit RowSampler(const TileImage& t) : t_(t) {
@@ -402,6 +402,7 @@ std::vector<AnomalyIndex> anomalyIndices(const TileImage& t) {
 // Fixed point of an index value in [-1, 1], rounded half away from zero as std::lround does (the
 // double sum is exact for these magnitudes), without the libm call: it was 2 % of clearing.
 std::int16_t fixedIndex(float v) {
+    if (std::isnan(v)) return 0;  // an infinite reflectance; lround gave 0 here too (x86)
     const double x = kAnomalyOne * static_cast<double>(v);
     return static_cast<std::int16_t>(x >= 0 ? static_cast<int>(x + 0.5) : -static_cast<int>(-x + 0.5));
 }
@@ -505,6 +506,7 @@ struct PixelPlanes {
     std::vector<std::uint8_t> cls;
     std::vector<float> soil, forest, vegShare;  // forest only for --explain
     std::vector<float> anomaly;                 // --explain: the anomaly z
+    bool explain = false;                       // --explain: dWater (every patch's) and the above
     DistancePlane dOpen, dWater;
 };
 
@@ -663,7 +665,7 @@ void measurePixels(const ComponentExtractor& cc, Patch& m, const TileImage& t, c
     double vegSum = 0, minOpen = 1e300, minWater = 1e300;
     std::vector<cv::Point2f> metric;
     metric.reserve(static_cast<std::size_t>(m.c.pixels));
-    const bool water = !px.dWater.area.empty();
+    const bool water = px.explain;  // else CampWater, for the camps that pass
     for (const PixelRun* r = cc.runsBegin(m.c); r != cc.runsEnd(m.c); ++r)
         for (int x = r->x0; x < r->x1; ++x) {
             const std::size_t k = static_cast<std::size_t>(r->y) * px.w + x;
@@ -833,8 +835,9 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
     PixelPlanes px;
     px.w = t.window.w, px.h = t.window.h, px.gx = t.gsdX, px.gy = t.gsdY;
     px.unmixed = t.has("blue") && t.has("green") && t.has("swir1");
-    // Soil fractions exist only with blue, green and swir1; --explain shows them (0) regardless.
-    px.cls = det.classify(t, px.unmixed || explain ? &px.soil : nullptr, explain ? &px.forest : nullptr);
+    px.explain = explain;
+    // Fractions exist only with blue, green and swir1 (unmixing); --explain reports them then.
+    px.cls = det.classify(t, px.unmixed ? &px.soil : nullptr, explain && px.unmixed ? &px.forest : nullptr);
     // Adds bare bits only: the forest matrix and open land keep theirs.
     det.markAnomalies(t, px.cls, explain && det.anomalyThreshold(t) > 0 ? &px.anomaly : nullptr);
     markOpenLand(px, det.params());
@@ -906,31 +909,52 @@ std::vector<std::size_t> coredOf(const std::vector<Patch>& cand, const std::vect
     return v.empty() ? members : v;
 }
 
+// Distances to water of the camps that pass (no gate reads them): each from a transform of the
+// water around it, since the nearest water within distance_cap lies in that crop and the value is
+// the one the window's transform gives; once the crops add up to the measured area, from one
+// transform of the window. One whole-window transform less per tile: 8 % of clearing's time on
+// the real-texture bench. (--explain measures every patch, so it has the window's transform.)
+class CampWater {
+public:
+    CampWater(const PixelPlanes& px, const Params& p, cv::Rect measured)
+        : px_(px), p_(p), measured_(measured), budget_(measured.area()) {}
+    double of(const ComponentExtractor& cc, const std::vector<Patch>& cand, const Camp& k) {
+        cv::Rect b = cand[k.members.front()].c.box;
+        for (std::size_t i : k.members) b |= cand[i].c.box;
+        // The extra pixel covers the transform's weights, rounded to 1/1024 of a square pixel
+        // (their error reaches a pixel only past ~2000 px of distance_cap).
+        const int mx = static_cast<int>(std::ceil(p_.distanceCap / px_.gx)) + 1, my = static_cast<int>(std::ceil(p_.distanceCap / px_.gy)) + 1;
+        const cv::Rect crop = cv::Rect(b.x - mx, b.y - my, b.width + 2 * mx, b.height + 2 * my) & cv::Rect(0, 0, px_.w, px_.h);
+        spent_ += static_cast<double>(crop.area());
+        if (spent_ > budget_ && window_.area.empty())
+            window_ = distanceTransform(maskOf(px_.cls, ClearingDetector::kWater), px_.w, px_.h, px_.gx, px_.gy, measured_);
+        if (!window_.area.empty()) return nearest(cc, cand, k, window_, cv::Point(0, 0));
+        std::vector<std::uint8_t> water(static_cast<std::size_t>(crop.area()));
+        for (int y = 0; y < crop.height; ++y)
+            for (int x = 0; x < crop.width; ++x)
+                water[static_cast<std::size_t>(y) * crop.width + x] =
+                    (px_.cls[static_cast<std::size_t>(y + crop.y) * px_.w + (x + crop.x)] & ClearingDetector::kWater) ? 255 : 0;
+        return nearest(cc, cand, k, distanceTransform(water, crop.width, crop.height, px_.gx, px_.gy), crop.tl());
+    }
+
+private:
+    double nearest(const ComponentExtractor& cc, const std::vector<Patch>& cand, const Camp& k, const DistancePlane& d,
+                   cv::Point origin) const {
+        double best = 1e300;
+        for (std::size_t i : k.members)
+            for (const PixelRun* r = cc.runsBegin(cand[i].c); r != cc.runsEnd(cand[i].c); ++r)
+                for (int x = r->x0; x < r->x1; ++x) best = std::min(best, d.metres(x - origin.x, r->y - origin.y));
+        return std::min(best, p_.distanceCap);
+    }
+    const PixelPlanes& px_;
+    const Params& p_;
+    cv::Rect measured_;
+    double budget_, spent_ = 0;
+    DistancePlane window_;
+};
+
 // One camp from its cored patches: their exact outlines, the centroid of their pixels as anchor,
 // and the camp's measures.
-// A camp's distance to water (capped) from a distance transform of the water around its patches
-// only: the nearest water within distance_cap lies in that crop, so the value is the one the
-// window's transform gives, for the few camps that pass instead of for every patch (one
-// whole-window transform less: 8 % of clearing's time on the real-texture bench).
-double campWaterDistance(const ComponentExtractor& cc, const std::vector<Patch>& cand, const Camp& k, const PixelPlanes& px,
-                         const Params& p) {
-    cv::Rect b = cand[k.members.front()].c.box;
-    for (std::size_t i : k.members) b |= cand[i].c.box;
-    const int mx = static_cast<int>(std::ceil(p.distanceCap / px.gx)) + 1, my = static_cast<int>(std::ceil(p.distanceCap / px.gy)) + 1;
-    const cv::Rect crop = cv::Rect(b.x - mx, b.y - my, b.width + 2 * mx, b.height + 2 * my) & cv::Rect(0, 0, px.w, px.h);
-    std::vector<std::uint8_t> water(static_cast<std::size_t>(crop.area()));
-    for (int y = 0; y < crop.height; ++y)
-        for (int x = 0; x < crop.width; ++x)
-            water[static_cast<std::size_t>(y) * crop.width + x] =
-                (px.cls[static_cast<std::size_t>(y + crop.y) * px.w + (x + crop.x)] & ClearingDetector::kWater) ? 255 : 0;
-    const DistancePlane d = distanceTransform(water, crop.width, crop.height, px.gx, px.gy);
-    double nearest = 1e300;
-    for (std::size_t i : k.members)
-        for (const PixelRun* r = cc.runsBegin(cand[i].c); r != cc.runsEnd(cand[i].c); ++r)
-            for (int x = r->x0; x < r->x1; ++x) nearest = std::min(nearest, d.metres(x - crop.x, r->y - crop.y));
-    return std::min(nearest, p.distanceCap);
-}
-
 Detection detectionOf(const ComponentExtractor& cc, const TileImage& t, const std::vector<Patch>& cand, const Camp& k,
                       const std::vector<std::size_t>& shown, cv::Point anchor) {
     Detection d;
@@ -963,9 +987,8 @@ struct TraceStats {
            anomalyMax = -1e300;
 };
 
-TraceStats traceStats(const ComponentExtractor& cc, const Component& c, const TileImage& t, const PixelPlanes& px) {
+TraceStats traceStats(const ComponentExtractor& cc, const Component& c, RowSampler& bands, const PixelPlanes& px) {
     TraceStats st;
-    RowSampler bands(t);
     for (const PixelRun* r = cc.runsBegin(c); r != cc.runsEnd(c); ++r) {
         bands.load(r->y, r->x0, r->x1 - r->x0);
         for (int x = r->x0; x < r->x1; ++x) {
@@ -977,8 +1000,10 @@ TraceStats traceStats(const ComponentExtractor& cc, const Component& c, const Ti
             st.ndviSum += ndvi;
             st.ndviMin = std::min(st.ndviMin, ndvi);
             if (s.hasSwir1) st.ndbiMax = std::max(st.ndbiMax, static_cast<double>(nd(s.swir1, s.nir)));
-            st.soilMax = std::max(st.soilMax, static_cast<double>(px.soil[k]));
-            st.forestMin = std::min(st.forestMin, static_cast<double>(px.forest[k]));
+            if (px.unmixed) {
+                st.soilMax = std::max(st.soilMax, static_cast<double>(px.soil[k]));
+                st.forestMin = std::min(st.forestMin, static_cast<double>(px.forest[k]));
+            }
             if (!px.anomaly.empty())
                 st.anomalyMax = std::max(st.anomalyMax, static_cast<double>(px.anomaly[k]));
         }
@@ -1001,8 +1026,9 @@ void explainTraces(const TileImage& t, const PixelPlanes& px, const Params& p, C
     const ComponentExtractor cc(cv::Mat(px.h, px.w, CV_8U, trace.data()));
     lim.ownedOnly = true;
     lim.minPixels = 1;  // a faint camp may leave a single pixel
+    RowSampler bands(t);  // one for all traces: there can be thousands of one pixel
     for (const Component& c : cc.complete(t, lim)) {
-        const TraceStats st = traceStats(cc, c, t, px);
+        const TraceStats st = traceStats(cc, c, bands, px);
         const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
         const double vegShare = static_cast<double>(st.vegetation) / static_cast<double>(st.pixels);
         const Gate g = vegShare >= 0.5 ? Gate{"veg_ndvi_min", st.ndviSum / static_cast<double>(st.pixels), p.vegNdviMin}
@@ -1094,6 +1120,7 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
         else if (rejected && t.owns(c.anchor.x, c.anchor.y))
             rejected->push_back(rejectionOf(cc, t, c, std::move(failed), measuresOf(m), m.score));
     }
+    CampWater water(px, p_, measuredArea(t));
     for (auto& g : groupsOf(cc, cand, px, p_)) {
         Camp k = campOf(cc, cand, std::move(g), px, p_);
         const std::vector<Gate> failed = campGates(k, p_);
@@ -1101,7 +1128,7 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
             const std::vector<std::size_t> shown = coredOf(cand, k.members);
             const cv::Point a = anchorOf(cand, shown);
             if (!t.owns(a.x, a.y)) continue;
-            if (px.dWater.area.empty()) k.dWater = campWaterDistance(cc, cand, k, px, p_);
+            if (!px.explain) k.dWater = water.of(cc, cand, k);
             out.push_back(detectionOf(cc, t, cand, k, shown, a));
             continue;
         }

@@ -21,11 +21,13 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
-    // Classes, soil, forest (--explain) and vegetated share, masks, the two distance planes with
-    // one column plane over at most the window, and the anomaly's planes over its crop; bands are
-    // read row by row (no float planes) and the disk sums are streamed. Measured: peak RSS at the
-    // default --ram fell 747 -> 551 MB when the float planes went (4 bands, 1152 px tiles).
-    std::size_t workingBytesPerPixel(std::size_t) const override { return 48; }
+    // Classes, soil (with unmixing), vegetated share, masks, the open-land distance plane with
+    // its column plane over at most the window, and the anomaly's planes over its crop (pooled,
+    // so they stay resident through the tile); bands are read row by row (no float planes) and
+    // the disk sums are streamed. --explain adds the forest fractions, the anomaly's z and the
+    // water distance planes: 6 bands on 6000 px at --ram 512 peaked at 436 MB without and at
+    // 517 MB with it when both declared 48 B, i.e. ~22 B a window pixel more.
+    std::size_t workingBytesPerPixel(std::size_t, bool explain) const override { return explain ? 72 : 48; }
     // Classes, disk sums and distance transforms run in parallel rows; patch measurement does
     // not. One 576 px tile at a time took 11.0 s on 1 thread and 6.8 s on 2 (real mosaic, --ram
     // 256): a parallel share of 0.77 by Amdahl's law.

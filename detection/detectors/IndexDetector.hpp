@@ -22,7 +22,7 @@ public:
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
     // Rows are evaluated straight from stored values; only morphology needs a whole mask (and
     // OpenCV's temporaries for it).
-    std::size_t workingBytesPerPixel(std::size_t) const override {
+    std::size_t workingBytesPerPixel(std::size_t, bool) const override {
         return p_.openRadius > 0 || p_.closeRadius > 0 ? 4 : 1;
     }
 

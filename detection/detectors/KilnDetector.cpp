@@ -153,7 +153,7 @@ double KilnDetector::haloMetres() const {
     return r.measure + r.decision() + 3 * p_.internalGsd;
 }
 
-std::size_t KilnDetector::workingBytesPerPixel(std::size_t bands) const {
+std::size_t KilnDetector::workingBytesPerPixel(std::size_t bands, bool) const {
     // At an internal grid as fine as the input: four 8-byte fixed-point planes while filtering
     // (their box and Gaussian sums are streamed a row at a time), then about a dozen float
     // planes. Two tiles in flight add 67-75 bytes a window pixel with 4 bands, all included

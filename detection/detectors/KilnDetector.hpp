@@ -42,7 +42,7 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
-    std::size_t workingBytesPerPixel(std::size_t bands) const override;
+    std::size_t workingBytesPerPixel(std::size_t bands, bool explain) const override;
     // Grid filters and candidate measures are parallel loops: one tile at a time kept 1.73-1.82
     // of 2 threads busy (real mosaic, 320-1024 px tiles, against two tiles in flight), a
     // parallel share of 0.85 by Amdahl's law.

@@ -759,6 +759,32 @@ TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
     EXPECT_EQ(parseJson(readFile(dir.file("d.geojson") + ".manifest.json"), "manifest").at("tiling").at("tile_size").get<int>(), 1024);
 }
 
+// --explain's halo and working planes count when tiles are chosen: they were chosen without
+// them and the scan was then refused ("one tile of this detector needs 260 MB", clearing on six
+// bands at --ram 512).
+TEST(CliScan, ExplainIsCountedWhenTilesAreChosen) {
+    TempDir dir;
+    const std::string raster = dir.file("wide.tif");
+    auto mk = runShell("gdal_create -q -of GTiff -outsize 1800 1800 -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 "
+                       "-a_ullr 500000 2500000 518000 2482000 -co TILED=YES -co COMPRESS=DEFLATE '" + raster + "'");
+    ASSERT_EQ(mk.exitCode, 0) << mk.err;
+    // Refused before the fix at 224, 288, 320, 384 and 448 (not at 256 or 512).
+    for (const char* ram : {"320", "384"}) {
+        const std::string plain = dir.file(std::string("a") + ram + ".geojson"), explained = dir.file(std::string("b") + ram + ".geojson");
+        std::vector<std::string> args{"scan", raster, "--sensor", "sentinel2", "--detector", "clearing", "--ram", ram, "-q"};
+        auto a = runRiskmap([&] { auto v = args; v.insert(v.end(), {"-o", plain}); return v; }());
+        auto b = runRiskmap([&] {
+            auto v = args;
+            v.insert(v.end(), {"-o", explained, "--explain", dir.file("why.geojson"), "--overwrite"});
+            return v;
+        }());
+        ASSERT_EQ(a.exitCode, 0) << a.err;
+        ASSERT_EQ(b.exitCode, 0) << "--ram " << ram << ": " << b.err;
+        EXPECT_LE(b.peakRssMB, std::stod(ram)) << "--ram " << ram;
+        EXPECT_EQ(readFile(plain), readFile(explained)) << "--ram " << ram;
+    }
+}
+
 // A VRT took an eighth of --ram for GDAL's cache whatever its sources: at --ram 256 clearing on a
 // 2 x 2 mosaic VRT ran in 320 px tiles instead of the GeoTIFF's 576, 65.5 s against 31.4 s. A VRT
 // of unresampled sources gets what their blocks need (the same tiles as its GeoTIFF); one that

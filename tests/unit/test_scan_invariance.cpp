@@ -38,7 +38,7 @@ class WideDetector : public IndexDetector {
 public:
     WideDetector() : IndexDetector(OptionValues(IndexDetector::describe().options)) {}
     double haloMetres() const override { return 3800; }
-    std::size_t workingBytesPerPixel(std::size_t) const override { return 100; }
+    std::size_t workingBytesPerPixel(std::size_t, bool) const override { return 100; }
 };
 
 // The kiln detector's appetite: a 460 m halo, ~140 bytes a pixel.
@@ -46,7 +46,7 @@ class KilnSizedDetector : public IndexDetector {
 public:
     KilnSizedDetector() : IndexDetector(OptionValues(IndexDetector::describe().options)) {}
     double haloMetres() const override { return 460; }
-    std::size_t workingBytesPerPixel(std::size_t) const override { return 140; }
+    std::size_t workingBytesPerPixel(std::size_t, bool) const override { return 140; }
 };
 
 // The kiln detector as it is now: a 1380 m halo, ~140 bytes a pixel, and one tile runs on every
@@ -56,7 +56,7 @@ public:
     explicit KilnNowDetector(double parallel)
         : IndexDetector(OptionValues(IndexDetector::describe().options)), parallel_(parallel) {}
     double haloMetres() const override { return 1380; }
-    std::size_t workingBytesPerPixel(std::size_t) const override { return 140; }
+    std::size_t workingBytesPerPixel(std::size_t, bool) const override { return 140; }
     double tileParallelism() const override { return parallel_; }
 
 private:
