@@ -1,6 +1,7 @@
 #include "tiling/ScanPipeline.hpp"
 
 #include <gdal.h>
+#include <tbb/task_arena.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
@@ -463,7 +464,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     const std::atomic<bool>* cancel = options_.cancel;
     auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
 
-    auto process = [&](const TileJob& job) {
+    auto processTile = [&](const TileJob& job) {
         TileResult r;
         r.input = job.input;
         r.tile = job.tile;
@@ -483,6 +484,14 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
             SeamMerge::keepOwned(job.tile.core, r.detections);
             SeamMerge::keepOwned(job.tile.core, r.rejections);
         }
+        return r;
+    };
+    // Detectors run parallel loops inside a tile: isolated, a thread that waits in one takes no
+    // other tile, which would reuse this thread's reader slot and overwrite the image in use
+    // (the ONNX detector met this first, NetRunner).
+    auto process = [&](const TileJob& job) {
+        TileResult r;
+        tbb::this_task_arena::isolate([&] { r = processTile(job); });
         return r;
     };
     // Tiles in flight hold their objects unpacked until the in-order stage packs them, and more
