@@ -504,7 +504,7 @@ struct PixelPlanes {
     double gx = 0, gy = 0;
     bool unmixed = false;  // soil holds fractions (blue, green and swir1 present)
     std::vector<std::uint8_t> cls;
-    std::vector<float> soil, forest, vegShare;  // forest only for --explain
+    std::vector<float> soil, forest, vegShare;  // soil with unmixing; forest also only for --explain
     std::vector<float> anomaly;                 // --explain: the anomaly z
     bool explain = false;                       // --explain: dWater (every patch's) and the above
     DistancePlane dOpen, dWater;
@@ -577,6 +577,17 @@ std::vector<std::uint8_t> maskOf(const std::vector<std::uint8_t>& cls, std::uint
     forPixels(cls.size(), [&](std::size_t k0, std::size_t k1) {
         for (std::size_t k = k0; k < k1; ++k) m[k] = (cls[k] & bit) ? 255 : 0;
     });
+    return m;
+}
+
+// The same over `crop` of a plane `w` pixels wide.
+std::vector<std::uint8_t> maskOf(const std::vector<std::uint8_t>& cls, int w, std::uint8_t bit, const cv::Rect& crop) {
+    std::vector<std::uint8_t> m(static_cast<std::size_t>(crop.area()));
+    for (int y = 0; y < crop.height; ++y) {
+        const std::uint8_t* c = cls.data() + static_cast<std::size_t>(y + crop.y) * static_cast<std::size_t>(w) + crop.x;
+        std::uint8_t* o = m.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(crop.width);
+        for (int x = 0; x < crop.width; ++x) o[x] = (c[x] & bit) ? 255 : 0;
+    }
     return m;
 }
 
@@ -843,7 +854,7 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
     markOpenLand(px, det.params());
     const cv::Rect need = det.measuredArea(t);
     px.dOpen = distanceTransform(maskOf(px.cls, ClearingDetector::kOpen), px.w, px.h, px.gx, px.gy, need);
-    // Water distances of every patch only for --explain's measures; else campWaterDistance.
+    // Water distances of every patch only for --explain's measures; else CampWater's, per camp.
     if (explain) px.dWater = distanceTransform(maskOf(px.cls, ClearingDetector::kWater), px.w, px.h, px.gx, px.gy, need);
     return px;
 }
@@ -929,11 +940,7 @@ public:
         if (spent_ > budget_ && window_.area.empty())
             window_ = distanceTransform(maskOf(px_.cls, ClearingDetector::kWater), px_.w, px_.h, px_.gx, px_.gy, measured_);
         if (!window_.area.empty()) return nearest(cc, cand, k, window_, cv::Point(0, 0));
-        std::vector<std::uint8_t> water(static_cast<std::size_t>(crop.area()));
-        for (int y = 0; y < crop.height; ++y)
-            for (int x = 0; x < crop.width; ++x)
-                water[static_cast<std::size_t>(y) * crop.width + x] =
-                    (px_.cls[static_cast<std::size_t>(y + crop.y) * px_.w + (x + crop.x)] & ClearingDetector::kWater) ? 255 : 0;
+        const std::vector<std::uint8_t> water = maskOf(px_.cls, px_.w, ClearingDetector::kWater, crop);
         return nearest(cc, cand, k, distanceTransform(water, crop.width, crop.height, px_.gx, px_.gy), crop.tl());
     }
 
