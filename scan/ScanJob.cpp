@@ -296,6 +296,9 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
                                 std::to_string(in.bands().size()) +
                                 " 8-bit bands as a true-colour rendering (display values, not reflectance)");
     }
+    // Set once, before tiles are chosen: --explain's halo and working planes count there (chosen
+    // without them, tiles were then refused: clearing, six bands, --ram 512, "needs 260 MB").
+    request_.pipeline.explain = !request_.explainPath.empty();
     fitTilesToRam();
     openSeconds_ = since(t0);
 }
@@ -328,9 +331,6 @@ ScanJob::~ScanJob() = default;
 // cheaper (the output is the same for any tile size); every later step, the journal and the
 // manifest use the size chosen. Only shrinking is warned of: it costs time.
 void ScanJob::fitTilesToRam() {
-    // --explain's halo and working planes count: the tiles were chosen without them and then
-    // refused (clearing, six bands, --ram 512: "needs 260 MB").
-    request_.pipeline.explain = !request_.explainPath.empty();
     bool fits = true;
     const std::size_t workers = reserveForDetector(fits);
     const int chosen = ScanPipeline::fittingTileSize(inputs(), *detector_, request_.pipeline, &fits);
@@ -520,7 +520,6 @@ std::set<std::pair<std::size_t, std::size_t>> ScanJob::replay(std::vector<Journa
 PipelineOptions ScanJob::pipelineOptions(const std::atomic<bool>* cancel) const {
     PipelineOptions p = request_.pipeline;
     p.cancel = cancel;
-    p.explain = !request_.explainPath.empty();
     return p;
 }
 
