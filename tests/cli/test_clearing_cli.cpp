@@ -76,21 +76,27 @@ std::vector<Camp> plantFirst(const std::string& dir, std::uint64_t seed) {
     return out;
 }
 
-// The independent generator (tests/tools/plant_camps_indep.py, numpy and GDAL), read back from
-// its truth file.
-std::vector<Camp> plantIndependent(const std::string& dir, int seed) {
-    const CliResult r = runShell("/usr/bin/python3 " + kTools + "plant_camps_indep.py " + kScene + " " + dir + " " +
+// Runs a Python generator in tests/tools on the scene and returns its truth file's features
+// (none when it failed).
+Json plantWith(const std::string& script, const std::string& dir, int seed) {
+    const CliResult r = runShell("/usr/bin/python3 " + kTools + script + " " + kScene + " " + dir + " " +
                                  std::to_string(seed) + " --camps 15");
-    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.exitCode, 0) << script << ": " << r.err;
+    return r.exitCode == 0 ? parseJsonFile(dir + "/truth.geojson").at("features") : Json::array();
+}
+
+// One truth feature of a Python generator.
+Camp truthCamp(const Json& f) {
+    const Json& p = f.at("properties");
+    const Json& xy = f.at("geometry").at("coordinates");
+    return {p.at("id").get<int>(), {xy.at(0).get<double>(), xy.at(1).get<double>()}, p.at("area_m2").get<double>(),
+            p.at("outline_wkt").get<std::string>()};
+}
+
+// The independent generator (tests/tools/plant_camps_indep.py, numpy and GDAL).
+std::vector<Camp> plantIndependent(const std::string& dir, int seed) {
     std::vector<Camp> out;
-    if (r.exitCode != 0) return out;
-    const Json truth = parseJsonFile(dir + "/truth.geojson");
-    for (const auto& f : truth.at("features")) {
-        const Json& p = f.at("properties");
-        const Json& xy = f.at("geometry").at("coordinates");
-        out.push_back({p.at("id").get<int>(), {xy.at(0).get<double>(), xy.at(1).get<double>()}, p.at("area_m2").get<double>(),
-                       p.at("outline_wkt").get<std::string>()});
-    }
+    for (const auto& f : plantWith("plant_camps_indep.py", dir, seed)) out.push_back(truthCamp(f));
     return out;
 }
 
@@ -101,20 +107,10 @@ struct ThirdCamp {
 };
 
 std::vector<ThirdCamp> plantThird(const std::string& dir, int seed) {
-    const CliResult r = runShell("/usr/bin/python3 " + kTools + "plant_camps_third.py " + kScene + " " + dir + " " +
-                                 std::to_string(seed) + " --camps 15");
-    EXPECT_EQ(r.exitCode, 0) << r.err;
     std::vector<ThirdCamp> out;
-    if (r.exitCode != 0) return out;
-    const Json truth = parseJsonFile(dir + "/truth.geojson");  // held: the loop reads into it
-    for (const auto& f : truth.at("features")) {
-        const Json& p = f.at("properties");
-        const Json& xy = f.at("geometry").at("coordinates");
-        out.push_back({{p.at("id").get<int>(), {xy.at(0).get<double>(), xy.at(1).get<double>()}, p.at("area_m2").get<double>(),
-                        p.at("outline_wkt").get<std::string>()},
-                       p.at("shape").get<std::string>(),
-                       p.at("visibility").get<std::string>()});
-    }
+    for (const auto& f : plantWith("plant_camps_third.py", dir, seed))
+        out.push_back({truthCamp(f), f.at("properties").at("shape").get<std::string>(),
+                       f.at("properties").at("visibility").get<std::string>()});
     return out;
 }
 

@@ -67,6 +67,15 @@ std::string scanTo(const std::string& in, const std::string& dir, std::vector<st
     return readFile(out);
 }
 
+// A flat four-band UInt16 GeoTIFF of size x size pixels at 10 m (UTM 45N), 256 px tiles: what the
+// planner's --ram tests need, without texture.
+CliResult makeFlatRaster(const std::string& path, int size) {
+    const int m = 10 * size;
+    return runShell("gdal_create -q -of GTiff -outsize " + std::to_string(size) + " " + std::to_string(size) +
+                    " -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 -a_ullr 500000 2500000 " + std::to_string(500000 + m) +
+                    " " + std::to_string(2500000 - m) + " -co TILED=YES -co COMPRESS=DEFLATE '" + path + "'");
+}
+
 }  // namespace
 
 TEST(CliScan, TileSizeInvariance) {
@@ -736,8 +745,7 @@ TEST(CliScan, SimplifiedOutlinesKeepIdsAndAreas) {
 TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
     TempDir dir;
     const std::string raster = dir.file("wide.tif");
-    auto mk = runShell("gdal_create -q -of GTiff -outsize 1400 1400 -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 "
-                       "-a_ullr 500000 2500000 514000 2486000 -co TILED=YES -co COMPRESS=DEFLATE '" + raster + "'");
+    auto mk = makeFlatRaster(raster, 1400);
     ASSERT_EQ(mk.exitCode, 0) << mk.err;
     // kiln at 10 m: a 1024 px tile with its 1380 m halo needs ~230 MB, more than half of 256.
     const std::string out = dir.file("k.geojson");
@@ -765,8 +773,7 @@ TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
 TEST(CliScan, ExplainIsCountedWhenTilesAreChosen) {
     TempDir dir;
     const std::string raster = dir.file("wide.tif");
-    auto mk = runShell("gdal_create -q -of GTiff -outsize 1800 1800 -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 "
-                       "-a_ullr 500000 2500000 518000 2482000 -co TILED=YES -co COMPRESS=DEFLATE '" + raster + "'");
+    auto mk = makeFlatRaster(raster, 1800);
     ASSERT_EQ(mk.exitCode, 0) << mk.err;
     // Refused before the fix at 224, 288, 320, 384 and 448 (not at 256 or 512). The sanitizer
     // build (a minute a scan here) runs one budget and checks no peak.
@@ -796,10 +803,10 @@ TEST(CliScan, ExplainIsCountedWhenTilesAreChosen) {
 TEST(CliScan, VrtOfUnresampledSourcesGetsTheTilesOfItsGeoTiff) {
     TempDir dir;
     const std::string tif = dir.file("s2.tif"), same = dir.file("same.vrt"), built = dir.file("built.vrt"), half = dir.file("half.vrt");
-    auto mk = runShell("gdal_create -q -of GTiff -outsize 2400 2400 -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 "
-                       "-a_ullr 500000 2500000 524000 2476000 -co TILED=YES -co COMPRESS=DEFLATE '" + tif + "' && "
-                       "gdal_translate -q -of VRT '" + tif + "' '" + same + "' && gdalbuildvrt -q '" + built + "' '" + tif + "' && "
-                       "gdal_translate -q -of VRT -outsize 50% 50% '" + tif + "' '" + half + "'");
+    auto mk = makeFlatRaster(tif, 2400);
+    ASSERT_EQ(mk.exitCode, 0) << mk.err;
+    mk = runShell("gdal_translate -q -of VRT '" + tif + "' '" + same + "' && gdalbuildvrt -q '" + built + "' '" + tif + "' && "
+                  "gdal_translate -q -of VRT -outsize 50% 50% '" + tif + "' '" + half + "'");
     ASSERT_EQ(mk.exitCode, 0) << mk.err;
     auto tiling = [&](const std::string& in) {
         const std::string out = in + ".geojson";
