@@ -236,20 +236,27 @@ def proximity(mask):
     return dst.GetRasterBand(1).ReadAsArray().astype(np.float64)
 
 
+def polygonize(mask, geotransform):
+    """Polygons of the 1-cells of a 0/1 array (GDAL polygonize): (datasource, layer); keep both."""
+    h, w = mask.shape
+    src = gdal.GetDriverByName("MEM").Create("", w, h, 1, gdal.GDT_Byte)
+    src.SetGeoTransform(geotransform)
+    band = src.GetRasterBand(1)
+    band.WriteArray(mask.astype(np.uint8))
+    vds = ogr.GetDriverByName("Memory").CreateDataSource("p")
+    lyr = vds.CreateLayer("p")
+    lyr.CreateField(ogr.FieldDefn("v", ogr.OFTInteger))
+    gdal.Polygonize(band, band, lyr, 0, [])
+    return vds, lyr
+
+
 def component_at(mask, i, j):
     """4-connected component of mask containing cell (i, j) (via GDAL polygonize)."""
     if not mask[i, j]:
         return np.zeros_like(mask)
     h, w = mask.shape
     drv = gdal.GetDriverByName("MEM")
-    src = drv.Create("", w, h, 1, gdal.GDT_Byte)
-    src.SetGeoTransform((0, 1, 0, 0, 0, 1))
-    band = src.GetRasterBand(1)
-    band.WriteArray(mask.astype(np.uint8))
-    vds = ogr.GetDriverByName("Memory").CreateDataSource("c")
-    lyr = vds.CreateLayer("c")
-    lyr.CreateField(ogr.FieldDefn("v", ogr.OFTInteger))
-    gdal.Polygonize(band, band, lyr, 0, [])
+    vds, lyr = polygonize(mask, (0, 1, 0, 0, 0, 1))
     pt = ogr.Geometry(ogr.wkbPoint)
     pt.AddPoint_2D(j + 0.5, i + 0.5)
     lyr.SetSpatialFilter(pt)
@@ -1227,16 +1234,8 @@ def place(sc, rng, kind, target, placed, cid):
 
 
 def outline_wkt(sc, g, R):
-    drv = gdal.GetDriverByName("MEM")
-    ds = drv.Create("", g.W, g.H, 1, gdal.GDT_Byte)
     gt = sc.gt
-    ds.SetGeoTransform((gt[0] + g.c0 * gt[1], gt[1] / K, 0, gt[3] + g.r0 * gt[5], 0, gt[5] / K))
-    band = ds.GetRasterBand(1)
-    band.WriteArray(R.astype(np.uint8))
-    vds = ogr.GetDriverByName("Memory").CreateDataSource("o")
-    lyr = vds.CreateLayer("o")
-    lyr.CreateField(ogr.FieldDefn("v", ogr.OFTInteger))
-    gdal.Polygonize(band, band, lyr, 0, [])
+    vds, lyr = polygonize(R, (gt[0] + g.c0 * gt[1], gt[1] / K, 0, gt[3] + g.r0 * gt[5], 0, gt[5] / K))
     multi = ogr.Geometry(ogr.wkbMultiPolygon)
     for f in lyr:
         geom = f.GetGeometryRef()
