@@ -3,10 +3,17 @@
 #include "core/Error.hpp"
 #include "core/Paths.hpp"
 
+#include <filesystem>
+
 namespace riskmap {
 
+// A recipe file's relative model, card and context paths name files beside it, as a QGIS
+// project's do: a shared folder of recipe and model works from any folder (they were resolved
+// from the folder riskmap ran in, so `--config recipes/kiln.json` did not find recipes/m.yml).
 DetectorConfig DetectorConfig::load(const std::string& path) {
-    return fromJson(parseJsonFile(path), path);
+    DetectorConfig c = fromJson(parseJsonFile(path), path);
+    if (c.baseDir_.empty()) c.baseDir_ = std::filesystem::absolute(path).parent_path().string();
+    return c;
 }
 
 DetectorConfig DetectorConfig::fromJson(const Json& root, const std::string& origin) {

@@ -21,7 +21,8 @@ public:
     const std::string& origin() const { return origin_; }
     // {"context": [...], "risk_levels": [medium, high]} when the recipe gives them.
     const Json& risk() const { return risk_; }
-    // The folder a manifest's scan ran in ("" for a recipe file): its file options' base.
+    // The base of relative file options: the folder a manifest's scan ran in, a recipe file's
+    // own folder ("" for a recipe read from a journal).
     const std::string& baseDir() const { return baseDir_; }
     // The files a manifest's scan read through its options, with their hashes
     // (Detector::resources); null for a recipe file.

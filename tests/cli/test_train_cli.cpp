@@ -293,3 +293,24 @@ TEST(CliTrain, AManifestRerunFindsItsModelAndTellsAChangedOne) {
     EXPECT_NE(r.err.find("the model file is not the one the scan in '../k.geojson.manifest.json' used"), std::string::npos)
         << r.err;
 }
+
+// A recipe's relative model path was resolved from the folder riskmap ran in, so a shared
+// folder holding a recipe and its model failed with "cannot read model file" unless scanned from
+// inside it. It names the file beside the recipe, as an input list's or a card's paths do.
+TEST(CliTrain, ARecipesModelIsFoundBesideTheRecipe) {
+    if (!std::filesystem::exists(kDev + "/labels.geojson")) GTEST_SKIP() << "no bundled dev chips in " << kDev;
+    TempDir dir;
+    std::filesystem::create_directories(dir.file("shared"));
+    ASSERT_EQ(runRiskmap(trainArgs(chips("tangail", false), dir.file("shared/m.yml"))).exitCode, 0);
+    writeTextFile(dir.file("shared/kiln.json"), R"({"detector": "kiln", "options": {"model": "m.yml"}})");
+    const std::string chip = chips("tangail", true).front();
+    CliResult r = runRiskmap({"scan", chip, "--config", "shared/kiln.json", "-o", "a.geojson", "-q"}, dir.path());
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    ASSERT_EQ(runRiskmap({"scan", chip, "--detector", "kiln", "--set", "model=shared/m.yml", "-o", "b.geojson", "-q"}, dir.path()).exitCode, 0);
+    EXPECT_EQ(readFile(dir.file("a.geojson")), readFile(dir.file("b.geojson")));
+    // The manifest records where the model is, so it reruns from anywhere.
+    std::filesystem::create_directories(dir.file("elsewhere"));
+    r = runRiskmap({"scan", "--config", "../a.geojson.manifest.json", "-o", "c.geojson", "-q"}, dir.file("elsewhere"));
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(readFile(dir.file("elsewhere/c.geojson")), readFile(dir.file("a.geojson")));
+}
