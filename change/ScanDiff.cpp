@@ -59,9 +59,11 @@ int rankOf(const std::string& kind) {
 
 // A side's manifest, checked: enough to refuse two scans that do not compare.
 std::unique_ptr<ScanDiff::Side> openSide(const std::string& path, const std::string& label) {
-    if (path.empty()) throw UsageError("diff needs two scans: riskmap diff BEFORE AFTER -o CHANGES");
+    if (path.empty())
+        throw UsageError("diff needs two scans: riskmap diff BEFORE AFTER -o CHANGES");
     if (!fs::exists(path))
-        throw DataError(label + " scan '" + path + "' does not exist: pass a layer written by riskmap scan");
+        throw DataError(label + " scan '" + path +
+                        "' does not exist: pass a layer written by riskmap scan");
     const std::string mpath = Manifest::pathFor(path);
     if (!fs::exists(mpath))
         throw DataError(label + " scan '" + path + "' has no manifest '" + mpath +
@@ -71,9 +73,10 @@ std::unique_ptr<ScanDiff::Side> openSide(const std::string& path, const std::str
     s->path = path;
     s->manifest = Manifest::read(mpath);
     if (!s->manifest.isScan())
-        throw UsageError(label + " '" + path + "' is the output of " +
-                         (s->manifest.diff ? "riskmap diff" : "scan --time-series") +
-                         ", not of a scan: diff compares two scans (the dates of a series are OUT.DATE.ext)");
+        throw UsageError(
+            label + " '" + path + "' is the output of " +
+            (s->manifest.diff ? "riskmap diff" : "scan --time-series") +
+            ", not of a scan: diff compares two scans (the dates of a series are OUT.DATE.ext)");
     return s;
 }
 
@@ -84,8 +87,10 @@ void readSide(ScanDiff::Side& s, std::vector<std::string>& notes) {
                         s.label + " scan");
     auto& f = s.layer.features;
     const auto before = f.size();
-    f.erase(std::remove_if(f.begin(), f.end(), [](const LayerFeature& x) { return !x.geometry || x.geometry->IsEmpty(); }),
-            f.end());
+    f.erase(
+        std::remove_if(f.begin(), f.end(),
+                       [](const LayerFeature& x) { return !x.geometry || x.geometry->IsEmpty(); }),
+        f.end());
     if (f.size() != before)
         notes.push_back(s.label + ": " + std::to_string(before - f.size()) +
                         " feature(s) without geometry left out");
@@ -95,7 +100,8 @@ void readSide(ScanDiff::Side& s, std::vector<std::string>& notes) {
 std::vector<EvalPoint> pointsOf(const std::vector<LayerFeature>& features) {
     std::vector<EvalPoint> out;
     for (std::size_t i = 0; i < features.size(); ++i) {
-        out.push_back({lonLatCentroid(*features[i].geometry), features[i].number("score", 0), false, i});
+        out.push_back(
+            {lonLatCentroid(*features[i].geometry), features[i].number("score", 0), false, i});
     }
     return out;
 }
@@ -107,12 +113,15 @@ std::vector<std::size_t> indices(std::size_t n) {
 }
 
 std::string reasonOf(ScanCoverage::Sight sight, const std::string& side) {
-    if (sight == ScanCoverage::Sight::NoData) return side + " saw no data there (cloud mask, nodata or missing band)";
+    if (sight == ScanCoverage::Sight::NoData)
+        return side + " saw no data there (cloud mask, nodata or missing band)";
     if (sight == ScanCoverage::Sight::Outside) return side + " did not scan all of the place";
     return "";
 }
 
-double scoreOf(const LayerFeature* f) { return f ? f->number("score", 0) : -1; }
+double scoreOf(const LayerFeature* f) {
+    return f ? f->number("score", 0) : -1;
+}
 
 std::string modeText(unsigned mode) {
     char buf[8];
@@ -124,7 +133,8 @@ std::string modeText(unsigned mode) {
 
 ScanDiff::ScanDiff(DiffRequest request) : request_(std::move(request)) {
     if (!(request_.radiusMetres > 0)) throw UsageError("--radius-m must be positive");
-    if (request_.minScore < 0 || request_.minScore > 1) throw UsageError("--min-score must lie between 0 and 1");
+    if (request_.minScore < 0 || request_.minScore > 1)
+        throw UsageError("--min-score must lie between 0 and 1");
     outputFormatFor(request_.output);  // an unknown extension fails before any reading
     before_ = openSide(request_.before, "BEFORE");
     after_ = openSide(request_.after, "AFTER");
@@ -148,7 +158,8 @@ std::set<std::string> ScanDiff::inputFiles() const {
     for (const Side* s : {before_.get(), after_.get()}) {
         in.insert(FileCommit::identity(s->path));
         in.insert(FileCommit::identity(Manifest::pathFor(s->path)));
-        for (const auto& l : s->manifest.layers) in.insert(FileCommit::identity(besideMain(s->path, l.path)));
+        for (const auto& l : s->manifest.layers)
+            in.insert(FileCommit::identity(besideMain(s->path, l.path)));
     }
     return in;
 }
@@ -156,16 +167,20 @@ std::set<std::string> ScanDiff::inputFiles() const {
 void ScanDiff::checkOutput() {
     const OutputFormat format = outputFormatFor(request_.output);
     if (!request_.outCrs.empty() && format.rfc7946)
-        throw UsageError("--out-crs does not apply to GeoJSON, which RFC 7946 fixes to EPSG:4326: "
-                         "write .gpkg or .fgb for another CRS");
+        throw UsageError(
+            "--out-crs does not apply to GeoJSON, which RFC 7946 fixes to EPSG:4326: "
+            "write .gpkg or .fgb for another CRS");
     if (!format.rfc7946)
-        targetCrs_ = request_.outCrs.empty() ? after_->layer.crsWkt : crsWktFromUser(request_.outCrs, "--out-crs");
+        targetCrs_ = request_.outCrs.empty() ? after_->layer.crsWkt
+                                             : crsWktFromUser(request_.outCrs, "--out-crs");
     const std::set<std::string> inputs = inputFiles();
     const std::string style = filesOf(request_.output).back();
     for (const auto& p : filesOf(request_.output)) {
         if (inputs.count(FileCommit::identity(p)))
-            throw UsageError("output '" + p + "' is also a file of a scan being compared: choose another -o");
-        if (p == style && holdsExactly(p, QgisStyle::changes())) continue;  // shared by CHANGES.gpkg and .geojson
+            throw UsageError("output '" + p +
+                             "' is also a file of a scan being compared: choose another -o");
+        if (p == style && holdsExactly(p, QgisStyle::changes()))
+            continue;  // shared by CHANGES.gpkg and .geojson
         FileCommit::checkDestination(p, request_.overwrite);
     }
 }
@@ -175,8 +190,9 @@ void ScanDiff::checkSameDetector() const {
     const Manifest& b = before_->manifest;
     const Manifest& a = after_->manifest;
     if (b.detectorName != a.detectorName)
-        throw UsageError("BEFORE '" + before_->path + "' was scanned with the " + b.detectorName + " detector and AFTER '" +
-                         after_->path + "' with " + a.detectorName + ": diff compares two scans of one detector");
+        throw UsageError("BEFORE '" + before_->path + "' was scanned with the " + b.detectorName +
+                         " detector and AFTER '" + after_->path + "' with " + a.detectorName +
+                         ": diff compares two scans of one detector");
 }
 
 void ScanDiff::checkComparable() {
@@ -196,9 +212,11 @@ void ScanDiff::checkComparable() {
     const std::string db = before_->coverage->commonDate(), da = after_->coverage->commonDate();
     for (const Side* s : {before_.get(), after_.get()})
         if (s->coverage->commonDate().empty())
-            warnings_.push_back(s->label + " '" + s->path + "' has no single acquisition date (scan it with --date " +
-                                "YYYY-MM-DD, or inputs with sensing-time metadata or a STAC datetime): dates of " +
-                                "its objects are null where unknown");
+            warnings_.push_back(
+                s->label + " '" + s->path +
+                "' has no single acquisition date (scan it with --date " +
+                "YYYY-MM-DD, or inputs with sensing-time metadata or a STAC datetime): dates of " +
+                "its objects are null where unknown");
     if (!db.empty() && !da.empty() && db > da)
         warnings_.push_back("BEFORE (" + db + ") was acquired after AFTER (" + da +
                             "): new and gone are reversed in time; swap the two scans");
@@ -251,20 +269,27 @@ std::vector<ScanDiff::Change> ScanDiff::finish(std::vector<Change> all, DiffCoun
         }
         const OGRGeometry& place = *c.later().geometry;
         auto dateOn = [&](const Side& s, const LayerFeature* f) {
-            if (f && !s.coverage->dateOf(f->text("source")).empty()) return s.coverage->dateOf(f->text("source"));
-            return f || s.coverage->look(place) != ScanCoverage::Sight::Outside ? s.coverage->dateAt(place) : "";
+            if (f && !s.coverage->dateOf(f->text("source")).empty())
+                return s.coverage->dateOf(f->text("source"));
+            return f || s.coverage->look(place) != ScanCoverage::Sight::Outside
+                       ? s.coverage->dateAt(place)
+                       : "";
         };
         c.dateBefore = dateOn(*before_, c.before);
         c.dateAfter = dateOn(*after_, c.after);
         const int k = rankOf(c.kind);
-        ++(k == 0 ? counts.added : k == 1 ? counts.gone : k == 2 ? counts.unknown : counts.persists);
+        ++(k == 0   ? counts.added
+           : k == 1 ? counts.gone
+           : k == 2 ? counts.unknown
+                    : counts.persists);
         out.push_back(std::move(c));
     }
     std::stable_sort(out.begin(), out.end(), [](const Change& x, const Change& y) {
         if (rankOf(x.kind) != rankOf(y.kind)) return rankOf(x.kind) < rankOf(y.kind);
         const double rx = x.later().number("risk", -1), ry = y.later().number("risk", -1);
         if (rx != ry) return rx > ry;
-        if (scoreOf(&x.later()) != scoreOf(&y.later())) return scoreOf(&x.later()) > scoreOf(&y.later());
+        if (scoreOf(&x.later()) != scoreOf(&y.later()))
+            return scoreOf(&x.later()) > scoreOf(&y.later());
         return x.id() < y.id();
     });
     return out;
@@ -273,22 +298,27 @@ std::vector<ScanDiff::Change> ScanDiff::finish(std::vector<Change> all, DiffCoun
 namespace {
 
 std::vector<FieldSpec> changeFields() {
-    return {{"id", OFTString},          {"change", OFTString},       {"rank", OFTInteger64},
-            {"risk", OFTReal},          {"risk_level", OFTString},   {"date_before", OFTDate},
-            {"date_after", OFTDate},    {"id_before", OFTString},    {"id_after", OFTString},
-            {"score_before", OFTReal},  {"score_after", OFTReal},    {"distance_m", OFTReal},
-            {"reason", OFTString},      {"detector", OFTString},     {"class", OFTString},
-            {"score", OFTReal},         {"area_m2", OFTReal},        {"source_before", OFTString},
-            {"source_after", OFTString}, {"risk_factors", OFTStringList}};
+    return {
+        {"id", OFTString},           {"change", OFTString},          {"rank", OFTInteger64},
+        {"risk", OFTReal},           {"risk_level", OFTString},      {"date_before", OFTDate},
+        {"date_after", OFTDate},     {"id_before", OFTString},       {"id_after", OFTString},
+        {"score_before", OFTReal},   {"score_after", OFTReal},       {"distance_m", OFTReal},
+        {"reason", OFTString},       {"detector", OFTString},        {"class", OFTString},
+        {"score", OFTReal},          {"area_m2", OFTReal},           {"source_before", OFTString},
+        {"source_after", OFTString}, {"risk_factors", OFTStringList}};
 }
 
 }  // namespace
 
-std::vector<std::pair<std::string, FieldValue>> ScanDiff::valuesOf(const Change& c, std::size_t rank) {
+std::vector<std::pair<std::string, FieldValue>> ScanDiff::valuesOf(const Change& c,
+                                                                   std::size_t rank) {
     const LayerFeature& l = c.later();
-    std::vector<std::pair<std::string, FieldValue>> v{
-        {"id", c.id()}, {"change", c.kind}, {"rank", static_cast<std::int64_t>(rank)}, {"detector", l.text("detector")},
-        {"class", l.text("class")}, {"risk_level", l.text("risk_level")}};
+    std::vector<std::pair<std::string, FieldValue>> v{{"id", c.id()},
+                                                      {"change", c.kind},
+                                                      {"rank", static_cast<std::int64_t>(rank)},
+                                                      {"detector", l.text("detector")},
+                                                      {"class", l.text("class")},
+                                                      {"risk_level", l.text("risk_level")}};
     auto number = [&v](const char* name, double x) {
         if (std::isfinite(x)) v.emplace_back(name, x);
     };
@@ -302,7 +332,8 @@ std::vector<std::pair<std::string, FieldValue>> ScanDiff::valuesOf(const Change&
     text("date_before", c.dateBefore);
     text("date_after", c.dateAfter);
     text("reason", c.reason);
-    for (const auto& [side, f] : {std::pair<std::string, const LayerFeature*>{"before", c.before}, {"after", c.after}}) {
+    for (const auto& [side, f] :
+         {std::pair<std::string, const LayerFeature*>{"before", c.before}, {"after", c.after}}) {
         if (!f) continue;
         text(("id_" + side).c_str(), f->text("id"));
         number(("score_" + side).c_str(), f->number("score"));
@@ -317,18 +348,23 @@ DiffSummary ScanDiff::write(const std::atomic<bool>* cancel) const {
     DiffSummary s;
     const std::vector<Change> changes = compare(s.counts);
     const ScanFiles files = ScanFiles::plan(request_.output, false, "");
-    LayerSet out(files, request_.overwrite, request_.overwrite, request_.fileMode, request_.coordinatePrecision);
+    LayerSet out(files, request_.overwrite, request_.overwrite, request_.fileMode,
+                 request_.coordinatePrecision);
     out.replacing(Manifest::earlierLayers(files.main));
-    OutputLayer* layer = out.main().createLayer("changes", targetCrs_, wkbMultiPolygon, changeFields());
+    OutputLayer* layer =
+        out.main().createLayer("changes", targetCrs_, wkbMultiPolygon, changeFields());
     const auto toTarget = lonLatTo(targetCrs_);
     for (std::size_t i = 0; i < changes.size(); ++i) {
-        if ((i & 0x3ff) == 0 && cancel && cancel->load()) throw Cancelled("interrupted while writing");
+        if ((i & 0x3ff) == 0 && cancel && cancel->load())
+            throw Cancelled("interrupted while writing");
         const Change& c = changes[i];
-        out.main().writeFeature(layer, polygonsOf(*c.later().geometry, toTarget.get()), valuesOf(c, i + 1),
+        out.main().writeFeature(layer, polygonsOf(*c.later().geometry, toTarget.get()),
+                                valuesOf(c, i + 1),
                                 {{"risk_factors", c.later().list("risk_factors")}});
     }
     out.main().setDefaultStyle("changes", "riskmap changes", QgisStyle::changes());
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const Manifest m = manifest(s.counts, changes.size(), started, seconds);
     s.output = request_.output;
     s.manifestPath = files.manifest;
@@ -339,8 +375,8 @@ DiffSummary ScanDiff::write(const std::atomic<bool>* cancel) const {
     return s;
 }
 
-Manifest ScanDiff::manifest(const DiffCounts& counts, std::size_t features, const std::string& started,
-                            double seconds) const {
+Manifest ScanDiff::manifest(const DiffCounts& counts, std::size_t features,
+                            const std::string& started, double seconds) const {
     Manifest m;
     m.kind = "diff";
     m.riskmapVersion = kRiskmapVersion;
@@ -349,22 +385,34 @@ Manifest ScanDiff::manifest(const DiffCounts& counts, std::size_t features, cons
     m.startedUtc = started;
     m.finishedUtc = utcNow();
     const OutputFormat format = outputFormatFor(request_.output);
-    const std::string crs = format.rfc7946 ? "EPSG:4326"
+    const std::string crs = format.rfc7946            ? "EPSG:4326"
                             : request_.outCrs.empty() ? after_->manifest.output.crs
                                                       : request_.outCrs;
-    m.output = {request_.output, format.driver, crs, modeText(request_.fileMode), features,
-                request_.coordinatePrecision, 0, std::nullopt, request_.outCrs};  // outlines copied from the scans
+    m.output = {request_.output,
+                format.driver,
+                crs,
+                modeText(request_.fileMode),
+                features,
+                request_.coordinatePrecision,
+                0,
+                std::nullopt,
+                request_.outCrs};  // outlines copied from the scans
     m.layers.push_back({"detections", request_.output, "changes"});
     m.detectorName = after_->manifest.detectorName;
     m.haloMetres = after_->manifest.haloMetres;
     m.risk = after_->manifest.risk;  // the risk of each change is its later object's
     Manifest::Diff d;
-    for (const auto& [side, s] : {std::pair<Manifest::DiffSide*, const Side*>{&d.before, before_.get()}, {&d.after, after_.get()}})
-        *side = {s->path, s->coverage->commonDate(), s->manifest.detectorName, s->layer.features.size()};
+    for (const auto& [side, s] :
+         {std::pair<Manifest::DiffSide*, const Side*>{&d.before, before_.get()},
+          {&d.after, after_.get()}})
+        *side = {s->path, s->coverage->commonDate(), s->manifest.detectorName,
+                 s->layer.features.size()};
     d.radiusMetres = request_.radiusMetres;
     d.minScore = request_.minScore;
-    d.counts = Json{{"new", counts.added},         {"gone", counts.gone},
-                    {"persists", counts.persists}, {"unknown", counts.unknown},
+    d.counts = Json{{"new", counts.added},
+                    {"gone", counts.gone},
+                    {"persists", counts.persists},
+                    {"unknown", counts.unknown},
                     {"below_min_score", counts.belowMinScore}};
     m.diff = d;
     m.counts = d.counts;

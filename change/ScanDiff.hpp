@@ -70,7 +70,8 @@ private:
     std::vector<Change> compare(DiffCounts& counts) const;
     Change single(const LayerFeature* before, const LayerFeature* after) const;
     std::vector<Change> finish(std::vector<Change> all, DiffCounts& counts) const;
-    static std::vector<std::pair<std::string, FieldValue>> valuesOf(const Change& c, std::size_t rank);
+    static std::vector<std::pair<std::string, FieldValue>> valuesOf(const Change& c,
+                                                                    std::size_t rank);
     Manifest manifest(const DiffCounts& counts, std::size_t features, const std::string& started,
                       double seconds) const;
 

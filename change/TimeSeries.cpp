@@ -42,7 +42,8 @@ std::string TimeSeries::dateOutput(const std::string& output, const std::string&
     return f.stem + "." + date + f.format.extension;
 }
 
-std::string TimeSeries::diffOutput(const std::string& output, const std::string& before, const std::string& after) {
+std::string TimeSeries::diffOutput(const std::string& output, const std::string& before,
+                                   const std::string& after) {
     const ScanFiles f = ScanFiles::plan(output, false, "");
     return f.stem + ".diff." + before + "_" + after + f.format.extension;
 }
@@ -51,11 +52,16 @@ TimeSeries::TimeSeries(SeriesRequest request, const DetectorRegistry& registry)
     : request_(std::move(request)), registry_(registry) {
     const ScanRequest& s = request_.scan;
     if (!s.input.paths.empty() || !s.input.bands.empty() || !s.input.inputList.empty())
-        throw UsageError("--time-series takes every date's inputs from LIST: give no INPUT, --band or --input-list");
-    if (!s.input.date.empty()) throw UsageError("--date does not go with --time-series: LIST gives each date");
-    if (s.shard.active()) throw UsageError("--shard does not go with --time-series: shard each date's scan instead");
+        throw UsageError(
+            "--time-series takes every date's inputs from LIST: give no INPUT, --band or "
+            "--input-list");
+    if (!s.input.date.empty())
+        throw UsageError("--date does not go with --time-series: LIST gives each date");
+    if (s.shard.active())
+        throw UsageError("--shard does not go with --time-series: shard each date's scan instead");
     if (!s.publishPath.empty() || !s.explainPath.empty())
-        throw UsageError("--publish and --explain do not go with --time-series: run them on a date's scan");
+        throw UsageError(
+            "--publish and --explain do not go with --time-series: run them on a date's scan");
     if (!(request_.radiusMetres > 0)) throw UsageError("--diff-radius-m must be positive");
     ScanFiles::plan(s.output, false, "");  // an unknown extension fails first
     dates_ = readSeriesList(request_.list, s.input);
@@ -72,10 +78,13 @@ ScanRequest TimeSeries::requestFor(const SeriesDate& d) const {
 std::vector<std::string> TimeSeries::plannedFiles() const {
     std::vector<std::string> out;
     for (const auto& d : dates_)
-        for (const auto& p : ScanFiles::plan(dateOutput(request_.scan.output, d.date), request_.scan.gridMetres > 0, "").written())
+        for (const auto& p : ScanFiles::plan(dateOutput(request_.scan.output, d.date),
+                                             request_.scan.gridMetres > 0, "")
+                                 .written())
             out.push_back(p);
     for (std::size_t i = 1; i < dates_.size(); ++i)
-        for (const auto& p : ScanDiff::filesOf(diffOutput(request_.scan.output, dates_[i - 1].date, dates_[i].date)))
+        for (const auto& p : ScanDiff::filesOf(
+                 diffOutput(request_.scan.output, dates_[i - 1].date, dates_[i].date)))
             out.push_back(p);
     return out;
 }
@@ -89,17 +98,22 @@ void TimeSeries::checkFiles() const {
     for (const auto& p : ScanDiff::filesOf(s.output)) all.push_back(p);
     for (const auto& p : all)
         if (!seen.insert(FileCommit::identity(p)).second)
-            throw UsageError("two files of this time series would both be '" + p + "': choose another -o");
+            throw UsageError("two files of this time series would both be '" + p +
+                             "': choose another -o");
     for (const auto& d : dates_) {
         const std::string out = dateOutput(s.output, d.date);
         if (exists(out) && !s.resume && !s.overwrite)
-            throw UsageError("'" + out + "' exists from an earlier time series: pass --resume to keep the dates it " +
-                             "finished, or --overwrite to scan every date again");
+            throw UsageError(
+                "'" + out +
+                "' exists from an earlier time series: pass --resume to keep the dates it " +
+                "finished, or --overwrite to scan every date again");
     }
     for (const auto& p : plannedFiles())
-        if (p.size() < 8 || p.compare(p.size() - 8, 8, ".journal") != 0) FileCommit::checkDestination(p, s.overwrite || s.resume);
+        if (p.size() < 8 || p.compare(p.size() - 8, 8, ".journal") != 0)
+            FileCommit::checkDestination(p, s.overwrite || s.resume);
     for (const auto& p : ScanDiff::filesOf(s.output)) {
-        if (p == ScanDiff::filesOf(s.output).back() && holdsExactly(p, QgisStyle::detections(s.risk.medium, s.risk.high)))
+        if (p == ScanDiff::filesOf(s.output).back() &&
+            holdsExactly(p, QgisStyle::detections(s.risk.medium, s.risk.high)))
             continue;
         // --resume rewrites the combined layer a killed run may have half-committed (an audit).
         FileCommit::checkDestination(p, s.overwrite || s.resume);
@@ -115,17 +129,22 @@ bool TimeSeries::finishedEarlier(const SeriesDate& d) const {
     r.overwrite = true;  // only to build the job: nothing is written
     const ScanJob job(r, registry_);
     std::string differs;
-    if (dumpJson(m.request.toJson()) != dumpJson(job.recorded().toJson())) differs = "inputs or detector options";
-    else if (dumpJson(m.risk) != dumpJson(job.request().risk.toJson())) differs = "risk options";
-    else if (m.output.coordinatePrecision != r.coordinatePrecision || m.output.overlapMerge != r.overlapMerge)
+    if (dumpJson(m.request.toJson()) != dumpJson(job.recorded().toJson()))
+        differs = "inputs or detector options";
+    else if (dumpJson(m.risk) != dumpJson(job.request().risk.toJson()))
+        differs = "risk options";
+    else if (m.output.coordinatePrecision != r.coordinatePrecision ||
+             m.output.overlapMerge != r.overlapMerge)
         differs = "output options";
     if (!differs.empty())
-        throw UsageError("'" + r.output + "' was scanned with other " + differs +
-                         " than this time series asks for: pass --overwrite to scan every date again");
+        throw UsageError(
+            "'" + r.output + "' was scanned with other " + differs +
+            " than this time series asks for: pass --overwrite to scan every date again");
     return true;
 }
 
-SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, const std::atomic<bool>* cancel) {
+SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log,
+                              const std::atomic<bool>* cancel) {
     const std::string started = utcNow();
     // Every date's inputs open before the first date is written: a missing file on a later date
     // failed after the earlier dates had replaced their files (--overwrite), leaving a set of old
@@ -144,7 +163,8 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
         if (kept[i]) {
             run.kept = true;
             run.features = Manifest::read(Manifest::pathFor(run.output)).output.features;
-            log(d.date + ": kept " + run.output + " (" + std::to_string(run.features) + " feature(s)), finished earlier");
+            log(d.date + ": kept " + run.output + " (" + std::to_string(run.features) +
+                " feature(s)), finished earlier");
         } else {
             ScanJob job(requestFor(d), registry_);
             job.lookAtSamples();
@@ -153,8 +173,10 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log, c
             for (const auto& w : r.warnings) log(d.date + ": warning: " + w);
             run.features = r.detections;
             run.resumedTiles = r.resumedTiles;
-            log(d.date + ": wrote " + std::to_string(r.detections) + " feature(s) from " + std::to_string(r.tiles) +
-                " tile(s)" + (r.resumedTiles ? " (" + std::to_string(r.resumedTiles) + " from the journal)" : "") +
+            log(d.date + ": wrote " + std::to_string(r.detections) + " feature(s) from " +
+                std::to_string(r.tiles) + " tile(s)" +
+                (r.resumedTiles ? " (" + std::to_string(r.resumedTiles) + " from the journal)"
+                                : "") +
                 " to " + run.output);
         }
         s.features += run.features;
@@ -210,7 +232,8 @@ void TimeSeries::dropCombined() const {
                           "' before scanning the series again: " + std::strerror(errno));
 }
 
-void TimeSeries::writeDiffs(SeriesSummary& s, const Log& log, const std::atomic<bool>* cancel) const {
+void TimeSeries::writeDiffs(SeriesSummary& s, const Log& log,
+                            const std::atomic<bool>* cancel) const {
     const ScanRequest& r = request_.scan;
     for (std::size_t i = 1; i < dates_.size(); ++i) {
         DiffRequest d;
@@ -225,8 +248,9 @@ void TimeSeries::writeDiffs(SeriesSummary& s, const Log& log, const std::atomic<
         d.commandLine = r.commandLine;
         const DiffSummary sum = ScanDiff(d).write(cancel);
         for (const auto& w : sum.warnings) log(dates_[i].date + ": diff: warning: " + w);
-        log(dates_[i - 1].date + " -> " + dates_[i].date + ": " + std::to_string(sum.counts.added) + " new, " +
-            std::to_string(sum.counts.gone) + " gone, " + std::to_string(sum.counts.persists) + " persist, " +
+        log(dates_[i - 1].date + " -> " + dates_[i].date + ": " + std::to_string(sum.counts.added) +
+            " new, " + std::to_string(sum.counts.gone) + " gone, " +
+            std::to_string(sum.counts.persists) + " persist, " +
             std::to_string(sum.counts.unknown) + " unknown in " + d.output);
         s.diffs.emplace_back(d.output, sum);
     }
@@ -245,7 +269,8 @@ DateLayers readDates(const SeriesSummary& s) {
         out.manifests.push_back(Manifest::read(Manifest::pathFor(d.output)));
         const Manifest& m = out.manifests.back();
         const Manifest::Layer* det = m.layer("detections");
-        out.layers.push_back(readLayer(d.output, det ? det->layer : m.detectorName, kListFields, "scan of " + d.date));
+        out.layers.push_back(readLayer(d.output, det ? det->layer : m.detectorName, kListFields,
+                                       "scan of " + d.date));
     }
     return out;
 }
@@ -264,18 +289,24 @@ std::vector<FieldSpec> seriesFields(const std::vector<LayerContent>& layers) {
 Json seriesJson(const SeriesRequest& r, const SeriesSummary& s) {
     Json dates = Json::array(), diffs = Json::array();
     for (const auto& d : s.dates)
-        dates.push_back(Json{{"date", d.date}, {"scan", d.output}, {"features", d.features}, {"kept", d.kept}});
+        dates.push_back(
+            Json{{"date", d.date}, {"scan", d.output}, {"features", d.features}, {"kept", d.kept}});
     for (std::size_t i = 0; i < s.diffs.size(); ++i) {
         const DiffCounts& c = s.diffs[i].second.counts;
         diffs.push_back(Json{{"before", s.dates[i].date},
                              {"after", s.dates[i + 1].date},
                              {"path", s.diffs[i].first},
-                             {"counts", Json{{"new", c.added}, {"gone", c.gone}, {"persists", c.persists}, {"unknown", c.unknown}}}});
+                             {"counts", Json{{"new", c.added},
+                                             {"gone", c.gone},
+                                             {"persists", c.persists},
+                                             {"unknown", c.unknown}}}});
     }
-    return Json{{"list", r.list}, {"diff_radius_m", r.radiusMetres}, {"dates", dates}, {"diffs", diffs}};
+    return Json{
+        {"list", r.list}, {"diff_radius_m", r.radiusMetres}, {"dates", dates}, {"diffs", diffs}};
 }
 
-Manifest seriesManifest(const SeriesRequest& req, const SeriesSummary& s, const DateLayers& in, const std::string& started) {
+Manifest seriesManifest(const SeriesRequest& req, const SeriesSummary& s, const DateLayers& in,
+                        const std::string& started) {
     const ScanRequest& r = req.scan;
     const Manifest& first = in.manifests.front();
     const OutputFormat format = outputFormatFor(r.output);
@@ -286,8 +317,18 @@ Manifest seriesManifest(const SeriesRequest& req, const SeriesSummary& s, const 
     m.workingDir = std::filesystem::current_path().string();
     m.startedUtc = started;
     m.finishedUtc = utcNow();
-    const std::string crs = format.rfc7946 ? "EPSG:4326" : r.outCrs.empty() ? first.output.crs : r.outCrs;
-    m.output = {r.output, format.driver, crs, modeText(r.fileMode), s.features, r.coordinatePrecision, r.overlapMerge, r.simplifyMetres, r.outCrs};
+    const std::string crs = format.rfc7946     ? "EPSG:4326"
+                            : r.outCrs.empty() ? first.output.crs
+                                               : r.outCrs;
+    m.output = {r.output,
+                format.driver,
+                crs,
+                modeText(r.fileMode),
+                s.features,
+                r.coordinatePrecision,
+                r.overlapMerge,
+                r.simplifyMetres,
+                r.outCrs};
     m.layers.push_back({"detections", r.output, first.detectorName});
     m.detectorName = first.detectorName;
     m.haloMetres = first.haloMetres;
@@ -296,7 +337,8 @@ Manifest seriesManifest(const SeriesRequest& req, const SeriesSummary& s, const 
     Json perDate = Json::object();
     for (std::size_t i = 0; i < in.manifests.size(); ++i) {
         for (const auto& input : in.manifests[i].inputs) m.inputs.push_back(input);
-        for (const auto& w : in.manifests[i].warnings) m.warnings.push_back(s.dates[i].date + ": " + w);
+        for (const auto& w : in.manifests[i].warnings)
+            m.warnings.push_back(s.dates[i].date + ": " + w);
         perDate[s.dates[i].date] = s.dates[i].features;
     }
     m.series = seriesJson(req, s);
@@ -311,31 +353,35 @@ Manifest seriesManifest(const SeriesRequest& req, const SeriesSummary& s, const 
 
 // Every date's objects in one layer with a `date` field, committed last with its style and
 // manifest: when OUT exists, the whole series does.
-void TimeSeries::writeCombined(SeriesSummary& s, const std::string& started, const std::atomic<bool>* cancel) const {
+void TimeSeries::writeCombined(SeriesSummary& s, const std::string& started,
+                               const std::atomic<bool>* cancel) const {
     const ScanRequest& r = request_.scan;
     const DateLayers in = readDates(s);
     const ScanFiles files = ScanFiles::plan(r.output, false, "");
-    const std::string target = files.format.rfc7946   ? ""
-                               : !r.outCrs.empty() ? crsWktFromUser(r.outCrs, "--out-crs")
-                                                   : in.layers.front().crsWkt;
+    const std::string target = files.format.rfc7946 ? ""
+                               : !r.outCrs.empty()  ? crsWktFromUser(r.outCrs, "--out-crs")
+                                                    : in.layers.front().crsWkt;
     const std::string name = in.manifests.front().detectorName;
     LayerSet out(files, r.overwrite, r.overwrite || r.resume, r.fileMode, r.coordinatePrecision);
     out.replacing(Manifest::earlierLayers(files.main));
-    OutputLayer* layer = out.main().createLayer(name, target, wkbMultiPolygon, seriesFields(in.layers));
+    OutputLayer* layer =
+        out.main().createLayer(name, target, wkbMultiPolygon, seriesFields(in.layers));
     const auto toTarget = lonLatTo(target);
     for (std::size_t i = 0; i < in.layers.size(); ++i)
         for (const auto& f : in.layers[i].features) {
             if (cancel && cancel->load()) throw Cancelled("interrupted while writing");
             auto values = f.values;
             values.emplace_back("date", s.dates[i].date);
-            out.main().writeFeature(layer, f.geometry ? polygonsOf(*f.geometry, toTarget.get()) : MapPolygons{}, values,
-                                    f.lists);
+            out.main().writeFeature(
+                layer, f.geometry ? polygonsOf(*f.geometry, toTarget.get()) : MapPolygons{}, values,
+                f.lists);
         }
     const std::string style = QgisStyle::detections(r.risk.medium, r.risk.high);
     out.main().setDefaultStyle(name, "riskmap risk", style);
     s.output = r.output;
     s.manifestPath = files.manifest;
-    out.addText(files.manifest, dumpJson(seriesManifest(request_, s, in, started).toJson(), 2) + "\n", r.fileMode);
+    out.addText(files.manifest,
+                dumpJson(seriesManifest(request_, s, in, started).toJson(), 2) + "\n", r.fileMode);
     out.addText(files.stylePath(""), style, r.fileMode, true);
     out.commit();
 }

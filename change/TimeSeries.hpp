@@ -46,11 +46,13 @@ public:
     // The progress of the scan of dates()[i].
     using ProgressFactory = std::function<std::unique_ptr<ProgressSink>(std::size_t i)>;
     using Log = std::function<void(const std::string&)>;
-    SeriesSummary run(const ProgressFactory& progress, const Log& log, const std::atomic<bool>* cancel = nullptr);
+    SeriesSummary run(const ProgressFactory& progress, const Log& log,
+                      const std::atomic<bool>* cancel = nullptr);
 
     const std::vector<SeriesDate>& dates() const { return dates_; }
     static std::string dateOutput(const std::string& output, const std::string& date);
-    static std::string diffOutput(const std::string& output, const std::string& before, const std::string& after);
+    static std::string diffOutput(const std::string& output, const std::string& before,
+                                  const std::string& after);
 
 private:
     ScanRequest requestFor(const SeriesDate& d) const;
@@ -61,7 +63,8 @@ private:
     static std::vector<std::string> earlierSeriesFiles(const std::string& output);
     static void noteFilesLeftBehind(const std::vector<std::string>& earlier, SeriesSummary& s);
     void writeDiffs(SeriesSummary& s, const Log& log, const std::atomic<bool>* cancel) const;
-    void writeCombined(SeriesSummary& s, const std::string& started, const std::atomic<bool>* cancel) const;
+    void writeCombined(SeriesSummary& s, const std::string& started,
+                       const std::atomic<bool>* cancel) const;
 
     SeriesRequest request_;
     const DetectorRegistry& registry_;

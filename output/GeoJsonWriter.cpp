@@ -35,7 +35,8 @@ double signedArea2(const std::vector<MapPoint>& ring) {
 void requireLonLat(double x, double y) {
     if (!std::isfinite(x) || !std::isfinite(y) || std::fabs(x) > 1e4 || std::fabs(y) > 1e4)
         throw DataError("a coordinate is not a longitude or latitude (" + std::to_string(x) + ", " +
-                        std::to_string(y) + "): a coordinate transformation failed; check the input's CRS");
+                        std::to_string(y) +
+                        "): a coordinate transformation failed; check the input's CRS");
 }
 
 void appendChars(std::string& out, const char* b, const char* e) {
@@ -50,7 +51,7 @@ namespace {
 // close to call in double arithmetic (the caller then asks std::to_chars, which rounds exactly).
 // to_chars' fixed notation was the larger part of formatting 1.5 million vertices (issue 14).
 char* fastFixed(char* buf, double v, int precision) {
-    static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4,  1e5,  1e6,  1e7,
+    static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                         1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     const double r = std::fabs(v) * kPow10[precision];
     if (!(r < 4e15)) return nullptr;
@@ -153,7 +154,8 @@ void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
 GeoJsonWriter::GeoJsonWriter(const std::string& path, const std::string& layerName,
                              std::vector<FieldSpec> fields, int precision)
     : path_(path), fields_(std::move(fields)), precision_(std::clamp(precision, 0, kMaxPrecision)) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 || !(file_ = ::fdopen(fd, "wb"))) {
         if (fd >= 0) ::close(fd);
         throw IoError("cannot create '" + path + "': " + std::strerror(errno));

@@ -32,8 +32,9 @@ public:
                const std::vector<std::pair<std::string, std::vector<std::string>>>& lists);
     // The text of one feature as write() would add it; const, so threads may format features
     // side by side and append() them in order (the same bytes as write()).
-    std::string feature(const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
-                        const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) const;
+    std::string feature(
+        const MapPolygons& parts, const std::vector<std::pair<std::string, FieldValue>>& values,
+        const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) const;
     void append(const std::string& featureText);
     // Closes the collection and the file; throws IoError (disk full, ...).
     void finish();

@@ -33,7 +33,8 @@ Detection explainedDetection(const Rejection& r) {
     Detection d = r.candidate;
     Json m = Json::object();
     for (const auto& [k, v] : r.measures) m[k] = v;
-    d.attributes = {AttributeValue(r.gate), AttributeValue(r.value), AttributeValue(r.limit), AttributeValue(dumpJson(m))};
+    d.attributes = {AttributeValue(r.gate), AttributeValue(r.value), AttributeValue(r.limit),
+                    AttributeValue(dumpJson(m))};
     return d;
 }
 
@@ -68,7 +69,8 @@ void addTile(ScanResults& res, const TileGrid& grid, JournalTile& t, const std::
     const TileCoverage& c = t.coverage;
     if (c.cx0 != expect.cx0 || c.cy0 != expect.cy0 || c.ncx != expect.ncx || c.ncy != expect.ncy)
         throw DataError("'" + origin + "' holds tile " + std::to_string(t.tile) +
-                        " with coverage cells that are not its own: the journal is damaged; start over with --overwrite");
+                        " with coverage cells that are not its own: the journal is damaged; start "
+                        "over with --overwrite");
     res.tilesPerInput[t.input]++;
     res.coverage[t.input].add(c);
     for (const auto& d : t.detections) res.perInput[t.input].push(d);
@@ -96,7 +98,8 @@ void takePipelineStats(const ScanPipeline& p, ScanResults& res) {
     res.cacheMisses = p.cacheMisses();
 }
 
-std::unique_ptr<ShardPlan> shardPlan(const ScanPipeline& pipeline, const std::vector<RasterInput>& inputs, int count) {
+std::unique_ptr<ShardPlan> shardPlan(const ScanPipeline& pipeline,
+                                     const std::vector<RasterInput>& inputs, int count) {
     std::vector<TileGrid> grids;
     std::vector<double> pxKm2;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -128,17 +131,21 @@ std::string clippingWarning(double share) {
 std::string scaleWarning(const RasterInput& in, const std::vector<int>& bands) {
     std::vector<int> reflective;
     for (int b : bands)
-        if (in.bands()[static_cast<std::size_t>(b)].name.rfind("tir", 0) != 0) reflective.push_back(b);
+        if (in.bands()[static_cast<std::size_t>(b)].name.rfind("tir", 0) != 0)
+            reflective.push_back(b);
     const std::vector<double> medians = sampledMedians(in, reflective);
     for (std::size_t k = 0; k < medians.size(); ++k) {
         if (!(medians[k] > 1.0)) continue;
         const InputBand& b = in.bands()[static_cast<std::size_t>(reflective[k])];
         char text[200];
-        std::snprintf(text, sizeof text, "band '%s' reads as reflectance %.3g at its median (scale %.6g, offset %.6g)",
+        std::snprintf(text, sizeof text,
+                      "band '%s' reads as reflectance %.3g at its median (scale %.6g, offset %.6g)",
                       b.name.c_str(), medians[k], b.scale.scale, b.scale.offset);
         return std::string(text) +
-               ": reflectance lies between 0 and 1, so the scale is wrong and the detector's thresholds mean nothing; "
-               "give --scale and --offset (an EO Browser export is reflectance x 65535: --scale 1.5259e-5)";
+               ": reflectance lies between 0 and 1, so the scale is wrong and the detector's "
+               "thresholds mean nothing; "
+               "give --scale and --offset (an EO Browser export is reflectance x 65535: --scale "
+               "1.5259e-5)";
     }
     return "";
 }
@@ -206,8 +213,10 @@ void ScanJob::checkOutCrs() {
                 throw DataError("the scene's centre has no coordinates there");
             if (mapEndsInside(m, in))
                 warnings_.push_back(sources()[i] + ": --out-crs " + request_.outCrs +
-                                    " ends its map inside this scene (e.g. at the antimeridian): outlines across that "
-                                    "edge will span the whole map; keep the scene's own CRS (no --out-crs) or write "
+                                    " ends its map inside this scene (e.g. at the antimeridian): "
+                                    "outlines across that "
+                                    "edge will span the whole map; keep the scene's own CRS (no "
+                                    "--out-crs) or write "
                                     "EPSG:4326");
         } catch (const DataError& e) {
             throw UsageError("--out-crs '" + request_.outCrs +
@@ -236,12 +245,14 @@ void ScanJob::warnCoarsePrecision() {
                         ": outlines lose their shape or collapse (7 places keep about 1 cm)");
 }
 
-ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : request_(std::move(request)) {
+ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
+    : request_(std::move(request)) {
     auto t0 = Clock::now();
     files();  // an unknown output extension fails before any work
     if (!request_.outCrs.empty() && outputFormatFor(request_.output).rfc7946)
-        throw UsageError("--out-crs does not apply to GeoJSON, which RFC 7946 fixes to EPSG:4326: "
-                         "write .gpkg or .fgb for another CRS");
+        throw UsageError(
+            "--out-crs does not apply to GeoJSON, which RFC 7946 fixes to EPSG:4326: "
+            "write .gpkg or .fgb for another CRS");
     if (!request_.outCrs.empty()) outCrsWkt_ = crsWktFromUser(request_.outCrs, "--out-crs");
     std::unique_ptr<DetectorConfig> recipe = loadRecipe();
     std::string name = request_.detector;
@@ -249,11 +260,13 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
     // Risk is a probability-like score in [0, 1]: a level outside it makes every object one level.
     for (const double v : {request_.risk.medium, request_.risk.high})
         if (!(v >= 0 && v <= 1))
-            throw UsageError("--risk-levels " + optionValueText(request_.risk.medium) + "," + optionValueText(request_.risk.high) +
-                             ": each level must lie between 0 and 1 (risk is a score in [0, 1]), e.g. 0.4,0.7");
+            throw UsageError(
+                "--risk-levels " + optionValueText(request_.risk.medium) + "," +
+                optionValueText(request_.risk.high) +
+                ": each level must lie between 0 and 1 (risk is a score in [0, 1]), e.g. 0.4,0.7");
     if (!(request_.risk.medium < request_.risk.high))
-        throw UsageError("risk levels must rise: medium " + optionValueText(request_.risk.medium) + " is not below high " +
-                         optionValueText(request_.risk.high));
+        throw UsageError("risk levels must rise: medium " + optionValueText(request_.risk.medium) +
+                         " is not below high " + optionValueText(request_.risk.high));
     if (request_.gridMetres > 0) RiskGrid::parseShape(request_.gridShape);
     checkOutputPaths();
     if (!request_.publishPath.empty()) {
@@ -261,14 +274,19 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
         // area be subtracted down to a single site (an audit: 10 km and 7 km shares left one kiln
         // in an L of one chip). Sizes nest: 5 km times a power of two.
         if (request_.publishMinCount < 3)
-            throw UsageError("--publish-min-count must be at least 3: a published cell of one or two detections points at them");
+            throw UsageError(
+                "--publish-min-count must be at least 3: a published cell of one or two detections "
+                "points at them");
         if (!RiskGrid::isPublishedCellSize(request_.publishCellMetres))
-            throw UsageError("--publish-cell-m " + optionValueText(request_.publishCellMetres) +
-                             ": published cells are 5000 m times a power of two (5000, 10000, 20000, 40000...), so that shares "
-                             "of one area at two sizes nest and cannot be subtracted down to a site");
+            throw UsageError(
+                "--publish-cell-m " + optionValueText(request_.publishCellMetres) +
+                ": published cells are 5000 m times a power of two (5000, 10000, 20000, 40000...), "
+                "so that shares "
+                "of one area at two sizes nest and cannot be subtracted down to a site");
     }
     const auto& entry = registry.get(name);
-    options_ = std::make_unique<OptionValues>(DetectorConfig::resolve(entry.info, recipe.get(), request_.sets));
+    options_ = std::make_unique<OptionValues>(
+        DetectorConfig::resolve(entry.info, recipe.get(), request_.sets));
     detector_ = entry.create(*options_);
     warnChangedResources(recipe.get());
 
@@ -288,13 +306,18 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry) : reques
         for (const auto& note : in.namingNotes()) warnings_.push_back(sources()[i] + ": " + note);
         // A sensor profile that reads an 8-bit three-colour file as its true-colour product (e.g.
         // Sentinel-2 TCI): say so, as the values are a rendering, not reflectance.
-        const bool rendering = in.bands().size() <= 4 && std::all_of(in.bands().begin(), in.bands().end(), [](const InputBand& b) {
-                                   return b.display && (b.name == "red" || b.name == "green" || b.name == "blue" || b.name == "alpha");
-                               });
-        if (!request_.input.options.sensor.empty() && request_.input.options.sensor != "rgb" && rendering)
-            warnings_.push_back(sources()[i] + ": --sensor " + request_.input.options.sensor + " reads its " +
-                                std::to_string(in.bands().size()) +
-                                " 8-bit bands as a true-colour rendering (display values, not reflectance)");
+        const bool rendering =
+            in.bands().size() <= 4 &&
+            std::all_of(in.bands().begin(), in.bands().end(), [](const InputBand& b) {
+                return b.display && (b.name == "red" || b.name == "green" || b.name == "blue" ||
+                                     b.name == "alpha");
+            });
+        if (!request_.input.options.sensor.empty() && request_.input.options.sensor != "rgb" &&
+            rendering)
+            warnings_.push_back(
+                sources()[i] + ": --sensor " + request_.input.options.sensor + " reads its " +
+                std::to_string(in.bands().size()) +
+                " 8-bit bands as a true-colour rendering (display values, not reflectance)");
     }
     // Set once, before tiles are chosen: --explain's halo and working planes count there (chosen
     // without them, tiles were then refused: clearing, six bands, --ram 512, "needs 260 MB").
@@ -312,7 +335,8 @@ void ScanJob::lookAtSamples() {
         const RasterInput& in = inputs()[i];
         const std::vector<int> read = ScanPipeline::bandsRead(in, *detector_);
         try {
-            for (const std::string& note : {clippingWarning(clippedShare(in, read).value_or(0.0)), scaleWarning(in, read)})
+            for (const std::string& note :
+                 {clippingWarning(clippedShare(in, read).value_or(0.0)), scaleWarning(in, read)})
                 if (!note.empty()) addSampleWarning(sources()[i] + ": " + note);
         } catch (const Error&) {
         }
@@ -320,7 +344,8 @@ void ScanJob::lookAtSamples() {
 }
 
 void ScanJob::addSampleWarning(const std::string& w) {
-    if (std::find(sampleWarnings_.begin(), sampleWarnings_.end(), w) != sampleWarnings_.end()) return;
+    if (std::find(sampleWarnings_.begin(), sampleWarnings_.end(), w) != sampleWarnings_.end())
+        return;
     sampleWarnings_.push_back(w);
     warnings_.push_back(w);
 }
@@ -333,11 +358,14 @@ ScanJob::~ScanJob() = default;
 void ScanJob::fitTilesToRam() {
     bool fits = true;
     const std::size_t workers = reserveForDetector(fits);
-    const int chosen = ScanPipeline::fittingTileSize(inputs(), *detector_, request_.pipeline, &fits);
+    const int chosen =
+        ScanPipeline::fittingTileSize(inputs(), *detector_, request_.pipeline, &fits);
     if (fits && chosen < request_.pipeline.tileSize)  // else the scan is refused, naming a --ram
-        warnings_.push_back("tiles of " + std::to_string(chosen) + " px instead of " + std::to_string(request_.pipeline.tileSize) +
-                            " to fit --ram " + std::to_string(request_.pipeline.ramMB) +
-                            ": the same output, more time spent on halos; a larger --ram is faster");
+        warnings_.push_back(
+            "tiles of " + std::to_string(chosen) + " px instead of " +
+            std::to_string(request_.pipeline.tileSize) + " to fit --ram " +
+            std::to_string(request_.pipeline.ramMB) +
+            ": the same output, more time spent on halos; a larger --ram is faster");
     request_.pipeline.tileSize = chosen;
     request_.pipeline.tileSizeGiven = true;
     // Else ScanPipeline refuses, naming a --ram, before the detector takes its memory.
@@ -373,17 +401,21 @@ void ScanJob::warnChangedResources(const DetectorConfig* recipe) {
     const Json now = detector_->resources();
     for (const auto& [role, was] : recipe->recordedResources().items()) {
         const Json before = was.is_object() ? was.value("sha256", Json()) : Json();
-        const Json after = now.is_object() && now.contains(role) ? now.at(role).value("sha256", Json()) : Json();
+        const Json after =
+            now.is_object() && now.contains(role) ? now.at(role).value("sha256", Json()) : Json();
         if (!before.is_string() || before == after) continue;
-        warnings_.push_back("the " + role + " file is not the one the scan in '" + recipe->origin() + "' used (sha256 " +
-                            before.get<std::string>().substr(0, 12) + " then, " +
-                            (after.is_string() ? after.get<std::string>().substr(0, 12) : std::string("none")) +
-                            " now): this run will not repeat its detections");
+        warnings_.push_back(
+            "the " + role + " file is not the one the scan in '" + recipe->origin() +
+            "' used (sha256 " + before.get<std::string>().substr(0, 12) + " then, " +
+            (after.is_string() ? after.get<std::string>().substr(0, 12) : std::string("none")) +
+            " now): this run will not repeat its detections");
     }
 }
 
 std::unique_ptr<DetectorConfig> ScanJob::loadRecipe() {
-    if (request_.recipe) return std::make_unique<DetectorConfig>(DetectorConfig::fromJson(*request_.recipe, "journal"));
+    if (request_.recipe)
+        return std::make_unique<DetectorConfig>(
+            DetectorConfig::fromJson(*request_.recipe, "journal"));
     if (request_.configPath.empty()) return nullptr;
     auto recipe = std::make_unique<DetectorConfig>(DetectorConfig::load(request_.configPath));
     RiskOptions::Recorded risk = RiskOptions::read(recipe->risk(), recipe->origin());
@@ -398,7 +430,8 @@ std::unique_ptr<DetectorConfig> ScanJob::loadRecipe() {
 }
 
 ScanFiles ScanJob::files() const {
-    return ScanFiles::plan(request_.output, request_.gridMetres > 0, request_.publishPath, request_.explainPath);
+    return ScanFiles::plan(request_.output, request_.gridMetres > 0, request_.publishPath,
+                           request_.explainPath);
 }
 
 std::string ScanJob::targetCrsWkt() const {
@@ -409,7 +442,8 @@ std::string ScanJob::targetCrsWkt() const {
 std::vector<std::pair<std::string, std::string>> ScanJob::styleFiles() const {
     const ScanFiles f = files();
     const RiskOptions& ro = request_.risk;
-    std::vector<std::pair<std::string, std::string>> styles{{f.stylePath(""), QgisStyle::detections(ro.medium, ro.high)}};
+    std::vector<std::pair<std::string, std::string>> styles{
+        {f.stylePath(""), QgisStyle::detections(ro.medium, ro.high)}};
     if (f.grid) styles.emplace_back(f.stylePath("grid"), QgisStyle::grid(ro.medium, ro.high));
     styles.emplace_back(f.stylePath("footprints"), QgisStyle::footprints());
     styles.emplace_back(f.stylePath("nodata_gaps"), QgisStyle::gaps());
@@ -426,15 +460,18 @@ void ScanJob::checkOutputPaths() const {
     std::set<std::string> seen;
     for (const auto& p : f.written()) {
         if (!seen.insert(FileCommit::identity(p)).second)
-            throw UsageError("two outputs of this run would both be written to '" + p +
-                             "': give -o, --explain, --publish and the other outputs different paths");
+            throw UsageError(
+                "two outputs of this run would both be written to '" + p +
+                "': give -o, --explain, --publish and the other outputs different paths");
         if (p == f.journal) {  // checked when the scan starts (--resume, --overwrite)
             FileCommit::checkNameFits(p);
             continue;
         }
         auto same = [&](const auto& sty) { return sty.first == p && holdsExactly(p, sty.second); };
-        if (std::any_of(styles.begin(), styles.end(), same)) continue;  // a style shared with OUT.fgb beside OUT.geojson
-        FileCommit::checkDestination(p, p == f.main ? request_.overwrite : request_.overwrite || continuing);
+        if (std::any_of(styles.begin(), styles.end(), same))
+            continue;  // a style shared with OUT.fgb beside OUT.geojson
+        FileCommit::checkDestination(
+            p, p == f.main ? request_.overwrite : request_.overwrite || continuing);
     }
 }
 
@@ -444,7 +481,8 @@ void ScanJob::checkOutputsAreNotInputs() const {
     for (const auto& in : inputs())
         for (const auto& f : in.files())
             if (!isRemote(f.path) && outs.count(FileCommit::identity(f.path)))
-                throw UsageError("output '" + f.path + "' is also an input: choose another -o or --publish path");
+                throw UsageError("output '" + f.path +
+                                 "' is also an input: choose another -o or --publish path");
     // A context layer is read too: -o or --publish over it replaced it (an audit).
     for (const auto& c : request_.risk.context)
         if (!isRemote(c.path) && outs.count(FileCommit::identity(c.path)))
@@ -502,14 +540,16 @@ Json ScanJob::fingerprint() const {
     return fp;
 }
 
-std::set<std::pair<std::size_t, std::size_t>> ScanJob::replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
+std::set<std::pair<std::size_t, std::size_t>> ScanJob::replay(std::vector<JournalTile>& done,
+                                                              const ScanPipeline& pipeline,
                                                               ScanResults& res) const {
     const std::string jpath = ScanJournal::pathFor(request_.output);
     std::set<std::pair<std::size_t, std::size_t>> finished;
     for (auto& t : done) {
         if (t.input >= inputs().size() || t.tile >= pipeline.plans()[t.input].grid.size() ||
             !finished.insert({t.input, t.tile}).second)
-            throw DataError("journal '" + jpath + "' lists a tile twice or an unknown tile: start over with --overwrite");
+            throw DataError("journal '" + jpath +
+                            "' lists a tile twice or an unknown tile: start over with --overwrite");
         addTile(res, pipeline.plans()[t.input].grid, t, jpath);
     }
     res.resumedTiles = done.size();
@@ -577,8 +617,9 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
                       "' holds the journal of an interrupted scan: pass --resume to continue it, "
                       "or --overwrite to start over");
     std::vector<JournalTile> done;
-    ScanJournal journal = haveJournal && request_.resume ? ScanJournal::resume(jpath, fingerprint(), detector_->info(), done)
-                                                         : ScanJournal::create(jpath, fingerprint());
+    ScanJournal journal = haveJournal && request_.resume
+                              ? ScanJournal::resume(jpath, fingerprint(), detector_->info(), done)
+                              : ScanJournal::create(jpath, fingerprint());
     if (!journal.repairNote().empty()) warnings_.push_back(journal.repairNote());
     std::size_t kept = done.size();
     try {

@@ -10,14 +10,14 @@
 
 #include "core/Json.hpp"
 #include "core/ProgressSink.hpp"
-#include "detection/DetectorRegistry.hpp"
+#include "detection/DetectionPack.hpp"
 #include "detection/DetectorConfig.hpp"
+#include "detection/DetectorRegistry.hpp"
+#include "output/LayerSet.hpp"
 #include "provenance/Manifest.hpp"
 #include "raster/InputCatalog.hpp"
-#include "output/LayerSet.hpp"
 #include "scan/ScanJournal.hpp"
 #include "scan/ScanRequest.hpp"
-#include "detection/DetectionPack.hpp"
 #include "tiling/ScanPipeline.hpp"
 
 namespace riskmap {
@@ -74,8 +74,9 @@ public:
 
     // Merges shard outputs (each with its .journal) into `mergeRequest.output`; the result is
     // the single-process scan's, byte for byte. Output options come from `mergeRequest`.
-    static ScanSummary merge(const std::vector<std::string>& shardOutputs, const ScanRequest& mergeRequest,
-                             const DetectorRegistry& registry, const std::atomic<bool>* cancel = nullptr);
+    static ScanSummary merge(const std::vector<std::string>& shardOutputs,
+                             const ScanRequest& mergeRequest, const DetectorRegistry& registry,
+                             const std::atomic<bool>* cancel = nullptr);
 
     // Everything that decides the detections: a journal records it and a resume must match it.
     Json fingerprint() const;
@@ -114,9 +115,11 @@ private:
     void fitTilesToRam();
     std::size_t reserveForDetector(bool& fits);
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.
-    std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done, const ScanPipeline& pipeline,
-                                                          ScanResults& res) const;
-    ScanSummary writeOutputs(ScanResults& results, const std::string& started, ProgressSink& progress) const;
+    std::set<std::pair<std::size_t, std::size_t>> replay(std::vector<JournalTile>& done,
+                                                         const ScanPipeline& pipeline,
+                                                         ScanResults& res) const;
+    ScanSummary writeOutputs(ScanResults& results, const std::string& started,
+                             ProgressSink& progress) const;
     // Results sized for the inputs, before any tile; held detections past
     // PipelineOptions::heldBytes() go to a spill file beside the journal.
     ScanResults freshResults() const;

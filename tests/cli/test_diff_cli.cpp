@@ -29,26 +29,32 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kScene = std::string(RISKMAP_SOURCE_DIR) + "/data/sundarbans-s2-l2a-2020-01-27";
-const std::string kKilnChip = std::string(RISKMAP_SOURCE_DIR) + "/data/kilns-s2-bd-dev/chips/tangail_demo_tile_01.tif";
+const std::string kKilnChip =
+    std::string(RISKMAP_SOURCE_DIR) + "/data/kilns-s2-bd-dev/chips/tangail_demo_tile_01.tif";
 const std::uint64_t kSeed = 104;  // 15 camps, 12 of at least 0.2 ha
 
 std::vector<std::string> bandArgs(const std::string& dir) {
     const std::string p = dir + "/Sentinel-2_L2A_";
-    return {"--scale", "1.5259e-5", "--band", "blue=" + p + "B02_Raw.tiff", "--band", "green=" + p + "B03_Raw.tiff",
-            "--band", "red=" + p + "B04_Raw.tiff", "--band", "nir=" + p + "B08_Raw.tiff",
-            "--band", "swir1=" + p + "B11_Raw.tiff"};
+    return {"--scale", "1.5259e-5",
+            "--band",  "blue=" + p + "B02_Raw.tiff",
+            "--band",  "green=" + p + "B03_Raw.tiff",
+            "--band",  "red=" + p + "B04_Raw.tiff",
+            "--band",  "nir=" + p + "B08_Raw.tiff",
+            "--band",  "swir1=" + p + "B11_Raw.tiff"};
 }
 
 // "clearing" (remote camps) or "bare" (the index detector's bare-ground rule of the README).
 std::vector<std::string> detectorArgs(const std::string& detector) {
     if (detector == "clearing") return {"--detector", "clearing"};
-    return {"--detector", "index", "--set", "rule=ndvi < 0.25 and mndwi < 0", "--set", "close_radius_m=20"};
+    return {"--detector",       "index", "--set", "rule=ndvi < 0.25 and mndwi < 0", "--set",
+            "close_radius_m=20"};
 }
 
 void scanScene(const std::string& dir, const std::string& detector, const std::string& out,
                const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args{"scan", "-o", out, "-q", "--overwrite"};
-    for (const auto& v : {bandArgs(dir), detectorArgs(detector), extra}) args.insert(args.end(), v.begin(), v.end());
+    for (const auto& v : {bandArgs(dir), detectorArgs(detector), extra})
+        args.insert(args.end(), v.begin(), v.end());
     const CliResult r = runRiskmap(args);
     ASSERT_EQ(r.exitCode, 0) << r.err;
 }
@@ -61,7 +67,9 @@ CliResult diff(const std::string& before, const std::string& after, const std::s
 }
 
 // A layer's features (changes or detections) with their geometry in lon/lat.
-LayerContent layerOf(const std::string& path) { return riskmap::readLayer(path, "", {"sources", "risk_factors"}, "test"); }
+LayerContent layerOf(const std::string& path) {
+    return riskmap::readLayer(path, "", {"sources", "risk_factors"}, "test");
+}
 
 LonLat centroidOf(const LayerFeature& f) {
     OGRPoint c;
@@ -77,7 +85,8 @@ std::map<std::string, int> countChanges(const LayerContent& changes) {
 
 std::string countText(const std::map<std::string, int>& n) {
     return std::to_string(n.at("new")) + " new, " + std::to_string(n.at("gone")) + " gone, " +
-           std::to_string(n.at("persists")) + " persists, " + std::to_string(n.at("unknown")) + " unknown";
+           std::to_string(n.at("persists")) + " persists, " + std::to_string(n.at("unknown")) +
+           " unknown";
 }
 
 struct Camp {
@@ -100,14 +109,16 @@ std::vector<Camp> campsOf(const std::vector<PlantedCamp>& planted) {
 }
 
 bool nearAnyCamp(const LonLat& p, const std::vector<Camp>& camps, double metres) {
-    return std::any_of(camps.begin(), camps.end(), [&](const Camp& c) { return geodesicDistance(p, c.centroid) <= metres; });
+    return std::any_of(camps.begin(), camps.end(),
+                       [&](const Camp& c) { return geodesicDistance(p, c.centroid) <= metres; });
 }
 
 // A detection explained by planting: near a camp's centroid, or touching its outline (a camp the
 // detector splits in two leaves a piece whose centroid is off the camp's).
 bool onAnyCamp(const LayerFeature& f, const std::vector<Camp>& camps) {
     return nearAnyCamp(centroidOf(f), camps, 100) ||
-           std::any_of(camps.begin(), camps.end(), [&](const Camp& c) { return f.geometry->Intersects(c.outline.get()); });
+           std::any_of(camps.begin(), camps.end(),
+                       [&](const Camp& c) { return f.geometry->Intersects(c.outline.get()); });
 }
 
 // The union of a scan's nodata gaps (lon/lat), or an empty collection.
@@ -126,12 +137,14 @@ protected:
     static void SetUpTestSuite() {
         dir_ = new TempDir();
         fs::create_directories(dir_->file("d2"));
-        for (const char* det : {"clearing", "bare"}) scanScene(kScene, det, file(det, 1), {"--date", "2020-01-27"});
+        for (const char* det : {"clearing", "bare"})
+            scanScene(kScene, det, file(det, 1), {"--date", "2020-01-27"});
         PlantOptions o;
         o.seed = kSeed;
         planted_ = new std::vector<PlantedCamp>(plantCamps(kScene, dir_->file("d2"), o));
         chooseAndRevegetatePatch();
-        BandFiles(dir_->file("d2")).setDateTag("2020:03:15 04:35:21");  // date 2 comes from the metadata
+        BandFiles(dir_->file("d2"))
+            .setDateTag("2020:03:15 04:35:21");  // date 2 comes from the metadata
         for (const char* det : {"clearing", "bare"}) {
             scanScene(dir_->file("d2"), det, file(det, 2));
             ASSERT_EQ(diff(file(det, 1), file(det, 2), changes(det)).exitCode, 0);
@@ -143,8 +156,12 @@ protected:
         delete dir_;
     }
 
-    static std::string file(const std::string& det, int date) { return dir_->file(det + "-" + std::to_string(date) + ".geojson"); }
-    static std::string changes(const std::string& det) { return dir_->file(det + "-changes.geojson"); }
+    static std::string file(const std::string& det, int date) {
+        return dir_->file(det + "-" + std::to_string(date) + ".geojson");
+    }
+    static std::string changes(const std::string& det) {
+        return dir_->file(det + "-changes.geojson");
+    }
 
     // The re-vegetated patch: a bare patch of date 1, 0.5-3 ha, at least 200 m from any other
     // bare patch and 3.2 km (the clearing halo) from every planted camp, so that nothing else
@@ -170,9 +187,10 @@ void DiffSundarbans::chooseAndRevegetatePatch() {
         if (area < 5000 || area > 30000) continue;
         const LonLat c = centroidOf(f);
         if (nearAnyCamp(c, campList, 3200)) continue;
-        const bool isolated = std::none_of(bare.features.begin(), bare.features.end(), [&](const LayerFeature& g) {
-            return &g != &f && geodesicDistance(c, centroidOf(g)) < 200;
-        });
+        const bool isolated =
+            std::none_of(bare.features.begin(), bare.features.end(), [&](const LayerFeature& g) {
+                return &g != &f && geodesicDistance(c, centroidOf(g)) < 200;
+            });
         if (!isolated || d2.revegetate(*f.geometry, 2, 7) == 0) continue;
         d2.save();
         patch_ = new OGRGeometryUniquePtr(f.geometry->clone());
@@ -188,7 +206,8 @@ TEST_F(DiffSundarbans, PlantedCampsAreNewTheRevegetatedPatchIsGoneNothingElseCha
     const auto campList = camps();
     for (const std::string det : {"clearing", "bare"}) {
         SCOPED_TRACE(det);
-        const LayerContent before = layerOf(file(det, 1)), after = layerOf(file(det, 2)), ch = layerOf(changes(det));
+        const LayerContent before = layerOf(file(det, 1)), after = layerOf(file(det, 2)),
+                           ch = layerOf(changes(det));
         std::size_t goneExpected = 0;
         for (const auto& f : before.features) goneExpected += f.geometry->Intersects(patch_->get());
         int lastRank = -1;
@@ -209,12 +228,14 @@ TEST_F(DiffSundarbans, PlantedCampsAreNewTheRevegetatedPatchIsGoneNothingElseCha
             }
         }
         const auto n = countChanges(ch);
-        std::cout << "[ figures ] Sundarbans " << det << ": date 1 " << before.features.size() << ", date 2 "
-                  << after.features.size() << " objects; " << countText(n) << "\n";
+        std::cout << "[ figures ] Sundarbans " << det << ": date 1 " << before.features.size()
+                  << ", date 2 " << after.features.size() << " objects; " << countText(n) << "\n";
         EXPECT_EQ(static_cast<std::size_t>(n.at("gone")), goneExpected);
-        EXPECT_EQ(static_cast<std::size_t>(n.at("persists")), before.features.size() - goneExpected);
+        EXPECT_EQ(static_cast<std::size_t>(n.at("persists")),
+                  before.features.size() - goneExpected);
     }
-    EXPECT_GE(countChanges(layerOf(changes("bare"))).at("gone"), 1);  // the patch was a date-1 object
+    EXPECT_GE(countChanges(layerOf(changes("bare"))).at("gone"),
+              1);  // the patch was a date-1 object
 }
 
 TEST_F(DiffSundarbans, EveryPlantedCampOfAtLeastTwoTenthsOfAHectareIsNew) {
@@ -225,10 +246,12 @@ TEST_F(DiffSundarbans, EveryPlantedCampOfAtLeastTwoTenthsOfAHectareIsNew) {
         if (camp.areaM2 < 2000) continue;  // below 0.2 ha recall is not promised
         // Where date 1 recorded no data (the scene's nodata strip), the camp cannot be new.
         const bool seen = !camp.outline->Intersects(gaps.get());
-        const auto hit = std::find_if(ch.features.begin(), ch.features.end(), [&](const LayerFeature& f) {
-            return geodesicDistance(centroidOf(f), camp.centroid) <= 100;
-        });
-        ASSERT_NE(hit, ch.features.end()) << "a planted camp of " << camp.areaM2 << " m2 is not among the changes";
+        const auto hit =
+            std::find_if(ch.features.begin(), ch.features.end(), [&](const LayerFeature& f) {
+                return geodesicDistance(centroidOf(f), camp.centroid) <= 100;
+            });
+        ASSERT_NE(hit, ch.features.end())
+            << "a planted camp of " << camp.areaM2 << " m2 is not among the changes";
         EXPECT_EQ(hit->text("change"), seen ? "new" : "unknown") << hit->text("id");
         checked += seen;
     }
@@ -243,7 +266,8 @@ TEST_F(DiffSundarbans, SwappingTheDatesSwapsNewAndGoneExactly) {
         for (const auto& f : l.features) {
             std::string kind = f.text("change");
             if (swap) kind = kind == "new" ? "gone" : kind == "gone" ? "new" : kind;
-            const std::string b = f.text(swap ? "id_after" : "id_before"), a = f.text(swap ? "id_before" : "id_after");
+            const std::string b = f.text(swap ? "id_after" : "id_before"),
+                              a = f.text(swap ? "id_before" : "id_after");
             out.insert(kind + " " + b + " " + a);
         }
         return out;
@@ -254,7 +278,8 @@ TEST_F(DiffSundarbans, SwappingTheDatesSwapsNewAndGoneExactly) {
     EXPECT_EQ(n.at("gone"), m.at("new"));
     EXPECT_GE(n.at("new") + n.at("gone"), 2);
     // A diff against time says so.
-    const CliResult r = runRiskmap({"diff", file("bare", 2), file("bare", 1), "-o", dir_->file("swapped2.geojson")});
+    const CliResult r = runRiskmap(
+        {"diff", file("bare", 2), file("bare", 1), "-o", dir_->file("swapped2.geojson")});
     EXPECT_NE(r.err.find("swap the two scans"), std::string::npos) << r.err;
 }
 
@@ -263,9 +288,10 @@ TEST_F(DiffSundarbans, SwappingTheDatesSwapsNewAndGoneExactly) {
 // touch the gaps turn unknown, the others stay new.
 TEST_F(DiffSundarbans, CloudBeforeMakesACampUnknownNotNew) {
     const LayerContent fwd = layerOf(changes("clearing"));
-    const auto camp = std::find_if(fwd.features.begin(), fwd.features.end(), [](const LayerFeature& f) {
-        return f.text("change") == "new" && f.number("area_m2") >= 2000;
-    });
+    const auto camp =
+        std::find_if(fwd.features.begin(), fwd.features.end(), [](const LayerFeature& f) {
+            return f.text("change") == "new" && f.number("area_m2") >= 2000;
+        });
     ASSERT_NE(camp, fwd.features.end());
     fs::create_directories(dir_->file("cloudy"));
     BandFiles cloudy = BandFiles::copy(kScene, dir_->file("cloudy"));
@@ -281,12 +307,14 @@ TEST_F(DiffSundarbans, CloudBeforeMakesACampUnknownNotNew) {
         if (f.text("change") != "new") continue;
         const bool underCloud = f.geometry->Intersects(gaps.get());
         clouded += underCloud;
-        const auto same = std::find_if(ch.features.begin(), ch.features.end(),
-                                       [&](const LayerFeature& g) { return g.text("id_after") == f.text("id_after"); });
+        const auto same = std::find_if(
+            ch.features.begin(), ch.features.end(),
+            [&](const LayerFeature& g) { return g.text("id_after") == f.text("id_after"); });
         ASSERT_NE(same, ch.features.end());
         EXPECT_EQ(same->text("change"), underCloud ? "unknown" : "new") << f.text("id_after");
         if (underCloud) {
-            EXPECT_NE(same->text("reason").find("no data"), std::string::npos) << same->text("reason");
+            EXPECT_NE(same->text("reason").find("no data"), std::string::npos)
+                << same->text("reason");
         }
     }
     EXPECT_TRUE(camp->geometry->Intersects(gaps.get())) << "the cloud missed the camp";
@@ -294,8 +322,8 @@ TEST_F(DiffSundarbans, CloudBeforeMakesACampUnknownNotNew) {
     EXPECT_GE(clouded, 1);
     EXPECT_EQ(n.at("new"), m.at("new") - clouded);
     EXPECT_EQ(n.at("unknown"), m.at("unknown") + clouded);
-    std::cout << "[ figures ] Sundarbans clearing, cloud (810 m square) over one camp on date 1: " << clouded
-              << " camp(s) under its gaps; " << countText(n) << "\n";
+    std::cout << "[ figures ] Sundarbans clearing, cloud (810 m square) over one camp on date 1: "
+              << clouded << " camp(s) under its gaps; " << countText(n) << "\n";
 }
 
 // --min-score leaves out exactly the changes whose objects all score below it; matching still
@@ -303,24 +331,30 @@ TEST_F(DiffSundarbans, CloudBeforeMakesACampUnknownNotNew) {
 TEST_F(DiffSundarbans, MinScoreLeavesOutExactlyTheLowScoringChanges) {
     const LayerContent all = layerOf(changes("bare"));
     std::vector<double> scores;
-    for (const auto& f : all.features) scores.push_back(std::max(f.number("score_before", -1), f.number("score_after", -1)));
+    for (const auto& f : all.features)
+        scores.push_back(std::max(f.number("score_before", -1), f.number("score_after", -1)));
     std::sort(scores.begin(), scores.end());
     const std::string tText = std::to_string(scores[scores.size() / 2]);
     const double t = std::stod(tText);
     std::multiset<std::string> expected;
     for (const auto& f : all.features)
         if (std::max(f.number("score_before", -1), f.number("score_after", -1)) >= t)
-            expected.insert(f.text("change") + " " + f.text("id_before") + " " + f.text("id_after"));
+            expected.insert(f.text("change") + " " + f.text("id_before") + " " +
+                            f.text("id_after"));
     ASSERT_GT(expected.size(), 0u);
     ASSERT_LT(expected.size(), all.features.size());
     const std::string out = dir_->file("min-score.geojson");
-    const CliResult r = diff(file("bare", 1), file("bare", 2), out, {"--min-score", tText, "--json"});
+    const CliResult r =
+        diff(file("bare", 1), file("bare", 2), out, {"--min-score", tText, "--json"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     std::multiset<std::string> got;
-    for (const auto& f : layerOf(out).features) got.insert(f.text("change") + " " + f.text("id_before") + " " + f.text("id_after"));
+    for (const auto& f : layerOf(out).features)
+        got.insert(f.text("change") + " " + f.text("id_before") + " " + f.text("id_after"));
     EXPECT_EQ(got, expected);
-    EXPECT_EQ(parseJson(r.out, "diff --json").at("below_min_score").get<std::size_t>(), all.features.size() - expected.size());
-    EXPECT_NEAR(parseJsonFile(out + ".manifest.json").at("diff").at("min_score").get<double>(), t, 1e-6);
+    EXPECT_EQ(parseJson(r.out, "diff --json").at("below_min_score").get<std::size_t>(),
+              all.features.size() - expected.size());
+    EXPECT_NEAR(parseJsonFile(out + ".manifest.json").at("diff").at("min_score").get<double>(), t,
+                1e-6);
 }
 
 // The same scans written as GeoJSON and as GeoPackage give the same changes.
@@ -336,7 +370,9 @@ TEST_F(DiffSundarbans, SameDiffFromGeoJsonAndGeoPackageScans) {
     EXPECT_EQ(compareLayers(readLayer(changes("bare")), readLayer(out), 1e-7, 0.11), "");
     // And written as a GeoPackage, the changes read back the same.
     ASSERT_EQ(diff(file("bare", 1), file("bare", 2), dir_->file("changes.gpkg")).exitCode, 0);
-    const LayerContent a = layerOf(changes("bare")), b = riskmap::readLayer(dir_->file("changes.gpkg"), "changes", {"risk_factors"}, "t");
+    const LayerContent a = layerOf(changes("bare")),
+                       b = riskmap::readLayer(dir_->file("changes.gpkg"), "changes",
+                                              {"risk_factors"}, "t");
     ASSERT_EQ(a.features.size(), b.features.size());
     for (std::size_t i = 0; i < a.features.size(); ++i) {
         EXPECT_EQ(a.features[i].text("id"), b.features[i].text("id"));
@@ -348,25 +384,37 @@ TEST_F(DiffSundarbans, SameDiffFromGeoJsonAndGeoPackageScans) {
 TEST(CliDiff, KilnPaintedOutIsGone) {
     TempDir dir;
     const std::string before = dir.file("before.geojson"), after = dir.file("after.geojson");
-    ASSERT_EQ(runRiskmap({"scan", kKilnChip, "--detector", "kiln", "--date", "2023-01-15", "-o", before, "-q"}).exitCode, 0);
+    ASSERT_EQ(runRiskmap({"scan", kKilnChip, "--detector", "kiln", "--date", "2023-01-15", "-o",
+                          before, "-q"})
+                  .exitCode,
+              0);
     const LayerContent kilns = layerOf(before);
     ASSERT_GE(kilns.features.size(), 2u);
     const LayerFeature& target = kilns.features.front();
-    paintOut(kKilnChip, dir.file("tangail_demo_tile_01.tif"), *target.geometry, 4, "2024:01:20 05:10:00");
-    ASSERT_EQ(runRiskmap({"scan", dir.file("tangail_demo_tile_01.tif"), "--detector", "kiln", "-o", after, "-q"}).exitCode, 0);
-    const CliResult r = runRiskmap({"diff", before, after, "-o", dir.file("changes.gpkg"), "--json"});
+    paintOut(kKilnChip, dir.file("tangail_demo_tile_01.tif"), *target.geometry, 4,
+             "2024:01:20 05:10:00");
+    ASSERT_EQ(runRiskmap({"scan", dir.file("tangail_demo_tile_01.tif"), "--detector", "kiln", "-o",
+                          after, "-q"})
+                  .exitCode,
+              0);
+    const CliResult r =
+        runRiskmap({"diff", before, after, "-o", dir.file("changes.gpkg"), "--json"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    const LayerContent ch = riskmap::readLayer(dir.file("changes.gpkg"), "changes", {"risk_factors"}, "t");
+    const LayerContent ch =
+        riskmap::readLayer(dir.file("changes.gpkg"), "changes", {"risk_factors"}, "t");
     const auto n = countChanges(ch);
-    std::cout << "[ figures ] kiln chip " << fs::path(kKilnChip).filename().string() << ", one kiln painted out: " << countText(n) << "\n";
+    std::cout << "[ figures ] kiln chip " << fs::path(kKilnChip).filename().string()
+              << ", one kiln painted out: " << countText(n) << "\n";
     EXPECT_EQ(n.at("gone"), 1);
     EXPECT_EQ(static_cast<std::size_t>(n.at("persists")), kilns.features.size() - 1);
     EXPECT_EQ(n.at("new") + n.at("unknown"), 0);
-    const auto gone = std::find_if(ch.features.begin(), ch.features.end(), [](const LayerFeature& f) { return f.text("change") == "gone"; });
+    const auto gone =
+        std::find_if(ch.features.begin(), ch.features.end(),
+                     [](const LayerFeature& f) { return f.text("change") == "gone"; });
     ASSERT_NE(gone, ch.features.end());
     EXPECT_EQ(gone->text("id_before"), target.text("id"));
-    EXPECT_EQ(gone->text("date_before"), "2023-01-15");   // --date
-    EXPECT_EQ(gone->text("date_after"), "2024-01-20");    // the copy's TIFFTAG_DATETIME
+    EXPECT_EQ(gone->text("date_before"), "2023-01-15");     // --date
+    EXPECT_EQ(gone->text("date_after"), "2024-01-20");      // the copy's TIFFTAG_DATETIME
     EXPECT_EQ(ch.features.front().text("change"), "gone");  // ranked before what persists
     const Json counts = parseJson(r.out, "diff --json");
     EXPECT_EQ(counts.at("gone").get<int>(), 1);
@@ -402,7 +450,8 @@ struct SmallScans {
 
 std::map<std::string, std::string> snapshot(const std::string& dir) {
     std::map<std::string, std::string> out;
-    for (auto& e : fs::directory_iterator(dir)) out[e.path().filename().string()] = readFile(e.path().string());
+    for (auto& e : fs::directory_iterator(dir))
+        out[e.path().filename().string()] = readFile(e.path().string());
     return out;
 }
 
@@ -428,8 +477,9 @@ TEST(CliDiff, AllOrNothingAndOverwriteRules) {
     EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
     int failed = 0;
     for (int step = 1; step <= 10; ++step) {
-        r = runShell("RISKMAP_TEST_FAIL_COMMIT=" + std::to_string(step) + " '" RISKMAP_BINARY "' diff '" + s.b + "' '" + s.a +
-                     "' -o '" + out + "' -q --overwrite");
+        r = runShell("RISKMAP_TEST_FAIL_COMMIT=" + std::to_string(step) +
+                     " '" RISKMAP_BINARY "' diff '" + s.b + "' '" + s.a + "' -o '" + out +
+                     "' -q --overwrite");
         if (r.exitCode == 0) break;
         ++failed;
         EXPECT_EQ(r.exitCode, 1) << r.err;
@@ -465,8 +515,12 @@ TEST(CliDiff, WithoutDatesItStillWorksAndSaysSo) {
     EXPECT_EQ(n.at("gone"), 1);
     for (const auto& f : ch.features) EXPECT_EQ(f.text("date_before") + f.text("date_after"), "");
     // Scans of different detectors do not compare.
-    ASSERT_EQ(runRiskmap({"scan", s.dir.file("a.tif"), "--detector", "kiln", "-o", s.dir.file("k.geojson"), "-q"}).exitCode, 0);
-    const CliResult k = runRiskmap({"diff", s.a, s.dir.file("k.geojson"), "-o", s.dir.file("out/x.geojson")});
+    ASSERT_EQ(runRiskmap({"scan", s.dir.file("a.tif"), "--detector", "kiln", "-o",
+                          s.dir.file("k.geojson"), "-q"})
+                  .exitCode,
+              0);
+    const CliResult k =
+        runRiskmap({"diff", s.a, s.dir.file("k.geojson"), "-o", s.dir.file("out/x.geojson")});
     EXPECT_EQ(k.exitCode, 2);
     EXPECT_NE(k.err.find("one detector"), std::string::npos) << k.err;
     // ... and that is said from the manifests, before either layer is read: a layer of millions of
@@ -523,7 +577,8 @@ TEST(CliDiff, NaNHoleInAFloatSceneMakesUnknownNotGone) {
 // Two objects 800 m apart are new and gone at the default radius, and one object at 1 km.
 TEST(CliDiff, RadiusDecidesWhatIsOneObject) {
     SmallScans s;
-    const std::string narrow = s.dir.file("out/narrow.geojson"), wide = s.dir.file("out/wide.geojson");
+    const std::string narrow = s.dir.file("out/narrow.geojson"),
+                      wide = s.dir.file("out/wide.geojson");
     ASSERT_EQ(runRiskmap({"diff", s.a, s.b, "-o", narrow, "-q"}).exitCode, 0);
     auto n = countChanges(layerOf(narrow));
     EXPECT_EQ(n.at("new"), 1);
@@ -537,8 +592,10 @@ TEST(CliDiff, RadiusDecidesWhatIsOneObject) {
     double farthest = 0;
     for (const auto& f : w.features) farthest = std::max(farthest, f.number("distance_m"));
     EXPECT_NEAR(farthest, 10 * std::hypot(150 - 140, 40 - 120), 15);  // blob centres, 10 m pixels
-    EXPECT_DOUBLE_EQ(parseJsonFile(wide + ".manifest.json").at("diff").at("radius_m").get<double>(), 1000);
-    const CliResult r = runRiskmap({"diff", s.a, s.b, "-o", wide, "--overwrite", "--radius-m", "0"});
+    EXPECT_DOUBLE_EQ(parseJsonFile(wide + ".manifest.json").at("diff").at("radius_m").get<double>(),
+                     1000);
+    const CliResult r =
+        runRiskmap({"diff", s.a, s.b, "-o", wide, "--overwrite", "--radius-m", "0"});
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.err.find("--radius-m"), std::string::npos) << r.err;
 }
@@ -556,8 +613,12 @@ TEST(CliDiff, UsageErrorsExitTwoNamingTheFile) {
         EXPECT_FALSE(fileExists(out));
     };
     expectUsage({"diff", changes, s.b, "-o", out}, changes);  // a diff is not a scan
-    ASSERT_EQ(runRiskmap({"scan", s.dir.file("a.tif"), "--detector", "kiln", "-o", s.dir.file("k.geojson"), "-q"}).exitCode, 0);
-    expectUsage({"diff", s.a, s.dir.file("k.geojson"), "-o", out}, s.dir.file("k.geojson"));  // another detector
+    ASSERT_EQ(runRiskmap({"scan", s.dir.file("a.tif"), "--detector", "kiln", "-o",
+                          s.dir.file("k.geojson"), "-q"})
+                  .exitCode,
+              0);
+    expectUsage({"diff", s.a, s.dir.file("k.geojson"), "-o", out},
+                s.dir.file("k.geojson"));  // another detector
     expectUsage({"diff", s.a, s.b, "-o", s.dir.file("out/x.shp")}, "x.shp");
     expectUsage({"diff", s.a, s.b, "-o", s.b, "--overwrite"}, s.b);
     expectUsage({"diff", s.a, s.b, "-o", changes}, changes);  // exists, no --overwrite
@@ -573,8 +634,8 @@ TEST(CliDiff, UsageErrorsExitTwoNamingTheFile) {
 TEST(CliDiff, Help) {
     const CliResult r = runRiskmap({"diff", "--help"});
     EXPECT_EQ(r.exitCode, 0);
-    for (const char* s : {"BEFORE_SCAN", "AFTER_SCAN", "--output", "--radius-m", "--min-score", "--overwrite", "--out-crs",
-                          "--file-mode", "unknown", "0600"})
+    for (const char* s : {"BEFORE_SCAN", "AFTER_SCAN", "--output", "--radius-m", "--min-score",
+                          "--overwrite", "--out-crs", "--file-mode", "unknown", "0600"})
         EXPECT_NE(r.out.find(s), std::string::npos) << s;
     EXPECT_NE(runRiskmap({"--help"}).out.find("diff"), std::string::npos);
     EXPECT_NE(runRiskmap({"scan", "--help"}).out.find("--time-series"), std::string::npos);

@@ -30,7 +30,8 @@ protected:
         raster_ = writeScene(dir_.file("ok.tif"), s);
         out_ = dir_.file("out.geojson");
     }
-    void expectFailure(const std::vector<std::string>& args, int code, const std::string& mentions) {
+    void expectFailure(const std::vector<std::string>& args, int code,
+                       const std::string& mentions) {
         auto r = runRiskmap(args);
         EXPECT_EQ(r.exitCode, code) << r.err;
         EXPECT_NE(r.err.find(mentions), std::string::npos) << "stderr: " << r.err;
@@ -39,7 +40,8 @@ protected:
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_FALSE(fileExists(out_)) << "output left behind";
         EXPECT_FALSE(fileExists(out_ + ".manifest.json")) << "manifest left behind";
-        EXPECT_TRUE(filesContaining(dir_.path(), ".riskmap-staging-").empty()) << "temporary left behind";
+        EXPECT_TRUE(filesContaining(dir_.path(), ".riskmap-staging-").empty())
+            << "temporary left behind";
     }
     TempDir dir_;
     std::string raster_;
@@ -48,7 +50,9 @@ protected:
 
 }  // namespace
 
-TEST_F(CliErrors, MissingInputFile) { expectFailure({"scan", dir_.file("nope.tif"), "-o", out_}, 1, "nope.tif"); }
+TEST_F(CliErrors, MissingInputFile) {
+    expectFailure({"scan", dir_.file("nope.tif"), "-o", out_}, 1, "nope.tif");
+}
 
 // Bug: the hint about relative paths came with absolute ones too, such as a --time-series list's
 // inputs, which are resolved from the list's own folder: it sent users to the wrong folder.
@@ -58,7 +62,8 @@ TEST_F(CliErrors, MissingInputHintsAtTheCurrentFolderOnlyForRelativePaths) {
     EXPECT_EQ(r.err.find("relative paths"), std::string::npos) << r.err;
     r = runRiskmap({"scan", "nope.tif", "-o", out_}, dir_.path());
     EXPECT_EQ(r.exitCode, 1) << r.err;
-    EXPECT_NE(r.err.find("relative paths start from the current folder"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("relative paths start from the current folder"), std::string::npos)
+        << r.err;
 }
 
 TEST_F(CliErrors, CorruptRaster) {
@@ -82,15 +87,21 @@ TEST_F(CliErrors, RiskLevelsOutsideZeroToOne) {
     expectFailure({"scan", raster_, "-o", out_, "--risk-levels", "0.4,1.5"}, 2, "--risk-levels");
 }
 
-TEST_F(CliErrors, UnknownDetector) { expectFailure({"scan", raster_, "-o", out_, "--detector", "nope"}, 2, "nope"); }
+TEST_F(CliErrors, UnknownDetector) {
+    expectFailure({"scan", raster_, "-o", out_, "--detector", "nope"}, 2, "nope");
+}
 
-TEST_F(CliErrors, UnknownOption) { expectFailure({"scan", raster_, "-o", out_, "--set", "bogus=1"}, 2, "bogus"); }
+TEST_F(CliErrors, UnknownOption) {
+    expectFailure({"scan", raster_, "-o", out_, "--set", "bogus=1"}, 2, "bogus");
+}
 
 TEST_F(CliErrors, BadOptionValue) {
     expectFailure({"scan", raster_, "-o", out_, "--set", "min_area_m2=lots"}, 2, "min_area_m2");
 }
 
-TEST_F(CliErrors, BadRule) { expectFailure({"scan", raster_, "-o", out_, "--set", "rule=ndvi <"}, 2, "rule"); }
+TEST_F(CliErrors, BadRule) {
+    expectFailure({"scan", raster_, "-o", out_, "--set", "rule=ndvi <"}, 2, "rule");
+}
 
 TEST_F(CliErrors, RuleNeedsAMissingBand) {
     expectFailure({"scan", raster_, "-o", out_, "--set", "rule=mndwi < 0"}, 2, "swir1");
@@ -100,11 +111,14 @@ TEST_F(CliErrors, BadConfigFile) {
     std::string cfg = dir_.file("recipe.json");
     std::ofstream(cfg) << "{\"detector\": \"index\", \"options\": {\"min_area_m2\": }";
     expectFailure({"scan", raster_, "-o", out_, "--config", cfg}, 1, "recipe.json");
-    std::ofstream(cfg, std::ios::trunc) << "{\"detector\": \"index\", \"options\": {\"min_area\": 5}}";
+    std::ofstream(cfg, std::ios::trunc)
+        << "{\"detector\": \"index\", \"options\": {\"min_area\": 5}}";
     expectFailure({"scan", raster_, "-o", out_, "--config", cfg}, 2, "min_area");
 }
 
-TEST_F(CliErrors, UnknownOutputExtension) { expectFailure({"scan", raster_, "-o", dir_.file("out.shp")}, 2, ".geojson"); }
+TEST_F(CliErrors, UnknownOutputExtension) {
+    expectFailure({"scan", raster_, "-o", dir_.file("out.shp")}, 2, ".geojson");
+}
 
 TEST_F(CliErrors, OutCrsWithGeoJson) {
     expectFailure({"scan", raster_, "-o", out_, "--out-crs", "EPSG:3857"}, 2, "RFC 7946");
@@ -141,9 +155,13 @@ TEST_F(CliErrors, BadSensorAndBandSpec) {
     expectFailure({"scan", "-o", out_, "--band", "red=" + raster_ + ":9"}, 2, "band");
 }
 
-TEST_F(CliErrors, NoInputAtAll) { expectFailure({"scan", "-o", out_}, 2, "input"); }
+TEST_F(CliErrors, NoInputAtAll) {
+    expectFailure({"scan", "-o", out_}, 2, "input");
+}
 
-TEST_F(CliErrors, BadFileMode) { expectFailure({"scan", raster_, "-o", out_, "--file-mode", "rw"}, 2, "file-mode"); }
+TEST_F(CliErrors, BadFileMode) {
+    expectFailure({"scan", raster_, "-o", out_, "--file-mode", "rw"}, 2, "file-mode");
+}
 
 // A typo in a required option was reported as the option missing ("--truth is required"), with no
 // word of the typo (an audit): the typo and its nearest option come first.

@@ -37,7 +37,8 @@ std::map<std::string, std::string> snapshot(const std::string& dir) {
     return out;
 }
 
-std::string firstDifference(const std::map<std::string, std::string>& a, const std::map<std::string, std::string>& b) {
+std::string firstDifference(const std::map<std::string, std::string>& a,
+                            const std::map<std::string, std::string>& b) {
     for (const auto& [k, v] : a) {
         auto it = b.find(k);
         if (it == b.end()) return k + " disappeared";
@@ -68,7 +69,9 @@ protected:
     void expectVictimIntact() {
         EXPECT_EQ(readFile(victim_), "precious");
         EXPECT_EQ(fs::directory_iterator(dir_.file("elsewhere"))->path().filename(), "victim.txt");
-        EXPECT_EQ(std::distance(fs::directory_iterator(dir_.file("elsewhere")), fs::directory_iterator()), 1);
+        EXPECT_EQ(
+            std::distance(fs::directory_iterator(dir_.file("elsewhere")), fs::directory_iterator()),
+            1);
     }
     TempDir dir_;
     std::string raster_, victim_;
@@ -97,10 +100,13 @@ TEST_F(OutputSafety, JournalLinkIsNeverWrittenThrough) {
 }
 
 TEST_F(OutputSafety, OutputLinksAreRefusedForEveryFile) {
-    for (const std::string& suffix : std::vector<std::string>{"", ".manifest.json", ".footprints.geojson", ".qml"}) {
+    for (const std::string& suffix :
+         std::vector<std::string>{"", ".manifest.json", ".footprints.geojson", ".qml"}) {
         SCOPED_TRACE(suffix);
         const std::string out = dir_.file("out/b.geojson");
-        const std::string link = suffix == ".manifest.json" || suffix.empty() ? out + suffix : dir_.file("out/b" + suffix);
+        const std::string link = suffix == ".manifest.json" || suffix.empty()
+                                     ? out + suffix
+                                     : dir_.file("out/b" + suffix);
         fs::create_symlink(victim_, link);
         auto r = scan(out, {"--overwrite"});
         EXPECT_EQ(r.exitCode, 2) << r.err;
@@ -119,7 +125,9 @@ TEST_F(OutputSafety, OutputLinksAreRefusedForEveryFile) {
 TEST_F(OutputSafety, OutputsMayNotShareAFileNorBeAnInput) {
     const std::string out = dir_.file("out/c.geojson");
     // The published layer is 0644: given the main layer's path it would expose every detection.
-    for (const std::string& pub : std::vector<std::string>{out, dir_.file("out/../out/c.geojson"), out + ".manifest.json", dir_.file("out/c.footprints.geojson")}) {
+    for (const std::string& pub :
+         std::vector<std::string>{out, dir_.file("out/../out/c.geojson"), out + ".manifest.json",
+                                  dir_.file("out/c.footprints.geojson")}) {
         SCOPED_TRACE(pub);
         auto r = scan(out, {"--publish", pub});
         EXPECT_EQ(r.exitCode, 2) << r.err;
@@ -143,7 +151,8 @@ TEST_F(OutputSafety, OverwriteRemovesStaleCompanionsAndKeepsIdenticalStyles) {
     ASSERT_TRUE(fileExists(dir_.file("out/d.grid.geojson")));
     ASSERT_TRUE(fileExists(dir_.file("out/d.grid.qml")));
     ASSERT_EQ(scan(out, {"--overwrite"}).exitCode, 0);
-    EXPECT_FALSE(fileExists(dir_.file("out/d.grid.geojson"))) << "a grid of the earlier run beside the new layer";
+    EXPECT_FALSE(fileExists(dir_.file("out/d.grid.geojson")))
+        << "a grid of the earlier run beside the new layer";
     EXPECT_FALSE(fileExists(dir_.file("out/d.grid.qml")));
     // OUT.fgb beside OUT.geojson shares OUT.qml when it is the same style...
     auto r = scan(dir_.file("out/d.fgb"));
@@ -197,8 +206,10 @@ TEST_F(OutputSafety, FailureAtEachCommitStepLeavesEarlierFilesByteIdentical) {
     for (const std::string& ext : std::vector<std::string>{".geojson", ".gpkg"}) {
         SCOPED_TRACE(ext);
         const std::string out = dir_.file("out/e" + ext);
-        const std::vector<std::string> args{"scan", raster_, "-o", out, "-q", "--grid", "500", "--publish",
-                                            dir_.file("out/e.pub" + ext), "--overwrite"};
+        const std::vector<std::string> args{"scan",       raster_,     "-o",
+                                            out,          "-q",        "--grid",
+                                            "500",        "--publish", dir_.file("out/e.pub" + ext),
+                                            "--overwrite"};
         auto r = runRiskmap(args);
         ASSERT_EQ(r.exitCode, 0) << r.err;
         const auto before = snapshot(dir_.file("out"));
@@ -207,18 +218,21 @@ TEST_F(OutputSafety, FailureAtEachCommitStepLeavesEarlierFilesByteIdentical) {
         changed.insert(changed.end(), {"--set", "min_area_m2=5000"});
         int failedSteps = 0;
         for (int step = 1; step <= 20; ++step) {
-            r = runShell("RISKMAP_TEST_FAIL_COMMIT=" + std::to_string(step) + " '" RISKMAP_BINARY "' " + [&] {
-                std::string s;
-                for (const auto& a : changed) s += "'" + a + "' ";
-                return s;
-            }());
+            r = runShell("RISKMAP_TEST_FAIL_COMMIT=" + std::to_string(step) +
+                         " '" RISKMAP_BINARY "' " + [&] {
+                             std::string s;
+                             for (const auto& a : changed) s += "'" + a + "' ";
+                             return s;
+                         }());
             if (r.exitCode == 0) break;  // past the last step
             ++failedSteps;
             EXPECT_EQ(r.exitCode, 1) << r.err;
-            EXPECT_EQ(firstDifference(before, snapshot(dir_.file("out"))), "") << "failure at step " << step;
+            EXPECT_EQ(firstDifference(before, snapshot(dir_.file("out"))), "")
+                << "failure at step " << step;
         }
         EXPECT_GE(failedSteps, ext == ".gpkg" ? 4 : 7);  // every file of the set was exercised
-        EXPECT_NE(firstDifference(before, snapshot(dir_.file("out"))), "") << "the final run replaced nothing";
+        EXPECT_NE(firstDifference(before, snapshot(dir_.file("out"))), "")
+            << "the final run replaced nothing";
         EXPECT_TRUE(filesContaining(dir_.file("out"), ".riskmap-staging-").empty());
     }
 }
@@ -266,7 +280,8 @@ TEST_F(OutputSafety, OutputsAppearOnlyAtCommit) {
     if (pid == 0) {
         ::setenv("RISKMAP_TEST_STOP_BEFORE_COMMIT", "1", 1);
         ::freopen("/dev/null", "w", stderr);
-        ::execl(RISKMAP_BINARY, RISKMAP_BINARY, "scan", raster_.c_str(), "-o", out.c_str(), "-q", nullptr);
+        ::execl(RISKMAP_BINARY, RISKMAP_BINARY, "scan", raster_.c_str(), "-o", out.c_str(), "-q",
+                nullptr);
         ::_exit(127);
     }
     // Whatever fails below, the child must not stay stopped holding the test's output pipes.
@@ -306,8 +321,9 @@ TEST_F(OutputSafety, DiskFullLeavesEarlierFilesIntact) {
     const auto before = snapshot(dir_.file("out"));
     int failures = 0;
     for (int limit : {500, 2500, 5000, 9000}) {
-        auto r = runShell("prlimit --fsize=" + std::to_string(limit) + " '" RISKMAP_BINARY "' scan '" + raster_ + "' -o '" +
-                          out + "' -q --grid 250 --overwrite");
+        auto r =
+            runShell("prlimit --fsize=" + std::to_string(limit) + " '" RISKMAP_BINARY "' scan '" +
+                     raster_ + "' -o '" + out + "' -q --grid 250 --overwrite");
         if (r.exitCode == 0) continue;
         ++failures;
         EXPECT_EQ(r.exitCode, 1) << r.err;
@@ -327,12 +343,16 @@ TEST_F(OutputSafety, OutCrsIsTheCrsOfEveryLayerInEveryFormat) {
         const bool gpkg = ext == ".gpkg";
         // The EPSG code OGR identifies for a layer: a layer with an undefined CRS has none.
         auto crsOf = [&](const std::string& layer) {
-            const std::string file = gpkg || layer == "index" ? out : dir_.file("out/h." + layer + ext);
-            auto q = runShell("ogrinfo -so -nomd '" + file + "' " + (gpkg ? "'" + layer + "'" : std::string("-al")) +
+            const std::string file =
+                gpkg || layer == "index" ? out : dir_.file("out/h." + layer + ext);
+            auto q = runShell("ogrinfo -so -nomd '" + file + "' " +
+                              (gpkg ? "'" + layer + "'" : std::string("-al")) +
                               " | grep -oE '^    ID\\[\"EPSG\",[0-9]+\\]\\]$'");
             return q.out;
         };
-        for (const std::string& layer : std::vector<std::string>{"index", "footprints", "nodata_gaps"}) EXPECT_EQ(crsOf(layer), "    ID[\"EPSG\",3857]]\n") << layer;
+        for (const std::string& layer :
+             std::vector<std::string>{"index", "footprints", "nodata_gaps"})
+            EXPECT_EQ(crsOf(layer), "    ID[\"EPSG\",3857]]\n") << layer;
         EXPECT_EQ(crsOf("grid"), "    ID[\"EPSG\",6933]]\n");
         // Coordinates are Web Mercator metres, not degrees.
         LayerDump d = readLayer(out);
@@ -357,14 +377,16 @@ TEST_F(OutputSafety, ReportKeepsHostileIdsOutOfFileNames) {
     const std::string out = dir_.file("out/j.geojson");
     ASSERT_EQ(scan(out).exitCode, 0);
     std::string layer = readFile(out);
-    layer = std::regex_replace(layer, std::regex("\"id\": \"[^\"]+\""), "\"id\": \"../../../elsewhere/victim\"");
+    layer = std::regex_replace(layer, std::regex("\"id\": \"[^\"]+\""),
+                               "\"id\": \"../../../elsewhere/victim\"");
     std::ofstream(out, std::ios::trunc) << layer;
     const std::string report = dir_.file("out/report");
     auto r = runRiskmap({"report", out, "-o", report});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     expectVictimIntact();
     for (auto& e : fs::recursive_directory_iterator(dir_.path()))
-        EXPECT_EQ(e.path().string().find(".png") != std::string::npos, e.path().string().rfind(report + "/chips/", 0) == 0)
+        EXPECT_EQ(e.path().string().find(".png") != std::string::npos,
+                  e.path().string().rfind(report + "/chips/", 0) == 0)
             << e.path();
     EXPECT_TRUE(fileExists(report + "/chips/_________elsewhere_victim.png"));
     EXPECT_TRUE(fileExists(report + "/chips/_________elsewhere_victim-2.png"));
@@ -381,8 +403,9 @@ TEST_F(OutputSafety, ReportKeepsHostileIdsOutOfFileNames) {
 
 TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
     TempDir dir;
-    writeAntimeridianScene(dir.file("anti.tif"),
-                           {{104, 60, 8, 6, kBareSoil}, {100, 140, 10, 8, kBareSoil}, {40, 40, 6, 6, kBareSoil}});
+    writeAntimeridianScene(
+        dir.file("anti.tif"),
+        {{104, 60, 8, 6, kBareSoil}, {100, 140, 10, 8, kBareSoil}, {40, 40, 6, 6, kBareSoil}});
     GDALAllRegister();
     for (const std::string ext : {".gpkg", ".fgb"}) {
         const std::string out = dir.file("a" + ext);
@@ -429,10 +452,14 @@ TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
 TEST(OutCrs, ProjectedMapEndingInsideTheSceneIsWarnedOf) {
     TempDir dir;
     writeAntimeridianScene(dir.file("anti.tif"), {{104, 60, 8, 6, kBareSoil}});
-    CliResult r = runRiskmap({"scan", dir.file("anti.tif"), "-o", dir.file("a.gpkg"), "--out-crs", "EPSG:3857", "-q"});
+    CliResult r = runRiskmap(
+        {"scan", dir.file("anti.tif"), "-o", dir.file("a.gpkg"), "--out-crs", "EPSG:3857", "-q"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_NE(r.err.find("anti.tif: --out-crs EPSG:3857 ends its map inside this scene"), std::string::npos) << r.err;
-    r = runRiskmap({"scan", dir.file("anti.tif"), "-o", dir.file("b.gpkg"), "--out-crs", "EPSG:32760", "-q"});
+    EXPECT_NE(r.err.find("anti.tif: --out-crs EPSG:3857 ends its map inside this scene"),
+              std::string::npos)
+        << r.err;
+    r = runRiskmap(
+        {"scan", dir.file("anti.tif"), "-o", dir.file("b.gpkg"), "--out-crs", "EPSG:32760", "-q"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(r.err.find("ends its map"), std::string::npos) << r.err;
 }

@@ -53,8 +53,19 @@ std::string oneObjectScene(const TempDir& dir, const std::string& name) {
 }
 
 std::vector<std::string> scanArgs(const std::string& in, const std::string& out) {
-    return {"scan", in, "-o", out, "-q", "--set", "open_radius_m=10", "--set", "close_radius_m=20",
-            "--set", "min_area_m2=200", "--set", "max_length_m=600"};
+    return {"scan",
+            in,
+            "-o",
+            out,
+            "-q",
+            "--set",
+            "open_radius_m=10",
+            "--set",
+            "close_radius_m=20",
+            "--set",
+            "min_area_m2=200",
+            "--set",
+            "max_length_m=600"};
 }
 
 std::string scanTo(const std::string& in, const std::string& dir, std::vector<std::string> extra) {
@@ -71,9 +82,11 @@ std::string scanTo(const std::string& in, const std::string& dir, std::vector<st
 // planner's --ram tests need, without texture.
 CliResult makeFlatRaster(const std::string& path, int size) {
     const int m = 10 * size;
-    return runShell("gdal_create -q -of GTiff -outsize " + std::to_string(size) + " " + std::to_string(size) +
-                    " -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 -a_ullr 500000 2500000 " + std::to_string(500000 + m) +
-                    " " + std::to_string(2500000 - m) + " -co TILED=YES -co COMPRESS=DEFLATE '" + path + "'");
+    return runShell("gdal_create -q -of GTiff -outsize " + std::to_string(size) + " " +
+                    std::to_string(size) +
+                    " -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 -a_ullr 500000 2500000 " +
+                    std::to_string(500000 + m) + " " + std::to_string(2500000 - m) +
+                    " -co TILED=YES -co COMPRESS=DEFLATE '" + path + "'");
 }
 
 }  // namespace
@@ -112,28 +125,35 @@ TEST(CliScan, NothingIsDetectedInNodata) {
     s.nodataValue = 0;
     s.nodataRect = {200, 100, 250, 200};
     // Bare patches inside, across and outside the nodata rectangle.
-    s.blobs = {{300, 200, 20, 20, kBareSoil}, {210, 150, 25, 12, kBareSoil}, {80, 80, 10, 10, kBareSoil},
+    s.blobs = {{300, 200, 20, 20, kBareSoil},
+               {210, 150, 25, 12, kBareSoil},
+               {80, 80, 10, 10, kBareSoil},
                {500, 350, 12, 12, kBareSoil}};
     std::string in = writeScene(dir.file("nd.tif"), s);
     std::string out = dir.file("nd.geojson");
-    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--tile-size", "128", "--set", "min_area_m2=100"});
+    auto r =
+        runRiskmap({"scan", in, "-o", out, "-q", "--tile-size", "128", "--set", "min_area_m2=100"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     LayerDump d = readLayer(out);
     ASSERT_GE(d.features.size(), 3u);  // the two outside plus the part of the straddling one
     // Map the nodata rectangle to EPSG:32645 metres, then to lon/lat bounds is overkill: scan a
     // GeoPackage in the source CRS and check coordinates directly.
     std::string gpkg = dir.file("nd.gpkg");
-    r = runRiskmap({"scan", in, "-o", gpkg, "-q", "--tile-size", "128", "--set", "min_area_m2=100"});
+    r = runRiskmap(
+        {"scan", in, "-o", gpkg, "-q", "--tile-size", "128", "--set", "min_area_m2=100"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     LayerDump g = readLayer(gpkg);
     EXPECT_EQ(g.crsAuthority, "EPSG:32645");
     ASSERT_EQ(g.features.size(), d.features.size());
-    const double x0 = 500000 + 200 * 10, x1 = x0 + 250 * 10, y1 = 2500000 - 100 * 10, y0 = y1 - 200 * 10;
+    const double x0 = 500000 + 200 * 10, x1 = x0 + 250 * 10, y1 = 2500000 - 100 * 10,
+                 y0 = y1 - 200 * 10;
     for (const auto& f : g.features) {
         for (const auto& ring : f.coords) {
             for (std::size_t k = 0; k + 1 < ring.size(); k += 2) {
-                bool strictlyInside = ring[k] > x0 && ring[k] < x1 && ring[k + 1] > y0 && ring[k + 1] < y1;
-                EXPECT_FALSE(strictlyInside) << "vertex inside nodata: " << ring[k] << "," << ring[k + 1];
+                bool strictlyInside =
+                    ring[k] > x0 && ring[k] < x1 && ring[k + 1] > y0 && ring[k + 1] < y1;
+                EXPECT_FALSE(strictlyInside)
+                    << "vertex inside nodata: " << ring[k] << "," << ring[k + 1];
             }
         }
     }
@@ -147,11 +167,14 @@ TEST(CliScan, GoldenLayer) {
     s.width = 200;
     s.height = 160;
     s.blockX = s.blockY = 0;
-    s.blobs = {{40, 40, 8, 5, kBareSoil}, {120, 60, 4, 12, kBareSoil}, {150, 130, 10, 10, kWater},
+    s.blobs = {{40, 40, 8, 5, kBareSoil},
+               {120, 60, 4, 12, kBareSoil},
+               {150, 130, 10, 10, kWater},
                {100, 120, 6, 6, kBareSoil}};
     std::string in = writeScene(dir.file("golden.tif"), s);
     std::string out = dir.file("golden.geojson");
-    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--set", "min_area_m2=500", "--simplify-m", "0"});  // exact pixel edges: the reference predates simplification
+    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--set", "min_area_m2=500", "--simplify-m",
+                         "0"});  // exact pixel edges: the reference predates simplification
     ASSERT_EQ(r.exitCode, 0) << r.err;
     std::string golden = std::string(RISKMAP_SOURCE_DIR) + "/tests/data/golden_index.geojson";
     LayerDump want = readLayer(golden);
@@ -397,8 +420,8 @@ TEST(CliScan, ManifestRerunKeepsTheRunsOutputOptions) {
     TempDir dir;
     const std::string in = oneObjectScene(dir, "p.tif");
     const std::string out = dir.file("p.gpkg");
-    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--out-crs", "EPSG:3857", "--grid", "1000", "--simplify-m", "0",
-                         "--file-mode", "0640"});
+    auto r = runRiskmap({"scan", in, "-o", out, "-q", "--out-crs", "EPSG:3857", "--grid", "1000",
+                         "--simplify-m", "0", "--file-mode", "0640"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("again.gpkg")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -410,10 +433,12 @@ TEST(CliScan, ManifestRerunKeepsTheRunsOutputOptions) {
     EXPECT_EQ(m.at("output").at("out_crs").get<std::string>(), "EPSG:3857");
     EXPECT_EQ(m.at("output").at("file_mode").get<std::string>(), "0640");
     // The command line wins over the manifest; a GeoJSON rerun stays lon/lat.
-    r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("mine.gpkg"), "-q", "--out-crs", "EPSG:32645"});
+    r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("mine.gpkg"), "-q",
+                    "--out-crs", "EPSG:32645"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readLayer(dir.file("mine.gpkg")).crsAuthority, "EPSG:32645");
-    r = runRiskmap({"scan", "--config", out + ".manifest.json", "-o", dir.file("again.geojson"), "-q"});
+    r = runRiskmap(
+        {"scan", "--config", out + ".manifest.json", "-o", dir.file("again.geojson"), "-q"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readLayer(dir.file("again.geojson")).crsAuthority, "EPSG:4326");
 }
@@ -431,13 +456,17 @@ TEST(CliScan, PropertiesAndFormats) {
         ASSERT_EQ(r.exitCode, 0) << ext << ": " << r.err;
         LayerDump d = readLayer(out);
         ASSERT_EQ(d.features.size(), 2u) << ext;
-        EXPECT_EQ(d.crsAuthority, std::string(ext) == std::string("geojson") ? "EPSG:4326" : "EPSG:32645") << ext;
+        EXPECT_EQ(d.crsAuthority,
+                  std::string(ext) == std::string("geojson") ? "EPSG:4326" : "EPSG:32645")
+            << ext;
         const auto& f = d.features[0];
         std::vector<std::string> names;
         for (const auto& t : f.text) names.push_back(t.first);
         for (const auto& t : f.reals) names.push_back(t.first);
-        for (const char* p : {"id", "detector", "class", "score", "area_m2", "source", "pixels", "margin_mean"})
-            EXPECT_NE(std::find(names.begin(), names.end(), p), names.end()) << ext << " lacks " << p;
+        for (const char* p :
+             {"id", "detector", "class", "score", "area_m2", "source", "pixels", "margin_mean"})
+            EXPECT_NE(std::find(names.begin(), names.end(), p), names.end())
+                << ext << " lacks " << p;
         // FlatGeobuf's spatial index may reorder features, so look at both.
         double largest = 0;
         for (const auto& feat : d.features) {
@@ -488,7 +517,8 @@ TEST(CliScan, JsonProgressIsNdjson) {
     SceneSpec s;
     s.width = s.height = 300;
     std::string in = writeScene(dir.file("j.tif"), s);
-    auto r = runRiskmap({"scan", in, "-o", dir.file("j.geojson"), "--json-progress", "--tile-size", "64"});
+    auto r = runRiskmap(
+        {"scan", in, "-o", dir.file("j.geojson"), "--json-progress", "--tile-size", "64"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     std::istringstream lines(r.err);
     std::string line, last;
@@ -506,7 +536,8 @@ TEST(CliScan, JsonProgressIsNdjson) {
     }
     ASSERT_GE(n, 4);
     EXPECT_EQ(events.front(), "start");
-    EXPECT_EQ(std::vector<std::string>(events.end() - 3, events.end()), (std::vector<std::string>{"finish", "writing", "written"}));
+    EXPECT_EQ(std::vector<std::string>(events.end() - 3, events.end()),
+              (std::vector<std::string>{"finish", "writing", "written"}));
     (void)last;
 }
 
@@ -526,8 +557,8 @@ TEST(CliScan, InterruptLeavesNoOutput) {
         ::dup2(errPipe[1], STDERR_FILENO);
         ::close(errPipe[0]);
         std::string bin = RISKMAP_BINARY;
-        std::vector<std::string> args{bin, "scan", in, "-o", out, "--json-progress", "--threads", "1",
-                                      "--tile-size", "64"};
+        std::vector<std::string> args{
+            bin, "scan", in, "-o", out, "--json-progress", "--threads", "1", "--tile-size", "64"};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -569,7 +600,8 @@ TEST(CliScan, OverlappingScenesReportAnObjectOnce) {
     int both = 0;
     for (const auto& f : d.features)
         for (const auto& t : f.text)
-            if (t.first == "sources" && t.second.find("a.tif") != std::string::npos && t.second.find("b.tif") != std::string::npos)
+            if (t.first == "sources" && t.second.find("a.tif") != std::string::npos &&
+                t.second.find("b.tif") != std::string::npos)
                 ++both;
     EXPECT_EQ(both, 1);
     // --overlap-merge 0 keeps both scenes' detections.
@@ -627,7 +659,8 @@ TEST(CliScan, StacItemsAreScenes) {
     LayerDump d = readLayer(dir.file("stac.geojson"));
     ASSERT_EQ(d.features.size(), 1u);
     bool sourceIsItemId = false;
-    for (const auto& t : d.features[0].text) sourceIsItemId |= t.first == "source" && t.second == "x";
+    for (const auto& t : d.features[0].text)
+        sourceIsItemId |= t.first == "source" && t.second == "x";
     EXPECT_TRUE(sourceIsItemId);
     auto info = runRiskmap({"info", dir.file("items.json"), "--json"});
     ASSERT_EQ(info.exitCode, 0) << info.err;
@@ -645,13 +678,16 @@ TEST(CliScan, StacMistakesNameTheItemAndTheCollection) {
     auto r = runRiskmap({"scan", dir.file("empty.json"), "-o", dir.file("e.geojson"), "-q"});
     EXPECT_NE(r.exitCode, 0);
     EXPECT_NE(r.err.find("holds no items"), std::string::npos) << r.err;
-    const std::string assets = stacAsset(dir, raster, "B04", 3, "red") + "," +
-                               "\"B08\": {\"href\": \"./B99.vrt\", \"type\": \"image/tiff; application=geotiff\", "
-                               "\"eo:bands\": [{\"name\": \"B08\", \"common_name\": \"nir\"}]}";
+    const std::string assets =
+        stacAsset(dir, raster, "B04", 3, "red") + "," +
+        "\"B08\": {\"href\": \"./B99.vrt\", \"type\": \"image/tiff; application=geotiff\", "
+        "\"eo:bands\": [{\"name\": \"B08\", \"common_name\": \"nir\"}]}";
     std::ofstream(dir.file("item.json")) << stacItem("tile-7", "", assets);
     r = runRiskmap({"scan", dir.file("item.json"), "-o", dir.file("e.geojson"), "-q"});
     EXPECT_NE(r.exitCode, 0);
-    EXPECT_NE(r.err.find("STAC item 'tile-7' of '" + dir.file("item.json") + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("STAC item 'tile-7' of '" + dir.file("item.json") + "'"),
+              std::string::npos)
+        << r.err;
     EXPECT_NE(r.err.find(dir.path() + "/B99.vrt"), std::string::npos) << r.err;
     EXPECT_FALSE(fileExists(dir.file("e.geojson")));
 }
@@ -711,7 +747,8 @@ TEST(CliScan, SimplifiedOutlinesKeepIdsAndAreas) {
     TempDir dir;
     SceneSpec s;
     s.width = s.height = 300;
-    s.blobs = {{60, 60, 9, 6, kBareSoil}, {200, 90, 7, 11, kBareSoil}, {150, 220, 12, 8, kBareSoil}};
+    s.blobs = {
+        {60, 60, 9, 6, kBareSoil}, {200, 90, 7, 11, kBareSoil}, {150, 220, 12, 8, kBareSoil}};
     const std::string in = writeScene(dir.file("s.tif"), s);
     auto vertices = [](const Json& fc) {
         std::size_t n = 0;
@@ -720,7 +757,9 @@ TEST(CliScan, SimplifiedOutlinesKeepIdsAndAreas) {
         return n;
     };
     ASSERT_EQ(runRiskmap({"scan", in, "-o", dir.file("a.geojson"), "-q"}).exitCode, 0);
-    ASSERT_EQ(runRiskmap({"scan", in, "-o", dir.file("b.geojson"), "-q", "--simplify-m", "0"}).exitCode, 0);
+    ASSERT_EQ(
+        runRiskmap({"scan", in, "-o", dir.file("b.geojson"), "-q", "--simplify-m", "0"}).exitCode,
+        0);
     const Json a = parseJsonFile(dir.file("a.geojson")), b = parseJsonFile(dir.file("b.geojson"));
     ASSERT_EQ(a.at("features").size(), 3u);
     ASSERT_EQ(b.at("features").size(), 3u);
@@ -731,12 +770,20 @@ TEST(CliScan, SimplifiedOutlinesKeepIdsAndAreas) {
         const Json& pa = a.at("features")[i].at("properties");
         const Json& pb = b.at("features")[i].at("properties");
         EXPECT_EQ(pa.at("id"), pb.at("id"));
-        EXPECT_EQ(pa.at("area_m2"), pb.at("area_m2")) << "area comes from the pixels, not the drawn outline";
+        EXPECT_EQ(pa.at("area_m2"), pb.at("area_m2"))
+            << "area comes from the pixels, not the drawn outline";
         EXPECT_EQ(pa.at("score"), pb.at("score"));
     }
-    EXPECT_EQ(parseJsonFile(dir.file("a.geojson.manifest.json")).at("output").at("simplify_m"), "half a pixel");
-    EXPECT_EQ(parseJsonFile(dir.file("b.geojson.manifest.json")).at("output").at("simplify_m").get<double>(), 0.0);
-    EXPECT_EQ(runRiskmap({"scan", in, "-o", dir.file("c.geojson"), "-q", "--simplify-m", "-3"}).exitCode, 2);
+    EXPECT_EQ(parseJsonFile(dir.file("a.geojson.manifest.json")).at("output").at("simplify_m"),
+              "half a pixel");
+    EXPECT_EQ(parseJsonFile(dir.file("b.geojson.manifest.json"))
+                  .at("output")
+                  .at("simplify_m")
+                  .get<double>(),
+              0.0);
+    EXPECT_EQ(
+        runRiskmap({"scan", in, "-o", dir.file("c.geojson"), "-q", "--simplify-m", "-3"}).exitCode,
+        2);
 }
 
 // Without --tile-size, a detector whose tile and halo would not fit half of --ram takes smaller
@@ -749,22 +796,30 @@ TEST(CliScan, TilesShrinkToFitRamUnlessTheUserGaveTheSize) {
     ASSERT_EQ(mk.exitCode, 0) << mk.err;
     // kiln at 10 m: a 1024 px tile with its 1380 m halo needs ~230 MB, more than half of 256.
     const std::string out = dir.file("k.geojson");
-    auto r = runRiskmap({"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "--ram", "256", "-o", out});
+    auto r = runRiskmap(
+        {"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "--ram", "256", "-o", out});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const Json m = parseJson(readFile(out + ".manifest.json"), "manifest");
     const int chosen = m.at("tiling").at("tile_size").get<int>();
     EXPECT_LT(chosen, 1024) << dumpJson(m.at("tiling"));
     EXPECT_EQ(chosen % 64, 0) << chosen;
-    EXPECT_NE(r.err.find("tiles of " + std::to_string(chosen) + " px instead of 1024"), std::string::npos) << r.err;
-    auto given = runRiskmap({"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "--ram", "256", "--tile-size", "1024",
-                             "-o", dir.file("g.geojson")});
+    EXPECT_NE(r.err.find("tiles of " + std::to_string(chosen) + " px instead of 1024"),
+              std::string::npos)
+        << r.err;
+    auto given = runRiskmap({"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "--ram",
+                             "256", "--tile-size", "1024", "-o", dir.file("g.geojson")});
     EXPECT_EQ(given.exitCode, 2);
     EXPECT_NE(given.err.find("--ram"), std::string::npos) << given.err;
     // At the default --ram the default tile size fits: no warning, 1024 recorded.
-    auto roomy = runRiskmap({"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "-o", dir.file("d.geojson")});
+    auto roomy = runRiskmap({"scan", raster, "--sensor", "sentinel2", "--detector", "kiln", "-o",
+                             dir.file("d.geojson")});
     ASSERT_EQ(roomy.exitCode, 0) << roomy.err;
     EXPECT_EQ(roomy.err.find("tiles of"), std::string::npos) << roomy.err;
-    EXPECT_EQ(parseJson(readFile(dir.file("d.geojson") + ".manifest.json"), "manifest").at("tiling").at("tile_size").get<int>(), 1024);
+    EXPECT_EQ(parseJson(readFile(dir.file("d.geojson") + ".manifest.json"), "manifest")
+                  .at("tiling")
+                  .at("tile_size")
+                  .get<int>(),
+              1024);
 }
 
 // --explain's halo and working planes count when tiles are chosen: they were chosen without
@@ -777,14 +832,23 @@ TEST(CliScan, ExplainIsCountedWhenTilesAreChosen) {
     ASSERT_EQ(mk.exitCode, 0) << mk.err;
     // Refused before the fix at 224, 288, 320, 384 and 448 (not at 256 or 512). The sanitizer
     // build (a minute a scan here) runs one budget and checks no peak.
-    const std::vector<const char*> budgets = kPeakRssMeaningful ? std::vector<const char*>{"320", "384"} : std::vector<const char*>{"320"};
+    const std::vector<const char*> budgets = kPeakRssMeaningful
+                                                 ? std::vector<const char*>{"320", "384"}
+                                                 : std::vector<const char*>{"320"};
     for (const char* ram : budgets) {
-        const std::string plain = dir.file(std::string("a") + ram + ".geojson"), explained = dir.file(std::string("b") + ram + ".geojson");
-        std::vector<std::string> args{"scan", raster, "--sensor", "sentinel2", "--detector", "clearing", "--ram", ram, "-q"};
-        auto a = runRiskmap([&] { auto v = args; v.insert(v.end(), {"-o", plain}); return v; }());
+        const std::string plain = dir.file(std::string("a") + ram + ".geojson"),
+                          explained = dir.file(std::string("b") + ram + ".geojson");
+        std::vector<std::string> args{"scan",     raster,  "--sensor", "sentinel2", "--detector",
+                                      "clearing", "--ram", ram,        "-q"};
+        auto a = runRiskmap([&] {
+            auto v = args;
+            v.insert(v.end(), {"-o", plain});
+            return v;
+        }());
         auto b = runRiskmap([&] {
             auto v = args;
-            v.insert(v.end(), {"-o", explained, "--explain", dir.file("why.geojson"), "--overwrite"});
+            v.insert(v.end(),
+                     {"-o", explained, "--explain", dir.file("why.geojson"), "--overwrite"});
             return v;
         }());
         ASSERT_EQ(a.exitCode, 0) << a.err;
@@ -802,15 +866,20 @@ TEST(CliScan, ExplainIsCountedWhenTilesAreChosen) {
 // resamples, or whose sources cannot be opened, keeps the eighth.
 TEST(CliScan, VrtOfUnresampledSourcesGetsTheTilesOfItsGeoTiff) {
     TempDir dir;
-    const std::string tif = dir.file("s2.tif"), same = dir.file("same.vrt"), built = dir.file("built.vrt"), half = dir.file("half.vrt");
+    const std::string tif = dir.file("s2.tif"), same = dir.file("same.vrt"),
+                      built = dir.file("built.vrt"), half = dir.file("half.vrt");
     auto mk = makeFlatRaster(tif, 2400);
     ASSERT_EQ(mk.exitCode, 0) << mk.err;
-    mk = runShell("gdal_translate -q -of VRT '" + tif + "' '" + same + "' && gdalbuildvrt -q '" + built + "' '" + tif + "' && "
-                  "gdal_translate -q -of VRT -outsize 50% 50% '" + tif + "' '" + half + "'");
+    mk = runShell("gdal_translate -q -of VRT '" + tif + "' '" + same + "' && gdalbuildvrt -q '" +
+                  built + "' '" + tif +
+                  "' && "
+                  "gdal_translate -q -of VRT -outsize 50% 50% '" +
+                  tif + "' '" + half + "'");
     ASSERT_EQ(mk.exitCode, 0) << mk.err;
     auto tiling = [&](const std::string& in) {
         const std::string out = in + ".geojson";
-        auto r = runRiskmap({"scan", in, "--sensor", "sentinel2", "--detector", "clearing", "--ram", "256", "-q", "-o", out});
+        auto r = runRiskmap({"scan", in, "--sensor", "sentinel2", "--detector", "clearing", "--ram",
+                             "256", "-q", "-o", out});
         EXPECT_EQ(r.exitCode, 0) << r.err;
         return parseJsonFile(out + ".manifest.json").at("tiling");
     };
@@ -829,14 +898,20 @@ TEST(CliScan, VrtOfUnresampledSourcesGetsTheTilesOfItsGeoTiff) {
 TEST(CliScan, BudgetTooSmallForTheProcessIsRefusedNamingOneThatHolds) {
     TempDir dir;
     const std::string index = dir.file("small.tif"), kiln = dir.file("s2.tif");
-    auto mk = runShell("gdal_create -q -of GTiff -outsize 1500 1500 -bands 1 -ot Byte -burn 200 -a_srs EPSG:32645 "
-                       "-a_ullr 500000 2500000 515000 2485000 -co TILED=YES '" + index + "' && "
-                       "gdal_create -q -of GTiff -outsize 1400 1400 -bands 4 -ot UInt16 -burn 900 -a_srs EPSG:32645 "
-                       "-a_ullr 500000 2500000 514000 2486000 -co TILED=YES -co COMPRESS=DEFLATE '" + kiln + "'");
+    auto mk = runShell(
+        "gdal_create -q -of GTiff -outsize 1500 1500 -bands 1 -ot Byte -burn 200 -a_srs EPSG:32645 "
+        "-a_ullr 500000 2500000 515000 2485000 -co TILED=YES '" +
+        index +
+        "' && "
+        "gdal_create -q -of GTiff -outsize 1400 1400 -bands 4 -ot UInt16 -burn 900 -a_srs "
+        "EPSG:32645 "
+        "-a_ullr 500000 2500000 514000 2486000 -co TILED=YES -co COMPRESS=DEFLATE '" +
+        kiln + "'");
     ASSERT_EQ(mk.exitCode, 0) << mk.err;
     // An index rule needs little beside the process; kiln's 1380 m halo needs tiles of 320 px.
     const std::vector<std::pair<std::vector<std::string>, int>> runs = {
-        {{"scan", index, "--set", "rule=b1 > 0.3"}, 100}, {{"scan", kiln, "--sensor", "sentinel2", "--detector", "kiln"}, 160}};
+        {{"scan", index, "--set", "rule=b1 > 0.3"}, 100},
+        {{"scan", kiln, "--sensor", "sentinel2", "--detector", "kiln"}, 160}};
     for (const auto& [args, atMost] : runs) {
         const std::string out = dir.file(args[1] == index ? "index.geojson" : "kiln.geojson");
         std::vector<std::string> tight = args;
@@ -854,7 +929,8 @@ TEST(CliScan, BudgetTooSmallForTheProcessIsRefusedNamingOneThatHolds) {
         ASSERT_EQ(r.exitCode, 0) << r.err;
         if (kPeakRssMeaningful) {
             const Json m = parseJson(readFile(out + ".manifest.json"), "manifest");
-            EXPECT_LE(m.at("timings").at("peak_rss_mb").get<double>(), least) << dumpJson(m.at("timings"));
+            EXPECT_LE(m.at("timings").at("peak_rss_mb").get<double>(), least)
+                << dumpJson(m.at("timings"));
         }
     }
 }
@@ -866,7 +942,8 @@ TEST(CliScan, BudgetTooSmallForTheProcessIsRefusedNamingOneThatHolds) {
 void writeDenseSquares(const std::string& raster, int n) {
     GDALAllRegister();
     const char* options[] = {"TILED=YES", "COMPRESS=DEFLATE", nullptr};
-    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), raster.c_str(), n, n, 1, GDT_Byte, const_cast<char**>(options));
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), raster.c_str(), n, n, 1, GDT_Byte,
+                                 const_cast<char**>(options));
     ASSERT_NE(ds, nullptr);
     double gt[6] = {500000, 10, 0, 2500000, 0, -10};
     GDALSetGeoTransform(ds, gt);
@@ -880,8 +957,10 @@ void writeDenseSquares(const std::string& raster, int n) {
     GDALSetDescription(band, "red");
     std::vector<unsigned char> row(static_cast<std::size_t>(n));
     for (int y = 0; y < n; ++y) {
-        for (int x = 0; x < n; ++x) row[static_cast<std::size_t>(x)] = (y % 8 < 4 && x % 8 < 4) ? 200 : 0;
-        ASSERT_EQ(GDALRasterIO(band, GF_Write, 0, y, n, 1, row.data(), n, 1, GDT_Byte, 0, 0), CE_None);
+        for (int x = 0; x < n; ++x)
+            row[static_cast<std::size_t>(x)] = (y % 8 < 4 && x % 8 < 4) ? 200 : 0;
+        ASSERT_EQ(GDALRasterIO(band, GF_Write, 0, y, n, 1, row.data(), n, 1, GDT_Byte, 0, 0),
+                  CE_None);
     }
     GDALClose(ds);
 }
@@ -894,17 +973,20 @@ TEST(CliScan, HalfAMillionObjectsKeepWithinRam) {
     const int n = kPeakRssMeaningful ? 6000 : 4000;
     writeDenseSquares(raster, n);
     auto scan = [&](const std::string& ram, const std::string& out) {
-        auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100", "--ram", ram, "-q", "-o", out});
+        auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100",
+                             "--ram", ram, "-q", "-o", out});
         EXPECT_EQ(r.exitCode, 0) << r.err;
         return parseJson(readFile(out + ".manifest.json"), "manifest");
     };
     const Json tight = scan("200", dir.file("tight.geojson"));
     const Json roomy = scan("1024", dir.file("roomy.geojson"));
-    EXPECT_EQ(tight.at("output").at("features").get<long long>(), static_cast<long long>(n / 8) * (n / 8));
+    EXPECT_EQ(tight.at("output").at("features").get<long long>(),
+              static_cast<long long>(n / 8) * (n / 8));
     EXPECT_GT(tight.at("tiling").at("detections_spilled_mb").get<double>(), 1.0);
     EXPECT_EQ(roomy.at("tiling").at("detections_spilled_mb").get<double>(), 0.0);
     if (kPeakRssMeaningful) {
-        EXPECT_LE(tight.at("timings").at("peak_rss_mb").get<double>(), 200.0) << dumpJson(tight.at("timings"));
+        EXPECT_LE(tight.at("timings").at("peak_rss_mb").get<double>(), 200.0)
+            << dumpJson(tight.at("timings"));
     }
     EXPECT_EQ(readFile(dir.file("tight.geojson")), readFile(dir.file("roomy.geojson")));
     // The spill file had no name: nothing is left beside the outputs.
@@ -922,7 +1004,8 @@ TEST(CliScan, ManyObjectsATileKeepWithinTightBudgets) {
     std::string previous;
     for (const char* ram : {"100", "128", "1024"}) {
         const std::string out = dir.file(std::string("at") + ram + ".geojson");
-        auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100", "--ram", ram, "-q", "-o", out});
+        auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100",
+                             "--ram", ram, "-q", "-o", out});
         ASSERT_EQ(r.exitCode, 0) << ram << ": " << r.err;
         if (kPeakRssMeaningful) {
             EXPECT_LE(r.peakRssMB, std::stod(ram)) << "--ram " << ram;
@@ -939,8 +1022,9 @@ TEST(CliScan, ManyObjectsATileKeepWithinTightBudgets) {
     // names a --ram that holds it, and a scan that passed --ram says that too.
     if (!kPeakRssMeaningful) return;  // the footprint is not measured under the sanitizer
     auto explain = [&](const std::string& ram) {
-        return runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=2000", "--ram", ram, "-q", "-o",
-                           dir.file("none" + ram + ".geojson"), "--explain", dir.file("why" + ram + ".geojson")});
+        return runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=2000",
+                           "--ram", ram, "-q", "-o", dir.file("none" + ram + ".geojson"),
+                           "--explain", dir.file("why" + ram + ".geojson")});
     };
     auto tight = explain("100");
     ASSERT_EQ(tight.exitCode, 0) << tight.err;
@@ -966,13 +1050,15 @@ TEST(CliScan, PeakRssInTheManifestIsRiskmapsOwnNotItsParents) {
     const std::string raster = dir.file("dense.tif"), out = dir.file("out.geojson");
     writeDenseSquares(raster, 256);
     std::vector<char> ballast(std::size_t{400} << 20);
-    for (std::size_t i = 0; i < ballast.size(); i += 4096) ballast[i] = 1;  // resident, then inherited
+    for (std::size_t i = 0; i < ballast.size(); i += 4096)
+        ballast[i] = 1;  // resident, then inherited
     const pid_t pid = ::fork();
     if (pid == 0) {
         const int devnull = ::open("/dev/null", O_WRONLY);
         ::dup2(devnull, STDOUT_FILENO);
         ::dup2(devnull, STDERR_FILENO);
-        std::vector<std::string> args = {RISKMAP_BINARY, "scan", raster, "--set", "rule=red > 0.3", "-q", "-o", out};
+        std::vector<std::string> args = {RISKMAP_BINARY,   "scan", raster, "--set",
+                                         "rule=red > 0.3", "-q",   "-o",   out};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -995,10 +1081,12 @@ TEST(CliScan, PeakRssInTheManifestIsRiskmapsOwnNotItsParents) {
 TEST(CliScan, ManyObjectsKeepTheLeastBudgetNamedInEveryFormat) {
     TempDir dir;
     const std::string raster = dir.file("dense.tif");
-    const int n = kPeakRssMeaningful ? 3000 : 1600;  // 140,625 squares (40,000 in a sanitizer build)
+    const int n =
+        kPeakRssMeaningful ? 3000 : 1600;  // 140,625 squares (40,000 in a sanitizer build)
     writeDenseSquares(raster, n);
     auto scan = [&](const std::string& ram, const std::string& out) {
-        return runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100", "--ram", ram, "-q", "-o", out});
+        return runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100",
+                           "--ram", ram, "-q", "-o", out});
     };
     auto refused = scan("64", dir.file("refused.geojson"));
     ASSERT_EQ(refused.exitCode, 2) << refused.err;
@@ -1023,17 +1111,20 @@ TEST(CliScan, ManyObjectsKeepTheLeastBudgetNamedInEveryFormat) {
         GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
         EXPECT_NE(ds, nullptr) << path;
         if (!ds) return false;
-        const bool fast = OGR_L_TestCapability(GDALDatasetGetLayer(ds, 0), OLCFastSpatialFilter) != 0;
+        const bool fast =
+            OGR_L_TestCapability(GDALDatasetGetLayer(ds, 0), OLCFastSpatialFilter) != 0;
         GDALClose(ds);
         return fast;
     };
     EXPECT_TRUE(indexed(dir.file("roomy.fgb")));
     EXPECT_FALSE(indexed(dir.file("least.fgb")));
     const Json m = parseJson(readFile(dir.file("least.fgb.manifest.json")), "manifest");
-    EXPECT_NE(dumpJson(m.at("warnings")).find("without a spatial index"), std::string::npos) << dumpJson(m.at("warnings"));
+    EXPECT_NE(dumpJson(m.at("warnings")).find("without a spatial index"), std::string::npos)
+        << dumpJson(m.at("warnings"));
     auto ids = [](const std::string& path) {
         std::vector<std::string> v;
-        for (const auto& f : readLayer(path).features) v.push_back(dumpJson(Json(f.text)) + dumpJson(Json(f.coords)));
+        for (const auto& f : readLayer(path).features)
+            v.push_back(dumpJson(Json(f.text)) + dumpJson(Json(f.coords)));
         std::sort(v.begin(), v.end());
         return v;
     };
@@ -1042,13 +1133,14 @@ TEST(CliScan, ManyObjectsKeepTheLeastBudgetNamedInEveryFormat) {
     // merge writes through the same writer: at the least budget it names, the same promise and
     // the same warning, printed (it was only in the manifest).
     for (const char* k : {"1/2", "2/2"}) {
-        auto shard = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=100", "--shard", k, "-q",
-                                 "-o", dir.file(std::string("shard") + k[0] + ".geojson")});
+        auto shard = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set",
+                                 "min_area_m2=100", "--shard", k, "-q", "-o",
+                                 dir.file(std::string("shard") + k[0] + ".geojson")});
         ASSERT_EQ(shard.exitCode, 0) << shard.err;
     }
     auto merge = [&](const std::string& ram) {
-        return runRiskmap({"merge", dir.file("shard1.geojson"), dir.file("shard2.geojson"), "--ram", ram, "-q", "-o",
-                           dir.file("merged.fgb")});
+        return runRiskmap({"merge", dir.file("shard1.geojson"), dir.file("shard2.geojson"), "--ram",
+                           ram, "-q", "-o", dir.file("merged.fgb")});
     };
     auto mergeRefused = merge("64");
     ASSERT_EQ(mergeRefused.exitCode, 2) << mergeRefused.err;
@@ -1071,18 +1163,21 @@ TEST(CliScan, ExplainOfManyRejectionsKeepsWithinRam) {
     const int n = kPeakRssMeaningful ? 4000 : 3000;  // every square is under min_area: all rejected
     writeDenseSquares(raster, n);
     auto scan = [&](const std::string& ram, const std::string& name) {
-        auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=2000", "--ram", ram, "-q", "-o",
-                             dir.file(name + ".geojson"), "--explain", dir.file(name + ".why.geojson")});
+        auto r = runRiskmap({"scan", raster, "--set", "rule=red > 0.3", "--set", "min_area_m2=2000",
+                             "--ram", ram, "-q", "-o", dir.file(name + ".geojson"), "--explain",
+                             dir.file(name + ".why.geojson")});
         EXPECT_EQ(r.exitCode, 0) << r.err;
         return parseJson(readFile(dir.file(name + ".geojson.manifest.json")), "manifest");
     };
     const Json tight = scan("200", "tight");
     const Json roomy = scan("1024", "roomy");
     EXPECT_EQ(tight.at("output").at("features").get<long long>(), 0);
-    EXPECT_EQ(tight.at("explain").at("rejected").get<long long>(), static_cast<long long>(n / 8) * (n / 8));
+    EXPECT_EQ(tight.at("explain").at("rejected").get<long long>(),
+              static_cast<long long>(n / 8) * (n / 8));
     EXPECT_GT(tight.at("tiling").at("detections_spilled_mb").get<double>(), 1.0);
     if (kPeakRssMeaningful) {
-        EXPECT_LE(tight.at("timings").at("peak_rss_mb").get<double>(), 200.0) << dumpJson(tight.at("timings"));
+        EXPECT_LE(tight.at("timings").at("peak_rss_mb").get<double>(), 200.0)
+            << dumpJson(tight.at("timings"));
     }
     EXPECT_EQ(readFile(dir.file("tight.why.geojson")), readFile(dir.file("roomy.why.geojson")));
 }
@@ -1097,9 +1192,12 @@ TEST(CliScan, OutputFolderMessagesNameTheOutputAndTheFault) {
     EXPECT_EQ(r.exitCode, 1) << r.err;
     EXPECT_NE(r.err.find("is a file, not a folder"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("'" + in + "/out.gpkg'"), std::string::npos) << r.err;
-    r = runRiskmap({"scan", in, "-o", dir.file("x.gpkg"), "--explain", dir.file("why/e.gpkg"), "-q"});
+    r = runRiskmap(
+        {"scan", in, "-o", dir.file("x.gpkg"), "--explain", dir.file("why/e.gpkg"), "-q"});
     EXPECT_EQ(r.exitCode, 1) << r.err;
-    EXPECT_NE(r.err.find("the folder of output '" + dir.file("why/e.gpkg") + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("the folder of output '" + dir.file("why/e.gpkg") + "'"),
+              std::string::npos)
+        << r.err;
     EXPECT_NE(r.err.find("create it first"), std::string::npos) << r.err;
     r = runRiskmap({"scan", in, "-o", dir.file("x.gpkg"), "--explain", dir.file("x.gpkg"), "-q"});
     EXPECT_EQ(r.exitCode, 2) << r.err;
@@ -1122,9 +1220,12 @@ TEST(CliScan, InputMistakesAreRefusedNamingTheMistake) {
     };
     refused({"scan", in, dir.path() + "/./p.tif"}, "is given twice");
     refused({"scan", in, "--stac-asset", "nir=B08"}, "--stac-asset applies to STAC inputs");
-    refused({"scan", "--band", "ndvi=" + in, "--band", "red=" + in}, "is a spectral index of rules");
+    refused({"scan", "--band", "ndvi=" + in, "--band", "red=" + in},
+            "is a spectral index of rules");
     refused({"scan", in, "--date", "1800-01-01"}, "outside the years 1900-2999");
-    refused({"scan", in, "--detector", "clearing", "--set", "endmember_forest=0.084,0.110,0.130,0.200,0.230"},
+    refused({"scan", in, "--detector", "clearing", "--set",
+             "endmember_forest=0.084,0.110,0.130,0.200,0.230"},
             "linearly dependent");
-    refused({"train", "--detector", "kiln", "--images", in, "--labels", in, "--seed", "-1"}, "--seed");
+    refused({"train", "--detector", "kiln", "--images", in, "--labels", in, "--seed", "-1"},
+            "--seed");
 }

@@ -33,21 +33,24 @@ const std::string kScene = std::string(RISKMAP_SOURCE_DIR) + "/data/sundarbans-s
 // A LIST line: the date, then the scene's bands as NAME=PATH.
 std::string bandLine(const std::string& date, const std::string& dir) {
     const std::string p = dir + "/Sentinel-2_L2A_";
-    return date + " blue=" + p + "B02_Raw.tiff green=" + p + "B03_Raw.tiff red=" + p + "B04_Raw.tiff nir=" + p +
-           "B08_Raw.tiff swir1=" + p + "B11_Raw.tiff\n";
+    return date + " blue=" + p + "B02_Raw.tiff green=" + p + "B03_Raw.tiff red=" + p +
+           "B04_Raw.tiff nir=" + p + "B08_Raw.tiff swir1=" + p + "B11_Raw.tiff\n";
 }
 
-LayerContent layerOf(const std::string& path) { return riskmap::readLayer(path, "", {"sources", "risk_factors"}, "test"); }
+LayerContent layerOf(const std::string& path) {
+    return riskmap::readLayer(path, "", {"sources", "risk_factors"}, "test");
+}
 
 std::multiset<std::string> changeKeys(const std::string& path) {
     std::multiset<std::string> out;
-    for (const auto& f : layerOf(path).features) out.insert(f.text("change") + " " + f.text("id_before") + " " + f.text("id_after"));
+    for (const auto& f : layerOf(path).features)
+        out.insert(f.text("change") + " " + f.text("id_before") + " " + f.text("id_after"));
     return out;
 }
 
 // Starts riskmap and kills it (SIGKILL) as soon as `ready` holds (polled for up to 20 s).
 long sizeOf(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : 0L;
 }
 
@@ -62,20 +65,22 @@ TEST(CliSeries, RealScenesOneLayerWithDatesAndTheDiffsBetweenThem) {
     o.seed = 104;
     plantCamps(kScene, dir.file("planted"), o);
     // Dates out of order in LIST: the series sorts them.
-    std::ofstream(dir.file("list.txt")) << "# date bands\n"
-                                        << bandLine("2020-03-15", dir.file("planted")) << bandLine("2020-01-27", kScene)
-                                        << bandLine("2020-05-02", kScene);
+    std::ofstream(dir.file("list.txt"))
+        << "# date bands\n"
+        << bandLine("2020-03-15", dir.file("planted")) << bandLine("2020-01-27", kScene)
+        << bandLine("2020-05-02", kScene);
     fs::create_directories(dir.file("out"));
     const std::string out = dir.file("out/series.geojson");
-    const CliResult r = runRiskmap({"scan", "--time-series", dir.file("list.txt"), "--scale", "1.5259e-5", "--detector",
-                                    "clearing", "-o", out});
+    const CliResult r = runRiskmap({"scan", "--time-series", dir.file("list.txt"), "--scale",
+                                    "1.5259e-5", "--detector", "clearing", "-o", out});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const std::vector<std::string> dates{"2020-01-27", "2020-03-15", "2020-05-02"};
     const LayerContent all = layerOf(out);
     std::size_t total = 0;
     for (const auto& d : dates) {
         const LayerContent one = layerOf(dir.file("out/series." + d + ".geojson"));
-        const auto n = std::count_if(all.features.begin(), all.features.end(), [&](const LayerFeature& f) { return f.text("date") == d; });
+        const auto n = std::count_if(all.features.begin(), all.features.end(),
+                                     [&](const LayerFeature& f) { return f.text("date") == d; });
         EXPECT_EQ(static_cast<std::size_t>(n), one.features.size()) << d;
         total += one.features.size();
     }
@@ -86,22 +91,26 @@ TEST(CliSeries, RealScenesOneLayerWithDatesAndTheDiffsBetweenThem) {
     EXPECT_EQ(m.at("series").at("diffs").size(), 2u);
     std::map<std::string, int> counts[2];
     for (int i = 0; i < 2; ++i) {
-        const std::string diffPath = dir.file("out/series.diff." + dates[i] + "_" + dates[i + 1] + ".geojson");
+        const std::string diffPath =
+            dir.file("out/series.diff." + dates[i] + "_" + dates[i + 1] + ".geojson");
         const std::string again = dir.file("again" + std::to_string(i) + ".geojson");
-        ASSERT_EQ(runRiskmap({"diff", dir.file("out/series." + dates[i] + ".geojson"),
-                              dir.file("out/series." + dates[i + 1] + ".geojson"), "-o", again, "-q"})
-                      .exitCode,
-                  0);
+        ASSERT_EQ(
+            runRiskmap({"diff", dir.file("out/series." + dates[i] + ".geojson"),
+                        dir.file("out/series." + dates[i + 1] + ".geojson"), "-o", again, "-q"})
+                .exitCode,
+            0);
         EXPECT_EQ(changeKeys(diffPath), changeKeys(again));
         for (const auto& f : layerOf(diffPath).features) counts[i][f.text("change")]++;
-        EXPECT_EQ(m.at("series").at("diffs")[i].at("counts").at("new").get<int>(), counts[i]["new"]);
+        EXPECT_EQ(m.at("series").at("diffs")[i].at("counts").at("new").get<int>(),
+                  counts[i]["new"]);
     }
     // Camps appear, then vanish again: new and gone swap.
     EXPECT_GE(counts[0]["new"], 10);
     EXPECT_EQ(counts[0]["new"], counts[1]["gone"]);
     EXPECT_EQ(counts[0]["gone"], counts[1]["new"]);
-    std::cout << "[ figures ] series of 3 dates (clearing): " << total << " objects; " << counts[0]["new"] << " new then "
-              << counts[1]["gone"] << " gone, " << counts[0]["unknown"] << " and " << counts[1]["unknown"] << " unknown\n";
+    std::cout << "[ figures ] series of 3 dates (clearing): " << total << " objects; "
+              << counts[0]["new"] << " new then " << counts[1]["gone"] << " gone, "
+              << counts[0]["unknown"] << " and " << counts[1]["unknown"] << " unknown\n";
 }
 
 // Killed while scanning the second date, a series resumes: the first date is kept, the second
@@ -116,16 +125,29 @@ TEST(CliSeries, KilledSeriesResumesToTheSameBytes) {
     writeScene(dir.file("d1.tif"), s);
     s.blobs.resize(420);  // 80 objects gone on date 2
     writeScene(dir.file("d2.tif"), s);
-    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n";  // relative to LIST's folder
+    std::ofstream(dir.file("list.txt"))
+        << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n";  // relative to LIST's folder
     auto args = [&](const std::string& out) {
-        return std::vector<std::string>{"scan", "--time-series", dir.file("list.txt"), "-o", out, "-q",
-                                        "--tile-size", "64", "--threads", "1", "--set", "close_radius_m=20"};
+        return std::vector<std::string>{"scan",
+                                        "--time-series",
+                                        dir.file("list.txt"),
+                                        "-o",
+                                        out,
+                                        "-q",
+                                        "--tile-size",
+                                        "64",
+                                        "--threads",
+                                        "1",
+                                        "--set",
+                                        "close_radius_m=20"};
     };
     fs::create_directories(dir.file("ref"));
     fs::create_directories(dir.file("run"));
     ASSERT_EQ(runRiskmap(args(dir.file("ref/s.geojson"))).exitCode, 0);
-    const std::string out = dir.file("run/s.geojson"), journal2 = dir.file("run/s.2021-06-10.geojson.journal");
-    const int code = spawnAndKillWhen(args(out), [&] { return sizeOf(journal2) > 4096; }, 20000);
+    const std::string out = dir.file("run/s.geojson"),
+                      journal2 = dir.file("run/s.2021-06-10.geojson.journal");
+    const int code = spawnAndKillWhen(
+        args(out), [&] { return sizeOf(journal2) > 4096; }, 20000);
     ASSERT_NE(code, 0) << "the series finished before the kill";
     ASSERT_TRUE(fileExists(dir.file("run/s.2021-01-10.geojson")));
     ASSERT_FALSE(fileExists(dir.file("run/s.2021-06-10.geojson")));
@@ -139,7 +161,8 @@ TEST(CliSeries, KilledSeriesResumesToTheSameBytes) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.err.find("2021-01-10: kept"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("from the journal"), std::string::npos) << r.err;
-    for (const std::string f : {"s.geojson", "s.2021-01-10.geojson", "s.2021-06-10.geojson", "s.diff.2021-01-10_2021-06-10.geojson"})
+    for (const std::string f : {"s.geojson", "s.2021-01-10.geojson", "s.2021-06-10.geojson",
+                                "s.diff.2021-01-10_2021-06-10.geojson"})
         EXPECT_EQ(readFile(dir.file("run/" + f)), readFile(dir.file("ref/" + f))) << f;
     const Json m = parseJsonFile(out + ".manifest.json");
     EXPECT_TRUE(m.at("series").at("dates")[0].at("kept").get<bool>());
@@ -150,7 +173,8 @@ TEST(CliSeries, KilledSeriesResumesToTheSameBytes) {
 TEST(CliSeries, ListErrorsNameTheLine) {
     TempDir dir;
     std::ofstream(dir.file("list.txt")) << "2021-01-10 a.tif\n2021-13-40 b.tif\n";
-    CliResult r = runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file("s.geojson")});
+    CliResult r =
+        runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file("s.geojson")});
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("list.txt"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
