@@ -13,6 +13,7 @@
 #include "core/Version.hpp"
 #include "eval/PointMatcher.hpp"
 #include "geo/GdalRuntime.hpp"
+#include "output/GeoJsonWriter.hpp"
 #include "output/LayerSet.hpp"
 #include "output/QgisStyle.hpp"
 #include "provenance/Manifest.hpp"
@@ -164,6 +165,20 @@ std::set<std::string> ScanDiff::inputFiles() const {
     return in;
 }
 
+// The finest pixel of both scans' inputs (metres; 0 when their manifests do not say).
+double ScanDiff::finestPixel() const {
+    double finest = 0;
+    for (const Side* s : {before_.get(), after_.get()})
+        for (const auto& in : s->manifest.inputs) {
+            const Json& g =
+                in.description.is_object() ? in.description.value("gsd_m", Json()) : Json();
+            if (!g.is_object() || !g.contains("min") || !g["min"].is_number()) continue;
+            const double m = g["min"].get<double>();
+            if (m > 0 && (finest == 0 || m < finest)) finest = m;
+        }
+    return finest;
+}
+
 void ScanDiff::checkOutput() {
     const OutputFormat format = outputFormatFor(request_.output);
     if (!request_.outCrs.empty() && format.rfc7946)
@@ -173,6 +188,7 @@ void ScanDiff::checkOutput() {
     if (!format.rfc7946)
         targetCrs_ = request_.outCrs.empty() ? after_->layer.crsWkt
                                              : crsWktFromUser(request_.outCrs, "--out-crs");
+    if (format.rfc7946) GeoJsonWriter::checkPrecision(request_.coordinatePrecision, finestPixel());
     const std::set<std::string> inputs = inputFiles();
     const std::string style = filesOf(request_.output).back();
     for (const auto& p : filesOf(request_.output)) {

@@ -65,6 +65,7 @@ public:
 private:
     std::set<std::string> inputFiles() const;
     void checkOutput();
+    double finestPixel() const;
     void checkSameDetector() const;
     void checkComparable();
     std::vector<Change> compare(DiffCounts& counts) const;

@@ -15,6 +15,7 @@
 #include "output/LayerSet.hpp"
 #include "output/QgisStyle.hpp"
 #include "provenance/Manifest.hpp"
+#include "raster/InputCatalog.hpp"
 #include "readback/LayerReader.hpp"
 #include "scan/ScanJob.hpp"
 
@@ -66,6 +67,7 @@ TimeSeries::TimeSeries(SeriesRequest request, const DetectorRegistry& registry)
     ScanFiles::plan(s.output, false, "");  // an unknown extension fails first
     dates_ = readSeriesList(request_.list, s.input);
     checkFiles();
+    checkOutputsAreNotInputs();
 }
 
 ScanRequest TimeSeries::requestFor(const SeriesDate& d) const {
@@ -117,6 +119,30 @@ void TimeSeries::checkFiles() const {
             continue;
         // --resume rewrites the combined layer a killed run may have half-committed (an audit).
         FileCommit::checkDestination(p, s.overwrite || s.resume);
+    }
+}
+
+// No file of the series replaces what it reads: LIST itself, or a date's raster, band file or
+// input list (a sweep of every option path: -o over LIST replaced it, and a diff layer named
+// like an input raster overwrote it; each date's own layer was already checked by its scan).
+void TimeSeries::checkOutputsAreNotInputs() const {
+    std::set<std::string> outs;
+    for (const auto& p : plannedFiles()) outs.insert(FileCommit::identity(p));
+    for (const auto& p : ScanDiff::filesOf(request_.scan.output))
+        outs.insert(FileCommit::identity(p));
+    std::vector<std::string> read{request_.list};
+    for (const auto& d : dates_) {
+        for (const auto& p : InputCatalog::expandPaths(d.input.paths, d.input.inputList))
+            read.push_back(p);
+        for (const auto& b : d.input.bands) read.push_back(b.path);
+        if (!d.input.inputList.empty()) read.push_back(d.input.inputList);
+    }
+    for (const auto& p : read) {
+        const bool remote = p.rfind("/vsi", 0) == 0 || p.find("://") != std::string::npos;
+        if (!remote && outs.count(FileCommit::identity(p)))
+            throw UsageError("'" + p +
+                             "' is read by this time series and would be replaced by one of its "
+                             "outputs: choose another -o");
     }
 }
 

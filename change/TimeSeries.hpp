@@ -58,6 +58,7 @@ private:
     ScanRequest requestFor(const SeriesDate& d) const;
     std::vector<std::string> plannedFiles() const;
     void checkFiles() const;
+    void checkOutputsAreNotInputs() const;
     bool finishedEarlier(const SeriesDate& d) const;
     void dropCombined() const;
     static std::vector<std::string> earlierSeriesFiles(const std::string& output);

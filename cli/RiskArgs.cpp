@@ -54,7 +54,8 @@ OutputOptionHandles addOutputOptions(CLI::App& cmd, ScanRequest& r) {
                "permissions of the outputs (octal)")
             ->default_str(fileModeText(r.fileMode));
     h.precision = cmd.add_option("--precision", r.coordinatePrecision,
-                                 "decimal places of GeoJSON coordinates")
+                                 "decimal places of GeoJSON coordinates; places coarser than half "
+                                 "a pixel are refused (they collapse outlines)")
                       ->check(CLI::Range(1, 15))
                       ->capture_default_str();
     h.simplify =

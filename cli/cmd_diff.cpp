@@ -41,7 +41,9 @@ void addDiffOptions(CLI::App& cmd, DiffRequest& r) {
            "--file-mode", [&r](const std::string& m) { r.fileMode = parseFileMode(m); },
            "permissions of the outputs (octal)")
         ->default_str(fileModeText(r.fileMode));
-    cmd.add_option("--precision", r.coordinatePrecision, "decimal places of GeoJSON coordinates")
+    cmd.add_option("--precision", r.coordinatePrecision,
+                   "decimal places of GeoJSON coordinates; places coarser than half a pixel are "
+                   "refused (they collapse outlines)")
         ->check(CLI::Range(1, 15))
         ->capture_default_str();
 }

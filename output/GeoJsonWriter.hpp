@@ -19,6 +19,11 @@ namespace riskmap {
 
 class GeoJsonWriter {
 public:
+    // Coordinates rounded to `places` decimals of a degree, coarser than half the finest pixel
+    // (metres) of what is written, collapse outlines into invalid polygons: throws UsageError
+    // naming the places that keep them. Scan, merge and diff check before writing.
+    static void checkPrecision(int places, double finestPixelMetres);
+
     // Creates `path` (owner-only until the caller relaxes it). Throws IoError.
     GeoJsonWriter(const std::string& path, const std::string& layerName,
                   std::vector<FieldSpec> fields, int precision);

@@ -21,6 +21,7 @@
 #include "core/Version.hpp"
 #include "geo/CoordinateMapper.hpp"
 #include "geo/GdalRuntime.hpp"
+#include "output/GeoJsonWriter.hpp"
 #include "output/QgisStyle.hpp"
 #include "raster/RasterReader.hpp"
 #include "risk/RiskGrid.hpp"
@@ -227,22 +228,12 @@ void ScanJob::checkOutCrs() {
     }
 }
 
-// GeoJSON coordinates are degrees rounded to --precision places: 3 places are ~110 m, which
-// collapsed every 10 m outline of a scan without a word (an audit). Said when the rounding is
-// coarser than half the finest pixel.
-void ScanJob::warnCoarsePrecision() {
+// GeoJSON rounded coarser than half the finest pixel collapses outlines (GeoJsonWriter).
+void ScanJob::checkCoarsePrecision() const {
     if (!files().format.rfc7946) return;
-    const double stepMetres = 111320.0 * std::pow(10.0, -request_.coordinatePrecision);
     double finest = std::numeric_limits<double>::infinity();
     for (const RasterInput& in : inputs()) finest = std::min(finest, in.minGsd());
-    if (stepMetres <= finest / 2) return;
-    char text[160];
-    std::snprintf(
-        text, sizeof text,
-        "--precision %d rounds coordinates to about %.3g m, coarser than the %.1f m pixels",
-        request_.coordinatePrecision, stepMetres, finest);
-    warnings_.push_back(std::string(text) +
-                        ": outlines lose their shape or collapse (7 places keep about 1 cm)");
+    GeoJsonWriter::checkPrecision(request_.coordinatePrecision, finest);
 }
 
 ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
@@ -296,7 +287,7 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     checkOutCrs();
     checkGridArea();
     for (const RasterInput& in : inputs()) detector_->checkInput(in.gsdX(), in.gsdY());
-    warnCoarsePrecision();
+    checkCoarsePrecision();
     for (std::size_t i = 0; i < inputs().size(); ++i) {
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
@@ -483,6 +474,14 @@ void ScanJob::checkOutputsAreNotInputs() const {
             if (!isRemote(f.path) && outs.count(FileCommit::identity(f.path)))
                 throw UsageError("output '" + f.path +
                                  "' is also an input: choose another -o or --publish path");
+    // The --input-list file, and a STAC file named as an input, are read too: -o over the list
+    // replaced it with the layer (a sweep of every option path).
+    std::vector<std::string> named = request_.input.paths;
+    if (!request_.input.inputList.empty()) named.push_back(request_.input.inputList);
+    for (const auto& p : named)
+        if (!isRemote(p) && outs.count(FileCommit::identity(p)))
+            throw UsageError("output '" + p +
+                             "' is also an input: choose another -o, --explain or --publish path");
     // A context layer is read too: -o or --publish over it replaced it (an audit).
     for (const auto& c : request_.risk.context)
         if (!isRemote(c.path) && outs.count(FileCommit::identity(c.path)))

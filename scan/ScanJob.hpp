@@ -111,7 +111,7 @@ private:
     void checkGridArea() const;
     void checkOutCrs();
     void checkContextLayers() const;
-    void warnCoarsePrecision();
+    void checkCoarsePrecision() const;
     void fitTilesToRam();
     std::size_t reserveForDetector(bool& fits);
     // Replays a journal's finished tiles (--resume) into `res`; returns the finished set.

@@ -624,6 +624,12 @@ TEST(CliDiff, UsageErrorsExitTwoNamingTheFile) {
     expectUsage({"diff", s.a, s.b, "-o", changes}, changes);  // exists, no --overwrite
     expectUsage({"diff", s.a, s.b, "-o", out, "--min-score", "1.5"}, "--min-score");
     expectUsage({"diff", s.a, "-o", out}, "missing AFTER_SCAN, the later scan");
+    // 3 places (~110 m) wrote 10 m outlines collapsed and crossing themselves (a sweep).
+    expectUsage({"diff", s.a, s.b, "-o", out, "--precision", "3"}, "Give --precision 5 or more");
+    EXPECT_EQ(
+        runRiskmap({"diff", s.a, s.b, "-o", s.dir.file("out/p3.gpkg"), "--precision", "3", "-q"})
+            .exitCode,
+        0);
     // A scan without its manifest cannot be compared (a data error, exit 1), named.
     fs::copy_file(s.a, s.dir.file("bare.geojson"));
     const CliResult r = runRiskmap({"diff", s.dir.file("bare.geojson"), s.b, "-o", out});

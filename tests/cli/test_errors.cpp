@@ -192,7 +192,7 @@ TEST_F(CliErrors, JsonProgressReportsErrorsAndWarningsAsEvents) {
     EXPECT_EQ(events[0].at("event"), "error");
     EXPECT_EQ(events[0].at("exit_code"), 1);
     EXPECT_NE(events[0].at("message").get<std::string>().find("nope.tif"), std::string::npos);
-    r = runRiskmap({"scan", raster_, "-o", out_, "--json-progress", "--precision", "3"});
+    r = runRiskmap({"scan", raster_, "-o", out_, "--json-progress", "--detector", "clearing"});
     EXPECT_EQ(r.exitCode, 0) << r.err;
     events = lines(r.err);
     ASSERT_FALSE(events.empty());

@@ -143,6 +143,17 @@ TEST_F(OutputSafety, OutputsMayNotShareAFileNorBeAnInput) {
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("also an input"), std::string::npos) << r.err;
     EXPECT_EQ(readFile(gpkgRaster), before);
+    // So is the --input-list file (a sweep: -o list.fgb --overwrite replaced the list, exit 0).
+    const std::string list = dir_.file("out/list.fgb");
+    std::ofstream(list) << raster_ << "\n";
+    r = runRiskmap({"scan", "--input-list", list, "-o", list, "--overwrite", "-q"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("also an input"), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(list), raster_ + "\n");
+    r = runRiskmap({"scan", "--input-list", list, "-o", dir_.file("out/e.gpkg"), "--explain", list,
+                    "--overwrite", "-q"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_EQ(readFile(list), raster_ + "\n");
 }
 
 TEST_F(OutputSafety, OverwriteRemovesStaleCompanionsAndKeepsIdenticalStyles) {

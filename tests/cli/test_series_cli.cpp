@@ -327,3 +327,32 @@ TEST(CliSeries, ARerunWithFewerDatesNamesTheFilesItDoesNotHold) {
     EXPECT_EQ(warnings.find("s.2021-06-10.geojson' of an earlier"), std::string::npos) << warnings;
     EXPECT_TRUE(fileExists(dir.file("s.2021-09-10.geojson"))) << "the user's file was deleted";
 }
+
+// A sweep of every option path: -o over the series' LIST replaced it with a GeoPackage, and a
+// diff layer named like a date's input raster overwrote that raster (both exit 0). Refused now,
+// before anything is written, and both files are kept.
+TEST(CliSeries, NoOutputReplacesTheListOrAnInput) {
+    TempDir dir;
+    std::ofstream(dir.file("ts.gpkg"))
+        << bandLine("2020-01-01", kScene) << bandLine("2020-02-01", kScene);
+    const std::string list = readFile(dir.file("ts.gpkg"));
+    CliResult r = runRiskmap({"scan", "--time-series", dir.file("ts.gpkg"), "-o",
+                              dir.file("ts.gpkg"), "--overwrite", "-q"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("is read by this time series"), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(dir.file("ts.gpkg")), list);
+    // A date's raster named as the diff layer OUT.diff.D1_D2.gpkg would be.
+    const std::string raster = dir.file("w.diff.2020-01-01_2020-02-01.gpkg");
+    r = runShell("gdal_translate -q -b 1 -of GPKG '" + kScene + "/Sentinel-2_L2A_B04_Raw.tiff' '" +
+                 raster + "'");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string before = readFile(raster);
+    std::ofstream(dir.file("wl.txt"))
+        << "2020-01-01 " << raster << "\n2020-02-01 " << raster << "\n";
+    r = runRiskmap({"scan", "--time-series", dir.file("wl.txt"), "--set", "rule=b1 > 0.1", "-o",
+                    dir.file("w.gpkg"), "--overwrite", "-q"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find(raster), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(raster), before);
+    EXPECT_FALSE(fileExists(dir.file("w.gpkg")));
+}
