@@ -165,16 +165,18 @@ std::set<std::string> ScanDiff::inputFiles() const {
     return in;
 }
 
-// The finest pixel of both scans' inputs (metres; 0 when their manifests do not say).
+// The finest pixel of both scans' inputs, in degrees (GeoJsonWriter::pixelDegrees; 0 when their
+// manifests do not say).
 double ScanDiff::finestPixel() const {
     double finest = 0;
     for (const Side* s : {before_.get(), after_.get()})
         for (const auto& in : s->manifest.inputs) {
-            const Json& g =
-                in.description.is_object() ? in.description.value("gsd_m", Json()) : Json();
-            if (!g.is_object() || !g.contains("min") || !g["min"].is_number()) continue;
-            const double m = g["min"].get<double>();
-            if (m > 0 && (finest == 0 || m < finest)) finest = m;
+            const Json& g = in.description.is_object() ? in.description.value("gsd_m", Json()) : Json();
+            if (!g.is_object() || !g.value("x", Json()).is_number() || !g.value("y", Json()).is_number()) continue;
+            double lo = 90, hi = -90;
+            for (const LonLat& p : in.footprint) lo = std::min(lo, p.lat), hi = std::max(hi, p.lat);
+            const double d = GeoJsonWriter::pixelDegrees(g["x"].get<double>(), g["y"].get<double>(), lo <= hi ? (lo + hi) / 2 : 0);
+            if (d > 0 && (finest == 0 || d < finest)) finest = d;
         }
     return finest;
 }

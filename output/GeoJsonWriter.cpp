@@ -80,20 +80,24 @@ char* fastFixed(char* buf, double v, int precision) {
 // 3 places are ~110 m: every 10 m outline of a scan collapsed without a word (an audit); warned
 // of, they were still written, collapsed to repeated points and crossing themselves (a sweep:
 // 239 of 260 invalid at 3 places).
-void GeoJsonWriter::checkPrecision(int places, double finestPixelMetres) {
-    auto stepMetres = [](int n) { return 111320.0 * std::pow(10.0, -n); };
-    if (!(finestPixelMetres > 0) || stepMetres(places) <= finestPixelMetres / 2) return;
+void GeoJsonWriter::checkPrecision(int places, double finestPixelDegrees) {
+    constexpr double kMetresPerDegree = 111320.0;  // of latitude, to say it in metres
+    if (!(finestPixelDegrees > 0) || std::pow(10.0, -places) <= finestPixelDegrees / 2) return;
     int least = places;
-    while (stepMetres(least) > finestPixelMetres / 2) ++least;
+    while (std::pow(10.0, -least) > finestPixelDegrees / 2) ++least;
     char text[400];
-    std::snprintf(
-        text, sizeof text,
-        "--precision %d rounds coordinates to about %.3g m, coarser than half the %.1f m pixels: "
-        "outlines would collapse into invalid polygons. Give --precision %d or more (the default 7 "
-        "keeps "
-        "about 1 cm), or write .gpkg or .fgb; to share coarse locations, use --publish",
-        places, stepMetres(places), finestPixelMetres, least);
+    std::snprintf(text, sizeof text,
+                  "--precision %d rounds coordinates to about %.3g m, coarser than half the %.3g m pixels: "
+                  "outlines would collapse into invalid polygons. Give --precision %d or more (the default 7 keeps "
+                  "about 1 cm), or write .gpkg or .fgb; to share coarse locations, use --publish",
+                  places, kMetresPerDegree * std::pow(10.0, -places), kMetresPerDegree * finestPixelDegrees, least);
     throw UsageError(text);
+}
+
+double GeoJsonWriter::pixelDegrees(double gsdX, double gsdY, double latitude) {
+    constexpr double kMetresPerDegree = 111320.0;
+    const double c = std::max(std::cos(latitude * M_PI / 180.0), 1e-12);
+    return std::min(gsdY / kMetresPerDegree, gsdX / (kMetresPerDegree * c));
 }
 
 void GeoJsonWriter::appendCoordinate(std::string& out, double v, int precision) {

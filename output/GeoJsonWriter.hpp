@@ -20,9 +20,12 @@ namespace riskmap {
 class GeoJsonWriter {
 public:
     // Coordinates rounded to `places` decimals of a degree, coarser than half the finest pixel
-    // (metres) of what is written, collapse outlines into invalid polygons: throws UsageError
-    // naming the places that keep them. Scan, merge and diff check before writing.
-    static void checkPrecision(int places, double finestPixelMetres);
+    // of what is written (in degrees: pixelDegrees), collapse outlines into invalid polygons:
+    // throws UsageError naming the places that keep them. Scan, merge and diff check first.
+    static void checkPrecision(int places, double finestPixelDegrees);
+    // A pixel of gsdX x gsdY metres at this latitude, in degrees of latitude or longitude,
+    // whichever is smaller (a longitude degree shrinks towards the poles).
+    static double pixelDegrees(double gsdX, double gsdY, double latitude);
 
     // Creates `path` (owner-only until the caller relaxes it). Throws IoError.
     GeoJsonWriter(const std::string& path, const std::string& layerName,

@@ -232,7 +232,11 @@ void ScanJob::checkOutCrs() {
 void ScanJob::checkCoarsePrecision() const {
     if (!files().format.rfc7946) return;
     double finest = std::numeric_limits<double>::infinity();
-    for (const RasterInput& in : inputs()) finest = std::min(finest, in.minGsd());
+    for (const RasterInput& in : inputs()) {
+        double lo = 90, hi = -90;
+        for (const LonLat& p : in.footprint()) lo = std::min(lo, p.lat), hi = std::max(hi, p.lat);
+        finest = std::min(finest, GeoJsonWriter::pixelDegrees(in.gsdX(), in.gsdY(), lo <= hi ? (lo + hi) / 2 : 0));
+    }
     GeoJsonWriter::checkPrecision(request_.coordinatePrecision, finest);
 }
 

@@ -156,7 +156,7 @@ TEST(Reliability, ReportAndMergeAppearOnlyAtCommit) {
     ASSERT_TRUE(fs::exists(merged));
     const std::string mergedBytes = readFile(merged);
     r = runShell("RISKMAP_TEST_FAIL_COMMIT=2 '" RISKMAP_BINARY "' merge '" + dir.file("sh1.geojson") + "' '" + dir.file("sh2.geojson") +
-                 "' -o '" + merged + "' --overwrite --precision 3");
+                 "' -o '" + merged + "' --overwrite --precision 6");
     EXPECT_EQ(r.exitCode, 1) << r.err;
     EXPECT_EQ(readFile(merged), mergedBytes);
 }
