@@ -358,7 +358,7 @@ TEST(CliScan, CoarsePrecisionIsRefused) {
     auto r = runRiskmap({"scan", in, "-q", "-o", dir.file("p4.geojson"), "--precision", "4"});
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("--precision 4 rounds coordinates to about 11.1 m, coarser than half the "
-                         "10.0 m pixels"),
+                         "10 m pixels"),
               std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("Give --precision 5 or more"), std::string::npos) << r.err;
