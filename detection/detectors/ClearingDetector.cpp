@@ -540,6 +540,14 @@ bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry) 
             row[x] = b[0] | b[1] << kPackBits | b[2] << (2 * kPackBits);
         }
     };
+    // Sums are read only at non-vegetated land (open land's candidates) and at bare evidence (the
+    // patches' matrix share): forest and water are most of a reserve (output unchanged).
+    auto wanted = [&](int y, std::uint8_t* row) {
+        using C = ClearingDetector;
+        const std::uint8_t* c = px.cls.data() + static_cast<std::size_t>(y) * w;
+        for (std::size_t x = 0; x < w; ++x)
+            row[x] = (c[x] & C::kValid) && (!(c[x] & (C::kWater | C::kVegetation)) || (c[x] & C::kBare));
+    };
     // Rows are judged in parallel while other rows' classes are read: kOpen is set afterwards.
     std::vector<std::uint8_t> open(px.cls.size(), 0);
     auto sink = [&](int y, const std::int64_t* sums) {
@@ -547,7 +555,7 @@ bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry) 
             open[k] = judgeOpen(px, k, packedField(sums[x], 0), packedField(sums[x], 1),
                                 packedField(sums[x], 2), p);
     };
-    diskSumRows(px.w, px.h, rx, ry, source, sink);
+    diskSumRows(px.w, px.h, rx, ry, source, wanted, sink);
     forPixels(open.size(), [&](std::size_t k0, std::size_t k1) {
         for (std::size_t k = k0; k < k1; ++k) px.cls[k] |= open[k] ? ClearingDetector::kOpen : 0;
     });

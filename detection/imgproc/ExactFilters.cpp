@@ -122,16 +122,23 @@ std::vector<int> chordHalves(double rx, double ry) {
 // chosen when the process starts: clearing 7.6 -> 6.5 CPU-s on the real-texture mosaic. Integer
 // only, so every clone gives the same bytes. (uint32/uint16 planes were tried: no faster.)
 // Output rows y0 .. y1 - 1; the band reads its own prefix rows, from y0 minus the disk's reach.
+constexpr int kRunGap = 16;  // px: wanted runs closer than this are summed as one
+
+// Output rows y0 .. y1 - 1 (see above); with `wanted`, only over the runs of wanted pixels of
+// each output row (0 elsewhere).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
 void sumChordBand(int w, int h, const std::vector<int>& half, int y0, int y1,
                   const std::function<void(int, std::int64_t*)>& source,
+                  const std::function<void(int, std::uint8_t*)>* wanted,
                   const std::function<void(int, const std::int64_t*)>& sink) {
     const int iry = static_cast<int>(half.size() / 2);
     // Prefix sums of the rows a disk spans, in a ring: the plane's prefix sums never exist at once.
     const std::size_t ringRows = half.size(), pw = static_cast<std::size_t>(w) + 1;
     std::vector<std::int64_t> ring(ringRows * pw), in(static_cast<std::size_t>(w)), o(static_cast<std::size_t>(w));
+    std::vector<std::uint8_t> want(wanted ? static_cast<std::size_t>(w) : 0);
+    std::vector<std::pair<int, int>> runs{{0, w}};
     auto prefixRow = [&](int y) { return ring.data() + static_cast<std::size_t>(y) % ringRows * pw; };
     int next = std::max(0, y0 - iry);  // first row whose prefix sums are not yet in the ring
     for (int y = y0; y < y1; ++y) {
@@ -141,16 +148,32 @@ void sumChordBand(int w, int h, const std::vector<int>& half, int y0, int y1,
             p[0] = 0;
             for (int x = 0; x < w; ++x) p[x + 1] = p[x] + in[static_cast<std::size_t>(x)];
         }
+        if (wanted) {
+            (*wanted)(y, want.data());
+            runs.clear();
+            for (int x = 0; x < w;) {
+                if (!want[static_cast<std::size_t>(x)]) { ++x; continue; }
+                const int s = x;
+                while (x < w && want[static_cast<std::size_t>(x)]) ++x;
+                // A short gap costs less summed than a run's set-up for every chord.
+                if (!runs.empty() && s - runs.back().second < kRunGap)
+                    runs.back().second = x;
+                else
+                    runs.emplace_back(s, x);
+            }
+        }
         std::fill(o.begin(), o.end(), 0);
         for (int dy = std::max(-iry, -y); dy <= std::min(iry, h - 1 - y); ++dy) {
             const int hw = half[static_cast<std::size_t>(dy + iry)];
             if (hw < 0) continue;
             const std::int64_t* p = prefixRow(y + dy);
-            // Clamped chords at both ends; the interior without clamps, so the loop vectorises.
-            const int a = std::min(w, hw), b = std::max(a, w - hw);
-            for (int x = 0; x < a; ++x) o[static_cast<std::size_t>(x)] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
-            for (int x = a; x < b; ++x) o[static_cast<std::size_t>(x)] += p[x + hw + 1] - p[x - hw];
-            for (int x = b; x < w; ++x) o[static_cast<std::size_t>(x)] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
+            for (const auto& [s, e] : runs) {
+                // Clamped chords at both ends; the interior without clamps, so the loop vectorises.
+                const int a = std::clamp(std::min(w, hw), s, e), b = std::clamp(std::max(std::min(w, hw), w - hw), a, e);
+                for (int x = s; x < a; ++x) o[static_cast<std::size_t>(x)] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
+                for (int x = a; x < b; ++x) o[static_cast<std::size_t>(x)] += p[x + hw + 1] - p[x - hw];
+                for (int x = b; x < e; ++x) o[static_cast<std::size_t>(x)] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
+            }
         }
         sink(y, o.data());
     }
@@ -161,9 +184,10 @@ void sumChordBand(int w, int h, const std::vector<int>& half, int y0, int y1,
 // above it: 2 x 50 prefix rows against 64 x 101 chord rows for a 500 m disk at 10 m.
 void sumChords(int w, int h, const std::vector<int>& half,
                const std::function<void(int, std::int64_t*)>& source,
+               const std::function<void(int, std::uint8_t*)>* wanted,
                const std::function<void(int, const std::int64_t*)>& sink) {
     tbb::parallel_for(tbb::blocked_range<int>(0, h, 64), [&](const tbb::blocked_range<int>& r) {
-        sumChordBand(w, h, half, r.begin(), r.end(), source, sink);
+        sumChordBand(w, h, half, r.begin(), r.end(), source, wanted, sink);
     });
 }
 
@@ -171,7 +195,13 @@ void sumChords(int w, int h, const std::vector<int>& half,
 
 void diskSumRows(int w, int h, double rx, double ry, const std::function<void(int, std::int64_t*)>& source,
                  const std::function<void(int, const std::int64_t*)>& sink) {
-    sumChords(w, h, chordHalves(rx, ry), source, sink);
+    sumChords(w, h, chordHalves(rx, ry), source, nullptr, sink);
+}
+
+void diskSumRows(int w, int h, double rx, double ry, const std::function<void(int, std::int64_t*)>& source,
+                 const std::function<void(int, std::uint8_t*)>& wanted,
+                 const std::function<void(int, const std::int64_t*)>& sink) {
+    sumChords(w, h, chordHalves(rx, ry), source, &wanted, sink);
 }
 
 IntPlane diskSum(const IntPlane& src, double rx, double ry) {

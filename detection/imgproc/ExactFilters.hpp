@@ -72,6 +72,12 @@ IntPlane diskSum(const IntPlane& src, double rx, double ry);
 // source reads.
 void diskSumRows(int w, int h, double rx, double ry, const std::function<void(int, std::int64_t*)>& source,
                  const std::function<void(int, const std::int64_t*)>& sink);
+// The same where wanted(y, row) sets row[x] to 1 for the pixels whose sums are needed: the sink
+// gets 0 elsewhere. The chords are summed over the wanted runs only (where a 500 m disk's 101
+// chords a pixel are spent on forest and water that no test reads).
+void diskSumRows(int w, int h, double rx, double ry, const std::function<void(int, std::int64_t*)>& source,
+                 const std::function<void(int, std::uint8_t*)>& wanted,
+                 const std::function<void(int, const std::int64_t*)>& sink);
 
 // Three 0/1 planes packed 21 bits each into one 64-bit value are disk-summed in one pass: exact
 // while no sum reaches 2^21 (diskSumPackable), as every field only adds.

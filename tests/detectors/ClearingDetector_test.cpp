@@ -558,6 +558,31 @@ TEST(ExactFilters, PackedDiskSumsEqualSeparateOnes) {
     }
 }
 
+TEST(ExactFilters, DiskSumsOverWantedPixelsOnlyEqualTheFullOnesThere) {
+    // Sums only where wanted (runs, short gaps summed with them, runs at both edges, empty
+    // rows, a plane narrower than the disk): each wanted pixel exactly as the full sum, 0 elsewhere.
+    std::mt19937 rng(17);
+    for (const auto& [w, h, r, density] : std::vector<std::tuple<int, int, double, int>>{
+             {300, 90, 12.5, 2}, {300, 90, 12.5, 40}, {7, 60, 20.0, 3}, {130, 40, 3.0, 1}}) {
+        IntPlane src(w, h), sums(w, h);
+        std::vector<std::uint8_t> want(src.size());
+        for (std::size_t i = 0; i < src.size(); ++i) src.v[i] = rng() % 5, want[i] = rng() % density == 0;
+        for (int x = 0; x < w; ++x) want[static_cast<std::size_t>(x)] = 0;  // an empty row
+        const IntPlane full = diskSum(src, r, r * 0.7);
+        diskSumRows(
+            w, h, r, r * 0.7, [&](int y, std::int64_t* row) { std::copy(src.row(y), src.row(y) + w, row); },
+            [&](int y, std::uint8_t* row) { std::copy(want.begin() + y * w, want.begin() + (y + 1) * w, row); },
+            [&](int y, const std::int64_t* row) { std::copy(row, row + w, sums.row(y)); });
+        for (std::size_t i = 0; i < src.size(); ++i)
+            if (want[i]) {
+                ASSERT_EQ(sums.v[i], full.v[i]) << w << " px, pixel " << i;
+            }
+        std::size_t zeros = 0;
+        for (std::size_t i = 0; i < src.size(); ++i) zeros += !want[i] && sums.v[i] == 0;
+        EXPECT_GT(zeros, 0u) << "nothing was skipped";
+    }
+}
+
 TEST(ExactFilters, DistanceTransformOnLongRowsUsesWideArithmetic) {
     // 14000 px in a row of 10 m pixels 1 m tall: each step weighs 102400 units, the envelope's
     // products pass 2^63, so the 128-bit path must run and the squared distances stay exact.
