@@ -110,7 +110,8 @@ void RasterReader::readMask(int file, GDALRasterBand& maskBand, const Window& wi
 namespace {
 
 // OpenCV depth for reading a GDAL type natively; -1 when it has none (read as Float32).
-// valid = 0 where `plane` (CV_32F or CV_64F) is NaN, declared nodata or not. Not cv::compare(p, p,
+// valid = 0 where `plane` (CV_32F or CV_64F) is NaN or infinite (a sweep: rows of +Inf made a kiln
+// of p 0.94), declared nodata or not. Not cv::compare(p, p,
 // CMP_NE): OpenCV 4.6's vectorised path compares ordered and finds no NaN in a plane of more
 // than a few pixels, so NaN pixels of float scenes were data (found by an audit).
 template <typename T>
@@ -119,7 +120,7 @@ void clearNaNOf(const cv::Mat& plane, cv::Mat& valid) {
         const T* p = plane.ptr<T>(y);
         std::uint8_t* v = valid.ptr<std::uint8_t>(y);
         for (int x = 0; x < plane.cols; ++x)
-            if (std::isnan(p[x])) v[x] = 0;
+            if (!std::isfinite(p[x])) v[x] = 0;
     }
 }
 

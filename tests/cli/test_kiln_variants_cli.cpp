@@ -15,6 +15,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <iostream>
 
 #include "core/Json.hpp"
@@ -300,4 +301,22 @@ TEST(CliKilnVariants, FloatRenderingsBeyondWhiteAndBelowBlack) {
     // The per-chip 0.5-99.5 % stretch kept in float, beyond white: 32/2/9 (in 8 bits, clipped at
     // white, 22/1/19).
     expectAtLeast(measure("float-stretch0.5", stretch, {}, GDT_Float32), 32, 2);
+}
+
+// A sweep of hostile inputs: rows of +Inf in a float chip made a "chroma" kiln of p 0.94 (and
+// -Inf one of 0.44); NaN rows were no data. Every non-finite value is no data now.
+TEST(CliKilnVariants, InfiniteValuesAreNoDataAsNaNIs) {
+    auto rowsOf = [](float v) {
+        return [v](Chip& c) {
+            for (auto& m : c.rgb)
+                for (int y = 40; y < std::min(60, m.rows); ++y) m.row(y).setTo(v);
+        };
+    };
+    const Figures nan = measure("rows-nan", rowsOf(std::numeric_limits<float>::quiet_NaN()), {}, GDT_Float32);
+    for (float v : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()}) {
+        const Figures f = measure(v > 0 ? "rows-inf" : "rows-minus-inf", rowsOf(v), {}, GDT_Float32);
+        EXPECT_EQ(f.tp, nan.tp) << v;
+        EXPECT_EQ(f.fp, nan.fp) << v;
+        EXPECT_EQ(f.fn, nan.fn) << v;
+    }
 }
