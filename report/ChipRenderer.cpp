@@ -136,9 +136,17 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     const double extent = std::max(x1 - x0, (y1 - y0) * input_.gsdY() / input_.gsdX());
     int side = static_cast<int>(std::ceil(std::max(3 * extent, minMetres / input_.gsdX())));
     side = std::max(16, std::min({side, input_.width(), input_.height(), 2048}));
-    int wx = static_cast<int>(std::lround(cx - side / 2.0)), wy = static_cast<int>(std::lround(cy - side / 2.0));
-    wx = std::max(0, std::min(wx, input_.width() - side));
-    wy = std::max(0, std::min(wy, input_.height() - side));
+    // North up and east right whatever the raster's row and column order: south-up and east-left
+    // rasters gave mirrored chips (a sweep of hostile inputs), the scan itself being right. The
+    // window is placed in that orientation too, so that it covers the same ground.
+    const auto gt = input_.geoTransform().coefficients();
+    const bool flipX = gt[1] < 0, flipY = gt[5] > 0;
+    auto place = [side](double c, int size, bool flip) {
+        const double oriented = flip ? size - c : c;
+        const int at = std::max(0, std::min(static_cast<int>(std::lround(oriented - side / 2.0)), size - side));
+        return flip ? size - side - at : at;
+    };
+    const int wx = place(cx, input_.width(), flipX), wy = place(cy, input_.height(), flipY);
     if (cx < 0 || cy < 0 || cx > input_.width() || cy > input_.height()) return {};
     Window w{wx, wy, side, side};
     TileImage t;
@@ -153,6 +161,7 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     if (channels.size() == 1) channels = {channels[0], channels[0], channels[0]};
     cv::Mat img;
     cv::merge(channels, img);  // OpenCV is BGR: bands were pushed in reverse
+    if (flipX || flipY) cv::flip(img, img, flipX && flipY ? -1 : flipX ? 1 : 0);
     // Small windows are enlarged by whole pixels, so reviewers see the data's real pixels; large
     // ones (sub-metre imagery) are reduced to keep a report of hundreds of chips small.
     double scale = 1;
@@ -165,7 +174,10 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
 
     for (const auto& r : px) {
         std::vector<cv::Point> pts;
-        for (const auto& p : r) pts.emplace_back(static_cast<int>(std::lround((p.x - wx) * scale)), static_cast<int>(std::lround((p.y - wy) * scale)));
+        for (const auto& p : r) {
+            const double rx = flipX ? side - (p.x - wx) : p.x - wx, ry = flipY ? side - (p.y - wy) : p.y - wy;
+            pts.emplace_back(static_cast<int>(std::lround(rx * scale)), static_cast<int>(std::lround(ry * scale)));
+        }
         if (pts.size() < 2) continue;
         cv::polylines(img, pts, true, cv::Scalar(20, 20, 20), 4, cv::LINE_AA);
         cv::polylines(img, pts, true, cv::Scalar(0, 230, 255), 2, cv::LINE_AA);

@@ -10,6 +10,11 @@
 #include <map>
 #include <set>
 
+#include <gdal_priv.h>
+
+#include <opencv2/core.hpp>
+#include <tuple>
+
 #include "core/Json.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
@@ -361,4 +366,87 @@ TEST(CliReport, FoldersAndPicturesOfTheUsersAreNeverTakenForTheReports) {
     fs::remove(dir.file("rep/chips/my-annotated-photo.png"));
     r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--max-chips", "2", "--overwrite"});
     EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
+namespace {
+
+// A copy of a raster with its rows (south-up) and/or columns (east-left) in reverse order, its
+// geotransform flipped to match: the same ground, the same scan.
+void writeFlipped(const std::string& src, const std::string& dst, bool flipX, bool flipY) {
+    GDALAllRegister();
+    GDALDatasetUniquePtr in(GDALDataset::Open(src.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+    ASSERT_TRUE(in);
+    const int w = in->GetRasterXSize(), h = in->GetRasterYSize(), n = in->GetRasterCount();
+    GDALDatasetUniquePtr out(GetGDALDriverManager()->GetDriverByName("GTiff")->Create(dst.c_str(), w, h, n, GDT_UInt16, nullptr));
+    double gt[6];
+    in->GetGeoTransform(gt);
+    if (flipX) gt[0] += gt[1] * w, gt[1] = -gt[1];
+    if (flipY) gt[3] += gt[5] * h, gt[5] = -gt[5];
+    out->SetGeoTransform(gt);
+    out->SetProjection(in->GetProjectionRef());
+    for (int b = 1; b <= n; ++b) {
+        cv::Mat m(h, w, CV_16U);
+        ASSERT_EQ(in->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, w, h, m.data, w, h, GDT_UInt16, 0, 0), CE_None);
+        if (flipX || flipY) cv::flip(m, m, flipX && flipY ? -1 : flipX ? 1 : 0);
+        out->GetRasterBand(b)->SetDescription(in->GetRasterBand(b)->GetDescription());
+        ASSERT_EQ(out->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, w, h, m.data, w, h, GDT_UInt16, 0, 0), CE_None);
+    }
+}
+
+}  // namespace
+
+// A sweep of hostile inputs: chips of south-up and east-left rasters were mirror images (the
+// scan itself was right). Every chip is north up and east right.
+TEST(CliReport, ChipsAreNorthUpWhateverTheRasterOrder) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 240;
+    s.blobs = {{120, 120, 8, 8, kBareSoil}, {120, 100, 4, 4, kBareSoil}, {96, 126, 3, 3, kBareSoil}};  // north and west of it
+    writeScene(dir.file("n.tif"), s);
+    std::map<std::string, cv::Mat> chips;
+    for (const auto& [name, fx, fy] : std::vector<std::tuple<std::string, bool, bool>>{
+             {"n", false, false}, {"s", false, true}, {"e", true, false}, {"se", true, true}}) {
+        if (name != "n") writeFlipped(dir.file("n.tif"), dir.file(name + ".tif"), fx, fy);
+        ASSERT_EQ(runRiskmap({"scan", dir.file(name + ".tif"), "-o", dir.file(name + ".geojson"), "-q"}).exitCode, 0);
+        ASSERT_EQ(runRiskmap({"report", dir.file(name + ".geojson"), "-o", dir.file("rep_" + name), "-q"}).exitCode, 0);
+        const auto pngs = filesContaining(dir.file("rep_" + name + "/chips"), ".png");
+        ASSERT_EQ(pngs.size(), 3u) << name;
+        // Ids name the source file, so the chips are put in the order of their objects' places.
+        std::vector<std::pair<std::pair<double, double>, std::string>> placed;
+        const Json layer = parseJson(readFile(dir.file(name + ".geojson")), name);
+        for (const auto& f : layer["features"]) {
+            double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
+            bounds(f["geometry"]["coordinates"], x0, y0, x1, y1);
+            placed.push_back({{std::round(y0 * 1e5), std::round(x0 * 1e5)},
+                              dir.file("rep_" + name + "/chips/" + f["properties"]["id"].get<std::string>() + ".png")});
+        }
+        std::sort(placed.begin(), placed.end());
+        std::vector<std::string> sorted;
+        for (const auto& pl : placed) sorted.push_back(pl.second);
+        cv::Mat all;
+        for (const auto& p : sorted) {  // each band of each PNG, one below the other
+            GDALDatasetUniquePtr png(GDALDataset::Open(p.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+            ASSERT_TRUE(png) << p;
+            for (int b = 1; b <= png->GetRasterCount(); ++b) {
+                cv::Mat m(png->GetRasterYSize(), png->GetRasterXSize(), CV_8U);
+                ASSERT_EQ(png->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, m.cols, m.rows, m.data, m.cols, m.rows, GDT_Byte, 0, 0), CE_None);
+                all.push_back(m);
+            }
+        }
+        chips[name] = all;
+    }
+    const cv::Mat& north = chips["n"];
+    for (const std::string name : {"s", "e", "se"}) {
+        ASSERT_EQ(chips[name].size(), north.size()) << name;
+        const double same = cv::norm(chips[name], north, cv::NORM_L1) / static_cast<double>(north.total());
+        // The same chips mirrored, each band of each PNG on its own (blocks of one PNG's height).
+        const int rows = chips[name].rows / (3 * 3);
+        cv::Mat mirrored = chips[name].clone();
+        for (int y = 0; y + rows <= mirrored.rows; y += rows) {
+            cv::Mat block = mirrored.rowRange(y, y + rows);
+            cv::flip(block.clone(), block, name == "s" ? 0 : name == "e" ? 1 : -1);
+        }
+        const double flipped = cv::norm(mirrored, north, cv::NORM_L1) / static_cast<double>(north.total());
+        EXPECT_LT(same, 0.25 * flipped) << name << ": the chips differ from the north-up raster's";
+    }
 }
