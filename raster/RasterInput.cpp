@@ -87,8 +87,15 @@ bool looksLikeBinaryMask(GDALRasterBand& band) {
 }
 
 // GDAL 3.6 reads a signed 8-bit band (PIXELTYPE=SIGNEDBYTE) as Byte: -5 came out as 251, a
-// bright pixel (an audit). Refused, with what to do, rather than read wrong.
+// bright pixel (an audit). Refused, with what to do, rather than read wrong; so are complex bands.
 void refuseSignedBytes(GDALRasterBand& b, const std::string& path, int index) {
+    // Complex bands (radar SLC) were read as their real part, with the 16-bit default scale for
+    // CFloat32 (a sweep of hostile inputs): riskmap reads reflectance, not complex samples.
+    if (GDALDataTypeIsComplex(b.GetRasterDataType()))
+        throw DataError("band " + std::to_string(index) + " of '" + path + "' holds complex values (" +
+                        GDALGetDataTypeName(b.GetRasterDataType()) +
+                        "), which riskmap does not read: give an optical image, or the part you mean as a real band "
+                        "(e.g. gdal_translate -ot Float32 IN OUT.tif keeps the real part)");
     const char* type = b.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE");
     if (b.GetRasterDataType() == GDT_Byte && type && std::string(type) == "SIGNEDBYTE")
         throw DataError(

@@ -189,6 +189,30 @@ TEST(RasterInput, ErrorsNameTheFile) {
         }
     }
     VSIUnlink(s.c_str());
+    // Complex bands were read as their real part, CFloat32 with the 16-bit default scale (a
+    // sweep of hostile inputs): refused, naming the file, band and type, both ways.
+    for (GDALDataType type : {GDT_CFloat32, GDT_CInt16}) {
+        const std::string c = "/vsimem/complex.tif";
+        GDALDataset* cds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(c.c_str(), 8, 8, 2, type, nullptr);
+        cds->SetGeoTransform(gt);
+        cds->SetSpatialRef(&srs);
+        GDALClose(cds);
+        for (int way = 0; way < 2; ++way) {
+            try {
+                if (way == 0)
+                    RasterInput::open(c, InputOptions{});
+                else
+                    RasterInput::fromBandFiles({parseBandSpec("red=" + c + ":2")}, InputOptions{});
+                FAIL() << way;
+            } catch (const DataError& e) {
+                EXPECT_NE(std::string(e.what()).find("complex values (" + std::string(GDALGetDataTypeName(type)) + ")"),
+                          std::string::npos)
+                    << e.what();
+                EXPECT_NE(std::string(e.what()).find(c), std::string::npos) << e.what();
+            }
+        }
+        VSIUnlink(c.c_str());
+    }
 }
 
 TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
