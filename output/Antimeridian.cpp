@@ -4,6 +4,7 @@
 #include <ogr_spatialref.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 namespace riskmap {
@@ -37,7 +38,25 @@ bool needsWrap(const MapPolygons& parts) {
 }
 
 
-MapPolygons splitAtAntimeridian(const MapPolygons& parts) {
+// Whole turns off: a lon/lat raster georeferenced at lon 540 wrote lon 540 (a sweep of hostile
+// inputs); WRAPDATELINE folds only the turn next to the line.
+MapPolygons withinOneTurn(const MapPolygons& parts) {
+    double lo = 1e300;
+    for (const auto& part : parts)
+        for (const auto& ring : part)
+            for (const auto& p : ring) lo = std::min(lo, p.x);
+    const double turns = std::floor((lo + 180.0) / 360.0);
+    if (turns == 0 || !std::isfinite(turns)) return parts;
+    MapPolygons out = parts;
+    for (auto& part : out)
+        for (auto& ring : part)
+            for (auto& p : ring) p.x -= 360.0 * turns;
+    return out;
+}
+
+MapPolygons splitAtAntimeridian(const MapPolygons& input) {
+    const MapPolygons parts = withinOneTurn(input);
+    if (!needsWrap(parts)) return parts;
     std::unique_ptr<OGRMultiPolygon> multi = toMultiPolygon(parts);
     OGRSpatialReference wgs84;
     wgs84.importFromEPSG(4326);

@@ -391,3 +391,33 @@ TEST_F(Hostile, GridNearThePole) {
     EXPECT_EQ(runRiskmap({"scan", polar, "-o", out_, "-q"}).exitCode,
               0);  // without a grid it scans
 }
+
+// A sweep of hostile inputs: a lon/lat raster georeferenced at lon 450.5 (90.5 plus a turn) was
+// written at lon 450.5 in GeoJSON and GeoPackage; 200 and -200 were folded. Every layer is now
+// within [-180, 180], the same as for the raster at 90.5.
+TEST_F(Hostile, LongitudesSeveralTurnsOffAreFolded) {
+    auto coordinatesOf = [](const std::string& path) {
+        const Json j = parseJson(readFile(path), path);
+        std::string all;
+        for (const auto& f : j["features"]) all += f["geometry"].dump();
+        return all;
+    };
+    std::map<double, std::string> layers;
+    for (double x : {90.5, 450.5, -629.5}) {
+        SceneSpec s;
+        s.width = s.height = 80;
+        s.epsg = "EPSG:4326";
+        s.originX = x;
+        s.originY = 10.0;
+        s.pixel = 1e-4;
+        s.blobs = {{40, 40, 8, 8, kBareSoil}};
+        const std::string in = dir_.file("lon" + std::to_string(static_cast<int>(x)) + ".tif");
+        writeScene(in, s);
+        const std::string out = dir_.file("out/lon" + std::to_string(static_cast<int>(x)) + ".geojson");
+        ASSERT_EQ(runRiskmap({"scan", in, "-o", out, "-q"}).exitCode, 0);
+        layers[x] = coordinatesOf(out);
+        EXPECT_NE(layers[x].find("90.50"), std::string::npos) << x << ": " << layers[x].substr(0, 200);
+    }
+    EXPECT_EQ(layers[450.5], layers[90.5]);
+    EXPECT_EQ(layers[-629.5], layers[90.5]);
+}
