@@ -65,7 +65,7 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
                                     const std::string& difficultField, bool scoreField,
                                     const std::string& onlyLayer = "",
                                     const std::string& groupField = "",
-                                    bool requireDifficult = false) {
+                                    bool requireDifficult = false, std::size_t* withoutGeometry = nullptr) {
     ensureGdalRegistered();
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open " + what + " '" + path + "': " + lastGdalError("not a vector file OGR can read"));
@@ -107,7 +107,10 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
         if (!groupField.empty() && fGroup < 0) throw UsageError(what + " '" + path + "' has no field '" + groupField + "'");
         for (auto& feat : *layer) {
             const OGRGeometry* g = feat->GetGeometryRef();
-            if (!g || g->IsEmpty()) continue;
+            if (!g || g->IsEmpty()) {
+                if (withoutGeometry) ++*withoutGeometry;
+                continue;
+            }
             OGRPoint p;
             if (wkbFlatten(g->getGeometryType()) == wkbPoint) {
                 p = *g->toPoint();
@@ -120,6 +123,14 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
             double x = p.getX(), y = p.getY();
             if (ct && !ct->Transform(1, &x, &y))
                 throw DataError("a point of '" + path + "' cannot be transformed to lon/lat");
+            // A layer without a CRS is read as lon/lat: projected metres (a shapefile without its
+            // .prj) were matched as degrees, P 0 and exit 0 (a sweep of hostile inputs).
+            if (!(std::fabs(x) <= 360 && std::fabs(y) <= 90))
+                throw DataError("feature " + std::to_string(feat->GetFID()) + " of " + what + " '" + path + "' is at (" +
+                                std::to_string(x) + ", " + std::to_string(y) + "), not a lon/lat position" +
+                                (layer->GetSpatialRef() ? std::string() :
+                                 ": the layer has no CRS and is read as lon/lat; give it its CRS "
+                                 "(a .prj beside a shapefile, or ogr2ogr -a_srs EPSG:CODE)"));
             VectorPoint vp;
             vp.position = {x, y};
             if (fSource >= 0) vp.source = feat->GetFieldAsString(fSource);
@@ -415,7 +426,12 @@ EvalReport Evaluation::run(const EvalRequest& req) {
     const std::vector<Footprint> fps = footprintsFor(req, rep, detLayer, coverage);
     const bool single = rep.footprintFrom == "aoi";
     const auto truth = readPoints(req.truthPath, "truth", req.truthSourceField, req.difficultField,
-                                  false, "", req.groupField, req.difficultFieldGiven);
+                                  false, "", req.groupField, req.difficultFieldGiven, &rep.truthWithoutGeometry);
+    // A CSV of coordinate columns opened without them has features and no geometry: P 0, no word.
+    if (truth.empty() && rep.truthWithoutGeometry > 0)
+        throw DataError("none of the " + std::to_string(rep.truthWithoutGeometry) + " features of truth '" + req.truthPath +
+                        "' has a geometry: for a CSV of coordinates, name its columns (e.g. ogr2ogr -oo X_POSSIBLE_NAMES=lon "
+                        "-oo Y_POSSIBLE_NAMES=lat -a_srs EPSG:4326 truth.gpkg truth.csv) and pass the converted file");
     const auto dets = readPoints(req.detectionsPath, "detections", single ? "" : "source", "", true, detLayer);
     const Sources s = assignToSources(req, fps, truth, dets, coverage.get(), rep);
     PointMatcher matcher(req.radiusMetres, req.method);
@@ -519,6 +535,7 @@ Json EvalReport::toJson() const {
     }
     j["pr_curve"] = curveJson(pr, bootstrap);
     j["truth_outside_footprint"] = truthOutside;
+    j["truth_without_geometry"] = truthWithoutGeometry;
     j["truth_in_nodata_gaps"] = truthInGaps;
     j["notes"] = notes;
     j["detections_not_counted"] = detectionsOutside;
@@ -598,6 +615,7 @@ std::string EvalReport::toText() const {
     o << buf;
     if (bootstrap.resamples) o << intervalsText();
     if (truthOutside) o << truthOutside << " truth object(s) outside the scanned footprint were not counted\n";
+    if (truthWithoutGeometry) o << truthWithoutGeometry << " truth feature(s) without a geometry were not counted\n";
     if (truthInGaps || detectionsInGaps)
         o << truthInGaps << " truth object(s) and " << detectionsInGaps
           << " detection(s) deep in the scan's nodata gaps (clouds, masks, no data) were not counted\n";

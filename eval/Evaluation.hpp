@@ -55,6 +55,7 @@ struct EvalReport {
     MatchCounts overall;
     std::vector<SourceResult> sources;
     std::size_t truthOutside = 0;       // truth outside every footprint (not counted)
+    std::size_t truthWithoutGeometry = 0;  // truth features with no geometry (not counted)
     std::size_t truthInGaps = 0;        // truth only deep in the scan's nodata gaps (not counted)
     std::vector<std::string> notes;     // what could not be told (a scan that recorded no gaps)
     std::size_t detectionsOutside = 0;  // detections outside the AOI or of unknown sources

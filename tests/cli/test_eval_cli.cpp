@@ -226,3 +226,29 @@ TEST(CliEval, ScenesAcrossTheAntimeridianAreMatchedAndCovered) {
     EXPECT_EQ(counts.at("persists").get<int>(), 2) << dumpJson(counts);
     EXPECT_EQ(counts.at("unknown").get<int>(), 0) << dumpJson(counts);
 }
+
+// A sweep of hostile inputs: truth in UTM metres without a CRS (a shapefile without its .prj)
+// was matched as lon/lat, P 0 and exit 0; a CSV of coordinate columns opened without them had no
+// geometry at all, P 0 and no word; features without geometry were dropped uncounted.
+TEST(CliEval, TruthThatIsNotLonLatOrHasNoGeometryIsNamed) {
+    TempDir dir;
+    const std::string set = std::string(RISKMAP_SOURCE_DIR) + "/data/kilns-s2-bd-dev/";
+    ASSERT_EQ(runRiskmap({"scan", set + "chips/jessore_demo_tile_01.tif", "--detector", "kiln", "-o", dir.file("k.geojson"), "-q"}).exitCode, 0);
+    ASSERT_EQ(runShell("ogr2ogr -t_srs EPSG:32645 '" + dir.file("utm.shp") + "' '" + set + "labels.geojson'").exitCode, 0);
+    std::filesystem::remove(dir.file("utm.prj"));
+    auto r = runRiskmap({"eval", "--truth", dir.file("utm.shp"), "--detections", dir.file("k.geojson")});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("not a lon/lat position: the layer has no CRS"), std::string::npos) << r.err;
+    std::ofstream(dir.file("t.csv")) << "lon,lat\n89.25,23.13\n89.2501,23.1301\n";
+    r = runRiskmap({"eval", "--truth", dir.file("t.csv"), "--detections", dir.file("k.geojson")});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("none of the 2 features of truth"), std::string::npos) << r.err;
+    // Some features without geometry: counted apart and said.
+    std::ofstream(dir.file("mixed.geojson"))
+        << R"({"type": "FeatureCollection", "features": [)"
+        << R"({"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [89.25, 23.13]}},)"
+        << R"({"type": "Feature", "properties": {}, "geometry": null}]})";
+    r = runRiskmap({"eval", "--truth", dir.file("mixed.geojson"), "--detections", dir.file("k.geojson"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(parseJson(r.out, "eval").at("truth_without_geometry"), 1) << r.out;
+}
