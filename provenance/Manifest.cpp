@@ -329,17 +329,55 @@ InputRequest Manifest::inputsAsRun() const {
     return r;
 }
 
-InputCatalog Manifest::reopenInputs() const {
-    InputCatalog c = InputCatalog::open(inputsAsRun());
-    // Labels by position only where each input is the file the scan recorded there: a folder or
-    // glob that now holds other files must not lend one raster's label to another.
-    if (c.inputs().size() != inputs.size()) return c;
-    std::vector<std::string> recorded;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        const Json& d = inputs[i].description;
+InputCatalog Manifest::reopenReadableInputs(std::vector<std::string>& skipped) const {
+    InputRequest all = inputsAsRun(), readable = all;
+    readable.paths.clear();
+    for (const auto& p : all.paths) {  // each named input alone, so one missing file costs only its own
+        InputRequest one = all;
+        one.paths = {p}, one.bands.clear(), one.inputList.clear();
+        try {
+            InputCatalog::open(one);
+            readable.paths.push_back(p);
+        } catch (const Error& e) {
+            skipped.push_back(e.what());
+        }
+    }
+    if (!all.bands.empty()) {
+        InputRequest bands = all;
+        bands.paths.clear(), bands.inputList.clear();
+        try {
+            InputCatalog::open(bands);
+        } catch (const Error& e) {
+            skipped.push_back(e.what());
+            readable.bands.clear();
+        }
+    }
+    if (readable.paths.empty() && readable.bands.empty() && readable.inputList.empty())
+    {
+        std::string why;
+        for (const auto& w : skipped) why += (why.empty() ? "" : "; ") + w;
+        throw DataError(why.empty() ? std::string("the scan names no raster") : why);
+    }
+    return labelled(InputCatalog::open(readable));
+}
+
+InputCatalog Manifest::reopenInputs() const { return labelled(InputCatalog::open(inputsAsRun())); }
+
+// Each reopened input under the source label the scan recorded for the same file.
+InputCatalog Manifest::labelled(InputCatalog c) const {
+    // By origin only: a folder or glob that now holds other files must not lend one raster's
+    // label to another, and an input left out (reopenReadableInputs) shifts the others.
+    std::map<std::string, std::string> byOrigin;
+    for (const auto& in : inputs) {
+        const Json& d = in.description;
         const std::string origin = d.is_object() && d.contains("origin") && d.at("origin").is_string() ? d.at("origin").get<std::string>() : "";
-        if (resolve(origin) != c.inputs()[i].origin()) return c;
-        recorded.push_back(inputs[i].source);
+        byOrigin[resolve(origin)] = in.source;
+    }
+    std::vector<std::string> recorded;
+    for (const auto& in : c.inputs()) {
+        const auto it = byOrigin.find(in.origin());
+        if (it == byOrigin.end()) return c;
+        recorded.push_back(it->second);
     }
     c.keepRecordedSources(recorded);
     return c;

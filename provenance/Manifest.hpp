@@ -115,6 +115,14 @@ struct Manifest {
     // The scan's rasters opened again (inputsAsRun), each under the source label the scan
     // recorded. Throws as InputCatalog::open does.
     InputCatalog reopenInputs() const;
+    // The same, leaving out each input that cannot be opened now (moved, deleted, damaged), with
+    // why in `skipped`; DataError when none can.
+    InputCatalog reopenReadableInputs(std::vector<std::string>& skipped) const;
+
+private:
+    InputCatalog labelled(InputCatalog c) const;
+
+public:
     // The --grid cell size the scan ran with (0: none) and its --grid-shape.
     double gridCellMetres() const;
     std::string gridShape() const;

@@ -450,3 +450,32 @@ TEST(CliReport, ChipsAreNorthUpWhateverTheRasterOrder) {
         EXPECT_LT(same, 0.25 * flipped) << name << ": the chips differ from the north-up raster's";
     }
 }
+
+// A sweep of hostile inputs: one of four scanned rasters deleted before the report cost every
+// chip ("cannot reopen the scanned rasters"). The others keep theirs, under the labels the scan
+// gave them, and the report says which input is missing and why.
+TEST(CliReport, AMissingRasterCostsOnlyItsOwnChips) {
+    TempDir dir;
+    for (const std::string name : {"a", "b", "c"}) writeReportScene(dir.file(name + ".tif"), name == "a" ? 5 : name == "b" ? 6 : 7);
+    ASSERT_EQ(runRiskmap({"scan", dir.file("a.tif"), dir.file("b.tif"), dir.file("c.tif"), "-o", dir.file("out.geojson"), "-q"}).exitCode, 0);
+    const Json layer = parseJson(readFile(dir.file("out.geojson")), "out");
+    std::map<std::string, int> perSource;
+    for (const auto& f : layer["features"]) ++perSource[f["properties"]["source"].get<std::string>()];
+    ASSERT_EQ(perSource.size(), 3u);
+    fs::remove(dir.file("b.tif"));
+    const CliResult r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--max-chips", "1000"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("no chips from an input that cannot be reopened"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("b.tif"), std::string::npos) << r.err;
+    const std::size_t expected = static_cast<std::size_t>(perSource["a.tif"] + perSource["c.tif"]);
+    EXPECT_EQ(filesContaining(dir.file("rep/chips"), ".png").size(), expected);
+    // Each chip belongs to a lead of a.tif or c.tif.
+    const Json data = readData(dir.file("rep"));
+    std::size_t chips = 0;
+    for (const auto& f : data["detections"]["features"])
+        if (f["properties"].contains("chip") && f["properties"]["chip"].is_string()) {
+            ++chips;
+            EXPECT_NE(f["properties"]["source"], "b.tif");
+        }
+    EXPECT_EQ(chips, expected);
+}
