@@ -63,6 +63,19 @@ TrainResult trainVerifier(const TrainRequest& r, const std::atomic<bool>* cancel
         throw UsageError("no label's --image-field '" + r.imageField + "' names an image it lies in (a value is '" +
                          labels.points.front().image + "', an image is '" + images.sources().front() +
                          "'): give the field that holds the image names (file names, with or without extension)");
+    // Every label difficult, or none near a candidate: the first fold said "all of one class ...
+    // give fewer --folds", which no --folds cures (a sweep of hostile inputs).
+    std::size_t positives = 0, certain = 0;
+    for (const auto& s : set.samples) positives += s.label ? 1u : 0u;
+    for (const auto& l : labels.points) certain += l.difficult ? 0u : 1u;
+    if (positives == 0) {
+        char radius[32];
+        std::snprintf(radius, sizeof radius, "%g", r.radiusMetres);
+        throw UsageError("no candidate of the detector lies within --radius-m " + std::string(radius) + " of a certain label (" +
+                         std::to_string(certain) + " of the " + std::to_string(labels.points.size()) + " labels in '" + r.labelsPath +
+                         "' are not difficult): a verifier needs labelled objects; check that the labels sit on the objects, "
+                         "or give a larger --radius-m");
+    }
     TrainerOptions o;
     o.folds = r.folds;
     o.seed = r.seed;

@@ -149,6 +149,19 @@ TEST(CliTrain, BadLabelsAndUsageExitTwoNamingTheFile) {
     EXPECT_EQ(r.exitCode, 2) << r.err;
     EXPECT_NE(r.err.find("--image-field 'district' names an image"), std::string::npos) << r.err;
     EXPECT_FALSE(fileExists(dir.file("m.yml")));
+    // Every label difficult: no positive candidate. The first fold said "all of one class ...
+    // give fewer --folds", which no --folds cures (a sweep of hostile inputs).
+    Json all = parseJson(readFile(kDev + "/labels.geojson"), "labels");
+    for (auto& f : all["features"]) f["properties"]["difficult"] = true;
+    writeTextFile(dir.file("difficult.geojson"), all.dump());
+    a = trainArgs(images, dir.file("m.yml"));
+    *(std::find(a.begin(), a.end(), "--labels") + 1) = dir.file("difficult.geojson");
+    r = runRiskmap(a);
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("no candidate of the detector lies within --radius-m 60 of a certain label (0 of the"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fileExists(dir.file("m.yml")));
 }
 
 // An audit found the model written 0644 (it records where the labels are), and -o naming the labels
