@@ -75,6 +75,7 @@ std::map<std::string, SeriesDate> readText(const std::string& path) {
     std::map<std::string, SeriesDate> dates;
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
+        if (n == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark
         const std::string where = "--time-series '" + path + "' line " + std::to_string(n);
         const auto w = words(line, where);
         if (!w.empty()) addLine(w, where, folder, dates);

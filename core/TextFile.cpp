@@ -27,7 +27,11 @@ std::string readTextFile(const std::string& path, const std::string& what, std::
                         "': check that the file exists and is readable");
     std::ostringstream ss;
     ss << in.rdbuf();
-    return ss.str();
+    std::string text = ss.str();
+    // A UTF-8 byte-order mark (Windows editors write one) is not text: it became part of the
+    // first path of an --input-list (a sweep of hostile inputs).
+    if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+    return text;
 }
 
 }  // namespace riskmap

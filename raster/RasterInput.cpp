@@ -175,6 +175,12 @@ BandSpec parseBandSpec(const std::string& text) {
                 throw UsageError("--band '" + text + "': the band index must be between 1 and 65535");
             s.index = static_cast<int>(index);
             s.path = s.path.substr(0, colon);
+        } else if (tail.find_first_of("/\\.") == std::string::npos) {
+            // FILE:-1 or FILE:abc was taken as a path and "does not exist" (exit 1): an index
+            // that is not one is a usage error (a sweep of hostile inputs).
+            VSIStatBufL st;
+            if (VSIStatL(s.path.c_str(), &st) != 0 && VSIStatL(s.path.substr(0, colon).c_str(), &st) == 0)
+                throw UsageError("--band '" + text + "': '" + tail + "' is not a band index: give :N with N from 1 to 65535");
         }
     }
     return s;

@@ -421,3 +421,11 @@ TEST_F(Hostile, LongitudesSeveralTurnsOffAreFolded) {
     EXPECT_EQ(layers[450.5], layers[90.5]);
     EXPECT_EQ(layers[-629.5], layers[90.5]);
 }
+
+// A sweep of hostile inputs: a UTF-8 byte-order mark (Windows editors write one) at the start of
+// an --input-list became part of its first path ("input '\ufeff/tmp/...' does not exist").
+TEST_F(Hostile, ByteOrderMarkOfAnInputListIsNotAPath) {
+    std::ofstream(dir_.file("bom.txt"), std::ios::binary) << "\xEF\xBB\xBF" << raster_ << "\r\n";
+    const CliResult r = runRiskmap({"scan", "--input-list", dir_.file("bom.txt"), "-o", out_, "-q"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+}

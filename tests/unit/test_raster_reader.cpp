@@ -158,6 +158,9 @@ TEST(RasterInput, ErrorsNameTheFile) {
                  DataError);
     EXPECT_THROW(RasterInput::fromBandFiles({parseBandSpec("red=" + a + ":3")}, InputOptions{}), UsageError);
     EXPECT_THROW(parseBandSpec("red"), UsageError);
+    // An index that is not one (FILE:-1, FILE:abc) was a path that "does not exist" (a sweep).
+    EXPECT_THROW(parseBandSpec("red=" + a + ":-1"), UsageError);
+    EXPECT_THROW(parseBandSpec("red=" + a + ":abc"), UsageError);
     EXPECT_THROW(parseBandSpec("Red Band=x.tif"), UsageError);
     EXPECT_EQ(parseBandSpec("nir=/vsicurl/https://h/x.tif:2").index, 2);
     EXPECT_EQ(parseBandSpec("nir=/vsicurl/https://h/x.tif:2").path, "/vsicurl/https://h/x.tif");
