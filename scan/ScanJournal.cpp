@@ -124,7 +124,13 @@ void diffInto(const Json& a, const Json& b, const std::string& where, std::vecto
         for (std::size_t i = 0; i < a.size(); ++i) diffInto(a[i], b[i], where + "[" + std::to_string(i) + "]", out);
         return;
     }
-    if (dumpJson(a) != dumpJson(b)) out.push_back(where + " was " + dumpJson(b) + ", now " + dumpJson(a));
+    // A long value (an input list, a band set) is shortened: a message of 2,000 characters said
+    // less than its start (a sweep of hostile inputs).
+    auto brief = [](const Json& j) {
+        std::string t = dumpJson(j);
+        return t.size() <= 120 ? t : t.substr(0, 100) + "... (" + std::to_string(t.size()) + " characters)";
+    };
+    if (dumpJson(a) != dumpJson(b)) out.push_back(where + " was " + brief(b) + ", now " + brief(a));
 }
 
 }  // namespace

@@ -47,7 +47,9 @@ Shards readShards(const std::vector<std::string>& outputs) {
         s.count = spec.count;
         s.index.push_back(spec.index);
         const std::string diff = ScanJournal::differences(fp, s.fingerprints.front(), {"shard"});
-        if (!diff.empty()) throw UsageError("'" + p + "' comes from a different scan than '" + outputs.front() + "': " + diff);
+        if (!diff.empty())
+            throw UsageError("'" + p + "' comes from a different scan than '" + outputs.front() + "' (" + diff +
+                             "): merge the shards of one scan, every 'scan --shard K/N' run with the same inputs and options");
     }
     std::vector<int> seen(static_cast<std::size_t>(s.count) + 1, 0);
     for (int k : s.index) seen[static_cast<std::size_t>(k)]++;

@@ -194,6 +194,23 @@ TEST(CliShard, FourShardsMergeToTheSingleProcessBytes) {
     EXPECT_EQ(missing.exitCode, 2);
     EXPECT_NE(missing.err.find("shard 3 is missing"), std::string::npos) << missing.err;
     EXPECT_FALSE(fileExists(dir.file("m2.geojson")));
+    // A shard of another scan (here of 60 copies of the raster) is named with what differs,
+    // shortened, and what to do (a sweep: 2,000 characters of input list and no advice).
+    std::vector<std::string> many{"scan"};
+    for (int i = 0; i < 60; ++i) many.push_back(in);
+    many.insert(many.end(), {"-o", dir.file("other.geojson"), "-q", "--tile-size", "256", "--shard", "3/4"});
+    std::vector<std::string> copies;
+    for (int i = 0; i < 60; ++i) {
+        copies.push_back(dir.file("copy" + std::to_string(i) + ".tif"));
+        std::filesystem::copy_file(in, copies.back());
+        many[static_cast<std::size_t>(1 + i)] = copies.back();
+    }
+    ASSERT_EQ(runRiskmap(many).exitCode, 0);
+    auto other = runRiskmap({"merge", shards[0], shards[1], dir.file("other.geojson"), shards[3], "-o", dir.file("m3.geojson")});
+    EXPECT_EQ(other.exitCode, 2);
+    EXPECT_NE(other.err.find("comes from a different scan"), std::string::npos) << other.err;
+    EXPECT_NE(other.err.find("merge the shards of one scan"), std::string::npos) << other.err;
+    EXPECT_LT(other.err.size(), 1200u) << other.err;
 }
 
 // --ram on merge is a promise kept by refusing, before any journal is loaded, a budget the
