@@ -347,7 +347,7 @@ std::string InputCatalog::toText() const {
             const InputBand& band = in.bands()[b];
             const InputFile& f = in.files()[static_cast<std::size_t>(band.file)];
             o << "    " << (b + 1) << " " << band.name << "  " << band.dataType;
-            if (!band.description.empty()) o << "  \"" << band.description << "\"";
+            if (!band.description.empty()) o << "  " << dumpJson(Json(band.description));  // quoted, control characters escaped
             o << "  " << band.colorInterp << "  block " << band.blockX << "x" << band.blockY;
             o << "  mask: " << maskText(band.mask);
             if (band.nodata) o << " (nodata " << num(*band.nodata, 6) << ")";

@@ -52,6 +52,16 @@ TEST(CliInfo, TextNamesBandsAndCrs) {
     EXPECT_NE(r.out.find("EPSG:4326"), std::string::npos);
     EXPECT_NE(r.out.find("red"), std::string::npos);
     EXPECT_NE(r.out.find("9.20 m x 9.9"), std::string::npos) << r.out;
+    // A band description holding a line break was printed raw, breaking the listing into a line
+    // that looked like another entry (a sweep of hostile inputs): it is quoted and escaped.
+    GDALDatasetH ds = GDALOpen(path.c_str(), GA_Update);
+    ASSERT_NE(ds, nullptr);
+    GDALSetDescription(GDALGetRasterBand(ds, 2), "green\n  footprint: lon 0");
+    GDALClose(ds);
+    r = runRiskmap({"info", path});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("\"green\\n  footprint: lon 0\""), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("\n  footprint:", r.out.find("\n  footprint:") + 1), std::string::npos) << r.out;
 }
 
 // An 8-bit rendering: how much of it is clipped at 255, before a scan warns of it.
