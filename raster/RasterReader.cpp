@@ -90,11 +90,11 @@ void RasterReader::readFileBands(int file, const Window& window, const std::vect
     if (dataset(file).RasterIO(GF_Read, sw.x, sw.y, sw.w, sw.h, dst.data, window.w, window.h, type,
                                static_cast<int>(fileBands.size()), map.data(), pixel, line,
                                line * window.h, sw.resampled ? &sw.extra : nullptr) != CE_None)
-        throw DataError("reading '" + input_.files()[static_cast<std::size_t>(file)].path +
-                        "' failed at pixel window (" + std::to_string(window.x) + "," +
-                        std::to_string(window.y) + " " + std::to_string(window.w) + "x" +
-                        std::to_string(window.h) + "): " + lastGdalError("I/O error") +
-                        " (the file may be truncated or unreachable)");
+        // One wording for every read (info's sample read said "Too many threads ... dataset
+        // pool size" of a VRT that refers to itself, where scan said so: a sweep).
+        throw readFailure(input_.files()[static_cast<std::size_t>(file)].path,
+                          "at pixel window (" + std::to_string(window.x) + "," + std::to_string(window.y) + " " +
+                              std::to_string(window.w) + "x" + std::to_string(window.h) + ")");
 }
 
 void RasterReader::readMask(int file, GDALRasterBand& maskBand, const Window& window, cv::Mat& dst) {

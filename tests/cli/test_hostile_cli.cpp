@@ -170,6 +170,15 @@ TEST_F(Hostile, BrokenGeoreferencing) {
   <SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>)";
     r = timed({"scan", dir_.file("self.vrt"), "-o", out_, "--set", "rule=b1 > 0"}, t);
     expectClean(r, 1, "refers to itself", t, 20);
+    // info reads a sample of 8-bit renderings; it said "Too many threads ... dataset pool size"
+    // (a sweep).
+    std::ofstream(dir_.file("self8.vrt")) << R"(<VRTDataset rasterXSize="100" rasterYSize="100">
+  <GeoTransform>500000, 10, 0, 2500000, 0, -10</GeoTransform><SRS>EPSG:32645</SRS>
+  <VRTRasterBand dataType="Byte" band="1"><SimpleSource><SourceFilename relativeToVRT="1">self8.vrt</SourceFilename>
+  <SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>)";
+    r = runRiskmap({"info", dir_.file("self8.vrt")});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("refers to itself"), std::string::npos) << r.err;
 }
 
 TEST_F(Hostile, MessagesNameTheCulpritAndStayPrintable) {
