@@ -57,6 +57,33 @@ bool truthy(const OGRFeature& f, int field) {
     return v == "true" || v == "1" || v == "yes" || v == "y" || v == "t";
 }
 
+// A feature's lon/lat point (a polygon's centroid), through `ct` when the layer is not lon/lat.
+LonLat lonLatOf(const OGRGeometry& geom, bool lonLat, OGRCoordinateTransformation* ct, const OGRFeature& feat,
+                OGRLayer& layer, const std::string& path, const std::string& what) {
+    const OGRGeometry* g = &geom;
+    OGRPoint p;
+    if (wkbFlatten(g->getGeometryType()) == wkbPoint) {
+        p = *g->toPoint();
+    } else if (lonLat) {
+        const LonLat c = lonLatCentroid(*g);
+        p = OGRPoint(c.lon, c.lat);
+    } else if (g->Centroid(&p) != OGRERR_NONE) {
+        throw DataError("cannot take the centroid of a feature in '" + path + "'");
+    }
+    double x = p.getX(), y = p.getY();
+    if (ct && !ct->Transform(1, &x, &y))
+        throw DataError("a point of '" + path + "' cannot be transformed to lon/lat");
+    // A layer without a CRS is read as lon/lat: projected metres (a shapefile without its
+    // .prj) were matched as degrees, P 0 and exit 0 (a sweep of hostile inputs).
+    if (!(std::fabs(x) <= 360 && std::fabs(y) <= 90))
+        throw DataError("feature " + std::to_string(feat.GetFID()) + " of " + what + " '" + path + "' is at (" +
+                std::to_string(x) + ", " + std::to_string(y) + "), not a lon/lat position" +
+                (layer.GetSpatialRef() ? std::string() :
+                 ": the layer has no CRS and is read as lon/lat; give it its CRS "
+                 "(a .prj beside a shapefile, or ogr2ogr -a_srs EPSG:CODE)"));
+    return {x, y};
+}
+
 // Every feature of every layer (or of `onlyLayer`) as a lon/lat point (polygon centroids), with
 // chosen fields. Detections (scoreField) come only from layers with a score: a GeoPackage from
 // riskmap scan also holds grid, footprint and gap layers.
@@ -111,26 +138,8 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
                 if (withoutGeometry) ++*withoutGeometry;
                 continue;
             }
-            OGRPoint p;
-            if (wkbFlatten(g->getGeometryType()) == wkbPoint) {
-                p = *g->toPoint();
-            } else if (lonLat) {
-                const LonLat c = lonLatCentroid(*g);
-                p = OGRPoint(c.lon, c.lat);
-            } else if (g->Centroid(&p) != OGRERR_NONE) {
-                throw DataError("cannot take the centroid of a feature in '" + path + "'");
-            }
-            double x = p.getX(), y = p.getY();
-            if (ct && !ct->Transform(1, &x, &y))
-                throw DataError("a point of '" + path + "' cannot be transformed to lon/lat");
-            // A layer without a CRS is read as lon/lat: projected metres (a shapefile without its
-            // .prj) were matched as degrees, P 0 and exit 0 (a sweep of hostile inputs).
-            if (!(std::fabs(x) <= 360 && std::fabs(y) <= 90))
-                throw DataError("feature " + std::to_string(feat->GetFID()) + " of " + what + " '" + path + "' is at (" +
-                                std::to_string(x) + ", " + std::to_string(y) + "), not a lon/lat position" +
-                                (layer->GetSpatialRef() ? std::string() :
-                                 ": the layer has no CRS and is read as lon/lat; give it its CRS "
-                                 "(a .prj beside a shapefile, or ogr2ogr -a_srs EPSG:CODE)"));
+            const LonLat at = lonLatOf(*g, lonLat, ct.get(), *feat, *layer, path, what);
+            const double x = at.lon, y = at.lat;
             VectorPoint vp;
             vp.position = {x, y};
             if (fSource >= 0) vp.source = feat->GetFieldAsString(fSource);
