@@ -1081,7 +1081,7 @@ ComponentExtractor::Limits ClearingDetector::limits(const TileImage& t) const {
     // 2 max_extent beside the core, so the tile owning one sees it whole.
     lim.explainExtentX = static_cast<int>(std::floor(2 * p_.maxExtent / t.gsdX));
     lim.explainExtentY = static_cast<int>(std::floor(2 * p_.maxExtent / t.gsdY));
-    lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(p_.minArea / t.pixelAreaM2() - 1e-9)));
+    lim.minPixels = ComponentExtractor::Limits::pixelsAtLeast(p_.minArea, t.pixelAreaM2());
     // Patches near the core are measured whether owned or not: they may join an owned camp.
     lim.ownedOnly = false;
     return lim;

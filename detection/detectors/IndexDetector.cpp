@@ -151,8 +151,8 @@ std::vector<Detection> IndexDetector::detect(const TileImage& tile, std::vector<
     lim.explainExtentX = static_cast<int>(std::floor(kExplainLengths * p_.maxLength / tile.gsdX));
     lim.explainExtentY = static_cast<int>(std::floor(kExplainLengths * p_.maxLength / tile.gsdY));
     const double pxArea = tile.pixelAreaM2();
-    lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(p_.minArea / pxArea - 1e-9)));
-    lim.maxPixels = static_cast<std::int64_t>(std::floor(p_.maxArea / pxArea + 1e-9));
+    lim.minPixels = ComponentExtractor::Limits::pixelsAtLeast(p_.minArea, pxArea);
+    lim.maxPixels = ComponentExtractor::Limits::pixelsAtMost(p_.maxArea, pxArea);
 
     std::vector<Component> setAside;
     const std::vector<Component> complete = cc.complete(tile, lim, rejected ? &setAside : nullptr);

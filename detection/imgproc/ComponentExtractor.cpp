@@ -1,12 +1,28 @@
 #include "detection/imgproc/ComponentExtractor.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/Error.hpp"
 #include "detection/imgproc/PixelOutline.hpp"
 
 namespace riskmap {
+
+namespace {
+std::int64_t saturated(double v) {
+    if (!(v > 0)) return 0;
+    return v < 9.0e18 ? static_cast<std::int64_t>(v) : INT64_MAX;
+}
+}  // namespace
+
+std::int64_t ComponentExtractor::Limits::pixelsAtLeast(double m2, double pxArea) {
+    return std::max<std::int64_t>(1, saturated(std::ceil(m2 / pxArea - 1e-9)));
+}
+
+std::int64_t ComponentExtractor::Limits::pixelsAtMost(double m2, double pxArea) {
+    return saturated(std::floor(m2 / pxArea + 1e-9));
+}
 
 namespace {
 

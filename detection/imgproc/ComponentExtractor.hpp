@@ -58,6 +58,11 @@ public:
         int explainExtentY = 0;
         std::int64_t minPixels = 1;
         std::int64_t maxPixels = INT64_MAX;
+        // Areas in m² as pixel counts of pxArea m² each: the fewest pixels that reach `m2`, the
+        // most that stay within it, saturated (max_area_m2=1e25 cast past int64 reported
+        // nothing, exit 0: a sweep of every option).
+        static std::int64_t pixelsAtLeast(double m2, double pxArea);
+        static std::int64_t pixelsAtMost(double m2, double pxArea);
         // Skip components whose anchor lies outside the tile core (they belong elsewhere).
         bool ownedOnly = true;
     };

@@ -92,7 +92,7 @@ void SegmentScanner::components(int cls, std::vector<Detection>& out) {
     lim.maxExtentX = lim.maxExtentY = maxLengthPixels(m_.card, m_.settings);
     lim.ownedOnly = false;
     const double pxArea = tw_.metres({1, 0}) * tw_.metres({0, 1});
-    lim.minPixels = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(m_.settings.minAreaM2 / pxArea - 1e-9)));
+    lim.minPixels = ComponentExtractor::Limits::pixelsAtLeast(m_.settings.minAreaM2, pxArea);
     std::vector<Component> small;
     const auto complete = cc.complete(frame, lim, rejected_ ? &small : nullptr);
     for (const Component& c : complete)

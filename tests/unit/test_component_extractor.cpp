@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -200,4 +202,20 @@ TEST(ComponentExtractor, RejectsRowsOutOfOrder) {
     cc.addRow(0, row);
     EXPECT_THROW(cc.addRow(2, row), Error);
     EXPECT_THROW(cc.finish(), Error);
+}
+
+// A sweep of every option: max_area_m2=1e25 was cast past int64 (undefined behaviour) and the
+// index scan reported nothing, exit 0; min_area_m2=1e21 of the ONNX segment head let every region
+// through. Counts saturate now.
+TEST(ComponentExtractor, AreaLimitsSaturateInsteadOfOverflowing) {
+    using L = ComponentExtractor::Limits;
+    EXPECT_EQ(L::pixelsAtMost(1e25, 100.0), INT64_MAX);
+    EXPECT_EQ(L::pixelsAtMost(1e300, 100.0), INT64_MAX);
+    EXPECT_EQ(L::pixelsAtMost(std::numeric_limits<double>::infinity(), 100.0), INT64_MAX);
+    EXPECT_EQ(L::pixelsAtLeast(1e21, 100.0), INT64_MAX);
+    EXPECT_EQ(L::pixelsAtMost(250.0, 100.0), 2);
+    EXPECT_EQ(L::pixelsAtLeast(250.0, 100.0), 3);
+    EXPECT_EQ(L::pixelsAtLeast(200.0, 100.0), 2);
+    EXPECT_EQ(L::pixelsAtLeast(0.0, 100.0), 1);
+    EXPECT_EQ(L::pixelsAtMost(0.0, 100.0), 0);
 }
