@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "core/Error.hpp"
 #include "raster/AcquisitionDate.hpp"
@@ -86,7 +87,13 @@ std::map<std::string, SeriesDate> readText(const std::string& path) {
 // A STAC ItemCollection: the items of one day make one date.
 std::map<std::string, SeriesDate> readItems(const std::string& path, const InputRequest& shared) {
     std::map<std::string, SeriesDate> dates;
+    std::set<std::string> ids;
     for (const auto& scene : readStac(path, shared.stacAssets)) {
+        // Each date takes its items by id: items without ids, or sharing one, put every date's
+        // scenes into each date (a sweep: "new 0, persists 15" for a camp that was new).
+        if (!ids.insert(scene.id).second)
+            throw DataError("items of '" + path + "' share the id '" + scene.id + "' (items without an id all get it): " +
+                            "a time series picks each date's items by id; give every item its own \"id\"");
         const std::string date = calendarDate(scene.datetime);
         if (date.empty())
             throw DataError("STAC item '" + scene.id + "' of '" + path +

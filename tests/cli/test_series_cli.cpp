@@ -356,3 +356,27 @@ TEST(CliSeries, NoOutputReplacesTheListOrAnInput) {
     EXPECT_EQ(readFile(raster), before);
     EXPECT_FALSE(fileExists(dir.file("w.gpkg")));
 }
+
+// A sweep of STAC inputs: an ItemCollection whose items have no id (or share one) put every
+// date's scenes into each date, and the diff said "persists" of a camp that was new. Refused.
+TEST(CliSeries, StacItemsWithoutTheirOwnIdsAreRefused) {
+    TempDir dir;
+    auto item = [](const std::string& date, const std::string& id) {
+        std::string assets;
+        for (const auto& [name, b] : std::vector<std::pair<std::string, std::string>>{{"red", "B04"}, {"nir", "B08"}}) {
+            assets += (assets.empty() ? "" : ", ") + std::string("\"") + name + "\": {\"href\": \"" + kScene + "/Sentinel-2_L2A_" + b +
+                      "_Raw.tiff\", \"eo:bands\": [{\"common_name\": \"" + name + "\"}]}";
+        }
+        return std::string(R"({"type": "Feature", "stac_version": "1.0.0", )") + (id.empty() ? "" : "\"id\": \"" + id + "\", ") +
+               R"("geometry": null, "properties": {"datetime": ")" + date + R"(T04:37:00Z"}, "assets": {)" + assets + "}}";
+    };
+    for (const auto& [name, a, b] : std::vector<std::tuple<std::string, std::string, std::string>>{{"noid", "", ""}, {"same", "x", "x"}}) {
+        std::ofstream(dir.file(name + ".json"))
+            << R"({"type": "FeatureCollection", "features": [)" << item("2020-01-27", a) << ", " << item("2020-03-15", b) << "]}";
+        const CliResult r = runRiskmap({"scan", "--time-series", dir.file(name + ".json"), "--set", "rule=ndvi < 0.2", "-o",
+                                        dir.file(name + ".geojson"), "-q"});
+        EXPECT_EQ(r.exitCode, 1) << name << ": " << r.err;
+        EXPECT_NE(r.err.find("give every item its own \"id\""), std::string::npos) << r.err;
+        EXPECT_FALSE(fileExists(dir.file(name + ".geojson")));
+    }
+}
