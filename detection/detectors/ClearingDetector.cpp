@@ -998,8 +998,12 @@ cv::Point anchorOf(const std::vector<Patch>& pass, const std::vector<std::size_t
 // What the pixels of a trace show, for --explain.
 struct TraceStats {
     std::int64_t pixels = 0, vegetation = 0;
-    double ndviSum = 0, ndviMin = 1e300, ndbiMax = -1e300, soilMax = 0, forestMin = 1e300,
-           anomalyMax = -1e300;
+    double ndviMin = 1e300, ndbiMax = -1e300, soilMax = 0, forestMin = 1e300, anomalyMax = -1e300;
+    // The values of the test that kept each pixel out of bare evidence: the lowest NDVI of its
+    // vegetated pixels (>= veg_ndvi_min), the highest NDBI or nd(red, green) of the others
+    // (below bare_ndbi_min, bare_red_green_min). A mean NDVI of 0.488 was reported as rejected by
+    // veg_ndvi_min 0.5, and an NDBI of vegetated pixels as rejected by bare_ndbi_min (a sweep).
+    double vegNdviMin = 1e300, openNdbiMax = -1e300, openRedGreenMax = -1e300;
 };
 
 TraceStats traceStats(const ComponentExtractor& cc, const Component& c, RowSampler& bands, const PixelPlanes& px) {
@@ -1011,10 +1015,17 @@ TraceStats traceStats(const ComponentExtractor& cc, const Component& c, RowSampl
             const Sample s = bands.at(x);
             const double ndvi = nd(s.nir, s.red);
             ++st.pixels;
-            if (px.cls[k] & ClearingDetector::kVegetation) ++st.vegetation;
-            st.ndviSum += ndvi;
+            const bool veg = (px.cls[k] & ClearingDetector::kVegetation) != 0;
+            st.vegetation += veg ? 1 : 0;
             st.ndviMin = std::min(st.ndviMin, ndvi);
-            if (s.hasSwir1) st.ndbiMax = std::max(st.ndbiMax, static_cast<double>(nd(s.swir1, s.nir)));
+            if (veg) st.vegNdviMin = std::min(st.vegNdviMin, ndvi);
+            if (s.hasSwir1) {
+                const double ndbi = nd(s.swir1, s.nir);
+                st.ndbiMax = std::max(st.ndbiMax, ndbi);
+                if (!veg) st.openNdbiMax = std::max(st.openNdbiMax, ndbi);
+            } else if (s.hasGreen && !veg) {
+                st.openRedGreenMax = std::max(st.openRedGreenMax, static_cast<double>(nd(s.red, s.green)));
+            }
             if (px.unmixed) {
                 st.soilMax = std::max(st.soilMax, static_cast<double>(px.soil[k]));
                 st.forestMin = std::min(st.forestMin, static_cast<double>(px.forest[k]));
@@ -1046,8 +1057,9 @@ void explainTraces(const TileImage& t, const PixelPlanes& px, const Params& p, C
         const TraceStats st = traceStats(cc, c, bands, px);
         const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
         const double vegShare = static_cast<double>(st.vegetation) / static_cast<double>(st.pixels);
-        const Gate g = vegShare >= 0.5 ? Gate{"veg_ndvi_min", st.ndviSum / static_cast<double>(st.pixels), p.vegNdviMin}
-                                       : Gate{"bare_ndbi_min", st.ndbiMax, p.bareNdbiMin};
+        const Gate g = vegShare >= 0.5       ? Gate{"veg_ndvi_min", st.vegNdviMin, p.vegNdviMin}
+                       : t.has("swir1") ? Gate{"bare_ndbi_min", st.openNdbiMax, p.bareNdbiMin}
+                                        : Gate{"bare_red_green_min", st.openRedGreenMax, p.bareRedGreenMin};
         std::vector<std::pair<std::string, double>> m{{"area_m2", area}, {"vegetation_share", vegShare}, {"ndvi_min", st.ndviMin}};
         if (t.has("swir1")) m.emplace_back("ndbi_max", st.ndbiMax);
         if (px.unmixed) m.insert(m.end(), {{"soil_fraction_max", st.soilMax}, {"forest_fraction_min", st.forestMin}});

@@ -52,7 +52,7 @@ SCENE = os.path.join(REPO, "data", "sundarbans-s2-l2a-2020-01-27")  # has reserv
 BANDS = [("blue", "B02"), ("green", "B03"), ("red", "B04"), ("nir", "B08"), ("swir1", "B11"), ("swir2", "B12")]
 RADIUS_M = 100.0
 SIZE_BANDS = {"ge_0.2ha": (2000.0, math.inf), "0.1-0.2ha": (1000.0, 2000.0)}
-MASK_GATES = {"veg_ndvi_min", "bare_ndbi_min"}  # a trace taken by a mask, not a rejected patch
+MASK_GATES = {"veg_ndvi_min", "bare_ndbi_min", "bare_red_green_min"}  # a trace taken by a mask, not a rejected patch
 EXTRA_PROPS = ["kind", "shape", "donor", "veg_fraction", "visibility"]
 WGS84 = osr.SpatialReference()
 WGS84.ImportFromEPSG(4326)

@@ -198,7 +198,7 @@ std::vector<Camp> missedCamps(const std::vector<Camp>& camps, const Json& detect
     return missed;
 }
 
-bool isMask(const std::string& gate) { return gate == "veg_ndvi_min" || gate == "bare_ndbi_min"; }
+bool isMask(const std::string& gate) { return gate == "veg_ndvi_min" || gate == "bare_ndbi_min" || gate == "bare_red_green_min"; }
 
 // The gate that turned the camp down: of the explain features overlapping its outline, a
 // rejected candidate patch before a mask's trace, then the largest overlap; "" when none.
@@ -470,6 +470,26 @@ TEST(CliClearing, SameCampsAndRejectionsForAnyTileSizeWithOrWithoutExplain) {
         EXPECT_EQ(outputs[1], outputs[2]) << bands.size() << " bands";
         EXPECT_EQ(explained[0], explained[2]) << bands.size() << " bands";
         EXPECT_EQ(explained[1], explained[2]) << bands.size() << " bands";
+        // Every rejection's value lies on the failing side of its limit (a sweep: traces were
+        // blamed on veg_ndvi_min with a mean NDVI of 0.488, and on bare_ndbi_min with -0.139,
+        // the NDBI of their vegetated pixels). veg_ndvi_min is a mask: its pixels reach the limit.
+        // Values are written rounded, so a value at the limit may print as the limit.
+        std::size_t checked = 0;
+        const Json why = parseJson(explained[2], "why");
+        for (const auto& f : why.at("features")) {
+            const Json& pr = f.at("properties");
+            const std::string gate = pr.at("rejected_by").get<std::string>();
+            const double v = pr.at("value").get<double>(), limit = pr.at("limit").get<double>();
+            ++checked;
+            if (gate == "veg_ndvi_min") {
+                EXPECT_GE(v, limit) << gate << ", " << bands.size() << " bands";
+            } else if (gate.find("min") != std::string::npos) {
+                EXPECT_LE(v, limit) << gate << ", " << bands.size() << " bands";
+            } else if (gate.find("max") != std::string::npos) {
+                EXPECT_GE(v, limit) << gate << ", " << bands.size() << " bands";
+            }
+        }
+        EXPECT_GT(checked, 100u);
         // Without --explain the detector skips work: no z for pixels already clearly bare, and
         // the distance to water from a crop around each passing camp (48 px tiles: from the
         // window's transform, once the crops outgrow the tile). The same camps.
