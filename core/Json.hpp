@@ -32,6 +32,9 @@ std::string formatDouble(double v);
 void appendDouble(std::string& out, double v);
 // JSON string literal with escapes.
 std::string jsonQuote(const std::string& s);
+// Bytes from i that form one valid UTF-8 sequence (RFC 3629), or 0: writers put U+FFFD for a
+// byte that does not, so that their JSON stays UTF-8.
+std::size_t utf8Length(const std::string& s, std::size_t i);
 
 // A short type name for error messages ("number", "string", ...).
 const char* jsonTypeName(const Json& j);

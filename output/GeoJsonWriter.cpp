@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "core/Error.hpp"
+#include "core/Json.hpp"
 #include "output/Antimeridian.hpp"
 
 namespace riskmap {
@@ -143,8 +144,19 @@ void GeoJsonWriter::appendReal(std::string& out, double v) {
 void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
     static const char* hex = "0123456789abcdef";
     out += '"';
-    for (char c : s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
         const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80) {  // valid UTF-8 passes through; an invalid byte (a Latin-1 file name) is U+FFFD
+            const std::size_t n = utf8Length(s, i);
+            if (n == 0) {
+                out += "\xEF\xBF\xBD";
+            } else {
+                out.append(s, i, n);
+                i += n - 1;
+            }
+            continue;
+        }
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -167,7 +179,7 @@ void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
                     out += hex[u >> 4];
                     out += hex[u & 15];
                 } else {
-                    out += c;  // UTF-8 passes through
+                    out += c;
                 }
         }
     }

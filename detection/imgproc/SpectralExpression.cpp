@@ -76,7 +76,7 @@ public:
     NodePtr parseAll() {
         NodePtr n = parseOr();
         skip();
-        if (pos_ < s_.size()) fail("unexpected '" + s_.substr(pos_, 1) + "'");
+        if (pos_ < s_.size()) fail("unexpected '" + s_.substr(pos_, charLength(pos_)) + "'");
         return n;
     }
 
@@ -277,7 +277,14 @@ private:
             if (NodePtr idx = builtinIndex(name)) return idx;
             return bandNode(name);
         }
-        fail(std::string("unexpected '") + c + "'");
+        fail("unexpected '" + s_.substr(pos_, charLength(pos_)) + "'");  // a whole UTF-8 character
+    }
+
+    // Bytes of the (UTF-8) character at i: 'ñ' was cut in half in messages (a sweep).
+    std::size_t charLength(std::size_t i) const {
+        std::size_t n = 1;
+        while (i + n < s_.size() && (static_cast<unsigned char>(s_[i + n]) & 0xC0) == 0x80 && n < 4) ++n;
+        return n;
     }
 
     const std::string& s_;

@@ -101,6 +101,14 @@ TEST_F(CliErrors, BadOptionValue) {
 
 TEST_F(CliErrors, BadRule) {
     expectFailure({"scan", raster_, "-o", out_, "--set", "rule=ndvi <"}, 2, "rule");
+    // A character outside ASCII was cut in half in the message, and the --json-progress error
+    // event was no JSON (a sweep of every option): the whole character, in valid JSON.
+    expectFailure({"scan", raster_, "-o", out_, "--set", "rule=\u00f1 > 0"}, 2, "unexpected '\u00f1'");
+    expectFailure({"scan", raster_, "-o", out_, "--set", "rule=ndvi \u2264 0.2"}, 2, "unexpected '\u2264'");
+    const CliResult r = runRiskmap({"scan", raster_, "-o", out_, "--json-progress", "--set", "rule=\u00f1 > 0"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    const Json event = parseJson(r.err.substr(0, r.err.find('\n')), "stderr");
+    EXPECT_NE(event.at("message").get<std::string>().find("unexpected '\u00f1'"), std::string::npos) << r.err;
 }
 
 TEST_F(CliErrors, RuleNeedsAMissingBand) {

@@ -438,3 +438,19 @@ TEST_F(Hostile, ByteOrderMarkOfAnInputListIsNotAPath) {
     const CliResult r = runRiskmap({"scan", "--input-list", dir_.file("bom.txt"), "-o", out_, "-q"});
     EXPECT_EQ(r.exitCode, 0) << r.err;
 }
+
+// A file name in Latin-1 ("caf\xe9.tif") went into the layer's source and sources byte for byte:
+// GeoJSON that is no UTF-8, which strict readers refuse (a sweep: the same for half an 'ñ' in a
+// message). Invalid bytes are written as U+FFFD; the layer parses.
+TEST_F(Hostile, FileNamesThatAreNotUtf8GiveValidGeoJson) {
+    const std::string latin1 = dir_.file("caf\xe9.tif");
+    fs::copy_file(raster_, latin1);
+    const std::string out = dir_.file("out/latin1.geojson");
+    const CliResult r = runRiskmap({"scan", latin1, "-o", out, "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    Json layer;
+    ASSERT_NO_THROW(layer = parseJson(readFile(out), out));
+    ASSERT_FALSE(layer.at("features").empty());
+    EXPECT_EQ(layer.at("features")[0].at("properties").at("source").get<std::string>(), "caf\xEF\xBF\xBD.tif");
+    ASSERT_NO_THROW(parseJson(readFile(out + ".manifest.json"), "manifest"));
+}

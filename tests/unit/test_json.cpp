@@ -42,7 +42,7 @@ TEST(Json, NumberFormatIsUnchanged) {
                            "18446744073709551615,null,true,null]");
     EXPECT_EQ(dumpJson(Json{{"a", Json::array()}, {"b", Json::object()}, {"c", Json::array({1})}}, 2),
               "{\n  \"a\": [],\n  \"b\": {},\n  \"c\": [\n    1\n  ]\n}");
-    EXPECT_EQ(dumpJson(Json("tab\there \x01 \xff")), "\"tab\\there \\u0001 \xff\"");
+    EXPECT_EQ(dumpJson(Json("tab\there \x01 \xff")), "\"tab\\there \\u0001 \xEF\xBF\xBD\"");  // invalid UTF-8: U+FFFD
 }
 
 TEST(Json, RefusesAbsurdNesting) {
@@ -58,4 +58,15 @@ TEST(Json, DuplicateKeysAreRefusedAtAnyDepth) {
     EXPECT_THROW(parseJson(R"({"a": {"b": 1, "b": 2}})", "x"), DataError);
     EXPECT_NO_THROW(parseJson(R"({"a": {"b": 1}, "c": {"b": 2}})", "x"));
     EXPECT_NO_THROW(parseJson(R"([{"b": 1}, {"b": 2}])", "x"));
+}
+
+// JSON must be UTF-8: half a character cut from a message made an error event no JSON (a sweep).
+// Invalid bytes become U+FFFD; valid characters of every length pass unchanged.
+TEST(Json, InvalidUtf8BecomesTheReplacementCharacter) {
+    const std::string r = "\xEF\xBF\xBD";  // U+FFFD
+    EXPECT_EQ(jsonQuote("a\xc3"), "\"a" + r + "\"");
+    EXPECT_EQ(jsonQuote("\xff\xfe"), "\"" + r + r + "\"");
+    EXPECT_EQ(jsonQuote("\xed\xa0\x80"), "\"" + r + r + r + "\"");  // a surrogate
+    EXPECT_EQ(jsonQuote("\u00f1 \u2264 \U0001F600"), "\"\u00f1 \u2264 \U0001F600\"");
+    EXPECT_NO_THROW(parseJson(dumpJson(Json{{"m", std::string("x\xc3")}}), "test"));
 }
