@@ -203,12 +203,15 @@ std::unique_ptr<Detector> ClearingDetector::create(const OptionValues& options) 
 
 ClearingDetector::ClearingDetector(const OptionValues& o) : info_(describe()) {
     p_ = table().bind(o);
-    if (p_.minArea > p_.maxArea) throw UsageError("min_area_m2 exceeds max_area_m2");
+    if (p_.minArea > p_.maxArea)
+        throw UsageError("min_area_m2 (" + optionValueText(p_.minArea) + ") exceeds max_area_m2 (" + optionValueText(p_.maxArea) +
+                         "): give a smaller min_area_m2 or a larger max_area_m2");
     if (p_.remoteMin > p_.distanceCap)
         throw UsageError("remote_min_m (" + optionValueText(p_.remoteMin) + ") exceeds distance_cap_m (" +
                          optionValueText(p_.distanceCap) + "): distances beyond the cap are not measured");
     if (p_.unmixCoreMin < p_.unmixCandidateMin)
-        throw UsageError("unmix_core_min is below unmix_candidate_min: a clearly bare pixel must be a candidate first");
+        throw UsageError("unmix_core_min (" + optionValueText(p_.unmixCoreMin) + ") is below unmix_candidate_min (" +
+                         optionValueText(p_.unmixCandidateMin) + "): a clearly bare pixel must be a candidate first; set both");
     unmixer_ = Unmixer(parseSpectrum(p_.forestSpectrum, "endmember_forest"), parseSpectrum(p_.waterSpectrum, "endmember_water"),
                        parseSpectrum(p_.soilSpectrum, "endmember_soil"));
     anomalyGrainPixels_ = diskPixelCount(p_.anomalyRadius / p_.anomalyGrain, p_.anomalyRadius / p_.anomalyGrain);

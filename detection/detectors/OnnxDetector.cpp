@@ -26,7 +26,7 @@ const OptionTable<OnnxDetector::Params>& OnnxDetector::table() {
     static const auto t =
         OptionTable<P>()
             .file("card", &P::card, "model card JSON (schema riskmap-model-card/1, docs/onnx.md); required")
-            .number("score_threshold", &P::score, 0.0, "0-1", "keep boxes (or pixels) scoring above this; 0 = the card's thresholds.score", 0.0, 1.0)
+            .number("score_threshold", &P::score, 0.0, "0-1", "keep boxes (or pixels) scoring above this; 0 = the card's thresholds.score", 0.0, 0.9999)
             .number("nms_iou", &P::nmsIou, 0.0, "IoU", "a box suppresses same-class boxes overlapping it by more than this; 0 = the card's thresholds.nms_iou", 0.0, 1.0)
             .integer("max_detections", &P::maxDetections, 0, "", "most boxes kept per model window; 0 = the card's thresholds.max_detections", 0, 1e6)
             .text("classes", &P::classes, "", "comma-separated class names to report; empty = every class but the background")
@@ -71,7 +71,6 @@ OnnxDetector::OnnxDetector(const OptionValues& o) : info_(describe()), p_(table(
 void OnnxDetector::applyOverrides() {
     onnx::Settings& s = settings_;
     s.score = p_.score > 0 ? p_.score : card_.score;
-    if (s.score >= 1) throw UsageError("score_threshold must be below 1");
     s.nmsIou = p_.nmsIou > 0 ? p_.nmsIou : card_.nmsIou;
     s.maxDetections = p_.maxDetections > 0 ? static_cast<int>(p_.maxDetections) : card_.maxDetections;
     s.overlap = p_.overlap >= 0 ? static_cast<int>(p_.overlap) : card_.overlap;

@@ -319,6 +319,13 @@ TEST(OnnxCli, UsageErrorsExitTwo) {
     EXPECT_EQ(r.exitCode, 2) << r.err;
     r = scan("yolov5_tiny", rgb, dir.file("o.geojson"), {"--set", "nms_iou=1.5"});
     EXPECT_EQ(r.exitCode, 2) << r.err;
+    // detectors --json gave score_threshold's range as 0 to 1 and a scan then refused 1 ("must be
+    // below 1"): the range it gives is the one it keeps (a sweep of every option).
+    r = scan("yolov5_tiny", rgb, dir.file("o.geojson"), {"--set", "score_threshold=1"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("0.9999"), std::string::npos) << r.err;
+    r = scan("yolov5_tiny", rgb, dir.file("o.geojson"), {"--set", "score_threshold=0.9999"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
 }
 
 // Cards an audit wrote: a gsd_m of 1e-6 m (nothing found) or 0.05 m (a scan without end) on 10 m

@@ -238,6 +238,16 @@ TEST(ClearingDetector, UnmixingRecoversLinearMixtures) {
                  UsageError);
     o.setAssignment("endmember_soil=0.1,0.2");
     EXPECT_THROW(ClearingDetector{o}, UsageError);
+    // Options refused together name both values (a sweep: unmix_candidate_min at its maximum was
+    // refused by unmix_core_min's default, and the message did not say the values).
+    OptionValues pair(ClearingDetector::describe().options);
+    pair.setAssignment("unmix_candidate_min=1.5");
+    try {
+        ClearingDetector{pair};
+        FAIL();
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("unmix_core_min (0.55) is below unmix_candidate_min (1.5)"), std::string::npos) << e.what();
+    }
 }
 
 TEST(ClearingDetector, CampUnderPartCanopyIsFoundThroughItsSoilFraction) {
