@@ -62,6 +62,13 @@ void addLine(const std::vector<std::string>& w, const std::string& where, const 
         if (isBandSpec(w[i])) {
             BandSpec b = parseBandSpec(w[i]);
             b.path = fromListFolder(b.path, folder);
+            // Lines of one date add scenes; its band files make one scene, each band once (a date
+            // on two lines said "--band blue is given twice", naming no line: a sweep).
+            for (const auto& had : d.input.bands)
+                if (had.name == b.name)
+                    throw UsageError(where + ": date " + date + " has a '" + b.name + "' band already (" + had.path +
+                                     "): a date's band files make one scene; list each band once, or give another "
+                                     "scene of that date as one raster file");
             d.input.bands.push_back(b);
         } else {
             d.input.paths.push_back(fromListFolder(w[i], folder));

@@ -179,6 +179,11 @@ TEST(CliSeries, ListErrorsNameTheLine) {
     EXPECT_NE(r.err.find("list.txt"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("2021-13-40"), std::string::npos) << r.err;
+    // The same date's band files on two lines (a sweep: "--band blue is given twice", no line).
+    std::ofstream(dir.file("twice.txt")) << bandLine("2020-01-27", kScene) << bandLine("2020-01-27", kScene);
+    r = runRiskmap({"scan", "--time-series", dir.file("twice.txt"), "-o", dir.file("s.geojson")});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("twice.txt' line 2: date 2020-01-27 has a 'blue' band already"), std::string::npos) << r.err;
     std::ofstream(dir.file("one.txt")) << "2021-01-10\n";
     r = runRiskmap({"scan", "--time-series", dir.file("one.txt"), "-o", dir.file("s.geojson")});
     EXPECT_EQ(r.exitCode, 2) << r.err;
