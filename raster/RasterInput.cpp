@@ -417,15 +417,16 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
 
 // A NaN, infinite or zero scale (or a NaN offset) turns every pixel into no data or into one
 // value: a scan would find nothing and say nothing, and its manifest (JSON has no NaN) would
-// not replay it. Refused, naming where the value came from.
+// not replay it. Refused, naming where the value came from. So is a negative scale (a STAC
+// raster:bands scale of -1e-4 was taken: brighter ground read darker, a sweep).
 void RasterInput::checkScales(const InputOptions& options) const {
     auto usable = [](double scale, double offset) {
-        return std::isfinite(scale) && scale != 0 && std::isfinite(offset);
+        return std::isfinite(scale) && scale > 0 && std::isfinite(offset);
     };
-    if ((options.scale && (!std::isfinite(*options.scale) || *options.scale == 0)) ||
+    if ((options.scale && !(std::isfinite(*options.scale) && *options.scale > 0)) ||
         (options.offset && !std::isfinite(*options.offset)))
         throw UsageError(
-            "--scale must be a finite number other than 0 and --offset a finite number "
+            "--scale must be a finite number above 0 and --offset a finite number "
             "(reflectance = "
             "value * SCALE + OFFSET)");
     for (const InputBand& b : bands_) {

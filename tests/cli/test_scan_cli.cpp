@@ -288,6 +288,7 @@ TEST(CliScan, UnusableReflectanceScalesAreRefused) {
          std::vector<std::vector<std::string>>{{"--scale", "nan"},
                                                {"--scale", "inf"},
                                                {"--scale", "0"},
+                                               {"--scale", "-0.0001"},
                                                {"--offset", "nan"},
                                                {"--offset", "-inf"}}) {
         std::vector<std::string> args{"scan", in, "-q", "-o", dir.file("out.geojson")};
