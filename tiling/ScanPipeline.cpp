@@ -396,8 +396,10 @@ void ScanPipeline::checkBudget(std::size_t windowBytes) const {
             " m) and the process itself ~" + text(static_cast<double>(kProcessBytes) / mb) +
             " MB, more than --ram " + std::to_string(options_.ramMB) + " holds" + besideReserve() +
             ": run with --ram " +
-            text(std::ceil(static_cast<double>(least + options_.reservedBytes) / mb)) +
-            " or more, or a smaller --tile-size");
+            text(std::ceil(static_cast<double>(least + options_.reservedBytes) / mb)) + " or more" +
+            // At the smallest tile the planner tries, a smaller one is no advice (a sweep: the
+            // halo alone did not fit, and --tile-size 256 was refused again).
+            (options_.tileSize > kMinAutoTile ? ", or a smaller --tile-size" : ""));
     double bookkeeping = 0;
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
         const RasterInput& in = inputs_[i];

@@ -152,6 +152,8 @@ TEST_F(Hostile, RastersThatWouldExhaustMemory) {
   <VRTRasterBand dataType="UInt16" band="3"/><VRTRasterBand dataType="UInt16" band="4"/></VRTDataset>)";
     r = timed({"scan", dir_.file("wide.vrt"), "--sensor", "sentinel2", "-o", out_, "--set", "max_length_m=100000", "--ram", "256"}, t);
     expectClean(r, 2, "run with --ram", t, 10);
+    // The smallest tiles tried already: a smaller --tile-size is no advice (a sweep).
+    EXPECT_EQ(r.err.find("smaller --tile-size"), std::string::npos) << r.err;
 }
 
 TEST_F(Hostile, BrokenGeoreferencing) {
