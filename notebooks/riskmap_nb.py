@@ -35,8 +35,14 @@ class Paths:
         if not os.access(self.riskmap, os.X_OK):
             raise FileNotFoundError(
                 f"riskmap binary not found at {self.riskmap}: build it (./scripts/build.sh) or set RISKMAP_BIN")
-        os.makedirs(self.work, exist_ok=True)
-        os.makedirs(self.figures, exist_ok=True)
+        # What the notebooks write (detections with exact outlines, maps of them) is owner-only,
+        # as riskmap's own outputs are: a review found loo_det.geojson 0644 in a 0755 folder.
+        os.umask(0o077)
+        for d in (os.path.dirname(self.work), self.work, self.figures):
+            os.makedirs(d, mode=0o700, exist_ok=True)
+        for d in (os.path.dirname(self.work), self.work):
+            if os.stat(d).st_uid == os.getuid():
+                os.chmod(d, 0o700)
 
     def rel(self, path):
         """A path relative to the repository, for display."""
@@ -93,7 +99,7 @@ def show_png(path, paths, name, caption):
     fname = f"{paths.notebook}_{name}.png"
     out = os.path.join(paths.figures, fname)
     shutil.copyfile(path, out)
-    os.chmod(out, 0o644)
+    os.chmod(out, 0o600)  # owner-only, as everything the notebooks write
     display(Image(filename=out))
     display(Markdown(f"**Figure `{fname}`.** {caption}"))
     return out

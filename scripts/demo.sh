@@ -13,7 +13,7 @@ echo "== riskmap info: the Sentinel-2 L2A band files as one scene"
   --band red=${S2}B04_Raw.tiff --band nir=${S2}B08_Raw.tiff --band swir1=${S2}B11_Raw.tiff
 
 echo "== riskmap scan: bare or built ground (index detector) at the Sundarbans mangrove edge"
-./build/riskmap scan --band green=${S2}B03_Raw.tiff --band red=${S2}B04_Raw.tiff \
+./build/riskmap scan --scale 1.5259e-5 --band green=${S2}B03_Raw.tiff --band red=${S2}B04_Raw.tiff \
   --band nir=${S2}B08_Raw.tiff --band swir1=${S2}B11_Raw.tiff \
   --set rule="ndvi < 0.25 and mndwi < 0 and ndbi > -0.1" --set close_radius_m=20 \
   --set min_area_m2=5000 -o "$out/sundarbans-bare.geojson" --overwrite

@@ -30,8 +30,10 @@
 #   RISKMAP_NOTEBOOK_TIMEOUT seconds per notebook, whole run (default 480)
 #   RISKMAP_FIGURES          where figures go (default notebooks/figures in this checkout)
 # The notebooks find riskmap through RISKMAP_BIN, RISKMAP_BUILD_DIR, RISKMAP_REPO and write scratch
-# files to RISKMAP_NB_WORK (BUILD_DIR/notebooks/work/NAME), all set here.
+# files to RISKMAP_NB_WORK (BUILD_DIR/notebooks/work/NAME), all set here. Everything written is
+# owner-only (umask 077): executed notebooks and scratch hold exact detections and maps of them.
 set -euo pipefail
+umask 077
 
 readonly PROG="${0##*/}"
 REPO="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -151,7 +153,7 @@ EOF
     fi
     ran=$((ran + 1))
     export RISKMAP_NB_WORK="$OUT/work/$n"
-    rm -rf "$RISKMAP_NB_WORK"
+    rm -rf "$RISKMAP_NB_WORK" "$OUT/$n.ipynb"  # an earlier run's copy keeps its mode when overwritten
     mkdir -p "$RISKMAP_NB_WORK"
     echo "== $n: executing notebooks/$n.ipynb (cell timeout ${CELL_TIMEOUT}s)" >&2
     start=$(date +%s%N)
@@ -163,6 +165,14 @@ EOF
         --ExecutePreprocessor.kernel_name="$KERNEL" \
         --output-dir "$OUT" --output "$n.ipynb" "$src"; then
         ms=$((($(date +%s%N) - start) / 1000000))
+        # Owner-only, whatever the notebook wrote and however (the kernel has its own umask).
+        open=$( { find "$RISKMAP_NB_WORK" -perm /077; find "$OUT/$n.ipynb" "$RISKMAP_FIGURES" -type f -perm /077 -newermt "@$((start / 1000000000 - 1))"; } 2>/dev/null | head -3)
+        if [[ -n "$open" ]]; then
+            echo "== $n: FAILED: it wrote files others can read (outputs must be owner-only):" >&2
+            echo "$open" >&2
+            failed+=("$n")
+            continue
+        fi
         printf '== %s: ok in %d.%01d s -> %s\n' "$n" $((ms / 1000)) $((ms % 1000 / 100)) "$OUT/$n.ipynb" >&2
     else
         rc=$?

@@ -641,7 +641,7 @@ def plant(scene_dir, out_dir, seed, n_camps, min_ha=0.1, max_ha=5.0, bank_share=
         dst.GetRasterBand(1).WriteArray(v)
         dst.FlushCache()
         dst = None
-    shutil.copy(os.path.join(scene_dir, "reserve.geojson"), os.path.join(out_dir, "reserve.geojson"))
+    shutil.copyfile(os.path.join(scene_dir, "reserve.geojson"), os.path.join(out_dir, "reserve.geojson"))
 
     feats = []
     for c in camps:
