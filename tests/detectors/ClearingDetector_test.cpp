@@ -572,8 +572,10 @@ TEST(ExactFilters, DiskSumsOverWantedPixelsOnlyEqualTheFullOnesThere) {
     // Sums only where wanted (runs, short gaps summed with them, runs at both edges, empty
     // rows, a plane narrower than the disk): each wanted pixel exactly as the full sum, 0 elsewhere.
     std::mt19937 rng(17);
-    for (const auto& [w, h, r, density] : std::vector<std::tuple<int, int, double, int>>{
+    for (const auto& c : std::vector<std::tuple<int, int, double, int>>{
              {300, 90, 12.5, 2}, {300, 90, 12.5, 40}, {7, 60, 20.0, 3}, {130, 40, 3.0, 1}}) {
+        const int w = std::get<0>(c), h = std::get<1>(c), density = std::get<3>(c);  // lambdas capture these
+        const double r = std::get<2>(c);
         IntPlane src(w, h), sums(w, h);
         std::vector<std::uint8_t> want(src.size());
         for (std::size_t i = 0; i < src.size(); ++i) src.v[i] = rng() % 5, want[i] = rng() % density == 0;
