@@ -37,6 +37,12 @@ std::string bandLine(const std::string& date, const std::string& dir) {
            "B04_Raw.tiff nir=" + p + "B08_Raw.tiff swir1=" + p + "B11_Raw.tiff\n";
 }
 
+// A quiet one-thread time-series scan of LIST into OUT, at this tile size, with one --set.
+std::vector<std::string> seriesScan(const std::string& list, const std::string& out, const std::string& tile,
+                                    const std::string& set) {
+    return {"scan", "--time-series", list, "-o", out, "-q", "--tile-size", tile, "--threads", "1", "--set", set};
+}
+
 LayerContent layerOf(const std::string& path) {
     return riskmap::readLayer(path, "", {"sources", "risk_factors"}, "test");
 }
@@ -127,20 +133,7 @@ TEST(CliSeries, KilledSeriesResumesToTheSameBytes) {
     writeScene(dir.file("d2.tif"), s);
     std::ofstream(dir.file("list.txt"))
         << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n";  // relative to LIST's folder
-    auto args = [&](const std::string& out) {
-        return std::vector<std::string>{"scan",
-                                        "--time-series",
-                                        dir.file("list.txt"),
-                                        "-o",
-                                        out,
-                                        "-q",
-                                        "--tile-size",
-                                        "64",
-                                        "--threads",
-                                        "1",
-                                        "--set",
-                                        "close_radius_m=20"};
-    };
+    auto args = [&](const std::string& out) { return seriesScan(dir.file("list.txt"), out, "64", "close_radius_m=20"); };
     fs::create_directories(dir.file("ref"));
     fs::create_directories(dir.file("run"));
     ASSERT_EQ(runRiskmap(args(dir.file("ref/s.geojson"))).exitCode, 0);
@@ -221,20 +214,7 @@ TEST(CliSeries, FailedOverwriteLeavesNoCombinedLayerThatDisagrees) {
     writeScene(dir.file("d2.tif"), s);
     std::filesystem::copy_file(dir.file("d2.tif"), dir.file("good2.tif"));
     std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n";
-    auto args = [&](const std::string& out) {
-        return std::vector<std::string>{"scan",
-                                        "--time-series",
-                                        dir.file("list.txt"),
-                                        "-o",
-                                        out,
-                                        "-q",
-                                        "--tile-size",
-                                        "128",
-                                        "--threads",
-                                        "1",
-                                        "--set",
-                                        "max_length_m=100"};
-    };
+    auto args = [&](const std::string& out) { return seriesScan(dir.file("list.txt"), out, "128", "max_length_m=100"); };
     const std::string out = dir.file("s.gpkg");
     ASSERT_EQ(runRiskmap(args(out)).exitCode, 0);
     const std::string complete = readFile(out);

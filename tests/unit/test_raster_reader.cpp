@@ -166,55 +166,44 @@ TEST(RasterInput, ErrorsNameTheFile) {
     EXPECT_EQ(parseBandSpec("nir=/vsicurl/https://h/x.tif:2").path, "/vsicurl/https://h/x.tif");
     VSIUnlink(a.c_str());
     VSIUnlink(b.c_str());
-    // Signed bytes (GDAL 3.6's PIXELTYPE=SIGNEDBYTE) would read as unsigned (-5 as 251): refused,
-    // naming the file and band, as a single file and as a band file (an audit).
+    // A two-band GeoTIFF of `type` in /vsimem, and its refusal both as a file and as a band file,
+    // naming the file and `what`.
     ensureGdalRegistered();
-    const std::string s = "/vsimem/signed.tif";
-    const char* opts[] = {"PIXELTYPE=SIGNEDBYTE", nullptr};
-    GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(
-        s.c_str(), 8, 8, 2, GDT_Byte, const_cast<char**>(opts));
-    double gt[6] = {500000, 10, 0, 2500000, 0, -10};
-    ds->SetGeoTransform(gt);
-    OGRSpatialReference srs;
-    srs.SetFromUserInput("EPSG:32645");
-    ds->SetSpatialRef(&srs);
-    GDALClose(ds);
-    for (int way = 0; way < 2; ++way) {
-        try {
-            if (way == 0)
-                RasterInput::open(s, InputOptions{});
-            else
-                RasterInput::fromBandFiles({parseBandSpec("red=" + s + ":2")}, InputOptions{});
-            FAIL() << way;
-        } catch (const DataError& e) {
-            EXPECT_NE(std::string(e.what()).find("signed 8-bit"), std::string::npos) << e.what();
-            EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what();
-        }
-    }
-    VSIUnlink(s.c_str());
-    // Complex bands were read as their real part, CFloat32 with the 16-bit default scale (a
-    // sweep of hostile inputs): refused, naming the file, band and type, both ways.
-    for (GDALDataType type : {GDT_CFloat32, GDT_CInt16}) {
-        const std::string c = "/vsimem/complex.tif";
-        GDALDataset* cds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(c.c_str(), 8, 8, 2, type, nullptr);
-        cds->SetGeoTransform(gt);
-        cds->SetSpatialRef(&srs);
-        GDALClose(cds);
+    auto create = [](const std::string& path, GDALDataType type, const char* const* opts) {
+        GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(
+            path.c_str(), 8, 8, 2, type, const_cast<char**>(opts));
+        double gt[6] = {500000, 10, 0, 2500000, 0, -10};
+        ds->SetGeoTransform(gt);
+        OGRSpatialReference srs;
+        srs.SetFromUserInput("EPSG:32645");
+        ds->SetSpatialRef(&srs);
+        GDALClose(ds);
+    };
+    auto refusedBothWays = [](const std::string& path, const std::string& what) {
         for (int way = 0; way < 2; ++way) {
             try {
                 if (way == 0)
-                    RasterInput::open(c, InputOptions{});
+                    RasterInput::open(path, InputOptions{});
                 else
-                    RasterInput::fromBandFiles({parseBandSpec("red=" + c + ":2")}, InputOptions{});
-                FAIL() << way;
+                    RasterInput::fromBandFiles({parseBandSpec("red=" + path + ":2")}, InputOptions{});
+                ADD_FAILURE() << path << ", way " << way;
             } catch (const DataError& e) {
-                EXPECT_NE(std::string(e.what()).find("complex values (" + std::string(GDALGetDataTypeName(type)) + ")"),
-                          std::string::npos)
-                    << e.what();
-                EXPECT_NE(std::string(e.what()).find(c), std::string::npos) << e.what();
+                EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+                EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
             }
         }
-        VSIUnlink(c.c_str());
+        VSIUnlink(path.c_str());
+    };
+    // Signed bytes (GDAL 3.6's PIXELTYPE=SIGNEDBYTE) would read as unsigned (-5 as 251): refused,
+    // naming the file and band, as a single file and as a band file (an audit).
+    const char* signedOpts[] = {"PIXELTYPE=SIGNEDBYTE", nullptr};
+    create("/vsimem/signed.tif", GDT_Byte, signedOpts);
+    refusedBothWays("/vsimem/signed.tif", "signed 8-bit");
+    // Complex bands were read as their real part, CFloat32 with the 16-bit default scale (a
+    // sweep of hostile inputs): refused, naming the file, band and type, both ways.
+    for (GDALDataType type : {GDT_CFloat32, GDT_CInt16}) {
+        create("/vsimem/complex.tif", type, nullptr);
+        refusedBothWays("/vsimem/complex.tif", "complex values (" + std::string(GDALGetDataTypeName(type)) + ")");
     }
 }
 
