@@ -173,9 +173,7 @@ double ScanDiff::finestPixel() const {
         for (const auto& in : s->manifest.inputs) {
             const Json& g = in.description.is_object() ? in.description.value("gsd_m", Json()) : Json();
             if (!g.is_object() || !g.value("x", Json()).is_number() || !g.value("y", Json()).is_number()) continue;
-            double lo = 90, hi = -90;
-            for (const LonLat& p : in.footprint) lo = std::min(lo, p.lat), hi = std::max(hi, p.lat);
-            const double d = GeoJsonWriter::pixelDegrees(g["x"].get<double>(), g["y"].get<double>(), lo <= hi ? (lo + hi) / 2 : 0);
+            const double d = GeoJsonWriter::pixelDegrees(g["x"].get<double>(), g["y"].get<double>(), in.footprint);
             if (d > 0 && (finest == 0 || d < finest)) finest = d;
         }
     return finest;

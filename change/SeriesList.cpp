@@ -2,11 +2,12 @@
 
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "core/Error.hpp"
+#include "core/TextFile.hpp"
 #include "raster/AcquisitionDate.hpp"
 #include "raster/StacItems.hpp"
 
@@ -77,13 +78,11 @@ void addLine(const std::vector<std::string>& w, const std::string& where, const 
 }
 
 std::map<std::string, SeriesDate> readText(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw DataError("cannot read --time-series '" + path + "': check the path");
+    std::istringstream in(readTextFile(path, "--time-series", std::size_t(64) << 20));  // without a BOM
     const std::filesystem::path folder = std::filesystem::path(path).parent_path();
     std::map<std::string, SeriesDate> dates;
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
-        if (n == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark
         const std::string where = "--time-series '" + path + "' line " + std::to_string(n);
         const auto w = words(line, where);
         if (!w.empty()) addLine(w, where, folder, dates);

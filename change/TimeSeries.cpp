@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/Error.hpp"
+#include "core/Paths.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "geo/GdalRuntime.hpp"
@@ -138,8 +139,7 @@ void TimeSeries::checkOutputsAreNotInputs() const {
         if (!d.input.inputList.empty()) read.push_back(d.input.inputList);
     }
     for (const auto& p : read) {
-        const bool remote = p.rfind("/vsi", 0) == 0 || p.find("://") != std::string::npos;
-        if (!remote && outs.count(FileCommit::identity(p)))
+        if (!isRemotePath(p) && outs.count(FileCommit::identity(p)))
             throw UsageError("'" + p +
                              "' is read by this time series and would be replaced by one of its "
                              "outputs: choose another -o");

@@ -131,6 +131,9 @@ std::string formatDouble(double v) {
     return s;
 }
 
+namespace {
+
+// Bytes from i that form one valid UTF-8 sequence (RFC 3629), or 0.
 std::size_t utf8Length(const std::string& s, std::size_t i) {
     const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     const unsigned char c = b(i);
@@ -143,6 +146,18 @@ std::size_t utf8Length(const std::string& s, std::size_t i) {
     return n;
 }
 
+}  // namespace
+
+std::size_t appendUtf8(std::string& out, const std::string& s, std::size_t i) {
+    const std::size_t n = utf8Length(s, i);
+    if (n == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD, for this byte
+        return 1;
+    }
+    out.append(s, i, n);
+    return n;
+}
+
 // Invalid UTF-8 (half a character cut from a message, a file name in another encoding) becomes
 // U+FFFD, each byte: JSON must be UTF-8, and an error event with half an 'ñ' was no JSON (a sweep).
 std::string jsonQuote(const std::string& s) {
@@ -152,13 +167,7 @@ std::string jsonQuote(const std::string& s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
         if (static_cast<unsigned char>(c) >= 0x80) {
-            const std::size_t n = utf8Length(s, i);
-            if (n == 0) {
-                out += "\xEF\xBF\xBD";  // U+FFFD
-            } else {
-                out.append(s, i, n);
-                i += n - 1;
-            }
+            i += appendUtf8(out, s, i) - 1;
             continue;
         }
         switch (c) {

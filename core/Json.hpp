@@ -32,9 +32,10 @@ std::string formatDouble(double v);
 void appendDouble(std::string& out, double v);
 // JSON string literal with escapes.
 std::string jsonQuote(const std::string& s);
-// Bytes from i that form one valid UTF-8 sequence (RFC 3629), or 0: writers put U+FFFD for a
-// byte that does not, so that their JSON stays UTF-8.
-std::size_t utf8Length(const std::string& s, std::size_t i);
+// Appends the UTF-8 character that starts at s[i] (a byte >= 0x80), or U+FFFD when the bytes from
+// i are no valid UTF-8 sequence (RFC 3629); returns the bytes of s taken. Both JSON writers use it,
+// so that their output stays UTF-8 (half an 'n with tilde' in a message, a Latin-1 file name).
+std::size_t appendUtf8(std::string& out, const std::string& s, std::size_t i);
 
 // A short type name for error messages ("number", "string", ...).
 const char* jsonTypeName(const Json& j);

@@ -78,11 +78,13 @@ char* fastFixed(char* buf, double v, int precision) {
 
 }  // namespace
 
+// Metres in a degree of latitude: precision and pixel sizes are compared in degrees, said in metres.
+constexpr double kMetresPerDegree = 111320.0;
+
 // 3 places are ~110 m: every 10 m outline of a scan collapsed without a word (an audit); warned
 // of, they were still written, collapsed to repeated points and crossing themselves (a sweep:
 // 239 of 260 invalid at 3 places).
 void GeoJsonWriter::checkPrecision(int places, double finestPixelDegrees) {
-    constexpr double kMetresPerDegree = 111320.0;  // of latitude, to say it in metres
     if (!(finestPixelDegrees > 0) || std::pow(10.0, -places) <= finestPixelDegrees / 2) return;
     int least = places;
     while (std::pow(10.0, -least) > finestPixelDegrees / 2) ++least;
@@ -95,8 +97,10 @@ void GeoJsonWriter::checkPrecision(int places, double finestPixelDegrees) {
     throw UsageError(text);
 }
 
-double GeoJsonWriter::pixelDegrees(double gsdX, double gsdY, double latitude) {
-    constexpr double kMetresPerDegree = 111320.0;
+double GeoJsonWriter::pixelDegrees(double gsdX, double gsdY, const std::vector<LonLat>& footprint) {
+    double lo = 90, hi = -90;
+    for (const LonLat& p : footprint) lo = std::min(lo, p.lat), hi = std::max(hi, p.lat);
+    const double latitude = lo <= hi ? (lo + hi) / 2 : 0;
     const double c = std::max(std::cos(latitude * M_PI / 180.0), 1e-12);
     return std::min(gsdY / kMetresPerDegree, gsdX / (kMetresPerDegree * c));
 }
@@ -148,13 +152,7 @@ void GeoJsonWriter::appendString(std::string& out, const std::string& s) {
         const char c = s[i];
         const auto u = static_cast<unsigned char>(c);
         if (u >= 0x80) {  // valid UTF-8 passes through; an invalid byte (a Latin-1 file name) is U+FFFD
-            const std::size_t n = utf8Length(s, i);
-            if (n == 0) {
-                out += "\xEF\xBF\xBD";
-            } else {
-                out.append(s, i, n);
-                i += n - 1;
-            }
+            i += appendUtf8(out, s, i) - 1;
             continue;
         }
         switch (c) {

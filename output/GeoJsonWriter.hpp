@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "geo/Geodesy.hpp"
 #include "output/OutputDataset.hpp"
 
 namespace riskmap {
@@ -23,9 +24,9 @@ public:
     // of what is written (in degrees: pixelDegrees), collapse outlines into invalid polygons:
     // throws UsageError naming the places that keep them. Scan, merge and diff check first.
     static void checkPrecision(int places, double finestPixelDegrees);
-    // A pixel of gsdX x gsdY metres at this latitude, in degrees of latitude or longitude,
-    // whichever is smaller (a longitude degree shrinks towards the poles).
-    static double pixelDegrees(double gsdX, double gsdY, double latitude);
+    // A pixel of gsdX x gsdY metres at the middle latitude of a scene's footprint, in degrees of
+    // latitude or longitude, whichever is smaller (a longitude degree shrinks towards the poles).
+    static double pixelDegrees(double gsdX, double gsdY, const std::vector<LonLat>& footprint);
 
     // Creates `path` (owner-only until the caller relaxes it). Throws IoError.
     GeoJsonWriter(const std::string& path, const std::string& layerName,

@@ -329,6 +329,30 @@ InputRequest Manifest::inputsAsRun() const {
     return r;
 }
 
+namespace {
+
+// Each reopened input under the source label the scan recorded for the same file.
+InputCatalog labelledBy(const Manifest& m, InputCatalog c) {
+    // By origin only: a folder or glob that now holds other files must not lend one raster's
+    // label to another, and an input left out (reopenReadableInputs) shifts the others.
+    std::map<std::string, std::string> byOrigin;
+    for (const auto& in : m.inputs) {
+        const Json& d = in.description;
+        const std::string origin = d.is_object() && d.contains("origin") && d.at("origin").is_string() ? d.at("origin").get<std::string>() : "";
+        byOrigin[m.resolve(origin)] = in.source;
+    }
+    std::vector<std::string> recorded;
+    for (const auto& in : c.inputs()) {
+        const auto it = byOrigin.find(in.origin());
+        if (it == byOrigin.end()) return c;
+        recorded.push_back(it->second);
+    }
+    c.keepRecordedSources(recorded);
+    return c;
+}
+
+}  // namespace
+
 InputCatalog Manifest::reopenReadableInputs(std::vector<std::string>& skipped) const {
     InputRequest all = inputsAsRun(), readable = all;
     readable.paths.clear();
@@ -358,29 +382,10 @@ InputCatalog Manifest::reopenReadableInputs(std::vector<std::string>& skipped) c
         for (const auto& w : skipped) why += (why.empty() ? "" : "; ") + w;
         throw DataError(why.empty() ? std::string("the scan names no raster") : why);
     }
-    return labelled(InputCatalog::open(readable));
+    return labelledBy(*this, InputCatalog::open(readable));
 }
 
-InputCatalog Manifest::reopenInputs() const { return labelled(InputCatalog::open(inputsAsRun())); }
+InputCatalog Manifest::reopenInputs() const { return labelledBy(*this, InputCatalog::open(inputsAsRun())); }
 
-// Each reopened input under the source label the scan recorded for the same file.
-InputCatalog Manifest::labelled(InputCatalog c) const {
-    // By origin only: a folder or glob that now holds other files must not lend one raster's
-    // label to another, and an input left out (reopenReadableInputs) shifts the others.
-    std::map<std::string, std::string> byOrigin;
-    for (const auto& in : inputs) {
-        const Json& d = in.description;
-        const std::string origin = d.is_object() && d.contains("origin") && d.at("origin").is_string() ? d.at("origin").get<std::string>() : "";
-        byOrigin[resolve(origin)] = in.source;
-    }
-    std::vector<std::string> recorded;
-    for (const auto& in : c.inputs()) {
-        const auto it = byOrigin.find(in.origin());
-        if (it == byOrigin.end()) return c;
-        recorded.push_back(it->second);
-    }
-    c.keepRecordedSources(recorded);
-    return c;
-}
 
 }  // namespace riskmap

@@ -119,10 +119,6 @@ struct Manifest {
     // why in `skipped`; DataError when none can.
     InputCatalog reopenReadableInputs(std::vector<std::string>& skipped) const;
 
-private:
-    InputCatalog labelled(InputCatalog c) const;
-
-public:
     // The --grid cell size the scan ran with (0: none) and its --grid-shape.
     double gridCellMetres() const;
     std::string gridShape() const;

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/Error.hpp"
+#include "core/Paths.hpp"
 #include "core/TextFile.hpp"
 #include "raster/RasterReader.hpp"
 #include "raster/StacItems.hpp"
@@ -143,7 +144,7 @@ void InputCatalog::refuseRepeats(const InputRequest& req) {
     std::map<std::string, std::string> files;
     for (const auto& p : paths) {
         std::error_code ec;
-        if (p.find("://") != std::string::npos || p.rfind("/vsi", 0) == 0) continue;
+        if (isRemotePath(p)) continue;
         const std::string key = std::filesystem::weakly_canonical(p, ec).string();
         if (ec || key.empty()) continue;
         const auto [it, fresh] = files.emplace(key, p);

@@ -47,10 +47,6 @@ double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-bool isRemote(const std::string& path) {
-    return path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos;
-}
-
 // Results sized for the inputs, before any tile.
 ScanResults emptyResults(const std::vector<RasterInput>& inputs) {
     ScanResults res;
@@ -232,11 +228,8 @@ void ScanJob::checkOutCrs() {
 void ScanJob::checkCoarsePrecision() const {
     if (!files().format.rfc7946) return;
     double finest = std::numeric_limits<double>::infinity();
-    for (const RasterInput& in : inputs()) {
-        double lo = 90, hi = -90;
-        for (const LonLat& p : in.footprint()) lo = std::min(lo, p.lat), hi = std::max(hi, p.lat);
-        finest = std::min(finest, GeoJsonWriter::pixelDegrees(in.gsdX(), in.gsdY(), lo <= hi ? (lo + hi) / 2 : 0));
-    }
+    for (const RasterInput& in : inputs())
+        finest = std::min(finest, GeoJsonWriter::pixelDegrees(in.gsdX(), in.gsdY(), in.footprint()));
     GeoJsonWriter::checkPrecision(request_.coordinatePrecision, finest);
 }
 
@@ -475,7 +468,7 @@ void ScanJob::checkOutputsAreNotInputs() const {
     for (const auto& p : files().written()) outs.insert(FileCommit::identity(p));
     for (const auto& in : inputs())
         for (const auto& f : in.files())
-            if (!isRemote(f.path) && outs.count(FileCommit::identity(f.path)))
+            if (!isRemotePath(f.path) && outs.count(FileCommit::identity(f.path)))
                 throw UsageError("output '" + f.path +
                                  "' is also an input: choose another -o or --publish path");
     // The --input-list file, and a STAC file named as an input, are read too: -o over the list
@@ -483,12 +476,12 @@ void ScanJob::checkOutputsAreNotInputs() const {
     std::vector<std::string> named = request_.input.paths;
     if (!request_.input.inputList.empty()) named.push_back(request_.input.inputList);
     for (const auto& p : named)
-        if (!isRemote(p) && outs.count(FileCommit::identity(p)))
+        if (!isRemotePath(p) && outs.count(FileCommit::identity(p)))
             throw UsageError("output '" + p +
                              "' is also an input: choose another -o, --explain or --publish path");
     // A context layer is read too: -o or --publish over it replaced it (an audit).
     for (const auto& c : request_.risk.context)
-        if (!isRemote(c.path) && outs.count(FileCommit::identity(c.path)))
+        if (!isRemotePath(c.path) && outs.count(FileCommit::identity(c.path)))
             throw UsageError("output '" + c.path + "' is also the context layer " + c.name +
                              ": choose another -o or --publish path");
 }
@@ -499,7 +492,7 @@ void ScanJob::checkContextLayers() const {
     ensureGdalRegistered();
     for (const auto& c : request_.risk.context) {
         VSIStatBufL st;
-        if (!isRemote(c.path) && VSIStatL(c.path.c_str(), &st) != 0)
+        if (!isRemotePath(c.path) && VSIStatL(c.path.c_str(), &st) != 0)
             throw DataError("--context " + c.name + ": '" + c.path + "' does not exist");
         GDALDatasetH ds = GDALOpenEx(c.path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
         if (!ds)
@@ -572,7 +565,7 @@ PipelineOptions ScanJob::pipelineOptions(const std::atomic<bool>* cancel) const 
 ScanResults ScanJob::freshResults() const {
     ScanResults res = emptyResults(inputs());
     std::vector<std::string> dirs;
-    if (!isRemote(request_.output)) {
+    if (!isRemotePath(request_.output)) {
         const std::filesystem::path out(request_.output);
         dirs.push_back(out.has_parent_path() ? out.parent_path().string() : std::string("."));
     }
