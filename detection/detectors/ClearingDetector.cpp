@@ -531,9 +531,39 @@ bool judgeOpen(PixelPlanes& px, std::size_t k, std::int64_t nValid, std::int64_t
            px.vegShare[k] < p.openVegShareMax && landShare >= p.openLandShareMin;
 }
 
+// Blocks of pixels within distance_cap of a measured patch's box. Open land matters only
+// there: a patch reads its distance to open land clamped at the cap, and the vegetated share
+// (the disk sums' other use) only at its own pixels. A reserve has few patches, and the forest
+// matrix's 500 m disk sums were a third of clearing's time (output unchanged).
+class NearBlocks {
+public:
+    static constexpr int kBlock = 16;  // px: one flag per block keeps the row test cheap
+
+    NearBlocks(int w, int h) : bw_((w + kBlock - 1) / kBlock), on_(static_cast<std::size_t>(bw_) * ((h + kBlock - 1) / kBlock), 0) {}
+    // Marks the blocks that meet `box` grown by rx, ry pixels.
+    void add(const cv::Rect& box, int rx, int ry, int w, int h) {
+        const int x0 = std::max(0, box.x - rx) / kBlock, x1 = std::min(w - 1, box.x + box.width - 1 + rx) / kBlock;
+        const int y0 = std::max(0, box.y - ry) / kBlock, y1 = std::min(h - 1, box.y + box.height - 1 + ry) / kBlock;
+        for (int by = y0; by <= y1; ++by)
+            std::fill(on_.begin() + by * bw_ + x0, on_.begin() + by * bw_ + x1 + 1, std::uint8_t{1});
+        any_ = true;
+    }
+    bool any() const { return any_; }
+    // Row y's flags, one per pixel, into `row` (w pixels).
+    void row(int y, int w, std::uint8_t* out) const {
+        const std::uint8_t* b = on_.data() + static_cast<std::size_t>(y / kBlock) * static_cast<std::size_t>(bw_);
+        for (int x = 0; x < w; ++x) out[x] = b[x / kBlock];
+    }
+
+private:
+    int bw_;
+    std::vector<std::uint8_t> on_;
+    bool any_ = false;
+};
+
 // Valid, land and vegetated pixels within the disk, packed three to a value and streamed row by
-// row (one pass and no whole-tile planes) when they fit.
-bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry) {
+// row (one pass and no whole-tile planes) when they fit; judged only in `near`.
+bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry, const NearBlocks& near) {
     if (!diskSumPackable(px.w, px.h, rx, ry)) return false;
     const std::size_t w = static_cast<std::size_t>(px.w);
     auto source = [&](int y, std::int64_t* row) {
@@ -547,16 +577,19 @@ bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry) 
     // patches' matrix share): forest and water are most of a reserve (output unchanged).
     auto wanted = [&](int y, std::uint8_t* row) {
         using C = ClearingDetector;
+        near.row(y, px.w, row);
         const std::uint8_t* c = px.cls.data() + static_cast<std::size_t>(y) * w;
         for (std::size_t x = 0; x < w; ++x)
-            row[x] = (c[x] & C::kValid) && (!(c[x] & (C::kWater | C::kVegetation)) || (c[x] & C::kBare));
+            row[x] &= (c[x] & C::kValid) && (!(c[x] & (C::kWater | C::kVegetation)) || (c[x] & C::kBare));
     };
     // Rows are judged in parallel while other rows' classes are read: kOpen is set afterwards.
     std::vector<std::uint8_t> open(px.cls.size(), 0);
     auto sink = [&](int y, const std::int64_t* sums) {
+        std::vector<std::uint8_t> in(w);
+        near.row(y, px.w, in.data());
         for (std::size_t x = 0, k = static_cast<std::size_t>(y) * w; x < w; ++x, ++k)
-            open[k] = judgeOpen(px, k, packedField(sums[x], 0), packedField(sums[x], 1),
-                                packedField(sums[x], 2), p);
+            if (in[x])
+                open[k] = judgeOpen(px, k, packedField(sums[x], 0), packedField(sums[x], 1), packedField(sums[x], 2), p);
     };
     diskSumRows(px.w, px.h, rx, ry, source, wanted, sink);
     forPixels(open.size(), [&](std::size_t k0, std::size_t k1) {
@@ -568,10 +601,10 @@ bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry) 
 // The forest matrix: the vegetated share of land (rivers neither help nor hurt) within a disk.
 // Open land is non-vegetated land where most land around is not vegetated (fields, villages,
 // the dikes between shrimp ponds); a camp of a few ha cannot mark itself.
-void markOpenLand(PixelPlanes& px, const Params& p) {
+void markOpenLand(PixelPlanes& px, const Params& p, const NearBlocks& near) {
     const double rx = p.matrixRadius / px.gx, ry = p.matrixRadius / px.gy;
     px.vegShare.assign(px.cls.size(), 0.0f);
-    if (markOpenLandPacked(px, p, rx, ry)) return;
+    if (!near.any() || markOpenLandPacked(px, p, rx, ry, near)) return;
     IntPlane valid(px.w, px.h), land(px.w, px.h), veg(px.w, px.h);
     for (std::size_t k = 0; k < px.cls.size(); ++k) {
         const auto b = matrixBits(px.cls[k]);
@@ -853,6 +886,7 @@ Rejection rejectionOf(const ComponentExtractor& cc, const TileImage& t, const Co
 
 namespace {
 
+// The classes and the anomaly's bare bits (open land follows, once the patches are known).
 PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool explain) {
     PixelPlanes px;
     px.w = t.window.w, px.h = t.window.h, px.gx = t.gsdX, px.gy = t.gsdY;
@@ -862,12 +896,23 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
     px.cls = det.classify(t, px.unmixed ? &px.soil : nullptr, explain && px.unmixed ? &px.forest : nullptr);
     // Adds bare bits only: the forest matrix and open land keep theirs.
     det.markAnomalies(t, px.cls, explain && det.anomalyThreshold(t) > 0 ? &px.anomaly : nullptr);
-    markOpenLand(px, det.params());
-    const cv::Rect need = det.measuredArea(t);
+    return px;
+}
+
+// Open land and the distances to it (and with --explain to water), read by the `measured`
+// patches only: computed around them.
+void addDistances(const ClearingDetector& det, const TileImage& t, PixelPlanes& px, const std::vector<const Component*>& measured) {
+    const Params& p = det.params();
+    NearBlocks near(px.w, px.h);
+    const int rx = static_cast<int>(std::ceil(p.distanceCap / px.gx)) + 1, ry = static_cast<int>(std::ceil(p.distanceCap / px.gy)) + 1;
+    cv::Rect need;
+    for (const Component* c : measured) near.add(c->box, rx, ry, px.w, px.h), need |= c->box;
+    markOpenLand(px, p, near);
+    if (measured.empty()) return;  // an empty `need` would ask for the whole window
+    need &= det.measuredArea(t);
     px.dOpen = distanceTransform(maskOf(px.cls, ClearingDetector::kOpen), px.w, px.h, px.gx, px.gy, need);
     // Water distances of every patch only for --explain's measures; else CampWater's, per camp.
-    if (explain) px.dWater = distanceTransform(maskOf(px.cls, ClearingDetector::kWater), px.w, px.h, px.gx, px.gy, need);
-    return px;
+    if (px.explain) px.dWater = distanceTransform(maskOf(px.cls, ClearingDetector::kWater), px.w, px.h, px.gx, px.gy, need);
 }
 
 // Whether two boxes (pixels, inclusive of their edge pixels) come within `gap` metres.
@@ -1122,11 +1167,15 @@ cv::Rect ClearingDetector::measuredArea(const TileImage& t) const {
 std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<Rejection>* rejected) const {
     std::vector<Detection> out;
     if (t.validCount == 0) return out;
-    const PixelPlanes px = pixelPlanes(*this, t, rejected != nullptr);
+    PixelPlanes px = pixelPlanes(*this, t, rejected != nullptr);
     std::vector<std::uint8_t> bare = maskOf(px.cls, kBare);
     const ComponentExtractor cc(cv::Mat(px.h, px.w, CV_8U, bare.data()));
     std::vector<Component> setAside;
     const std::vector<Component> comps = cc.complete(t, limits(t), rejected ? &setAside : nullptr);
+    std::vector<const Component*> measured;
+    for (const Component& c : comps)
+        if (nearCore(c.box, t)) measured.push_back(&c);
+    addDistances(*this, t, px, measured);
     for (const Component& c : setAside)
         if (t.owns(c.anchor.x, c.anchor.y)) {
             const double area = static_cast<double>(c.pixels) * t.pixelAreaM2();
@@ -1141,8 +1190,8 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
         }
     if (rejected) explainTraces(t, px, p_, limits(t), *rejected);
     std::vector<Patch> cand;
-    for (const Component& c : comps) {
-        if (!nearCore(c.box, t)) continue;
+    for (const Component* pc : measured) {
+        const Component& c = *pc;
         Patch m = measurePatch(cc, c, t, px, p_);
         std::vector<Gate> failed = patchGates(m, p_);
         if (failed.empty())

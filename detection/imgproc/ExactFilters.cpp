@@ -136,7 +136,10 @@ void sumChordBand(int w, int h, const std::vector<int>& half, int y0, int y1,
     const int iry = static_cast<int>(half.size() / 2);
     // Prefix sums of the rows a disk spans, in a ring: the plane's prefix sums never exist at once.
     const std::size_t ringRows = half.size(), pw = static_cast<std::size_t>(w) + 1;
-    std::vector<std::int64_t> ring(ringRows * pw), in(static_cast<std::size_t>(w)), o(static_cast<std::size_t>(w));
+    // Unsigned: a row's prefix sums of packed fields (LocalAnomaly) pass 2^63; modulo 2^64 every
+    // chord difference, and so every disk sum that fits in int64, is still exact.
+    std::vector<std::uint64_t> ring(ringRows * pw), o(static_cast<std::size_t>(w));
+    std::vector<std::int64_t> in(static_cast<std::size_t>(w));
     std::vector<std::uint8_t> want(wanted ? static_cast<std::size_t>(w) : 0);
     std::vector<std::pair<int, int>> runs{{0, w}};
     auto prefixRow = [&](int y) { return ring.data() + static_cast<std::size_t>(y) % ringRows * pw; };
@@ -144,9 +147,9 @@ void sumChordBand(int w, int h, const std::vector<int>& half, int y0, int y1,
     for (int y = y0; y < y1; ++y) {
         for (; next <= std::min(h - 1, y + iry); ++next) {
             source(next, in.data());
-            std::int64_t* p = prefixRow(next);
+            std::uint64_t* p = prefixRow(next);
             p[0] = 0;
-            for (int x = 0; x < w; ++x) p[x + 1] = p[x] + in[static_cast<std::size_t>(x)];
+            for (int x = 0; x < w; ++x) p[x + 1] = p[x] + static_cast<std::uint64_t>(in[static_cast<std::size_t>(x)]);
         }
         if (wanted) {
             (*wanted)(y, want.data());
@@ -166,7 +169,7 @@ void sumChordBand(int w, int h, const std::vector<int>& half, int y0, int y1,
         for (int dy = std::max(-iry, -y); dy <= std::min(iry, h - 1 - y); ++dy) {
             const int hw = half[static_cast<std::size_t>(dy + iry)];
             if (hw < 0) continue;
-            const std::int64_t* p = prefixRow(y + dy);
+            const std::uint64_t* p = prefixRow(y + dy);
             for (const auto& [s, e] : runs) {
                 // Clamped chords at both ends; the interior without clamps, so the loop vectorises.
                 const int a = std::clamp(std::min(w, hw), s, e), b = std::clamp(std::max(std::min(w, hw), w - hw), a, e);
@@ -175,7 +178,8 @@ void sumChordBand(int w, int h, const std::vector<int>& half, int y0, int y1,
                 for (int x = b; x < e; ++x) o[static_cast<std::size_t>(x)] += p[std::min(w, x + hw + 1)] - p[std::max(0, x - hw)];
             }
         }
-        sink(y, o.data());
+        // Two's complement: the same bits read as int64 are the (fitting) signed sums.
+        sink(y, reinterpret_cast<const std::int64_t*>(o.data()));
     }
 }
 

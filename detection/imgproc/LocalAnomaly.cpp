@@ -15,27 +15,87 @@ namespace {
 
 using Plane32 = PooledArray<std::int32_t>;
 
-// Disk sums of the mask and of each index (exact; int32 holds them, checked by the caller).
-std::vector<Plane32> diskSums(const AnomalyPlanes& in, const AnomalyWindow& win) {
-    std::vector<Plane32> out;
-    for (std::size_t c = 0; c <= in.index.size(); ++c)
-        out.push_back(pooledArray<std::int32_t>(in.size()));
-    for (std::size_t c = 0; c < out.size(); ++c) {
-        diskSumRows(
-            in.w, in.h, win.diskX, win.diskY,
-            [&](int y, std::int64_t* row) {
-                const std::size_t k0 = static_cast<std::size_t>(y) * static_cast<std::size_t>(in.w);
-                for (int x = 0; x < in.w; ++x) {
-                    const std::size_t k = k0 + static_cast<std::size_t>(x);
-                    row[x] = in.mask[k] ? (c == 0 ? 1 : in.index[c - 1][k]) : 0;
-                }
-            },
-            [&](int y, const std::int64_t* row) {
-                std::int32_t* dst =
-                    out[c].get() + static_cast<std::size_t>(y) * static_cast<std::size_t>(in.w);
-                for (int x = 0; x < in.w; ++x) dst[x] = static_cast<std::int32_t>(row[x]);
-            });
+// Channels summed over the disk (0: the mask's count, c > 0: index c - 1 plus kAnomalyOne on
+// the mask, so never negative) packed into 63-bit words, as many to a word as their sums fit:
+// a disk of n pixels sums the count to n and an index to 2 n kAnomalyOne. Carries never cross
+// fields, so the sums stay exact; one disk sum per word instead of one per channel was 15 % of
+// clearing's tile time on the real-texture mosaic.
+struct DiskPacking {
+    int countBits = 0, indexBits = 0;
+    std::vector<std::vector<int>> words;  // channels in each word, lowest bits first
+};
+
+int bitsFor(double most) { return static_cast<int>(std::floor(std::log2(std::max(most, 1.0)))) + 1; }
+
+DiskPacking diskPacking(std::size_t channels, const AnomalyWindow& win) {
+    DiskPacking p;
+    const double n = diskPixelCount(win.diskX, win.diskY);
+    p.countBits = bitsFor(n), p.indexBits = bitsFor(n * 2 * kAnomalyOne);
+    int used = 64;
+    for (std::size_t c = 0; c < channels; ++c) {
+        const int bits = c == 0 ? p.countBits : p.indexBits;
+        if (used + bits > 63) p.words.emplace_back(), used = 0;
+        p.words.back().push_back(static_cast<int>(c)), used += bits;
     }
+    return p;
+}
+
+// Row y of one word: its channels shifted into place. Loops over whole rows, one channel at a
+// time, so that they vectorise.
+void packRow(const AnomalyPlanes& in, const DiskPacking& pack, const std::vector<int>& word, int y, std::int64_t* row) {
+    const std::size_t w = static_cast<std::size_t>(in.w);
+    const std::uint8_t* m = in.mask.get() + static_cast<std::size_t>(y) * w;
+    const std::int32_t one = static_cast<std::int32_t>(kAnomalyOne);
+    std::fill(row, row + w, 0);
+    int shift = 0;
+    for (int c : word) {
+        if (c == 0) {
+            for (std::size_t x = 0; x < w; ++x) row[x] += m[x];
+        } else {
+            const std::int16_t* v = in.index[static_cast<std::size_t>(c - 1)].get() + static_cast<std::size_t>(y) * w;
+            for (std::size_t x = 0; x < w; ++x) row[x] += static_cast<std::int64_t>(v[x] + one * m[x]) << shift;
+        }
+        shift += c == 0 ? pack.countBits : pack.indexBits;
+    }
+}
+
+// Row y of one word's disk sums into its channels' planes, an index's offset taken off again
+// (kAnomalyOne per masked pixel: the count is the first word's first channel, so unpacked first).
+void unpackRow(const DiskPacking& pack, const std::vector<int>& word, std::size_t k0, std::size_t w, const std::int64_t* row,
+               std::vector<Plane32>& out) {
+    const std::int64_t one = static_cast<std::int64_t>(kAnomalyOne);
+    const std::int32_t* count = out[0].get() + k0;
+    int shift = 0;
+    for (int c : word) {
+        const int bits = c == 0 ? pack.countBits : pack.indexBits;
+        const std::int64_t field = (std::int64_t{1} << bits) - 1;
+        std::int32_t* dst = out[static_cast<std::size_t>(c)].get() + k0;
+        if (c == 0)
+            for (std::size_t x = 0; x < w; ++x) dst[x] = static_cast<std::int32_t>(row[x] >> shift & field);
+        else
+            for (std::size_t x = 0; x < w; ++x) dst[x] = static_cast<std::int32_t>((row[x] >> shift & field) - one * count[x]);
+        shift += bits;
+    }
+}
+
+// Disk sums of the mask and of each index (exact; int32 holds them, checked by the caller), at
+// the pixels anomalyRows reads (the area); other pixels hold no meaningful value.
+std::vector<Plane32> diskSums(const AnomalyPlanes& in, const AnomalyWindow& win) {
+    const DiskPacking pack = diskPacking(in.index.size() + 1, win);
+    std::vector<Plane32> out;
+    for (std::size_t c = 0; c <= in.index.size(); ++c) out.push_back(pooledArray<std::int32_t>(in.size()));
+    const std::size_t w = static_cast<std::size_t>(in.w);
+    // The area's rectangle. (Its wanted pixels alone, which creeks cut into short runs, took
+    // longer: a run's set-up per chord costs more than a small disk's sums.)
+    auto wanted = [&](int y, std::uint8_t* row) {
+        std::fill(row, row + w, 0);
+        if (y >= win.areaY0 && y < win.areaY1)
+            std::fill(row + std::max(0, win.areaX0), row + std::max(0, std::min(in.w, win.areaX1)), 1);
+    };
+    for (const std::vector<int>& word : pack.words)
+        diskSumRows(
+            in.w, in.h, win.diskX, win.diskY, [&](int y, std::int64_t* row) { packRow(in, pack, word, y, row); }, wanted,
+            [&](int y, const std::int64_t* row) { unpackRow(pack, word, static_cast<std::size_t>(y) * w, w, row, out); });
     return out;
 }
 

@@ -130,6 +130,41 @@ TEST(LocalAnomaly, TallBoxesSumInSixtyFourBits) {
     EXPECT_GT(positive, 20);
 }
 
+TEST(LocalAnomaly, PackedDiskSumsHoldTheirLargestValues) {
+    // The disk sums pack the count and the indices into shared 64-bit words, each field as wide
+    // as its largest sum: a disk all at +1 fills an index's field, one at -1 empties it. Columns
+    // of +1, -1 and noise put both extremes in every field. The plane is 5000 px wide, so a
+    // row's prefix sums of the packed words pass 2^63 (exact modulo 2^64; UBSan checks that no
+    // signed sum overflows).
+    for (const int w : {61, 5000}) {
+        AnomalyPlanes p = randomPlanes(w, 9, 4, 21, 1.0);
+        for (int y = 0; y < p.h; ++y)
+            for (int x = 0; x < p.w; ++x) {
+                const std::size_t j = static_cast<std::size_t>(y * p.w + x);
+                const int band = (x / 12) % 3;  // 12 px of +1, 12 of -1, 12 of noise
+                for (auto& plane : p.index)
+                    if (band < 2) plane[j] = fixedOf(band == 0 ? 1.0 : -1.0);
+            }
+        AnomalyWindow win;
+        win.boxX = 31, win.boxY = 7, win.diskX = win.diskY = 3.0, win.sdFloor = 0.005;
+        const PooledArray<float> z = localAnomaly(p, win);
+        int positive = 0;
+        for (int y = 0; y < p.h; ++y)
+            for (int x = 0; x < std::min(p.w, 400); ++x) {
+                const float want = bruteZ(p, win, x, y);
+                ASSERT_NEAR(z[static_cast<std::size_t>(y * p.w + x)], want, 1e-3 * std::max(1.0f, want))
+                    << "width " << w << " at " << x << "," << y;
+                positive += want > 0;
+            }
+        EXPECT_GT(positive, 50);
+        // The far end of the wide rows, where the prefix sums are largest.
+        for (int x = p.w - 40; x < p.w; ++x) {
+            const float want = bruteZ(p, win, x, 4);
+            ASSERT_NEAR(z[static_cast<std::size_t>(4 * p.w + x)], want, 1e-3 * std::max(1.0f, want)) << x;
+        }
+    }
+}
+
 TEST(LocalAnomaly, APixelsValueDoesNotDependOnTheWindowAroundIt) {
     // Tiles see different crops of a scene; a pixel whose box lies inside both gets the same bits.
     const AnomalyPlanes whole = randomPlanes(300, 140, 4, 3);
