@@ -81,6 +81,9 @@ public:
         return s;
     }
 
+    // The loaded row of band b (red, nir, green, swir1, blue, swir2), null if absent.
+    const float* band(std::size_t b) const { return row_[b]; }
+
 private:
     static constexpr std::size_t kBands = 6;
     const TileImage& t_;
@@ -381,24 +384,48 @@ int oddPixels(double metres, double gsd) {
 }
 
 // One index of the camp-scale anomaly: its sign of departure over a camp and its value.
+// One index over a loaded row (n pixels into out); whole rows so that the loops vectorise (a call
+// per pixel was 6 % of clearing).
 struct AnomalyIndex {
     int toward;
-    float (*value)(const Sample&);
+    void (*row)(const RowSampler& r, int n, float* out);
 };
+
+enum RowBand : std::size_t { kRed, kNir, kGreen, kSwir1, kBlue, kSwir2 };
+
+template <RowBand A, RowBand B>
+void ndRow(const RowSampler& r, int n, float* out) {
+    const float *a = r.band(A), *b = r.band(B);
+    for (int i = 0; i < n; ++i) out[i] = nd(a[i], b[i]);
+}
 
 // The indices that the bands allow. With SWIR: NDVI and NBR fall over a camp, BSI and NDBI rise
 // (Rouse et al. 1974; Key & Benson 2006; Rikimaru et al. 2002; Zha et al. 2003). Without SWIR
 // (visible and near infrared only): NDVI falls, the visible albedo and NDWI rise (bare mud,
 // sand and roofs are brighter than mangrove and hold less NIR; Ridd 1995; McFeeters 1996).
 std::vector<AnomalyIndex> anomalyIndices(const TileImage& t) {
-    std::vector<AnomalyIndex> out{{-1, [](const Sample& s) { return nd(s.nir, s.red); }}};
+    std::vector<AnomalyIndex> out{{-1, ndRow<kNir, kRed>}};
     const bool blue = t.has("blue"), green = t.has("green"), swir1 = t.has("swir1"), swir2 = t.has("swir2");
-    if (swir2) out.push_back({-1, [](const Sample& s) { return nd(s.nir, s.swir2); }});
-    if (swir1 && blue) out.push_back({1, [](const Sample& s) { return nd(s.swir1 + s.red, s.nir + s.blue); }});
-    if (swir1) out.push_back({1, [](const Sample& s) { return nd(s.swir1, s.nir); }});
+    if (swir2) out.push_back({-1, ndRow<kNir, kSwir2>});
+    if (swir1 && blue)
+        out.push_back({1, [](const RowSampler& r, int n, float* o) {
+                           const float *s1 = r.band(kSwir1), *red = r.band(kRed), *nir = r.band(kNir), *bl = r.band(kBlue);
+                           for (int i = 0; i < n; ++i) o[i] = nd(s1[i] + red[i], nir[i] + bl[i]);
+                       }});
+    if (swir1) out.push_back({1, ndRow<kSwir1, kNir>});
     if (swir1 || swir2) return out;
-    if (green) out.push_back({1, [](const Sample& s) { return visibleAlbedo(s); }});  // as bareEvidence
-    if (green) out.push_back({1, [](const Sample& s) { return nd(s.green, s.nir); }});
+    // The visible albedo, as bareEvidence's visibleAlbedo.
+    if (green && blue)
+        out.push_back({1, [](const RowSampler& r, int n, float* o) {
+                           const float *b = r.band(kBlue), *g = r.band(kGreen), *red = r.band(kRed);
+                           for (int i = 0; i < n; ++i) o[i] = (b[i] + g[i] + red[i]) / 3.0f;
+                       }});
+    else if (green)
+        out.push_back({1, [](const RowSampler& r, int n, float* o) {
+                           const float *g = r.band(kGreen), *red = r.band(kRed);
+                           for (int i = 0; i < n; ++i) o[i] = (g[i] + red[i]) / 2.0f;
+                       }});
+    if (green) out.push_back({1, ndRow<kGreen, kNir>});
     return out;
 }
 
@@ -420,19 +447,17 @@ AnomalyPlanes anomalyPlanes(const TileImage& t, const std::vector<std::uint8_t>&
     AnomalyPlanes in(crop.width, crop.height, toward);
     tbb::parallel_for(tbb::blocked_range<int>(0, in.h, 16), [&](const tbb::blocked_range<int>& r) {
         RowSampler bands(t);
+        std::vector<float> v(static_cast<std::size_t>(in.w));
         for (int cy = r.begin(); cy < r.end(); ++cy) {
             bands.load(cy + crop.y, crop.x, in.w);
-            for (int cx = 0; cx < in.w; ++cx) {
-                const int x = cx + crop.x, y = cy + crop.y;
-                const std::size_t k = static_cast<std::size_t>(cy) * static_cast<std::size_t>(in.w) + static_cast<std::size_t>(cx);
-                const std::uint8_t c = cls[static_cast<std::size_t>(y) * static_cast<std::size_t>(t.window.w) + static_cast<std::size_t>(x)];
-                const bool land = (c & C::kValid) && !(c & C::kWater);
-                const Sample s = bands.at(x);
-                for (std::size_t j = 0; j < indices.size(); ++j) {
-                    const float v = land ? std::clamp(indices[j].value(s), -1.0f, 1.0f) : 0.0f;
-                    in.index[j][k] = fixedIndex(v);
-                }
-                in.mask[k] = land;
+            const std::size_t k0 = static_cast<std::size_t>(cy) * static_cast<std::size_t>(in.w);
+            const std::uint8_t* c = cls.data() + static_cast<std::size_t>(cy + crop.y) * static_cast<std::size_t>(t.window.w) + crop.x;
+            std::uint8_t* land = in.mask.get() + k0;
+            for (int cx = 0; cx < in.w; ++cx) land[cx] = (c[cx] & C::kValid) && !(c[cx] & C::kWater);
+            for (std::size_t j = 0; j < indices.size(); ++j) {
+                indices[j].row(bands, in.w, v.data());
+                std::int16_t* dst = in.index[j].get() + k0;
+                for (int cx = 0; cx < in.w; ++cx) dst[cx] = land[cx] ? fixedIndex(std::clamp(v[static_cast<std::size_t>(cx)], -1.0f, 1.0f)) : 0;
             }
         }
     });
