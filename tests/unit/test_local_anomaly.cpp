@@ -165,6 +165,27 @@ TEST(LocalAnomaly, PackedDiskSumsHoldTheirLargestValues) {
     }
 }
 
+TEST(LocalAnomaly, BoxesWiderThanThePlaneAndPartAreasMatchTheDefinition) {
+    // The box sums along a row clamp at the plane's edges and skip the clamps inside: a plane
+    // narrower than the box (no inside), and an area that starts and ends near either edge.
+    struct Case {
+        int w, boxX, x0, x1;
+    };
+    for (const Case& c : std::vector<Case>{{7, 11, 0, 7}, {40, 9, 2, 39}, {40, 9, 6, 30}, {23, 21, 1, 22}}) {
+        const AnomalyPlanes p = randomPlanes(c.w, 20, 3, 31u + static_cast<unsigned>(c.w + c.x0));
+        AnomalyWindow win;
+        win.boxX = c.boxX, win.boxY = 7, win.diskX = win.diskY = 1.5, win.sdFloor = 0.005;
+        win.areaX0 = c.x0, win.areaX1 = c.x1;
+        const PooledArray<float> z = localAnomaly(p, win);
+        for (int y = 0; y < p.h; ++y)
+            for (int x = 0; x < p.w; ++x) {
+                const float want = x >= c.x0 && x < c.x1 ? bruteZ(p, win, x, y) : 0.0f;
+                ASSERT_NEAR(z[static_cast<std::size_t>(y * p.w + x)], want, 1e-3 * std::max(1.0f, want))
+                    << c.w << " px, box " << c.boxX << ", area " << c.x0 << "-" << c.x1 << " at " << x << "," << y;
+            }
+    }
+}
+
 TEST(LocalAnomaly, APixelsValueDoesNotDependOnTheWindowAroundIt) {
     // Tiles see different crops of a scene; a pixel whose box lies inside both gets the same bits.
     const AnomalyPlanes whole = randomPlanes(300, 140, 4, 3);
