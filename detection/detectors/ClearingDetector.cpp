@@ -383,9 +383,9 @@ int oddPixels(double metres, double gsd) {
     return n % 2 ? n : n + 1;
 }
 
-// One index of the camp-scale anomaly: its sign of departure over a camp and its value.
-// One index over a loaded row (n pixels into out); whole rows so that the loops vectorise (a call
-// per pixel was 6 % of clearing).
+// One index of the camp-scale anomaly: its sign of departure over a camp, and its values over a
+// loaded row (n pixels into out): whole rows, so that the loops vectorise (a call per pixel was
+// 6 % of clearing).
 struct AnomalyIndex {
     int toward;
     void (*row)(const RowSampler& r, int n, float* out);
