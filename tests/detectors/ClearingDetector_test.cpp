@@ -667,6 +667,26 @@ TEST(ExactFilters, DistanceTransformMatchesBruteForce) {
     EXPECT_GT(distanceTransform(none, 4, 4, 10, 10).metres(5), 1e100);
 }
 
+TEST(ExactFilters, DistanceTransformFindsFeaturesOnTheFirstAndLastRows) {
+    // The column pass tracks the last feature seen from the top and from the bottom, -1 for none:
+    // features on row 0 and on the last row, alone in their columns, are the nearest for most of
+    // the plane (an off-by-one there took row 0 for "none").
+    const int w = 9, h = 40;
+    std::vector<std::uint8_t> f(static_cast<std::size_t>(w) * h, 0);
+    const std::vector<cv::Point> at{{2, 0}, {7, h - 1}};
+    for (const cv::Point& q : at) f[static_cast<std::size_t>(q.y) * w + q.x] = 1;
+    for (const cv::Rect& need : {cv::Rect(), cv::Rect(0, 5, w, 30)}) {
+        const DistancePlane d = distanceTransform(f, w, h, 10.0, 10.0, need);
+        const cv::Rect area = need.empty() ? cv::Rect(0, 0, w, h) : need;
+        for (int y = area.y; y < area.br().y; ++y)
+            for (int x = 0; x < w; ++x) {
+                std::int64_t best = INT64_MAX;
+                for (const cv::Point& q : at) best = std::min<std::int64_t>(best, (x - q.x) * (x - q.x) + (y - q.y) * (y - q.y));
+                ASSERT_EQ(d.squared.at(x - area.x, y - area.y), 1024 * best) << x << "," << y;
+            }
+    }
+}
+
 TEST(ExactFilters, DistanceTransformInParallelBandsMatchesBruteForce) {
     // Columns and rows run in parallel bands (of 128 columns or fewer, 16 rows); a plane of several
     // of each, computed over an offset part, must hold the exact squared distances.
