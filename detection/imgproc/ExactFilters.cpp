@@ -20,8 +20,7 @@ IntPlane boxRows(const IntPlane& src, int k) {
         std::int64_t* o = out.row(y);
         prefix[0] = 0;
         for (int i = 0; i < n; ++i) prefix[static_cast<std::size_t>(i) + 1] = prefix[static_cast<std::size_t>(i)] + in[i];
-        for (int i = 0; i < n; ++i)
-            o[i] = prefix[static_cast<std::size_t>(std::min(n, i + r + 1))] - prefix[static_cast<std::size_t>(std::max(0, i - r))];
+        windowSums(prefix.data(), n, r, 0, n, o);
     }
     return out;
 }

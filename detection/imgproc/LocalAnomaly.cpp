@@ -171,16 +171,7 @@ void boxRow(const BoxColumns<Acc>& cols, int w, int rx, int x0, int x1,
         const Acc* col = cols.channel(c);
         prefix[0] = 0;
         for (std::size_t x = 0; x < uw; ++x) prefix[x + 1] = prefix[x] + col[x];
-        std::int64_t* out = box.data() + static_cast<std::size_t>(c) * uw;
-        auto clamped = [&](int x) {
-            out[x] = prefix[static_cast<std::size_t>(std::min(w, x + rx + 1))] - prefix[static_cast<std::size_t>(std::max(0, x - rx))];
-        };
-        // The interior without clamps, so that it vectorises (clamped, it was a gather: half of
-        // anomalyRows' samples).
-        const int a = std::clamp(rx, x0, std::max(x0, x1)), b = std::clamp(w - rx, a, std::max(a, x1));
-        for (int x = x0; x < a; ++x) clamped(x);
-        for (int x = a; x < b; ++x) out[x] = prefix[static_cast<std::size_t>(x + rx + 1)] - prefix[static_cast<std::size_t>(x - rx)];
-        for (int x = b; x < x1; ++x) clamped(x);
+        windowSums(prefix.data(), w, rx, x0, x1, box.data() + static_cast<std::size_t>(c) * uw);
     }
 }
 
