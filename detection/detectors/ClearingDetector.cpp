@@ -95,7 +95,8 @@ private:
 
 // Visible albedo (the V-I-S model's albedo axis, Ridd 1995); without blue, green and red stand for
 // it (soil and turbid water alike are lower in blue, so this errs towards bright).
-float visibleAlbedo(const Sample& s) { return s.hasBlue ? (s.blue + s.green + s.red) / 3.0f : (s.green + s.red) / 2.0f; }
+float visibleAlbedo(float blue, float green, float red, bool hasBlue) { return hasBlue ? (blue + green + red) / 3.0f : (green + red) / 2.0f; }
+float visibleAlbedo(const Sample& s) { return visibleAlbedo(s.blue, s.green, s.red, s.hasBlue); }
 
 bool isWater(const Sample& s, float ndvi, const Params& p) {
     if (s.hasGreen && s.hasSwir1) return nd(s.green, s.swir1) > p.waterMndwiMin;  // MNDWI, Xu 2006
@@ -414,16 +415,11 @@ std::vector<AnomalyIndex> anomalyIndices(const TileImage& t) {
                        }});
     if (swir1) out.push_back({1, ndRow<kSwir1, kNir>});
     if (swir1 || swir2) return out;
-    // The visible albedo, as bareEvidence's visibleAlbedo.
-    if (green && blue)
+    // The visible albedo, as bareEvidence's.
+    if (green)
         out.push_back({1, [](const RowSampler& r, int n, float* o) {
                            const float *b = r.band(kBlue), *g = r.band(kGreen), *red = r.band(kRed);
-                           for (int i = 0; i < n; ++i) o[i] = (b[i] + g[i] + red[i]) / 3.0f;
-                       }});
-    else if (green)
-        out.push_back({1, [](const RowSampler& r, int n, float* o) {
-                           const float *g = r.band(kGreen), *red = r.band(kRed);
-                           for (int i = 0; i < n; ++i) o[i] = (g[i] + red[i]) / 2.0f;
+                           for (int i = 0; i < n; ++i) o[i] = visibleAlbedo(b ? b[i] : 0.0f, g[i], red[i], b != nullptr);
                        }});
     if (green) out.push_back({1, ndRow<kGreen, kNir>});
     return out;
@@ -574,9 +570,11 @@ public:
         any_ = true;
     }
     bool any() const { return any_; }
+    // Row y's block flags: pixel x's is [x / kBlock].
+    const std::uint8_t* blocks(int y) const { return on_.data() + static_cast<std::size_t>(y / kBlock) * static_cast<std::size_t>(bw_); }
     // Row y's flags, one per pixel, into `row` (w pixels).
     void row(int y, int w, std::uint8_t* out) const {
-        const std::uint8_t* b = on_.data() + static_cast<std::size_t>(y / kBlock) * static_cast<std::size_t>(bw_);
+        const std::uint8_t* b = blocks(y);
         for (int x = 0; x < w; ++x) out[x] = b[x / kBlock];
     }
 
@@ -610,10 +608,9 @@ bool markOpenLandPacked(PixelPlanes& px, const Params& p, double rx, double ry, 
     // Rows are judged in parallel while other rows' classes are read: kOpen is set afterwards.
     std::vector<std::uint8_t> open(px.cls.size(), 0);
     auto sink = [&](int y, const std::int64_t* sums) {
-        std::vector<std::uint8_t> in(w);
-        near.row(y, px.w, in.data());
+        const std::uint8_t* in = near.blocks(y);
         for (std::size_t x = 0, k = static_cast<std::size_t>(y) * w; x < w; ++x, ++k)
-            if (in[x])
+            if (in[x / NearBlocks::kBlock])
                 open[k] = judgeOpen(px, k, packedField(sums[x], 0), packedField(sums[x], 1), packedField(sums[x], 2), p);
     };
     diskSumRows(px.w, px.h, rx, ry, source, wanted, sink);
