@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 
+#include <tbb/parallel_for.h>
+
 #include "core/Error.hpp"
 
 namespace riskmap {
@@ -174,32 +176,60 @@ void RasterReader::readRaw(int file, const Window& window, const std::vector<int
         readFileBands(file, window, fileBands, type, raw);
         return;
     }
-    // Assemble the window from whole decoded blocks shared through the cache.
+    // Assemble the window from whole decoded blocks shared through the cache, decoded on every
+    // idle thread: each block lands in its own part of `raw`.
     SourceWindow sw = sourceWindow(file, window);
     const std::uint64_t key = sourceKey(file, fileBands, depth);
-    for (int by = sw.y / bh; by <= (sw.y + sw.h - 1) / bh; ++by) {
-        for (int bx = sw.x / bw; bx <= (sw.x + sw.w - 1) / bw; ++bx) {
-            const int x0 = bx * bw, y0 = by * bh;
-            const int wb = std::min(bw, f.width - x0), hb = std::min(bh, f.height - y0);
-            // The block's pixels on the stack grid (the file sits at a whole-pixel offset).
-            const int uses = uses_ ? uses_(Window{x0 - sw.x + window.x, y0 - sw.y + window.y, wb, hb}) : 0;
-            BlockCache::Block block = cache_->get({key, bx, by}, [&] {
-                cv::Mat m(n * hb, wb, CV_MAKETYPE(depth, 1));
-                std::vector<int> map(fileBands.begin(), fileBands.end());
-                const GSpacing pixel = static_cast<GSpacing>(m.elemSize());
-                if (ds.RasterIO(GF_Read, x0, y0, wb, hb, m.data, wb, hb, type, n, map.data(), pixel,
-                                pixel * wb, pixel * wb * hb, nullptr) != CE_None)
-                    throw readFailure(f.path, "at block (" + std::to_string(bx) + "," + std::to_string(by) + ")");
-                return m;
-            }, uses);
-            const int ix0 = std::max(x0, sw.x), iy0 = std::max(y0, sw.y);
-            const int ix1 = std::min(x0 + wb, sw.x + sw.w), iy1 = std::min(y0 + hb, sw.y + sw.h);
-            for (int k = 0; k < n; ++k) {
-                cv::Mat src = (*block)(cv::Rect(ix0 - x0, k * hb + iy0 - y0, ix1 - ix0, iy1 - iy0));
-                src.copyTo(raw(cv::Rect(ix0 - sw.x, k * window.h + iy0 - sw.y, ix1 - ix0, iy1 - iy0)));
-            }
+    const int bx0 = sw.x / bw, by0 = sw.y / bh;
+    const int nbx = (sw.x + sw.w - 1) / bw - bx0 + 1, nby = (sw.y + sw.h - 1) / bh - by0 + 1;
+    tbb::parallel_for(0, nbx * nby, [&](int i) {
+        const int bx = bx0 + i % nbx, by = by0 + i / nbx;
+        const int x0 = bx * bw, y0 = by * bh;
+        const int wb = std::min(bw, f.width - x0), hb = std::min(bh, f.height - y0);
+        // The block's pixels on the stack grid (the file sits at a whole-pixel offset).
+        const int uses = uses_ ? uses_(Window{x0 - sw.x + window.x, y0 - sw.y + window.y, wb, hb}) : 0;
+        BlockCache::Block block = cache_->get({key, bx, by}, [&] {
+            cv::Mat m(n * hb, wb, CV_MAKETYPE(depth, 1));
+            std::vector<int> map(fileBands.begin(), fileBands.end());
+            const GSpacing pixel = static_cast<GSpacing>(m.elemSize());
+            GDALDataset* handle = handles_.acquire(file, &ds, f.path);
+            const CPLErr err = handle->RasterIO(GF_Read, x0, y0, wb, hb, m.data, wb, hb, type, n, map.data(), pixel,
+                                                pixel * wb, pixel * wb * hb, nullptr);
+            handles_.release(file, handle);
+            if (err != CE_None)
+                throw readFailure(f.path, "at block (" + std::to_string(bx) + "," + std::to_string(by) + ")");
+            return m;
+        }, uses);
+        const int ix0 = std::max(x0, sw.x), iy0 = std::max(y0, sw.y);
+        const int ix1 = std::min(x0 + wb, sw.x + sw.w), iy1 = std::min(y0 + hb, sw.y + sw.h);
+        for (int k = 0; k < n; ++k) {
+            cv::Mat src = (*block)(cv::Rect(ix0 - x0, k * hb + iy0 - y0, ix1 - ix0, iy1 - iy0));
+            src.copyTo(raw(cv::Rect(ix0 - sw.x, k * window.h + iy0 - sw.y, ix1 - ix0, iy1 - iy0)));
+        }
+    });
+}
+
+GDALDataset* RasterReader::HandlePool::acquire(int file, GDALDataset* own, const std::string& path) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto k = static_cast<std::size_t>(file);
+        if (idle_.size() <= k) idle_.resize(k + 1), ownLent_.resize(k + 1, 0);
+        if (!ownLent_[k]) ownLent_[k] = 1, idle_[k].push_back(own);
+        if (!idle_[k].empty()) {
+            GDALDataset* ds = idle_[k].back();
+            idle_[k].pop_back();
+            return ds;
         }
     }
+    DatasetPtr opened = openRaster(path);  // outside the lock: opening a VRT can take a while
+    std::lock_guard<std::mutex> lock(mutex_);
+    extra_.push_back(std::move(opened));
+    return extra_.back().get();
+}
+
+void RasterReader::HandlePool::release(int file, GDALDataset* ds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_[static_cast<std::size_t>(file)].push_back(ds);
 }
 
 // A pixel that is 0 in every band of the scene is no data (RasterInput::zeroIsNodata says

@@ -2,7 +2,9 @@
 // Reads windows of a RasterInput. One reader per thread: it owns its GDAL handles.
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "geo/GdalRuntime.hpp"
@@ -52,10 +54,28 @@ private:
                  const cv::Mat& raw);
     std::uint64_t sourceKey(int file, const std::vector<int>& bands, int depth) const;
 
+    // GDAL handles for decoding a window's blocks on every idle thread at once (a handle serves
+    // one thread at a time): the reader's own handle, then more opened as threads join. The first
+    // tile runs alone, and so does every tile at a small --ram: one decoding thread left the
+    // other core idle there (issue 14).
+    class HandlePool {
+    public:
+        // A handle of `file` no other thread holds; `own` is the reader's, lent first.
+        GDALDataset* acquire(int file, GDALDataset* own, const std::string& path);
+        void release(int file, GDALDataset* ds);
+
+    private:
+        std::mutex mutex_;
+        std::vector<std::vector<GDALDataset*>> idle_;
+        std::vector<char> ownLent_;  // per file: the reader's handle has joined idle_
+        std::vector<DatasetPtr> extra_;
+    };
+
     const RasterInput& input_;
     BlockCache* cache_;
     BlockUses uses_;
     std::vector<DatasetPtr> datasets_;
+    HandlePool handles_;
     cv::Mat validBuffer_;  // backing store of TileImage::valid
     cv::Mat scratch_;  // masks, reused across tiles
     cv::Mat zeros_;    // pixels 0 in every band, reused across tiles

@@ -3,6 +3,11 @@
 #include <ogr_spatialref.h>
 
 #include <cmath>
+#include <memory>
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include "core/Error.hpp"
 #include "geo/GdalRuntime.hpp"
@@ -229,6 +234,53 @@ TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
         EXPECT_EQ(cv::norm(a.valid, b.valid, cv::NORM_INF), 0.0);
     }
     EXPECT_GT(cache.hits(), 0u);
+}
+
+// A cached read decodes a window's blocks on every idle thread, each with a GDAL handle of its
+// own (issue 14); several readers do so at once over one cache. Every window, in any order and
+// on any thread, holds the plain read's pixels.
+TEST(RasterReader, BlocksDecodedOnManyThreadsAtOnceGiveThePlainPixels) {
+    test::TempDir dir;
+    test::SceneSpec s;
+    s.width = 1000;
+    s.height = 900;
+    s.blockX = s.blockY = 64;
+    s.blobs = test::scatterBlobs(s.width, s.height, 60, 9, 3, 20);
+    const std::string path = test::writeScene(dir.file("m.tif"), s);
+    const RasterInput in = RasterInput::open(path, InputOptions{});
+    std::vector<Window> windows;
+    for (int k = 0; k < 24; ++k) windows.push_back(Window{(k * 137) % 600, (k * 211) % 500, 400 - k * 7, 300 + k * 5});
+    std::vector<TileImage> plain(windows.size());
+    RasterReader reader(in);
+    for (std::size_t i = 0; i < windows.size(); ++i) reader.read(windows[i], windows[i], all(in), plain[i]);
+    BlockCache cache(8 << 20);  // small: blocks are evicted and decoded again
+    tbb::enumerable_thread_specific<std::unique_ptr<RasterReader>> readers;
+    std::vector<double> worst(windows.size(), -1);
+    tbb::task_arena(4).execute([&] {
+        tbb::parallel_for(std::size_t{0}, windows.size(), [&](std::size_t i) {
+            auto& r = readers.local();
+            if (!r) r = std::make_unique<RasterReader>(in, &cache);
+            TileImage t;
+            tbb::this_task_arena::isolate([&] { r->read(windows[i], windows[i], all(in), t); });
+            double d = cv::norm(t.valid, plain[i].valid, cv::NORM_INF);
+            for (std::size_t k = 0; k < t.planes.size(); ++k) d = std::max(d, cv::norm(t.plane(k), plain[i].plane(k), cv::NORM_INF));
+            worst[i] = d;
+        });
+    });
+    for (std::size_t i = 0; i < windows.size(); ++i) EXPECT_EQ(worst[i], 0.0) << "window " << i;
+    // One reader and a whole-raster window: its 240 blocks decode on four threads at once.
+    const Window whole{0, 0, s.width, s.height};
+    TileImage base;
+    reader.read(whole, whole, all(in), base);
+    for (int round = 0; round < 8; ++round) {
+        BlockCache fresh(64 << 20);
+        RasterReader one(in, &fresh);
+        TileImage t;
+        tbb::task_arena(4).execute([&] { one.read(whole, whole, all(in), t); });
+        for (std::size_t k = 0; k < t.planes.size(); ++k)
+            ASSERT_EQ(cv::norm(t.plane(k), base.plane(k), cv::NORM_INF), 0.0) << "round " << round << " band " << k;
+        EXPECT_EQ(fresh.misses(), 240u);
+    }
 }
 
 // A black collar (0 in every band, no nodata declared: what gdalwarp and many exports leave)
