@@ -81,9 +81,14 @@ private:
     cv::Mat zeros_;    // pixels 0 in every band, reused across tiles
 };
 
-// Share of the valid pixels that sit at 255 in one of `bands`' 8-bit bands, sampled in up to
-// 4 x 4 windows of 256 px spread evenly over the raster; none without such bands. A rendering
-// clipped by a contrast stretch (or by clouds) scores high.
+// The windows of a cheap look at a scene before the scan: up to 4 x 4 of 256 px spread evenly
+// over the raster, each starting on a block's edge where blocks are no larger; none where a
+// block holds more than 4 Mpx.
+std::vector<Window> sampleWindows(const RasterInput& input);
+
+// Share of the valid pixels that sit at 255 in one of `bands`' 8-bit bands, sampled in
+// sampleWindows(); none without such bands. A rendering clipped by a contrast stretch (or by
+// clouds) scores high.
 std::optional<double> clippedShare(const RasterInput& input, const std::vector<int>& bands);
 
 // The median of each of `bands` over the valid pixels of the same sample, as a scan reads it

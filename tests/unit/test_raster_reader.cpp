@@ -283,6 +283,35 @@ TEST(RasterReader, BlocksDecodedOnManyThreadsAtOnceGiveThePlainPixels) {
     }
 }
 
+// The look before a scan (scale and clipping warnings) decodes one block a band per window on a
+// tiled raster: its windows start on block edges. Strips (blocks wider than a window) keep the
+// even spread across the width.
+TEST(RasterReader, SampleWindowsStartOnBlockEdgesAndSpanTheRaster) {
+    test::TempDir dir;
+    test::SceneSpec s;
+    s.width = 1500;
+    s.height = 700;
+    s.blockX = s.blockY = 64;
+    const RasterInput tiled = RasterInput::open(test::writeScene(dir.file("t.tif"), s), InputOptions{});
+    const std::vector<Window> t = sampleWindows(tiled);
+    ASSERT_EQ(t.size(), 12u);  // 4 across, 3 down
+    for (const Window& w : t) {
+        EXPECT_EQ(w.x % 64, 0);
+        EXPECT_EQ(w.y % 64, 0);
+        EXPECT_EQ(w.w, 256);
+        EXPECT_LE(w.x + w.w, 1500);
+        EXPECT_LE(w.y + w.h, 700);
+    }
+    EXPECT_EQ(t.front().x, 0);
+    EXPECT_GE(t.back().x + 256, 1500 - 64);  // the last column of windows reaches the last block
+    EXPECT_GE(t.back().y + 256, 700 - 64);
+    s.blockX = s.blockY = 0;  // strips
+    const RasterInput strips = RasterInput::open(test::writeScene(dir.file("s.tif"), s), InputOptions{});
+    const std::vector<Window> r = sampleWindows(strips);
+    ASSERT_EQ(r.size(), 12u);
+    EXPECT_EQ(r[3].x, 1500 - 256);  // spread, not moved to 0
+}
+
 // A black collar (0 in every band, no nodata declared: what gdalwarp and many exports leave)
 // is no data by default; a pixel 0 in only some bands, a declared nodata, a one-band raster or
 // floats are not.
