@@ -44,6 +44,15 @@ std::string memRaster(const std::string& name, int w, int h, int bands, GDALData
     return path;
 }
 
+// A scene of w x h px in square blocks of `block` px (0: strips).
+test::SceneSpec blockedScene(int w, int h, int block) {
+    test::SceneSpec s;
+    s.width = w;
+    s.height = h;
+    s.blockX = s.blockY = block;
+    return s;
+}
+
 std::vector<int> all(const RasterInput& in) {
     std::vector<int> v;
     for (std::size_t i = 0; i < in.bands().size(); ++i) v.push_back(static_cast<int>(i));
@@ -241,10 +250,7 @@ TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
 // on any thread, holds the plain read's pixels.
 TEST(RasterReader, BlocksDecodedOnManyThreadsAtOnceGiveThePlainPixels) {
     test::TempDir dir;
-    test::SceneSpec s;
-    s.width = 1000;
-    s.height = 900;
-    s.blockX = s.blockY = 64;
+    test::SceneSpec s = blockedScene(1000, 900, 64);
     s.blobs = test::scatterBlobs(s.width, s.height, 60, 9, 3, 20);
     const std::string path = test::writeScene(dir.file("m.tif"), s);
     const RasterInput in = RasterInput::open(path, InputOptions{});
@@ -288,11 +294,7 @@ TEST(RasterReader, BlocksDecodedOnManyThreadsAtOnceGiveThePlainPixels) {
 // even spread across the width.
 TEST(RasterReader, SampleWindowsStartOnBlockEdgesAndSpanTheRaster) {
     test::TempDir dir;
-    test::SceneSpec s;
-    s.width = 1500;
-    s.height = 700;
-    s.blockX = s.blockY = 64;
-    const RasterInput tiled = RasterInput::open(test::writeScene(dir.file("t.tif"), s), InputOptions{});
+    const RasterInput tiled = RasterInput::open(test::writeScene(dir.file("t.tif"), blockedScene(1500, 700, 64)), InputOptions{});
     const std::vector<Window> t = sampleWindows(tiled);
     ASSERT_EQ(t.size(), 12u);  // 4 across, 3 down
     for (const Window& w : t) {
@@ -305,8 +307,7 @@ TEST(RasterReader, SampleWindowsStartOnBlockEdgesAndSpanTheRaster) {
     EXPECT_EQ(t.front().x, 0);
     EXPECT_GE(t.back().x + 256, 1500 - 64);  // the last column of windows reaches the last block
     EXPECT_GE(t.back().y + 256, 700 - 64);
-    s.blockX = s.blockY = 0;  // strips
-    const RasterInput strips = RasterInput::open(test::writeScene(dir.file("s.tif"), s), InputOptions{});
+    const RasterInput strips = RasterInput::open(test::writeScene(dir.file("s.tif"), blockedScene(1500, 700, 0)), InputOptions{});
     const std::vector<Window> r = sampleWindows(strips);
     ASSERT_EQ(r.size(), 12u);
     EXPECT_EQ(r[3].x, 1500 - 256);  // spread, not moved to 0
