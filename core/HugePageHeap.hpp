@@ -20,7 +20,8 @@ void configureHeap();
 // arena's lock (index scan 2.13 -> 1.70 s on the real-texture bench). Not where tile windows are
 // large: clearing ran 4.1-4.9 s -> 6.0 s with arenas (sys time 0.2 -> 1.2 s; a secondary arena's
 // heaps are 64 MB and not backed by the huge-page reserve). Call before worker threads first
-// allocate: a thread keeps the arena it started with.
+// allocate: a thread keeps the arena it started with (a parallel look at the scene before the
+// scan pinned the TBB worker to the main arena: index 1.46 -> 1.83 s, docs/benchmarks.md).
 void useThreadArenas(int arenas);
 
 // Call after configureHeap() and before the memory is first used. Reserves at most 448 MiB,
