@@ -36,8 +36,8 @@ DataError readFailure(const std::string& path, const std::string& where) {
 
 }  // namespace
 
-RasterReader::RasterReader(const RasterInput& input, BlockCache* cache, BlockUses uses)
-    : input_(input), cache_(cache), uses_(std::move(uses)) {
+RasterReader::RasterReader(const RasterInput& input, BlockCache* cache, BlockUses uses, HandlePool* handles)
+    : input_(input), cache_(cache), uses_(std::move(uses)), handles_(handles), ownInUse_(input.files().size()) {
     datasets_.resize(input.files().size());
     resampleAlg(input.resampling());  // fail early on a bad name
 }
@@ -177,59 +177,48 @@ void RasterReader::readRaw(int file, const Window& window, const std::vector<int
         return;
     }
     // Assemble the window from whole decoded blocks shared through the cache, decoded on every
-    // idle thread: each block lands in its own part of `raw`.
+    // idle thread when handles can be borrowed: each block lands in its own part of `raw`.
     SourceWindow sw = sourceWindow(file, window);
     const std::uint64_t key = sourceKey(file, fileBands, depth);
     const int bx0 = sw.x / bw, by0 = sw.y / bh;
     const int nbx = (sw.x + sw.w - 1) / bw - bx0 + 1, nby = (sw.y + sw.h - 1) / bh - by0 + 1;
-    tbb::parallel_for(0, nbx * nby, [&](int i) {
+    auto decode = [&](int bx, int by, int wb, int hb) {
+        cv::Mat m(n * hb, wb, CV_MAKETYPE(depth, 1));
+        std::vector<int> map(fileBands.begin(), fileBands.end());
+        const GSpacing pixel = static_cast<GSpacing>(m.elemSize());
+        // The reader's own handle when no other thread decodes on it, else a borrowed one, else
+        // (none could be opened) the own one once it is free.
+        std::unique_lock<std::mutex> own(ownInUse_[static_cast<std::size_t>(file)], std::try_to_lock);
+        GDALDataset* handle = own.owns_lock() || !handles_ ? nullptr : handles_->acquire(f.path);
+        if (!handle) {
+            if (!own.owns_lock()) own.lock();
+            handle = &ds;
+        }
+        const CPLErr err = handle->RasterIO(GF_Read, bx * bw, by * bh, wb, hb, m.data, wb, hb, type, n, map.data(),
+                                            pixel, pixel * wb, pixel * wb * hb, nullptr);
+        if (handle != &ds) handles_->release(f.path, handle);
+        if (err != CE_None)
+            throw readFailure(f.path, "at block (" + std::to_string(bx) + "," + std::to_string(by) + ")");
+        return m;
+    };
+    auto block = [&](int i) {
         const int bx = bx0 + i % nbx, by = by0 + i / nbx;
         const int x0 = bx * bw, y0 = by * bh;
         const int wb = std::min(bw, f.width - x0), hb = std::min(bh, f.height - y0);
         // The block's pixels on the stack grid (the file sits at a whole-pixel offset).
         const int uses = uses_ ? uses_(Window{x0 - sw.x + window.x, y0 - sw.y + window.y, wb, hb}) : 0;
-        BlockCache::Block block = cache_->get({key, bx, by}, [&] {
-            cv::Mat m(n * hb, wb, CV_MAKETYPE(depth, 1));
-            std::vector<int> map(fileBands.begin(), fileBands.end());
-            const GSpacing pixel = static_cast<GSpacing>(m.elemSize());
-            GDALDataset* handle = handles_.acquire(file, &ds, f.path);
-            const CPLErr err = handle->RasterIO(GF_Read, x0, y0, wb, hb, m.data, wb, hb, type, n, map.data(), pixel,
-                                                pixel * wb, pixel * wb * hb, nullptr);
-            handles_.release(file, handle);
-            if (err != CE_None)
-                throw readFailure(f.path, "at block (" + std::to_string(bx) + "," + std::to_string(by) + ")");
-            return m;
-        }, uses);
+        BlockCache::Block b = cache_->get({key, bx, by}, [&] { return decode(bx, by, wb, hb); }, uses);
         const int ix0 = std::max(x0, sw.x), iy0 = std::max(y0, sw.y);
         const int ix1 = std::min(x0 + wb, sw.x + sw.w), iy1 = std::min(y0 + hb, sw.y + sw.h);
         for (int k = 0; k < n; ++k) {
-            cv::Mat src = (*block)(cv::Rect(ix0 - x0, k * hb + iy0 - y0, ix1 - ix0, iy1 - iy0));
+            cv::Mat src = (*b)(cv::Rect(ix0 - x0, k * hb + iy0 - y0, ix1 - ix0, iy1 - iy0));
             src.copyTo(raw(cv::Rect(ix0 - sw.x, k * window.h + iy0 - sw.y, ix1 - ix0, iy1 - iy0)));
         }
-    });
-}
-
-GDALDataset* RasterReader::HandlePool::acquire(int file, GDALDataset* own, const std::string& path) {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        const auto k = static_cast<std::size_t>(file);
-        if (idle_.size() <= k) idle_.resize(k + 1), ownLent_.resize(k + 1, 0);
-        if (!ownLent_[k]) ownLent_[k] = 1, idle_[k].push_back(own);
-        if (!idle_[k].empty()) {
-            GDALDataset* ds = idle_[k].back();
-            idle_[k].pop_back();
-            return ds;
-        }
-    }
-    DatasetPtr opened = openRaster(path);  // outside the lock: opening a VRT can take a while
-    std::lock_guard<std::mutex> lock(mutex_);
-    extra_.push_back(std::move(opened));
-    return extra_.back().get();
-}
-
-void RasterReader::HandlePool::release(int file, GDALDataset* ds) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    idle_[static_cast<std::size_t>(file)].push_back(ds);
+    };
+    if (handles_)
+        tbb::parallel_for(0, nbx * nby, block);
+    else
+        for (int i = 0; i < nbx * nby; ++i) block(i);
 }
 
 // A pixel that is 0 in every band of the scene is no data (RasterInput::zeroIsNodata says
@@ -366,12 +355,16 @@ std::vector<int> spreadStarts(int extent, int size, int n) {
     return out;
 }
 
-// Window starts moved down to a block's edge where blocks are no larger than the window, so a
-// window decodes one block a band, not up to four: the look runs before the scan, on one thread
-// (40 ms of a 1.4 s index scan on the 6000 px bench mosaic; issue 14).
-std::vector<int> blockAligned(std::vector<int> starts, int block, int size) {
-    if (block <= 0 || block > size) return starts;
-    for (int& s : starts) s -= s % block;
+// Window starts moved to the nearest block edge where blocks are no larger than the window, so
+// a window decodes one block a band, not up to four: the look runs before the scan, on one
+// thread (40 ms of a 1.4 s index scan on the 6000 px bench mosaic; issue 14). The first and the
+// last start stay where they are (the raster's edges), and a start that meets another is
+// dropped.
+std::vector<int> blockAligned(std::vector<int> starts, int block, int size, int extent) {
+    if (block <= 0 || block > size || starts.size() < 3) return starts;
+    for (std::size_t k = 1; k + 1 < starts.size(); ++k)
+        starts[k] = std::min(extent - size, (starts[k] + block / 2) / block * block);
+    starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
     return starts;
 }
 
@@ -398,8 +391,8 @@ std::vector<Window> sampleWindows(const RasterInput& input) {
     const int nx = std::min(kPerSide, (input.width() + kSize - 1) / kSize);
     const int ny = std::min(kPerSide, (input.height() + kSize - 1) / kSize);
     std::vector<Window> out;
-    for (int y : blockAligned(spreadStarts(input.height(), h, ny), input.blockHeight(), h))
-        for (int x : blockAligned(spreadStarts(input.width(), w, nx), input.blockWidth(), w))
+    for (int y : blockAligned(spreadStarts(input.height(), h, ny), input.blockHeight(), h, input.height()))
+        for (int x : blockAligned(spreadStarts(input.width(), w, nx), input.blockWidth(), w, input.width()))
             out.push_back(Window{x, y, w, h});
     return out;
 }

@@ -4,11 +4,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "geo/GdalRuntime.hpp"
 #include "raster/BlockCache.hpp"
+#include "raster/HandlePool.hpp"
 #include "raster/RasterInput.hpp"
 #include "raster/TileImage.hpp"
 
@@ -21,8 +21,11 @@ public:
     using BlockUses = std::function<int(const Window&)>;
 
     // `cache`, when given, shares decoded blocks with the other workers' readers; `uses` lets it
-    // drop a block at its last read.
-    explicit RasterReader(const RasterInput& input, BlockCache* cache = nullptr, BlockUses uses = {});
+    // drop a block at its last read. With `handles` too, a window's missing blocks decode on
+    // every idle thread, each with a handle of its own (the first tile runs alone, and at a
+    // small --ram every tile does; issue 14).
+    explicit RasterReader(const RasterInput& input, BlockCache* cache = nullptr, BlockUses uses = {},
+                          HandlePool* handles = nullptr);
     ~RasterReader();
     RasterReader(const RasterReader&) = delete;
     RasterReader& operator=(const RasterReader&) = delete;
@@ -54,36 +57,22 @@ private:
                  const cv::Mat& raw);
     std::uint64_t sourceKey(int file, const std::vector<int>& bands, int depth) const;
 
-    // GDAL handles for decoding a window's blocks on every idle thread at once (a handle serves
-    // one thread at a time): the reader's own handle, then more opened as threads join. The first
-    // tile runs alone, and so does every tile at a small --ram: one decoding thread left the
-    // other core idle there (issue 14).
-    class HandlePool {
-    public:
-        // A handle of `file` no other thread holds; `own` is the reader's, lent first.
-        GDALDataset* acquire(int file, GDALDataset* own, const std::string& path);
-        void release(int file, GDALDataset* ds);
-
-    private:
-        std::mutex mutex_;
-        std::vector<std::vector<GDALDataset*>> idle_;
-        std::vector<char> ownLent_;  // per file: the reader's handle has joined idle_
-        std::vector<DatasetPtr> extra_;
-    };
-
     const RasterInput& input_;
     BlockCache* cache_;
     BlockUses uses_;
     std::vector<DatasetPtr> datasets_;
-    HandlePool handles_;
+    HandlePool* handles_;
+    // Per file: held while a block decodes on the reader's own handle (blocks decode on every
+    // idle thread; the others borrow handles from `handles_`).
+    std::vector<std::mutex> ownInUse_;
     cv::Mat validBuffer_;  // backing store of TileImage::valid
     cv::Mat scratch_;  // masks, reused across tiles
     cv::Mat zeros_;    // pixels 0 in every band, reused across tiles
 };
 
 // The windows of a cheap look at a scene before the scan: up to 4 x 4 of 256 px spread evenly
-// over the raster, each starting on a block's edge where blocks are no larger; none where a
-// block holds more than 4 Mpx.
+// over the raster from edge to edge, those between the edges starting on a block's edge where
+// blocks are no larger; none where a block holds more than 4 Mpx.
 std::vector<Window> sampleWindows(const RasterInput& input);
 
 // Share of the valid pixels that sit at 255 in one of `bands`' 8-bit bands, sampled in

@@ -461,6 +461,7 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     progress.start(state);
     const std::vector<std::vector<char>> visited = visitedTiles(plans_, todo);
 
+    HandlePool handles;  // outlives the readers that borrow from it
     tbb::enumerable_thread_specific<ReaderSlot> slots;
     std::size_t next = 0;
     const std::atomic<bool>* cancel = options_.cancel;
@@ -475,7 +476,8 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
         if (cancelled()) return r;
         ReaderSlot& slot = slots.local();
         if (slot.input != job.input) {
-            slot.reader = std::make_unique<RasterReader>(in, &blockCache, blockUses(plans_[job.input].grid, visited[job.input]));
+            slot.reader = std::make_unique<RasterReader>(in, &blockCache, blockUses(plans_[job.input].grid, visited[job.input]),
+                                                         &handles);
             slot.input = job.input;
         }
         slot.reader->read(job.tile.window, job.tile.core, plans_[job.input].bands, slot.image);

@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <memory>
+#include <set>
+#include <string>
+#include <utility>
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
@@ -246,8 +249,9 @@ TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
 }
 
 // A cached read decodes a window's blocks on every idle thread, each with a GDAL handle of its
-// own (issue 14); several readers do so at once over one cache. Every window, in any order and
-// on any thread, holds the plain read's pixels.
+// own: the reader's, or one borrowed from the pool all readers share (issue 14). Several readers
+// do so at once over one cache. Every window, in any order and on any thread, holds the plain
+// read's pixels, and the pool never opens more handles of a file than threads decoded it at once.
 TEST(RasterReader, BlocksDecodedOnManyThreadsAtOnceGiveThePlainPixels) {
     test::TempDir dir;
     test::SceneSpec s = blockedScene(1000, 900, 64);
@@ -260,12 +264,15 @@ TEST(RasterReader, BlocksDecodedOnManyThreadsAtOnceGiveThePlainPixels) {
     RasterReader reader(in);
     for (std::size_t i = 0; i < windows.size(); ++i) reader.read(windows[i], windows[i], all(in), plain[i]);
     BlockCache cache(8 << 20);  // small: blocks are evicted and decoded again
+    HandlePool pool;
+    tbb::task_arena arena(4);
+    const int threads = arena.max_concurrency();
     tbb::enumerable_thread_specific<std::unique_ptr<RasterReader>> readers;
     std::vector<double> worst(windows.size(), -1);
-    tbb::task_arena(4).execute([&] {
+    arena.execute([&] {
         tbb::parallel_for(std::size_t{0}, windows.size(), [&](std::size_t i) {
             auto& r = readers.local();
-            if (!r) r = std::make_unique<RasterReader>(in, &cache);
+            if (!r) r = std::make_unique<RasterReader>(in, &cache, RasterReader::BlockUses{}, &pool);
             TileImage t;
             tbb::this_task_arena::isolate([&] { r->read(windows[i], windows[i], all(in), t); });
             double d = cv::norm(t.valid, plain[i].valid, cv::NORM_INF);
@@ -274,43 +281,61 @@ TEST(RasterReader, BlocksDecodedOnManyThreadsAtOnceGiveThePlainPixels) {
         });
     });
     for (std::size_t i = 0; i < windows.size(); ++i) EXPECT_EQ(worst[i], 0.0) << "window " << i;
-    // One reader and a whole-raster window: its 240 blocks decode on four threads at once.
+    EXPECT_LE(pool.opened(), static_cast<std::size_t>(threads - 1));
+    // One reader at a time and a whole-raster window: its 240 blocks decode on every thread.
     const Window whole{0, 0, s.width, s.height};
     TileImage base;
     reader.read(whole, whole, all(in), base);
     for (int round = 0; round < 8; ++round) {
         BlockCache fresh(64 << 20);
-        RasterReader one(in, &fresh);
+        RasterReader one(in, &fresh, RasterReader::BlockUses{}, &pool);
         TileImage t;
-        tbb::task_arena(4).execute([&] { one.read(whole, whole, all(in), t); });
+        arena.execute([&] { one.read(whole, whole, all(in), t); });
         for (std::size_t k = 0; k < t.planes.size(); ++k)
             ASSERT_EQ(cv::norm(t.plane(k), base.plane(k), cv::NORM_INF), 0.0) << "round " << round << " band " << k;
         EXPECT_EQ(fresh.misses(), 240u);
     }
+    EXPECT_LE(pool.opened(), static_cast<std::size_t>(threads - 1)) << "handles are reused, not opened per read";
 }
 
 // The look before a scan (scale and clipping warnings) decodes one block a band per window on a
-// tiled raster: its windows start on block edges. Strips (blocks wider than a window) keep the
-// even spread across the width.
+// tiled raster: the windows between the raster's edges start on block edges. The first and last
+// windows stay on the raster's edges, no two windows are the same, and strips (blocks wider
+// than a window) keep the even spread across the width.
 TEST(RasterReader, SampleWindowsStartOnBlockEdgesAndSpanTheRaster) {
     test::TempDir dir;
-    const RasterInput tiled = RasterInput::open(test::writeScene(dir.file("t.tif"), blockedScene(1500, 700, 64)), InputOptions{});
-    const std::vector<Window> t = sampleWindows(tiled);
-    ASSERT_EQ(t.size(), 12u);  // 4 across, 3 down
-    for (const Window& w : t) {
-        EXPECT_EQ(w.x % 64, 0);
-        EXPECT_EQ(w.y % 64, 0);
-        EXPECT_EQ(w.w, 256);
-        EXPECT_LE(w.x + w.w, 1500);
-        EXPECT_LE(w.y + w.h, 700);
+    struct Case {
+        int w, h, block;
+        std::size_t across, down;
+    };
+    for (const Case& c : {Case{1500, 700, 64, 4, 3}, Case{1000, 1000, 256, 4, 4}, Case{300, 300, 64, 2, 2},
+                          Case{1500, 700, 0, 4, 3}}) {
+        const std::string name = std::to_string(c.w) + "x" + std::to_string(c.h) + "b" + std::to_string(c.block);
+        const RasterInput in = RasterInput::open(test::writeScene(dir.file(name + ".tif"), blockedScene(c.w, c.h, c.block)), InputOptions{});
+        const std::vector<Window> t = sampleWindows(in);
+        ASSERT_EQ(t.size(), c.across * c.down) << name;
+        std::set<std::pair<int, int>> distinct;
+        for (std::size_t k = 0; k < t.size(); ++k) {
+            const Window& w = t[k];
+            distinct.insert({w.x, w.y});
+            EXPECT_EQ(w.w, std::min(256, c.w)) << name;
+            EXPECT_GE(w.x, 0) << name;
+            EXPECT_LE(w.x + w.w, c.w) << name;
+            EXPECT_LE(w.y + w.h, c.h) << name;
+            const bool innerX = k % c.across != 0 && k % c.across != c.across - 1;
+            const bool innerY = k / c.across != 0 && k / c.across != c.down - 1;
+            if (c.block > 0 && innerX) {
+                EXPECT_EQ(w.x % c.block, 0) << name << " window " << k;
+            }
+            if (c.block > 0 && innerY) {
+                EXPECT_EQ(w.y % c.block, 0) << name << " window " << k;
+            }
+        }
+        EXPECT_EQ(distinct.size(), t.size()) << name;
+        EXPECT_EQ(t.front().x, 0) << name;
+        EXPECT_EQ(t.back().x + t.back().w, c.w) << name << ": the last column of windows reaches the edge";
+        EXPECT_EQ(t.back().y + t.back().h, c.h) << name;
     }
-    EXPECT_EQ(t.front().x, 0);
-    EXPECT_GE(t.back().x + 256, 1500 - 64);  // the last column of windows reaches the last block
-    EXPECT_GE(t.back().y + 256, 700 - 64);
-    const RasterInput strips = RasterInput::open(test::writeScene(dir.file("s.tif"), blockedScene(1500, 700, 0)), InputOptions{});
-    const std::vector<Window> r = sampleWindows(strips);
-    ASSERT_EQ(r.size(), 12u);
-    EXPECT_EQ(r[3].x, 1500 - 256);  // spread, not moved to 0
 }
 
 // A black collar (0 in every band, no nodata declared: what gdalwarp and many exports leave)
