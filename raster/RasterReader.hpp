@@ -1,5 +1,6 @@
 #pragma once
-// Reads windows of a RasterInput. One reader per thread: it owns its GDAL handles.
+// Reads windows of a RasterInput. One reader per thread: it owns its GDAL handles, and threads
+// that help decode its blocks borrow theirs from a HandlePool the scan's readers share.
 #include <functional>
 #include <memory>
 #include <mutex>

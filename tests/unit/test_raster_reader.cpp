@@ -226,10 +226,7 @@ TEST(RasterInput, ErrorsNameTheFile) {
 
 TEST(RasterReader, SharedBlockCacheGivesTheSamePixels) {
     test::TempDir dir;
-    test::SceneSpec s;
-    s.width = 700;
-    s.height = 500;
-    s.blockX = s.blockY = 128;
+    test::SceneSpec s = blockedScene(700, 500, 128);
     s.nodata = true;
     s.nodataRect = {100, 100, 50, 300};
     s.blobs = test::scatterBlobs(s.width, s.height, 30, 9, 3, 20);
