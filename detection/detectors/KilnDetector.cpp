@@ -175,43 +175,122 @@ std::string KilnDetector::inputWarning(double gsdX, double gsdY) const {
 
 namespace {
 
-// The tile's grid and every candidate a decision about an owned candidate can depend on.
+// The tile's grid and the candidates measured: every one the tile owns, and those a decision
+// about an owned candidate depends on.
 struct Analysis {
     kiln::Grid grid;
     std::vector<Measured> cands;  // in raster order of their peaks
+    std::vector<char> owned;      // the tile owns cands[i]
 };
 
-// `threshold` < 0 measures every candidate completely (--explain, training).
-Analysis analyse(const TileImage& t, const KilnDetector::Params& p, double threshold) {
-    Analysis a;
-    a.grid = kiln::buildGrid(t, p);
-    const kiln::Grid& g = a.grid;
-    if (g.w < 3 || g.h < 3) return a;
-    const double reach = reachOf(p).decision();
-    std::vector<kiln::Peak> peaks;
-    for (const kiln::Peak& pk : kiln::findPeaks(g, p)) {
-        // Metres from the peak's anchor pixel to the tile core: farther ones cannot matter.
-        const int ax = g.ox + pk.x * g.f + g.f / 2, ay = g.oy + pk.y * g.f + g.f / 2;
-        const int dx = std::max({t.core.x - ax, 0, ax - (t.core.x + t.core.w - 1)});
-        const int dy = std::max({t.core.y - ay, 0, ay - (t.core.y + t.core.h - 1)});
-        if (dx * t.gsdX <= reach && dy * t.gsdY <= reach) peaks.push_back(pk);
-    }
-    const kiln::Measurer measurer(g, p);
-    a.cands.resize(peaks.size());
-    // Each candidate is measured on its own: in parallel, and the same in any order.
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, peaks.size(), 16), [&](const tbb::blocked_range<std::size_t>& r) {
-        for (std::size_t i = r.begin(); i < r.end(); ++i) a.cands[i] = measurer.measure(peaks[i], threshold);
-    });
-    return a;
+// Peaks of the grid within `reachX` x `reachY` grid pixels of a peak: an index range of the
+// peaks in raster order, filtered by column.
+template <class F>
+void forPeaksNear(const std::vector<kiln::Peak>& peaks, const kiln::Peak& c, int reachX, int reachY, F f) {
+    auto row = [](const kiln::Peak& x, int y) { return x.y < y; };
+    auto k = std::lower_bound(peaks.begin(), peaks.end(), c.y - reachY, row);
+    for (; k != peaks.end() && k->y <= c.y + reachY; ++k)
+        if (std::abs(k->x - c.x) <= reachX) f(static_cast<std::size_t>(k - peaks.begin()));
 }
 
 }  // namespace
 
+// Measures candidates on demand (issue 14): those the tile owns first, then only the halo
+// candidates a decision about an owned one can depend on. Every decision reads candidates whose
+// peaks lie within a reach of its own (Reach), so measuring all of those gives the decisions
+// that measuring every halo candidate gave: most owned candidates fail a hard gate or the
+// probability bound and need no neighbour.
+class KilnDetector::LazyAnalysis {
+public:
+    LazyAnalysis(const TileImage& t, const KilnDetector& d, double measureThreshold)
+        : t_(t), d_(d), p_(d.p_), threshold_(measureThreshold) {}
+
+    Analysis run(bool decisions) {
+        a_.grid = kiln::buildGrid(t_, p_);
+        const kiln::Grid& g = a_.grid;
+        if (g.w < 3 || g.h < 3) return std::move(a_);
+        findPeaks();
+        kiln::Measurer measurer(g, p_);
+        measurer_ = &measurer;
+        std::vector<std::size_t> owned;
+        for (std::size_t i = 0; i < peaks_.size(); ++i)
+            if (owns(i)) owned.push_back(i);
+        measure(owned);
+        if (decisions) measureNeighbours(owned);
+        return collect();
+    }
+
+private:
+    void findPeaks() {
+        const kiln::Grid& g = a_.grid;
+        const double reach = reachOf(p_).decision();
+        for (const kiln::Peak& pk : kiln::findPeaks(g, p_)) {
+            // Metres from the peak's anchor pixel to the tile core: farther ones cannot matter.
+            const int ax = anchorX(pk), ay = anchorY(pk);
+            const int dx = std::max({t_.core.x - ax, 0, ax - (t_.core.x + t_.core.w - 1)});
+            const int dy = std::max({t_.core.y - ay, 0, ay - (t_.core.y + t_.core.h - 1)});
+            if (dx * t_.gsdX <= reach && dy * t_.gsdY <= reach) peaks_.push_back(pk);
+        }
+        cands_.resize(peaks_.size());
+        done_.assign(peaks_.size(), 0);
+    }
+    int anchorX(const kiln::Peak& pk) const { return a_.grid.ox + pk.x * a_.grid.f + a_.grid.f / 2; }
+    int anchorY(const kiln::Peak& pk) const { return a_.grid.oy + pk.y * a_.grid.f + a_.grid.f / 2; }
+    bool owns(std::size_t i) const { return t_.owns(anchorX(peaks_[i]), anchorY(peaks_[i])); }
+
+    // Measures (and with a model re-scores) the candidates of `idx` not yet measured, in parallel.
+    void measure(std::vector<std::size_t> idx) {
+        idx.erase(std::remove_if(idx.begin(), idx.end(), [&](std::size_t i) { return done_[i] != 0; }), idx.end());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, idx.size(), 16), [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t k = r.begin(); k < r.end(); ++k) {
+                Measured& m = cands_[idx[k]] = measurer_->measure(peaks_[idx[k]], threshold_);
+                if (d_.model_) {
+                    d_.rescore(m.c);
+                    m.evidence = m.c.logit;  // its score also decides which candidate holds a body
+                }
+            }
+        });
+        for (std::size_t i : idx) done_[i] = 1;
+    }
+
+    // The peaks within `metres` of those of `from` (a superset of the candidates that can relate
+    // to them: one grid pixel of slack for the disks' rounding).
+    std::vector<std::size_t> near(const std::vector<std::size_t>& from, double metres) const {
+        const int rx = static_cast<int>(std::ceil(metres / a_.grid.gx)) + 1;
+        const int ry = static_cast<int>(std::ceil(metres / a_.grid.gy)) + 1;
+        std::vector<char> mark(peaks_.size(), 0);
+        for (std::size_t i : from) forPeaksNear(peaks_, peaks_[i], rx, ry, [&](std::size_t k) { mark[k] = 1; });
+        std::vector<std::size_t> out;
+        for (std::size_t k = 0; k < mark.size(); ++k)
+            if (mark[k]) out.push_back(k);
+        return out;
+    }
+    std::vector<std::size_t> passingGates(const std::vector<std::size_t>& idx) const {
+        std::vector<std::size_t> out;
+        for (std::size_t i : idx)
+            if (cands_[i].c.gate.empty()) out.push_back(i);
+        return out;
+    }
+
+    void measureNeighbours(const std::vector<std::size_t>& owned);
+    Analysis collect();
+
+    const TileImage& t_;
+    const KilnDetector& d_;
+    const Params& p_;
+    double threshold_;
+    Analysis a_;
+    const kiln::Measurer* measurer_ = nullptr;
+    std::vector<kiln::Peak> peaks_;
+    std::vector<Measured> cands_;
+    std::vector<char> done_;
+};
+
 std::vector<KilnCandidate> KilnDetector::candidates(const TileImage& tile) const {
     std::vector<KilnCandidate> out;
     if (tooCoarse(tile.gsdX, tile.gsdY) || tile.validCount == 0) return out;
-    for (Measured& m : analyse(tile, p_, -1).cands)
-        if (tile.owns(m.c.anchor.x, m.c.anchor.y)) out.push_back(std::move(m.c));
+    Analysis a = LazyAnalysis(tile, *this, -1).run(false);
+    for (Measured& m : a.cands) out.push_back(std::move(m.c));
     return out;
 }
 
@@ -245,15 +324,32 @@ double nmsDistance(const Measured& c, const Measured& k, const kiln::Grid& g, co
     return related ? d : -1;
 }
 
+// Candidates in raster order of their peaks: some of a tile's measured ones, by index.
+struct CandView {
+    const std::vector<Measured>& all;
+    const std::vector<std::size_t>& idx;
+    std::size_t size() const { return idx.size(); }
+    const Measured& operator[](std::size_t k) const { return all[idx[k]]; }
+};
+
+// The first position in m whose peak row is at least y (m is in raster order).
+std::size_t firstRow(const CandView& m, int y) {
+    std::size_t lo = 0, hi = m.size();
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].c.peak.y < y) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 // The strongest candidate among `eligible` that comes before c and relates to it, or -1. Only
 // peaks within `rows` grid rows can relate (candidates are in raster order of their peaks).
 template <class Key, class Rel>
-int strongest(const std::vector<Measured>& m, std::size_t c, const std::vector<char>& eligible, int rows, Key key, Rel rel, double& d) {
-    auto row = [](const Measured& x, int y) { return x.c.peak.y < y; };
-    const auto lo = std::lower_bound(m.begin(), m.end(), m[c].c.peak.y - rows, row) - m.begin();
-    const auto hi = std::lower_bound(m.begin(), m.end(), m[c].c.peak.y + rows + 1, row) - m.begin();
+int strongest(const CandView& m, std::size_t c, const std::vector<char>& eligible, int rows, Key key, Rel rel, double& d) {
+    const std::size_t lo = firstRow(m, m[c].c.peak.y - rows), hi = firstRow(m, m[c].c.peak.y + rows + 1);
     int best = -1;
-    for (auto k = static_cast<std::size_t>(lo); k < static_cast<std::size_t>(hi); ++k) {
+    for (std::size_t k = lo; k < hi; ++k) {
         if (k == c || !eligible[k] || !before(key(m[k]), m[k], key(m[c]), m[c])) continue;
         const auto b = static_cast<std::size_t>(best);
         if (best >= 0 && !before(key(m[k]), m[k], key(m[b]), m[b])) continue;
@@ -266,20 +362,18 @@ int strongest(const std::vector<Measured>& m, std::size_t c, const std::vector<c
     return best;
 }
 
-// Steps 6-8 for every candidate. Body choice and NMS are evaluated without chains (dropped when
-// any stronger related candidate is eligible), which bounds a decision's reach for the halo; on
-// every dev-set variant it gives the same detections as the prototype's greedy order.
-std::vector<Verdict> decide(const std::vector<Measured>& m, const kiln::Grid& g, const KilnDetector::Params& p, double thr) {
+// Steps 6-7: hard gates, body choice and the probability threshold. Returns which candidates
+// go on to NMS; the verdicts of the others are set.
+std::vector<char> choose(const CandView& m, const kiln::Grid& g, const KilnDetector::Params& p, double thr,
+                         std::vector<Verdict>& v) {
     const std::size_t n = m.size();
-    std::vector<Verdict> v(n);
+    v.assign(n, Verdict());
     std::vector<char> gated(n), live(n);
     for (std::size_t i = 0; i < n; ++i) {
         gated[i] = m[i].c.gate.empty();
         if (!gated[i]) v[i] = {m[i].c.gate, m[i].c.gateValue, m[i].c.gateLimit};
     }
-    const Reach reach = reachOf(p);
-    const int bcRows = static_cast<int>(std::ceil(reach.bodyChoice / g.gy)) + 1;
-    const int nmsRows = static_cast<int>(std::ceil(reach.nms / g.gy)) + 1;
+    const int bcRows = static_cast<int>(std::ceil(reachOf(p).bodyChoice / g.gy)) + 1;
     auto evidence = [](const Measured& c) { return c.evidence; };
     auto bodyRel = [&](const Measured& c, const Measured& k) { return bodyChoiceDistance(c, k, g, p); };
     for (std::size_t i = 0; i < n; ++i) {
@@ -288,14 +382,57 @@ std::vector<Verdict> decide(const std::vector<Measured>& m, const kiln::Grid& g,
         else if (gated[i] && m[i].c.probability < thr) v[i] = {"probability", m[i].c.probability, thr};
         live[i] = v[i].gate.empty();
     }
+    return live;
+}
+
+// Steps 6-8 for every candidate. Body choice and NMS are evaluated without chains (dropped when
+// any stronger related candidate is eligible), which bounds a decision's reach for the halo; on
+// every dev-set variant it gives the same detections as the prototype's greedy order.
+std::vector<Verdict> decide(const CandView& m, const kiln::Grid& g, const KilnDetector::Params& p, double thr) {
+    std::vector<Verdict> v;
+    const std::vector<char> live = choose(m, g, p, thr, v);
+    const int nmsRows = static_cast<int>(std::ceil(reachOf(p).nms / g.gy)) + 1;
     auto logit = [](const Measured& c) { return c.c.logit; };
     auto nmsRel = [&](const Measured& c, const Measured& k) { return nmsDistance(c, k, g, p); };
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < m.size(); ++i) {
         double d = 0;
         if (live[i] && strongest(m, i, live, nmsRows, logit, nmsRel, d) >= 0) v[i] = {"nms", d, d <= p.detNms ? p.detNms : p.complexNms};
     }
     return v;
 }
+
+}  // namespace
+
+// Owned candidates' neighbours, in the order decisions need them: the body choice of those that
+// pass their gates; then, for those still live after it, their NMS rivals and the rivals' own
+// body choice.
+void KilnDetector::LazyAnalysis::measureNeighbours(const std::vector<std::size_t>& owned) {
+    const Reach r = reachOf(p_);
+    measure(near(passingGates(owned), r.bodyChoice));
+    std::vector<std::size_t> measured;
+    for (std::size_t i = 0; i < done_.size(); ++i)
+        if (done_[i]) measured.push_back(i);
+    std::vector<Verdict> v;
+    const std::vector<char> live = choose(CandView{cands_, measured}, a_.grid, p_, d_.threshold(), v);
+    std::vector<std::size_t> liveOwned;
+    for (std::size_t k = 0; k < measured.size(); ++k)
+        if (live[k] && owns(measured[k])) liveOwned.push_back(measured[k]);
+    if (liveOwned.empty()) return;
+    const std::vector<std::size_t> rivals = near(liveOwned, r.nms);
+    measure(rivals);
+    measure(near(passingGates(rivals), r.bodyChoice));
+}
+
+Analysis KilnDetector::LazyAnalysis::collect() {
+    for (std::size_t i = 0; i < peaks_.size(); ++i)
+        if (done_[i]) {
+            a_.cands.push_back(std::move(cands_[i]));
+            a_.owned.push_back(owns(i) ? 1 : 0);
+        }
+    return std::move(a_);
+}
+
+namespace {
 
 std::vector<AttributeValue> attributes(const Measured& m, const kiln::Outline& o) {
     const auto& f = m.c.features;
@@ -327,17 +464,13 @@ Rejection rejection(const Measured& m, const Verdict& v, const TileImage& t, con
 std::vector<Detection> KilnDetector::detect(const TileImage& tile, std::vector<Rejection>* rejected) const {
     std::vector<Detection> out;
     if (tooCoarse(tile.gsdX, tile.gsdY) || tile.validCount == 0) return out;
-    Analysis a = analyse(tile, p_, rejected || model_ ? -1.0 : threshold());
-    // With a model its score also decides which candidate of a complex holds the body.
-    if (model_)
-        for (Measured& m : a.cands) {
-            rescore(m.c);
-            m.evidence = m.c.logit;
-        }
-    const std::vector<Verdict> verdicts = decide(a.cands, a.grid, p_, threshold());
+    Analysis a = LazyAnalysis(tile, *this, rejected || model_ ? -1.0 : threshold()).run(true);
+    std::vector<std::size_t> all(a.cands.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    const std::vector<Verdict> verdicts = decide(CandView{a.cands, all}, a.grid, p_, threshold());
     for (std::size_t i = 0; i < a.cands.size(); ++i) {
         const Measured& m = a.cands[i];
-        if (!tile.owns(m.c.anchor.x, m.c.anchor.y)) continue;
+        if (!a.owned[i]) continue;
         if (!verdicts[i].gate.empty()) {
             if (rejected) rejected->push_back(rejection(m, verdicts[i], tile, a.grid, p_));
             continue;

@@ -94,6 +94,7 @@ public:
                                                    double typeMaxGsd);
 
 private:
+    class LazyAnalysis;  // measures a tile's candidates on demand (KilnDetector.cpp)
     // With a model: the candidate's probability becomes the forest's vote (KilnVerifier.cpp).
     void rescore(KilnCandidate& c) const;
     // UsageError naming the file and the option when the scan measures candidates with other
