@@ -181,10 +181,7 @@ double ScanDiff::finestPixel() const {
 
 void ScanDiff::checkOutput() {
     const OutputFormat format = outputFormatFor(request_.output);
-    if (!request_.outCrs.empty() && format.rfc7946)
-        throw UsageError(
-            "--out-crs does not apply to GeoJSON, which RFC 7946 fixes to EPSG:4326: "
-            "write .gpkg or .fgb for another CRS");
+    if (format.rfc7946) checkOutCrsForGeoJson(request_.outCrs);
     if (!format.rfc7946)
         targetCrs_ = request_.outCrs.empty() ? after_->layer.crsWkt
                                              : crsWktFromUser(request_.outCrs, "--out-crs");

@@ -92,6 +92,22 @@ std::vector<std::string> TimeSeries::plannedFiles() const {
     return out;
 }
 
+// The QGIS styles the series writes beside its dates' and diffs' layers, by path.
+std::map<std::string, std::string> TimeSeries::plannedStyles() const {
+    const ScanRequest& s = request_.scan;
+    std::map<std::string, std::string> out;
+    for (const auto& d : dates_) {
+        const ScanFiles f = ScanFiles::plan(dateOutput(s.output, d.date), s.gridMetres > 0, "");
+        out[f.stylePath("")] = QgisStyle::detections(s.risk.medium, s.risk.high);
+        out[f.stylePath("grid")] = QgisStyle::grid(s.risk.medium, s.risk.high);
+        out[f.stylePath("footprints")] = QgisStyle::footprints();
+        out[f.stylePath("nodata_gaps")] = QgisStyle::gaps();
+    }
+    for (std::size_t i = 1; i < dates_.size(); ++i)
+        out[ScanDiff::filesOf(diffOutput(s.output, dates_[i - 1].date, dates_[i].date)).back()] = QgisStyle::changes();
+    return out;
+}
+
 // Every file of the series is usable before any date is scanned: no link, no two alike, and
 // none left from an earlier run unless --resume or --overwrite says what to do with it.
 void TimeSeries::checkFiles() const {
@@ -111,8 +127,14 @@ void TimeSeries::checkFiles() const {
                 "' exists from an earlier time series: pass --resume to keep the dates it " +
                 "finished, or --overwrite to scan every date again");
     }
+    const std::map<std::string, std::string> styles = plannedStyles();
+    auto sameStyle = [&](const std::string& p) {
+        const auto it = styles.find(p);
+        return it != styles.end() && holdsExactly(p, it->second);
+    };
     for (const auto& p : plannedFiles())
-        if (p.size() < 8 || p.compare(p.size() - 8, 8, ".journal") != 0)
+        // A style the run would write as it is: shared by t.fgb beside t.geojson (a format sweep).
+        if ((p.size() < 8 || p.compare(p.size() - 8, 8, ".journal") != 0) && !sameStyle(p))
             FileCommit::checkDestination(p, s.overwrite || s.resume);
     for (const auto& p : ScanDiff::filesOf(s.output)) {
         if (p == ScanDiff::filesOf(s.output).back() &&

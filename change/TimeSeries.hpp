@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,7 @@ public:
 
 private:
     ScanRequest requestFor(const SeriesDate& d) const;
+    std::map<std::string, std::string> plannedStyles() const;
     std::vector<std::string> plannedFiles() const;
     void checkFiles() const;
     void checkOutputsAreNotInputs() const;

@@ -108,4 +108,23 @@ std::string crsWktFromUser(const std::string& text, const std::string& what) {
     return out;
 }
 
+void checkOutCrsForGeoJson(const std::string& text) {
+    if (text.empty()) return;
+    ensureGdalRegistered();
+    OGRSpatialReference given, wgs84;
+    given.SetFromUserInput(crsWktFromUser(text, "--out-crs").c_str());
+    wgs84.importFromEPSG(4326);
+    // GeoJSON's own CRS, in either axis order (EPSG:4326, OGC:CRS84), is no change: accepted
+    // (a format sweep found it refused while a manifest's CRS was dropped without a word).
+    const char* const options[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES", "CRITERION=EQUIVALENT", nullptr};
+    if (given.IsSame(&wgs84, options)) return;
+    given.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    OGRSpatialReference crs84;
+    crs84.SetFromUserInput("OGC:CRS84");
+    if (given.IsSame(&crs84, options)) return;
+    throw UsageError("--out-crs " + text + " does not apply to GeoJSON, which RFC 7946 fixes to WGS 84 lon/lat (EPSG:4326): "
+                     "write .gpkg or .fgb for another CRS");
+}
+
 }  // namespace riskmap

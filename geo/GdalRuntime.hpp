@@ -39,4 +39,8 @@ namespace riskmap {
 // UsageError naming `what` (e.g. "--out-crs") when PROJ cannot make a CRS of it.
 std::string crsWktFromUser(const std::string& text, const std::string& what);
 
+// For a GeoJSON output: accepts an --out-crs that is WGS 84 lon/lat (RFC 7946's own, so no
+// change) or empty; throws UsageError for any other CRS.
+void checkOutCrsForGeoJson(const std::string& text);
+
 }  // namespace riskmap

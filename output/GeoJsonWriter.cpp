@@ -274,12 +274,18 @@ std::string GeoJsonWriter::feature(
             if (name == f.name) v = &value;
         for (const auto& [name, items] : lists)
             if (name == f.name) list = &items;
-        if (!v && !list) continue;
-        ++matched;
         out += firstProperty ? "" : ", ";
         firstProperty = false;
         appendString(out, f.name);
         out += ": ";
+        // A field without a value is written as null, not left out: a column null in every
+        // feature (a change layer's dates when the scans had none) vanished from the layer's
+        // schema, and the columns' order differed from GeoPackage's (a format sweep).
+        if (!v && !list) {
+            out += "null";
+            continue;
+        }
+        ++matched;
         if (list) {
             out += "[ ";
             for (std::size_t i = 0; i < list->size(); ++i) {
@@ -304,7 +310,13 @@ std::string GeoJsonWriter::feature(
                     appendReal(out, std::get<double>(*v));
                 break;
             case 2:
-                appendString(out, std::get<std::string>(*v));
+                // A JSON field (the explain layer's measures) is an object, not a string holding
+                // one: GDAL and every JSON reader take it as such (a format sweep found it
+                // double-encoded). Its text comes from the JSON library, so it is valid.
+                if (f.subType == OFSTJSON && !std::get<std::string>(*v).empty())
+                    out += std::get<std::string>(*v);
+                else
+                    appendString(out, std::get<std::string>(*v));
                 break;
             default:
                 if (f.subType == OFSTBoolean)

@@ -34,6 +34,8 @@ ScanFiles ScanFiles::plan(const std::string& output, bool grid, const std::strin
         outputFormatFor(publishPath);
         f.publish = publishPath;
         f.publishAbout = publishPath + ".about.json";
+        const OutputFormat pf = outputFormatFor(publishPath);
+        if (!pf.multiLayer) f.publishStyle = publishPath.substr(0, publishPath.size() - pf.extension.size()) + ".qml";
     }
     return f;
 }
@@ -56,6 +58,7 @@ std::vector<std::string> ScanFiles::written() const {
     if (!publish.empty()) {
         out.push_back(publish);
         out.push_back(publishAbout);
+        if (!publishStyle.empty()) out.push_back(publishStyle);
     }
     if (!explain.empty()) out.push_back(explain);
     return out;

@@ -22,6 +22,7 @@ struct ScanFiles {
     std::string stem;  // the output path without its extension
     std::string main, manifest, journal;
     std::string publish, publishAbout;  // empty without --publish
+    std::string publishStyle;           // its .qml beside a one-layer format (GeoPackage holds its own)
     std::string explain;                // empty without --explain
     bool grid = false;
 

@@ -66,13 +66,19 @@ Json fieldJson(const OGRFeature& f, int i, bool jsonText) {
             for (int k = 0; k < n; ++k) a.push_back(v[k]);
             return a;
         }
-        case OFTDate: {
-            // ISO 8601, not OGR's own YYYY/MM/DD.
+        case OFTDate:
+        case OFTDateTime: {
+            // ISO 8601, not OGR's own YYYY/MM/DD. FlatGeobuf has no date type: riskmap's dates
+            // come back from it as date-times at midnight, and are dates again here (a format
+            // sweep saw "2021/01/01 00:00:00" in a report).
             int y = 0, m = 0, day = 0, hh = 0, mm = 0, tz = 0;
             float ss = 0;
             f.GetFieldAsDateTime(i, &y, &m, &day, &hh, &mm, &ss, &tz);
-            char buf[16];
-            std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, day);
+            char buf[40];
+            if (d->GetType() == OFTDate || (hh == 0 && mm == 0 && ss == 0))
+                std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, day);
+            else
+                std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, day, hh, mm, static_cast<int>(ss));
             return Json(std::string(buf));
         }
         case OFTString:

@@ -237,11 +237,8 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     : request_(std::move(request)) {
     auto t0 = Clock::now();
     files();  // an unknown output extension fails before any work
-    if (!request_.outCrs.empty() && outputFormatFor(request_.output).rfc7946)
-        throw UsageError(
-            "--out-crs does not apply to GeoJSON, which RFC 7946 fixes to EPSG:4326: "
-            "write .gpkg or .fgb for another CRS");
-    if (!request_.outCrs.empty()) outCrsWkt_ = crsWktFromUser(request_.outCrs, "--out-crs");
+    if (outputFormatFor(request_.output).rfc7946) checkOutCrsForGeoJson(request_.outCrs);
+    else if (!request_.outCrs.empty()) outCrsWkt_ = crsWktFromUser(request_.outCrs, "--out-crs");
     std::unique_ptr<DetectorConfig> recipe = loadRecipe();
     std::string name = request_.detector;
     if (name.empty()) name = recipe && !recipe->detector().empty() ? recipe->detector() : "index";
@@ -456,7 +453,8 @@ void ScanJob::checkOutputPaths() const {
             continue;
         }
         auto same = [&](const auto& sty) { return sty.first == p && holdsExactly(p, sty.second); };
-        if (std::any_of(styles.begin(), styles.end(), same))
+        if (std::any_of(styles.begin(), styles.end(), same) ||
+            (p == f.publishStyle && holdsExactly(p, QgisStyle::published())))
             continue;  // a style shared with OUT.fgb beside OUT.geojson
         FileCommit::checkDestination(
             p, p == f.main ? request_.overwrite : request_.overwrite || continuing);

@@ -139,6 +139,8 @@ public:
         out.addText(s.manifestPath, dumpJson(s.manifest.toJson(), 2) + "\n", req_.fileMode);
         for (const auto& [path, qml] : job_.styleFiles()) out.addText(path, qml, req_.fileMode, true);
         if (!req_.publishPath.empty()) out.addText(plan_.publishAbout, dumpJson(aboutPublished(), 2) + "\n", 0644);
+        // The published layer's style beside a GeoJSON or FlatGeobuf one, shared as the layer is.
+        if (!plan_.publishStyle.empty()) out.addText(plan_.publishStyle, QgisStyle::published(), 0644, true);
         trimHeapAbove(trimAbove);  // closing files (FlatGeobuf's index) starts from a trimmed heap
                                    // where it is large
         out.commit();

@@ -130,6 +130,16 @@ TEST_F(CliErrors, UnknownOutputExtension) {
 
 TEST_F(CliErrors, OutCrsWithGeoJson) {
     expectFailure({"scan", raster_, "-o", out_, "--out-crs", "EPSG:3857"}, 2, "RFC 7946");
+    // GeoJSON's own CRS, in either axis order, is no change: accepted, and the same layer
+    // (a format sweep found it refused).
+    const std::string plain = dir_.file("plain.geojson");
+    ASSERT_EQ(runRiskmap({"scan", raster_, "-o", plain, "-q"}).exitCode, 0);
+    for (const char* crs : {"EPSG:4326", "OGC:CRS84"}) {
+        const std::string out = dir_.file(std::string("wgs84-") + (crs[0] == 'E' ? "epsg" : "ogc") + ".geojson");
+        auto r = runRiskmap({"scan", raster_, "-o", out, "-q", "--out-crs", crs});
+        ASSERT_EQ(r.exitCode, 0) << crs << ": " << r.err;
+        EXPECT_EQ(parseJsonFile(out).at("features"), parseJsonFile(plain).at("features")) << crs;
+    }
 }
 
 TEST_F(CliErrors, MissingOutputFolder) {

@@ -213,7 +213,9 @@ TEST(CliKiln, ExplainGivesEveryRejectedCandidateItsGate) {
         gates[g]++;
         const double v = p.at("value").get<double>(), lim = p.at("limit").get<double>();
         // The measures: probability, logit, mode and source, and every feature measured.
-        const Json m = parseJson(p.at("measures").get<std::string>(), "measures");
+        // An object in GeoJSON, not a string holding one (a format sweep found it double-encoded).
+        ASSERT_TRUE(p.at("measures").is_object()) << p.at("measures").dump();
+        const Json& m = p.at("measures");
         for (const char* k : {"probability", "logit", "colour", "b_peak", "y_homog", "ln_area", "ccz", "valid_frac"})
             EXPECT_TRUE(m.contains(k)) << g << " lacks " << k;
         EXPECT_NEAR(m.at("probability").get<double>(), p.at("score").get<double>(), 1e-4);

@@ -199,6 +199,13 @@ TEST(CliRisk, PublishedLayerRevealsNoDetectionLocation) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     ASSERT_EQ(::stat(dir.file("public.geojson").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0644u);
+    // Its QGIS style beside it, as every other layer has (a format sweep found one only in a
+    // GeoPackage), shared as the layer is; it names no file.
+    const std::string style = readFile(dir.file("public.qml"));
+    EXPECT_NE(style.find("<qgis"), std::string::npos);
+    EXPECT_EQ(style.find("scene.tif"), std::string::npos);
+    ASSERT_EQ(::stat(dir.file("public.qml").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
 // An audit of --publish: shares at 10 km and 7 km of one scan, subtracted, left one kiln in an L

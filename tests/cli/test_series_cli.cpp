@@ -313,6 +313,35 @@ TEST(CliSeries, ARerunWithFewerDatesNamesTheFilesItDoesNotHold) {
     EXPECT_TRUE(fileExists(dir.file("s.2021-09-10.geojson"))) << "the user's file was deleted";
 }
 
+// A series written as FlatGeobuf beside the same series as GeoJSON shares the QGIS styles they
+// hold alike, as a plain scan does; a style that differs still needs --overwrite (a format sweep
+// saw "output 's.2021-01-10.qml' already exists").
+TEST(CliSeries, SecondFormatBesideTheFirstSharesItsStyles) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 128;
+    s.blobs = scatterBlobs(s.width, s.height, 8, 5, 1.5, 10);
+    writeScene(dir.file("d1.tif"), s);
+    s.blobs.resize(4);
+    writeScene(dir.file("d2.tif"), s);
+    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n";
+    auto series = [&](const std::string& out) {
+        return runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file(out), "-q"});
+    };
+    ASSERT_EQ(series("s.geojson").exitCode, 0);
+    const std::string style = readFile(dir.file("s.2021-01-10.qml"));
+    CliResult r = series("s.fgb");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(fileExists(dir.file("s.2021-06-10.fgb")));
+    EXPECT_TRUE(fileExists(dir.file("s.diff.2021-01-10_2021-06-10.fgb")));
+    EXPECT_EQ(readFile(dir.file("s.2021-01-10.qml")), style);
+    std::ofstream(dir.file("s.2021-01-10.qml"), std::ios::trunc) << "<qgis>mine</qgis>";
+    r = series("s.gpkg");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("s.2021-01-10.qml' already exists"), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(dir.file("s.2021-01-10.qml")), "<qgis>mine</qgis>");
+}
+
 // A sweep of every option path: -o over the series' LIST replaced it with a GeoPackage, and a
 // diff layer named like a date's input raster overwrote that raster (both exit 0). Refused now,
 // before anything is written, and both files are kept.

@@ -1,12 +1,14 @@
 // The report's layer export: geometries kept as text must give the bytes the JSON tree gives,
 // feature by feature, for every geometry and field type riskmap writes.
 #include <gtest/gtest.h>
+#include <ogrsf_frmts.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "core/Json.hpp"
+#include "geo/GdalRuntime.hpp"
 #include "report/GeoJsonExport.hpp"
 #include "support/TestRasters.hpp"
 
@@ -77,4 +79,34 @@ TEST(GeoJsonExport, SpooledGeometriesGiveTheSameBytesAndLeaveNoFile) {
         open += !ec && target.rfind(spoolDir + "/", 0) == 0;
     }
     EXPECT_EQ(open, 1);
+}
+
+// FlatGeobuf has no date type: a date column comes back as a date-time at midnight. The report
+// shows it as the date, as from GeoPackage (a format sweep saw "2021/01/01 00:00:00"); a real
+// time of day stays, in ISO 8601.
+TEST(GeoJsonExport, DatesFromFlatGeobufAreIsoDates) {
+    TempDir dir;
+    ensureGdalRegistered();
+    for (const char* driver : {"FlatGeobuf", "GPKG"}) {
+        const std::string path = dir.file(std::string("d.") + (driver[0] == 'F' ? "fgb" : "gpkg"));
+        {
+            GDALDatasetUniquePtr ds(GetGDALDriverManager()->GetDriverByName(driver)->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+            ASSERT_TRUE(ds) << driver;
+            OGRSpatialReference ll;
+            ll.importFromEPSG(4326);
+            OGRLayer* layer = ds->CreateLayer("changes", &ll, wkbPoint, nullptr);
+            OGRFieldDefn date("date_before", OFTDate), stamp("seen", OFTDateTime);
+            layer->CreateField(&date);
+            layer->CreateField(&stamp);
+            OGRFeature f(layer->GetLayerDefn());
+            f.SetField(0, 2021, 1, 2);
+            f.SetField(1, 2021, 1, 2, 13, 5, 9);
+            OGRPoint p(89.1, 22.1);
+            f.SetGeometry(&p);
+            ASSERT_EQ(layer->CreateFeature(&f), OGRERR_NONE);
+        }
+        const Json props = GeoJsonExport::read(path, "changes", 7, {}).properties(0);
+        EXPECT_EQ(props.at("date_before"), "2021-01-02") << driver;
+        EXPECT_EQ(props.at("seen"), "2021-01-02T13:05:09") << driver;
+    }
 }

@@ -108,11 +108,11 @@ TEST(GeoJsonWriter, RightHandRingsClosedPolygonOrMultiPolygon) {
     const Json& g1 = feats[1].at("geometry");
     EXPECT_EQ(g1.at("type").get<std::string>(), "MultiPolygon");
     EXPECT_EQ(g1.at("coordinates").size(), 2u);
-    // Properties in field order; only those given.
+    // Properties in field order; those not given are null (FieldsWithoutValueAreWrittenAsNull).
     const Json& p0 = feats[0].at("properties");
     EXPECT_EQ(p0.at("tags").size(), 2u);
     EXPECT_TRUE(p0.at("ok").get<bool>());
-    EXPECT_FALSE(feats[1].at("properties").contains("id"));
+    EXPECT_TRUE(feats[1].at("properties").at("id").is_null());
 
     // OGR reads it back with the declared types.
     ensureGdalRegistered();
@@ -164,6 +164,28 @@ TEST(GeoJsonWriter, EmptyDatasetAndUndeclaredFields) {
     EXPECT_TRUE(j.at("features").empty());
     GeoJsonWriter w(dir.file("u.geojson"), "x", {{"a", OFTString}}, 7);
     EXPECT_THROW(w.write({}, {{"b", std::string("?")}}, {}), Error);
+}
+
+// A field without a value is null, not absent: a column null in every feature stays in the
+// layer's schema, in the declared order (a change layer lost its dates: a format sweep).
+TEST(GeoJsonWriter, FieldsWithoutValueAreWrittenAsNull) {
+    TempDir dir;
+    const std::string path = dir.file("n.geojson");
+    {
+        GeoJsonWriter w(path, "x", {{"a", OFTString}, {"b", OFTReal}, {"c", OFTString}}, 7);
+        const std::vector<MapPoint> ring{{0, 0}, {1, 0}, {1, 1}};
+        w.write({{ring}}, {{"c", std::string("z")}}, {});
+        w.finish();
+    }
+    const std::string text = riskmap::test::readFile(path);
+    EXPECT_NE(text.find("\"a\": null, \"b\": null, \"c\": \"z\""), std::string::npos) << text;
+    ensureGdalRegistered();
+    GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR));
+    ASSERT_TRUE(ds);
+    OGRFeatureDefn* defn = ds->GetLayer(0)->GetLayerDefn();
+    ASSERT_EQ(defn->GetFieldCount(), 3);
+    EXPECT_STREQ(defn->GetFieldDefn(0)->GetNameRef(), "a");
+    EXPECT_STREQ(defn->GetFieldDefn(1)->GetNameRef(), "b");
 }
 
 TEST(GeoJsonWriter, RejectsBadCoordinatesAndWrapsLongitudesPast180) {
