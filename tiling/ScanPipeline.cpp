@@ -6,6 +6,7 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
+#include <tbb/task_group.h>
 
 #include <algorithm>
 #include <chrono>
@@ -493,9 +494,16 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     // Detectors run parallel loops inside a tile: isolated, a thread that waits in one takes no
     // other tile, which would reuse this thread's reader slot and overwrite the image in use
     // (the ONNX detector met this first, NetRunner).
+    // Each tile also runs in a context of its own. When one tile throws, TBB cancels the
+    // pipeline's context and every context bound to it, and a parallel loop inside another
+    // tile then returns with iterations never run: the kiln detector went on with candidates
+    // never measured and crashed (a hostile-input sweep: --explain beside a truncated file).
+    // A tile's loops now run to their end; the pipeline drops its result and rethrows.
     auto process = [&](const TileJob& job) {
         TileResult r;
-        tbb::this_task_arena::isolate([&] { r = processTile(job); });
+        tbb::task_group_context own(tbb::task_group_context::isolated);
+        tbb::task_group group(own);
+        tbb::this_task_arena::isolate([&] { group.run_and_wait([&] { r = processTile(job); }); });
         return r;
     };
     // Tiles in flight hold their objects unpacked until the in-order stage packs them, and more

@@ -456,3 +456,24 @@ TEST_F(Hostile, FileNamesThatAreNotUtf8GiveValidGeoJson) {
     EXPECT_EQ(layer.at("features")[0].at("properties").at("source").get<std::string>(), "caf\xEF\xBF\xBD.tif");
     ASSERT_NO_THROW(parseJson(readFile(out + ".manifest.json"), "manifest"));
 }
+
+// One tile failing to read cancelled the others' parallel loops half-way: the kiln detector went
+// on with candidates never measured and crashed (SIGSEGV with --explain and two threads, a
+// hostile-input sweep). Now the failure is reported, whichever tile is in flight beside it.
+TEST_F(Hostile, AFailingTileLeavesTheOthersWhole) {
+    const std::string chips = std::string(RISKMAP_SOURCE_DIR) + "/data/kilns-s2-bd-dev/chips";
+    fs::create_directory(dir_.file("chips"));
+    for (const auto& e : fs::directory_iterator(chips)) fs::copy_file(e.path(), dir_.file("chips/" + e.path().filename().string()));
+    const std::string cut = dir_.file("chips/manikganj_demo_tile_05.tif");
+    fs::resize_file(cut, fs::file_size(cut) / 2);
+    for (int run = 0; run < 3; ++run) {
+        double t = 0;
+        auto r = timed({"scan", dir_.file("chips"), "--detector", "kiln", "-o", out_, "--explain", dir_.file("out/x.geojson"),
+                        "--threads", "2", "--overwrite", "-q"},
+                       t);
+        EXPECT_EQ(r.exitCode, 1) << "run " << run << ": " << r.err;
+        EXPECT_NE(r.err.find("manikganj_demo_tile_05.tif"), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(out_));
+        EXPECT_FALSE(fs::exists(dir_.file("out/x.geojson")));
+    }
+}
