@@ -464,6 +464,8 @@ Detection ScanJournal::detectionFromJson(const JsonReader& j, const DetectorInfo
     d.anchor = cv::Point(static_cast<int>(a[0].integer(0, INT32_MAX)), static_cast<int>(a[1].integer(0, INT32_MAX)));
     d.cls = j.at("c").str();
     d.score = j.at("s").number(0, 1);
+    // An object without an outline crashed whatever read it next (a forged record, a sweep).
+    if (j.at("g").items().empty()) j.at("g").fail("has no polygon");
     for (const auto& part : j.at("g").items()) {
         Polygon p;
         bool first = true;

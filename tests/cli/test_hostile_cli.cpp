@@ -94,6 +94,8 @@ TEST_F(Hostile, ForgedJournalRecordsOnResumeAndMerge) {
         {"huge cell count", R"({"input":0,"tile":1,"detections":[],"coverage":[0,0,2,2,1,1,1,4000000000]})", "above 1024"},
         {"unknown tile", R"({"input":0,"tile":999999,"detections":[],"coverage":[0,0,1,1,1]})", "tile"},
         {"bad geometry", R"({"input":0,"tile":1,"detections":[{"a":[1,1],"c":"index","s":0.5,"g":[[[1]]],"v":[1,0.1]}],"coverage":[0,0,2,2,0,0,0,0]})", "x, y pairs"},
+        // No polygon at all: SIGSEGV on --resume and merge (a hostile-input sweep).
+        {"no geometry", R"({"input":0,"tile":1,"detections":[{"a":[1,1],"c":"index","s":0.5,"g":[],"v":[1,0.1]}],"coverage":[0,0,2,2,0,0,0,0]})", "has no polygon"},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.what);
@@ -126,6 +128,10 @@ TEST_F(Hostile, ForgedJournalRecordsOnResumeAndMerge) {
     double t = 0;
     auto r = timed({"merge", s1, s2, "-o", out_, "-q"}, t);
     expectClean(r, 1, "s2.geojson", t, 20);
+    ASSERT_EQ(runRiskmap({"scan", raster_, "-o", s2, "-q", "--shard", "2/2", "--tile-size", "64", "--overwrite"}).exitCode, 0);
+    appendRecord(s2 + ".journal", cases[5].body);
+    r = timed({"merge", s1, s2, "-o", out_, "-q"}, t);
+    expectClean(r, 1, "has no polygon", t, 20);
 }
 
 TEST_F(Hostile, RastersThatWouldExhaustMemory) {
