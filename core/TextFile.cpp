@@ -34,4 +34,11 @@ std::string readTextFile(const std::string& path, const std::string& what, std::
     return text;
 }
 
+void refuseSpecialFile(const std::string& path, const std::string& what) {
+    struct stat st {};
+    if (path.rfind("/vsi", 0) == 0 || ::stat(path.c_str(), &st) != 0) return;
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        throw DataError(what + " '" + path + "' is a pipe or a device, not a file: give a file");
+}
+
 }  // namespace riskmap

@@ -12,4 +12,9 @@ namespace riskmap {
 std::string readTextFile(const std::string& path, const std::string& what,
                          std::size_t maxBytes = std::size_t(256) << 20);
 
+// A DataError naming `what` when `path` is a pipe, socket or device: opening one to read its
+// header waits for ever (a FIFO) or never ends (/dev/zero). A path that does not exist, or that
+// GDAL resolves itself (/vsi..., URLs), is left to the opener to report.
+void refuseSpecialFile(const std::string& path, const std::string& what);
+
 }  // namespace riskmap

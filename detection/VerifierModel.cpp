@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 #include "detection/onnx/Sha256.hpp"
 
@@ -144,6 +145,40 @@ std::string VerifierModel::toText() const {
     return fs.releaseAndGetString();
 }
 
+namespace {
+
+// The forest as riskmap train writes it, checked before OpenCV reads it: OpenCV trusts the
+// indices in the file, and an edited split variable (var: 34 of 34 features) or class index
+// crashed the scan (a hostile-input sweep); a categorical variable type failed inside OpenCV.
+void checkForestLayout(const cv::FileNode& f, int features, const std::string& origin) {
+    auto damaged = [&](const std::string& what) {
+        return UsageError("model file '" + origin + "' has a damaged forest (" + what + "): retrain it with riskmap train");
+    };
+    if (!f.isMap() || static_cast<int>(f["is_classifier"]) != 1 || static_cast<int>(f["var_count"]) != features ||
+        static_cast<int>(f["var_all"]) != features + 1 || static_cast<int>(f["ord_var_count"]) != features)
+        throw damaged("its header does not describe a classifier of " + std::to_string(features) + " numeric features");
+    std::vector<int> types, labels;
+    f["var_type"] >> types;
+    f["class_labels"] >> labels;
+    if (static_cast<int>(types.size()) != features + 1 ||
+        std::any_of(types.begin(), types.end() - 1, [](int t) { return t != 0; }) || types.back() != 1)
+        throw damaged("var_type");
+    if (labels != std::vector<int>{0, 1}) throw damaged("class_labels");
+    if (!f["trees"].isSeq()) throw damaged("no trees");
+    for (const cv::FileNode& tree : f["trees"])
+        for (const cv::FileNode& node : tree["nodes"]) {
+            const int cls = static_cast<int>(node["norm_class_idx"]);
+            if (cls < 0 || cls > 1) throw damaged("a class index of " + std::to_string(cls));
+            for (const cv::FileNode& split : node["splits"]) {
+                const int var = static_cast<int>(split["var"]);
+                if (var < 0 || var >= features || split["le"].empty() == split["gt"].empty())
+                    throw damaged("a split on variable " + std::to_string(var));
+            }
+        }
+}
+
+}  // namespace
+
 VerifierModel VerifierModel::fromText(const std::string& text, const std::string& origin) {
     cv::FileStorage fs;
     try {
@@ -160,6 +195,7 @@ VerifierModel VerifierModel::fromText(const std::string& text, const std::string
                          std::to_string(kFormatVersion) + ": retrain it with this riskmap's train command");
     VerifierModel m;
     readMetadata(m, root, origin);
+    checkForestLayout(root["forest"], static_cast<int>(m.features.size()), origin);
     m.forest = cv::ml::RTrees::create();
     try {
         m.forest->read(root["forest"]);
@@ -180,19 +216,16 @@ VerifierModel VerifierModel::fromText(const std::string& text, const std::string
 }
 
 VerifierModel VerifierModel::read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw UsageError("cannot read model file '" + path + "': give the path of a file written by riskmap train");
     // 10,000 trees (train's most) take ~80 MB; a 300 MB file took 1.2 GB to refuse (an audit).
-    constexpr std::streamoff kMaxBytes = std::streamoff{128} << 20;
-    in.seekg(0, std::ios::end);
-    if (in.tellg() > kMaxBytes)
-        throw UsageError("model file '" + path +
-                         "' is larger than 128 MB, more than riskmap train writes: pass a file "
-                         "written by riskmap train");
-    in.seekg(0);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return fromText(ss.str(), path);
+    // Only a regular file: /dev/zero grew the process to 24 GB and a FIFO waited for ever, and
+    // a folder was said to be "larger than 128 MB" (a sweep).
+    std::string text;
+    try {
+        text = readTextFile(path, "model file", std::size_t{128} << 20);
+    } catch (const DataError& e) {
+        throw UsageError(std::string(e.what()) + " (pass a file written by riskmap train)");
+    }
+    return fromText(text, path);
 }
 
 void VerifierModel::checkFits(const std::string& detectorName, const std::vector<std::string>& featureNames,

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 #include "eval/PrCurve.hpp"
 #include "geo/GdalRuntime.hpp"
@@ -94,6 +95,7 @@ std::vector<VectorPoint> readPoints(const std::string& path, const std::string& 
                                     const std::string& groupField = "",
                                     bool requireDifficult = false, std::size_t* withoutGeometry = nullptr) {
     ensureGdalRegistered();
+    refuseSpecialFile(path, what);
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open " + what + " '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     std::unique_ptr<GDALDataset, GdalDatasetCloser> hold(ds);
@@ -206,6 +208,7 @@ std::vector<Footprint> footprintsFromManifest(const Manifest& m, double radiusMe
 
 GeomPtr aoiFromVector(const std::string& path) {
     ensureGdalRegistered();
+    refuseSpecialFile(path, "--aoi");
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open --aoi '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     std::unique_ptr<GDALDataset, GdalDatasetCloser> hold(ds);

@@ -5,6 +5,7 @@
 
 #include <mutex>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 
 namespace riskmap {
@@ -51,6 +52,7 @@ std::string lastGdalError(const std::string& fallback) {
 
 DatasetPtr openRaster(const std::string& path) {
     ensureGdalRegistered();
+    refuseSpecialFile(path, "input");
     CPLErrorReset();
     // Not shared: every worker gets its own handle because GDAL handles are not thread-safe.
     auto* ds = static_cast<GDALDataset*>(

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 #include "core/Json.hpp"
 #include "geo/GdalRuntime.hpp"
@@ -119,6 +120,7 @@ std::vector<std::string> LayerFeature::list(const std::string& field) const {
 LayerContent readLayer(const std::string& path, const std::string& layerName, const std::set<std::string>& listFields,
                        const std::string& what) {
     ensureGdalRegistered();
+    refuseSpecialFile(path, what);
     DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open " + what + " '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     OGRLayer* layer = findLayer(*ds, layerName, path, what);

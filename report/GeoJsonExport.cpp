@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 #include "geo/GdalRuntime.hpp"
 
@@ -149,6 +150,7 @@ std::string TextSpool::at(std::size_t i) const {
 ExportedLayer GeoJsonExport::read(const std::string& path, const std::string& layerName, int precision,
                                   const std::set<std::string>& listFields, const std::string& spoolDir) {
     ensureGdalRegistered();
+    refuseSpecialFile(path, "layer file");
     DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open the layer file '" + path + "': " + lastGdalError());
     OGRLayer* layer = layerName.empty() ? nullptr : ds->GetLayerByName(layerName.c_str());

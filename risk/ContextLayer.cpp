@@ -9,6 +9,7 @@
 #include <cstdarg>
 #include <limits>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 #include "geo/GdalRuntime.hpp"
 
@@ -75,6 +76,7 @@ ContextLayer::ContextLayer(const std::string& path, const LonLat& centre) : impl
     m.toLocal.reset(OGRCreateCoordinateTransformation(&lonlat, &local));
     m.toLonLat.reset(OGRCreateCoordinateTransformation(&local, &lonlat));
 
+    refuseSpecialFile(path, "context layer");
     GDALDataset* ds = static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr));
     if (!ds) throw DataError("cannot open context layer '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     std::unique_ptr<GDALDataset, GdalDatasetCloser> hold(ds);

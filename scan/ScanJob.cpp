@@ -13,6 +13,7 @@
 #include <memory>
 #include <tuple>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 #include "core/JsonReader.hpp"
 #include "core/Paths.hpp"
@@ -492,6 +493,7 @@ void ScanJob::checkContextLayers() const {
         VSIStatBufL st;
         if (!isRemotePath(c.path) && VSIStatL(c.path.c_str(), &st) != 0)
             throw DataError("--context " + c.name + ": '" + c.path + "' does not exist");
+        refuseSpecialFile(c.path, "--context " + c.name + ":");
         GDALDatasetH ds = GDALOpenEx(c.path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
         if (!ds)
             throw DataError("--context " + c.name + ": '" + c.path +

@@ -10,6 +10,7 @@
 #include <memory>
 #include <tuple>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 #include "detection/VerifierModel.hpp"
 #include "geo/GdalRuntime.hpp"
@@ -101,6 +102,7 @@ TrainingLabels TrainingLabels::read(const std::string& path, const std::string& 
                                     const std::string& difficultField,
                                     const std::string& imageField, bool difficultRequired) {
     ensureGdalRegistered();
+    refuseSpecialFile(path, "labels");
     DatasetPtr ds(static_cast<GDALDataset*>(GDALOpenEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr, nullptr)));
     if (!ds) throw UsageError("cannot open the labels '" + path + "': " + lastGdalError("not a vector file OGR can read"));
     TrainingLabels t;

@@ -1,9 +1,12 @@
 #include "detection/onnx/ModelCard.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
 
+#include "core/TextFile.hpp"
 #include "core/Error.hpp"
 #include "core/JsonReader.hpp"
 
@@ -175,7 +178,9 @@ const char* headName(Head h) {
 }
 
 ModelCard ModelCard::load(const std::string& path) {
-    if (!std::ifstream(path)) throw DataError("cannot read model card '" + path + "' (option card): check that the file exists");
+    // Not opened to test it: opening a FIFO waits for a writer (a sweep); readTextFile checks.
+    refuseSpecialFile(path, "model card (option card)");
+    if (::access(path.c_str(), R_OK) != 0) throw DataError("cannot read model card '" + path + "' (option card): check that the file exists");
     const Json json = parseJsonFile(path);
     const JsonReader card(json, path);
     card.object();

@@ -322,6 +322,17 @@ TEST_F(Hostile, ConfigAndInputListThatNeverEnd) {
         expectClean(timed({"scan", raster_, "-o", out_, "--config", file}, t), 1, file, t, 5);
         expectClean(timed({"scan", "-o", out_, "--input-list", file}, t), 1, file, t, 5);
     }
+    // Every other file a user names: a raster, a verifier model, an ONNX card, a truth or
+    // context layer (a sweep: the model grew to 24 GB, the others waited for ever).
+    ASSERT_EQ(runRiskmap({"scan", raster_, "-o", dir_.file("d.geojson"), "-q"}).exitCode, 0);
+    for (const std::string& file : {std::string("/dev/zero"), dir_.file("fifo")}) {
+        expectClean(timed({"scan", file, "-o", out_}, t), 1, file, t, 5);
+        expectClean(timed({"scan", raster_, "-o", out_, "--detector", "kiln", "--sensor", "rgb", "--set", "model=" + file}, t), 2, file, t, 5);
+        expectClean(timed({"scan", raster_, "-o", out_, "--detector", "onnx", "--set", "card=" + file}, t), 1, file, t, 5);
+        expectClean(timed({"scan", raster_, "-o", out_, "--context", "a=" + file + ":within=100:0.2"}, t), 1, file, t, 5);
+        expectClean(timed({"eval", "--truth", file, "--detections", dir_.file("d.geojson")}, t), 1, file, t, 5);
+        expectClean(timed({"eval", "--truth", dir_.file("d.geojson"), "--detections", file, "--inputs", raster_}, t), 1, file, t, 5);
+    }
 }
 
 // A file whose name holds glob characters is that file, not a pattern (scene[1].tif was "no file

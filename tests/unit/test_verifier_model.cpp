@@ -1,6 +1,7 @@
 // The verifier that riskmap train writes: its file round trip, the errors a mismatched model
 // gives, determinism for a seed, and cross-validation folds that keep groups whole.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <map>
@@ -217,6 +218,38 @@ TEST(VerifierModel, DamagedOrForeignFilesFailNamingTheFile) {
     }
     writeText(dir.file("whole.yml"), text);
     EXPECT_NO_THROW(VerifierModel::read(dir.file("whole.yml")));
+    // Indices OpenCV trusts, edited: a split on variable n of n features and a class index out
+    // of range crashed the scan; a categorical variable type failed inside OpenCV (a sweep).
+    auto edited = [&](const std::string& from, const std::string& to) {
+        std::string t = text;
+        const auto at = t.find(from);
+        EXPECT_NE(at, std::string::npos) << from;
+        return t.replace(at, from.size(), to);
+    };
+    const std::string n = std::to_string(KilnDetector::verifierFeatureNames().size());
+    const std::size_t var = text.find("{ var:");
+    ASSERT_NE(var, std::string::npos);
+    const std::string firstVar = text.substr(var, text.find(',', var) - var);
+    for (const std::string& bad : {edited(firstVar, "{ var:" + n), edited(firstVar, "{ var:-1"),
+                                   edited("norm_class_idx: 0", "norm_class_idx: 100000"), edited("var_type: [ 0", "var_type: [ 1"),
+                                   edited("class_labels: [ 0, 1 ]", "class_labels: [ 0, 7 ]")}) {
+        try {
+            VerifierModel::fromText(bad, "edited.yml");
+            ADD_FAILURE() << "accepted";
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find("edited.yml' has a damaged forest"), std::string::npos) << e.what();
+        }
+    }
+    // Not a regular file: /dev/zero grew the process to 24 GB, a FIFO waited for ever, a folder
+    // was said to be larger than 128 MB.
+    ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
+    for (const std::string& path : {std::string("/dev/zero"), dir.file("fifo"), dir.path()})
+        try {
+            VerifierModel::read(path);
+            ADD_FAILURE() << path;
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+        }
 }
 
 // Numbers a model file carries are checked when it is read: a NaN or negative operating point
