@@ -607,11 +607,11 @@ ScanSummary ScanJob::run(ProgressSink& progress, const std::atomic<bool>* cancel
     const bool haveJournal = ::lstat(jpath.c_str(), &st) == 0;
     if (haveJournal && !request_.resume && !request_.overwrite)
         throw UsageError(
-            ScanJournal::inUse(jpath)
-                ? ScanJournal::inUseMessage(jpath)
-                : "'" + jpath +
-                      "' holds the journal of an interrupted scan: pass --resume to continue it, "
-                      "or --overwrite to start over");
+            ScanJournal::inUse(jpath)                ? ScanJournal::inUseMessage(jpath)
+            : !ScanJournal::looksLikeJournal(jpath) ? "'" + jpath + "' exists and is not a riskmap journal: move it away, or pass --overwrite to replace it"
+                                                    : "'" + jpath +
+                                                          "' holds the journal of an interrupted scan: pass --resume to continue it, "
+                                                          "or --overwrite to start over");
     std::vector<JournalTile> done;
     ScanJournal journal = haveJournal && request_.resume
                               ? ScanJournal::resume(jpath, fingerprint(), detector_->info(), done)

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -285,8 +286,30 @@ Json ScanJournal::read(const std::string& path, const DetectorInfo* info, std::v
     return fingerprint;
 }
 
+bool ScanJournal::looksLikeJournal(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return true;  // a link or unreadable: the opener says so
+    struct stat st {};
+    char head[kLinePrefix + 1] = {};
+    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    const ssize_t n = regular ? ::read(fd, head, sizeof head) : -1;
+    ::close(fd);
+    if (!regular || n < 0) return false;
+    if (n == 0) return true;  // created, killed before its header was written
+    for (ssize_t i = 0; i < n; ++i) {
+        const char c = head[i];
+        const bool ok = i < 8 ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : i == 8 ? c == ' ' : c == '{';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 ScanJournal ScanJournal::resume(const std::string& path, const Json& fingerprint, const DetectorInfo& info,
                                 std::vector<JournalTile>& done) {
+    // A file of someone else's under the journal's name was deleted as "no readable header" (a
+    // hostile-input sweep): only what looks like a riskmap journal is started afresh.
+    if (!looksLikeJournal(path))
+        throw UsageError("'" + path + "' is not a riskmap journal: move it away, or pass --overwrite (without --resume) to replace it");
     ScanJournal j;
     j.path_ = path;
     const int fd = openJournal(path, O_RDWR | O_APPEND);

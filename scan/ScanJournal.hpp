@@ -36,6 +36,9 @@ public:
 
     // Whether a running scan holds the journal (locked while it runs).
     static bool inUse(const std::string& path);
+    // Whether `path` is empty or starts as a riskmap journal record does ("%08x {"): a file that
+    // does not is someone else's, and neither --resume nor a fresh start may delete it.
+    static bool looksLikeJournal(const std::string& path);
     // The refusal when it is: one line, naming the journal.
     static std::string inUseMessage(const std::string& path);
     // Starts a new journal (replacing any) with the run's fingerprint. A journal another run

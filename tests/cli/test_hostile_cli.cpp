@@ -494,3 +494,19 @@ TEST_F(Hostile, AFailingTileLeavesTheOthersWhole) {
         EXPECT_FALSE(fs::exists(dir_.file("out/x.geojson")));
     }
 }
+
+// A file of someone else's under OUT.journal was deleted by --resume as a journal "with no
+// readable header", and called "the journal of an interrupted scan" without it (a sweep). It is
+// kept and named; an empty journal (a run killed before its header) still starts afresh.
+TEST_F(Hostile, AFileThatIsNoJournalIsNeverDeleted) {
+    const std::string journal = out_ + ".journal";
+    std::ofstream(journal) << "my notes\n";
+    double t = 0;
+    expectClean(timed({"scan", raster_, "-o", out_, "--resume"}, t), 2, "is not a riskmap journal", t, 20);
+    expectClean(timed({"scan", raster_, "-o", out_}, t), 2, "is not a riskmap journal", t, 20);
+    EXPECT_EQ(readFile(journal), "my notes\n");
+    std::ofstream(journal, std::ios::trunc).close();
+    auto r = runRiskmap({"scan", raster_, "-o", out_, "--resume", "-q"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(fs::exists(out_));
+}
