@@ -132,10 +132,11 @@ void TimeSeries::checkFiles() const {
         const auto it = styles.find(p);
         return it != styles.end() && holdsExactly(p, it->second);
     };
+    // Journals too: a link at the second date's journal was refused only after the first date's
+    // files were written (a sweep). A style the run would write as it is stays: shared by t.fgb
+    // beside t.geojson (a format sweep).
     for (const auto& p : plannedFiles())
-        // A style the run would write as it is: shared by t.fgb beside t.geojson (a format sweep).
-        if ((p.size() < 8 || p.compare(p.size() - 8, 8, ".journal") != 0) && !sameStyle(p))
-            FileCommit::checkDestination(p, s.overwrite || s.resume);
+        if (!sameStyle(p)) FileCommit::checkDestination(p, s.overwrite || s.resume);
     for (const auto& p : ScanDiff::filesOf(s.output)) {
         if (p == ScanDiff::filesOf(s.output).back() &&
             holdsExactly(p, QgisStyle::detections(s.risk.medium, s.risk.high)))

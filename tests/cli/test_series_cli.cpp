@@ -342,6 +342,24 @@ TEST(CliSeries, SecondFormatBesideTheFirstSharesItsStyles) {
     EXPECT_EQ(readFile(dir.file("s.2021-01-10.qml")), "<qgis>mine</qgis>");
 }
 
+// A link at a later date's journal was refused only after the first date's files were written
+// (a hostile-input sweep): now before anything, and the link's target is untouched.
+TEST(CliSeries, ALinkAtALaterJournalIsRefusedBeforeAnyDate) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 128;
+    s.blobs = scatterBlobs(s.width, s.height, 8, 5, 1.5, 10);
+    writeScene(dir.file("d1.tif"), s);
+    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d1.tif\n";
+    std::ofstream(dir.file("victim.txt")) << "victim";
+    fs::create_symlink(dir.file("victim.txt"), dir.file("s.2021-06-10.geojson.journal"));
+    const CliResult r = runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file("s.geojson"), "-q", "--overwrite"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("s.2021-06-10.geojson.journal' is a symbolic link"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("s.2021-01-10.geojson")));
+    EXPECT_EQ(readFile(dir.file("victim.txt")), "victim");
+}
+
 // A sweep of every option path: -o over the series' LIST replaced it with a GeoPackage, and a
 // diff layer named like a date's input raster overwrote that raster (both exit 0). Refused now,
 // before anything is written, and both files are kept.
