@@ -20,6 +20,7 @@
 #include "core/SpillFile.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
+#include "detection/onnx/Sha256.hpp"
 #include "geo/CoordinateMapper.hpp"
 #include "geo/GdalRuntime.hpp"
 #include "output/GeoJsonWriter.hpp"
@@ -512,6 +513,40 @@ RecordedRequest ScanJob::recorded() const {
     return r;
 }
 
+namespace {
+
+// The files GDAL reads for an input besides the input's own (a VRT's sources, an .ovr): their
+// sizes and times as one digest, since a mosaic may hold thousands. Only the VRT's own time was
+// stamped, so a scan resumed and a merge combined tiles of a source that had changed since (a
+// hostile-input sweep). PAM sidecars (.aux.xml) are left out: GDAL may write one itself.
+Json readFilesStamp(const RasterInput& in) {
+    std::string text;
+    std::size_t n = 0;
+    for (const auto& f : in.files()) {
+        if (isRemotePath(f.path)) continue;
+        CPLErrorHandlerPusher quiet(CPLQuietErrorHandler);
+        CPLErrorStateBackuper keep;
+        DatasetPtr ds(static_cast<GDALDataset*>(GDALOpenEx(f.path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+        if (!ds) continue;
+        char** list = ds->GetFileList();
+        for (char** p = list; p && *p; ++p) {
+            const std::string path = *p;
+            if (path == f.path || (path.size() > 8 && path.compare(path.size() - 8, 8, ".aux.xml") == 0)) continue;
+            VSIStatBufL st;
+            text += path + (VSIStatL(path.c_str(), &st) == 0
+                                ? " " + std::to_string(st.st_size) + " " + std::to_string(static_cast<long long>(st.st_mtime))
+                                : std::string(" absent")) +
+                    "\n";
+            ++n;
+        }
+        CSLDestroy(list);
+    }
+    if (n == 0) return Json();
+    return Json{{"count", n}, {"sha256", onnx::sha256Hex(std::vector<std::uint8_t>(text.begin(), text.end()))}};
+}
+
+}  // namespace
+
 Json ScanJob::fingerprint() const {
     // What the inputs are now: a changed file refuses a resume.
     Json ids = Json::array();
@@ -522,6 +557,7 @@ Json ScanJob::fingerprint() const {
         x["width"] = r.width();
         x["height"] = r.height();
         x["files"] = InputCatalog::fileStamps(r);
+        if (Json read = readFilesStamp(r); !read.is_null()) x["files_read"] = read;
         ids.push_back(x);
     }
     Json fp = Json::object();

@@ -15,6 +15,10 @@
 #include <random>
 #include <thread>
 
+#include <gdal.h>
+
+#include <ctime>
+
 #include "core/Json.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
@@ -334,6 +338,42 @@ TEST(CliShard, MergeKeepsTheShardsSampleWarnings) {
     const CliResult again = runRiskmap({"merge", shards[0], shards[1], "-o", dir.file("m2.geojson"), "-q"});
     EXPECT_EQ(again.exitCode, 0) << again.err;
     EXPECT_NE(again.err.find("reads as reflectance"), std::string::npos) << again.err;
+}
+
+// A VRT's fingerprint held only the VRT's own size and time: shards scanned before and after its
+// source changed were merged, and a resume kept stale tiles (a hostile-input sweep). The files
+// GDAL reads for an input are stamped too.
+TEST(CliShard, MergeRefusesShardsOfAVrtWhoseSourceChanged) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 256;
+    s.blobs = scatterBlobs(s.width, s.height, 20, 5, 1.5, 10);
+    const std::string src = writeScene(dir.file("src.tif"), s);
+    const std::string vrt = dir.file("wrap.vrt");
+    {
+        GDALAllRegister();
+        GDALDatasetH in = GDALOpen(src.c_str(), GA_ReadOnly);
+        ASSERT_NE(in, nullptr);
+        GDALDatasetH out = GDALCreateCopy(GDALGetDriverByName("VRT"), vrt.c_str(), in, FALSE, nullptr, nullptr, nullptr);
+        ASSERT_NE(out, nullptr);
+        GDALClose(out);
+        GDALClose(in);
+    }
+    auto shard = [&](const std::string& k, const std::string& out) {
+        return runRiskmap({"scan", vrt, "-o", out, "-q", "--tile-size", "64", "--shard", k});
+    };
+    const std::string s1 = dir.file("s1.geojson"), s2 = dir.file("s2.geojson");
+    ASSERT_EQ(shard("1/2", s1).exitCode, 0);
+    s.blobs.resize(5);
+    writeScene(src, s);  // the source changes; the VRT file does not
+    const std::time_t later = std::time(nullptr) + 5;
+    const struct timespec times[2] = {{later, 0}, {later, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, src.c_str(), times, 0), 0);  // a different second, whatever the clock
+    ASSERT_EQ(shard("2/2", s2).exitCode, 0);
+    const CliResult r = runRiskmap({"merge", s1, s2, "-o", dir.file("m.geojson"), "-q"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("files_read"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("m.geojson")));
 }
 
 TEST(CliShard, MergeAndShardHelp) {
