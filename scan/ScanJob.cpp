@@ -164,6 +164,33 @@ void ScanJob::checkGridArea() const {
                                  " uses equal-area cells (EPSG:6933), " +
                                  "which end at 86 degrees of latitude, and '" + sources()[i] +
                                  "' reaches " + optionValueText(p.lat) + ": scan it without them");
+    checkCellsInsideTheMap();
+}
+
+// A square cell must end inside EPSG:6933's map (the poles at y = +-7,342,230 m, the
+// antimeridian at x = +-17,367,530 m): --grid 1e7 failed after the whole scan, blaming the
+// input's CRS for "(inf, inf)" (a hostile-input sweep).
+void ScanJob::checkCellsInsideTheMap() const {
+    constexpr double kMaxY = 7342230.0, kMaxX = 17367530.0;
+    std::vector<std::pair<std::string, double>> sizes;
+    if (request_.gridMetres > 0 && RiskGrid::parseShape(request_.gridShape) == RiskGrid::Shape::Square)
+        sizes.emplace_back("--grid", request_.gridMetres);
+    if (!request_.publishPath.empty())
+        sizes.emplace_back("--publish-cell-m", RiskGrid::publishedCellSize(std::max(request_.publishCellMetres, request_.gridMetres)));
+    if (sizes.empty()) return;
+    const auto toMap = epsgTransform(4326, 6933);
+    for (std::size_t i = 0; i < inputs().size(); ++i)
+        for (const LonLat& p : inputs()[i].footprint(16)) {
+            double x = p.lon, y = p.lat;
+            if (!toMap->Transform(1, &x, &y)) continue;
+            for (const auto& [option, size] : sizes) {
+                const double y0 = std::floor(y / size) * size, x0 = std::floor(x / size) * size;
+                if (y0 < -kMaxY || y0 + size > kMaxY || x0 < -kMaxX || x0 + size > kMaxX)
+                    throw UsageError(option + " " + optionValueText(size) + ": the cell holding '" + sources()[i] +
+                                     "' would reach past the edge of the equal-area map (EPSG:6933) its cells are drawn on: "
+                                     "choose smaller cells");
+            }
+        }
 }
 
 namespace {

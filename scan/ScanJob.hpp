@@ -109,6 +109,7 @@ private:
     void checkOutputPaths() const;
     void checkOutputsAreNotInputs() const;
     void checkGridArea() const;
+    void checkCellsInsideTheMap() const;
     void checkOutCrs();
     void checkContextLayers() const;
     void checkCoarsePrecision() const;

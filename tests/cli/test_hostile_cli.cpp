@@ -418,6 +418,12 @@ TEST_F(Hostile, GridNearThePole) {
                 "--publish", t, 10);
     EXPECT_EQ(runRiskmap({"scan", polar, "-o", out_, "-q"}).exitCode,
               0);  // without a grid it scans
+    // Cells too large for the map, anywhere: --grid 1e7 (within its range) failed after the
+    // whole scan, blaming the input's CRS (a sweep). Refused at once, naming the option.
+    for (const auto& e : fs::directory_iterator(dir_.file("out"))) fs::remove_all(e.path());
+    expectClean(timed({"scan", raster_, "-o", out_, "--grid", "1e7"}, t), 2, "--grid 1e+07", t, 10);
+    EXPECT_FALSE(fs::exists(out_ + ".journal"));
+    EXPECT_EQ(runRiskmap({"scan", raster_, "-o", out_, "-q", "--grid", "5e6"}).exitCode, 0);
 }
 
 // A sweep of hostile inputs: a lon/lat raster georeferenced at lon 450.5 (90.5 plus a turn) was
