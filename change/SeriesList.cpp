@@ -102,8 +102,10 @@ std::map<std::string, SeriesDate> readItems(const std::string& path, const Input
                             "a time series picks each date's items by id; give every item its own \"id\"");
         const std::string date = calendarDate(scene.datetime);
         if (date.empty())
-            throw DataError("STAC item '" + scene.id + "' of '" + path +
-                            "' has no datetime: give --time-series a list of DATE INPUT... lines instead");
+            throw DataError("STAC item '" + scene.id + "' of '" + path + "' has " +
+                            (scene.datetime.empty() ? std::string("no datetime")
+                                                    : "a datetime riskmap cannot read ('" + scene.datetime + "')") +
+                            ": give --time-series a list of DATE INPUT... lines instead");
         SeriesDate& d = dates[date];
         d.date = date;
         if (d.input.paths.empty()) d.input.paths.push_back(path);

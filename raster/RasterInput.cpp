@@ -349,8 +349,11 @@ RasterInput RasterInput::fromBandFiles(const std::vector<BandSpec>& specs,
     const double eps = 1e-6;
     int ic0 = static_cast<int>(std::ceil(c0 - eps)), ic1 = static_cast<int>(std::floor(c1 + eps));
     int ir0 = static_cast<int>(std::ceil(r0 - eps)), ir1 = static_cast<int>(std::floor(r1 + eps));
-    if (ic1 <= ic0 || ir1 <= ir0)
-        throw DataError("the band files do not overlap: check that they show the same place");
+    if (ic1 <= ic0 || ir1 <= ir0) {
+        std::string names;
+        for (const auto& f : in.files_) names += (names.empty() ? "'" : ", '") + f.path + "'";
+        throw DataError("the band files " + names + " do not overlap: check that they show the same place");
+    }
     in.width_ = ic1 - ic0;
     in.height_ = ir1 - ir0;
     MapPoint origin = rgt.apply(ic0, ir0);

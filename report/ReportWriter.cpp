@@ -75,7 +75,9 @@ std::string foreignEntry(const fs::path& dir, const std::set<std::string>* chips
     for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
         const bool link = it->is_symlink();
         const bool isDir = !link && it->is_directory();
-        const fs::path rel = fs::relative(it->path(), dir);
+        // Lexically: fs::relative follows a link and named its target ('../../victim.txt'), not
+        // the entry in the folder (a sweep).
+        const fs::path rel = it->path().lexically_relative(dir);
         const bool listedChip = !chips || rel.parent_path() != "chips" || chips->count(rel.generic_string()) > 0;
         if (link || (!isDir && !it->is_regular_file()) || !reportWrites(rel, isDir) || !listedChip) return rel.generic_string();
     }
@@ -222,7 +224,8 @@ ReportLayers loadLayers(const Manifest& m, const std::string& scan, const std::s
         if (!l) return {};
         const std::string path = (fs::path(scan).parent_path() / fs::path(l->path).filename()).string();
         if (fs::exists(path)) return path;
-        notes.push_back("the " + role + " layer '" + l->path + "' is missing");
+        // Named where it was looked for: the manifest's path may exist elsewhere (a sweep).
+        notes.push_back("the " + role + " layer is not beside the scan: no '" + path + "' (the manifest records '" + l->path + "')");
         return {};
     };
     auto layerJson = [&](const std::string& role) -> Json {

@@ -198,6 +198,13 @@ TEST_F(Hostile, MessagesNameTheCulpritAndStayPrintable) {
     expectClean(r, 2, "did you mean --set?", t, 5);
     EXPECT_NE(r.err.find("riskmap scan --help"), std::string::npos) << r.err;
     expectClean(timed({"scna", raster_}, t), 2, "did you mean 'scan'?", t, 5);
+    // Band files of two places: the message names them (a sweep saw only "the band files").
+    SceneSpec far;
+    far.width = far.height = 64;
+    far.originX = 900000;
+    const std::string elsewhere = writeScene(dir_.file("elsewhere.tif"), far);
+    expectClean(timed({"scan", "--band", "red=" + raster_, "--band", "nir=" + elsewhere, "-o", out_}, t), 1,
+                "elsewhere.tif' do not overlap", t, 5);
     // Escape sequences in a file name or a config never reach the terminal raw.
     const std::string evil = dir_.file("evil\x1b]0;pwned\x07.tif");
     r = timed({"scan", evil, "-o", out_}, t);

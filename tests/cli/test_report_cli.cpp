@@ -208,6 +208,16 @@ TEST(CliReport, RefusesToClobberAndExplainsWhatIsMissing) {
     EXPECT_EQ(r.exitCode, 2);
     EXPECT_NE(r.err.find("photos"), std::string::npos) << r.err;
     EXPECT_TRUE(fileExists(dir.file("look/photos/a.jpg")));
+    // A link in a report folder is named as the entry, not as its target (a sweep saw
+    // "holds '../../victim.txt'" for rep/index.html).
+    fs::remove(dir.file("rep/notes.txt"));
+    std::ofstream(dir.file("victim.txt")) << "victim";
+    fs::remove(dir.file("rep/index.html"));
+    fs::create_symlink(dir.file("victim.txt"), dir.file("rep/index.html"));
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep"), "--overwrite"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("holds 'index.html'"), std::string::npos) << r.err;
+    EXPECT_EQ(readFile(dir.file("victim.txt")), "victim");
 
     // A layer without a manifest is not a scan.
     fs::copy_file(dir.file("out.geojson"), dir.file("copy.geojson"));

@@ -411,4 +411,10 @@ TEST(CliSeries, StacItemsWithoutTheirOwnIdsAreRefused) {
         EXPECT_NE(r.err.find("give every item its own \"id\""), std::string::npos) << r.err;
         EXPECT_FALSE(fileExists(dir.file(name + ".geojson")));
     }
+    // A datetime it cannot read is quoted, not called missing (a sweep: 1850 "has no datetime").
+    std::ofstream(dir.file("old.json")) << R"({"type": "FeatureCollection", "features": [)" << item("1850-01-27", "a") << ", "
+                                        << item("2020-03-15", "b") << "]}";
+    const CliResult r = runRiskmap({"scan", "--time-series", dir.file("old.json"), "--set", "rule=ndvi < 0.2", "-o", dir.file("old.geojson"), "-q"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("a datetime riskmap cannot read ('1850-01-27T04:37:00Z')"), std::string::npos) << r.err;
 }
