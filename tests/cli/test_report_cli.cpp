@@ -236,6 +236,14 @@ TEST(CliReport, RefusesToClobberAndExplainsWhatIsMissing) {
     for (const auto& f : data.at("detections").at("features"))
         EXPECT_TRUE(f.at("properties").at("chip").is_null());
     EXPECT_FALSE(data.at("notes").empty());
+    // A companion layer not beside the scan: the note says where it was looked for.
+    fs::remove(dir.file("out.footprints.geojson"));
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep4")});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(dumpJson(readData(dir.file("rep4")).at("notes")).find("footprints layer is not beside the scan: no '" +
+                                                                    dir.file("out.footprints.geojson") + "'"),
+              std::string::npos)
+        << dumpJson(readData(dir.file("rep4")).at("notes"));
 }
 
 // --ram on report: refused before anything is written when the leads would not fit, naming the
