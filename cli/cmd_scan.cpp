@@ -49,9 +49,12 @@ std::string outputOptionsFromManifest(ScanRequest& r, const Manifest& m, const C
         return true;
     };
     const Manifest::Output& o = m.output;
-    // GeoJSON is always lon/lat: a manifest's CRS applies to a GeoPackage or FlatGeobuf rerun.
+    // GeoJSON is always lon/lat: a manifest's CRS applies to a GeoPackage or FlatGeobuf rerun,
+    // and a GeoJSON rerun says it is not applied (a format sweep: dropped without a word).
     if (o.outCrs && !outputFormatFor(r.output).rfc7946 && restore("--out-crs", !o.outCrs->empty(), *o.outCrs))
         r.outCrs = *o.outCrs;
+    else if (o.outCrs && !o.outCrs->empty() && !cmd.count("--out-crs"))
+        said += " (not its --out-crs " + *o.outCrs + ": GeoJSON is lon/lat)";
     if (restore("--grid", m.gridCellMetres() > 0, optionValueText(m.gridCellMetres()))) {
         r.gridMetres = m.gridCellMetres();
         if (restore("--grid-shape", m.gridShape() != r.gridShape, m.gridShape())) r.gridShape = m.gridShape();

@@ -445,9 +445,11 @@ TEST(CliScan, ManifestRerunKeepsTheRunsOutputOptions) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readLayer(dir.file("mine.gpkg")).crsAuthority, "EPSG:32645");
     r = runRiskmap(
-        {"scan", "--config", out + ".manifest.json", "-o", dir.file("again.geojson"), "-q"});
+        {"scan", "--config", out + ".manifest.json", "-o", dir.file("again.geojson")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(readLayer(dir.file("again.geojson")).crsAuthority, "EPSG:4326");
+    // ... and says that the manifest's CRS is not applied (a format sweep: dropped silently).
+    EXPECT_NE(r.err.find("not its --out-crs EPSG:3857: GeoJSON is lon/lat"), std::string::npos) << r.err;
 }
 
 TEST(CliScan, PropertiesAndFormats) {
