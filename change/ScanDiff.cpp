@@ -237,11 +237,11 @@ void ScanDiff::checkComparable() {
 
 // Pairs persist; an object of one side alone is new or gone where the other side saw its place
 // clearly, else unknown.
-std::vector<ScanDiff::Change> ScanDiff::compare(DiffCounts& counts) const {
+std::vector<ScanDiff::Change> ScanDiff::compare(DiffCounts& counts, const std::atomic<bool>* cancel) const {
     const auto& B = before_->layer.features;
     const auto& A = after_->layer.features;
     const auto pb = pointsOf(B), pa = pointsOf(A);
-    const PointMatcher matcher(request_.radiusMetres, MatchMethod::Optimal);
+    const PointMatcher matcher(request_.radiusMetres, MatchMethod::Optimal, cancel);
     std::vector<char> pairedB(B.size(), 0), pairedA(A.size(), 0);
     std::vector<Change> out;
     for (const MatchPair& p : matcher.assign(pa, pb, indices(A.size()), indices(B.size()))) {
@@ -359,7 +359,7 @@ DiffSummary ScanDiff::write(const std::atomic<bool>* cancel) const {
     const std::string started = utcNow();
     const auto t0 = std::chrono::steady_clock::now();
     DiffSummary s;
-    const std::vector<Change> changes = compare(s.counts);
+    const std::vector<Change> changes = compare(s.counts, cancel);
     const ScanFiles files = ScanFiles::plan(request_.output, false, "");
     LayerSet out(files, request_.overwrite, request_.overwrite, request_.fileMode,
                  request_.coordinatePrecision);

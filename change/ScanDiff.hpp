@@ -68,7 +68,7 @@ private:
     double finestPixel() const;
     void checkSameDetector() const;
     void checkComparable();
-    std::vector<Change> compare(DiffCounts& counts) const;
+    std::vector<Change> compare(DiffCounts& counts, const std::atomic<bool>* cancel) const;
     Change single(const LayerFeature* before, const LayerFeature* after) const;
     std::vector<Change> finish(std::vector<Change> all, DiffCounts& counts) const;
     static std::vector<std::pair<std::string, FieldValue>> valuesOf(const Change& c,

@@ -37,7 +37,7 @@ void checkPlotPath(const EvalRequest& req, bool overwrite) {
 
 }  // namespace
 
-void addEvalCommand(CLI::App& app, const CliContext&) {
+void addEvalCommand(CLI::App& app, const CliContext& ctx) {
     struct Args {
         EvalRequest req;
         std::string method = "optimal";
@@ -95,7 +95,8 @@ void addEvalCommand(CLI::App& app, const CliContext&) {
         "--truth-source-field chip");
     CLI::Option* plot = cmd->get_option("--plot");
     CLI::Option* difficult = cmd->get_option("--difficult-field");
-    cmd->callback([a, plot, difficult] {
+    cmd->callback([a, plot, difficult, &ctx] {
+        a->req.cancel = ctx.cancel;
         a->req.method = parseMatchMethod(a->method);
         a->req.difficultFieldGiven = difficult->count() > 0;
         if (plot->count() > 0) checkPlotPath(a->req, a->overwrite);

@@ -446,8 +446,9 @@ EvalReport Evaluation::run(const EvalRequest& req) {
                         "-oo Y_POSSIBLE_NAMES=lat -a_srs EPSG:4326 truth.gpkg truth.csv) and pass the converted file");
     const auto dets = readPoints(req.detectionsPath, "detections", single ? "" : "source", "", true, detLayer);
     const Sources s = assignToSources(req, fps, truth, dets, coverage.get(), rep);
-    PointMatcher matcher(req.radiusMetres, req.method);
+    PointMatcher matcher(req.radiusMetres, req.method, req.cancel);
     for (std::size_t g = 0; g < fps.size(); ++g) {
+        if (req.cancel && req.cancel->load()) throw Cancelled("interrupted while matching");
         SourceResult r;
         r.source = fps[g].name;
         r.group = s.group[g];

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 // `riskmap eval`: precision and recall of a detection layer against truth points or polygons,
 // overall and per source, counting only truth inside the scanned footprint and, when the
 // footprint comes from the scan's manifest, outside its nodata gaps (clouds, masks, no data).
@@ -32,6 +33,7 @@ struct EvalRequest {
     std::size_t bootstrapResamples = 1000;  // 0: no intervals
     std::uint64_t seed = 1;                 // of the bootstrap
     std::string plotPath;                   // --plot FILE.png: the precision-recall curve
+    const std::atomic<bool>* cancel = nullptr;  // SIGINT/SIGTERM: stop matching
 };
 
 struct SourceResult {

@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 // One-to-one matching of detections to truth points within a radius in metres, as used to
 // measure precision and recall. Truth marked difficult is "don't care" (PASCAL VOC): matching it
 // is neither a hit nor a false alarm, and missing it is not a miss.
@@ -53,7 +54,11 @@ std::vector<MatchPair> pairsWithin(const std::vector<EvalPoint>& detections, con
 
 class PointMatcher {
 public:
-    PointMatcher(double radiusMetres, MatchMethod method) : radius_(radiusMetres), method_(method) {}
+    // maxClusterPairs: the largest cluster (detections x truth linked within the radius) the
+    // optimal assignment takes; beyond it, UsageError.
+    PointMatcher(double radiusMetres, MatchMethod method, const std::atomic<bool>* cancel = nullptr,
+                 std::size_t maxClusterPairs = 25'000'000)
+        : radius_(radiusMetres), method_(method), cancel_(cancel), maxPairs_(maxClusterPairs) {}
 
     // Certain truth is matched first, so that a detection between a certain and a difficult
     // object counts as a hit; leftover detections then match difficult truth and are ignored.
@@ -67,6 +72,8 @@ public:
 private:
     double radius_;
     MatchMethod method_;
+    const std::atomic<bool>* cancel_;  // polled in the optimal assignment: SIGINT ends a long one
+    std::size_t maxPairs_;
 };
 
 }  // namespace riskmap
