@@ -269,6 +269,10 @@ std::vector<Footprint> footprintsFor(const EvalRequest& req, EvalReport& rep, st
     const std::string manifestPath = Manifest::pathFor(req.detectionsPath);
     std::optional<Manifest> manifest;
     if (fileExists(manifestPath)) manifest = Manifest::read(manifestPath);
+    // Every date's objects, each scene listed once a date: P and R came out 0.333 where each
+    // date alone gave 1.0 (a hostile-input sweep). Report and diff refuse it too.
+    if (manifest && manifest->kind == "series")
+        throw UsageError("'" + req.detectionsPath + "' is the layer of a time series: evaluate one date's scan (OUT.DATE.ext)");
     if (manifest && manifest->layer("detections")) detLayer = manifest->layer("detections")->layer;
     if (!req.aoiPath.empty()) {
         rep.footprintFrom = "aoi";

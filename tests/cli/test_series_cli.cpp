@@ -342,6 +342,26 @@ TEST(CliSeries, SecondFormatBesideTheFirstSharesItsStyles) {
     EXPECT_EQ(readFile(dir.file("s.2021-01-10.qml")), "<qgis>mine</qgis>");
 }
 
+// The combined layer holds every date's objects: eval gave P = R = 0.333 where each date alone
+// gave 1.0 (a hostile-input sweep). Eval and report refuse it and name what to give instead.
+TEST(CliSeries, TheCombinedLayerIsNotEvaluatedOrReported) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 128;
+    s.blobs = scatterBlobs(s.width, s.height, 8, 5, 1.5, 10);
+    writeScene(dir.file("d1.tif"), s);
+    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d1.tif\n";
+    ASSERT_EQ(runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file("s.geojson"), "-q"}).exitCode, 0);
+    CliResult r = runRiskmap({"eval", "--truth", dir.file("s.2021-01-10.geojson"), "--detections", dir.file("s.geojson")});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("is the layer of a time series: evaluate one date's scan"), std::string::npos) << r.err;
+    r = runRiskmap({"eval", "--truth", dir.file("s.2021-01-10.geojson"), "--detections", dir.file("s.2021-01-10.geojson")});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    r = runRiskmap({"report", dir.file("s.geojson"), "-o", dir.file("rep")});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("is the layer of a time series"), std::string::npos) << r.err;
+}
+
 // A link at a later date's journal was refused only after the first date's files were written
 // (a hostile-input sweep): now before anything, and the link's target is untouched.
 TEST(CliSeries, ALinkAtALaterJournalIsRefusedBeforeAnyDate) {
