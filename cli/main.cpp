@@ -3,6 +3,7 @@
 #include <cpl_error.h>
 
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -70,6 +71,11 @@ int main(int argc, char** argv) {
     const bool json = wantsJsonMessages(ctx.argv);
     try {
         app.parse(argc, argv);
+        // Results printed to a full disk or a closed pipe were lost with exit 0 (eval --json
+        // > /dev/full, a hostile-input sweep): a failed write to standard output fails the run.
+        if (std::fflush(stdout) != 0 || !std::cout.flush())
+            throw IoError(std::string("writing to standard output failed (") + std::strerror(errno) +
+                          "): what riskmap printed is incomplete; check the disk or the pipe");
         return kExitOk;
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);

@@ -523,3 +523,16 @@ TEST_F(Hostile, AFileThatIsNoJournalIsNeverDeleted) {
     EXPECT_EQ(r.exitCode, 0) << r.err;
     EXPECT_TRUE(fs::exists(out_));
 }
+
+// Results printed to a full disk were lost with exit 0 (eval --json, info --json, detectors
+// --json > /dev/full: a hostile-input sweep). A failed write to standard output fails the run.
+TEST_F(Hostile, PrintingToAFullDiskFails) {
+    if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+    const std::string bin = "'" RISKMAP_BINARY "'";
+    for (const std::string& cmd : {bin + " detectors --json", bin + " info --json '" + raster_ + "'"}) {
+        const CliResult r = runShell(cmd + " > /dev/full");
+        EXPECT_EQ(r.exitCode, 1) << cmd << ": " << r.err;
+        EXPECT_NE(r.err.find("writing to standard output failed"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(runShell(bin + " detectors --json > /dev/null").exitCode, 0);
+}
