@@ -66,7 +66,9 @@ InputRequest inputRequest(const InputArgs& a) {
         auto eq = s.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
             throw UsageError("--stac-asset '" + s + "' is not NAME=ASSET_KEY, e.g. --stac-asset nir=B08");
-        r.stacAssets[s.substr(0, eq)] = s.substr(eq + 1);
+        // The last of two silently won (a hostile-input sweep).
+        if (!r.stacAssets.emplace(s.substr(0, eq), s.substr(eq + 1)).second)
+            throw UsageError("--stac-asset gives band '" + s.substr(0, eq) + "' twice: give each band once");
     }
     return r;
 }

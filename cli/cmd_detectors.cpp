@@ -52,8 +52,9 @@ void addDetectorsCommand(CLI::App& app, const CliContext&) {
     auto json = std::make_shared<bool>(false);
     auto markdown = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand("detectors", "List the detectors with their options and units");
-    cmd->add_flag("--json", *json, "print machine-readable JSON");
-    cmd->add_flag("--markdown", *markdown, "print the option tables of docs/detectors.md");
+    CLI::Option* asJson = cmd->add_flag("--json", *json, "print machine-readable JSON");
+    // Both printed the markdown alone (a hostile-input sweep): one or the other.
+    cmd->add_flag("--markdown", *markdown, "print the option tables of docs/detectors.md")->excludes(asJson);
     cmd->callback([json, markdown] {
         DetectorRegistry reg = DetectorRegistry::builtin();
         if (*markdown) {

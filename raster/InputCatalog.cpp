@@ -224,7 +224,8 @@ Json InputCatalog::describe(const RasterInput& in, const std::string& source, co
         x["description"] = b.description;
         x["color_interp"] = b.colorInterp;
         x["type"] = b.dataType;
-        x["nodata"] = b.nodata ? Json(*b.nodata) : Json();
+        // NaN has no JSON number: written as "nan", not as null, which reads as "no nodata" (a sweep).
+        x["nodata"] = !b.nodata ? Json() : std::isnan(*b.nodata) ? Json("nan") : Json(*b.nodata);
         x["mask"] = maskText(b.mask);
         x["validity_band"] = f.maskBand ? Json(f.maskBand) : Json();
         Json block = Json::array();

@@ -536,3 +536,25 @@ TEST_F(Hostile, PrintingToAFullDiskFails) {
     }
     EXPECT_EQ(runShell(bin + " detectors --json > /dev/null").exitCode, 0);
 }
+
+// Three small things a sweep found: --json with --markdown printed the markdown alone; a band
+// given twice to --stac-asset kept the last silently; info --json wrote a NaN nodata as null,
+// which reads as "no nodata".
+TEST_F(Hostile, ConflictingOptionsAndNanNodataAreSaid) {
+    double t = 0;
+    expectClean(timed({"detectors", "--json", "--markdown"}, t), 2, "--json excludes --markdown", t, 5);
+    expectClean(timed({"scan", raster_, "-o", out_, "--stac-asset", "red=B04", "--stac-asset", "red=B03"}, t), 2,
+                "gives band 'red' twice", t, 5);
+    const std::string nan = dir_.file("nan.tif");
+    GDALAllRegister();
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), nan.c_str(), 16, 16, 1, GDT_Float32, nullptr);
+    ASSERT_NE(ds, nullptr);
+    double gt[6] = {500000, 10, 0, 2500000, 0, -10};
+    GDALSetGeoTransform(ds, gt);
+    GDALSetProjection(ds, "EPSG:32645");
+    GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), std::nan(""));
+    GDALClose(ds);
+    const CliResult r = runRiskmap({"info", "--json", nan});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("\"nodata\": \"nan\""), std::string::npos) << r.out;
+}
