@@ -286,7 +286,15 @@ std::vector<int> ScanPipeline::bandsRead(const RasterInput& in, const Detector& 
         if (in.bands()[i].name != "b" + std::to_string(i + 1))
             names.push_back("b" + std::to_string(i + 1));
     std::vector<int> idx;
-    for (const auto& n : detector.bandsFor(names)) idx.push_back(in.bandIndex(n));
+    std::vector<std::string> wanted;
+    try {
+        wanted = detector.bandsFor(names);
+    } catch (const UsageError& e) {
+        // Which of 31 inputs lacks the bands (a hostile-input sweep: the message named none).
+        throw UsageError("'" + in.files().front().path + (in.files().size() > 1 ? "' and its other band files" : "'") +
+                         ": " + e.what());
+    }
+    for (const auto& n : wanted) idx.push_back(in.bandIndex(n));
     return idx;
 }
 

@@ -28,7 +28,7 @@ namespace {
 // Every candidate the detector's candidate stage finds in one image, tile by tile as a scan reads it.
 std::vector<KilnCandidate> imageCandidates(const KilnDetector& det, const RasterInput& in, const std::atomic<bool>* cancel) {
     std::vector<int> idx;
-    for (const auto& n : det.bandsFor(in.bandNames())) idx.push_back(in.bandIndex(n));
+    for (int i : ScanPipeline::bandsRead(in, det)) idx.push_back(i);  // names the image when bands lack
     const int halo = static_cast<int>(std::ceil(det.haloMetres() / in.minGsd())) + ScanPipeline::kHaloSlackPixels;
     const TileGrid grid(in.width(), in.height(), 1024, halo, halo, in.blockWidth(), in.blockHeight());
     RasterReader reader(in);

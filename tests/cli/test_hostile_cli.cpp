@@ -205,6 +205,17 @@ TEST_F(Hostile, MessagesNameTheCulpritAndStayPrintable) {
     const std::string elsewhere = writeScene(dir_.file("elsewhere.tif"), far);
     expectClean(timed({"scan", "--band", "red=" + raster_, "--band", "nir=" + elsewhere, "-o", out_}, t), 1,
                 "elsewhere.tif' do not overlap", t, 5);
+    // One input of several lacks the detector's bands: the message names it (a sweep).
+    const std::string grey = dir_.file("grey.tif");
+    {
+        GDALAllRegister();
+        GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), grey.c_str(), 16, 16, 1, GDT_Byte, nullptr);
+        double gt[6] = {500000, 10, 0, 2500000, 0, -10};
+        GDALSetGeoTransform(ds, gt);
+        GDALSetProjection(ds, "EPSG:32645");
+        GDALClose(ds);
+    }
+    expectClean(timed({"scan", raster_, grey, "--detector", "kiln", "-o", out_}, t), 2, "grey.tif': the kiln detector needs", t, 5);
     // Escape sequences in a file name or a config never reach the terminal raw.
     const std::string evil = dir_.file("evil\x1b]0;pwned\x07.tif");
     r = timed({"scan", evil, "-o", out_}, t);
