@@ -1,5 +1,8 @@
 #include "cli/ParseHelp.hpp"
 
+#include <charconv>
+#include <cstdint>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -180,6 +183,19 @@ void tell(const std::string& kind, const std::string& text, bool json, int exitC
 
 bool wantsJsonMessages(const std::vector<std::string>& argv) {
     return std::find(argv.begin(), argv.end(), "--json-progress") != argv.end();
+}
+
+const CLI::Validator& seedNumber() {
+    static const CLI::Validator v(
+        [](std::string& text) -> std::string {
+            std::uint64_t value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (ec != std::errc() || end != text.data() + text.size())
+                return "a seed is a whole number from 0 to 18446744073709551615, not '" + text + "'";
+            return "";
+        },
+        "SEED");
+    return v;
 }
 
 }  // namespace riskmap

@@ -17,6 +17,10 @@ std::string explainParseError(const CLI::App& app, const CLI::ParseError& error,
 // can still be given as ./nan.
 void refuseNonFiniteNumbers(CLI::App& app);
 
+// A seed: a whole number that fits 64 bits. CLI11 clamped 18446744073709551616 and 1e23 to the
+// largest, so different seeds wrote identical models (a hostile-input sweep).
+const CLI::Validator& seedNumber();
+
 // One message on stderr: "riskmap: TEXT" (an error or a note) or "riskmap: warning: TEXT"; with
 // `json` (scan --json-progress) an NDJSON event {"event": KIND, "message": TEXT} instead, so that
 // an orchestrator reading every line as JSON sees errors and warnings too. `kind` is "error",

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/ParseHelp.hpp"
 #include "cli/Commands.hpp"
 #include "core/Error.hpp"
 #include "eval/Evaluation.hpp"
@@ -82,7 +83,7 @@ void addEvalCommand(CLI::App& app, const CliContext& ctx) {
             },
             "", "bootstrap"))
         ->capture_default_str();
-    cmd->add_option("--seed", a->req.seed, "seed of the bootstrap")->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--seed", a->req.seed, "seed of the bootstrap")->check(seedNumber())->capture_default_str();
     cmd->add_option("--plot", a->req.plotPath, "also draw the precision-recall curve as a PNG")->type_name("FILE.png");
     cmd->add_flag("--overwrite", a->overwrite, "replace an existing --plot file");
     cmd->add_flag("--json", a->json, "print machine-readable JSON (with the curve, AP, best F1 and intervals)");

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/ParseHelp.hpp"
 #include "cli/Commands.hpp"
 #include "core/Error.hpp"
 #include "output/FileCommit.hpp"
@@ -55,7 +56,7 @@ void addTrainCommand(CLI::App& app, const CliContext& ctx) {
     cmd->add_option("--difficult-field", a->req.difficultField, "label field marking don't-care objects (left out)")
         ->capture_default_str();
     cmd->add_option("--seed", a->req.seed, "seed of the folds and the forest: the same seed writes the same file")
-        ->check(CLI::NonNegativeNumber)
+        ->check(seedNumber())
         ->capture_default_str();
     cmd->add_option("--trees", a->req.trees, "trees in the forest")->capture_default_str();
     cmd->add_option("--set", a->req.sets, "detector option the candidates are measured with, KEY=VALUE")->type_name("KEY=VALUE");

@@ -556,6 +556,12 @@ TEST_F(Hostile, ConflictingOptionsAndNanNodataAreSaid) {
     expectClean(timed({"detectors", "--json", "--markdown"}, t), 2, "--json excludes --markdown", t, 5);
     expectClean(timed({"scan", raster_, "-o", out_, "--stac-asset", "red=B04", "--stac-asset", "red=B03"}, t), 2,
                 "gives band 'red' twice", t, 5);
+    // Seeds beyond 64 bits were clamped to the largest: two seeds, one model (a sweep).
+    for (const char* seed : {"18446744073709551616", "1e23", "-1"}) {
+        expectClean(timed({"eval", "--truth", raster_, "--detections", raster_, "--seed", seed}, t), 2, "a seed is a whole number", t, 5);
+        expectClean(timed({"train", "--images", raster_, "--labels", raster_, "-o", dir_.file("out/m.yml"), "--seed", seed}, t), 2,
+                    "a seed is a whole number", t, 5);
+    }
     const std::string nan = dir_.file("nan.tif");
     GDALAllRegister();
     GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), nan.c_str(), 16, 16, 1, GDT_Float32, nullptr);
