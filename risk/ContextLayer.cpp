@@ -90,7 +90,11 @@ ContextLayer::ContextLayer(const std::string& path, const LonLat& centre) : impl
         }
         src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
         ct.reset(OGRCreateCoordinateTransformation(&src, &local));
-        if (!ct) throw DataError("cannot transform context layer '" + path + "' to metres: " + lastGdalError());
+        // Named by the CRS's name, not its WKT (1,500 characters of a Mars CRS: a sweep).
+        const std::string crs = src.GetName() ? src.GetName() : "unnamed CRS";
+        if (!ct)
+            throw DataError("context layer '" + path + "' is in " + crs +
+                            ", which cannot be transformed to metres on Earth: give a layer in an Earth CRS");
         OGRFeatureDefn* defn = layer->GetLayerDefn();
         int nameField = -1;
         for (const char* n : {"name", "NAME", "Name", "title", "label"})
@@ -98,12 +102,19 @@ ContextLayer::ContextLayer(const std::string& path, const LonLat& centre) : impl
         for (auto& feat : *layer) {
             OGRGeometry* g = feat->GetGeometryRef();
             if (!g || g->IsEmpty()) continue;
-            std::unique_ptr<OGRGeometry> copy(g->clone());
-            if (copy->transform(ct.get()) != OGRERR_NONE) throw DataError("a feature of '" + path + "' cannot be projected");
+            // Curves (CurvePolygon, CircularString) as line segments: GEOS reads no curves, and a
+            // valid curved layer was called "not a valid geometry" (a sweep).
+            std::unique_ptr<OGRGeometry> copy(g->hasCurveGeometry() ? g->getLinearGeometry() : g->clone());
+            if (copy->transform(ct.get()) != OGRERR_NONE)
+                throw DataError("feature " + std::to_string(feat->GetFID()) + " of context layer '" + path + "' (" + crs +
+                                (layer->GetSpatialRef() ? "" : ": it declares no CRS, so lon/lat was assumed") +
+                                ") cannot be projected to metres: give the layer its CRS");
             std::vector<unsigned char> wkb(static_cast<std::size_t>(copy->WkbSize()));
             copy->exportToWkb(wkbNDR, wkb.data());
             GEOSGeometry* geom = GEOSGeomFromWKB_buf_r(m.ctx, wkb.data(), wkb.size());
-            if (!geom) throw DataError("a feature of '" + path + "' is not a valid geometry");
+            if (!geom)
+                throw DataError("feature " + std::to_string(feat->GetFID()) + " of context layer '" + path + "' is a " +
+                                copy->getGeometryName() + " riskmap cannot measure distances to: give points, lines or polygons");
             m.geoms.push_back(geom);
             m.prepared.push_back(GEOSPrepare_r(m.ctx, geom));
             std::string label = nameField >= 0 && feat->IsFieldSetAndNotNull(nameField) ? feat->GetFieldAsString(nameField) : "";

@@ -26,6 +26,7 @@
 #include "output/GeoJsonWriter.hpp"
 #include "output/QgisStyle.hpp"
 #include "raster/RasterReader.hpp"
+#include "risk/ContextScorer.hpp"
 #include "risk/RiskGrid.hpp"
 #include "tiling/ScanPipeline.hpp"
 #include "tiling/ShardPlan.hpp"
@@ -515,7 +516,26 @@ void ScanJob::checkOutputsAreNotInputs() const {
 
 // Context layers are opened when the objects are scored, after every tile: one that does not
 // exist failed there, after the whole scan (an audit). Each is opened here first.
-void ScanJob::checkContextLayers() const {
+namespace {
+
+// The centre of what was scanned: context distances are measured around it.
+LonLat scannedCentre(const std::vector<RasterInput>& inputs) {
+    LonLat centre{0, 0};
+    for (const auto& in : inputs) {
+        CoordinateMapper m(in.crsWkt(), in.geoTransform());
+        LonLat c = m.pixelToLonLat(in.width() / 2.0, in.height() / 2.0);
+        centre.lon += c.lon / static_cast<double>(inputs.size());
+        centre.lat += c.lat / static_cast<double>(inputs.size());
+    }
+    return centre;
+}
+
+}  // namespace
+
+// Each layer is opened and then read whole (projected, made GEOS geometries) before any pixel:
+// a curved or unprojectable layer failed only after the whole scan, leaving a journal (a
+// hostile-input sweep). The scorer is kept for the writing.
+void ScanJob::checkContextLayers() {
     ensureGdalRegistered();
     for (const auto& c : request_.risk.context) {
         VSIStatBufL st;
@@ -527,6 +547,11 @@ void ScanJob::checkContextLayers() const {
             throw DataError("--context " + c.name + ": '" + c.path +
                             "' is not a vector file OGR can read");
         GDALClose(ds);
+    }
+    try {
+        scorer_ = std::make_shared<const ContextScorer>(request_.risk, scannedCentre(inputs()));
+    } catch (const DataError& e) {
+        throw DataError(std::string("--context: ") + e.what());
     }
 }
 

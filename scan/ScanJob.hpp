@@ -22,6 +22,8 @@
 
 namespace riskmap {
 
+class ContextScorer;
+
 struct ScanSummary {
     std::size_t tiles = 0;
     std::size_t detections = 0;
@@ -62,6 +64,8 @@ public:
     // DataError with the option or file at fault.
     ScanJob(ScanRequest request, const DetectorRegistry& registry);
     ~ScanJob();
+    // Risk from the --context layers, which are read and checked when the job is made.
+    const ContextScorer& contextScorer() const { return *scorer_; }
 
     const std::vector<RasterInput>& inputs() const { return catalog_->inputs(); }
     const std::vector<std::string>& sources() const { return catalog_->sources(); }
@@ -111,7 +115,7 @@ private:
     void checkGridArea() const;
     void checkCellsInsideTheMap() const;
     void checkOutCrs();
-    void checkContextLayers() const;
+    void checkContextLayers();
     void checkCoarsePrecision() const;
     void fitTilesToRam();
     std::size_t reserveForDetector(bool& fits);
@@ -129,6 +133,7 @@ private:
 
     ScanRequest request_;
     std::unique_ptr<InputCatalog> catalog_;
+    std::shared_ptr<const ContextScorer> scorer_;  // the --context layers, read before the scan
     std::unique_ptr<OptionValues> options_;
     std::unique_ptr<Detector> detector_;
     std::vector<std::string> warnings_;

@@ -87,17 +87,6 @@ std::size_t writeCells(OutputDataset& out, OutputLayer* layer, const RiskGrid& g
     return cells.size();
 }
 
-// The centre of what was scanned: context distances are measured around it.
-LonLat scannedCentre(const std::vector<RasterInput>& inputs) {
-    LonLat centre{0, 0};
-    for (const auto& in : inputs) {
-        CoordinateMapper m(in.crsWkt(), in.geoTransform());
-        LonLat c = m.pixelToLonLat(in.width() / 2.0, in.height() / 2.0);
-        centre.lon += c.lon / static_cast<double>(inputs.size());
-        centre.lat += c.lat / static_cast<double>(inputs.size());
-    }
-    return centre;
-}
 
 // Everything one scan writes, built step by step.
 class ScanWriter {
@@ -158,7 +147,7 @@ private:
         const std::string& name = job_.detector().info().name;
         indexWithinRam(out.main(), res_.perInput, "detection");
         LayerWriter writer(out.main(), name, job_.targetCrsWkt(), job_.detector().info().attributes);
-        const ContextScorer scorer(req_.risk, scannedCentre(job_.inputs()));
+        const ContextScorer& scorer = job_.contextScorer();
         auto sink = [&](std::vector<FeatureRecord>& chunk) {
             scorer.apply(chunk);
             const auto w = Clock::now();

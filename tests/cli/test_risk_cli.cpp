@@ -2,6 +2,7 @@
 // zero), and the publishable layer (from which no detection can be located).
 #include <gtest/gtest.h>
 #include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
 #include <sys/stat.h>
 
 #include <cmath>
@@ -65,6 +66,37 @@ TEST(CliRisk, ContextLayersAreInputsCheckedFirst) {
     EXPECT_EQ(r.exitCode, 1) << r.err;  // as a missing raster
     EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
     EXPECT_FALSE(fileExists(dir.file("o.geojson.journal")));
+    // Read whole before the scan: a TIN failed only after it, leaving a journal; a curved
+    // polygon, valid, was refused as "not a valid geometry" (a hostile-input sweep).
+    const std::string small = dir.file("small.tif");
+    {
+        SceneSpec s;
+        s.width = s.height = 64;
+        writeScene(small, s);
+    }
+    GDALAllRegister();
+    {
+        GDALDatasetUniquePtr ds(GetGDALDriverManager()->GetDriverByName("GPKG")->Create(dir.file("shapes.gpkg").c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+        OGRSpatialReference ll;
+        ll.importFromEPSG(4326);
+        OGRLayer* curved = ds->CreateLayer("curved", &ll, wkbCurvePolygon, nullptr);
+        OGRFeature f(curved->GetLayerDefn());
+        OGRGeometry* g = nullptr;
+        OGRGeometryFactory::createFromWkt("CURVEPOLYGON(CIRCULARSTRING(87.1 22.5,87.2 22.6,87.1 22.5))", nullptr, &g);
+        f.SetGeometryDirectly(g);
+        ASSERT_EQ(curved->CreateFeature(&f), OGRERR_NONE);
+        OGRLayer* tin = ds->CreateLayer("tin", &ll, wkbTIN, nullptr);
+        OGRFeature t(tin->GetLayerDefn());
+        OGRGeometryFactory::createFromWkt("TIN(((87.1 22.5 0,87.2 22.5 0,87.1 22.6 0,87.1 22.5 0)))", nullptr, &g);
+        t.SetGeometryDirectly(g);
+        ASSERT_EQ(tin->CreateFeature(&t), OGRERR_NONE);
+    }
+    const CliResult bad = runRiskmap({"scan", small, "-q", "-o", dir.file("t.geojson"), "--context",
+                                      "t=" + dir.file("shapes.gpkg") + ":within=1000:0.3"});
+    EXPECT_EQ(bad.exitCode, 1) << bad.err;
+    EXPECT_NE(bad.err.find("is a TIN riskmap cannot measure distances to"), std::string::npos) << bad.err;
+    EXPECT_FALSE(fileExists(dir.file("t.geojson.journal")));
+    EXPECT_FALSE(fileExists(dir.file("t.geojson")));
 }
 
 TEST(CliRisk, ContextFactorsRaiseRiskAndAreListed) {
