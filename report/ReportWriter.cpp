@@ -478,7 +478,11 @@ ReportSummary ReportWriter::write(const std::atomic<bool>* cancel) const {
 
     summary.notes.insert(summary.notes.end(), tidied_.begin(), tidied_.end());
     std::string tmpl = (parent / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    if (!::mkdtemp(tmpl.data())) throw IoError("cannot create a folder in '" + parent.string() + "' for the report");
+    if (!::mkdtemp(tmpl.data()))
+        throw IoError("cannot create a folder in '" + parent.string() + "' for the report: " + std::strerror(errno) +
+                      (errno == ENAMETOOLONG ? " (the report is written beside as '." + target.filename().string() +
+                                                   ".tmp-XXXXXX' first: choose a folder name 12 bytes shorter)"
+                                             : ""));
     TempDir tmp(tmpl);
 
     std::set<std::string> names;

@@ -236,6 +236,11 @@ TEST(CliReport, RefusesToClobberAndExplainsWhatIsMissing) {
     for (const auto& f : data.at("detections").at("features"))
         EXPECT_TRUE(f.at("properties").at("chip").is_null());
     EXPECT_FALSE(data.at("notes").empty());
+    // A legal folder name too long for the temporary name beside it: said so (a sweep saw only
+    // "cannot create a folder").
+    r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file(std::string(250, 'r'))});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_NE(r.err.find("choose a folder name 12 bytes shorter"), std::string::npos) << r.err;
     // A companion layer not beside the scan: the note says where it was looked for.
     fs::remove(dir.file("out.footprints.geojson"));
     r = runRiskmap({"report", dir.file("out.geojson"), "-o", dir.file("rep4")});
