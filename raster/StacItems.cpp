@@ -94,18 +94,33 @@ std::string bandOfAsset(const std::string& key, const JsonReader& asset) {
     return band.empty() ? canonicalFor(key) : band;
 }
 
-BandSpec bandFromAsset(const std::string& band, const JsonReader& asset, const std::string& baseDir) {
+BandSpec bandFromAsset(const std::string& band, const JsonReader& asset, const std::string& baseDir, int index = 1) {
     BandSpec b;
     b.name = band;
     b.path = stacHrefToGdalPath(asset.at("href").str(), baseDir);
-    b.index = 1;
+    b.index = index;
     // The raster extension gives the scaling from stored values (e.g. L2A: 1e-4, -0.1).
-    if (auto rb = asset.find("raster:bands"); rb && rb->json().is_array() && !rb->json().empty()) {
-        const JsonReader r0 = rb->items().front();
-        if (r0.has("scale")) b.scale = r0.at("scale").number();
-        if (r0.has("offset")) b.offset = r0.at("offset").number();
+    if (auto rb = asset.find("raster:bands"); rb && rb->json().is_array() && rb->json().size() >= static_cast<std::size_t>(index)) {
+        const JsonReader r = rb->items()[static_cast<std::size_t>(index - 1)];
+        if (r.has("scale")) b.scale = r.at("scale").number();
+        if (r.has("offset")) b.offset = r.at("offset").number();
     }
     return b;
+}
+
+// The bands of an asset holding several (a true-colour "visual" asset: red, green, blue), each
+// read from its own band of the file. Such assets were skipped, and an item holding only them
+// was said to name no band (a hostile-input sweep).
+void addMultiBandAsset(const JsonReader& asset, const std::string& baseDir, std::map<std::string, BandSpec>& chosen) {
+    auto eo = asset.find("eo:bands");
+    if (!eo || !eo->json().is_array() || eo->json().size() < 2) return;
+    const auto bands = eo->items();
+    for (std::size_t i = 0; i < bands.size(); ++i) {
+        if (!bands[i].json().is_object()) continue;
+        std::string band = canonicalFor(optionalText(bands[i], "common_name"));
+        if (band.empty()) band = canonicalFor(optionalText(bands[i], "name"));
+        if (!band.empty() && !chosen.count(band)) chosen.emplace(band, bandFromAsset(band, asset, baseDir, static_cast<int>(i) + 1));
+    }
 }
 
 // Sentinel-2 processing baseline 04.00 and later (January 2022 on) store reflectance x 10000
@@ -148,6 +163,9 @@ StacScene sceneFromItem(const JsonReader& item, const std::string& baseDir, cons
         const std::string band = bandOfAsset(key, asset);
         if (!band.empty() && !chosen.count(band)) chosen.emplace(band, bandFromAsset(band, asset, baseDir));
     }
+    // Single-band assets first: a band of its own file wins over the same band in a composite.
+    for (const auto& [key, asset] : assets.members())
+        if (asset.json().is_object() && isRasterAsset(asset) && asset.has("href")) addMultiBandAsset(asset, baseDir, chosen);
     applyProcessingBaseline(item, chosen);
     if (chosen.empty())
         throw DataError(item.where() + ": no asset of STAC item '" + s.id +

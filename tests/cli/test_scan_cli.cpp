@@ -678,6 +678,29 @@ TEST(CliScan, StacItemsAreScenes) {
 
 // An audit: an empty ItemCollection was 'not a raster GDAL can read', and a missing asset file
 // was named as './B99.vrt' relative to 'the current folder', without its item.
+// An asset holding several bands (a true-colour "visual" asset: red, green, blue in eo:bands)
+// was skipped, and an item holding only it was said to name no band (a hostile-input sweep).
+// Each band is read from its own band of the file: the same kilns as the file itself.
+TEST(CliScan, StacMultiBandAssetIsReadBandByBand) {
+    TempDir dir;
+    const std::string chip = std::string(RISKMAP_SOURCE_DIR) + "/data/kilns-s2-bd-dev/chips/jessore_demo_tile_01.tif";
+    std::ofstream(dir.file("visual.json")) << stacItem(
+        "visual-1", "\"datetime\": \"2020-01-01T00:00:00Z\"",
+        "\"visual\": {\"href\": \"" + chip + "\", \"type\": \"image/tiff\", \"roles\": [\"visual\"], "
+        "\"eo:bands\": [{\"common_name\": \"red\"}, {\"common_name\": \"green\"}, {\"common_name\": \"blue\"}]}");
+    auto r = runRiskmap({"scan", dir.file("visual.json"), "--detector", "kiln", "-o", dir.file("s.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    r = runRiskmap({"scan", chip, "--detector", "kiln", "-o", dir.file("f.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Json a = parseJsonFile(dir.file("s.geojson")), b = parseJsonFile(dir.file("f.geojson"));
+    ASSERT_EQ(a.at("features").size(), b.at("features").size());
+    ASSERT_FALSE(a.at("features").empty());
+    for (std::size_t i = 0; i < a.at("features").size(); ++i) {
+        EXPECT_EQ(a.at("features")[i].at("geometry"), b.at("features")[i].at("geometry"));
+        EXPECT_EQ(a.at("features")[i].at("properties").at("score"), b.at("features")[i].at("properties").at("score"));
+    }
+}
+
 TEST(CliScan, StacMistakesNameTheItemAndTheCollection) {
     TempDir dir;
     SceneSpec s;
