@@ -330,8 +330,12 @@ void assignTruth(const EvalRequest& req, const std::vector<Footprint>& fps, cons
     std::vector<std::map<std::string, std::size_t>> votes(fps.size());
     for (std::size_t i = 0; i < truth.size(); ++i) {
         bool counted = false, hidden = false;
+        if (!req.truthSourceField.empty() && !single && truth[i].source.empty()) ++rep.truthWithoutSource;
         for (std::size_t g = 0; g < fps.size(); ++g) {
-            if (!req.truthSourceField.empty() && !single) {
+            // Truth without a value in the source field belongs, as without the field, to every
+            // source whose footprint holds it: it was dropped, and the detections on it became
+            // false alarms (TP 22 / FP 26 instead of 39 / 4: a hostile-input sweep).
+            if (!req.truthSourceField.empty() && !single && !truth[i].source.empty()) {
                 const std::string& name = truth[i].source;
                 if (name != fps[g].name && name != stemOf(fps[g].name)) continue;
             }
@@ -552,6 +556,7 @@ Json EvalReport::toJson() const {
     }
     j["pr_curve"] = curveJson(pr, bootstrap);
     j["truth_outside_footprint"] = truthOutside;
+    j["truth_without_source"] = truthWithoutSource;
     j["truth_without_geometry"] = truthWithoutGeometry;
     j["truth_in_nodata_gaps"] = truthInGaps;
     j["notes"] = notes;
@@ -632,6 +637,9 @@ std::string EvalReport::toText() const {
     o << buf;
     if (bootstrap.resamples) o << intervalsText();
     if (truthOutside) o << truthOutside << " truth object(s) outside the scanned footprint were not counted\n";
+    if (truthWithoutSource)
+        o << truthWithoutSource << " truth object(s) have no " << request.truthSourceField
+          << ": each was given to the scenes whose footprint holds it\n";
     if (truthWithoutGeometry) o << truthWithoutGeometry << " truth feature(s) without a geometry were not counted\n";
     if (truthInGaps || detectionsInGaps)
         o << truthInGaps << " truth object(s) and " << detectionsInGaps

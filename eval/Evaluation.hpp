@@ -57,6 +57,7 @@ struct EvalReport {
     MatchCounts overall;
     std::vector<SourceResult> sources;
     std::size_t truthOutside = 0;       // truth outside every footprint (not counted)
+    std::size_t truthWithoutSource = 0; // with --truth-source-field, truth without a value in it
     std::size_t truthWithoutGeometry = 0;  // truth features with no geometry (not counted)
     std::size_t truthInGaps = 0;        // truth only deep in the scan's nodata gaps (not counted)
     std::vector<std::string> notes;     // what could not be told (a scan that recorded no gaps)

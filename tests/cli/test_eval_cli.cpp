@@ -109,6 +109,23 @@ TEST(CliEval, TruthSourceFieldNamingNoScannedSourceIsRefused) {
     EXPECT_NE(r.err.find("--truth-source-field 'district'"), std::string::npos) << r.err;
     r = runRiskmap({"eval", "--truth", set + "labels.geojson", "--detections", dir.file("k.geojson"), "--truth-source-field", "chip"});
     EXPECT_EQ(r.exitCode, 0) << r.err;
+    // Truth without a value in the field was dropped, and the detection on it became a false
+    // alarm (a hostile-input sweep). It goes to the scenes whose footprint holds it, and is said.
+    ASSERT_EQ(runRiskmap({"scan", set + "chips", "--detector", "kiln", "-o", dir.file("all.geojson"), "-q"}).exitCode, 0);
+    Json truth = parseJsonFile(set + "labels.geojson");
+    int nulls = 0;
+    for (std::size_t i = 1; i < truth.at("features").size(); i += 2, ++nulls) truth.at("features")[i].at("properties")["chip"] = nullptr;
+    std::ofstream(dir.file("half.geojson")) << dumpJson(truth);
+    auto overall = [&](const std::string& truthPath) {
+        auto e = runRiskmap({"eval", "--truth", truthPath, "--detections", dir.file("all.geojson"), "--truth-source-field", "chip",
+                             "--json", "--bootstrap", "0"});
+        EXPECT_EQ(e.exitCode, 0) << e.err;
+        return parseJson(e.out, "eval");
+    };
+    const Json whole = overall(set + "labels.geojson"), half = overall(dir.file("half.geojson"));
+    EXPECT_EQ(half.at("overall").at("tp"), whole.at("overall").at("tp")) << half.at("overall").dump();
+    EXPECT_EQ(half.at("overall").at("fp"), whole.at("overall").at("fp")) << half.at("overall").dump();
+    EXPECT_EQ(half.at("truth_without_source").get<int>(), nulls);
 }
 
 // Bug: truth under a cloud mask or a nodata block counted as missed, though the scan never saw
