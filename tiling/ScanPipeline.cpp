@@ -9,11 +9,14 @@
 #include <tbb/task_group.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <optional>
 
@@ -525,6 +528,25 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
     const double residentBefore = residentMB(), peakBefore = peakRssMB();
     tokensUsed_ = 0;
     warnings_.clear();
+    // Tiles' results wait here between the stages, not in TBB's buffers: when one tile throws,
+    // TBB drops the items in flight without destroying them, and the results of tiles finishing
+    // beside it leaked (LeakSanitizer, Hostile.AFailingTileLeavesTheOthersWhole). Whatever is
+    // held here when the pipeline throws is destroyed with the map.
+    std::map<std::size_t, TileResult> held;
+    std::mutex heldLock;
+    std::atomic<std::size_t> heldNext{0};
+    auto hold = [&](const TileJob& job) {
+        TileResult r = process(job);
+        const std::size_t key = heldNext++;
+        std::lock_guard<std::mutex> lock(heldLock);
+        held.emplace(key, std::move(r));
+        return key;
+    };
+    auto release = [&](std::size_t key) {
+        std::lock_guard<std::mutex> lock(heldLock);
+        auto node = held.extract(key);
+        return std::move(node.mapped());
+    };
     while (next < todo.size()) {
         tokensUsed_ = std::max(tokensUsed_, tokens);
         tbb::parallel_pipeline(
@@ -539,10 +561,10 @@ void ScanPipeline::run(ProgressSink& progress, const std::function<void(TileResu
                     }
                     return todo[next++];
                 }) &
-                tbb::make_filter<TileJob, TileResult>(tbb::filter_mode::parallel,
-                                                      process) &
-                tbb::make_filter<TileResult, void>(
-                    tbb::filter_mode::serial_in_order, [&](TileResult r) {
+                tbb::make_filter<TileJob, std::size_t>(tbb::filter_mode::parallel, hold) &
+                tbb::make_filter<std::size_t, void>(
+                    tbb::filter_mode::serial_in_order, [&](std::size_t key) {
+                        TileResult r = release(key);
                         if (cancelled()) throw Cancelled("interrupted");
                         state.tilesDone++;
                         state.areaDoneKm2 += r.areaKm2;
