@@ -60,6 +60,21 @@ long sizeOf(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : 0L;
 }
 
+// A small two-date series: d1.tif (128 px, 8 blobs), and d2.tif with the first `secondBlobs` of
+// them when that is above 0 (else d1 again). Returns the path of its LIST.
+std::string twoDateList(const TempDir& dir, std::size_t secondBlobs) {
+    SceneSpec s;
+    s.width = s.height = 128;
+    s.blobs = scatterBlobs(s.width, s.height, 8, 5, 1.5, 10);
+    writeScene(dir.file("d1.tif"), s);
+    if (secondBlobs > 0) {
+        s.blobs.resize(secondBlobs);
+        writeScene(dir.file("d2.tif"), s);
+    }
+    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 " << (secondBlobs > 0 ? "d2" : "d1") << ".tif\n";
+    return dir.file("list.txt");
+}
+
 }  // namespace
 
 // Three dates of the real scene: as bundled, with camps planted, as bundled again. The series
@@ -318,13 +333,7 @@ TEST(CliSeries, ARerunWithFewerDatesNamesTheFilesItDoesNotHold) {
 // saw "output 's.2021-01-10.qml' already exists").
 TEST(CliSeries, SecondFormatBesideTheFirstSharesItsStyles) {
     TempDir dir;
-    SceneSpec s;
-    s.width = s.height = 128;
-    s.blobs = scatterBlobs(s.width, s.height, 8, 5, 1.5, 10);
-    writeScene(dir.file("d1.tif"), s);
-    s.blobs.resize(4);
-    writeScene(dir.file("d2.tif"), s);
-    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d2.tif\n";
+    twoDateList(dir, 4);
     auto series = [&](const std::string& out) {
         return runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file(out), "-q"});
     };
@@ -346,11 +355,7 @@ TEST(CliSeries, SecondFormatBesideTheFirstSharesItsStyles) {
 // gave 1.0 (a hostile-input sweep). Eval and report refuse it and name what to give instead.
 TEST(CliSeries, TheCombinedLayerIsNotEvaluatedOrReported) {
     TempDir dir;
-    SceneSpec s;
-    s.width = s.height = 128;
-    s.blobs = scatterBlobs(s.width, s.height, 8, 5, 1.5, 10);
-    writeScene(dir.file("d1.tif"), s);
-    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d1.tif\n";
+    twoDateList(dir, 0);
     ASSERT_EQ(runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file("s.geojson"), "-q"}).exitCode, 0);
     CliResult r = runRiskmap({"eval", "--truth", dir.file("s.2021-01-10.geojson"), "--detections", dir.file("s.geojson")});
     EXPECT_EQ(r.exitCode, 2);
@@ -366,11 +371,7 @@ TEST(CliSeries, TheCombinedLayerIsNotEvaluatedOrReported) {
 // (a hostile-input sweep): now before anything, and the link's target is untouched.
 TEST(CliSeries, ALinkAtALaterJournalIsRefusedBeforeAnyDate) {
     TempDir dir;
-    SceneSpec s;
-    s.width = s.height = 128;
-    s.blobs = scatterBlobs(s.width, s.height, 8, 5, 1.5, 10);
-    writeScene(dir.file("d1.tif"), s);
-    std::ofstream(dir.file("list.txt")) << "2021-01-10 d1.tif\n2021-06-10 d1.tif\n";
+    twoDateList(dir, 0);
     std::ofstream(dir.file("victim.txt")) << "victim";
     fs::create_symlink(dir.file("victim.txt"), dir.file("s.2021-06-10.geojson.journal"));
     const CliResult r = runRiskmap({"scan", "--time-series", dir.file("list.txt"), "-o", dir.file("s.geojson"), "-q", "--overwrite"});
