@@ -152,6 +152,7 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("min_area_m2", &P::minArea, 500, "m2", "smallest patch (0.05 ha)", 0, 1e9)
         .number("max_area_m2", &P::maxArea, 80000, "m2", "largest cleared ground, the patch's soil fractions summed: a 5 ha camp with a thinned, blended edge clears up to about 8 ha", 1, 1e9)
         .number("max_extent_m", &P::maxExtent, 600, "m", "longest bounding-box side of a patch or camp; longer is a linear feature (sets part of the halo)", 10, 10000)
+        .number("edge_max_m", &P::edgeMax, 40, "m", "a camp's blended edge: land grown from its patches through pixels that are neither forest, water nor bare, up to this far out, is the camp's, not its enclosure ring's (0 = off)", 0, 1000)
         .number("ring_gap_m", &P::ringGap, 20, "m", "the enclosure ring starts this far out, beyond the camp's own blended edge", 0, 1000)
         .number("ring_width_m", &P::ringWidth, 50, "m", "width of the ring around a camp that must be forest or water", 5, 1000)
         .number("enclosure_min", &P::enclosureMin, 0.8, "0-1", "share of the ring that is forest or water", 0, 1)
@@ -173,7 +174,9 @@ const OptionTable<ClearingDetector::Params>& ClearingDetector::table() {
         .number("anomaly_radius_m", &P::anomalyRadius, 37, "m", "radius of the camp-sized disk of the anomaly (two 18.5 m pixels)", 1, 1000)
         .number("anomaly_window_m", &P::anomalyWindow, 900, "m", "side of the box of forest the disk is compared with", 10, 5000)
         .number("anomaly_grain_m", &P::anomalyGrain, 18.5, "m", "the anomaly counts the pixels of its disk as independent evidence only down to this pixel size: finer pixels (10 m, upsampled SWIR) are correlated, and the thresholds were set at 18.5 m", 1, 1000)
-        .number("anomaly_sd_floor", &P::anomalySdFloor, 0.005, "index", "a floor on each index's spread in the box: its square is added to the variance, for very even canopy", 0.0001, 1);
+        .number("anomaly_sd_floor", &P::anomalySdFloor, 0.005, "index", "a floor on each index's spread in the box: its square is added to the variance, for very even canopy", 0.0001, 1)
+        .number("anomaly_wide_min", &P::anomalyWideMin, 20, "SD", "with swir1 or swir2, the same anomaly over a wider disk (anomaly_wide_radius_m) against the same box: a faint camp of a hectare or more departs further there than over the small disk; the mangrove's own texture reaches 17.9 (0 = off; only while anomaly_min is on; docs/clearing.md)", 0, 1000)
+        .number("anomaly_wide_radius_m", &P::anomalyWideRadius, 74, "m", "radius of the wide disk (four 18.5 m pixels)", 1, 1000);
     return t;
 }
 
@@ -219,6 +222,7 @@ ClearingDetector::ClearingDetector(const OptionValues& o) : info_(describe()) {
     unmixer_ = Unmixer(parseSpectrum(p_.forestSpectrum, "endmember_forest"), parseSpectrum(p_.waterSpectrum, "endmember_water"),
                        parseSpectrum(p_.soilSpectrum, "endmember_soil"));
     anomalyGrainPixels_ = diskPixelCount(p_.anomalyRadius / p_.anomalyGrain, p_.anomalyRadius / p_.anomalyGrain);
+    anomalyWideGrainPixels_ = diskPixelCount(p_.anomalyWideRadius / p_.anomalyGrain, p_.anomalyWideRadius / p_.anomalyGrain);
 }
 
 std::vector<std::string> ClearingDetector::bandsFor(const std::vector<std::string>& available) const {
@@ -238,13 +242,15 @@ std::vector<std::string> ClearingDetector::bandsFor(const std::vector<std::strin
 
 double ClearingDetector::haloMetres() const {
     // An owned camp lies within max_extent of its anchor. A patch that could join it starts within
-    // group_gap of it and spans up to max_extent more. That patch's ring looks ring_gap +
+    // group_gap of it and spans up to max_extent more. That patch's ring looks edge_max + ring_gap +
     // ring_width further, its distance to open land up to distance_cap, and open land itself is
     // judged over a disk of matrix_radius.
-    // A patch pixel's anomaly looks anomaly_window_m / 2 + anomaly_radius_m around it.
-    const double anomaly = std::max(p_.anomalyMin, p_.anomalyMinNoSwir) > 0 ? p_.anomalyWindow / 2 + p_.anomalyRadius : 0.0;
+    // A patch pixel's anomaly looks anomaly_window_m / 2 + its disk's radius around it.
+    const bool wide = p_.anomalyMin > 0 && p_.anomalyWideMin > 0;
+    const double radius = wide ? std::max(p_.anomalyRadius, p_.anomalyWideRadius) : p_.anomalyRadius;
+    const double anomaly = std::max(p_.anomalyMin, p_.anomalyMinNoSwir) > 0 ? p_.anomalyWindow / 2 + radius : 0.0;
     return 2 * p_.maxExtent + p_.groupGap +
-           std::max({p_.ringGap + p_.ringWidth, p_.distanceCap + p_.matrixRadius, anomaly});
+           std::max({p_.edgeMax + p_.ringGap + p_.ringWidth, p_.distanceCap + p_.matrixRadius, anomaly});
 }
 
 std::string ClearingDetector::bandWarning(const std::vector<std::string>& available) const {
@@ -259,17 +265,26 @@ std::string ClearingDetector::bandWarning(const std::vector<std::string>& availa
     return w + ". Give swir1 and swir2 (Sentinel-2 B11, B12; Landsat SWIR) if the product has them.";
 }
 
-void ClearingDetector::checkInput(double gsdX, double gsdY) const {
-    if (std::max(p_.anomalyMin, p_.anomalyMinNoSwir) <= 0) return;
+namespace {
+
+// A disk too large for the anomaly's exact sums: the message names the option and what fits.
+void checkAnomalyDisk(const char* option, double radius, double gsdX, double gsdY) {
+    if (anomalyDiskFits(radius / gsdX, radius / gsdY)) return;
     const double gsd = std::min(gsdX, gsdY);
-    if (anomalyDiskFits(p_.anomalyRadius / gsdX, p_.anomalyRadius / gsdY)) return;
-    double most = p_.anomalyRadius;  // the largest radius that fits, in whole pixels
+    double most = radius;  // the largest radius that fits, in whole pixels
     while (most > gsd && !anomalyDiskFits(most / gsdX, most / gsdY)) most -= gsd;
     std::ostringstream m;
-    m << "clearing: anomaly_radius_m=" << p_.anomalyRadius << " is " << std::lround(p_.anomalyRadius / gsd)
-      << " pixels of " << gsd << " m, too many for the anomaly's exact sums: give anomaly_radius_m of at most "
-      << std::floor(most) << " m, or anomaly_min=0 and anomaly_min_no_swir=0 to turn the anomaly off";
+    m << "clearing: " << option << "=" << radius << " is " << std::lround(radius / gsd) << " pixels of " << gsd
+      << " m, too many for the anomaly's exact sums: give " << option << " of at most " << std::floor(most)
+      << " m, or anomaly_min=0, anomaly_min_no_swir=0 and anomaly_wide_min=0 to turn the anomaly off";
     throw UsageError(m.str());
+}
+
+}  // namespace
+
+void ClearingDetector::checkInput(double gsdX, double gsdY) const {
+    if (std::max(p_.anomalyMin, p_.anomalyMinNoSwir) > 0) checkAnomalyDisk("anomaly_radius_m", p_.anomalyRadius, gsdX, gsdY);
+    if (p_.anomalyMin > 0 && p_.anomalyWideMin > 0) checkAnomalyDisk("anomaly_wide_radius_m", p_.anomalyWideRadius, gsdX, gsdY);
 }
 
 ClearingDetector::Unmixer::Unmixer(const Spectrum& forest, const Spectrum& water, const Spectrum& soil) {
@@ -474,21 +489,41 @@ void wantOnlyNewCores(AnomalyPlanes& in, const std::vector<std::uint8_t>& cls, i
     });
 }
 
+// Land of the anomaly's crop that is not bare evidence.
+PooledArray<std::uint8_t> landNotBare(const AnomalyPlanes& in, const std::vector<std::uint8_t>& cls, int windowW, const cv::Rect& crop) {
+    PooledArray<std::uint8_t> out = pooledArray<std::uint8_t>(in.size());
+    tbb::parallel_for(tbb::blocked_range<int>(0, in.h, 64), [&](const tbb::blocked_range<int>& r) {
+        for (int cy = r.begin(); cy < r.end(); ++cy) {
+            const std::uint8_t* c = cls.data() + static_cast<std::size_t>(cy + crop.y) * static_cast<std::size_t>(windowW) + crop.x;
+            const std::size_t k0 = static_cast<std::size_t>(cy) * static_cast<std::size_t>(in.w);
+            for (int cx = 0; cx < in.w; ++cx)
+                out[k0 + static_cast<std::size_t>(cx)] = in.mask[k0 + static_cast<std::size_t>(cx)] && !(c[cx] & ClearingDetector::kBare);
+        }
+    });
+    return out;
+}
+
 }  // namespace
 
 double ClearingDetector::anomalyThreshold(const TileImage& t) const {
     return t.has("swir1") || t.has("swir2") ? p_.anomalyMin : p_.anomalyMinNoSwir;
 }
 
+double ClearingDetector::anomalyWideThreshold(const TileImage& t) const {
+    return t.has("swir1") || t.has("swir2") ? p_.anomalyWideMin : 0.0;
+}
+
 // The camp-scale anomaly (docs/clearing.md): how far NDVI, NBR, BSI and NDBI over a camp-sized
 // disk depart, together, from their box of forest, in units of the box's own covariance (RX,
 // Reed & Yu 1990). Char and cut or part-canopy ground shift all four a little where no single
 // pixel looks bare; natural texture mostly moves them along the directions its own box varies
-// in. Exact integer sums, so a pixel's z does not depend on the tiling.
-void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_t>& cls,
-                                     std::vector<float>* z) const {
+// in. With SWIR a wider disk is tested too (a faint camp of a hectare). Exact integer sums, so a
+// pixel's z does not depend on the tiling.
+void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_t>& cls, std::vector<float>* z,
+                                     std::vector<float>* zWide) const {
     if (z) z->assign(cls.size(), 0.0f);
-    const double threshold = anomalyThreshold(t);
+    const double threshold = anomalyThreshold(t), wide = threshold > 0 ? anomalyWideThreshold(t) : 0.0;
+    if (zWide && wide > 0) zWide->assign(cls.size(), 0.0f);
     if (threshold <= 0) return;
     AnomalyWindow win;
     win.boxX = oddPixels(p_.anomalyWindow, t.gsdX), win.boxY = oddPixels(p_.anomalyWindow, t.gsdY);
@@ -498,24 +533,38 @@ void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_
     // 13 pixels it holds at 18.5 m, so a 10 m scene (or one resampled to 10 m) keeps the
     // thresholds' meaning (without this, 1110 false camps on the mosaic resampled to 9 m).
     win.maxDiskWeight = anomalyGrainPixels_;
+
     // Only where patches are measured (a patch that can join an owned camp lies inside it; bare
     // bits are all the anomaly adds), from the pixels their boxes and disks reach: the rest of
     // the window's halo is for distances and the forest matrix.
     const cv::Rect area = measuredArea(t);
-    const int mx = win.boxX / 2 + static_cast<int>(std::ceil(win.diskX)), my = win.boxY / 2 + static_cast<int>(std::ceil(win.diskY));
+    const double reachX = wide > 0 ? std::max(win.diskX, p_.anomalyWideRadius / t.gsdX) : win.diskX;
+    const double reachY = wide > 0 ? std::max(win.diskY, p_.anomalyWideRadius / t.gsdY) : win.diskY;
+    const int mx = win.boxX / 2 + static_cast<int>(std::ceil(reachX)), my = win.boxY / 2 + static_cast<int>(std::ceil(reachY));
     const cv::Rect crop = cv::Rect(area.x - mx, area.y - my, area.width + 2 * mx, area.height + 2 * my) & cv::Rect(0, 0, t.window.w, t.window.h);
     win.areaX0 = area.x - crop.x, win.areaX1 = win.areaX0 + area.width;
     win.areaY0 = area.y - crop.y, win.areaY1 = win.areaY0 + area.height;
     AnomalyPlanes planes = anomalyPlanes(t, cls, crop);
     if (!z) wantOnlyNewCores(planes, cls, t.window.w, crop);
-    const PooledArray<float> zc = localAnomaly(planes, win);
+    // The wide disk looks for faint ground that no pixel test took: it sums only land that is
+    // not bare evidence already. Summing a bright camp's own pixels as well marked the forest
+    // around it too (outlines 3-20 % larger on planted scenes).
+    PooledArray<std::uint8_t> faint;
+    std::vector<AnomalyDisk> more;
+    if (wide > 0) {
+        faint = landNotBare(planes, cls, t.window.w, crop);
+        more.push_back({p_.anomalyWideRadius / t.gsdX, p_.anomalyWideRadius / t.gsdY, static_cast<double>(anomalyWideGrainPixels_), faint.get()});
+    }
+    const std::vector<PooledArray<float>> zc = localAnomalies(planes, win, more);
     tbb::parallel_for(tbb::blocked_range<int>(area.y, area.y + area.height, 16), [&](const tbb::blocked_range<int>& r) {
         for (int y = r.begin(); y < r.end(); ++y)
             for (int x = area.x; x < area.x + area.width; ++x) {
-                const float v = zc[static_cast<std::size_t>(y - crop.y) * static_cast<std::size_t>(crop.width) + static_cast<std::size_t>(x - crop.x)];
+                const std::size_t c = static_cast<std::size_t>(y - crop.y) * static_cast<std::size_t>(crop.width) + static_cast<std::size_t>(x - crop.x);
                 const std::size_t k = static_cast<std::size_t>(y) * static_cast<std::size_t>(t.window.w) + static_cast<std::size_t>(x);
-                if (v >= threshold) cls[k] |= kBare | kCore;
+                const float v = zc[0][c], vw = more.empty() ? 0.0f : zc[1][c];
+                if (v >= threshold || (wide > 0 && vw >= wide)) cls[k] |= kBare | kCore;
                 if (z) (*z)[k] = v;
+                if (zWide && wide > 0) (*zWide)[k] = vw;
             }
     });
 }
@@ -530,6 +579,7 @@ struct PixelPlanes {
     std::vector<std::uint8_t> cls;
     std::vector<float> soil, forest, vegShare;  // soil with unmixing; forest also only for --explain
     std::vector<float> anomaly;                 // --explain: the anomaly z
+    std::vector<float> anomalyWide;             // --explain: the wide disk's z (SWIR)
     bool explain = false;                       // --explain: dWater (every patch's) and the above
     DistancePlane dOpen, dWater;
 };
@@ -663,7 +713,7 @@ struct Patch {
     std::int64_t ring = 0, enclosed = 0, core = 0;
     double area = 0, cleared = 0, coreArea = 0, enclosure = 0, matrixShare = 0;
     double dOpen = 0, dWater = 0, elongation = 1, width = 0, score = 0;
-    double anomaly = std::nan("");  // largest anomaly z (--explain)
+    double anomaly = std::nan(""), anomalyWide = std::nan("");  // largest anomaly z (--explain)
 };
 
 cv::Mat ellipse(int rx, int ry) { return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rx + 1, 2 * ry + 1)); }
@@ -674,17 +724,48 @@ struct Ring {
     std::int64_t pixels = 0, enclosed = 0;
 };
 
+// The camp's blended edge: land grown from its patches, one pixel at a time up to edge_max,
+// through pixels that are neither forest, water nor bare (camp pixels under part canopy, mixed
+// with the forest around). Measuring the ring beyond it keeps a camp's own fringe from counting
+// against it; forest, water, other bare ground and open land stop the growth.
+void growBlendedEdge(cv::Mat& inner, const PixelPlanes& px, const Params& p, cv::Rect crop) {
+    const int steps = static_cast<int>(std::lround(p.edgeMax / std::min(px.gx, px.gy)));
+    if (steps <= 0) return;
+    cv::Mat edgeable(crop.size(), CV_8U);
+    constexpr std::uint8_t stop =
+        ClearingDetector::kVegetation | ClearingDetector::kWater | ClearingDetector::kBare | ClearingDetector::kOpen;
+    for (int y = 0; y < crop.height; ++y)
+        for (int x = 0; x < crop.width; ++x) {
+            const std::uint8_t c = px.cls[static_cast<std::size_t>(y + crop.y) * px.w + (x + crop.x)];
+            edgeable.at<std::uint8_t>(y, x) = (c & ClearingDetector::kValid) && !(c & stop) ? 255 : 0;
+        }
+    const cv::Mat square = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
+    cv::Mat grown;
+    int count = cv::countNonZero(inner);
+    for (int i = 0; i < steps; ++i) {
+        cv::dilate(inner, grown, square, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+        grown &= edgeable;
+        grown |= inner;
+        const int now = cv::countNonZero(grown);  // grown holds inner: equal counts, nothing grew
+        if (now == count) break;
+        count = now;
+        std::swap(inner, grown);
+    }
+}
+
 Ring ringOf(const ComponentExtractor& cc, const std::vector<const Component*>& parts, const PixelPlanes& px, const Params& p) {
+    const int edge = static_cast<int>(std::lround(p.edgeMax / std::min(px.gx, px.gy)));
     const int gapX = static_cast<int>(std::lround(p.ringGap / px.gx)), gapY = static_cast<int>(std::lround(p.ringGap / px.gy));
     const int rx = std::max(1, static_cast<int>(std::lround(p.ringWidth / px.gx)));
     const int ry = std::max(1, static_cast<int>(std::lround(p.ringWidth / px.gy)));
-    const int pad = std::max(gapX + rx, gapY + ry) + 1;
+    const int pad = edge + std::max(gapX + rx, gapY + ry) + 1;
     cv::Rect b = parts.front()->box;
     for (const Component* c : parts) b |= c->box;
     const int x0 = std::max(0, b.x - pad), y0 = std::max(0, b.y - pad);
     const cv::Rect crop(x0, y0, std::min(px.w, b.x + b.width + pad) - x0, std::min(px.h, b.y + b.height + pad) - y0);
     cv::Mat inner = cv::Mat::zeros(crop.size(), CV_8U), grown;
     for (const Component* c : parts) inner |= cc.componentMask(*c, crop);
+    growBlendedEdge(inner, px, p, crop);
     if (gapX > 0 || gapY > 0) cv::dilate(inner, inner, ellipse(gapX, gapY), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
     cv::dilate(inner, grown, ellipse(rx, ry), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
     Ring r;
@@ -748,6 +829,7 @@ void measurePixels(const ComponentExtractor& cc, Patch& m, const TileImage& t, c
             const std::size_t k = static_cast<std::size_t>(r->y) * px.w + x;
             if (px.cls[k] & ClearingDetector::kCore) ++m.core;
             if (!px.anomaly.empty()) m.anomaly = std::fmax(px.anomaly[k], m.anomaly);
+            if (!px.anomalyWide.empty()) m.anomalyWide = std::fmax(px.anomalyWide[k], m.anomalyWide);
             clearedFixed += px.unmixed ? toFixed(std::min(1.0f, px.soil[k])) : toFixed(1.0);
             vegSum += px.vegShare[k];
             minOpen = std::min(minOpen, px.dOpen.metres(x, r->y));  // x, y: no division per pixel
@@ -876,6 +958,7 @@ std::vector<std::pair<std::string, double>> measuresOf(const Patch& m) {
                                                   {"distance_to_water_m", m.dWater},
                                                   {"score", m.score}};
     if (!std::isnan(m.anomaly)) v.emplace_back("anomaly_max", m.anomaly);
+    if (!std::isnan(m.anomalyWide)) v.emplace_back("anomaly_wide_max", m.anomalyWide);
     return v;
 }
 
@@ -917,7 +1000,8 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
     // Fractions exist only with blue, green and swir1 (unmixing); --explain reports them then.
     px.cls = det.classify(t, px.unmixed ? &px.soil : nullptr, explain && px.unmixed ? &px.forest : nullptr);
     // Adds bare bits only: the forest matrix and open land keep theirs.
-    det.markAnomalies(t, px.cls, explain && det.anomalyThreshold(t) > 0 ? &px.anomaly : nullptr);
+    const bool z = explain && det.anomalyThreshold(t) > 0;
+    det.markAnomalies(t, px.cls, z ? &px.anomaly : nullptr, z ? &px.anomalyWide : nullptr);
     return px;
 }
 
@@ -1068,7 +1152,7 @@ cv::Point anchorOf(const std::vector<Patch>& pass, const std::vector<std::size_t
 // What the pixels of a trace show, for --explain.
 struct TraceStats {
     std::int64_t pixels = 0, vegetation = 0;
-    double ndviMin = 1e300, ndbiMax = -1e300, soilMax = 0, forestMin = 1e300, anomalyMax = -1e300;
+    double ndviMin = 1e300, ndbiMax = -1e300, soilMax = 0, forestMin = 1e300, anomalyMax = -1e300, anomalyWideMax = -1e300;
     // The values of the test that kept each pixel out of bare evidence: the lowest NDVI of its
     // vegetated pixels (>= veg_ndvi_min), the highest NDBI or nd(red, green) of the others
     // (below bare_ndbi_min, bare_red_green_min). A mean NDVI of 0.488 was reported as rejected by
@@ -1102,6 +1186,8 @@ TraceStats traceStats(const ComponentExtractor& cc, const Component& c, RowSampl
             }
             if (!px.anomaly.empty())
                 st.anomalyMax = std::max(st.anomalyMax, static_cast<double>(px.anomaly[k]));
+            if (!px.anomalyWide.empty())
+                st.anomalyWideMax = std::max(st.anomalyWideMax, static_cast<double>(px.anomalyWide[k]));
         }
     }
     return st;
@@ -1135,6 +1221,7 @@ void explainTraces(const TileImage& t, const PixelPlanes& px, const Params& p, C
         if (px.unmixed) m.insert(m.end(), {{"soil_fraction_max", st.soilMax}, {"forest_fraction_min", st.forestMin}});
         if (!px.anomaly.empty())
             m.emplace_back("anomaly_max", st.anomalyMax);  // how near anomaly_min
+        if (!px.anomalyWide.empty()) m.emplace_back("anomaly_wide_max", st.anomalyWideMax);
         out.push_back(rejectionOf(cc, t, c, {g}, std::move(m), 0.0));
     }
 }
@@ -1207,6 +1294,7 @@ std::vector<Detection> ClearingDetector::detect(const TileImage& t, std::vector<
             if (tooLong) m.emplace_back("length_m", length);
             if (!px.anomaly.empty())
                 m.emplace_back("anomaly_max", largestIn(cc, c, px.anomaly, px.w));
+            if (!px.anomalyWide.empty()) m.emplace_back("anomaly_wide_max", largestIn(cc, c, px.anomalyWide, px.w));
             const Gate g = tooLong ? Gate{"max_extent_m", length, p_.maxExtent} : Gate{"min_area_m2", area, p_.minArea};
             rejected->push_back(rejectionOf(cc, t, c, {g}, std::move(m), 0.0));
         }

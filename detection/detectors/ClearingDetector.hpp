@@ -42,11 +42,12 @@ public:
         std::string forestSpectrum, waterSpectrum, soilSpectrum;
         double burntNbrMax, burntNdviMax;
         double matrixRadius, openVegShareMax, openLandShareMin, matrixVegShareMin;
-        double minArea, maxArea, maxExtent, ringGap, ringWidth, enclosureMin, remoteMin, distanceCap;
+        double minArea, maxArea, maxExtent, edgeMax, ringGap, ringWidth, enclosureMin, remoteMin, distanceCap;
         double maxElongation, minWidth, coreNdviMax, coreNdbiMin, coreBsiMin, coreBrightMin, coreMinArea;
         double bareRedGreenMin;  // without SWIR
         double groupGap, explainForestMax, minScore;
         double anomalyMin, anomalyMinNoSwir, anomalyRadius, anomalyWindow, anomalySdFloor, anomalyGrain;
+        double anomalyWideMin, anomalyWideRadius;  // with SWIR only
     };
 
     const Params& params() const { return p_; }
@@ -66,8 +67,11 @@ public:
     // Marks land pixels whose camp-sized neighbourhood departs from the forest around it
     // (the NBR anomaly, needs nir and swir2) as bare evidence and clearly bare; their other bits
     // stay. Returns the anomaly z of every pixel (0 where not computed) when `z` is given.
-    void markAnomalies(const TileImage& tile, std::vector<std::uint8_t>& cls,
-                       std::vector<float>* z = nullptr) const;
+    // With SWIR a second, wider disk is compared with the same box (anomaly_wide_*): `zWide`.
+    void markAnomalies(const TileImage& tile, std::vector<std::uint8_t>& cls, std::vector<float>* z = nullptr,
+                       std::vector<float>* zWide = nullptr) const;
+    // The wide disk's threshold for this tile's bands (0 = off: no SWIR, or turned off).
+    double anomalyWideThreshold(const TileImage& tile) const;
     // The window pixels where measured patches can lie; distances are computed only there.
     cv::Rect measuredArea(const TileImage& tile) const;
 
@@ -96,7 +100,8 @@ private:
     DetectorInfo info_;
     Params p_;
     Unmixer unmixer_;
-    int anomalyGrainPixels_ = 0;  // the anomaly disk's pixels at anomaly_grain_m
+    int anomalyGrainPixels_ = 0;      // the anomaly disk's pixels at anomaly_grain_m
+    int anomalyWideGrainPixels_ = 0;  // the wide disk's
 };
 
 }  // namespace riskmap

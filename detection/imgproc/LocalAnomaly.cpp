@@ -42,9 +42,11 @@ DiskPacking diskPacking(std::size_t channels, const AnomalyWindow& win) {
 
 // Row y of one word: its channels shifted into place. Loops over whole rows, one channel at a
 // time, so that they vectorise.
-void packRow(const AnomalyPlanes& in, const DiskPacking& pack, const std::vector<int>& word, int y, std::int64_t* row) {
+// Only the pixels of `counted` (a subset of the mask) enter the sums.
+void packRow(const AnomalyPlanes& in, const std::uint8_t* counted, const DiskPacking& pack, const std::vector<int>& word,
+             int y, std::int64_t* row) {
     const std::size_t w = static_cast<std::size_t>(in.w);
-    const std::uint8_t* m = in.mask.get() + static_cast<std::size_t>(y) * w;
+    const std::uint8_t* m = counted + static_cast<std::size_t>(y) * w;
     const std::int32_t one = static_cast<std::int32_t>(kAnomalyOne);
     std::fill(row, row + w, 0);
     int shift = 0;
@@ -53,7 +55,7 @@ void packRow(const AnomalyPlanes& in, const DiskPacking& pack, const std::vector
             for (std::size_t x = 0; x < w; ++x) row[x] += m[x];
         } else {
             const std::int16_t* v = in.index[static_cast<std::size_t>(c - 1)].get() + static_cast<std::size_t>(y) * w;
-            for (std::size_t x = 0; x < w; ++x) row[x] += static_cast<std::int64_t>(v[x] + one * m[x]) << shift;
+            for (std::size_t x = 0; x < w; ++x) row[x] += static_cast<std::int64_t>((v[x] + one) * m[x]) << shift;
         }
         shift += c == 0 ? pack.countBits : pack.indexBits;
     }
@@ -80,7 +82,7 @@ void unpackRow(const DiskPacking& pack, const std::vector<int>& word, std::size_
 
 // Disk sums of the mask and of each index (exact; int32 holds them, checked by the caller), at
 // the pixels anomalyRows reads (the area); other pixels hold no meaningful value.
-std::vector<Plane32> diskSums(const AnomalyPlanes& in, const AnomalyWindow& win) {
+std::vector<Plane32> diskSums(const AnomalyPlanes& in, const AnomalyWindow& win, const std::uint8_t* counted) {
     const DiskPacking pack = diskPacking(in.index.size() + 1, win);
     std::vector<Plane32> out;
     for (std::size_t c = 0; c <= in.index.size(); ++c) out.push_back(pooledArray<std::int32_t>(in.size()));
@@ -94,7 +96,7 @@ std::vector<Plane32> diskSums(const AnomalyPlanes& in, const AnomalyWindow& win)
     };
     for (const std::vector<int>& word : pack.words)
         diskSumRows(
-            in.w, in.h, win.diskX, win.diskY, [&](int y, std::int64_t* row) { packRow(in, pack, word, y, row); }, wanted,
+            in.w, in.h, win.diskX, win.diskY, [&](int y, std::int64_t* row) { packRow(in, counted, pack, word, y, row); }, wanted,
             [&](int y, const std::int64_t* row) { unpackRow(pack, word, static_cast<std::size_t>(y) * w, w, row, out); });
     return out;
 }
@@ -175,45 +177,63 @@ void boxRow(const BoxColumns<Acc>& cols, int w, int rx, int x0, int x1,
     }
 }
 
-// One pixel's z from its box sums (channel stride w) and disk sums; 0 when not towards `toward`.
-float pixelZ(const std::int64_t* box, std::size_t w, const std::vector<Plane32>& disk,
-             std::size_t k, const std::vector<int>& toward, double floor2, double maxWeight) {
-    const int n = static_cast<int>(toward.size());
-    const double m = disk[0][k], one = kAnomalyOne;
-    const double perBox = 1.0 / (static_cast<double>(box[0]) * one), perDisk = 1.0 / (m * one);
-    double mean[4], d[4], cov[4][4];
-    for (int i = 0; i < n; ++i) {
-        mean[i] = static_cast<double>(box[static_cast<std::size_t>(1 + i) * w]) * perBox;
-        d[i] = disk[static_cast<std::size_t>(1 + i)][k] * perDisk - mean[i];
+// The box's statistics at one pixel: index means and covariance (SD floor on the diagonal),
+// and its LDLᵀ factors (no square roots) once a disk needs them, shared by every disk compared
+// with that box. Most pixels depart away from bare ground and never need the factors.
+class BoxStats {
+public:
+    BoxStats(const std::int64_t* box, std::size_t w, int n, double floor2) : n_(n) {
+        const double one = kAnomalyOne, perBox = 1.0 / (static_cast<double>(box[0]) * one);
+        for (int i = 0; i < n; ++i) mean[i] = static_cast<double>(box[static_cast<std::size_t>(1 + i) * w]) * perBox;
+        std::size_t c = static_cast<std::size_t>(1 + n);
+        for (int i = 0; i < n; ++i)
+            for (int j = i; j < n; ++j, ++c)
+                cov[i][j] = cov[j][i] = static_cast<double>(box[c * w]) * perBox / one - mean[i] * mean[j];
+        for (int i = 0; i < n; ++i) cov[i][i] = std::max(cov[i][i], 0.0) + floor2;
     }
-    std::size_t c = static_cast<std::size_t>(1 + n);
-    for (int i = 0; i < n; ++i)
-        for (int j = i; j < n; ++j, ++c)
-            cov[i][j] = cov[j][i] =
-                static_cast<double>(box[c * w]) * perBox / one - mean[i] * mean[j];
-    double along = 0;
-    for (int i = 0; i < n; ++i) {
-        cov[i][i] = std::max(cov[i][i], 0.0) + floor2;
-        along += toward[static_cast<std::size_t>(i)] * d[i] / std::sqrt(cov[i][i]);
+    int n() const { return n_; }
+    // false: a pivot was lost to rounding (every z is then 0).
+    bool factored() {
+        if (state_ == 0) state_ = factor() ? 1 : 2;
+        return state_ == 1;
     }
-    if (!(along > 0)) return 0.0f;
-    // LDLᵀ (no square roots), then the sum of y_i² / D_i with L y = d; a pivot lost to rounding
-    // leaves the pixel at 0.
-    double l[4][4] = {}, dg[4], inv[4], y[4], t2 = 0;
-    for (int i = 0; i < n; ++i) {
-        for (int j = 0; j < i; ++j) {
-            double s = cov[i][j];
-            for (int q = 0; q < j; ++q) s -= l[i][q] * l[j][q] * dg[q];
-            l[i][j] = s * inv[j];
+    double mean[4], cov[4][4], l[4][4], inv[4];
+
+private:
+    bool factor() {
+        double dg[4];
+        for (int i = 0; i < n_; ++i) {
+            for (int j = 0; j < i; ++j) {
+                double s = cov[i][j];
+                for (int q = 0; q < j; ++q) s -= l[i][q] * l[j][q] * dg[q];
+                l[i][j] = s * inv[j];
+            }
+            double s = cov[i][i];
+            for (int q = 0; q < i; ++q) s -= l[i][q] * l[i][q] * dg[q];
+            if (!(s > 0)) return false;
+            dg[i] = s, inv[i] = 1.0 / s;
         }
-        double s = cov[i][i];
-        for (int q = 0; q < i; ++q) s -= l[i][q] * l[i][q] * dg[q];
-        if (!(s > 0)) return 0.0f;
-        dg[i] = s, inv[i] = 1.0 / s;
+        return true;
+    }
+    int n_, state_ = 0;
+};
+
+// One pixel's z for one disk from the box's statistics; 0 when not towards `toward`.
+float pixelZ(BoxStats& b, const std::vector<Plane32>& disk, std::size_t k, const std::vector<int>& toward, double maxWeight) {
+    const double m = disk[0][k], perDisk = 1.0 / (m * kAnomalyOne);
+    double d[4], along = 0;
+    for (int i = 0; i < b.n(); ++i) {
+        d[i] = disk[static_cast<std::size_t>(1 + i)][k] * perDisk - b.mean[i];
+        along += toward[static_cast<std::size_t>(i)] * d[i] / std::sqrt(b.cov[i][i]);
+    }
+    if (!(along > 0) || !b.factored()) return 0.0f;
+    // The sum of y_i² / D_i with L y = d.
+    double y[4], t2 = 0;
+    for (int i = 0; i < b.n(); ++i) {
         double r = d[i];
-        for (int q = 0; q < i; ++q) r -= l[i][q] * y[q];
+        for (int q = 0; q < i; ++q) r -= b.l[i][q] * y[q];
         y[i] = r;
-        t2 += r * r * inv[i];
+        t2 += r * r * b.inv[i];
     }
     return static_cast<float>(std::sqrt(std::min(m, maxWeight) * t2));
 }
@@ -261,15 +281,23 @@ bool anomalyDiskFits(double diskX, double diskY) {
 
 namespace {
 
-// z over the wanted area, column sums kept in Acc.
+// One disk's sums and output, with what gates it.
+struct DiskRun {
+    std::vector<Plane32> sums;
+    float* z;
+    int minPixels;
+    double maxWeight;
+};
+
+// z over the wanted area for every disk, column sums kept in Acc.
 template <typename Acc>
-void anomalyRows(const AnomalyPlanes& in, const AnomalyWindow& win,
-                 const std::vector<Plane32>& disk, float* z) {
+void anomalyRows(const AnomalyPlanes& in, const AnomalyWindow& win, const std::vector<DiskRun>& disks) {
     const int rx = win.boxX / 2, ry = win.boxY / 2;
     const int ax0 = std::max(0, win.areaX0), ax1 = std::min(in.w, win.areaX1);
     const int ay0 = std::max(0, win.areaY0), ay1 = std::min(in.h, win.areaY1);
     if (ax0 >= ax1 || ay0 >= ay1) return;
     const double floor2 = win.sdFloor * win.sdFloor;
+    const int n = static_cast<int>(in.toward.size());
     // Each band of rows starts its column sums afresh: exact integers, so any split agrees.
     forRowBands(ay1 - ay0, [&](int b0, int b1) {
         BoxColumns<Acc> cols(in, ry);
@@ -280,10 +308,12 @@ void anomalyRows(const AnomalyPlanes& in, const AnomalyWindow& win,
             boxRow(cols, in.w, rx, ax0, ax1, prefix, box);
             for (int x = ax0; x < ax1; ++x) {
                 const std::size_t k = static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x);
-                if (!in.mask[k] || (in.wanted && !in.wanted[k]) || disk[0][k] < win.minDiskPixels ||
-                    box[static_cast<std::size_t>(x)] < 1)
-                    continue;
-                z[k] = pixelZ(box.data() + x, w, disk, k, in.toward, floor2, win.maxDiskWeight);
+                if (!in.mask[k] || (in.wanted && !in.wanted[k]) || box[static_cast<std::size_t>(x)] < 1) continue;
+                const bool any = std::any_of(disks.begin(), disks.end(), [&](const DiskRun& d) { return d.sums[0][k] >= d.minPixels; });
+                if (!any) continue;
+                BoxStats stats(box.data() + x, w, n, floor2);
+                for (const DiskRun& d : disks)
+                    if (d.sums[0][k] >= d.minPixels) d.z[k] = pixelZ(stats, d.sums, k, in.toward, d.maxWeight);
             }
         }
     });
@@ -291,18 +321,39 @@ void anomalyRows(const AnomalyPlanes& in, const AnomalyWindow& win,
 
 }  // namespace
 
-PooledArray<float> localAnomaly(const AnomalyPlanes& in, const AnomalyWindow& win) {
-    checkInput(in, win);
-    const std::vector<Plane32> disk = diskSums(in, win);
-    PooledArray<float> z = pooledArray<float>(in.size());
-    std::fill(z.get(), z.get() + in.size(), 0.0f);
+std::vector<PooledArray<float>> localAnomalies(const AnomalyPlanes& in, const AnomalyWindow& win,
+                                               const std::vector<AnomalyDisk>& more) {
+    std::vector<AnomalyWindow> wins{win};
+    std::vector<const std::uint8_t*> counted{in.mask.get()};
+    for (const AnomalyDisk& d : more) {
+        AnomalyWindow v = win;
+        v.diskX = d.diskX, v.diskY = d.diskY, v.maxDiskWeight = d.maxDiskWeight;
+        wins.push_back(v);
+        counted.push_back(d.counted ? d.counted : in.mask.get());
+        int outside = 0;
+        if (d.counted)
+            for (std::size_t k = 0; k < in.size(); ++k) outside |= d.counted[k] & ~in.mask[k];
+        if (outside) throw Error("localAnomalies: a disk counts pixels off the mask");
+    }
+    std::vector<PooledArray<float>> z;
+    std::vector<DiskRun> disks;
+    for (std::size_t i = 0; i < wins.size(); ++i) {
+        checkInput(in, wins[i]);
+        z.push_back(pooledArray<float>(in.size()));
+        std::fill(z.back().get(), z.back().get() + in.size(), 0.0f);
+        disks.push_back({diskSums(in, wins[i], counted[i]), z.back().get(), wins[i].minDiskPixels, wins[i].maxDiskWeight});
+    }
     // A column holds at most boxY rows of products up to 4096².
     const double most = static_cast<double>(win.boxY) * kAnomalyOne * kAnomalyOne;
     if (most < static_cast<double>(std::numeric_limits<std::int32_t>::max()))
-        anomalyRows<std::int32_t>(in, win, disk, z.get());
+        anomalyRows<std::int32_t>(in, win, disks);
     else
-        anomalyRows<std::int64_t>(in, win, disk, z.get());
+        anomalyRows<std::int64_t>(in, win, disks);
     return z;
+}
+
+PooledArray<float> localAnomaly(const AnomalyPlanes& in, const AnomalyWindow& win) {
+    return std::move(localAnomalies(in, win, {}).front());
 }
 
 }  // namespace riskmap

@@ -53,5 +53,18 @@ bool anomalyDiskFits(double diskX, double diskY);
 // 0 elsewhere. At most four
 // indices. Memory: five int32 planes besides the input and output.
 PooledArray<float> localAnomaly(const AnomalyPlanes& in, const AnomalyWindow& win);
+// Another disk compared with the same box.
+struct AnomalyDisk {
+    double diskX = 1, diskY = 1;
+    double maxDiskWeight = 1e300;
+    // The pixels this disk's sums take: 0 or 1 per pixel, 1 only on the mask; null: the mask.
+    // The box always takes the whole mask.
+    const std::uint8_t* counted = nullptr;
+};
+// z for win's disk, then for each of `more` against the same box: the box sums and the
+// covariance's factors are computed once for all of them. Each z equals localAnomaly's with
+// that disk in win. Memory: five int32 planes more per disk.
+std::vector<PooledArray<float>> localAnomalies(const AnomalyPlanes& in, const AnomalyWindow& win,
+                                               const std::vector<AnomalyDisk>& more);
 
 }  // namespace riskmap

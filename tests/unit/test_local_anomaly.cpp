@@ -320,3 +320,24 @@ TEST(LocalAnomaly, RefusesWhatItCannotSumExactly) {
     win.diskX = win.diskY = 1;
     EXPECT_THROW(localAnomaly(p, win), Error);
 }
+
+TEST(LocalAnomaly, SeveralDisksAgainstOneBoxGiveEachDisksOwnBits) {
+    // The clearing detector tests a 37 m and a 74 m disk against the same box; sharing the box
+    // sums and the covariance's factors must not change a bit of either.
+    AnomalyPlanes p = randomPlanes(160, 120, 4, 17);
+    AnomalyWindow win;
+    win.boxX = win.boxY = 31, win.diskX = win.diskY = 2.0, win.sdFloor = 0.005, win.maxDiskWeight = 13;
+    AnomalyWindow wide = win;
+    wide.diskX = 4.0, wide.diskY = 3.5, wide.maxDiskWeight = 40;
+    const std::vector<PooledArray<float>> both =
+        localAnomalies(p, win, {AnomalyDisk{wide.diskX, wide.diskY, wide.maxDiskWeight}});
+    ASSERT_EQ(both.size(), 2u);
+    const PooledArray<float> small = localAnomaly(p, win), large = localAnomaly(p, wide);
+    int differ = 0;
+    for (std::size_t k = 0; k < p.size(); ++k) {
+        ASSERT_EQ(both[0][k], small[k]) << k;
+        ASSERT_EQ(both[1][k], large[k]) << k;
+        differ += small[k] != large[k];
+    }
+    EXPECT_GT(differ, 5000) << "the two disks must give different values for the test to mean anything";
+}
