@@ -588,6 +588,17 @@ TEST(ClearingDetector, AnAnomalyDiskTooLargeForExactSumsIsRefusedBeforeAnyPixel)
         EXPECT_NE(m.find("anomaly_radius_m=1000"), std::string::npos) << m;
         EXPECT_NE(m.find("at most 361 m"), std::string::npos) << m;  // (2 x 361 + 1)² x 4096 < 2^31
     }
+    // The wide disk is checked the same way, and named.
+    OptionValues w(ClearingDetector::describe().options);
+    w.setAssignment("anomaly_wide_radius_m=1000");
+    try {
+        ClearingDetector(w).checkInput(1, 1);
+        FAIL() << "accepted a wide disk of 1000 px";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("anomaly_wide_radius_m=1000"), std::string::npos) << e.what();
+    }
+    w.setAssignment("anomaly_wide_min=0");
+    EXPECT_NO_THROW(ClearingDetector(w).checkInput(1, 1)) << "the wide disk off, no limit on it";
     o.setAssignment("anomaly_min=0");
     EXPECT_THROW(ClearingDetector(o).checkInput(1, 1), UsageError) << "the anomaly without SWIR still runs";
     o.setAssignment("anomaly_min_no_swir=0");
