@@ -94,8 +94,11 @@ bool looksLikeBinaryMask(GDALRasterBand& band) {
                 binary &= buf[k] <= 1;
                 sawOne |= buf[k] == 1;
             }
+            // One block at a time in GDAL's cache, outside --ram (1024 px tiles of two bands hold
+            // 4 MB each).
+            if (GDALDataset* ds = band.GetDataset()) ds->FlushCache(false);
         }
-    if (GDALDataset* ds = band.GetDataset()) ds->FlushCache(false);  // nothing stays outside --ram
+    if (GDALDataset* ds = band.GetDataset()) ds->FlushCache(false);
     return binary && sawOne;
 }
 

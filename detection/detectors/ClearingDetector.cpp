@@ -245,12 +245,14 @@ double ClearingDetector::haloMetres() const {
     // group_gap of it and spans up to max_extent more. That patch's ring looks edge_max + ring_gap +
     // ring_width further, its distance to open land up to distance_cap, and open land itself is
     // judged over a disk of matrix_radius.
-    // A patch pixel's anomaly looks anomaly_window_m / 2 + its disk's radius around it.
+    // A pixel's anomaly looks anomaly_window_m / 2 + its disk's radius around it.
     const bool wide = p_.anomalyMin > 0 && p_.anomalyWideMin > 0;
     const double radius = wide ? std::max(p_.anomalyRadius, p_.anomalyWideRadius) : p_.anomalyRadius;
-    const double anomaly = std::max(p_.anomalyMin, p_.anomalyMinNoSwir) > 0 ? p_.anomalyWindow / 2 + radius : 0.0;
+    // The blended edge, up to edge_max beyond a patch, stops at anomaly bits and at open land,
+    // which looks matrix_radius around it.
+    const double anomaly = std::max(p_.anomalyMin, p_.anomalyMinNoSwir) > 0 ? p_.edgeMax + p_.anomalyWindow / 2 + radius : 0.0;
     return 2 * p_.maxExtent + p_.groupGap +
-           std::max({p_.edgeMax + p_.ringGap + p_.ringWidth, p_.distanceCap + p_.matrixRadius, anomaly});
+           std::max({p_.edgeMax + p_.ringGap + p_.ringWidth, std::max(p_.distanceCap, p_.edgeMax) + p_.matrixRadius, anomaly});
 }
 
 std::string ClearingDetector::bandWarning(const std::vector<std::string>& available) const {
@@ -537,7 +539,7 @@ void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_
     // Only where patches are measured (a patch that can join an owned camp lies inside it; bare
     // bits are all the anomaly adds), from the pixels their boxes and disks reach: the rest of
     // the window's halo is for distances and the forest matrix.
-    const cv::Rect area = measuredArea(t);
+    const cv::Rect area = anomalyArea(t);
     const double reachX = wide > 0 ? std::max(win.diskX, p_.anomalyWideRadius / t.gsdX) : win.diskX;
     const double reachY = wide > 0 ? std::max(win.diskY, p_.anomalyWideRadius / t.gsdY) : win.diskY;
     const int mx = win.boxX / 2 + static_cast<int>(std::ceil(reachX)), my = win.boxY / 2 + static_cast<int>(std::ceil(reachY));
@@ -729,8 +731,9 @@ struct Ring {
 // with the forest around). Measuring the ring beyond it keeps a camp's own fringe from counting
 // against it; forest, water, other bare ground and open land stop the growth.
 void growBlendedEdge(cv::Mat& inner, const PixelPlanes& px, const Params& p, cv::Rect crop) {
-    const int steps = static_cast<int>(std::lround(p.edgeMax / std::min(px.gx, px.gy)));
-    if (steps <= 0) return;
+    // Steps per axis, so that on anisotropic pixels the edge reaches edge_max on both.
+    const int stepsX = static_cast<int>(std::lround(p.edgeMax / px.gx)), stepsY = static_cast<int>(std::lround(p.edgeMax / px.gy));
+    if (stepsX <= 0 && stepsY <= 0) return;
     cv::Mat edgeable(crop.size(), CV_8U);
     constexpr std::uint8_t stop =
         ClearingDetector::kVegetation | ClearingDetector::kWater | ClearingDetector::kBare | ClearingDetector::kOpen;
@@ -739,11 +742,11 @@ void growBlendedEdge(cv::Mat& inner, const PixelPlanes& px, const Params& p, cv:
             const std::uint8_t c = px.cls[static_cast<std::size_t>(y + crop.y) * px.w + (x + crop.x)];
             edgeable.at<std::uint8_t>(y, x) = (c & ClearingDetector::kValid) && !(c & stop) ? 255 : 0;
         }
-    const cv::Mat square = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3));
     cv::Mat grown;
     int count = cv::countNonZero(inner);
-    for (int i = 0; i < steps; ++i) {
-        cv::dilate(inner, grown, square, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+    for (int i = 0; i < std::max(stepsX, stepsY); ++i) {
+        const cv::Mat step = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(i < stepsX ? 3 : 1, i < stepsY ? 3 : 1));
+        cv::dilate(inner, grown, step, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
         grown &= edgeable;
         grown |= inner;
         const int now = cv::countNonZero(grown);  // grown holds inner: equal counts, nothing grew
@@ -754,7 +757,7 @@ void growBlendedEdge(cv::Mat& inner, const PixelPlanes& px, const Params& p, cv:
 }
 
 Ring ringOf(const ComponentExtractor& cc, const std::vector<const Component*>& parts, const PixelPlanes& px, const Params& p) {
-    const int edge = static_cast<int>(std::lround(p.edgeMax / std::min(px.gx, px.gy)));
+    const int edge = static_cast<int>(std::lround(p.edgeMax / std::min(px.gx, px.gy)));  // crop margin
     const int gapX = static_cast<int>(std::lround(p.ringGap / px.gx)), gapY = static_cast<int>(std::lround(p.ringGap / px.gy));
     const int rx = std::max(1, static_cast<int>(std::lround(p.ringWidth / px.gx)));
     const int ry = std::max(1, static_cast<int>(std::lround(p.ringWidth / px.gy)));
@@ -1010,7 +1013,10 @@ PixelPlanes pixelPlanes(const ClearingDetector& det, const TileImage& t, bool ex
 void addDistances(const ClearingDetector& det, const TileImage& t, PixelPlanes& px, const std::vector<const Component*>& measured) {
     const Params& p = det.params();
     NearBlocks near(px.w, px.h);
-    const int rx = static_cast<int>(std::ceil(p.distanceCap / px.gx)) + 1, ry = static_cast<int>(std::ceil(p.distanceCap / px.gy)) + 1;
+    // Open land is read up to distance_cap from a patch (its distance) and edge_max (the blended
+    // edge stops at it).
+    const double reach = std::max(p.distanceCap, p.edgeMax);
+    const int rx = static_cast<int>(std::ceil(reach / px.gx)) + 1, ry = static_cast<int>(std::ceil(reach / px.gy)) + 1;
     cv::Rect need;
     for (const Component* c : measured) near.add(c->box, rx, ry, px.w, px.h), need |= c->box;
     markOpenLand(px, p, near);
@@ -1266,6 +1272,13 @@ bool ClearingDetector::nearCore(const cv::Rect& box, const TileImage& t) const {
 
 // Where measured patches can lie (window pixels): a patch near the core (nearCore) spans at most
 // max_extent, so within 2 max_extent + group_gap of the core. Distances are read only there.
+// Where anomaly bits are read: the measured area and the blended edge that may grow out of it.
+cv::Rect ClearingDetector::anomalyArea(const TileImage& t) const {
+    const cv::Rect m = measuredArea(t);
+    const int ex = static_cast<int>(std::ceil(p_.edgeMax / t.gsdX)) + 1, ey = static_cast<int>(std::ceil(p_.edgeMax / t.gsdY)) + 1;
+    return cv::Rect(m.x - ex, m.y - ey, m.width + 2 * ex, m.height + 2 * ey) & cv::Rect(0, 0, t.window.w, t.window.h);
+}
+
 cv::Rect ClearingDetector::measuredArea(const TileImage& t) const {
     const int rx = static_cast<int>(std::ceil((2 * p_.maxExtent + p_.groupGap) / t.gsdX)) + 1;
     const int ry = static_cast<int>(std::ceil((2 * p_.maxExtent + p_.groupGap) / t.gsdY)) + 1;

@@ -74,6 +74,8 @@ public:
     double anomalyWideThreshold(const TileImage& tile) const;
     // The window pixels where measured patches can lie; distances are computed only there.
     cv::Rect measuredArea(const TileImage& tile) const;
+    // The measured area with the blended edge that may grow out of it: anomaly bits are set there.
+    cv::Rect anomalyArea(const TileImage& tile) const;
 
     // Least-squares sum-to-one fractions of forest, water and soil (Adams, Smith & Johnson 1986),
     // re-solved without any endmember that comes out negative. Bands: blue, green, red, nir, swir1.

@@ -1068,6 +1068,10 @@ TEST(CliScan, BandFilesWithADataMaskKeepWithinRam) {
     if (kPeakRssMeaningful) {
         EXPECT_LE(r.peakRssMB, 128.0) << "six band files of " << size << " px";
     }
+    // The sample still tells each file's second band as its data mask.
+    const Json bands = parseJson(readFile(dir.file("out.geojson") + ".manifest.json"), "manifest").at("inputs").at(0).at("bands");
+    ASSERT_EQ(bands.size(), 6u);
+    for (const Json& b : bands) EXPECT_EQ(b.at("validity_band").get<int>(), 2) << dumpJson(b);
 }
 
 // Each tile's objects are held unpacked until the in-order stage packs them, and that was in no

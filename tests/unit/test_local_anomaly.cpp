@@ -31,7 +31,8 @@ AnomalyPlanes randomPlanes(int w, int h, int k, unsigned seed, double maskShare 
 }
 
 // The definition, summed pixel by pixel in double.
-float bruteZ(const AnomalyPlanes& p, const AnomalyWindow& win, int x, int y) {
+// `counted` (optional) limits the disk's pixels; the box takes the whole mask.
+float bruteZ(const AnomalyPlanes& p, const AnomalyWindow& win, int x, int y, const std::uint8_t* counted = nullptr) {
     const int k = static_cast<int>(p.index.size());
     auto at = [&](int i, int xx, int yy) {
         return p.index[static_cast<std::size_t>(i)][static_cast<std::size_t>(yy * p.w + xx)] /
@@ -52,7 +53,8 @@ float bruteZ(const AnomalyPlanes& p, const AnomalyWindow& win, int x, int y) {
                 for (int j = 0; j < k; ++j) q[i][j] += at(i, xx, yy) * at(j, xx, yy);
             }
             const double ex = (xx - x) / win.diskX, ey = (yy - y) / win.diskY;
-            if (std::abs(xx - x) <= win.diskX && std::abs(yy - y) <= win.diskY &&
+            const bool take = !counted || counted[static_cast<std::size_t>(yy * p.w + xx)];
+            if (take && std::abs(xx - x) <= win.diskX && std::abs(yy - y) <= win.diskY &&
                 ex * ex + ey * ey <= 1.0 + 1e-12) {
                 m += 1;
                 for (int i = 0; i < k; ++i) ds[i] += at(i, xx, yy);
@@ -340,4 +342,32 @@ TEST(LocalAnomaly, SeveralDisksAgainstOneBoxGiveEachDisksOwnBits) {
         differ += small[k] != large[k];
     }
     EXPECT_GT(differ, 5000) << "the two disks must give different values for the test to mean anything";
+}
+
+TEST(LocalAnomaly, ADiskThatCountsASubsetMatchesTheDefinition) {
+    // The clearing detector's wide disk sums only land that is not bare yet; its box takes all
+    // the land. Checked against the definition summed pixel by pixel, and a subset that leaves
+    // the mask is refused.
+    AnomalyPlanes p = randomPlanes(41, 33, 4, 23);
+    std::vector<std::uint8_t> counted(p.size());
+    for (std::size_t k = 0; k < p.size(); ++k) counted[k] = p.mask[k] && (k * 2654435761u) % 5 != 0;
+    AnomalyWindow win;
+    win.boxX = 11, win.boxY = 9, win.diskX = 1.5, win.diskY = 1.5, win.sdFloor = 0.005;
+    AnomalyWindow wide = win;
+    wide.diskX = 3.0, wide.diskY = 2.5;
+    const std::vector<PooledArray<float>> z = localAnomalies(p, win, {AnomalyDisk{wide.diskX, wide.diskY, 1e300, counted.data()}});
+    int positive = 0, differ = 0;
+    const PooledArray<float> all = localAnomaly(p, wide);
+    for (int y = 0; y < p.h; ++y)
+        for (int x = 0; x < p.w; ++x) {
+            const std::size_t k = static_cast<std::size_t>(y * p.w + x);
+            const float want = bruteZ(p, wide, x, y, counted.data());
+            ASSERT_NEAR(z[1][k], want, 1e-3 * std::max(1.0f, want)) << x << "," << y;
+            positive += want > 0;
+            differ += std::abs(all[k] - z[1][k]) > 1e-3f;
+        }
+    EXPECT_GT(positive, 100);
+    EXPECT_GT(differ, 100) << "the subset must change the sums for the test to mean anything";
+    std::vector<std::uint8_t> outside(p.size(), 1);
+    EXPECT_THROW(localAnomalies(p, win, {AnomalyDisk{wide.diskX, wide.diskY, 1e300, outside.data()}}), Error);
 }
