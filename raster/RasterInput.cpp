@@ -68,10 +68,30 @@ const OGRSpatialReference& requireCrs(GDALDataset& ds, const std::string& path) 
     return *srs;
 }
 
+// What the blocks of a band read so far hold: only 0 and 1, and some 1.
+struct MaskEvidence {
+    bool binary = true, sawOne = false;
+};
+
+// Reads block (bx, by) whole into the evidence, then drops it from GDAL's cache, which lies
+// outside --ram (1024 px tiles of two bands hold 4 MB each). False when it cannot be read.
+bool readMaskBlock(GDALRasterBand& band, int bx, int by, int bw, int bh, std::vector<GByte>& buf, MaskEvidence& e) {
+    const int x = bx * bw, y = by * bh, w = std::min(bw, band.GetXSize() - x), h = std::min(bh, band.GetYSize() - y);
+    const bool read = band.RasterIO(GF_Read, x, y, w, h, buf.data(), w, h, GDT_Byte, 0, 0, nullptr) == CE_None;
+    if (GDALDataset* ds = band.GetDataset()) ds->FlushCache(false);
+    if (!read) return false;
+    for (std::size_t k = 0; k < static_cast<std::size_t>(w) * static_cast<std::size_t>(h); ++k) {
+        e.binary &= buf[k] <= 1;
+        e.sawOne |= buf[k] == 1;
+    }
+    return true;
+}
+
 // A second band that holds only 0 and 1 in a sample of its blocks looks like EO Browser's
-// dataMask. At most 8 x 8 blocks spread over the band are read, whole: a decimated read of the
-// band decoded every block of the file (0.3 s for six 8 Mpx band files, every block of a 10980 px
-// Sentinel-2 tile), and left them in GDAL's cache outside --ram (270 MB at --ram 128).
+// dataMask. First 8 x 8 blocks spread over the band, whole; only when they hold nothing but 0
+// are the others read, one at a time, until a 1 or another value. A decimated read of the band
+// decoded every block of the file (0.3 s for six 8 Mpx band files, every block of a 10980 px
+// Sentinel-2 tile) and left them in GDAL's cache outside --ram (270 MB at --ram 128).
 bool looksLikeBinaryMask(GDALRasterBand& band) {
     std::string d = lower(band.GetDescription() ? band.GetDescription() : "");
     if (d == "datamask" || d == "mask") return true;
@@ -81,25 +101,15 @@ bool looksLikeBinaryMask(GDALRasterBand& band) {
     bw = std::max(1, std::min(bw, band.GetXSize())), bh = std::max(1, std::min(bh, band.GetYSize()));
     const int nx = (band.GetXSize() + bw - 1) / bw, ny = (band.GetYSize() + bh - 1) / bh;
     std::vector<GByte> buf(static_cast<std::size_t>(bw) * static_cast<std::size_t>(bh));
-    bool binary = true, sawOne = false;
-    for (int j = 0; j < std::min(ny, 8) && binary; ++j)
-        for (int i = 0; i < std::min(nx, 8) && binary; ++i) {
-            const int bx = nx <= 8 ? i : i * (nx - 1) / 7, by = ny <= 8 ? j : j * (ny - 1) / 7;
-            const int x = bx * bw, y = by * bh, w = std::min(bw, band.GetXSize() - x), h = std::min(bh, band.GetYSize() - y);
-            if (band.RasterIO(GF_Read, x, y, w, h, buf.data(), w, h, GDT_Byte, 0, 0, nullptr) != CE_None) {
-                binary = false;
-                break;
-            }
-            for (std::size_t k = 0; k < static_cast<std::size_t>(w) * static_cast<std::size_t>(h); ++k) {
-                binary &= buf[k] <= 1;
-                sawOne |= buf[k] == 1;
-            }
-            // One block at a time in GDAL's cache, outside --ram (1024 px tiles of two bands hold
-            // 4 MB each).
-            if (GDALDataset* ds = band.GetDataset()) ds->FlushCache(false);
-        }
-    if (GDALDataset* ds = band.GetDataset()) ds->FlushCache(false);
-    return binary && sawOne;
+    MaskEvidence e;
+    for (int j = 0; j < std::min(ny, 8) && e.binary; ++j)
+        for (int i = 0; i < std::min(nx, 8) && e.binary; ++i)
+            if (!readMaskBlock(band, nx <= 8 ? i : i * (nx - 1) / 7, ny <= 8 ? j : j * (ny - 1) / 7, bw, bh, buf, e)) return false;
+    if (nx <= 8 && ny <= 8) return e.binary && e.sawOne;  // every block was read
+    for (int by = 0; by < ny && e.binary && !e.sawOne; ++by)
+        for (int bx = 0; bx < nx && e.binary && !e.sawOne; ++bx)
+            if (!readMaskBlock(band, bx, by, bw, bh, buf, e)) return false;
+    return e.binary && e.sawOne;
 }
 
 // GDAL 3.6 reads a signed 8-bit band (PIXELTYPE=SIGNEDBYTE) as Byte: -5 came out as 251, a

@@ -1027,7 +1027,9 @@ TEST(CliScan, HalfAMillionObjectsKeepWithinRam) {
 
 // One band file as EO Browser exports them: values, then a 0/1 data mask with no description,
 // pixel-interleaved, in 256 px DEFLATE tiles.
-void writeBandFileWithMask(const std::string& path, int size, int seed) {
+// `maskOnly`: the mask is 1 only in the 256 px block (4, 4), which an 8 x 8 sample of ten
+// blocks a side passes over.
+void writeBandFileWithMask(const std::string& path, int size, int seed, bool maskOnly = false) {
     GDALAllRegister();
     const char* options[] = {"TILED=YES", "COMPRESS=DEFLATE", "INTERLEAVE=PIXEL", nullptr};
     GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), size, size, 2, GDT_UInt16,
@@ -1042,7 +1044,10 @@ void writeBandFileWithMask(const std::string& path, int size, int seed) {
     GDALSetProjection(ds, wkt);
     CPLFree(wkt);
     OSRDestroySpatialReference(srs);
-    std::vector<std::uint16_t> v(static_cast<std::size_t>(size) * size), m(v.size(), 1);
+    std::vector<std::uint16_t> v(static_cast<std::size_t>(size) * size), m(v.size(), maskOnly ? 0 : 1);
+    if (maskOnly)
+        for (int y = 1024; y < 1280; ++y)
+            for (int x = 1024; x < 1280; ++x) m[static_cast<std::size_t>(y) * size + x] = 1;
     for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint16_t>((i * 2654435761u + seed) % 4000 + 500);
     EXPECT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, size, size, v.data(), size, size, GDT_UInt16, 0, 0), CE_None);
     EXPECT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 2), GF_Write, 0, 0, size, size, m.data(), size, size, GDT_UInt16, 0, 0), CE_None);
@@ -1071,6 +1076,20 @@ TEST(CliScan, BandFilesWithADataMaskKeepWithinRam) {
     // The sample still tells each file's second band as its data mask.
     const Json bands = parseJson(readFile(dir.file("out.geojson") + ".manifest.json"), "manifest").at("inputs").at(0).at("bands");
     ASSERT_EQ(bands.size(), 6u);
+    for (const Json& b : bands) EXPECT_EQ(b.at("validity_band").get<int>(), 2) << dumpJson(b);
+}
+
+// The mask test samples 8 x 8 blocks; a mask whose 1s lie only between them (a scene mostly
+// outside its footprint) is still found, by reading the other blocks one at a time.
+TEST(CliScan, ADataMaskWhoseDataLiesBetweenTheSampledBlocksIsFound) {
+    TempDir dir;
+    writeBandFileWithMask(dir.file("red.tif"), 2560, 1, true);
+    writeBandFileWithMask(dir.file("nir.tif"), 2560, 2, true);
+    const CliResult r = runRiskmap({"scan", "--detector", "index", "--set", "rule=nir > 2", "-q", "-o", dir.file("out.geojson"),
+                                    "--band", "red=" + dir.file("red.tif"), "--band", "nir=" + dir.file("nir.tif")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Json bands = parseJson(readFile(dir.file("out.geojson") + ".manifest.json"), "manifest").at("inputs").at(0).at("bands");
+    ASSERT_EQ(bands.size(), 2u);
     for (const Json& b : bands) EXPECT_EQ(b.at("validity_band").get<int>(), 2) << dumpJson(b);
 }
 
