@@ -507,13 +507,15 @@ PooledArray<std::uint8_t> landNotBare(const AnomalyPlanes& in, const std::vector
 
 }  // namespace
 
-double ClearingDetector::anomalyThreshold(const TileImage& t) const {
-    return t.has("swir1") || t.has("swir2") ? p_.anomalyMin : p_.anomalyMinNoSwir;
-}
+namespace {
 
-double ClearingDetector::anomalyWideThreshold(const TileImage& t) const {
-    return t.has("swir1") || t.has("swir2") ? p_.anomalyWideMin : 0.0;
-}
+bool hasSwir(const TileImage& t) { return t.has("swir1") || t.has("swir2"); }
+
+}  // namespace
+
+double ClearingDetector::anomalyThreshold(const TileImage& t) const { return hasSwir(t) ? p_.anomalyMin : p_.anomalyMinNoSwir; }
+
+double ClearingDetector::anomalyWideThreshold(const TileImage& t) const { return hasSwir(t) ? p_.anomalyWideMin : 0.0; }
 
 // The camp-scale anomaly (docs/clearing.md): how far NDVI, NBR, BSI and NDBI over a camp-sized
 // disk depart, together, from their box of forest, in units of the box's own covariance (RX,
@@ -535,7 +537,6 @@ void ClearingDetector::markAnomalies(const TileImage& t, std::vector<std::uint8_
     // 13 pixels it holds at 18.5 m, so a 10 m scene (or one resampled to 10 m) keeps the
     // thresholds' meaning (without this, 1110 false camps on the mosaic resampled to 9 m).
     win.maxDiskWeight = anomalyGrainPixels_;
-
     // Only where patches are measured (a patch that can join an owned camp lies inside it; bare
     // bits are all the anomaly adds), from the pixels their boxes and disks reach: the rest of
     // the window's halo is for distances and the forest matrix.

@@ -323,25 +323,23 @@ void anomalyRows(const AnomalyPlanes& in, const AnomalyWindow& win, const std::v
 
 std::vector<PooledArray<float>> localAnomalies(const AnomalyPlanes& in, const AnomalyWindow& win,
                                                const std::vector<AnomalyDisk>& more) {
-    std::vector<AnomalyWindow> wins{win};
-    std::vector<const std::uint8_t*> counted{in.mask.get()};
+    std::vector<PooledArray<float>> z;
+    std::vector<DiskRun> disks;
+    auto add = [&](const AnomalyWindow& v, const std::uint8_t* counted) {
+        checkInput(in, v);
+        int outside = 0;
+        if (counted != in.mask.get())
+            for (std::size_t k = 0; k < in.size(); ++k) outside |= counted[k] & ~in.mask[k];
+        if (outside) throw Error("localAnomalies: a disk counts pixels off the mask");
+        z.push_back(pooledArray<float>(in.size()));
+        std::fill(z.back().get(), z.back().get() + in.size(), 0.0f);
+        disks.push_back({diskSums(in, v, counted), z.back().get(), v.minDiskPixels, v.maxDiskWeight});
+    };
+    add(win, in.mask.get());
     for (const AnomalyDisk& d : more) {
         AnomalyWindow v = win;
         v.diskX = d.diskX, v.diskY = d.diskY, v.maxDiskWeight = d.maxDiskWeight;
-        wins.push_back(v);
-        counted.push_back(d.counted ? d.counted : in.mask.get());
-        int outside = 0;
-        if (d.counted)
-            for (std::size_t k = 0; k < in.size(); ++k) outside |= d.counted[k] & ~in.mask[k];
-        if (outside) throw Error("localAnomalies: a disk counts pixels off the mask");
-    }
-    std::vector<PooledArray<float>> z;
-    std::vector<DiskRun> disks;
-    for (std::size_t i = 0; i < wins.size(); ++i) {
-        checkInput(in, wins[i]);
-        z.push_back(pooledArray<float>(in.size()));
-        std::fill(z.back().get(), z.back().get() + in.size(), 0.0f);
-        disks.push_back({diskSums(in, wins[i], counted[i]), z.back().get(), wins[i].minDiskPixels, wins[i].maxDiskWeight});
+        add(v, d.counted ? d.counted : in.mask.get());
     }
     // A column holds at most boxY rows of products up to 4096².
     const double most = static_cast<double>(win.boxY) * kAnomalyOne * kAnomalyOne;

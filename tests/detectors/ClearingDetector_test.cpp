@@ -86,6 +86,31 @@ std::vector<Rejection> rejectedIn(const std::vector<Rejection>& r, int x0, int y
 
 double attr(const Detection& d, std::size_t i) { return std::get<double>(d.attributes[i]); }
 
+// How many of the rejections anchored in the rectangle were turned down by `gate`.
+int turnedDownBy(const std::vector<Rejection>& r, const std::string& gate, int x0, int y0, int w, int h) {
+    int n = 0;
+    for (const auto& q : rejectedIn(r, x0, y0, w, h)) n += q.gate == gate;
+    return n;
+}
+
+// Mixed ground that is neither forest, water nor bare (NDVI 0.23, NDBI -0.33): a camp's fringe.
+constexpr Cover kFringe{0.05f, 0.08f, 0.10f, 0.16f, 0.08f, 0.05f};
+
+// A 6 x 5 px bare camp at (147, 147) ringed by `fringe` px of kFringe, at 20 m; `around(x, y)`
+// paints the rest.
+template <typename F>
+TileImage fringedCamp(int fringe, F around) {
+    return scene(300, 300, 20, [&](int x, int y) {
+        if (inRect(x, y, 147, 147, 6, 5)) return kBare;
+        if (inRect(x, y, 147 - fringe, 147 - fringe, 6 + 2 * fringe, 5 + 2 * fringe)) return kFringe;
+        return around(x, y);
+    });
+}
+
+TileImage fringedCamp(int fringe) {
+    return fringedCamp(fringe, [](int, int) { return kForest; });
+}
+
 constexpr float kWideShare = 0.35f;  // char's share in the faint hectare camp
 
 }  // namespace
@@ -136,7 +161,7 @@ TEST(ClearingDetector, RejectsCreekChainsOpenPatchesAndLargeFields) {
         // A clearly bare patch ringed by mixed ground that is neither forest nor water nor bare,
         // 100 m wide (more than a blended edge, edge_max_m): not enclosed.
         if (inRect(x, y, 60, 230, 6, 5)) return kBare;
-        if (inRect(x, y, 55, 225, 16, 15)) return Cover{0.05f, 0.08f, 0.10f, 0.16f, 0.08f};
+        if (inRect(x, y, 55, 225, 16, 15)) return kFringe;
         // The recall half: a true 1.2 ha camp in the same forest, 2.9 km from the large field,
         // which must be found (a detector that finds nothing fails here).
         if (inRect(x, y, 230, 50, 6, 5)) return kBare;
@@ -363,52 +388,33 @@ TEST(ClearingDetector, AWideBlendedEdgeIsTheCampsNotItsRing) {
     // (20 m gap, 50 m wide) would lie on it. Grown through as the camp's blended edge, the ring
     // lies in the forest beyond; with edge_max_m=0 the camp fails enclosure_min. (The anomaly is
     // off: it would take so even a fringe as bare ground.)
-    const Cover edge{0.05f, 0.08f, 0.10f, 0.16f, 0.08f, 0.05f};
-    auto t = scene(300, 300, 20, [&](int x, int y) {
-        if (inRect(x, y, 147, 147, 6, 5)) return kBare;
-        if (inRect(x, y, 144, 144, 12, 11)) return edge;
-        return kForest;
-    });
+    const TileImage t = fringedCamp(3);
     const auto found = run(t, {"anomaly_min=0"});
     ASSERT_EQ(found.size(), 1u);
     EXPECT_GE(attr(found[0], 0), 0.9) << "enclosure";
     std::vector<Rejection> why;
     EXPECT_TRUE(run(t, {"anomaly_min=0", "edge_max_m=0"}, &why).empty());
-    int enclosure = 0;
-    for (const auto& r : rejectedIn(why, 144, 144, 12, 11)) enclosure += r.gate == "enclosure_min";
-    EXPECT_EQ(enclosure, 1);
+    EXPECT_EQ(turnedDownBy(why, "enclosure_min", 144, 144, 12, 11), 1);
     // Bare ground that is not the camp's stops the edge: a camp with a one-pixel fringe between
     // mud banks on two sides (too long to join it) keeps its ring on the mud, however far
     // edge_max_m would let the edge grow.
-    auto mud = scene(300, 300, 20, [&](int x, int y) {
-        if (inRect(x, y, 147, 147, 6, 5)) return kBare;
-        if (inRect(x, y, 146, 146, 8, 7)) return edge;
+    const TileImage mud = fringedCamp(1, [](int x, int y) {
         const bool west = inRect(x, y, 142, 146, 4, 40), north = inRect(x, y, 146, 142, 40, 4);  // mud banks
         return west || north ? mix(kBare, kForest, 0.6f) : kForest;
     });
     std::vector<Rejection> onMud;
     EXPECT_TRUE(run(mud, {"anomaly_min=0", "matrix_veg_share_min=0", "remote_min_m=0", "edge_max_m=200"}, &onMud).empty());
-    int unenclosed = 0, banks = 0;
-    for (const auto& r : rejectedIn(onMud, 146, 146, 8, 7)) unenclosed += r.gate == "enclosure_min";
-    for (const auto& r : onMud) banks += r.gate == "max_extent_m";
-    EXPECT_EQ(unenclosed, 1);
-    EXPECT_EQ(banks, 1) << "the banks, one patch longer than max_extent_m, are not the camp";
+    EXPECT_EQ(turnedDownBy(onMud, "enclosure_min", 146, 146, 8, 7), 1);
+    EXPECT_EQ(turnedDownBy(onMud, "max_extent_m", 0, 0, 300, 300), 1) << "the banks, one patch longer than max_extent_m, are not the camp";
 }
 
 TEST(ClearingDetector, EnclosureRingStartsBeyondTheBlendedEdge) {
     // A camp whose one-pixel edge is neither forest, water nor bare (NDVI 0.23, NDBI -0.33).
-    const Cover edge{0.05f, 0.08f, 0.10f, 0.16f, 0.08f, 0.05f};
-    auto t = scene(300, 300, 20, [&](int x, int y) {
-        if (inRect(x, y, 147, 147, 6, 5)) return kBare;
-        if (inRect(x, y, 146, 146, 8, 7)) return edge;
-        return kForest;
-    });
+    const TileImage t = fringedCamp(1);
     EXPECT_EQ(run(t).size(), 1u);
     std::vector<Rejection> why;
     EXPECT_TRUE(run(t, {"ring_gap_m=0", "edge_max_m=0"}, &why).empty());
-    int enclosure = 0;
-    for (const auto& r : rejectedIn(why, 146, 146, 8, 7)) enclosure += r.gate == "enclosure_min";
-    EXPECT_EQ(enclosure, 1);
+    EXPECT_EQ(turnedDownBy(why, "enclosure_min", 146, 146, 8, 7), 1);
 }
 
 TEST(ClearingDetector, AreaCapCountsClearedGround) {
