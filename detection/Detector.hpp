@@ -88,6 +88,9 @@ public:
         (void)gsdY;
         return {};
     }
+    // Ground the detector compares an object with, across, in metres (its background statistics):
+    // a scene narrower than this leaves objects without it, and the scan warns. 0: none.
+    virtual double contextMetres() const { return 0.0; }
     // The same for the bands an input offers (names as bandsFor sees them).
     virtual std::string bandWarning(const std::vector<std::string>& available) const {
         (void)available;

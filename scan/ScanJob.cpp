@@ -316,6 +316,8 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
         std::string w = detector_->inputWarning(inputs()[i].gsdX(), inputs()[i].gsdY());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         const RasterInput& in = inputs()[i];
+        w = contextWarning(in);
+        if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         w = detector_->bandWarning(in.bandNames());
         if (!w.empty()) warnings_.push_back(sources()[i] + ": " + w);
         for (const auto& note : in.namingNotes()) warnings_.push_back(sources()[i] + ": " + note);
@@ -339,6 +341,20 @@ ScanJob::ScanJob(ScanRequest request, const DetectorRegistry& registry)
     request_.pipeline.explain = !request_.explainPath.empty();
     fitTilesToRam();
     openSeconds_ = since(t0);
+}
+
+// A scene narrower than the ground the detector compares objects with: they are measured against
+// a truncated background, and many are missed (small image chips, common in ~1 m datasets).
+std::string ScanJob::contextWarning(const RasterInput& in) const {
+    const double need = detector_->contextMetres();
+    const double w = in.width() * in.gsdX(), h = in.height() * in.gsdY();
+    if (need <= 0 || (w >= need && h >= need)) return {};
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "the scene is %.0f x %.0f m, and the %s detector compares each object with about %.0f m of "
+                  "ground around it: objects in a smaller scene are often missed; scan a larger extent",
+                  w, h, detector_->info().name.c_str(), need);
+    return buf;
 }
 
 // Only a scan that will run looks (not a merge, nor the checks of a time series), and only

@@ -109,6 +109,7 @@ private:
     // The recipe (--config or, for merge, the journal's), and its risk settings applied.
     std::unique_ptr<DetectorConfig> loadRecipe();
     void warnChangedResources(const DetectorConfig* recipe);
+    std::string contextWarning(const RasterInput& in) const;
     // Every output path is usable, none collides with another or (once opened) with an input.
     void checkOutputPaths() const;
     void checkOutputsAreNotInputs() const;

@@ -240,6 +240,12 @@ std::vector<std::string> ClearingDetector::bandsFor(const std::vector<std::strin
     return bands;
 }
 
+double ClearingDetector::contextMetres() const {
+    // A camp is judged by the forest matrix around it (a disk of matrix_radius_m) and, for its
+    // anomaly, by a box of anomaly_window_m.
+    return std::max(2 * p_.matrixRadius, p_.anomalyWindow);
+}
+
 double ClearingDetector::haloMetres() const {
     // An owned camp lies within max_extent of its anchor. A patch that could join it starts within
     // group_gap of it and spans up to max_extent more. That patch's ring looks edge_max + ring_gap +

@@ -21,6 +21,7 @@ public:
     const DetectorInfo& info() const override { return info_; }
     std::vector<std::string> bandsFor(const std::vector<std::string>& available) const override;
     double haloMetres() const override;
+    double contextMetres() const override;
     // Classes, soil (with unmixing), vegetated share, masks, the open-land distance plane with
     // its column plane over at most the window, and the anomaly's planes over its crop (pooled,
     // so they stay resident through the tile); bands are read row by row (no float planes) and

@@ -48,6 +48,7 @@ public:
     // parallel share of 0.85 by Amdahl's law.
     double tileParallelism() const override { return 0.85; }
     std::string inputWarning(double gsdX, double gsdY) const override;
+    double contextMetres() const override;
     Json resources() const override;
     std::vector<Detection> detect(const TileImage& tile, std::vector<Rejection>* rejected = nullptr) const override;
 

@@ -1,4 +1,6 @@
 // The kiln detector and riskmap eval on real Sentinel-2 chips and kiln-free real scenes.
+#include <gdal_priv.h>
+#include <gdal_utils.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -280,6 +282,36 @@ TEST(CliKiln, CoarseLandsatIsRefusedWithAWarning) {
     EXPECT_TRUE(readLayer(dir.file("k.geojson")).features.empty());
     Json m = parseJsonFile(dir.file("k.geojson") + ".manifest.json");
     EXPECT_EQ(m.at("warnings").size(), 1u);
+}
+
+// A chip a few hundred metres across (common in ~1 m kiln datasets) leaves a kiln without the
+// background it is compared with: the scan says so, and a scene of the needed size does not.
+TEST(CliKiln, ASceneSmallerThanTheKilnsContextIsWarnedOf) {
+    TempDir dir;
+    const std::string chip = chips(devSet()).front();  // 128 px of ~10 m
+    GDALAllRegister();
+    GDALDatasetH src = GDALOpen(chip.c_str(), GA_ReadOnly);
+    ASSERT_NE(src, nullptr);
+    const char* argv[] = {"-srcwin", "20", "20", "30", "30", nullptr};
+    GDALTranslateOptions* opts = GDALTranslateOptionsNew(const_cast<char**>(argv), nullptr);
+    GDALClose(GDALTranslate(dir.file("small.tif").c_str(), src, opts, nullptr));
+    GDALTranslateOptionsFree(opts);
+    GDALClose(src);
+    auto r = runRiskmap({"scan", dir.file("small.tif"), "--detector", "kiln", "-o", dir.file("s.geojson")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("the kiln detector compares each object with about 600 m"), std::string::npos) << r.err;
+    const Json m = parseJsonFile(dir.file("s.geojson") + ".manifest.json");
+    ASSERT_EQ(m.at("warnings").size(), 1u);
+    EXPECT_NE(m.at("warnings")[0].get<std::string>().find("scan a larger extent"), std::string::npos);
+
+    r = runRiskmap({"scan", chip, "--detector", "kiln", "-o", dir.file("c.geojson")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("compares each object"), std::string::npos) << "a 1.2 km chip has its context: " << r.err;
+    // Clearing compares a camp with a kilometre of forest.
+    const std::string small = dir.file("small.tif");
+    r = runRiskmap({"scan", "--band", "red=" + small + ":1", "--band", "green=" + small + ":2", "--band",
+                    "nir=" + small + ":3", "--detector", "clearing", "-o", dir.file("l.geojson")});
+    EXPECT_NE(r.err.find("the clearing detector compares each object with about 1000 m"), std::string::npos) << r.err;
 }
 
 TEST(CliEval, HelpAndErrors) {
