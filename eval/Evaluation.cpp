@@ -217,7 +217,13 @@ GeomPtr aoiFromVector(const std::string& path) {
     for (OGRLayer* layer : ds->GetLayers()) {
         for (auto& feat : *layer) {
             OGRGeometry* g = feat->GetGeometryRef();
-            if (!g) continue;
+            if (!g || g->IsEmpty()) continue;
+            // An area is polygons: truth points lay inside a point AOI and no detection did, so
+            // recall read 0 without a word (an audit).
+            const OGRwkbGeometryType t = wkbFlatten(g->getGeometryType());
+            if (t != wkbPolygon && t != wkbMultiPolygon && t != wkbCurvePolygon && t != wkbMultiSurface)
+                throw UsageError("--aoi '" + path + "' holds a " + OGRGeometryTypeToName(t) +
+                                 ": it must hold polygons of the area scanned (buffer points or lines first)");
             GeomPtr copy(g->clone());
             if (const OGRSpatialReference* srs = layer->GetSpatialRef()) {
                 OGRSpatialReference src(*srs);

@@ -99,6 +99,11 @@ std::string crsWktFromUser(const std::string& text, const std::string& what) {
     OGRSpatialReference srs;
     if (text.empty() || srs.SetFromUserInput(text.c_str()) != OGRERR_NONE || srs.IsEmpty())
         throw UsageError(what + " '" + text + "' is not a CRS PROJ knows: give EPSG:CODE (e.g. EPSG:32645), WKT or PROJJSON");
+    // Outlines are 2D map positions: a vertical CRS took them as swapped lat/lon and a geocentric
+    // one as X/Y in metres from the Earth's centre (an audit), both written without a word.
+    if (!srs.IsGeographic() && !srs.IsProjected())
+        throw UsageError(what + " '" + text + "' is " + (srs.IsGeocentric() ? "geocentric" : srs.IsVertical() ? "a vertical CRS" : "not a map CRS") +
+                         ": outlines need a 2D geographic or projected CRS (e.g. EPSG:4326, EPSG:32645)");
     char* wkt = nullptr;
     const char* const options[] = {"FORMAT=WKT2_2019", nullptr};
     if (srs.exportToWkt(&wkt, options) != OGRERR_NONE || !wkt) {

@@ -135,20 +135,23 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     const double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     const double extent = std::max(x1 - x0, (y1 - y0) * input_.gsdY() / input_.gsdX());
     int side = static_cast<int>(std::ceil(std::max(3 * extent, minMetres / input_.gsdX())));
-    side = std::max(16, std::min({side, input_.width(), input_.height(), 2048}));
+    side = std::max(16, std::min(side, 2048));
+    // A raster smaller than the chip gives all it has: the window is clipped to it (a 10 px
+    // raster's 16 px window was refused as a tiling bug and lost the whole report; an audit).
+    const int sw = std::min(side, input_.width()), sh = std::min(side, input_.height());
     // North up and east right whatever the raster's row and column order: south-up and east-left
     // rasters gave mirrored chips (a sweep of hostile inputs), the scan itself being right. The
     // window is placed in that orientation too, so that it covers the same ground.
     const auto gt = input_.geoTransform().coefficients();
     const bool flipX = gt[1] < 0, flipY = gt[5] > 0;
-    auto place = [side](double c, int size, bool flip) {
+    auto place = [](double c, int size, int span, bool flip) {
         const double oriented = flip ? size - c : c;
-        const int at = std::max(0, std::min(static_cast<int>(std::lround(oriented - side / 2.0)), size - side));
-        return flip ? size - side - at : at;
+        const int at = std::max(0, std::min(static_cast<int>(std::lround(oriented - span / 2.0)), size - span));
+        return flip ? size - span - at : at;
     };
-    const int wx = place(cx, input_.width(), flipX), wy = place(cy, input_.height(), flipY);
+    const int wx = place(cx, input_.width(), sw, flipX), wy = place(cy, input_.height(), sh, flipY);
     if (cx < 0 || cy < 0 || cx > input_.width() || cy > input_.height()) return {};
-    Window w{wx, wy, side, side};
+    Window w{wx, wy, sw, sh};
     TileImage t;
     reader_.read(w, w, bands_, t);
     bool display = true;
@@ -165,17 +168,20 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
     // Small windows are enlarged by whole pixels, so reviewers see the data's real pixels; large
     // ones (sub-metre imagery) are reduced to keep a report of hundreds of chips small.
     double scale = 1;
-    if (side < 384)
-        scale = std::floor(384.0 / side);
-    else if (side > 512)
-        scale = 512.0 / side;
+    const int longest = std::max(sw, sh);
+    if (longest < 384)
+        scale = std::floor(384.0 / longest);
+    else if (longest > 512)
+        scale = 512.0 / longest;
     if (scale != 1)
         cv::resize(img, img, cv::Size(), scale, scale, scale > 1 ? cv::INTER_NEAREST : cv::INTER_AREA);
+    // A strip of a raster a few pixels wide: grey beside it, so that the scale bar and caption fit.
+    if (img.cols < 384) cv::copyMakeBorder(img, img, 0, 0, 0, 384 - img.cols, cv::BORDER_CONSTANT, cv::Scalar(128, 128, 128));
 
     for (const auto& r : px) {
         std::vector<cv::Point> pts;
         for (const auto& p : r) {
-            const double rx = flipX ? side - (p.x - wx) : p.x - wx, ry = flipY ? side - (p.y - wy) : p.y - wy;
+            const double rx = flipX ? sw - (p.x - wx) : p.x - wx, ry = flipY ? sh - (p.y - wy) : p.y - wy;
             pts.emplace_back(static_cast<int>(std::lround(rx * scale)), static_cast<int>(std::lround(ry * scale)));
         }
         if (pts.size() < 2) continue;
@@ -183,7 +189,7 @@ std::vector<unsigned char> ChipRenderer::render(const std::vector<std::vector<Lo
         cv::polylines(img, pts, true, cv::Scalar(0, 230, 255), 2, cv::LINE_AA);
     }
     // Scale bar, bottom left.
-    const double widthM = side * input_.gsdX();
+    const double widthM = sw * input_.gsdX();
     const double bar = niceLength(widthM);
     const int barPx = static_cast<int>(std::lround(bar / input_.gsdX() * scale));
     const int bx = 12, by = img.rows - 16;

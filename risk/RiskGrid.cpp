@@ -2,6 +2,7 @@
 
 #include <ogr_spatialref.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -48,11 +49,15 @@ std::pair<long long, long long> RiskGrid::cellOf(double x, double y) const {
 std::vector<MapPoint> RiskGrid::outline(const Cell& c) const {
     std::vector<MapPoint> ring;
     if (shape_ == Shape::Square) {
-        const double x0 = static_cast<double>(c.i) * size_, y0 = static_cast<double>(c.j) * size_;
+        // Cut at the map's edge: a cell reaching past it made every scene within a cell of 180
+        // degrees (Fiji) fail, whatever the cell size (an audit).
+        const double x0 = std::max(static_cast<double>(c.i) * size_, -kMapHalfWidth);
+        const double x1 = std::min(static_cast<double>(c.i + 1) * size_, kMapHalfWidth);
+        const double y0 = static_cast<double>(c.j) * size_, w = x1 - x0;
         // Counter-clockwise; four points a side, so the outline stays true after reprojection.
-        for (int k = 0; k < 4; ++k) ring.push_back({x0 + size_ * k / 4, y0});
-        for (int k = 0; k < 4; ++k) ring.push_back({x0 + size_, y0 + size_ * k / 4});
-        for (int k = 0; k < 4; ++k) ring.push_back({x0 + size_ - size_ * k / 4, y0 + size_});
+        for (int k = 0; k < 4; ++k) ring.push_back({x0 + w * k / 4, y0});
+        for (int k = 0; k < 4; ++k) ring.push_back({x1, y0 + size_ * k / 4});
+        for (int k = 0; k < 4; ++k) ring.push_back({x1 - w * k / 4, y0 + size_});
         for (int k = 0; k < 4; ++k) ring.push_back({x0, y0 + size_ - size_ * k / 4});
         return ring;
     }

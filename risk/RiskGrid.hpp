@@ -20,6 +20,8 @@ public:
     enum class Shape { Square, Hexagon };
     static Shape parseShape(const std::string& s);
     static constexpr const char* kCrs = "EPSG:6933";
+    // EPSG:6933's map ends at the antimeridian, x = +-17,367,530 m: square cells are cut there.
+    static constexpr double kMapHalfWidth = 17367530.0;
 
     // cellMetres: the side of a square, or the width across flats of a hexagon.
     RiskGrid(double cellMetres, Shape shape);
@@ -50,7 +52,8 @@ public:
     static bool isPublishedCellSize(double metres);
     // The published size for a wish: the smallest of those sizes at least `metres`.
     static double publishedCellSize(double metres);
-    // A cell's outline in EPSG:6933 metres (closed implicitly).
+    // A cell's outline in EPSG:6933 metres (closed implicitly); a square cell across the
+    // antimeridian ends at it, each side's part a cell of its own.
     std::vector<MapPoint> outline(const Cell& c) const;
     double cellMetres() const { return size_; }
     Shape shape() const { return shape_; }

@@ -168,11 +168,11 @@ void ScanJob::checkGridArea() const {
     checkCellsInsideTheMap();
 }
 
-// A square cell must end inside EPSG:6933's map (the poles at y = +-7,342,230 m, the
-// antimeridian at x = +-17,367,530 m): --grid 1e7 failed after the whole scan, blaming the
-// input's CRS for "(inf, inf)" (a hostile-input sweep).
+// A square cell must end inside EPSG:6933's map at the poles (y = +-7,342,230 m): --grid 1e7
+// failed after the whole scan, blaming the input's CRS for "(inf, inf)" (a hostile-input sweep).
+// At the antimeridian cells are cut (RiskGrid::outline), not refused.
 void ScanJob::checkCellsInsideTheMap() const {
-    constexpr double kMaxY = 7342230.0, kMaxX = 17367530.0;
+    constexpr double kMaxY = 7342230.0;
     std::vector<std::pair<std::string, double>> sizes;
     if (request_.gridMetres > 0 && RiskGrid::parseShape(request_.gridShape) == RiskGrid::Shape::Square)
         sizes.emplace_back("--grid", request_.gridMetres);
@@ -185,8 +185,8 @@ void ScanJob::checkCellsInsideTheMap() const {
             double x = p.lon, y = p.lat;
             if (!toMap->Transform(1, &x, &y)) continue;
             for (const auto& [option, size] : sizes) {
-                const double y0 = std::floor(y / size) * size, x0 = std::floor(x / size) * size;
-                if (y0 < -kMaxY || y0 + size > kMaxY || x0 < -kMaxX || x0 + size > kMaxX)
+                const double y0 = std::floor(y / size) * size;
+                if (y0 < -kMaxY || y0 + size > kMaxY)
                     throw UsageError(option + " " + optionValueText(size) + ": the cell holding '" + sources()[i] +
                                      "' would reach past the edge of the equal-area map (EPSG:6933) its cells are drawn on: "
                                      "choose smaller cells");

@@ -2,10 +2,12 @@
 #include <cpl_vsi.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "core/Error.hpp"
+#include "core/Paths.hpp"
 #include "core/JsonReader.hpp"
 #include "core/MemoryBudget.hpp"
 #include "core/UtcTime.hpp"
@@ -98,6 +100,30 @@ void refuseShardsAsOutputs(const ScanFiles& out, const std::vector<std::string>&
     }
 }
 
+// The shards name their inputs as given, relative to the folder they ran in. A merge run from
+// another folder (another node of a cluster) found none of them and said only "does not
+// exist" (an audit): it now says where to run.
+void refuseElsewhere(const InputRequest& input, const std::string& shard) {
+    std::vector<std::string> paths = input.paths;
+    for (const auto& b : input.bands) paths.push_back(b.path);
+    const auto missing = std::find_if(paths.begin(), paths.end(), [](const std::string& p) {
+        std::error_code ec;
+        return !p.empty() && p[0] != '/' && !isRemotePath(p) && !std::filesystem::exists(p, ec);
+    });
+    if (missing == paths.end()) return;
+    const std::string manifest = Manifest::pathFor(shard);
+    std::string dir;
+    try {
+        dir = Manifest::read(manifest).workingDir;
+    } catch (const Error&) {
+        return;  // no manifest to tell: the scan's own message names the file
+    }
+    std::error_code ec;
+    if (dir.empty() || std::filesystem::equivalent(dir, std::filesystem::current_path(), ec)) return;
+    throw UsageError("the shards name their input '" + *missing + "' relative to the folder they ran in, '" + dir +
+                     "' (their manifest '" + manifest + "'): run riskmap merge from that folder (cd " + dir + ")");
+}
+
 }  // namespace
 
 ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const ScanRequest& mergeRequest,
@@ -117,6 +143,7 @@ ScanSummary ScanJob::merge(const std::vector<std::string>& shardOutputs, const S
     r.pipeline.tileSize = rec.tileSize;
     r.pipeline.tileSizeGiven = true;  // the shards' size, whatever the merge's --ram
     r.shard = ShardSpec{};
+    refuseElsewhere(r.input, shardOutputs.front());
     ScanJob job(r, registry);
     job.cancel_ = cancel;
     refuseShardsAsOutputs(job.files(), shardOutputs);

@@ -269,3 +269,17 @@ TEST(CliEval, TruthThatIsNotLonLatOrHasNoGeometryIsNamed) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(parseJson(r.out, "eval").at("truth_without_geometry"), 1) << r.out;
 }
+
+// An --aoi of points (the truth file given twice) counted truth inside and every detection
+// outside: recall 0 with exit 0 (an audit). An area is polygons.
+TEST(CliEval, AnAoiOfPointsIsRefused) {
+    TempDir dir;
+    {
+        std::ofstream t(dir.file("t.geojson"));
+        t << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[87.0,22.5]}}]})";
+    }
+    const CliResult r = runRiskmap({"eval", "--truth", dir.file("t.geojson"), "--detections", dir.file("t.geojson"),
+                                    "--aoi", dir.file("t.geojson")});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("holds a Point: it must hold polygons of the area scanned"), std::string::npos) << r.err;
+}

@@ -13,7 +13,9 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <tuple>
 
+#include "core/Json.hpp"
 #include "support/CliRunner.hpp"
 #include "support/TestRasters.hpp"
 
@@ -455,6 +457,53 @@ TEST(OutCrs, ObjectsAcrossTheAntimeridianAreCutInLonLat) {
         EXPECT_EQ(objects, 3) << ext;
         EXPECT_EQ(cut, 2) << ext;
     }
+}
+
+// A vertical or geocentric --out-crs took the outlines as swapped lat/lon or as metres from the
+// Earth's centre, and the layers were written with exit 0 (an audit): refused before any pixel.
+TEST(OutCrs, AVerticalOrGeocentricCrsIsRefused) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 64;
+    s.blobs = {{30, 30, 6, 6, kBareSoil}};
+    writeScene(dir.file("s.tif"), s);
+    for (const auto& [crs, ext, what] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"EPSG:5703", "gpkg", "a vertical CRS"}, {"EPSG:4978", "fgb", "geocentric"}}) {
+        const CliResult r = runRiskmap({"scan", dir.file("s.tif"), "-o", dir.file("o." + ext), "--out-crs", crs, "-q"});
+        EXPECT_EQ(r.exitCode, 2) << crs << r.err;
+        EXPECT_NE(r.err.find("'" + crs + "' is " + what + ": outlines need a 2D geographic or projected CRS"), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(dir.file("o." + ext))) << crs;
+    }
+    const CliResult ok = runRiskmap({"scan", dir.file("s.tif"), "-o", dir.file("o.gpkg"), "--out-crs", "EPSG:4326", "-q"});
+    EXPECT_EQ(ok.exitCode, 0) << ok.err;
+}
+
+// Square grid and published cells across 180 degrees reached past EPSG:6933's map, and every
+// scene within a cell of the antimeridian (Fiji) was refused, at any cell size (an audit). They
+// are cut at the map's edge: each side's part is a cell, and together they count the whole scene.
+TEST(Grid, CellsAcrossTheAntimeridianAreCutThere) {
+    TempDir dir;
+    writeAntimeridianScene(dir.file("anti.tif"), {{104, 60, 8, 6, kBareSoil}, {40, 40, 6, 6, kBareSoil}});
+    const CliResult r = runRiskmap({"scan", dir.file("anti.tif"), "-o", dir.file("a.geojson"), "--grid", "1000",
+                                    "--publish", dir.file("p.geojson"), "-q"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const riskmap::Json grid = riskmap::parseJsonFile(dir.file("a.grid.geojson"));
+    int west = 0, east = 0;
+    double scanned = 0;
+    for (const auto& f : grid.at("features")) {
+        double lo = 1e9, hi = -1e9;
+        for (const auto& c : f.at("geometry").at("coordinates")[0]) {
+            lo = std::min(lo, c[0].get<double>());
+            hi = std::max(hi, c[0].get<double>());
+        }
+        EXPECT_LT(hi - lo, 1.0) << "a cell does not span the globe";
+        west += lo < -179.9999;
+        east += hi > 179.9999;
+        scanned += f.at("properties").at("area_scanned_km2").get<double>();
+    }
+    EXPECT_GT(west, 0);
+    EXPECT_GT(east, 0);
+    EXPECT_NEAR(scanned, 4.0, 0.04) << "200 x 200 px of 10 m";
 }
 
 // The same scene with a projected --out-crs whose map ends at the antimeridian (EPSG:3857):

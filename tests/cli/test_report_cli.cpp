@@ -145,6 +145,31 @@ TEST(CliReport, HoldsEveryLeadWithChipsGridFootprintsAndGaps) {
     EXPECT_TRUE(filesContaining(dir.file("elsewhere"), ".tmp-").empty());
 }
 
+// A raster smaller than a chip (10 x 10 px, a 1 x 500 px strip) made the report fail as "a
+// tiling bug" and lost it whole (an audit): the chip window is clipped to the raster.
+TEST(CliReport, RastersSmallerThanAChipGiveClippedChips) {
+    TempDir dir;
+    for (const auto& [w, h] : std::vector<std::pair<int, int>>{{10, 10}, {1, 500}}) {
+        SceneSpec s;
+        s.width = w;
+        s.height = h;
+        s.blockX = s.blockY = 0;
+        s.blobs = {{w / 2.0, h / 2.0, 3, 3, kBareSoil}};
+        const std::string name = std::to_string(w) + "x" + std::to_string(h);
+        writeScene(dir.file(name + ".tif"), s);
+        auto scan = runRiskmap({"scan", dir.file(name + ".tif"), "-o", dir.file(name + ".geojson"), "-q", "--set", "min_area_m2=0"});
+        ASSERT_EQ(scan.exitCode, 0) << scan.err;
+        ASSERT_FALSE(parseJsonFile(dir.file(name + ".geojson")).at("features").empty()) << name;
+        auto r = runRiskmap({"report", dir.file(name + ".geojson"), "-o", dir.file(name + "-rep")});
+        ASSERT_EQ(r.exitCode, 0) << name << r.err;
+        const Json data = readData(dir.file(name + "-rep"));
+        for (const auto& f : data.at("detections").at("features")) {
+            ASSERT_TRUE(f.at("properties").at("chip").is_string()) << name;
+            EXPECT_TRUE(isPng(dir.file(name + "-rep/" + f.at("properties").at("chip").get<std::string>()))) << name;
+        }
+    }
+}
+
 TEST(CliReport, ChipsGoToTheHighestRiskLeadsFirst) {
     TempDir dir;
     writeReportScene(dir.file("scene.tif"));

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -321,6 +322,27 @@ TEST(CliShard, MergeRefusesAShardThatIsStillRunning) {
 // A merge reads no pixel, so its manifest lost what the shards' samples showed (a wrong
 // --scale, clipped bands): on Slurm those warnings sat in the shards' logs only. The merge now
 // takes them from the shards' manifests, once each, and prints them.
+// Shards name their inputs relative to the folder they ran in; a merge from another folder
+// (another node) said only "does not exist" (an audit). It names the folder to run in.
+TEST(CliShard, AMergeFromAnotherFolderSaysWhereToRun) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 128;
+    s.blobs = {{40, 40, 5, 5, kBareSoil}};
+    writeScene(dir.file("scene.tif"), s);
+    for (const char* k : {"1/2", "2/2"}) {
+        const CliResult r = runRiskmap({"scan", "scene.tif", "-o", std::string("s") + k[0] + ".geojson", "--shard", k, "-q"}, dir.path());
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+    }
+    std::filesystem::create_directory(dir.file("elsewhere"));
+    const CliResult r = runRiskmap({"merge", "../s1.geojson", "../s2.geojson", "-o", "m.geojson", "-q"}, dir.file("elsewhere"));
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("relative to the folder they ran in, '" + std::filesystem::canonical(dir.path()).string() + "'"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("elsewhere/m.geojson")));
+    const CliResult here = runRiskmap({"merge", "s1.geojson", "s2.geojson", "-o", "m.geojson", "-q"}, dir.path());
+    EXPECT_EQ(here.exitCode, 0) << here.err;
+}
+
 TEST(CliShard, MergeKeepsTheShardsSampleWarnings) {
     TempDir dir;
     const std::vector<std::string> shards = twoShards(dir, 300, 20, 128, {"--scale", "0.001"});
