@@ -186,6 +186,17 @@ VerifierModel VerifierModel::fromText(const std::string& text, const std::string
     } catch (const cv::Exception& e) {
         throw UsageError("model file '" + origin + "' is not YAML riskmap can read (" + e.msg + "): pass a file written by riskmap train");
     }
+    // Node accessors assert on a file cut short mid-structure (isMap() failed as an "internal
+    // error" of exit 1; an audit): any such failure is a damaged file.
+    try {
+        return fromStorage(fs, origin);
+    } catch (const cv::Exception& e) {
+        throw UsageError("model file '" + origin + "' is damaged (" + e.msg +
+                         "): copy it again, or retrain it with riskmap train");
+    }
+}
+
+VerifierModel VerifierModel::fromStorage(const cv::FileStorage& fs, const std::string& origin) {
     const cv::FileNode root = fs.root();
     if (!fs.isOpened() || !root.isMap() || root["format"].string() != "riskmap-verifier")
         throw UsageError("'" + origin + "' is not a riskmap verifier model: pass a file written by riskmap train");
@@ -235,13 +246,20 @@ void VerifierModel::checkFits(const std::string& detectorName, const std::vector
                          "': riskmap train makes verifiers for " + detectorName + " with --detector " + detectorName +
                          "; this file was changed or made for another tool");
     if (features == featureNames) return;
-    std::string missing;
-    for (const auto& f : featureNames)
-        if (std::find(features.begin(), features.end(), f) == features.end()) missing += (missing.empty() ? "" : ", ") + f;
+    // Both sides named: "34 vs 34, new: b_peak" left the model's own odd name out (an audit).
+    auto notIn = [](const std::vector<std::string>& from, const std::vector<std::string>& in) {
+        std::string out;
+        for (const auto& f : from)
+            if (std::find(in.begin(), in.end(), f) == in.end()) out += (out.empty() ? "" : ", ") + f;
+        return out;
+    };
+    const std::string missing = notIn(featureNames, features), unknown = notIn(features, featureNames);
+    std::string what = "the model has " + std::to_string(features.size()) + ", the detector measures " + std::to_string(featureNames.size());
+    if (!missing.empty()) what += "; not in the model: " + missing;
+    if (!unknown.empty()) what += "; not measured by this riskmap: " + unknown;
+    if (missing.empty() && unknown.empty()) what += ", in another order";
     throw UsageError("model file '" + origin + "' was trained on other features than this riskmap's " + detectorName +
-                     " detector measures (" + std::to_string(features.size()) + " vs " + std::to_string(featureNames.size()) +
-                     (missing.empty() ? std::string(", in another order") : ", new: " + missing) +
-                     "): retrain it with this riskmap's 'riskmap train' on your labels");
+                     " detector measures (" + what + "): retrain it with this riskmap's 'riskmap train' on your labels");
 }
 
 std::string fileSha256(const std::string& path) {

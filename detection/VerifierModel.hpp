@@ -51,6 +51,9 @@ struct VerifierModel {
     // or on another feature list than `featureNames`.
     void checkFits(const std::string& detectorName, const std::vector<std::string>& featureNames,
                    const std::string& origin) const;
+
+private:
+    static VerifierModel fromStorage(const cv::FileStorage& fs, const std::string& origin);
 };
 
 // Lower-case hex SHA-256 of a file's bytes (UsageError naming an unreadable file).

@@ -137,8 +137,20 @@ TEST(VerifierModel, MismatchedDetectorOrFeaturesFailNamingTheFile) {
         FAIL() << "no error";
     } catch (const UsageError& e) {
         EXPECT_NE(std::string(e.what()).find("/x/m.yml"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("new_texture"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("not in the model: new_texture"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("retrain"), std::string::npos) << e.what();
+    }
+    // A feature renamed in the file: both names are given ("34 vs 34, new: b_peak" named one).
+    std::vector<std::string> renamed = KilnDetector::verifierFeatureNames();
+    const std::string was = renamed.front();
+    renamed.front() = "renamed_feature";
+    try {
+        m.checkFits("kiln", renamed, "/x/m.yml");
+        FAIL() << "no error";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("not in the model: renamed_feature; not measured by this riskmap: " + was),
+                  std::string::npos)
+            << e.what();
     }
     EXPECT_NO_THROW(m.checkFits("kiln", KilnDetector::verifierFeatureNames(), "m.yml"));
 }
@@ -216,6 +228,21 @@ TEST(VerifierModel, DamagedOrForeignFilesFailNamingTheFile) {
         writeText(dir.file("cut.yml"), text.substr(0, cut));
         EXPECT_THROW(VerifierModel::read(dir.file("cut.yml")), UsageError) << cut;
     }
+    // Cut every 97 bytes through the metadata and the forest's head, then at 40 places in the
+    // trees: some cuts end a map mid-structure, where OpenCV's node accessors assert (an
+    // "internal error" of exit 1; an audit). Each is a UsageError naming the file.
+    std::vector<std::size_t> cuts;
+    for (std::size_t cut = 1; cut < std::min<std::size_t>(text.size(), 24000); cut += 97) cuts.push_back(cut);
+    for (std::size_t k = 1; k < 40; ++k) cuts.push_back(text.size() * k / 40);
+    for (const std::size_t cut : cuts)
+        try {
+            VerifierModel::fromText(text.substr(0, cut), "cut.yml");
+            ADD_FAILURE() << "accepted, cut at " << cut;
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find("cut.yml"), std::string::npos) << e.what();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "cut at " << cut << ": " << e.what();
+        }
     writeText(dir.file("whole.yml"), text);
     EXPECT_NO_THROW(VerifierModel::read(dir.file("whole.yml")));
     // Indices OpenCV trusts, edited: a split on variable n of n features and a class index out
