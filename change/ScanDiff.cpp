@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/Error.hpp"
+#include "output/FileCommit.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "eval/PointMatcher.hpp"
@@ -222,6 +223,12 @@ void ScanDiff::checkComparable() {
         warnings_.push_back("the scans ran with different detector options (" + keys +
                             "): some changes may come from the options, not the ground");
     }
+    // Scans of different places, or one scan twice, gave counts without a word (an audit).
+    if (!before_->coverage->overlaps(*after_->coverage))
+        warnings_.push_back("BEFORE '" + before_->path + "' and AFTER '" + after_->path +
+                            "' share no ground: every object is unknown; diff two scans of one place");
+    if (FileCommit::identity(before_->path) == FileCommit::identity(after_->path))
+        warnings_.push_back("BEFORE and AFTER are the same layer '" + after_->path + "': nothing can change");
     const std::string db = before_->coverage->commonDate(), da = after_->coverage->commonDate();
     for (const Side* s : {before_.get(), after_.get()})
         if (s->coverage->commonDate().empty())

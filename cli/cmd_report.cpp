@@ -22,7 +22,7 @@ void addReportCommand(CLI::App& app, const CliContext& ctx) {
         ->check(CLI::Range(0, 1000000))
         ->capture_default_str();
     cmd->add_option("--chip-min-m", a->chipMinMetres, "least ground a chip shows, in metres")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(1.0, 1e5))  // PositiveNumber printed DBL_MAX in full, 309 digits (an audit)
         ->capture_default_str();
     cmd->add_option("--title", a->title, "report title (default: detector and file name)");
     addRamOption(*cmd, a->ramMB, "memory budget in MB; a report whose leads would not fit is refused before it starts");

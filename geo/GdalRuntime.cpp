@@ -63,10 +63,12 @@ DatasetPtr openRaster(const std::string& path) {
         throw DataError("input '" + path + "' does not exist: check the path" +
                         (path.rfind('/', 0) == 0 ? std::string()  // lists resolve theirs from their own folder
                                                  : " (relative paths start from the current folder)"));
+    // "run 'riskmap info' on it" was the advice riskmap info itself gave (an audit).
+    if (!ds && local && st.st_size == 0)
+        throw DataError("raster '" + path + "' is empty (0 bytes): copy or download it again");
     if (!ds)
-        throw DataError("cannot open raster '" + path + "': " +
-                        lastGdalError("not a raster GDAL can read") +
-                        " (check the path, or run 'riskmap info' on it)");
+        throw DataError("cannot open raster '" + path + "': " + lastGdalError("not a raster GDAL can read") +
+                        " (is the file complete, and a raster format? gdalinfo shows what GDAL makes of it)");
     if (ds->GetRasterCount() == 0) {
         GDALClose(ds);
         throw DataError("'" + path + "' has no raster bands: pass a raster file");

@@ -36,6 +36,11 @@ std::string lowerExt(const std::string& path) {
 
 OutputFormat outputFormatFor(const std::string& path) {
     std::string e = lowerExt(path);
+    // "-o dir/.gpkg" wrote hidden files (.gpkg, .qml, .footprints.qml) beside it (an audit).
+    const std::size_t slash = path.find_last_of('/');
+    const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (!e.empty() && name.size() == e.size() + 1)
+        throw UsageError("output '" + path + "' has no name before its extension: give one, e.g. scan." + e);
     if (e == "geojson" || e == "json") return {"GeoJSON", true, false, true, "." + e};
     // GeoPackage has no list type: lists go in as JSON text (GDAL would write "(2:a,b)").
     if (e == "gpkg") return {"GPKG", false, true, false, ".gpkg"};

@@ -159,4 +159,8 @@ std::string ScanCoverage::commonDate() const {
     return scenes_.front().date;
 }
 
+bool ScanCoverage::overlaps(const ScanCoverage& other) const {
+    return footprints_ && other.footprints_ && footprints_->Intersects(other.footprints_.get());
+}
+
 }  // namespace riskmap

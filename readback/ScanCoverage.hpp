@@ -32,6 +32,8 @@ public:
     std::string dateOf(const std::string& source) const;
     // The date every scene shares, "" when they differ or one is unknown.
     std::string commonDate() const;
+    // Whether the two scans' footprints share any ground.
+    bool overlaps(const ScanCoverage& other) const;
     bool hasGaps() const { return hasGaps_; }
 
 private:

@@ -60,6 +60,9 @@ IndexDetector::IndexDetector(const OptionValues& o)
         throw UsageError("min_area_m2 (" + optionValueText(p_.minArea) + ") exceeds max_area_m2 (" +
                          optionValueText(p_.maxArea) + ")");
     if (p_.cls.empty()) throw UsageError("option class must not be empty");
+    // GeoPackage cut "a\0b" to "a" while GeoJSON kept it: the formats disagreed (an audit).
+    if (std::any_of(p_.cls.begin(), p_.cls.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+        throw UsageError("option class holds a control character (a newline, tab or NUL): give plain text");
 }
 
 std::vector<std::string> IndexDetector::bandsFor(const std::vector<std::string>& available) const {

@@ -532,6 +532,28 @@ TEST(CliDiff, WithoutDatesItStillWorksAndSaysSo) {
     EXPECT_NE(d.err.find("one detector"), std::string::npos) << d.err;
 }
 
+// Scans of two places, or one scan given twice, gave counts without a word (an audit).
+TEST(CliDiff, ScansOfOtherPlacesOrOneScanTwiceAreSaid) {
+    SmallScans s;
+    CliResult r = runRiskmap({"diff", s.a, s.b, "-o", s.dir.file("out/c.geojson")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err.find("share no ground"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("the same layer"), std::string::npos) << r.err;
+    r = runRiskmap({"diff", s.a, s.a, "-o", s.dir.file("out/same.geojson")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("BEFORE and AFTER are the same layer"), std::string::npos) << r.err;
+    SceneSpec far;
+    far.width = far.height = 120;
+    far.originX += 200000;  // 200 km east
+    far.blobs = {{60, 60, 6, 6, kBareSoil}};
+    writeScene(s.dir.file("far.tif"), far);
+    ASSERT_EQ(runRiskmap({"scan", s.dir.file("far.tif"), "-o", s.dir.file("far.geojson"), "-q"}).exitCode, 0);
+    r = runRiskmap({"diff", s.a, s.dir.file("far.geojson"), "-o", s.dir.file("out/far.geojson")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("share no ground: every object is unknown"), std::string::npos) << r.err;
+    EXPECT_EQ(countChanges(layerOf(s.dir.file("out/far.geojson"))).at("new"), 0);
+}
+
 // A float scene's NaN hole is no data: an object under it is unknown, not gone. NaN pixels were
 // scanned as data (OpenCV's vectorised compare finds no NaN), so the hole was no gap and the diff
 // said "gone" (an audit).

@@ -72,6 +72,18 @@ TEST_F(CliErrors, CorruptRaster) {
     expectFailure({"scan", bad, "-o", out_}, 1, "bad.tif");
 }
 
+// An empty file is named as such; info's advice for an unreadable raster was to run info.
+TEST_F(CliErrors, EmptyRasterIsNamedEmpty) {
+    const std::string empty = dir_.file("empty.tif");
+    std::ofstream{empty};
+    expectFailure({"scan", empty, "-o", out_}, 1, "raster '" + empty + "' is empty (0 bytes)");
+    expectFailure({"info", empty}, 1, "is empty (0 bytes): copy or download it again");
+    std::ofstream(dir_.file("junk.tif")) << "not a raster";
+    auto r = runRiskmap({"info", dir_.file("junk.tif")});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_EQ(r.err.find("riskmap info"), std::string::npos) << r.err;
+}
+
 TEST_F(CliErrors, TruncatedRasterFailsWhileReading) {
     SceneSpec s;
     s.width = s.height = 600;

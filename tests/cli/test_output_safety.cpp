@@ -523,3 +523,20 @@ TEST(OutCrs, ProjectedMapEndingInsideTheSceneIsWarnedOf) {
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(r.err.find("ends its map"), std::string::npos) << r.err;
 }
+
+// "-o dir/.gpkg" wrote hidden files (.gpkg, .qml, .footprints.qml) (an audit): refused, nothing
+// written.
+TEST(OutputNames, AnOutputWithNoNameBeforeItsExtensionIsRefused) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 64;
+    writeScene(dir.file("s.tif"), s);
+    for (const char* ext : {".gpkg", ".geojson", ".fgb"}) {
+        const CliResult r = runRiskmap({"scan", dir.file("s.tif"), "-o", dir.file(ext), "-q"});
+        EXPECT_EQ(r.exitCode, 2) << ext << r.err;
+        EXPECT_NE(r.err.find("has no name before its extension"), std::string::npos) << r.err;
+    }
+    std::size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dir.path())) files += e.path().filename() != "s.tif";
+    EXPECT_EQ(files, 0u);
+}

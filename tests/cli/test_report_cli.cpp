@@ -527,3 +527,13 @@ TEST(CliReport, AMissingRasterCostsOnlyItsOwnChips) {
         }
     EXPECT_EQ(chips, expected);
 }
+
+// --chip-min-m 0 printed the largest double in full, 309 digits (an audit): a range a user reads.
+TEST(CliReport, ChipMinMetresOutOfRangeGivesItsRange) {
+    TempDir dir;
+    for (const char* v : {"0", "inf", "1e6"}) {
+        auto r = runRiskmap({"report", dir.file("x.geojson"), "-o", dir.file("rep"), "--chip-min-m", v});
+        EXPECT_EQ(r.exitCode, 2) << v << r.err;
+        EXPECT_LT(r.err.size(), 200u) << r.err;
+    }
+}

@@ -1329,3 +1329,28 @@ TEST(CliScan, InputMistakesAreRefusedNamingTheMistake) {
     refused({"train", "--detector", "kiln", "--images", in, "--labels", in, "--seed", "-1"},
             "--seed");
 }
+
+// Band files of different extents are stacked over their overlap; a 1 px file among 200 px ones
+// shrank the scene to a pixel without a word (an audit). Less than 99 % of a file is said.
+TEST(CliScan, BandFilesOfDifferentExtentsAreWarnedOf) {
+    TempDir dir;
+    SceneSpec big;
+    big.width = big.height = 200;
+    SceneSpec small = big;
+    small.width = small.height = 100;
+    writeScene(dir.file("big.tif"), big);
+    writeScene(dir.file("small.tif"), small);
+    auto run = [&](const std::string& nirFile, const std::string& out) {
+        return runRiskmap({"scan", "--band", "red=" + dir.file("big.tif") + ":3", "--band", "green=" + dir.file("big.tif") + ":2",
+                           "--band", "nir=" + dir.file(nirFile) + ":4", "-o", dir.file(out), "-q"});
+    };
+    CliResult r = run("small.tif", "a.geojson");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Json m = parseJsonFile(dir.file("a.geojson.manifest.json"));
+    std::string all;
+    for (const auto& w : m.at("warnings")) all += w.get<std::string>() + "\n";
+    EXPECT_NE(all.find("the scan covers only their overlap, 25 % of '" + dir.file("big.tif") + "'"), std::string::npos) << all;
+    r = run("big.tif", "b.geojson");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(dumpJson(parseJsonFile(dir.file("b.geojson.manifest.json")).at("warnings")).find("overlap"), std::string::npos);
+}

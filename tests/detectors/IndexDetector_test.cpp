@@ -69,3 +69,15 @@ TEST(IndexDetector, RejectsRulesOverUnknownBandsWithTheBandsItHas) {
         EXPECT_NE(std::string(e.what()).find("nir"), std::string::npos) << e.what();
     }
 }
+
+// A class with a NUL or newline was kept by GeoJSON and cut by GeoPackage (an audit): refused.
+TEST(IndexDetector, AClassWithAControlCharacterIsRefused) {
+    for (const std::string& cls : {std::string("a\nb"), std::string("a\tb"), std::string("a\0b", 3)}) {
+        OptionValues opts(IndexDetector::describe().options);
+        opts.setAssignment("class=" + cls);
+        EXPECT_THROW(IndexDetector{opts}, UsageError) << cls;
+    }
+    OptionValues opts(IndexDetector::describe().options);
+    opts.setAssignment("class=brick kiln (unverified)");
+    EXPECT_NO_THROW(IndexDetector{opts});
+}
