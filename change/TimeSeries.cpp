@@ -215,10 +215,7 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log,
             log(d.date + ": kept " + run.output + " (" + std::to_string(run.features) +
                 " feature(s)), finished earlier");
         } else {
-            ScanJob job(requestFor(d), registry_);
-            job.lookAtSamples();
-            for (const auto& w : job.warnings()) log(d.date + ": warning: " + w);
-            const ScanSummary r = job.run(*progress(i), cancel);
+            const ScanSummary r = scanDate(i, progress, log, cancel);
             for (const auto& w : r.warnings) log(d.date + ": warning: " + w);
             run.features = r.detections;
             run.resumedTiles = r.resumedTiles;
@@ -236,6 +233,32 @@ SeriesSummary TimeSeries::run(const ProgressFactory& progress, const Log& log,
     for (const auto& w : s.warnings) log("warning: " + w);
     writeCombined(s, started, cancel);
     return s;
+}
+
+// One date's scan. A date failing after earlier ones were written said nothing of them, though
+// --resume keeps them (an audit): the message says so, the error keeps its kind (exit code).
+ScanSummary TimeSeries::scanDate(std::size_t i, const ProgressFactory& progress, const Log& log,
+                                 const std::atomic<bool>* cancel) {
+    const SeriesDate& d = dates_[i];
+    auto more = [&](const std::string& what) {
+        if (i == 0) return what;
+        std::string before;
+        for (std::size_t k = 0; k < i; ++k) before += (k ? ", " : "") + dates_[k].date;
+        return d.date + ": " + what + " (the dates before it, " + before +
+               ", are written: fix this one and run again with --resume to keep them)";
+    };
+    try {
+        ScanJob job(requestFor(d), registry_);
+        job.lookAtSamples();
+        for (const auto& w : job.warnings()) log(d.date + ": warning: " + w);
+        return job.run(*progress(i), cancel);
+    } catch (const UsageError& e) {
+        throw UsageError(more(e.what()));
+    } catch (const Cancelled& e) {
+        throw Cancelled(more(e.what()));
+    } catch (const Error& e) {
+        throw Error(more(e.what()));
+    }
 }
 
 // The date scans and diffs an earlier series of this output wrote, from its manifest (read before

@@ -15,6 +15,7 @@
 #include "change/SeriesList.hpp"
 #include "core/ProgressSink.hpp"
 #include "detection/DetectorRegistry.hpp"
+#include "scan/ScanJob.hpp"
 #include "scan/ScanRequest.hpp"
 
 namespace riskmap {
@@ -63,6 +64,7 @@ private:
     void checkOutputsAreNotInputs() const;
     bool finishedEarlier(const SeriesDate& d) const;
     void dropCombined() const;
+    ScanSummary scanDate(std::size_t i, const ProgressFactory& progress, const Log& log, const std::atomic<bool>* cancel);
     static std::vector<std::string> earlierSeriesFiles(const std::string& output);
     static void noteFilesLeftBehind(const std::vector<std::string>& earlier, SeriesSummary& s);
     void writeDiffs(SeriesSummary& s, const Log& log, const std::atomic<bool>* cancel) const;

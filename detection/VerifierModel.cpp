@@ -77,6 +77,13 @@ void readMetadata(VerifierModel& m, const cv::FileNode& root, const std::string&
     for (const auto& f : root["features"]) m.features.push_back(static_cast<std::string>(f));
     if (m.features.empty()) throw UsageError("model file '" + origin + "' lists no features: retrain it with riskmap train");
     m.detectorOptions = readJson(root["detector_options"]);
+    // A NaN option was compared and reported as "null", with "--set internal_gsd_m=null" as the
+    // advice (an audit): a number that is not finite is damage.
+    if (m.detectorOptions.is_object())
+        for (const auto& [key, value] : m.detectorOptions.items())
+            if (value.is_number() && !std::isfinite(value.get<double>()))
+                throw UsageError("model file '" + origin + "' has detector option " + key +
+                                 " that is not a number: copy it again, or retrain it with riskmap train");
     m.gsdMin = needNumber(root, "gsd_min_m", origin, 1e-3, 1e5);
     m.gsdMax = needNumber(root, "gsd_max_m", origin, m.gsdMin, 1e5);
     const std::string seed = needString(root, "seed", origin);

@@ -249,6 +249,11 @@ TEST(CliSeries, FailedOverwriteLeavesNoCombinedLayerThatDisagrees) {
     again.push_back("--overwrite");
     const CliResult r = runRiskmap(again);
     EXPECT_EQ(r.exitCode, 1) << r.err;
+    // The message says which date failed and that --resume keeps the ones before (an audit).
+    EXPECT_NE(r.err.find("2021-06-10: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("the dates before it, 2021-01-10, are written: fix this one and run again with --resume"),
+              std::string::npos)
+        << r.err;
     EXPECT_FALSE(fileExists(out)) << "the old combined layer outlived a failed --overwrite";
     EXPECT_FALSE(fileExists(out + ".manifest.json"));
     EXPECT_TRUE(fileExists(dir.file("s.2021-01-10.gpkg")));

@@ -295,7 +295,7 @@ TEST(VerifierModel, NumbersOutOfRangeFailNamingTheKey) {
     };
     const std::vector<std::pair<std::string, std::string>> bad{
         {"balanced", ".nan"}, {"balanced", "-1."},   {"high_recall", "7.5"}, {"gsd_min_m", ".nan"},
-        {"gsd_max_m", "1."},  {"radius_m", "-.inf"}, {"le", ".nan"}};
+        {"gsd_max_m", "1."},  {"radius_m", "-.inf"}, {"le", ".nan"}, {"window_m", ".nan"}};
     for (const auto& [key, value] : bad) {
         try {
             VerifierModel::fromText(replaceLine(key, value), "m.yml");
