@@ -142,6 +142,13 @@ ContextScorer::ContextScorer(const RiskOptions& options, const LonLat& centre) :
 
 ContextScorer::~ContextScorer() = default;
 
+std::vector<std::string> ContextScorer::emptyLayers() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < layers_.size(); ++i)
+        if (layers_[i]->size() == 0) out.push_back(options_.context[i].name);
+    return out;
+}
+
 double ContextScorer::combine(double score, const std::vector<std::pair<double, double>>& factors) {
     double gap = 1 - std::clamp(score, 0.0, 1.0);
     for (const auto& [w, s] : factors)

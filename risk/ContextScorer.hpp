@@ -62,6 +62,8 @@ public:
 
     // Sets risk, risk_level and risk_factors on each feature (from its score and centroid).
     void apply(std::vector<FeatureRecord>& features) const;
+    // The context layers that hold no feature (they change no risk), by their --context names.
+    std::vector<std::string> emptyLayers() const;
 
     // The formula above; factors are (weight, strength) of the factors that apply.
     static double combine(double score, const std::vector<std::pair<double, double>>& factors);

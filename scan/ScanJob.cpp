@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <set>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -553,7 +554,11 @@ LonLat scannedCentre(const std::vector<RasterInput>& inputs) {
 // hostile-input sweep). The scorer is kept for the writing.
 void ScanJob::checkContextLayers() {
     ensureGdalRegistered();
+    std::set<std::string> names;
     for (const auto& c : request_.risk.context) {
+        // Two layers of one name gave two risk factors no one could tell apart (an audit).
+        if (!names.insert(c.name).second)
+            throw UsageError("--context " + c.name + " is given twice: give each context layer its own name");
         VSIStatBufL st;
         if (!isRemotePath(c.path) && VSIStatL(c.path.c_str(), &st) != 0)
             throw DataError("--context " + c.name + ": '" + c.path + "' does not exist");
@@ -569,6 +574,9 @@ void ScanJob::checkContextLayers() {
     } catch (const DataError& e) {
         throw DataError(std::string("--context: ") + e.what());
     }
+    // An empty layer was taken in silence (an audit): a wrong file or layer gives no factor.
+    for (const std::string& name : scorer_->emptyLayers())
+        warnings_.push_back("--context " + name + " holds no features: it changes no risk (is it the right file?)");
 }
 
 RecordedRequest ScanJob::recorded() const {

@@ -99,6 +99,30 @@ TEST(CliRisk, ContextLayersAreInputsCheckedFirst) {
     EXPECT_FALSE(fileExists(dir.file("t.geojson")));
 }
 
+// One name given twice made two factors no one could tell apart, and an empty layer was taken
+// in silence (an audit).
+TEST(CliRisk, ADuplicateContextNameIsRefusedAndAnEmptyLayerSaid) {
+    TempDir dir;
+    SceneSpec s;
+    s.width = s.height = 64;
+    writeScene(dir.file("s.tif"), s);
+    std::ofstream(dir.file("ctx.geojson"))
+        << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[87.1,22.5]}}]})";
+    std::ofstream(dir.file("empty.geojson")) << R"({"type":"FeatureCollection","features":[]})";
+    const std::string ctx = dir.file("ctx.geojson") + ":within=1000:0.3";
+    CliResult r = runRiskmap({"scan", dir.file("s.tif"), "-q", "-o", dir.file("a.geojson"), "--context", "road=" + ctx,
+                              "--context", "road=" + ctx});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_NE(r.err.find("--context road is given twice"), std::string::npos) << r.err;
+    EXPECT_FALSE(fileExists(dir.file("a.geojson")));
+    r = runRiskmap({"scan", dir.file("s.tif"), "-q", "-o", dir.file("b.geojson"), "--context", "road=" + ctx, "--context",
+                    "school=" + dir.file("empty.geojson") + ":within=1000:0.3"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::string warnings = dumpJson(parseJsonFile(dir.file("b.geojson.manifest.json")).at("warnings"));
+    EXPECT_NE(warnings.find("--context school holds no features"), std::string::npos) << warnings;
+    EXPECT_EQ(warnings.find("--context road"), std::string::npos) << warnings;
+}
+
 TEST(CliRisk, ContextFactorsRaiseRiskAndAreListed) {
     TempDir dir;
     std::string scene = riskScene(dir);
