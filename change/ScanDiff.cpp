@@ -9,11 +9,11 @@
 #include <set>
 
 #include "core/Error.hpp"
-#include "output/FileCommit.hpp"
 #include "core/UtcTime.hpp"
 #include "core/Version.hpp"
 #include "eval/PointMatcher.hpp"
 #include "geo/GdalRuntime.hpp"
+#include "output/FileCommit.hpp"
 #include "output/GeoJsonWriter.hpp"
 #include "output/LayerSet.hpp"
 #include "output/QgisStyle.hpp"

@@ -319,9 +319,6 @@ TEST(CliShard, MergeRefusesAShardThatIsStillRunning) {
     EXPECT_EQ(r.exitCode, 0) << r.err;
 }
 
-// A merge reads no pixel, so its manifest lost what the shards' samples showed (a wrong
-// --scale, clipped bands): on Slurm those warnings sat in the shards' logs only. The merge now
-// takes them from the shards' manifests, once each, and prints them.
 // Shards name their inputs relative to the folder they ran in; a merge from another folder
 // (another node) said only "does not exist" (an audit). It names the folder to run in.
 TEST(CliShard, AMergeFromAnotherFolderSaysWhereToRun) {
@@ -343,6 +340,9 @@ TEST(CliShard, AMergeFromAnotherFolderSaysWhereToRun) {
     EXPECT_EQ(here.exitCode, 0) << here.err;
 }
 
+// A merge reads no pixel, so its manifest lost what the shards' samples showed (a wrong
+// --scale, clipped bands): on Slurm those warnings sat in the shards' logs only. The merge now
+// takes them from the shards' manifests, once each, and prints them.
 TEST(CliShard, MergeKeepsTheShardsSampleWarnings) {
     TempDir dir;
     const std::vector<std::string> shards = twoShards(dir, 300, 20, 128, {"--scale", "0.001"});
